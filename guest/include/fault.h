@@ -1,0 +1,39 @@
+/*
+ * Running code that may fault, and code at another privilege level.
+ *
+ * try_call(fn, arg, &f) runs fn(arg) at CPL 0; if an exception or a
+ * software interrupt arrives, the handler records it in f and execution
+ * resumes after try_call, which returns the vector (NO_FAULT when fn
+ * returned normally). run_at_cpl() does the same with fn running at CPL 1,
+ * 2 or 3 on its own stack; any exception brings control back to CPL 0.
+ */
+#ifndef GUEST_FAULT_H
+#define GUEST_FAULT_H
+
+#include "lib.h"
+
+#define NO_FAULT (-1)
+
+struct fault {
+	int vector;	/* NO_FAULT if none */
+	bool has_error; /* the vector pushed an error code */
+	ulong error;	/* error code, if has_error */
+	ulong cr2;	/* CR2 when vector == 14 */
+	ulong ip;	/* saved EIP/RIP in the exception frame */
+	u16 cs;		/* saved CS: its RPL is the CPL at the fault */
+	ulong flags;	/* saved EFLAGS/RFLAGS */
+	ulong sp; /* saved stack pointer (only from another CPL in 32-bit) */
+};
+
+int try_call(void (*fn)(void *), void *arg, struct fault *f);
+int run_at_cpl(int cpl, void (*fn)(void *), void *arg, struct fault *f);
+
+/* Names a vector for failure messages: "#GP", "#PF", "INT 0x80". */
+const char *vector_name(int vector);
+
+/* An exception frame as the stubs save it, for handlers of interrupts. */
+struct ex_regs;
+typedef void (*irq_handler_t)(struct ex_regs *regs);
+void set_irq_handler(int vector, irq_handler_t h);
+
+#endif

@@ -1,0 +1,120 @@
+/*
+ * TAP 13 output (docs/protocol.md) and the end of every run: the plan,
+ * "popek: exit N", the isa-debug-exit fast path, and a halt.
+ */
+#include "report.h"
+#include "x86.h"
+
+static unsigned checks, failures;
+
+/* Reasons stay on one line whatever a probe formats into them. */
+static void one_line(char *s)
+{
+	for (; *s; s++)
+		if (*s == '\n' || *s == '\r')
+			*s = ' ';
+}
+
+bool report_result(const char *id, bool pass, const char *fmt, ...)
+{
+	char reason[384];
+	va_list ap;
+
+	checks++;
+	if (pass) {
+		printf("ok %u - %s\n", checks, id);
+		return true;
+	}
+	failures++;
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	one_line(reason);
+	printf("not ok %u - %s # %s\n", checks, id, reason);
+	return false;
+}
+
+void report_skipped(const char *id, const char *fmt, ...)
+{
+	char reason[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	one_line(reason);
+	printf("ok %u - %s # SKIP %s\n", ++checks, id, reason);
+}
+
+bool report_equal(const char *id, u64 expected, u64 seen)
+{
+	return report_result(id, expected == seen, "expected %#llx, saw %#llx",
+			     (unsigned long long)expected,
+			     (unsigned long long)seen);
+}
+
+void report_diag(const char *fmt, ...)
+{
+	char msg[384];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	one_line(msg);
+	printf("# %s\n", msg);
+}
+
+void __noreturn guest_exit(int code)
+{
+	printf("popek: exit %d\n", code);
+	outb(POPEK_DEBUG_EXIT_PORT, code);
+	for (;;)
+		asm volatile("cli; hlt");
+}
+
+void __noreturn report_bail(const char *fmt, ...)
+{
+	char msg[384];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	one_line(msg);
+	printf("Bail out! %s\n", msg);
+	guest_exit(2);
+}
+
+void __noreturn report_finish(void)
+{
+	printf("1..%u\n", checks);
+	guest_exit(failures ? 1 : 0);
+}
+
+/*
+ * Reports every check the image declares as skipped: used when the CPU
+ * lacks a feature the image needs, so nothing is silently dropped.
+ */
+void __noreturn report_skip_all(const char *reason)
+{
+	extern const char __popek_checks_start[], __popek_checks_end[];
+	const char *p = __popek_checks_start;
+
+	while (p < __popek_checks_end) {
+		const char *id = p;
+		int n = 0;
+
+		if (!*p) {
+			p++;
+			continue;
+		}
+		while (p < __popek_checks_end && *p != '\t')
+			p++, n++;
+		printf("ok %u - %.*s # SKIP %s\n", ++checks, n, id, reason);
+		while (p < __popek_checks_end && *p != '\n')
+			p++;
+		p++;
+	}
+	report_finish();
+}

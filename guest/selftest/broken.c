@@ -1,0 +1,61 @@
+/*
+ * Deliberately broken images that prove the runner's error paths end to
+ * end (tests/e2e): each is built from this file with one BROKEN_* mode.
+ * They are flagged POPEK_IMAGE_SELFTEST and built into build/test-images,
+ * never into the suite.
+ */
+#include "desc.h"
+#include "report.h"
+#include "x86.h"
+
+POPEK_IMAGE(0, POPEK_IMAGE_SELFTEST);
+
+void probe_main(void)
+{
+	report("selftest.broken.first", "the check reported before it breaks",
+	       true, "unreachable");
+#if defined(BROKEN_HANG)
+	/* never reports the second check, never exits */
+	for (;;)
+		asm volatile("cli; hlt");
+	report("selftest.broken.second", "never reported", true, "-");
+#elif defined(BROKEN_TRIPLEFAULT)
+	/* an empty IDT: INT3 -> #GP -> #DF -> shutdown */
+	struct descriptor_ptr none = {0, 0};
+
+	lidt(&none);
+	asm volatile("int3");
+	report("selftest.broken.second", "never reported", true, "-");
+#elif defined(BROKEN_MIDWAY)
+	/* declares three checks, reports one, ends "properly" */
+	if (read_cr0() == 0x12345678) {
+		report("selftest.broken.second", "skipped by a bug", true, "-");
+		report("selftest.broken.third", "skipped by a bug", true, "-");
+	}
+#elif defined(BROKEN_FLOOD)
+	for (unsigned n = 0;; n++)
+		printf("# flooding the serial port, line %u\n", n);
+#elif defined(BROKEN_BAILOUT)
+	asm volatile("ud2"); /* outside any try_call: the runtime bails out */
+	report("selftest.broken.second", "never reported", true, "-");
+#elif defined(BROKEN_NOEXIT)
+	/* garbage, a check, and the debug-exit port without the exit line */
+	puts_raw("\x01\x02\xff garbage \x7f\n\x80\x81\n");
+	report("selftest.broken.second", "reported after garbage", true, "-");
+	if (read_cr0() == 0x12345678)
+		report("selftest.broken.third", "never reported", true, "-");
+	outb(POPEK_DEBUG_EXIT_PORT, 0);
+#elif defined(BROKEN_MIXED)
+	/* one of each result, for classification and xfail/xpass */
+	report("selftest.broken.fail", "fails on purpose", false,
+	       "expected 0x1, saw 0x2");
+	report_skip("selftest.broken.skip", "skips on purpose",
+		    "not applicable");
+	report("selftest.broken.xfail", "fails, listed as an infidelity", false,
+	       "expected 0x3, saw 0x4");
+	report("selftest.broken.xpass", "passes, listed as an infidelity", true,
+	       "-");
+#else
+#error "one BROKEN_* mode"
+#endif
+}

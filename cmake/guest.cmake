@@ -8,7 +8,7 @@ find_program(POPEK_OBJCOPY objcopy REQUIRED)
 set(POPEK_GUEST_COMMON_FLAGS
   -ffreestanding -fno-pic -fno-pie -fno-stack-protector -fno-common
   -fno-omit-frame-pointer -fno-strict-aliasing -mgeneral-regs-only
-  -fcf-protection=none -O2 -g -Wall -Wextra -Werror)
+  -fcf-protection=none -fno-toplevel-reorder -O2 -g -Wall -Wextra -Werror)
 set(POPEK_GUEST32_FLAGS -m32 -march=i686 ${POPEK_GUEST_COMMON_FLAGS})
 set(POPEK_GUEST64_FLAGS -m64 -mno-red-zone -mcmodel=small ${POPEK_GUEST_COMMON_FLAGS})
 

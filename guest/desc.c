@@ -67,8 +67,21 @@ struct __attribute__((packed)) tss {
 };
 #endif
 
+/*
+ * The TSS is followed by an I/O permission bitmap (SDM Vol. 1, 19.5.2): one
+ * bit per port, 1 = no access at CPL > IOPL, and a final byte of ones. The
+ * bitmap sits inside the TSS limit, but the I/O map base points past the
+ * limit until a probe calls io_bitmap_enable(), so by default every port
+ * faults at CPL > IOPL, as before the bitmap existed.
+ */
+#define IOMAP_BYTES (65536 / 8)
+static struct __attribute__((packed)) {
+	struct tss tss;
+	u8 iomap[IOMAP_BYTES + 1];
+} tss_io __aligned(16);
+#define tss (tss_io.tss)
+
 static struct idt_gate idt[256] __aligned(16);
-static struct tss tss __aligned(16);
 /* Stack for exceptions taken at CPL > 0, and for #DF/NMI/#MC in 64-bit. */
 static u8 exception_stack[16384] __aligned(16);
 #ifdef __x86_64__
@@ -156,15 +169,41 @@ void load_gdt(void)
 		     : "memory");
 }
 
+void io_bitmap_enable(bool on)
+{
+	tss.iomap_base = on ? sizeof(tss) : sizeof(tss_io);
+}
+
+void io_bitmap_allow(u16 port, bool allow)
+{
+	if (allow)
+		tss_io.iomap[port / 8] &= ~(1u << (port % 8));
+	else
+		tss_io.iomap[port / 8] |= 1u << (port % 8);
+}
+
+#ifndef __x86_64__
+void set_tss_ss(int cpl, u16 ss)
+{
+	if (cpl == 0)
+		tss.ss0 = ss;
+	else if (cpl == 1)
+		tss.ss1 = ss;
+	else
+		tss.ss2 = ss;
+}
+#endif
+
 static void tss_init(void)
 {
-	ulong base = (ulong)&tss;
-	u32 limit = sizeof(tss) - 1;
+	ulong base = (ulong)&tss_io;
+	u32 limit = sizeof(tss_io) - 1;
 
-	memset(&tss, 0, sizeof(tss));
+	memset(&tss_io, 0, sizeof(tss_io));
+	memset(tss_io.iomap, 0xff, sizeof(tss_io.iomap));
 	/* I/O map base past the limit: no bitmap, so at CPL > IOPL every
 	 * port access faults (SDM Vol. 1, 19.5.2). */
-	tss.iomap_base = sizeof(tss);
+	io_bitmap_enable(false);
 #ifdef __x86_64__
 	tss.rsp[0] = (ulong)exception_stack + sizeof(exception_stack);
 	tss.ist[0] = (ulong)critical_stack + sizeof(critical_stack);

@@ -73,8 +73,10 @@ static void record(struct fault *f, struct ex_regs *r)
 	f->flags = r->flags;
 #ifdef __x86_64__
 	f->sp = r->sp;
+	f->ss = r->ss;
 #else
 	f->sp = (r->cs & 3) ? r->sp : 0;
+	f->ss = (r->cs & 3) ? r->ss : 0;
 #endif
 }
 
@@ -160,4 +162,18 @@ int run_at_cpl(int cpl, void (*fn)(void *), void *arg, struct fault *f)
 	if (guest_setjmp(&c.jb) == 0)
 		enter_ring(cpl, fn, arg);
 	return f->vector;
+}
+
+int run_at_cpl_flags(int cpl, ulong flags, void (*fn)(void *), void *arg,
+		     struct fault *f)
+{
+	ulong saved = read_flags();
+	ulong keep = X86_EFLAGS_TF | X86_EFLAGS_RF | X86_EFLAGS_NT |
+		     X86_EFLAGS_VM;
+	int v;
+
+	write_flags((flags & ~keep) | X86_EFLAGS_FIXED);
+	v = run_at_cpl(cpl, fn, arg, f);
+	write_flags(saved);
+	return v;
 }

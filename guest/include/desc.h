@@ -59,6 +59,16 @@ void idt_set_dpl(int vector, int dpl);
 void idt_set_present(int vector, bool present);
 void load_gdt(void);
 void set_tss_stack(int cpl, ulong sp);
+#ifndef __x86_64__
+/* The stack segment the TSS holds for entering this CPL (32-bit only). */
+void set_tss_ss(int cpl, u16 ss);
+#endif
+/*
+ * The TSS I/O permission bitmap: off by default (every port faults at
+ * CPL > IOPL); when enabled, ports are denied until allowed.
+ */
+void io_bitmap_enable(bool on);
+void io_bitmap_allow(u16 port, bool allow);
 
 static inline void sgdt(struct descriptor_ptr *p)
 {

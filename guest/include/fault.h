@@ -23,10 +23,18 @@ struct fault {
 	u16 cs;		/* saved CS: its RPL is the CPL at the fault */
 	ulong flags;	/* saved EFLAGS/RFLAGS */
 	ulong sp; /* saved stack pointer (only from another CPL in 32-bit) */
+	u16 ss;	  /* saved SS (only from another CPL in 32-bit) */
 };
 
 int try_call(void (*fn)(void *), void *arg, struct fault *f);
 int run_at_cpl(int cpl, void (*fn)(void *), void *arg, struct fault *f);
+/*
+ * run_at_cpl() with fn starting under the given EFLAGS (IOPL, IF, AC, the
+ * arithmetic flags; TF, RF, NT and VM are cleared). The caller's flags are
+ * restored afterwards. Set IF only after pic_init() has masked the PICs.
+ */
+int run_at_cpl_flags(int cpl, ulong flags, void (*fn)(void *), void *arg,
+		     struct fault *f);
 
 /* Names a vector for failure messages: "#GP", "#PF", "INT 0x80". */
 const char *vector_name(int vector);

@@ -27,6 +27,7 @@
 #define X86_CR4_PGE    (1ul << 7)
 #define X86_CR4_PCE    (1ul << 8)
 #define X86_CR4_OSFXSR (1ul << 9)
+#define X86_CR4_OSXMMEXCPT (1ul << 10)
 #define X86_CR4_UMIP   (1ul << 11)
 #define X86_CR4_SMEP   (1ul << 20)
 #define X86_CR4_SMAP   (1ul << 21)
@@ -43,7 +44,9 @@
 #define X86_EFLAGS_IOPL	 (3ul << 12)
 #define X86_EFLAGS_NT	 (1ul << 14)
 #define X86_EFLAGS_RF	 (1ul << 16)
+#define X86_EFLAGS_VM	 (1ul << 17)
 #define X86_EFLAGS_AC	 (1ul << 18)
+#define X86_EFLAGS_ID	 (1ul << 21)
 
 #define MSR_EFER 0xc0000080
 #define EFER_LME (1ull << 8)
@@ -201,6 +204,28 @@ static inline u32 inl(u16 port)
 	return v;
 }
 
+/* Debug registers (SDM Vol. 3B, 18.2). */
+#define X86_DR6_B(n)   (1ul << (n))
+#define X86_DR6_BD     (1ul << 13)
+#define X86_DR6_BS     (1ul << 14)
+#define X86_DR6_FIXED1 0xffff0ff0ul /* reserved bits that read as 1 */
+#define X86_DR7_L(n)   (1ul << (2 * (n)))
+#define X86_DR7_G(n)   (1ul << (2 * (n) + 1))
+#define X86_DR7_GD     (1ul << 13)
+#define X86_DR7_FIXED1 0x400ul
+/* R/W and LEN fields of breakpoint n: 0 = execute, 1 = write, 2 = I/O,
+ * 3 = read/write; LEN 0 = 1 byte, 1 = 2, 3 = 4, 2 = 8. */
+#define X86_DR7_RW(n, rw)   ((ulong)(rw) << (16 + 4 * (n)))
+#define X86_DR7_LEN(n, len) ((ulong)(len) << (18 + 4 * (n)))
+
+#define read_dr(n)                                                             \
+	({                                                                     \
+		ulong __v;                                                     \
+		asm volatile("mov %%db" #n ", %0" : "=r"(__v));                \
+		__v;                                                           \
+	})
+#define write_dr(n, v) asm volatile("mov %0, %%db" #n : : "r"((ulong)(v)))
+
 struct cpuid {
 	u32 a, b, c, d;
 };
@@ -233,6 +258,10 @@ struct x86_feature {
 #define FEAT_SMEP		   X86_FEATURE(7, 0, 1, 7, "smep")
 #define FEAT_SMAP		   X86_FEATURE(7, 0, 1, 20, "smap")
 #define FEAT_UMIP		   X86_FEATURE(7, 0, 2, 2, "umip")
+#define FEAT_DE			   X86_FEATURE(1, 0, 3, 2, "de")
+#define FEAT_FXSR		   X86_FEATURE(1, 0, 3, 24, "fxsr")
+#define FEAT_SSE		   X86_FEATURE(1, 0, 3, 25, "sse")
+#define FEAT_RDTSCP		   X86_FEATURE(0x80000001, 0, 3, 27, "rdtscp")
 #define FEAT_NX			   X86_FEATURE(0x80000001, 0, 3, 20, "nx")
 #define FEAT_LM			   X86_FEATURE(0x80000001, 0, 3, 29, "lm")
 

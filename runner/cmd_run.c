@@ -1,0 +1,584 @@
+/*
+ * popek run: boot the selected images on the selected targets, classify
+ * every check, print the summary and write the result files. The exit
+ * status is the CI gate: 0 only when nothing unexpected happened.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "classify.h"
+#include "cmd.h"
+#include "elf_image.h"
+#include "hostinfo.h"
+#include "job.h"
+#include "junit.h"
+#include "results.h"
+#include "results_json.h"
+#include "shard.h"
+#include "summary.h"
+#include "tap_stream.h"
+#include "target.h"
+
+#ifndef POPEK_SOURCE_DIR
+#define POPEK_SOURCE_DIR "."
+#endif
+
+struct run_opts {
+	char *targets;
+	unsigned jobs;
+	struct shard shard;
+	bool sharded;
+	unsigned timeout; /* 0: each target's own */
+	const char *json, *junit, *images, *targets_dir;
+	bool tap, quiet;
+	char **filters;
+	int nfilters;
+};
+
+/* One (target, image) pair: a job, or checks skipped without running. */
+struct slot {
+	struct target *target;
+	struct image *image;
+	struct job *job; /* NULL when skipped */
+	struct image_result result;
+	char *command, *rerun;
+	double started, finished;
+};
+
+struct run {
+	struct run_opts o;
+	struct hostinfo host;
+	struct target_list tl;
+	struct image_list il;
+	struct target **targets; /* requested, in the order given */
+	char **why;		 /* NULL when usable */
+	size_t ntargets;
+	struct image **images; /* selected and in this shard */
+	size_t nimages;
+	struct slot *slots;
+	size_t nslots;
+	struct job *jobs;
+	size_t njobs;
+	bool tty;
+	char *exe;
+};
+
+static int parse_opts(struct run_opts *o, int argc, char **argv, struct perr *e)
+{
+	static const struct option opts[] = {
+		{"target", required_argument, NULL, 't'},
+		{"jobs", required_argument, NULL, 'j'},
+		{"shard", required_argument, NULL, 'S'},
+		{"timeout", required_argument, NULL, 'o'},
+		{"json", required_argument, NULL, 'J'},
+		{"junit", required_argument, NULL, 'U'},
+		{"tap", no_argument, NULL, 'A'},
+		{"images", required_argument, NULL, 'I'},
+		{"targets", required_argument, NULL, 'T'},
+		{"quiet", no_argument, NULL, 'q'},
+		{NULL, 0, NULL, 0},
+	};
+	unsigned long v;
+	char *end;
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":t:j:q", opts, NULL)) != -1) {
+		switch (c) {
+		case 't':
+			o->targets = optarg;
+			break;
+		case 'j':
+		case 'o':
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (errno || *end || !*optarg || v == 0 ||
+			    v > (c == 'j' ? 4096 : 86400)) {
+				perr_set(e,
+					 "run: bad %s '%s' (a whole number "
+					 "from 1 to %d)",
+					 c == 'j' ? "-j" : "--timeout", optarg,
+					 c == 'j' ? 4096 : 86400);
+				return POPEK_EXIT_USAGE;
+			}
+			if (c == 'j')
+				o->jobs = (unsigned)v;
+			else
+				o->timeout = (unsigned)v;
+			break;
+		case 'S':
+			if (shard_parse(optarg, &o->shard, e) < 0)
+				return POPEK_EXIT_USAGE;
+			o->sharded = true;
+			break;
+		case 'J':
+			o->json = optarg;
+			break;
+		case 'U':
+			o->junit = optarg;
+			break;
+		case 'A':
+			o->tap = true;
+			break;
+		case 'I':
+			o->images = optarg;
+			break;
+		case 'T':
+			o->targets_dir = optarg;
+			break;
+		case 'q':
+			o->quiet = true;
+			break;
+		default:
+			return usage_error(e, "run", c, optopt,
+					   argv[optind - 1]);
+		}
+	}
+	if (!o->targets) {
+		perr_set(e, "run: no target given (use -t TARGET[,TARGET...];"
+			    " 'popek targets' lists them)");
+		return POPEK_EXIT_USAGE;
+	}
+	o->filters = argv + optind;
+	o->nfilters = argc - optind;
+	return 0;
+}
+
+static int resolve_targets(struct run *r, struct perr *e)
+{
+	char *copy = xstrdup(r->o.targets), *tok, *save = NULL;
+	struct target *t;
+	size_t i;
+	int ret = 0;
+
+	for (tok = strtok_r(copy, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		t = target_list_find(&r->tl, tok);
+		if (!t) {
+			perr_set(e,
+				 "run: unknown target '%s' ('popek targets'"
+				 " lists them)",
+				 tok);
+			ret = -1;
+			break;
+		}
+		for (i = 0; i < r->ntargets; i++)
+			if (r->targets[i] == t)
+				break;
+		if (i < r->ntargets)
+			continue;
+		r->targets = xrealloc(r->targets,
+				      (r->ntargets + 1) * sizeof(*r->targets));
+		r->why = xrealloc(r->why, (r->ntargets + 1) * sizeof(*r->why));
+		r->targets[r->ntargets] = t;
+		target_usable(t, &r->why[r->ntargets]);
+		r->ntargets++;
+	}
+	if (!ret && !r->ntargets)
+		ret = perr_set(e, "run: no target given in '%s'", r->o.targets);
+	free(copy);
+	return ret;
+}
+
+static int select_images(struct run *r, const char *dir, struct perr *e)
+{
+	const char **names;
+	size_t i, n = 0;
+	bool *keep;
+
+	r->images = xcalloc(r->il.n, sizeof(*r->images));
+	for (i = 0; i < r->il.n; i++)
+		if (image_matches(&r->il.v[i], r->o.filters, r->o.nfilters))
+			r->images[n++] = &r->il.v[i];
+	if (n == 0) {
+		if (r->o.nfilters)
+			return perr_set(e,
+					"no image in %s matches the "
+					"filters",
+					dir);
+		return perr_set(e, "no images in %s (build them first)", dir);
+	}
+	if (r->o.sharded) {
+		names = xcalloc(n, sizeof(*names));
+		keep = xcalloc(n, sizeof(*keep));
+		for (i = 0; i < n; i++)
+			names[i] = r->images[i]->name;
+		shard_select(names, n, r->o.shard, keep);
+		r->nimages = 0;
+		for (i = 0; i < n; i++)
+			if (keep[i])
+				r->images[r->nimages++] = r->images[i];
+		free(names);
+		free(keep);
+	} else {
+		r->nimages = n;
+	}
+	return 0;
+}
+
+static char *rerun_command(struct run *r, const struct target *t,
+			   const struct image *img)
+{
+	struct strbuf sb = {0};
+
+	sb_add_shell_word(&sb, r->exe);
+	sb_adds(&sb, " run -t ");
+	sb_add_shell_word(&sb, t->name);
+	if (r->o.images) {
+		sb_adds(&sb, " --images ");
+		sb_add_shell_word(&sb, r->o.images);
+	}
+	if (r->o.targets_dir) {
+		sb_adds(&sb, " --targets ");
+		sb_add_shell_word(&sb, r->o.targets_dir);
+	}
+	if (r->o.timeout)
+		sb_addf(&sb, " --timeout %u", r->o.timeout);
+	sb_adds(&sb, " ");
+	sb_add_shell_word(&sb, img->name);
+	return sb.s;
+}
+
+static void make_slots(struct run *r)
+{
+	char *bindir = self_dir();
+	size_t ti, ii, k = 0;
+
+	r->slots = xcalloc(r->ntargets * r->nimages, sizeof(*r->slots));
+	r->jobs = xcalloc(r->ntargets * r->nimages, sizeof(*r->jobs));
+	for (ti = 0; ti < r->ntargets; ti++) {
+		struct target *t = r->targets[ti];
+
+		if (r->why[ti])
+			continue;
+		for (ii = 0; ii < r->nimages; ii++) {
+			struct slot *s = &r->slots[k++];
+			struct image *img = r->images[ii];
+			char **argv;
+
+			s->target = t;
+			s->image = img;
+			argv = target_expand(t, img->path, bindir,
+					     POPEK_SOURCE_DIR);
+			s->command = argv_join(argv);
+			s->rerun = rerun_command(r, t, img);
+			if (!target_runs_width(t, img->width)) {
+				char *why = xasprintf(
+					"target %s does not run %u-bit images",
+					t->name, img->width);
+
+				classify_all(img, CLS_SKIP, why, &s->result);
+				argv_free(argv);
+				free(why);
+				continue;
+			}
+			s->job = &r->jobs[r->njobs++];
+			job_init(s->job, argv,
+				 r->o.timeout ? r->o.timeout : t->timeout,
+				 t->output_limit, s);
+			s->job->fatal_stderr = t->fatal_stderr;
+			s->job->nfatal_stderr = t->nfatal_stderr;
+		}
+	}
+	r->nslots = k;
+	free(bindir);
+}
+
+static void progress_started(struct job *j, size_t done, size_t total,
+			     void *ctx)
+{
+	struct run *r = ctx;
+	struct slot *s = j->user;
+
+	s->started = now_monotonic();
+	if (r->tty && !r->o.quiet)
+		fprintf(stderr, "\r\033[K[%zu/%zu] %s %s ...", done, total,
+			s->target->name, s->image->name);
+}
+
+static void progress_finished(struct job *j, size_t done, size_t total,
+			      void *ctx)
+{
+	struct run *r = ctx;
+	struct slot *s = j->user;
+	size_t counts[CLS_COUNT] = {0}, i;
+	int c;
+
+	s->finished = now_monotonic();
+	classify_image(s->image, &j->tap, &j->end, s->target, &r->host,
+		       &s->result);
+	if (r->o.quiet)
+		return;
+	if (r->tty) {
+		fprintf(stderr, "\r\033[K[%zu/%zu] %s %s ...", done, total,
+			s->target->name, s->image->name);
+		return;
+	}
+	for (i = 0; i < s->result.nchecks; i++)
+		counts[s->result.checks[i].cls]++;
+	fprintf(stderr, "[%zu/%zu] %s %s: %zu pass, %zu fail", done, total,
+		s->target->name, s->image->name, counts[CLS_PASS],
+		counts[CLS_FAIL]);
+	for (c = CLS_XFAIL; c < CLS_COUNT; c++)
+		if (counts[c])
+			fprintf(stderr, ", %zu %s", counts[c],
+				class_name((enum check_class)c));
+	fprintf(stderr, " (%.1f s)", j->seconds);
+	if (!s->result.ok)
+		fprintf(stderr, ": %s", s->result.reason);
+	fputc('\n', stderr);
+}
+
+static char *iso8601_now(void)
+{
+	char buf[64];
+	time_t t = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return xstrdup(buf);
+}
+
+static void build_results(struct run *r, struct results *res, char *started)
+{
+	size_t ti, i, k;
+	const char *hc = r->host.host_class;
+
+	results_init(res);
+	res->has_host = true;
+	res->host = r->host; /* borrowed: cleared before results_free */
+	res->started = started;
+	res->shard = r->o.sharded ? xasprintf("%u/%u", r->o.shard.index,
+					      r->o.shard.count)
+				  : xstrdup("1/1");
+	for (ti = 0; ti < r->ntargets; ti++) {
+		struct target *t = r->targets[ti];
+		char *tmpl = argv_join(t->argv);
+		struct res_target *rt;
+		double first = 0, last = 0;
+
+		rt = results_add_target(res, t->name, hc, !r->why[ti],
+					r->why[ti], tmpl);
+		free(tmpl);
+		for (k = 0; k < r->nslots; k++) {
+			struct slot *s = &r->slots[k];
+			struct res_image *im;
+
+			if (s->target != t)
+				continue;
+			if (s->job) {
+				if (!first || s->started < first)
+					first = s->started;
+				if (s->finished > last)
+					last = s->finished;
+			}
+			im = results_add_image(res, t->name, hc,
+					       s->image->name);
+			im->width = s->image->width;
+			im->ok = s->result.ok;
+			free(im->reason);
+			im->reason = xstrdup(s->result.reason ? s->result.reason
+							      : "");
+			im->exit_code = s->result.exit_code;
+			im->seconds = s->job ? s->job->seconds : 0;
+			free(im->rerun);
+			im->rerun = xstrdup(s->rerun);
+			free(im->command);
+			im->command = xstrdup(s->command);
+			for (i = 0; i < s->result.nchecks; i++) {
+				const struct check_result *c =
+					&s->result.checks[i];
+
+				results_add_check(res, t->name, hc,
+						  s->image->name, c->id, c->cls,
+						  c->reason, c->description);
+			}
+		}
+		rt->seconds = last > first ? last - first : 0;
+	}
+}
+
+/*
+ * A dead image leaves every unreported check with the image's reason;
+ * printing it hundreds of times would hide the checks that say something.
+ */
+#define SAME_REASON_SHOWN 10
+
+static void print_unexpected_checks(FILE *f, const struct image_result *res)
+{
+	size_t i, same = 0;
+
+	for (i = 0; i < res->nchecks; i++) {
+		const struct check_result *c = &res->checks[i];
+
+		if (!class_unexpected(c->cls))
+			continue;
+		if (res->reason && !strcmp(c->reason, res->reason)) {
+			if (same++ < SAME_REASON_SHOWN)
+				fprintf(f, "  %-5s %s: (as above)\n",
+					class_name(c->cls), c->id);
+			continue;
+		}
+		fprintf(f, "  %-5s %s: %s\n", class_name(c->cls), c->id,
+			c->reason);
+	}
+	if (same > SAME_REASON_SHOWN)
+		fprintf(f, "  ... and %zu more checks with the same reason\n",
+			same - SAME_REASON_SHOWN);
+}
+
+static void print_unexpected(FILE *f, struct run *r)
+{
+	bool header = false;
+	size_t k, i;
+
+	for (k = 0; k < r->nslots; k++) {
+		struct slot *s = &r->slots[k];
+		bool any = !s->result.ok;
+
+		for (i = 0; i < s->result.nchecks && !any; i++)
+			any = class_unexpected(s->result.checks[i].cls);
+		if (!any)
+			continue;
+		if (!header)
+			fputs("\nunexpected results:\n", f);
+		header = true;
+		fprintf(f, "\n%s %s", s->target->name, s->image->name);
+		if (!s->result.ok)
+			fprintf(f, ": %s", s->result.reason);
+		fprintf(f, "\n  rerun:   %s\n  command: %s\n", s->rerun,
+			s->command);
+		print_unexpected_checks(f, &s->result);
+	}
+}
+
+static void run_free(struct run *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nslots; i++) {
+		image_result_free(&r->slots[i].result);
+		free(r->slots[i].command);
+		free(r->slots[i].rerun);
+	}
+	for (i = 0; i < r->njobs; i++) {
+		argv_free(r->jobs[i].argv);
+		job_free(&r->jobs[i]);
+	}
+	for (i = 0; i < r->ntargets; i++)
+		free(r->why[i]);
+	free(r->why);
+	free(r->targets);
+	free(r->images);
+	free(r->slots);
+	free(r->jobs);
+	free(r->exe);
+	image_list_free(&r->il);
+	target_list_free(&r->tl);
+	hostinfo_free(&r->host);
+}
+
+static int write_outputs(struct run *r, struct results *res, struct perr *e)
+{
+	struct summary sum;
+
+	if (r->o.tap) {
+		tap_stream_write(stdout, res);
+	} else {
+		summary_compute(res, &sum);
+		fputc('\n', stdout);
+		summary_print(stdout, &sum);
+		summary_free(&sum);
+	}
+	print_unexpected(r->o.tap ? stderr : stdout, r);
+	fflush(stdout);
+	if (r->o.json && results_json_write(res, r->o.json, e) < 0)
+		return -1;
+	if (r->o.junit && junit_write(res, r->o.junit, e) < 0)
+		return -1;
+	return 0;
+}
+
+int cmd_run(int argc, char **argv, struct perr *e)
+{
+	struct job_events ev = {progress_started, progress_finished, NULL};
+	struct run r = {0};
+	struct results res;
+	char *started;
+	const char *dir;
+	bool explicit_dir, any_usable = false;
+	size_t i;
+	int ret, signo = 0;
+
+	ret = parse_opts(&r.o, argc, argv, e);
+	if (ret)
+		return ret;
+	if (!r.o.jobs) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+		r.o.jobs = n > 0 ? (unsigned)n : 1;
+	}
+	if (target_list_load(targets_dir(r.o.targets_dir), &r.tl, e) < 0)
+		return POPEK_EXIT_NOTHING_RAN;
+	if (resolve_targets(&r, e) < 0) {
+		ret = POPEK_EXIT_USAGE;
+		goto out;
+	}
+	if (hostinfo_probe(&r.host, e) < 0) {
+		ret = POPEK_EXIT_NOTHING_RAN;
+		goto out;
+	}
+	dir = images_dir(r.o.images, &explicit_dir);
+	if (image_list_load(dir, explicit_dir, &r.il, e) < 0 ||
+	    select_images(&r, dir, e) < 0) {
+		ret = POPEK_EXIT_NOTHING_RAN;
+		goto out;
+	}
+	for (i = 0; i < r.ntargets; i++) {
+		if (r.why[i])
+			fprintf(stderr, "popek: target %s unavailable: %s\n",
+				r.targets[i]->name, r.why[i]);
+		else
+			any_usable = true;
+	}
+	r.exe = self_exe();
+	r.tty = isatty(2);
+	make_slots(&r);
+
+	started = iso8601_now();
+	ev.ctx = &r;
+	if (jobs_run(r.jobs, r.njobs, r.o.jobs, &ev, &signo) < 0) {
+		if (r.tty && !r.o.quiet)
+			fputs("\r\033[K", stderr);
+		fprintf(stderr,
+			"popek: interrupted by %s; killed every "
+			"target\n",
+			strsignal(signo));
+		free(started);
+		ret = signo == SIGINT ? POPEK_EXIT_INTERRUPTED : 128 + signo;
+		goto out;
+	}
+	if (r.tty && !r.o.quiet)
+		fputs("\r\033[K", stderr);
+	build_results(&r, &res, started);
+	if (write_outputs(&r, &res, e) < 0)
+		ret = POPEK_EXIT_UNEXPECTED;
+	else if (!any_usable)
+		ret = POPEK_EXIT_NOTHING_RAN;
+	else
+		ret = results_unexpected(&res) ? POPEK_EXIT_UNEXPECTED
+					       : POPEK_EXIT_OK;
+	memset(&res.host, 0, sizeof(res.host));
+	res.has_host = false;
+	results_free(&res);
+out:
+	run_free(&r);
+	return ret;
+}

@@ -1,0 +1,146 @@
+/*
+ * Host identity from /proc/cpuinfo and /sys/module. The host class is
+ * deliberately coarse (vendor, family, model, KVM backend): results from
+ * hosts in one class are expected to agree, so the report can merge them.
+ */
+#include "hostinfo.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void set_flags(struct hostinfo *h, const char *flags)
+{
+	char *copy = xstrdup(flags ? flags : ""), *tok, *save = NULL;
+	size_t cap = 0;
+
+	for (tok = strtok_r(copy, " \t", &save); tok;
+	     tok = strtok_r(NULL, " \t", &save)) {
+		VEC_GROW(h->flags, h->nflags, cap);
+		h->flags[h->nflags++] = xstrdup(tok);
+	}
+	free(copy);
+}
+
+static void set_class(struct hostinfo *h)
+{
+	free(h->host_class);
+	h->host_class = xasprintf("%s-%d-%d/%s", h->vendor, h->family, h->model,
+				  h->backend);
+}
+
+void hostinfo_set(struct hostinfo *h, const char *vendor,
+		  const char *model_name, int family, int model,
+		  const char *flags, const char *backend)
+{
+	memset(h, 0, sizeof(*h));
+	h->vendor = xstrdup(vendor && *vendor ? vendor : "unknown");
+	h->model_name = xstrdup(model_name ? model_name : "");
+	h->family = family;
+	h->model = model;
+	set_flags(h, flags);
+	h->backend = xstrdup(backend ? backend : "none");
+	h->hostname = xstrdup("localhost");
+	set_class(h);
+}
+
+/* Value of "key<tabs>: value" if line holds key, else NULL. */
+static char *cpuinfo_value(char *line, const char *key)
+{
+	size_t n = strlen(key);
+	char *colon;
+
+	if (strncmp(line, key, n) != 0 ||
+	    (line[n] != ' ' && line[n] != '\t' && line[n] != ':'))
+		return NULL;
+	colon = strchr(line + n, ':');
+	return colon ? str_trim(colon + 1) : NULL;
+}
+
+void hostinfo_parse_cpuinfo(struct hostinfo *h, const char *cpuinfo,
+			    const char *backend)
+{
+	char *text = xstrdup(cpuinfo), *line, *save = NULL, *v;
+	char *vendor = NULL, *model_name = NULL, *flags = NULL;
+	int family = -1, model = -1;
+
+	for (line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		/* One block is enough: hosts we test have uniform CPUs. */
+		if (cpuinfo_value(line, "processor") && vendor)
+			break;
+		if ((v = cpuinfo_value(line, "vendor_id")))
+			vendor = v;
+		else if ((v = cpuinfo_value(line, "model name")))
+			model_name = v;
+		else if ((v = cpuinfo_value(line, "cpu family")))
+			family = atoi(v);
+		else if ((v = cpuinfo_value(line, "model")))
+			model = atoi(v);
+		else if ((v = cpuinfo_value(line, "flags")))
+			flags = v;
+	}
+	hostinfo_set(h, vendor, model_name, family, model, flags, backend);
+	free(text);
+}
+
+const char *hostinfo_kvm_backend(const char *sysmodule)
+{
+	static const char *const backends[] = {"kvm_intel", "kvm_amd",
+					       "kvm_pvm"};
+	char path[4096];
+	struct stat st;
+	size_t i;
+
+	for (i = 0; i < sizeof(backends) / sizeof(backends[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", sysmodule, backends[i]);
+		if (stat(path, &st) == 0)
+			return backends[i];
+	}
+	return "none";
+}
+
+int hostinfo_probe(struct hostinfo *h, struct perr *e)
+{
+	char name[256];
+	char *text;
+
+	text = read_whole_file("/proc/cpuinfo", NULL, e);
+	if (!text)
+		return -1;
+	hostinfo_parse_cpuinfo(h, text, hostinfo_kvm_backend("/sys/module"));
+	free(text);
+	if (gethostname(name, sizeof(name)) == 0) {
+		name[sizeof(name) - 1] = '\0';
+		free(h->hostname);
+		h->hostname = xstrdup(name);
+	}
+	return 0;
+}
+
+bool hostinfo_has_flag(const struct hostinfo *h, const char *flag)
+{
+	size_t i;
+
+	for (i = 0; i < h->nflags; i++)
+		if (strcmp(h->flags[i], flag) == 0)
+			return true;
+	return false;
+}
+
+void hostinfo_free(struct hostinfo *h)
+{
+	size_t i;
+
+	for (i = 0; i < h->nflags; i++)
+		free(h->flags[i]);
+	free(h->flags);
+	free(h->vendor);
+	free(h->model_name);
+	free(h->backend);
+	free(h->host_class);
+	free(h->hostname);
+	memset(h, 0, sizeof(*h));
+}

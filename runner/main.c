@@ -1,0 +1,66 @@
+/*
+ * popek: the Popek test runner. This file only dispatches to the
+ * commands; it is the one place that prints errors and chooses to exit.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+
+const char popek_usage[] =
+	"usage: popek COMMAND [ARGS]\n"
+	"\n"
+	"  targets [--targets DIR]\n"
+	"      list the targets and whether this host can run them\n"
+	"  list [FILTER...] [--images DIR] [--catalogue]\n"
+	"      list images and their checks (--catalogue: id, image, "
+	"description)\n"
+	"  run -t TARGET[,TARGET...] [FILTER...] [-j N] [--shard I/N]\n"
+	"      [--timeout S] [--json F] [--junit F] [--tap] [--images DIR]\n"
+	"      [--targets DIR] [--quiet]\n"
+	"      boot images on targets and classify every check\n"
+	"  report FILE... [--baseline F] [--html F] [--json F]\n"
+	"      merge result files, print the matrix, compare with a "
+	"baseline\n"
+	"\n"
+	"FILTERs are fnmatch(3) patterns over image names and check ids.\n"
+	"Exit status: 0 all expected, 1 unexpected results or error, 2 usage,"
+	"\n3 nothing could run. See docs/runner.md.\n";
+
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv, struct perr *e);
+} commands[] = {
+	{"targets", cmd_targets},
+	{"list", cmd_list},
+	{"run", cmd_run},
+	{"report", cmd_report},
+};
+
+int main(int argc, char **argv)
+{
+	struct perr e = {{0}};
+	size_t i;
+	int status;
+
+	if (argc < 2) {
+		fputs("popek: no command given (see 'popek help')\n", stderr);
+		return POPEK_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") ||
+	    !strcmp(argv[1], "-h")) {
+		fputs(popek_usage, stdout);
+		return POPEK_EXIT_OK;
+	}
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(argv[1], commands[i].name) != 0)
+			continue;
+		status = commands[i].fn(argc - 1, argv + 1, &e);
+		if (e.msg[0])
+			fprintf(stderr, "popek: %s\n", e.msg);
+		return status;
+	}
+	fprintf(stderr, "popek: unknown command '%s' (see 'popek help')\n",
+		argv[1]);
+	return POPEK_EXIT_USAGE;
+}

@@ -1,0 +1,97 @@
+/*
+ * Where things are: images, target files, the popek binary itself. The
+ * compile-time defaults point into the build tree so `build/bin/popek`
+ * works without options.
+ */
+#include <fnmatch.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "elf_image.h"
+
+#ifndef POPEK_IMAGE_DIR
+#define POPEK_IMAGE_DIR "build/images"
+#endif
+#ifndef POPEK_SOURCE_DIR
+#define POPEK_SOURCE_DIR "."
+#endif
+
+const char *images_dir(const char *opt, bool *explicit_dir)
+{
+	const char *env = getenv("POPEK_IMAGES");
+
+	*explicit_dir = true;
+	if (opt)
+		return opt;
+	if (env && *env)
+		return env;
+	*explicit_dir = false;
+	return POPEK_IMAGE_DIR;
+}
+
+const char *targets_dir(const char *opt)
+{
+	const char *env = getenv("POPEK_TARGETS");
+
+	if (opt)
+		return opt;
+	if (env && *env)
+		return env;
+	return POPEK_SOURCE_DIR "/targets";
+}
+
+char *self_exe(void)
+{
+	char buf[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+
+	if (n <= 0)
+		return xstrdup("popek");
+	buf[n] = '\0';
+	return xstrdup(buf);
+}
+
+char *self_dir(void)
+{
+	char *exe = self_exe(), *dir = xstrdup(dirname(exe));
+
+	free(exe);
+	return dir;
+}
+
+int usage_error(struct perr *e, const char *cmd, int opt, int optopt_,
+		const char *arg)
+{
+	if (opt == ':')
+		perr_set(e, "%s: option '%s' needs a value (see 'popek help')",
+			 cmd, arg);
+	else if (optopt_ && optopt_ != '?')
+		perr_set(e, "%s: unknown option '-%c' (see 'popek help')", cmd,
+			 optopt_);
+	else
+		perr_set(e, "%s: unknown option '%s' (see 'popek help')", cmd,
+			 arg);
+	return POPEK_EXIT_USAGE;
+}
+
+bool image_matches(const struct image *img, char **filters, int nfilters)
+{
+	size_t j;
+	int i;
+
+	if (nfilters == 0)
+		return true;
+	for (i = 0; i < nfilters; i++) {
+		if (fnmatch(filters[i], img->name, 0) == 0)
+			return true;
+		for (j = 0; j < img->nchecks; j++)
+			if (fnmatch(filters[i], img->checks[j].id, 0) == 0)
+				return true;
+	}
+	return false;
+}

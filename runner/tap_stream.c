@@ -1,0 +1,62 @@
+/*
+ * One TAP line per check per target, ids prefixed "target:". TAP consumers
+ * know only ok / not ok / SKIP / TODO, so xfail is a TODO (not ok, but
+ * expected) and xpass a plain "not ok" (unexpected).
+ */
+#include "tap_stream.h"
+
+#include <string.h>
+
+/* Reasons come from the guest: keep them on one line and free of '#'. */
+static void put_reason(FILE *f, const char *s)
+{
+	for (; *s; s++)
+		fputc(*s == '\n' || *s == '\r' || *s == '#' ? ' ' : *s, f);
+}
+
+void tap_stream_write(FILE *f, const struct results *r)
+{
+	size_t i;
+
+	fputs("TAP version 13\n", f);
+	for (i = 0; i < r->ntargets; i++)
+		if (!r->targets[i].available) {
+			fprintf(f, "# %s unavailable: ", r->targets[i].name);
+			put_reason(f, r->targets[i].reason);
+			fputc('\n', f);
+		}
+	for (i = 0; i < r->nchecks; i++) {
+		const struct res_check *c = &r->checks[i];
+		size_t n = i + 1;
+
+		switch (c->cls) {
+		case CLS_PASS:
+			fprintf(f, "ok %zu - %s:%s\n", n, c->target, c->id);
+			continue;
+		case CLS_SKIP:
+			fprintf(f, "ok %zu - %s:%s # SKIP ", n, c->target,
+				c->id);
+			break;
+		case CLS_XFAIL:
+			fprintf(f, "not ok %zu - %s:%s # TODO xfail: ", n,
+				c->target, c->id);
+			break;
+		case CLS_XPASS:
+			fprintf(f, "not ok %zu - %s:%s # xpass: ", n, c->target,
+				c->id);
+			break;
+		case CLS_ERROR:
+			fprintf(f, "not ok %zu - %s:%s # error: ", n, c->target,
+				c->id);
+			break;
+		case CLS_FAIL:
+		default:
+			fprintf(f, "not ok %zu - %s:%s # ", n, c->target,
+				c->id);
+			break;
+		}
+		put_reason(f, c->reason);
+		fputc('\n', f);
+	}
+	fprintf(f, "1..%zu\n", r->nchecks);
+}

@@ -1,0 +1,650 @@
+/*
+ * Target files (docs/targets.md). Errors name file:line so a user who adds
+ * a hypervisor can fix the file without reading this code.
+ */
+#include "target.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char *const placeholders[] = {"{image}", "{bindir}", "{srcdir}"};
+
+static int check_placeholders(const char *path, int lineno, const char *arg,
+			      struct perr *e)
+{
+	const char *p = arg, *close;
+	size_t i;
+
+	while ((p = strchr(p, '{'))) {
+		close = strchr(p, '}');
+		if (!close)
+			return perr_set(e,
+					"%s:%d: unterminated placeholder in "
+					"'%s'",
+					path, lineno, arg);
+		for (i = 0; i < 3; i++)
+			if (strncmp(p, placeholders[i],
+				    (size_t)(close - p + 1)) == 0 &&
+			    strlen(placeholders[i]) == (size_t)(close - p + 1))
+				break;
+		if (i == 3)
+			return perr_set(e,
+					"%s:%d: unknown placeholder '%.*s' "
+					"(known: {image} {bindir} {srcdir})",
+					path, lineno, (int)(close - p + 1), p);
+		p = close + 1;
+	}
+	return 0;
+}
+
+static int parse_command(struct target *t, const char *path, int lineno,
+			 char *value, struct perr *e)
+{
+	char *tok, *save = NULL;
+	size_t cap = 0;
+
+	for (tok = strtok_r(value, " \t", &save); tok;
+	     tok = strtok_r(NULL, " \t", &save)) {
+		if (check_placeholders(path, lineno, tok, e) < 0)
+			return -1;
+		VEC_GROW(t->argv, t->argc + 1, cap);
+		t->argv[t->argc++] = xstrdup(tok);
+	}
+	if (!t->argc)
+		return perr_set(e, "%s:%d: empty command", path, lineno);
+	t->argv[t->argc] = NULL;
+	return 0;
+}
+
+static int parse_requires(struct target *t, const char *path, int lineno,
+			  char *value, struct perr *e)
+{
+	static const char *const kinds[] = {"binary", "device", "file"};
+	char *arg = value;
+	size_t i;
+
+	while (*arg && !isspace((unsigned char)*arg))
+		arg++;
+	if (*arg)
+		*arg++ = '\0';
+	arg = str_trim(arg);
+	for (i = 0; i < 3; i++)
+		if (strcmp(value, kinds[i]) == 0)
+			break;
+	if (i == 3 || !*arg)
+		return perr_set(e,
+				"%s:%d: bad requires '%s' (expected "
+				"'binary NAME', 'device PATH' or "
+				"'file PATH')",
+				path, lineno, value);
+	t->reqs = xrealloc(t->reqs, (t->nreqs + 1) * sizeof(*t->reqs));
+	t->reqs[t->nreqs].kind = (enum requirement_kind)i;
+	t->reqs[t->nreqs].arg = xstrdup(arg);
+	t->nreqs++;
+	return 0;
+}
+
+static int parse_uint(const char *path, int lineno, const char *key,
+		      const char *value, unsigned long max, unsigned long *out,
+		      struct perr *e)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoul(value, &end, 10);
+	if (!isdigit((unsigned char)*value) || *end || errno || *out == 0 ||
+	    *out > max)
+		return perr_set(e,
+				"%s:%d: %s must be a whole number from 1 "
+				"to %lu, not '%s'",
+				path, lineno, key, max, value);
+	return 0;
+}
+
+static int parse_widths(struct target *t, const char *path, int lineno,
+			char *value, struct perr *e)
+{
+	char *tok, *save = NULL;
+
+	t->width32 = t->width64 = false;
+	for (tok = strtok_r(value, " \t,", &save); tok;
+	     tok = strtok_r(NULL, " \t,", &save)) {
+		if (strcmp(tok, "32") == 0)
+			t->width32 = true;
+		else if (strcmp(tok, "64") == 0)
+			t->width64 = true;
+		else
+			return perr_set(e,
+					"%s:%d: bad width '%s' (expected "
+					"32 and/or 64)",
+					path, lineno, tok);
+	}
+	if (!t->width32 && !t->width64)
+		return perr_set(e, "%s:%d: widths is empty", path, lineno);
+	return 0;
+}
+
+static int parse_condition(const char *path, int lineno, char *text,
+			   struct condition *c, struct perr *e)
+{
+	static const char *const backends[] = {"kvm_intel", "kvm_amd",
+					       "kvm_pvm", "none"};
+	size_t i;
+
+	text = str_trim(text);
+	if (str_starts(text, "vendor="))
+		c->kind = COND_VENDOR;
+	else if (str_starts(text, "feature="))
+		c->kind = COND_FEATURE;
+	else if (str_starts(text, "!feature="))
+		c->kind = COND_NO_FEATURE;
+	else if (str_starts(text, "backend="))
+		c->kind = COND_BACKEND;
+	else
+		goto bad;
+	c->value = strchr(text, '=') + 1;
+	if (!*c->value || strpbrk(c->value, " \t"))
+		goto bad;
+	if (c->kind == COND_BACKEND) {
+		for (i = 0; i < 4; i++)
+			if (strcmp(c->value, backends[i]) == 0)
+				break;
+		if (i == 4)
+			return perr_set(e,
+					"%s:%d: unknown backend '%s' "
+					"(expected kvm_intel, kvm_amd, "
+					"kvm_pvm or none)",
+					path, lineno, c->value);
+	}
+	c->value = xstrdup(c->value);
+	return 0;
+bad:
+	return perr_set(e,
+			"%s:%d: bad condition '%s' (expected vendor=, "
+			"feature=, !feature= or backend=)",
+			path, lineno, text);
+}
+
+/* xfail|xerror ID-GLOB [when COND[,COND...]] : reason */
+static int parse_xfail(struct target *t, const char *path, int lineno,
+		       char *rest, bool covers_error, struct perr *e)
+{
+	struct xfail_rule r = {.line = lineno, .covers_error = covers_error};
+	char *colon = strchr(rest, ':'), *glob, *when, *tok, *save = NULL;
+
+	if (!colon)
+		return perr_set(e,
+				"%s:%d: bad xfail line: expected 'xfail "
+				"ID-GLOB [when COND,...] : reason'",
+				path, lineno);
+	*colon = '\0';
+	r.reason = str_trim(colon + 1);
+	if (!*r.reason)
+		return perr_set(e, "%s:%d: bad xfail line: empty reason", path,
+				lineno);
+	glob = str_trim(rest);
+	when = glob;
+	while (*when && !isspace((unsigned char)*when))
+		when++;
+	if (*when)
+		*when++ = '\0';
+	when = str_trim(when);
+	if (!*glob)
+		return perr_set(e,
+				"%s:%d: bad xfail line: no check id "
+				"pattern",
+				path, lineno);
+	if (*when) {
+		if (!str_starts(when, "when") ||
+		    !isspace((unsigned char)when[4]))
+			return perr_set(e,
+					"%s:%d: bad xfail line: expected "
+					"'when' after the pattern, saw "
+					"'%s'",
+					path, lineno, when);
+		for (tok = strtok_r(when + 4, ",", &save); tok;
+		     tok = strtok_r(NULL, ",", &save)) {
+			r.conds = xrealloc(r.conds,
+					   (r.nconds + 1) * sizeof(*r.conds));
+			if (parse_condition(path, lineno, tok,
+					    &r.conds[r.nconds], e) < 0)
+				goto err;
+			r.nconds++;
+		}
+		if (!r.nconds) {
+			perr_set(e,
+				 "%s:%d: bad xfail line: 'when' without "
+				 "conditions",
+				 path, lineno);
+			goto err;
+		}
+	}
+	r.glob = xstrdup(glob);
+	r.reason = xstrdup(r.reason);
+	t->xfails = xrealloc(t->xfails, (t->nxfails + 1) * sizeof(*t->xfails));
+	t->xfails[t->nxfails++] = r;
+	return 0;
+err:
+	while (r.nconds)
+		free(r.conds[--r.nconds].value);
+	free(r.conds);
+	return -1;
+}
+
+static char *expected_name(const char *path)
+{
+	const char *base = strrchr(path, '/');
+
+	base = base ? base + 1 : path;
+	if (str_ends(base, ".conf"))
+		return xstrndup(base, strlen(base) - 5);
+	return xstrdup(base);
+}
+
+/* Strip a comment: '#' at the start or after whitespace. */
+static void strip_comment(char *line)
+{
+	char *p;
+
+	for (p = line; *p; p++) {
+		if (*p == '#' && (p == line || isspace((unsigned char)p[-1]))) {
+			*p = '\0';
+			return;
+		}
+	}
+}
+
+static int parse_line(struct target *t, const char *path, int lineno,
+		      char *line, int *name_line, struct perr *e)
+{
+	char *eq, *key, *value;
+	unsigned long n;
+
+	if (str_starts(line, "xfail") &&
+	    (isspace((unsigned char)line[5]) || line[5] == '\0'))
+		return parse_xfail(t, path, lineno, line + 5, false, e);
+	if (str_starts(line, "xerror") &&
+	    (isspace((unsigned char)line[6]) || line[6] == '\0'))
+		return parse_xfail(t, path, lineno, line + 6, true, e);
+	eq = strchr(line, '=');
+	if (!eq)
+		return perr_set(e,
+				"%s:%d: expected 'key = value' or an xfail "
+				"line",
+				path, lineno);
+	*eq = '\0';
+	key = str_trim(line);
+	value = str_trim(eq + 1);
+	if (!*value)
+		return perr_set(e, "%s:%d: %s has no value", path, lineno, key);
+
+#define ONCE(field)                                                            \
+	do {                                                                   \
+		if (field)                                                     \
+			return perr_set(e, "%s:%d: %s given twice", path,      \
+					lineno, key);                          \
+	} while (0)
+
+	if (strcmp(key, "name") == 0) {
+		ONCE(t->name);
+		t->name = xstrdup(value);
+		*name_line = lineno;
+	} else if (strcmp(key, "description") == 0) {
+		ONCE(t->description);
+		t->description = xstrdup(value);
+	} else if (strcmp(key, "command") == 0) {
+		ONCE(t->argv);
+		return parse_command(t, path, lineno, value, e);
+	} else if (strcmp(key, "requires") == 0) {
+		return parse_requires(t, path, lineno, value, e);
+	} else if (strcmp(key, "timeout") == 0) {
+		if (parse_uint(path, lineno, key, value, 86400, &n, e) < 0)
+			return -1;
+		t->timeout = (unsigned)n;
+	} else if (strcmp(key, "fatal_stderr") == 0) {
+		t->fatal_stderr = xrealloc(t->fatal_stderr,
+					   (t->nfatal_stderr + 1) *
+						   sizeof(*t->fatal_stderr));
+		t->fatal_stderr[t->nfatal_stderr++] = xstrdup(value);
+	} else if (strcmp(key, "output_limit") == 0) {
+		if (parse_uint(path, lineno, key, value, 1ul << 30, &n, e) < 0)
+			return -1;
+		t->output_limit = n;
+	} else if (strcmp(key, "widths") == 0) {
+		return parse_widths(t, path, lineno, value, e);
+	} else {
+		return perr_set(e, "%s:%d: unknown key '%s'", path, lineno,
+				key);
+	}
+#undef ONCE
+	return 0;
+}
+
+int target_parse(const char *path, const char *text, struct target *t,
+		 struct perr *e)
+{
+	char *copy = xstrdup(text), *line, *next, *want = NULL;
+	int lineno = 0, name_line = 0, ret = -1;
+
+	memset(t, 0, sizeof(*t));
+	t->timeout = TARGET_DEFAULT_TIMEOUT;
+	t->output_limit = TARGET_DEFAULT_OUTPUT_LIMIT;
+	t->width32 = t->width64 = true;
+	t->path = xstrdup(path);
+	for (line = copy; line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		lineno++;
+		strip_comment(line);
+		line = str_trim(line);
+		if (!*line)
+			continue;
+		if (parse_line(t, path, lineno, line, &name_line, e) < 0)
+			goto out;
+	}
+	if (!t->name) {
+		perr_set(e, "%s: missing required key 'name'", path);
+		goto out;
+	}
+	if (!t->description) {
+		perr_set(e, "%s: missing required key 'description'", path);
+		goto out;
+	}
+	if (!t->argv) {
+		perr_set(e, "%s: missing required key 'command'", path);
+		goto out;
+	}
+	want = expected_name(path);
+	if (strcmp(want, t->name) != 0) {
+		perr_set(e,
+			 "%s:%d: name '%s' does not match the file name "
+			 "(expected '%s')",
+			 path, name_line, t->name, want);
+		goto out;
+	}
+	ret = 0;
+out:
+	free(want);
+	free(copy);
+	if (ret < 0)
+		target_free(t);
+	return ret;
+}
+
+int target_load(const char *path, struct target *t, struct perr *e)
+{
+	char *text = read_whole_file(path, NULL, e);
+	int r;
+
+	if (!text)
+		return -1;
+	r = target_parse(path, text, t, e);
+	free(text);
+	return r;
+}
+
+void target_free(struct target *t)
+{
+	size_t i, j;
+
+	free(t->name);
+	free(t->description);
+	free(t->path);
+	argv_free(t->argv);
+	for (i = 0; i < t->nreqs; i++)
+		free(t->reqs[i].arg);
+	free(t->reqs);
+	for (i = 0; i < t->nxfails; i++) {
+		for (j = 0; j < t->xfails[i].nconds; j++)
+			free(t->xfails[i].conds[j].value);
+		free(t->xfails[i].conds);
+		free(t->xfails[i].glob);
+		free(t->xfails[i].reason);
+	}
+	free(t->xfails);
+	for (i = 0; i < t->nfatal_stderr; i++)
+		free(t->fatal_stderr[i]);
+	free(t->fatal_stderr);
+	memset(t, 0, sizeof(*t));
+}
+
+static int target_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct target *)a)->name,
+		      ((const struct target *)b)->name);
+}
+
+int target_list_load(const char *dir, struct target_list *list, struct perr *e)
+{
+	struct dirent *de;
+	DIR *d;
+
+	memset(list, 0, sizeof(*list));
+	d = opendir(dir);
+	if (!d)
+		return perr_set(e, "targets directory %s: %s", dir,
+				strerror(errno));
+	while ((de = readdir(d))) {
+		struct target t;
+		char *path;
+		int r;
+
+		if (de->d_name[0] == '.' || !str_ends(de->d_name, ".conf"))
+			continue;
+		path = xasprintf("%s/%s", dir, de->d_name);
+		r = target_load(path, &t, e);
+		free(path);
+		if (r < 0) {
+			closedir(d);
+			target_list_free(list);
+			return r;
+		}
+		VEC_GROW(list->v, list->n, list->cap);
+		list->v[list->n++] = t;
+	}
+	closedir(d);
+	qsort(list->v, list->n, sizeof(*list->v), target_cmp);
+	return 0;
+}
+
+void target_list_free(struct target_list *list)
+{
+	size_t i;
+
+	for (i = 0; i < list->n; i++)
+		target_free(&list->v[i]);
+	free(list->v);
+	memset(list, 0, sizeof(*list));
+}
+
+struct target *target_list_find(struct target_list *list, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < list->n; i++)
+		if (strcmp(list->v[i].name, name) == 0)
+			return &list->v[i];
+	return NULL;
+}
+
+static bool executable(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+	       access(path, X_OK) == 0;
+}
+
+static bool find_in_path(const char *name)
+{
+	const char *env = getenv("PATH");
+	char *copy, *dir, *save = NULL, *full;
+	bool found = false;
+
+	if (!env)
+		env = "/usr/local/bin:/usr/bin:/bin";
+	copy = xstrdup(env);
+	for (dir = strtok_r(copy, ":", &save); dir && !found;
+	     dir = strtok_r(NULL, ":", &save)) {
+		full = xasprintf("%s/%s", *dir ? dir : ".", name);
+		found = executable(full);
+		free(full);
+	}
+	free(copy);
+	return found;
+}
+
+bool target_usable(const struct target *t, char **why)
+{
+	const struct requirement *r;
+	struct stat st;
+	size_t i;
+	int fd;
+
+	*why = NULL;
+	for (i = 0; i < t->nreqs; i++) {
+		r = &t->reqs[i];
+		switch (r->kind) {
+		case REQ_BINARY:
+			if (strchr(r->arg, '/')) {
+				if (!executable(r->arg)) {
+					*why = xasprintf("binary %s is not an "
+							 "executable file",
+							 r->arg);
+					return false;
+				}
+			} else if (!find_in_path(r->arg)) {
+				*why = xasprintf("binary %s not found in PATH",
+						 r->arg);
+				return false;
+			}
+			break;
+		case REQ_DEVICE:
+			fd = open(r->arg, O_RDWR | O_CLOEXEC | O_NOCTTY);
+			if (fd < 0) {
+				*why = xasprintf("cannot open %s: %s", r->arg,
+						 strerror(errno));
+				return false;
+			}
+			close(fd);
+			break;
+		case REQ_FILE:
+			if (stat(r->arg, &st) < 0) {
+				*why = xasprintf("file %s: %s", r->arg,
+						 strerror(errno));
+				return false;
+			}
+			break;
+		}
+	}
+	return true;
+}
+
+bool target_runs_width(const struct target *t, unsigned width)
+{
+	return (width == 32 && t->width32) || (width == 64 && t->width64);
+}
+
+static bool condition_holds(const struct condition *c, const struct hostinfo *h)
+{
+	switch (c->kind) {
+	case COND_VENDOR:
+		return strcmp(h->vendor, c->value) == 0;
+	case COND_FEATURE:
+		return hostinfo_has_flag(h, c->value);
+	case COND_NO_FEATURE:
+		return !hostinfo_has_flag(h, c->value);
+	case COND_BACKEND:
+		return strcmp(h->backend, c->value) == 0;
+	}
+	return false;
+}
+
+const struct xfail_rule *target_find_xfail(const struct target *t,
+					   const char *id,
+					   const struct hostinfo *h)
+{
+	size_t i, j;
+
+	for (i = 0; i < t->nxfails; i++) {
+		const struct xfail_rule *r = &t->xfails[i];
+
+		if (fnmatch(r->glob, id, 0) != 0)
+			continue;
+		for (j = 0; j < r->nconds; j++)
+			if (!condition_holds(&r->conds[j], h))
+				break;
+		if (j == r->nconds)
+			return r;
+	}
+	return NULL;
+}
+
+static char *substitute(const char *arg, const char *const values[3])
+{
+	struct strbuf sb = {0};
+	const char *p = arg;
+	size_t i, n;
+
+	while (*p) {
+		for (i = 0; i < 3; i++) {
+			n = strlen(placeholders[i]);
+			if (strncmp(p, placeholders[i], n) == 0)
+				break;
+		}
+		if (i < 3) {
+			sb_adds(&sb, values[i]);
+			p += n;
+		} else {
+			sb_add(&sb, p++, 1);
+		}
+	}
+	sb_add(&sb, "", 0);
+	return sb.s;
+}
+
+char **target_expand(const struct target *t, const char *image,
+		     const char *bindir, const char *srcdir)
+{
+	const char *values[3] = {image, bindir, srcdir};
+	char **argv = xcalloc(t->argc + 1, sizeof(*argv));
+	size_t i;
+
+	for (i = 0; i < t->argc; i++)
+		argv[i] = substitute(t->argv[i], values);
+	return argv;
+}
+
+void argv_free(char **argv)
+{
+	size_t i;
+
+	if (!argv)
+		return;
+	for (i = 0; argv[i]; i++)
+		free(argv[i]);
+	free(argv);
+}
+
+char *argv_join(char *const *argv)
+{
+	struct strbuf sb = {0};
+	size_t i;
+
+	for (i = 0; argv[i]; i++) {
+		if (i)
+			sb_adds(&sb, " ");
+		sb_add_shell_word(&sb, argv[i]);
+	}
+	sb_add(&sb, "", 0);
+	return sb.s;
+}

@@ -1,0 +1,101 @@
+/*
+ * Targets: the hypervisors under test, one targets/NAME.conf each
+ * (docs/targets.md). A target is data: how to boot an image, how long to
+ * wait, what it needs on the host, and which checks it is known to fail.
+ */
+#ifndef POPEK_RUNNER_TARGET_H
+#define POPEK_RUNNER_TARGET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "hostinfo.h"
+#include "util.h"
+
+#define TARGET_DEFAULT_TIMEOUT	    60
+#define TARGET_DEFAULT_OUTPUT_LIMIT (1024 * 1024)
+
+enum requirement_kind { REQ_BINARY, REQ_DEVICE, REQ_FILE };
+
+struct requirement {
+	enum requirement_kind kind;
+	char *arg;
+};
+
+enum condition_kind {
+	COND_VENDOR,
+	COND_FEATURE,
+	COND_NO_FEATURE,
+	COND_BACKEND
+};
+
+struct condition {
+	enum condition_kind kind;
+	char *value;
+};
+
+struct xfail_rule {
+	char *glob;
+	struct condition *conds;
+	size_t nconds;
+	char *reason;
+	int line;
+	/* xerror: also covers the check never being reported because the
+	 * target broke (timeout, crash, internal error) */
+	bool covers_error;
+};
+
+struct target {
+	char *name, *description, *path;
+	char **argv; /* the command template, split on spaces */
+	size_t argc;
+	struct requirement *reqs;
+	size_t nreqs;
+	unsigned timeout;
+	size_t output_limit;
+	bool width32, width64;
+	struct xfail_rule *xfails;
+	size_t nxfails;
+	/* stderr substrings that mean the target is dead even though its
+	 * process lives on (QEMU stops the VM on a KVM internal error) */
+	char **fatal_stderr;
+	size_t nfatal_stderr;
+};
+
+struct target_list {
+	struct target *v;
+	size_t n, cap;
+};
+
+/* Parse the text of a target file; `path` names it in messages and
+ * gives the expected name. */
+int target_parse(const char *path, const char *text, struct target *t,
+		 struct perr *e);
+int target_load(const char *path, struct target *t, struct perr *e);
+void target_free(struct target *t);
+/* Every *.conf in dir, sorted by name. */
+int target_list_load(const char *dir, struct target_list *list, struct perr *e);
+void target_list_free(struct target_list *list);
+struct target *target_list_find(struct target_list *list, const char *name);
+
+/*
+ * Whether the host has what the target requires. When not, *why holds an
+ * allocated reason such as "cannot open /dev/kvm: No such file or
+ * directory".
+ */
+bool target_usable(const struct target *t, char **why);
+bool target_runs_width(const struct target *t, unsigned width);
+
+/* The first known infidelity listed for id that applies on host h. */
+const struct xfail_rule *target_find_xfail(const struct target *t,
+					   const char *id,
+					   const struct hostinfo *h);
+
+/* The command for one image, placeholders substituted (NULL-terminated). */
+char **target_expand(const struct target *t, const char *image,
+		     const char *bindir, const char *srcdir);
+void argv_free(char **argv);
+/* argv as one shell-pasteable line. */
+char *argv_join(char *const *argv);
+
+#endif

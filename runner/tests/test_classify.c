@@ -1,0 +1,376 @@
+/* Classification: each row of the table in docs/protocol.md. */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <string.h>
+
+#include "classify.h"
+
+static struct image img;
+static struct target tgt;
+static struct hostinfo amd_pvm, intel;
+
+static const char target_text[] =
+	"name = fake\n"
+	"description = a fake target\n"
+	"command = true {image}\n"
+	"xfail t.x.fails : known to fail here\n"
+	"xfail t.x.passes : listed but passes\n"
+	"xfail t.y.* when vendor=AuthenticAMD,backend=kvm_pvm : pvm only\n"
+	"xfail t.z.umip when !feature=umip : needs umip\n";
+
+static void add_decl(const char *id)
+{
+	VEC_GROW(img.checks, img.nchecks, img.cap);
+	img.checks[img.nchecks].id = xstrdup(id);
+	img.checks[img.nchecks].description = xasprintf("desc of %s", id);
+	img.nchecks++;
+}
+
+static void setup(void)
+{
+	struct perr e;
+
+	memset(&img, 0, sizeof(img));
+	img.name = xstrdup("img");
+	img.path = xstrdup("/x/img.elf");
+	img.width = 32;
+	add_decl("t.a.pass");
+	add_decl("t.a.fail");
+	add_decl("t.a.skip");
+	add_decl("t.x.fails");
+	add_decl("t.x.passes");
+	add_decl("t.y.one");
+	add_decl("t.z.umip");
+	cr_assert_eq(target_parse("/t/fake.conf", target_text, &tgt, &e), 0,
+		     "%s", e.msg);
+	hostinfo_set(&amd_pvm, "AuthenticAMD", "AMD EPYC", 25, 1,
+		     "fpu sse2 umip", "kvm_pvm");
+	hostinfo_set(&intel, "GenuineIntel", "Xeon", 6, 85, "fpu sse2",
+		     "kvm_intel");
+}
+
+static void teardown(void)
+{
+	image_free(&img);
+	target_free(&tgt);
+	hostinfo_free(&amd_pvm);
+	hostinfo_free(&intel);
+}
+
+TestSuite(classify, .init = setup, .fini = teardown);
+
+static void feed(struct tap_report *r, const char *text)
+{
+	tap_report_init(r);
+	tap_feed(r, text, strlen(text));
+	tap_finish(r);
+}
+
+static const struct check_result *find(const struct image_result *res,
+				       const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < res->nchecks; i++)
+		if (!strcmp(res->checks[i].id, id))
+			return &res->checks[i];
+	cr_assert_fail("no result for %s", id);
+	return NULL;
+}
+
+static const char full_run[] = "TAP version 13\n"
+			       "ok 1 - t.a.pass\n"
+			       "not ok 2 - t.a.fail # expected 0, saw 1\n"
+			       "ok 3 - t.a.skip # SKIP no such CPU\n"
+			       "not ok 4 - t.x.fails # saw 2\n"
+			       "ok 5 - t.x.passes\n"
+			       "not ok 6 - t.y.one # y broke\n"
+			       "not ok 7 - t.z.umip # no umip\n"
+			       "1..7\n"
+			       "popek: exit 1\n";
+
+static const struct run_end clean = {.exited = true, .wait_status = 3 << 8};
+
+Test(classify, full_run_on_amd_pvm)
+{
+	struct tap_report rep;
+	struct image_result res;
+
+	feed(&rep, full_run);
+	classify_image(&img, &rep, &clean, &tgt, &amd_pvm, &res);
+	cr_assert(res.ok);
+	cr_assert_null(res.reason);
+	cr_assert_eq(res.exit_code, 1);
+	cr_assert_eq(res.nchecks, 7);
+	cr_assert_eq(find(&res, "t.a.pass")->cls, CLS_PASS);
+	cr_assert_str_eq(find(&res, "t.a.pass")->reason, "");
+	cr_assert_str_eq(find(&res, "t.a.pass")->description,
+			 "desc of t.a.pass");
+	cr_assert_eq(find(&res, "t.a.fail")->cls, CLS_FAIL);
+	cr_assert_str_eq(find(&res, "t.a.fail")->reason, "expected 0, saw 1");
+	cr_assert_eq(find(&res, "t.a.skip")->cls, CLS_SKIP);
+	cr_assert_str_eq(find(&res, "t.a.skip")->reason, "no such CPU");
+	cr_assert_eq(find(&res, "t.x.fails")->cls, CLS_XFAIL);
+	cr_assert_str_eq(find(&res, "t.x.fails")->reason,
+			 "known infidelity: known to fail here (saw: saw 2)");
+	cr_assert_eq(find(&res, "t.x.passes")->cls, CLS_XPASS);
+	cr_assert_str_eq(find(&res, "t.x.passes")->reason,
+			 "passed, but the target lists it as a known "
+			 "infidelity: listed but passes");
+	/* vendor and backend hold: xfail. */
+	cr_assert_eq(find(&res, "t.y.one")->cls, CLS_XFAIL);
+	/* host has umip, so "!feature=umip" does not hold: fail. */
+	cr_assert_eq(find(&res, "t.z.umip")->cls, CLS_FAIL);
+	image_result_free(&res);
+	tap_report_free(&rep);
+}
+
+Test(classify, host_conditions_on_intel)
+{
+	struct tap_report rep;
+	struct image_result res;
+
+	feed(&rep, full_run);
+	classify_image(&img, &rep, &clean, &tgt, &intel, &res);
+	cr_assert_eq(find(&res, "t.y.one")->cls, CLS_FAIL);
+	cr_assert_str_eq(find(&res, "t.y.one")->reason, "y broke");
+	cr_assert_eq(find(&res, "t.z.umip")->cls, CLS_XFAIL);
+	image_result_free(&res);
+	tap_report_free(&rep);
+}
+
+Test(classify, not_reported_after_proper_end)
+{
+	struct tap_report rep;
+	struct image_result res;
+
+	feed(&rep, "ok 1 - t.a.pass\n1..1\npopek: exit 0\n");
+	classify_image(&img, &rep, &clean, &tgt, &amd_pvm, &res);
+	cr_assert(res.ok);
+	cr_assert_eq(res.nchecks, 7);
+	cr_assert_eq(find(&res, "t.a.pass")->cls, CLS_PASS);
+	cr_assert_eq(find(&res, "t.a.fail")->cls, CLS_ERROR);
+	cr_assert_str_eq(find(&res, "t.a.fail")->reason, "not reported");
+	image_result_free(&res);
+	tap_report_free(&rep);
+}
+
+Test(classify, timeout)
+{
+	struct run_end end = {.timed_out = true,
+			      .timeout = 60,
+			      .exited = true,
+			      .wait_status = SIGKILL};
+	struct tap_report rep;
+	struct image_result res;
+
+	feed(&rep, "ok 1 - t.a.pass\n");
+	classify_image(&img, &rep, &end, &tgt, &amd_pvm, &res);
+	cr_assert(!res.ok);
+	cr_assert_str_eq(res.reason, "timeout after 60 s");
+	cr_assert_eq(res.exit_code, -1);
+	cr_assert_eq(find(&res, "t.a.pass")->cls, CLS_PASS);
+	cr_assert_eq(find(&res, "t.a.skip")->cls, CLS_ERROR);
+	cr_assert_str_eq(find(&res, "t.a.skip")->reason, "timeout after 60 s");
+	image_result_free(&res);
+	tap_report_free(&rep);
+}
+
+Test(classify, crash_with_stderr)
+{
+	struct run_end end = {.exited = true,
+			      .wait_status = 1 << 8,
+			      .last_stderr = "qemu: could not load kernel"};
+	struct tap_report rep;
+	struct image_result res;
+
+	feed(&rep, "");
+	classify_image(&img, &rep, &end, &tgt, &amd_pvm, &res);
+	cr_assert(!res.ok);
+	cr_assert_str_eq(res.reason,
+			 "target exited with status 1 before 'popek: exit' "
+			 "(last stderr: qemu: could not load kernel)");
+	cr_assert_eq(find(&res, "t.a.pass")->cls, CLS_ERROR);
+	cr_assert_str_eq(find(&res, "t.a.pass")->reason, res.reason);
+	image_result_free(&res);
+	tap_report_free(&rep);
+}
+
+Test(classify, killed_by_signal)
+{
+	struct run_end end = {.exited = true, .wait_status = SIGSEGV};
+	struct tap_report rep;
+	struct image_result res;
+
+	feed(&rep, "");
+	classify_image(&img, &rep, &end, &tgt, &amd_pvm, &res);
+	cr_assert(str_starts(res.reason, "target killed by signal 11 ("));
+	image_result_free(&res);
+	tap_report_free(&rep);
+}
+
+Test(classify, no_exit_line)
+{
+	struct run_end end = {.exited = true, .wait_status = 0};
+	struct tap_report rep;
+	struct image_result res;
+
+	feed(&rep, full_run);
+	/* Drop the exit line: a triple fault under -no-reboot exits 0. */
+	rep.exit_seen = false;
+	classify_image(&img, &rep, &end, &tgt, &amd_pvm, &res);
+	cr_assert(!res.ok);
+	cr_assert_str_eq(res.reason, "target exited with status 0 before "
+				     "'popek: exit' (a triple fault under QEMU "
+				     "-no-reboot ends so)");
+	/* Reported checks keep their results. */
+	cr_assert_eq(find(&res, "t.a.fail")->cls, CLS_FAIL);
+	image_result_free(&res);
+	tap_report_free(&rep);
+}
+
+Test(classify, flood)
+{
+	struct run_end end = {.flooded = true,
+			      .output_limit = 1048576,
+			      .exited = true,
+			      .wait_status = SIGKILL};
+	struct tap_report rep;
+	struct image_result res;
+
+	feed(&rep, "ok 1 - t.a.pass\n");
+	classify_image(&img, &rep, &end, &tgt, &amd_pvm, &res);
+	cr_assert_str_eq(res.reason,
+			 "flooded the serial port: more than 1048576 bytes");
+	cr_assert_str_eq(find(&res, "t.a.fail")->reason, res.reason);
+	image_result_free(&res);
+	tap_report_free(&rep);
+}
+
+Test(classify, bail_out)
+{
+	struct tap_report rep;
+	struct image_result res;
+
+	feed(&rep, "ok 1 - t.a.pass\nBail out! unexpected #GP\n"
+		   "popek: exit 2\n");
+	classify_image(&img, &rep, &clean, &tgt, &amd_pvm, &res);
+	cr_assert(!res.ok);
+	cr_assert_str_eq(res.reason, "bail out: unexpected #GP");
+	cr_assert_eq(res.exit_code, 2);
+	cr_assert_eq(find(&res, "t.a.pass")->cls, CLS_PASS);
+	cr_assert_eq(find(&res, "t.a.fail")->cls, CLS_ERROR);
+	cr_assert_str_eq(find(&res, "t.a.fail")->reason,
+			 "bail out: unexpected #GP");
+	image_result_free(&res);
+	tap_report_free(&rep);
+}
+
+Test(classify, bail_out_then_timeout)
+{
+	struct run_end end = {.timed_out = true, .timeout = 5};
+	struct tap_report rep;
+	struct image_result res;
+
+	feed(&rep, "Bail out! stuck\n");
+	classify_image(&img, &rep, &end, &tgt, &amd_pvm, &res);
+	cr_assert_str_eq(res.reason, "bail out: stuck; then timeout after 5 s");
+	cr_assert_str_eq(find(&res, "t.a.pass")->reason, "bail out: stuck");
+	image_result_free(&res);
+	tap_report_free(&rep);
+}
+
+Test(classify, duplicates_and_undeclared)
+{
+	struct tap_report rep;
+	struct image_result res;
+
+	feed(&rep, "ok 1 - t.a.pass\nok 2 - t.a.pass\n"
+		   "not ok 3 - t.a.fail\nok 4 - t.a.fail\nok 5 - t.a.fail\n"
+		   "ok 6 - t.q.unknown\nok 7 - t.q.unknown\n1..7\n"
+		   "popek: exit 1\n");
+	classify_image(&img, &rep, &clean, &tgt, &amd_pvm, &res);
+	cr_assert_eq(res.nchecks, 8);
+	cr_assert_eq(find(&res, "t.a.pass")->cls, CLS_ERROR);
+	cr_assert_str_eq(find(&res, "t.a.pass")->reason, "reported twice");
+	cr_assert_str_eq(find(&res, "t.a.fail")->reason, "reported 3 times");
+	cr_assert_eq(find(&res, "t.q.unknown")->cls, CLS_ERROR);
+	cr_assert_str_eq(find(&res, "t.q.unknown")->reason,
+			 "not declared by the image");
+	cr_assert_null(find(&res, "t.q.unknown")->description);
+	/* Proper end, plan matches: the image itself is fine. */
+	cr_assert(res.ok);
+	image_result_free(&res);
+	tap_report_free(&rep);
+}
+
+Test(classify, plan_mismatch)
+{
+	struct tap_report rep;
+	struct image_result res;
+
+	feed(&rep, "ok 1 - t.a.pass\n1..2\npopek: exit 0\n");
+	classify_image(&img, &rep, &clean, &tgt, &amd_pvm, &res);
+	cr_assert(!res.ok);
+	cr_assert_str_eq(res.reason, "plan 1..2, but 1 checks reported");
+	image_result_free(&res);
+	tap_report_free(&rep);
+}
+
+Test(classify, missing_plan)
+{
+	struct tap_report rep;
+	struct image_result res;
+
+	feed(&rep, "ok 1 - t.a.pass\npopek: exit 0\n");
+	classify_image(&img, &rep, &clean, &tgt, &amd_pvm, &res);
+	cr_assert(!res.ok);
+	cr_assert_str_eq(res.reason,
+			 "no plan line (1..N) before 'popek: exit'");
+	image_result_free(&res);
+	tap_report_free(&rep);
+}
+
+Test(classify, exit_line_wins_over_status)
+{
+	/* QEMU's isa-debug-exit status 3 for "exit 1"; trust the line. */
+	struct run_end end = {
+		.exited = true, .wait_status = 3 << 8, .timed_out = false};
+	struct tap_report rep;
+	struct image_result res;
+
+	feed(&rep, "1..0\npopek: exit 0\n");
+	classify_image(&img, &rep, &end, &tgt, &amd_pvm, &res);
+	cr_assert(res.ok);
+	cr_assert_eq(res.exit_code, 0);
+	cr_assert_str_eq(find(&res, "t.a.pass")->reason, "not reported");
+	image_result_free(&res);
+	tap_report_free(&rep);
+}
+
+Test(classify, classify_all_skips)
+{
+	struct image_result res;
+
+	classify_all(&img, CLS_SKIP, "target fake does not run 32-bit images",
+		     &res);
+	cr_assert(res.ok);
+	cr_assert_eq(res.nchecks, 7);
+	cr_assert_eq(res.checks[6].cls, CLS_SKIP);
+	cr_assert_str_eq(res.checks[6].reason,
+			 "target fake does not run 32-bit images");
+	image_result_free(&res);
+}
+
+Test(classify, names)
+{
+	cr_assert_str_eq(class_name(CLS_XPASS), "xpass");
+	cr_assert_eq(class_from_name("error"), CLS_ERROR);
+	cr_assert_eq(class_from_name("bogus"), -1);
+	cr_assert(class_unexpected(CLS_FAIL));
+	cr_assert(class_unexpected(CLS_XPASS));
+	cr_assert(class_unexpected(CLS_ERROR));
+	cr_assert(!class_unexpected(CLS_PASS));
+	cr_assert(!class_unexpected(CLS_XFAIL));
+	cr_assert(!class_unexpected(CLS_SKIP));
+}

@@ -1,0 +1,291 @@
+/* Target files: a good one, and each error path with its file:line. */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "target.h"
+
+static const char good[] =
+	"# a comment\n"
+	"\n"
+	"name = qemu-fake\n"
+	"description = QEMU, but fake   # trailing comment\n"
+	"requires = binary sh\n"
+	"requires = file /\n"
+	"command = qemu -kernel {image} -L {srcdir}/bios -x a#b {bindir}/x\n"
+	"timeout = 30\n"
+	"output_limit = 4096\n"
+	"widths = 32\n"
+	"xfail conformance.trap.popf-* : POPF is not trapped\n"
+	"  xfail mmu.* when vendor=GenuineIntel, feature=smep,"
+	"!feature=umip,backend=none : reason: with a colon\n";
+
+Test(target, good)
+{
+	struct target t;
+	struct perr e;
+
+	cr_assert_eq(target_parse("targets/qemu-fake.conf", good, &t, &e), 0,
+		     "%s", e.msg);
+	cr_assert_str_eq(t.name, "qemu-fake");
+	cr_assert_str_eq(t.description, "QEMU, but fake");
+	cr_assert_eq(t.nreqs, 2);
+	cr_assert_eq(t.reqs[0].kind, REQ_BINARY);
+	cr_assert_str_eq(t.reqs[0].arg, "sh");
+	cr_assert_eq(t.reqs[1].kind, REQ_FILE);
+	cr_assert_eq(t.argc, 8);
+	cr_assert_str_eq(t.argv[0], "qemu");
+	cr_assert_str_eq(t.argv[2], "{image}");
+	cr_assert_str_eq(t.argv[6], "a#b");
+	cr_assert_null(t.argv[8]);
+	cr_assert_eq(t.timeout, 30);
+	cr_assert_eq(t.output_limit, 4096);
+	cr_assert(t.width32);
+	cr_assert(!t.width64);
+	cr_assert_eq(t.nxfails, 2);
+	cr_assert_str_eq(t.xfails[0].glob, "conformance.trap.popf-*");
+	cr_assert_eq(t.xfails[0].nconds, 0);
+	cr_assert_str_eq(t.xfails[0].reason, "POPF is not trapped");
+	cr_assert_eq(t.xfails[1].line, 12);
+	cr_assert_eq(t.xfails[1].nconds, 4);
+	cr_assert_eq(t.xfails[1].conds[0].kind, COND_VENDOR);
+	cr_assert_str_eq(t.xfails[1].conds[0].value, "GenuineIntel");
+	cr_assert_eq(t.xfails[1].conds[1].kind, COND_FEATURE);
+	cr_assert_eq(t.xfails[1].conds[2].kind, COND_NO_FEATURE);
+	cr_assert_str_eq(t.xfails[1].conds[2].value, "umip");
+	cr_assert_eq(t.xfails[1].conds[3].kind, COND_BACKEND);
+	cr_assert_str_eq(t.xfails[1].reason, "reason: with a colon");
+	target_free(&t);
+}
+
+Test(target, defaults)
+{
+	struct target t;
+	struct perr e;
+
+	cr_assert_eq(target_parse("x/t.conf",
+				  "name=t\ndescription=d\ncommand=c\n", &t, &e),
+		     0, "%s", e.msg);
+	cr_assert_eq(t.timeout, 60);
+	cr_assert_eq(t.output_limit, 1048576);
+	cr_assert(t.width32 && t.width64);
+	cr_assert_eq(t.nreqs, 0);
+	target_free(&t);
+}
+
+Test(target, expand_and_join)
+{
+	struct target t;
+	struct perr e;
+	char **argv, *line;
+
+	cr_assert_eq(target_parse("targets/qemu-fake.conf", good, &t, &e), 0);
+	argv = target_expand(&t, "/img/a b.elf", "/bin", "/src");
+	cr_assert_str_eq(argv[2], "/img/a b.elf");
+	cr_assert_str_eq(argv[4], "/src/bios");
+	cr_assert_str_eq(argv[7], "/bin/x");
+	line = argv_join(argv);
+	cr_assert_str_eq(line, "qemu -kernel '/img/a b.elf' -L /src/bios -x "
+			       "'a#b' /bin/x");
+	free(line);
+	argv_free(argv);
+	target_free(&t);
+}
+
+static void expect_error(const char *text, const char *msg)
+{
+	struct target t;
+	struct perr e = {{0}};
+
+	cr_assert_eq(target_parse("targets/t.conf", text, &t, &e), -1,
+		     "accepted: %s", text);
+	cr_assert_str_eq(e.msg, msg);
+}
+
+#define HEAD "name = t\ndescription = d\ncommand = c {image}\n"
+
+Test(target, unknown_key)
+{
+	expect_error(HEAD "colour = blue\n",
+		     "targets/t.conf:4: unknown key 'colour'");
+}
+
+Test(target, missing_command)
+{
+	expect_error("name = t\ndescription = d\n",
+		     "targets/t.conf: missing required key 'command'");
+}
+
+Test(target, missing_name)
+{
+	expect_error("description = d\ncommand = c\n",
+		     "targets/t.conf: missing required key 'name'");
+}
+
+Test(target, name_mismatch)
+{
+	expect_error("\nname = other\ndescription = d\ncommand = c\n",
+		     "targets/t.conf:2: name 'other' does not match the file "
+		     "name (expected 't')");
+}
+
+Test(target, duplicate_key)
+{
+	expect_error(HEAD "command = d\n", "targets/t.conf:4: command given "
+					   "twice");
+}
+
+Test(target, no_equals)
+{
+	expect_error(HEAD "just words\n", "targets/t.conf:4: expected 'key = "
+					  "value' or an xfail line");
+}
+
+Test(target, empty_value)
+{
+	expect_error(HEAD "timeout =\n", "targets/t.conf:4: timeout has no "
+					 "value");
+}
+
+Test(target, bad_numbers)
+{
+	expect_error(HEAD "timeout = 0\n",
+		     "targets/t.conf:4: timeout must be a whole number from 1 "
+		     "to 86400, not '0'");
+	expect_error(HEAD "output_limit = 1M\n",
+		     "targets/t.conf:4: output_limit must be a whole number "
+		     "from 1 to 1073741824, not '1M'");
+}
+
+Test(target, bad_widths)
+{
+	expect_error(HEAD "widths = 16\n", "targets/t.conf:4: bad width '16' "
+					   "(expected 32 and/or 64)");
+}
+
+Test(target, bad_requires)
+{
+	expect_error(HEAD "requires = binary\n",
+		     "targets/t.conf:4: bad requires 'binary' (expected "
+		     "'binary NAME', 'device PATH' or 'file PATH')");
+	expect_error(HEAD "requires = socket /x\n",
+		     "targets/t.conf:4: bad requires 'socket' (expected "
+		     "'binary NAME', 'device PATH' or 'file PATH')");
+}
+
+Test(target, unknown_placeholder)
+{
+	expect_error("name = t\ndescription = d\ncommand = c {kernel}\n",
+		     "targets/t.conf:3: unknown placeholder '{kernel}' "
+		     "(known: {image} {bindir} {srcdir})");
+}
+
+Test(target, bad_xfail_lines)
+{
+	expect_error(HEAD "xfail a.b.c no colon\n",
+		     "targets/t.conf:4: bad xfail line: expected 'xfail "
+		     "ID-GLOB [when COND,...] : reason'");
+	expect_error(HEAD "xfail a.b.c :\n",
+		     "targets/t.conf:4: bad xfail line: empty reason");
+	expect_error(HEAD "xfail : why\n",
+		     "targets/t.conf:4: bad xfail line: no check id pattern");
+	expect_error(HEAD "xfail a.b.c if vendor=x : why\n",
+		     "targets/t.conf:4: bad xfail line: expected 'when' after "
+		     "the pattern, saw 'if vendor=x'");
+}
+
+Test(target, bad_conditions)
+{
+	expect_error(HEAD "xfail a.b.c when cpu=zen : why\n",
+		     "targets/t.conf:4: bad condition 'cpu=zen' (expected "
+		     "vendor=, feature=, !feature= or backend=)");
+	expect_error(HEAD "xfail a.b.c when vendor= : why\n",
+		     "targets/t.conf:4: bad condition 'vendor=' (expected "
+		     "vendor=, feature=, !feature= or backend=)");
+	expect_error(HEAD "xfail a.b.c when backend=xen : why\n",
+		     "targets/t.conf:4: unknown backend 'xen' (expected "
+		     "kvm_intel, kvm_amd, kvm_pvm or none)");
+}
+
+Test(target, usability)
+{
+	struct target t;
+	struct perr e;
+	char *why;
+
+	cr_assert_eq(target_parse("t.conf",
+				  HEAD "requires = binary sh\n"
+				       "requires = file /\n",
+				  &t, &e),
+		     0);
+	cr_assert(target_usable(&t, &why));
+	cr_assert_null(why);
+	target_free(&t);
+
+	cr_assert_eq(target_parse("t.conf",
+				  HEAD "requires = binary "
+				       "no-such-binary-popek\n",
+				  &t, &e),
+		     0);
+	cr_assert(!target_usable(&t, &why));
+	cr_assert_str_eq(why, "binary no-such-binary-popek not found in PATH");
+	free(why);
+	target_free(&t);
+
+	cr_assert_eq(target_parse("t.conf",
+				  HEAD "requires = device "
+				       "/nonexistent/kvm\n",
+				  &t, &e),
+		     0);
+	cr_assert(!target_usable(&t, &why));
+	cr_assert_str_eq(why, "cannot open /nonexistent/kvm: No such file or "
+			      "directory");
+	free(why);
+	target_free(&t);
+
+	cr_assert_eq(
+		target_parse("t.conf", HEAD "requires = file /nope\n", &t, &e),
+		0);
+	cr_assert(!target_usable(&t, &why));
+	cr_assert_str_eq(why, "file /nope: No such file or directory");
+	free(why);
+	target_free(&t);
+}
+
+Test(target, xfail_lookup)
+{
+	struct hostinfo intel, amd;
+	struct target t;
+	struct perr e;
+
+	cr_assert_eq(target_parse("targets/qemu-fake.conf", good, &t, &e), 0);
+	hostinfo_set(&intel, "GenuineIntel", "", 6, 85, "smep sse2", "none");
+	hostinfo_set(&amd, "AuthenticAMD", "", 25, 1, "smep sse2", "none");
+	cr_assert_not_null(
+		target_find_xfail(&t, "conformance.trap.popf-if.cpl3", &amd));
+	cr_assert_null(
+		target_find_xfail(&t, "conformance.trap.cli.cpl3", &amd));
+	cr_assert_not_null(target_find_xfail(&t, "mmu.a.b", &intel));
+	cr_assert_null(target_find_xfail(&t, "mmu.a.b", &amd));
+	hostinfo_free(&intel);
+	hostinfo_set(&intel, "GenuineIntel", "", 6, 85, "smep umip", "none");
+	cr_assert_null(target_find_xfail(&t, "mmu.a.b", &intel));
+	hostinfo_free(&intel);
+	hostinfo_set(&intel, "GenuineIntel", "", 6, 85, "smep", "kvm_intel");
+	cr_assert_null(target_find_xfail(&t, "mmu.a.b", &intel));
+	hostinfo_free(&intel);
+	hostinfo_free(&amd);
+	target_free(&t);
+}
+
+Test(target, real_target_files_parse)
+{
+	struct target_list list;
+	struct perr e;
+
+	cr_assert_eq(target_list_load(POPEK_SOURCE_DIR "/targets", &list, &e),
+		     0, "%s", e.msg);
+	cr_assert_geq(list.n, 1);
+	cr_assert_not_null(target_list_find(&list, "qemu-tcg"));
+	target_list_free(&list);
+}

@@ -1,0 +1,172 @@
+/*
+ * The runner end to end on real QEMU: the deliberately broken images in
+ * build/test-images (guest/selftest/broken.c) must come out classified
+ * exactly, check by check, whatever way the guest breaks.
+ */
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+struct run {
+	int status;
+	json_t *json;
+	char out[8192];
+};
+
+/* Runs popek on one selftest image; returns its exit status and JSON. */
+static void run_popek(const char *image, struct run *r)
+{
+	char json_path[] = "/tmp/popek-e2e-XXXXXX";
+	char cmd[2048];
+	json_error_t err;
+	FILE *p;
+	size_t n;
+	int fd = mkstemp(json_path);
+
+	cr_assert(fd >= 0);
+	close(fd);
+	snprintf(cmd, sizeof(cmd),
+		 "%s run -t qemu-selftest --targets %s --images %s --json %s "
+		 "--quiet %s 2>&1",
+		 POPEK_BIN, SELFTEST_TARGETS, POPEK_TEST_IMAGE_DIR, json_path,
+		 image);
+	p = popen(cmd, "r");
+	cr_assert(p);
+	n = fread(r->out, 1, sizeof(r->out) - 1, p);
+	r->out[n] = 0;
+	r->status = WEXITSTATUS(pclose(p));
+	r->json = json_load_file(json_path, 0, &err);
+	unlink(json_path);
+	cr_assert(r->json, "no JSON from popek (%s): %s", err.text, r->out);
+}
+
+static json_t *check(struct run *r, const char *id)
+{
+	json_t *checks = json_object_get(r->json, "checks"), *c;
+	size_t i;
+
+	json_array_foreach(checks, i, c)
+	{
+		if (!strcmp(json_string_value(json_object_get(c, "id")), id))
+			return c;
+	}
+	cr_assert_fail("check %s missing from the results:\n%s", id, r->out);
+	return NULL;
+}
+
+static void expect(struct run *r, const char *id, const char *result,
+		   const char *reason_part)
+{
+	json_t *c = check(r, id);
+	const char *res = json_string_value(json_object_get(c, "result"));
+	const char *why = json_string_value(json_object_get(c, "reason"));
+
+	cr_assert_str_eq(res, result, "%s: expected %s, got %s (%s)", id,
+			 result, res, why ? why : "");
+	if (reason_part)
+		cr_assert(why && strstr(why, reason_part),
+			  "%s: reason should mention \"%s\", was \"%s\"", id,
+			  reason_part, why ? why : "(none)");
+}
+
+static size_t count_checks(struct run *r)
+{
+	return json_array_size(json_object_get(r->json, "checks"));
+}
+
+/* CTest runs this only where qemu-system-x86_64 exists (else: skipped,
+ * with one line saying so). */
+TestSuite(e2e, .timeout = 60);
+
+Test(e2e, hang_is_timeout)
+{
+	struct run r;
+
+	run_popek("selftest-hang-32", &r);
+	cr_assert_eq(r.status, 1);
+	cr_assert_eq(count_checks(&r), 2);
+	expect(&r, "selftest.broken.first.32", "pass", NULL);
+	expect(&r, "selftest.broken.second.32", "error", "timeout after 5 s");
+	json_decref(r.json);
+}
+
+Test(e2e, triple_fault_is_error)
+{
+	struct run r;
+
+	run_popek("selftest-triplefault-32", &r);
+	cr_assert_eq(r.status, 1);
+	expect(&r, "selftest.broken.first.32", "pass", NULL);
+	expect(&r, "selftest.broken.second.32", "error",
+	       "before 'popek: exit'");
+	json_decref(r.json);
+}
+
+Test(e2e, stopped_midway_is_not_reported)
+{
+	struct run r;
+
+	run_popek("selftest-midway-32", &r);
+	cr_assert_eq(r.status, 1);
+	cr_assert_eq(count_checks(&r), 3);
+	expect(&r, "selftest.broken.first.32", "pass", NULL);
+	expect(&r, "selftest.broken.second.32", "error", "not reported");
+	expect(&r, "selftest.broken.third.32", "error", "not reported");
+	json_decref(r.json);
+}
+
+Test(e2e, flood_is_cut_off)
+{
+	struct run r;
+
+	run_popek("selftest-flood-32", &r);
+	cr_assert_eq(r.status, 1);
+	expect(&r, "selftest.broken.first.32", "pass", NULL);
+	expect(&r, "selftest.broken.second.32", "error", "flooded");
+	json_decref(r.json);
+}
+
+Test(e2e, bail_out_both_widths)
+{
+	struct run r;
+
+	run_popek("selftest-bailout-*", &r);
+	cr_assert_eq(r.status, 1);
+	cr_assert_eq(count_checks(&r), 4);
+	expect(&r, "selftest.broken.first.32", "pass", NULL);
+	expect(&r, "selftest.broken.second.32", "error", "unexpected #UD");
+	expect(&r, "selftest.broken.first.64", "pass", NULL);
+	expect(&r, "selftest.broken.second.64", "error", "unexpected #UD");
+	json_decref(r.json);
+}
+
+Test(e2e, garbage_and_no_exit_line)
+{
+	struct run r;
+
+	run_popek("selftest-noexit-32", &r);
+	cr_assert_eq(r.status, 1);
+	expect(&r, "selftest.broken.first.32", "pass", NULL);
+	expect(&r, "selftest.broken.second.32", "pass", NULL);
+	expect(&r, "selftest.broken.third.32", "error", "popek: exit");
+	json_decref(r.json);
+}
+
+Test(e2e, every_result_class)
+{
+	struct run r;
+
+	run_popek("selftest-mixed-32", &r);
+	cr_assert_eq(r.status, 1);
+	cr_assert_eq(count_checks(&r), 5);
+	expect(&r, "selftest.broken.first.32", "pass", NULL);
+	expect(&r, "selftest.broken.fail.32", "fail", "expected 0x1, saw 0x2");
+	expect(&r, "selftest.broken.skip.32", "skip", "not applicable");
+	expect(&r, "selftest.broken.xfail.32", "xfail", "expected 0x3");
+	expect(&r, "selftest.broken.xpass.32", "xpass", "listed");
+	json_decref(r.json);
+}

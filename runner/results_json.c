@@ -53,18 +53,20 @@ int results_json_write(const struct results *r, const char *path,
 
 		json_array_append_new(
 			images,
-			json_pack("{s:s, s:s, s:s, s:i, s:s, s:o, s:o, s:f, "
-				  "s:s, s:s}",
-				  "target", im->target, "host_class",
-				  im->host_class, "image", im->image, "width",
-				  (int)im->width, "status",
-				  im->ok ? "ok" : "error", "reason",
-				  str_or_null(im->reason), "exit_code",
-				  im->exit_code < 0
-					  ? json_null()
-					  : json_integer(im->exit_code),
-				  "seconds", im->seconds, "rerun", im->rerun,
-				  "command", im->command));
+			json_pack(
+				"{s:s, s:s, s:s, s:i, s:s, s:o, s:o, s:f, "
+				"s:s, s:s}",
+				"target", im->target, "host_class",
+				im->host_class, "image", im->image, "width",
+				(int)im->width, "status",
+				!im->ok			    ? "error"
+				: im->reason && *im->reason ? "xerror"
+							    : "ok",
+				"reason", str_or_null(im->reason), "exit_code",
+				im->exit_code < 0 ? json_null()
+						  : json_integer(im->exit_code),
+				"seconds", im->seconds, "rerun", im->rerun,
+				"command", im->command));
 	}
 	for (i = 0; i < r->nchecks; i++) {
 		const struct res_check *c = &r->checks[i];
@@ -248,14 +250,16 @@ static int load_images(struct loader *l, json_t *arr, struct results *r,
 			    0 ||
 		    get_num(l, o, "images", i, "seconds", 0, &secs) < 0)
 			return -1;
-		if (strcmp(status, "ok") != 0 && strcmp(status, "error") != 0)
+		if (strcmp(status, "ok") != 0 && strcmp(status, "error") != 0 &&
+		    strcmp(status, "xerror") != 0)
 			return perr_set(l->e,
 					"%s: images[%zu]: \"status\" "
-					"must be \"ok\" or \"error\"",
+					"must be \"ok\", \"xerror\" or "
+					"\"error\"",
 					l->path, i);
 		im = results_add_image(r, target, cls, image);
 		im->width = (unsigned)width;
-		im->ok = strcmp(status, "ok") == 0;
+		im->ok = strcmp(status, "error") != 0;
 		free(im->reason);
 		im->reason = xstrdup(reason);
 		im->exit_code = (int)exit_code;

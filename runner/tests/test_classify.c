@@ -374,3 +374,100 @@ Test(classify, names)
 	cr_assert(!class_unexpected(CLS_XFAIL));
 	cr_assert(!class_unexpected(CLS_SKIP));
 }
+
+/* xerror: a target that breaks before checks it lists as infidelities. */
+static void xerror_target(struct target *t, const char *rules)
+{
+	struct perr e;
+	char *text = xasprintf("name = fake\ndescription = d\n"
+			       "command = true {image}\n%s",
+			       rules);
+
+	cr_assert_eq(target_parse("/t/fake.conf", text, t, &e), 0, "%s", e.msg);
+	free(text);
+}
+
+static const char broke_after_two[] =
+	"TAP version 13\n"
+	"ok 1 - t.a.pass\n"
+	"not ok 2 - t.a.fail # expected 0, saw 1\n";
+static const struct run_end fatal = {.exited = true,
+				     .wait_status = SIGKILL,
+				     .fatal_line = "KVM internal error. "
+						   "Suberror: 1"};
+
+Test(classify, xerror_covers_every_missing_check)
+{
+	struct tap_report rep;
+	struct image_result res;
+	struct target t;
+
+	xerror_target(&t, "xerror t.[!a]* when backend=kvm_pvm : dies\n");
+	feed(&rep, broke_after_two);
+	classify_image(&img, &rep, &fatal, &t, &amd_pvm, &res);
+	cr_assert_eq(find(&res, "t.a.pass")->cls, CLS_PASS);
+	cr_assert_eq(find(&res, "t.a.fail")->cls, CLS_FAIL);
+	/* t.a.skip is missing and not listed: an error */
+	cr_assert_eq(find(&res, "t.a.skip")->cls, CLS_ERROR);
+	cr_assert_str_eq(find(&res, "t.a.skip")->reason,
+			 "target reported 'KVM internal error. Suberror: 1' "
+			 "before 'popek: exit'");
+	cr_assert_eq(find(&res, "t.x.fails")->cls, CLS_XFAIL);
+	cr_assert_str_eq(find(&res, "t.x.fails")->reason,
+			 "known infidelity: dies (target reported 'KVM "
+			 "internal error. Suberror: 1' before 'popek: exit')");
+	/* one missing check is not covered: the image is an error */
+	cr_assert(!res.ok);
+	image_result_free(&res);
+	target_free(&t);
+	tap_report_free(&rep);
+}
+
+Test(classify, xerror_whole_breakage_is_expected)
+{
+	struct tap_report rep;
+	struct image_result res;
+	struct target t;
+
+	xerror_target(&t, "xerror t.[!a]* : dies\nxerror t.a.skip : dies\n");
+	feed(&rep, broke_after_two);
+	classify_image(&img, &rep, &fatal, &t, &amd_pvm, &res);
+	cr_assert_eq(find(&res, "t.a.skip")->cls, CLS_XFAIL);
+	/* every missing check is listed: a known breakage, reason kept */
+	cr_assert(res.ok);
+	cr_assert_str_eq(res.reason, "target reported 'KVM internal error. "
+				     "Suberror: 1' before 'popek: exit'");
+	image_result_free(&res);
+	target_free(&t);
+	tap_report_free(&rep);
+}
+
+Test(classify, xerror_needs_its_host)
+{
+	struct tap_report rep;
+	struct image_result res;
+	struct target t;
+
+	xerror_target(&t, "xerror t.* when backend=kvm_pvm : dies\n");
+	feed(&rep, broke_after_two);
+	classify_image(&img, &rep, &fatal, &t, &intel, &res);
+	cr_assert_eq(find(&res, "t.x.fails")->cls, CLS_ERROR);
+	cr_assert(!res.ok);
+	image_result_free(&res);
+	target_free(&t);
+	tap_report_free(&rep);
+}
+
+Test(classify, plain_xfail_does_not_cover_errors)
+{
+	struct tap_report rep;
+	struct image_result res;
+
+	feed(&rep, broke_after_two);
+	classify_image(&img, &rep, &fatal, &tgt, &amd_pvm, &res);
+	/* "xfail t.x.fails" covers a failure, not a breakage */
+	cr_assert_eq(find(&res, "t.x.fails")->cls, CLS_ERROR);
+	cr_assert(!res.ok);
+	image_result_free(&res);
+	tap_report_free(&rep);
+}

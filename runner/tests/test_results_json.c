@@ -3,6 +3,7 @@
  * come out. Also merging shards and refusing conflicts and bad files.
  */
 #include <criterion/criterion.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -226,4 +227,32 @@ Test(results_json, bad_files)
 			  "\"id\": \"a.b.c\", \"result\": \"meh\"}]}"),
 		"bad.json: checks[0]: unknown result \"meh\" (expected pass, "
 		"fail, xfail, xpass, skip or error)");
+}
+
+Test(results_json, known_breakage_status_round_trip)
+{
+	struct results r, back;
+	struct perr e;
+	char *path = xasprintf("%s/x.json", dir);
+	json_error_t je;
+	json_t *root;
+
+	sample(&r, "bbb", CLS_XFAIL);
+	/* an image that broke, every missing check listed with xerror */
+	r.images[0].ok = true;
+	cr_assert_eq(results_json_write(&r, path, &e), 0, "%s", e.msg);
+	root = json_load_file(path, 0, &je);
+	cr_assert(root);
+	cr_assert_str_eq(
+		json_string_value(json_object_get(
+			json_array_get(json_object_get(root, "images"), 0),
+			"status")),
+		"xerror");
+	json_decref(root);
+	cr_assert_eq(results_json_load(path, &back, &e), 0, "%s", e.msg);
+	cr_assert(back.images[0].ok);
+	cr_assert_str_eq(back.images[0].reason, "timeout after 60 s");
+	results_free(&r);
+	results_free(&back);
+	free(path);
 }

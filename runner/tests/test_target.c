@@ -289,3 +289,33 @@ Test(target, real_target_files_parse)
 	cr_assert_not_null(target_list_find(&list, "qemu-tcg"));
 	target_list_free(&list);
 }
+
+Test(target, fatal_stderr_and_xerror)
+{
+	struct target t;
+	struct perr e;
+
+	cr_assert_eq(target_parse("t/k.conf",
+				  "name = k\ndescription = d\n"
+				  "command = q {image}\n"
+				  "fatal_stderr = KVM internal error\n"
+				  "fatal_stderr = emulation failure\n"
+				  "xerror a.b.* when backend=kvm_pvm : dies\n"
+				  "xfail a.c.d : fails\n",
+				  &t, &e),
+		     0, "%s", e.msg);
+	cr_assert_eq(t.nfatal_stderr, 2);
+	cr_assert_str_eq(t.fatal_stderr[0], "KVM internal error");
+	cr_assert_str_eq(t.fatal_stderr[1], "emulation failure");
+	cr_assert_eq(t.nxfails, 2);
+	cr_assert(t.xfails[0].covers_error);
+	cr_assert_str_eq(t.xfails[0].glob, "a.b.*");
+	cr_assert(!t.xfails[1].covers_error);
+	target_free(&t);
+	cr_assert_eq(target_parse("t/k.conf",
+				  "name = k\ndescription = d\n"
+				  "command = q {image}\nxerror : no glob\n",
+				  &t, &e),
+		     -1);
+	cr_assert(strstr(e.msg, "t/k.conf:4: bad xfail line"), "%s", e.msg);
+}

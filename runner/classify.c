@@ -195,8 +195,12 @@ void classify_image(const struct image *img, const struct tap_report *rep,
 				   : xasprintf("reported %zu times", n),
 			    d->description);
 			known = false;
-		} else
+		} else {
 			classify_reported(d, tr, x, out);
+		}
+		if (out->checks[out->nchecks - 1].cls == CLS_XFAIL ||
+		    out->checks[out->nchecks - 1].cls == CLS_XPASS)
+			out->checks[out->nchecks - 1].rule = x;
 	}
 	for (i = 0; i < rep->nresults; i++) {
 		if (image_find_check(img, rep->results[i].id) ||

@@ -46,6 +46,8 @@ struct check_result {
 	enum check_class cls;
 	char *reason; /* never NULL; "" for a plain pass */
 	const char *description;
+	/* xfail/xpass: the target's rule; owned by the target */
+	const struct xfail_rule *rule;
 };
 
 struct image_result {

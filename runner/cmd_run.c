@@ -434,6 +434,50 @@ static void print_unexpected_checks(FILE *f, const struct image_result *res)
 			same - SAME_REASON_SHOWN);
 }
 
+/*
+ * The known infidelities seen, one line per target rule with its count, so
+ * a run's xfails say why without reading the JSON.
+ */
+static void print_known(FILE *f, struct run *r)
+{
+	const struct xfail_rule **rules = NULL;
+	size_t *counts = NULL, n = 0, k, i, j;
+	const char **targets = NULL;
+
+	for (k = 0; k < r->nslots; k++) {
+		const struct image_result *res = &r->slots[k].result;
+
+		for (i = 0; i < res->nchecks; i++) {
+			const struct xfail_rule *x = res->checks[i].rule;
+
+			if (res->checks[i].cls != CLS_XFAIL || !x)
+				continue;
+			for (j = 0; j < n && rules[j] != x; j++)
+				;
+			if (j == n) {
+				rules = xrealloc(rules,
+						 (n + 1) * sizeof(*rules));
+				counts = xrealloc(counts,
+						  (n + 1) * sizeof(*counts));
+				targets = xrealloc(targets,
+						   (n + 1) * sizeof(*targets));
+				rules[n] = x;
+				counts[n] = 0;
+				targets[n++] = r->slots[k].target->name;
+			}
+			counts[j]++;
+		}
+	}
+	if (n)
+		fputs("\nknown infidelities (xfail):\n", f);
+	for (j = 0; j < n; j++)
+		fprintf(f, "  %-9s %4zu x %s: %s\n", targets[j], counts[j],
+			rules[j]->glob, rules[j]->reason);
+	free(rules);
+	free(counts);
+	free(targets);
+}
+
 static void print_unexpected(FILE *f, struct run *r)
 {
 	bool header = false;
@@ -497,6 +541,8 @@ static int write_outputs(struct run *r, struct results *res, struct perr *e)
 		summary_print(stdout, &sum);
 		summary_free(&sum);
 	}
+	if (!r->o.quiet)
+		print_known(r->o.tap ? stderr : stdout, r);
 	print_unexpected(r->o.tap ? stderr : stdout, r);
 	fflush(stdout);
 	if (r->o.json && results_json_write(res, r->o.json, e) < 0)

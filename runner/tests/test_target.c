@@ -301,16 +301,19 @@ Test(target, fatal_stderr_and_xerror)
 				  "fatal_stderr = KVM internal error\n"
 				  "fatal_stderr = emulation failure\n"
 				  "xerror a.b.* when backend=kvm_pvm : dies\n"
-				  "xfail a.c.d : fails\n",
+				  "xfail a.c.d : raises #GP, not #UD # really\n",
 				  &t, &e),
 		     0, "%s", e.msg);
 	cr_assert_eq(t.nfatal_stderr, 2);
 	cr_assert_str_eq(t.fatal_stderr[0], "KVM internal error");
 	cr_assert_str_eq(t.fatal_stderr[1], "emulation failure");
 	cr_assert_eq(t.nxfails, 2);
+	cr_assert_str_eq(t.xfails[0].reason, "dies");
 	cr_assert(t.xfails[0].covers_error);
 	cr_assert_str_eq(t.xfails[0].glob, "a.b.*");
 	cr_assert(!t.xfails[1].covers_error);
+	/* reasons keep '#': they name exceptions */
+	cr_assert_str_eq(t.xfails[1].reason, "raises #GP, not #UD # really");
 	target_free(&t);
 	cr_assert_eq(target_parse("t/k.conf",
 				  "name = k\ndescription = d\n"

@@ -273,6 +273,55 @@ static void strip_comment(char *line)
 	}
 }
 
+/*
+ * include = FILE: the known infidelities of a host class shared by several
+ * targets (every KVM-based target on kvm_pvm has the same ones). FILE is
+ * relative to the including file and holds only xfail/xerror lines.
+ */
+static int parse_include(struct target *t, const char *path, int lineno,
+			 const char *file, struct perr *e)
+{
+	const char *slash = strrchr(path, '/');
+	char *inc =
+		slash ? xasprintf("%.*s/%s", (int)(slash - path), path, file)
+		      : xstrdup(file);
+	char *text, *line, *next;
+	int n = 0, ret = 0;
+
+	if (strchr(file, '/'))
+		ret = perr_set(e,
+			       "%s:%d: include names a file beside the "
+			       "target file, not a path: '%s'",
+			       path, lineno, file);
+	text = ret ? NULL : read_whole_file(inc, NULL, e);
+	if (!ret && !text)
+		ret = -1;
+	for (line = text; !ret && line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		n++;
+		strip_comment(line);
+		line = str_trim(line);
+		if (!*line)
+			continue;
+		if (str_starts(line, "xfail") &&
+		    isspace((unsigned char)line[5]))
+			ret = parse_xfail(t, inc, n, line + 5, false, e);
+		else if (str_starts(line, "xerror") &&
+			 isspace((unsigned char)line[6]))
+			ret = parse_xfail(t, inc, n, line + 6, true, e);
+		else
+			ret = perr_set(e,
+				       "%s:%d: an included file holds only "
+				       "xfail and xerror lines",
+				       inc, n);
+	}
+	free(text);
+	free(inc);
+	return ret;
+}
+
 static int parse_line(struct target *t, const char *path, int lineno,
 		      char *line, int *name_line, struct perr *e)
 {
@@ -320,6 +369,8 @@ static int parse_line(struct target *t, const char *path, int lineno,
 		if (parse_uint(path, lineno, key, value, 86400, &n, e) < 0)
 			return -1;
 		t->timeout = (unsigned)n;
+	} else if (strcmp(key, "include") == 0) {
+		return parse_include(t, path, lineno, value, e);
 	} else if (strcmp(key, "fatal_stderr") == 0) {
 		t->fatal_stderr = xrealloc(t->fatal_stderr,
 					   (t->nfatal_stderr + 1) *

@@ -1,6 +1,7 @@
 /* Target files: a good one, and each error path with its file:line. */
 #include <criterion/criterion.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "target.h"
@@ -295,15 +296,16 @@ Test(target, fatal_stderr_and_xerror)
 	struct target t;
 	struct perr e;
 
-	cr_assert_eq(target_parse("t/k.conf",
-				  "name = k\ndescription = d\n"
-				  "command = q {image}\n"
-				  "fatal_stderr = KVM internal error\n"
-				  "fatal_stderr = emulation failure\n"
-				  "xerror a.b.* when backend=kvm_pvm : dies\n"
-				  "xfail a.c.d : raises #GP, not #UD # really\n",
-				  &t, &e),
-		     0, "%s", e.msg);
+	cr_assert_eq(
+		target_parse("t/k.conf",
+			     "name = k\ndescription = d\n"
+			     "command = q {image}\n"
+			     "fatal_stderr = KVM internal error\n"
+			     "fatal_stderr = emulation failure\n"
+			     "xerror a.b.* when backend=kvm_pvm : dies\n"
+			     "xfail a.c.d : raises #GP, not #UD # really\n",
+			     &t, &e),
+		0, "%s", e.msg);
 	cr_assert_eq(t.nfatal_stderr, 2);
 	cr_assert_str_eq(t.fatal_stderr[0], "KVM internal error");
 	cr_assert_str_eq(t.fatal_stderr[1], "emulation failure");
@@ -321,4 +323,64 @@ Test(target, fatal_stderr_and_xerror)
 				  &t, &e),
 		     -1);
 	cr_assert(strstr(e.msg, "t/k.conf:4: bad xfail line"), "%s", e.msg);
+}
+
+static char *write_tmp(const char *dir, const char *name, const char *text)
+{
+	char *path = xasprintf("%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+
+	cr_assert(f);
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+Test(target, include_shared_infidelities)
+{
+	char dir[] = "/tmp/popek-target-XXXXXX";
+	struct target t;
+	struct perr e;
+	char *inc, *conf;
+
+	cr_assert(mkdtemp(dir));
+	inc = write_tmp(dir, "host.infidelities",
+			"# shared\n"
+			"xerror a.b.* when backend=kvm_pvm : dies #GP\n"
+			"xfail a.c.d : fails\n");
+	conf = write_tmp(dir, "k.conf",
+			 "name = k\ndescription = d\ncommand = q {image}\n"
+			 "include = host.infidelities\n"
+			 "xfail a.e.f : own\n");
+	cr_assert_eq(target_load(conf, &t, &e), 0, "%s", e.msg);
+	cr_assert_eq(t.nxfails, 3);
+	cr_assert(t.xfails[0].covers_error);
+	cr_assert_str_eq(t.xfails[0].reason, "dies #GP");
+	cr_assert_str_eq(t.xfails[1].glob, "a.c.d");
+	cr_assert_str_eq(t.xfails[2].reason, "own");
+	target_free(&t);
+
+	/* only xfail/xerror lines, named file:line */
+	free(write_tmp(dir, "host.infidelities",
+		       "xfail a.c.d : x\ntimeout = 3\n"));
+	cr_assert_eq(target_load(conf, &t, &e), -1);
+	cr_assert(strstr(e.msg, "host.infidelities:2: an included file holds "
+				"only xfail and xerror lines"),
+		  "%s", e.msg);
+	/* a missing include is an error naming it */
+	free(write_tmp(dir, "k.conf",
+		       "name = k\ndescription = d\n"
+		       "command = q {image}\n"
+		       "include = nope.infidelities\n"));
+	cr_assert_eq(target_load(conf, &t, &e), -1);
+	cr_assert(strstr(e.msg, "nope.infidelities"), "%s", e.msg);
+	free(write_tmp(dir, "k.conf",
+		       "name = k\ndescription = d\n"
+		       "command = q {image}\n"
+		       "include = ../x\n"));
+	cr_assert_eq(target_load(conf, &t, &e), -1);
+	cr_assert(strstr(e.msg, "k.conf:4: include names a file beside"), "%s",
+		  e.msg);
+	free(inc);
+	free(conf);
 }

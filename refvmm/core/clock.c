@@ -1,0 +1,56 @@
+/* Monotonic and test clocks behind struct clock (see clock.h). */
+#include <errno.h>
+#include <time.h>
+
+#include "refvmm/clock.h"
+
+static u64 monotonic__now(struct clock *clock)
+{
+	struct timespec ts;
+
+	(void)clock;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (u64)ts.tv_sec * NSEC_PER_SEC + (u64)ts.tv_nsec;
+}
+
+static void monotonic__sleep_until(struct clock *clock, u64 deadline)
+{
+	struct timespec ts = {
+		.tv_sec = (time_t)(deadline / NSEC_PER_SEC),
+		.tv_nsec = (long)(deadline % NSEC_PER_SEC),
+	};
+
+	(void)clock;
+	/* A signal (the deadline timer) may cut it short: callers re-check. */
+	clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+}
+
+void clock__init_monotonic(struct clock *clock)
+{
+	clock->now = monotonic__now;
+	clock->sleep_until = monotonic__sleep_until;
+	clock->test_ns = 0;
+}
+
+static u64 test__now(struct clock *clock)
+{
+	return clock->test_ns;
+}
+
+static void test__sleep_until(struct clock *clock, u64 deadline)
+{
+	if (deadline > clock->test_ns)
+		clock->test_ns = deadline;
+}
+
+void clock__init_test(struct clock *clock, u64 start_ns)
+{
+	clock->now = test__now;
+	clock->sleep_until = test__sleep_until;
+	clock->test_ns = start_ns;
+}
+
+void clock__advance(struct clock *clock, u64 ns)
+{
+	clock->test_ns += ns;
+}

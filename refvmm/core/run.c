@@ -1,0 +1,222 @@
+/*
+ * The run loop every mode shares: exit = mode->run(vcpu); handle(exit).
+ * Between two runs it advances the timers, offers the PIC's pending
+ * interrupt to the mode, and arms the deadline timer that cuts a run
+ * short when the PIT (or --timeout) is due while the guest computes.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "refvmm/exitcode.h"
+#include "refvmm/machine.h"
+#include "refvmm/mode.h"
+#include "refvmm/pic8259.h"
+#include "refvmm/pit8254.h"
+#include "refvmm/run.h"
+#include "refvmm/trace.h"
+#include "refvmm/vcpu.h"
+
+/*
+ * Signals are per process, so the kick target is too: the one vCPU's
+ * "leave the guest now" flag (KVM's kvm_run.immediate_exit).
+ */
+static volatile u8 *kick_flag;
+static timer_t kick_timer;
+static bool kick_timer_ok;
+
+static void kick__handler(int sig)
+{
+	(void)sig;
+	if (kick_flag)
+		*kick_flag = 1;
+}
+
+int kick__init(void)
+{
+	struct sigaction sa;
+	struct sigevent sev;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = kick__handler;
+	sigemptyset(&sa.sa_mask);
+	/* No SA_RESTART: the point is to make KVM_RUN return EINTR. */
+	if (sigaction(SIGUSR1, &sa, NULL) < 0)
+		return -errno;
+	memset(&sev, 0, sizeof(sev));
+	sev.sigev_notify = SIGEV_SIGNAL;
+	sev.sigev_signo = SIGUSR1;
+	if (timer_create(CLOCK_MONOTONIC, &sev, &kick_timer) < 0)
+		return -errno;
+	kick_timer_ok = true;
+	return 0;
+}
+
+void kick__set_target(volatile u8 *flag)
+{
+	kick_flag = flag;
+}
+
+void kick__arm(u64 deadline_ns)
+{
+	struct itimerspec its;
+
+	if (!kick_timer_ok)
+		return;
+	memset(&its, 0, sizeof(its));
+	/* A zero it_value disarms; a past deadline fires at once. */
+	its.it_value.tv_sec = (time_t)(deadline_ns / NSEC_PER_SEC);
+	its.it_value.tv_nsec = (long)(deadline_ns % NSEC_PER_SEC);
+	timer_settime(kick_timer, TIMER_ABSTIME, &its, NULL);
+}
+
+void kick__exit(void)
+{
+	if (kick_timer_ok)
+		timer_delete(kick_timer);
+	kick_timer_ok = false;
+	kick_flag = NULL;
+}
+
+static u64 earliest(u64 a, u64 b)
+{
+	if (!a)
+		return b;
+	if (!b)
+		return a;
+	return a < b ? a : b;
+}
+
+/* The INTA cycle as the mode performs it, counted and traced. */
+static int run__ack(void *ctx)
+{
+	struct vcpu *vcpu = ctx;
+	struct machine *m = vcpu->machine;
+	int vector = pic8259__ack(m->pic);
+
+	stats__add(&m->stats, "irq.injected", 1);
+	if (m->trace & TRACE_IRQ)
+		trace__printf("irq inject vector 0x%02x", vector);
+	return vector;
+}
+
+static void run__hlt(struct vcpu *vcpu, const struct vm_exit *exit,
+		     u64 timeout_at)
+{
+	struct machine *m = vcpu->machine;
+	u64 deadline;
+
+	if (!exit->hlt.if_flag) {
+		/*
+		 * Nothing but NMI or SMI could resume it, and refvmm has
+		 * neither: a hang. (Probes write 0xf4 before cli; hlt.)
+		 */
+		machine__stop(m, REFVMM_EXIT_GUEST_HANG,
+			      "guest halted with interrupts off (HLT with "
+			      "IF=0)%s",
+			      exit->detail);
+		return;
+	}
+	if (m->pic && pic8259__has_output(m->pic))
+		return;
+	deadline = m->pit ? pit8254__next_deadline(m->pit) : 0;
+	if (!deadline) {
+		machine__stop(m, REFVMM_EXIT_GUEST_HANG,
+			      "guest halted with no timer armed (HLT with "
+			      "IF=1, nothing can wake it)%s",
+			      exit->detail);
+		return;
+	}
+	stats__add(&m->stats, "hlt.waits", 1);
+	m->clock->sleep_until(m->clock, earliest(deadline, timeout_at));
+}
+
+static void run__handle(struct vcpu *vcpu, struct vm_exit *exit, u64 timeout_at)
+{
+	struct machine *m = vcpu->machine;
+	u32 i;
+
+	switch (exit->reason) {
+	case VM_EXIT_IO:
+		for (i = 0; i < exit->io.count && !m->stop; i++)
+			machine__pio(m, vcpu, exit->io.port,
+				     exit->io.data + i * exit->io.size,
+				     exit->io.size, exit->io.is_write);
+		break;
+	case VM_EXIT_MMIO:
+		machine__mmio(m, vcpu, exit->mmio.addr, exit->mmio.data,
+			      exit->mmio.len, exit->mmio.is_write);
+		break;
+	case VM_EXIT_HLT:
+		run__hlt(vcpu, exit, timeout_at);
+		break;
+	case VM_EXIT_SHUTDOWN:
+		machine__stop(m, REFVMM_EXIT_TRIPLE_FAULT,
+			      "guest shut down (triple fault)%s", exit->detail);
+		break;
+	case VM_EXIT_INTERNAL:
+		machine__stop(m, REFVMM_EXIT_INTERNAL_ERROR, "%s",
+			      exit->detail);
+		break;
+	case VM_EXIT_FAIL_ENTRY:
+		machine__stop(m, REFVMM_EXIT_ENTRY_FAILED, "%s", exit->detail);
+		break;
+	case VM_EXIT_HOST_ERROR:
+		machine__stop(m, REFVMM_EXIT_HOST_ERROR, "%s", exit->detail);
+		break;
+	default:
+		break;
+	}
+}
+
+int vcpu__run_loop(struct vcpu *vcpu, const struct run_options *opts)
+{
+	struct machine *m = vcpu->machine;
+	const struct mode_ops *mode = vcpu->mode;
+	u64 start = clock__now(m->clock);
+	u64 timeout_at = opts->timeout_ns ? start + opts->timeout_ns : 0;
+	u64 armed = UINT64_MAX;
+	char name[64];
+
+	while (!m->stop) {
+		struct vm_exit exit;
+		u64 now, deadline;
+
+		/* Clear first: a kick after this point ends the next run. */
+		if (kick_flag)
+			*kick_flag = 0;
+		now = clock__now(m->clock);
+		if (timeout_at && now >= timeout_at) {
+			machine__stop(m, REFVMM_EXIT_TIMEOUT,
+				      "timeout: guest still running after "
+				      "%.3g s",
+				      (double)opts->timeout_ns / NSEC_PER_SEC);
+			break;
+		}
+		if (m->pit)
+			pit8254__update(m->pit);
+		if (m->pic && pic8259__has_output(m->pic) && mode->inject &&
+		    mode->inject(vcpu, run__ack, vcpu) == -EAGAIN)
+			stats__add(&m->stats, "irq.window_requests", 1);
+		deadline = earliest(m->pit ? pit8254__next_deadline(m->pit) : 0,
+				    timeout_at);
+		if (deadline != armed) {
+			kick__arm(deadline);
+			armed = deadline;
+		}
+
+		memset(&exit, 0, offsetof(struct vm_exit, detail) + 1);
+		mode->run(vcpu, &exit);
+		snprintf(name, sizeof(name), "exits.%s",
+			 vm_exit_names[exit.reason]);
+		stats__add(&m->stats, name, 1);
+		if ((m->trace & TRACE_EXIT) && exit.reason != VM_EXIT_KICK)
+			trace__printf("exit %s", vm_exit_names[exit.reason]);
+		run__handle(vcpu, &exit, timeout_at);
+	}
+	kick__arm(0);
+	return m->stop_status;
+}

@@ -1,0 +1,193 @@
+/*
+ * Named counters (stats.h). A few dozen entries at most, so a flat array
+ * searched linearly is enough; output is sorted by name so the table and
+ * the JSON list the same entries in the same order.
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "refvmm/stats.h"
+
+void stats__init(struct stats *stats)
+{
+	stats->entries = NULL;
+	stats->nr = 0;
+	stats->cap = 0;
+}
+
+void stats__exit(struct stats *stats)
+{
+	size_t i;
+
+	for (i = 0; i < stats->nr; i++) {
+		free(stats->entries[i].name);
+		free(stats->entries[i].note);
+	}
+	free(stats->entries);
+	stats__init(stats);
+}
+
+const struct stats_entry *stats__find(const struct stats *stats,
+				      const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < stats->nr; i++)
+		if (!strcmp(stats->entries[i].name, name))
+			return &stats->entries[i];
+	return NULL;
+}
+
+static struct stats_entry *stats__get(struct stats *stats, const char *name)
+{
+	struct stats_entry *e = (struct stats_entry *)stats__find(stats, name);
+
+	if (e)
+		return e;
+	if (stats->nr == stats->cap) {
+		size_t cap = stats->cap ? stats->cap * 2 : 32;
+		struct stats_entry *n =
+			realloc(stats->entries, cap * sizeof(*n));
+
+		if (!n)
+			return NULL;
+		stats->entries = n;
+		stats->cap = cap;
+	}
+	e = &stats->entries[stats->nr];
+	e->name = strdup(name);
+	if (!e->name)
+		return NULL;
+	e->value = 0;
+	e->note = NULL;
+	stats->nr++;
+	return e;
+}
+
+u64 *stats__counter(struct stats *stats, const char *name)
+{
+	struct stats_entry *e = stats__get(stats, name);
+
+	return e ? &e->value : NULL;
+}
+
+void stats__add(struct stats *stats, const char *name, u64 delta)
+{
+	u64 *c = stats__counter(stats, name);
+
+	if (c)
+		*c += delta;
+}
+
+void stats__set(struct stats *stats, const char *name, u64 value)
+{
+	u64 *c = stats__counter(stats, name);
+
+	if (c)
+		*c = value;
+}
+
+void stats__note(struct stats *stats, const char *name, const char *text)
+{
+	struct stats_entry *e = stats__get(stats, name);
+	char *t;
+
+	if (!e)
+		return;
+	t = strdup(text);
+	if (!t)
+		return;
+	free(e->note);
+	e->note = t;
+}
+
+static int entry__cmp(const void *a, const void *b)
+{
+	const struct stats_entry *const *x = a, *const *y = b;
+
+	return strcmp((*x)->name, (*y)->name);
+}
+
+/* Sorted view; the caller frees the array (not the entries). */
+static const struct stats_entry **stats__sorted(const struct stats *stats)
+{
+	const struct stats_entry **v = calloc(stats->nr + 1, sizeof(*v));
+	size_t i;
+
+	if (!v)
+		return NULL;
+	for (i = 0; i < stats->nr; i++)
+		v[i] = &stats->entries[i];
+	qsort(v, stats->nr, sizeof(*v), entry__cmp);
+	return v;
+}
+
+static size_t group_len(const char *name)
+{
+	const char *dot = strchr(name, '.');
+
+	return dot ? (size_t)(dot - name) : strlen(name);
+}
+
+void stats__print_table(const struct stats *stats, FILE *out)
+{
+	const struct stats_entry **v = stats__sorted(stats);
+	size_t i, width = 4;
+
+	if (!v)
+		return;
+	for (i = 0; i < stats->nr; i++)
+		if (strlen(v[i]->name) > width)
+			width = strlen(v[i]->name);
+	fprintf(out, "%-*s  %s\n", (int)width, "counter", "value");
+	for (i = 0; i < stats->nr; i++) {
+		if (i && (group_len(v[i]->name) != group_len(v[i - 1]->name) ||
+			  strncmp(v[i]->name, v[i - 1]->name,
+				  group_len(v[i]->name))))
+			fputc('\n', out);
+		if (v[i]->note)
+			fprintf(out, "%-*s  %s\n", (int)width, v[i]->name,
+				v[i]->note);
+		else
+			fprintf(out, "%-*s  %llu\n", (int)width, v[i]->name,
+				(unsigned long long)v[i]->value);
+	}
+	free(v);
+}
+
+char *stats__to_json(const struct stats *stats)
+{
+	const struct stats_entry **v = stats__sorted(stats);
+	json_t *obj = json_object();
+	char *text = NULL;
+	size_t i;
+
+	if (!v || !obj)
+		goto out;
+	for (i = 0; i < stats->nr; i++) {
+		json_t *val = v[i]->note
+				      ? json_string(v[i]->note)
+				      : json_integer((json_int_t)v[i]->value);
+
+		if (!val || json_object_set_new(obj, v[i]->name, val))
+			goto out;
+	}
+	text = json_dumps(obj, JSON_PRESERVE_ORDER | JSON_INDENT(2));
+out:
+	json_decref(obj);
+	free(v);
+	return text;
+}
+
+int stats__print_json(const struct stats *stats, FILE *out)
+{
+	char *text = stats__to_json(stats);
+
+	if (!text)
+		return -ENOMEM;
+	fprintf(out, "%s\n", text);
+	free(text);
+	return 0;
+}

@@ -1,0 +1,27 @@
+/*
+ * The time source of the timer devices. Real runs use CLOCK_MONOTONIC;
+ * unit tests use a test clock they advance by hand, so the PIT's modes
+ * can be checked count by count without sleeping.
+ */
+#ifndef REFVMM_CLOCK_H
+#define REFVMM_CLOCK_H
+
+#include "types.h"
+
+struct clock {
+	u64 (*now)(struct clock *clock);
+	/* Block until @deadline (ns on this clock's scale). */
+	void (*sleep_until)(struct clock *clock, u64 deadline);
+	u64 test_ns; /* the test clock's current time */
+};
+
+void clock__init_monotonic(struct clock *clock);
+void clock__init_test(struct clock *clock, u64 start_ns);
+void clock__advance(struct clock *clock, u64 ns); /* test clock only */
+
+static inline u64 clock__now(struct clock *clock)
+{
+	return clock->now(clock);
+}
+
+#endif

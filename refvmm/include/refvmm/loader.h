@@ -1,0 +1,40 @@
+/*
+ * Multiboot v1 loader for ELF32 images (Multiboot Specification 0.6.96,
+ * section 3), including the 64-bit probe images wrapped as ELF32.
+ */
+#ifndef REFVMM_LOADER_H
+#define REFVMM_LOADER_H
+
+#include "types.h"
+
+struct machine;
+
+#define MB_HEADER_MAGIC 0x1BADB002u
+#define MB_BOOT_MAGIC	0x2BADB002u
+#define MB_SEARCH_LEN	8192 /* header within the first 8 KiB (3.1.1) */
+
+struct image_info {
+	u32 entry;
+	gpa_t load_start; /* lowest byte loaded */
+	gpa_t load_end;	  /* one past the highest byte loaded or zeroed */
+	gpa_t mb_info;	  /* where the Multiboot information went */
+	u32 width;	  /* from .note.popek; 32 when there is no note */
+	u32 features;
+	u32 flags;
+	bool has_note;
+};
+
+/*
+ * Checks and loads @buf (@len bytes) into @m's RAM, writes the Multiboot
+ * information with @cmdline. Returns 0, -ENOEXEC for a malformed image
+ * (@err says why in one line), -E2BIG when it does not fit in RAM.
+ */
+int loader__load_elf(struct machine *m, const u8 *buf, size_t len,
+		     const char *cmdline, struct image_info *info, char *err,
+		     size_t errlen);
+
+/* Reads @path and loads it; -ENOENT/-EACCES/... when it cannot be read. */
+int loader__load_file(struct machine *m, const char *path, const char *cmdline,
+		      struct image_info *info, char *err, size_t errlen);
+
+#endif

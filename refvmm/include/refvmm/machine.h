@@ -1,0 +1,78 @@
+/*
+ * The machine: guest RAM (one memfd, mapped once), the port and MMIO
+ * buses, the device instances, the clock, the counters, and the request
+ * to stop with a status. One per refvmm process, but nothing here is a
+ * global: unit tests build as many as they like.
+ */
+#ifndef REFVMM_MACHINE_H
+#define REFVMM_MACHINE_H
+
+#include <stdio.h>
+
+#include "clock.h"
+#include "io.h"
+#include "stats.h"
+#include "types.h"
+
+struct pic8259;
+struct pit8254;
+struct device_type;
+
+#define MACHINE_MEM_DEFAULT (256 * MiB)
+#define MACHINE_MEM_MIN	    (2 * MiB)
+/* Below the PCI hole, so the pc-testdev window at 0xff000000 stays MMIO. */
+#define MACHINE_MEM_MAX		 (3 * GiB)
+#define MACHINE_SERIAL_LIMIT_DEF (4 * MiB)
+
+struct device_instance {
+	const struct device_type *type;
+	void *priv;
+};
+
+struct machine {
+	int memfd;
+	u8 *ram;
+	u64 ram_size;
+
+	struct io_bus pio;
+	struct io_bus mmio;
+
+	struct device_instance *devices;
+	size_t nr_devices;
+	struct pic8259 *pic; /* set by the PIC's init: others wire to it */
+	struct pit8254 *pit;
+
+	struct clock *clock;
+	struct stats stats;
+	/* From the image's .note.popek: what the guest needs of a mode. */
+	u32 image_width;
+	u32 image_features;
+	unsigned int trace;
+
+	FILE *serial_out;
+	u64 serial_limit;
+	u64 serial_bytes;
+
+	bool stop;
+	int stop_status;
+	char stop_msg[512];
+};
+
+int machine__init(struct machine *m, u64 ram_size, struct clock *clock);
+void machine__exit(struct machine *m);
+int machine__init_devices(struct machine *m);
+
+/* Host pointer for [gpa, gpa + len) in RAM, or NULL if it is not all RAM. */
+void *machine__gpa_to_hva(struct machine *m, gpa_t gpa, u64 len);
+
+/* Asks the run loop to end with @status; the first request wins. */
+void machine__stop(struct machine *m, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Port and MMIO access as a mode sees it: unclaimed reads give all ones. */
+void machine__pio(struct machine *m, struct vcpu *vcpu, u16 port, u8 *data,
+		  u32 len, bool is_write);
+void machine__mmio(struct machine *m, struct vcpu *vcpu, gpa_t addr, u8 *data,
+		   u32 len, bool is_write);
+
+#endif

@@ -1,0 +1,28 @@
+/* The run loop shared by every execution mode. */
+#ifndef REFVMM_RUN_H
+#define REFVMM_RUN_H
+
+#include "types.h"
+
+struct vcpu;
+
+struct run_options {
+	u64 timeout_ns; /* 0: none */
+};
+
+/*
+ * Runs until the machine stops; returns the process exit status and
+ * leaves the reason in vcpu->machine->stop_msg.
+ */
+int vcpu__run_loop(struct vcpu *vcpu, const struct run_options *opts);
+
+/*
+ * The deadline timer interrupts the mode's run by setting *flag (KVM's
+ * immediate_exit) from a signal handler and by the signal itself.
+ */
+int kick__init(void);
+void kick__set_target(volatile u8 *flag);
+void kick__arm(u64 deadline_ns);
+void kick__exit(void);
+
+#endif

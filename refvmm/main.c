@@ -1,0 +1,391 @@
+/*
+ * refvmm: the reference virtual machine monitor of Popek. The command
+ * line, the order things come up in, and the mapping from every failure
+ * to one line on stderr and one documented exit status (exitcode.h,
+ * docs/refvmm.md). Only this file decides to end the process.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "refvmm/exitcode.h"
+#include "refvmm/loader.h"
+#include "refvmm/machine.h"
+#include "refvmm/mode.h"
+#include "refvmm/pic8259.h"
+#include "refvmm/pit8254.h"
+#include "refvmm/run.h"
+#include "refvmm/trace.h"
+#include "refvmm/vcpu.h"
+
+enum stats_format { STATS_NONE, STATS_TABLE, STATS_JSON };
+
+struct options {
+	const char *mode;
+	u64 mem;
+	enum stats_format stats;
+	unsigned int trace;
+	u64 timeout_ns;
+	u64 serial_limit;
+	const char *image;
+};
+
+static void usage(FILE *out)
+{
+	size_t i;
+
+	fprintf(out,
+		"usage: refvmm [--mode MODE] [--mem SIZE] "
+		"[--stats[=table|json]]\n"
+		"              [--trace EVENTS] [--timeout S] [--serial-limit "
+		"BYTES] IMAGE\n"
+		"\n"
+		"Boots IMAGE, a Multiboot v1 ELF32 kernel (64-bit probe images "
+		"wrapped as\nELF32), with COM1 on stdout and the exit port "
+		"0xf4.\n"
+		"\n"
+		"  --mode MODE        execution mode (default hw):\n");
+	for (i = 0; mode_table[i]; i++)
+		fprintf(out, "                       %-9s %s%s\n",
+			mode_table[i]->name, mode_table[i]->summary,
+			mode_table[i]->implemented ? ""
+						   : " [not implemented "
+						     "yet]");
+	fprintf(out,
+		"  --mem SIZE         guest RAM, K/M/G suffix, plain number = "
+		"MiB (default 256M,\n"
+		"                     2M..3G)\n"
+		"  --stats[=FORMAT]   print counters on stderr at the end: "
+		"table "
+		"(default) or json\n"
+		"  --trace EVENTS     comma list of io (unclaimed ports), "
+		"io-all, mmio, exit, irq,\n"
+		"                     all; one line per event on stderr\n"
+		"  --timeout S        end a guest still running after S "
+		"seconds "
+		"(default: none)\n"
+		"  --serial-limit N   cut the guest off after N bytes of "
+		"serial "
+		"output, K/M/G\n"
+		"                     suffix (default 4M)\n"
+		"  -h, --help         this text\n"
+		"\n"
+		"Exit status: (N << 1) | 1 when the guest writes N to port "
+		"0xf4; 2 usage;\n"
+		"4 mode not implemented; 64 image unreadable; 66 image "
+		"malformed; 68 image\n"
+		"needs what this run cannot give; 70 no usable /dev/kvm; 72 "
+		"host error;\n"
+		"80 triple fault; 82 guest hang (HLT nothing can wake); 84 "
+		"serial flood;\n"
+		"86 internal error (cannot emulate); 88 VM entry failed; 90 "
+		"timeout.\n"
+		"See docs/refvmm.md.\n");
+}
+
+static int die(int status, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* The one line every failure prints. */
+static int die(int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fputs("refvmm: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return status;
+}
+
+/* "64M", "1G", "4096K", "1048576B"; a plain number is in @unit. */
+static int parse_size(const char *s, u64 unit, u64 *out)
+{
+	unsigned long long v;
+	char *end;
+	u64 mult = unit;
+
+	if (!*s || *s == '-' || *s == '+')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -EINVAL;
+	if (*end) {
+		switch (*end++) {
+		case 'b':
+		case 'B':
+			mult = 1;
+			break;
+		case 'k':
+		case 'K':
+			mult = KiB;
+			break;
+		case 'm':
+		case 'M':
+			mult = MiB;
+			break;
+		case 'g':
+		case 'G':
+			mult = GiB;
+			break;
+		default:
+			return -EINVAL;
+		}
+		if (mult != 1 && (!strcmp(end, "iB") || !strcmp(end, "B")))
+			end += strlen(end);
+		if (*end)
+			return -EINVAL;
+	}
+	if (v > UINT64_MAX / mult)
+		return -ERANGE;
+	*out = v * mult;
+	return 0;
+}
+
+static int parse_seconds(const char *s, u64 *ns)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !(v > 0) || v > 1e6)
+		return -EINVAL;
+	*ns = (u64)(v * NSEC_PER_SEC);
+	return 0;
+}
+
+/* Returns -1 to go on, or the exit status to end with. */
+static int parse_args(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		{"mode", required_argument, NULL, 'm'},
+		{"mem", required_argument, NULL, 'M'},
+		{"stats", optional_argument, NULL, 's'},
+		{"trace", required_argument, NULL, 't'},
+		{"timeout", required_argument, NULL, 'T'},
+		{"serial-limit", required_argument, NULL, 'L'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+
+	*o = (struct options){
+		.mode = "hw",
+		.mem = MACHINE_MEM_DEFAULT,
+		.serial_limit = MACHINE_SERIAL_LIMIT_DEF,
+	};
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			o->mode = optarg;
+			break;
+		case 'M':
+			if (parse_size(optarg, MiB, &o->mem) < 0 ||
+			    o->mem < MACHINE_MEM_MIN ||
+			    o->mem > MACHINE_MEM_MAX || o->mem % (4 * KiB))
+				return die(REFVMM_EXIT_USAGE,
+					   "bad --mem '%s': expected a size "
+					   "from 2M to 3G, a multiple of 4K",
+					   optarg);
+			break;
+		case 's':
+			if (!optarg || !strcmp(optarg, "table"))
+				o->stats = STATS_TABLE;
+			else if (!strcmp(optarg, "json"))
+				o->stats = STATS_JSON;
+			else
+				return die(REFVMM_EXIT_USAGE,
+					   "bad --stats format '%s': expected "
+					   "table or json",
+					   optarg);
+			break;
+		case 't':
+			if (trace__parse(optarg, &o->trace) < 0)
+				return die(REFVMM_EXIT_USAGE,
+					   "bad --trace '%s': expected a comma "
+					   "list of io, io-all, mmio, exit, "
+					   "irq, all",
+					   optarg);
+			break;
+		case 'T':
+			if (parse_seconds(optarg, &o->timeout_ns) < 0)
+				return die(REFVMM_EXIT_USAGE,
+					   "bad --timeout '%s': expected "
+					   "seconds above 0",
+					   optarg);
+			break;
+		case 'L':
+			if (parse_size(optarg, 1, &o->serial_limit) < 0)
+				return die(REFVMM_EXIT_USAGE,
+					   "bad --serial-limit '%s': expected "
+					   "a byte count",
+					   optarg);
+			break;
+		case 'h':
+			usage(stdout);
+			return REFVMM_EXIT_OK;
+		default:
+			if (optopt)
+				return die(REFVMM_EXIT_USAGE,
+					   "option -%c unknown or missing its "
+					   "argument (see --help)",
+					   optopt);
+			return die(REFVMM_EXIT_USAGE,
+				   "option '%s' unknown or missing its "
+				   "argument (see --help)",
+				   argv[optind - 1]);
+		}
+	}
+	if (optind != argc - 1)
+		return die(REFVMM_EXIT_USAGE,
+			   optind == argc ? "no IMAGE given (see --help)"
+					  : "more than one IMAGE given (see "
+					    "--help)");
+	o->image = argv[optind];
+	return -1;
+}
+
+static int load_status(int r)
+{
+	if (r == -ENOEXEC)
+		return REFVMM_EXIT_IMAGE_MALFORMED;
+	if (r == -E2BIG)
+		return REFVMM_EXIT_IMAGE_UNSUPPORTED;
+	return REFVMM_EXIT_IMAGE_UNREADABLE;
+}
+
+static int init_status(int r)
+{
+	if (r == -ENODEV)
+		return REFVMM_EXIT_NO_KVM;
+	if (r == -ENOTSUP)
+		return REFVMM_EXIT_IMAGE_UNSUPPORTED;
+	return REFVMM_EXIT_HOST_ERROR;
+}
+
+static void print_stats(struct vcpu *vcpu, const struct options *o)
+{
+	struct machine *m = vcpu->machine;
+
+	if (o->stats == STATS_NONE)
+		return;
+	if (vcpu->mode->stats)
+		vcpu->mode->stats(vcpu, &m->stats);
+	stats__set(&m->stats, "serial.bytes", m->serial_bytes);
+	if (m->pic)
+		stats__set(&m->stats, "irq.spurious", m->pic->spurious);
+	if (m->pit)
+		stats__set(&m->stats, "irq.pit_raised", m->pit->irqs);
+	fflush(stdout);
+	if (o->stats == STATS_JSON)
+		stats__print_json(&m->stats, stderr);
+	else
+		stats__print_table(&m->stats, stderr);
+}
+
+static int run(const struct options *o)
+{
+	struct run_options ropts = {.timeout_ns = o->timeout_ns};
+	const struct mode_ops *mode = mode__find(o->mode);
+	struct image_info info;
+	struct machine m;
+	struct clock clock;
+	struct vcpu vcpu;
+	char err[512] = "";
+	int r, status;
+
+	if (!mode)
+		return die(REFVMM_EXIT_USAGE,
+			   "unknown mode '%s' (choose hw, bt, bt-simple, trap)",
+			   o->mode);
+	if (!mode->implemented)
+		return die(REFVMM_EXIT_MODE_UNAVAILABLE,
+			   "mode %s is not implemented yet (use --mode hw)",
+			   mode->name);
+
+	clock__init_monotonic(&clock);
+	r = machine__init(&m, o->mem, &clock);
+	if (r < 0) {
+		status = die(REFVMM_EXIT_HOST_ERROR,
+			     "cannot allocate %llu MiB of guest RAM: %s",
+			     (unsigned long long)(o->mem / MiB), strerror(-r));
+		goto out_machine;
+	}
+	m.trace = o->trace;
+	m.serial_limit = o->serial_limit;
+
+	r = loader__load_file(&m, o->image, o->image, &info, err, sizeof(err));
+	if (r < 0) {
+		status = die(load_status(r), "%s: %s", o->image, err);
+		goto out_machine;
+	}
+	m.image_width = info.width;
+	m.image_features = info.features;
+	if (!(mode->widths &
+	      (info.width == 64 ? MODE_WIDTH_64 : MODE_WIDTH_32))) {
+		status = die(REFVMM_EXIT_IMAGE_UNSUPPORTED,
+			     "%s: a %u-bit image cannot run in mode %s (use "
+			     "--mode hw)",
+			     o->image, info.width, mode->name);
+		goto out_machine;
+	}
+	r = machine__init_devices(&m);
+	if (r < 0) {
+		status = die(REFVMM_EXIT_HOST_ERROR,
+			     "cannot set up the devices: %s", strerror(-r));
+		goto out_machine;
+	}
+
+	memset(&vcpu, 0, sizeof(vcpu));
+	vcpu.machine = &m;
+	vcpu.mode = mode;
+	vcpu__reset_multiboot(&vcpu, info.entry, (u32)info.mb_info);
+
+	r = kick__init();
+	if (r < 0) {
+		status = die(REFVMM_EXIT_HOST_ERROR,
+			     "cannot create the deadline timer: %s",
+			     strerror(-r));
+		goto out_machine;
+	}
+	r = mode->init(&vcpu, err, sizeof(err));
+	if (r < 0) {
+		status = die(init_status(r), "%s", err);
+		goto out_kick;
+	}
+
+	status = vcpu__run_loop(&vcpu, &ropts);
+	fflush(stdout);
+	if (m.stop_msg[0])
+		die(status, "%s", m.stop_msg);
+	print_stats(&vcpu, o);
+	mode->destroy(&vcpu);
+out_kick:
+	kick__exit();
+out_machine:
+	machine__exit(&m);
+	fflush(stdout);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	int status;
+
+	/* A reader that goes away must not kill us mid-report. */
+	signal(SIGPIPE, SIG_IGN);
+	status = parse_args(argc, argv, &o);
+	if (status >= 0)
+		return status;
+	return run(&o);
+}

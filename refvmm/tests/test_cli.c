@@ -1,0 +1,409 @@
+/*
+ * The real refvmm binary on bad input and hostile guests: each case
+ * gives one line on stderr and its documented exit status
+ * (docs/refvmm.md), never a signal. Guest cases build tiny Multiboot
+ * images from hand-assembled 32-bit code and need /dev/kvm.
+ */
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "elf_build.h"
+#include "refvmm/exitcode.h"
+
+struct result {
+	int status;
+	char out[8192];
+	size_t outlen;
+	char err[4096];
+};
+
+static char dir[64];
+
+static void setup(void)
+{
+	strcpy(dir, "/tmp/refvmm-cli-XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+}
+
+static void teardown(void)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	cr_assert_eq(system(cmd), 0);
+}
+
+TestSuite(cli, .init = setup, .fini = teardown, .timeout = 60);
+
+static size_t slurp(int fd, char *buf, size_t cap)
+{
+	ssize_t n = pread(fd, buf, cap - 1, 0);
+
+	buf[n > 0 ? n : 0] = 0;
+	return n > 0 ? (size_t)n : 0;
+}
+
+/* Runs refvmm with @args (NULL-terminated, without argv[0]). */
+static void run(struct result *r, const char *const *args)
+{
+	const char *argv[16] = {REFVMM_BIN};
+	int out = fileno(tmpfile()), err = fileno(tmpfile());
+	pid_t pid;
+	int i, st;
+
+	for (i = 0; args[i]; i++)
+		argv[i + 1] = args[i];
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (!pid) {
+		dup2(out, 1);
+		dup2(err, 2);
+		execv(REFVMM_BIN, (char *const *)argv);
+		_exit(127);
+	}
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	cr_assert(WIFEXITED(st), "refvmm died of signal %d", WTERMSIG(st));
+	r->status = WEXITSTATUS(st);
+	r->outlen = slurp(out, r->out, sizeof(r->out));
+	slurp(err, r->err, sizeof(r->err));
+}
+
+/* One line on stderr, starting "refvmm: " and containing @what. */
+static void expect_line(const struct result *r, int status, const char *what)
+{
+	cr_assert_eq(r->status, status, "status %d, stderr: %s", r->status,
+		     r->err);
+	cr_assert_eq(strncmp(r->err, "refvmm: ", 8), 0, "%s", r->err);
+	cr_assert(strchr(r->err, '\n') == r->err + strlen(r->err) - 1,
+		  "one line: %s", r->err);
+	cr_assert(strstr(r->err, what), "wanted '%s' in: %s", what, r->err);
+}
+
+static const char *write_file(const char *name, const void *data, size_t len)
+{
+	static char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "wb");
+	cr_assert_not_null(f);
+	cr_assert_eq(fwrite(data, 1, len, f), len);
+	fclose(f);
+	return path;
+}
+
+/* A Multiboot image whose entry at 1 MiB is @code. */
+static const char *guest(const char *name, const uint8_t *code, size_t len)
+{
+	static uint8_t img[8192];
+	struct elf_seg seg = {.paddr = 0x100000,
+			      .filesz = (uint32_t)len,
+			      .memsz = 0x1000,
+			      .data = code};
+	struct elf_spec s = {
+		.segs = &seg, .nsegs = 1, .entry = 0x100000, .mb_flags = 0x3};
+
+	return write_file(name, img, elf_build(img, sizeof(img), &s));
+}
+
+static void need_kvm(void)
+{
+	if (access("/dev/kvm", R_OK | W_OK))
+		cr_skip_test("no usable /dev/kvm");
+}
+
+Test(cli, help)
+{
+	struct result r;
+
+	run(&r, (const char *const[]){"--help", NULL});
+	cr_assert_eq(r.status, 0);
+	cr_assert(strstr(r.out, "usage: refvmm"));
+	cr_assert(strstr(r.out, "bt-simple"));
+}
+
+Test(cli, missing_image)
+{
+	struct result r;
+
+	run(&r, (const char *const[]){"/nonexistent/x.elf", NULL});
+	expect_line(&r, REFVMM_EXIT_IMAGE_UNREADABLE, "cannot open image");
+}
+
+Test(cli, directory_image)
+{
+	struct result r;
+
+	run(&r, (const char *const[]){"/", NULL});
+	expect_line(&r, REFVMM_EXIT_IMAGE_UNREADABLE, "not a regular file");
+}
+
+Test(cli, unreadable_image)
+{
+	struct result r;
+	const char *p = write_file("secret.elf", "x", 1);
+
+	if (!geteuid())
+		cr_skip_test("root reads everything");
+	chmod(p, 0);
+	run(&r, (const char *const[]){p, NULL});
+	expect_line(&r, REFVMM_EXIT_IMAGE_UNREADABLE, "Permission denied");
+}
+
+Test(cli, non_elf_image)
+{
+	struct result r;
+	const char *p = write_file("text.elf", "hello\n", 6);
+
+	run(&r, (const char *const[]){p, NULL});
+	expect_line(&r, REFVMM_EXIT_IMAGE_MALFORMED, "not an ELF file");
+}
+
+Test(cli, empty_image)
+{
+	struct result r;
+	const char *p = write_file("empty.elf", "", 0);
+
+	run(&r, (const char *const[]){p, NULL});
+	expect_line(&r, REFVMM_EXIT_IMAGE_MALFORMED, "not an ELF file");
+}
+
+Test(cli, elf64_image)
+{
+	struct result r;
+
+	run(&r, (const char *const[]){"/bin/true", NULL});
+	expect_line(&r, REFVMM_EXIT_IMAGE_MALFORMED, "ELF64");
+}
+
+Test(cli, image_too_big_for_mem)
+{
+	static const uint8_t hlt[] = {0xf4};
+	static uint8_t img[8192];
+	struct elf_seg seg = {
+		.paddr = 0x300000, .filesz = 1, .memsz = 1, .data = hlt};
+	struct elf_spec s = {.segs = &seg, .nsegs = 1, .entry = 0x300000};
+	const char *p =
+		write_file("high.elf", img, elf_build(img, sizeof(img), &s));
+	struct result r;
+
+	run(&r, (const char *const[]){"--mem", "2M", p, NULL});
+	expect_line(&r, REFVMM_EXIT_IMAGE_UNSUPPORTED, "outside guest RAM");
+}
+
+Test(cli, bad_mem)
+{
+	static const char *const bad[] = {"abc", "1M",	  "4G", "-5",
+					  "12Q", "4097K", ""};
+	struct result r;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		run(&r, (const char *const[]){"--mem", bad[i], "x.elf", NULL});
+		expect_line(&r, REFVMM_EXIT_USAGE, "bad --mem");
+	}
+}
+
+Test(cli, bad_flag)
+{
+	struct result r;
+
+	run(&r, (const char *const[]){"--bogus", "x.elf", NULL});
+	expect_line(&r, REFVMM_EXIT_USAGE, "--bogus");
+}
+
+Test(cli, bad_option_values)
+{
+	struct result r;
+
+	run(&r, (const char *const[]){"--stats=xml", "x.elf", NULL});
+	expect_line(&r, REFVMM_EXIT_USAGE, "bad --stats");
+	run(&r, (const char *const[]){"--trace", "disk", "x.elf", NULL});
+	expect_line(&r, REFVMM_EXIT_USAGE, "bad --trace");
+	run(&r, (const char *const[]){"--timeout", "0", "x.elf", NULL});
+	expect_line(&r, REFVMM_EXIT_USAGE, "bad --timeout");
+}
+
+Test(cli, no_image_and_two_images)
+{
+	struct result r;
+
+	run(&r, (const char *const[]){NULL});
+	expect_line(&r, REFVMM_EXIT_USAGE, "no IMAGE");
+	run(&r, (const char *const[]){"a.elf", "b.elf", NULL});
+	expect_line(&r, REFVMM_EXIT_USAGE, "more than one IMAGE");
+}
+
+Test(cli, unknown_mode)
+{
+	struct result r;
+
+	run(&r, (const char *const[]){"--mode", "vmx", "x.elf", NULL});
+	expect_line(&r, REFVMM_EXIT_USAGE, "unknown mode 'vmx'");
+}
+
+Test(cli, software_modes_not_implemented)
+{
+	static const char *const modes[] = {"bt", "bt-simple", "trap"};
+	struct result r;
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		run(&r,
+		    (const char *const[]){"--mode", modes[i], "x.elf", NULL});
+		expect_line(&r, REFVMM_EXIT_MODE_UNAVAILABLE,
+			    "not implemented yet");
+	}
+}
+
+Test(cli, no_kvm)
+{
+	static const uint8_t code[] = {0xfa, 0xf4};
+	const char *p = guest("hlt.elf", code, sizeof(code));
+	struct result r;
+
+	setenv("REFVMM_KVM_DEVICE", "/nonexistent/kvm", 1);
+	run(&r, (const char *const[]){p, NULL});
+	unsetenv("REFVMM_KVM_DEVICE");
+	expect_line(&r, REFVMM_EXIT_NO_KVM, "cannot open /nonexistent/kvm");
+}
+
+Test(cli, guest_debug_exit)
+{
+	static const uint8_t code[] = {0xb0, 0x05, 0xe6, 0xf4, 0xfa, 0xf4};
+	const char *p = guest("exit.elf", code, sizeof(code));
+	struct result r;
+
+	need_kvm();
+	run(&r, (const char *const[]){p, NULL});
+	cr_assert_eq(r.status, 11, "%s", r.err);
+	cr_assert_str_eq(r.err, "");
+}
+
+Test(cli, guest_hlt_with_interrupts_off)
+{
+	static const uint8_t code[] = {0xfa, 0xf4};
+	const char *p = guest("hang.elf", code, sizeof(code));
+	struct result r;
+
+	need_kvm();
+	run(&r, (const char *const[]){p, NULL});
+	expect_line(&r, REFVMM_EXIT_GUEST_HANG, "interrupts off");
+}
+
+Test(cli, guest_hlt_with_nothing_armed)
+{
+	static const uint8_t code[] = {0xfb, 0xf4};
+	const char *p = guest("sti.elf", code, sizeof(code));
+	struct result r;
+
+	need_kvm();
+	run(&r, (const char *const[]){p, NULL});
+	expect_line(&r, REFVMM_EXIT_GUEST_HANG, "no timer armed");
+}
+
+Test(cli, guest_triple_fault)
+{
+	/* lidt of a zero-limit IDT, then ud2: #UD -> #DF -> shutdown. */
+	static const uint8_t code[] = {
+		0x0f, 0x01, 0x1d, 0x10, 0x00, 0x10, 0x00, /* lidt [0x100010] */
+		0x0f, 0x0b,				  /* ud2 */
+		0,    0,    0,	  0,	0,    0,    0,
+		0,    0,    0,	  0,	0,    0,    0, /* pad to 0x10 */
+	};
+	const char *p = guest("tf.elf", code, sizeof(code));
+	struct result r;
+
+	need_kvm();
+	run(&r, (const char *const[]){p, NULL});
+	expect_line(&r, REFVMM_EXIT_TRIPLE_FAULT, "triple fault");
+}
+
+Test(cli, guest_serial_flood)
+{
+	/* mov dx, 0x3f8; mov al, 'A'; 1: out dx, al; jmp 1b */
+	static const uint8_t code[] = {0x66, 0xba, 0xf8, 0x03, 0xb0,
+				       0x41, 0xee, 0xeb, 0xfd};
+	const char *p = guest("flood.elf", code, sizeof(code));
+	struct result r;
+
+	need_kvm();
+	run(&r, (const char *const[]){"--serial-limit", "1000", p, NULL});
+	expect_line(&r, REFVMM_EXIT_SERIAL_FLOOD, "serial flood");
+	cr_assert_eq(r.outlen, 1000);
+}
+
+Test(cli, guest_timeout)
+{
+	static const uint8_t code[] = {0xeb, 0xfe};
+	const char *p = guest("spin.elf", code, sizeof(code));
+	struct result r;
+
+	need_kvm();
+	run(&r, (const char *const[]){"--timeout", "0.3", p, NULL});
+	expect_line(&r, REFVMM_EXIT_TIMEOUT, "timeout");
+}
+
+Test(cli, guest_jumps_to_garbage)
+{
+	/* mov eax, 0xfff00000; jmp eax: no memory there. */
+	static const uint8_t code[] = {0xb8, 0x00, 0x00, 0xf0,
+				       0xff, 0xff, 0xe0};
+	const char *p = guest("wild.elf", code, sizeof(code));
+	struct result r;
+
+	need_kvm();
+	run(&r, (const char *const[]){"--timeout", "5", p, NULL});
+	cr_assert(r.status == REFVMM_EXIT_INTERNAL_ERROR ||
+			  r.status == REFVMM_EXIT_TRIPLE_FAULT ||
+			  r.status == REFVMM_EXIT_TIMEOUT,
+		  "status %d: %s", r.status, r.err);
+	cr_assert(strchr(r.err, '\n') == r.err + strlen(r.err) - 1, "%s",
+		  r.err);
+}
+
+Test(cli, guest_testdev_mmio_and_unclaimed_port)
+{
+	static const uint8_t code[] = {
+		0xc7, 0x05, 0x00, 0x00, 0x00, 0xff, 0x34, 0x12, 0x00, 0x00,
+		/* mov dword [0xff000000], 0x1234 */
+		0xa1, 0x00, 0x00, 0x00, 0xff, /* mov eax, [0xff000000] */
+		0xe6, 0xf4,		      /* out 0xf4, al */
+	};
+	static const uint8_t code2[] = {0xe4, 0x99, 0xe6, 0xf4};
+	struct result r;
+
+	need_kvm();
+	run(&r,
+	    (const char *const[]){guest("mmio.elf", code, sizeof(code)), NULL});
+	cr_assert_eq(r.status, (0x34 << 1 | 1) & 0xff, "%s", r.err);
+	run(&r, (const char *const[]){"--trace", "io",
+				      guest("port.elf", code2, sizeof(code2)),
+				      NULL});
+	cr_assert_eq(r.status, 0xff, "%s", r.err);
+	cr_assert(strstr(r.err, "port 0x0099"), "%s", r.err);
+}
+
+Test(cli, stats_table_and_json)
+{
+	static const uint8_t code[] = {0xb0, 0x00, 0xe6, 0xf4};
+	const char *p = guest("stats.elf", code, sizeof(code));
+	struct result r;
+
+	need_kvm();
+	run(&r, (const char *const[]){"--stats", p, NULL});
+	cr_assert_eq(r.status, 1, "%s", r.err);
+	cr_assert(strstr(r.err, "counter"), "%s", r.err);
+	cr_assert(strstr(r.err, "exits.io "), "%s", r.err);
+	cr_assert(strstr(r.err, "kvm."), "%s", r.err);
+	run(&r, (const char *const[]){"--stats=json", p, NULL});
+	cr_assert_eq(r.status, 1, "%s", r.err);
+	cr_assert_eq(r.err[0], '{', "%s", r.err);
+	cr_assert(strstr(r.err, "\"exits.io\": 1"), "%s", r.err);
+}

@@ -113,6 +113,12 @@ static void idt_set_gate(int vec, ulong handler, int dpl)
 #endif
 }
 
+void idt_loaded(struct descriptor_ptr *p)
+{
+	p->limit = sizeof(idt) - 1;
+	p->base = (ulong)idt;
+}
+
 void idt_set_dpl(int vector, int dpl)
 {
 	idt[vector].type = (idt[vector].type & ~0x60) | (dpl << 5);

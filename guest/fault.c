@@ -168,11 +168,11 @@ int run_at_cpl_flags(int cpl, ulong flags, void (*fn)(void *), void *arg,
 		     struct fault *f)
 {
 	ulong saved = read_flags();
-	ulong keep = X86_EFLAGS_TF | X86_EFLAGS_RF | X86_EFLAGS_NT |
-		     X86_EFLAGS_VM;
+	ulong cleared =
+		X86_EFLAGS_TF | X86_EFLAGS_RF | X86_EFLAGS_NT | X86_EFLAGS_VM;
 	int v;
 
-	write_flags((flags & ~keep) | X86_EFLAGS_FIXED);
+	write_flags((flags & ~cleared) | X86_EFLAGS_FIXED);
 	v = run_at_cpl(cpl, fn, arg, f);
 	write_flags(saved);
 	return v;

@@ -57,6 +57,8 @@ void gdt_set(int index, u32 base, u32 limit, u8 access, u8 flags);
 /* Sets an IDT gate's DPL (0-3) and present bit. */
 void idt_set_dpl(int vector, int dpl);
 void idt_set_present(int vector, bool present);
+/* The IDTR value desc_init() loaded (not read back with SIDT). */
+void idt_loaded(struct descriptor_ptr *p);
 void load_gdt(void);
 void set_tss_stack(int cpl, ulong sp);
 #ifndef __x86_64__

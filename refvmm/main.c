@@ -64,7 +64,10 @@ static void usage(FILE *out)
 		"(default) or json\n"
 		"  --trace EVENTS     comma list of io (unclaimed ports), "
 		"io-all, mmio, exit, irq,\n"
-		"                     all; one line per event on stderr\n"
+		"                     traps (software modes: each guest event "
+		"with its\n"
+		"                     instruction), all; one line per event on "
+		"stderr\n"
 		"  --timeout S        end a guest still running after S "
 		"seconds "
 		"(default: none)\n"
@@ -84,7 +87,21 @@ static void usage(FILE *out)
 		"serial flood;\n"
 		"86 internal error (cannot emulate); 88 VM entry failed; 90 "
 		"timeout.\n"
-		"See docs/refvmm.md.\n");
+		"\n"
+		"trap mode runs 32-bit guests (paging off) directly at host "
+		"CPL 3 and emulates\n"
+		"what faults. It CANNOT contain a hostile guest: unmodified "
+		"guest code can load\n"
+		"or far-jump to the host's own selectors (0x33 is the 64-bit "
+		"code segment of\n"
+		"this process) and run as refvmm itself; only binary "
+		"translation closes that\n"
+		"door. A seccomp filter still turns every guest system call "
+		"into a guest event.\n"
+		"CPUID faulting and RDTSC trapping are used where the host "
+		"allows; --stats\n"
+		"says which (host.cpuid_faulting, host.rdtsc_trapping).\n"
+		"See docs/refvmm.md and docs/refvmm-trap.md.\n");
 }
 
 static int die(int status, const char *fmt, ...)

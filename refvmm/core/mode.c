@@ -1,7 +1,7 @@
 /*
- * The execution modes refvmm knows. Only hw exists so far; the software
- * modes are named here so that the command line, --help and the refusal
- * message are right before they land.
+ * The execution modes refvmm knows: hw (hw/kvm.c) and trap (trap/trap.c);
+ * the BT modes are named here so that the command line, --help and the
+ * refusal message are right before they land.
  */
 #include <string.h>
 
@@ -21,13 +21,7 @@ const char *const vm_exit_names[VM_EXIT_NR] = {
 };
 
 extern const struct mode_ops kvm_mode_ops;
-
-static const struct mode_ops trap_mode_ops = {
-	.name = "trap",
-	.summary = "trap-and-emulate with direct execution (32-bit guests; "
-		   "not a security boundary)",
-	.widths = MODE_WIDTH_32,
-};
+extern const struct mode_ops trap_mode_ops;
 
 static const struct mode_ops bt_simple_mode_ops = {
 	.name = "bt-simple",

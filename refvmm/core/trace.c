@@ -15,7 +15,9 @@ static const struct {
 	{"mmio", TRACE_MMIO},
 	{"exit", TRACE_EXIT},
 	{"irq", TRACE_IRQ},
-	{"all", TRACE_IO | TRACE_IO_ALL | TRACE_MMIO | TRACE_EXIT | TRACE_IRQ},
+	{"traps", TRACE_TRAPS},
+	{"all", TRACE_IO | TRACE_IO_ALL | TRACE_MMIO | TRACE_EXIT | TRACE_IRQ |
+			TRACE_TRAPS},
 };
 
 int trace__parse(const char *events, unsigned int *mask)

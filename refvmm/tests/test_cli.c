@@ -250,11 +250,11 @@ Test(cli, unknown_mode)
 
 Test(cli, software_modes_not_implemented)
 {
-	static const char *const modes[] = {"bt", "bt-simple", "trap"};
+	static const char *const modes[] = {"bt", "bt-simple"};
 	struct result r;
 	size_t i;
 
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < 2; i++) {
 		run(&r,
 		    (const char *const[]){"--mode", modes[i], "x.elf", NULL});
 		expect_line(&r, REFVMM_EXIT_MODE_UNAVAILABLE,
@@ -406,4 +406,120 @@ Test(cli, stats_table_and_json)
 	cr_assert_eq(r.status, 1, "%s", r.err);
 	cr_assert_eq(r.err[0], '{', "%s", r.err);
 	cr_assert(strstr(r.err, "\"exits.io\": 1"), "%s", r.err);
+}
+
+/* --- trap mode: the same guests, no /dev/kvm needed --- */
+
+Test(cli, trap_guest_debug_exit_and_stats)
+{
+	static const uint8_t code[] = {0xb0, 0x05, 0xe6, 0xf4, 0xfa, 0xf4};
+	const char *p = guest("texit.elf", code, sizeof(code));
+	struct result r;
+
+	run(&r, (const char *const[]){"--mode", "trap", "--stats", p, NULL});
+	cr_assert_eq(r.status, 11, "%s", r.err);
+	cr_assert(strstr(r.err, "emulated.out"), "%s", r.err);
+	cr_assert(strstr(r.err, "host.seccomp"), "%s", r.err);
+}
+
+Test(cli, trap_hlt_with_interrupts_off)
+{
+	static const uint8_t code[] = {0xfa, 0xf4};
+	struct result r;
+
+	run(&r, (const char *const[]){"--mode", "trap",
+				      guest("thang.elf", code, sizeof(code)),
+				      NULL});
+	expect_line(&r, REFVMM_EXIT_GUEST_HANG, "interrupts off");
+}
+
+Test(cli, trap_triple_fault)
+{
+	static const uint8_t code[] = {
+		0x0f, 0x01, 0x1d, 0x10, 0x00, 0x10, 0x00, /* lidt [0x100010] */
+		0x0f, 0x0b,				  /* ud2 */
+		0,    0,    0,	  0,	0,    0,    0,
+		0,    0,    0,	  0,	0,    0,    0,
+	};
+	struct result r;
+
+	run(&r, (const char *const[]){"--mode", "trap",
+				      guest("ttf.elf", code, sizeof(code)),
+				      NULL});
+	expect_line(&r, REFVMM_EXIT_TRIPLE_FAULT, "triple fault");
+}
+
+Test(cli, trap_guest_syscalls_never_reach_linux)
+{
+	/* mov eax, 1 (exit); mov ebx, 0x42; int 0x80 / sysenter / syscall:
+	 * each must become a guest event (no IDT: triple fault), never a
+	 * Linux exit(0x42). */
+	static const uint8_t int80[] = {0xb8, 1, 0, 0, 0, 0xbb, 0x42, 0, 0, 0,
+					0xcd, 0x80};
+	static const uint8_t sysenter[] = {0xb8, 1, 0, 0, 0, 0xbb, 0x42, 0, 0,
+					   0, 0x0f, 0x34};
+	static const uint8_t syscall_[] = {0xb8, 60, 0, 0, 0, 0xbb, 0x42, 0, 0,
+					   0, 0x0f, 0x05};
+	const uint8_t *codes[] = {int80, sysenter, syscall_};
+	struct result r;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		run(&r, (const char *const[]){"--mode", "trap", "--timeout",
+					      "5",
+					      guest("tsys.elf", codes[i], 12),
+					      NULL});
+		cr_assert_neq(r.status, 0x42, "%s", r.err);
+		cr_assert_eq(r.status, REFVMM_EXIT_TRIPLE_FAULT, "%d: %s", i,
+			     r.err);
+	}
+}
+
+Test(cli, trap_random_bytes_end_cleanly)
+{
+	uint8_t code[512];
+	struct result r;
+	int round, i;
+
+	srand(5);
+	for (round = 0; round < 8; round++) {
+		for (i = 0; i < (int)sizeof(code); i++)
+			code[i] = (uint8_t)rand();
+		run(&r, (const char *const[]){"--mode", "trap", "--timeout",
+					      "2",
+					      guest("trand.elf", code,
+						    sizeof(code)),
+					      NULL});
+		/* Any documented end, one line, never a host crash. */
+		cr_assert(r.status != REFVMM_EXIT_HOST_ERROR, "%s", r.err);
+	}
+}
+
+Test(cli, trap_refuses_64bit_image)
+{
+	struct result r;
+	char img[256];
+
+	snprintf(img, sizeof(img), "%s/../../images/runtime-smoke-64.elf",
+		 REFVMM_TEST_DIR);
+	if (access(img, R_OK))
+		cr_skip_test("no runtime-smoke-64.elf");
+	run(&r, (const char *const[]){"--mode", "trap", img, NULL});
+	expect_line(&r, REFVMM_EXIT_IMAGE_UNSUPPORTED, "--mode hw");
+}
+
+Test(cli, trap_runtime_smoke)
+{
+	struct result r;
+	char img[256];
+
+	snprintf(img, sizeof(img), "%s/../../images/runtime-smoke-32.elf",
+		 REFVMM_TEST_DIR);
+	if (access(img, R_OK))
+		cr_skip_test("no runtime-smoke-32.elf");
+	run(&r, (const char *const[]){"--mode", "trap", "--timeout", "20", img,
+				      NULL});
+	cr_assert_eq(r.status, 1, "%s", r.err);
+	cr_assert(strstr(r.out, "ok 5 - runtime.smoke.pit-irq.32"), "%s",
+		  r.out);
 }

@@ -10,9 +10,10 @@ enum {
 	TRACE_EXIT = 1u << 2, /* every exit from the mode */
 	TRACE_IRQ = 1u << 3,  /* interrupt injection */
 	TRACE_IO_ALL = 1u << 4,
+	TRACE_TRAPS = 1u << 5, /* software modes: each guest event */
 };
 
-/* Parses "io,mmio,exit,irq,io-all,all"; returns the mask or -EINVAL. */
+/* Parses "io,mmio,exit,irq,io-all,traps,all"; returns the mask or -EINVAL. */
 int trace__parse(const char *events, unsigned int *mask);
 void trace__printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

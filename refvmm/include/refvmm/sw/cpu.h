@@ -1,0 +1,146 @@
+/*
+ * The virtual CPU of the software monitor modes (trap now, bt later):
+ * the guest's general registers as direct execution leaves them, the
+ * host selectors they run under, and everything the host CPU cannot
+ * hold for a de-privileged guest: the segment registers' hidden
+ * descriptor caches, virtual EFLAGS.IF/IOPL/NT/VM/RF, CR0-CR4, the
+ * descriptor-table registers, debug registers and the MSRs probes use.
+ *
+ * The first part is shared with world_switch.S: keep SW_OFF_* in step.
+ */
+#ifndef REFVMM_SW_CPU_H
+#define REFVMM_SW_CPU_H
+
+#include "refvmm/types.h"
+#include "refvmm/vcpu.h"
+
+/* Segment register numbers, also the host LDT slot each one owns. */
+enum sw_sreg { SW_ES, SW_CS, SW_SS, SW_DS, SW_FS, SW_GS, SW_NSREGS };
+
+/* x86 register encoding order (SDM Vol. 2A, Table 2-1). */
+enum sw_gpr { SW_EAX, SW_ECX, SW_EDX, SW_EBX, SW_ESP, SW_EBP, SW_ESI, SW_EDI };
+
+/* Why the last world switch came back. */
+enum sw_exit_kind {
+	SW_EXIT_SIGNAL = 1, /* a fault or trap in guest code */
+	SW_EXIT_KICK = 2,   /* the deadline timer */
+};
+
+/* EFLAGS bits (SDM Vol. 1, 3.4.3). */
+#define EFL_CF	 0x00000001u
+#define EFL_FIXED 0x00000002u
+#define EFL_TF	 0x00000100u
+#define EFL_IF	 0x00000200u
+#define EFL_DF	 0x00000400u
+#define EFL_OF	 0x00000800u
+#define EFL_IOPL 0x00003000u
+#define EFL_NT	 0x00004000u
+#define EFL_RF	 0x00010000u
+#define EFL_VM	 0x00020000u
+#define EFL_AC	 0x00040000u
+#define EFL_VIF	 0x00080000u
+#define EFL_VIP	 0x00100000u
+#define EFL_ID	 0x00200000u
+/* Flags the monitor keeps: the host runs the guest with IF=1, IOPL=0. */
+#define EFL_VIRTUAL (EFL_IF | EFL_IOPL | EFL_NT | EFL_RF | EFL_VM | EFL_VIF | EFL_VIP)
+
+#define CR0_PE 0x00000001u
+#define CR0_MP 0x00000002u
+#define CR0_EM 0x00000004u
+#define CR0_TS 0x00000008u
+#define CR0_ET 0x00000010u
+#define CR0_NE 0x00000020u
+#define CR0_WP 0x00010000u
+#define CR0_AM 0x00040000u
+#define CR0_NW 0x20000000u
+#define CR0_CD 0x40000000u
+#define CR0_PG 0x80000000u
+
+#define CR4_TSD	 0x00000004u
+#define CR4_DE	 0x00000008u
+#define CR4_PAE	 0x00000020u
+#define CR4_PCE	 0x00000100u
+#define CR4_UMIP 0x00000800u
+
+struct sw_cpu {
+	/* --- shared with world_switch.S (SW_OFF_*) --- */
+	u64 host_rsp;	  /* 0: monitor stack at entry */
+	u64 host_fsbase;  /* 8 */
+	u64 host_gsbase;  /* 16 */
+	u8 *xsave_host;	  /* 24: 64-byte aligned XSAVE areas */
+	u8 *xsave_guest;  /* 32 */
+	u32 gpr[8];	  /* 40: EAX..EDI in encoding order */
+	u32 eip;	  /* 72 */
+	u32 host_eflags;  /* 76: what the host runs the guest with */
+	u16 hsel[SW_NSREGS]; /* 80: host selectors ES CS SS DS FS GS */
+	u32 exit_kind;	  /* 92 */
+	u8 kick;	  /* 96: the run loop's "leave now" flag */
+	u8 use_fxsave;	  /* 97: no XSAVE on this host */
+	u8 pad0[6];
+	/* --- C only --- */
+	bool in_guest;
+	u32 eflags; /* the guest's view, virtual bits included */
+	struct vcpu_seg seg[SW_NSREGS]; /* guest selectors + hidden caches */
+	struct vcpu_seg ldtr, tr;
+	u32 gdt_base, idt_base;
+	u16 gdt_limit, idt_limit;
+	u32 cr0, cr2, cr3, cr4;
+	u32 dr[8];
+	u64 msr_sysenter_cs, msr_sysenter_esp, msr_sysenter_eip, msr_pat;
+	u64 msr_efer;
+	s64 tsc_offset;
+	int cpl;
+	bool irq_shadow; /* after STI / MOV SS: one instruction first */
+
+	/* Host LDT slots (segments.c): guest GDT index i is shadowed at
+	 * host LDT index i, so a host selector the guest saved in memory
+	 * (push %ds ... pop %ds) still names the same guest entry; the
+	 * private slots above keep a register's hidden descriptor cache
+	 * when the guest reloads the same entry after changing it. */
+#define SW_SHADOW_SLOTS 64
+#define SW_NSLOTS	(SW_SHADOW_SLOTS + 12)
+	struct vcpu_seg slot[SW_NSLOTS];
+	u16 hsel_set[SW_NSREGS]; /* what the monitor last installed */
+	bool slot_used[SW_NSLOTS];
+	/* A data segment the host cannot shadow: run with a null selector,
+	 * every access through it faults and is emulated. */
+	bool seg_emulated[SW_NSREGS];
+	u64 slot_writes;
+
+	/* The exception an emulation step raised (segments.h sw_raise). */
+	int exc_vector;
+	u32 exc_error;
+	bool exc_has_error;
+
+	/* Guest RAM as the monitor sees it, and the machine for MMIO. */
+	u8 *ram;
+	u64 ram_size;
+	struct vcpu *vcpu;
+
+	/* What the last signal said (traps.c decodes it). */
+	int signo, si_code, trapno;
+	u32 err;
+	u64 addr;
+	int syscall_nr;
+};
+
+#define SW_OFF_HOST_RSP	   0
+#define SW_OFF_HOST_FSBASE 8
+#define SW_OFF_HOST_GSBASE 16
+#define SW_OFF_XSAVE_HOST  24
+#define SW_OFF_XSAVE_GUEST 32
+#define SW_OFF_GPR	   40
+#define SW_OFF_EIP	   72
+#define SW_OFF_HOST_EFL	   76
+#define SW_OFF_HSEL	   80
+#define SW_OFF_EXIT_KIND   92
+#define SW_OFF_KICK	   96
+#define SW_OFF_USE_FXSAVE  97
+
+/* Host selector of LDT slot @n: TI=1, RPL 3. */
+static inline u16 sw_slot_sel(int n)
+{
+	return (u16)((n << 3) | 4 | 3);
+}
+
+#endif

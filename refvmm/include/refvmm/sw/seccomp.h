@@ -1,0 +1,18 @@
+/*
+ * Containment for what can be contained (ARCHITECTURE.md, "Containment"):
+ * a seccomp filter that allows the monitor only the system calls it
+ * needs, and turns every system call made from guest linear space (the
+ * i386 entry points int 0x80 / sysenter / compat syscall, or any call
+ * whose instruction pointer is below 4 GiB) into SIGSYS: a guest event,
+ * never a host call. A monitor call outside the allowlist is SIGSYS
+ * too; the handler ends refvmm with one line naming the call.
+ */
+#ifndef REFVMM_SW_SECCOMP_H
+#define REFVMM_SW_SECCOMP_H
+
+#include <stddef.h>
+
+/* Returns 0, or -errno with a reason in @err. */
+int sw_seccomp__install(char *err, size_t errlen);
+
+#endif

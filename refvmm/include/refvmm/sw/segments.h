@@ -1,0 +1,50 @@
+/*
+ * Segmentation against the virtual CPU (SDM Vol. 3A, chapter 3 and 5):
+ * descriptor fetch from the guest GDT/LDT, segment register loads with
+ * their privilege checks (SDM Vol. 2A MOV, POP, LDS/LES/LFS/LGS/LSS),
+ * the host LDT slot of each loaded segment (the hidden descriptor
+ * cache), and guest memory accesses through a segment. Guest paging is
+ * off: linear == physical; RAM comes from the memfd, anything else is
+ * MMIO (the shared devices) or unclaimed.
+ */
+#ifndef REFVMM_SW_SEGMENTS_H
+#define REFVMM_SW_SEGMENTS_H
+
+#include "refvmm/sw/cpu.h"
+
+/* Records exception @vector(@error) as the step's outcome; returns -1. */
+int sw_raise(struct sw_cpu *c, int vector, u32 error, bool has_error);
+static inline int sw_gp(struct sw_cpu *c, u32 error)
+{
+	return sw_raise(c, 13, error, true);
+}
+
+/* Linear memory (paging off): never faults. */
+void sw_lin_read(struct sw_cpu *c, u32 lin, void *buf, u32 len);
+void sw_lin_write(struct sw_cpu *c, u32 lin, const void *buf, u32 len);
+/* Through a segment, with the limit and type checks (#GP(0) or #SS(0)). */
+int sw_seg_read(struct sw_cpu *c, const struct vcpu_seg *s, bool is_ss,
+		u32 off, void *buf, u32 len);
+int sw_seg_write(struct sw_cpu *c, const struct vcpu_seg *s, bool is_ss,
+		 u32 off, const void *buf, u32 len);
+int sw_read(struct sw_cpu *c, int sreg, u32 off, void *buf, u32 len);
+int sw_write(struct sw_cpu *c, int sreg, u32 off, const void *buf, u32 len);
+/* Push/pop on SS:ESP, 32-bit stack assumed when SS.B=1. */
+int sw_push32(struct sw_cpu *c, u32 v);
+int sw_pop32(struct sw_cpu *c, u32 *v);
+
+/* Reads the descriptor @sel names; -1 when outside its table. */
+int sw_desc_fetch(struct sw_cpu *c, u16 sel, struct vcpu_seg *s, u32 *lin);
+/* Sets the accessed bit in the guest table (SDM Vol. 3A 3.4.5.1). */
+void sw_desc_set_accessed(struct sw_cpu *c, u32 lin);
+
+/* Data/stack segment load (MOV, POP, LxS): checks, then installs. */
+int sw_load_data_sreg(struct sw_cpu *c, int sreg, u16 sel);
+/* Installs @s as @sreg's hidden cache and its host shadow. */
+int sw_set_sreg(struct sw_cpu *c, int sreg, const struct vcpu_seg *s);
+/* After an exit: what the host selectors say the guest loaded natively. */
+void sw_sync_from_host(struct sw_cpu *c);
+/* The null selector as a segment register holds it. */
+void sw_null_seg(struct vcpu_seg *s, u16 sel);
+
+#endif

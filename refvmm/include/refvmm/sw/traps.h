@@ -1,0 +1,37 @@
+/*
+ * Traps: what a host signal from guest code means for the guest
+ * (ARCHITECTURE.md, "privilege instruction trap"). The kernel passes the
+ * hardware vector (trapno) and error code in the signal context:
+ *   SIGSEGV  #GP(13) #NP(11) #SS(12) #TS(10) #PF(14) #OF(4) #BR(5)
+ *   SIGBUS   #SS(12) #AC(17)      SIGILL  #UD(6)
+ *   SIGFPE   #DE(0) #MF(16) #XM(19)  SIGTRAP #DB(1) #BP(3)
+ *   SIGSYS   a system call from guest linear space (seccomp)
+ */
+#ifndef REFVMM_SW_TRAPS_H
+#define REFVMM_SW_TRAPS_H
+
+#include "refvmm/sw/cpu.h"
+
+enum sw_event_kind {
+	SW_EV_FAULT,	/* the CPU raised @vector at the instruction */
+	SW_EV_TRAP,	/* trap-class: @vector after the instruction */
+	SW_EV_SYSCALL,	/* int 0x80 / sysenter / syscall (EIP after it) */
+	SW_EV_KICK,	/* the deadline timer */
+	SW_EV_ESCAPE,	/* the guest reached 64-bit host code */
+	SW_EV_UNKNOWN,
+};
+
+struct sw_event {
+	enum sw_event_kind kind;
+	int vector;
+	u32 error;
+	bool has_error;
+	u32 cr2;
+	int syscall_nr;
+	const char *what; /* for --trace and error lines */
+};
+
+void traps__decode(const struct sw_cpu *c, int exit_kind, struct sw_event *ev);
+bool traps__vector_has_error(int vector);
+
+#endif

@@ -1,0 +1,51 @@
+/*
+ * The world switch of the software monitor (ARCHITECTURE.md, "trap,
+ * bt-simple, bt" and "Hard corners"). One routine enters guest code in
+ * 32-bit compatibility mode at host CPL 3 (iretq to the host LDT
+ * selectors in sw_cpu.hsel); every way back lands in one place:
+ *
+ *   guest fault/trap -> signal on the alternate stack -> asm stub
+ *   (wrfsbase host FS, before any C) -> C handler records the guest
+ *   registers and rewrites the context -> sigreturn into the landing
+ *   pad, 64-bit code at the bottom of the monitor window (a future BT
+ *   callout gate far-jumps to the same pad: a far jump from
+ *   compatibility mode carries a 32-bit offset) -> landing: host
+ *   segments, FS/GS base, FPU/SSE state back, host stack -> returns
+ *   the exit kind to the caller of sw_world__enter.
+ *
+ * The monitor window [SW_WINDOW_BASE, 4 GiB) holds the landing pad and
+ * the per-vCPU page (struct sw_cpu); guest segments are truncated below
+ * it. The deadline timer's SIGUSR1 comes through the same stub.
+ */
+#ifndef REFVMM_SW_WORLD_SWITCH_H
+#define REFVMM_SW_WORLD_SWITCH_H
+
+#include <stddef.h>
+
+#include "refvmm/sw/cpu.h"
+
+/* Host selectors of the 64-bit monitor (Linux x86-64 __USER_CS/_DS). */
+#define HOST_CS64 0x33
+#define HOST_SS64 0x2b
+
+/*
+ * Maps the window, installs the alternate stack and the signal stubs,
+ * allocates the FPU areas. Returns the per-vCPU page, or NULL with @err.
+ */
+struct sw_cpu *sw_world__init(char *err, size_t errlen);
+void sw_world__exit(struct sw_cpu *c);
+/* Runs the guest until it comes back; returns enum sw_exit_kind. */
+int sw_world__enter(struct sw_cpu *c);
+
+/*
+ * RDTSC trapping for the guest (prctl PR_TSC_SIGSEGV). The vDSO clock of
+ * the monitor uses RDTSC too: its first RDTSC after a guest run faults,
+ * the handler re-enables the TSC, and the next entry re-arms the trap.
+ */
+void sw_world__set_tsc_trapping(bool on);
+u64 sw_world__tsc_rearms(void);
+
+/* Signals from the guest seen so far, by number (for --stats). */
+u64 sw_world__signals(int signo);
+
+#endif

@@ -1,0 +1,329 @@
+/*
+ * Segmentation against the virtual CPU (segments.h).
+ * Load checks: SDM Vol. 2A, MOV "Operation" (protected mode) and POP.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "refvmm/machine.h"
+#include "refvmm/sw/ldt.h"
+#include "refvmm/sw/segments.h"
+#include "refvmm/sw/shadow_desc.h"
+#include "refvmm/vcpu.h"
+
+int sw_raise(struct sw_cpu *c, int vector, u32 error, bool has_error)
+{
+	c->exc_vector = vector;
+	c->exc_error = error;
+	c->exc_has_error = has_error;
+	return -1;
+}
+
+static bool in_ram(struct sw_cpu *c, u32 lin, u32 len)
+{
+	return (u64)lin + len <= c->ram_size;
+}
+
+void sw_lin_read(struct sw_cpu *c, u32 lin, void *buf, u32 len)
+{
+	u8 *p = buf;
+	u32 n;
+
+	if (in_ram(c, lin, len)) {
+		memcpy(buf, c->ram + lin, len);
+		return;
+	}
+	while (len) {
+		n = len > 8 ? 8 : len;
+		if (in_ram(c, lin, 1))
+			n = 1;
+		if (in_ram(c, lin, n))
+			memcpy(p, c->ram + lin, n);
+		else
+			machine__mmio(c->vcpu->machine, c->vcpu, lin, p, n,
+				      false);
+		p += n;
+		lin += n;
+		len -= n;
+	}
+}
+
+void sw_lin_write(struct sw_cpu *c, u32 lin, const void *buf, u32 len)
+{
+	const u8 *p = buf;
+	u8 tmp[8];
+	u32 n;
+
+	if (in_ram(c, lin, len)) {
+		memcpy(c->ram + lin, buf, len);
+		return;
+	}
+	while (len) {
+		n = len > 8 ? 8 : len;
+		if (in_ram(c, lin, 1))
+			n = 1;
+		if (in_ram(c, lin, n)) {
+			memcpy(c->ram + lin, p, n);
+		} else {
+			memcpy(tmp, p, n);
+			machine__mmio(c->vcpu->machine, c->vcpu, lin, tmp, n,
+				      true);
+		}
+		p += n;
+		lin += n;
+		len -= n;
+	}
+}
+
+static int seg_check(struct sw_cpu *c, const struct vcpu_seg *s, bool is_ss,
+		     u32 off, u32 len, bool write)
+{
+	u32 err_vec = is_ss ? 12 : 13;
+
+	if (s->unusable || !s->present)
+		return sw_raise(c, err_vec, 0, true);
+	if (write && !desc__is_writable_data(s))
+		return sw_raise(c, 13, 0, true);
+	if (!write && !desc__is_readable(s))
+		return sw_raise(c, 13, 0, true);
+	if (!desc__offset_ok(s, off, len))
+		return sw_raise(c, err_vec, 0, true);
+	return 0;
+}
+
+int sw_seg_read(struct sw_cpu *c, const struct vcpu_seg *s, bool is_ss,
+		u32 off, void *buf, u32 len)
+{
+	if (seg_check(c, s, is_ss, off, len, false) < 0)
+		return -1;
+	sw_lin_read(c, (u32)s->base + off, buf, len);
+	return 0;
+}
+
+int sw_seg_write(struct sw_cpu *c, const struct vcpu_seg *s, bool is_ss,
+		 u32 off, const void *buf, u32 len)
+{
+	if (seg_check(c, s, is_ss, off, len, true) < 0)
+		return -1;
+	sw_lin_write(c, (u32)s->base + off, buf, len);
+	return 0;
+}
+
+int sw_read(struct sw_cpu *c, int sreg, u32 off, void *buf, u32 len)
+{
+	return sw_seg_read(c, &c->seg[sreg], sreg == SW_SS, off, buf, len);
+}
+
+int sw_write(struct sw_cpu *c, int sreg, u32 off, const void *buf, u32 len)
+{
+	return sw_seg_write(c, &c->seg[sreg], sreg == SW_SS, off, buf, len);
+}
+
+static u32 stack_mask(const struct sw_cpu *c)
+{
+	return c->seg[SW_SS].db ? 0xffffffffu : 0xffffu;
+}
+
+int sw_push32(struct sw_cpu *c, u32 v)
+{
+	u32 mask = stack_mask(c);
+	u32 sp = (c->gpr[SW_ESP] - 4) & mask;
+
+	if (sw_write(c, SW_SS, sp, &v, 4) < 0)
+		return -1;
+	c->gpr[SW_ESP] = (c->gpr[SW_ESP] & ~mask) | sp;
+	return 0;
+}
+
+int sw_pop32(struct sw_cpu *c, u32 *v)
+{
+	u32 mask = stack_mask(c);
+	u32 sp = c->gpr[SW_ESP] & mask;
+
+	if (sw_read(c, SW_SS, sp, v, 4) < 0)
+		return -1;
+	c->gpr[SW_ESP] = (c->gpr[SW_ESP] & ~mask) | ((sp + 4) & mask);
+	return 0;
+}
+
+int sw_desc_fetch(struct sw_cpu *c, u16 sel, struct vcpu_seg *s, u32 *lin)
+{
+	u32 base, limit, idx = sel & ~7u;
+	u64 raw;
+
+	if (sel & 4) {
+		if (c->ldtr.unusable || !c->ldtr.present)
+			return -1;
+		base = (u32)c->ldtr.base;
+		limit = c->ldtr.limit;
+	} else {
+		base = c->gdt_base;
+		limit = c->gdt_limit;
+	}
+	if (idx + 7 > limit)
+		return -1;
+	sw_lin_read(c, base + idx, &raw, 8);
+	desc__decode(raw, sel, s);
+	if (lin)
+		*lin = base + idx;
+	return 0;
+}
+
+void sw_desc_set_accessed(struct sw_cpu *c, u32 lin)
+{
+	u8 b;
+
+	sw_lin_read(c, lin + 5, &b, 1);
+	if (!(b & 1)) {
+		b |= 1;
+		sw_lin_write(c, lin + 5, &b, 1);
+	}
+}
+
+void sw_null_seg(struct vcpu_seg *s, u16 sel)
+{
+	*s = (struct vcpu_seg){.selector = sel, .unusable = 1};
+}
+
+static bool slot_referenced(const struct sw_cpu *c, int slot, int except)
+{
+	int r;
+
+	for (r = 0; r < SW_NSREGS; r++)
+		if (r != except && c->hsel[r] == sw_slot_sel(slot))
+			return true;
+	return false;
+}
+
+static int private_slot(const struct sw_cpu *c, int except)
+{
+	int s;
+
+	for (s = SW_SHADOW_SLOTS; s < SW_NSLOTS; s++)
+		if (!slot_referenced(c, s, except))
+			return s;
+	return -1; /* cannot happen: more private slots than registers */
+}
+
+static int write_slot(struct sw_cpu *c, int slot, const struct vcpu_seg *s)
+{
+	struct shadow_desc d;
+	int r;
+
+	if (c->slot_used[slot] &&
+	    !memcmp(&c->slot[slot], s, sizeof(*s)))
+		return 0;
+	shadow_desc__make(s, SW_WINDOW_BASE, &d);
+	r = ldt__write(slot, &d);
+	if (r < 0)
+		return r;
+	c->slot[slot] = *s;
+	c->slot_used[slot] = true;
+	c->slot_writes++;
+	return 0;
+}
+
+int sw_set_sreg(struct sw_cpu *c, int sreg, const struct vcpu_seg *s)
+{
+	struct shadow_desc d;
+	u32 idx = s->selector >> 3;
+	int slot, r, o;
+
+	c->seg[sreg] = *s;
+	c->seg_emulated[sreg] = false;
+	if (s->unusable) {
+		c->hsel[sreg] = c->hsel_set[sreg] = s->selector & 3;
+		return 0;
+	}
+	if (shadow_desc__make(s, SW_WINDOW_BASE, &d) == SHADOW_EMULATE) {
+		if (sreg == SW_CS || sreg == SW_SS)
+			return -ENOTSUP;
+		c->seg_emulated[sreg] = true;
+		c->hsel[sreg] = c->hsel_set[sreg] = 0;
+		return 0;
+	}
+	if (!(s->selector & 4) && idx < SW_SHADOW_SLOTS) {
+		slot = (int)idx;
+		/* Registers still holding the entry's old descriptor keep
+		 * it: move them to private slots first (hidden cache). */
+		if (c->slot_used[slot] &&
+		    desc__encode(&c->slot[slot]) != desc__encode(s))
+			for (o = 0; o < SW_NSREGS; o++) {
+				if (o == sreg || c->hsel[o] != sw_slot_sel(slot))
+					continue;
+				r = private_slot(c, o);
+				if (r < 0 || write_slot(c, r, &c->seg[o]) < 0)
+					return -EIO;
+				c->hsel[o] = c->hsel_set[o] = sw_slot_sel(r);
+			}
+	} else {
+		slot = private_slot(c, sreg);
+		if (slot < 0)
+			return -EIO;
+	}
+	r = write_slot(c, slot, s);
+	if (r < 0)
+		return r;
+	c->hsel[sreg] = c->hsel_set[sreg] = sw_slot_sel(slot);
+	return 0;
+}
+
+void sw_sync_from_host(struct sw_cpu *c)
+{
+	int r, k;
+
+	for (r = 0; r < SW_NSREGS; r++) {
+		u16 h = c->hsel[r];
+
+		/* Unchanged since the monitor set it: keep the cache. */
+		if (h == c->hsel_set[r])
+			continue;
+		c->hsel_set[r] = h;
+		c->seg_emulated[r] = false;
+		if (!(h & ~3u)) {
+			sw_null_seg(&c->seg[r], h);
+			continue;
+		}
+		k = h >> 3;
+		if (!(h & 4) || k >= SW_NSLOTS || !c->slot_used[k])
+			continue; /* a host GDT selector: see refvmm-trap.md */
+		c->seg[r] = c->slot[k];
+	}
+}
+
+/* SDM Vol. 2A, MOV: "IF SS is loaded" / "IF DS, ES, FS, or GS is loaded". */
+int sw_load_data_sreg(struct sw_cpu *c, int sreg, u16 sel)
+{
+	struct vcpu_seg s;
+	u32 lin;
+	int rpl = sel & 3, cpl = c->cpl;
+
+	if (!(sel & ~3u)) {
+		if (sreg == SW_SS)
+			return sw_gp(c, 0);
+		sw_null_seg(&s, sel);
+		return sw_set_sreg(c, sreg, &s) < 0 ? sw_gp(c, 0) : 0;
+	}
+	if (sw_desc_fetch(c, sel, &s, &lin) < 0)
+		return sw_gp(c, sel & ~3u);
+	if (sreg == SW_SS) {
+		if (rpl != cpl || !desc__is_writable_data(&s) || s.dpl != cpl)
+			return sw_gp(c, sel & ~3u);
+		if (!s.present)
+			return sw_raise(c, 12, sel & ~3u, true);
+	} else {
+		if (!desc__is_readable(&s))
+			return sw_gp(c, sel & ~3u);
+		if (!desc__is_conforming(&s) && (rpl > s.dpl || cpl > s.dpl))
+			return sw_gp(c, sel & ~3u);
+		if (!s.present)
+			return sw_raise(c, 11, sel & ~3u, true);
+	}
+	sw_desc_set_accessed(c, lin);
+	s.type |= 1;
+	if (sw_set_sreg(c, sreg, &s) < 0)
+		return sw_gp(c, sel & ~3u);
+	if (sreg == SW_SS)
+		c->irq_shadow = true;
+	return 0;
+}

@@ -1,0 +1,147 @@
+/*
+ * World switch (world_switch.h). Offsets: include/refvmm/sw/cpu.h SW_OFF_*.
+ * sw_world_enter_asm(struct sw_cpu *c) -> exit kind in eax.
+ */
+#define OFF_HOST_RSP	0
+#define OFF_HOST_FSBASE 8
+#define OFF_HOST_GSBASE 16
+#define OFF_XSAVE_HOST	24
+#define OFF_XSAVE_GUEST 32
+#define OFF_GPR		40
+#define OFF_EIP		72
+#define OFF_HOST_EFL	76
+#define OFF_HSEL	80
+#define OFF_EXIT_KIND	92
+#define OFF_KICK	96
+#define OFF_USE_FXSAVE	97
+
+#define HSEL_ES (OFF_HSEL + 0)
+#define HSEL_CS (OFF_HSEL + 2)
+#define HSEL_SS (OFF_HSEL + 4)
+#define HSEL_DS (OFF_HSEL + 6)
+#define HSEL_FS (OFF_HSEL + 8)
+#define HSEL_GS (OFF_HSEL + 10)
+
+	.text
+	.code64
+
+/* FPU/SSE/AVX state: save to (%rsi-area), restore from the other. */
+.macro fpu_switch save, load
+	cmpb $0, OFF_USE_FXSAVE(%r15)
+	jne 1f
+	mov $-1, %eax
+	mov $-1, %edx
+	mov \save(%r15), %rcx
+	xsave64 (%rcx)
+	mov \load(%r15), %rcx
+	xrstor64 (%rcx)
+	jmp 2f
+1:	mov \save(%r15), %rcx
+	fxsave64 (%rcx)
+	mov \load(%r15), %rcx
+	fxrstor64 (%rcx)
+2:
+.endm
+
+	.globl sw_world_enter_asm
+	.type sw_world_enter_asm, @function
+sw_world_enter_asm:
+	push %rbx
+	push %rbp
+	push %r12
+	push %r13
+	push %r14
+	push %r15
+	mov %rdi, %r15
+	mov %rsp, OFF_HOST_RSP(%r15)
+	fpu_switch OFF_XSAVE_HOST, OFF_XSAVE_GUEST
+	/* iretq frame: SS, RSP, RFLAGS, CS, RIP */
+	movzwl HSEL_SS(%r15), %eax
+	push %rax
+	movl OFF_GPR + 16(%r15), %eax
+	push %rax
+	movl OFF_HOST_EFL(%r15), %eax
+	push %rax
+	movzwl HSEL_CS(%r15), %eax
+	push %rax
+	movl OFF_EIP(%r15), %eax
+	push %rax
+	/*
+	 * From here to the iretq the FS base is the guest's: a signal that
+	 * arrives in this range is sent to sw_world_bail by the handler.
+	 */
+	.globl sw_world_critical, sw_world_critical_end
+sw_world_critical:
+	movw HSEL_DS(%r15), %ds
+	movw HSEL_ES(%r15), %es
+	movw HSEL_FS(%r15), %fs
+	movw HSEL_GS(%r15), %gs
+	cmpb $0, OFF_KICK(%r15)
+	jne sw_world_bail
+	movl OFF_GPR + 0(%r15), %eax
+	movl OFF_GPR + 4(%r15), %ecx
+	movl OFF_GPR + 8(%r15), %edx
+	movl OFF_GPR + 12(%r15), %ebx
+	movl OFF_GPR + 20(%r15), %ebp
+	movl OFF_GPR + 24(%r15), %esi
+	movl OFF_GPR + 28(%r15), %edi
+sw_world_critical_end:
+	iretq
+	.size sw_world_enter_asm, . - sw_world_enter_asm
+
+	/* Kicked before the guest ran: nothing of the guest changed. */
+	.globl sw_world_bail
+sw_world_bail:
+	movl $2, OFF_EXIT_KIND(%r15)	/* SW_EXIT_KICK */
+	jmp sw_world_landing
+
+/*
+ * Every way back. Entered with CS 0x33, SS 0x2b, RSP somewhere on the
+ * host stack, DS/ES/FS/GS still the guest's host selectors: the kernel
+ * does not touch them when it delivers a signal, and a 64-bit sigcontext
+ * reports FS and GS as 0, so they are read here.
+ */
+	.globl sw_world_landing
+	.type sw_world_landing, @function
+sw_world_landing:
+	mov sw_cpu_current(%rip), %r15
+	movw %ds, HSEL_DS(%r15)
+	movw %es, HSEL_ES(%r15)
+	movw %fs, HSEL_FS(%r15)
+	movw %gs, HSEL_GS(%r15)
+	xor %eax, %eax
+	mov %eax, %ds
+	mov %eax, %es
+	mov %eax, %fs
+	mov %eax, %gs
+	/* A null FS/GS load clears the base on some CPUs: set it after. */
+	mov OFF_HOST_FSBASE(%r15), %rax
+	wrfsbase %rax
+	mov OFF_HOST_GSBASE(%r15), %rax
+	wrgsbase %rax
+	fpu_switch OFF_XSAVE_GUEST, OFF_XSAVE_HOST
+	mov OFF_HOST_RSP(%r15), %rsp
+	movl OFF_EXIT_KIND(%r15), %eax
+	pop %r15
+	pop %r14
+	pop %r13
+	pop %r12
+	pop %rbp
+	pop %rbx
+	ret
+	.size sw_world_landing, . - sw_world_landing
+
+/*
+ * Signal entry, on the alternate stack: the FS base may be the guest's,
+ * and 64-bit glibc keeps TLS, errno and the stack canary behind it, so
+ * restore it before any C runs.
+ */
+	.globl sw_signal_entry
+	.type sw_signal_entry, @function
+sw_signal_entry:
+	mov sw_host_fsbase(%rip), %rax
+	wrfsbase %rax
+	jmp sw_signal_handler
+	.size sw_signal_entry, . - sw_signal_entry
+
+	.section .note.GNU-stack, "", @progbits

@@ -1,0 +1,517 @@
+/*
+ * trap mode: classical trap-and-emulate. 32-bit guest code, kernel and
+ * user alike, runs directly at host CPL 3 in compatibility mode from
+ * host LDT segments; every privileged or sensitive instruction that
+ * faults there comes back as a signal (sw/world_switch.c), is decoded
+ * (sw/traps.c) and emulated (emulate.c) or delivered to the guest
+ * through its IDT (deliver.c). Guest paging stays off: guest RAM (the
+ * memfd) is mapped once at guest-physical == host-linear addresses.
+ *
+ * The obstacles it demonstrates (POPF, SGDT & co., CS/SS selectors,
+ * LAR/LSL on guest selectors...) are in docs/refvmm-trap.md.
+ */
+#define _GNU_SOURCE
+#include <asm/prctl.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "refvmm/exitcode.h"
+#include "refvmm/machine.h"
+#include "refvmm/mode.h"
+#include "refvmm/run.h"
+#include "refvmm/sw/seccomp.h"
+#include "refvmm/sw/segments.h"
+#include "refvmm/sw/shadow_desc.h"
+#include "refvmm/sw/world_switch.h"
+#include "refvmm/trace.h"
+#include "refvmm/vcpu.h"
+#include "trap.h"
+
+/* mmap_min_addr: the lowest page cannot be mapped; its accesses are
+ * emulated (ARCHITECTURE.md, "Low pages"). */
+#define RAM_MAP_START 0x1000u
+
+static const char *const vector_names[32] = {
+	"DE", "DB", "NMI", "BP", "OF", "BR", "UD", "NM", "DF", "CSO", "TS",
+	"NP", "SS", "GP", "PF", "15", "MF", "AC", "MC", "XM", "VE", "CP",
+	"22", "23", "24", "25", "26", "27", "HV", "VC", "SX", "31",
+};
+
+void trap__count(struct trap_vm *t, const char *group, const char *name)
+{
+	char buf[96];
+
+	snprintf(buf, sizeof(buf), "%s.%s", group, name);
+	stats__add(&t->m->stats, buf, 1);
+}
+
+void trap__set_eflags(struct sw_cpu *c, u32 v)
+{
+	c->eflags = (v & ~0x8028u) | EFL_FIXED;
+}
+
+static void trace_event(struct trap_vm *t, const struct sw_event *ev,
+			u32 eip, const char *outcome)
+{
+	struct sw_cpu *c = t->c;
+	const cs_insn *in;
+	char vec[48] = "";
+
+	if (!(t->m->trace & TRACE_TRAPS))
+		return;
+	in = emulate__decode(t, eip);
+	if (ev->vector >= 0 && ev->vector < 32)
+		snprintf(vec, sizeof(vec), "#%s%s", vector_names[ev->vector],
+			 ev->has_error ? "" : "");
+	if (ev->has_error)
+		snprintf(vec + strlen(vec), sizeof(vec) - strlen(vec), "(0x%x)",
+			 ev->error);
+	trace__printf("trap %s%s%s at 0x%x:0x%x cpl %d: %s %s -> %s", ev->what,
+		      vec[0] ? " " : "", vec, c->seg[SW_CS].selector, eip,
+		      c->cpl, in ? in->mnemonic : "(undecodable)",
+		      in ? in->op_str : "", outcome);
+}
+
+/* Stops the machine when delivery itself failed (triple fault). */
+static bool deliver(struct trap_vm *t, int vector, bool has_error, u32 error,
+		    enum deliver_source src, u32 ret_eip, struct vm_exit *exit)
+{
+	int r = deliver__event(t, vector, has_error, error, src, ret_eip);
+
+	if (r == 0) {
+		if (src == DELIVER_EXCEPTION && vector < 32)
+			trap__count(t, "delivered.exception",
+				    vector_names[vector]);
+		else if (src == DELIVER_SOFT) {
+			char n[8];
+
+			snprintf(n, sizeof(n), "0x%02x", vector);
+			trap__count(t, "delivered.int", n);
+		}
+		return true;
+	}
+	if (r == -2) {
+		exit->reason = VM_EXIT_INTERNAL;
+		snprintf(exit->detail, sizeof(exit->detail),
+			 "trap mode: vector 0x%x goes through a task gate or "
+			 "16-bit gate, which it does not model",
+			 vector);
+		return false;
+	}
+	exit->reason = VM_EXIT_SHUTDOWN;
+	snprintf(exit->detail, sizeof(exit->detail),
+		 " at cs:eip 0x%x:0x%x (cpl %d, delivering vector %d)",
+		 t->c->seg[SW_CS].selector, t->c->eip, t->c->cpl, vector);
+	return false;
+}
+
+/* Single-step #DB after an emulated instruction (SDM Vol. 3B 17.3.1.4). */
+static bool step_trap(struct trap_vm *t, struct vm_exit *exit)
+{
+	t->c->dr[6] |= 0x4000; /* BS */
+	return deliver(t, 1, false, 0, DELIVER_EXCEPTION, t->c->eip, exit);
+}
+
+static u8 byte_at(struct trap_vm *t, u32 eip)
+{
+	u8 b;
+
+	sw_lin_read(t->c, (u32)t->c->seg[SW_CS].base + eip, &b, 1);
+	return b;
+}
+
+/*
+ * One guest event. Returns true when the run loop must see @exit,
+ * false to go straight back into the guest.
+ */
+static bool handle(struct trap_vm *t, const struct sw_event *ev,
+		   struct vm_exit *exit)
+{
+	struct sw_cpu *c = t->c;
+	u32 eip = c->eip, insn_eip;
+	bool tf = c->eflags & EFL_TF, old_if = c->eflags & EFL_IF;
+	bool was_step = t->monitor_step, shadow_before;
+	enum emu_result r;
+
+	t->monitor_step = false;
+	shadow_before = c->irq_shadow;
+	c->irq_shadow = false;
+	switch (ev->kind) {
+	case SW_EV_KICK:
+		c->irq_shadow = shadow_before;
+		exit->reason = VM_EXIT_KICK;
+		return true;
+	case SW_EV_ESCAPE:
+		machine__stop(t->m, REFVMM_EXIT_INTERNAL_ERROR,
+			      "guest left compatibility mode for the host's "
+			      "64-bit code segment 0x%x (rip 0x%x): direct "
+			      "execution cannot contain this (see --help)",
+			      HOST_CS64, eip);
+		exit->reason = VM_EXIT_OTHER;
+		return true;
+	case SW_EV_SYSCALL:
+		trap__count(t, "events", "syscall");
+		insn_eip = eip - 2;
+		c->eip = insn_eip;
+		trace_event(t, ev, insn_eip, "guest event");
+		if (byte_at(t, insn_eip) == 0xcd)
+			return !deliver(t, byte_at(t, insn_eip + 1), false, 0,
+					DELIVER_SOFT, eip, exit);
+		/* sysenter with SYSENTER_CS = 0: #GP(0); syscall: #UD */
+		if (byte_at(t, insn_eip + 1) == 0x34)
+			return !deliver(t, 13, true, 0, DELIVER_EXCEPTION,
+					insn_eip, exit);
+		return !deliver(t, 6, false, 0, DELIVER_EXCEPTION, insn_eip,
+				exit);
+	case SW_EV_TRAP:
+		if (ev->vector == 1) {
+			trap__count(t, "events", "debug");
+			if (was_step && !tf) {
+				exit->reason = VM_EXIT_IRQ_WINDOW;
+				return true;
+			}
+			if (byte_at(t, eip - 1) == 0xf1 && !tf) {
+				trace_event(t, ev, eip - 1, "INT1");
+				return !deliver(t, 1, false, 0,
+						DELIVER_EXCEPTION, eip, exit);
+			}
+			trace_event(t, ev, eip, "single-step #DB");
+			if (!step_trap(t, exit))
+				return true;
+			if (was_step) {
+				exit->reason = VM_EXIT_IRQ_WINDOW;
+				return true;
+			}
+			return false;
+		}
+		/* INT3 (cc), INT 3 (cd 03), INTO (ce), INT 4 (cd 04) */
+		trap__count(t, "events", ev->vector == 3 ? "breakpoint"
+							 : "overflow");
+		insn_eip = byte_at(t, eip - 1) == 0xcc ||
+					   byte_at(t, eip - 1) == 0xce
+				   ? eip - 1
+				   : eip - 2;
+		c->eip = insn_eip;
+		trace_event(t, ev, insn_eip, "INT");
+		return !deliver(t, ev->vector, false, 0, DELIVER_SOFT, eip,
+				exit);
+	case SW_EV_FAULT:
+		break;
+	default:
+		exit->reason = VM_EXIT_INTERNAL;
+		snprintf(exit->detail, sizeof(exit->detail),
+			 "trap mode: unexpected signal %d (trap %d) at "
+			 "0x%x:0x%x",
+			 c->signo, c->trapno, c->seg[SW_CS].selector, eip);
+		return true;
+	}
+
+	trap__count(t, "events", ev->vector == 13	? "gp"
+				 : ev->vector == 14 ? "pf"
+				 : ev->vector == 6  ? "ud"
+						    : "other_fault");
+	r = emulate__insn(t, ev, exit);
+	switch (r) {
+	case EMU_DONE:
+		trace_event(t, ev, eip, "emulated");
+		if (tf && !c->irq_shadow && !step_trap(t, exit))
+			return true;
+		if (!old_if && (c->eflags & EFL_IF) && t->window_requested) {
+			if (c->irq_shadow) {
+				t->monitor_step = true;
+				return false;
+			}
+			exit->reason = VM_EXIT_IRQ_WINDOW;
+			return true;
+		}
+		return false;
+	case EMU_RAISE:
+		trace_event(t, ev, eip, "raised to the guest");
+		c->eip = eip;
+		return !deliver(t, c->exc_vector, c->exc_has_error,
+				c->exc_error, DELIVER_EXCEPTION, eip, exit);
+	case EMU_EXIT:
+		trace_event(t, ev, eip, "exit to the run loop");
+		return true;
+	case EMU_FATAL:
+		trace_event(t, ev, eip, "fatal");
+		if (!t->m->stop && exit->reason == VM_EXIT_IO)
+			exit->reason = VM_EXIT_OTHER;
+		if (t->m->stop)
+			exit->reason = VM_EXIT_OTHER;
+		return true;
+	case EMU_NOT:
+	default:
+		break;
+	}
+	if (ev->vector == 14) {
+		/* Paging is off: a host #PF is an access the monitor should
+		 * have emulated and could not. */
+		const cs_insn *in = emulate__decode(t, eip);
+
+		exit->reason = VM_EXIT_INTERNAL;
+		snprintf(exit->detail, sizeof(exit->detail),
+			 "trap mode cannot emulate the access to 0x%x by '%s "
+			 "%s' at 0x%x:0x%x",
+			 ev->cr2, in ? in->mnemonic : "?", in ? in->op_str : "",
+			 c->seg[SW_CS].selector, eip);
+		return true;
+	}
+	trace_event(t, ev, eip, "delivered to the guest");
+	return !deliver(t, ev->vector, ev->has_error, ev->error,
+			DELIVER_EXCEPTION, eip, exit);
+}
+
+static int trap__run(struct vcpu *vcpu, struct vm_exit *exit)
+{
+	struct trap_vm *t = vcpu->mode_priv;
+	struct sw_cpu *c = t->c;
+	struct sw_event ev;
+	int kind;
+
+	if (t->io.pending)
+		emulate__complete_io(t);
+	for (;;) {
+		u32 he;
+
+		if (t->m->stop) {
+			exit->reason = VM_EXIT_OTHER;
+			return 0;
+		}
+		c->host_eflags = (c->eflags & ~EFL_VIRTUAL) | EFL_IF | EFL_FIXED;
+		if (t->monitor_step)
+			c->host_eflags |= EFL_TF;
+		kind = sw_world__enter(c);
+		he = c->host_eflags;
+		if (t->monitor_step && !(c->eflags & EFL_TF))
+			he &= ~EFL_TF;
+		c->eflags = (he & ~EFL_VIRTUAL) | (c->eflags & EFL_VIRTUAL);
+		sw_sync_from_host(c);
+		traps__decode(c, kind, &ev);
+		t->events++;
+		if (handle(t, &ev, exit))
+			return 0;
+	}
+}
+
+static int trap__inject(struct vcpu *vcpu, irq_ack_fn ack, void *ctx)
+{
+	struct trap_vm *t = vcpu->mode_priv;
+	struct sw_cpu *c = t->c;
+	struct vm_exit exit;
+	int vector;
+
+	if (!(c->eflags & EFL_IF) || c->irq_shadow) {
+		t->window_requested = true;
+		if ((c->eflags & EFL_IF) && c->irq_shadow)
+			t->monitor_step = true;
+		return -EAGAIN;
+	}
+	t->window_requested = false;
+	vector = ack(ctx);
+	if (vector < 0)
+		return 0;
+	if (t->io.pending)
+		emulate__complete_io(t);
+	memset(&exit, 0, sizeof(exit));
+	if (!deliver(t, vector, false, 0, DELIVER_EXTERNAL, c->eip, &exit))
+		machine__stop(t->m,
+			      exit.reason == VM_EXIT_SHUTDOWN
+				      ? REFVMM_EXIT_TRIPLE_FAULT
+				      : REFVMM_EXIT_INTERNAL_ERROR,
+			      "%s%s",
+			      exit.reason == VM_EXIT_SHUTDOWN
+				      ? "guest shut down (triple fault)"
+				      : "",
+			      exit.detail);
+	else
+		trap__count(t, "delivered", "interrupt");
+	return 0;
+}
+
+/* The Multiboot entry state (vcpu.h) loaded into the virtual CPU. */
+static int load_state(struct trap_vm *t, char *err, size_t errlen)
+{
+	const struct vcpu_state *st = &t->vcpu->state;
+	struct sw_cpu *c = t->c;
+	const struct vcpu_seg *segs[SW_NSREGS] = {
+		[SW_ES] = &st->es, [SW_CS] = &st->cs, [SW_SS] = &st->ss,
+		[SW_DS] = &st->ds, [SW_FS] = &st->fs, [SW_GS] = &st->gs,
+	};
+	int i, r;
+
+	c->gpr[SW_EAX] = (u32)st->rax;
+	c->gpr[SW_EBX] = (u32)st->rbx;
+	c->gpr[SW_ECX] = (u32)st->rcx;
+	c->gpr[SW_EDX] = (u32)st->rdx;
+	c->gpr[SW_ESI] = (u32)st->rsi;
+	c->gpr[SW_EDI] = (u32)st->rdi;
+	c->gpr[SW_ESP] = (u32)st->rsp;
+	c->gpr[SW_EBP] = (u32)st->rbp;
+	c->eip = (u32)st->rip;
+	trap__set_eflags(c, (u32)st->rflags);
+	for (i = 0; i < SW_NSREGS; i++) {
+		r = sw_set_sreg(c, i, segs[i]);
+		if (r < 0) {
+			snprintf(err, errlen,
+				 "cannot install the guest segments in the "
+				 "host LDT: %s",
+				 strerror(-r));
+			return r;
+		}
+	}
+	c->tr = st->tr;
+	c->ldtr = st->ldt;
+	c->gdt_base = (u32)st->gdt_base;
+	c->gdt_limit = st->gdt_limit;
+	c->idt_base = (u32)st->idt_base;
+	c->idt_limit = st->idt_limit;
+	c->cr0 = (u32)st->cr0;
+	c->cr4 = (u32)st->cr4;
+	c->dr[6] = 0xffff0ff0;
+	c->dr[7] = 0x400;
+	c->msr_pat = 0x0007040600070406ull;
+	c->cpl = 0;
+	return 0;
+}
+
+static void trap__destroy(struct vcpu *vcpu)
+{
+	struct trap_vm *t = vcpu->mode_priv;
+
+	if (!t)
+		return;
+	kick__set_target(NULL);
+	if (t->insn)
+		cs_free(t->insn, 1);
+	if (t->cs)
+		cs_close(&t->cs);
+	sw_world__exit(t->c);
+	if (t->ram_map)
+		munmap(t->ram_map, t->m->ram_size - RAM_MAP_START);
+	free(t);
+	vcpu->mode_priv = NULL;
+}
+
+/* CPUID faulting and RDTSC trapping, where this host allows them. */
+static void host_traps(struct trap_vm *t)
+{
+	if (syscall(SYS_arch_prctl, ARCH_SET_CPUID, 0) == 0) {
+		t->cpuid_faulting = true;
+	} else {
+		snprintf(t->host_notes[0], sizeof(t->host_notes[0]),
+			 "unavailable (arch_prctl ARCH_SET_CPUID: %s): guest "
+			 "CPUID runs natively and sees the host's values",
+			 strerror(errno));
+	}
+	if (prctl(PR_SET_TSC, PR_TSC_SIGSEGV, 0, 0, 0) == 0) {
+		prctl(PR_SET_TSC, PR_TSC_ENABLE, 0, 0, 0);
+		t->tsc_trapping = true;
+		sw_world__set_tsc_trapping(true);
+	} else {
+		snprintf(t->host_notes[1], sizeof(t->host_notes[1]),
+			 "unavailable (prctl PR_SET_TSC: %s): guest RDTSC "
+			 "runs natively, CR4.TSD is not enforced",
+			 strerror(errno));
+	}
+}
+
+static int trap__init(struct vcpu *vcpu, char *err, size_t errlen)
+{
+	struct machine *m = vcpu->machine;
+	struct trap_vm *t = calloc(1, sizeof(*t));
+	void *p;
+	int r;
+
+	if (!t)
+		return -ENOMEM;
+	t->vcpu = vcpu;
+	t->m = m;
+	vcpu->mode_priv = t;
+	/* Guest RAM at guest-physical == host-linear (paging off). */
+	p = mmap((void *)(uintptr_t)RAM_MAP_START, m->ram_size - RAM_MAP_START,
+		 PROT_READ | PROT_WRITE | PROT_EXEC,
+		 MAP_SHARED | MAP_FIXED_NOREPLACE, m->memfd, RAM_MAP_START);
+	if (p == MAP_FAILED || p != (void *)(uintptr_t)RAM_MAP_START) {
+		r = -errno;
+		snprintf(err, errlen,
+			 "cannot map guest RAM at its physical addresses "
+			 "(0x%x..): %s",
+			 RAM_MAP_START, strerror(errno));
+		if (p != MAP_FAILED)
+			munmap(p, m->ram_size - RAM_MAP_START);
+		goto err;
+	}
+	t->ram_map = p;
+	t->c = sw_world__init(err, errlen);
+	if (!t->c) {
+		r = -EIO;
+		goto err;
+	}
+	t->c->ram = m->ram;
+	t->c->ram_size = m->ram_size;
+	t->c->vcpu = vcpu;
+	if (cs_open(CS_ARCH_X86, CS_MODE_32, &t->cs) != CS_ERR_OK) {
+		snprintf(err, errlen, "cannot open the Capstone decoder");
+		r = -EIO;
+		goto err;
+	}
+	cs_option(t->cs, CS_OPT_DETAIL, CS_OPT_ON);
+	t->insn = cs_malloc(t->cs);
+	if (!t->insn) {
+		r = -ENOMEM;
+		goto err;
+	}
+	r = load_state(t, err, errlen);
+	if (r < 0)
+		goto err;
+	host_traps(t);
+	kick__set_target(&t->c->kick);
+	r = sw_seccomp__install(err, errlen);
+	if (r < 0)
+		goto err;
+	t->seccomp_on = true;
+	return 0;
+err:
+	trap__destroy(vcpu);
+	return r;
+}
+
+static void trap__stats(struct vcpu *vcpu, struct stats *stats)
+{
+	struct trap_vm *t = vcpu->mode_priv;
+
+	if (!t)
+		return;
+	stats__set(stats, "trap.events", t->events);
+	stats__set(stats, "trap.emulated", t->emulated);
+	stats__set(stats, "trap.delivered_exceptions", t->delivered_exc);
+	stats__set(stats, "trap.delivered_interrupts", t->delivered_irq);
+	stats__set(stats, "trap.delivered_soft_int", t->delivered_int);
+	stats__set(stats, "trap.ldt_writes", t->c->slot_writes);
+	stats__set(stats, "trap.tsc_rearms", sw_world__tsc_rearms());
+	stats__note(stats, "host.cpuid_faulting",
+		    t->cpuid_faulting ? "on" : t->host_notes[0]);
+	stats__note(stats, "host.rdtsc_trapping",
+		    t->tsc_trapping ? "on (PR_TSC_SIGSEGV)" : t->host_notes[1]);
+	stats__note(stats, "host.seccomp", t->seccomp_on ? "on" : "off");
+}
+
+const struct mode_ops trap_mode_ops = {
+	.name = "trap",
+	.summary = "trap-and-emulate with direct execution (32-bit guests; "
+		   "not a security boundary)",
+	.widths = MODE_WIDTH_32,
+	.implemented = true,
+	.init = trap__init,
+	.run = trap__run,
+	.inject = trap__inject,
+	.stats = trap__stats,
+	.destroy = trap__destroy,
+};

@@ -1,0 +1,91 @@
+/*
+ * trap mode internals: classical trap-and-emulate with direct execution
+ * (ARCHITECTURE.md, "trap, bt-simple, bt"). trap.c is the mode (ops,
+ * run loop step, host set-up), emulate.c the privileged-instruction
+ * emulator, deliver.c event delivery through the guest IDT.
+ */
+#ifndef REFVMM_TRAP_H
+#define REFVMM_TRAP_H
+
+#include <capstone/capstone.h>
+
+#include "refvmm/mode.h"
+#include "refvmm/sw/cpu.h"
+#include "refvmm/sw/traps.h"
+
+struct machine;
+struct vcpu;
+
+/* What one emulation step did. */
+enum emu_result {
+	EMU_DONE,  /* emulated; EIP moved on */
+	EMU_RAISE, /* raised c->exc_* for the guest */
+	EMU_EXIT,  /* needs the run loop (I/O, HLT, stop): exit filled */
+	EMU_NOT,   /* not an instruction the monitor emulates */
+	EMU_FATAL, /* cannot go on: exit filled with the reason */
+};
+
+struct trap_io {
+	bool pending;
+	bool in, string, rep;
+	u8 size;
+	u16 port;
+	u32 count;
+	u32 next_eip;
+	int seg; /* OUTS source segment */
+	u8 data[4096];
+};
+
+struct trap_vm {
+	struct vcpu *vcpu;
+	struct machine *m;
+	struct sw_cpu *c;
+	csh cs;
+	cs_insn *insn;
+	void *ram_map;
+	struct trap_io io;
+	bool window_requested;
+	bool monitor_step;
+	bool cpuid_faulting, tsc_trapping, seccomp_on;
+	char host_notes[3][160];
+	u64 events, emulated, delivered_exc, delivered_irq, delivered_int;
+	const cs_insn *last; /* the decoded instruction, for traces */
+};
+
+/* emulate.c */
+enum emu_result emulate__insn(struct trap_vm *t, const struct sw_event *ev,
+			      struct vm_exit *exit);
+void emulate__complete_io(struct trap_vm *t);
+/* Decodes the instruction at CS:EIP; NULL when it cannot. */
+const cs_insn *emulate__decode(struct trap_vm *t, u32 eip);
+
+/* deliver.c */
+enum deliver_source {
+	DELIVER_EXCEPTION, /* CPU exception: no gate DPL check */
+	DELIVER_SOFT,	   /* INT n, INT3, INTO: gate DPL >= CPL */
+	DELIVER_EXTERNAL,  /* PIC interrupt: EXT = 1 in error codes */
+};
+/*
+ * Delivers @vector through the guest IDT with @return_eip in the frame;
+ * nested faults become #DF, a fault while delivering #DF is a triple
+ * fault: returns -1 and the caller stops the machine.
+ */
+int deliver__event(struct trap_vm *t, int vector, bool has_error, u32 error,
+		   enum deliver_source src, u32 return_eip);
+/* IRET (SDM Vol. 2A IRET, protected mode, 32-bit operand size). */
+int deliver__iret(struct sw_cpu *c);
+
+/* The frame an event pushes (pure; unit tested). Words high to low. */
+struct deliver_frame {
+	u32 word[6];
+	int n;
+};
+void deliver__build_frame(struct deliver_frame *f, bool priv_switch,
+			  u16 old_ss, u32 old_esp, u32 eflags, u16 cs, u32 eip,
+			  bool has_error, u32 error);
+
+/* trap.c */
+void trap__count(struct trap_vm *t, const char *group, const char *name);
+void trap__set_eflags(struct sw_cpu *c, u32 v); /* tracks IF for windows */
+
+#endif

@@ -438,14 +438,13 @@ Test(cli, trap_triple_fault)
 	static const uint8_t code[] = {
 		0x0f, 0x01, 0x1d, 0x10, 0x00, 0x10, 0x00, /* lidt [0x100010] */
 		0x0f, 0x0b,				  /* ud2 */
-		0,    0,    0,	  0,	0,    0,    0,
-		0,    0,    0,	  0,	0,    0,    0,
+		0,    0,    0,	  0,	0,    0,    0,	  0, 0, 0, 0, 0, 0, 0,
 	};
 	struct result r;
 
-	run(&r, (const char *const[]){"--mode", "trap",
-				      guest("ttf.elf", code, sizeof(code)),
-				      NULL});
+	run(&r,
+	    (const char *const[]){"--mode", "trap",
+				  guest("ttf.elf", code, sizeof(code)), NULL});
 	expect_line(&r, REFVMM_EXIT_TRIPLE_FAULT, "triple fault");
 }
 
@@ -454,21 +453,20 @@ Test(cli, trap_guest_syscalls_never_reach_linux)
 	/* mov eax, 1 (exit); mov ebx, 0x42; int 0x80 / sysenter / syscall:
 	 * each must become a guest event (no IDT: triple fault), never a
 	 * Linux exit(0x42). */
-	static const uint8_t int80[] = {0xb8, 1, 0, 0, 0, 0xbb, 0x42, 0, 0, 0,
-					0xcd, 0x80};
-	static const uint8_t sysenter[] = {0xb8, 1, 0, 0, 0, 0xbb, 0x42, 0, 0,
-					   0, 0x0f, 0x34};
-	static const uint8_t syscall_[] = {0xb8, 60, 0, 0, 0, 0xbb, 0x42, 0, 0,
-					   0, 0x0f, 0x05};
+	static const uint8_t int80[] = {0xb8, 1, 0, 0, 0,    0xbb,
+					0x42, 0, 0, 0, 0xcd, 0x80};
+	static const uint8_t sysenter[] = {0xb8, 1, 0, 0, 0,	0xbb,
+					   0x42, 0, 0, 0, 0x0f, 0x34};
+	static const uint8_t syscall_[] = {0xb8, 60, 0, 0, 0,	 0xbb,
+					   0x42, 0,  0, 0, 0x0f, 0x05};
 	const uint8_t *codes[] = {int80, sysenter, syscall_};
 	struct result r;
 	int i;
 
 	for (i = 0; i < 3; i++) {
-		run(&r, (const char *const[]){"--mode", "trap", "--timeout",
-					      "5",
-					      guest("tsys.elf", codes[i], 12),
-					      NULL});
+		run(&r, (const char *const[]){
+				"--mode", "trap", "--timeout", "5",
+				guest("tsys.elf", codes[i], 12), NULL});
 		cr_assert_neq(r.status, 0x42, "%s", r.err);
 		cr_assert_eq(r.status, REFVMM_EXIT_TRIPLE_FAULT, "%d: %s", i,
 			     r.err);
@@ -485,11 +483,9 @@ Test(cli, trap_random_bytes_end_cleanly)
 	for (round = 0; round < 8; round++) {
 		for (i = 0; i < (int)sizeof(code); i++)
 			code[i] = (uint8_t)rand();
-		run(&r, (const char *const[]){"--mode", "trap", "--timeout",
-					      "2",
-					      guest("trand.elf", code,
-						    sizeof(code)),
-					      NULL});
+		run(&r, (const char *const[]){
+				"--mode", "trap", "--timeout", "2",
+				guest("trand.elf", code, sizeof(code)), NULL});
 		/* Any documented end, one line, never a host crash. */
 		cr_assert(r.status != REFVMM_EXIT_HOST_ERROR, "%s", r.err);
 	}
@@ -502,8 +498,7 @@ Test(cli, trap_refuses_64bit_image)
 
 	snprintf(img, sizeof(img), "%s/../../images/runtime-smoke-64.elf",
 		 REFVMM_TEST_DIR);
-	if (access(img, R_OK))
-		cr_skip_test("no runtime-smoke-64.elf");
+	cr_assert_eq(access(img, R_OK), 0, "%s not built", img);
 	run(&r, (const char *const[]){"--mode", "trap", img, NULL});
 	expect_line(&r, REFVMM_EXIT_IMAGE_UNSUPPORTED, "--mode hw");
 }
@@ -515,11 +510,85 @@ Test(cli, trap_runtime_smoke)
 
 	snprintf(img, sizeof(img), "%s/../../images/runtime-smoke-32.elf",
 		 REFVMM_TEST_DIR);
-	if (access(img, R_OK))
-		cr_skip_test("no runtime-smoke-32.elf");
+	cr_assert_eq(access(img, R_OK), 0, "%s not built", img);
 	run(&r, (const char *const[]){"--mode", "trap", "--timeout", "20", img,
 				      NULL});
 	cr_assert_eq(r.status, 1, "%s", r.err);
 	cr_assert(strstr(r.out, "ok 5 - runtime.smoke.pit-irq.32"), "%s",
 		  r.out);
+}
+
+static const char *test_image(const char *name)
+{
+	static char path[512];
+
+	snprintf(path, sizeof(path), "%s/../../test-images/%s.elf",
+		 REFVMM_TEST_DIR, name);
+	cr_assert_eq(access(path, R_OK), 0, "%s not built", path);
+	return path;
+}
+
+/* A documented end: the guest's own exit, or one of refvmm's statuses
+ * with exactly one "refvmm: " line; never a host error or a crash (run()
+ * asserts the process exited rather than died of a signal). */
+static void expect_documented_end(const struct result *r)
+{
+	const char *nl = strchr(r->err, '\n');
+
+	if (r->status & 1)
+		return;
+	cr_assert(r->status == REFVMM_EXIT_TRIPLE_FAULT ||
+			  r->status == REFVMM_EXIT_GUEST_HANG ||
+			  r->status == REFVMM_EXIT_SERIAL_FLOOD ||
+			  r->status == REFVMM_EXIT_INTERNAL_ERROR ||
+			  r->status == REFVMM_EXIT_TIMEOUT,
+		  "status %d: %s", r->status, r->err);
+	cr_assert(!strncmp(r->err, "refvmm: ", 8), "stderr: %s", r->err);
+	cr_assert(nl && nl[1] == '\0', "more than one line: %s", r->err);
+}
+
+Test(cli, trap_hostile_random_code_and_wild_jumps)
+{
+	const char *names[] = {"hostile-random-32", "hostile-jumps-32"};
+	struct result r;
+
+	for (int i = 0; i < 2; i++) {
+		run(&r,
+		    (const char *const[]){"--mode", "trap", "--timeout", "10",
+					  test_image(names[i]), NULL});
+		expect_documented_end(&r);
+	}
+}
+
+Test(cli, trap_hostile_syscalls_stay_in_the_guest)
+{
+	struct result r;
+
+	/* int 0x80, sysenter and syscall carrying Linux exit(0x42) become
+	 * guest events with the architected vectors; the guest then exits 0
+	 * itself. */
+	run(&r, (const char *const[]){"--mode", "trap", "--timeout", "10",
+				      test_image("hostile-syscalls-32"), NULL});
+	cr_assert_eq(r.status, 1, "status %d: %s", r.status, r.err);
+	cr_assert(strstr(r.out, "ok 2 - selftest.hostile.int80.cpl3.32\n"),
+		  "%s", r.out);
+	cr_assert(strstr(r.out, "ok 3 - selftest.hostile.sysenter.cpl3.32\n"),
+		  "%s", r.out);
+	cr_assert(strstr(r.out, "ok 4 - selftest.hostile.syscall.cpl3.32\n"),
+		  "%s", r.out);
+	cr_assert(strstr(r.out, "popek: exit 0\n"), "%s", r.out);
+}
+
+Test(cli, hw_hostile_random_code_and_wild_jumps)
+{
+	const char *names[] = {"hostile-random-32", "hostile-jumps-32",
+			       "hostile-syscalls-32"};
+	struct result r;
+
+	need_kvm();
+	for (int i = 0; i < 3; i++) {
+		run(&r, (const char *const[]){"--mode", "hw", "--timeout", "10",
+					      test_image(names[i]), NULL});
+		expect_documented_end(&r);
+	}
 }

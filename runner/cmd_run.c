@@ -278,6 +278,19 @@ static void make_slots(struct run *r)
 				free(why);
 				continue;
 			}
+			if (target_find_unsupported(t, img->name)) {
+				char *why = xasprintf(
+					"target %s cannot run this image yet: "
+					"%s",
+					t->name,
+					target_find_unsupported(t, img->name)
+						->reason);
+
+				classify_all(img, CLS_SKIP, why, &s->result);
+				argv_free(argv);
+				free(why);
+				continue;
+			}
 			s->job = &r->jobs[r->njobs++];
 			job_init(s->job, argv,
 				 r->o.timeout ? r->o.timeout : t->timeout,
@@ -618,7 +631,14 @@ int cmd_run(int argc, char **argv, struct perr *e)
 		ret = POPEK_EXIT_UNEXPECTED;
 	else if (!any_usable)
 		ret = POPEK_EXIT_NOTHING_RAN;
-	else
+	else if (!r.njobs) {
+		/* every selected image was skipped for its width or as
+		 * unsupported: nothing ran, and a caller must not read that
+		 * as a pass */
+		fprintf(stderr, "popek: nothing ran: the requested targets run "
+				"none of the selected images\n");
+		ret = POPEK_EXIT_NOTHING_RAN;
+	} else
 		ret = results_unexpected(&res) ? POPEK_EXIT_UNEXPECTED
 					       : POPEK_EXIT_OK;
 	memset(&res.host, 0, sizeof(res.host));

@@ -369,6 +369,22 @@ static int parse_line(struct target *t, const char *path, int lineno,
 		if (parse_uint(path, lineno, key, value, 86400, &n, e) < 0)
 			return -1;
 		t->timeout = (unsigned)n;
+	} else if (strcmp(key, "unsupported") == 0) {
+		char *colon = strchr(value, ':');
+		struct unsupported_rule u;
+
+		if (!colon || !*str_trim(colon + 1))
+			return perr_set(e,
+					"%s:%d: expected 'unsupported = "
+					"IMAGE-GLOB : reason'",
+					path, lineno);
+		*colon = '\0';
+		u.glob = xstrdup(str_trim(value));
+		u.reason = xstrdup(str_trim(colon + 1));
+		t->unsupported = xrealloc(t->unsupported,
+					  (t->nunsupported + 1) *
+						  sizeof(*t->unsupported));
+		t->unsupported[t->nunsupported++] = u;
 	} else if (strcmp(key, "include") == 0) {
 		return parse_include(t, path, lineno, value, e);
 	} else if (strcmp(key, "fatal_stderr") == 0) {
@@ -475,6 +491,11 @@ void target_free(struct target *t)
 	free(t->xfails);
 	for (i = 0; i < t->nfatal_stderr; i++)
 		free(t->fatal_stderr[i]);
+	for (i = 0; i < t->nunsupported; i++) {
+		free(t->unsupported[i].glob);
+		free(t->unsupported[i].reason);
+	}
+	free(t->unsupported);
 	free(t->fatal_stderr);
 	memset(t, 0, sizeof(*t));
 }
@@ -709,4 +730,15 @@ char *argv_join(char *const *argv)
 	}
 	sb_add(&sb, "", 0);
 	return sb.s;
+}
+
+const struct unsupported_rule *target_find_unsupported(const struct target *t,
+						       const char *image)
+{
+	size_t i;
+
+	for (i = 0; i < t->nunsupported; i++)
+		if (fnmatch(t->unsupported[i].glob, image, 0) == 0)
+			return &t->unsupported[i];
+	return NULL;
 }

@@ -56,6 +56,11 @@ struct target {
 	bool width32, width64;
 	struct xfail_rule *xfails;
 	size_t nxfails;
+	/* images the target cannot run yet (unsupported = GLOB : reason) */
+	struct unsupported_rule {
+		char *glob, *reason;
+	} * unsupported;
+	size_t nunsupported;
 	/* stderr substrings that mean the target is dead even though its
 	 * process lives on (QEMU stops the VM on a KVM internal error) */
 	char **fatal_stderr;
@@ -77,6 +82,9 @@ void target_free(struct target *t);
 int target_list_load(const char *dir, struct target_list *list, struct perr *e);
 void target_list_free(struct target_list *list);
 struct target *target_list_find(struct target_list *list, const char *name);
+/* The unsupported rule whose glob matches the image name, or NULL. */
+const struct unsupported_rule *target_find_unsupported(const struct target *t,
+						       const char *image);
 
 /*
  * Whether the host has what the target requires. When not, *why holds an

@@ -1,7 +1,7 @@
 /* Target files: a good one, and each error path with its file:line. */
 #include <criterion/criterion.h>
-#include <stdlib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "target.h"
@@ -383,4 +383,30 @@ Test(target, include_shared_infidelities)
 		  e.msg);
 	free(inc);
 	free(conf);
+}
+
+Test(target, unsupported_images)
+{
+	struct target t;
+	struct perr e;
+
+	cr_assert_eq(target_parse("t/k.conf",
+				  "name = k\ndescription = d\n"
+				  "command = q {image}\n"
+				  "unsupported = x86-instr-alu-* : needs an "
+				  "emulator\n",
+				  &t, &e),
+		     0, "%s", e.msg);
+	cr_assert_str_eq(
+		target_find_unsupported(&t, "x86-instr-alu-32")->reason,
+		"needs an emulator");
+	cr_assert_null(target_find_unsupported(&t, "x86-instr-lea-32"));
+	target_free(&t);
+	cr_assert_eq(target_parse("t/k.conf",
+				  "name = k\ndescription = d\n"
+				  "command = q {image}\nunsupported = x86-*\n",
+				  &t, &e),
+		     -1);
+	cr_assert_str_eq(e.msg, "t/k.conf:4: expected 'unsupported = "
+				"IMAGE-GLOB : reason'");
 }

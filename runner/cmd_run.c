@@ -260,6 +260,8 @@ static void make_slots(struct run *r)
 		for (ii = 0; ii < r->nimages; ii++) {
 			struct slot *s = &r->slots[k++];
 			struct image *img = r->images[ii];
+			const struct unsupported_rule *unsup;
+			char *why;
 			char **argv;
 
 			s->target = t;
@@ -268,24 +270,16 @@ static void make_slots(struct run *r)
 					     POPEK_SOURCE_DIR);
 			s->command = argv_join(argv);
 			s->rerun = rerun_command(r, t, img);
-			if (!target_runs_width(t, img->width)) {
-				char *why = xasprintf(
-					"target %s does not run %u-bit images",
-					t->name, img->width);
-
-				classify_all(img, CLS_SKIP, why, &s->result);
-				argv_free(argv);
-				free(why);
-				continue;
-			}
-			if (target_find_unsupported(t, img->name)) {
-				char *why = xasprintf(
-					"target %s cannot run this image yet: "
-					"%s",
-					t->name,
-					target_find_unsupported(t, img->name)
-						->reason);
-
+			unsup = target_find_unsupported(t, img->name);
+			why = !target_runs_width(t, img->width)
+				      ? xasprintf("target %s does not run "
+						  "%u-bit images",
+						  t->name, img->width)
+			      : unsup ? xasprintf("target %s cannot run this "
+						  "image yet: %s",
+						  t->name, unsup->reason)
+				      : NULL;
+			if (why) {
 				classify_all(img, CLS_SKIP, why, &s->result);
 				argv_free(argv);
 				free(why);

@@ -16,8 +16,9 @@ static const struct {
 	{"exit", TRACE_EXIT},
 	{"irq", TRACE_IRQ},
 	{"traps", TRACE_TRAPS},
+	{"faults", TRACE_FAULTS},
 	{"all", TRACE_IO | TRACE_IO_ALL | TRACE_MMIO | TRACE_EXIT | TRACE_IRQ |
-			TRACE_TRAPS},
+			TRACE_FAULTS | TRACE_TRAPS},
 };
 
 int trace__parse(const char *events, unsigned int *mask)

@@ -9,6 +9,7 @@
 #include "refvmm/sw/ldt.h"
 #include "refvmm/sw/segments.h"
 #include "refvmm/sw/shadow_desc.h"
+#include "refvmm/sw/shadow_pt.h"
 #include "refvmm/vcpu.h"
 
 int sw_raise(struct sw_cpu *c, int vector, u32 error, bool has_error)
@@ -19,60 +20,138 @@ int sw_raise(struct sw_cpu *c, int vector, u32 error, bool has_error)
 	return -1;
 }
 
-static bool in_ram(struct sw_cpu *c, u32 lin, u32 len)
+static bool in_ram(struct sw_cpu *c, u64 phys, u32 len)
 {
-	return (u64)lin + len <= c->ram_size;
+	return phys + len <= c->ram_size;
 }
 
-void sw_lin_read(struct sw_cpu *c, u32 lin, void *buf, u32 len)
+static void phys_read(struct sw_cpu *c, u64 phys, u8 *p, u32 len)
 {
-	u8 *p = buf;
 	u32 n;
 
-	if (in_ram(c, lin, len)) {
-		memcpy(buf, c->ram + lin, len);
+	if (in_ram(c, phys, len)) {
+		memcpy(p, c->ram + phys, len);
 		return;
 	}
 	while (len) {
 		n = len > 8 ? 8 : len;
-		if (in_ram(c, lin, 1))
+		if (in_ram(c, phys, 1))
 			n = 1;
-		if (in_ram(c, lin, n))
-			memcpy(p, c->ram + lin, n);
+		if (in_ram(c, phys, n))
+			memcpy(p, c->ram + phys, n);
 		else
-			machine__mmio(c->vcpu->machine, c->vcpu, lin, p, n,
+			machine__mmio(c->vcpu->machine, c->vcpu, phys, p, n,
 				      false);
 		p += n;
-		lin += n;
+		phys += n;
 		len -= n;
 	}
 }
 
-void sw_lin_write(struct sw_cpu *c, u32 lin, const void *buf, u32 len)
+static void phys_write(struct sw_cpu *c, u64 phys, const u8 *p, u32 len)
 {
-	const u8 *p = buf;
 	u8 tmp[8];
 	u32 n;
 
-	if (in_ram(c, lin, len)) {
-		memcpy(c->ram + lin, buf, len);
+	if (in_ram(c, phys, len)) {
+		memcpy(c->ram + phys, p, len);
+		if (c->shadow)
+			shadow__phys_written(c->shadow, phys, len);
 		return;
 	}
 	while (len) {
 		n = len > 8 ? 8 : len;
-		if (in_ram(c, lin, 1))
+		if (in_ram(c, phys, 1))
 			n = 1;
-		if (in_ram(c, lin, n)) {
-			memcpy(c->ram + lin, p, n);
+		if (in_ram(c, phys, n)) {
+			memcpy(c->ram + phys, p, n);
+			if (c->shadow)
+				shadow__phys_written(c->shadow, phys, n);
 		} else {
 			memcpy(tmp, p, n);
-			machine__mmio(c->vcpu->machine, c->vcpu, lin, tmp, n,
+			machine__mmio(c->vcpu->machine, c->vcpu, phys, tmp, n,
 				      true);
 		}
 		p += n;
-		lin += n;
+		phys += n;
 		len -= n;
 	}
+}
+
+/*
+ * Linear to guest-physical through the guest's page tables when paging
+ * is on (guest_pt.c); a denied access raises #PF with CR2 (SDM Vol. 3A
+ * 4.7). Accesses are split at page boundaries, each page checked before
+ * any byte moves, as the CPU does for an access that straddles two.
+ */
+static int lin_access(struct sw_cpu *c, u32 lin, void *buf, u32 len, bool write,
+		      bool implicit)
+{
+	const struct shadow_pt *sp = c->shadow;
+	int acpl = implicit ? 0 : c->acc_cpl >= 0 ? c->acc_cpl : c->cpl;
+	struct gpt_access acc = {
+		.kind = write ? GPT_WRITE : GPT_READ,
+		.user = acpl == 3,
+		.ac = c->eflags & EFL_AC,
+		.implicit = implicit,
+	};
+	u64 phys[2];
+	u32 first = len, off = 0;
+	int i, npages = 1;
+
+	if (!sp || !sp->paging) {
+		if (write)
+			phys_write(c, lin, buf, len);
+		else
+			phys_read(c, lin, buf, len);
+		return 0;
+	}
+	if ((lin & 0xfff) + len > 4096) {
+		first = 4096 - (lin & 0xfff);
+		npages = 2;
+	}
+	for (i = 0; i < npages; i++) {
+		u32 a = i ? lin + first : lin;
+		struct gpt_walk w;
+
+		if (!gpt_walk(&sp->ctl, c->ram, c->ram_size, a, &acc, true,
+			      &w)) {
+			c->cr2 = a;
+			return sw_raise(c, 14, w.error, true);
+		}
+		phys[i] = w.phys;
+	}
+	for (i = 0; i < npages; i++) {
+		u32 n = i ? len - first : first;
+		u8 *p = (u8 *)buf + off;
+
+		if (write)
+			phys_write(c, phys[i], p, n);
+		else
+			phys_read(c, phys[i], p, n);
+		off += n;
+	}
+	return 0;
+}
+
+int sw_lin_read(struct sw_cpu *c, u32 lin, void *buf, u32 len)
+{
+	return lin_access(c, lin, buf, len, false, true);
+}
+
+int sw_lin_write(struct sw_cpu *c, u32 lin, const void *buf, u32 len)
+{
+	return lin_access(c, lin, (void *)buf, len, true, true);
+}
+
+int sw_data_read(struct sw_cpu *c, u32 lin, void *buf, u32 len)
+{
+	return lin_access(c, lin, buf, len, false, false);
+}
+
+int sw_data_write(struct sw_cpu *c, u32 lin, const void *buf, u32 len)
+{
+	return lin_access(c, lin, (void *)buf, len, true, false);
 }
 
 static int seg_check(struct sw_cpu *c, const struct vcpu_seg *s, bool is_ss,
@@ -91,13 +170,12 @@ static int seg_check(struct sw_cpu *c, const struct vcpu_seg *s, bool is_ss,
 	return 0;
 }
 
-int sw_seg_read(struct sw_cpu *c, const struct vcpu_seg *s, bool is_ss,
-		u32 off, void *buf, u32 len)
+int sw_seg_read(struct sw_cpu *c, const struct vcpu_seg *s, bool is_ss, u32 off,
+		void *buf, u32 len)
 {
 	if (seg_check(c, s, is_ss, off, len, false) < 0)
 		return -1;
-	sw_lin_read(c, (u32)s->base + off, buf, len);
-	return 0;
+	return sw_data_read(c, (u32)s->base + off, buf, len);
 }
 
 int sw_seg_write(struct sw_cpu *c, const struct vcpu_seg *s, bool is_ss,
@@ -105,8 +183,7 @@ int sw_seg_write(struct sw_cpu *c, const struct vcpu_seg *s, bool is_ss,
 {
 	if (seg_check(c, s, is_ss, off, len, true) < 0)
 		return -1;
-	sw_lin_write(c, (u32)s->base + off, buf, len);
-	return 0;
+	return sw_data_write(c, (u32)s->base + off, buf, len);
 }
 
 int sw_read(struct sw_cpu *c, int sreg, u32 off, void *buf, u32 len)
@@ -162,7 +239,8 @@ int sw_desc_fetch(struct sw_cpu *c, u16 sel, struct vcpu_seg *s, u32 *lin)
 	}
 	if (idx + 7 > limit)
 		return -1;
-	sw_lin_read(c, base + idx, &raw, 8);
+	if (sw_lin_read(c, base + idx, &raw, 8) < 0)
+		return -1; /* #PF reading the table: reported as #GP */
 	desc__decode(raw, sel, s);
 	if (lin)
 		*lin = base + idx;
@@ -173,7 +251,8 @@ void sw_desc_set_accessed(struct sw_cpu *c, u32 lin)
 {
 	u8 b;
 
-	sw_lin_read(c, lin + 5, &b, 1);
+	if (sw_lin_read(c, lin + 5, &b, 1) < 0)
+		return;
 	if (!(b & 1)) {
 		b |= 1;
 		sw_lin_write(c, lin + 5, &b, 1);
@@ -210,8 +289,7 @@ static int write_slot(struct sw_cpu *c, int slot, const struct vcpu_seg *s)
 	struct shadow_desc d;
 	int r;
 
-	if (c->slot_used[slot] &&
-	    !memcmp(&c->slot[slot], s, sizeof(*s)))
+	if (c->slot_used[slot] && !memcmp(&c->slot[slot], s, sizeof(*s)))
 		return 0;
 	shadow_desc__make(s, SW_WINDOW_BASE, &d);
 	r = ldt__write(slot, &d);
@@ -249,7 +327,8 @@ int sw_set_sreg(struct sw_cpu *c, int sreg, const struct vcpu_seg *s)
 		if (c->slot_used[slot] &&
 		    desc__encode(&c->slot[slot]) != desc__encode(s))
 			for (o = 0; o < SW_NSREGS; o++) {
-				if (o == sreg || c->hsel[o] != sw_slot_sel(slot))
+				if (o == sreg ||
+				    c->hsel[o] != sw_slot_sel(slot))
 					continue;
 				r = private_slot(c, o);
 				if (r < 0 || write_slot(c, r, &c->seg[o]) < 0)

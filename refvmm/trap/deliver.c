@@ -11,8 +11,8 @@
 
 #define IRET_FLAGS 0x254dd5u /* CF PF AF ZF SF TF DF OF NT RF AC ID */
 
-void deliver__build_frame(struct deliver_frame *f, bool priv_switch,
-			  u16 old_ss, u32 old_esp, u32 eflags, u16 cs, u32 eip,
+void deliver__build_frame(struct deliver_frame *f, bool priv_switch, u16 old_ss,
+			  u32 old_esp, u32 eflags, u16 cs, u32 eip,
 			  bool has_error, u32 error)
 {
 	f->n = 0;
@@ -49,8 +49,9 @@ static int tss_stack(struct sw_cpu *c, int cpl, u32 ext, struct vcpu_seg *ss,
 
 	if (c->tr.unusable || off + 5 > c->tr.limit)
 		return sw_raise(c, 10, ts_err, true);
-	sw_lin_read(c, (u32)c->tr.base + off, esp, 4);
-	sw_lin_read(c, (u32)c->tr.base + off + 4, &sel, 2);
+	if (sw_lin_read(c, (u32)c->tr.base + off, esp, 4) < 0 ||
+	    sw_lin_read(c, (u32)c->tr.base + off + 4, &sel, 2) < 0)
+		return -1;
 	if (!(sel & ~3u))
 		return sw_raise(c, 10, ext, true);
 	if (sw_desc_fetch(c, sel, ss, NULL) < 0 || (sel & 3) != cpl ||
@@ -88,13 +89,14 @@ static int deliver_once(struct trap_vm *t, int vector, bool has_error,
 	struct deliver_frame f;
 	u32 lo, hi, off, esp, eflags;
 	u16 sel;
-	int gtype, gdpl, newcpl;
+	int gtype, gdpl, newcpl, r;
 	bool outer;
 
 	if ((u32)vector * 8 + 7 > c->idt_limit)
 		return sw_gp(c, idt_err);
-	sw_lin_read(c, c->idt_base + (u32)vector * 8, &lo, 4);
-	sw_lin_read(c, c->idt_base + (u32)vector * 8 + 4, &hi, 4);
+	if (sw_lin_read(c, c->idt_base + (u32)vector * 8, &lo, 4) < 0 ||
+	    sw_lin_read(c, c->idt_base + (u32)vector * 8 + 4, &hi, 4) < 0)
+		return -1;
 	gtype = (hi >> 8) & 0x1f; /* type with S */
 	gdpl = (hi >> 13) & 3;
 	if (gtype != 0xe && gtype != 0xf && gtype != 0x5 && gtype != 0x6 &&
@@ -127,7 +129,10 @@ static int deliver_once(struct trap_vm *t, int vector, bool has_error,
 				     c->gpr[SW_ESP], eflags,
 				     c->seg[SW_CS].selector, ret_eip, has_error,
 				     error);
-		if (push_frame(c, &ss, &esp, &f) < 0) {
+		c->acc_cpl = newcpl; /* pushes onto the inner stack */
+		r = push_frame(c, &ss, &esp, &f);
+		c->acc_cpl = -1;
+		if (r < 0) {
 			if (c->exc_vector == 12)
 				c->exc_error = (ss.selector & ~3u) | ext;
 			return -1;

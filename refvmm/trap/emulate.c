@@ -14,6 +14,7 @@
 #include "refvmm/machine.h"
 #include "refvmm/sw/segments.h"
 #include "refvmm/sw/shadow_desc.h"
+#include "refvmm/sw/shadow_pt.h"
 #include "refvmm/vcpu.h"
 #include "trap.h"
 
@@ -22,10 +23,14 @@ const cs_insn *emulate__decode(struct trap_vm *t, u32 eip)
 	struct sw_cpu *c = t->c;
 	u8 buf[16];
 	const u8 *p = buf;
-	size_t len = 15;
+	size_t len = 0;
 	u64 addr = eip;
+	u32 lin = (u32)c->seg[SW_CS].base + eip;
 
-	sw_lin_read(c, (u32)c->seg[SW_CS].base + eip, buf, 15);
+	/* Byte by byte: an instruction may end just before a page the
+	 * guest has not mapped. */
+	while (len < 15 && sw_lin_read(c, lin + (u32)len, buf + len, 1) == 0)
+		len++;
 	if (!cs_disasm_iter(t->cs, &p, &len, &addr, t->insn))
 		return NULL;
 	t->last = t->insn;
@@ -246,10 +251,9 @@ static enum emu_result emu_io(struct trap_vm *t, const cs_insn *in,
 		break;
 	}
 	if (string) {
-		size = in->id == X86_INS_INSB || in->id == X86_INS_OUTSB ? 1
-		       : in->id == X86_INS_INSW || in->id == X86_INS_OUTSW
-			       ? 2
-			       : 4;
+		size = in->id == X86_INS_INSB || in->id == X86_INS_OUTSB   ? 1
+		       : in->id == X86_INS_INSW || in->id == X86_INS_OUTSW ? 2
+									   : 4;
 		port = c->gpr[SW_EDX] & 0xffff;
 	} else {
 		const cs_x86_op *data = &x->operands[is_in ? 0 : 1];
@@ -317,7 +321,8 @@ void emulate__complete_io(struct trap_vm *t)
 			if (io->size == 4)
 				c->gpr[SW_EAX] = v;
 			else if (io->size == 2)
-				c->gpr[SW_EAX] = (c->gpr[SW_EAX] & ~0xffffu) | v;
+				c->gpr[SW_EAX] =
+					(c->gpr[SW_EAX] & ~0xffffu) | v;
 			else
 				c->gpr[SW_EAX] = (c->gpr[SW_EAX] & ~0xffu) | v;
 		}
@@ -377,7 +382,10 @@ static enum emu_result emu_mov_cr(struct trap_vm *t, const cs_insn *in,
 	if (n != 0 && n != 2 && n != 3 && n != 4)
 		return (sw_raise(c, 6, 0, false), EMU_RAISE);
 	if (!to_cr) {
-		v = n == 0 ? c->cr0 : n == 2 ? c->cr2 : n == 3 ? c->cr3 : c->cr4;
+		v = n == 0   ? c->cr0
+		    : n == 2 ? c->cr2
+		    : n == 3 ? c->cr3
+			     : c->cr4;
 		reg_set(c, gpr, v);
 		next(c, in);
 		return EMU_DONE;
@@ -389,15 +397,6 @@ static enum emu_result emu_mov_cr(struct trap_vm *t, const cs_insn *in,
 		    ((v & CR0_NW) && !(v & CR0_CD)))
 			return (sw_gp(c, 0), EMU_RAISE);
 		v |= CR0_ET;
-		if (v & CR0_PG) {
-			machine__stop(t->m, 68,
-				      "guest enabled paging (mov to CR0 with "
-				      "PG=1 at 0x%x): --mode trap runs guests "
-				      "with paging off only; shadow paging is "
-				      "issue 7",
-				      c->eip);
-			return EMU_FATAL;
-		}
 		if (!(v & CR0_PE)) {
 			machine__stop(t->m, 68,
 				      "guest left protected mode (mov to CR0 "
@@ -407,19 +406,24 @@ static enum emu_result emu_mov_cr(struct trap_vm *t, const cs_insn *in,
 			return EMU_FATAL;
 		}
 		c->cr0 = v;
+		trap__paging_changed(t, false);
 		break;
 	case 2:
 		c->cr2 = v;
 		break;
 	case 3:
 		c->cr3 = v;
+		trap__paging_changed(t, true);
 		break;
 	case 4:
 		if (v & ~cr4_valid_mask())
 			return (sw_gp(c, 0), EMU_RAISE);
 		c->cr4 = v;
+		trap__paging_changed(t, false);
 		break;
 	}
+	if (t->m->stop)
+		return EMU_FATAL;
 	next(c, in);
 	return EMU_DONE;
 }
@@ -580,8 +584,8 @@ static int call_gate_inner(struct sw_cpu *c, struct vcpu_seg *cs, u16 tsel,
 	if (!cs->present)
 		return sw_raise(c, 11, tsel & ~3u, true);
 	for (i = 0; i < nparams; i++)
-		if (sw_read(c, SW_SS, c->gpr[SW_ESP] + 4u * (u32)i,
-			    &params[i], 4) < 0)
+		if (sw_read(c, SW_SS, c->gpr[SW_ESP] + 4u * (u32)i, &params[i],
+			    4) < 0)
 			return -1;
 	/* New stack, low to high: EIP, CS, params, ESP, SS. */
 	frame[n++] = next_eip;
@@ -592,7 +596,10 @@ static int call_gate_inner(struct sw_cpu *c, struct vcpu_seg *cs, u16 tsel,
 	frame[n++] = c->seg[SW_SS].selector;
 	sp = esp - 4u * (u32)n;
 	ss.type |= 1;
-	if (sw_seg_write(c, &ss, true, sp, frame, 4u * (u32)n) < 0) {
+	c->acc_cpl = newcpl; /* the pushes are the new level's */
+	i = sw_seg_write(c, &ss, true, sp, frame, 4u * (u32)n);
+	c->acc_cpl = -1;
+	if (i < 0) {
 		if (c->exc_vector == 12)
 			c->exc_error = ssel & ~3u;
 		return -1;
@@ -780,7 +787,7 @@ static void emu_cpuid(struct sw_cpu *c)
 
 	__cpuid_count(c->gpr[SW_EAX], c->gpr[SW_ECX], a, b, cx, d);
 	if (c->gpr[SW_EAX] == 1) {
-		d &= ~(1u << 9);		       /* no local APIC */
+		d &= ~(1u << 9);		  /* no local APIC */
 		cx &= ~((1u << 21) | (1u << 24)); /* x2APIC, TSC-deadline */
 		cx &= ~(1u << 27);
 		if (c->cr4 & (1u << 18))
@@ -1038,6 +1045,17 @@ enum emu_result emulate__insn(struct trap_vm *t, const struct sw_event *ev,
 		next(c, in);
 		return EMU_DONE;
 	case X86_INS_INVLPG:
+		COUNT();
+		if (need_cpl0(c) < 0)
+			return EMU_RAISE;
+		if (x->op_count == 1 && x->operands[0].type == X86_OP_MEM) {
+			int sreg;
+			u32 ea = mem_addr(c, x, &x->operands[0], &sreg);
+
+			shadow__invlpg(&t->sp, (u32)c->seg[sreg].base + ea);
+		}
+		next(c, in);
+		return EMU_DONE;
 	case X86_INS_WBINVD:
 	case X86_INS_INVD:
 		COUNT();
@@ -1058,6 +1076,8 @@ enum emu_result emulate__insn(struct trap_vm *t, const struct sw_event *ev,
 		q = (u64)c->gpr[SW_EDX] << 32 | c->gpr[SW_EAX];
 		if (need_cpl0(c) < 0 || msr_write(c, c->gpr[SW_ECX], q) < 0)
 			return EMU_RAISE;
+		if (c->gpr[SW_ECX] == 0xc0000080)
+			trap__paging_changed(t, false);
 		next(c, in);
 		return EMU_DONE;
 	case X86_INS_CPUID:

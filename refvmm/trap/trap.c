@@ -12,6 +12,7 @@
  */
 #define _GNU_SOURCE
 #include <asm/prctl.h>
+#include <cpuid.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,14 +34,32 @@
 #include "refvmm/vcpu.h"
 #include "trap.h"
 
-/* mmap_min_addr: the lowest page cannot be mapped; its accesses are
- * emulated (ARCHITECTURE.md, "Low pages"). */
-#define RAM_MAP_START 0x1000u
+/* Shadow mappings at most: each is a VMA, and Linux allows 65530 by
+ * default (vm.max_map_count); adjacent ones often merge. */
+#define SHADOW_BUDGET 16384u
+
+/* Whether nothing of the process is mapped in [0x1000, the window). */
+static bool low_range_free(void)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	unsigned long lo, hi;
+	char line[512];
+	bool ok = true;
+
+	if (!f)
+		return true;
+	while (ok && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 &&
+		    lo < SW_WINDOW_BASE && hi > SHADOW_LO)
+			ok = false;
+	fclose(f);
+	return ok;
+}
 
 static const char *const vector_names[32] = {
 	"DE", "DB", "NMI", "BP", "OF", "BR", "UD", "NM", "DF", "CSO", "TS",
-	"NP", "SS", "GP", "PF", "15", "MF", "AC", "MC", "XM", "VE", "CP",
-	"22", "23", "24", "25", "26", "27", "HV", "VC", "SX", "31",
+	"NP", "SS", "GP",  "PF", "15", "MF", "AC", "MC", "XM", "VE",  "CP",
+	"22", "23", "24",  "25", "26", "27", "HV", "VC", "SX", "31",
 };
 
 void trap__count(struct trap_vm *t, const char *group, const char *name)
@@ -56,8 +75,8 @@ void trap__set_eflags(struct sw_cpu *c, u32 v)
 	c->eflags = (v & ~0x8028u) | EFL_FIXED;
 }
 
-static void trace_event(struct trap_vm *t, const struct sw_event *ev,
-			u32 eip, const char *outcome)
+static void trace_event(struct trap_vm *t, const struct sw_event *ev, u32 eip,
+			const char *outcome)
 {
 	struct sw_cpu *c = t->c;
 	const cs_insn *in;
@@ -76,6 +95,22 @@ static void trace_event(struct trap_vm *t, const struct sw_event *ev,
 		      vec[0] ? " " : "", vec, c->seg[SW_CS].selector, eip,
 		      c->cpl, in ? in->mnemonic : "(undecodable)",
 		      in ? in->op_str : "", outcome);
+}
+
+void trap__paging_changed(struct trap_vm *t, bool cr3_write)
+{
+	struct sw_cpu *c = t->c;
+	struct gpt_ctl ctl = {
+		.cr0 = c->cr0,
+		.cr3 = c->cr3,
+		.cr4 = c->cr4,
+		.efer = c->msr_efer,
+		.maxphy = t->maxphy,
+	};
+
+	if (shadow__set_ctl(&t->sp, &ctl, cr3_write) < 0)
+		machine__stop(t->m, REFVMM_EXIT_HOST_ERROR,
+			      "shadow page tables: %s", t->sp.err);
 }
 
 /* Stops the machine when delivery itself failed (triple fault). */
@@ -126,6 +161,59 @@ static u8 byte_at(struct trap_vm *t, u32 eip)
 	return b;
 }
 
+static void trace_fault(struct trap_vm *t, const char *kind, u32 lin, u32 err,
+			u32 eip)
+{
+	const cs_insn *in;
+
+	if (!(t->m->trace & TRACE_FAULTS))
+		return;
+	in = emulate__decode(t, eip);
+	trace__printf(
+		"fault %s at 0x%x (error 0x%x) by 0x%x:0x%x cpl %d: %s %s",
+		kind, lin, err, t->c->seg[SW_CS].selector, eip, t->c->cpl,
+		in ? in->mnemonic : "(undecodable)", in ? in->op_str : "");
+}
+
+/*
+ * A host page fault (shadow_pt.h): hidden, true, trace, or an access to
+ * emulate. Returns 1/0 as handle() does, -1 to go on to the emulator.
+ */
+static int page_fault(struct trap_vm *t, const struct sw_event *ev,
+		      struct vm_exit *exit)
+{
+	struct sw_cpu *c = t->c;
+	u32 pferr = 0;
+
+	switch (shadow__fault(&t->sp, ev->cr2, ev->error, c->eflags & EFL_AC,
+			      &pferr)) {
+	case SPT_HIDDEN:
+		trace_fault(t, "hidden", ev->cr2, ev->error, c->eip);
+		return 0;
+	case SPT_SPURIOUS:
+		trap__count(t, "shadow", "spurious");
+		return 0;
+	case SPT_TRUE:
+		trace_fault(t, "true", ev->cr2, pferr, c->eip);
+		c->cr2 = ev->cr2;
+		return !deliver(t, 14, true, pferr, DELIVER_EXCEPTION, c->eip,
+				exit);
+	case SPT_TRACE:
+		trace_fault(t, "trace", ev->cr2, ev->error, c->eip);
+		if (shadow__trace_begin(&t->sp, ev->cr2) < 0) {
+			exit->reason = VM_EXIT_INTERNAL;
+			snprintf(exit->detail, sizeof(exit->detail),
+				 "shadow page tables: %s", t->sp.err);
+			return 1;
+		}
+		t->trace_step = true;
+		return 0;
+	case SPT_EMULATE:
+	default:
+		return -1;
+	}
+}
+
 /*
  * One guest event. Returns true when the run loop must see @exit,
  * false to go straight back into the guest.
@@ -140,6 +228,20 @@ static bool handle(struct trap_vm *t, const struct sw_event *ev,
 	enum emu_result r;
 
 	t->monitor_step = false;
+	if (t->trace_step) {
+		/* The traced write ran (or the instruction stopped short):
+		 * close the page and drop what the write changed. */
+		t->trace_step = false;
+		if (shadow__trace_end(&t->sp) < 0) {
+			exit->reason = VM_EXIT_INTERNAL;
+			snprintf(exit->detail, sizeof(exit->detail),
+				 "shadow page tables: %s", t->sp.err);
+			return true;
+		}
+		if (ev->kind == SW_EV_TRAP && ev->vector == 1 && !tf &&
+		    !was_step)
+			return false;
+	}
 	shadow_before = c->irq_shadow;
 	c->irq_shadow = false;
 	switch (ev->kind) {
@@ -191,8 +293,8 @@ static bool handle(struct trap_vm *t, const struct sw_event *ev,
 			return false;
 		}
 		/* INT3 (cc), INT 3 (cd 03), INTO (ce), INT 4 (cd 04) */
-		trap__count(t, "events", ev->vector == 3 ? "breakpoint"
-							 : "overflow");
+		trap__count(t, "events",
+			    ev->vector == 3 ? "breakpoint" : "overflow");
 		insn_eip = byte_at(t, eip - 1) == 0xcc ||
 					   byte_at(t, eip - 1) == 0xce
 				   ? eip - 1
@@ -212,10 +314,17 @@ static bool handle(struct trap_vm *t, const struct sw_event *ev,
 		return true;
 	}
 
-	trap__count(t, "events", ev->vector == 13	? "gp"
-				 : ev->vector == 14 ? "pf"
-				 : ev->vector == 6  ? "ud"
-						    : "other_fault");
+	trap__count(t, "events",
+		    ev->vector == 13   ? "gp"
+		    : ev->vector == 14 ? "pf"
+		    : ev->vector == 6  ? "ud"
+				       : "other_fault");
+	if (ev->vector == 14) {
+		int pr = page_fault(t, ev, exit);
+
+		if (pr >= 0)
+			return pr;
+	}
 	r = emulate__insn(t, ev, exit);
 	switch (r) {
 	case EMU_DONE:
@@ -251,8 +360,8 @@ static bool handle(struct trap_vm *t, const struct sw_event *ev,
 		break;
 	}
 	if (ev->vector == 14) {
-		/* Paging is off: a host #PF is an access the monitor should
-		 * have emulated and could not. */
+		/* A host #PF the shadow could not map and the emulator
+		 * does not know. */
 		const cs_insn *in = emulate__decode(t, eip);
 
 		exit->reason = VM_EXIT_INTERNAL;
@@ -284,12 +393,19 @@ static int trap__run(struct vcpu *vcpu, struct vm_exit *exit)
 			exit->reason = VM_EXIT_OTHER;
 			return 0;
 		}
-		c->host_eflags = (c->eflags & ~EFL_VIRTUAL) | EFL_IF | EFL_FIXED;
-		if (t->monitor_step)
+		if (shadow__set_user(&t->sp, c->cpl == 3) < 0) {
+			exit->reason = VM_EXIT_INTERNAL;
+			snprintf(exit->detail, sizeof(exit->detail),
+				 "shadow page tables: %s", t->sp.err);
+			return 0;
+		}
+		c->host_eflags =
+			(c->eflags & ~EFL_VIRTUAL) | EFL_IF | EFL_FIXED;
+		if (t->monitor_step || t->trace_step)
 			c->host_eflags |= EFL_TF;
 		kind = sw_world__enter(c);
 		he = c->host_eflags;
-		if (t->monitor_step && !(c->eflags & EFL_TF))
+		if ((t->monitor_step || t->trace_step) && !(c->eflags & EFL_TF))
 			he &= ~EFL_TF;
 		c->eflags = (he & ~EFL_VIRTUAL) | (c->eflags & EFL_VIRTUAL);
 		sw_sync_from_host(c);
@@ -393,8 +509,7 @@ static void trap__destroy(struct vcpu *vcpu)
 	if (t->cs)
 		cs_close(&t->cs);
 	sw_world__exit(t->c);
-	if (t->ram_map)
-		munmap(t->ram_map, t->m->ram_size - RAM_MAP_START);
+	shadow__destroy(&t->sp);
 	free(t);
 	vcpu->mode_priv = NULL;
 }
@@ -426,7 +541,7 @@ static int trap__init(struct vcpu *vcpu, char *err, size_t errlen)
 {
 	struct machine *m = vcpu->machine;
 	struct trap_vm *t = calloc(1, sizeof(*t));
-	void *p;
+	unsigned int a, b, cx, d;
 	int r;
 
 	if (!t)
@@ -434,26 +549,35 @@ static int trap__init(struct vcpu *vcpu, char *err, size_t errlen)
 	t->vcpu = vcpu;
 	t->m = m;
 	vcpu->mode_priv = t;
-	/* Guest RAM at guest-physical == host-linear (paging off). */
-	p = mmap((void *)(uintptr_t)RAM_MAP_START, m->ram_size - RAM_MAP_START,
-		 PROT_READ | PROT_WRITE | PROT_EXEC,
-		 MAP_SHARED | MAP_FIXED_NOREPLACE, m->memfd, RAM_MAP_START);
-	if (p == MAP_FAILED || p != (void *)(uintptr_t)RAM_MAP_START) {
-		r = -errno;
+	/* The guest owns linear [0x1000, window): nothing of ours may
+	 * live there, since the shadow maps and unmaps it wholesale. */
+	if (!low_range_free()) {
 		snprintf(err, errlen,
-			 "cannot map guest RAM at its physical addresses "
-			 "(0x%x..): %s",
-			 RAM_MAP_START, strerror(errno));
-		if (p != MAP_FAILED)
-			munmap(p, m->ram_size - RAM_MAP_START);
+			 "the host process already uses linear addresses "
+			 "below 0x%x; the guest's space is not free",
+			 SW_WINDOW_BASE);
+		r = -EEXIST;
 		goto err;
 	}
-	t->ram_map = p;
+	__cpuid(0x80000000, a, b, cx, d);
+	t->maxphy = 36;
+	if (a >= 0x80000008) {
+		__cpuid(0x80000008, a, b, cx, d);
+		t->maxphy = (u8)a;
+	}
+	r = shadow__init(&t->sp, m->memfd, m->ram, m->ram_size, SHADOW_BUDGET);
+	if (r < 0) {
+		snprintf(err, errlen, "shadow page tables: %s", t->sp.err);
+		goto err;
+	}
+	t->shadow_on = true;
 	t->c = sw_world__init(err, errlen);
 	if (!t->c) {
 		r = -EIO;
 		goto err;
 	}
+	t->c->shadow = &t->sp;
+	t->c->acc_cpl = -1;
 	t->c->ram = m->ram;
 	t->c->ram_size = m->ram_size;
 	t->c->vcpu = vcpu;
@@ -496,6 +620,18 @@ static void trap__stats(struct vcpu *vcpu, struct stats *stats)
 	stats__set(stats, "trap.delivered_soft_int", t->delivered_int);
 	stats__set(stats, "trap.ldt_writes", t->c->slot_writes);
 	stats__set(stats, "trap.tsc_rearms", sw_world__tsc_rearms());
+	stats__set(stats, "shadow.hidden_faults", t->sp.st.hidden);
+	stats__set(stats, "shadow.true_faults", t->sp.st.true_faults);
+	stats__set(stats, "shadow.trace_faults", t->sp.st.trace);
+	stats__set(stats, "shadow.dirty_upgrades", t->sp.st.dirty_upgrades);
+	stats__set(stats, "shadow.evictions", t->sp.st.evictions);
+	stats__set(stats, "shadow.flushes", t->sp.st.flushes);
+	stats__set(stats, "shadow.cr3_switches", t->sp.st.cr3_switches);
+	stats__set(stats, "shadow.invlpg", t->sp.st.invlpg);
+	stats__set(stats, "shadow.priv_switches", t->sp.st.priv_switches);
+	stats__set(stats, "shadow.priv_range_calls", t->sp.st.priv_range_calls);
+	stats__set(stats, "shadow.pages_mapped", t->sp.st.mapped);
+	stats__set(stats, "shadow.traced_pages", t->sp.st.traced_pages);
 	stats__note(stats, "host.cpuid_faulting",
 		    t->cpuid_faulting ? "on" : t->host_notes[0]);
 	stats__note(stats, "host.rdtsc_trapping",

@@ -11,6 +11,7 @@
 
 #include "refvmm/mode.h"
 #include "refvmm/sw/cpu.h"
+#include "refvmm/sw/shadow_pt.h"
 #include "refvmm/sw/traps.h"
 
 struct machine;
@@ -42,11 +43,13 @@ struct trap_vm {
 	struct sw_cpu *c;
 	csh cs;
 	cs_insn *insn;
-	void *ram_map;
 	struct trap_io io;
+	struct shadow_pt sp;
+	u8 maxphy;
+	bool trace_step; /* single-stepping a write to a traced page */
 	bool window_requested;
 	bool monitor_step;
-	bool cpuid_faulting, tsc_trapping, seccomp_on;
+	bool cpuid_faulting, tsc_trapping, seccomp_on, shadow_on;
 	char host_notes[3][160];
 	u64 events, emulated, delivered_exc, delivered_irq, delivered_int;
 	const cs_insn *last; /* the decoded instruction, for traces */
@@ -87,5 +90,7 @@ void deliver__build_frame(struct deliver_frame *f, bool priv_switch,
 /* trap.c */
 void trap__count(struct trap_vm *t, const char *group, const char *name);
 void trap__set_eflags(struct sw_cpu *c, u32 v); /* tracks IF for windows */
+/* CR0/CR3/CR4/EFER changed: tell the shadow page tables. */
+void trap__paging_changed(struct trap_vm *t, bool cr3_write);
 
 #endif

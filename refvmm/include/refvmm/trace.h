@@ -10,7 +10,8 @@ enum {
 	TRACE_EXIT = 1u << 2, /* every exit from the mode */
 	TRACE_IRQ = 1u << 3,  /* interrupt injection */
 	TRACE_IO_ALL = 1u << 4,
-	TRACE_TRAPS = 1u << 5, /* software modes: each guest event */
+	TRACE_TRAPS = 1u << 5,	/* software modes: each guest event */
+	TRACE_FAULTS = 1u << 6, /* software modes: hidden/true/trace faults */
 };
 
 /* Parses "io,mmio,exit,irq,io-all,traps,all"; returns the mask or -EINVAL. */

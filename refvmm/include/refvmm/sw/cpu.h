@@ -27,22 +27,23 @@ enum sw_exit_kind {
 };
 
 /* EFLAGS bits (SDM Vol. 1, 3.4.3). */
-#define EFL_CF	 0x00000001u
+#define EFL_CF	  0x00000001u
 #define EFL_FIXED 0x00000002u
-#define EFL_TF	 0x00000100u
-#define EFL_IF	 0x00000200u
-#define EFL_DF	 0x00000400u
-#define EFL_OF	 0x00000800u
-#define EFL_IOPL 0x00003000u
-#define EFL_NT	 0x00004000u
-#define EFL_RF	 0x00010000u
-#define EFL_VM	 0x00020000u
-#define EFL_AC	 0x00040000u
-#define EFL_VIF	 0x00080000u
-#define EFL_VIP	 0x00100000u
-#define EFL_ID	 0x00200000u
+#define EFL_TF	  0x00000100u
+#define EFL_IF	  0x00000200u
+#define EFL_DF	  0x00000400u
+#define EFL_OF	  0x00000800u
+#define EFL_IOPL  0x00003000u
+#define EFL_NT	  0x00004000u
+#define EFL_RF	  0x00010000u
+#define EFL_VM	  0x00020000u
+#define EFL_AC	  0x00040000u
+#define EFL_VIF	  0x00080000u
+#define EFL_VIP	  0x00100000u
+#define EFL_ID	  0x00200000u
 /* Flags the monitor keeps: the host runs the guest with IF=1, IOPL=0. */
-#define EFL_VIRTUAL (EFL_IF | EFL_IOPL | EFL_NT | EFL_RF | EFL_VM | EFL_VIF | EFL_VIP)
+#define EFL_VIRTUAL                                                            \
+	(EFL_IF | EFL_IOPL | EFL_NT | EFL_RF | EFL_VM | EFL_VIF | EFL_VIP)
 
 #define CR0_PE 0x00000001u
 #define CR0_MP 0x00000002u
@@ -62,20 +63,22 @@ enum sw_exit_kind {
 #define CR4_PCE	 0x00000100u
 #define CR4_UMIP 0x00000800u
 
+struct shadow_pt;
+
 struct sw_cpu {
 	/* --- shared with world_switch.S (SW_OFF_*) --- */
-	u64 host_rsp;	  /* 0: monitor stack at entry */
-	u64 host_fsbase;  /* 8 */
-	u64 host_gsbase;  /* 16 */
-	u8 *xsave_host;	  /* 24: 64-byte aligned XSAVE areas */
-	u8 *xsave_guest;  /* 32 */
-	u32 gpr[8];	  /* 40: EAX..EDI in encoding order */
-	u32 eip;	  /* 72 */
-	u32 host_eflags;  /* 76: what the host runs the guest with */
+	u64 host_rsp;	     /* 0: monitor stack at entry */
+	u64 host_fsbase;     /* 8 */
+	u64 host_gsbase;     /* 16 */
+	u8 *xsave_host;	     /* 24: 64-byte aligned XSAVE areas */
+	u8 *xsave_guest;     /* 32 */
+	u32 gpr[8];	     /* 40: EAX..EDI in encoding order */
+	u32 eip;	     /* 72 */
+	u32 host_eflags;     /* 76: what the host runs the guest with */
 	u16 hsel[SW_NSREGS]; /* 80: host selectors ES CS SS DS FS GS */
-	u32 exit_kind;	  /* 92 */
-	u8 kick;	  /* 96: the run loop's "leave now" flag */
-	u8 use_fxsave;	  /* 97: no XSAVE on this host */
+	u32 exit_kind;	     /* 92 */
+	u8 kick;	     /* 96: the run loop's "leave now" flag */
+	u8 use_fxsave;	     /* 97: no XSAVE on this host */
 	u8 pad0[6];
 	/* --- C only --- */
 	bool in_guest;
@@ -113,6 +116,8 @@ struct sw_cpu {
 	bool exc_has_error;
 
 	/* Guest RAM as the monitor sees it, and the machine for MMIO. */
+	struct shadow_pt *shadow; /* paging (NULL: linear == physical) */
+	int acc_cpl;		  /* -1, or the CPL explicit accesses use */
 	u8 *ram;
 	u64 ram_size;
 	struct vcpu *vcpu;

@@ -19,12 +19,20 @@ static inline int sw_gp(struct sw_cpu *c, u32 error)
 	return sw_raise(c, 13, error, true);
 }
 
-/* Linear memory (paging off): never faults. */
-void sw_lin_read(struct sw_cpu *c, u32 lin, void *buf, u32 len);
-void sw_lin_write(struct sw_cpu *c, u32 lin, const void *buf, u32 len);
+/*
+ * Linear memory, through the guest's page tables when paging is on: a
+ * denied access raises #PF (CR2 set) and returns -1. sw_lin_* are the
+ * implicit supervisor accesses (descriptor tables, IDT, TSS, instruction
+ * bytes); sw_data_* the explicit ones, with the rights of the CPL (or of
+ * c->acc_cpl when it is >= 0: a delivery pushing on an inner stack).
+ */
+int sw_lin_read(struct sw_cpu *c, u32 lin, void *buf, u32 len);
+int sw_lin_write(struct sw_cpu *c, u32 lin, const void *buf, u32 len);
+int sw_data_read(struct sw_cpu *c, u32 lin, void *buf, u32 len);
+int sw_data_write(struct sw_cpu *c, u32 lin, const void *buf, u32 len);
 /* Through a segment, with the limit and type checks (#GP(0) or #SS(0)). */
-int sw_seg_read(struct sw_cpu *c, const struct vcpu_seg *s, bool is_ss,
-		u32 off, void *buf, u32 len);
+int sw_seg_read(struct sw_cpu *c, const struct vcpu_seg *s, bool is_ss, u32 off,
+		void *buf, u32 len);
 int sw_seg_write(struct sw_cpu *c, const struct vcpu_seg *s, bool is_ss,
 		 u32 off, const void *buf, u32 len);
 int sw_read(struct sw_cpu *c, int sreg, u32 off, void *buf, u32 len);

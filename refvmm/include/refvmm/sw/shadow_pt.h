@@ -1,0 +1,103 @@
+/*
+ * Shadow paging for the software monitor (ARCHITECTURE.md, "shadow page
+ * tables as a cache of guest page tables"; issue 7). The guest owns
+ * linear [0, SW_WINDOW_BASE); a guest linear page the host can reach is
+ * an mmap of the guest-RAM memfd at that linear address, made on demand:
+ *
+ *   hidden fault  no mapping yet, the guest's entries allow the access:
+ *                 map it and resume, invisible to the guest;
+ *   true fault    the guest's entries forbid it: a #PF for the guest;
+ *   trace fault   a write to a page that holds a guest page table (all
+ *                 its aliases are mapped read-only): the write is
+ *                 applied and the mappings that used the changed
+ *                 entries are dropped.
+ *
+ * The cache is for one guest privilege class at a time (supervisor or
+ * user, SDM Vol. 3A 4.6): entering CPL 3 drops or narrows the mappings
+ * of supervisor-only pages, in as few range calls as the layout allows.
+ * A page is mapped writable only once its guest D bit is set (4.8), so
+ * the first write to a clean page comes back to set it.
+ *
+ * The number of mappings is bounded (each is a VMA and Linux caps them:
+ * vm.max_map_count); a full cache is flushed and counted as an eviction.
+ */
+#ifndef REFVMM_SW_SHADOW_PT_H
+#define REFVMM_SW_SHADOW_PT_H
+
+#include "refvmm/sw/guest_pt.h"
+#include "refvmm/types.h"
+
+#define SHADOW_LO 0x1000u /* vm.mmap_min_addr: page 0 is emulated */
+
+enum shadow_outcome {
+	SPT_HIDDEN,   /* mapped (or widened); resume */
+	SPT_TRUE,     /* guest #PF: error and cr2 filled */
+	SPT_TRACE,    /* a write to a traced page: see shadow__trace_* */
+	SPT_EMULATE,  /* not mappable (page 0, MMIO, window): emulate */
+	SPT_SPURIOUS, /* already mapped as needed: just resume */
+};
+
+struct shadow_stats {
+	u64 hidden, true_faults, trace, evictions, cr3_switches, priv_switches,
+		priv_range_calls, invlpg, flushes, mapped, traced_pages,
+		dirty_upgrades, prefetched;
+};
+
+struct shadow_map;
+
+struct shadow_pt {
+	int memfd;
+	u8 *ram;
+	u64 ram_size;
+	u32 budget;   /* mappings at most */
+	u32 *slot_of; /* linear page -> pool index + 1 */
+	struct shadow_map *pool;
+	u32 *free_list, nfree, used;
+	u8 *traced;  /* per guest-physical page */
+	bool user;   /* the privilege class mapped now */
+	bool paging; /* CR0.PG: else identity, mapped at once */
+	bool identity_mapped;
+	struct gpt_ctl ctl;
+	struct shadow_stats st;
+	/* A trace write in progress (shadow__trace_begin/end). */
+	u32 trace_lpn;
+	u8 snapshot[4096];
+	char err[160]; /* the last host call that failed */
+};
+
+int shadow__init(struct shadow_pt *s, int memfd, u8 *ram, u64 ram_size,
+		 u32 budget);
+void shadow__destroy(struct shadow_pt *s);
+
+/*
+ * The guest's paging controls changed (MOV CR0/CR3/CR4, WRMSR EFER):
+ * drops what the change invalidates; @cr3_write counts a CR3 switch.
+ */
+int shadow__set_ctl(struct shadow_pt *s, const struct gpt_ctl *ctl,
+		    bool cr3_write);
+/* The privilege class the guest runs in next (CPL 3 or not). */
+int shadow__set_user(struct shadow_pt *s, bool user);
+/* A host page fault at @lin: host error code @herr (P, W, I bits). */
+enum shadow_outcome shadow__fault(struct shadow_pt *s, u32 lin, u32 herr,
+				  bool ac, u32 *pf_error);
+/* INVLPG (SDM Vol. 2A): drop what maps @lin. */
+void shadow__invlpg(struct shadow_pt *s, u32 lin);
+/* Drops every mapping (eviction, CR3, paging on/off). */
+int shadow__flush(struct shadow_pt *s);
+
+/*
+ * A trace write: begin opens the page at @lin for one guest instruction
+ * (the caller single-steps it); end closes it again and drops the
+ * mappings whose entries the instruction changed.
+ */
+int shadow__trace_begin(struct shadow_pt *s, u32 lin);
+int shadow__trace_end(struct shadow_pt *s);
+bool shadow__tracing(const struct shadow_pt *s);
+
+/* The monitor wrote guest-physical [phys, phys+len): keep coherence. */
+void shadow__phys_written(struct shadow_pt *s, u64 phys, u32 len);
+
+/* Whether @lin is mapped now (tests and --trace). */
+bool shadow__mapped(const struct shadow_pt *s, u32 lin, int *prot);
+
+#endif

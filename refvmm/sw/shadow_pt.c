@@ -1,0 +1,501 @@
+/*
+ * Shadow paging (shadow_pt.h). The shadow is a cache: dropping any part
+ * of it is always correct, because a later access refills it from the
+ * guest's tables through a hidden fault. What must never happen is a
+ * mapping that allows more than the guest's tables do now: traces, the
+ * privilege class and the D bit keep that true.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "refvmm/sw/shadow_desc.h"
+#include "refvmm/sw/shadow_pt.h"
+
+#define NPAGES (1u << 20) /* linear pages in 4 GiB */
+
+struct shadow_map {
+	u32 lpn, ppn;
+	u8 prot; /* what the host mapping allows now */
+	bool rw, us, xd, dirty;
+	u8 ndep;
+	u64 dep[3]; /* guest-physical addresses of the entries used */
+};
+
+static bool mappable_ppn(const struct shadow_pt *s, u64 ppn)
+{
+	return (ppn + 1) << 12 <= s->ram_size;
+}
+
+/* Host protection for a mapping in privilege class @user (4.6.1). */
+static u8 prot_of(const struct shadow_pt *s, const struct shadow_map *m,
+		  bool user)
+{
+	const struct gpt_ctl *ctl = &s->ctl;
+	bool r, w, x;
+
+	if (user) {
+		r = m->us;
+		w = r && m->rw;
+		x = r && !m->xd;
+	} else {
+		/* SMAP: user pages are never mapped for the supervisor
+		 * (its AC-dependent accesses go through emulation). */
+		r = !((ctl->cr4 & CR4_SMAP_BIT) && m->us);
+		w = r && (m->rw || !(ctl->cr0 & CR0_WP_BIT));
+		x = r && !m->xd && !((ctl->cr4 & CR4_SMEP_BIT) && m->us);
+	}
+	/* 4.8: a clean page stays read-only until its first write sets
+	 * D; a traced page stays read-only for good. */
+	if (!m->dirty || s->traced[m->ppn])
+		w = false;
+	return (r ? PROT_READ : 0) | (w ? PROT_WRITE : 0) | (x ? PROT_EXEC : 0);
+}
+
+static void *lin_ptr(u32 lpn)
+{
+	return (void *)((uintptr_t)lpn << 12);
+}
+
+static int host_fail(struct shadow_pt *s, const char *what, u32 lpn)
+{
+	int e = errno;
+
+	snprintf(s->err, sizeof(s->err), "%s at 0x%x: %s", what, lpn << 12,
+		 strerror(e));
+	return -e;
+}
+
+static int set_prot(struct shadow_pt *s, struct shadow_map *m, u8 prot)
+{
+	if (prot == m->prot)
+		return 0;
+	if (mprotect(lin_ptr(m->lpn), 4096, prot) < 0)
+		return host_fail(s, "mprotect", m->lpn);
+	m->prot = prot;
+	return 0;
+}
+
+static void release(struct shadow_pt *s, struct shadow_map *m)
+{
+	u32 idx = (u32)(m - s->pool);
+
+	s->slot_of[m->lpn] = 0;
+	m->ndep = 0;
+	s->free_list[s->nfree++] = idx;
+	s->used--;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	u32 x = *(const u32 *)a, y = *(const u32 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Unmaps the pages in @lpns (sorted here), one call per run. */
+static int unmap_runs(struct shadow_pt *s, u32 *lpns, u32 n, u64 *calls)
+{
+	u32 i = 0, j;
+
+	qsort(lpns, n, sizeof(*lpns), cmp_u32);
+	while (i < n) {
+		for (j = i + 1; j < n && lpns[j] == lpns[j - 1] + 1; j++)
+			;
+		if (munmap(lin_ptr(lpns[i]), (size_t)(j - i) << 12) < 0)
+			return host_fail(s, "munmap", lpns[i]);
+		if (calls)
+			(*calls)++;
+		i = j;
+	}
+	return 0;
+}
+
+static struct shadow_map *map_of(const struct shadow_pt *s, u32 lpn)
+{
+	u32 i = s->slot_of[lpn];
+
+	return i ? &s->pool[i - 1] : NULL;
+}
+
+int shadow__flush(struct shadow_pt *s)
+{
+	u32 i;
+
+	s->st.flushes++;
+	for (i = 0; i < s->budget && s->used; i++) {
+		struct shadow_map *m = &s->pool[i];
+
+		if (m->ndep && s->slot_of[m->lpn] == i + 1)
+			release(s, m);
+	}
+	s->used = 0;
+	s->nfree = s->budget;
+	for (i = 0; i < s->budget; i++)
+		s->free_list[i] = s->budget - 1 - i;
+	memset(s->traced, 0, s->ram_size >> 12);
+	s->trace_lpn = 0;
+	if (munmap(lin_ptr(SHADOW_LO >> 12), SW_WINDOW_BASE - SHADOW_LO) < 0)
+		return host_fail(s, "munmap", SHADOW_LO >> 12);
+	s->identity_mapped = false;
+	if (!s->paging) {
+		/* Paging off: linear == physical, every page reachable. */
+		u64 top = s->ram_size < SW_WINDOW_BASE ? s->ram_size
+						       : SW_WINDOW_BASE;
+		void *p = mmap(lin_ptr(SHADOW_LO >> 12), top - SHADOW_LO,
+			       PROT_READ | PROT_WRITE | PROT_EXEC,
+			       MAP_SHARED | MAP_FIXED, s->memfd, SHADOW_LO);
+
+		if (p == MAP_FAILED)
+			return host_fail(s, "mmap", SHADOW_LO >> 12);
+		s->identity_mapped = true;
+	}
+	return 0;
+}
+
+int shadow__init(struct shadow_pt *s, int memfd, u8 *ram, u64 ram_size,
+		 u32 budget)
+{
+	memset(s, 0, sizeof(*s));
+	s->memfd = memfd;
+	s->ram = ram;
+	s->ram_size = ram_size;
+	s->budget = budget;
+	s->slot_of = calloc(NPAGES, sizeof(*s->slot_of));
+	s->pool = calloc(budget, sizeof(*s->pool));
+	s->free_list = calloc(budget, sizeof(*s->free_list));
+	s->traced = calloc((ram_size >> 12) + 1, 1);
+	if (!s->slot_of || !s->pool || !s->free_list || !s->traced) {
+		shadow__destroy(s);
+		snprintf(s->err, sizeof(s->err), "out of memory");
+		return -ENOMEM;
+	}
+	return shadow__flush(s);
+}
+
+void shadow__destroy(struct shadow_pt *s)
+{
+	if (s->slot_of)
+		munmap(lin_ptr(SHADOW_LO >> 12), SW_WINDOW_BASE - SHADOW_LO);
+	free(s->slot_of);
+	free(s->pool);
+	free(s->free_list);
+	free(s->traced);
+	s->slot_of = NULL;
+	s->pool = NULL;
+	s->free_list = NULL;
+	s->traced = NULL;
+}
+
+/* A page becomes a traced page-table page: its aliases go read-only. */
+static int trace_page(struct shadow_pt *s, u64 ppn)
+{
+	u32 i;
+	int r;
+
+	if (!mappable_ppn(s, ppn) || s->traced[ppn])
+		return 0;
+	s->traced[ppn] = 1;
+	s->st.traced_pages++;
+	for (i = 0; i < s->budget; i++) {
+		struct shadow_map *m = &s->pool[i];
+
+		if (m->ndep && m->ppn == ppn && (m->prot & PROT_WRITE)) {
+			r = set_prot(s, m, prot_of(s, m, s->user));
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Drops every mapping that used an entry of page @ppn marked in
+ * @changed (one flag per entry of @esz bytes).
+ */
+static int drop_deps(struct shadow_pt *s, u64 ppn, const u8 *changed, u32 esz)
+{
+	u32 lpns[256], n = 0, i;
+	int r;
+
+	for (i = 0; i < s->budget; i++) {
+		struct shadow_map *m = &s->pool[i];
+		bool hit = false;
+
+		for (int d = 0; d < m->ndep && !hit; d++)
+			hit = (m->dep[d] >> 12) == ppn &&
+			      changed[(m->dep[d] & 0xfff) / esz];
+		if (!hit)
+			continue;
+		lpns[n++] = m->lpn;
+		release(s, m);
+		if (n == 256) {
+			r = unmap_runs(s, lpns, n, NULL);
+			if (r < 0)
+				return r;
+			n = 0;
+		}
+	}
+	return n ? unmap_runs(s, lpns, n, NULL) : 0;
+}
+
+static u32 entry_size(const struct shadow_pt *s)
+{
+	return gpt_pae(&s->ctl) ? 8 : 4;
+}
+
+void shadow__phys_written(struct shadow_pt *s, u64 phys, u32 len)
+{
+	u8 changed[1024];
+	u32 esz = entry_size(s);
+	u64 p;
+
+	if (!s->paging || !len)
+		return;
+	for (p = phys & ~0xfffull; p < phys + len; p += 4096) {
+		u64 lo = p > phys ? p : phys, hi = phys + len;
+		u64 off;
+
+		if (!mappable_ppn(s, p >> 12) || !s->traced[p >> 12])
+			continue;
+		if (hi > p + 4096)
+			hi = p + 4096;
+		memset(changed, 0, sizeof(changed));
+		for (off = (lo - p) / esz; off <= (hi - 1 - p) / esz; off++)
+			changed[off] = 1;
+		drop_deps(s, p >> 12, changed, esz);
+	}
+}
+
+static struct shadow_map *alloc_map(struct shadow_pt *s, u32 lpn)
+{
+	struct shadow_map *m;
+
+	if (!s->nfree) {
+		s->st.evictions++;
+		if (shadow__flush(s) < 0)
+			return NULL;
+	}
+	m = &s->pool[s->free_list[--s->nfree]];
+	memset(m, 0, sizeof(*m));
+	m->lpn = lpn;
+	s->slot_of[lpn] = (u32)(m - s->pool) + 1;
+	s->used++;
+	return m;
+}
+
+static void fill_from_walk(struct shadow_map *m, const struct gpt_walk *w)
+{
+	m->ppn = (u32)(w->phys >> 12);
+	m->rw = w->rw;
+	m->us = w->us;
+	m->xd = w->xd;
+	m->dirty = w->dirty;
+	m->ndep = (u8)w->n;
+	for (int i = 0; i < w->n; i++)
+		m->dep[i] = w->entry[i];
+}
+
+enum shadow_outcome shadow__fault(struct shadow_pt *s, u32 lin, u32 herr,
+				  bool ac, u32 *pf_error)
+{
+	u32 lpn = lin >> 12;
+	struct gpt_access acc = {
+		.kind = (herr & PF_I)	? GPT_FETCH
+			: (herr & PF_W) ? GPT_WRITE
+					: GPT_READ,
+		.user = s->user,
+		.ac = ac,
+	};
+	struct gpt_walk w;
+	struct shadow_map *m;
+	void *p;
+
+	if (!s->paging)
+		return SPT_EMULATE; /* page 0 or beyond RAM */
+	if (!gpt_walk(&s->ctl, s->ram, s->ram_size, lin, &acc, true, &w)) {
+		s->st.true_faults++;
+		*pf_error = w.error;
+		return SPT_TRUE;
+	}
+	if (lin < SHADOW_LO || lin >= SW_WINDOW_BASE ||
+	    !mappable_ppn(s, w.phys >> 12))
+		return SPT_EMULATE;
+	/* Every table the walk used is traced from now on. */
+	for (int i = 0; i < w.n; i++)
+		if (trace_page(s, w.table[i] >> 12) < 0)
+			return SPT_EMULATE;
+	m = map_of(s, lpn);
+	if (m && m->ppn != (u32)(w.phys >> 12)) {
+		/* Stale (should not happen: traces drop these first). */
+		release(s, m);
+		m = NULL;
+	}
+	if (m) {
+		u8 prot;
+
+		fill_from_walk(m, &w);
+		prot = prot_of(s, m, s->user);
+		if (acc.kind == GPT_WRITE && s->traced[m->ppn]) {
+			s->st.trace++;
+			return SPT_TRACE;
+		}
+		if (prot == m->prot)
+			return SPT_SPURIOUS;
+		if (!(m->prot & PROT_WRITE) && (prot & PROT_WRITE))
+			s->st.dirty_upgrades++;
+		s->st.hidden++;
+		return set_prot(s, m, prot) < 0 ? SPT_EMULATE : SPT_HIDDEN;
+	}
+	m = alloc_map(s, lpn);
+	if (!m)
+		return SPT_EMULATE;
+	fill_from_walk(m, &w);
+	m->prot = prot_of(s, m, s->user);
+	p = mmap(lin_ptr(lpn), 4096, m->prot, MAP_SHARED | MAP_FIXED, s->memfd,
+		 (off_t)m->ppn << 12);
+	if (p == MAP_FAILED) {
+		host_fail(s, "mmap", lpn);
+		release(s, m);
+		return SPT_EMULATE;
+	}
+	s->st.hidden++;
+	s->st.mapped++;
+	if (acc.kind == GPT_WRITE && s->traced[m->ppn]) {
+		s->st.trace++;
+		return SPT_TRACE;
+	}
+	return SPT_HIDDEN;
+}
+
+int shadow__set_user(struct shadow_pt *s, bool user)
+{
+	u32 *lpns, n = 0, i;
+	int r = 0;
+
+	if (user == s->user)
+		return 0;
+	s->user = user;
+	if (!s->paging)
+		return 0;
+	s->st.priv_switches++;
+	lpns = malloc((size_t)(s->used ? s->used : 1) * sizeof(*lpns));
+	if (!lpns)
+		return -ENOMEM;
+	for (i = 0; i < s->budget; i++) {
+		struct shadow_map *m = &s->pool[i];
+		u8 prot;
+
+		if (!m->ndep)
+			continue;
+		prot = prot_of(s, m, user);
+		if (!prot) {
+			lpns[n++] = m->lpn;
+			release(s, m);
+		} else if (prot != m->prot) {
+			r = set_prot(s, m, prot);
+			s->st.priv_range_calls++;
+			if (r < 0)
+				break;
+		}
+	}
+	if (r == 0 && n)
+		r = unmap_runs(s, lpns, n, &s->st.priv_range_calls);
+	free(lpns);
+	return r;
+}
+
+int shadow__set_ctl(struct shadow_pt *s, const struct gpt_ctl *ctl,
+		    bool cr3_write)
+{
+	/* What a walk depends on (4.1.1, 4.1.3): PG, WP, PSE, PAE, SMEP,
+	 * SMAP, NXE and CR3. */
+	const u32 cr0m = 0x80010000u, cr4m = 0x300030u;
+	bool change = (ctl->cr0 ^ s->ctl.cr0) & cr0m ||
+		      (ctl->cr4 ^ s->ctl.cr4) & cr4m ||
+		      (ctl->efer ^ s->ctl.efer) & EFER_NXE_BIT ||
+		      ctl->cr3 != s->ctl.cr3;
+
+	s->ctl = *ctl;
+	s->paging = ctl->cr0 & 0x80000000u;
+	if (cr3_write)
+		s->st.cr3_switches++;
+	if (!change && !(cr3_write && s->paging))
+		return 0;
+	return shadow__flush(s);
+}
+
+void shadow__invlpg(struct shadow_pt *s, u32 lin)
+{
+	struct shadow_map *m = map_of(s, lin >> 12);
+	u32 lpn;
+
+	s->st.invlpg++;
+	if (!m)
+		return;
+	lpn = m->lpn;
+	release(s, m);
+	if (munmap(lin_ptr(lpn), 4096) < 0)
+		host_fail(s, "munmap", lpn);
+}
+
+int shadow__trace_begin(struct shadow_pt *s, u32 lin)
+{
+	struct shadow_map *m = map_of(s, lin >> 12);
+
+	if (!m)
+		return -ENOENT;
+	memcpy(s->snapshot, s->ram + ((u64)m->ppn << 12), 4096);
+	if (mprotect(lin_ptr(m->lpn), 4096, m->prot | PROT_WRITE) < 0)
+		return host_fail(s, "mprotect", m->lpn);
+	s->trace_lpn = m->lpn;
+	return 0;
+}
+
+bool shadow__tracing(const struct shadow_pt *s)
+{
+	return s->trace_lpn != 0;
+}
+
+int shadow__trace_end(struct shadow_pt *s)
+{
+	struct shadow_map *m = map_of(s, s->trace_lpn);
+	u8 changed[1024];
+	u32 esz = entry_size(s), i;
+	bool any = false;
+	const u8 *now;
+
+	if (!s->trace_lpn)
+		return 0;
+	s->trace_lpn = 0;
+	if (!m)
+		return 0;
+	if (mprotect(lin_ptr(m->lpn), 4096, m->prot) < 0)
+		return host_fail(s, "mprotect", m->lpn);
+	now = s->ram + ((u64)m->ppn << 12);
+	for (i = 0; i < 4096 / esz; i++) {
+		changed[i] =
+			memcmp(now + i * esz, s->snapshot + i * esz, esz) != 0;
+		any |= changed[i];
+	}
+	return any ? drop_deps(s, m->ppn, changed, esz) : 0;
+}
+
+bool shadow__mapped(const struct shadow_pt *s, u32 lin, int *prot)
+{
+	const struct shadow_map *m;
+
+	if (!s->paging) {
+		if (prot)
+			*prot = PROT_READ | PROT_WRITE | PROT_EXEC;
+		return s->identity_mapped && lin >= SHADOW_LO &&
+		       lin < s->ram_size;
+	}
+	m = map_of(s, lin >> 12);
+	if (m && prot)
+		*prot = m->prot;
+	return m != NULL;
+}

@@ -579,6 +579,23 @@ Test(cli, trap_hostile_syscalls_stay_in_the_guest)
 	cr_assert(strstr(r.out, "popek: exit 0\n"), "%s", r.out);
 }
 
+Test(cli, trap_hostile_page_table_storm)
+{
+	struct result r;
+
+	/* CR3 switches, PTE/PDE writes through aliases, junk entries and
+	 * accesses at CPL 0 and 3: the guest reports and exits 0. */
+	run(&r, (const char *const[]){"--mode", "trap", "--timeout", "30",
+				      "--stats",
+				      test_image("hostile-paging-32"), NULL});
+	cr_assert_eq(r.status, 1, "status %d: %s", r.status, r.err);
+	cr_assert(strstr(r.out, "ok 1 - selftest.hostile.pagetables.32\n"),
+		  "%s", r.out);
+	cr_assert(strstr(r.err, "shadow.trace_faults") ||
+			  strstr(r.out, "shadow.trace_faults"),
+		  "no shadow counters: %s", r.err);
+}
+
 Test(cli, hw_hostile_random_code_and_wild_jumps)
 {
 	const char *names[] = {"hostile-random-32", "hostile-jumps-32",

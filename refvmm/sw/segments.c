@@ -170,6 +170,11 @@ static int seg_check(struct sw_cpu *c, const struct vcpu_seg *s, bool is_ss,
 	return 0;
 }
 
+int sw_seg_check(struct sw_cpu *c, int sreg, u32 off, u32 len, bool write)
+{
+	return seg_check(c, &c->seg[sreg], sreg == SW_SS, off, len, write);
+}
+
 int sw_seg_read(struct sw_cpu *c, const struct vcpu_seg *s, bool is_ss, u32 off,
 		void *buf, u32 len)
 {

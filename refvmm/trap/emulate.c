@@ -77,6 +77,13 @@ static bool gpr_of(x86_reg r, int *idx, int *size, int *shift)
 	return false;
 }
 
+int emulate__gpr_index(x86_reg r)
+{
+	int idx, size, shift;
+
+	return gpr_of(r, &idx, &size, &shift) && shift == 0 ? idx : -1;
+}
+
 static u32 reg_get(struct sw_cpu *c, x86_reg r)
 {
 	int idx, size, shift;
@@ -182,6 +189,18 @@ static int op_write(struct sw_cpu *c, const cs_x86 *x, const cs_x86_op *op,
 	}
 	ea = mem_addr(c, x, op, &sreg);
 	return sw_write(c, sreg, ea, &v, op->size > 4 ? 4 : op->size);
+}
+
+int emulate__op_read(struct sw_cpu *c, const cs_x86 *x, const cs_x86_op *op,
+		     u32 *v)
+{
+	return op_read(c, x, op, v);
+}
+
+int emulate__op_write(struct sw_cpu *c, const cs_x86 *x, const cs_x86_op *op,
+		      u32 v)
+{
+	return op_write(c, x, op, v);
 }
 
 /* --- helpers --- */
@@ -801,6 +820,47 @@ static void emu_cpuid(struct sw_cpu *c)
 
 /* --- memory accesses the host could not do --- */
 
+/* Anything else on such memory: string instructions, or execution by
+ * proxy on a copy of the operand (proxy.c). */
+static enum emu_result emu_generic(struct trap_vm *t, const cs_insn *in)
+{
+	struct sw_cpu *c = t->c;
+	const cs_x86 *x = &in->detail->x86;
+	bool done;
+	int r, sreg;
+
+	r = stack__run(t, in);
+	if (r == 0) {
+		next(c, in);
+		return EMU_DONE;
+	}
+	if (r < 0)
+		return EMU_RAISE;
+	r = string__run(t, in, &done);
+	if (r == 0) {
+		if (done)
+			next(c, in);
+		return EMU_DONE;
+	}
+	if (r < 0)
+		return EMU_RAISE;
+	for (int i = 0; i < x->op_count; i++) {
+		const cs_x86_op *op = &x->operands[i];
+		u32 ea;
+
+		if (op->type != X86_OP_MEM)
+			continue;
+		ea = mem_addr(c, x, op, &sreg);
+		r = proxy__run(t, in, sreg, ea);
+		if (r == 0) {
+			next(c, in);
+			return EMU_DONE;
+		}
+		return r < 0 ? EMU_RAISE : EMU_NOT;
+	}
+	return EMU_NOT;
+}
+
 static enum emu_result emu_mem(struct trap_vm *t, const cs_insn *in)
 {
 	struct sw_cpu *c = t->c;
@@ -1128,6 +1188,8 @@ enum emu_result emulate__insn(struct trap_vm *t, const struct sw_event *ev,
 	    (ev->vector == 12 && !ev->error)) {
 		enum emu_result r = emu_mem(t, in);
 
+		if (r == EMU_NOT)
+			r = emu_generic(t, in);
 		if (r != EMU_NOT) {
 			stats__add(&t->m->stats, "emulated.memory_access", 1);
 			t->emulated++;

@@ -510,6 +510,7 @@ static void trap__destroy(struct vcpu *vcpu)
 		cs_close(&t->cs);
 	sw_world__exit(t->c);
 	shadow__destroy(&t->sp);
+	proxy__destroy(t);
 	free(t);
 	vcpu->mode_priv = NULL;
 }
@@ -592,6 +593,11 @@ static int trap__init(struct vcpu *vcpu, char *err, size_t errlen)
 		r = -ENOMEM;
 		goto err;
 	}
+	if (proxy__init(t) < 0) {
+		snprintf(err, errlen, "cannot set up the proxy executor");
+		r = -ENOMEM;
+		goto err;
+	}
 	r = load_state(t, err, errlen);
 	if (r < 0)
 		goto err;
@@ -615,6 +621,7 @@ static void trap__stats(struct vcpu *vcpu, struct stats *stats)
 		return;
 	stats__set(stats, "trap.events", t->events);
 	stats__set(stats, "trap.emulated", t->emulated);
+	stats__set(stats, "trap.proxied", t->proxied);
 	stats__set(stats, "trap.delivered_exceptions", t->delivered_exc);
 	stats__set(stats, "trap.delivered_interrupts", t->delivered_irq);
 	stats__set(stats, "trap.delivered_soft_int", t->delivered_int);

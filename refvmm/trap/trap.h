@@ -45,6 +45,8 @@ struct trap_vm {
 	cs_insn *insn;
 	struct trap_io io;
 	struct shadow_pt sp;
+	u8 *proxy_page, *proxy_xhost; /* proxy.c */
+	u64 proxied;
 	u8 maxphy;
 	bool trace_step; /* single-stepping a write to a traced page */
 	bool window_requested;
@@ -61,6 +63,27 @@ enum emu_result emulate__insn(struct trap_vm *t, const struct sw_event *ev,
 void emulate__complete_io(struct trap_vm *t);
 /* Decodes the instruction at CS:EIP; NULL when it cannot. */
 const cs_insn *emulate__decode(struct trap_vm *t, u32 eip);
+
+/* proxy.c: an instruction run on a copy of its memory operand.
+ * Returns 0 done, -1 raised c->exc_*, 1 not an instruction it runs. */
+int proxy__init(struct trap_vm *t);
+void proxy__destroy(struct trap_vm *t);
+bool proxy__allowed(const cs_insn *in);
+int proxy__encode(const cs_insn *in, u8 *out, size_t outlen, u64 at,
+		  u64 scratch);
+int proxy__run(struct trap_vm *t, const cs_insn *in, int sreg, u32 ea);
+/* string_ops.c: MOVS..SCAS; *done false when a long REP was cut. */
+int string__run(struct trap_vm *t, const cs_insn *in, bool *done);
+/* stack_ops.c: PUSH, POP, ENTER, LEAVE on a stack the host cannot reach;
+ * 0 done (EIP not moved), -1 raised, 1 not one of them. */
+int stack__run(struct trap_vm *t, const cs_insn *in);
+/* Operand access for the emulators (register, immediate, memory). */
+int emulate__op_read(struct sw_cpu *c, const cs_x86 *x, const cs_x86_op *op,
+		     u32 *v);
+int emulate__op_write(struct sw_cpu *c, const cs_x86 *x, const cs_x86_op *op,
+		      u32 v);
+/* Capstone general register -> encoding number (EAX 0 .. EDI 7). */
+int emulate__gpr_index(x86_reg r);
 
 /* deliver.c */
 enum deliver_source {
@@ -83,8 +106,8 @@ struct deliver_frame {
 	u32 word[6];
 	int n;
 };
-void deliver__build_frame(struct deliver_frame *f, bool priv_switch,
-			  u16 old_ss, u32 old_esp, u32 eflags, u16 cs, u32 eip,
+void deliver__build_frame(struct deliver_frame *f, bool priv_switch, u16 old_ss,
+			  u32 old_esp, u32 eflags, u16 cs, u32 eip,
 			  bool has_error, u32 error);
 
 /* trap.c */

@@ -822,7 +822,7 @@ static void emu_cpuid(struct sw_cpu *c)
 
 /* Anything else on such memory: string instructions, or execution by
  * proxy on a copy of the operand (proxy.c). */
-static enum emu_result emu_generic(struct trap_vm *t, const cs_insn *in)
+enum emu_result emulate__generic(struct trap_vm *t, const cs_insn *in)
 {
 	struct sw_cpu *c = t->c;
 	const cs_x86 *x = &in->detail->x86;
@@ -1189,7 +1189,7 @@ enum emu_result emulate__insn(struct trap_vm *t, const struct sw_event *ev,
 		enum emu_result r = emu_mem(t, in);
 
 		if (r == EMU_NOT)
-			r = emu_generic(t, in);
+			r = emulate__generic(t, in);
 		if (r != EMU_NOT) {
 			stats__add(&t->m->stats, "emulated.memory_access", 1);
 			t->emulated++;

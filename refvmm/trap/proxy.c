@@ -166,8 +166,13 @@ bool proxy__allowed(const cs_insn *in)
 			return false;
 		}
 	}
-	/* Exactly one memory operand, encoded with ModR/M. */
-	return nmem == 1 && x->encoding.modrm_offset != 0;
+	/* One-byte INC/DEC (40-4F) are REX prefixes in 64-bit mode and 82
+	 * is #UD there (SDM Vol. 2D, A.2.5 and Table A-2 "i64"). */
+	if (x->opcode[0] == 0x82 ||
+	    (x->opcode[0] >= 0x40 && x->opcode[0] <= 0x4f && !x->opcode[1]))
+		return false;
+	/* At most one memory operand, encoded with ModR/M. */
+	return nmem == 0 || (nmem == 1 && x->encoding.modrm_offset != 0);
 }
 
 static bool legacy_prefix(u8 b)
@@ -186,6 +191,28 @@ int proxy__encode(const cs_insn *in, u8 *out, size_t outlen, u64 at,
 	u8 modrm = b[mo];
 	int mod = modrm >> 6, rm = modrm & 7;
 	s64 rel;
+	bool mem = false;
+
+	for (int i = 0; i < x->op_count; i++)
+		mem |= x->operands[i].type == X86_OP_MEM;
+	if (!mem) {
+		/* Registers and immediates only: the bytes as they are,
+		 * minus prefixes that mean nothing without memory. */
+		if ((size_t)in->size + 1 > outlen)
+			return -1;
+		for (bool lead = true; k < in->size; k++) {
+			if (lead && k < in->size - 1 && legacy_prefix(b[k])) {
+				if (b[k] == 0x66 || b[k] == 0xf0 ||
+				    b[k] == 0xf2 || b[k] == 0xf3)
+					out[n++] = b[k];
+				continue;
+			}
+			lead = false;
+			out[n++] = b[k];
+		}
+		out[n++] = 0xc3;
+		return n;
+	}
 
 	/* Where the guest's memory encoding ends (SDM Vol. 2A 2.1.5). */
 	end = mo + 1;
@@ -299,6 +326,38 @@ static bool divide_faults(struct sw_cpu *c, const cs_insn *in, const u8 *m,
 	}
 }
 
+static void exec_code(struct trap_vm *t)
+{
+	struct sw_cpu *c = t->c;
+	struct proxy_ctx ctx;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		ctx.gpr[i] = c->gpr[i];
+	ctx.flags = (c->eflags & 0x8d5u) | 2;
+	ctx.code = t->proxy_page;
+	ctx.xguest = c->xsave_guest;
+	ctx.xhost = t->proxy_xhost;
+	ctx.use_fxsave = c->use_fxsave;
+	proxy_exec(&ctx);
+	for (i = 0; i < 8; i++)
+		if (i != SW_ESP)
+			c->gpr[i] = (u32)ctx.gpr[i];
+	c->eflags = (c->eflags & ~0x8d5u) | ((u32)ctx.flags & 0x8d5u);
+}
+
+/* No memory operand: registers, flags and FPU/SSE state only. */
+static int run_registers(struct trap_vm *t, const cs_insn *in)
+{
+	if (in->id == X86_INS_DIV || in->id == X86_INS_IDIV)
+		return 1; /* a #DE would be the monitor's */
+	if (proxy__encode(in, t->proxy_page, SCRATCH_OFF, 0, 0) < 0)
+		return 1;
+	exec_code(t);
+	t->proxied++;
+	return 0;
+}
+
 int proxy__run(struct trap_vm *t, const cs_insn *in, int sreg, u32 ea)
 {
 	struct sw_cpu *c = t->c;
@@ -315,6 +374,8 @@ int proxy__run(struct trap_vm *t, const cs_insn *in, int sreg, u32 ea)
 	for (i = 0; i < x->op_count; i++)
 		if (x->operands[i].type == X86_OP_MEM)
 			mop = &x->operands[i];
+	if (!mop)
+		return run_registers(t, in);
 	size = mop->size;
 	rd = !(mop->access == CS_AC_WRITE &&
 	       in_list(in->id, pure_store,

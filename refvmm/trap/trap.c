@@ -325,6 +325,23 @@ static bool handle(struct trap_vm *t, const struct sw_event *ev,
 		if (pr >= 0)
 			return pr;
 	}
+	if (ev->vector == 13 && !ev->error) {
+		switch (window__run(t)) {
+		case 1:
+			trace_event(t, ev, eip, "ran in the monitor window");
+			return false;
+		case 2:
+			exit->reason = VM_EXIT_KICK;
+			return true;
+		case -1:
+			trace_event(t, ev, c->eip, "raised in the window");
+			return !deliver(t, c->exc_vector, c->exc_has_error,
+					c->exc_error, DELIVER_EXCEPTION, c->eip,
+					exit);
+		default:
+			break;
+		}
+	}
 	r = emulate__insn(t, ev, exit);
 	switch (r) {
 	case EMU_DONE:
@@ -622,6 +639,7 @@ static void trap__stats(struct vcpu *vcpu, struct stats *stats)
 	stats__set(stats, "trap.events", t->events);
 	stats__set(stats, "trap.emulated", t->emulated);
 	stats__set(stats, "trap.proxied", t->proxied);
+	stats__set(stats, "trap.window_steps", t->window_steps);
 	stats__set(stats, "trap.delivered_exceptions", t->delivered_exc);
 	stats__set(stats, "trap.delivered_interrupts", t->delivered_irq);
 	stats__set(stats, "trap.delivered_soft_int", t->delivered_int);

@@ -46,7 +46,7 @@ struct trap_vm {
 	struct trap_io io;
 	struct shadow_pt sp;
 	u8 *proxy_page, *proxy_xhost; /* proxy.c */
-	u64 proxied;
+	u64 proxied, window_steps;
 	u8 maxphy;
 	bool trace_step; /* single-stepping a write to a traced page */
 	bool window_requested;
@@ -74,6 +74,13 @@ int proxy__encode(const cs_insn *in, u8 *out, size_t outlen, u64 at,
 int proxy__run(struct trap_vm *t, const cs_insn *in, int sreg, u32 ea);
 /* string_ops.c: MOVS..SCAS; *done false when a long REP was cut. */
 int string__run(struct trap_vm *t, const cs_insn *in, bool *done);
+/* Memory forms on unreachable memory: string, stack, proxy (emulate.c). */
+enum emu_result emulate__generic(struct trap_vm *t, const cs_insn *in);
+/* window_exec.c: guest code in the monitor window, one instruction at a
+ * time. 0 EIP is not there; 1 ran until it left; 2 a slice ran (give the
+ * run loop a turn); -1 raised c->exc_*. */
+int window__run(struct trap_vm *t);
+
 /* stack_ops.c: PUSH, POP, ENTER, LEAVE on a stack the host cannot reach;
  * 0 done (EIP not moved), -1 raised, 1 not one of them. */
 int stack__run(struct trap_vm *t, const cs_insn *in);

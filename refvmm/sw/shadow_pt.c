@@ -22,7 +22,8 @@ struct shadow_map {
 	u8 prot; /* what the host mapping allows now */
 	bool rw, us, xd, dirty;
 	u8 ndep;
-	u64 dep[3]; /* guest-physical addresses of the entries used */
+	u32 live_pos; /* index in s->live */
+	u64 dep[3];   /* guest-physical addresses of the entries used */
 };
 
 static bool mappable_ppn(const struct shadow_pt *s, u64 ppn)
@@ -79,14 +80,19 @@ static int set_prot(struct shadow_pt *s, struct shadow_map *m, u8 prot)
 	return 0;
 }
 
+/* The live list keeps scans proportional to the mappings, not the
+ * budget; removal swaps the last entry in, so scans that release go
+ * from the end. */
 static void release(struct shadow_pt *s, struct shadow_map *m)
 {
-	u32 idx = (u32)(m - s->pool);
+	u32 idx = (u32)(m - s->pool), last;
 
 	s->slot_of[m->lpn] = 0;
 	m->ndep = 0;
 	s->free_list[s->nfree++] = idx;
-	s->used--;
+	last = s->live[--s->used];
+	s->live[m->live_pos] = last;
+	s->pool[last].live_pos = m->live_pos;
 }
 
 static int cmp_u32(const void *a, const void *b)
@@ -126,16 +132,15 @@ int shadow__flush(struct shadow_pt *s)
 	u32 i;
 
 	s->st.flushes++;
-	for (i = 0; i < s->budget && s->used; i++) {
-		struct shadow_map *m = &s->pool[i];
+	for (i = 0; i < s->used; i++) {
+		struct shadow_map *m = &s->pool[s->live[i]];
 
-		if (m->ndep && s->slot_of[m->lpn] == i + 1)
-			release(s, m);
+		s->slot_of[m->lpn] = 0;
+		m->ndep = 0;
 	}
 	s->used = 0;
-	s->nfree = s->budget;
-	for (i = 0; i < s->budget; i++)
-		s->free_list[i] = s->budget - 1 - i;
+	s->nfree = 0; /* entries below fresh come back through free_list */
+	s->fresh = 0;
 	memset(s->traced, 0, s->ram_size >> 12);
 	s->trace_lpn = 0;
 	if (munmap(lin_ptr(SHADOW_LO >> 12), SW_WINDOW_BASE - SHADOW_LO) < 0)
@@ -167,8 +172,10 @@ int shadow__init(struct shadow_pt *s, int memfd, u8 *ram, u64 ram_size,
 	s->slot_of = calloc(NPAGES, sizeof(*s->slot_of));
 	s->pool = calloc(budget, sizeof(*s->pool));
 	s->free_list = calloc(budget, sizeof(*s->free_list));
+	s->live = calloc(budget, sizeof(*s->live));
 	s->traced = calloc((ram_size >> 12) + 1, 1);
-	if (!s->slot_of || !s->pool || !s->free_list || !s->traced) {
+	if (!s->slot_of || !s->pool || !s->free_list || !s->traced ||
+	    !s->live) {
 		shadow__destroy(s);
 		snprintf(s->err, sizeof(s->err), "out of memory");
 		return -ENOMEM;
@@ -183,10 +190,12 @@ void shadow__destroy(struct shadow_pt *s)
 	free(s->slot_of);
 	free(s->pool);
 	free(s->free_list);
+	free(s->live);
 	free(s->traced);
 	s->slot_of = NULL;
 	s->pool = NULL;
 	s->free_list = NULL;
+	s->live = NULL;
 	s->traced = NULL;
 }
 
@@ -200,8 +209,8 @@ static int trace_page(struct shadow_pt *s, u64 ppn)
 		return 0;
 	s->traced[ppn] = 1;
 	s->st.traced_pages++;
-	for (i = 0; i < s->budget; i++) {
-		struct shadow_map *m = &s->pool[i];
+	for (i = 0; i < s->used; i++) {
+		struct shadow_map *m = &s->pool[s->live[i]];
 
 		if (m->ndep && m->ppn == ppn && (m->prot & PROT_WRITE)) {
 			r = set_prot(s, m, prot_of(s, m, s->user));
@@ -221,8 +230,8 @@ static int drop_deps(struct shadow_pt *s, u64 ppn, const u8 *changed, u32 esz)
 	u32 lpns[256], n = 0, i;
 	int r;
 
-	for (i = 0; i < s->budget; i++) {
-		struct shadow_map *m = &s->pool[i];
+	for (i = s->used; i-- > 0;) {
+		struct shadow_map *m = &s->pool[s->live[i]];
 		bool hit = false;
 
 		for (int d = 0; d < m->ndep && !hit; d++)
@@ -274,16 +283,17 @@ static struct shadow_map *alloc_map(struct shadow_pt *s, u32 lpn)
 {
 	struct shadow_map *m;
 
-	if (!s->nfree) {
+	if (!s->nfree && s->fresh == s->budget) {
 		s->st.evictions++;
 		if (shadow__flush(s) < 0)
 			return NULL;
 	}
-	m = &s->pool[s->free_list[--s->nfree]];
+	m = &s->pool[s->nfree ? s->free_list[--s->nfree] : s->fresh++];
 	memset(m, 0, sizeof(*m));
 	m->lpn = lpn;
 	s->slot_of[lpn] = (u32)(m - s->pool) + 1;
-	s->used++;
+	m->live_pos = s->used;
+	s->live[s->used++] = (u32)(m - s->pool);
 	return m;
 }
 
@@ -385,12 +395,10 @@ int shadow__set_user(struct shadow_pt *s, bool user)
 	lpns = malloc((size_t)(s->used ? s->used : 1) * sizeof(*lpns));
 	if (!lpns)
 		return -ENOMEM;
-	for (i = 0; i < s->budget; i++) {
-		struct shadow_map *m = &s->pool[i];
+	for (i = s->used; i-- > 0;) {
+		struct shadow_map *m = &s->pool[s->live[i]];
 		u8 prot;
 
-		if (!m->ndep)
-			continue;
 		prot = prot_of(s, m, user);
 		if (!prot) {
 			lpns[n++] = m->lpn;

@@ -52,7 +52,8 @@ struct shadow_pt {
 	u32 budget;   /* mappings at most */
 	u32 *slot_of; /* linear page -> pool index + 1 */
 	struct shadow_map *pool;
-	u32 *free_list, nfree, used;
+	u32 *free_list, nfree, used, fresh;
+	u32 *live;   /* pool indices in use, dense */
 	u8 *traced;  /* per guest-physical page */
 	bool user;   /* the privilege class mapped now */
 	bool paging; /* CR0.PG: else identity, mapped at once */

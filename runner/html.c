@@ -1,7 +1,11 @@
 /*
- * The page is one file with inline CSS and no scripts or fonts, so it can
- * be uploaded as a CI artifact and opened offline. Reasons sit in title
- * attributes: hovering a cell shows what the check saw.
+ * The page is one file with inline CSS and one inline script, no external
+ * scripts or fonts, so it can be uploaded as a CI artifact and opened
+ * offline. Without the script every row shows; with it the filter form
+ * (family, result, id text, changed against the baseline) hides rows, and
+ * its state lives in the URL fragment (#family=mmu&result=fail,error) so
+ * a filtered view can be linked. Reasons sit in title attributes:
+ * hovering a cell shows what the check saw.
  */
 #include "html.h"
 
@@ -9,122 +13,69 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "xml_escape.h"
+#include "html_parts.h"
 
 static const char css[] =
 	"body{font-family:sans-serif;margin:1em;color:#222}"
-	"table{border-collapse:collapse;font-size:13px}"
+	"table{border-collapse:collapse;font-size:13px;margin-bottom:1em}"
 	"th,td{border:1px solid #ccc;padding:2px 6px;text-align:left}"
 	"th{background:#eee;position:sticky;top:0}"
-	"td.id{font-family:monospace}"
+	"td.id,td.img{font-family:monospace}td.img{color:#555}"
 	".pass{background:#c8f0c8}.xfail{background:#e0ecc0}"
 	".skip{background:#e8e8e8;color:#666}.fail{background:#f4a0a0}"
 	".xpass{background:#f8d070}.error{background:#d070d0}"
-	".none{color:#aaa}td.n{text-align:right}";
+	".none{color:#aaa}td.n{text-align:right}.unavail{color:#a00}"
+	"td.new{outline:3px solid #c00;outline-offset:-3px;font-weight:bold}"
+	"td.fixed{outline:3px solid #080;outline-offset:-3px}"
+	"tr.new td.id{color:#c00}"
+	"#filters{padding:.5em 0;border-bottom:1px solid #ccc}"
+	"#filters label{margin-right:.6em}#shown{color:#555}"
+	"nav a{margin-right:1em}";
 
-static void write_summary(FILE *f, const struct summary *s)
-{
-	size_t i;
-	int c;
-
-	fputs("<h2>Summary</h2>\n<table>\n<tr><th>target</th><th>host class"
-	      "</th>",
-	      f);
-	for (c = 0; c < CLS_COUNT; c++)
-		fprintf(f, "<th class=\"%s\">%s</th>",
-			class_name((enum check_class)c),
-			class_name((enum check_class)c));
-	fputs("<th>images</th><th>img-err</th><th>time (s)</th></tr>\n", f);
-	for (i = 0; i < s->n; i++) {
-		const struct summary_row *r = &s->rows[i];
-
-		fputs("<tr><td>", f);
-		xml_escape(f, r->target);
-		fputs("</td><td>", f);
-		xml_escape(f, r->host_class);
-		fputs("</td>", f);
-		if (!r->available) {
-			fprintf(f, "<td colspan=\"%d\">unavailable: ",
-				CLS_COUNT + 3);
-			xml_escape(f, r->reason);
-			fputs("</td></tr>\n", f);
-			continue;
-		}
-		for (c = 0; c < CLS_COUNT; c++)
-			fprintf(f, "<td class=\"n\">%zu</td>", r->counts[c]);
-		fprintf(f,
-			"<td class=\"n\">%zu</td><td class=\"n\">%zu</td>"
-			"<td class=\"n\">%.1f</td></tr>\n",
-			r->images, r->image_errors, r->seconds);
-	}
-	fputs("</table>\n", f);
-}
-
-static void write_diff(FILE *f, const struct baseline_diff *d)
-{
-	size_t i;
-
-	fprintf(f,
-		"<h2>Against the baseline: %zu new failures, %zu fixed"
-		"</h2>\n<ul>\n",
-		d->nnew, d->nfixed);
-	for (i = 0; i < d->nnew; i++) {
-		fputs("<li class=\"fail\">new failure: ", f);
-		xml_escape(f, d->new_failures[i].id);
-		fputs(" on ", f);
-		xml_escape(f, d->new_failures[i].target);
-		fputs(" (", f);
-		xml_escape(f, d->new_failures[i].host_class);
-		fprintf(f, "): %s", class_name(d->new_failures[i].now));
-		fputs("</li>\n", f);
-	}
-	for (i = 0; i < d->nfixed; i++) {
-		fputs("<li class=\"pass\">fixed: ", f);
-		xml_escape(f, d->fixed[i].id);
-		fputs(" on ", f);
-		xml_escape(f, d->fixed[i].target);
-		fputs("</li>\n", f);
-	}
-	fputs("</ul>\n", f);
-}
-
-static void write_matrix(FILE *f, const struct matrix *m)
-{
-	size_t i, j;
-
-	fputs("<h2>Matrix</h2>\n<table>\n<tr><th>check</th>", f);
-	for (j = 0; j < m->ncols; j++) {
-		fputs("<th>", f);
-		xml_escape(f, m->cols[j].target);
-		fputs("<br>", f);
-		xml_escape(f, m->cols[j].host_class);
-		fputs("</th>", f);
-	}
-	fputs("</tr>\n", f);
-	for (i = 0; i < m->nrows; i++) {
-		const struct matrix_row *r = &m->rows[i];
-
-		fputs("<tr><td class=\"id\" title=\"", f);
-		xml_escape(f, r->description);
-		fputs("\">", f);
-		xml_escape(f, r->id);
-		fputs("</td>", f);
-		for (j = 0; j < m->ncols; j++) {
-			int c = r->cells[j];
-
-			if (c < 0) {
-				fputs("<td class=\"none\">-</td>", f);
-				continue;
-			}
-			fprintf(f, "<td class=\"%s\" title=\"",
-				class_name((enum check_class)c));
-			xml_escape(f, r->reasons[j] ? r->reasons[j] : "");
-			fprintf(f, "\">%s</td>", matrix_cell_text(c));
-		}
-		fputs("</tr>\n", f);
-	}
-	fputs("</table>\n", f);
-}
+/*
+ * Rows are shown when their family matches, one of their results is
+ * checked, their id contains the text and, if asked, they changed.
+ */
+static const char script[] =
+	"(function(){"
+	"var F=document.getElementById('filters'),"
+	"rows=document.querySelectorAll('#m tbody tr'),"
+	"fam=document.getElementById('f-family'),"
+	"txt=document.getElementById('f-text'),"
+	"chg=document.getElementById('f-changed'),"
+	"res=F.querySelectorAll('input[name=result]'),"
+	"shown=document.getElementById('shown');"
+	"function apply(){"
+	"var want={},n=0,i,r,ok,rs,j,t=txt.value;"
+	"for(i=0;i<res.length;i++)if(res[i].checked)want[res[i].value]=1;"
+	"for(i=0;i<rows.length;i++){r=rows[i];"
+	"ok=!fam.value||r.dataset.family===fam.value;"
+	"if(ok&&t)ok=r.cells[0].textContent.indexOf(t)>=0;"
+	"if(ok&&chg&&chg.checked)ok=r.dataset.changed==='1';"
+	"if(ok){rs=r.dataset.res.split(' ');ok=false;"
+	"for(j=0;j<rs.length;j++)if(want[rs[j]])ok=true;}"
+	"r.hidden=!ok;if(ok)n++;}"
+	"shown.textContent=n+' of '+rows.length+' checks shown';"
+	"shown.dataset.shown=n;}"
+	"function save(){var s=[],w=[],i;"
+	"if(fam.value)s.push('family='+fam.value);"
+	"for(i=0;i<res.length;i++)if(res[i].checked)w.push(res[i].value);"
+	"if(w.length<res.length)s.push('result='+w.join(','));"
+	"if(txt.value)s.push('id='+encodeURIComponent(txt.value));"
+	"if(chg&&chg.checked)s.push('changed=1');"
+	"history.replaceState(null,'','#'+s.join('&'));apply();}"
+	"function load(){var h=location.hash.slice(1).split('&'),i,kv,k,v;"
+	"for(i=0;i<h.length;i++){kv=h[i].split('=');k=kv[0];"
+	"v=decodeURIComponent(kv[1]||'');"
+	"if(k==='family')fam.value=v;"
+	"else if(k==='id')txt.value=v;"
+	"else if(k==='changed'&&chg)chg.checked=v==='1';"
+	"else if(k==='result'){var w=v.split(','),j;"
+	"for(j=0;j<res.length;j++)res[j].checked=w.indexOf(res[j].value)>=0;"
+	"}}}"
+	"F.hidden=false;load();apply();"
+	"F.addEventListener('input',save);F.addEventListener('change',save);"
+	"})();";
 
 int html_write(const char *path, const struct matrix *m,
 	       const struct summary *s, const struct baseline_diff *diff,
@@ -139,13 +90,17 @@ int html_write(const char *path, const struct matrix *m,
 		"<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta "
 		"charset=\"utf-8\">\n<title>Popek conformance report"
 		"</title>\n<style>%s</style>\n</head>\n<body>\n<h1>Popek "
-		"conformance report</h1>\n",
-		css);
-	write_summary(f, s);
+		"conformance report</h1>\n<nav><a href=\"#summary\">per "
+		"target</a><a href=\"#families\">per family</a>%s<a "
+		"href=\"#matrix\">matrix</a></nav>\n",
+		css, diff ? "<a href=\"#baseline\">baseline</a>" : "");
+	html_write_summary(f, s);
+	html_write_families(f, m);
 	if (diff)
-		write_diff(f, diff);
-	write_matrix(f, m);
-	fputs("</body>\n</html>\n", f);
+		html_write_diff(f, diff);
+	html_write_filters(f, m, diff != NULL);
+	html_write_matrix(f, m, diff);
+	fprintf(f, "<script>%s</script>\n</body>\n</html>\n", script);
 	if (fclose(f) != 0)
 		return perr_set(e, "cannot write %s: %s", path,
 				strerror(errno));

@@ -67,6 +67,7 @@ void matrix_build(const struct results *r, struct matrix *m)
 		VEC_GROW(m->rows, m->nrows, cap);
 		m->rows[m->nrows].id = id;
 		m->rows[m->nrows].description = r->checks[i].description;
+		m->rows[m->nrows].image = r->checks[i].image;
 		m->rows[m->nrows].cells = xmalloc(m->ncols * sizeof(int));
 		m->rows[m->nrows].reasons =
 			xcalloc(m->ncols, sizeof(const char *));

@@ -15,7 +15,8 @@ struct matrix_col {
 
 struct matrix_row {
 	const char *id, *description;
-	int *cells; /* enum check_class per column, -1 when absent */
+	const char *image; /* the probe image that declares the check */
+	int *cells;	   /* enum check_class per column, -1 when absent */
 	const char **reasons;
 };
 

@@ -1,0 +1,28 @@
+/*
+ * The sections of the report page (html.c assembles them). Every count
+ * the page shows carries data- attributes naming what it counts, so a
+ * test can read the rendered DOM and compare with the results JSON.
+ */
+#ifndef POPEK_RUNNER_HTML_PARTS_H
+#define POPEK_RUNNER_HTML_PARTS_H
+
+#include <stdio.h>
+
+#include "baseline.h"
+#include "matrix.h"
+#include "summary.h"
+
+/* The family of an id: its first dotted component ("mmu", "x86"). */
+size_t html_family_len(const char *id);
+
+/* Per target: the class counts, then a family x class breakdown. */
+void html_write_summary(FILE *f, const struct summary *s);
+void html_write_families(FILE *f, const struct matrix *m);
+/* New failures and fixed checks against the baseline. */
+void html_write_diff(FILE *f, const struct baseline_diff *d);
+/* The filter form (shown by the page's script) and the matrix. */
+void html_write_filters(FILE *f, const struct matrix *m, bool baseline);
+void html_write_matrix(FILE *f, const struct matrix *m,
+		       const struct baseline_diff *d);
+
+#endif

@@ -22,7 +22,9 @@ static volatile struct bench_params {
 	char select[32]; /* benchmark name without width; "" = all */
 	u32 scale_pct;	 /* operations per repetition, percent of default */
 	u32 reps;	 /* repetitions, 1..MAX_REPS */
-} bench_params __attribute__((used, aligned(16))) = {BENCH_MAGIC, "", 100, 7};
+	u32 iters;	 /* 0, or exactly this many per repetition */
+} bench_params
+	__attribute__((used, aligned(16))) = {BENCH_MAGIC, "", 100, 7, 0};
 
 #define MAX_REPS 31
 /*
@@ -161,11 +163,37 @@ static const char *check_id(const struct bench *b)
 	return NULL;
 }
 
+/* The adaptive size: see CYCLE_BUDGET. Returns operations done. */
+static u32 warm_up(const struct bench *b, u32 scale, u32 reps, u32 *iters)
+{
+	u32 n, warm;
+	u64 c;
+
+	/* Growing batches until one is long enough to give the cost per
+	 * operation (the first one pays for cold caches). */
+	for (n = 1, warm = 0;; n *= 4) {
+		c = b->run(n) / n;
+		warm += n;
+		if (n >= b->iters / 16 || c * n >= CYCLE_BUDGET / 16)
+			break;
+	}
+	*iters = b->iters;
+	if (c && (u64)*iters * reps * c > CYCLE_BUDGET) {
+		*iters = CYCLE_BUDGET / (reps * c);
+		if (*iters < MIN_ITERS)
+			*iters = MIN_ITERS;
+	}
+	*iters = (u32)((u64)*iters * scale / 100);
+	if (!*iters)
+		*iters = 1;
+	return warm;
+}
+
 static void run_one(const struct bench *b, u32 scale, u32 reps)
 {
 	const char *id = check_id(b), *skip = NULL;
 	u64 samples[MAX_REPS], ops, c;
-	u32 iters, warm, n;
+	u32 iters, warm;
 	void *mark;
 	char why[160] = "";
 	bool ok;
@@ -184,24 +212,15 @@ static void run_one(const struct bench *b, u32 scale, u32 reps)
 		report_skipped(id, "%s", skip);
 		goto out;
 	}
-	/* Warm-up in growing batches until a batch is long enough to give
-	 * the cost per operation (the first one pays for cold caches). */
-	for (n = 1, warm = 0;; n *= 4) {
-		c = b->run(n) / n;
-		warm += n;
-		if (n >= b->iters / 16 || c * n >= CYCLE_BUDGET / 16)
-			break;
+	if (bench_params.iters) {
+		/* a fixed size (popek's counter runs): one warm-up batch */
+		iters = bench_params.iters;
+		warm = iters / 8 ? iters / 8 : 1;
+		b->run(warm);
+	} else {
+		warm = warm_up(b, scale, reps, &iters);
 	}
 	ops = warm;
-	iters = b->iters;
-	if (c && (u64)iters * reps * c > CYCLE_BUDGET) {
-		iters = CYCLE_BUDGET / (reps * c);
-		if (iters < MIN_ITERS)
-			iters = MIN_ITERS;
-	}
-	iters = (u32)((u64)iters * scale / 100);
-	if (!iters)
-		iters = 1;
 	for (u32 r = 0; r < reps; r++) {
 		c = b->run(iters);
 		ops += iters;

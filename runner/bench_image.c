@@ -10,7 +10,8 @@
 #define OFF_SELECT 16
 #define OFF_SCALE  (OFF_SELECT + BENCH_SELECT_MAX)
 #define OFF_REPS   (OFF_SCALE + 4)
-#define PARAMS_LEN (OFF_REPS + 4)
+#define OFF_ITERS  (OFF_REPS + 4)
+#define PARAMS_LEN (OFF_ITERS + 4)
 
 static void put_le32(uint8_t *p, uint32_t v)
 {
@@ -48,6 +49,7 @@ int bench_patch(uint8_t *data, size_t len, const struct bench_params *p,
 	memcpy(data + at + OFF_SELECT, p->select, strlen(p->select));
 	put_le32(data + at + OFF_SCALE, p->scale_pct);
 	put_le32(data + at + OFF_REPS, p->reps);
+	put_le32(data + at + OFF_ITERS, p->iters);
 	return 0;
 }
 

@@ -21,6 +21,7 @@ struct bench_params {
 	const char *select; /* benchmark name without width; "" = all */
 	uint32_t scale_pct; /* operations per repetition, % of default */
 	uint32_t reps;	    /* 1..BENCH_MAX_REPS */
+	uint32_t iters;	    /* 0 (adaptive), or exactly this many per rep */
 };
 
 /* Patch image bytes in memory; fails unless the magic occurs exactly once. */

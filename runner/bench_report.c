@@ -128,8 +128,9 @@ static void print_counters(const struct bench_set *s, FILE *out, int namew)
 			if (!header) {
 				fprintf(out,
 					"\n%s: monitor counters per operation "
-					"(run at 2x minus run at 1x, over the "
-					"extra operations; largest %d)\n",
+					"(a run of 2N minus a run of N "
+					"operations per repetition, over the "
+					"difference; largest %d)\n",
 					s->targets[t]->name, TABLE_COUNTERS);
 				header = true;
 			}

@@ -167,8 +167,6 @@ json_t *bench_counters_per_op(json_t *small, unsigned long long ops_small,
 		d = ((double)json_integer_value(vb) -
 		     (double)json_integer_value(vs)) /
 		    (double)(ops_big - ops_small);
-		/* three decimals are what the table shows */
-		d = round(d * 1000) / 1000;
 		if (d != 0)
 			json_object_set_new(out, key, json_real(d));
 	}

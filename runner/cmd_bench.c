@@ -40,7 +40,7 @@ struct bench_opts {
 /* What a job is for. */
 struct bench_job {
 	size_t row, target;
-	bool counter_run; /* the larger refvmm run, for counters only */
+	unsigned iters; /* 0: the timing run; else a counter run's size */
 };
 
 struct bench_run {
@@ -53,6 +53,7 @@ struct bench_run {
 	struct job *jobs;
 	struct bench_job *bj;
 	size_t njobs;
+	bool *refvmm; /* per target: its command runs refvmm */
 	size_t rows_cap;
 	char *tmpdir;
 	char **tmpfiles;
@@ -260,12 +261,12 @@ static bool runs_refvmm(char **argv)
 
 /* The patched copy of an image for one benchmark and size. */
 static char *patched_image(struct bench_run *r, const struct bench_row *row,
-			   const struct image *img, unsigned scale,
+			   const struct image *img, unsigned iters,
 			   struct perr *e)
 {
-	struct bench_params p = {row->bench, scale, r->o.reps};
-	char *path = xasprintf("%s/%s.%s.s%u.elf", r->tmpdir, img->name,
-			       row->bench, scale);
+	struct bench_params p = {row->bench, r->o.scale, r->o.reps, iters};
+	char *path = xasprintf("%s/%s.%s.n%u.elf", r->tmpdir, img->name,
+			       row->bench, iters);
 
 	for (size_t i = 0; i < r->ntmpfiles; i++)
 		if (!strcmp(r->tmpfiles[i], path))
@@ -288,14 +289,14 @@ static const struct image *find_image(struct bench_run *r, const char *name)
 	return NULL;
 }
 
-static int add_job(struct bench_run *r, size_t ri, size_t ti, bool counter,
+/* A timing run (iters 0: the guest sizes it) or a counter run. */
+static int add_job(struct bench_run *r, size_t ri, size_t ti, unsigned iters,
 		   char *bindir, struct perr *e)
 {
 	struct bench_row *row = &r->set.rows[ri];
 	struct target *t = r->set.targets[ti];
 	const struct image *img = find_image(r, row->image);
-	unsigned scale = counter ? 2 * r->o.scale : r->o.scale;
-	char *path = patched_image(r, row, img, scale, e);
+	char *path = patched_image(r, row, img, iters, e);
 	char **argv;
 	size_t n;
 
@@ -303,16 +304,16 @@ static int add_job(struct bench_run *r, size_t ri, size_t ti, bool counter,
 		return -1;
 	argv = target_expand(t, path, bindir, POPEK_SOURCE_DIR);
 	free(path);
-	if (runs_refvmm(argv)) {
+	if (r->refvmm[ti]) {
 		for (n = 0; argv[n]; n++)
 			;
 		argv = xrealloc(argv, (n + 2) * sizeof(*argv));
 		memmove(argv + 2, argv + 1, n * sizeof(*argv));
 		argv[1] = xstrdup("--stats=json");
 	}
-	if (!counter)
+	if (!iters)
 		row->cells[ti].command = argv_join(argv);
-	r->bj[r->njobs] = (struct bench_job){ri, ti, counter};
+	r->bj[r->njobs] = (struct bench_job){ri, ti, iters};
 	job_init(&r->jobs[r->njobs], argv,
 		 r->o.timeout ? r->o.timeout : t->timeout, t->output_limit,
 		 &r->bj[r->njobs]);
@@ -322,15 +323,24 @@ static int add_job(struct bench_run *r, size_t ri, size_t ti, bool counter,
 	return 0;
 }
 
-static int make_jobs(struct bench_run *r, struct perr *e)
+/* The timing runs, and the cells no target can fill. */
+static int make_timing_jobs(struct bench_run *r, struct perr *e)
 {
 	struct bench_set *s = &r->set;
 	char *bindir = self_dir();
-	size_t max = 2 * s->nrows * s->ntargets;
+	size_t max = 3 * s->nrows * s->ntargets;
 	int ret = 0;
 
 	r->jobs = xcalloc(max, sizeof(*r->jobs));
 	r->bj = xcalloc(max, sizeof(*r->bj));
+	r->refvmm = xcalloc(s->ntargets, sizeof(*r->refvmm));
+	for (size_t ti = 0; ti < s->ntargets; ti++) {
+		char **argv = target_expand(s->targets[ti], "x", bindir,
+					    POPEK_SOURCE_DIR);
+
+		r->refvmm[ti] = runs_refvmm(argv);
+		argv_free(argv);
+	}
 	for (size_t ri = 0; ri < s->nrows && !ret; ri++) {
 		struct bench_row *row = &s->rows[ri];
 		const struct image *img = find_image(r, row->image);
@@ -340,15 +350,11 @@ static int make_jobs(struct bench_run *r, struct perr *e)
 			struct bench_cell *c = &row->cells[ti];
 			const struct unsupported_rule *u =
 				target_find_unsupported(t, img->name);
-			char **argv;
-			bool refvmm;
 
 			if (r->why[ti]) {
 				c->status = BENCH_UNAVAILABLE;
 				c->reason = xstrdup(r->why[ti]);
-				continue;
-			}
-			if (!target_runs_width(t, row->width) || u) {
+			} else if (!target_runs_width(t, row->width) || u) {
 				c->status = BENCH_UNSUPPORTED;
 				c->reason =
 					u ? xasprintf("target %s cannot run "
@@ -358,16 +364,40 @@ static int make_jobs(struct bench_run *r, struct perr *e)
 					  : xasprintf("target %s does not run "
 						      "%u-bit images",
 						      t->name, row->width);
-				continue;
+			} else {
+				ret = add_job(r, ri, ti, 0, bindir, e);
 			}
-			ret = add_job(r, ri, ti, false, bindir, e);
-			argv = target_expand(t, "x", bindir, POPEK_SOURCE_DIR);
-			refvmm = runs_refvmm(argv);
-			argv_free(argv);
-			if (!ret && refvmm && r->o.counters)
-				ret = add_job(r, ri, ti, true, bindir, e);
 		}
 	}
+	free(bindir);
+	return ret;
+}
+
+/*
+ * The counter runs: each measured refvmm cell twice more, at exactly the
+ * timing run's operations per repetition and at twice that, with the
+ * same fixed warm-up: counters per operation are the difference over
+ * the extra operations, and start-up, set-up and reporting cancel.
+ */
+static int make_counter_jobs(struct bench_run *r, struct perr *e)
+{
+	struct bench_set *s = &r->set;
+	char *bindir = self_dir();
+	int ret = 0;
+
+	for (size_t ri = 0; ri < s->nrows && !ret; ri++)
+		for (size_t ti = 0; ti < s->ntargets && !ret; ti++) {
+			struct bench_cell *c = &s->rows[ri].cells[ti];
+
+			if (!r->refvmm[ti] || c->status != BENCH_OK)
+				continue;
+			ret = add_job(r, ri, ti, (unsigned)c->line.iters,
+				      bindir, e);
+			if (!ret)
+				ret = add_job(r, ri, ti,
+					      2 * (unsigned)c->line.iters,
+					      bindir, e);
+		}
 	free(bindir);
 	return ret;
 }
@@ -408,8 +438,9 @@ static char *end_reason(struct job *j)
 {
 	char *end = run_end_reason(&j->tap, &j->end), *msg, *cut, *r;
 
-	if (!end)
-		return NULL;
+	/* only refvmm runs carry the counters after their last word */
+	if (!end || !j->argv[1] || strcmp(j->argv[1], "--stats=json"))
+		return end;
 	msg = last_message(j);
 	if (!msg)
 		return end;
@@ -473,7 +504,7 @@ static void progress(struct job *j, size_t done, size_t total, void *ctx)
 	st = judge(j, row, &line, &reason);
 	fprintf(stderr, "[%zu/%zu] %s %s%s: ", done, total,
 		r->set.targets[b->target]->name, row->name,
-		b->counter_run ? " (x2, counters)" : "");
+		b->iters ? " (counters)" : "");
 	if (st == BENCH_OK)
 		fprintf(stderr, "%.2f cycles/op", line.cycles);
 	else
@@ -483,57 +514,85 @@ static void progress(struct job *j, size_t done, size_t total, void *ctx)
 	free(reason);
 }
 
-static void collect(struct bench_run *r)
+static void collect_timing(struct bench_run *r, size_t from)
 {
-	struct bench_set *s = &r->set;
+	for (size_t k = from; k < r->njobs; k++) {
+		struct bench_job *b = &r->bj[k];
+		struct job *j = &r->jobs[k];
+		struct bench_cell *c = &r->set.rows[b->row].cells[b->target];
 
-	/* timing runs first, so the counter runs find their cell filled */
-	for (int pass = 0; pass < 2; pass++)
-		for (size_t k = 0; k < r->njobs; k++) {
-			struct bench_job *b = &r->bj[k];
-			struct job *j = &r->jobs[k];
-			struct bench_cell *c =
-				&s->rows[b->row].cells[b->target];
-			struct bench_line big;
-			char *reason;
-			json_t *cnt;
+		c->status =
+			judge(j, &r->set.rows[b->row], &c->line, &c->reason);
+		c->seconds = j->seconds;
+		c->counters = bench_counters_parse(sb_str(&j->err));
+	}
+}
 
-			if (b->counter_run != (pass == 1))
-				continue;
-			if (!b->counter_run) {
-				c->status = judge(j, &s->rows[b->row], &c->line,
-						  &c->reason);
-				c->seconds = j->seconds;
-				c->counters =
-					bench_counters_parse(sb_str(&j->err));
-				continue;
-			}
-			if (c->status != BENCH_OK)
-				continue;
-			if (judge(j, &s->rows[b->row], &big, &reason) !=
-			    BENCH_OK) {
-				c->counters_note = xasprintf(
-					"the run at twice the size did not "
-					"measure: %s",
-					reason);
-				free(reason);
-				continue;
-			}
-			cnt = bench_counters_parse(sb_str(&j->err));
-			c->per_op = bench_counters_per_op(
-				c->counters, c->line.ops, cnt, big.ops);
+/* One counter run: its counters and operations, or why it did not count. */
+static json_t *counter_run(struct bench_run *r, size_t k,
+			   unsigned long long *ops, char **why)
+{
+	struct bench_line l;
+	char *reason;
+	json_t *cnt;
+
+	if (judge(&r->jobs[k], &r->set.rows[r->bj[k].row], &l, &reason) !=
+	    BENCH_OK) {
+		*why = xasprintf("a counter run (%u operations per "
+				 "repetition) did not measure: %s",
+				 r->bj[k].iters, reason);
+		free(reason);
+		return NULL;
+	}
+	*ops = l.ops;
+	bench_line_free(&l);
+	cnt = bench_counters_parse(sb_str(&r->jobs[k].err));
+	if (!cnt)
+		*why = xstrdup("refvmm printed no --stats=json counters");
+	return cnt;
+}
+
+/* Counter runs come in pairs (make_counter_jobs): N, then 2N. */
+static void collect_counters(struct bench_run *r, size_t from)
+{
+	for (size_t k = from; k + 1 < r->njobs; k += 2) {
+		struct bench_job *b = &r->bj[k];
+		struct bench_cell *c = &r->set.rows[b->row].cells[b->target];
+		unsigned long long ops1 = 0, ops2 = 0;
+		char *why = NULL;
+		json_t *small = counter_run(r, k, &ops1, &why), *big = NULL;
+
+		if (small)
+			big = counter_run(r, k + 1, &ops2, &why);
+		if (small && big) {
+			c->per_op =
+				bench_counters_per_op(small, ops1, big, ops2);
 			if (!c->per_op)
-				c->counters_note =
-					xstrdup(cnt && c->counters
-							? "both runs did the "
-							  "same number of "
-							  "operations"
-							: "refvmm printed no "
-							  "--stats=json "
-							  "counters");
-			json_decref(cnt);
-			bench_line_free(&big);
+				why = xasprintf("the counter runs did %llu "
+						"and %llu operations",
+						ops1, ops2);
 		}
+		c->counters_note = why;
+		json_decref(small);
+		json_decref(big);
+	}
+}
+
+static int run_jobs(struct bench_run *r, size_t from, struct perr *e)
+{
+	struct job_events ev = {NULL, progress, r};
+	int signo = 0;
+
+	(void)e;
+	if (jobs_run(r->jobs + from, r->njobs - from, r->o.jobs, &ev, &signo) <
+	    0) {
+		fprintf(stderr,
+			"popek: interrupted by %s; killed every "
+			"target\n",
+			strsignal(signo));
+		return signo == SIGINT ? POPEK_EXIT_INTERRUPTED : 128 + signo;
+	}
+	return 0;
 }
 
 static int write_json(struct bench_run *r, struct perr *e)
@@ -575,6 +634,7 @@ static void free_run(struct bench_run *r)
 	for (size_t t = 0; t < s->ntargets; t++)
 		free(r->why[t]);
 	free(r->why);
+	free(r->refvmm);
 	free(s->targets);
 	for (size_t i = 0; i < r->ntmpfiles; i++) {
 		unlink(r->tmpfiles[i]);
@@ -598,12 +658,11 @@ static const char *perf_images_dir(const char *opt)
 
 int cmd_bench(int argc, char **argv, struct perr *e)
 {
-	struct job_events ev = {NULL, progress, NULL};
 	struct bench_run r = {0};
 	const char *dir;
 	char *svg, *why = NULL, tmpl[] = "/tmp/popek-bench-XXXXXX";
-	size_t measured = 0;
-	int ret, signo = 0;
+	size_t measured = 0, first;
+	int ret;
 
 	ret = parse_opts(&r.o, argc, argv, e);
 	if (ret)
@@ -634,20 +693,23 @@ int cmd_bench(int argc, char **argv, struct perr *e)
 		if (r.why[t])
 			fprintf(stderr, "popek: target %s unavailable: %s\n",
 				r.set.targets[t]->name, r.why[t]);
-	if (make_jobs(&r, e) < 0) {
+	if (make_timing_jobs(&r, e) < 0) {
 		ret = POPEK_EXIT_UNEXPECTED;
 		goto out;
 	}
-	ev.ctx = &r;
-	if (jobs_run(r.jobs, r.njobs, r.o.jobs, &ev, &signo) < 0) {
-		fprintf(stderr,
-			"popek: interrupted by %s; killed every "
-			"target\n",
-			strsignal(signo));
-		ret = signo == SIGINT ? POPEK_EXIT_INTERRUPTED : 128 + signo;
+	ret = run_jobs(&r, 0, e);
+	if (ret)
+		goto out;
+	collect_timing(&r, 0);
+	first = r.njobs;
+	if (r.o.counters && make_counter_jobs(&r, e) < 0) {
+		ret = POPEK_EXIT_UNEXPECTED;
 		goto out;
 	}
-	collect(&r);
+	ret = run_jobs(&r, first, e);
+	if (ret)
+		goto out;
+	collect_counters(&r, first);
 	bench_print_table(&r.set, stdout);
 	if (write_json(&r, e) < 0) {
 		ret = POPEK_EXIT_UNEXPECTED;

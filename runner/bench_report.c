@@ -282,7 +282,7 @@ static int write_script(const struct bench_set *s, const char *gp,
 		"set terminal svg size %zu,520 dynamic font 'sans,11'\n"
 		"set output '%s'\n"
 		"set termoption noenhanced\n"
-		"set title 'guest cycles per operation, %s'\n"
+		"set title 'guest cycles per operation, %s (%s)'\n"
 		"set datafile missing '?'\n"
 		"set style data histograms\n"
 		"set style histogram clustered gap 1\n"
@@ -290,13 +290,15 @@ static int write_script(const struct bench_set *s, const char *gp,
 		"set logscale y\n"
 		"set yrange [1:*]\n"
 		"set ylabel 'cycles per operation (log)'\n"
-		"set xtics rotate by -40 scale 0\n"
+		"set xtics rotate by -40 left scale 0\n"
 		"set grid ytics\n"
 		"set key top left\n"
 		"plot for [i=2:%zu] '%s' using i:xtic(1) title "
 		"columnheader(i)\n",
-		300 + 60 * s->nrows, svg, s->host->model_name, s->ntargets + 1,
-		dat);
+		300 + 60 * s->nrows, svg,
+		s->host->model_name ? s->host->model_name : "?",
+		s->host->host_class ? s->host->host_class : "?",
+		s->ntargets + 1, dat);
 	return fclose(f);
 }
 

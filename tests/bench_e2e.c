@@ -142,7 +142,9 @@ static void check_refvmm(json_t *root, const char *target, const char *width)
 	snprintf(in, sizeof(in), "in.%s", width);
 	snprintf(callret, sizeof(callret), "callret.%s", width);
 	c = cell(root, in, target);
-	if (!strcmp(status(c), "unavailable"))
+	/* no /dev/kvm here, or a 32-bit-only mode: said, and checked below */
+	if (!strcmp(status(c), "unavailable") ||
+	    !strcmp(status(c), "unsupported"))
 		return;
 	cr_assert_str_eq(status(c), "ok", "%s on %s: %s", in, target,
 			 json_string_value(json_object_get(c, "reason")));
@@ -158,17 +160,21 @@ static void check_refvmm(json_t *root, const char *target, const char *width)
 
 Test(bench, refvmm_counters_grow_with_the_operations)
 {
+	char args[512], targets[] = BENCH_REFVMM_TARGETS, *t, *save = NULL;
 	struct bench_out r;
 	json_t *c;
 	const char *why;
 
-	run_bench("-t refvmm-trap,refvmm-hw --scale 10 'in.*' 'callret.*' "
-		  "ptemod.32",
-		  &r);
+	snprintf(args, sizeof(args),
+		 "-t %s --scale 10 'in.*' 'callret.*' ptemod.32",
+		 BENCH_REFVMM_TARGETS);
+	run_bench(args, &r);
 	cr_assert_eq(r.status, 0, "%s", r.out);
-	check_refvmm(r.json, "refvmm-trap", "32");
-	check_refvmm(r.json, "refvmm-hw", "32");
-	check_refvmm(r.json, "refvmm-hw", "64");
+	for (t = strtok_r(targets, ",", &save); t;
+	     t = strtok_r(NULL, ",", &save)) {
+		check_refvmm(r.json, t, "32");
+		check_refvmm(r.json, t, "64");
+	}
 	/* a width the target does not run is reported, not hidden */
 	c = cell(r.json, "in.64", "refvmm-trap");
 	cr_assert_str_eq(status(c), "unsupported");

@@ -2,8 +2,8 @@
  * popek bench: boot each perf image once per benchmark on each target
  * (the benchmark chosen by patching the image, bench_image.h), read the
  * guest's cycles per operation from its `# bench` line and, on refvmm
- * targets, the monitor's counters; a second refvmm run at twice the size
- * turns counters into counters per operation. Prints one table, writes
+ * targets, the monitor's counters; two more refvmm runs of fixed sizes N
+ * and 2N turn counters into counters per operation. Prints one table, writes
  * JSON and a chart (docs/perf.md).
  */
 #include <errno.h>
@@ -578,12 +578,11 @@ static void collect_counters(struct bench_run *r, size_t from)
 	}
 }
 
-static int run_jobs(struct bench_run *r, size_t from, struct perr *e)
+static int run_jobs(struct bench_run *r, size_t from)
 {
 	struct job_events ev = {NULL, progress, r};
 	int signo = 0;
 
-	(void)e;
 	if (jobs_run(r->jobs + from, r->njobs - from, r->o.jobs, &ev, &signo) <
 	    0) {
 		fprintf(stderr,
@@ -697,7 +696,7 @@ int cmd_bench(int argc, char **argv, struct perr *e)
 		ret = POPEK_EXIT_UNEXPECTED;
 		goto out;
 	}
-	ret = run_jobs(&r, 0, e);
+	ret = run_jobs(&r, 0);
 	if (ret)
 		goto out;
 	collect_timing(&r, 0);
@@ -706,7 +705,7 @@ int cmd_bench(int argc, char **argv, struct perr *e)
 		ret = POPEK_EXIT_UNEXPECTED;
 		goto out;
 	}
-	ret = run_jobs(&r, first, e);
+	ret = run_jobs(&r, first);
 	if (ret)
 		goto out;
 	collect_counters(&r, first);

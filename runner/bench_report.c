@@ -34,9 +34,39 @@ static double row_fastest(const struct bench_set *s, const struct bench_row *r)
 	return best;
 }
 
+/* A footnote: one reason on one target, for every row it explains. */
+struct note {
+	size_t target;
+	enum bench_status status;
+	const char *reason;
+	struct strbuf rows;
+};
+
+static size_t note_for(struct note **v, size_t *n, size_t *cap, size_t t,
+		       const struct bench_cell *c, const char *row)
+{
+	const char *reason = c->reason ? c->reason : "";
+	size_t i;
+
+	for (i = 0; i < *n; i++)
+		if ((*v)[i].target == t && (*v)[i].status == c->status &&
+		    !strcmp((*v)[i].reason, reason))
+			break;
+	if (i == *n) {
+		VEC_GROW(*v, *n, *cap);
+		(*v)[i] = (struct note){t, c->status, reason, {0}};
+		(*n)++;
+	} else {
+		sb_adds(&(*v)[i].rows, ", ");
+	}
+	sb_adds(&(*v)[i].rows, row);
+	return i + 1;
+}
+
 static void print_cells(const struct bench_set *s, FILE *out, int namew)
 {
-	size_t note = 0;
+	struct note *notes = NULL;
+	size_t nnotes = 0, cap = 0;
 
 	fprintf(out, "%-*s", namew, "benchmark");
 	for (size_t t = 0; t < s->ntargets; t++)
@@ -58,26 +88,23 @@ static void print_cells(const struct bench_set *s, FILE *out, int namew)
 						  : 1.0);
 			else
 				snprintf(buf, sizeof(buf), "%s [%zu]",
-					 bench_status_name(c->status), ++note);
+					 bench_status_name(c->status),
+					 note_for(&notes, &nnotes, &cap, t, c,
+						  r->name));
 			fprintf(out, "  %22s", buf);
 		}
 		fputc('\n', out);
 	}
-	if (!note)
-		return;
-	fputs("\nnot measured:\n", out);
-	note = 0;
-	for (size_t i = 0; i < s->nrows; i++)
-		for (size_t t = 0; t < s->ntargets; t++) {
-			const struct bench_cell *c = &s->rows[i].cells[t];
-
-			if (c->status != BENCH_OK)
-				fprintf(out, "  [%zu] %s on %s: %s: %s\n",
-					++note, s->rows[i].name,
-					s->targets[t]->name,
-					bench_status_name(c->status),
-					c->reason ? c->reason : "");
-		}
+	if (nnotes)
+		fputs("\nnot measured:\n", out);
+	for (size_t i = 0; i < nnotes; i++) {
+		fprintf(out, "  [%zu] %s on %s: %s: %s\n", i + 1,
+			sb_str(&notes[i].rows),
+			s->targets[notes[i].target]->name,
+			bench_status_name(notes[i].status), notes[i].reason);
+		sb_free(&notes[i].rows);
+	}
+	free(notes);
 }
 
 struct counter {
@@ -187,6 +214,8 @@ static json_t *cell_json(const struct bench_cell *c, double best)
 			    json_integer((json_int_t)c->line.iters));
 	json_object_set_new(j, "reps", json_integer((json_int_t)c->line.reps));
 	json_object_set_new(j, "ops", json_integer((json_int_t)c->line.ops));
+	json_object_set_new(j, "timer_overhead_cycles",
+			    json_integer((json_int_t)c->line.tsc));
 	json_object_set_new(j, "seconds", json_real(c->seconds));
 	if (c->counters)
 		json_object_set(j, "counters", c->counters);

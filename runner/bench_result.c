@@ -75,10 +75,12 @@ int bench_line_parse(const char *text, struct bench_line *out)
 			seen |= 32;
 		else if (!strcmp(tok, "samples") && !parse_samples(eq, out))
 			seen |= 64;
+		else if (!strcmp(tok, "tsc") && !parse_ull(eq, &out->tsc))
+			seen |= 128;
 		else
 			goto out; /* unknown key or bad value */
 	}
-	if (seen == 127 && out->nsamples == out->reps && out->reps &&
+	if (seen == 255 && out->nsamples == out->reps && out->reps &&
 	    out->min <= out->cycles && out->cycles <= out->max)
 		ret = 0;
 out:

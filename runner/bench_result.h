@@ -17,6 +17,7 @@ struct bench_line {
 	double cycles, min, max; /* per operation: median, extremes */
 	unsigned long iters, reps;
 	unsigned long long ops; /* operations run, warm-up included */
+	unsigned long long tsc; /* cycles timing itself costs, subtracted */
 	double *samples;	/* per repetition */
 	size_t nsamples;
 };

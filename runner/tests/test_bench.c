@@ -11,7 +11,7 @@
 
 #define GOOD                                                                   \
 	"bench in.32 cycles=226.00 min=220.50 max=300.25 iters=2000 reps=3 "   \
-	"ops=6125 samples=220.50,226.00,300.25"
+	"ops=6125 tsc=40 samples=220.50,226.00,300.25"
 
 Test(bench_line, parses_every_field)
 {
@@ -25,6 +25,7 @@ Test(bench_line, parses_every_field)
 	cr_assert_eq(l.iters, 2000);
 	cr_assert_eq(l.reps, 3);
 	cr_assert_eq(l.ops, 6125);
+	cr_assert_eq(l.tsc, 40);
 	cr_assert_eq(l.nsamples, 3);
 	cr_assert_float_eq(l.samples[2], 300.25, 1e-9);
 	bench_line_free(&l);
@@ -33,20 +34,22 @@ Test(bench_line, parses_every_field)
 Test(bench_line, refuses_malformed_lines)
 {
 	static const char *const bad[] = {
-		/* no samples */
-		"bench a.32 cycles=1 min=1 max=1 iters=1 reps=1 ops=2",
+		/* no samples, no timer overhead */
+		"bench a.32 cycles=1 min=1 max=1 iters=1 reps=1 ops=2 tsc=1",
+		"bench a.32 cycles=1 min=1 max=1 iters=1 reps=1 ops=2 "
+		"samples=1",
 		/* samples disagree with reps */
-		"bench a.32 cycles=1 min=1 max=1 iters=1 reps=2 ops=2 "
+		"bench a.32 cycles=1 min=1 max=1 iters=1 reps=2 ops=2 tsc=0 "
 		"samples=1",
 		/* median below the minimum */
-		"bench a.32 cycles=1 min=2 max=3 iters=1 reps=1 ops=2 "
+		"bench a.32 cycles=1 min=2 max=3 iters=1 reps=1 ops=2 tsc=0 "
 		"samples=2",
 		/* not a number, negative, unknown key */
-		"bench a.32 cycles=x min=1 max=1 iters=1 reps=1 ops=2 "
+		"bench a.32 cycles=x min=1 max=1 iters=1 reps=1 ops=2 tsc=0 "
 		"samples=1",
-		"bench a.32 cycles=1 min=1 max=1 iters=-1 reps=1 ops=2 "
+		"bench a.32 cycles=1 min=1 max=1 iters=-1 reps=1 ops=2 tsc=0 "
 		"samples=1",
-		"bench a.32 cycles=1 min=1 max=1 iters=1 reps=1 ops=2 "
+		"bench a.32 cycles=1 min=1 max=1 iters=1 reps=1 ops=2 tsc=0 "
 		"samples=1 colour=red",
 		"bench",
 		"step: IRET at CPL 0",
@@ -61,9 +64,10 @@ Test(bench_line, refuses_malformed_lines)
 Test(bench_line, finds_its_line_in_a_log)
 {
 	struct bench_line l;
-	const char *log = "TAP version 13\r\n# bench other.32 cycles=1 "
-			  "min=1 max=1 iters=1 reps=1 ops=2 samples=1\n# " GOOD
-			  "\r\nok 1 - perf.in.ran.32\n";
+	const char *log =
+		"TAP version 13\r\n# bench other.32 cycles=1 "
+		"min=1 max=1 iters=1 reps=1 ops=2 tsc=0 samples=1\n# " GOOD
+		"\r\nok 1 - perf.in.ran.32\n";
 
 	cr_assert_eq(bench_line_find(log, "in.32", &l), 0);
 	cr_assert_float_eq(l.cycles, 226.0, 1e-9);

@@ -6,7 +6,7 @@
  * as a TAP diagnostic line and reports one check per benchmark:
  *
  *   # bench syscall-int80.32 cycles=1234.56 min=1200.00 max=1300.10
- *     iters=2000 reps=7 ops=14250 samples=...
+ *     iters=2000 reps=7 ops=14250 tsc=25 samples=...
  *
  * (one line). `popek bench` (runner/cmd_bench.c) reads it; docs/perf.md.
  */

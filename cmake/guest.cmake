@@ -20,11 +20,12 @@ function(popek_guest_library name width)
     ${CMAKE_SOURCE_DIR}/guest/include ${CMAKE_SOURCE_DIR}/include)
 endfunction()
 
-# popek_image(NAME WIDTH [SELFTEST] SOURCES...)
+# popek_image(NAME WIDTH [SELFTEST|PERF] SOURCES...)
 # Builds images/NAME.elf (or test-images/NAME.elf for SELFTEST images,
-# which exist only to prove the runner's error paths).
+# which exist only to prove the runner's error paths, or
+# perf-images/NAME.elf for the benchmarks `popek bench` times).
 function(popek_image name width)
-  cmake_parse_arguments(IMG "SELFTEST" "" "" ${ARGN})
+  cmake_parse_arguments(IMG "SELFTEST;PERF" "" "" ${ARGN})
   set(exe ${name}.image)
   add_executable(${exe} ${IMG_UNPARSED_ARGUMENTS})
   target_compile_options(${exe} PRIVATE ${POPEK_GUEST${width}_FLAGS})
@@ -42,6 +43,9 @@ function(popek_image name width)
   if(IMG_SELFTEST)
     set(out ${POPEK_TEST_IMAGE_DIR}/${name}.elf)
     set_property(GLOBAL APPEND PROPERTY POPEK_TEST_IMAGES ${name})
+  elseif(IMG_PERF)
+    set(out ${POPEK_PERF_IMAGE_DIR}/${name}.elf)
+    set_property(GLOBAL APPEND PROPERTY POPEK_PERF_IMAGES ${name})
   else()
     set(out ${POPEK_IMAGE_DIR}/${name}.elf)
     set_property(GLOBAL APPEND PROPERTY POPEK_IMAGES ${name})

@@ -22,6 +22,10 @@ const char popek_usage[] =
 	"  report FILE... [--baseline F] [--html F] [--json F]\n"
 	"      merge result files, print the matrix, compare with a "
 	"baseline\n"
+	"  bench -t TARGET[,TARGET...] [FILTER...] [--scale PCT] [--reps N]\n"
+	"      [--json F] [--no-counters] [-j N] [--timeout S] [--images DIR]\n"
+	"      [--targets DIR] [--quiet]\n"
+	"      time the perf benchmarks on targets: table, JSON, chart\n"
 	"\n"
 	"FILTERs are fnmatch(3) patterns over image names and check ids.\n"
 	"Exit status: 0 all expected, 1 unexpected results or error, 2 usage,"
@@ -31,10 +35,8 @@ static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv, struct perr *e);
 } commands[] = {
-	{"targets", cmd_targets},
-	{"list", cmd_list},
-	{"run", cmd_run},
-	{"report", cmd_report},
+	{"targets", cmd_targets}, {"list", cmd_list},	{"run", cmd_run},
+	{"report", cmd_report},	  {"bench", cmd_bench},
 };
 
 int main(int argc, char **argv)

@@ -12,6 +12,10 @@
 
 void stats__init(struct stats *stats)
 {
+	/* jansson seeds its hash function from /dev/urandom at the first
+	 * object it creates; do it now, before the software modes' seccomp
+	 * filter forbids open(), so --stats=json works there too. */
+	json_object_seed(0);
 	stats->entries = NULL;
 	stats->nr = 0;
 	stats->cap = 0;

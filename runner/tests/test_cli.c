@@ -135,6 +135,24 @@ Test(cli, missing_images_dir)
 	free(missing);
 }
 
+Test(cli, bench_bad_input)
+{
+	char *missing = xasprintf("%s/none", dir);
+
+	EXPECT(2, "bench");
+	EXPECT(2, "bench", "-t", "no-such-target");
+	EXPECT(2, "bench", "-t", "qemu-tcg", "--bogus");
+	EXPECT(2, "bench", "-t", "qemu-tcg", "--scale", "0");
+	EXPECT(2, "bench", "-t", "qemu-tcg", "--scale", "-5");
+	EXPECT(2, "bench", "-t", "qemu-tcg", "--reps", "32");
+	EXPECT(2, "bench", "-t", "qemu-tcg", "-j", "x");
+	EXPECT(2, "bench", "-t", "qemu-tcg", "--json", "out.txt");
+	EXPECT(3, "bench", "-t", "qemu-tcg", "--images", missing);
+	/* a directory without perf images: nothing to time */
+	EXPECT(3, "bench", "-t", "qemu-tcg", "--images", dir);
+	free(missing);
+}
+
 Test(cli, malformed_target_file)
 {
 	write_file("bad.conf", "name = bad\nflavour = strange\n");

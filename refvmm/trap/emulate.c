@@ -818,6 +818,59 @@ static void emu_cpuid(struct sw_cpu *c)
 	c->gpr[SW_EDX] = d;
 }
 
+/* --- SYSENTER / SYSEXIT (SDM Vol. 2B, protected mode) --- */
+
+static void flat_seg(struct vcpu_seg *s, u16 sel, u8 type, int dpl)
+{
+	*s = (struct vcpu_seg){.base = 0,
+			       .limit = 0xffffffffu,
+			       .selector = sel,
+			       .type = type,
+			       .s = 1,
+			       .dpl = (u8)dpl,
+			       .present = 1,
+			       .db = 1,
+			       .g = 1};
+}
+
+int emulate__sysenter(struct sw_cpu *c)
+{
+	u16 cs = (u16)c->msr_sysenter_cs & 0xfffc;
+	struct vcpu_seg code, stack;
+
+	if (!(cs & ~3u))
+		return sw_gp(c, 0);
+	/* The descriptors are loaded fixed, not from the GDT. */
+	flat_seg(&code, cs, 0xb, 0);
+	flat_seg(&stack, (u16)(cs + 8), 0x3, 0);
+	if (sw_set_sreg(c, SW_CS, &code) < 0 ||
+	    sw_set_sreg(c, SW_SS, &stack) < 0)
+		return sw_gp(c, 0);
+	c->cpl = 0;
+	trap__set_eflags(c, c->eflags & ~(EFL_VM | EFL_IF | EFL_RF));
+	c->gpr[SW_ESP] = (u32)c->msr_sysenter_esp;
+	c->eip = (u32)c->msr_sysenter_eip;
+	return 0;
+}
+
+int emulate__sysexit(struct sw_cpu *c)
+{
+	u16 base = (u16)c->msr_sysenter_cs & 0xfffc;
+	struct vcpu_seg code, stack;
+
+	if (!(base & ~3u) || c->cpl)
+		return sw_gp(c, 0);
+	flat_seg(&code, (u16)((base + 16) | 3), 0xb, 3);
+	flat_seg(&stack, (u16)((base + 24) | 3), 0x3, 3);
+	if (sw_set_sreg(c, SW_CS, &code) < 0 ||
+	    sw_set_sreg(c, SW_SS, &stack) < 0)
+		return sw_gp(c, 0);
+	c->cpl = 3;
+	c->gpr[SW_ESP] = c->gpr[SW_ECX];
+	c->eip = c->gpr[SW_EDX];
+	return 0;
+}
+
 /* --- memory accesses the host could not do --- */
 
 /* Anything else on such memory: string instructions, or execution by
@@ -1167,16 +1220,20 @@ enum emu_result emulate__insn(struct trap_vm *t, const struct sw_event *ev,
 		next(c, in);
 		return EMU_DONE;
 	case X86_INS_SYSENTER:
+		/* AMD raises #UD for SYSENTER in compatibility mode; Intel
+		 * lets seccomp stop it (trap.c). The same emulation. */
 		COUNT();
-		return (sw_gp(c, 0), EMU_RAISE);
-	case X86_INS_SYSCALL:
+		return emulate__sysenter(c) < 0 ? EMU_RAISE : EMU_DONE;
 	case X86_INS_SYSEXIT:
+		COUNT();
+		if (emulate__sysexit(c) < 0)
+			return EMU_RAISE;
+		return EMU_DONE;
+	case X86_INS_SYSCALL:
 	case X86_INS_SYSRET:
 		COUNT();
-		if (in->id == X86_INS_SYSEXIT && !c->cpl)
-			return (sw_gp(c, 0), EMU_RAISE);
-		sw_raise(c, in->id == X86_INS_SYSEXIT ? 13 : 6, 0,
-			 in->id == X86_INS_SYSEXIT);
+		/* EFER.SCE is never set outside long mode here: #UD. */
+		sw_raise(c, 6, 0, false);
 		return EMU_RAISE;
 	default:
 		break;

@@ -265,10 +265,16 @@ static bool handle(struct trap_vm *t, const struct sw_event *ev,
 		if (byte_at(t, insn_eip) == 0xcd)
 			return !deliver(t, byte_at(t, insn_eip + 1), false, 0,
 					DELIVER_SOFT, eip, exit);
-		/* sysenter with SYSENTER_CS = 0: #GP(0); syscall: #UD */
-		if (byte_at(t, insn_eip + 1) == 0x34)
-			return !deliver(t, 13, true, 0, DELIVER_EXCEPTION,
-					insn_eip, exit);
+		/* SYSENTER (never a Linux call: the seccomp filter stopped
+		 * it); SYSCALL: #UD (EFER.SCE is 0 outside long mode). */
+		if (byte_at(t, insn_eip + 1) == 0x34) {
+			trap__count(t, "emulated", "sysenter");
+			if (emulate__sysenter(c) < 0)
+				return !deliver(t, 13, true, 0,
+						DELIVER_EXCEPTION, insn_eip,
+						exit);
+			return false;
+		}
 		return !deliver(t, 6, false, 0, DELIVER_EXCEPTION, insn_eip,
 				exit);
 	case SW_EV_TRAP:

@@ -74,6 +74,9 @@ int proxy__encode(const cs_insn *in, u8 *out, size_t outlen, u64 at,
 int proxy__run(struct trap_vm *t, const cs_insn *in, int sreg, u32 ea);
 /* string_ops.c: MOVS..SCAS; *done false when a long REP was cut. */
 int string__run(struct trap_vm *t, const cs_insn *in, bool *done);
+/* SYSENTER/SYSEXIT against IA32_SYSENTER_*; -1 raised #GP(0). */
+int emulate__sysenter(struct sw_cpu *c);
+int emulate__sysexit(struct sw_cpu *c);
 /* Memory forms on unreachable memory: string, stack, proxy (emulate.c). */
 enum emu_result emulate__generic(struct trap_vm *t, const cs_insn *in);
 /* window_exec.c: guest code in the monitor window, one instruction at a

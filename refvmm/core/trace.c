@@ -16,8 +16,9 @@ static const struct {
 	{"exit", TRACE_EXIT},
 	{"irq", TRACE_IRQ},
 	{"traps", TRACE_TRAPS},
+	{"bt", TRACE_BT},
 	{"all", TRACE_IO | TRACE_IO_ALL | TRACE_MMIO | TRACE_EXIT | TRACE_IRQ |
-			TRACE_TRAPS},
+			TRACE_TRAPS | TRACE_BT},
 };
 
 int trace__parse(const char *events, unsigned int *mask)

@@ -56,6 +56,8 @@ void sw_lin_write(struct sw_cpu *c, u32 lin, const void *buf, u32 len)
 
 	if (in_ram(c, lin, len)) {
 		memcpy(c->ram + lin, buf, len);
+		if (c->write_hook)
+			c->write_hook(c, lin, len);
 		return;
 	}
 	while (len) {

@@ -111,6 +111,12 @@ static bool deliver(struct trap_vm *t, int vector, bool has_error, u32 error,
 	return false;
 }
 
+bool trap__deliver(struct trap_vm *t, int vector, bool has_error, u32 error,
+		   enum deliver_source src, u32 ret_eip, struct vm_exit *exit)
+{
+	return deliver(t, vector, has_error, error, src, ret_eip, exit);
+}
+
 /* Single-step #DB after an emulated instruction (SDM Vol. 3B 17.3.1.4). */
 static bool step_trap(struct trap_vm *t, struct vm_exit *exit)
 {
@@ -130,8 +136,8 @@ static u8 byte_at(struct trap_vm *t, u32 eip)
  * One guest event. Returns true when the run loop must see @exit,
  * false to go straight back into the guest.
  */
-static bool handle(struct trap_vm *t, const struct sw_event *ev,
-		   struct vm_exit *exit)
+bool trap__handle(struct trap_vm *t, const struct sw_event *ev,
+		  struct vm_exit *exit)
 {
 	struct sw_cpu *c = t->c;
 	u32 eip = c->eip, insn_eip;
@@ -295,7 +301,7 @@ static int trap__run(struct vcpu *vcpu, struct vm_exit *exit)
 		sw_sync_from_host(c);
 		traps__decode(c, kind, &ev);
 		t->events++;
-		if (handle(t, &ev, exit))
+		if (trap__handle(t, &ev, exit))
 			return 0;
 	}
 }

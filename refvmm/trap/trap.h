@@ -50,6 +50,10 @@ struct trap_vm {
 	char host_notes[3][160];
 	u64 events, emulated, delivered_exc, delivered_irq, delivered_int;
 	const cs_insn *last; /* the decoded instruction, for traces */
+	/* bt: sensitive instructions trap mode never sees, tried first. */
+	enum emu_result (*emulate_hook)(struct trap_vm *t, const cs_insn *in,
+					struct vm_exit *exit);
+	void *bt; /* struct bt_vm when a BT mode runs on this monitor */
 };
 
 /* emulate.c */
@@ -58,6 +62,13 @@ enum emu_result emulate__insn(struct trap_vm *t, const struct sw_event *ev,
 void emulate__complete_io(struct trap_vm *t);
 /* Decodes the instruction at CS:EIP; NULL when it cannot. */
 const cs_insn *emulate__decode(struct trap_vm *t, u32 eip);
+/* Operand access for the emulators (0, or -1 with c->exc_* raised). */
+int emulate__op_read(struct sw_cpu *c, const cs_x86 *x, const cs_x86_op *op,
+		     u32 *v);
+int emulate__op_write(struct sw_cpu *c, const cs_x86 *x, const cs_x86_op *op,
+		      u32 v);
+u32 emulate__mem_addr(struct sw_cpu *c, const cs_x86 *x, const cs_x86_op *op,
+		      int *sreg);
 
 /* deliver.c */
 enum deliver_source {
@@ -85,6 +96,12 @@ void deliver__build_frame(struct deliver_frame *f, bool priv_switch,
 			  bool has_error, u32 error);
 
 /* trap.c */
+/* Delivers an event; false (with @exit filled) when the machine stops. */
+bool trap__deliver(struct trap_vm *t, int vector, bool has_error, u32 error,
+		   enum deliver_source src, u32 ret_eip, struct vm_exit *exit);
+/* One guest event; true when the run loop must see @exit. */
+bool trap__handle(struct trap_vm *t, const struct sw_event *ev,
+		  struct vm_exit *exit);
 void trap__count(struct trap_vm *t, const char *group, const char *name);
 void trap__set_eflags(struct sw_cpu *c, u32 v); /* tracks IF for windows */
 

@@ -11,6 +11,7 @@ enum {
 	TRACE_IRQ = 1u << 3,  /* interrupt injection */
 	TRACE_IO_ALL = 1u << 4,
 	TRACE_TRAPS = 1u << 5, /* software modes: each guest event */
+	TRACE_BT = 1u << 6,    /* bt modes: each translation, guest | host */
 };
 
 /* Parses "io,mmio,exit,irq,io-all,traps,all"; returns the mask or -EINVAL. */

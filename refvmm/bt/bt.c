@@ -44,6 +44,7 @@ static const char *const exit_names[BT_EXIT_NR] = {
 	[BT_EXIT_CALLOUT] = "callout",	 [BT_EXIT_BRANCH] = "branch",
 	[BT_EXIT_MISS] = "lookup_miss",	 [BT_EXIT_STEP] = "step",
 	[BT_EXIT_RAISE_UD] = "raise_ud", [BT_EXIT_RAISE_GP] = "raise_gp",
+	[BT_EXIT_RAISE_NM] = "raise_nm", [BT_EXIT_DEBUG] = "breakpoint",
 };
 
 /* --- signals inside translated code (async-signal-safe) --- */
@@ -148,8 +149,18 @@ static void current_key(struct bt_vm *b, struct bt_key *k)
 	k->cs_base = (u32)c->seg[SW_CS].base;
 	k->cpl = (u8)c->cpl;
 	k->iopl = (u8)((c->eflags & EFL_IOPL) >> 12);
+	k->fpu = (u8)(c->cr0 & (CR0_EM | CR0_MP | CR0_TS));
+	/* RF=1 matters only for an instruction breakpoint: run one
+	 * instruction without them, then RF is clear (17.3.1.1). */
+	k->nobp = false;
+	if (c->eflags & EFL_RF) {
+		if (c->dr[7] & 0xff)
+			k->nobp = true;
+		else
+			c->eflags &= ~EFL_RF;
+	}
 	k->single = (c->eflags & EFL_TF) || c->irq_shadow ||
-		    b->t->monitor_step ||
+		    b->t->monitor_step || k->nobp ||
 		    (b->smc_active && c->eip == b->smc_eip);
 }
 
@@ -203,7 +214,9 @@ static bool callout(struct bt_vm *b, const struct bt_key *k, u32 entry_efl,
 	u32 code = b->page->exit_code, site;
 	struct sw_event ev = {.kind = SW_EV_FAULT, .syscall_nr = -1};
 	bool was_mstep = t->monitor_step, r;
+	u32 dr[5];
 	u64 gen;
+	int i;
 
 	if (code >= BT_EXIT_NR || !code)
 		return stop_internal(exit,
@@ -231,6 +244,7 @@ static bool callout(struct bt_vm *b, const struct bt_key *k, u32 entry_efl,
 	case BT_EXIT_STEP:
 		b->st.steps++;
 		c->irq_shadow = false;
+		c->eflags &= ~EFL_RF;
 		if (entry_efl & EFL_TF) {
 			/* single-step trap after the instruction (SDM Vol. 3B
 			 * 17.3.1.4): BS in DR6 */
@@ -248,6 +262,20 @@ static bool callout(struct bt_vm *b, const struct bt_key *k, u32 entry_efl,
 	case BT_EXIT_RAISE_GP:
 		return !trap__deliver(t, 13, true, 0, DELIVER_EXCEPTION, c->eip,
 				      exit);
+	case BT_EXIT_RAISE_NM:
+		return !trap__deliver(t, 7, false, 0, DELIVER_EXCEPTION, c->eip,
+				      exit);
+	case BT_EXIT_DEBUG:
+		/* DR6.Bn for every breakpoint that matches. The frame's RF
+		 * stays as it was: an instruction breakpoint is the one
+		 * fault that does not set it; the handler does. */
+		for (i = 0; i < 4; i++)
+			if ((c->dr[7] >> (2 * i)) & 3 &&
+			    !((c->dr[7] >> (16 + 4 * i)) & 3) &&
+			    c->dr[i] == (u32)c->seg[SW_CS].base + c->eip)
+				c->dr[6] |= 1u << i;
+		return !trap__deliver(t, 1, false, 0, DELIVER_EXCEPTION, c->eip,
+				      exit);
 	case BT_EXIT_RAISE_UD:
 		ev.vector = 6;
 		ev.what = "invalid opcode";
@@ -260,8 +288,13 @@ static bool callout(struct bt_vm *b, const struct bt_key *k, u32 entry_efl,
 	ev.has_error = true;
 	ev.what = "callout";
 	t->last = NULL;
+	memcpy(dr, c->dr, 4 * sizeof(u32));
+	dr[4] = c->dr[7];
 	r = trap__handle(t, &ev, exit);
 	count_callout(b);
+	/* New instruction breakpoints: translations must check them. */
+	if (memcmp(dr, c->dr, 4 * sizeof(u32)) || dr[4] != c->dr[7])
+		bt_tcache_flush(b, "debug registers");
 	if (!r && was_mstep && !c->irq_shadow) {
 		t->monitor_step = false;
 		exit->reason = VM_EXIT_IRQ_WINDOW;
@@ -347,6 +380,25 @@ static bool step(struct bt_vm *b, struct vm_exit *exit)
 	traps__decode(c, kind, &ev);
 	if (ev.kind == SW_EV_FAULT && ev.vector == 14 && (ev.error & 2) &&
 	    bt_code_page_protected(b, ev.cr2)) {
+		/* A store to a page with translations. A MOV is emulated
+		 * through the monitor's own mapping (the write hook checks
+		 * the translated bytes); anything else runs alone with the
+		 * page open, and the page is compared afterwards. */
+		if (!(c->eflags & EFL_TF) && !c->irq_shadow) {
+			enum emu_result er = emulate__insn(t, &ev, exit);
+
+			if (er == EMU_DONE) {
+				b->st.smc_emulated++;
+				return false;
+			}
+			if (er == EMU_RAISE)
+				return !trap__deliver(
+					t, c->exc_vector, c->exc_has_error,
+					c->exc_error, DELIVER_EXCEPTION, c->eip,
+					exit);
+			if (er != EMU_NOT)
+				return true;
+		}
 		bt_smc_fault(b, ev.cr2, c->eip);
 		return false;
 	}
@@ -461,6 +513,7 @@ static void bt__stats(struct vcpu *vcpu, struct stats *s)
 	stats__set(s, "bt.smc.write_faults", b->st.smc_faults);
 	stats__set(s, "bt.smc.code_changed", b->st.smc_flushes);
 	stats__set(s, "bt.smc.data_only", b->st.smc_false);
+	stats__set(s, "bt.smc.emulated_stores", b->st.smc_emulated);
 	stats__set(s, "bt.smc.monitor_writes", b->st.monitor_writes);
 	stats__set(s, "bt.interrupts.kicks", b->st.kicks);
 	stats__set(s, "bt.interrupts.stepped_to_boundary", b->st.kick_steps);

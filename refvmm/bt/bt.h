@@ -47,6 +47,8 @@ enum bt_exit {
 	BT_EXIT_STEP,	     /* a one-instruction block ended: EIP next */
 	BT_EXIT_RAISE_UD,    /* #UD at EIP (invalid or unsupported) */
 	BT_EXIT_RAISE_GP,    /* #GP(0) at EIP (beyond the CS limit) */
+	BT_EXIT_RAISE_NM,    /* #NM at EIP (CR0.TS/EM) */
+	BT_EXIT_DEBUG,	     /* instruction breakpoint (DR0-DR3) at EIP */
 	BT_EXIT_NR,
 };
 
@@ -73,7 +75,9 @@ struct bt_page {
 struct bt_key {
 	u32 eip, cs_base;
 	u8 cpl, iopl;
+	u8 fpu;	     /* CR0.EM/MP/TS: x87/SSE may raise #NM or #UD */
 	bool single; /* one instruction, then back to the monitor */
+	bool nobp;   /* EFLAGS.RF: instruction breakpoints do not fire */
 };
 
 /* tc offset -> guest EIP; boundary: the guest state is all there. */
@@ -108,7 +112,7 @@ struct bt_codepage {
 struct bt_stats {
 	u64 translations, guest_bytes, tc_bytes, flushes, chain_patches;
 	u64 lookup_miss, callouts, exits[BT_EXIT_NR];
-	u64 smc_faults, smc_flushes, smc_false, monitor_writes;
+	u64 smc_faults, smc_flushes, smc_false, monitor_writes, smc_emulated;
 	u64 kicks, kick_steps, steps;
 	u64 cls[BT_NCLASSES];
 };

@@ -764,6 +764,7 @@ static bool decode_vex(const u8 *p, size_t len, size_t i, struct bt_insn *o)
 	if (map == 1 && op == 0x77) {
 		o->len = (u8)i;
 		o->cls = BT_IDENT;
+		o->fpu = BT_FPU_SIMD;
 		return true;
 	}
 	o->has_modrm = true;
@@ -782,7 +783,45 @@ static bool decode_vex(const u8 *p, size_t len, size_t i, struct bt_insn *o)
 		return false;
 	o->len = (u8)i;
 	o->cls = BT_IDENT;
+	o->fpu = BT_FPU_SIMD;
 	return true;
+}
+
+static u8 fpu_kind(bool two_byte, int map3, u8 op, const u8 *modrm)
+{
+	if (map3)
+		return BT_FPU_SIMD;
+	if (!two_byte) {
+		if (op >= 0xd8 && op <= 0xdf)
+			return BT_FPU_X87;
+		return op == 0x9b ? BT_FPU_WAIT : BT_FPU_NONE;
+	}
+	if ((op >= 0x10 && op <= 0x17) || (op >= 0x28 && op <= 0x2f) ||
+	    (op >= 0x50 && op <= 0x7f) ||
+	    (op >= 0xc2 && op <= 0xc6 && op != 0xc3) || op >= 0xd0)
+		return BT_FPU_SIMD;
+	/* FXSAVE/FXRSTOR (#NM on EM or TS, like x87), LDMXCSR/STMXCSR */
+	if (op == 0xae && modrm && (*modrm >> 6) != 3)
+		return ((*modrm >> 3) & 7) <= 1	  ? BT_FPU_X87
+		       : ((*modrm >> 3) & 7) <= 3 ? BT_FPU_SIMD
+						  : BT_FPU_NONE;
+	return BT_FPU_NONE;
+}
+
+int bt_fpu_fault(u8 fpu, u32 cr0)
+{
+	bool em = cr0 & 4, mp = cr0 & 2, ts = cr0 & 8;
+
+	switch (fpu) {
+	case BT_FPU_X87:
+		return em || ts ? 7 : 0;
+	case BT_FPU_WAIT:
+		return mp && ts ? 7 : 0;
+	case BT_FPU_SIMD:
+		return em ? 6 : ts ? 7 : 0;
+	default:
+		return 0;
+	}
 }
 
 static int32_t read_rel(const u8 *p, int n)
@@ -872,6 +911,8 @@ bool bt_decode(const u8 *p, size_t len, struct bt_insn *o)
 	i += o->imm_len;
 	o->len = (u8)i;
 	o->cls = cls;
+	o->fpu = fpu_kind(two_byte, map3, op,
+			  o->has_modrm ? p + o->modrm_off : NULL);
 	/* LOCK is only valid on read-modify-write memory forms: let the
 	 * CPU judge, but never on anything the translator rewrites. */
 	if (o->cls != BT_IDENT && o->cls != BT_UD && o->cls != BT_CALLOUT) {

@@ -44,7 +44,14 @@ struct bt_insn {
 	u8 imm_len;
 	int32_t rel; /* branch displacement (JCC, JMP, CALL, LOOP) */
 	u16 ret_imm; /* c2 iw */
+	u8 fpu;	     /* enum bt_fpu: what CR0.EM/MP/TS do to it */
 };
+
+/* SDM Vol. 3A Table 2-2 (x87, WAIT) and 13-1 (MMX/SSE, FXSAVE). */
+enum bt_fpu { BT_FPU_NONE, BT_FPU_X87, BT_FPU_WAIT, BT_FPU_SIMD };
+
+/* The exception CR0 (@cr0: EM, MP, TS bits) raises for @fpu, or 0. */
+int bt_fpu_fault(u8 fpu, u32 cr0);
 
 /* Decodes @len bytes at @p; returns false when not a valid instruction. */
 bool bt_decode(const u8 *p, size_t len, struct bt_insn *out);

@@ -30,12 +30,12 @@ bt_gate_start:
 	movl $3, %gs:EXIT_KIND		/* BT_EXIT_KIND_CALLOUT */
 	movl $0x2b, %eax		/* HOST_SS64 */
 	movl %eax, %ss
-	movq %gs:0, %rsp		/* sw_cpu.host_rsp */
-	subq $256, %rsp
-	andq $-16, %rsp
-	pushfq
+	movq %gs:0, %rsp		/* sw_cpu.host_rsp: free below it */
+	pushfq				/* before anything that sets flags */
 	popq %rax
 	movl %eax, %gs:HOST_EFL
+	subq $256, %rsp
+	andq $-16, %rsp
 	pushq $0x202			/* DF, TF, AC off for the C ABI */
 	popfq
 	jmp *%gs:LANDING

@@ -249,7 +249,8 @@ static u32 hash_of(const struct bt_key *k)
 static bool key_eq(const struct bt_key *a, const struct bt_key *b)
 {
 	return a->eip == b->eip && a->cs_base == b->cs_base &&
-	       a->cpl == b->cpl && a->iopl == b->iopl && a->single == b->single;
+	       a->cpl == b->cpl && a->iopl == b->iopl && a->fpu == b->fpu &&
+	       a->single == b->single && a->nobp == b->nobp;
 }
 
 struct bt_block *bt_tcache_find(struct bt_vm *b, const struct bt_key *k)

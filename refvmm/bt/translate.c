@@ -47,7 +47,8 @@ u32 bt_key_word(const struct bt_key *k)
 {
 	u32 h = k->cs_base * 0x9e3779b1u;
 
-	h ^= (u32)k->cpl << 1 | (u32)k->iopl << 3 | (u32)k->single << 5;
+	h ^= (u32)k->cpl << 1 | (u32)k->iopl << 3 | (u32)k->single << 5 |
+	     (u32)k->fpu << 6 | (u32)k->nobp << 10;
 	return h | 1; /* never 0: an empty table has key word 0 */
 }
 
@@ -344,6 +345,19 @@ static void emit_stubs(struct tx *x)
 	}
 }
 
+/* An enabled instruction breakpoint (R/W = 00) at linear @lin. */
+static bool exec_breakpoint(const struct sw_cpu *c, u32 lin)
+{
+	u32 dr7 = c->dr[7];
+	int i;
+
+	for (i = 0; i < 4; i++)
+		if ((dr7 >> (2 * i)) & 3 && !((dr7 >> (16 + 4 * i)) & 3) &&
+		    c->dr[i] == lin)
+			return true;
+	return false;
+}
+
 /* Reads guest code at CS:EIP (paging off: linear is physical). */
 static void fetch(struct bt_vm *b, u32 lin, u8 *buf, u32 len)
 {
@@ -376,6 +390,7 @@ struct bt_block *bt_translate(struct bt_vm *b, const struct bt_key *k)
 		size_t clen = 15;
 		u64 caddr = eip;
 		bool ok, ends;
+		enum bt_exit stop;
 
 		memset(g, 0, sizeof(g));
 		fetch(b, k->cs_base + eip, g, 15);
@@ -400,6 +415,26 @@ struct bt_block *bt_translate(struct bt_vm *b, const struct bt_key *k)
 				break;
 			}
 			emit_callout(&x, eip, BT_EXIT_RAISE_GP);
+			n++;
+			break;
+		}
+		/* Exceptions the instruction raises before it runs:
+		 * instruction breakpoints (SDM Vol. 3B 17.3.1.1, a fault
+		 * at the instruction), CR0.EM/MP/TS on x87/SSE. */
+		stop = !k->nobp && exec_breakpoint(b->c, k->cs_base + eip)
+			       ? BT_EXIT_DEBUG
+		       : bt_fpu_fault(in.fpu, k->fpu) == 7 ? BT_EXIT_RAISE_NM
+		       : bt_fpu_fault(in.fpu, k->fpu) == 6 ? BT_EXIT_RAISE_UD
+							   : 0;
+		if (stop) {
+			if (n) {
+				map_add(&x, eip, true);
+				b1(&x, 0xe9);
+				b4(&x, 0);
+				branch_to(&x, eip);
+				break;
+			}
+			emit_callout(&x, eip, stop);
 			n++;
 			break;
 		}

@@ -144,6 +144,7 @@ bool trap__handle(struct trap_vm *t, const struct sw_event *ev,
 	bool tf = c->eflags & EFL_TF, old_if = c->eflags & EFL_IF;
 	bool was_step = t->monitor_step, shadow_before;
 	enum emu_result r;
+	u64 soft_ints;
 
 	t->monitor_step = false;
 	shadow_before = c->irq_shadow;
@@ -222,10 +223,15 @@ bool trap__handle(struct trap_vm *t, const struct sw_event *ev,
 				 : ev->vector == 14 ? "pf"
 				 : ev->vector == 6  ? "ud"
 						    : "other_fault");
+	soft_ints = t->delivered_int;
 	r = emulate__insn(t, ev, exit);
 	switch (r) {
 	case EMU_DONE:
 		trace_event(t, ev, eip, "emulated");
+		/* INT n through a gate clears TF: no single-step trap after
+		 * it (SDM Vol. 3B 17.3.1.4). */
+		if (t->delivered_int != soft_ints)
+			tf = false;
 		if (tf && !c->irq_shadow && !step_trap(t, exit))
 			return true;
 		if (!old_if && (c->eflags & EFL_IF) && t->window_requested) {

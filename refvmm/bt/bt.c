@@ -432,6 +432,8 @@ static void bt__destroy(struct vcpu *vcpu)
 	if (b) {
 		if (b->host_insn)
 			cs_free(b->host_insn, 1);
+		if (b->guest_insn)
+			cs_free(b->guest_insn, 1);
 		if (b->cs_host)
 			cs_close(&b->cs_host);
 		free(b->blocks);

@@ -144,6 +144,7 @@ struct bt_vm {
 	volatile bool stepping; /* the kick is walking to a boundary */
 	csh cs_host;		/* Capstone for --trace bt */
 	cs_insn *host_insn;
+	cs_insn *guest_insn; /* the translator's Capstone cross-check */
 	struct bt_stats st;
 	char callout_names[64][24];
 	u64 callout_counts[64];

@@ -371,13 +371,14 @@ struct bt_block *bt_translate(struct bt_vm *b, const struct bt_key *k)
 	struct bt_block *tb;
 	struct tx x;
 	u32 eip = k->eip, n = 0, glen = 0;
-	static cs_insn *ci;
+	cs_insn *ci;
 
 	if (b->tc_end - b->tc_free < 16384 || b->nblocks >= BT_MAX_BLOCKS ||
 	    b->nmaps + 256 > BT_MAX_MAP)
 		bt_tcache_flush(b, "cache full");
-	if (!ci)
-		ci = cs_malloc(t->cs);
+	if (!b->guest_insn)
+		b->guest_insn = cs_malloc(t->cs);
+	ci = b->guest_insn;
 	tb = bt_tcache_alloc(b);
 	memset(&x, 0, sizeof(x));
 	x.b = b;

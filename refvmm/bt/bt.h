@@ -113,7 +113,7 @@ struct bt_stats {
 	u64 translations, guest_bytes, tc_bytes, flushes, chain_patches;
 	u64 lookup_miss, callouts, exits[BT_EXIT_NR];
 	u64 smc_faults, smc_flushes, smc_false, monitor_writes, smc_emulated;
-	u64 kicks, kick_steps, steps;
+	u64 kicks, kick_steps, steps, translate_ns;
 	u64 cls[BT_NCLASSES];
 };
 

@@ -46,6 +46,7 @@ static const char *const exit_names[BT_EXIT_NR] = {
 	[BT_EXIT_MISS] = "lookup_miss",	 [BT_EXIT_STEP] = "step",
 	[BT_EXIT_RAISE_UD] = "raise_ud", [BT_EXIT_RAISE_GP] = "raise_gp",
 	[BT_EXIT_RAISE_NM] = "raise_nm", [BT_EXIT_DEBUG] = "breakpoint",
+	[BT_EXIT_STALE] = "stale_code",
 };
 
 /* --- signals inside translated code (async-signal-safe) --- */
@@ -268,6 +269,10 @@ static bool callout(struct bt_vm *b, const struct bt_key *k, u32 entry_efl,
 	case BT_EXIT_RAISE_GP:
 		return !trap__deliver(t, 13, true, 0, DELIVER_EXCEPTION, c->eip,
 				      exit);
+	case BT_EXIT_STALE:
+		b->st.stale++;
+		bt_tcache_flush(b, "self-check found changed code");
+		return false;
 	case BT_EXIT_RAISE_NM:
 		return !trap__deliver(t, 7, false, 0, DELIVER_EXCEPTION, c->eip,
 				      exit);
@@ -391,10 +396,13 @@ static bool step(struct bt_vm *b, struct vm_exit *exit)
 		 * the translated bytes); anything else runs alone with the
 		 * page open, and the page is compared afterwards. */
 		if (!(c->eflags & EFL_TF) && !c->irq_shadow) {
+			u64 mw = b->st.monitor_writes;
 			enum emu_result er = emulate__insn(t, &ev, exit);
 
 			if (er == EMU_DONE) {
 				b->st.smc_emulated++;
+				if (b->st.monitor_writes == mw)
+					bt_data_store(b, ev.cr2);
 				return false;
 			}
 			if (er == EMU_RAISE)
@@ -446,6 +454,8 @@ static void bt__destroy(struct vcpu *vcpu)
 		free(b->maps);
 		free(b->page_idx);
 		free(b->codepages);
+		free(b->data_stores);
+		free(b->selfcheck);
 		free(b);
 		t->bt = NULL;
 		t->c->write_hook = NULL;
@@ -529,6 +539,8 @@ static void bt__stats(struct vcpu *vcpu, struct stats *s)
 	stats__set(s, "bt.smc.code_changed", b->st.smc_flushes);
 	stats__set(s, "bt.smc.data_only", b->st.smc_false);
 	stats__set(s, "bt.smc.emulated_stores", b->st.smc_emulated);
+	stats__set(s, "bt.smc.self_checking_pages", b->st.selfcheck_pages);
+	stats__set(s, "bt.smc.self_check_misses", b->st.stale);
 	stats__set(s, "bt.smc.monitor_writes", b->st.monitor_writes);
 	stats__set(s, "bt.interrupts.kicks", b->st.kicks);
 	stats__set(s, "bt.interrupts.stepped_to_boundary", b->st.kick_steps);

@@ -49,6 +49,7 @@ enum bt_exit {
 	BT_EXIT_RAISE_GP,    /* #GP(0) at EIP (beyond the CS limit) */
 	BT_EXIT_RAISE_NM,    /* #NM at EIP (CR0.TS/EM) */
 	BT_EXIT_DEBUG,	     /* instruction breakpoint (DR0-DR3) at EIP */
+	BT_EXIT_STALE,	     /* a self-checking block found its code changed */
 	BT_EXIT_NR,
 };
 
@@ -113,7 +114,7 @@ struct bt_stats {
 	u64 translations, guest_bytes, tc_bytes, flushes, chain_patches;
 	u64 lookup_miss, callouts, exits[BT_EXIT_NR];
 	u64 smc_faults, smc_flushes, smc_false, monitor_writes, smc_emulated;
-	u64 kicks, kick_steps, steps, translate_ns;
+	u64 kicks, kick_steps, steps, translate_ns, selfcheck_pages, stale;
 	u64 cls[BT_NCLASSES];
 };
 
@@ -133,7 +134,9 @@ struct bt_vm {
 	struct bt_block *hash[BT_HASH];
 	u64 generation; /* bumped by every flush */
 	/* code-page protection (self-modifying code) */
-	u16 *page_idx; /* pfn -> index + 1 into codepages */
+	u16 *page_idx;	 /* pfn -> index + 1 into codepages */
+	u8 *data_stores; /* pfn -> stores seen on it while protected */
+	u8 *selfcheck;	 /* pfn -> 1: never protected, blocks check */
 	struct bt_codepage *codepages;
 	u32 ncodepages;
 	u32 smc_pending[4];
@@ -170,6 +173,10 @@ void bt_chain(struct bt_vm *b, u32 site, const u8 *target);
 /* Code pages: protect what was translated, detect writes. */
 void bt_code_note(struct bt_vm *b, u32 lin, u32 len);
 bool bt_code_page_protected(const struct bt_vm *b, u32 lin);
+/* Counts a store that hit data on a code page; hot pages switch from
+ * write protection to self-checking blocks. */
+void bt_data_store(struct bt_vm *b, u32 lin);
+bool bt_page_selfcheck(const struct bt_vm *b, u32 lin);
 void bt_smc_fault(struct bt_vm *b, u32 lin, u32 eip);
 void bt_smc_settle(struct bt_vm *b);
 void bt_monitor_write(struct sw_cpu *c, u32 lin, u32 len);

@@ -204,7 +204,10 @@ int bt_tcache_init(struct bt_vm *b, char *err, size_t errlen)
 	b->maps = calloc(BT_MAX_MAP, sizeof(*b->maps));
 	b->page_idx = calloc(b->c->ram_size / 4096, sizeof(*b->page_idx));
 	b->codepages = calloc(BT_MAX_CODEPAGES, sizeof(*b->codepages));
-	if (!b->blocks || !b->maps || !b->page_idx || !b->codepages) {
+	b->data_stores = calloc(b->c->ram_size / 4096, 1);
+	b->selfcheck = calloc(b->c->ram_size / 4096, 1);
+	if (!b->blocks || !b->maps || !b->page_idx || !b->codepages ||
+	    !b->data_stores || !b->selfcheck) {
 		snprintf(err, errlen,
 			 "out of memory for the translation cache");
 		return -ENOMEM;
@@ -383,6 +386,8 @@ void bt_code_note(struct bt_vm *b, u32 lin, u32 len)
 
 		if (a < 0x1000 || (u64)a >= b->c->ram_size)
 			continue; /* page 0 and MMIO: never written natively */
+		if (b->selfcheck[pfn])
+			continue;
 		p = codepage(b, pfn);
 		if (!p) {
 			if (b->ncodepages >= BT_MAX_CODEPAGES)
@@ -409,6 +414,27 @@ bool bt_code_page_protected(const struct bt_vm *b, u32 lin)
 		if (b->smc_pending[i] == lin >> 12)
 			return false;
 	return true;
+}
+
+#define SELFCHECK_AFTER 16
+
+void bt_data_store(struct bt_vm *b, u32 lin)
+{
+	u32 pfn = lin >> 12;
+
+	if ((u64)lin >= b->c->ram_size || b->selfcheck[pfn])
+		return;
+	if (++b->data_stores[pfn] < SELFCHECK_AFTER)
+		return;
+	b->selfcheck[pfn] = 1;
+	b->st.selfcheck_pages++;
+	/* its blocks were translated without the check */
+	bt_tcache_flush(b, "page switched to self-checking");
+}
+
+bool bt_page_selfcheck(const struct bt_vm *b, u32 lin)
+{
+	return (u64)lin < b->c->ram_size && b->selfcheck[lin >> 12];
 }
 
 void bt_smc_fault(struct bt_vm *b, u32 lin, u32 eip)
@@ -452,6 +478,8 @@ void bt_smc_settle(struct bt_vm *b)
 			mprotect((void *)(uintptr_t)((u64)b->smc_pending[i]
 						     << 12),
 				 4096, PROT_READ | PROT_EXEC);
+		for (i = 0; i < b->nsmc; i++)
+			bt_data_store(b, b->smc_pending[i] << 12);
 	}
 	b->nsmc = 0;
 	b->smc_active = false;

@@ -345,6 +345,83 @@ static void emit_stubs(struct tx *x)
 	}
 }
 
+/*
+ * The self-check of a block on a page shared with data (tcache.c): the
+ * guest bytes compared with what was translated, 4 at a time through
+ * the flat monitor code segment; flags saved with LAHF/SETO. A mismatch
+ * leaves for the monitor, which drops the stale translations.
+ */
+#define CHECK_CHUNKS	16
+#define CHECK_MAX_BYTES (CHECK_CHUNKS * 4)
+#define CHECK_PROLOGUE	(16 + CHECK_CHUNKS * 17 + 15 + 5)
+
+static void save_flags(struct tx *x)
+{
+	b1(x, 0x65); /* mov %eax, %gs:scr_eax */
+	b1(x, 0xa3);
+	b4(x, BT_PG(scr_eax));
+	b1(x, 0x0f); /* seto %al; lahf */
+	b1(x, 0x90);
+	b1(x, 0xc0);
+	b1(x, 0x9f);
+	b1(x, 0x65); /* mov %eax, %gs:scr_fl */
+	b1(x, 0xa3);
+	b4(x, BT_PG(scr_fl));
+}
+
+static void restore_flags(struct tx *x)
+{
+	b1(x, 0x65); /* mov %gs:scr_fl, %eax; add $0x7f, %al; sahf */
+	b1(x, 0xa1);
+	b4(x, BT_PG(scr_fl));
+	b1(x, 0x04);
+	b1(x, 0x7f);
+	b1(x, 0x9e);
+	b1(x, 0x65); /* mov %gs:scr_eax, %eax */
+	b1(x, 0xa1);
+	b4(x, BT_PG(scr_eax));
+}
+
+static void emit_check(struct tx *x, const struct bt_key *k, u8 *body, u32 glen)
+{
+	u8 *fail = x->p, *end;
+	u32 lin = k->cs_base + k->eip, off, v;
+	u8 *sites[CHECK_CHUNKS];
+	int n = 0, i;
+
+	restore_flags(x);
+	gs_store(x, SW_OFF_EIP, k->eip);
+	gs_store(x, BT_PG(exit_code), BT_EXIT_STALE);
+	far_jump_gate(x);
+	end = x->p;
+	x->p = x->start;
+	save_flags(x);
+	for (off = 0; off < glen && n < CHECK_CHUNKS; off += 4) {
+		u32 at = off + 4 <= glen ? off : glen - 4;
+
+		if (glen < 4)
+			at = 0;
+		sw_lin_read(x->b->c, lin + at, &v, 4);
+		b1(x, 0x2e); /* cmpl $v, %cs:lin+at */
+		b1(x, 0x81);
+		b1(x, 0x3d);
+		b4(x, lin + at);
+		b4(x, v);
+		b1(x, 0x0f); /* jne fail */
+		b1(x, 0x85);
+		b4(x, 0);
+		sites[n++] = x->p - 4;
+	}
+	restore_flags(x);
+	b1(x, 0xe9);
+	b4(x, (u32)(body - (x->p + 4)));
+	for (i = 0; i < n; i++) {
+		v = (u32)(fail - (sites[i] + 4));
+		memcpy(sites[i], &v, 4);
+	}
+	x->p = end;
+}
+
 /* An enabled instruction breakpoint (R/W = 00) at linear @lin. */
 static bool exec_breakpoint(const struct sw_cpu *c, u32 lin)
 {
@@ -372,6 +449,8 @@ struct bt_block *bt_translate(struct bt_vm *b, const struct bt_key *k)
 	struct tx x;
 	u32 eip = k->eip, n = 0, glen = 0;
 	cs_insn *ci;
+	bool check;
+	u8 *body;
 
 	if (b->tc_end - b->tc_free < 16384 || b->nblocks >= BT_MAX_BLOCKS ||
 	    b->nmaps + 256 > BT_MAX_MAP)
@@ -384,6 +463,15 @@ struct bt_block *bt_translate(struct bt_vm *b, const struct bt_key *k)
 	x.b = b;
 	x.k = k;
 	x.p = x.start = b->tc_free;
+	/* A page that code shares with hot data is not write-protected:
+	 * its blocks compare their guest bytes on entry instead. */
+	check = bt_page_selfcheck(b, k->cs_base + eip) ||
+		bt_page_selfcheck(b, k->cs_base + eip + CHECK_MAX_BYTES);
+	if (check) {
+		map_add(&x, eip, true);
+		x.p += CHECK_PROLOGUE;
+	}
+	body = x.p;
 	for (;;) {
 		u8 g[16];
 		struct bt_insn in;
@@ -454,7 +542,8 @@ struct bt_block *bt_translate(struct bt_vm *b, const struct bt_key *k)
 		n++;
 		if (ends)
 			break;
-		if (n >= MAX_INSNS || k->single) {
+		if (n >= MAX_INSNS || k->single ||
+		    (check && glen + 15 > CHECK_MAX_BYTES)) {
 			map_add(&x, eip, true);
 			b1(&x, 0xe9);
 			b4(&x, 0);
@@ -463,6 +552,8 @@ struct bt_block *bt_translate(struct bt_vm *b, const struct bt_key *k)
 		}
 	}
 	emit_stubs(&x);
+	if (check)
+		emit_check(&x, k, body, glen);
 	tb->key = *k;
 	tb->tc = x.start;
 	tb->tc_len = (u32)(x.p - x.start);

@@ -199,6 +199,8 @@ static void setup(void)
 	bvm.maps = calloc(BT_MAX_MAP, sizeof(*bvm.maps));
 	bvm.page_idx = calloc(1, sizeof(*bvm.page_idx));
 	bvm.codepages = calloc(1, sizeof(*bvm.codepages));
+	bvm.selfcheck = calloc(1, 1);
+	bvm.data_stores = calloc(1, 1);
 }
 
 static void teardown(void)
@@ -211,6 +213,8 @@ static void teardown(void)
 	free(bvm.maps);
 	free(bvm.page_idx);
 	free(bvm.codepages);
+	free(bvm.selfcheck);
+	free(bvm.data_stores);
 }
 
 static const struct bt_block *translate(const u8 *code, size_t n, u8 cpl,
@@ -352,4 +356,22 @@ Test(bt_emit, map_gives_back_the_guest_instruction)
 	/* inside the RET sequence: the RET, for a precise fault */
 	cr_assert(bt_tcache_map(&bvm, (u64)(uintptr_t)tb->tc + 8, false, &eip));
 	cr_expect_eq(eip, GUEST_EIP + 4);
+}
+
+Test(bt_emit, self_checking_block_compares_its_guest_bytes)
+{
+	static const u8 code[] = {0x01, 0xd8, 0x90, 0xeb, 0xfe};
+	const struct bt_block *tb;
+	const u8 *p;
+
+	bvm.selfcheck[0] = 1; /* the guest page shares hot data */
+	tb = translate(code, sizeof(code), 0, 0);
+	p = tb->tc;
+	/* save EAX and the flags, then cmpl $bytes, %cs:lin */
+	cr_expect(!memcmp(p, "\x65\xa3", 2));
+	cr_expect(!memcmp(p + 16, "\x2e\x81\x3d", 3), "first compare");
+	cr_expect_eq(rd32(p + 19), GUEST_EIP);
+	cr_expect_eq(rd32(p + 23), 0x90d801u | 0xeb000000u);
+	cr_expect(!memcmp(p + 27, "\x0f\x85", 2), "jne to the stale exit");
+	cr_expect_eq(rd32(p + 33 + 3), GUEST_EIP + 1, "second, overlapping");
 }

@@ -70,7 +70,7 @@ static double now(void)
 }
 
 /* Runs @cmd (through sh), parses the "# bench" lines of its stdout. */
-static int run_cmd(const char *cmd, struct run *r)
+static int run_once(const char *cmd, struct run *r)
 {
 	char line[512], full[1024];
 	FILE *p;
@@ -102,6 +102,32 @@ static int run_cmd(const char *cmd, struct run *r)
 	return r->reg > 0 ? 0 : -1;
 }
 
+/* The best of ROUNDS runs: this host is shared, so the minimum is the
+ * figure least disturbed by other work. */
+#define ROUNDS 3
+
+static double best(double a, double b)
+{
+	return !a ? b : !b ? a : a < b ? a : b;
+}
+
+static int run_cmd(const char *cmd, struct run *r)
+{
+	struct run one;
+	int i, ok = -1;
+
+	for (i = 0; i < ROUNDS; i++) {
+		memset(&one, 0, sizeof(one));
+		if (run_once(cmd, &one) == 0)
+			ok = 0;
+		r->reg = best(r->reg, one.reg);
+		r->mem = best(r->mem, one.mem);
+		r->wall = best(r->wall, one.wall);
+		memcpy(r->stats, one.stats, sizeof(r->stats));
+	}
+	return ok;
+}
+
 static unsigned long long stat_of(const char *stats, const char *name)
 {
 	const char *p = strstr(stats, name);
@@ -122,8 +148,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: refvmm_bench REFVMM IMAGE\n");
 		return 2;
 	}
-	runs[0].reg = (double)native_reg(REG_ITERS) / REG_ITERS;
-	runs[0].mem = (double)native_mem(MEM_ITERS) / MEM_ITERS;
+	for (i = 0; i < ROUNDS; i++) {
+		runs[0].reg = best(runs[0].reg,
+				   (double)native_reg(REG_ITERS) / REG_ITERS);
+		runs[0].mem = best(runs[0].mem,
+				   (double)native_mem(MEM_ITERS) / MEM_ITERS);
+	}
 	snprintf(cmd, sizeof(cmd), "%s --mode bt-simple --stats %s", argv[1],
 		 argv[2]);
 	if (run_cmd(cmd, &runs[1]) < 0)
@@ -142,6 +172,8 @@ int main(int argc, char **argv)
 	} else {
 		printf("qemu-system-x86_64 not found: qemu-tcg not run\n");
 	}
+	printf("best of %d runs each (TSC cycles per loop iteration)\n",
+	       ROUNDS);
 	printf("%-20s %14s %10s %14s %10s %8s\n", "", "reg cyc/iter",
 	       "vs native", "mem cyc/iter", "vs native", "wall s");
 	for (i = 0; i < n; i++)

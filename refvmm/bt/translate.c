@@ -563,7 +563,9 @@ struct bt_block *bt_translate(struct bt_vm *b, const struct bt_key *k)
 	tb->nmap = x.nmap;
 	memcpy(tb->map, x.map, x.nmap * sizeof(x.map[0]));
 	b->nmaps += x.nmap;
-	b->tc_free = x.p;
+	/* Blocks start 16-byte aligned, as compilers align loop heads:
+	 * a hot loop that straddles a fetch line runs measurably slower. */
+	b->tc_free = (u8 *)(((uintptr_t)x.p + 15) & ~(uintptr_t)15);
 	b->st.translations++;
 	b->st.guest_bytes += glen;
 	b->st.tc_bytes += tb->tc_len;

@@ -419,13 +419,50 @@ static bool step(struct bt_vm *b, struct vm_exit *exit)
 	return trap__handle(t, &ev, exit);
 }
 
+/*
+ * I/O breakpoints (CR4.DE=1, DR7 R/W = 10): a #DB trap after the IN/OUT
+ * whose port range overlaps a breakpoint's (SDM Vol. 3B 17.2.4, 17.2.5).
+ * Every I/O instruction is a callout, so the monitor sees each port.
+ * Returns true when the run must stop with @exit.
+ */
+static bool io_breakpoint(struct bt_vm *b, u16 port, u32 size,
+			  struct vm_exit *exit)
+{
+	static const u32 len[4] = {1, 2, 8, 4};
+	struct sw_cpu *c = b->c;
+	u32 dr7 = c->dr[7], hit = 0;
+	int i;
+
+	if (!(c->cr4 & CR4_DE))
+		return false;
+	for (i = 0; i < 4; i++) {
+		u32 lo = c->dr[i], l = len[(dr7 >> (18 + 4 * i)) & 3];
+
+		if (!((dr7 >> (2 * i)) & 3) || ((dr7 >> (16 + 4 * i)) & 3) != 2)
+			continue;
+		if (port < lo + l && lo < (u32)port + size)
+			hit |= 1u << i;
+	}
+	if (!hit)
+		return false;
+	c->dr[6] = (c->dr[6] & ~0xfu) | hit;
+	return !trap__deliver(b->t, 1, false, 0, DELIVER_EXCEPTION, c->eip,
+			      exit);
+}
+
 static int bt__run(struct vcpu *vcpu, struct vm_exit *exit)
 {
 	struct trap_vm *t = vcpu->mode_priv;
 	struct bt_vm *b = t->bt;
 
-	if (t->io.pending)
+	if (t->io.pending) {
+		u16 port = t->io.port;
+		u32 size = t->io.size;
+
 		emulate__complete_io(t);
+		if (io_breakpoint(b, port, size, exit))
+			return 0;
+	}
 	for (;;) {
 		if (t->m->stop) {
 			exit->reason = VM_EXIT_OTHER;

@@ -152,6 +152,7 @@ static void current_key(struct bt_vm *b, struct bt_key *k)
 	k->cpl = (u8)c->cpl;
 	k->iopl = (u8)((c->eflags & EFL_IOPL) >> 12);
 	k->fpu = (u8)(c->cr0 & (CR0_EM | CR0_MP | CR0_TS));
+	k->ss16 = !c->seg[SW_SS].db;
 	/* RF=1 matters only for an instruction breakpoint: run one
 	 * instruction without them, then RF is clear (17.3.1.1). */
 	k->nobp = false;
@@ -345,6 +346,8 @@ static bool step(struct bt_vm *b, struct vm_exit *exit)
 	}
 	entry_efl = c->eflags;
 	b->page->vif = (c->eflags & EFL_IF) ? 1 : 0;
+	b->page->vflags =
+		c->eflags & (EFL_IOPL | EFL_NT | EFL_VIF | EFL_VIP | EFL_TF);
 	b->page->guest_gs_sel = c->hsel_set[SW_GS];
 	b->page->guest_cs_sel = c->hsel_set[SW_CS];
 	c->hsel[SW_CS] = b->sel_code;

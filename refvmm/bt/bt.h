@@ -68,6 +68,7 @@ struct bt_page {
 	u16 guest_gs_sel, guest_cs_sel, mon_gs_sel, pad1;
 	u64 landing; /* 64-bit address of sw_world_landing */
 	u64 hits;    /* indirect lookups that hit */
+	u32 vflags;  /* the guest's IOPL, NT, VIF, VIP, TF, for PUSHF */
 };
 
 #define BT_PG(field) (BT_PAGE_OFF + (u32)offsetof(struct bt_page, field))
@@ -79,6 +80,7 @@ struct bt_key {
 	u8 fpu;	     /* CR0.EM/MP/TS: x87/SSE may raise #NM or #UD */
 	bool single; /* one instruction, then back to the monitor */
 	bool nobp;   /* EFLAGS.RF: instruction breakpoints do not fire */
+	bool ss16;   /* SS.B=0: PUSHF stays a callout */
 };
 
 /* tc offset -> guest EIP; boundary: the guest state is all there. */

@@ -48,7 +48,7 @@ u32 bt_key_word(const struct bt_key *k)
 	u32 h = k->cs_base * 0x9e3779b1u;
 
 	h ^= (u32)k->cpl << 1 | (u32)k->iopl << 3 | (u32)k->single << 5 |
-	     (u32)k->fpu << 6 | (u32)k->nobp << 10;
+	     (u32)k->fpu << 6 | (u32)k->nobp << 10 | (u32)k->ss16 << 11;
 	return h | 1; /* never 0: an empty table has key word 0 */
 }
 
@@ -193,6 +193,47 @@ static u32 mask_ip(const struct bt_insn *in, u32 v)
 	return in->opsize16 ? v & 0xffff : v;
 }
 
+static void save_flags(struct tx *x);
+static void restore_flags(struct tx *x);
+
+/*
+ * PUSHF against the virtual flags: the host's arithmetic flags, the
+ * guest's IF (the vIF byte), IOPL, NT, VIF, VIP and TF (the page), RF and
+ * VM clear (SDM Vol. 2B PUSHF). The store comes first: a fault there
+ * leaves the guest as it was, and the emulator redoes the PUSHF.
+ */
+#define PUSHF_HOST_MASK                                                        \
+	(EFL_TF | EFL_IF | EFL_IOPL | EFL_NT | EFL_VIF | EFL_VIP)
+
+static void emit_pushf(struct tx *x, u32 eip)
+{
+	map_add(x, eip, true);
+	b1(x, 0x9c); /* pushf */
+	save_flags(x);
+	b1(x, 0x8b); /* mov (%esp), %eax */
+	b1(x, 0x04);
+	b1(x, 0x24);
+	b1(x, 0x25); /* and $~mask, %eax */
+	b4(x, ~PUSHF_HOST_MASK);
+	b1(x, 0x65); /* or %gs:vflags, %eax */
+	b1(x, 0x0b);
+	b1(x, 0x05);
+	b4(x, BT_PG(vflags));
+	b1(x, 0x65); /* cmpb $0, %gs:vif */
+	b1(x, 0x80);
+	b1(x, 0x3d);
+	b4(x, BT_PG(vif));
+	b1(x, 0x00);
+	b1(x, 0x74); /* je 1f */
+	b1(x, 0x05);
+	b1(x, 0x0d); /* or $IF, %eax */
+	b4(x, EFL_IF);
+	b1(x, 0x89); /* 1: mov %eax, (%esp) */
+	b1(x, 0x04);
+	b1(x, 0x24);
+	restore_flags(x);
+}
+
 /*
  * One guest instruction; returns true when it ends the block.
  */
@@ -210,6 +251,11 @@ static bool emit_insn(struct tx *x, u32 eip, const u8 *g,
 	case BT_IDENT:
 		map_add(x, eip, true);
 		emit_ident(x, g, in);
+		return false;
+	case BT_PUSHF:
+		if (in->opsize16 || k->ss16)
+			break;
+		emit_pushf(x, eip);
 		return false;
 	case BT_CLI:
 		if (k->cpl > k->iopl)

@@ -375,3 +375,23 @@ Test(bt_emit, self_checking_block_compares_its_guest_bytes)
 	cr_expect(!memcmp(p + 27, "\x0f\x85", 2), "jne to the stale exit");
 	cr_expect_eq(rd32(p + 33 + 3), GUEST_EIP + 1, "second, overlapping");
 }
+
+Test(bt_emit, pushf_inline_from_the_virtual_flags)
+{
+	static const u8 code[] = {0x9c, 0xf4};
+	static const u8 pushf16[] = {0x66, 0x9c, 0xf4};
+	const struct bt_block *tb = translate(code, sizeof(code), 3, 0);
+	const u8 *p = tb->tc;
+
+	cr_expect_eq(tb->ninsn, 2, "PUSHF does not end the block");
+	cr_expect_eq(p[0], 0x9c, "the host's PUSHF first (precise)");
+	cr_expect(!memcmp(p + 17, "\x8b\x04\x24\x25", 4), "mov (%%esp); and");
+	cr_expect_eq(rd32(p + 21), ~(EFL_TF | EFL_IF | EFL_IOPL | EFL_NT |
+				     EFL_VIF | EFL_VIP));
+	cr_expect_eq(rd32(p + 28), BT_PG(vflags));
+	cr_expect_eq(rd32(p + 35), BT_PG(vif));
+	bvm.tc_free = tc + 0x400;
+	tb = translate(pushf16, sizeof(pushf16), 3, 0);
+	cr_expect_eq(tb->ninsn, 1, "PUSHFW: a callout");
+	cr_expect_eq(rd32(tb->tc + 18), BT_EXIT_CALLOUT);
+}

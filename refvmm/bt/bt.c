@@ -253,10 +253,17 @@ static bool callout(struct bt_vm *b, const struct bt_key *k, u32 entry_efl,
 		b->st.steps++;
 		c->irq_shadow = false;
 		c->eflags &= ~EFL_RF;
-		if (entry_efl & EFL_TF) {
-			/* single-step trap after the instruction (SDM Vol. 3B
-			 * 17.3.1.4): BS in DR6 */
+		/* single-step trap after the instruction (SDM Vol. 3B
+		 * 17.3.1.4, DR6.BS) and data breakpoints it hit (17.2.4,
+		 * DR6.Bn): one #DB */
+		if (entry_efl & EFL_TF)
 			c->dr[6] |= 0x4000;
+		if (b->dbp_fire) {
+			c->dr[6] = (c->dr[6] & ~0xfu) | b->dbp_fire;
+			b->st.dbp_hits++;
+		}
+		if ((entry_efl & EFL_TF) || b->dbp_fire) {
+			b->dbp_fire = 0;
 			if (!trap__deliver(t, 1, false, 0, DELIVER_EXCEPTION,
 					   c->eip, exit))
 				return true;
@@ -305,14 +312,32 @@ static bool callout(struct bt_vm *b, const struct bt_key *k, u32 entry_efl,
 	r = trap__handle(t, &ev, exit);
 	count_callout(b);
 	/* New instruction breakpoints: translations must check them. */
-	if (memcmp(dr, c->dr, 4 * sizeof(u32)) || dr[4] != c->dr[7])
+	if (memcmp(dr, c->dr, 4 * sizeof(u32)) || dr[4] != c->dr[7]) {
 		bt_tcache_flush(b, "debug registers");
+		bt_dbp_update(b);
+	}
 	if (!r && was_mstep && !c->irq_shadow) {
 		t->monitor_step = false;
 		exit->reason = VM_EXIT_IRQ_WINDOW;
 		return true;
 	}
 	return r;
+}
+
+/* The widest memory operand of the guest instruction at @eip. */
+static u32 access_size(struct trap_vm *t, u32 eip)
+{
+	const cs_insn *in = emulate__decode(t, eip);
+	u32 size = 0;
+	int i;
+
+	if (!in)
+		return 4;
+	for (i = 0; i < in->detail->x86.op_count; i++)
+		if (in->detail->x86.operands[i].type == X86_OP_MEM &&
+		    in->detail->x86.operands[i].size > size)
+			size = in->detail->x86.operands[i].size;
+	return size ? size : 4;
 }
 
 /* One entry into the cache and what came back. */
@@ -384,6 +409,8 @@ static bool step(struct bt_vm *b, struct vm_exit *exit)
 	}
 	if (smc_run)
 		bt_smc_settle(b);
+	b->dbp_fire = b->dbp_hits;
+	b->dbp_hits = 0;
 	if (kind == SW_EXIT_KICK) {
 		b->st.kicks++;
 		exit->reason = VM_EXIT_KICK;
@@ -392,6 +419,15 @@ static bool step(struct bt_vm *b, struct vm_exit *exit)
 	if (kind == BT_EXIT_KIND_CALLOUT)
 		return callout(b, &k, entry_efl, exit);
 	traps__decode(c, kind, &ev);
+	if (ev.kind == SW_EV_FAULT && ev.vector == 14 &&
+	    bt_dbp_page(b, ev.cr2)) {
+		/* the page of a data breakpoint: does this access hit it? */
+		b->st.dbp_faults++;
+		b->dbp_hits = bt_dbp_match(b, ev.cr2, access_size(t, c->eip),
+					   ev.error & 2);
+		bt_smc_fault(b, ev.cr2, c->eip);
+		return false;
+	}
 	if (ev.kind == SW_EV_FAULT && ev.vector == 14 && (ev.error & 2) &&
 	    bt_code_page_protected(b, ev.cr2)) {
 		/* A store to a page with translations. A MOV is emulated
@@ -585,6 +621,8 @@ static void bt__stats(struct vcpu *vcpu, struct stats *s)
 	stats__set(s, "bt.interrupts.kicks", b->st.kicks);
 	stats__set(s, "bt.interrupts.stepped_to_boundary", b->st.kick_steps);
 	stats__set(s, "bt.single_instruction_blocks", b->st.steps);
+	stats__set(s, "bt.data_breakpoints.page_faults", b->st.dbp_faults);
+	stats__set(s, "bt.data_breakpoints.hits", b->st.dbp_hits);
 }
 
 static int bt__inject(struct vcpu *vcpu, irq_ack_fn ack, void *ctx)

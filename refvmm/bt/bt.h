@@ -117,6 +117,7 @@ struct bt_stats {
 	u64 lookup_miss, callouts, exits[BT_EXIT_NR];
 	u64 smc_faults, smc_flushes, smc_false, monitor_writes, smc_emulated;
 	u64 kicks, kick_steps, steps, translate_ns, selfcheck_pages, stale;
+	u64 dbp_faults, dbp_hits;
 	u64 cls[BT_NCLASSES];
 };
 
@@ -141,6 +142,10 @@ struct bt_vm {
 	u8 *selfcheck;	 /* pfn -> 1: never protected, blocks check */
 	struct bt_codepage *codepages;
 	u32 ncodepages;
+	u32 dbp_pfn[8]; /* pages of the data breakpoints */
+	u32 ndbp;
+	u32 dbp_hits; /* breakpoints the stepped instruction hit */
+	u32 dbp_fire; /* ... to report when its one-instruction run ends */
 	u32 smc_pending[4];
 	u32 nsmc;
 	u32 smc_eip;
@@ -180,6 +185,10 @@ bool bt_code_page_protected(const struct bt_vm *b, u32 lin);
 void bt_data_store(struct bt_vm *b, u32 lin);
 bool bt_page_selfcheck(const struct bt_vm *b, u32 lin);
 void bt_smc_fault(struct bt_vm *b, u32 lin, u32 eip);
+/* Data breakpoints: protect their pages, match an access. */
+void bt_dbp_update(struct bt_vm *b);
+bool bt_dbp_page(const struct bt_vm *b, u32 lin);
+u32 bt_dbp_match(const struct bt_vm *b, u32 lin, u32 size, bool write);
 void bt_smc_settle(struct bt_vm *b);
 void bt_monitor_write(struct sw_cpu *c, u32 lin, u32 len);
 

@@ -224,16 +224,110 @@ static void unprotect(u32 pfn)
 		 PROT_READ | PROT_WRITE | PROT_EXEC);
 }
 
-void bt_tcache_flush(struct bt_vm *b, const char *why)
+static struct bt_codepage *codepage(const struct bt_vm *b, u32 pfn);
+
+/*
+ * Data breakpoints (DR7 R/W = 01 write, 11 read or write; SDM Vol. 3B
+ * 17.2.4): translated code accesses memory natively, so the page of each
+ * breakpoint is protected against the accesses that could hit it; a
+ * fault there is checked against the breakpoint's range, the instruction
+ * runs alone with the page open, and a hit is a #DB trap after it.
+ */
+static const u32 bp_len[4] = {1, 2, 8, 4};
+
+static bool data_bp(const struct sw_cpu *c, int i, u32 *lo, u32 *len, int *rw)
+{
+	u32 dr7 = c->dr[7];
+
+	*rw = (dr7 >> (16 + 4 * i)) & 3;
+	if (!((dr7 >> (2 * i)) & 3) || (*rw != 1 && *rw != 3))
+		return false;
+	*len = bp_len[(dr7 >> (18 + 4 * i)) & 3];
+	*lo = c->dr[i] & ~(*len - 1);
+	return true;
+}
+
+static int dbp_prot(const struct bt_vm *b, u32 pfn)
+{
+	int prot = PROT_READ | PROT_WRITE | PROT_EXEC, i, rw;
+	u32 lo, len;
+
+	for (i = 0; i < 4; i++) {
+		if (!data_bp(b->c, i, &lo, &len, &rw))
+			continue;
+		if (lo >> 12 != pfn && (lo + len - 1) >> 12 != pfn)
+			continue;
+		prot &= rw == 1 ? ~PROT_WRITE : PROT_NONE;
+	}
+	return prot;
+}
+
+/* What the host mapping of guest page @pfn must allow now. */
+static void apply_prot(const struct bt_vm *b, u32 pfn)
+{
+	int prot = dbp_prot(b, pfn);
+
+	if ((u64)pfn * 4096 >= b->c->ram_size || pfn == 0)
+		return;
+	if (codepage(b, pfn))
+		prot &= ~PROT_WRITE;
+	mprotect((void *)(uintptr_t)((u64)pfn << 12), 4096, prot);
+}
+
+bool bt_dbp_page(const struct bt_vm *b, u32 lin)
 {
 	u32 i;
 
-	(void)why;
-	for (i = 0; i < b->ncodepages; i++) {
-		unprotect(b->codepages[i].pfn);
-		b->page_idx[b->codepages[i].pfn] = 0;
+	for (i = 0; i < b->ndbp; i++)
+		if (b->dbp_pfn[i] == lin >> 12)
+			return true;
+	return false;
+}
+
+u32 bt_dbp_match(const struct bt_vm *b, u32 lin, u32 size, bool write)
+{
+	u32 lo, len, hits = 0;
+	int i, rw;
+
+	for (i = 0; i < 4; i++)
+		if (data_bp(b->c, i, &lo, &len, &rw) && (write || rw == 3) &&
+		    lin < lo + len && lo < lin + size)
+			hits |= 1u << i;
+	return hits;
+}
+
+void bt_dbp_update(struct bt_vm *b)
+{
+	u32 old[8], nold = b->ndbp, lo, len, i;
+	int k, rw;
+
+	memcpy(old, b->dbp_pfn, sizeof(old));
+	b->ndbp = 0;
+	for (k = 0; k < 4; k++) {
+		if (!data_bp(b->c, k, &lo, &len, &rw))
+			continue;
+		b->dbp_pfn[b->ndbp++] = lo >> 12;
+		if ((lo + len - 1) >> 12 != lo >> 12)
+			b->dbp_pfn[b->ndbp++] = (lo + len - 1) >> 12;
 	}
+	for (i = 0; i < nold; i++)
+		apply_prot(b, old[i]);
+	for (i = 0; i < b->ndbp; i++)
+		apply_prot(b, b->dbp_pfn[i]);
+}
+
+void bt_tcache_flush(struct bt_vm *b, const char *why)
+{
+	u32 i, n = b->ncodepages;
+
+	(void)why;
 	b->ncodepages = 0;
+	for (i = 0; i < n; i++) {
+		b->page_idx[b->codepages[i].pfn] = 0;
+		apply_prot(b, b->codepages[i].pfn);
+	}
+	for (i = 0; i < b->nsmc; i++)
+		apply_prot(b, b->smc_pending[i]);
 	b->nsmc = 0;
 	b->tc_free = b->tc_base + SHARED_SIZE;
 	b->nblocks = 0;
@@ -398,8 +492,7 @@ void bt_code_note(struct bt_vm *b, u32 lin, u32 len)
 			p->pfn = pfn;
 			memcpy(p->snap, b->c->ram + ((u64)pfn << 12), 4096);
 			memset(p->mask, 0, sizeof(p->mask));
-			mprotect((void *)(uintptr_t)((u64)pfn << 12), 4096,
-				 PROT_READ | PROT_EXEC);
+			apply_prot(b, pfn);
 		}
 		p->mask[(a & 0xfff) >> 3] |= (u8)(1u << (a & 7));
 	}
@@ -476,9 +569,7 @@ void bt_smc_settle(struct bt_vm *b)
 	} else {
 		b->st.smc_false++;
 		for (i = 0; i < b->nsmc; i++)
-			mprotect((void *)(uintptr_t)((u64)b->smc_pending[i]
-						     << 12),
-				 4096, PROT_READ | PROT_EXEC);
+			apply_prot(b, b->smc_pending[i]);
 		for (i = 0; i < b->nsmc; i++)
 			bt_data_store(b, b->smc_pending[i] << 12);
 	}

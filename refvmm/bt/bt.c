@@ -164,14 +164,16 @@ static void current_key(struct bt_vm *b, struct bt_key *k)
 	}
 	k->single = (c->eflags & EFL_TF) || c->irq_shadow ||
 		    b->t->monitor_step || k->nobp ||
-		    (b->smc_active && c->eip == b->smc_eip);
+		    (b->smc_active && c->eip == b->smc_eip) ||
+		    (b->nmmio && c->eip == b->mmio_eip);
 }
 
 static struct bt_block *get_block(struct bt_vm *b, const struct bt_key *k)
 {
 	struct bt_block *tb;
 	struct timespec t0, t1;
-	bool smc = b->smc_active && k->eip == b->smc_eip;
+	bool smc = (b->smc_active && k->eip == b->smc_eip) ||
+		   (b->nmmio && k->eip == b->mmio_eip);
 
 	if (!smc) {
 		tb = bt_tcache_find(b, k);
@@ -349,7 +351,7 @@ static bool step(struct bt_vm *b, struct vm_exit *exit)
 	struct bt_key k;
 	struct sw_event ev;
 	u32 keyw, he, entry_efl, geip;
-	bool smc_run;
+	bool smc_run, mmio_run;
 	int kind;
 
 	if (!c->seg[SW_CS].db)
@@ -360,6 +362,7 @@ static bool step(struct bt_vm *b, struct vm_exit *exit)
 				     c->eip, c->seg[SW_CS].selector);
 	current_key(b, &k);
 	smc_run = b->smc_active && k.eip == b->smc_eip;
+	mmio_run = b->nmmio && k.eip == b->mmio_eip;
 	tb = get_block(b, &k);
 	keyw = bt_key_word(&k);
 	if (!k.single) {
@@ -409,6 +412,15 @@ static bool step(struct bt_vm *b, struct vm_exit *exit)
 	}
 	if (smc_run)
 		bt_smc_settle(b);
+	if (mmio_run) {
+		traps__decode(c, kind, &ev);
+		/* the instruction reached a second MMIO page: open it too */
+		if (ev.kind == SW_EV_FAULT && ev.vector == 14 &&
+		    bt_mmio_addr(b, ev.cr2) && c->eip == b->mmio_eip &&
+		    bt_mmio_open(b, ev.cr2, c->eip))
+			return false;
+		bt_mmio_settle(b);
+	}
 	b->dbp_fire = b->dbp_hits;
 	b->dbp_hits = 0;
 	if (kind == SW_EXIT_KICK) {
@@ -427,6 +439,25 @@ static bool step(struct bt_vm *b, struct vm_exit *exit)
 					   ev.error & 2);
 		bt_smc_fault(b, ev.cr2, c->eip);
 		return false;
+	}
+	if (ev.kind == SW_EV_FAULT && ev.vector == 14 &&
+	    bt_mmio_addr(b, ev.cr2)) {
+		/* MMIO: the shared emulator's MOV, else a shadow page */
+		if (!(c->eflags & EFL_TF) && !c->irq_shadow) {
+			enum emu_result er = emulate__insn(t, &ev, exit);
+
+			if (er == EMU_DONE)
+				return false;
+			if (er == EMU_RAISE)
+				return !trap__deliver(
+					t, c->exc_vector, c->exc_has_error,
+					c->exc_error, DELIVER_EXCEPTION, c->eip,
+					exit);
+			if (er != EMU_NOT)
+				return true;
+		}
+		if (bt_mmio_open(b, ev.cr2, c->eip))
+			return false;
 	}
 	if (ev.kind == SW_EV_FAULT && ev.vector == 14 && (ev.error & 2) &&
 	    bt_code_page_protected(b, ev.cr2)) {
@@ -520,6 +551,7 @@ static void bt__destroy(struct vcpu *vcpu)
 	sw_signal_hook = NULL;
 	bt_current = NULL;
 	if (b) {
+		bt_mmio_settle(b);
 		if (b->host_insn)
 			cs_free(b->host_insn, 1);
 		if (b->guest_insn)
@@ -622,6 +654,7 @@ static void bt__stats(struct vcpu *vcpu, struct stats *s)
 	stats__set(s, "bt.interrupts.stepped_to_boundary", b->st.kick_steps);
 	stats__set(s, "bt.single_instruction_blocks", b->st.steps);
 	stats__set(s, "bt.data_breakpoints.page_faults", b->st.dbp_faults);
+	stats__set(s, "bt.mmio.shadow_page_steps", b->st.mmio_steps);
 	stats__set(s, "bt.data_breakpoints.hits", b->st.dbp_hits);
 }
 

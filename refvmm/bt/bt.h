@@ -105,6 +105,7 @@ struct bt_block {
 #define BT_MAX_MAP	 (BT_MAX_BLOCKS * 24)
 #define BT_HASH		 16384
 #define BT_MAX_CODEPAGES 1024
+#define BT_MMIO_PAGES	 2
 
 struct bt_codepage {
 	u32 pfn;
@@ -117,7 +118,7 @@ struct bt_stats {
 	u64 lookup_miss, callouts, exits[BT_EXIT_NR];
 	u64 smc_faults, smc_flushes, smc_false, monitor_writes, smc_emulated;
 	u64 kicks, kick_steps, steps, translate_ns, selfcheck_pages, stale;
-	u64 dbp_faults, dbp_hits;
+	u64 dbp_faults, dbp_hits, mmio_steps;
 	u64 cls[BT_NCLASSES];
 };
 
@@ -146,6 +147,11 @@ struct bt_vm {
 	u32 ndbp;
 	u32 dbp_hits; /* breakpoints the stepped instruction hit */
 	u32 dbp_fire; /* ... to report when its one-instruction run ends */
+	struct {
+		u32 page;
+		u8 before[4096];
+	} mmio[2]; /* shadow pages of MMIO (mmio.c) */
+	u32 nmmio, mmio_eip;
 	u32 smc_pending[4];
 	u32 nsmc;
 	u32 smc_eip;
@@ -191,6 +197,11 @@ bool bt_dbp_page(const struct bt_vm *b, u32 lin);
 u32 bt_dbp_match(const struct bt_vm *b, u32 lin, u32 size, bool write);
 void bt_smc_settle(struct bt_vm *b);
 void bt_monitor_write(struct sw_cpu *c, u32 lin, u32 len);
+
+/* mmio.c: any instruction on MMIO, run on a shadow page */
+bool bt_mmio_addr(const struct bt_vm *b, u32 lin);
+bool bt_mmio_open(struct bt_vm *b, u32 lin, u32 eip);
+void bt_mmio_settle(struct bt_vm *b);
 
 /* callout.c */
 enum emu_result bt_callout_emulate(struct trap_vm *t, const cs_insn *in,

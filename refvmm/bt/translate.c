@@ -501,8 +501,12 @@ struct bt_block *bt_translate(struct bt_vm *b, const struct bt_key *k)
 	if (b->tc_end - b->tc_free < 16384 || b->nblocks >= BT_MAX_BLOCKS ||
 	    b->nmaps + 256 > BT_MAX_MAP)
 		bt_tcache_flush(b, "cache full");
+	/* The length cross-check needs no operand detail: the trace
+	 * handle (detail off) decodes several times faster. */
+	csh h = b->cs_host ? b->cs_host : t->cs;
+
 	if (!b->guest_insn)
-		b->guest_insn = cs_malloc(t->cs);
+		b->guest_insn = cs_malloc(h);
 	ci = b->guest_insn;
 	tb = bt_tcache_alloc(b);
 	memset(&x, 0, sizeof(x));
@@ -532,7 +536,7 @@ struct bt_block *bt_translate(struct bt_vm *b, const struct bt_key *k)
 		ok = bt_decode(g, 15, &in);
 		/* Capstone must agree on the length, or the CPU might see
 		 * a different instruction than the one classified. */
-		if (ok && !cs_disasm_iter(t->cs, &cp, &clen, &caddr, ci))
+		if (ok && !cs_disasm_iter(h, &cp, &clen, &caddr, ci))
 			ok = in.cls == BT_UD;
 		else if (ok && ci->size != in.len)
 			ok = false;

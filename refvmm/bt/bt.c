@@ -243,8 +243,15 @@ static bool callout(struct bt_vm *b, const struct bt_key *k, u32 entry_efl,
 			nk.eip = c->eip;
 			gen = b->generation;
 			tb = get_block(b, &nk);
-			if (gen == b->generation)
+			if (gen == b->generation) {
 				bt_chain(b, site, tb->tc);
+				if (t->m->trace & TRACE_BT)
+					trace__printf("bt chain 0x%x -> 0x%x "
+						      "(guest 0x%x)",
+						      site,
+						      (u32)(uintptr_t)tb->tc,
+						      c->eip);
+			}
 		}
 		return false;
 	case BT_EXIT_MISS:

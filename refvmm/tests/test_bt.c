@@ -395,3 +395,20 @@ Test(bt_emit, pushf_inline_from_the_virtual_flags)
 	cr_expect_eq(tb->ninsn, 1, "PUSHFW: a callout");
 	cr_expect_eq(rd32(tb->tc + 18), BT_EXIT_CALLOUT);
 }
+
+Test(bt_emit, data_breakpoint_ranges)
+{
+	/* DR1: 4-byte write breakpoint at 0x2000; DR2: 1-byte read/write
+	 * at 0x3003 (SDM Vol. 3B 17.2.4, 17.2.5) */
+	cpu.dr[1] = 0x2000;
+	cpu.dr[2] = 0x3003;
+	cpu.dr[7] = 0x400 | 1u << 2 | 1u << 4 | 1u << 20 | 3u << 22 | 3u << 24;
+	cr_expect_eq(bt_dbp_match(&bvm, 0x2002, 4, true), 1u << 1,
+		     "a 4-byte write overlapping the dword");
+	cr_expect_eq(bt_dbp_match(&bvm, 0x2002, 4, false), 0,
+		     "reads do not hit a write breakpoint");
+	cr_expect_eq(bt_dbp_match(&bvm, 0x1ffc, 4, true), 0, "just below");
+	cr_expect_eq(bt_dbp_match(&bvm, 0x3000, 4, false), 1u << 2,
+		     "a read covering the byte");
+	cr_expect_eq(bt_dbp_match(&bvm, 0x3004, 2, true), 0, "just above");
+}

@@ -153,6 +153,7 @@ static void current_key(struct bt_vm *b, struct bt_key *k)
 	k->iopl = (u8)((c->eflags & EFL_IOPL) >> 12);
 	k->fpu = (u8)(c->cr0 & (CR0_EM | CR0_MP | CR0_TS));
 	k->ss16 = !c->seg[SW_SS].db;
+	k->wreq = b->t->window_requested;
 	/* RF=1 matters only for an instruction breakpoint: run one
 	 * instruction without them, then RF is clear (17.3.1.1). */
 	k->nobp = false;

@@ -81,6 +81,7 @@ struct bt_key {
 	bool single; /* one instruction, then back to the monitor */
 	bool nobp;   /* EFLAGS.RF: instruction breakpoints do not fire */
 	bool ss16;   /* SS.B=0: PUSHF stays a callout */
+	bool wreq;   /* an interrupt waits for IF: STI stays a callout */
 };
 
 /* tc offset -> guest EIP; boundary: the guest state is all there. */

@@ -11,10 +11,19 @@
 #include "decode.h"
 
 const char *const bt_class_names[BT_NCLASSES] = {
-	[BT_UD] = "ud",	  [BT_IDENT] = "ident",	    [BT_JCC] = "jcc",
-	[BT_JMP] = "jmp", [BT_CALL] = "call",	    [BT_LOOP] = "loop",
-	[BT_RET] = "ret", [BT_JMP_IND] = "jmp_ind", [BT_CALL_IND] = "call_ind",
-	[BT_CLI] = "cli", [BT_PUSHF] = "pushf",	    [BT_CALLOUT] = "callout",
+	[BT_UD] = "ud",
+	[BT_IDENT] = "ident",
+	[BT_JCC] = "jcc",
+	[BT_JMP] = "jmp",
+	[BT_CALL] = "call",
+	[BT_LOOP] = "loop",
+	[BT_RET] = "ret",
+	[BT_JMP_IND] = "jmp_ind",
+	[BT_CALL_IND] = "call_ind",
+	[BT_CLI] = "cli",
+	[BT_PUSHF] = "pushf",
+	[BT_STI] = "sti",
+	[BT_CALLOUT] = "callout",
 };
 
 /* Immediate kinds. */
@@ -124,7 +133,7 @@ static const struct opc one[256] = {
 	PFX, CO(0, I0), PFX, PFX, CO(0, I0), ID(0, I0), {GRP, 1, I0},
 	{GRP, 1, I0},
 	/* f8-ff: CLC STC CLI STI CLD STD, group 4, group 5 */
-	ID(0, I0), ID(0, I0), {BT_CLI, 0, I0}, CO(0, I0), ID(0, I0),
+	ID(0, I0), ID(0, I0), {BT_CLI, 0, I0}, {BT_STI, 0, I0}, ID(0, I0),
 	ID(0, I0), {GRP, 1, I0}, {GRP, 1, I0},
 };
 /* clang-format on */

@@ -24,6 +24,7 @@ enum bt_class {
 	BT_CALL_IND, /* ff /2 */
 	BT_CLI,	     /* fa: inline against the virtual IF */
 	BT_PUSHF,    /* 9c: inline against the virtual flags */
+	BT_STI,	     /* fb: inline when no interrupt waits for IF */
 	BT_CALLOUT,  /* privileged or sensitive: the shared emulator */
 	BT_NCLASSES,
 };

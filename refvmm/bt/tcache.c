@@ -352,7 +352,7 @@ static bool key_eq(const struct bt_key *a, const struct bt_key *b)
 	return a->eip == b->eip && a->cs_base == b->cs_base &&
 	       a->cpl == b->cpl && a->iopl == b->iopl && a->fpu == b->fpu &&
 	       a->single == b->single && a->nobp == b->nobp &&
-	       a->ss16 == b->ss16;
+	       a->ss16 == b->ss16 && a->wreq == b->wreq;
 }
 
 struct bt_block *bt_tcache_find(struct bt_vm *b, const struct bt_key *k)

@@ -41,6 +41,7 @@ struct tx {
 	u32 nmap;
 	struct stub stubs[MAX_INSNS + MAX_STUBS];
 	u32 nstubs;
+	bool no_boundary_next; /* after an inline STI: its shadow */
 };
 
 u32 bt_key_word(const struct bt_key *k)
@@ -48,7 +49,8 @@ u32 bt_key_word(const struct bt_key *k)
 	u32 h = k->cs_base * 0x9e3779b1u;
 
 	h ^= (u32)k->cpl << 1 | (u32)k->iopl << 3 | (u32)k->single << 5 |
-	     (u32)k->fpu << 6 | (u32)k->nobp << 10 | (u32)k->ss16 << 11;
+	     (u32)k->fpu << 6 | (u32)k->nobp << 10 | (u32)k->ss16 << 11 |
+	     (u32)k->wreq << 12;
 	return h | 1; /* never 0: an empty table has key word 0 */
 }
 
@@ -67,6 +69,10 @@ static void map_add(struct tx *x, u32 eip, bool boundary)
 {
 	struct bt_map *m;
 
+	if (x->no_boundary_next) {
+		boundary = false;
+		x->no_boundary_next = false;
+	}
 	if (x->nmap && x->map[x->nmap - 1].off == (u16)(x->p - x->start)) {
 		/* Two entries at one address: the later one describes it. */
 		m = &x->map[x->nmap - 1];
@@ -256,6 +262,21 @@ static bool emit_insn(struct tx *x, u32 eip, const u8 *g,
 		if (in->opsize16 || k->ss16)
 			break;
 		emit_pushf(x, eip);
+		return false;
+	case BT_STI:
+		/* With an interrupt waiting for IF the monitor must see
+		 * STI (a callout). Otherwise IF=1 inline; the instruction
+		 * after it is no boundary, so a kick steps past it: the STI
+		 * shadow (SDM Vol. 2B STI). */
+		if (k->cpl > k->iopl || k->wreq || k->single)
+			break;
+		map_add(x, eip, true);
+		b1(x, 0x65); /* movb $1, %gs:vif */
+		b1(x, 0xc6);
+		b1(x, 0x05);
+		b4(x, BT_PG(vif));
+		b1(x, 1);
+		x->no_boundary_next = true;
 		return false;
 	case BT_CLI:
 		if (k->cpl > k->iopl)

@@ -61,7 +61,7 @@ static const struct decode_case decode_cases[] = {
 	{"cli", {0xfa}, 1, BT_CLI, 1},
 	{"pushf", {0x9c}, 1, BT_PUSHF, 1},
 	{"popf", {0x9d}, 1, BT_CALLOUT, 1},
-	{"sti", {0xfb}, 1, BT_CALLOUT, 1},
+	{"sti", {0xfb}, 1, BT_STI, 1},
 	{"hlt", {0xf4}, 1, BT_CALLOUT, 1},
 	{"mov eax, cs (8c)", {0x8c, 0xc8}, 2, BT_CALLOUT, 2},
 	{"mov ds, eax (8e)", {0x8e, 0xd8}, 2, BT_CALLOUT, 2},
@@ -411,4 +411,27 @@ Test(bt_emit, data_breakpoint_ranges)
 	cr_expect_eq(bt_dbp_match(&bvm, 0x3000, 4, false), 1u << 2,
 		     "a read covering the byte");
 	cr_expect_eq(bt_dbp_match(&bvm, 0x3004, 2, true), 0, "just above");
+}
+
+Test(bt_emit, sti_inline_unless_an_interrupt_waits)
+{
+	static const u8 code[] = {0xfb, 0x90, 0xf4};
+	struct bt_key k = {.eip = GUEST_EIP};
+	const struct bt_block *tb;
+	u32 eip;
+
+	memcpy(ram + GUEST_EIP, code, sizeof(code));
+	tb = bt_translate(&bvm, &k);
+	cr_expect(!memcmp(tb->tc, "\x65\xc6\x05", 3), "movb $1, %%gs:vif");
+	cr_expect_eq(rd32(tb->tc + 3), BT_PG(vif));
+	cr_expect_eq(tb->tc[7], 1);
+	/* the NOP after it is in the STI shadow: no boundary */
+	cr_expect(!bt_tcache_map(&bvm, (u64)(uintptr_t)tb->tc + 8, true, &eip));
+	cr_expect(bt_tcache_map(&bvm, (u64)(uintptr_t)tb->tc + 9, true, &eip));
+	cr_expect_eq(eip, GUEST_EIP + 2);
+	bvm.tc_free = tc + 0x400;
+	k.wreq = true;
+	tb = bt_translate(&bvm, &k);
+	cr_expect_eq(tb->ninsn, 1, "an interrupt waits: STI is a callout");
+	cr_expect_eq(rd32(tb->tc + 18), BT_EXIT_CALLOUT);
 }

@@ -15,6 +15,7 @@
  *                tc -> guest EIP map, code-page write protection
  *   callout.c    sensitive instructions trap mode never sees (SGDT...,
  *                LAR/LSL/VERR/VERW, PUSHF/POPF, PUSH Sreg, INT3/INTO)
+ *   mmio.c       any instruction on MMIO, on a shadow page
  *   gate.S       the 64-bit callout gate
  *   bt.c         the mode: run loop, signals, stats, traces
  */

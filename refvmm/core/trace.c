@@ -17,8 +17,9 @@ static const struct {
 	{"irq", TRACE_IRQ},
 	{"traps", TRACE_TRAPS},
 	{"faults", TRACE_FAULTS},
+	{"bt", TRACE_BT},
 	{"all", TRACE_IO | TRACE_IO_ALL | TRACE_MMIO | TRACE_EXIT | TRACE_IRQ |
-			TRACE_FAULTS | TRACE_TRAPS},
+			TRACE_FAULTS | TRACE_TRAPS | TRACE_BT},
 };
 
 int trace__parse(const char *events, unsigned int *mask)

@@ -57,6 +57,8 @@ static void phys_write(struct sw_cpu *c, u64 phys, const u8 *p, u32 len)
 		memcpy(c->ram + phys, p, len);
 		if (c->shadow)
 			shadow__phys_written(c->shadow, phys, len);
+		if (c->write_hook)
+			c->write_hook(c, (u32)phys, len);
 		return;
 	}
 	while (len) {
@@ -67,6 +69,8 @@ static void phys_write(struct sw_cpu *c, u64 phys, const u8 *p, u32 len)
 			memcpy(c->ram + phys, p, n);
 			if (c->shadow)
 				shadow__phys_written(c->shadow, phys, n);
+			if (c->write_hook)
+				c->write_hook(c, (u32)phys, n);
 		} else {
 			memcpy(tmp, p, n);
 			machine__mmio(c->vcpu->machine, c->vcpu, phys, tmp, n,

@@ -42,6 +42,7 @@ _Static_assert(sizeof(struct sw_cpu) <= 4096, "one page");
 /* Read by the asm: one vCPU per process, as signals are per process. */
 struct sw_cpu *sw_cpu_current;
 u64 sw_host_fsbase;
+int (*sw_signal_hook)(int sig, void *uc, struct sw_cpu *c);
 
 int sw_world_enter_asm(struct sw_cpu *c);
 void sw_signal_entry(int sig, siginfo_t *si, void *uc);
@@ -126,6 +127,18 @@ void sw_signal_handler(int sig, siginfo_t *si, void *ucv)
 		       (rip >= 0x100000000ull ||
 			(rip >= WINDOW_PAD && rip < WINDOW_PAD + 0x1000));
 
+	if (c && c->in_guest && sw_signal_hook) {
+		switch (sw_signal_hook(sig, ucv, c)) {
+		case SW_HOOK_RESUME:
+			return;
+		case SW_HOOK_KICK:
+			c->kick = 1;
+			c->exit_kind = SW_EXIT_KICK;
+			goto record;
+		default:
+			break;
+		}
+	}
 	if (sig == SIGUSR1) {
 		if (c)
 			c->kick = 1;
@@ -150,6 +163,7 @@ void sw_signal_handler(int sig, siginfo_t *si, void *ucv)
 		}
 		c->exit_kind = SW_EXIT_SIGNAL;
 	}
+record:
 	if (sig > 0 && sig < 65)
 		signal_counts[sig]++;
 	c->signo = sig;

@@ -191,18 +191,6 @@ static int op_write(struct sw_cpu *c, const cs_x86 *x, const cs_x86_op *op,
 	return sw_write(c, sreg, ea, &v, op->size > 4 ? 4 : op->size);
 }
 
-int emulate__op_read(struct sw_cpu *c, const cs_x86 *x, const cs_x86_op *op,
-		     u32 *v)
-{
-	return op_read(c, x, op, v);
-}
-
-int emulate__op_write(struct sw_cpu *c, const cs_x86 *x, const cs_x86_op *op,
-		      u32 v)
-{
-	return op_write(c, x, op, v);
-}
-
 /* --- helpers --- */
 
 static int need_cpl0(struct sw_cpu *c)
@@ -962,6 +950,12 @@ enum emu_result emulate__insn(struct trap_vm *t, const struct sw_event *ev,
 
 	if (!in)
 		return EMU_NOT;
+	if (t->emulate_hook) {
+		enum emu_result hr = t->emulate_hook(t, in, exit);
+
+		if (hr != EMU_NOT)
+			return hr;
+	}
 	x = &in->detail->x86;
 	o0 = &x->operands[0];
 	o1 = &x->operands[1];
@@ -1254,4 +1248,23 @@ enum emu_result emulate__insn(struct trap_vm *t, const struct sw_event *ev,
 		return r;
 	}
 	return EMU_NOT;
+}
+
+/* Operand access for the BT modes' own emulation (trap.h). */
+int emulate__op_read(struct sw_cpu *c, const cs_x86 *x, const cs_x86_op *op,
+		     u32 *v)
+{
+	return op_read(c, x, op, v);
+}
+
+int emulate__op_write(struct sw_cpu *c, const cs_x86 *x, const cs_x86_op *op,
+		      u32 v)
+{
+	return op_write(c, x, op, v);
+}
+
+u32 emulate__mem_addr(struct sw_cpu *c, const cs_x86 *x, const cs_x86_op *op,
+		      int *sreg)
+{
+	return mem_addr(c, x, op, sreg);
 }

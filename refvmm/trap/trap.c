@@ -146,6 +146,12 @@ static bool deliver(struct trap_vm *t, int vector, bool has_error, u32 error,
 	return false;
 }
 
+bool trap__deliver(struct trap_vm *t, int vector, bool has_error, u32 error,
+		   enum deliver_source src, u32 ret_eip, struct vm_exit *exit)
+{
+	return deliver(t, vector, has_error, error, src, ret_eip, exit);
+}
+
 /* Single-step #DB after an emulated instruction (SDM Vol. 3B 17.3.1.4). */
 static bool step_trap(struct trap_vm *t, struct vm_exit *exit)
 {
@@ -218,14 +224,15 @@ static int page_fault(struct trap_vm *t, const struct sw_event *ev,
  * One guest event. Returns true when the run loop must see @exit,
  * false to go straight back into the guest.
  */
-static bool handle(struct trap_vm *t, const struct sw_event *ev,
-		   struct vm_exit *exit)
+bool trap__handle(struct trap_vm *t, const struct sw_event *ev,
+		  struct vm_exit *exit)
 {
 	struct sw_cpu *c = t->c;
 	u32 eip = c->eip, insn_eip;
 	bool tf = c->eflags & EFL_TF, old_if = c->eflags & EFL_IF;
 	bool was_step = t->monitor_step, shadow_before;
 	enum emu_result r;
+	u64 soft_ints;
 
 	t->monitor_step = false;
 	if (t->trace_step) {
@@ -325,6 +332,7 @@ static bool handle(struct trap_vm *t, const struct sw_event *ev,
 		    : ev->vector == 14 ? "pf"
 		    : ev->vector == 6  ? "ud"
 				       : "other_fault");
+	soft_ints = t->delivered_int;
 	if (ev->vector == 14) {
 		int pr = page_fault(t, ev, exit);
 
@@ -352,6 +360,10 @@ static bool handle(struct trap_vm *t, const struct sw_event *ev,
 	switch (r) {
 	case EMU_DONE:
 		trace_event(t, ev, eip, "emulated");
+		/* INT n through a gate clears TF: no single-step trap after
+		 * it (SDM Vol. 3B 17.3.1.4). */
+		if (t->delivered_int != soft_ints)
+			tf = false;
 		if (tf && !c->irq_shadow && !step_trap(t, exit))
 			return true;
 		if (!old_if && (c->eflags & EFL_IF) && t->window_requested) {
@@ -434,7 +446,7 @@ static int trap__run(struct vcpu *vcpu, struct vm_exit *exit)
 		sw_sync_from_host(c);
 		traps__decode(c, kind, &ev);
 		t->events++;
-		if (handle(t, &ev, exit))
+		if (trap__handle(t, &ev, exit))
 			return 0;
 	}
 }

@@ -55,6 +55,10 @@ struct trap_vm {
 	char host_notes[3][160];
 	u64 events, emulated, delivered_exc, delivered_irq, delivered_int;
 	const cs_insn *last; /* the decoded instruction, for traces */
+	/* bt: sensitive instructions trap mode never sees, tried first. */
+	enum emu_result (*emulate_hook)(struct trap_vm *t, const cs_insn *in,
+					struct vm_exit *exit);
+	void *bt; /* struct bt_vm when a BT mode runs on this monitor */
 };
 
 /* emulate.c */
@@ -63,6 +67,13 @@ enum emu_result emulate__insn(struct trap_vm *t, const struct sw_event *ev,
 void emulate__complete_io(struct trap_vm *t);
 /* Decodes the instruction at CS:EIP; NULL when it cannot. */
 const cs_insn *emulate__decode(struct trap_vm *t, u32 eip);
+/* Operand access for the emulators (0, or -1 with c->exc_* raised). */
+int emulate__op_read(struct sw_cpu *c, const cs_x86 *x, const cs_x86_op *op,
+		     u32 *v);
+int emulate__op_write(struct sw_cpu *c, const cs_x86 *x, const cs_x86_op *op,
+		      u32 v);
+u32 emulate__mem_addr(struct sw_cpu *c, const cs_x86 *x, const cs_x86_op *op,
+		      int *sreg);
 
 /* proxy.c: an instruction run on a copy of its memory operand.
  * Returns 0 done, -1 raised c->exc_*, 1 not an instruction it runs. */
@@ -87,11 +98,6 @@ int window__run(struct trap_vm *t);
 /* stack_ops.c: PUSH, POP, ENTER, LEAVE on a stack the host cannot reach;
  * 0 done (EIP not moved), -1 raised, 1 not one of them. */
 int stack__run(struct trap_vm *t, const cs_insn *in);
-/* Operand access for the emulators (register, immediate, memory). */
-int emulate__op_read(struct sw_cpu *c, const cs_x86 *x, const cs_x86_op *op,
-		     u32 *v);
-int emulate__op_write(struct sw_cpu *c, const cs_x86 *x, const cs_x86_op *op,
-		      u32 v);
 /* Capstone general register -> encoding number (EAX 0 .. EDI 7). */
 int emulate__gpr_index(x86_reg r);
 
@@ -121,6 +127,12 @@ void deliver__build_frame(struct deliver_frame *f, bool priv_switch, u16 old_ss,
 			  bool has_error, u32 error);
 
 /* trap.c */
+/* Delivers an event; false (with @exit filled) when the machine stops. */
+bool trap__deliver(struct trap_vm *t, int vector, bool has_error, u32 error,
+		   enum deliver_source src, u32 ret_eip, struct vm_exit *exit);
+/* One guest event; true when the run loop must see @exit. */
+bool trap__handle(struct trap_vm *t, const struct sw_event *ev,
+		  struct vm_exit *exit);
 void trap__count(struct trap_vm *t, const char *group, const char *name);
 void trap__set_eflags(struct sw_cpu *c, u32 v); /* tracks IF for windows */
 /* CR0/CR3/CR4/EFER changed: tell the shadow page tables. */

@@ -122,6 +122,10 @@ struct sw_cpu {
 	u64 ram_size;
 	struct vcpu *vcpu;
 
+	/* Called after every write the monitor makes to guest memory
+	 * (bt: translated code pages must see them). NULL in trap mode. */
+	void (*write_hook)(struct sw_cpu *c, u32 lin, u32 len);
+
 	/* What the last signal said (traps.c decodes it). */
 	int signo, si_code, trapno;
 	u32 err;

@@ -45,6 +45,19 @@ int sw_world__enter(struct sw_cpu *c);
 void sw_world__set_tsc_trapping(bool on);
 u64 sw_world__tsc_rearms(void);
 
+/*
+ * A mode's say on a signal that arrives while the guest runs, before
+ * the handler records it (bt: an interrupt inside a rewritten sequence
+ * steps on to the next instruction boundary). Called on the alternate
+ * stack with the host FS base: async-signal-safe code only.
+ */
+enum sw_hook_verdict {
+	SW_HOOK_PASS,	/* handle as usual */
+	SW_HOOK_RESUME, /* return to the interrupted code */
+	SW_HOOK_KICK,	/* land now as a kick */
+};
+extern int (*sw_signal_hook)(int sig, void *uc, struct sw_cpu *c);
+
 /* Signals from the guest seen so far, by number (for --stats). */
 u64 sw_world__signals(int signo);
 

@@ -1,0 +1,60 @@
+/*
+ * The translator's own view of a guest instruction (32-bit code): its
+ * length, computed from the raw bytes with opcode tables (SDM Vol. 2D,
+ * Appendix A "Opcode Map"), and its class — what the translator does
+ * with it. IDENT comes only from the whitelist in the tables; anything
+ * the tables do not know is UD. Capstone's length is cross-checked
+ * against this one by the caller (Capstone 4 accepts encodings the CPU
+ * rejects). Pure functions: unit tested in tests/test_bt.c.
+ */
+#ifndef REFVMM_BT_DECODE_H
+#define REFVMM_BT_DECODE_H
+
+#include "refvmm/types.h"
+
+enum bt_class {
+	BT_UD,	     /* invalid or not supported: raise #UD */
+	BT_IDENT,    /* copied as is (whitelist) */
+	BT_JCC,	     /* 70-7f, 0f 80-8f */
+	BT_JMP,	     /* eb, e9 */
+	BT_CALL,     /* e8 */
+	BT_LOOP,     /* e0-e3: loopne, loope, loop, jecxz */
+	BT_RET,	     /* c3, c2 iw */
+	BT_JMP_IND,  /* ff /4 */
+	BT_CALL_IND, /* ff /2 */
+	BT_CLI,	     /* fa: inline against the virtual IF */
+	BT_PUSHF,    /* 9c: inline against the virtual flags */
+	BT_STI,	     /* fb: inline when no interrupt waits for IF */
+	BT_CALLOUT,  /* privileged or sensitive: the shared emulator */
+	BT_NCLASSES,
+};
+
+extern const char *const bt_class_names[BT_NCLASSES];
+
+struct bt_insn {
+	enum bt_class cls;
+	u8 len;
+	u8 nprefix;   /* prefix bytes before the opcode */
+	u8 opc_len;   /* opcode bytes (1-3, VEX included) */
+	u8 modrm_off; /* offset of ModRM, 0 if none */
+	bool has_modrm;
+	bool has_mem;	 /* an explicit memory operand or moffs */
+	bool opsize16;	 /* 66 prefix */
+	bool addrsize16; /* 67 prefix */
+	int seg;	 /* last segment override: 0-5 (ES..GS), -1 none */
+	u8 imm_len;
+	int32_t rel; /* branch displacement (JCC, JMP, CALL, LOOP) */
+	u16 ret_imm; /* c2 iw */
+	u8 fpu;	     /* enum bt_fpu: what CR0.EM/MP/TS do to it */
+};
+
+/* SDM Vol. 3A Table 2-2 (x87, WAIT) and 13-1 (MMX/SSE, FXSAVE). */
+enum bt_fpu { BT_FPU_NONE, BT_FPU_X87, BT_FPU_WAIT, BT_FPU_SIMD };
+
+/* The exception CR0 (@cr0: EM, MP, TS bits) raises for @fpu, or 0. */
+int bt_fpu_fault(u8 fpu, u32 cr0);
+
+/* Decodes @len bytes at @p; returns false when not a valid instruction. */
+bool bt_decode(const u8 *p, size_t len, struct bt_insn *out);
+
+#endif

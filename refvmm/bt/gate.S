@@ -1,0 +1,44 @@
+/*
+ * The callout gate of bt-simple (bt.h). Translated code leaves with a far
+ * jump to the 64-bit host code segment at a copy of these bytes in the
+ * monitor window (a far jump from compatibility mode carries a 32-bit
+ * offset); GS still holds the per-vCPU page, whose base the CPU keeps in
+ * 64-bit mode. The gate saves the guest registers and flags into struct
+ * sw_cpu (offsets: sw/cpu.h SW_OFF_*), switches to the host stack and
+ * continues in sw_world_landing like every other way back. Position
+ * independent: only %gs-relative absolute addresses.
+ */
+#define GPR	40
+#define HOST_EFL 76
+#define HSEL_SS	84
+#define EXIT_KIND 92
+#define LANDING	0x1028	/* BT_PG(landing); checked in tcache.c */
+
+	.text
+	.code64
+	.globl bt_gate_start, bt_gate_end
+bt_gate_start:
+	movl %eax, %gs:GPR + 0
+	movl %ecx, %gs:GPR + 4
+	movl %edx, %gs:GPR + 8
+	movl %ebx, %gs:GPR + 12
+	movl %esp, %gs:GPR + 16
+	movl %ebp, %gs:GPR + 20
+	movl %esi, %gs:GPR + 24
+	movl %edi, %gs:GPR + 28
+	movw %ss, %gs:HSEL_SS
+	movl $3, %gs:EXIT_KIND		/* BT_EXIT_KIND_CALLOUT */
+	movl $0x2b, %eax		/* HOST_SS64 */
+	movl %eax, %ss
+	movq %gs:0, %rsp		/* sw_cpu.host_rsp: free below it */
+	pushfq				/* before anything that sets flags */
+	popq %rax
+	movl %eax, %gs:HOST_EFL
+	subq $256, %rsp
+	andq $-16, %rsp
+	pushq $0x202			/* DF, TF, AC off for the C ABI */
+	popfq
+	jmp *%gs:LANDING
+bt_gate_end:
+
+	.section .note.GNU-stack, "", @progbits

@@ -1,0 +1,76 @@
+/*
+ * Guest instructions on MMIO, any instruction (bt.h). The shared
+ * emulator (trap/emulate.c) does MOV/MOVZX/MOVSX there; for anything else
+ * the translator runs the instruction itself on a shadow page: the
+ * device's page is read through the bus into an anonymous mapping at
+ * the same host address (guest-physical == host-linear with paging
+ * off), the instruction runs alone, and the bytes it changed are written
+ * back through the bus. Exact for memory-like regions (pc-testdev's
+ * 64 KiB window, unclaimed space reading all ones); a device register
+ * with read side effects would see the whole page read, and refvmm has
+ * no such MMIO device.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "bt.h"
+#include "refvmm/sw/segments.h"
+
+bool bt_mmio_addr(const struct bt_vm *b, u32 lin)
+{
+	return (u64)lin >= b->c->ram_size && lin < SW_WINDOW_BASE;
+}
+
+bool bt_mmio_open(struct bt_vm *b, u32 lin, u32 eip)
+{
+	u32 page = lin & ~0xfffu, i;
+	void *p;
+
+	if (b->nmmio && b->mmio_eip != eip)
+		bt_mmio_settle(b);
+	for (i = 0; i < b->nmmio; i++)
+		if (b->mmio[i].page == page)
+			return false; /* mapped and still faulting */
+	if (b->nmmio >= BT_MMIO_PAGES)
+		return false;
+	p = mmap((void *)(uintptr_t)page, 4096, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	if (p == MAP_FAILED || p != (void *)(uintptr_t)page) {
+		if (p != MAP_FAILED)
+			munmap(p, 4096);
+		return false;
+	}
+	sw_lin_read(b->c, page, b->mmio[b->nmmio].before, 4096);
+	memcpy(p, b->mmio[b->nmmio].before, 4096);
+	b->mmio[b->nmmio++].page = page;
+	b->mmio_eip = eip;
+	b->st.mmio_steps++;
+	return true;
+}
+
+void bt_mmio_settle(struct bt_vm *b)
+{
+	u32 i, off, end;
+
+	for (i = 0; i < b->nmmio; i++) {
+		const u8 *now = (const u8 *)(uintptr_t)b->mmio[i].page;
+		const u8 *was = b->mmio[i].before;
+
+		/* write back each run of changed bytes */
+		for (off = 0; off < 4096; off = end) {
+			if (now[off] == was[off]) {
+				end = off + 1;
+				continue;
+			}
+			for (end = off; end < 4096 && now[end] != was[end];
+			     end++)
+				;
+			sw_lin_write(b->c, b->mmio[i].page + off, now + off,
+				     end - off);
+		}
+		munmap((void *)(uintptr_t)b->mmio[i].page, 4096);
+	}
+	b->nmmio = 0;
+}

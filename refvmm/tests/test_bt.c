@@ -1,0 +1,437 @@
+/*
+ * bt-simple's translator on a table of guest instruction byte strings:
+ * the class the opcode tables choose and the length they compute
+ * (refvmm/bt/decode.c), and the host bytes one block becomes
+ * (refvmm/bt/translate.c), against a translation cache in a plain heap
+ * buffer. Guest code sits in the first guest page, which the translator
+ * never write-protects, so nothing of the test process is touched.
+ */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../bt/bt.h"
+
+struct decode_case {
+	const char *what;
+	u8 bytes[15];
+	u8 n;
+	enum bt_class cls;
+	u8 len;
+};
+
+static const struct decode_case decode_cases[] = {
+	{"nop", {0x90}, 1, BT_IDENT, 1},
+	{"add eax, ebx", {0x01, 0xd8}, 2, BT_IDENT, 2},
+	{"mov eax, [ebx+ecx*4+0x12345678]",
+	 {0x8b, 0x84, 0x8b, 0x78, 0x56, 0x34, 0x12},
+	 7,
+	 BT_IDENT,
+	 7},
+	{"mov ax, imm16", {0x66, 0xb8, 0x34, 0x12}, 4, BT_IDENT, 4},
+	{"mov eax, moffs (67)", {0x67, 0xa1, 0x00, 0x10}, 4, BT_IDENT, 4},
+	{"rep movsb", {0xf3, 0xa4}, 2, BT_IDENT, 2},
+	{"lock cmpxchg [ebx], ecx", {0xf0, 0x0f, 0xb1, 0x0b}, 4, BT_IDENT, 4},
+	{"test byte [eax], imm8", {0xf6, 0x00, 0x7f}, 3, BT_IDENT, 3},
+	{"test dword [eax], imm32", {0xf7, 0x00, 1, 2, 3, 4}, 6, BT_IDENT, 6},
+	{"enter 8, 0", {0xc8, 0x08, 0x00, 0x00}, 4, BT_IDENT, 4},
+	{"fld qword [eax]", {0xdd, 0x00}, 2, BT_IDENT, 2},
+	{"paddb xmm0, xmm1", {0x66, 0x0f, 0xfc, 0xc1}, 4, BT_IDENT, 4},
+	{"pshufd xmm0, xmm1, 0x1b",
+	 {0x66, 0x0f, 0x70, 0xc1, 0x1b},
+	 5,
+	 BT_IDENT,
+	 5},
+	{"pshufb xmm0, xmm1 (0f 38)",
+	 {0x66, 0x0f, 0x38, 0x00, 0xc1},
+	 5,
+	 BT_IDENT,
+	 5},
+	{"vzeroupper (VEX)", {0xc5, 0xf8, 0x77}, 3, BT_IDENT, 3},
+	{"mov eax, gs:[0]", {0x65, 0xa1, 0, 0, 0, 0}, 6, BT_IDENT, 6},
+	{"jz rel8", {0x74, 0x10}, 2, BT_JCC, 2},
+	{"jnz rel32", {0x0f, 0x85, 0, 1, 0, 0}, 6, BT_JCC, 6},
+	{"jmp rel8", {0xeb, 0xfe}, 2, BT_JMP, 2},
+	{"call rel32", {0xe8, 0, 0, 0, 0}, 5, BT_CALL, 5},
+	{"loop", {0xe2, 0xfe}, 2, BT_LOOP, 2},
+	{"ret", {0xc3}, 1, BT_RET, 1},
+	{"ret 8", {0xc2, 8, 0}, 3, BT_RET, 3},
+	{"jmp *eax", {0xff, 0xe0}, 2, BT_JMP_IND, 2},
+	{"call *[ebx+4]", {0xff, 0x53, 0x04}, 3, BT_CALL_IND, 3},
+	{"cli", {0xfa}, 1, BT_CLI, 1},
+	{"pushf", {0x9c}, 1, BT_PUSHF, 1},
+	{"popf", {0x9d}, 1, BT_CALLOUT, 1},
+	{"sti", {0xfb}, 1, BT_STI, 1},
+	{"hlt", {0xf4}, 1, BT_CALLOUT, 1},
+	{"mov eax, cs (8c)", {0x8c, 0xc8}, 2, BT_CALLOUT, 2},
+	{"mov ds, eax (8e)", {0x8e, 0xd8}, 2, BT_CALLOUT, 2},
+	{"push cs", {0x0e}, 1, BT_CALLOUT, 1},
+	{"pop ss", {0x17}, 1, BT_CALLOUT, 1},
+	{"push fs", {0x0f, 0xa0}, 2, BT_CALLOUT, 2},
+	{"ljmp ptr16:32", {0xea, 0, 0, 0x10, 0, 0x80, 0}, 7, BT_CALLOUT, 7},
+	{"lcall ptr16:16 (66)",
+	 {0x66, 0x9a, 0, 0x10, 0x80, 0},
+	 6,
+	 BT_CALLOUT,
+	 6},
+	{"ljmp *[eax]", {0xff, 0x28}, 2, BT_CALLOUT, 2},
+	{"retf", {0xcb}, 1, BT_CALLOUT, 1},
+	{"int 0x80", {0xcd, 0x80}, 2, BT_CALLOUT, 2},
+	{"int3", {0xcc}, 1, BT_CALLOUT, 1},
+	{"iret", {0xcf}, 1, BT_CALLOUT, 1},
+	{"sgdt [eax]", {0x0f, 0x01, 0x00}, 3, BT_CALLOUT, 3},
+	{"smsw eax", {0x0f, 0x01, 0xe0}, 3, BT_CALLOUT, 3},
+	{"sldt eax", {0x0f, 0x00, 0xc0}, 3, BT_CALLOUT, 3},
+	{"lar eax, ecx", {0x0f, 0x02, 0xc1}, 3, BT_CALLOUT, 3},
+	{"verw ax", {0x0f, 0x00, 0xe8}, 3, BT_CALLOUT, 3},
+	{"mov cr0, eax", {0x0f, 0x22, 0xc0}, 3, BT_CALLOUT, 3},
+	{"mov dr7, eax", {0x0f, 0x23, 0xf8}, 3, BT_CALLOUT, 3},
+	{"cpuid", {0x0f, 0xa2}, 2, BT_CALLOUT, 2},
+	{"rdtsc", {0x0f, 0x31}, 2, BT_CALLOUT, 2},
+	{"in al, 0x60", {0xe4, 0x60}, 2, BT_CALLOUT, 2},
+	{"rep outsb", {0xf3, 0x6e}, 2, BT_CALLOUT, 2},
+	{"sysenter", {0x0f, 0x34}, 2, BT_CALLOUT, 2},
+	{"les eax, [ebx]", {0xc4, 0x03}, 2, BT_CALLOUT, 2},
+	{"xgetbv", {0x0f, 0x01, 0xd0}, 3, BT_IDENT, 3},
+	{"pop r/m /1 (XOP)", {0x8f, 0xc8, 0, 0, 0}, 5, BT_UD, 2},
+	{"3DNow! 0f 0f", {0x0f, 0x0f, 0xc0, 0x9e}, 4, BT_UD, 4},
+	{"vmread (0f 78)", {0x0f, 0x78, 0xc0}, 3, BT_UD, 3},
+	{"rdfsbase (f3 0f ae /0 mod 3)", {0xf3, 0x0f, 0xae, 0xc0}, 4, BT_UD, 4},
+	{"lock jmp rel8", {0xf0, 0xeb, 0x00}, 3, BT_UD, 3},
+};
+
+Test(bt_decode, class_and_length_table)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(decode_cases) / sizeof(decode_cases[0]); i++) {
+		const struct decode_case *dc = &decode_cases[i];
+		struct bt_insn in;
+		u8 buf[15] = {0};
+
+		memcpy(buf, dc->bytes, dc->n);
+		cr_assert(bt_decode(buf, dc->n, &in), "%s: not decoded",
+			  dc->what);
+		cr_expect_eq(in.cls, dc->cls, "%s: class %s, expected %s",
+			     dc->what, bt_class_names[in.cls],
+			     bt_class_names[dc->cls]);
+		cr_expect_eq(in.len, dc->len, "%s: length %u, expected %u",
+			     dc->what, in.len, dc->len);
+	}
+}
+
+Test(bt_decode, truncated_and_overlong)
+{
+	static const u8 prefixes[16] = {0x66, 0x66, 0x66, 0x66, 0x66, 0x66,
+					0x66, 0x66, 0x66, 0x66, 0x66, 0x66,
+					0x66, 0x66, 0x66, 0x90};
+	static const u8 cut[3] = {0x0f, 0x85, 0x00};
+	struct bt_insn in;
+
+	/* 15 prefixes leave no opcode within the 15-byte limit. */
+	cr_expect(!bt_decode(prefixes, sizeof(prefixes), &in));
+	cr_expect(!bt_decode(cut, sizeof(cut), &in));
+	cr_expect(bt_decode(prefixes + 14, 2, &in) && in.len == 2);
+}
+
+Test(bt_decode, branch_displacements)
+{
+	static const u8 jz[2] = {0x74, 0xfe};
+	static const u8 call[5] = {0xe8, 0x00, 0x01, 0x00, 0x00};
+	static const u8 jmp16[4] = {0x66, 0xe9, 0xfd, 0xff};
+	struct bt_insn in;
+
+	cr_assert(bt_decode(jz, 2, &in));
+	cr_expect_eq(in.rel, -2);
+	cr_assert(bt_decode(call, 5, &in));
+	cr_expect_eq(in.rel, 0x100);
+	cr_assert(bt_decode(jmp16, 4, &in));
+	cr_expect_eq(in.rel, -3);
+	cr_expect(in.opsize16);
+}
+
+Test(bt_decode, fpu_faults_from_cr0)
+{
+	/* SDM Vol. 3A Tables 2-2 and 13-1. */
+	cr_expect_eq(bt_fpu_fault(BT_FPU_X87, CR0_TS), 7);
+	cr_expect_eq(bt_fpu_fault(BT_FPU_X87, CR0_EM), 7);
+	cr_expect_eq(bt_fpu_fault(BT_FPU_WAIT, CR0_TS), 0);
+	cr_expect_eq(bt_fpu_fault(BT_FPU_WAIT, CR0_TS | CR0_MP), 7);
+	cr_expect_eq(bt_fpu_fault(BT_FPU_SIMD, CR0_EM | CR0_TS), 6);
+	cr_expect_eq(bt_fpu_fault(BT_FPU_SIMD, CR0_TS), 7);
+	cr_expect_eq(bt_fpu_fault(BT_FPU_NONE, CR0_TS | CR0_EM), 0);
+}
+
+/* --- emission: one block into a heap cache --- */
+
+#define GUEST_EIP 0x100u
+#define TC_SIZE	  65536
+
+static struct trap_vm tvm;
+static struct sw_cpu cpu;
+static struct bt_vm bvm;
+static u8 ram[4096];
+static u8 *tc;
+
+static void setup(void)
+{
+	memset(&tvm, 0, sizeof(tvm));
+	memset(&cpu, 0, sizeof(cpu));
+	memset(&bvm, 0, sizeof(bvm));
+	memset(ram, 0, sizeof(ram));
+	cr_assert(cs_open(CS_ARCH_X86, CS_MODE_32, &tvm.cs) == CS_ERR_OK);
+	cs_option(tvm.cs, CS_OPT_DETAIL, CS_OPT_ON);
+	cpu.ram = ram;
+	cpu.ram_size = sizeof(ram);
+	cpu.seg[SW_CS].limit = 0xffffffff;
+	cpu.seg[SW_CS].db = 1;
+	tvm.c = &cpu;
+	tc = calloc(1, TC_SIZE);
+	bvm.t = &tvm;
+	bvm.c = &cpu;
+	bvm.tc_base = tc;
+	bvm.lookup_fn = tc;
+	bvm.step_ind_fn = tc + 0x100;
+	bvm.miss_stub = tc + 0x200;
+	bvm.tc_free = tc + 0x400;
+	bvm.tc_end = tc + TC_SIZE;
+	bvm.blocks = calloc(BT_MAX_BLOCKS, sizeof(*bvm.blocks));
+	bvm.maps = calloc(BT_MAX_MAP, sizeof(*bvm.maps));
+	bvm.page_idx = calloc(1, sizeof(*bvm.page_idx));
+	bvm.codepages = calloc(1, sizeof(*bvm.codepages));
+	bvm.selfcheck = calloc(1, 1);
+	bvm.data_stores = calloc(1, 1);
+}
+
+static void teardown(void)
+{
+	if (bvm.guest_insn)
+		cs_free(bvm.guest_insn, 1);
+	cs_close(&tvm.cs);
+	free(tc);
+	free(bvm.blocks);
+	free(bvm.maps);
+	free(bvm.page_idx);
+	free(bvm.codepages);
+	free(bvm.selfcheck);
+	free(bvm.data_stores);
+}
+
+static const struct bt_block *translate(const u8 *code, size_t n, u8 cpl,
+					u8 iopl)
+{
+	struct bt_key k = {.eip = GUEST_EIP, .cpl = cpl, .iopl = iopl};
+
+	memcpy(ram + GUEST_EIP, code, n);
+	return bt_translate(&bvm, &k);
+}
+
+static u32 rd32(const u8 *p)
+{
+	u32 v;
+
+	memcpy(&v, p, 4);
+	return v;
+}
+
+TestSuite(bt_emit, .init = setup, .fini = teardown);
+
+Test(bt_emit, ident_copied_then_fallthrough_stub)
+{
+	static const u8 code[] = {0x01, 0xd8, 0x90, 0xeb, 0xfe};
+	const struct bt_block *tb = translate(code, sizeof(code), 0, 0);
+	const u8 *p = tb->tc;
+
+	cr_assert_eq(tb->ninsn, 3);
+	cr_expect(!memcmp(p, "\x01\xd8\x90", 3), "IDENT bytes copied");
+	/* jmp $ -> e9 rel32 to an exit stub for EIP 0x103 */
+	cr_expect_eq(p[3], 0xe9);
+	p += 8 + (int32_t)rd32(p + 4);
+	cr_expect(!memcmp(p, "\x65\xc7\x05", 3), "stub: movl $eip, %%gs:eip");
+	cr_expect_eq(rd32(p + 3), SW_OFF_EIP);
+	cr_expect_eq(rd32(p + 7), GUEST_EIP + 3);
+	cr_expect_eq(rd32(p + 14), BT_PG(patch_site));
+	cr_expect_eq(rd32(p + 25), BT_PG(exit_code));
+	cr_expect_eq(rd32(p + 29), BT_EXIT_BRANCH);
+	cr_expect_eq(p[33], 0xea, "far jump to the gate");
+	cr_expect_eq(rd32(p + 34), BT_GATE_ADDR);
+	cr_expect_eq(p[38], 0x33);
+}
+
+Test(bt_emit, call_pushes_the_guest_return_address)
+{
+	static const u8 code[] = {0xe8, 0x10, 0x00, 0x00, 0x00};
+	const struct bt_block *tb = translate(code, sizeof(code), 0, 0);
+
+	cr_expect_eq(tb->tc[0], 0x68, "push imm32");
+	cr_expect_eq(rd32(tb->tc + 1), GUEST_EIP + 5);
+	cr_expect_eq(tb->tc[5], 0xe9);
+}
+
+Test(bt_emit, ret_pops_into_the_page_and_looks_up)
+{
+	static const u8 code[] = {0xc2, 0x08, 0x00};
+	const struct bt_block *tb = translate(code, sizeof(code), 0, 0);
+	const u8 *p = tb->tc;
+
+	cr_expect(!memcmp(p, "\x65\x8f\x05", 3), "pop %%gs:target");
+	cr_expect_eq(rd32(p + 3), BT_PG(target));
+	cr_expect(!memcmp(p + 7, "\x8d\xa4\x24", 3), "lea 8(%%esp), %%esp");
+	cr_expect_eq(rd32(p + 10), 8);
+	cr_expect_eq(p[14], 0xe9);
+	cr_expect(p + 19 + (int32_t)rd32(p + 15) == bvm.lookup_fn);
+}
+
+Test(bt_emit, cli_inline_only_when_cpl_le_iopl)
+{
+	static const u8 code[] = {0xfa, 0xf4};
+	const struct bt_block *tb = translate(code, sizeof(code), 0, 0);
+
+	cr_expect(!memcmp(tb->tc, "\x65\xc6\x05", 3), "movb $0, %%gs:vif");
+	cr_expect_eq(rd32(tb->tc + 3), BT_PG(vif));
+	cr_expect_eq(tb->tc[7], 0);
+	/* then HLT: a callout stub */
+	cr_expect_eq(rd32(tb->tc + 8 + 7), GUEST_EIP + 1);
+	bvm.tc_free = tc + 0x400;
+	tb = translate(code, sizeof(code), 3, 0);
+	cr_expect_eq(tb->ninsn, 1, "CLI at CPL 3 > IOPL: a callout");
+	cr_expect_eq(rd32(tb->tc + 7), GUEST_EIP);
+	cr_expect_eq(rd32(tb->tc + 18), BT_EXIT_CALLOUT);
+}
+
+Test(bt_emit, gs_override_switches_gs_around_the_access)
+{
+	static const u8 code[] = {0x65, 0x8b, 0x03, 0xf4};
+	const struct bt_block *tb = translate(code, sizeof(code), 0, 0);
+	const u8 *p = tb->tc;
+
+	cr_expect(!memcmp(p, "\x2e\x8e\x2d", 3), "mov %%cs:abs, %%gs");
+	cr_expect_eq(rd32(p + 3), BT_GS_BASE + BT_PG(guest_gs_sel));
+	cr_expect(!memcmp(p + 7, "\x65\x8b\x03", 3), "the access");
+	cr_expect(!memcmp(p + 10, "\x2e\x8e\x2d", 3));
+	cr_expect_eq(rd32(p + 13), BT_GS_BASE + BT_PG(mon_gs_sel));
+}
+
+Test(bt_emit, privileged_and_invalid_become_callouts)
+{
+	static const u8 sgdt[] = {0x0f, 0x01, 0x00};
+	static const u8 xop[] = {0x8f, 0xc8, 0, 0, 0};
+	const struct bt_block *tb = translate(sgdt, sizeof(sgdt), 0, 0);
+
+	cr_expect_eq(tb->ninsn, 1);
+	cr_expect_eq(rd32(tb->tc + 18), BT_EXIT_CALLOUT);
+	bvm.tc_free = tc + 0x400;
+	tb = translate(xop, sizeof(xop), 0, 0);
+	cr_expect_eq(rd32(tb->tc + 18), BT_EXIT_RAISE_UD);
+}
+
+Test(bt_emit, cs_limit_is_checked_at_translation)
+{
+	static const u8 code[] = {0x90, 0x90, 0x90};
+	const struct bt_block *tb;
+
+	cpu.seg[SW_CS].limit = GUEST_EIP + 1; /* the second NOP ends it */
+	tb = translate(code, sizeof(code), 0, 0);
+	cr_expect_eq(tb->ninsn, 2);
+	cpu.seg[SW_CS].limit = GUEST_EIP - 1;
+	bvm.tc_free = tc + 0x400;
+	tb = translate(code, sizeof(code), 0, 0);
+	cr_expect_eq(rd32(tb->tc + 18), BT_EXIT_RAISE_GP);
+}
+
+Test(bt_emit, map_gives_back_the_guest_instruction)
+{
+	static const u8 code[] = {0x01, 0xd8, 0x8b, 0x03, 0xc3};
+	const struct bt_block *tb;
+	u32 eip = 0;
+
+	bvm.nblocks = 0;
+	tb = translate(code, sizeof(code), 0, 0);
+	cr_assert(bt_tcache_map(&bvm, (u64)(uintptr_t)tb->tc + 2, true, &eip));
+	cr_expect_eq(eip, GUEST_EIP + 2);
+	cr_expect(!bt_tcache_map(&bvm, (u64)(uintptr_t)tb->tc + 3, true, &eip),
+		  "inside an instruction: no boundary");
+	cr_assert(bt_tcache_map(&bvm, (u64)(uintptr_t)tb->tc + 3, false, &eip));
+	cr_expect_eq(eip, GUEST_EIP + 2);
+	/* inside the RET sequence: the RET, for a precise fault */
+	cr_assert(bt_tcache_map(&bvm, (u64)(uintptr_t)tb->tc + 8, false, &eip));
+	cr_expect_eq(eip, GUEST_EIP + 4);
+}
+
+Test(bt_emit, self_checking_block_compares_its_guest_bytes)
+{
+	static const u8 code[] = {0x01, 0xd8, 0x90, 0xeb, 0xfe};
+	const struct bt_block *tb;
+	const u8 *p;
+
+	bvm.selfcheck[0] = 1; /* the guest page shares hot data */
+	tb = translate(code, sizeof(code), 0, 0);
+	p = tb->tc;
+	/* save EAX and the flags, then cmpl $bytes, %cs:lin */
+	cr_expect(!memcmp(p, "\x65\xa3", 2));
+	cr_expect(!memcmp(p + 16, "\x2e\x81\x3d", 3), "first compare");
+	cr_expect_eq(rd32(p + 19), GUEST_EIP);
+	cr_expect_eq(rd32(p + 23), 0x90d801u | 0xeb000000u);
+	cr_expect(!memcmp(p + 27, "\x0f\x85", 2), "jne to the stale exit");
+	cr_expect_eq(rd32(p + 33 + 3), GUEST_EIP + 1, "second, overlapping");
+}
+
+Test(bt_emit, pushf_inline_from_the_virtual_flags)
+{
+	static const u8 code[] = {0x9c, 0xf4};
+	static const u8 pushf16[] = {0x66, 0x9c, 0xf4};
+	const struct bt_block *tb = translate(code, sizeof(code), 3, 0);
+	const u8 *p = tb->tc;
+
+	cr_expect_eq(tb->ninsn, 2, "PUSHF does not end the block");
+	cr_expect_eq(p[0], 0x9c, "the host's PUSHF first (precise)");
+	cr_expect(!memcmp(p + 17, "\x8b\x04\x24\x25", 4), "mov (%%esp); and");
+	cr_expect_eq(rd32(p + 21), ~(EFL_TF | EFL_IF | EFL_IOPL | EFL_NT |
+				     EFL_VIF | EFL_VIP));
+	cr_expect_eq(rd32(p + 28), BT_PG(vflags));
+	cr_expect_eq(rd32(p + 35), BT_PG(vif));
+	bvm.tc_free = tc + 0x400;
+	tb = translate(pushf16, sizeof(pushf16), 3, 0);
+	cr_expect_eq(tb->ninsn, 1, "PUSHFW: a callout");
+	cr_expect_eq(rd32(tb->tc + 18), BT_EXIT_CALLOUT);
+}
+
+Test(bt_emit, data_breakpoint_ranges)
+{
+	/* DR1: 4-byte write breakpoint at 0x2000; DR2: 1-byte read/write
+	 * at 0x3003 (SDM Vol. 3B 17.2.4, 17.2.5) */
+	cpu.dr[1] = 0x2000;
+	cpu.dr[2] = 0x3003;
+	cpu.dr[7] = 0x400 | 1u << 2 | 1u << 4 | 1u << 20 | 3u << 22 | 3u << 24;
+	cr_expect_eq(bt_dbp_match(&bvm, 0x2002, 4, true), 1u << 1,
+		     "a 4-byte write overlapping the dword");
+	cr_expect_eq(bt_dbp_match(&bvm, 0x2002, 4, false), 0,
+		     "reads do not hit a write breakpoint");
+	cr_expect_eq(bt_dbp_match(&bvm, 0x1ffc, 4, true), 0, "just below");
+	cr_expect_eq(bt_dbp_match(&bvm, 0x3000, 4, false), 1u << 2,
+		     "a read covering the byte");
+	cr_expect_eq(bt_dbp_match(&bvm, 0x3004, 2, true), 0, "just above");
+}
+
+Test(bt_emit, sti_inline_unless_an_interrupt_waits)
+{
+	static const u8 code[] = {0xfb, 0x90, 0xf4};
+	struct bt_key k = {.eip = GUEST_EIP};
+	const struct bt_block *tb;
+	u32 eip;
+
+	memcpy(ram + GUEST_EIP, code, sizeof(code));
+	tb = bt_translate(&bvm, &k);
+	cr_expect(!memcmp(tb->tc, "\x65\xc6\x05", 3), "movb $1, %%gs:vif");
+	cr_expect_eq(rd32(tb->tc + 3), BT_PG(vif));
+	cr_expect_eq(tb->tc[7], 1);
+	/* the NOP after it is in the STI shadow: no boundary */
+	cr_expect(!bt_tcache_map(&bvm, (u64)(uintptr_t)tb->tc + 8, true, &eip));
+	cr_expect(bt_tcache_map(&bvm, (u64)(uintptr_t)tb->tc + 9, true, &eip));
+	cr_expect_eq(eip, GUEST_EIP + 2);
+	bvm.tc_free = tc + 0x400;
+	k.wreq = true;
+	tb = bt_translate(&bvm, &k);
+	cr_expect_eq(tb->ninsn, 1, "an interrupt waits: STI is a callout");
+	cr_expect_eq(rd32(tb->tc + 18), BT_EXIT_CALLOUT);
+}

@@ -108,6 +108,16 @@ void trap__paging_changed(struct trap_vm *t, bool cr3_write)
 		.maxphy = t->maxphy,
 	};
 
+	if (t->bt && (c->cr0 & CR0_PG)) {
+		/* Translations are keyed by linear == physical addresses;
+		 * paging under translation is open work (issue 9). */
+		machine__stop(t->m, 68,
+			      "guest enabled paging (mov to CR0 with PG=1 at "
+			      "0x%x): --mode bt-simple runs guests with paging "
+			      "off only; use --mode trap for paging",
+			      c->eip);
+		return;
+	}
 	if (shadow__set_ctl(&t->sp, &ctl, cr3_write) < 0)
 		machine__stop(t->m, REFVMM_EXIT_HOST_ERROR,
 			      "shadow page tables: %s", t->sp.err);

@@ -16,6 +16,8 @@
 #include "cmd.h"
 #include "elf_image.h"
 #include "hostinfo.h"
+#include "iso.h"
+#include "iso_stream.h"
 #include "job.h"
 #include "junit.h"
 #include "results.h"
@@ -49,6 +51,10 @@ struct slot {
 	struct image_result result;
 	char *command, *rerun;
 	double started, finished;
+	/* boot = iso: the next image on the same ISO (the job's user is the
+	 * first slot of the ISO) */
+	struct slot *seq_next;
+	bool iso_pending; /* runnable, waiting for make_iso_jobs */
 };
 
 struct run {
@@ -67,6 +73,7 @@ struct run {
 	size_t njobs;
 	bool tty;
 	char *exe;
+	char *iso_dir; /* the ISOs of boot = iso targets, removed at the end */
 };
 
 static int parse_opts(struct run_opts *o, int argc, char **argv, struct perr *e)
@@ -245,6 +252,85 @@ static char *rerun_command(struct run *r, const struct target *t,
 	return sb.s;
 }
 
+/* The images an ISO cannot run get this reason on every check. */
+static void iso_failed(struct slot *head, const char *why)
+{
+	struct slot *s;
+
+	for (s = head; s; s = s->seq_next) {
+		if (!s->command)
+			s->command = argv_join(s->target->argv);
+		classify_all(s->image, CLS_ERROR, why, &s->result);
+		s->result.ok = false;
+		s->result.reason = xstrdup(why);
+	}
+}
+
+/*
+ * A boot = iso target runs its images from ISOs (docs/iso.md): the
+ * runnable images split into at most -j ISOs of consecutive images, each
+ * one job whose limits are the target's per-image ones times the number
+ * of images on it.
+ */
+static void make_iso_jobs(struct run *r, struct target *t, const char *bindir)
+{
+	struct slot **run = xcalloc(r->nslots + 1, sizeof(*run));
+	struct image **imgs = xcalloc(r->nslots + 1, sizeof(*imgs));
+	size_t n = 0, k, i, chunks, first, size;
+	struct perr e = {{0}};
+	unsigned timeout = r->o.timeout ? r->o.timeout : t->timeout;
+
+	for (k = 0; k < r->nslots; k++)
+		if (r->slots[k].target == t && r->slots[k].iso_pending)
+			run[n++] = &r->slots[k];
+	if (!n)
+		goto out;
+	if (!r->iso_dir)
+		r->iso_dir = iso_tmpdir(&e);
+	chunks = n < r->o.jobs ? n : r->o.jobs;
+	for (i = 0, first = 0; i < chunks; i++, first += size) {
+		struct slot *head = run[first];
+		char *iso, **argv;
+		struct job *j;
+
+		size = n / chunks + (i < n % chunks);
+		for (k = 0; k < size; k++) {
+			imgs[k] = run[first + k]->image;
+			run[first + k]->seq_next =
+				k + 1 < size ? run[first + k + 1] : NULL;
+		}
+		if (!r->iso_dir) {
+			iso_failed(head, e.msg);
+			continue;
+		}
+		iso = xasprintf("%s/%s-%zu.iso", r->iso_dir, t->name, i + 1);
+		if (iso_build(iso, imgs, size, 0, &e) < 0) {
+			char *why =
+				xasprintf("cannot build the ISO: %s", e.msg);
+
+			iso_failed(head, why);
+			free(why);
+			free(iso);
+			continue;
+		}
+		argv = target_expand(t, iso, bindir, POPEK_SOURCE_DIR);
+		free(iso);
+		j = &r->jobs[r->njobs++];
+		job_init(j, argv, timeout * (unsigned)size,
+			 t->output_limit * size, head);
+		j->tap.sequence = true;
+		j->fatal_stderr = t->fatal_stderr;
+		j->nfatal_stderr = t->nfatal_stderr;
+		for (k = 0; k < size; k++) {
+			run[first + k]->job = j;
+			run[first + k]->command = argv_join(argv);
+		}
+	}
+out:
+	free(run);
+	free(imgs);
+}
+
 static void make_slots(struct run *r)
 {
 	char *bindir = self_dir();
@@ -285,6 +371,14 @@ static void make_slots(struct run *r)
 				free(why);
 				continue;
 			}
+			if (t->boot_iso) {
+				/* one job per ISO: make_iso_jobs */
+				argv_free(argv);
+				free(s->command);
+				s->command = NULL;
+				s->iso_pending = true;
+				continue;
+			}
 			s->job = &r->jobs[r->njobs++];
 			job_init(s->job, argv,
 				 r->o.timeout ? r->o.timeout : t->timeout,
@@ -294,6 +388,9 @@ static void make_slots(struct run *r)
 		}
 	}
 	r->nslots = k;
+	for (ti = 0; ti < r->ntargets; ti++)
+		if (!r->why[ti] && r->targets[ti]->boot_iso)
+			make_iso_jobs(r, r->targets[ti], bindir);
 	free(bindir);
 }
 
@@ -309,17 +406,49 @@ static void progress_started(struct job *j, size_t done, size_t total,
 			s->target->name, s->image->name);
 }
 
+static void print_finished(struct run *r, struct slot *s, double seconds,
+			   size_t done, size_t total);
+
+/* One ISO ended: split its stream and classify every image on it. */
+static void finish_iso(struct run *r, struct job *j, struct slot *head,
+		       size_t done, size_t total)
+{
+	struct seq_run sr;
+	struct slot *s;
+
+	seq_run_parse(j->tap.log.s ? j->tap.log.s : "", j->tap.log.len, &sr);
+	for (s = head; s; s = s->seq_next) {
+		s->started = head->started;
+		s->finished = head->finished;
+		seq_classify(s->image, &sr, &j->end, s->target, &r->host,
+			     &s->result);
+		print_finished(r, s, j->seconds, done, total);
+	}
+	seq_run_free(&sr);
+}
+
 static void progress_finished(struct job *j, size_t done, size_t total,
 			      void *ctx)
 {
 	struct run *r = ctx;
 	struct slot *s = j->user;
+
+	s->finished = now_monotonic();
+	if (s->target->boot_iso) {
+		finish_iso(r, j, s, done, total);
+		return;
+	}
+	classify_image(s->image, &j->tap, &j->end, s->target, &r->host,
+		       &s->result);
+	print_finished(r, s, j->seconds, done, total);
+}
+
+static void print_finished(struct run *r, struct slot *s, double seconds,
+			   size_t done, size_t total)
+{
 	size_t counts[CLS_COUNT] = {0}, i;
 	int c;
 
-	s->finished = now_monotonic();
-	classify_image(s->image, &j->tap, &j->end, s->target, &r->host,
-		       &s->result);
 	if (r->o.quiet)
 		return;
 	if (r->tty) {
@@ -336,7 +465,7 @@ static void progress_finished(struct job *j, size_t done, size_t total,
 		if (counts[c])
 			fprintf(stderr, ", %zu %s", counts[c],
 				class_name((enum check_class)c));
-	fprintf(stderr, " (%.1f s)", j->seconds);
+	fprintf(stderr, " (%.1f s)", seconds);
 	if (!s->result.ok)
 		fprintf(stderr, ": %s", s->result.reason);
 	fputc('\n', stderr);
@@ -531,6 +660,8 @@ static void run_free(struct run *r)
 	free(r->slots);
 	free(r->jobs);
 	free(r->exe);
+	iso_rmtree(r->iso_dir);
+	free(r->iso_dir);
 	image_list_free(&r->il);
 	target_list_free(&r->tl);
 	hostinfo_free(&r->host);

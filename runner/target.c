@@ -469,7 +469,8 @@ int target_parse(const char *path, const char *text, struct target *t,
 		goto out;
 	}
 	if (command_uses(t, t->boot_iso ? "{image}" : "{iso}")) {
-		perr_set(e, "%s: a boot = %s target's command uses %s, not %s",
+		perr_set(e,
+			 "%s: a boot = %s target's command must use %s, not %s",
 			 path, t->boot_iso ? "iso" : "kernel",
 			 t->boot_iso ? "{iso}" : "{image}",
 			 t->boot_iso ? "{image}" : "{iso}");

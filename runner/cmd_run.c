@@ -269,8 +269,8 @@ static void iso_failed(struct slot *head, const char *why)
 /*
  * A boot = iso target runs its images from ISOs (docs/iso.md): the
  * runnable images split into at most -j ISOs of consecutive images, each
- * one job whose limits are the target's per-image ones times the number
- * of images on it.
+ * one job. The time limit stays per image (the job restarts its deadline
+ * at each image marker); the output limit is per image times the images.
  */
 static void make_iso_jobs(struct run *r, struct target *t, const char *bindir)
 {
@@ -316,8 +316,7 @@ static void make_iso_jobs(struct run *r, struct target *t, const char *bindir)
 		argv = target_expand(t, iso, bindir, POPEK_SOURCE_DIR);
 		free(iso);
 		j = &r->jobs[r->njobs++];
-		job_init(j, argv, timeout * (unsigned)size,
-			 t->output_limit * size, head);
+		job_init(j, argv, timeout, t->output_limit * size, head);
 		j->tap.sequence = true;
 		j->fatal_stderr = t->fatal_stderr;
 		j->nfatal_stderr = t->nfatal_stderr;

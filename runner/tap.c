@@ -173,6 +173,8 @@ static void process_line(struct tap_report *r, char *line, size_t len)
 			r->exit_code = code;
 		} else if (seq_line_start(line) && r->seq_starts++) {
 			r->exit_seen = true;
+		} else if (str_starts(line, "popek-seq: image ")) {
+			r->seq_images++;
 		}
 		return;
 	}

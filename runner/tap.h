@@ -63,6 +63,7 @@ struct tap_report {
 	 * second time (the machine reset), stands for the exit line. */
 	bool sequence;
 	unsigned seq_starts;
+	unsigned seq_images; /* "popek-seq: image" lines: images begun */
 };
 
 void tap_report_init(struct tap_report *r);

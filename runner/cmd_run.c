@@ -74,6 +74,7 @@ struct run {
 	bool tty;
 	char *exe;
 	char *iso_dir; /* the ISOs of boot = iso targets, removed at the end */
+	size_t iso_failures; /* ISOs that could not be built */
 };
 
 static int parse_opts(struct run_opts *o, int argc, char **argv, struct perr *e)
@@ -253,10 +254,11 @@ static char *rerun_command(struct run *r, const struct target *t,
 }
 
 /* The images an ISO cannot run get this reason on every check. */
-static void iso_failed(struct slot *head, const char *why)
+static void iso_failed(struct run *r, struct slot *head, const char *why)
 {
 	struct slot *s;
 
+	r->iso_failures++;
 	for (s = head; s; s = s->seq_next) {
 		if (!s->command)
 			s->command = argv_join(s->target->argv);
@@ -300,7 +302,7 @@ static void make_iso_jobs(struct run *r, struct target *t, const char *bindir)
 				k + 1 < size ? run[first + k + 1] : NULL;
 		}
 		if (!r->iso_dir) {
-			iso_failed(head, e.msg);
+			iso_failed(r, head, e.msg);
 			continue;
 		}
 		iso = xasprintf("%s/%s-%zu.iso", r->iso_dir, t->name, i + 1);
@@ -308,7 +310,7 @@ static void make_iso_jobs(struct run *r, struct target *t, const char *bindir)
 			char *why =
 				xasprintf("cannot build the ISO: %s", e.msg);
 
-			iso_failed(head, why);
+			iso_failed(r, head, why);
 			free(why);
 			free(iso);
 			continue;
@@ -755,7 +757,7 @@ int cmd_run(int argc, char **argv, struct perr *e)
 		ret = POPEK_EXIT_UNEXPECTED;
 	else if (!any_usable)
 		ret = POPEK_EXIT_NOTHING_RAN;
-	else if (!r.njobs) {
+	else if (!r.njobs && !r.iso_failures) {
 		/* every selected image was skipped for its width or as
 		 * unsupported: nothing ran, and a caller must not read that
 		 * as a pass */

@@ -104,8 +104,9 @@ boot_stack:
 	.skip BOOT_STACK_SIZE
 
 /*
- * void seq_return(int code, u32 addr): back to the ISO sequencer at addr in
- * flat 32-bit protected mode, paging off, EAX = code (docs/iso.md). Leaving
+ * void seq_return(int code, u32 addr, u32 checks, u32 failures): back to
+ * the ISO sequencer at addr in flat 32-bit protected mode, paging off,
+ * EAX = code, EBX = checks, ECX = failures (docs/iso.md). Leaving
  * IA-32e mode follows SDM Vol. 3A 10.8.5.4: to compatibility mode through
  * a 32-bit code segment of our own GDT, clear CR0.PG from identity-mapped
  * code (LMA drops), then clear EFER.LME.
@@ -115,8 +116,10 @@ boot_stack:
 	.globl seq_return
 seq_return:
 	cli
-	mov %edi, %ebx
-	mov %esi, %ebp
+	mov %edi, %ebx			/* code */
+	mov %esi, %ebp			/* addr */
+	mov %edx, %edi			/* checks */
+	mov %ecx, %esi			/* failures */
 	lgdt seq_ret_gdt_descr
 	pushq $0x08
 	lea 1f(%rip), %rax
@@ -137,6 +140,8 @@ seq_return:
 	and $~0x100, %eax		/* LME */
 	wrmsr
 	mov %ebx, %eax
+	mov %edi, %ebx
+	mov %esi, %ecx
 	jmp *%ebp
 
 	.data

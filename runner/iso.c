@@ -102,9 +102,11 @@ static int write_grub_cfg(const char *path, struct image *const *images,
 				strerror(errno));
 	fprintf(f,
 		"# Popek probe ISO (docs/iso.md): %zu images\n"
-		"serial --unit=0 --speed=115200\n"
-		"terminal_input serial console\n"
-		"terminal_output serial console\n"
+		"# A PC without COM1 keeps the console only.\n"
+		"if serial --unit=0 --speed=115200; then\n"
+		"\tterminal_input serial console\n"
+		"\tterminal_output serial console\n"
+		"fi\n"
 		"set timeout=%u\nset default=0\n",
 		n, grub_timeout);
 	title = xasprintf("Popek: run all %zu images", n);

@@ -71,12 +71,15 @@ seq_enter:
 
 /*
  * An image comes back here: flat 32-bit protected mode, paging off,
- * interrupts off, a flat code segment of the image's own, EAX = exit code.
+ * interrupts off, flat segments of the image's own, EAX = exit code,
+ * EBX = checks it reported, ECX = how many failed.
  */
 	.globl seq_resume
 seq_resume:
 	cli
 	cld
+	mov %ebx, seq_ret_checks
+	mov %ecx, seq_ret_failures
 	mov %eax, %esi
 	lgdt seq_gdt_descr
 	ljmp $SEQ_CS, $1f
@@ -117,6 +120,9 @@ seq_gdt_descr:
 seq_mb_magic: .long 0
 seq_mb_info: .long 0
 seq_saved_esp: .long 0
+	.globl seq_ret_checks, seq_ret_failures
+seq_ret_checks: .long 0
+seq_ret_failures: .long 0
 
 	.bss
 	.align 16

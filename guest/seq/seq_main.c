@@ -11,6 +11,8 @@
 #include "x86.h"
 
 extern u32 seq_mb_magic, seq_mb_info;
+/* What the image's runtime counted, handed back with its exit code. */
+extern u32 seq_ret_checks, seq_ret_failures;
 extern char __seq_start[];
 
 #define MBI_HAS_MEM	    (1u << 0)
@@ -152,9 +154,12 @@ void seq_main(void)
 	for (i = 0; i < n; i++) {
 		seq_print("popek-seq: image %s (%u/%u)\n", images[i].name,
 			  i + 1, n);
+		seq_ret_checks = seq_ret_failures = 0;
 		code = run_image(&images[i], mem_upper_kib);
 		restore_cpu();
-		seq_print("popek-seq: done %s exit %d\n", images[i].name, code);
+		seq_print("popek-seq: done %s exit %d (%u checks, %u not ok)\n",
+			  images[i].name, code, seq_ret_checks,
+			  seq_ret_failures);
 		code = code >= 0 && code <= 2 ? code : 3;
 		counts[code]++;
 		if (code > worst)

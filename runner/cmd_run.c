@@ -75,6 +75,8 @@ struct run {
 	char *exe;
 	char *iso_dir; /* the ISOs of boot = iso targets, removed at the end */
 	size_t iso_failures; /* ISOs that could not be built */
+	size_t isos;	     /* ISOs built, for their names */
+	bool iso_resume;     /* an ISO broke before some of its images */
 };
 
 static int parse_opts(struct run_opts *o, int argc, char **argv, struct perr *e)
@@ -301,11 +303,14 @@ static void make_iso_jobs(struct run *r, struct target *t, const char *bindir)
 			run[first + k]->seq_next =
 				k + 1 < size ? run[first + k + 1] : NULL;
 		}
+		for (k = 0; k < size; k++)
+			run[first + k]->iso_pending = false;
 		if (!r->iso_dir) {
 			iso_failed(r, head, e.msg);
 			continue;
 		}
-		iso = xasprintf("%s/%s-%zu.iso", r->iso_dir, t->name, i + 1);
+		iso = xasprintf("%s/%s-%zu.iso", r->iso_dir, t->name,
+				++r->isos);
 		if (iso_build(iso, imgs, size, 0, &e) < 0) {
 			char *why =
 				xasprintf("cannot build the ISO: %s", e.msg);
@@ -324,6 +329,7 @@ static void make_iso_jobs(struct run *r, struct target *t, const char *bindir)
 		j->nfatal_stderr = t->nfatal_stderr;
 		for (k = 0; k < size; k++) {
 			run[first + k]->job = j;
+			free(run[first + k]->command);
 			run[first + k]->command = argv_join(argv);
 		}
 	}
@@ -395,6 +401,22 @@ static void make_slots(struct run *r)
 	free(bindir);
 }
 
+/* New ISOs for the images that broken ISOs never reached. */
+static void resume_iso_jobs(struct run *r)
+{
+	char *bindir;
+	size_t ti;
+
+	if (!r->iso_resume)
+		return;
+	r->iso_resume = false;
+	bindir = self_dir();
+	for (ti = 0; ti < r->ntargets; ti++)
+		if (!r->why[ti] && r->targets[ti]->boot_iso)
+			make_iso_jobs(r, r->targets[ti], bindir);
+	free(bindir);
+}
+
 static void progress_started(struct job *j, size_t done, size_t total,
 			     void *ctx)
 {
@@ -410,15 +432,28 @@ static void progress_started(struct job *j, size_t done, size_t total,
 static void print_finished(struct run *r, struct slot *s, double seconds,
 			   size_t done, size_t total);
 
-/* One ISO ended: split its stream and classify every image on it. */
+/*
+ * One ISO ended: split its stream and classify every image on it. When
+ * the machine broke (hang, crash, reset) after at least one image began,
+ * the images it never reached are left for resume_iso_jobs.
+ */
 static void finish_iso(struct run *r, struct job *j, struct slot *head,
 		       size_t done, size_t total)
 {
 	struct seq_run sr;
 	struct slot *s;
+	bool broke;
 
 	seq_run_parse(j->tap.log.s ? j->tap.log.s : "", j->tap.log.len, &sr);
+	broke = sr.n && (!sr.ended || sr.reset);
 	for (s = head; s; s = s->seq_next) {
+		if (broke && !seq_run_find(&sr, s->image->name)) {
+			/* never reached: the run goes on from a new ISO
+			 * holding the rest (docs/iso.md) */
+			s->iso_pending = true;
+			r->iso_resume = true;
+			continue;
+		}
 		s->started = head->started;
 		s->finished = head->finished;
 		seq_classify(s->image, &sr, &j->end, s->target, &r->host,
@@ -699,6 +734,7 @@ int cmd_run(int argc, char **argv, struct perr *e)
 	char *started;
 	const char *dir;
 	bool explicit_dir, any_usable = false;
+	size_t first = 0;
 	size_t i;
 	int ret, signo = 0;
 
@@ -739,7 +775,13 @@ int cmd_run(int argc, char **argv, struct perr *e)
 
 	started = iso8601_now();
 	ev.ctx = &r;
-	if (jobs_run(r.jobs, r.njobs, r.o.jobs, &ev, &signo) < 0) {
+	while (first < r.njobs) {
+		if (jobs_run(r.jobs + first, r.njobs - first, r.o.jobs, &ev,
+			     &signo) == 0) {
+			first = r.njobs;
+			resume_iso_jobs(&r);
+			continue;
+		}
 		if (r.tty && !r.o.quiet)
 			fputs("\r\033[K", stderr);
 		fprintf(stderr,

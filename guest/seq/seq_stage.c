@@ -65,14 +65,18 @@ int seq_stage(const u32 *mbi, struct seq_image *img, unsigned *n,
 		count = SEQ_MAX_IMAGES;
 	mods = (const u32 *)mbi[MBI_MODS_ADDR];
 	top = (u32)__seq_end;
+	/* Everything GRUB handed over is read before the first copy: the
+	 * module list and its strings may lie where the staging area goes. */
 	for (i = 0; i < count; i++) {
 		if (mods[4 * i + 1] > top)
 			top = mods[4 * i + 1];
 		module_name((const char *)mods[4 * i + 2], img[i].name);
+		img[i].start = mods[4 * i];
+		img[i].size = mods[4 * i + 1] - mods[4 * i];
 	}
 	dest = ALIGN_UP(top, 4096u);
 	for (i = 0; i < count; i++) {
-		u32 start = mods[4 * i], size = mods[4 * i + 1] - start;
+		u32 start = img[i].start, size = img[i].size;
 
 		if (dest + size > mem_end || dest + size < dest)
 			return -2;

@@ -41,3 +41,43 @@ mb_info: .long 0
 	.globl boot_stack
 boot_stack:
 	.skip BOOT_STACK_SIZE
+
+/*
+ * void seq_return(int code, u32 addr, u32 checks, u32 failures): back to
+ * the ISO sequencer at addr in flat 32-bit protected mode, paging off,
+ * EAX = code, EBX = checks, ECX = failures (docs/iso.md). The
+ * probe may have rewritten the runtime's GDT, so a three-entry GDT of our
+ * own gives the flat segments; the code here is identity-mapped, so
+ * clearing CR0.PG goes on at the next instruction (SDM Vol. 3A 10.9.2).
+ */
+	.text
+	.globl seq_return
+seq_return:
+	cli
+	mov 4(%esp), %eax
+	mov 8(%esp), %edx
+	mov 12(%esp), %ebx
+	mov 16(%esp), %esi
+	lgdt seq_ret_gdt_descr
+	ljmp $0x08, $1f
+1:	mov $0x10, %cx
+	mov %cx, %ds
+	mov %cx, %es
+	mov %cx, %fs
+	mov %cx, %gs
+	mov %cx, %ss
+	mov %cr0, %ecx
+	and $0x7fffffff, %ecx
+	mov %ecx, %cr0
+	mov %esi, %ecx
+	jmp *%edx
+
+	.data
+	.align 8
+seq_ret_gdt:
+	.quad 0
+	.quad 0x00cf9a000000ffff	/* 0x08: flat 32-bit code */
+	.quad 0x00cf92000000ffff	/* 0x10: flat data */
+seq_ret_gdt_descr:
+	.word 3 * 8 - 1
+	.long seq_ret_gdt

@@ -102,3 +102,54 @@ boot_pd: .skip 4 * 4096
 	.globl boot_stack
 boot_stack:
 	.skip BOOT_STACK_SIZE
+
+/*
+ * void seq_return(int code, u32 addr, u32 checks, u32 failures): back to
+ * the ISO sequencer at addr in flat 32-bit protected mode, paging off,
+ * EAX = code, EBX = checks, ECX = failures (docs/iso.md). Leaving
+ * IA-32e mode follows SDM Vol. 3A 10.8.5.4: to compatibility mode through
+ * a 32-bit code segment of our own GDT, clear CR0.PG from identity-mapped
+ * code (LMA drops), then clear EFER.LME.
+ */
+	.text
+	.code64
+	.globl seq_return
+seq_return:
+	cli
+	mov %edi, %ebx			/* code */
+	mov %esi, %ebp			/* addr */
+	mov %edx, %edi			/* checks */
+	mov %ecx, %esi			/* failures */
+	lgdt seq_ret_gdt_descr
+	pushq $0x08
+	lea 1f(%rip), %rax
+	pushq %rax
+	lretq
+	.code32
+1:	mov $0x10, %ax
+	mov %ax, %ds
+	mov %ax, %es
+	mov %ax, %fs
+	mov %ax, %gs
+	mov %ax, %ss
+	mov %cr0, %eax
+	and $0x7fffffff, %eax
+	mov %eax, %cr0
+	mov $0xc0000080, %ecx		/* EFER */
+	rdmsr
+	and $~0x100, %eax		/* LME */
+	wrmsr
+	mov %ebx, %eax
+	mov %edi, %ebx
+	mov %esi, %ecx
+	jmp *%ebp
+
+	.data
+	.align 8
+seq_ret_gdt:
+	.quad 0
+	.quad 0x00cf9a000000ffff	/* 0x08: flat 32-bit code */
+	.quad 0x00cf92000000ffff	/* 0x10: flat data */
+seq_ret_gdt_descr:
+	.word 3 * 8 - 1
+	.quad seq_ret_gdt

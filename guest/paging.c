@@ -129,6 +129,13 @@ void *pg_entry(struct pgtable *pt, ulong va, int level, bool alloc)
 			v = (ulong)alloc_page() |
 			    (pdpte ? PT_P : PT_P | PT_RW | PT_US);
 			pg_write(pt, e, v);
+			/* The CPU holds PAE PDPTEs in registers loaded by MOV
+			 * to CR3 (SDM Vol. 3A 4.4.1): a new one in the active
+			 * PDPT is seen only after a reload. Found on Bochs;
+			 * docs/findings.md. */
+			if (pdpte && (read_cr0() & X86_CR0_PG) &&
+			    (read_cr3() & ~0x1ful) == pt->root)
+				write_cr3(read_cr3());
 		} else if ((v & PT_PS) && !pdpte) {
 			if (!alloc)
 				return NULL;

@@ -15,6 +15,43 @@ void __noreturn report_skip_all(const char *reason);
 
 extern u32 mb_magic, mb_info;
 
+/* Where guest_exit() returns to when an ISO sequencer started us. */
+u32 seq_return_addr;
+
+/*
+ * "popek.seq=ADDR" on the Multiboot command line: we were started by the
+ * ISO sequencer (docs/iso.md) and go back to it instead of halting.
+ */
+static void parse_cmdline(void)
+{
+	static const char key[] = "popek.seq=";
+	const u32 *mbi = (const u32 *)(ulong)mb_info;
+	const char *p;
+	u32 v = 0;
+
+	if (mb_magic != MB_BOOT_MAGIC || !mbi || !(mbi[0] & (1u << 2)))
+		return;
+	for (p = (const char *)(ulong)mbi[4]; *p; p++)
+		if (!memcmp(p, key, sizeof(key) - 1))
+			break;
+	if (!*p)
+		return;
+	p += sizeof(key) - 1;
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))
+		p += 2;
+	for (; *p && *p != ' '; p++) {
+		unsigned d =
+			*p >= '0' && *p <= '9'	 ? (unsigned)(*p - '0')
+			: *p >= 'a' && *p <= 'f' ? (unsigned)(*p - 'a' + 10)
+			: *p >= 'A' && *p <= 'F' ? (unsigned)(*p - 'A' + 10)
+						 : 16u;
+		if (d > 15)
+			return;
+		v = v * 16 + d;
+	}
+	seq_return_addr = v;
+}
+
 /* POPEK_FEAT_* bit -> CPUID feature, in bit order. */
 static const struct {
 	u32 bit;
@@ -45,6 +82,7 @@ static void check_required_features(void)
 void __noreturn guest_start(void)
 {
 	uart_init();
+	parse_cmdline();
 	desc_init();
 	printf("TAP version 13\n");
 	if (mb_magic != MB_BOOT_MAGIC)

@@ -65,6 +65,8 @@ char *run_end_reason(const struct tap_report *rep, const struct run_end *end)
 
 	if (rep->exit_seen)
 		return NULL;
+	if (end->reason)
+		return xstrdup(end->reason);
 	if (end->fatal_line)
 		return xasprintf("target reported '%s' before 'popek: exit'",
 				 end->fatal_line);

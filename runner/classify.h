@@ -39,6 +39,9 @@ struct run_end {
 	int wait_status;
 	const char *last_stderr; /* last non-empty stderr line, or NULL */
 	const char *fatal_line;	 /* a fatal_stderr match, or NULL */
+	/* why the run ended badly when none of the above says it (an ISO
+	 * run: the machine reset, the image was never reached), or NULL */
+	const char *reason;
 };
 
 struct check_result {

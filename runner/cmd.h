@@ -20,6 +20,8 @@ int cmd_list(int argc, char **argv, struct perr *e);
 int cmd_run(int argc, char **argv, struct perr *e);
 int cmd_report(int argc, char **argv, struct perr *e);
 int cmd_bench(int argc, char **argv, struct perr *e);
+int cmd_iso(int argc, char **argv, struct perr *e);
+int cmd_ingest(int argc, char **argv, struct perr *e);
 
 /* The usage text main prints for `popek help`. */
 extern const char popek_usage[];

@@ -16,6 +16,8 @@
 #include "cmd.h"
 #include "elf_image.h"
 #include "hostinfo.h"
+#include "iso.h"
+#include "iso_stream.h"
 #include "job.h"
 #include "junit.h"
 #include "results.h"
@@ -49,6 +51,10 @@ struct slot {
 	struct image_result result;
 	char *command, *rerun;
 	double started, finished;
+	/* boot = iso: the next image on the same ISO (the job's user is the
+	 * first slot of the ISO) */
+	struct slot *seq_next;
+	bool iso_pending; /* runnable, waiting for make_iso_jobs */
 };
 
 struct run {
@@ -67,6 +73,10 @@ struct run {
 	size_t njobs;
 	bool tty;
 	char *exe;
+	char *iso_dir; /* the ISOs of boot = iso targets, removed at the end */
+	size_t iso_failures; /* ISOs that could not be built */
+	size_t isos;	     /* ISOs built, for their names */
+	bool iso_resume;     /* an ISO broke before some of its images */
 };
 
 static int parse_opts(struct run_opts *o, int argc, char **argv, struct perr *e)
@@ -245,6 +255,89 @@ static char *rerun_command(struct run *r, const struct target *t,
 	return sb.s;
 }
 
+/* The images an ISO cannot run get this reason on every check. */
+static void iso_failed(struct run *r, struct slot *head, const char *why)
+{
+	struct slot *s;
+
+	r->iso_failures++;
+	for (s = head; s; s = s->seq_next) {
+		if (!s->command)
+			s->command = argv_join(s->target->argv);
+		classify_all(s->image, CLS_ERROR, why, &s->result);
+		s->result.ok = false;
+		s->result.reason = xstrdup(why);
+	}
+}
+
+/*
+ * A boot = iso target runs its images from ISOs (docs/iso.md): the
+ * runnable images split into at most -j ISOs of consecutive images, each
+ * one job. The time limit stays per image (the job restarts its deadline
+ * at each image marker); the output limit is per image times the images.
+ */
+static void make_iso_jobs(struct run *r, struct target *t, const char *bindir)
+{
+	struct slot **run = xcalloc(r->nslots + 1, sizeof(*run));
+	struct image **imgs = xcalloc(r->nslots + 1, sizeof(*imgs));
+	size_t n = 0, k, i, chunks, first, size;
+	struct perr e = {{0}};
+	unsigned timeout = r->o.timeout ? r->o.timeout : t->timeout;
+
+	for (k = 0; k < r->nslots; k++)
+		if (r->slots[k].target == t && r->slots[k].iso_pending)
+			run[n++] = &r->slots[k];
+	if (!n)
+		goto out;
+	if (!r->iso_dir)
+		r->iso_dir = iso_tmpdir(&e);
+	chunks = n < r->o.jobs ? n : r->o.jobs;
+	for (i = 0, first = 0; i < chunks; i++, first += size) {
+		struct slot *head = run[first];
+		char *iso, **argv;
+		struct job *j;
+
+		size = n / chunks + (i < n % chunks);
+		for (k = 0; k < size; k++) {
+			imgs[k] = run[first + k]->image;
+			run[first + k]->seq_next =
+				k + 1 < size ? run[first + k + 1] : NULL;
+		}
+		for (k = 0; k < size; k++)
+			run[first + k]->iso_pending = false;
+		if (!r->iso_dir) {
+			iso_failed(r, head, e.msg);
+			continue;
+		}
+		iso = xasprintf("%s/%s-%zu.iso", r->iso_dir, t->name,
+				++r->isos);
+		if (iso_build(iso, imgs, size, 0, &e) < 0) {
+			char *why =
+				xasprintf("cannot build the ISO: %s", e.msg);
+
+			iso_failed(r, head, why);
+			free(why);
+			free(iso);
+			continue;
+		}
+		argv = target_expand(t, iso, bindir, POPEK_SOURCE_DIR);
+		free(iso);
+		j = &r->jobs[r->njobs++];
+		job_init(j, argv, timeout, t->output_limit * size, head);
+		j->tap.sequence = true;
+		j->fatal_stderr = t->fatal_stderr;
+		j->nfatal_stderr = t->nfatal_stderr;
+		for (k = 0; k < size; k++) {
+			run[first + k]->job = j;
+			free(run[first + k]->command);
+			run[first + k]->command = argv_join(argv);
+		}
+	}
+out:
+	free(run);
+	free(imgs);
+}
+
 static void make_slots(struct run *r)
 {
 	char *bindir = self_dir();
@@ -285,6 +378,14 @@ static void make_slots(struct run *r)
 				free(why);
 				continue;
 			}
+			if (t->boot_iso) {
+				/* one job per ISO: make_iso_jobs */
+				argv_free(argv);
+				free(s->command);
+				s->command = NULL;
+				s->iso_pending = true;
+				continue;
+			}
 			s->job = &r->jobs[r->njobs++];
 			job_init(s->job, argv,
 				 r->o.timeout ? r->o.timeout : t->timeout,
@@ -294,6 +395,25 @@ static void make_slots(struct run *r)
 		}
 	}
 	r->nslots = k;
+	for (ti = 0; ti < r->ntargets; ti++)
+		if (!r->why[ti] && r->targets[ti]->boot_iso)
+			make_iso_jobs(r, r->targets[ti], bindir);
+	free(bindir);
+}
+
+/* New ISOs for the images that broken ISOs never reached. */
+static void resume_iso_jobs(struct run *r)
+{
+	char *bindir;
+	size_t ti;
+
+	if (!r->iso_resume)
+		return;
+	r->iso_resume = false;
+	bindir = self_dir();
+	for (ti = 0; ti < r->ntargets; ti++)
+		if (!r->why[ti] && r->targets[ti]->boot_iso)
+			make_iso_jobs(r, r->targets[ti], bindir);
 	free(bindir);
 }
 
@@ -309,17 +429,62 @@ static void progress_started(struct job *j, size_t done, size_t total,
 			s->target->name, s->image->name);
 }
 
+static void print_finished(struct run *r, struct slot *s, double seconds,
+			   size_t done, size_t total);
+
+/*
+ * One ISO ended: split its stream and classify every image on it. When
+ * the machine broke (hang, crash, reset) after at least one image began,
+ * the images it never reached are left for resume_iso_jobs.
+ */
+static void finish_iso(struct run *r, struct job *j, struct slot *head,
+		       size_t done, size_t total)
+{
+	struct seq_run sr;
+	struct slot *s;
+	bool broke;
+
+	seq_run_parse(j->tap.log.s ? j->tap.log.s : "", j->tap.log.len, &sr);
+	broke = sr.n && (!sr.ended || sr.reset);
+	for (s = head; s; s = s->seq_next) {
+		if (broke && !seq_run_find(&sr, s->image->name)) {
+			/* never reached: the run goes on from a new ISO
+			 * holding the rest (docs/iso.md) */
+			s->iso_pending = true;
+			r->iso_resume = true;
+			continue;
+		}
+		s->started = head->started;
+		s->finished = head->finished;
+		seq_classify(s->image, &sr, &j->end, s->target, &r->host,
+			     &s->result);
+		print_finished(r, s, j->seconds, done, total);
+	}
+	seq_run_free(&sr);
+}
+
 static void progress_finished(struct job *j, size_t done, size_t total,
 			      void *ctx)
 {
 	struct run *r = ctx;
 	struct slot *s = j->user;
+
+	s->finished = now_monotonic();
+	if (s->target->boot_iso) {
+		finish_iso(r, j, s, done, total);
+		return;
+	}
+	classify_image(s->image, &j->tap, &j->end, s->target, &r->host,
+		       &s->result);
+	print_finished(r, s, j->seconds, done, total);
+}
+
+static void print_finished(struct run *r, struct slot *s, double seconds,
+			   size_t done, size_t total)
+{
 	size_t counts[CLS_COUNT] = {0}, i;
 	int c;
 
-	s->finished = now_monotonic();
-	classify_image(s->image, &j->tap, &j->end, s->target, &r->host,
-		       &s->result);
 	if (r->o.quiet)
 		return;
 	if (r->tty) {
@@ -336,7 +501,7 @@ static void progress_finished(struct job *j, size_t done, size_t total,
 		if (counts[c])
 			fprintf(stderr, ", %zu %s", counts[c],
 				class_name((enum check_class)c));
-	fprintf(stderr, " (%.1f s)", j->seconds);
+	fprintf(stderr, " (%.1f s)", seconds);
 	if (!s->result.ok)
 		fprintf(stderr, ": %s", s->result.reason);
 	fputc('\n', stderr);
@@ -531,6 +696,8 @@ static void run_free(struct run *r)
 	free(r->slots);
 	free(r->jobs);
 	free(r->exe);
+	iso_rmtree(r->iso_dir);
+	free(r->iso_dir);
 	image_list_free(&r->il);
 	target_list_free(&r->tl);
 	hostinfo_free(&r->host);
@@ -567,6 +734,7 @@ int cmd_run(int argc, char **argv, struct perr *e)
 	char *started;
 	const char *dir;
 	bool explicit_dir, any_usable = false;
+	size_t first = 0;
 	size_t i;
 	int ret, signo = 0;
 
@@ -607,7 +775,13 @@ int cmd_run(int argc, char **argv, struct perr *e)
 
 	started = iso8601_now();
 	ev.ctx = &r;
-	if (jobs_run(r.jobs, r.njobs, r.o.jobs, &ev, &signo) < 0) {
+	while (first < r.njobs) {
+		if (jobs_run(r.jobs + first, r.njobs - first, r.o.jobs, &ev,
+			     &signo) == 0) {
+			first = r.njobs;
+			resume_iso_jobs(&r);
+			continue;
+		}
 		if (r.tty && !r.o.quiet)
 			fputs("\r\033[K", stderr);
 		fprintf(stderr,
@@ -625,7 +799,7 @@ int cmd_run(int argc, char **argv, struct perr *e)
 		ret = POPEK_EXIT_UNEXPECTED;
 	else if (!any_usable)
 		ret = POPEK_EXIT_NOTHING_RAN;
-	else if (!r.njobs) {
+	else if (!r.njobs && !r.iso_failures) {
 		/* every selected image was skipped for its width or as
 		 * unsupported: nothing ran, and a caller must not read that
 		 * as a pass */

@@ -161,11 +161,16 @@ static void got_stderr(struct job *j, const char *buf, size_t n)
 
 static void got_stdout(struct job *j, const char *buf, size_t n)
 {
+	unsigned images = j->tap.seq_images;
+
 	/* After the exit line the report is complete: drain and drop. */
 	if (j->tap.exit_seen)
 		return;
 	j->out_bytes += n;
 	tap_feed(&j->tap, buf, n);
+	/* An ISO run: the time limit is per image, from its marker on. */
+	if (j->tap.seq_images != images)
+		j->deadline = now_monotonic() + j->timeout;
 	if (!j->tap.exit_seen && j->out_bytes > j->output_limit) {
 		j->end.flooded = true;
 		kill_group(j);

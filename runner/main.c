@@ -26,6 +26,12 @@ const char popek_usage[] =
 	"      [--json F] [--no-counters] [-j N] [--timeout S] [--images DIR]\n"
 	"      [--targets DIR] [--quiet]\n"
 	"      time the perf benchmarks on targets: table, JSON, chart\n"
+	"  iso [FILTER...] -o FILE.iso [--images DIR] [--grub-timeout S]\n"
+	"      a bootable ISO running the images one after another "
+	"(docs/iso.md)\n"
+	"  ingest CAPTURE --json F [-t TARGET] [--host-class C] [--images DIR]"
+	"\n      [--targets DIR]\n"
+	"      results from the serial capture of an ISO run (bare metal)\n"
 	"\n"
 	"FILTERs are fnmatch(3) patterns over image names and check ids.\n"
 	"Exit status: 0 all expected, 1 unexpected results or error, 2 usage,"
@@ -36,7 +42,8 @@ static const struct {
 	int (*fn)(int argc, char **argv, struct perr *e);
 } commands[] = {
 	{"targets", cmd_targets}, {"list", cmd_list},	{"run", cmd_run},
-	{"report", cmd_report},	  {"bench", cmd_bench},
+	{"report", cmd_report},	  {"bench", cmd_bench}, {"iso", cmd_iso},
+	{"ingest", cmd_ingest},
 };
 
 int main(int argc, char **argv)

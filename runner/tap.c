@@ -4,6 +4,7 @@
  * does not understand as plain output rather than failing.
  */
 #include "tap.h"
+#include "iso_stream.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -164,6 +165,19 @@ static void process_line(struct tap_report *r, char *line, size_t len)
 	/* Whatever follows the exit line is not the image's report. */
 	if (r->exit_seen)
 		return;
+	if (r->sequence) {
+		int code;
+
+		if (seq_line_end(line, &code)) {
+			r->exit_seen = true;
+			r->exit_code = code;
+		} else if (seq_line_start(line) && r->seq_starts++) {
+			r->exit_seen = true;
+		} else if (str_starts(line, "popek-seq: image ")) {
+			r->seq_images++;
+		}
+		return;
+	}
 	tap_parse_line(line, &l);
 	switch (l.kind) {
 	case TAP_VERSION:

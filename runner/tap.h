@@ -58,6 +58,12 @@ struct tap_report {
 	size_t lines;
 	struct strbuf log;     /* every line, for the log file */
 	struct strbuf partial; /* an unterminated last line */
+	/* The stream of a whole ISO run (docs/iso.md): lines are only
+	 * logged, and the sequencer's end line, or its start line seen a
+	 * second time (the machine reset), stands for the exit line. */
+	bool sequence;
+	unsigned seq_starts;
+	unsigned seq_images; /* "popek-seq: image" lines: images begun */
 };
 
 void tap_report_init(struct tap_report *r);

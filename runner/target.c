@@ -15,7 +15,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const char *const placeholders[] = {"{image}", "{bindir}", "{srcdir}"};
+/* {iso} is the ISO an ISO target boots (boot = iso); it takes {image}'s
+ * place in the command. */
+static const char *const placeholders[] = {"{image}", "{bindir}", "{srcdir}",
+					   "{iso}"};
+#define NPLACEHOLDERS 4
 
 static int check_placeholders(const char *path, int lineno, const char *arg,
 			      struct perr *e)
@@ -30,16 +34,17 @@ static int check_placeholders(const char *path, int lineno, const char *arg,
 					"%s:%d: unterminated placeholder in "
 					"'%s'",
 					path, lineno, arg);
-		for (i = 0; i < 3; i++)
+		for (i = 0; i < NPLACEHOLDERS; i++)
 			if (strncmp(p, placeholders[i],
 				    (size_t)(close - p + 1)) == 0 &&
 			    strlen(placeholders[i]) == (size_t)(close - p + 1))
 				break;
-		if (i == 3)
-			return perr_set(e,
-					"%s:%d: unknown placeholder '%.*s' "
-					"(known: {image} {bindir} {srcdir})",
-					path, lineno, (int)(close - p + 1), p);
+		if (i == NPLACEHOLDERS)
+			return perr_set(
+				e,
+				"%s:%d: unknown placeholder '%.*s' "
+				"(known: {image} {bindir} {srcdir} {iso})",
+				path, lineno, (int)(close - p + 1), p);
 		p = close + 1;
 	}
 	return 0;
@@ -276,7 +281,10 @@ static void strip_comment(char *line)
 /*
  * include = FILE: the known infidelities of a host class shared by several
  * targets (every KVM-based target on kvm_pvm has the same ones). FILE is
- * relative to the including file and holds only xfail/xerror lines.
+ * relative to the including file and holds only xfail/xerror lines; or it
+ * is another target file (NAME.conf), whose xfail/xerror lines are taken
+ * and the rest ignored: a target that boots the same monitor another way
+ * (qemu-iso) shares its infidelities.
  */
 static int parse_include(struct target *t, const char *path, int lineno,
 			 const char *file, struct perr *e)
@@ -286,6 +294,8 @@ static int parse_include(struct target *t, const char *path, int lineno,
 		slash ? xasprintf("%.*s/%s", (int)(slash - path), path, file)
 		      : xstrdup(file);
 	char *text, *line, *next;
+	size_t flen = strlen(file);
+	bool conf = flen > 5 && !strcmp(file + flen - 5, ".conf");
 	int n = 0, ret = 0;
 
 	if (strchr(file, '/'))
@@ -311,7 +321,7 @@ static int parse_include(struct target *t, const char *path, int lineno,
 		else if (str_starts(line, "xerror") &&
 			 isspace((unsigned char)line[6]))
 			ret = parse_xfail(t, inc, n, line + 6, true, e);
-		else
+		else if (!conf)
 			ret = perr_set(e,
 				       "%s:%d: an included file holds only "
 				       "xfail and xerror lines",
@@ -398,12 +408,29 @@ static int parse_line(struct target *t, const char *path, int lineno,
 		t->output_limit = n;
 	} else if (strcmp(key, "widths") == 0) {
 		return parse_widths(t, path, lineno, value, e);
+	} else if (strcmp(key, "boot") == 0) {
+		if (strcmp(value, "kernel") && strcmp(value, "iso"))
+			return perr_set(e,
+					"%s:%d: boot is 'kernel' or 'iso', not "
+					"'%s'",
+					path, lineno, value);
+		t->boot_iso = !strcmp(value, "iso");
 	} else {
 		return perr_set(e, "%s:%d: unknown key '%s'", path, lineno,
 				key);
 	}
 #undef ONCE
 	return 0;
+}
+
+static bool command_uses(const struct target *t, const char *placeholder)
+{
+	size_t i;
+
+	for (i = 0; i < t->argc; i++)
+		if (strstr(t->argv[i], placeholder))
+			return true;
+	return false;
 }
 
 int target_parse(const char *path, const char *text, struct target *t,
@@ -439,6 +466,14 @@ int target_parse(const char *path, const char *text, struct target *t,
 	}
 	if (!t->argv) {
 		perr_set(e, "%s: missing required key 'command'", path);
+		goto out;
+	}
+	if (command_uses(t, t->boot_iso ? "{image}" : "{iso}")) {
+		perr_set(e,
+			 "%s: a boot = %s target's command must use %s, not %s",
+			 path, t->boot_iso ? "iso" : "kernel",
+			 t->boot_iso ? "{iso}" : "{image}",
+			 t->boot_iso ? "{image}" : "{iso}");
 		goto out;
 	}
 	want = expected_name(path);
@@ -672,19 +707,20 @@ const struct xfail_rule *target_find_xfail(const struct target *t,
 	return NULL;
 }
 
-static char *substitute(const char *arg, const char *const values[3])
+static char *substitute(const char *arg,
+			const char *const values[NPLACEHOLDERS])
 {
 	struct strbuf sb = {0};
 	const char *p = arg;
 	size_t i, n;
 
 	while (*p) {
-		for (i = 0; i < 3; i++) {
+		for (i = 0; i < NPLACEHOLDERS; i++) {
 			n = strlen(placeholders[i]);
 			if (strncmp(p, placeholders[i], n) == 0)
 				break;
 		}
-		if (i < 3) {
+		if (i < NPLACEHOLDERS) {
 			sb_adds(&sb, values[i]);
 			p += n;
 		} else {
@@ -698,7 +734,7 @@ static char *substitute(const char *arg, const char *const values[3])
 char **target_expand(const struct target *t, const char *image,
 		     const char *bindir, const char *srcdir)
 {
-	const char *values[3] = {image, bindir, srcdir};
+	const char *values[NPLACEHOLDERS] = {image, bindir, srcdir, image};
 	char **argv = xcalloc(t->argc + 1, sizeof(*argv));
 	size_t i;
 

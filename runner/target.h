@@ -65,6 +65,9 @@ struct target {
 	 * process lives on (QEMU stops the VM on a KVM internal error) */
 	char **fatal_stderr;
 	size_t nfatal_stderr;
+	/* boot = iso: the target boots one ISO holding several images and
+	 * the ISO sequencer (docs/iso.md), not one image per run */
+	bool boot_iso;
 };
 
 struct target_list {
@@ -99,7 +102,8 @@ const struct xfail_rule *target_find_xfail(const struct target *t,
 					   const char *id,
 					   const struct hostinfo *h);
 
-/* The command for one image, placeholders substituted (NULL-terminated). */
+/* The command for one image (or, boot = iso, one ISO), placeholders
+ * substituted (NULL-terminated). */
 char **target_expand(const struct target *t, const char *image,
 		     const char *bindir, const char *srcdir);
 void argv_free(char **argv);

@@ -178,7 +178,7 @@ Test(target, unknown_placeholder)
 {
 	expect_error("name = t\ndescription = d\ncommand = c {kernel}\n",
 		     "targets/t.conf:3: unknown placeholder '{kernel}' "
-		     "(known: {image} {bindir} {srcdir})");
+		     "(known: {image} {bindir} {srcdir} {iso})");
 }
 
 Test(target, bad_xfail_lines)

@@ -28,6 +28,7 @@
 #include <ucontext.h>
 
 #include "bt.h"
+#include "refvmm/sw/shadow_pt.h"
 #include "refvmm/machine.h"
 #include "refvmm/run.h"
 #include "refvmm/stats.h"
@@ -46,6 +47,7 @@ static const char *const exit_names[BT_EXIT_NR] = {
 	[BT_EXIT_MISS] = "lookup_miss",	 [BT_EXIT_STEP] = "step",
 	[BT_EXIT_RAISE_UD] = "raise_ud", [BT_EXIT_RAISE_GP] = "raise_gp",
 	[BT_EXIT_RAISE_NM] = "raise_nm", [BT_EXIT_DEBUG] = "breakpoint",
+	[BT_EXIT_RAISE_PF] = "raise_pf",
 	[BT_EXIT_STALE] = "stale_code",
 };
 
@@ -294,6 +296,20 @@ static bool callout(struct bt_vm *b, const struct bt_key *k, u32 entry_efl,
 	case BT_EXIT_RAISE_NM:
 		return !trap__deliver(t, 7, false, 0, DELIVER_EXCEPTION, c->eip,
 				      exit);
+	case BT_EXIT_RAISE_PF: {
+		/* Fetch again: the walk gives CR2 and the error code now. */
+		u8 g[16];
+		u32 pf_lin = 0, pf_err = 0;
+
+		if (bt_fetch(b, (u32)c->seg[SW_CS].base + c->eip, g, 15,
+			     &pf_lin, &pf_err) == 15) {
+			bt_tcache_flush(b, "fetch no longer faults");
+			return false;
+		}
+		c->cr2 = pf_lin;
+		return !trap__deliver(t, 14, true, pf_err, DELIVER_EXCEPTION,
+				      c->eip, exit);
+	}
 	case BT_EXIT_DEBUG:
 		/* DR6.Bn for every breakpoint that matches. The frame's RF
 		 * stays as it was: an instruction breakpoint is the one
@@ -392,6 +408,12 @@ static bool step(struct bt_vm *b, struct vm_exit *exit)
 	c->host_eflags =
 		(c->eflags & ~(EFL_VIRTUAL | EFL_TF)) | EFL_IF | EFL_FIXED;
 	b->stepping = false;
+	/* The shadow holds one privilege class at a time (shadow_pt.h). */
+	if (shadow__set_user(&t->sp, c->cpl == 3) < 0)
+		return stop_internal(exit,
+				     "shadow page tables: a host mapping call "
+				     "failed (cpl %u, eip 0x%x)",
+				     (u32)c->cpl, c->eip);
 	kind = sw_world__enter(c);
 	b->stepping = false;
 	he = c->host_eflags;
@@ -612,6 +634,7 @@ static int bt__init(struct vcpu *vcpu, char *err, size_t errlen)
 		return -EIO;
 	}
 	t->c->write_hook = bt_monitor_write;
+	bt_paging_init(b);
 	/* RDTSC is always a callout here: no need to trap the host's (which
 	 * also traps the monitor's own vDSO clock). */
 	sw_world__set_tsc_trapping(false);
@@ -662,6 +685,7 @@ static void bt__stats(struct vcpu *vcpu, struct stats *s)
 	stats__set(s, "bt.interrupts.stepped_to_boundary", b->st.kick_steps);
 	stats__set(s, "bt.single_instruction_blocks", b->st.steps);
 	stats__set(s, "bt.data_breakpoints.page_faults", b->st.dbp_faults);
+	stats__set(s, "bt.paging_flushes", b->paging_flushes);
 	stats__set(s, "bt.mmio.shadow_page_steps", b->st.mmio_steps);
 	stats__set(s, "bt.data_breakpoints.hits", b->st.dbp_hits);
 }

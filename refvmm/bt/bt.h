@@ -51,6 +51,7 @@ enum bt_exit {
 	BT_EXIT_RAISE_NM,    /* #NM at EIP (CR0.TS/EM) */
 	BT_EXIT_DEBUG,	     /* instruction breakpoint (DR0-DR3) at EIP */
 	BT_EXIT_STALE,	     /* a self-checking block found its code changed */
+	BT_EXIT_RAISE_PF,    /* #PF fetching the instruction at EIP */
 	BT_EXIT_NR,
 };
 
@@ -143,6 +144,8 @@ struct bt_vm {
 	u16 *page_idx;	 /* pfn -> index + 1 into codepages */
 	u8 *data_stores; /* pfn -> stores seen on it while protected */
 	u8 *selfcheck;	 /* pfn -> 1: never protected, blocks check */
+	u8 *code_pt;	 /* pfn -> 1: a page table code was fetched through */
+	u64 paging_flushes;
 	struct bt_codepage *codepages;
 	u32 ncodepages;
 	u32 dbp_pfn[8]; /* pages of the data breakpoints */
@@ -211,5 +214,19 @@ enum emu_result bt_callout_emulate(struct trap_vm *t, const cs_insn *in,
 
 /* gate.S */
 extern char bt_gate_start[], bt_gate_end[];
+
+/* paging.c: translation on top of shadow paging (guest CR0.PG = 1). */
+bool bt_paging(const struct bt_vm *b);
+void bt_paging_init(struct bt_vm *b);
+/*
+ * Guest code bytes for translation: how many of @len could be fetched at
+ * @lin with the guest's rights (a fetch walk; A bits set, the tables
+ * traced); *pf_lin and *pf_err describe the #PF of the first byte that
+ * could not.
+ */
+u32 bt_fetch(struct bt_vm *b, u32 lin, u8 *buf, u32 len, u32 *pf_lin,
+	     u32 *pf_err);
+/* Guest-physical address of code at @lin (identity with paging off). */
+u32 bt_code_phys(struct bt_vm *b, u32 lin);
 
 #endif

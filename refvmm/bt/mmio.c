@@ -20,6 +20,8 @@
 
 bool bt_mmio_addr(const struct bt_vm *b, u32 lin)
 {
+	if (bt_paging(b))
+		return false; /* trap mode's emulation serves it (paging.c) */
 	return (u64)lin >= b->c->ram_size && lin < SW_WINDOW_BASE;
 }
 

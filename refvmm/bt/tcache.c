@@ -21,6 +21,7 @@
 #include <sys/mman.h>
 
 #include "bt.h"
+#include "refvmm/sw/shadow_pt.h"
 #include "refvmm/machine.h"
 #include "refvmm/sw/ldt.h"
 #include "refvmm/sw/world_switch.h"
@@ -208,8 +209,9 @@ int bt_tcache_init(struct bt_vm *b, char *err, size_t errlen)
 	b->codepages = calloc(BT_MAX_CODEPAGES, sizeof(*b->codepages));
 	b->data_stores = calloc(b->c->ram_size / 4096, 1);
 	b->selfcheck = calloc(b->c->ram_size / 4096, 1);
+	b->code_pt = calloc(b->c->ram_size / 4096, 1);
 	if (!b->blocks || !b->maps || !b->page_idx || !b->codepages ||
-	    !b->data_stores || !b->selfcheck) {
+	    !b->data_stores || !b->selfcheck || !b->code_pt) {
 		snprintf(err, errlen,
 			 "out of memory for the translation cache");
 		return -ENOMEM;
@@ -269,6 +271,12 @@ static void apply_prot(const struct bt_vm *b, u32 pfn)
 {
 	int prot = dbp_prot(b, pfn);
 
+	if (bt_paging(b)) {
+		/* The shadow keeps every alias of a code page read-only. */
+		if (codepage(b, pfn) && (u64)pfn * 4096 < b->c->ram_size)
+			shadow__trace_phys(&b->t->sp, pfn);
+		return;
+	}
 	if ((u64)pfn * 4096 >= b->c->ram_size || pfn == 0)
 		return;
 	if (codepage(b, pfn))
@@ -280,6 +288,8 @@ bool bt_dbp_page(const struct bt_vm *b, u32 lin)
 {
 	u32 i;
 
+	if (bt_paging(b))
+		return false; /* not with paging: see paging.c */
 	for (i = 0; i < b->ndbp; i++)
 		if (b->dbp_pfn[i] == lin >> 12)
 			return true;
@@ -337,6 +347,7 @@ void bt_tcache_flush(struct bt_vm *b, const char *why)
 	b->nblocks = 0;
 	b->nmaps = 0;
 	memset(b->hash, 0, sizeof(b->hash));
+	memset(b->code_pt, 0, b->c->ram_size / 4096);
 	bt_table_clear(b);
 	b->generation++;
 	b->st.flushes++;
@@ -477,13 +488,19 @@ static struct bt_codepage *codepage(const struct bt_vm *b, u32 pfn)
 
 void bt_code_note(struct bt_vm *b, u32 lin, u32 len)
 {
-	u32 a;
+	u32 a, phys = 0;
 
 	for (a = lin; a < lin + len; a++) {
-		u32 pfn = a >> 12;
+		u32 pfn;
 		struct bt_codepage *p;
 
-		if (a < 0x1000 || (u64)a >= b->c->ram_size)
+		/* With paging the code page is the guest-physical one. */
+		if (a == lin || !(a & 0xfff))
+			phys = bt_code_phys(b, a & ~0xfffu);
+		if (!phys)
+			continue; /* page 0 (or unmapped): never protected */
+		pfn = phys >> 12;
+		if (phys < 0x1000 || (u64)phys >= b->c->ram_size)
 			continue; /* page 0 and MMIO: never written natively */
 		if (b->selfcheck[pfn])
 			continue;
@@ -506,6 +523,8 @@ bool bt_code_page_protected(const struct bt_vm *b, u32 lin)
 {
 	u32 i;
 
+	if (bt_paging(b))
+		return false; /* trace faults, through trap.c */
 	if (!codepage(b, lin >> 12))
 		return false;
 	for (i = 0; i < b->nsmc; i++)
@@ -520,7 +539,7 @@ void bt_data_store(struct bt_vm *b, u32 lin)
 {
 	u32 pfn = lin >> 12;
 
-	if ((u64)lin >= b->c->ram_size || b->selfcheck[pfn])
+	if ((u64)lin >= b->c->ram_size || b->selfcheck[pfn] || bt_paging(b))
 		return;
 	if (++b->data_stores[pfn] < SELFCHECK_AFTER)
 		return;
@@ -532,7 +551,8 @@ void bt_data_store(struct bt_vm *b, u32 lin)
 
 bool bt_page_selfcheck(const struct bt_vm *b, u32 lin)
 {
-	return (u64)lin < b->c->ram_size && b->selfcheck[lin >> 12];
+	return !bt_paging(b) && (u64)lin < b->c->ram_size &&
+	       b->selfcheck[lin >> 12];
 }
 
 void bt_smc_fault(struct bt_vm *b, u32 lin, u32 eip)

@@ -502,11 +502,6 @@ static bool exec_breakpoint(const struct sw_cpu *c, u32 lin)
 	return false;
 }
 
-/* Reads guest code at CS:EIP (paging off: linear is physical). */
-static void fetch(struct bt_vm *b, u32 lin, u8 *buf, u32 len)
-{
-	sw_lin_read(b->c, lin, buf, len);
-}
 
 struct bt_block *bt_translate(struct bt_vm *b, const struct bt_key *k)
 {
@@ -551,9 +546,10 @@ struct bt_block *bt_translate(struct bt_vm *b, const struct bt_key *k)
 		u64 caddr = eip;
 		bool ok, ends;
 		enum bt_exit stop;
+		u32 got, pf_lin = 0, pf_err = 0;
 
 		memset(g, 0, sizeof(g));
-		fetch(b, k->cs_base + eip, g, 15);
+		got = bt_fetch(b, k->cs_base + eip, g, 15, &pf_lin, &pf_err);
 		ok = bt_decode(g, 15, &in);
 		/* Capstone must agree on the length, or the CPU might see
 		 * a different instruction than the one classified. */
@@ -575,6 +571,20 @@ struct bt_block *bt_translate(struct bt_vm *b, const struct bt_key *k)
 				break;
 			}
 			emit_callout(&x, eip, BT_EXIT_RAISE_GP);
+			n++;
+			break;
+		}
+		/* A fetch the guest's page tables forbid (SDM Vol. 3A 4.6):
+		 * #PF when the instruction runs, from its own block. */
+		if (in.len > got) {
+			if (n) {
+				map_add(&x, eip, true);
+				b1(&x, 0xe9);
+				b4(&x, 0);
+				branch_to(&x, eip);
+				break;
+			}
+			emit_callout(&x, eip, BT_EXIT_RAISE_PF);
 			n++;
 			break;
 		}

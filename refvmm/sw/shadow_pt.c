@@ -158,6 +158,8 @@ int shadow__flush(struct shadow_pt *s)
 			return host_fail(s, "mmap", SHADOW_LO >> 12);
 		s->identity_mapped = true;
 	}
+	if (s->on_change)
+		s->on_change(s->change_ctx, SHADOW_ALL);
 	return 0;
 }
 
@@ -225,11 +227,18 @@ static int trace_page(struct shadow_pt *s, u64 ppn)
  * Drops every mapping that used an entry of page @ppn marked in
  * @changed (one flag per entry of @esz bytes).
  */
+int shadow__trace_phys(struct shadow_pt *s, u64 ppn)
+{
+	return trace_page(s, ppn);
+}
+
 static int drop_deps(struct shadow_pt *s, u64 ppn, const u8 *changed, u32 esz)
 {
 	u32 lpns[256], n = 0, i;
 	int r;
 
+	if (s->on_change)
+		s->on_change(s->change_ctx, ppn);
 	for (i = s->used; i-- > 0;) {
 		struct shadow_map *m = &s->pool[s->live[i]];
 		bool hit = false;

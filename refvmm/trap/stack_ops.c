@@ -58,6 +58,25 @@ int stack__run(struct trap_vm *t, const cs_insn *in)
 			return -1;
 		}
 		return 0;
+	case X86_INS_CALL: {
+		/* Near CALL whose push cannot be made natively (binary
+		 * translation pushes the guest's return address itself). */
+		u32 target;
+
+		if (x->op_count != 1 || osz != 4)
+			return 1;
+		if (x->operands[0].type == X86_OP_IMM)
+			target = (u32)x->operands[0].imm;
+		else if (emulate__op_read(c, x, &x->operands[0], &target) < 0)
+			return -1;
+		v = c->eip + in->size;
+		sp = (sp - 4) & m;
+		if (sw_write(c, SW_SS, sp, &v, 4) < 0)
+			return -1;
+		set_sp(c, sp);
+		c->eip = target - in->size; /* the caller adds the length */
+		return 0;
+	}
 	case X86_INS_LEAVE: {
 		u32 bp = c->gpr[SW_EBP] & m;
 

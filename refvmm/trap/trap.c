@@ -108,16 +108,6 @@ void trap__paging_changed(struct trap_vm *t, bool cr3_write)
 		.maxphy = t->maxphy,
 	};
 
-	if (t->bt && (c->cr0 & CR0_PG)) {
-		/* Translations are keyed by linear == physical addresses;
-		 * paging under translation is open work (issue 9). */
-		machine__stop(t->m, 68,
-			      "guest enabled paging (mov to CR0 with PG=1 at "
-			      "0x%x): --mode bt-simple runs guests with paging "
-			      "off only; use --mode trap for paging",
-			      c->eip);
-		return;
-	}
 	if (shadow__set_ctl(&t->sp, &ctl, cr3_write) < 0)
 		machine__stop(t->m, REFVMM_EXIT_HOST_ERROR,
 			      "shadow page tables: %s", t->sp.err);
@@ -216,6 +206,29 @@ static int page_fault(struct trap_vm *t, const struct sw_event *ev,
 				exit);
 	case SPT_TRACE:
 		trace_fault(t, "trace", ev->cr2, ev->error, c->eip);
+		if (t->bt) {
+			/* Under translation the store is emulated (the
+			 * instruction is translated code, not the guest's):
+			 * sw_data_write keeps the shadow and the cache
+			 * coherent. */
+			enum emu_result er = emulate__insn(t, ev, exit);
+
+			if (er == EMU_DONE)
+				return 0;
+			if (er == EMU_RAISE)
+				return !deliver(t, c->exc_vector,
+						c->exc_has_error, c->exc_error,
+						DELIVER_EXCEPTION, c->eip,
+						exit);
+			if (er != EMU_NOT)
+				return 1;
+			exit->reason = VM_EXIT_INTERNAL;
+			snprintf(exit->detail, sizeof(exit->detail),
+				 "bt: cannot emulate the store to page-table "
+				 "or code page 0x%x at 0x%x",
+				 ev->cr2, c->eip);
+			return 1;
+		}
 		if (shadow__trace_begin(&t->sp, ev->cr2) < 0) {
 			exit->reason = VM_EXIT_INTERNAL;
 			snprintf(exit->detail, sizeof(exit->detail),

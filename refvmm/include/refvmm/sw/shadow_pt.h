@@ -64,7 +64,14 @@ struct shadow_pt {
 	u32 trace_lpn;
 	u8 snapshot[4096];
 	char err[160]; /* the last host call that failed */
+	/* Told when guest translations may have changed: @ppn is the
+	 * page-table page whose entries changed, or SHADOW_ALL (a flush).
+	 * Binary translation keys its cache on them (refvmm/bt/paging.c). */
+	void (*on_change)(void *ctx, u64 ppn);
+	void *change_ctx;
 };
+
+#define SHADOW_ALL (~0ull)
 
 int shadow__init(struct shadow_pt *s, int memfd, u8 *ram, u64 ram_size,
 		 u32 budget);
@@ -97,6 +104,10 @@ bool shadow__tracing(const struct shadow_pt *s);
 
 /* The monitor wrote guest-physical [phys, phys+len): keep coherence. */
 void shadow__phys_written(struct shadow_pt *s, u64 phys, u32 len);
+
+/* Traces guest-physical page @ppn from now on (its aliases read-only):
+ * page tables a translator read, or pages holding translated code. */
+int shadow__trace_phys(struct shadow_pt *s, u64 ppn);
 
 /* Whether @lin is mapped now (tests and --trace). */
 bool shadow__mapped(const struct shadow_pt *s, u32 lin, int *prot);

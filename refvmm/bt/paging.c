@@ -1,0 +1,105 @@
+/*
+ * Binary translation with guest paging on (shadow paging, sw/shadow_pt.c).
+ *
+ * Translations are keyed by guest linear EIP, so they depend on the
+ * guest's page tables: code is fetched through a fetch walk with the
+ * guest's rights (SDM Vol. 3A 4.6: U/S, XD, SMEP), every page-table page
+ * such a walk reads is traced by the shadow and remembered here, and the
+ * cache is flushed when one of those entries changes or the shadow
+ * flushes (CR3 writes, paging controls). Pages holding translated code
+ * are traced too, so a guest store there comes back as a trace fault, is
+ * emulated (trap.c), and the write hook compares the translated bytes
+ * (tcache.c): self-modifying code through any alias.
+ *
+ * With paging on, the paging-off shortcuts that assume guest-physical ==
+ * host-linear (code-page mprotect, self-checking pages, MMIO shadow
+ * pages, data-breakpoint pages) are off; trap mode's emulation of
+ * unreachable memory serves MMIO instead.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "bt.h"
+#include "refvmm/sw/guest_pt.h"
+#include "refvmm/sw/segments.h"
+#include "refvmm/sw/shadow_pt.h"
+
+bool bt_paging(const struct bt_vm *b)
+{
+	return b->t->sp.paging;
+}
+
+static void on_change(void *ctx, u64 ppn)
+{
+	struct bt_vm *b = ctx;
+
+	if (ppn != SHADOW_ALL &&
+	    (ppn >= b->c->ram_size >> 12 || !b->code_pt[ppn]))
+		return;
+	b->paging_flushes++;
+	bt_tcache_flush(b, ppn == SHADOW_ALL
+				   ? "guest paging state changed"
+				   : "a page table code was fetched through "
+				     "changed");
+}
+
+void bt_paging_init(struct bt_vm *b)
+{
+	b->t->sp.on_change = on_change;
+	b->t->sp.change_ctx = b;
+}
+
+u32 bt_fetch(struct bt_vm *b, u32 lin, u8 *buf, u32 len, u32 *pf_lin,
+	     u32 *pf_err)
+{
+	struct shadow_pt *sp = &b->t->sp;
+	struct gpt_access acc = {.kind = GPT_FETCH, .user = b->c->cpl == 3};
+	u32 got = 0;
+
+	if (!sp->paging) {
+		sw_lin_read(b->c, lin, buf, len);
+		return len;
+	}
+	while (got < len) {
+		u32 a = lin + got, n = 4096 - (a & 0xfff);
+		struct gpt_walk w;
+
+		if (n > len - got)
+			n = len - got;
+		if (!gpt_walk(&sp->ctl, b->c->ram, b->c->ram_size, a, &acc,
+			      true, &w)) {
+			*pf_lin = a;
+			*pf_err = w.error;
+			memset(buf + got, 0, len - got);
+			return got;
+		}
+		for (int i = 0; i < w.n; i++) {
+			u64 t = w.table[i] >> 12;
+
+			if (t < b->c->ram_size >> 12) {
+				b->code_pt[t] = 1;
+				shadow__trace_phys(sp, t);
+			}
+		}
+		if (w.phys + n <= b->c->ram_size)
+			memcpy(buf + got, b->c->ram + w.phys, n);
+		else
+			memset(buf + got, 0xff, n); /* code in MMIO: none */
+		got += n;
+	}
+	return got;
+}
+
+u32 bt_code_phys(struct bt_vm *b, u32 lin)
+{
+	struct shadow_pt *sp = &b->t->sp;
+	struct gpt_access acc = {.kind = GPT_READ, .implicit = true};
+	struct gpt_walk w;
+
+	if (!sp->paging)
+		return lin;
+	if (!gpt_walk(&sp->ctl, b->c->ram, b->c->ram_size, lin, &acc, false,
+		      &w))
+		return 0; /* page 0: never protected */
+	return (u32)w.phys;
+}

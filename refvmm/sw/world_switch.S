@@ -25,23 +25,7 @@
 	.text
 	.code64
 
-/* FPU/SSE/AVX state: save to (%rsi-area), restore from the other. */
-.macro fpu_switch save, load
-	cmpb $0, OFF_USE_FXSAVE(%r15)
-	jne 1f
-	mov $-1, %eax
-	mov $-1, %edx
-	mov \save(%r15), %rcx
-	xsave64 (%rcx)
-	mov \load(%r15), %rcx
-	xrstor64 (%rcx)
-	jmp 2f
-1:	mov \save(%r15), %rcx
-	fxsave64 (%rcx)
-	mov \load(%r15), %rcx
-	fxrstor64 (%rcx)
-2:
-.endm
+#include "refvmm/sw/fpu_switch.h"
 
 	.globl sw_world_enter_asm
 	.type sw_world_enter_asm, @function
@@ -54,7 +38,7 @@ sw_world_enter_asm:
 	push %r15
 	mov %rdi, %r15
 	mov %rsp, OFF_HOST_RSP(%r15)
-	fpu_switch OFF_XSAVE_HOST, OFF_XSAVE_GUEST
+	fpu_switch_r15 OFF_USE_FXSAVE, OFF_XSAVE_HOST, OFF_XSAVE_GUEST
 	/* iretq frame: SS, RSP, RFLAGS, CS, RIP */
 	movzwl HSEL_SS(%r15), %eax
 	push %rax
@@ -119,7 +103,7 @@ sw_world_landing:
 	wrfsbase %rax
 	mov OFF_HOST_GSBASE(%r15), %rax
 	wrgsbase %rax
-	fpu_switch OFF_XSAVE_GUEST, OFF_XSAVE_HOST
+	fpu_switch_r15 OFF_USE_FXSAVE, OFF_XSAVE_GUEST, OFF_XSAVE_HOST
 	mov OFF_HOST_RSP(%r15), %rsp
 	movl OFF_EXIT_KIND(%r15), %eax
 	pop %r15

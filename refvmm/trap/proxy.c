@@ -364,7 +364,6 @@ int proxy__run(struct trap_vm *t, const cs_insn *in, int sreg, u32 ea)
 	const cs_x86 *x = &in->detail->x86;
 	const cs_x86_op *mop = NULL;
 	u8 *scratch = t->proxy_page + SCRATCH_OFF, before[MAX_OPERAND];
-	struct proxy_ctx ctx;
 	int i, n, size, bitreg = -1;
 	u32 saved_bitreg = 0;
 	bool rd, wr;
@@ -411,22 +410,12 @@ int proxy__run(struct trap_vm *t, const cs_insn *in, int sreg, u32 ea)
 			  (u64)(uintptr_t)scratch);
 	if (n < 0)
 		return 1;
-	for (i = 0; i < 8; i++)
-		ctx.gpr[i] = c->gpr[i];
+	/* The bit offset now selects a bit of the copied operand. */
 	if (bitreg >= 0)
-		ctx.gpr[bitreg] = saved_bitreg & (size == 2 ? 15 : 31);
-	ctx.flags = (c->eflags & 0x8d5u) | 2;
-	ctx.code = t->proxy_page;
-	ctx.xguest = c->xsave_guest;
-	ctx.xhost = t->proxy_xhost;
-	ctx.use_fxsave = c->use_fxsave;
-	proxy_exec(&ctx);
-	for (i = 0; i < 8; i++)
-		if (i != SW_ESP)
-			c->gpr[i] = (u32)ctx.gpr[i];
+		c->gpr[bitreg] = saved_bitreg & (size == 2 ? 15 : 31);
+	exec_code(t);
 	if (bitreg >= 0)
 		c->gpr[bitreg] = saved_bitreg;
-	c->eflags = (c->eflags & ~0x8d5u) | ((u32)ctx.flags & 0x8d5u);
 	wr = wr || memcmp(before, scratch, (size_t)size);
 	if (wr && sw_write(c, sreg, ea, scratch, (u32)size) < 0)
 		return -1;

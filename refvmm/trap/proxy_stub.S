@@ -14,22 +14,7 @@
 	.text
 	.code64
 
-.macro fpu_swap save, load
-	cmpb $0, CTX_FXSAVE(%r15)
-	jne 1f
-	mov $-1, %eax
-	mov $-1, %edx
-	mov \save(%r15), %rcx
-	xsave64 (%rcx)
-	mov \load(%r15), %rcx
-	xrstor64 (%rcx)
-	jmp 2f
-1:	mov \save(%r15), %rcx
-	fxsave64 (%rcx)
-	mov \load(%r15), %rcx
-	fxrstor64 (%rcx)
-2:
-.endm
+#include "refvmm/sw/fpu_switch.h"
 
 	.globl proxy_exec
 	.type proxy_exec, @function
@@ -41,7 +26,7 @@ proxy_exec:
 	push %r14
 	push %r15
 	mov %rdi, %r15
-	fpu_swap CTX_XHOST, CTX_XGUEST
+	fpu_switch_r15 CTX_FXSAVE, CTX_XHOST, CTX_XGUEST
 	mov CTX_CODE(%r15), %r14
 	pushq CTX_FLAGS(%r15)
 	popfq
@@ -63,7 +48,7 @@ proxy_exec:
 	pushfq
 	popq CTX_FLAGS(%r15)
 	cld
-	fpu_swap CTX_XGUEST, CTX_XHOST
+	fpu_switch_r15 CTX_FXSAVE, CTX_XGUEST, CTX_XHOST
 	pop %r15
 	pop %r14
 	pop %r13

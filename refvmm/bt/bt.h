@@ -23,6 +23,7 @@
 #define REFVMM_BT_H
 
 #include "../trap/trap.h"
+#include "adapt.h"
 #include "decode.h"
 #include "refvmm/sw/shadow_desc.h"
 
@@ -51,6 +52,7 @@ enum bt_exit {
 	BT_EXIT_RAISE_NM,    /* #NM at EIP (CR0.TS/EM) */
 	BT_EXIT_DEBUG,	     /* instruction breakpoint (DR0-DR3) at EIP */
 	BT_EXIT_STALE,	     /* a self-checking block found its code changed */
+	BT_EXIT_ADAPT,	     /* bt: an adapted access at EIP (adapt.c) */
 	BT_EXIT_NR,
 };
 
@@ -124,6 +126,16 @@ struct bt_stats {
 	u64 cls[BT_NCLASSES];
 };
 
+/* A host fault in an IDENT translation, seen before it is handled
+ * (adapt.c): counted once the monitor has emulated it in place. */
+struct bt_adapt_probe {
+	bool armed;
+	struct bt_key key;
+	u64 rip;
+	u32 eip, len;
+	u64 delivered;
+};
+
 struct bt_vm {
 	struct trap_vm *t;
 	struct sw_cpu *c;
@@ -167,6 +179,8 @@ struct bt_vm {
 	char callout_names[64][24];
 	u64 callout_counts[64];
 	u32 ncallout_names;
+	struct bt_adapt *adapt; /* --mode bt only */
+	struct bt_adapt_probe probe;
 };
 
 /* translate.c */
@@ -208,6 +222,15 @@ void bt_mmio_settle(struct bt_vm *b);
 /* callout.c */
 enum emu_result bt_callout_emulate(struct trap_vm *t, const cs_insn *in,
 				   struct vm_exit *exit);
+
+/* adapt.c: the mechanism of --mode bt (adapt.h has the policy) */
+bool bt_adapt_translate_callout(const struct bt_vm *b, const struct bt_key *k,
+				u32 lin, const struct bt_insn *in);
+void bt_adapt_before_fault(struct bt_vm *b, const struct bt_key *k, u64 rip,
+			   u32 eip);
+void bt_adapt_after_fault(struct bt_vm *b, bool stopped);
+bool bt_adapt_run_callout(struct bt_vm *b, const struct bt_key *k,
+			  struct vm_exit *exit);
 
 /* gate.S */
 extern char bt_gate_start[], bt_gate_end[];

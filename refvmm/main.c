@@ -291,6 +291,8 @@ static int init_status(int r)
 		return REFVMM_EXIT_NO_KVM;
 	if (r == -ENOTSUP)
 		return REFVMM_EXIT_IMAGE_UNSUPPORTED;
+	if (r == -EDOM) /* a mode's setting is out of range */
+		return REFVMM_EXIT_USAGE;
 	return REFVMM_EXIT_HOST_ERROR;
 }
 

@@ -640,7 +640,7 @@ static int bt_adaptive__init(struct vcpu *vcpu, char *err, size_t errlen)
 	int r;
 
 	if (bt_adapt_threshold_from_env(&threshold, err, errlen) < 0)
-		return -EINVAL;
+		return -EDOM; /* a usage error: main.c */
 	r = bt__init(vcpu, err, errlen);
 	if (r < 0)
 		return r;

@@ -19,7 +19,7 @@
 #include "refvmm/types.h"
 
 #define BT_ADAPT_SLOTS		   4096 /* per-instruction records */
-#define BT_ADAPT_DEFAULT_THRESHOLD 4	/* docs/refvmm-bt.md, measured */
+#define BT_ADAPT_DEFAULT_THRESHOLD 2	/* docs/refvmm-bt.md, measured */
 
 enum bt_adapt_verdict {
 	BT_ADAPT_KEEP,	     /* nothing to do */

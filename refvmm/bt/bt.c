@@ -419,8 +419,10 @@ static bool step(struct bt_vm *b, struct vm_exit *exit)
 					     (u32)rip, (u32)c->signo);
 		}
 		c->eip = geip;
-		if (kind != SW_EXIT_KICK)
+		if (kind != SW_EXIT_KICK) {
+			b->st.host_faults++;
 			bt_adapt_before_fault(b, &k, rip, geip);
+		}
 	}
 	if (smc_run)
 		bt_smc_settle(b);
@@ -696,6 +698,7 @@ static void bt__stats(struct vcpu *vcpu, struct stats *s)
 	stats__set(s, "bt.single_instruction_blocks", b->st.steps);
 	stats__set(s, "bt.data_breakpoints.page_faults", b->st.dbp_faults);
 	stats__set(s, "bt.mmio.shadow_page_steps", b->st.mmio_steps);
+	stats__set(s, "bt.host_faults", b->st.host_faults);
 	stats__set(s, "bt.data_breakpoints.hits", b->st.dbp_hits);
 	if (b->adapt) {
 		const struct bt_adapt *a = b->adapt;

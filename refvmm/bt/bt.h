@@ -123,6 +123,7 @@ struct bt_stats {
 	u64 smc_faults, smc_flushes, smc_false, monitor_writes, smc_emulated;
 	u64 kicks, kick_steps, steps, translate_ns, selfcheck_pages, stale;
 	u64 dbp_faults, dbp_hits, mmio_steps;
+	u64 host_faults; /* signals from translated code, not the kick */
 	u64 cls[BT_NCLASSES];
 };
 

@@ -149,9 +149,11 @@ void bt_adapt_never(struct bt_adapt *a, u32 lin)
 /* --- the mechanism --- */
 
 /* Would the guest instruction @in fault natively, with the registers as
- * they are? MMIO and the monitor window lie beyond RAM; a store to a page
- * holding translations is write-protected; with guest paging, a store to
- * a page the shadow maps read-only (a traced page table, or D clear). */
+ * they are? Paging off: MMIO and the monitor window lie beyond RAM. Paging
+ * on: what the shadow does not map (MMIO, the window, a page not faulted
+ * in yet) or maps read-only for a store (a traced page-table page, D
+ * clear). Either way, a store to a page holding translations when that
+ * page is write-protected. */
 static bool would_trap(struct bt_vm *b, const cs_insn *in)
 {
 	struct trap_vm *t = b->t;
@@ -161,7 +163,7 @@ static bool would_trap(struct bt_vm *b, const cs_insn *in)
 
 	for (i = 0; i < x->op_count; i++) {
 		const cs_x86_op *op = &x->operands[i];
-		u32 ea, lin, size;
+		u32 ea, lin, size, a;
 		bool wr;
 
 		if (op->type != X86_OP_MEM)
@@ -170,13 +172,15 @@ static bool would_trap(struct bt_vm *b, const cs_insn *in)
 		lin = (u32)c->seg[sreg].base + ea;
 		size = op->size ? op->size : 4;
 		wr = op->access & CS_AC_WRITE;
-		if ((u64)lin + size > c->ram_size)
+		if (!t->sp.paging && (u64)lin + size > c->ram_size)
 			return true;
+		for (a = lin; t->sp.paging && a - lin < size;
+		     a = (a | 0xfff) + 1)
+			if (!shadow__mapped(&t->sp, a, &prot) ||
+			    (wr && !(prot & PROT_WRITE)))
+				return true;
 		if (wr && (bt_code_page_protected(b, lin) ||
 			   bt_code_page_protected(b, lin + size - 1)))
-			return true;
-		if (wr && t->shadow_on && shadow__mapped(&t->sp, lin, &prot) &&
-		    !(prot & PROT_WRITE))
 			return true;
 	}
 	return false;

@@ -186,14 +186,13 @@ static bool would_trap(struct bt_vm *b, const cs_insn *in)
 	return false;
 }
 
-static void trace_adapt(struct bt_vm *b, const char *what, u32 lin,
-			const struct bt_adapt_rec *r)
+static void trace_adapt(struct bt_vm *b, const char *what, u32 lin)
 {
+	const struct bt_adapt_rec *r = bt_adapt_rec(b->adapt, lin, false);
+
 	if (b->t->m->trace & TRACE_ADAPT)
-		trace__printf("bt adapt 0x%x: %s (traps %u, clean %u, flips "
-			      "%u, threshold %u)",
-			      lin, what, r ? r->traps : 0, r ? r->clean : 0,
-			      r ? r->flips : 0, b->adapt->threshold);
+		trace__printf("bt adapt 0x%x: %s (flip %u, threshold %u)", lin,
+			      what, r ? r->flips : 0, b->adapt->threshold);
 }
 
 /* A jmp rel32 at @site to @dest. */
@@ -273,6 +272,7 @@ void bt_adapt_after_fault(struct bt_vm *b, bool stopped)
 	const struct bt_block *tb;
 	u32 lin, off, i;
 	u8 *site = NULL;
+	u64 fresh;
 
 	if (!p->armed)
 		return;
@@ -283,8 +283,10 @@ void bt_adapt_after_fault(struct bt_vm *b, bool stopped)
 	    delivered(b->t) != p->delivered)
 		return;
 	lin = p->key.cs_base + p->eip;
+	fresh = b->adapt->to_callout;
 	if (bt_adapt_trap(b->adapt, lin) != BT_ADAPT_TO_CALLOUT)
 		return;
+	fresh = b->adapt->to_callout != fresh;
 	tb = bt_tcache_block_at(b, p->rip);
 	if (tb) {
 		off = (u32)(p->rip - (u64)(uintptr_t)tb->tc);
@@ -295,8 +297,10 @@ void bt_adapt_after_fault(struct bt_vm *b, bool stopped)
 		    tb->map[i].boundary && tb->map[i].off + 5u <= tb->tc_len)
 			site = tb->tc + tb->map[i].off;
 	}
-	trace_adapt(b, "traps: retranslated as a callout", lin,
-		    bt_adapt_rec(b->adapt, lin, false));
+	trace_adapt(b,
+		    fresh ? "trapped threshold times: retranslated as a callout"
+			  : "an older copy trapped: patched to the callout",
+		    lin);
 	retranslate(b, &p->key, p->eip, site);
 }
 
@@ -320,8 +324,10 @@ bool bt_adapt_run_callout(struct bt_vm *b, const struct bt_key *k,
 	case EMU_DONE:
 		if (bt_adapt_callout(b->adapt, lin, would) ==
 		    BT_ADAPT_TO_IDENT) {
-			trace_adapt(b, "innocent again: retranslated as itself",
-				    lin, bt_adapt_rec(b->adapt, lin, false));
+			trace_adapt(b,
+				    "threshold clean callouts: retranslated "
+				    "as itself",
+				    lin);
 			retranslate(b, k, eip, site);
 		}
 		return false;
@@ -335,8 +341,8 @@ bool bt_adapt_run_callout(struct bt_vm *b, const struct bt_key *k,
 		 * (it faults, and the monitor's other paths serve it). */
 		c->eip = eip;
 		bt_adapt_never(b->adapt, lin);
-		trace_adapt(b, "the emulator cannot do it: IDENT for good", lin,
-			    bt_adapt_rec(b->adapt, lin, false));
+		trace_adapt(b, "the emulator cannot do it: IDENT for good",
+			    lin);
 		retranslate(b, k, eip, site);
 		return false;
 	default:

@@ -893,13 +893,13 @@ Test(cli, bt_adapts_a_trapping_store_and_adapts_back)
 	cr_assert_eq(stat_of(&r, "bt.adapt.callouts"), 101);
 	cr_assert_eq(stat_of(&r, "bt.adapt.traps_avoided"), 97);
 	cr_assert_eq(stat_of(&r, "bt.adapt.patches"), 2);
-	cr_assert(strstr(r.err, "bt adapt 0x10000a: traps: retranslated as a "
-				"callout (traps 0, clean 0, flips 1, "
+	cr_assert(strstr(r.err, "bt adapt 0x10000a: trapped threshold times: "
+				"retranslated as a callout (flip 1, "
 				"threshold 4)"),
 		  "%s", r.err);
-	cr_assert(strstr(r.err, "bt adapt 0x10000a: innocent again: "
-				"retranslated as itself (traps 0, clean 0, "
-				"flips 2, threshold 4)"),
+	cr_assert(strstr(r.err, "bt adapt 0x10000a: threshold clean callouts: "
+				"retranslated as itself (flip 2, threshold "
+				"4)"),
 		  "%s", r.err);
 }
 

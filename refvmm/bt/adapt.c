@@ -153,8 +153,8 @@ void bt_adapt_never(struct bt_adapt *a, u32 lin)
  * on: what the shadow does not map (MMIO, the window, a page not faulted
  * in yet) or maps read-only for a store (a traced page-table page, D
  * clear). Either way, a store to a page holding translations when that
- * page is write-protected. */
-static bool would_trap(struct bt_vm *b, const cs_insn *in)
+ * page is write-protected: @code_lin (when not NULL) gets its address. */
+static bool would_trap(struct bt_vm *b, const cs_insn *in, u32 *code_lin)
 {
 	struct trap_vm *t = b->t;
 	struct sw_cpu *c = b->c;
@@ -180,8 +180,11 @@ static bool would_trap(struct bt_vm *b, const cs_insn *in)
 			    (wr && !(prot & PROT_WRITE)))
 				return true;
 		if (wr && (bt_code_page_protected(b, lin) ||
-			   bt_code_page_protected(b, lin + size - 1)))
+			   bt_code_page_protected(b, lin + size - 1))) {
+			if (code_lin)
+				*code_lin = lin;
 			return true;
+		}
 	}
 	return false;
 }
@@ -206,18 +209,17 @@ static void patch_jump(struct bt_vm *b, u8 *site, const u8 *dest)
 }
 
 /* Translates the block at @eip under @k (the verdict is already in the
- * policy) and, when the cache survived, patches @site to jump to it. */
+ * policy) and patches @site to jump to it, unless the cache was flushed
+ * since @site was seen (generation @gen): the site is gone then. */
 static void retranslate(struct bt_vm *b, const struct bt_key *k, u32 eip,
-			u8 *site)
+			u8 *site, u64 gen)
 {
 	struct bt_key nk = *k;
 	struct bt_block *tb;
-	u64 gen;
 
 	nk.eip = eip;
 	if (b->ncodepages + 4 > BT_MAX_CODEPAGES)
 		bt_tcache_flush(b, "code pages");
-	gen = b->generation;
 	tb = bt_translate(b, &nk);
 	bt_tcache_insert(b, tb);
 	if (site && gen == b->generation) {
@@ -256,7 +258,7 @@ void bt_adapt_before_fault(struct bt_vm *b, const struct bt_key *k, u64 rip,
 	if (!bt_decode(g, 15, &bi) || bi.cls != BT_IDENT || !bi.has_mem)
 		return;
 	in = emulate__decode(b->t, eip);
-	if (!in || in->size != bi.len || !would_trap(b, in))
+	if (!in || in->size != bi.len || !would_trap(b, in, NULL))
 		return;
 	p->armed = true;
 	p->key = *k;
@@ -264,6 +266,7 @@ void bt_adapt_before_fault(struct bt_vm *b, const struct bt_key *k, u64 rip,
 	p->eip = eip;
 	p->len = bi.len;
 	p->delivered = delivered(b->t);
+	p->gen = b->generation;
 }
 
 void bt_adapt_after_fault(struct bt_vm *b, bool stopped)
@@ -301,7 +304,7 @@ void bt_adapt_after_fault(struct bt_vm *b, bool stopped)
 		    fresh ? "trapped threshold times: retranslated as a callout"
 			  : "an older copy trapped: patched to the callout",
 		    lin);
-	retranslate(b, &p->key, p->eip, site);
+	retranslate(b, &p->key, p->eip, site, p->gen);
 }
 
 bool bt_adapt_run_callout(struct bt_vm *b, const struct bt_key *k,
@@ -317,18 +320,25 @@ bool bt_adapt_run_callout(struct bt_vm *b, const struct bt_key *k,
 	u32 eip = c->eip, lin = k->cs_base + eip;
 	u8 *site = (u8 *)(uintptr_t)b->page->patch_site;
 	const cs_insn *in = emulate__decode(t, eip);
-	bool would = in && would_trap(b, in);
+	u32 code_lin = 0;
+	bool would = in && would_trap(b, in, &code_lin);
+	u64 gen = b->generation; /* the emulated store may flush */
+	u64 mw = b->st.monitor_writes;
 	enum emu_result r = in ? emulate__insn(t, &ev, exit) : EMU_NOT;
 
 	switch (r) {
 	case EMU_DONE:
+		/* a store to data sharing a page with code counts towards
+		 * that page's self-checking, as when it trapped (bt.c) */
+		if (code_lin && b->st.monitor_writes == mw)
+			bt_data_store(b, code_lin);
 		if (bt_adapt_callout(b->adapt, lin, would) ==
 		    BT_ADAPT_TO_IDENT) {
 			trace_adapt(b,
 				    "threshold clean callouts: retranslated "
 				    "as itself",
 				    lin);
-			retranslate(b, k, eip, site);
+			retranslate(b, k, eip, site, gen);
 		}
 		return false;
 	case EMU_RAISE:
@@ -343,7 +353,7 @@ bool bt_adapt_run_callout(struct bt_vm *b, const struct bt_key *k,
 		bt_adapt_never(b->adapt, lin);
 		trace_adapt(b, "the emulator cannot do it: IDENT for good",
 			    lin);
-		retranslate(b, k, eip, site);
+		retranslate(b, k, eip, site, gen);
 		return false;
 	default:
 		return true;

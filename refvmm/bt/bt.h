@@ -135,6 +135,7 @@ struct bt_adapt_probe {
 	u64 rip;
 	u32 eip, len;
 	u64 delivered;
+	u64 gen; /* the cache's generation when it faulted */
 };
 
 struct bt_vm {

@@ -918,3 +918,28 @@ Test(cli, bt_threshold_is_checked_and_bt_simple_never_adapts)
 	unsetenv("REFVMM_BT_THRESHOLD");
 	expect_line(&r, REFVMM_EXIT_USAGE, "REFVMM_BT_THRESHOLD");
 }
+
+Test(cli, bt_traps_ten_times_less_than_bt_simple_on_trapping_stores)
+{
+	/* bench-adapt-32: 20000 stores each to pc-testdev MMIO (MOV, ADD)
+	 * and to the monitor window; every one a host fault in bt-simple.
+	 * The guest checks that the MMIO stores landed. */
+	struct result simple, bt;
+	unsigned long fs, fb;
+
+	run(&simple, (const char *const[]){"--mode", "bt-simple", "--stats",
+					   test_image("bench-adapt-32"), NULL});
+	unsetenv("REFVMM_BT_THRESHOLD");
+	run(&bt, (const char *const[]){"--mode", "bt", "--stats",
+				       test_image("bench-adapt-32"), NULL});
+	cr_assert_eq(simple.status, 1, "%s", simple.err);
+	cr_assert_eq(bt.status, 1, "%s", bt.err);
+	cr_assert(strstr(bt.out, "ok 1 - selftest.adapt.mmio_stores.32\n"),
+		  "%s", bt.out);
+	fs = stat_of(&simple, "bt.host_faults");
+	fb = stat_of(&bt, "bt.host_faults");
+	cr_assert_geq(fs, 60000, "bt-simple: %lu host faults", fs);
+	cr_assert_leq(fb * 10, fs, "bt: %lu host faults, bt-simple %lu", fb,
+		      fs);
+	cr_assert_geq(stat_of(&bt, "bt.adapt.traps_avoided"), 59000);
+}

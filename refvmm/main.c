@@ -69,7 +69,9 @@ static void usage(FILE *out)
 		"                     instruction), faults (hidden, true and "
 		"trace page\n"
 		"                     faults), bt (each translation, guest | "
-		"host), all;\n"
+		"host),\n"
+		"                     adapt (--mode bt: each adaptation "
+		"decision), all;\n"
 		"                     one line per event on stderr\n"
 		"  --timeout S        end a guest still running after S "
 		"seconds "
@@ -289,6 +291,8 @@ static int init_status(int r)
 		return REFVMM_EXIT_NO_KVM;
 	if (r == -ENOTSUP)
 		return REFVMM_EXIT_IMAGE_UNSUPPORTED;
+	if (r == -EDOM) /* a mode's setting is out of range */
+		return REFVMM_EXIT_USAGE;
 	return REFVMM_EXIT_HOST_ERROR;
 }
 

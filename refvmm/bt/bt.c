@@ -49,6 +49,7 @@ static const char *const exit_names[BT_EXIT_NR] = {
 	[BT_EXIT_RAISE_NM] = "raise_nm", [BT_EXIT_DEBUG] = "breakpoint",
 	[BT_EXIT_RAISE_PF] = "raise_pf",
 	[BT_EXIT_STALE] = "stale_code",
+	[BT_EXIT_ADAPT] = "adapted",
 };
 
 /* --- signals inside translated code (async-signal-safe) --- */
@@ -289,6 +290,8 @@ static bool callout(struct bt_vm *b, const struct bt_key *k, u32 entry_efl,
 	case BT_EXIT_RAISE_GP:
 		return !trap__deliver(t, 13, true, 0, DELIVER_EXCEPTION, c->eip,
 				      exit);
+	case BT_EXIT_ADAPT:
+		return bt_adapt_run_callout(b, k, exit);
 	case BT_EXIT_STALE:
 		b->st.stale++;
 		bt_tcache_flush(b, "self-check found changed code");
@@ -439,6 +442,10 @@ static bool step(struct bt_vm *b, struct vm_exit *exit)
 					     (u32)rip, (u32)c->signo);
 		}
 		c->eip = geip;
+		if (kind != SW_EXIT_KICK) {
+			b->st.host_faults++;
+			bt_adapt_before_fault(b, &k, rip, geip);
+		}
 	}
 	if (smc_run)
 		bt_smc_settle(b);
@@ -568,7 +575,10 @@ static int bt__run(struct vcpu *vcpu, struct vm_exit *exit)
 			exit->reason = VM_EXIT_OTHER;
 			return 0;
 		}
-		if (step(b, exit))
+		bool stopped = step(b, exit);
+
+		bt_adapt_after_fault(b, stopped);
+		if (stopped)
 			return 0;
 	}
 }
@@ -594,6 +604,7 @@ static void bt__destroy(struct vcpu *vcpu)
 		free(b->codepages);
 		free(b->data_stores);
 		free(b->selfcheck);
+		free(b->adapt);
 		free(b);
 		t->bt = NULL;
 		t->c->write_hook = NULL;
@@ -646,6 +657,31 @@ static int bt__init(struct vcpu *vcpu, char *err, size_t errlen)
 	return 0;
 }
 
+/* --mode bt: bt-simple plus adaptation (adapt.c). */
+static int bt_adaptive__init(struct vcpu *vcpu, char *err, size_t errlen)
+{
+	struct trap_vm *t;
+	struct bt_vm *b;
+	u32 threshold;
+	int r;
+
+	if (bt_adapt_threshold_from_env(&threshold, err, errlen) < 0)
+		return -EDOM; /* a usage error: main.c */
+	r = bt__init(vcpu, err, errlen);
+	if (r < 0)
+		return r;
+	t = vcpu->mode_priv;
+	b = t->bt;
+	b->adapt = malloc(sizeof(*b->adapt));
+	if (!b->adapt) {
+		snprintf(err, errlen, "out of memory");
+		bt__destroy(vcpu);
+		return -ENOMEM;
+	}
+	bt_adapt_init(b->adapt, threshold);
+	return 0;
+}
+
 static void bt__stats(struct vcpu *vcpu, struct stats *s)
 {
 	struct trap_vm *t = vcpu->mode_priv;
@@ -687,7 +723,22 @@ static void bt__stats(struct vcpu *vcpu, struct stats *s)
 	stats__set(s, "bt.data_breakpoints.page_faults", b->st.dbp_faults);
 	stats__set(s, "bt.paging_flushes", b->paging_flushes);
 	stats__set(s, "bt.mmio.shadow_page_steps", b->st.mmio_steps);
+	stats__set(s, "bt.host_faults", b->st.host_faults);
 	stats__set(s, "bt.data_breakpoints.hits", b->st.dbp_hits);
+	if (b->adapt) {
+		const struct bt_adapt *a = b->adapt;
+
+		stats__set(s, "bt.adapt.threshold", a->threshold);
+		stats__set(s, "bt.adapt.traps_counted", a->traps);
+		stats__set(s, "bt.adapt.retranslations",
+			   a->to_callout + a->to_ident);
+		stats__set(s, "bt.adapt.to_callout", a->to_callout);
+		stats__set(s, "bt.adapt.to_ident", a->to_ident);
+		stats__set(s, "bt.adapt.callouts", a->callouts);
+		stats__set(s, "bt.adapt.traps_avoided", a->avoided);
+		stats__set(s, "bt.adapt.patches", a->patches);
+		stats__set(s, "bt.adapt.table_full", a->full);
+	}
 }
 
 static int bt__inject(struct vcpu *vcpu, irq_ack_fn ack, void *ctx)
@@ -701,6 +752,18 @@ const struct mode_ops bt_simple_mode_ops = {
 	.widths = MODE_WIDTH_32,
 	.implemented = true,
 	.init = bt__init,
+	.run = bt__run,
+	.inject = bt__inject,
+	.stats = bt__stats,
+	.destroy = bt__destroy,
+};
+
+const struct mode_ops bt_mode_ops = {
+	.name = "bt",
+	.summary = "adaptive binary translation (32-bit guests, paging off)",
+	.widths = MODE_WIDTH_32,
+	.implemented = true,
+	.init = bt_adaptive__init,
 	.run = bt__run,
 	.inject = bt__inject,
 	.stats = bt__stats,

@@ -23,6 +23,7 @@
 #define REFVMM_BT_H
 
 #include "../trap/trap.h"
+#include "adapt.h"
 #include "decode.h"
 #include "refvmm/sw/shadow_desc.h"
 
@@ -52,6 +53,7 @@ enum bt_exit {
 	BT_EXIT_DEBUG,	     /* instruction breakpoint (DR0-DR3) at EIP */
 	BT_EXIT_STALE,	     /* a self-checking block found its code changed */
 	BT_EXIT_RAISE_PF,    /* #PF fetching the instruction at EIP */
+	BT_EXIT_ADAPT,	     /* bt: an adapted access at EIP (adapt.c) */
 	BT_EXIT_NR,
 };
 
@@ -122,7 +124,19 @@ struct bt_stats {
 	u64 smc_faults, smc_flushes, smc_false, monitor_writes, smc_emulated;
 	u64 kicks, kick_steps, steps, translate_ns, selfcheck_pages, stale;
 	u64 dbp_faults, dbp_hits, mmio_steps;
+	u64 host_faults; /* signals from translated code, not the kick */
 	u64 cls[BT_NCLASSES];
+};
+
+/* A host fault in an IDENT translation, seen before it is handled
+ * (adapt.c): counted once the monitor has emulated it in place. */
+struct bt_adapt_probe {
+	bool armed;
+	struct bt_key key;
+	u64 rip;
+	u32 eip, len;
+	u64 delivered;
+	u64 gen; /* the cache's generation when it faulted */
 };
 
 struct bt_vm {
@@ -170,6 +184,8 @@ struct bt_vm {
 	char callout_names[64][24];
 	u64 callout_counts[64];
 	u32 ncallout_names;
+	struct bt_adapt *adapt; /* --mode bt only */
+	struct bt_adapt_probe probe;
 };
 
 /* translate.c */
@@ -211,6 +227,15 @@ void bt_mmio_settle(struct bt_vm *b);
 /* callout.c */
 enum emu_result bt_callout_emulate(struct trap_vm *t, const cs_insn *in,
 				   struct vm_exit *exit);
+
+/* adapt.c: the mechanism of --mode bt (adapt.h has the policy) */
+bool bt_adapt_translate_callout(const struct bt_vm *b, const struct bt_key *k,
+				u32 lin, const struct bt_insn *in);
+void bt_adapt_before_fault(struct bt_vm *b, const struct bt_key *k, u64 rip,
+			   u32 eip);
+void bt_adapt_after_fault(struct bt_vm *b, bool stopped);
+bool bt_adapt_run_callout(struct bt_vm *b, const struct bt_key *k,
+			  struct vm_exit *exit);
 
 /* gate.S */
 extern char bt_gate_start[], bt_gate_end[];

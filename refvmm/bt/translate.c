@@ -253,6 +253,16 @@ static bool emit_insn(struct tx *x, u32 eip, const u8 *g,
 	u32 i;
 
 	x->b->st.cls[in->cls]++;
+	if (bt_adapt_translate_callout(x->b, k, k->cs_base + eip, in)) {
+		/* --mode bt: an access that kept trapping (adapt.c); the
+		 * stub's own address lets the monitor patch it back */
+		map_add(x, eip, true);
+		gs_store(x, SW_OFF_EIP, eip);
+		gs_store(x, BT_PG(patch_site), (u32)(uintptr_t)(x->p - 11));
+		gs_store(x, BT_PG(exit_code), BT_EXIT_ADAPT);
+		far_jump_gate(x);
+		return true;
+	}
 	switch (in->cls) {
 	case BT_IDENT:
 		map_add(x, eip, true);

@@ -23,12 +23,7 @@ const char *const vm_exit_names[VM_EXIT_NR] = {
 extern const struct mode_ops kvm_mode_ops;
 extern const struct mode_ops trap_mode_ops;
 extern const struct mode_ops bt_simple_mode_ops;
-
-static const struct mode_ops bt_mode_ops = {
-	.name = "bt",
-	.summary = "adaptive binary translation (32-bit guests)",
-	.widths = MODE_WIDTH_32,
-};
+extern const struct mode_ops bt_mode_ops;
 
 const struct mode_ops *const mode_table[] = {
 	&kvm_mode_ops, &bt_mode_ops, &bt_simple_mode_ops, &trap_mode_ops, NULL,

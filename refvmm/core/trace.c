@@ -18,8 +18,9 @@ static const struct {
 	{"traps", TRACE_TRAPS},
 	{"faults", TRACE_FAULTS},
 	{"bt", TRACE_BT},
+	{"adapt", TRACE_ADAPT},
 	{"all", TRACE_IO | TRACE_IO_ALL | TRACE_MMIO | TRACE_EXIT | TRACE_IRQ |
-			TRACE_FAULTS | TRACE_TRAPS | TRACE_BT},
+			TRACE_FAULTS | TRACE_TRAPS | TRACE_BT | TRACE_ADAPT},
 };
 
 int trace__parse(const char *events, unsigned int *mask)

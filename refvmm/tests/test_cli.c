@@ -248,20 +248,6 @@ Test(cli, unknown_mode)
 	expect_line(&r, REFVMM_EXIT_USAGE, "unknown mode 'vmx'");
 }
 
-Test(cli, software_modes_not_implemented)
-{
-	static const char *const modes[] = {"bt"};
-	struct result r;
-	size_t i;
-
-	for (i = 0; i < 1; i++) {
-		run(&r,
-		    (const char *const[]){"--mode", modes[i], "x.elf", NULL});
-		expect_line(&r, REFVMM_EXIT_MODE_UNAVAILABLE,
-			    "not implemented yet");
-	}
-}
-
 Test(cli, no_kvm)
 {
 	static const uint8_t code[] = {0xfa, 0xf4};
@@ -612,14 +598,22 @@ Test(cli, hw_hostile_random_code_and_wild_jumps)
 
 /* --- bt-simple: the same guests, translated --- */
 
+/* The cli/bt_simple_* cases run once per BT mode: bt-simple, and bt with
+ * REFVMM_TEST_BT_MODE=bt (refvmm/tests/CMakeLists.txt). */
+static const char *bt_mode(void)
+{
+	const char *m = getenv("REFVMM_TEST_BT_MODE");
+
+	return m ? m : "bt-simple";
+}
+
 Test(cli, bt_simple_guest_debug_exit_and_stats)
 {
 	static const uint8_t code[] = {0xb0, 0x05, 0xe6, 0xf4, 0xfa, 0xf4};
 	const char *p = guest("bexit.elf", code, sizeof(code));
 	struct result r;
 
-	run(&r,
-	    (const char *const[]){"--mode", "bt-simple", "--stats", p, NULL});
+	run(&r, (const char *const[]){"--mode", bt_mode(), "--stats", p, NULL});
 	cr_assert_eq(r.status, 11, "%s", r.err);
 	cr_assert(strstr(r.err, "bt.translations"), "%s", r.err);
 	cr_assert(strstr(r.err, "bt.callouts.out"), "%s", r.err);
@@ -632,7 +626,7 @@ Test(cli, bt_simple_trace_shows_guest_and_host)
 	const char *p = guest("btrace.elf", code, sizeof(code));
 	struct result r;
 
-	run(&r, (const char *const[]){"--mode", "bt-simple", "--trace", "bt", p,
+	run(&r, (const char *const[]){"--mode", bt_mode(), "--trace", "bt", p,
 				      NULL});
 	cr_assert_eq(r.status, 11, "%s", r.err);
 	/* mov al, 5 is copied as is; out is a callout stub */
@@ -655,7 +649,7 @@ Test(cli, bt_simple_guest_syscalls_never_reach_linux)
 
 	for (i = 0; i < 3; i++) {
 		run(&r, (const char *const[]){
-				"--mode", "bt-simple", "--timeout", "5",
+				"--mode", bt_mode(), "--timeout", "5",
 				guest("bsys.elf", codes[i], 12), NULL});
 		cr_assert_neq(r.status, 0x42, "%s", r.err);
 		cr_assert_eq(r.status, REFVMM_EXIT_TRIPLE_FAULT, "%d: %s", i,
@@ -673,7 +667,7 @@ Test(cli, bt_simple_far_jump_to_host_code_stays_in_the_guest)
 				       0x00, 0x33, 0x00};
 	struct result r;
 
-	run(&r, (const char *const[]){"--mode", "bt-simple", "--timeout", "5",
+	run(&r, (const char *const[]){"--mode", bt_mode(), "--timeout", "5",
 				      guest("bljmp.elf", code, sizeof(code)),
 				      NULL});
 	expect_line(&r, REFVMM_EXIT_TRIPLE_FAULT, "triple fault");
@@ -690,7 +684,7 @@ Test(cli, bt_simple_random_bytes_end_cleanly)
 		for (i = 0; i < (int)sizeof(code); i++)
 			code[i] = (uint8_t)rand();
 		run(&r, (const char *const[]){
-				"--mode", "bt-simple", "--timeout", "2",
+				"--mode", bt_mode(), "--timeout", "2",
 				guest("brand.elf", code, sizeof(code)), NULL});
 		cr_assert(r.status != REFVMM_EXIT_HOST_ERROR, "%s", r.err);
 	}
@@ -704,7 +698,7 @@ Test(cli, bt_simple_runtime_smoke)
 	snprintf(img, sizeof(img), "%s/../../images/runtime-smoke-32.elf",
 		 REFVMM_TEST_DIR);
 	cr_assert_eq(access(img, R_OK), 0, "%s not built", img);
-	run(&r, (const char *const[]){"--mode", "bt-simple", "--timeout", "20",
+	run(&r, (const char *const[]){"--mode", bt_mode(), "--timeout", "20",
 				      img, NULL});
 	cr_assert_eq(r.status, 1, "%s", r.err);
 	cr_assert(strstr(r.out, "ok 5 - runtime.smoke.pit-irq.32"), "%s",
@@ -717,12 +711,11 @@ Test(cli, bt_simple_hostile_guests)
 	struct result r;
 
 	for (int i = 0; i < 2; i++) {
-		run(&r,
-		    (const char *const[]){"--mode", "bt-simple", "--timeout",
-					  "3", test_image(names[i]), NULL});
+		run(&r, (const char *const[]){"--mode", bt_mode(), "--timeout",
+					      "3", test_image(names[i]), NULL});
 		expect_documented_end(&r);
 	}
-	run(&r, (const char *const[]){"--mode", "bt-simple", "--timeout", "10",
+	run(&r, (const char *const[]){"--mode", bt_mode(), "--timeout", "10",
 				      test_image("hostile-syscalls-32"), NULL});
 	cr_assert_eq(r.status, 1, "status %d: %s", r.status, r.err);
 	cr_assert(strstr(r.out, "ok 2 - selftest.hostile.int80.cpl3.32\n"),
@@ -749,11 +742,11 @@ Test(cli, bt_simple_code_overwriting_itself_mid_block)
 	struct result r;
 
 	run(&r,
-	    (const char *const[]){"--mode", "bt-simple", "--timeout", "5",
+	    (const char *const[]){"--mode", bt_mode(), "--timeout", "5",
 				  guest("bsmc1.elf", mov, sizeof(mov)), NULL});
 	cr_assert_eq(r.status, (7 << 1) | 1, "%s", r.err);
 	run(&r,
-	    (const char *const[]){"--mode", "bt-simple", "--timeout", "5",
+	    (const char *const[]){"--mode", bt_mode(), "--timeout", "5",
 				  guest("bsmc2.elf", add, sizeof(add)), NULL});
 	cr_assert_eq(r.status, (7 << 1) | 1, "%s", r.err);
 }
@@ -766,7 +759,7 @@ Test(cli, bt_simple_jump_into_the_middle_of_an_instruction)
 	struct result r;
 
 	run(&r,
-	    (const char *const[]){"--mode", "bt-simple", "--timeout", "5",
+	    (const char *const[]){"--mode", bt_mode(), "--timeout", "5",
 				  guest("bmid.elf", code, sizeof(code)), NULL});
 	cr_assert_eq(r.status, (9 << 1) | 1, "%s", r.err);
 }
@@ -779,7 +772,7 @@ Test(cli, bt_simple_jump_into_the_monitor_window)
 	struct result r;
 
 	run(&r,
-	    (const char *const[]){"--mode", "bt-simple", "--timeout", "5",
+	    (const char *const[]){"--mode", bt_mode(), "--timeout", "5",
 				  guest("bwin.elf", code, sizeof(code)), NULL});
 	expect_line(&r, REFVMM_EXIT_TRIPLE_FAULT, "triple fault");
 }
@@ -792,7 +785,7 @@ Test(cli, bt_simple_block_straddling_the_end_of_ram)
 	struct result r;
 
 	run(&r, (const char *const[]){
-			"--mode", "bt-simple", "--mem", "2M", "--timeout", "5",
+			"--mode", bt_mode(), "--mem", "2M", "--timeout", "5",
 			guest("bend.elf", code, sizeof(code)), NULL});
 	expect_line(&r, REFVMM_EXIT_TRIPLE_FAULT, "triple fault");
 }
@@ -833,7 +826,7 @@ Test(cli, bt_simple_two_byte_opcodes_with_prefixes_at_a_block_end)
 			code[n++] = 0xfa;
 			code[n++] = 0xf4;
 			run(&r, (const char *const[]){
-					"--mode", "bt-simple", "--timeout", "2",
+					"--mode", bt_mode(), "--timeout", "2",
 					guest("bpfx.elf", code, n), NULL});
 			if (r.status == REFVMM_EXIT_IMAGE_UNSUPPORTED)
 				continue; /* e.g. MOV to CR0 with PG=1 */
@@ -853,8 +846,100 @@ Test(cli, bt_simple_interrupt_inside_a_rewritten_sequence)
 	struct result r;
 
 	run(&r, (const char *const[]){
-			"--mode", "bt-simple", "--timeout", "0.5", "--stats",
+			"--mode", bt_mode(), "--timeout", "0.5", "--stats",
 			guest("bkick.elf", code, sizeof(code)), NULL});
 	cr_assert_eq(r.status, REFVMM_EXIT_TIMEOUT, "%s", r.err);
 	cr_assert(strstr(r.err, "bt.lookups.hit"), "%s", r.err);
+}
+
+/* --- --mode bt: adaptive translation (refvmm/bt/adapt.c) --- */
+
+/* A store that hits pc-testdev's MMIO for 101 iterations of a 200-long
+ * loop, then plain RAM:
+ *   mov ebx, 0xff000000; mov ecx, 200
+ *   L: mov [ebx], ecx; cmp ecx, 100; jne 1f; mov ebx, 0x200000
+ *   1: dec ecx; jnz L; mov al, 3; out 0xf4, al; cli; hlt */
+static const uint8_t adapt_loop[] = {
+	0xbb, 0x00, 0x00, 0x00, 0xff, 0xb9, 0xc8, 0x00, 0x00, 0x00, 0x89,
+	0x0b, 0x83, 0xf9, 0x64, 0x75, 0x05, 0xbb, 0x00, 0x00, 0x20, 0x00,
+	0x49, 0x75, 0xf1, 0xb0, 0x03, 0xe6, 0xf4, 0xfa, 0xf4};
+
+static unsigned long stat_of(const struct result *r, const char *name)
+{
+	const char *p = strstr(r->err, name);
+
+	cr_assert_not_null(p, "no %s in: %s", name, r->err);
+	return strtoul(p + strlen(name), NULL, 10);
+}
+
+Test(cli, bt_adapts_a_trapping_store_and_adapts_back)
+{
+	struct result r;
+
+	/* threshold 4: the stores at ECX 200..197 trap, 196..100 are
+	 * callouts that avoid a trap, 99..96 callouts that would not
+	 * have trapped (the 4th turns it back), 95..1 run natively */
+	setenv("REFVMM_BT_THRESHOLD", "4", 1);
+	run(&r,
+	    (const char *const[]){
+		    "--mode", "bt", "--stats", "--trace", "adapt",
+		    guest("badapt.elf", adapt_loop, sizeof(adapt_loop)), NULL});
+	unsetenv("REFVMM_BT_THRESHOLD");
+	cr_assert_eq(r.status, (3 << 1) | 1, "%s", r.err);
+	cr_assert_eq(stat_of(&r, "bt.adapt.traps_counted"), 4);
+	cr_assert_eq(stat_of(&r, "bt.adapt.to_callout"), 1);
+	cr_assert_eq(stat_of(&r, "bt.adapt.to_ident"), 1);
+	cr_assert_eq(stat_of(&r, "bt.adapt.retranslations"), 2);
+	cr_assert_eq(stat_of(&r, "bt.adapt.callouts"), 101);
+	cr_assert_eq(stat_of(&r, "bt.adapt.traps_avoided"), 97);
+	cr_assert_eq(stat_of(&r, "bt.adapt.patches"), 2);
+	cr_assert(strstr(r.err, "bt adapt 0x10000a: trapped threshold times: "
+				"retranslated as a callout (flip 1, "
+				"threshold 4)"),
+		  "%s", r.err);
+	cr_assert(strstr(r.err, "bt adapt 0x10000a: threshold clean callouts: "
+				"retranslated as itself (flip 2, threshold "
+				"4)"),
+		  "%s", r.err);
+}
+
+Test(cli, bt_threshold_is_checked_and_bt_simple_never_adapts)
+{
+	struct result r;
+	const char *p = guest("bsimple.elf", adapt_loop, sizeof(adapt_loop));
+
+	run(&r,
+	    (const char *const[]){"--mode", "bt-simple", "--stats", p, NULL});
+	cr_assert_eq(r.status, (3 << 1) | 1, "%s", r.err);
+	cr_assert_null(strstr(r.err, "bt.adapt."), "%s", r.err);
+	cr_assert_eq(stat_of(&r, "bt.exits.adapted"), 0);
+	setenv("REFVMM_BT_THRESHOLD", "0", 1);
+	run(&r, (const char *const[]){"--mode", "bt", p, NULL});
+	unsetenv("REFVMM_BT_THRESHOLD");
+	expect_line(&r, REFVMM_EXIT_USAGE, "REFVMM_BT_THRESHOLD");
+}
+
+Test(cli, bt_traps_ten_times_less_than_bt_simple_on_trapping_stores)
+{
+	/* bench-adapt-32: 20000 stores each to pc-testdev MMIO (MOV, ADD)
+	 * and to the monitor window; every one a host fault in bt-simple.
+	 * The guest checks that the MMIO stores landed. */
+	struct result simple, bt;
+	unsigned long fs, fb;
+
+	run(&simple, (const char *const[]){"--mode", "bt-simple", "--stats",
+					   test_image("bench-adapt-32"), NULL});
+	unsetenv("REFVMM_BT_THRESHOLD");
+	run(&bt, (const char *const[]){"--mode", "bt", "--stats",
+				       test_image("bench-adapt-32"), NULL});
+	cr_assert_eq(simple.status, 1, "%s", simple.err);
+	cr_assert_eq(bt.status, 1, "%s", bt.err);
+	cr_assert(strstr(bt.out, "ok 1 - selftest.adapt.mmio_stores.32\n"),
+		  "%s", bt.out);
+	fs = stat_of(&simple, "bt.host_faults");
+	fb = stat_of(&bt, "bt.host_faults");
+	cr_assert_geq(fs, 60000, "bt-simple: %lu host faults", fs);
+	cr_assert_leq(fb * 10, fs, "bt: %lu host faults, bt-simple %lu", fb,
+		      fs);
+	cr_assert_geq(stat_of(&bt, "bt.adapt.traps_avoided"), 59000);
 }

@@ -13,6 +13,7 @@ enum {
 	TRACE_TRAPS = 1u << 5,	/* software modes: each guest event */
 	TRACE_FAULTS = 1u << 6, /* software modes: hidden/true/trace faults */
 	TRACE_BT = 1u << 7,	/* bt modes: each translation, guest | host */
+	TRACE_ADAPT = 1u << 8,	/* bt: each adaptation decision */
 };
 
 /* Parses "io,mmio,exit,irq,io-all,traps,all"; returns the mask or -EINVAL. */

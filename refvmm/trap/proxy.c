@@ -326,6 +326,28 @@ static bool divide_faults(struct sw_cpu *c, const cs_insn *in, const u8 *m,
 	}
 }
 
+/*
+ * An x87 or SSE instruction would raise #MF or #XM inside the monitor when
+ * the guest has unmasked an exception (SDM Vol. 1 8.6, 11.5): refuse those
+ * states (the guest then stops with one line) rather than emulate them.
+ * FSW.ES (bit 7) is a pending x87 exception; MXCSR masks are bits 12:7.
+ */
+static bool fpu_exception_possible(const struct sw_cpu *c, const cs_insn *in)
+{
+	const cs_detail *d = in->detail;
+	u16 fsw, fcw;
+	u32 mxcsr;
+
+	memcpy(&fcw, c->xsave_guest, 2);
+	memcpy(&fsw, c->xsave_guest + 2, 2);
+	memcpy(&mxcsr, c->xsave_guest + 24, 4);
+	if (in_group(d, X86_GRP_FPU) || in_group(d, X86_GRP_MMX))
+		return (fsw & 0x80) || (~fcw & 0x3f);
+	if (data_group(d))
+		return (~mxcsr & 0x1f80) != 0;
+	return false;
+}
+
 static void exec_code(struct trap_vm *t)
 {
 	struct sw_cpu *c = t->c;
@@ -349,8 +371,9 @@ static void exec_code(struct trap_vm *t)
 /* No memory operand: registers, flags and FPU/SSE state only. */
 static int run_registers(struct trap_vm *t, const cs_insn *in)
 {
-	if (in->id == X86_INS_DIV || in->id == X86_INS_IDIV)
-		return 1; /* a #DE would be the monitor's */
+	if (in->id == X86_INS_DIV || in->id == X86_INS_IDIV ||
+	    fpu_exception_possible(t->c, in))
+		return 1; /* a #DE, #MF or #XM would be the monitor's */
 	if (proxy__encode(in, t->proxy_page, SCRATCH_OFF, 0, 0) < 0)
 		return 1;
 	exec_code(t);
@@ -405,6 +428,8 @@ int proxy__run(struct trap_vm *t, const cs_insn *in, int sreg, u32 ea)
 		return -1;
 	if (divide_faults(c, in, scratch, size))
 		return sw_raise(c, 0, 0, false);
+	if (fpu_exception_possible(c, in))
+		return 1;
 	n = proxy__encode(in, t->proxy_page, SCRATCH_OFF,
 			  (u64)(uintptr_t)t->proxy_page,
 			  (u64)(uintptr_t)scratch);

@@ -19,26 +19,6 @@
 /* POPF writable bits by privilege (SDM Vol. 2B POPF, protected mode). */
 #define POPF_ALWAYS 0x244dd5u /* CF PF AF ZF SF TF DF OF NT AC ID */
 
-static int sreg_of(x86_reg r)
-{
-	switch (r) {
-	case X86_REG_ES:
-		return SW_ES;
-	case X86_REG_CS:
-		return SW_CS;
-	case X86_REG_SS:
-		return SW_SS;
-	case X86_REG_DS:
-		return SW_DS;
-	case X86_REG_FS:
-		return SW_FS;
-	case X86_REG_GS:
-		return SW_GS;
-	default:
-		return -1;
-	}
-}
-
 static int push(struct sw_cpu *c, u32 v, u32 size)
 {
 	u32 mask = c->seg[SW_SS].db ? 0xffffffffu : 0xffffu;
@@ -245,7 +225,8 @@ enum emu_result bt_callout_emulate(struct trap_vm *t, const cs_insn *in,
 		r = emu_popf(c, in->id == X86_INS_POPF ? 2 : 4);
 		break;
 	case X86_INS_PUSH:
-		if (o0->type != X86_OP_REG || (sreg = sreg_of(o0->reg)) < 0)
+		if (o0->type != X86_OP_REG ||
+		    (sreg = emulate__sreg_of(o0->reg)) < 0)
 			return EMU_NOT;
 		r = push(c, c->seg[sreg].selector,
 			 x->prefix[2] == X86_PREFIX_OPSIZE ? 2 : 4) < 0

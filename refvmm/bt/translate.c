@@ -240,6 +240,16 @@ static void emit_pushf(struct tx *x, u32 eip)
 	restore_flags(x);
 }
 
+/* A block exit at guest @eip: `jmp rel32` to its translation, chained
+ * when it exists (a boundary the map records). */
+static void jmp_to(struct tx *x, u32 eip)
+{
+	map_add(x, eip, true);
+	b1(x, 0xe9);
+	b4(x, 0);
+	branch_to(x, eip);
+}
+
 /*
  * One guest instruction; returns true when it ends the block.
  */
@@ -304,10 +314,7 @@ static bool emit_insn(struct tx *x, u32 eip, const u8 *g,
 		b1(x, 0x80 | ((op == 0x0f ? g[in->nprefix + 1] : op) & 0xf));
 		b4(x, 0);
 		branch_to(x, target);
-		map_add(x, next, true);
-		b1(x, 0xe9);
-		b4(x, 0);
-		branch_to(x, next);
+		jmp_to(x, next);
 		return true;
 	case BT_JMP:
 		map_add(x, eip, true);
@@ -322,14 +329,8 @@ static bool emit_insn(struct tx *x, u32 eip, const u8 *g,
 				b1(x, 0x67);
 		b1(x, op);
 		b1(x, 5);
-		map_add(x, next, true);
-		b1(x, 0xe9);
-		b4(x, 0);
-		branch_to(x, next);
-		map_add(x, target, true);
-		b1(x, 0xe9);
-		b4(x, 0);
-		branch_to(x, target);
+		jmp_to(x, next);
+		jmp_to(x, target);
 		return true;
 	case BT_CALL:
 		map_add(x, eip, true);
@@ -342,10 +343,7 @@ static bool emit_insn(struct tx *x, u32 eip, const u8 *g,
 			b1(x, 0x68);
 			b4(x, next);
 		}
-		map_add(x, target, true);
-		b1(x, 0xe9);
-		b4(x, 0);
-		branch_to(x, target);
+		jmp_to(x, target);
 		return true;
 	case BT_RET:
 		map_add(x, eip, true);
@@ -512,7 +510,6 @@ static bool exec_breakpoint(const struct sw_cpu *c, u32 lin)
 	return false;
 }
 
-
 struct bt_block *bt_translate(struct bt_vm *b, const struct bt_key *k)
 {
 	struct trap_vm *t = b->t;
@@ -574,10 +571,7 @@ struct bt_block *bt_translate(struct bt_vm *b, const struct bt_key *k)
 		 * code segment does not enforce the guest's. */
 		if ((u64)eip + in.len - 1 > cs->limit) {
 			if (n) {
-				map_add(&x, eip, true);
-				b1(&x, 0xe9);
-				b4(&x, 0);
-				branch_to(&x, eip);
+				jmp_to(&x, eip);
 				break;
 			}
 			emit_callout(&x, eip, BT_EXIT_RAISE_GP);
@@ -588,10 +582,7 @@ struct bt_block *bt_translate(struct bt_vm *b, const struct bt_key *k)
 		 * #PF when the instruction runs, from its own block. */
 		if (in.len > got) {
 			if (n) {
-				map_add(&x, eip, true);
-				b1(&x, 0xe9);
-				b4(&x, 0);
-				branch_to(&x, eip);
+				jmp_to(&x, eip);
 				break;
 			}
 			emit_callout(&x, eip, BT_EXIT_RAISE_PF);
@@ -608,10 +599,7 @@ struct bt_block *bt_translate(struct bt_vm *b, const struct bt_key *k)
 							   : 0;
 		if (stop) {
 			if (n) {
-				map_add(&x, eip, true);
-				b1(&x, 0xe9);
-				b4(&x, 0);
-				branch_to(&x, eip);
+				jmp_to(&x, eip);
 				break;
 			}
 			emit_callout(&x, eip, stop);
@@ -620,10 +608,7 @@ struct bt_block *bt_translate(struct bt_vm *b, const struct bt_key *k)
 		}
 		if (in.cls == BT_UD && n) {
 			/* End before it: the #UD belongs to its own block. */
-			map_add(&x, eip, true);
-			b1(&x, 0xe9);
-			b4(&x, 0);
-			branch_to(&x, eip);
+			jmp_to(&x, eip);
 			break;
 		}
 		ends = emit_insn(&x, eip, g, &in);
@@ -635,10 +620,7 @@ struct bt_block *bt_translate(struct bt_vm *b, const struct bt_key *k)
 			break;
 		if (n >= MAX_INSNS || k->single ||
 		    (check && glen + 15 > CHECK_MAX_BYTES)) {
-			map_add(&x, eip, true);
-			b1(&x, 0xe9);
-			b4(&x, 0);
-			branch_to(&x, eip);
+			jmp_to(&x, eip);
 			break;
 		}
 	}

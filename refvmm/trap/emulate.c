@@ -112,7 +112,7 @@ static void reg_set(struct sw_cpu *c, x86_reg r, u32 v)
 			      ((v & 0xff) << shift);
 }
 
-static int sreg_of(x86_reg r)
+int emulate__sreg_of(x86_reg r)
 {
 	switch (r) {
 	case X86_REG_ES:
@@ -144,7 +144,7 @@ static u32 mem_addr(struct sw_cpu *c, const cs_x86 *x, const cs_x86_op *op,
 		ea += reg_get(c, op->mem.index) * (u32)op->mem.scale;
 	if (x->addr_size == 2)
 		ea &= 0xffff;
-	*sreg = sreg_of(op->mem.segment);
+	*sreg = emulate__sreg_of(op->mem.segment);
 	if (*sreg < 0)
 		*sreg = (op->mem.base == X86_REG_ESP ||
 			 op->mem.base == X86_REG_EBP ||
@@ -293,7 +293,7 @@ static enum emu_result emu_io(struct trap_vm *t, const cs_insn *in,
 	io->count = count;
 	io->next_eip = c->eip + in->size;
 	if (string && !is_in) {
-		int sreg = sreg_of(x->operands[1].mem.segment);
+		int sreg = emulate__sreg_of(x->operands[1].mem.segment);
 		u32 si = c->gpr[SW_ESI];
 
 		if (x->operands[1].type != X86_OP_MEM || sreg < 0)
@@ -1021,7 +1021,7 @@ enum emu_result emulate__insn(struct trap_vm *t, const struct sw_event *ev,
 			return emu_mov_dr(t, in, o1->reg, o0->reg, false);
 		}
 		if (x->op_count == 2 && o0->type == X86_OP_REG &&
-		    (sreg = sreg_of(o0->reg)) >= 0) {
+		    (sreg = emulate__sreg_of(o0->reg)) >= 0) {
 			COUNT();
 			if (sreg == SW_CS) {
 				sw_raise(c, 6, 0, false);
@@ -1034,7 +1034,7 @@ enum emu_result emulate__insn(struct trap_vm *t, const struct sw_event *ev,
 			return EMU_DONE;
 		}
 		if (x->op_count == 2 && o1->type == X86_OP_REG &&
-		    (sreg = sreg_of(o1->reg)) >= 0) {
+		    (sreg = emulate__sreg_of(o1->reg)) >= 0) {
 			/* Faulted on its memory operand: store the guest's. */
 			COUNT();
 			v = c->seg[sreg].selector;
@@ -1045,7 +1045,8 @@ enum emu_result emulate__insn(struct trap_vm *t, const struct sw_event *ev,
 		}
 		break;
 	case X86_INS_POP:
-		if (o0->type == X86_OP_REG && (sreg = sreg_of(o0->reg)) >= 0) {
+		if (o0->type == X86_OP_REG &&
+		    (sreg = emulate__sreg_of(o0->reg)) >= 0) {
 			u32 sp = c->gpr[SW_ESP];
 
 			COUNT();

@@ -98,6 +98,8 @@ int window__run(struct trap_vm *t);
 /* stack_ops.c: PUSH, POP, ENTER, LEAVE on a stack the host cannot reach;
  * 0 done (EIP not moved), -1 raised, 1 not one of them. */
 int stack__run(struct trap_vm *t, const cs_insn *in);
+/* Capstone segment register -> SW_ES.. (-1 for anything else). */
+int emulate__sreg_of(x86_reg r);
 /* Capstone general register -> encoding number (EAX 0 .. EDI 7). */
 int emulate__gpr_index(x86_reg r);
 

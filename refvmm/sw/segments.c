@@ -48,17 +48,24 @@ static void phys_read(struct sw_cpu *c, u64 phys, u8 *p, u32 len)
 	}
 }
 
+/* A monitor write to guest RAM, and who must hear of it: the shadow
+ * page tables (traced pages) and binary translation (code pages). */
+static void ram_write(struct sw_cpu *c, u64 phys, const u8 *p, u32 len)
+{
+	memcpy(c->ram + phys, p, len);
+	if (c->shadow)
+		shadow__phys_written(c->shadow, phys, len);
+	if (c->write_hook)
+		c->write_hook(c, (u32)phys, len);
+}
+
 static void phys_write(struct sw_cpu *c, u64 phys, const u8 *p, u32 len)
 {
 	u8 tmp[8];
 	u32 n;
 
 	if (in_ram(c, phys, len)) {
-		memcpy(c->ram + phys, p, len);
-		if (c->shadow)
-			shadow__phys_written(c->shadow, phys, len);
-		if (c->write_hook)
-			c->write_hook(c, (u32)phys, len);
+		ram_write(c, phys, p, len);
 		return;
 	}
 	while (len) {
@@ -66,11 +73,7 @@ static void phys_write(struct sw_cpu *c, u64 phys, const u8 *p, u32 len)
 		if (in_ram(c, phys, 1))
 			n = 1;
 		if (in_ram(c, phys, n)) {
-			memcpy(c->ram + phys, p, n);
-			if (c->shadow)
-				shadow__phys_written(c->shadow, phys, n);
-			if (c->write_hook)
-				c->write_hook(c, (u32)phys, n);
+			ram_write(c, phys, p, n);
 		} else {
 			memcpy(tmp, p, n);
 			machine__mmio(c->vcpu->machine, c->vcpu, phys, tmp, n,

@@ -290,20 +290,19 @@ void proxy__destroy(struct trap_vm *t)
 static bool divide_faults(struct sw_cpu *c, const cs_insn *in, const u8 *m,
 			  int size)
 {
-	u64 div = 0, hi, lo, q;
+	u64 div = 0, lo, q;
 
 	if (in->id != X86_INS_DIV && in->id != X86_INS_IDIV)
 		return false;
 	memcpy(&div, m, (size_t)size);
+	/* The dividend: AX, DX:AX or EDX:EAX. */
 	if (size == 1)
-		lo = c->gpr[SW_EAX] & 0xffff, hi = 0;
+		lo = c->gpr[SW_EAX] & 0xffff;
 	else if (size == 2)
 		lo = (c->gpr[SW_EDX] & 0xffff) << 16 |
-		     (c->gpr[SW_EAX] & 0xffff),
-		hi = 0;
+		     (c->gpr[SW_EAX] & 0xffff);
 	else
-		lo = (u64)c->gpr[SW_EDX] << 32 | c->gpr[SW_EAX], hi = 0;
-	(void)hi;
+		lo = (u64)c->gpr[SW_EDX] << 32 | c->gpr[SW_EAX];
 	if (!div)
 		return true;
 	if (in->id == X86_INS_DIV) {

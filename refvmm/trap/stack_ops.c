@@ -65,9 +65,7 @@ int stack__run(struct trap_vm *t, const cs_insn *in)
 
 		if (x->op_count != 1 || osz != 4)
 			return 1;
-		if (x->operands[0].type == X86_OP_IMM)
-			target = (u32)x->operands[0].imm;
-		else if (emulate__op_read(c, x, &x->operands[0], &target) < 0)
+		if (emulate__op_read(c, x, &x->operands[0], &target) < 0)
 			return -1;
 		v = c->eip + in->size;
 		sp = (sp - 4) & m;

@@ -102,15 +102,11 @@ static int step(struct trap_vm *t, const cs_insn *in)
 		return 0;
 	case X86_INS_JMP:
 	case X86_INS_CALL:
-		if (x->op_count != 1 || x->operands[0].type == X86_OP_REG ||
-		    x->operands[0].type == X86_OP_MEM) {
-			if (x->op_count != 1 ||
-			    emulate__op_read(c, x, &x->operands[0], &target) <
-				    0)
-				return x->op_count != 1 ? 1 : -1;
-		} else {
-			target = (u32)x->operands[0].imm;
-		}
+		/* rel32 (an immediate), register or memory alike */
+		if (x->op_count != 1)
+			return 1;
+		if (emulate__op_read(c, x, &x->operands[0], &target) < 0)
+			return -1;
 		if (in->id == X86_INS_CALL && sw_push32(c, next) < 0)
 			return -1;
 		c->eip = target;
@@ -154,13 +150,8 @@ static bool branch_target(struct trap_vm *t, const cs_insn *in, u32 *target)
 		return sw_read(c, SW_SS, sp, target, 4) == 0;
 	case X86_INS_JMP:
 	case X86_INS_CALL:
-		if (x->op_count != 1)
-			return false;
-		if (x->operands[0].type == X86_OP_IMM) {
-			*target = (u32)x->operands[0].imm;
-			return true;
-		}
-		return emulate__op_read(c, x, &x->operands[0], target) == 0;
+		return x->op_count == 1 &&
+		       emulate__op_read(c, x, &x->operands[0], target) == 0;
 	default:
 		if (!is_jcc(in->id) || !condition(c, in->id))
 			return false;

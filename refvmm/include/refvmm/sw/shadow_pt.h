@@ -40,7 +40,7 @@ enum shadow_outcome {
 struct shadow_stats {
 	u64 hidden, true_faults, trace, evictions, cr3_switches, priv_switches,
 		priv_range_calls, invlpg, flushes, mapped, traced_pages,
-		dirty_upgrades, prefetched;
+		dirty_upgrades;
 };
 
 struct shadow_map;

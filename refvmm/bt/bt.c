@@ -748,7 +748,7 @@ static int bt__inject(struct vcpu *vcpu, irq_ack_fn ack, void *ctx)
 
 const struct mode_ops bt_simple_mode_ops = {
 	.name = "bt-simple",
-	.summary = "simple binary translation (32-bit guests, paging off)",
+	.summary = "simple binary translation (32-bit guests)",
 	.widths = MODE_WIDTH_32,
 	.implemented = true,
 	.init = bt__init,
@@ -760,7 +760,7 @@ const struct mode_ops bt_simple_mode_ops = {
 
 const struct mode_ops bt_mode_ops = {
 	.name = "bt",
-	.summary = "adaptive binary translation (32-bit guests, paging off)",
+	.summary = "adaptive binary translation (32-bit guests)",
 	.widths = MODE_WIDTH_32,
 	.implemented = true,
 	.init = bt_adaptive__init,

@@ -1169,7 +1169,7 @@ enum emu_result emulate__insn(struct trap_vm *t, const struct sw_event *ev,
 		COUNT();
 		if (need_cpl0(c) < 0)
 			return EMU_RAISE;
-		next(c, in); /* paging off: nothing cached to drop */
+		next(c, in); /* caches are the host's: nothing to do */
 		return EMU_DONE;
 	case X86_INS_RDMSR:
 		COUNT();

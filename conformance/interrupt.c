@@ -76,11 +76,37 @@ static u8 pic_isr(void)
 	return inb(0x20);
 }
 
+static u8 pic_irr(void)
+{
+	outb(0x20, 0x0a); /* OCW3: read IRR */
+	return inb(0x20);
+}
+
+/*
+ * The PIT's count wrapping and the PIC latching the edge are one moment on
+ * hardware, but an emulated PIT may raise its line later (QEMU's timer
+ * runs on a host thread that a loaded host schedules late). These waits
+ * make the checks' preconditions explicit instead of assuming them: IRQ 0
+ * latched in IRR, or a tick taken (IF=1), within a generous bound.
+ */
+static void wait_irr0(void)
+{
+	for (unsigned long g = 0; !(pic_irr() & 1) && g < 100000000ul; g++)
+		;
+}
+
+static void wait_tick(void)
+{
+	for (unsigned i = 0; !ticks && i < 200; i++)
+		wait_periods(1);
+}
+
 static void if_and_shadows(void)
 {
 	pic_unmask(0);
 	reset();
 	wait_periods(3);
+	wait_irr0();
 	report_eq("conformance.interrupt.if0-blocks",
 		  "with IF=0 a pending IRQ 0 is not delivered", 0, ticks);
 	/* IRQ 0 is now pending: STI's shadow delays it by one instruction. */
@@ -124,6 +150,7 @@ static void pic(void)
 	pic_unmask(0);
 	asm volatile("sti" ::: "memory");
 	wait_periods(2);
+	wait_tick();
 	asm volatile("cli" ::: "memory");
 	report("conformance.interrupt.pic-unmask",
 	       "unmasking IRQ 0 lets it through", ticks >= 1,
@@ -133,6 +160,7 @@ static void pic(void)
 	reset();
 	asm volatile("sti" ::: "memory");
 	wait_periods(4);
+	wait_tick();
 	asm volatile("cli" ::: "memory");
 	isr = pic_isr();
 	report_eq("conformance.interrupt.pic-no-eoi",
@@ -148,6 +176,7 @@ static void pic(void)
 	reset();
 	asm volatile("sti" ::: "memory");
 	wait_periods(3);
+	wait_tick();
 	asm volatile("cli" ::: "memory");
 	report("conformance.interrupt.pic-eoi-resumes",
 	       "after EOI IRQ 0 is delivered again", ticks >= 1,
@@ -201,6 +230,7 @@ static void pit_modes(void)
 	asm volatile("sti\n\tnop\n\tnop" ::: "memory");
 	reset();
 	wait_periods(2);
+	wait_tick();
 	asm volatile("cli" ::: "memory");
 	report_eq("conformance.interrupt.pit-oneshot",
 		  "PIT mode 0 raises IRQ 0 once at terminal count", 1, ticks);

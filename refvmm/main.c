@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "refvmm/exitcode.h"
+#include "refvmm/host_cpu.h"
 #include "refvmm/loader.h"
 #include "refvmm/machine.h"
 #include "refvmm/mode.h"
@@ -31,6 +32,7 @@ struct options {
 	unsigned int trace;
 	u64 timeout_ns;
 	u64 serial_limit;
+	unsigned int host_traps;
 	const char *image;
 };
 
@@ -80,6 +82,11 @@ static void usage(FILE *out)
 		"serial "
 		"output, K/M/G\n"
 		"                     suffix (default 4M)\n"
+		"  --host-traps LIST  software modes: host traps to enable "
+		"where the host\n"
+		"                     offers them: all (default), none, or "
+		"cpuid,rdtsc\n"
+		"                     (CPUID faulting, RDTSC trapping)\n"
 		"  -h, --help         this text\n"
 		"\n"
 		"Exit status: (N << 1) | 1 when the guest writes N to port "
@@ -104,8 +111,10 @@ static void usage(FILE *out)
 		"door. A seccomp filter still turns every guest system call "
 		"into a guest event.\n"
 		"CPUID faulting and RDTSC trapping are used where the host "
-		"allows; --stats\n"
-		"says which (host.cpuid_faulting, host.rdtsc_trapping).\n"
+		"allows\n(--host-traps); --stats says which "
+		"(host.cpuid_faulting,\nhost.rdtsc_trapping). Guest CPUID "
+		"answers come from refvmm's virtual CPU\n(docs/refvmm.md), "
+		"natively executed only in trap mode without CPUID faulting.\n"
 		"See docs/refvmm.md and docs/refvmm-trap.md.\n");
 }
 
@@ -184,6 +193,35 @@ static int parse_seconds(const char *s, u64 *ns)
 	return 0;
 }
 
+/* all | none | comma list of cpuid, rdtsc */
+static int parse_host_traps(const char *s, unsigned int *out)
+{
+	static const struct {
+		const char *name;
+		unsigned int bits;
+	} names[] = {{"all", HOST_TRAP_ALL},
+		     {"none", 0},
+		     {"cpuid", HOST_TRAP_CPUID},
+		     {"rdtsc", HOST_TRAP_RDTSC}};
+	char buf[64], *tok, *save = NULL;
+	size_t i;
+
+	if (strlen(s) >= sizeof(buf) || !*s)
+		return -1;
+	strcpy(buf, s);
+	*out = 0;
+	for (tok = strtok_r(buf, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		for (i = 0; i < ARRAY_SIZE(names); i++)
+			if (!strcmp(tok, names[i].name))
+				break;
+		if (i == ARRAY_SIZE(names))
+			return -1;
+		*out |= names[i].bits;
+	}
+	return 0;
+}
+
 /* Returns -1 to go on, or the exit status to end with. */
 static int parse_args(int argc, char **argv, struct options *o)
 {
@@ -194,6 +232,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{"trace", required_argument, NULL, 't'},
 		{"timeout", required_argument, NULL, 'T'},
 		{"serial-limit", required_argument, NULL, 'L'},
+		{"host-traps", required_argument, NULL, 'H'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -203,6 +242,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		.mode = "hw",
 		.mem = MACHINE_MEM_DEFAULT,
 		.serial_limit = MACHINE_SERIAL_LIMIT_DEF,
+		.host_traps = HOST_TRAP_ALL,
 	};
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
@@ -250,6 +290,14 @@ static int parse_args(int argc, char **argv, struct options *o)
 				return die(REFVMM_EXIT_USAGE,
 					   "bad --serial-limit '%s': expected "
 					   "a byte count",
+					   optarg);
+			break;
+		case 'H':
+			if (parse_host_traps(optarg, &o->host_traps) < 0)
+				return die(REFVMM_EXIT_USAGE,
+					   "bad --host-traps '%s': expected "
+					   "all, none or a comma list of "
+					   "cpuid, rdtsc",
 					   optarg);
 			break;
 		case 'h':
@@ -346,6 +394,7 @@ static int run(const struct options *o)
 	}
 	m.trace = o->trace;
 	m.serial_limit = o->serial_limit;
+	m.host_traps = o->host_traps;
 
 	r = loader__load_file(&m, o->image, o->image, &info, err, sizeof(err));
 	if (r < 0) {
@@ -411,5 +460,7 @@ int main(int argc, char **argv)
 	status = parse_args(argc, argv, &o);
 	if (status >= 0)
 		return status;
+	/* The host's CPUID, read before any mode enables a host trap. */
+	host_cpu__get();
 	return run(&o);
 }

@@ -28,11 +28,11 @@
 #include <ucontext.h>
 
 #include "bt.h"
-#include "refvmm/sw/shadow_pt.h"
 #include "refvmm/machine.h"
 #include "refvmm/run.h"
 #include "refvmm/stats.h"
 #include "refvmm/sw/segments.h"
+#include "refvmm/sw/shadow_pt.h"
 #include "refvmm/sw/world_switch.h"
 #include "refvmm/trace.h"
 #include "refvmm/vcpu.h"
@@ -47,8 +47,7 @@ static const char *const exit_names[BT_EXIT_NR] = {
 	[BT_EXIT_MISS] = "lookup_miss",	 [BT_EXIT_STEP] = "step",
 	[BT_EXIT_RAISE_UD] = "raise_ud", [BT_EXIT_RAISE_GP] = "raise_gp",
 	[BT_EXIT_RAISE_NM] = "raise_nm", [BT_EXIT_DEBUG] = "breakpoint",
-	[BT_EXIT_RAISE_PF] = "raise_pf",
-	[BT_EXIT_STALE] = "stale_code",
+	[BT_EXIT_RAISE_PF] = "raise_pf", [BT_EXIT_STALE] = "stale_code",
 	[BT_EXIT_ADAPT] = "adapted",
 };
 
@@ -175,7 +174,7 @@ static void current_key(struct bt_vm *b, struct bt_key *k)
 static struct bt_block *get_block(struct bt_vm *b, const struct bt_key *k)
 {
 	struct bt_block *tb;
-	struct timespec t0, t1;
+	u64 t0;
 	bool smc = (b->smc_active && k->eip == b->smc_eip) ||
 		   (b->nmmio && k->eip == b->mmio_eip);
 
@@ -186,11 +185,9 @@ static struct bt_block *get_block(struct bt_vm *b, const struct bt_key *k)
 	}
 	if (b->ncodepages + 4 > BT_MAX_CODEPAGES)
 		bt_tcache_flush(b, "code pages");
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t0 = clock__monotonic_ns();
 	tb = bt_translate(b, k);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	b->st.translate_ns += (u64)(t1.tv_sec - t0.tv_sec) * NSEC_PER_SEC +
-			      (u64)(t1.tv_nsec - t0.tv_nsec);
+	b->st.translate_ns += clock__monotonic_ns() - t0;
 	if (smc)
 		tb->nocache = true;
 	else

@@ -12,6 +12,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "refvmm/cpu_model.h"
 #include "refvmm/device.h"
 #include "refvmm/machine.h"
 #include "refvmm/trace.h"
@@ -29,6 +30,8 @@ int machine__init(struct machine *m, u64 ram_size, struct clock *clock)
 	m->clock = clock;
 	m->serial_out = stdout;
 	m->serial_limit = MACHINE_SERIAL_LIMIT_DEF;
+	cpu_model__build(&m->cpu, host_cpu__get());
+	m->host_traps = HOST_TRAP_ALL;
 
 	if (ram_size < MACHINE_MEM_MIN || ram_size > MACHINE_MEM_MAX ||
 	    ram_size % (4 * KiB))

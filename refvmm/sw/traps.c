@@ -1,5 +1,6 @@
 /* Host signal -> guest event (traps.h). */
 #include <signal.h>
+#include <sys/auxv.h>
 
 #include "refvmm/sw/traps.h"
 #include "refvmm/sw/world_switch.h"
@@ -11,10 +12,19 @@ bool traps__vector_has_error(int v)
 	       v == 29 || v == 30;
 }
 
+bool traps__sysenter_landing(u32 eip)
+{
+	u32 vdso = (u32)getauxval(AT_SYSINFO_EHDR);
+
+	return vdso && eip - vdso < 0x4000;
+}
+
 void traps__decode(const struct sw_cpu *c, int exit_kind, struct sw_event *ev)
 {
-	*ev = (struct sw_event){.kind = SW_EV_UNKNOWN, .vector = -1,
-				.syscall_nr = -1, .what = "unknown"};
+	*ev = (struct sw_event){.kind = SW_EV_UNKNOWN,
+				.vector = -1,
+				.syscall_nr = -1,
+				.what = "unknown"};
 	if (exit_kind == SW_EXIT_KICK) {
 		ev->kind = SW_EV_KICK;
 		ev->what = "kick";

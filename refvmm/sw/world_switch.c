@@ -5,7 +5,6 @@
  */
 #define _GNU_SOURCE
 #include <asm/prctl.h>
-#include <cpuid.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,7 +16,9 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "refvmm/clock.h"
 #include "refvmm/exitcode.h"
+#include "refvmm/host_cpu.h"
 #include "refvmm/sw/shadow_desc.h"
 #include "refvmm/sw/world_switch.h"
 
@@ -35,8 +36,7 @@ _Static_assert(offsetof(struct sw_cpu, host_eflags) == SW_OFF_HOST_EFL, "asm");
 _Static_assert(offsetof(struct sw_cpu, hsel) == SW_OFF_HSEL, "asm");
 _Static_assert(offsetof(struct sw_cpu, exit_kind) == SW_OFF_EXIT_KIND, "asm");
 _Static_assert(offsetof(struct sw_cpu, kick) == SW_OFF_KICK, "asm");
-_Static_assert(offsetof(struct sw_cpu, use_fxsave) == SW_OFF_USE_FXSAVE,
-	       "asm");
+_Static_assert(offsetof(struct sw_cpu, use_fxsave) == SW_OFF_USE_FXSAVE, "asm");
 _Static_assert(sizeof(struct sw_cpu) <= 4096, "one page");
 
 /* Read by the asm: one vCPU per process, as signals are per process. */
@@ -58,21 +58,22 @@ extern char sw_world_landing[];
 #define UC_STRICT_RESTORE_SS 0x4
 #endif
 
-#define WINDOW_PAD  SW_WINDOW_BASE
-#define WINDOW_VCPU (SW_WINDOW_BASE + 0x1000)
+#define WINDOW_PAD    SW_WINDOW_BASE
+#define WINDOW_VCPU   (SW_WINDOW_BASE + 0x1000)
 #define ALTSTACK_SIZE (64 * 1024)
 
-static const int guest_signals[] = {SIGSEGV, SIGBUS,  SIGILL, SIGFPE,
+static const int guest_signals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE,
 				    SIGTRAP, SIGSYS, SIGUSR1};
 static u64 signal_counts[65];
 static void *altstack;
 /* PR_TSC_SIGSEGV also traps the vDSO clock: re-armed lazily. */
 static bool tsc_trapping, tsc_armed;
-static u64 tsc_rearms;
+static u64 tsc_rearms, monitor_tsc_faults;
 
 void sw_world__set_tsc_trapping(bool on)
 {
 	tsc_trapping = on;
+	clock__set_tsc_trapped(on);
 	tsc_armed = false;
 	if (!on)
 		prctl(PR_SET_TSC, PR_TSC_ENABLE, 0, 0, 0);
@@ -83,6 +84,24 @@ u64 sw_world__tsc_rearms(void)
 	return tsc_rearms;
 }
 
+u64 sw_world__monitor_tsc_faults(void)
+{
+	return monitor_tsc_faults;
+}
+
+/* The one RDTSC in refvmm's monitor (a test checks the binary). */
+u64 sw_world__host_tsc(void)
+{
+	u32 lo, hi;
+
+	if (tsc_armed) {
+		prctl(PR_SET_TSC, PR_TSC_ENABLE, 0, 0, 0);
+		tsc_armed = false;
+	}
+	asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return (u64)hi << 32 | lo;
+}
+
 /* RDTSC (0f 31) or RDTSCP (0f 01 f9) in the monitor, e.g. the vDSO. */
 static bool monitor_rdtsc(int sig, const greg_t *g)
 {
@@ -90,11 +109,11 @@ static bool monitor_rdtsc(int sig, const greg_t *g)
 
 	if (sig != SIGSEGV || !tsc_trapping || g[REG_TRAPNO] != 13)
 		return false;
-	if (!(p[0] == 0x0f && (p[1] == 0x31 ||
-			       (p[1] == 0x01 && p[2] == 0xf9))))
+	if (!(p[0] == 0x0f && (p[1] == 0x31 || (p[1] == 0x01 && p[2] == 0xf9))))
 		return false;
 	prctl(PR_SET_TSC, PR_TSC_ENABLE, 0, 0, 0);
 	tsc_armed = false;
+	monitor_tsc_faults++;
 	return true;
 }
 
@@ -245,14 +264,10 @@ static void write_pad(u8 *pad)
 
 static u32 xsave_size(bool *fx)
 {
-	unsigned int a, b, cx, d;
+	const struct host_cpu *h = host_cpu__get();
 
-	__cpuid(1, a, b, cx, d);
-	*fx = !(cx & (1u << 27)); /* OSXSAVE */
-	if (*fx)
-		return 512;
-	__cpuid_count(0xd, 0, a, b, cx, d);
-	return b;
+	*fx = !h->osxsave;
+	return h->xsave_size;
 }
 
 struct sw_cpu *sw_world__init(char *err, size_t errlen)
@@ -265,8 +280,7 @@ struct sw_cpu *sw_world__init(char *err, size_t errlen)
 	window = mmap((void *)(uintptr_t)SW_WINDOW_BASE, SW_WINDOW_SIZE,
 		      PROT_NONE,
 		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
-	if (window == MAP_FAILED ||
-	    window != (u8 *)(uintptr_t)SW_WINDOW_BASE) {
+	if (window == MAP_FAILED || window != (u8 *)(uintptr_t)SW_WINDOW_BASE) {
 		snprintf(err, errlen,
 			 "cannot map the monitor window at 0x%x: %s",
 			 SW_WINDOW_BASE, strerror(errno));

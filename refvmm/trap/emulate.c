@@ -7,7 +7,6 @@
  * cannot perform directly (the low page, MMIO, segments shadowed
  * not-present) are emulated for MOV/MOVZX/MOVSX.
  */
-#include <cpuid.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -15,6 +14,7 @@
 #include "refvmm/sw/segments.h"
 #include "refvmm/sw/shadow_desc.h"
 #include "refvmm/sw/shadow_pt.h"
+#include "refvmm/sw/world_switch.h"
 #include "refvmm/vcpu.h"
 #include "trap.h"
 
@@ -354,29 +354,6 @@ void emulate__complete_io(struct trap_vm *t)
 
 /* --- control and debug registers (SDM Vol. 2A MOV CR, MOV DR) --- */
 
-static u32 cr4_valid_mask(void)
-{
-	unsigned int a, b, cx, d;
-	u32 mask = 0x7ff & ~0x400u; /* VME..PCE, OSFXSR, OSXMMEXCPT */
-
-	mask |= 0x400; /* OSXMMEXCPT */
-	__cpuid_count(7, 0, a, b, cx, d);
-	if (cx & (1u << 2))
-		mask |= CR4_UMIP;
-	if (b & (1u << 0))
-		mask |= 1u << 16; /* FSGSBASE */
-	if (b & (1u << 7))
-		mask |= 1u << 20; /* SMEP */
-	if (b & (1u << 20))
-		mask |= 1u << 21; /* SMAP */
-	__cpuid(1, a, b, cx, d);
-	if (cx & (1u << 26))
-		mask |= 1u << 18; /* OSXSAVE */
-	if (cx & (1u << 17))
-		mask |= 1u << 17; /* PCIDE */
-	return mask;
-}
-
 static enum emu_result emu_mov_cr(struct trap_vm *t, const cs_insn *in,
 				  x86_reg cr, x86_reg gpr, bool to_cr)
 {
@@ -423,7 +400,7 @@ static enum emu_result emu_mov_cr(struct trap_vm *t, const cs_insn *in,
 		trap__paging_changed(t, true);
 		break;
 	case 4:
-		if (v & ~cr4_valid_mask())
+		if (v & ~t->m->cpu.cr4_valid)
 			return (sw_gp(c, 0), EMU_RAISE);
 		c->cr4 = v;
 		trap__paging_changed(t, false);
@@ -726,19 +703,20 @@ static int far_return(struct sw_cpu *c, u32 imm)
 
 /* --- MSRs, CPUID, TSC --- */
 
-static u64 host_tsc(void)
+static const struct cpu_model *model_of(const struct sw_cpu *c)
 {
-	u32 lo, hi;
-
-	asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return (u64)hi << 32 | lo;
+	return &c->vcpu->machine->cpu;
 }
 
+/* RDMSR of the MSRs the virtual CPU implies (cpu_model.h); #GP(0) for
+ * the rest (SDM Vol. 2B RDMSR). */
 static int msr_read(struct sw_cpu *c, u32 msr, u64 *v)
 {
+	if (!cpu_model__has_msr(model_of(c), msr))
+		return sw_gp(c, 0);
 	switch (msr) {
-	case 0x10:
-		*v = host_tsc() + (u64)c->tsc_offset;
+	case MSR_IA32_TSC:
+		*v = sw_world__host_tsc() + (u64)c->tsc_offset;
 		return 0;
 	case 0x174:
 		*v = c->msr_sysenter_cs;
@@ -749,22 +727,48 @@ static int msr_read(struct sw_cpu *c, u32 msr, u64 *v)
 	case 0x176:
 		*v = c->msr_sysenter_eip;
 		return 0;
-	case 0x277:
+	case MSR_IA32_PAT:
 		*v = c->msr_pat;
 		return 0;
-	case 0xc0000080:
+	case MSR_EFER:
 		*v = c->msr_efer;
+		return 0;
+	case MSR_TSC_AUX:
+		*v = c->msr_tsc_aux;
+		return 0;
+	case MSR_IA32_MISC_ENABLE:
+		*v = c->msr_misc_enable;
+		return 0;
+	case MSR_AMD_HWCR:
+		*v = c->msr_hwcr;
 		return 0;
 	default:
 		return sw_gp(c, 0);
 	}
 }
 
+/* PAT memory types 0, 1, 4-7 are valid; 2, 3 and >7 reserved (SDM Vol.
+ * 3A 12.12.2). */
+static bool pat_valid(u64 v)
+{
+	for (int i = 0; i < 8; i++) {
+		u8 t = (u8)(v >> (i * 8));
+
+		if (t == 2 || t == 3 || t > 7)
+			return false;
+	}
+	return true;
+}
+
 static int msr_write(struct sw_cpu *c, u32 msr, u64 v)
 {
+	const struct cpu_model *m = model_of(c);
+
+	if (!cpu_model__has_msr(m, msr))
+		return sw_gp(c, 0);
 	switch (msr) {
-	case 0x10:
-		c->tsc_offset = (s64)(v - host_tsc());
+	case MSR_IA32_TSC:
+		c->tsc_offset = (s64)(v - sw_world__host_tsc());
 		return 0;
 	case 0x174:
 		c->msr_sysenter_cs = v & 0xffff;
@@ -775,13 +779,31 @@ static int msr_write(struct sw_cpu *c, u32 msr, u64 v)
 	case 0x176:
 		c->msr_sysenter_eip = v;
 		return 0;
-	case 0x277:
+	case MSR_IA32_PAT:
+		if (!pat_valid(v))
+			return sw_gp(c, 0);
 		c->msr_pat = v;
 		return 0;
-	case 0xc0000080:
-		if (v & ~0x801ull) /* SCE, NXE (LME needs paging) */
+	case MSR_EFER:
+		if (v & ~m->efer_valid)
 			return sw_gp(c, 0);
 		c->msr_efer = v;
+		return 0;
+	case MSR_TSC_AUX:
+		if (v >> 32)
+			return sw_gp(c, 0);
+		c->msr_tsc_aux = (u32)v;
+		return 0;
+	case MSR_IA32_MISC_ENABLE:
+		/* fast strings (bit 0) and limit-CPUID (bit 22) writable;
+		 * the rest reads as the model fixes it */
+		if ((v ^ c->msr_misc_enable) &
+		    ~(MISC_ENABLE_FAST_STRINGS | MISC_ENABLE_LIMIT_CPUID))
+			return sw_gp(c, 0);
+		c->msr_misc_enable = v;
+		return 0;
+	case MSR_AMD_HWCR:
+		c->msr_hwcr = v;
 		return 0;
 	default:
 		return sw_gp(c, 0);
@@ -790,20 +812,20 @@ static int msr_write(struct sw_cpu *c, u32 msr, u64 v)
 
 static void emu_cpuid(struct sw_cpu *c)
 {
-	unsigned int a, b, cx, d;
+	u32 leaf = c->gpr[SW_EAX];
+	struct cpuid_regs v;
 
-	__cpuid_count(c->gpr[SW_EAX], c->gpr[SW_ECX], a, b, cx, d);
-	if (c->gpr[SW_EAX] == 1) {
-		d &= ~(1u << 9);		  /* no local APIC */
-		cx &= ~((1u << 21) | (1u << 24)); /* x2APIC, TSC-deadline */
-		cx &= ~(1u << 27);
-		if (c->cr4 & (1u << 18))
-			cx |= 1u << 27; /* OSXSAVE mirrors the guest CR4 */
-	}
-	c->gpr[SW_EAX] = a;
-	c->gpr[SW_EBX] = b;
-	c->gpr[SW_ECX] = cx;
-	c->gpr[SW_EDX] = d;
+	/* IA32_MISC_ENABLE[22] caps basic leaves at 2 (SDM Vol. 4 2-2) */
+	if ((c->msr_misc_enable & MISC_ENABLE_LIMIT_CPUID) &&
+	    leaf < 0x40000000u && leaf > 2)
+		leaf = 2;
+	v = cpu_model__cpuid(model_of(c), leaf, c->gpr[SW_ECX]);
+	if (leaf == 0 && (c->msr_misc_enable & MISC_ENABLE_LIMIT_CPUID))
+		v.r[CPUID_EAX] = v.r[CPUID_EAX] < 2 ? v.r[CPUID_EAX] : 2;
+	c->gpr[SW_EAX] = v.r[CPUID_EAX];
+	c->gpr[SW_EBX] = v.r[CPUID_EBX];
+	c->gpr[SW_ECX] = v.r[CPUID_ECX];
+	c->gpr[SW_EDX] = v.r[CPUID_EDX];
 }
 
 /* --- SYSENTER / SYSEXIT (SDM Vol. 2B, protected mode) --- */
@@ -1196,13 +1218,16 @@ enum emu_result emulate__insn(struct trap_vm *t, const struct sw_event *ev,
 	case X86_INS_RDTSC:
 	case X86_INS_RDTSCP:
 		COUNT();
+		if (in->id == X86_INS_RDTSCP &&
+		    !cpu_model__has(model_of(c), FEAT_RDTSCP))
+			return (sw_raise(c, 6, 0, false), EMU_RAISE);
 		if (c->cpl && (c->cr4 & CR4_TSD))
 			return (sw_gp(c, 0), EMU_RAISE);
-		q = host_tsc() + (u64)c->tsc_offset;
+		q = sw_world__host_tsc() + (u64)c->tsc_offset;
 		c->gpr[SW_EAX] = (u32)q;
 		c->gpr[SW_EDX] = (u32)(q >> 32);
 		if (in->id == X86_INS_RDTSCP)
-			c->gpr[SW_ECX] = 0;
+			c->gpr[SW_ECX] = c->msr_tsc_aux;
 		next(c, in);
 		return EMU_DONE;
 	case X86_INS_RDPMC:

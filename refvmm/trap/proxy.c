@@ -21,11 +21,11 @@
  * loads segments or touches system state is refused (proxy__allowed).
  */
 #define _GNU_SOURCE
-#include <cpuid.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
+#include "refvmm/host_cpu.h"
 #include "refvmm/sw/segments.h"
 #include "trap.h"
 
@@ -257,18 +257,13 @@ int proxy__encode(const cs_insn *in, u8 *out, size_t outlen, u64 at,
 
 int proxy__init(struct trap_vm *t)
 {
-	unsigned int a, b, c, d, xs = 512;
+	u32 xs = host_cpu__get()->xsave_max_size;
 
 	t->proxy_page = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
 			     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (t->proxy_page == MAP_FAILED) {
 		t->proxy_page = NULL;
 		return -1;
-	}
-	__cpuid(1, a, b, c, d);
-	if (c & (1u << 26)) {
-		__cpuid_count(0xd, 0, a, b, c, d);
-		xs = c;
 	}
 	t->proxy_xhost = aligned_alloc(64, (xs + 63) & ~63u);
 	if (!t->proxy_xhost)

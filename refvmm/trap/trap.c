@@ -12,7 +12,6 @@
  */
 #define _GNU_SOURCE
 #include <asm/prctl.h>
-#include <cpuid.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +22,7 @@
 #include <unistd.h>
 
 #include "refvmm/exitcode.h"
+#include "refvmm/host_cpu.h"
 #include "refvmm/machine.h"
 #include "refvmm/mode.h"
 #include "refvmm/run.h"
@@ -247,6 +247,30 @@ static int page_fault(struct trap_vm *t, const struct sw_event *ev,
  * One guest event. Returns true when the run loop must see @exit,
  * false to go straight back into the guest.
  */
+/*
+ * SYSENTER from compatibility mode where it reaches Linux (Intel CPUs;
+ * AMD raises #UD, emulated as an instruction). The kernel reports its
+ * vDSO landing pad as EIP, hides the guest's ESP (it becomes EBP) and,
+ * when it could read the vDSO's stash at [EBP], replaced EBP by it
+ * (traps.h). SYSENTER needs neither EIP nor ESP, so it is emulated after
+ * EBP is put back; a faulting one is reported at the landing pad with
+ * EBP as ESP: the obstacle "sysenter-intel" (docs/refvmm-trap.md).
+ */
+static bool sysenter_event(struct trap_vm *t, const struct sw_event *ev,
+			   u32 eip, struct vm_exit *exit, bool ebp_stashed)
+{
+	struct sw_cpu *c = t->c;
+
+	trace_event(t, ev, eip, "guest event (SYSENTER)");
+	trap__count(t, "emulated", "sysenter");
+	if (ebp_stashed)
+		c->gpr[SW_EBP] = c->gpr[SW_ESP];
+	c->eip = eip;
+	if (emulate__sysenter(c) < 0)
+		return !deliver(t, 13, true, 0, DELIVER_EXCEPTION, eip, exit);
+	return false;
+}
+
 bool trap__handle(struct trap_vm *t, const struct sw_event *ev,
 		  struct vm_exit *exit)
 {
@@ -289,22 +313,15 @@ bool trap__handle(struct trap_vm *t, const struct sw_event *ev,
 		return true;
 	case SW_EV_SYSCALL:
 		trap__count(t, "events", "syscall");
+		if (traps__sysenter_landing(eip))
+			return sysenter_event(t, ev, eip, exit, true);
 		insn_eip = eip - 2;
 		c->eip = insn_eip;
 		trace_event(t, ev, insn_eip, "guest event");
 		if (byte_at(t, insn_eip) == 0xcd)
 			return !deliver(t, byte_at(t, insn_eip + 1), false, 0,
 					DELIVER_SOFT, eip, exit);
-		/* SYSENTER (never a Linux call: the seccomp filter stopped
-		 * it); SYSCALL: #UD (EFER.SCE is 0 outside long mode). */
-		if (byte_at(t, insn_eip + 1) == 0x34) {
-			trap__count(t, "emulated", "sysenter");
-			if (emulate__sysenter(c) < 0)
-				return !deliver(t, 13, true, 0,
-						DELIVER_EXCEPTION, insn_eip,
-						exit);
-			return false;
-		}
+		/* SYSCALL: #UD (EFER.SCE is 0 outside long mode). */
 		return !deliver(t, 6, false, 0, DELIVER_EXCEPTION, insn_eip,
 				exit);
 	case SW_EV_TRAP:
@@ -340,6 +357,11 @@ bool trap__handle(struct trap_vm *t, const struct sw_event *ev,
 		return !deliver(t, ev->vector, false, 0, DELIVER_SOFT, eip,
 				exit);
 	case SW_EV_FAULT:
+		/* Linux could not read the vDSO's EBP stash at [EBP] and
+		 * returned to its landing pad without a system call. */
+		if (ev->vector == 14 && ev->cr2 == eip &&
+		    traps__sysenter_landing(eip))
+			return sysenter_event(t, ev, eip, exit, false);
 		break;
 	default:
 		exit->reason = VM_EXIT_INTERNAL;
@@ -551,6 +573,8 @@ static int load_state(struct trap_vm *t, char *err, size_t errlen)
 	c->dr[6] = 0xffff0ff0;
 	c->dr[7] = 0x400;
 	c->msr_pat = 0x0007040600070406ull;
+	c->msr_misc_enable = MISC_ENABLE_RESET;
+	c->msr_hwcr = HWCR_RESET;
 	c->cpl = 0;
 	return 0;
 }
@@ -573,25 +597,43 @@ static void trap__destroy(struct vcpu *vcpu)
 	vcpu->mode_priv = NULL;
 }
 
-/* CPUID faulting and RDTSC trapping, where this host allows them. */
+/*
+ * CPUID faulting and RDTSC trapping, where this host allows them and
+ * --host-traps asks for them. The host's CPUID was read at start-up
+ * (host_cpu.h): from here on the monitor never executes CPUID, and it
+ * reads the TSC only through sw_world__host_tsc().
+ */
 static void host_traps(struct trap_vm *t)
 {
-	if (syscall(SYS_arch_prctl, ARCH_SET_CPUID, 0) == 0) {
+	unsigned int want = t->m->host_traps;
+
+	host_cpu__get();
+	if (!(want & HOST_TRAP_CPUID)) {
+		snprintf(t->host_notes[0], sizeof(t->host_notes[0]),
+			 "off (--host-traps): guest CPUID runs natively in "
+			 "trap mode and sees the host's values");
+	} else if (syscall(SYS_arch_prctl, ARCH_SET_CPUID, 0) == 0) {
 		t->cpuid_faulting = true;
 	} else {
 		snprintf(t->host_notes[0], sizeof(t->host_notes[0]),
 			 "unavailable (arch_prctl ARCH_SET_CPUID: %s): guest "
-			 "CPUID runs natively and sees the host's values",
+			 "CPUID runs natively in trap mode and sees the "
+			 "host's values",
 			 strerror(errno));
 	}
-	if (prctl(PR_SET_TSC, PR_TSC_SIGSEGV, 0, 0, 0) == 0) {
+	if (!(want & HOST_TRAP_RDTSC)) {
+		snprintf(t->host_notes[1], sizeof(t->host_notes[1]),
+			 "off (--host-traps): guest RDTSC runs natively in "
+			 "trap mode, CR4.TSD is not enforced");
+	} else if (prctl(PR_SET_TSC, PR_TSC_SIGSEGV, 0, 0, 0) == 0) {
 		prctl(PR_SET_TSC, PR_TSC_ENABLE, 0, 0, 0);
 		t->tsc_trapping = true;
 		sw_world__set_tsc_trapping(true);
 	} else {
 		snprintf(t->host_notes[1], sizeof(t->host_notes[1]),
 			 "unavailable (prctl PR_SET_TSC: %s): guest RDTSC "
-			 "runs natively, CR4.TSD is not enforced",
+			 "runs natively in trap mode, CR4.TSD is not "
+			 "enforced",
 			 strerror(errno));
 	}
 }
@@ -600,7 +642,6 @@ static int trap__init(struct vcpu *vcpu, char *err, size_t errlen)
 {
 	struct machine *m = vcpu->machine;
 	struct trap_vm *t = calloc(1, sizeof(*t));
-	unsigned int a, b, cx, d;
 	int r;
 
 	if (!t)
@@ -618,12 +659,7 @@ static int trap__init(struct vcpu *vcpu, char *err, size_t errlen)
 		r = -EEXIST;
 		goto err;
 	}
-	__cpuid(0x80000000, a, b, cx, d);
-	t->maxphy = 36;
-	if (a >= 0x80000008) {
-		__cpuid(0x80000008, a, b, cx, d);
-		t->maxphy = (u8)a;
-	}
+	t->maxphy = m->cpu.maxphyaddr;
 	r = shadow__init(&t->sp, m->memfd, m->ram, m->ram_size, SHADOW_BUDGET);
 	if (r < 0) {
 		snprintf(err, errlen, "shadow page tables: %s", t->sp.err);
@@ -686,6 +722,8 @@ static void trap__stats(struct vcpu *vcpu, struct stats *stats)
 	stats__set(stats, "trap.delivered_soft_int", t->delivered_int);
 	stats__set(stats, "trap.ldt_writes", t->c->slot_writes);
 	stats__set(stats, "trap.tsc_rearms", sw_world__tsc_rearms());
+	stats__set(stats, "trap.monitor_tsc_faults",
+		   sw_world__monitor_tsc_faults());
 	stats__set(stats, "shadow.hidden_faults", t->sp.st.hidden);
 	stats__set(stats, "shadow.true_faults", t->sp.st.true_faults);
 	stats__set(stats, "shadow.trace_faults", t->sp.st.trace);

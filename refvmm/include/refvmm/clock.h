@@ -19,6 +19,15 @@ void clock__init_monotonic(struct clock *clock);
 void clock__init_test(struct clock *clock, u64 start_ns);
 void clock__advance(struct clock *clock, u64 ns); /* test clock only */
 
+/*
+ * CLOCK_MONOTONIC in ns. libc's vDSO reads the TSC in user space, which
+ * faults while a software mode traps RDTSC for its guest; that mode
+ * asks for the system call instead, so the monitor never executes what
+ * its own host settings make fault.
+ */
+u64 clock__monotonic_ns(void);
+void clock__set_tsc_trapped(bool trapped);
+
 static inline u64 clock__now(struct clock *clock)
 {
 	return clock->now(clock);

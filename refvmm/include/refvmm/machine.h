@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "clock.h"
+#include "cpu_model.h"
 #include "io.h"
 #include "stats.h"
 #include "types.h"
@@ -23,6 +24,10 @@ struct device_type;
 /* Below the PCI hole, so the pc-testdev window at 0xff000000 stays MMIO. */
 #define MACHINE_MEM_MAX		 (3 * GiB)
 #define MACHINE_SERIAL_LIMIT_DEF (4 * MiB)
+
+#define HOST_TRAP_CPUID 1u /* CPUID faulting (arch_prctl ARCH_SET_CPUID) */
+#define HOST_TRAP_RDTSC 2u /* RDTSC trapping (prctl PR_SET_TSC) */
+#define HOST_TRAP_ALL	(HOST_TRAP_CPUID | HOST_TRAP_RDTSC)
 
 struct device_instance {
 	const struct device_type *type;
@@ -44,6 +49,11 @@ struct machine {
 
 	struct clock *clock;
 	struct stats stats;
+	/* The CPU the software modes show (built from the host's CPUID). */
+	struct cpu_model cpu;
+	/* Host traps a software mode may enable (HOST_TRAP_*); machine__init
+	 * sets all, refvmm's --host-traps narrows them. */
+	unsigned int host_traps;
 	/* From the image's .note.popek: what the guest needs of a mode. */
 	u32 image_width;
 	u32 image_features;

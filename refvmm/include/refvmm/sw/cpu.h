@@ -13,6 +13,7 @@
 
 #include "refvmm/types.h"
 #include "refvmm/vcpu.h"
+#include "refvmm/x86_regs.h"
 
 /* Segment register numbers, also the host LDT slot each one owns. */
 enum sw_sreg { SW_ES, SW_CS, SW_SS, SW_DS, SW_FS, SW_GS, SW_NSREGS };
@@ -57,12 +58,6 @@ enum sw_exit_kind {
 #define CR0_CD 0x40000000u
 #define CR0_PG 0x80000000u
 
-#define CR4_TSD	 0x00000004u
-#define CR4_DE	 0x00000008u
-#define CR4_PAE	 0x00000020u
-#define CR4_PCE	 0x00000100u
-#define CR4_UMIP 0x00000800u
-
 struct shadow_pt;
 
 struct sw_cpu {
@@ -91,6 +86,8 @@ struct sw_cpu {
 	u32 dr[8];
 	u64 msr_sysenter_cs, msr_sysenter_esp, msr_sysenter_eip, msr_pat;
 	u64 msr_efer;
+	u64 msr_misc_enable, msr_hwcr; /* Intel's and AMD's (cpu_model.h) */
+	u32 msr_tsc_aux;
 	s64 tsc_offset;
 	int cpl;
 	bool irq_shadow; /* after STI / MOV SS: one instruction first */

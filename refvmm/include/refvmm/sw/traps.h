@@ -13,11 +13,11 @@
 #include "refvmm/sw/cpu.h"
 
 enum sw_event_kind {
-	SW_EV_FAULT,	/* the CPU raised @vector at the instruction */
-	SW_EV_TRAP,	/* trap-class: @vector after the instruction */
-	SW_EV_SYSCALL,	/* int 0x80 / sysenter / syscall (EIP after it) */
-	SW_EV_KICK,	/* the deadline timer */
-	SW_EV_ESCAPE,	/* the guest reached 64-bit host code */
+	SW_EV_FAULT,   /* the CPU raised @vector at the instruction */
+	SW_EV_TRAP,    /* trap-class: @vector after the instruction */
+	SW_EV_SYSCALL, /* int 0x80 / sysenter / syscall (EIP after it) */
+	SW_EV_KICK,    /* the deadline timer */
+	SW_EV_ESCAPE,  /* the guest reached 64-bit host code */
 	SW_EV_UNKNOWN,
 };
 
@@ -33,5 +33,14 @@ struct sw_event {
 
 void traps__decode(const struct sw_cpu *c, int exit_kind, struct sw_event *ev);
 bool traps__vector_has_error(int vector);
+/*
+ * Whether a system-call event's EIP is Linux's SYSENTER landing pad.
+ * Where SYSENTER from compatibility mode reaches Linux (Intel CPUs), the
+ * kernel reports the return address of its 32-bit vDSO convention, not
+ * the guest's: an address in the first pages past the (64-bit) vDSO
+ * base, truncated to 32 bits. It has also replaced ESP by EBP and EBP by
+ * the dword at [EBP] (the vDSO's stash).
+ */
+bool traps__sysenter_landing(u32 eip);
 
 #endif

@@ -44,6 +44,13 @@ int sw_world__enter(struct sw_cpu *c);
  */
 void sw_world__set_tsc_trapping(bool on);
 u64 sw_world__tsc_rearms(void);
+/* The host TSC as the monitor reads it: with RDTSC trapping armed for
+ * the guest, the monitor disarms it first rather than fault on its own
+ * RDTSC; the next entry re-arms. */
+u64 sw_world__host_tsc(void);
+/* RDTSC faults taken inside the monitor (libc's vDSO clock): 0 unless
+ * something outside refvmm's own code read the TSC while armed. */
+u64 sw_world__monitor_tsc_faults(void);
 
 /*
  * A mode's say on a signal that arrives while the guest runs, before

@@ -609,6 +609,27 @@ static void bt__destroy(struct vcpu *vcpu)
 	trap_mode_ops.destroy(vcpu);
 }
 
+/* Which gated instructions the virtual CPU allows. AVX and the XSAVE
+ * family also need CR4.OSXSAVE, which the model's CPUs (no XSAVE) can
+ * never set. */
+static u32 bt_feats(const struct cpu_model *m)
+{
+	static const struct {
+		enum bt_feat f;
+		struct cpuid_feature cpuid;
+	} map[] = {
+		{BT_FEAT_AVX, FEAT_AVX},     {BT_FEAT_BMI1, FEAT_BMI1},
+		{BT_FEAT_BMI2, FEAT_BMI2},   {BT_FEAT_OSXSAVE, FEAT_XSAVE},
+		{BT_FEAT_RDPID, FEAT_RDPID}, {BT_FEAT_MOVDIR, FEAT_MOVDIRI},
+	};
+	u32 feats = 1u << BT_FEAT_NONE;
+
+	for (size_t i = 0; i < ARRAY_SIZE(map); i++)
+		if (cpu_model__has(m, map[i].cpuid))
+			feats |= 1u << map[i].f;
+	return feats;
+}
+
 static int bt__init(struct vcpu *vcpu, char *err, size_t errlen)
 {
 	struct trap_vm *t;
@@ -628,6 +649,7 @@ static int bt__init(struct vcpu *vcpu, char *err, size_t errlen)
 	b->t = t;
 	b->c = t->c;
 	b->chaining = !getenv("REFVMM_BT_NO_CHAIN");
+	b->feats = bt_feats(&t->m->cpu);
 	t->bt = b;
 	t->emulate_hook = bt_callout_emulate;
 	r = bt_tcache_init(b, err, errlen);

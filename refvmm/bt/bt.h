@@ -146,6 +146,7 @@ struct bt_vm {
 	u32 *table; /* BT_TABLE_SIZE x {eip, tc} */
 	u32 table_keyw;
 	u16 sel_code, sel_gs;
+	u32 feats; /* 1 << enum bt_feat the virtual CPU shows */
 	u8 *tc_base, *tc_free, *tc_end;
 	u8 *lookup_fn, *miss_stub, *step_ind_fn; /* shared, at tc_base */
 	struct bt_block *blocks;

@@ -341,6 +341,29 @@ static int imm_size(int kind, bool o16, bool a16)
 	}
 }
 
+/* BMI1/BMI2 among VEX encodings (SDM Vol. 2A, ANDN..SHRX: VEX.0F38
+ * F2-F7 by VEX.pp, VEX.0F3A F0); everything else is AVX. */
+static u8 vex_feat(int map, u8 op, int pp)
+{
+	if (map == 3)
+		return op == 0xf0 && pp == 3 ? BT_FEAT_BMI2 : BT_FEAT_AVX;
+	if (map != 2)
+		return BT_FEAT_AVX;
+	switch (op) {
+	case 0xf2: /* ANDN */
+	case 0xf3: /* BLSR, BLSMSK, BLSI */
+		return pp == 0 ? BT_FEAT_BMI1 : BT_FEAT_AVX;
+	case 0xf5: /* BZHI, PEXT, PDEP */
+		return pp != 1 ? BT_FEAT_BMI2 : BT_FEAT_AVX;
+	case 0xf6: /* MULX */
+		return pp == 3 ? BT_FEAT_BMI2 : BT_FEAT_AVX;
+	case 0xf7: /* BEXTR; SHLX, SARX, SHRX */
+		return pp == 0 ? BT_FEAT_BMI1 : BT_FEAT_BMI2;
+	default:
+		return BT_FEAT_AVX;
+	}
+}
+
 /* VEX (c4/c5 with ModRM.mod = 3 in 32-bit mode, SDM Vol. 2A 2.3). */
 static bool decode_vex(const u8 *p, size_t len, size_t i, struct bt_insn *o)
 {
@@ -388,6 +411,11 @@ static bool decode_vex(const u8 *p, size_t len, size_t i, struct bt_insn *o)
 	o->len = (u8)i;
 	o->cls = BT_IDENT;
 	o->fpu = BT_FPU_SIMD;
+	o->feat = vex_feat(map, op,
+			   p[start] == 0xc4 ? p[start + 2] & 3
+					    : p[start + 1] & 3);
+	if (o->feat != BT_FEAT_AVX)
+		o->fpu = BT_FPU_NONE; /* BMI: general-purpose registers */
 	return true;
 }
 
@@ -426,6 +454,34 @@ int bt_fpu_fault(u8 fpu, u32 cr0)
 	default:
 		return 0;
 	}
+}
+
+/* Features of legacy-encoded instructions the model may hide. */
+static u8 legacy_feat(const struct bt_insn *o, const u8 *p, bool two_byte,
+		      int map3, u8 op)
+{
+	u8 modrm = o->has_modrm ? p[o->modrm_off] : 0;
+	u8 reg = (modrm >> 3) & 7, mod = modrm >> 6;
+	bool f3 = false, f2 = false;
+
+	for (int k = 0; k < o->nprefix; k++) {
+		f3 |= p[k] == 0xf3;
+		f2 |= p[k] == 0xf2;
+	}
+	if (map3 == 0x38 && (op == 0xf8 || op == 0xf9))
+		return BT_FEAT_MOVDIR;
+	if (!two_byte || map3)
+		return BT_FEAT_NONE;
+	if (op == 0x01 && (modrm == 0xd0 || modrm == 0xd1))
+		return BT_FEAT_OSXSAVE;
+	if (op == 0xae && mod != 3 &&
+	    (reg == 4 || reg == 5 || (reg == 6 && !o->opsize16)))
+		return BT_FEAT_OSXSAVE;
+	if (op == 0xae && mod == 3 && reg == 6 && (f2 || f3 || o->opsize16))
+		return BT_FEAT_WAITPKG;
+	if (op == 0xc7 && mod == 3 && reg == 7 && f3)
+		return BT_FEAT_RDPID;
+	return BT_FEAT_NONE;
 }
 
 static int32_t read_rel(const u8 *p, int n)
@@ -521,6 +577,7 @@ bool bt_decode(const u8 *p, size_t len, struct bt_insn *o)
 	o->cls = cls;
 	o->fpu = fpu_kind(two_byte, map3, op,
 			  o->has_modrm ? p + o->modrm_off : NULL);
+	o->feat = legacy_feat(o, p, two_byte, map3, map3 ? p[start + 2] : op);
 	/* LOCK is only valid on read-modify-write memory forms: let the
 	 * CPU judge, but never on anything the translator rewrites. */
 	if (o->cls != BT_IDENT && o->cls != BT_UD && o->cls != BT_CALLOUT) {

@@ -46,6 +46,25 @@ struct bt_insn {
 	int32_t rel; /* branch displacement (JCC, JMP, CALL, LOOP) */
 	u16 ret_imm; /* c2 iw */
 	u8 fpu;	     /* enum bt_fpu: what CR0.EM/MP/TS do to it */
+	u8 feat;     /* enum bt_feat: the CPUID feature it needs */
+};
+
+/*
+ * Instructions of features the virtual CPU may hide (cpu_model.h): the
+ * translator raises #UD for them when the model does not show the
+ * feature, as a CPU without it does (SDM Vol. 2A 2.3.2, each
+ * instruction's "#UD If CPUID..." line).
+ */
+enum bt_feat {
+	BT_FEAT_NONE,
+	BT_FEAT_AVX,	 /* VEX other than BMI: also #UD with CR4.OSXSAVE=0 */
+	BT_FEAT_BMI1,	 /* VEX ANDN, BLS*, BEXTR */
+	BT_FEAT_BMI2,	 /* VEX BZHI, PDEP, PEXT, MULX, RORX, SHLX/SARX/SHRX */
+	BT_FEAT_OSXSAVE, /* XGETBV, XSETBV, XSAVE, XRSTOR, XSAVEOPT */
+	BT_FEAT_RDPID,	 /* F3 0F C7 /7 (mod=3) */
+	BT_FEAT_MOVDIR,	 /* 0F 38 F8/F9: MOVDIRI, MOVDIR64B, ENQCMD(S) */
+	BT_FEAT_WAITPKG, /* 66/F2/F3 0F AE /6 (mod=3) */
+	BT_NFEATS,
 };
 
 /* SDM Vol. 3A Table 2-2 (x87, WAIT) and 13-1 (MMX/SSE, FXSAVE). */

@@ -21,9 +21,9 @@
 #include <sys/mman.h>
 
 #include "bt.h"
-#include "refvmm/sw/shadow_pt.h"
 #include "refvmm/machine.h"
 #include "refvmm/sw/ldt.h"
+#include "refvmm/sw/shadow_pt.h"
 #include "refvmm/sw/world_switch.h"
 #include "refvmm/trace.h"
 

@@ -567,6 +567,9 @@ struct bt_block *bt_translate(struct bt_vm *b, const struct bt_key *k)
 		if (!ok)
 			in = (struct bt_insn){
 				.cls = BT_UD, .len = 1, .seg = -1};
+		/* a feature the virtual CPU does not show: #UD */
+		if (in.feat && !(b->feats & (1u << in.feat)))
+			in.cls = BT_UD;
 		/* CS limit (SDM Vol. 3A 5.3): checked here, since the cache's
 		 * code segment does not enforce the guest's. */
 		if ((u64)eip + in.len - 1 > cs->limit) {

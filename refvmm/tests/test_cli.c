@@ -951,3 +951,144 @@ Test(cli, bt_traps_ten_times_less_than_bt_simple_on_trapping_stores)
 		      fs);
 	cr_assert_geq(stat_of(&bt, "bt.adapt.traps_avoided"), 59000);
 }
+
+/* --- host traps: both sides on every host --- */
+
+/* Whether /proc/cpuinfo's first flags line lists @flag. */
+static bool host_flag(const char *flag)
+{
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	char line[8192];
+	bool found = false;
+
+	cr_assert_not_null(f);
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "flags", 5)) {
+			char *tok, *save = NULL;
+
+			for (tok = strtok_r(line, " \t\n", &save); tok;
+			     tok = strtok_r(NULL, " \t\n", &save))
+				found |= !strcmp(tok, flag);
+			break;
+		}
+	fclose(f);
+	return found;
+}
+
+/*
+ * cpuid; rdtsc; exit 0: the guest's CPUID and RDTSC, with and without
+ * the host traps. With CPUID faulting on wherever the host offers it,
+ * the guest's CPUID is emulated from the virtual CPU, and the monitor
+ * never takes a fault on its own CPUID or RDTSC.
+ */
+Test(cli, trap_host_traps_follow_the_host_and_the_switch)
+{
+	static const uint8_t code[] = {
+		0x31, 0xc0, 0x31, 0xc9, 0x0f, 0xa2, /* cpuid (leaf 0) */
+		0x0f, 0x31,			    /* rdtsc */
+		0xb0, 0x00, 0xe6, 0xf4,		    /* exit 0 */
+	};
+	const char *p = guest("thost.elf", code, sizeof(code));
+	bool fault = host_flag("cpuid_fault");
+	struct result r;
+
+	run(&r,
+	    (const char *const[]){"--mode", "trap", "--stats=json", p, NULL});
+	cr_assert_eq(r.status, 1, "%s", r.err);
+	if (fault) {
+		cr_assert(strstr(r.err, "\"host.cpuid_faulting\": \"on\""),
+			  "the host offers CPUID faulting (/proc/cpuinfo "
+			  "cpuid_fault) but refvmm did not enable it: %s",
+			  r.err);
+		cr_assert(strstr(r.err, "\"emulated.cpuid\": 1"), "%s", r.err);
+	} else {
+		cr_assert(strstr(r.err, "\"host.cpuid_faulting\": "
+					"\"unavailable"),
+			  "%s", r.err);
+	}
+	cr_assert(strstr(r.err, "\"trap.monitor_tsc_faults\": 0"), "%s", r.err);
+
+	run(&r, (const char *const[]){"--mode", "trap", "--host-traps", "none",
+				      "--stats=json", p, NULL});
+	cr_assert_eq(r.status, 1, "%s", r.err);
+	cr_assert(strstr(r.err, "\"host.cpuid_faulting\": \"off "
+				"(--host-traps)"),
+		  "%s", r.err);
+	cr_assert(strstr(r.err, "\"host.rdtsc_trapping\": \"off "
+				"(--host-traps)"),
+		  "%s", r.err);
+	cr_assert(!strstr(r.err, "\"emulated.cpuid\""), "%s", r.err);
+	cr_assert(!strstr(r.err, "\"emulated.rdtsc\""), "%s", r.err);
+
+	run(&r, (const char *const[]){"--mode", "trap", "--host-traps", "cpu",
+				      p, NULL});
+	expect_line(&r, REFVMM_EXIT_USAGE, "bad --host-traps 'cpu'");
+}
+
+/*
+ * Under translation CPUID is always the virtual CPU's: leaf 0x40000000
+ * names refvmm, leaf 1 sets the hypervisor bit and hides XSAVE. The
+ * guest writes EBX of 0x40000000 (4 bytes) and ECX of leaf 1 to COM1.
+ */
+Test(cli, bt_cpuid_is_the_virtual_cpu)
+{
+	static const uint8_t code[] = {
+		0xb8, 0x00, 0x00, 0x00, 0x40, /* mov eax, 0x40000000 */
+		0x0f, 0xa2,		      /* cpuid */
+		0x89, 0xd8,		      /* mov eax, ebx */
+		0x66, 0xba, 0xf8, 0x03,	      /* mov dx, 0x3f8 */
+		0xee, 0xc1, 0xe8, 0x08,	      /* out dx, al; shr eax, 8 */
+		0xee, 0xc1, 0xe8, 0x08, 0xee, 0xc1, 0xe8,
+		0x08, 0xee, 0xb8, 0x01, 0x00, 0x00, 0x00, /* mov eax, 1 */
+		0x0f, 0xa2,				  /* cpuid */
+		0x89, 0xc8,				  /* mov eax, ecx */
+		0xc1, 0xe8, 0x18,			  /* shr eax, 24 */
+		0x66, 0xba, 0xf8, 0x03, 0xee, /* out 0x3f8: ECX[31:24] */
+		0xb0, 0x00, 0xe6, 0xf4,	      /* exit 0 */
+	};
+	const char *p = guest("bcpuid.elf", code, sizeof(code));
+	const char *modes[] = {"bt-simple", "bt"};
+	struct result r;
+
+	for (int i = 0; i < 2; i++) {
+		run(&r, (const char *const[]){"--mode", modes[i], p, NULL});
+		cr_assert_eq(r.status, 1, "%s: %s", modes[i], r.err);
+		cr_assert_eq(r.outlen, 5, "%s", modes[i]);
+		cr_assert(!memcmp(r.out, "Pope", 4), "%s: %.4s", modes[i],
+			  r.out);
+		/* hypervisor (31) set; AVX (28), OSXSAVE (27), XSAVE (26),
+		 * TSC-deadline (24) clear */
+		cr_assert_eq((uint8_t)r.out[4] & 0x9d, 0x80, "%s: 0x%02x",
+			     modes[i], (uint8_t)r.out[4]);
+	}
+}
+
+/* XGETBV and a VEX AVX instruction raise #UD under translation: the
+ * virtual CPU has no XSAVE (no IDT here, so #UD ends as a triple
+ * fault, which --trace names). */
+Test(cli, bt_hidden_features_raise_ud)
+{
+	static const uint8_t xgetbv[] = {0x31, 0xc9, 0x0f, 0x01, 0xd0,
+					 0xb0, 0x00, 0xe6, 0xf4};
+	static const uint8_t vaddps[] = {0xc5, 0xf8, 0x58, 0xc1,
+					 0xb0, 0x00, 0xe6, 0xf4};
+	static const uint8_t rdpid[] = {0xf3, 0x0f, 0xc7, 0xf8,
+					0xb0, 0x00, 0xe6, 0xf4};
+	const uint8_t *codes[] = {xgetbv, vaddps, rdpid};
+	const size_t lens[] = {sizeof(xgetbv), sizeof(vaddps), sizeof(rdpid)};
+	const char *modes[] = {"bt-simple", "bt"};
+	struct result r;
+
+	for (int m = 0; m < 2; m++)
+		for (int i = 0; i < 3; i++) {
+			run(&r,
+			    (const char *const[]){
+				    "--mode", modes[m], "--trace", "traps",
+				    guest("bud.elf", codes[i], lens[i]), NULL});
+			cr_assert_eq(r.status, REFVMM_EXIT_TRIPLE_FAULT,
+				     "%s case %d: status %d: %s", modes[m], i,
+				     r.status, r.err);
+			cr_assert(strstr(r.err, "#UD"), "%s case %d: %s",
+				  modes[m], i, r.err);
+		}
+}

@@ -4,17 +4,24 @@
 # which refuses ELF64, takes it. docs/protocol.md describes the result.
 
 find_program(POPEK_OBJCOPY objcopy REQUIRED)
+# With POPEK_GUEST_IMAGES off the targets still exist (the CMakeLists
+# files add to them) but are not part of `all`.
+if(POPEK_GUEST_IMAGES)
+  set(POPEK_GUEST_EXCLUDE)
+else()
+  set(POPEK_GUEST_EXCLUDE EXCLUDE_FROM_ALL)
+endif()
 
 set(POPEK_GUEST_COMMON_FLAGS
   -ffreestanding -fno-pic -fno-pie -fno-stack-protector -fno-common
   -fno-omit-frame-pointer -fno-strict-aliasing -mgeneral-regs-only
-  -fcf-protection=none -fno-toplevel-reorder -O2 -g -Wall -Wextra -Werror)
+  -fcf-protection=none -fno-toplevel-reorder -O2 -g ${POPEK_WARNING_FLAGS})
 set(POPEK_GUEST32_FLAGS -m32 -march=i686 ${POPEK_GUEST_COMMON_FLAGS})
 set(POPEK_GUEST64_FLAGS -m64 -mno-red-zone -mcmodel=small ${POPEK_GUEST_COMMON_FLAGS})
 
 # popek_guest_library(NAME WIDTH SOURCES...)
 function(popek_guest_library name width)
-  add_library(${name} STATIC ${ARGN})
+  add_library(${name} STATIC ${POPEK_GUEST_EXCLUDE} ${ARGN})
   target_compile_options(${name} PRIVATE ${POPEK_GUEST${width}_FLAGS})
   target_include_directories(${name} PUBLIC
     ${CMAKE_SOURCE_DIR}/guest/include ${CMAKE_SOURCE_DIR}/include)
@@ -27,7 +34,7 @@ endfunction()
 function(popek_image name width)
   cmake_parse_arguments(IMG "SELFTEST;PERF" "" "" ${ARGN})
   set(exe ${name}.image)
-  add_executable(${exe} ${IMG_UNPARSED_ARGUMENTS})
+  add_executable(${exe} ${POPEK_GUEST_EXCLUDE} ${IMG_UNPARSED_ARGUMENTS})
   target_compile_options(${exe} PRIVATE ${POPEK_GUEST${width}_FLAGS})
   target_include_directories(${exe} PRIVATE
     ${CMAKE_SOURCE_DIR}/guest/include ${CMAKE_SOURCE_DIR}/include)

@@ -112,9 +112,15 @@ static int get_str(struct loader *l, json_t *obj, const char *where, size_t idx,
 		*out = def;
 		return 0;
 	}
-	if (!json_is_string(v))
-		return perr_set(l->e, "%s: %s[%zu]: \"%s\" must be a string",
-				l->path, where, idx, key);
+	/*
+	 * -1, not perr_set()'s value: the callers read *out after a 0 and
+	 * the compiler must see that only the error path leaves it unset.
+	 */
+	if (!json_is_string(v)) {
+		perr_set(l->e, "%s: %s[%zu]: \"%s\" must be a string", l->path,
+			 where, idx, key);
+		return -1;
+	}
 	*out = json_string_value(v);
 	return 0;
 }
@@ -128,9 +134,11 @@ static int get_num(struct loader *l, json_t *obj, const char *where, size_t idx,
 		*out = def;
 		return 0;
 	}
-	if (!json_is_number(v))
-		return perr_set(l->e, "%s: %s[%zu]: \"%s\" must be a number",
-				l->path, where, idx, key);
+	if (!json_is_number(v)) {
+		perr_set(l->e, "%s: %s[%zu]: \"%s\" must be a number", l->path,
+			 where, idx, key);
+		return -1;
+	}
 	*out = json_number_value(v);
 	return 0;
 }

@@ -137,6 +137,40 @@ static int parse_widths(struct target *t, const char *path, int lineno,
 	return 0;
 }
 
+/* kernel>=6.7, kernel<6.8.2, ...: two-character operators first. */
+static const struct {
+	const char *text;
+	enum version_op op;
+} version_ops[] = {
+	{">=", VOP_GE}, {"<=", VOP_LE}, {"!=", VOP_NE},
+	{">", VOP_GT},	{"<", VOP_LT},	{"=", VOP_EQ},
+};
+#define NVERSION_OPS (sizeof(version_ops) / sizeof(version_ops[0]))
+
+static int parse_kernel_condition(const char *path, int lineno,
+				  const char *text, struct condition *c,
+				  struct perr *e)
+{
+	const char *p = text + strlen("kernel");
+	size_t i;
+
+	c->kind = COND_KERNEL;
+	for (i = 0; i < NVERSION_OPS; i++)
+		if (str_starts(p, version_ops[i].text))
+			break;
+	if (i == NVERSION_OPS ||
+	    !kernel_version_parse(p + strlen(version_ops[i].text), true,
+				  &c->version))
+		return perr_set(e,
+				"%s:%d: bad kernel condition '%s' (expected "
+				"kernel OP MAJOR.MINOR[.PATCH], OP one of >= "
+				"<= > < = !=)",
+				path, lineno, text);
+	c->op = version_ops[i].op;
+	c->value = xstrdup(p + strlen(version_ops[i].text));
+	return 0;
+}
+
 static int parse_condition(const char *path, int lineno, char *text,
 			   struct condition *c, struct perr *e)
 {
@@ -144,7 +178,10 @@ static int parse_condition(const char *path, int lineno, char *text,
 					       "kvm_pvm", "none"};
 	size_t i;
 
+	memset(c, 0, sizeof(*c));
 	text = str_trim(text);
+	if (str_starts(text, "kernel"))
+		return parse_kernel_condition(path, lineno, text, c, e);
 	if (str_starts(text, "vendor="))
 		c->kind = COND_VENDOR;
 	else if (str_starts(text, "feature="))
@@ -172,9 +209,10 @@ static int parse_condition(const char *path, int lineno, char *text,
 	c->value = xstrdup(c->value);
 	return 0;
 bad:
+	c->value = NULL;
 	return perr_set(e,
 			"%s:%d: bad condition '%s' (expected vendor=, "
-			"feature=, !feature= or backend=)",
+			"feature=, !feature=, backend= or kernel OP VERSION)",
 			path, lineno, text);
 }
 
@@ -183,7 +221,7 @@ static int parse_xfail(struct target *t, const char *path, int lineno,
 		       char *rest, bool covers_error, struct perr *e)
 {
 	struct xfail_rule r = {.line = lineno, .covers_error = covers_error};
-	char *colon = strchr(rest, ':'), *glob, *when, *tok, *save = NULL;
+	char *colon = strchr(rest, ':'), *glob, *when, *tok, *next;
 
 	if (!colon)
 		return perr_set(e,
@@ -215,21 +253,24 @@ static int parse_xfail(struct target *t, const char *path, int lineno,
 					"'when' after the pattern, saw "
 					"'%s'",
 					path, lineno, when);
-		for (tok = strtok_r(when + 4, ",", &save); tok;
-		     tok = strtok_r(NULL, ",", &save)) {
+		if (!*str_trim(when + 4)) {
+			perr_set(e,
+				 "%s:%d: bad xfail line: 'when' without "
+				 "conditions",
+				 path, lineno);
+			goto err;
+		}
+		/* Split by hand: an empty condition (a,,b) is a typo. */
+		for (tok = when + 4; tok; tok = next) {
+			next = strchr(tok, ',');
+			if (next)
+				*next++ = '\0';
 			r.conds = xrealloc(r.conds,
 					   (r.nconds + 1) * sizeof(*r.conds));
 			if (parse_condition(path, lineno, tok,
 					    &r.conds[r.nconds], e) < 0)
 				goto err;
 			r.nconds++;
-		}
-		if (!r.nconds) {
-			perr_set(e,
-				 "%s:%d: bad xfail line: 'when' without "
-				 "conditions",
-				 path, lineno);
-			goto err;
 		}
 	}
 	r.glob = xstrdup(glob);
@@ -672,7 +713,34 @@ bool target_runs_width(const struct target *t, unsigned width)
 	return (width == 32 && t->width32) || (width == 64 && t->width64);
 }
 
-static bool condition_holds(const struct condition *c, const struct hostinfo *h)
+static bool kernel_holds(const struct condition *c, const struct hostinfo *h)
+{
+	struct kernel_version host;
+	int cmp;
+
+	/* A host whose release we cannot read satisfies no kernel
+	 * condition, in either direction. */
+	if (!h->kernel || !kernel_version_parse(h->kernel, false, &host))
+		return false;
+	cmp = kernel_version_cmp(&host, &c->version);
+	switch (c->op) {
+	case VOP_EQ:
+		return cmp == 0;
+	case VOP_NE:
+		return cmp != 0;
+	case VOP_LT:
+		return cmp < 0;
+	case VOP_LE:
+		return cmp <= 0;
+	case VOP_GT:
+		return cmp > 0;
+	case VOP_GE:
+		return cmp >= 0;
+	}
+	return false;
+}
+
+bool condition_holds(const struct condition *c, const struct hostinfo *h)
 {
 	switch (c->kind) {
 	case COND_VENDOR:
@@ -683,6 +751,8 @@ static bool condition_holds(const struct condition *c, const struct hostinfo *h)
 		return !hostinfo_has_flag(h, c->value);
 	case COND_BACKEND:
 		return strcmp(h->backend, c->value) == 0;
+	case COND_KERNEL:
+		return kernel_holds(c, h);
 	}
 	return false;
 }

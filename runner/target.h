@@ -26,12 +26,18 @@ enum condition_kind {
 	COND_VENDOR,
 	COND_FEATURE,
 	COND_NO_FEATURE,
-	COND_BACKEND
+	COND_BACKEND,
+	COND_KERNEL
 };
+
+/* kernel OP VERSION */
+enum version_op { VOP_EQ, VOP_NE, VOP_LT, VOP_LE, VOP_GT, VOP_GE };
 
 struct condition {
 	enum condition_kind kind;
-	char *value;
+	char *value; /* after '=' (vendor, flag, backend); the version */
+	enum version_op op;
+	struct kernel_version version;
 };
 
 struct xfail_rule {
@@ -97,6 +103,8 @@ const struct unsupported_rule *target_find_unsupported(const struct target *t,
 bool target_usable(const struct target *t, char **why);
 bool target_runs_width(const struct target *t, unsigned width);
 
+/* Whether one `when` condition holds on host h. */
+bool condition_holds(const struct condition *c, const struct hostinfo *h);
 /* The first known infidelity listed for id that applies on host h. */
 const struct xfail_rule *target_find_xfail(const struct target *t,
 					   const char *id,

@@ -199,10 +199,16 @@ Test(target, bad_conditions)
 {
 	expect_error(HEAD "xfail a.b.c when cpu=zen : why\n",
 		     "targets/t.conf:4: bad condition 'cpu=zen' (expected "
-		     "vendor=, feature=, !feature= or backend=)");
+		     "vendor=, feature=, !feature=, backend= or kernel OP "
+		     "VERSION)");
 	expect_error(HEAD "xfail a.b.c when vendor= : why\n",
 		     "targets/t.conf:4: bad condition 'vendor=' (expected "
-		     "vendor=, feature=, !feature= or backend=)");
+		     "vendor=, feature=, !feature=, backend= or kernel OP "
+		     "VERSION)");
+	expect_error(HEAD "xfail a.b.c when backend=kvm_pvm,, : why\n",
+		     "targets/t.conf:4: bad condition '' (expected "
+		     "vendor=, feature=, !feature=, backend= or kernel OP "
+		     "VERSION)");
 	expect_error(HEAD "xfail a.b.c when backend=xen : why\n",
 		     "targets/t.conf:4: unknown backend 'xen' (expected "
 		     "kvm_intel, kvm_amd, kvm_pvm or none)");
@@ -409,4 +415,114 @@ Test(target, unsupported_images)
 		     -1);
 	cr_assert_str_eq(e.msg, "t/k.conf:4: expected 'unsupported = "
 				"IMAGE-GLOB : reason'");
+}
+
+#define BAD_KERNEL(cond)                                                       \
+	"targets/t.conf:4: bad kernel condition '" cond "' (expected kernel "  \
+	"OP MAJOR.MINOR[.PATCH], OP one of >= <= > < = !=)"
+
+Test(target, bad_kernel_conditions)
+{
+	expect_error(HEAD "xfail a.b.c when kernel>=6 : why\n",
+		     BAD_KERNEL("kernel>=6"));
+	expect_error(HEAD "xfail a.b.c when kernel>=6.x : why\n",
+		     BAD_KERNEL("kernel>=6.x"));
+	expect_error(HEAD "xfail a.b.c when kernel>=6.7.1.2 : why\n",
+		     BAD_KERNEL("kernel>=6.7.1.2"));
+	expect_error(HEAD "xfail a.b.c when kernel>=6.8-rc1 : why\n",
+		     BAD_KERNEL("kernel>=6.8-rc1"));
+	expect_error(HEAD "xfail a.b.c when kernel>= : why\n",
+		     BAD_KERNEL("kernel>="));
+	expect_error(HEAD "xfail a.b.c when kernel=>6.7 : why\n",
+		     BAD_KERNEL("kernel=>6.7"));
+	expect_error(HEAD "xfail a.b.c when kernel~6.7 : why\n",
+		     BAD_KERNEL("kernel~6.7"));
+	expect_error(HEAD "xfail a.b.c when kernel >= 6.7 : why\n",
+		     BAD_KERNEL("kernel >= 6.7"));
+	expect_error(HEAD "xfail a.b.c when kernel : why\n",
+		     BAD_KERNEL("kernel"));
+	expect_error(HEAD "xerror a.b.c when backend=none,kernel<6 : why\n",
+		     BAD_KERNEL("kernel<6"));
+}
+
+Test(target, kernel_conditions)
+{
+	static const char text[] =
+		HEAD "xfail a.ge when kernel>=6.7 : from 6.7\n"
+		     "xfail a.lt when kernel<6.8 : before 6.8\n"
+		     "xfail a.range when kernel>=6.7,kernel<6.8 : 6.7 only\n"
+		     "xfail a.eq when kernel=6.7 : every 6.7.x\n"
+		     "xfail a.ne when kernel!=6.7.2 : not 6.7.2\n"
+		     "xfail a.le when kernel<=6.7 : up to every 6.7.x\n"
+		     "xfail a.gt when kernel>6.7 : 6.8 on\n"
+		     "xfail a.and when kernel>=6.0,backend=kvm_pvm,"
+		     "feature=cpuid_fault : all three\n";
+	static const struct {
+		const char *release, *id;
+		bool holds;
+	} rows[] = {
+		{"6.7.0", "a.ge", true},
+		{"6.6.99-generic", "a.ge", false},
+		{"6.10.1", "a.ge", true},
+		{"7.0", "a.ge", true},
+		{"6.8.0", "a.lt", false},
+		{"6.7.99", "a.lt", true},
+		{"5.15.0-91-generic", "a.lt", true},
+		{"6.7.3", "a.range", true},
+		{"6.8.0", "a.range", false},
+		{"6.6.0", "a.range", false},
+		{"6.7.12", "a.eq", true},
+		{"6.70.0", "a.eq", false},
+		{"6.7.2", "a.ne", false},
+		{"6.7.20", "a.ne", true},
+		{"6.7.9", "a.le", true},
+		{"6.8.0", "a.le", false},
+		{"6.7.9", "a.gt", false},
+		{"6.8.0", "a.gt", true},
+		/* an unreadable release satisfies no kernel condition */
+		{"", "a.ge", false},
+		{"", "a.lt", false},
+		{"", "a.ne", false},
+		{"weird", "a.ne", false},
+		{"6.18.44-fc-v1272", "a.and", true},
+	};
+	struct hostinfo h;
+	struct target t;
+	struct perr e;
+	size_t i;
+
+	cr_assert_eq(target_parse("targets/t.conf", text, &t, &e), 0, "%s",
+		     e.msg);
+	cr_assert_eq(t.xfails[2].nconds, 2);
+	cr_assert_eq(t.xfails[2].conds[0].kind, COND_KERNEL);
+	cr_assert_eq(t.xfails[2].conds[0].op, VOP_GE);
+	cr_assert_str_eq(t.xfails[2].conds[0].value, "6.7");
+	cr_assert_eq(t.xfails[2].conds[1].op, VOP_LT);
+	cr_assert_eq(t.xfails[2].conds[1].version.v[1], 8);
+	cr_assert_eq(t.xfails[4].conds[0].op, VOP_NE);
+	cr_assert_eq(t.xfails[4].conds[0].version.n, 3);
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		hostinfo_set(&h, "GenuineIntel", "", 6, 85, "cpuid_fault",
+			     "kvm_pvm");
+		hostinfo_set_kernel(&h, rows[i].release);
+		cr_assert_eq(target_find_xfail(&t, rows[i].id, &h) != NULL,
+			     rows[i].holds, "%s on kernel '%s': expected %s",
+			     rows[i].id, rows[i].release,
+			     rows[i].holds ? "to apply" : "not to apply");
+		hostinfo_free(&h);
+	}
+	/* The conditions are ANDed: one that fails is enough. */
+	hostinfo_set(&h, "GenuineIntel", "", 6, 85, "", "kvm_pvm");
+	hostinfo_set_kernel(&h, "6.18.44");
+	cr_assert_null(target_find_xfail(&t, "a.and", &h));
+	hostinfo_free(&h);
+	hostinfo_set(&h, "GenuineIntel", "", 6, 85, "cpuid_fault", "kvm_intel");
+	hostinfo_set_kernel(&h, "6.18.44");
+	cr_assert_null(target_find_xfail(&t, "a.and", &h));
+	hostinfo_free(&h);
+	hostinfo_set(&h, "GenuineIntel", "", 6, 85, "cpuid_fault", "kvm_pvm");
+	hostinfo_set_kernel(&h, "5.4.0");
+	cr_assert_null(target_find_xfail(&t, "a.and", &h));
+	hostinfo_free(&h);
+	target_free(&t);
 }

@@ -303,7 +303,8 @@ static int load_checks(struct loader *l, json_t *arr, struct results *r,
 			return perr_set(l->e,
 					"%s: checks[%zu]: unknown result"
 					" \"%s\" (expected pass, fail, "
-					"xfail, xpass, skip or error)",
+					"xfail, xpass, skip, error or "
+					"either)",
 					l->path, i, result);
 		results_add_check(r, target, cls, image, id,
 				  (enum check_class)c, reason, desc);

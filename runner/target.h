@@ -40,6 +40,9 @@ struct condition {
 	struct kernel_version version;
 };
 
+/*
+ * One expectation line: xfail, xerror or either (docs/targets.md).
+ */
 struct xfail_rule {
 	char *glob;
 	struct condition *conds;
@@ -49,6 +52,9 @@ struct xfail_rule {
 	/* xerror: also covers the check never being reported because the
 	 * target broke (timeout, crash, internal error) */
 	bool covers_error;
+	/* either: the check may pass or fail on the hosts named; it never
+	 * covers an error */
+	bool either;
 };
 
 struct target {
@@ -105,10 +111,15 @@ bool target_runs_width(const struct target *t, unsigned width);
 
 /* Whether one `when` condition holds on host h. */
 bool condition_holds(const struct condition *c, const struct hostinfo *h);
-/* The first known infidelity listed for id that applies on host h. */
+/* The first expectation listed for id that applies on host h. */
 const struct xfail_rule *target_find_xfail(const struct target *t,
 					   const char *id,
 					   const struct hostinfo *h);
+/* The same, passing over either lines: what a check that was never
+ * reported is held to (only an xerror line covers it). */
+const struct xfail_rule *target_find_xerror(const struct target *t,
+					    const char *id,
+					    const struct hostinfo *h);
 
 /* The command for one image (or, boot = iso, one ISO), placeholders
  * substituted (NULL-terminated). */

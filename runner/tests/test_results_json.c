@@ -228,7 +228,7 @@ Test(results_json, bad_files)
 			  "[{\"target\": \"t\", \"host_class\": \"h\", "
 			  "\"id\": \"a.b.c\", \"result\": \"meh\"}]}"),
 		"bad.json: checks[0]: unknown result \"meh\" (expected pass, "
-		"fail, xfail, xpass, skip or error)");
+		"fail, xfail, xpass, skip, error or either)");
 }
 
 Test(results_json, known_breakage_status_round_trip)

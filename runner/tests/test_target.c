@@ -138,8 +138,9 @@ Test(target, duplicate_key)
 
 Test(target, no_equals)
 {
-	expect_error(HEAD "just words\n", "targets/t.conf:4: expected 'key = "
-					  "value' or an xfail line");
+	expect_error(HEAD "just words\n",
+		     "targets/t.conf:4: expected 'key = "
+		     "value' or an xfail, xerror or either line");
 }
 
 Test(target, empty_value)
@@ -328,7 +329,7 @@ Test(target, fatal_stderr_and_xerror)
 				  "command = q {image}\nxerror : no glob\n",
 				  &t, &e),
 		     -1);
-	cr_assert(strstr(e.msg, "t/k.conf:4: bad xfail line"), "%s", e.msg);
+	cr_assert(strstr(e.msg, "t/k.conf:4: bad xerror line"), "%s", e.msg);
 }
 
 static char *write_tmp(const char *dir, const char *name, const char *text)
@@ -366,12 +367,12 @@ Test(target, include_shared_infidelities)
 	cr_assert_str_eq(t.xfails[2].reason, "own");
 	target_free(&t);
 
-	/* only xfail/xerror lines, named file:line */
+	/* only xfail/xerror/either lines, named file:line */
 	free(write_tmp(dir, "host.infidelities",
 		       "xfail a.c.d : x\ntimeout = 3\n"));
 	cr_assert_eq(target_load(conf, &t, &e), -1);
 	cr_assert(strstr(e.msg, "host.infidelities:2: an included file holds "
-				"only xfail and xerror lines"),
+				"only xfail, xerror and either lines"),
 		  "%s", e.msg);
 	/* a missing include is an error naming it */
 	free(write_tmp(dir, "k.conf",
@@ -525,4 +526,75 @@ Test(target, kernel_conditions)
 	cr_assert_null(target_find_xfail(&t, "a.and", &h));
 	hostinfo_free(&h);
 	target_free(&t);
+}
+
+Test(target, either_lines)
+{
+	static const char text[] =
+		HEAD "either x86.bit.tzcnt.*.case?.64 when backend=kvm_pvm,"
+		     "vendor=GenuineIntel,kernel>=6.7 : BSF flags #GP-free\n"
+		     "either a.b.* : anywhere\n"
+		     "xerror a.b.c : dies\n";
+	struct hostinfo h;
+	struct target t;
+	struct perr e;
+
+	cr_assert_eq(target_parse("targets/t.conf", text, &t, &e), 0, "%s",
+		     e.msg);
+	cr_assert_eq(t.nxfails, 3);
+	cr_assert(t.xfails[0].either);
+	cr_assert(!t.xfails[0].covers_error);
+	cr_assert_eq(t.xfails[0].line, 4);
+	cr_assert_str_eq(t.xfails[0].glob, "x86.bit.tzcnt.*.case?.64");
+	cr_assert_eq(t.xfails[0].nconds, 3);
+	cr_assert_eq(t.xfails[0].conds[2].kind, COND_KERNEL);
+	/* the reason is free text: '#' there is no comment */
+	cr_assert_str_eq(t.xfails[0].reason, "BSF flags #GP-free");
+	cr_assert(t.xfails[1].either);
+	cr_assert_eq(t.xfails[1].nconds, 0);
+	cr_assert(!t.xfails[2].either);
+	cr_assert(t.xfails[2].covers_error);
+
+	hostinfo_set(&h, "GenuineIntel", "", 6, 85, "", "kvm_pvm");
+	hostinfo_set_kernel(&h, "6.18.44-fc-v1272");
+	cr_assert_eq(
+		target_find_xfail(&t, "x86.bit.tzcnt.r16-r16.case1.64", &h),
+		&t.xfails[0]);
+	/* CPL 3 variants are another form: not matched */
+	cr_assert_null(target_find_xfail(
+		&t, "x86.bit.tzcnt.r16-r16.case1.cpl3.64", &h));
+	/* for a check never reported, either lines are passed over */
+	cr_assert_eq(target_find_xfail(&t, "a.b.c", &h), &t.xfails[1]);
+	cr_assert_eq(target_find_xerror(&t, "a.b.c", &h), &t.xfails[2]);
+	cr_assert_null(target_find_xerror(&t, "a.b.d", &h));
+	hostinfo_set_kernel(&h, "6.6.0");
+	cr_assert_null(
+		target_find_xfail(&t, "x86.bit.tzcnt.r16-r16.case1.64", &h));
+	hostinfo_free(&h);
+	target_free(&t);
+}
+
+Test(target, bad_either_lines)
+{
+	expect_error(HEAD "either a.b.c no colon\n",
+		     "targets/t.conf:4: bad either line: expected 'either "
+		     "ID-GLOB [when COND,...] : reason'");
+	expect_error(HEAD "either a.b.c :\n",
+		     "targets/t.conf:4: bad either line: empty reason");
+	expect_error(HEAD "either : why\n",
+		     "targets/t.conf:4: bad either line: no check id pattern");
+	expect_error(HEAD "either a.b.c when : why\n",
+		     "targets/t.conf:4: bad either line: 'when' without "
+		     "conditions");
+	expect_error(HEAD "either a.b.c unless backend=none : why\n",
+		     "targets/t.conf:4: bad either line: expected 'when' after "
+		     "the pattern, saw 'unless backend=none'");
+	expect_error(HEAD "either a.b.c when kernel>6 : why\n",
+		     BAD_KERNEL("kernel>6"));
+	expect_error(HEAD "either a.b.c when backend=kvm : why\n",
+		     "targets/t.conf:4: unknown backend 'kvm' (expected "
+		     "kvm_intel, kvm_amd, kvm_pvm or none)");
+	expect_error(HEAD "eithr a.b.c : why\n",
+		     "targets/t.conf:4: expected 'key = value' or an xfail, "
+		     "xerror or either line");
 }

@@ -11,8 +11,9 @@
 #include <sys/wait.h>
 
 static const char *const class_names[CLS_COUNT] = {
-	[CLS_PASS] = "pass",   [CLS_FAIL] = "fail", [CLS_XFAIL] = "xfail",
-	[CLS_XPASS] = "xpass", [CLS_SKIP] = "skip", [CLS_ERROR] = "error",
+	[CLS_PASS] = "pass",	 [CLS_FAIL] = "fail", [CLS_XFAIL] = "xfail",
+	[CLS_XPASS] = "xpass",	 [CLS_SKIP] = "skip", [CLS_ERROR] = "error",
+	[CLS_EITHER] = "either",
 };
 
 const char *class_name(enum check_class c)
@@ -123,7 +124,12 @@ static void classify_reported(const struct check_decl *d,
 		add(out, d->id, CLS_SKIP, xstrdup(tr->reason), d->description);
 		break;
 	case TAP_OK:
-		if (x)
+		if (x && x->either)
+			add(out, d->id, CLS_EITHER,
+			    xasprintf("passed; either way is expected: %s",
+				      x->reason),
+			    d->description);
+		else if (x)
 			add(out, d->id, CLS_XPASS,
 			    xasprintf("passed, but the target lists it as a "
 				      "known infidelity: %s",
@@ -133,7 +139,13 @@ static void classify_reported(const struct check_decl *d,
 			add(out, d->id, CLS_PASS, NULL, d->description);
 		break;
 	default:
-		if (x)
+		if (x && x->either)
+			add(out, d->id, CLS_EITHER,
+			    xasprintf("failed; either way is expected: %s "
+				      "(saw: %s)",
+				      x->reason, why),
+			    d->description);
+		else if (x)
 			add(out, d->id, CLS_XFAIL,
 			    xasprintf("known infidelity: %s (saw: %s)",
 				      x->reason, why),
@@ -160,7 +172,7 @@ void classify_image(const struct image *img, const struct tap_report *rep,
 {
 	char *missing, *ended = run_end_reason(rep, end);
 	const struct tap_result *tr;
-	const struct xfail_rule *x;
+	const struct xfail_rule *x, *xe;
 	bool known = true; /* every breakage is a listed infidelity */
 	size_t i, n, covered = 0;
 
@@ -181,11 +193,15 @@ void classify_image(const struct image *img, const struct tap_report *rep,
 
 		n = count_reports(rep, d->id, &tr);
 		x = target_find_xfail(t, d->id, h);
-		if (n == 0 && x && x->covers_error) {
+		/* An either line never hides an error: a check not
+		 * reported is held to the first xerror line, if any. */
+		xe = n == 0 ? target_find_xerror(t, d->id, h) : NULL;
+		if (n == 0 && xe && xe->covers_error) {
 			add(out, d->id, CLS_XFAIL,
-			    xasprintf("known infidelity: %s (%s)", x->reason,
+			    xasprintf("known infidelity: %s (%s)", xe->reason,
 				      missing),
 			    d->description);
+			out->checks[out->nchecks - 1].rule = xe;
 			covered++;
 		} else if (n == 0) {
 			add(out, d->id, CLS_ERROR, xstrdup(missing),
@@ -200,8 +216,9 @@ void classify_image(const struct image *img, const struct tap_report *rep,
 		} else {
 			classify_reported(d, tr, x, out);
 		}
-		if (out->checks[out->nchecks - 1].cls == CLS_XFAIL ||
-		    out->checks[out->nchecks - 1].cls == CLS_XPASS)
+		if (n == 1 && (out->checks[out->nchecks - 1].cls == CLS_XFAIL ||
+			       out->checks[out->nchecks - 1].cls == CLS_XPASS ||
+			       out->checks[out->nchecks - 1].cls == CLS_EITHER))
 			out->checks[out->nchecks - 1].rule = x;
 	}
 	for (i = 0; i < rep->nresults; i++) {

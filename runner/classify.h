@@ -20,13 +20,16 @@ enum check_class {
 	CLS_XPASS,
 	CLS_SKIP,
 	CLS_ERROR,
+	/* an either line: the check may pass or fail on this host class;
+	 * the reason starts with "passed" or "failed" */
+	CLS_EITHER,
 	CLS_COUNT
 };
 
 const char *class_name(enum check_class c);
 /* -1 if name is not a class name. */
 int class_from_name(const char *name);
-/* fail, xpass and error make a run fail. */
+/* fail, xpass and error make a run fail (either never does). */
 bool class_unexpected(enum check_class c);
 
 /* How the target's process ended, as seen by the job runner. */
@@ -49,7 +52,7 @@ struct check_result {
 	enum check_class cls;
 	char *reason; /* never NULL; "" for a plain pass */
 	const char *description;
-	/* xfail/xpass: the target's rule; owned by the target */
+	/* xfail/xpass/either: the target's rule; owned by the target */
 	const struct xfail_rule *rule;
 };
 

@@ -606,9 +606,27 @@ static void print_unexpected_checks(FILE *f, const struct image_result *res)
 			same - SAME_REASON_SHOWN);
 }
 
+static void print_rules(FILE *f, const char *title, bool either,
+			const struct xfail_rule **rules, const size_t *counts,
+			const char **targets, size_t n)
+{
+	bool header = false;
+	size_t j;
+
+	for (j = 0; j < n; j++) {
+		if (rules[j]->either != either)
+			continue;
+		if (!header)
+			fprintf(f, "\n%s:\n", title);
+		header = true;
+		fprintf(f, "  %-9s %4zu x %s: %s\n", targets[j], counts[j],
+			rules[j]->glob, rules[j]->reason);
+	}
+}
+
 /*
  * The known infidelities seen, one line per target rule with its count, so
- * a run's xfails say why without reading the JSON.
+ * a run's xfails and eithers say why without reading the JSON.
  */
 static void print_known(FILE *f, struct run *r)
 {
@@ -622,7 +640,9 @@ static void print_known(FILE *f, struct run *r)
 		for (i = 0; i < res->nchecks; i++) {
 			const struct xfail_rule *x = res->checks[i].rule;
 
-			if (res->checks[i].cls != CLS_XFAIL || !x)
+			if ((res->checks[i].cls != CLS_XFAIL &&
+			     res->checks[i].cls != CLS_EITHER) ||
+			    !x)
 				continue;
 			for (j = 0; j < n && rules[j] != x; j++)
 				;
@@ -640,11 +660,10 @@ static void print_known(FILE *f, struct run *r)
 			counts[j]++;
 		}
 	}
-	if (n)
-		fputs("\nknown infidelities (xfail):\n", f);
-	for (j = 0; j < n; j++)
-		fprintf(f, "  %-9s %4zu x %s: %s\n", targets[j], counts[j],
-			rules[j]->glob, rules[j]->reason);
+	print_rules(f, "known infidelities (xfail)", false, rules, counts,
+		    targets, n);
+	print_rules(f, "host-dependent checks (either: passed or failed)", true,
+		    rules, counts, targets, n);
 	free(rules);
 	free(counts);
 	free(targets);

@@ -5,10 +5,13 @@
  */
 #include "hostinfo.h"
 
+#include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 static void set_flags(struct hostinfo *h, const char *flags)
@@ -42,8 +45,15 @@ void hostinfo_set(struct hostinfo *h, const char *vendor,
 	h->model = model;
 	set_flags(h, flags);
 	h->backend = xstrdup(backend ? backend : "none");
+	h->kernel = xstrdup("");
 	h->hostname = xstrdup("localhost");
 	set_class(h);
+}
+
+void hostinfo_set_kernel(struct hostinfo *h, const char *release)
+{
+	free(h->kernel);
+	h->kernel = xstrdup(release ? release : "");
 }
 
 /* Value of "key<tabs>: value" if line holds key, else NULL. */
@@ -104,6 +114,7 @@ const char *hostinfo_kvm_backend(const char *sysmodule)
 
 int hostinfo_probe(struct hostinfo *h, struct perr *e)
 {
+	struct utsname u;
 	char name[256];
 	char *text;
 
@@ -117,6 +128,8 @@ int hostinfo_probe(struct hostinfo *h, struct perr *e)
 		free(h->hostname);
 		h->hostname = xstrdup(name);
 	}
+	if (uname(&u) == 0)
+		hostinfo_set_kernel(h, u.release);
 	return 0;
 }
 
@@ -140,7 +153,48 @@ void hostinfo_free(struct hostinfo *h)
 	free(h->vendor);
 	free(h->model_name);
 	free(h->backend);
+	free(h->kernel);
 	free(h->host_class);
 	free(h->hostname);
 	memset(h, 0, sizeof(*h));
+}
+
+/* Components beyond this are not version numbers but typos. */
+#define KERNEL_COMPONENT_MAX 100000ul
+
+bool kernel_version_parse(const char *text, bool exact,
+			  struct kernel_version *out)
+{
+	const char *p = text;
+	char *end;
+
+	memset(out, 0, sizeof(*out));
+	while (out->n < 3) {
+		if (!isdigit((unsigned char)*p))
+			break;
+		errno = 0;
+		out->v[out->n] = strtoul(p, &end, 10);
+		if (errno || out->v[out->n] >= KERNEL_COMPONENT_MAX)
+			return false;
+		out->n++;
+		p = end;
+		if (*p != '.' || !isdigit((unsigned char)p[1]))
+			break;
+		p++;
+	}
+	if (out->n < 2)
+		return false;
+	return !exact || *p == '\0';
+}
+
+int kernel_version_cmp(const struct kernel_version *host,
+		       const struct kernel_version *want)
+{
+	int i;
+
+	for (i = 0; i < want->n; i++) {
+		if (host->v[i] != want->v[i])
+			return host->v[i] < want->v[i] ? -1 : 1;
+	}
+	return 0;
 }

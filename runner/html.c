@@ -24,6 +24,7 @@ static const char css[] =
 	".pass{background:#c8f0c8}.xfail{background:#e0ecc0}"
 	".skip{background:#e8e8e8;color:#666}.fail{background:#f4a0a0}"
 	".xpass{background:#f8d070}.error{background:#d070d0}"
+	".either{background:#d8e8f4}"
 	".none{color:#aaa}td.n{text-align:right}.unavail{color:#a00}"
 	"td.new{outline:3px solid #c00;outline-offset:-3px;font-weight:bold}"
 	"td.fixed{outline:3px solid #080;outline-offset:-3px}"

@@ -61,7 +61,7 @@ void html_write_summary(FILE *f, const struct summary *s)
 			total += r->counts[c];
 		}
 		good = r->counts[CLS_PASS] + r->counts[CLS_XFAIL] +
-		       r->counts[CLS_SKIP];
+		       r->counts[CLS_SKIP] + r->counts[CLS_EITHER];
 		fprintf(f,
 			"<td class=\"n\" data-cls=\"total\">%zu</td>"
 			"<td class=\"n\">%.1f%%</td>"

@@ -1,7 +1,9 @@
 /*
- * JUnit has no xfail or xpass: an xfail is written as a passing testcase
- * with the infidelity in system-out (it is expected), an xpass as a
- * failure (it is not).
+ * JUnit has no xfail, xpass or either: an xfail is written as a passing
+ * testcase with the infidelity in system-out (it is expected), an xpass as
+ * a failure (it is not), an either as a passing testcase whose system-out
+ * says whether it passed ("either: passed; ..." or "either: failed;
+ * ..."). Each suite's properties count its xfail and either checks.
  */
 #include "junit.h"
 
@@ -14,7 +16,8 @@
 static void write_suite(FILE *f, const struct results *r,
 			const struct res_target *t)
 {
-	size_t i, tests = 0, failures = 0, errors = 0, skipped = 0;
+	size_t i, tests = 0, failures = 0, errors = 0, skipped = 0, xfail = 0,
+		  either = 0;
 
 	for (i = 0; i < r->nchecks; i++) {
 		const struct res_check *c = &r->checks[i];
@@ -26,6 +29,8 @@ static void write_suite(FILE *f, const struct results *r,
 		failures += c->cls == CLS_FAIL || c->cls == CLS_XPASS;
 		errors += c->cls == CLS_ERROR;
 		skipped += c->cls == CLS_SKIP;
+		xfail += c->cls == CLS_XFAIL;
+		either += c->cls == CLS_EITHER;
 	}
 	fputs(" <testsuite name=\"", f);
 	xml_escape(f, t->name);
@@ -34,7 +39,11 @@ static void write_suite(FILE *f, const struct results *r,
 		"skipped=\"%zu\" time=\"%.3f\" hostname=\"",
 		tests, failures, errors, skipped, t->seconds);
 	xml_escape(f, t->host_class);
-	fputs("\">\n", f);
+	fprintf(f,
+		"\">\n  <properties>\n   <property name=\"xfail\" "
+		"value=\"%zu\"/>\n   <property name=\"either\" "
+		"value=\"%zu\"/>\n  </properties>\n",
+		xfail, either);
 	if (!t->available) {
 		fputs("  <system-err>unavailable: ", f);
 		xml_escape(f, t->reason);
@@ -71,6 +80,11 @@ static void write_suite(FILE *f, const struct results *r,
 			fputs(">\n   <skipped message=\"", f);
 			xml_escape(f, c->reason);
 			fputs("\"/>\n", f);
+			break;
+		case CLS_EITHER:
+			fputs(">\n   <system-out>either: ", f);
+			xml_escape(f, c->reason);
+			fputs("</system-out>\n", f);
 			break;
 		case CLS_XFAIL:
 		default:

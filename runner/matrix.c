@@ -23,8 +23,8 @@ static int row_cmp(const void *a, const void *b)
 
 /* When one cell holds several results, show the most alarming. */
 static const int severity[CLS_COUNT] = {
-	[CLS_PASS] = 0, [CLS_SKIP] = 1,	 [CLS_XFAIL] = 2,
-	[CLS_FAIL] = 3, [CLS_XPASS] = 4, [CLS_ERROR] = 5,
+	[CLS_PASS] = 0, [CLS_SKIP] = 1,	 [CLS_XFAIL] = 2, [CLS_EITHER] = 3,
+	[CLS_FAIL] = 4, [CLS_XPASS] = 5, [CLS_ERROR] = 6,
 };
 
 static size_t find_col(const struct matrix *m, const char *target,
@@ -114,9 +114,10 @@ void matrix_free(struct matrix *m)
 const char *matrix_cell_text(int cls)
 {
 	static const char *const text[CLS_COUNT] = {
-		[CLS_PASS] = "pass",   [CLS_FAIL] = "FAIL",
-		[CLS_XFAIL] = "xfail", [CLS_XPASS] = "XPASS",
-		[CLS_SKIP] = "skip",   [CLS_ERROR] = "ERROR",
+		[CLS_PASS] = "pass",	 [CLS_FAIL] = "FAIL",
+		[CLS_XFAIL] = "xfail",	 [CLS_XPASS] = "XPASS",
+		[CLS_SKIP] = "skip",	 [CLS_ERROR] = "ERROR",
+		[CLS_EITHER] = "either",
 	};
 
 	return cls >= 0 && cls < CLS_COUNT ? text[cls] : "-";

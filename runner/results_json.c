@@ -22,11 +22,12 @@ static json_t *host_json(const struct hostinfo *h)
 
 	for (i = 0; i < h->nflags; i++)
 		json_array_append_new(flags, json_string(h->flags[i]));
-	return json_pack("{s:s, s:s, s:i, s:i, s:o, s:s, s:s, s:s}", "vendor",
-			 h->vendor, "model_name", h->model_name, "family",
-			 h->family, "model", h->model, "flags", flags,
-			 "kvm_backend", h->backend, "host_class", h->host_class,
-			 "hostname", h->hostname);
+	return json_pack("{s:s, s:s, s:i, s:i, s:o, s:s, s:s, s:s, s:s}",
+			 "vendor", h->vendor, "model_name", h->model_name,
+			 "family", h->family, "model", h->model, "flags", flags,
+			 "kvm_backend", h->backend, "kernel",
+			 h->kernel ? h->kernel : "", "host_class",
+			 h->host_class, "hostname", h->hostname);
 }
 
 int results_json_write(const struct results *r, const char *path,
@@ -156,7 +157,7 @@ static json_t *get_array(struct loader *l, json_t *root, const char *key)
 
 static int load_host(struct loader *l, json_t *h, struct results *r)
 {
-	const char *vendor, *model_name, *backend, *hostname, *hc;
+	const char *vendor, *model_name, *backend, *hostname, *hc, *kernel;
 	struct strbuf flags = {0};
 	json_t *fl, *f;
 	json_int_t fam, mod;
@@ -171,6 +172,7 @@ static int load_host(struct loader *l, json_t *h, struct results *r)
 	    get_str(l, h, "host", 0, "model_name", "", &model_name) < 0 ||
 	    get_str(l, h, "host", 0, "kvm_backend", "none", &backend) < 0 ||
 	    get_str(l, h, "host", 0, "hostname", "", &hostname) < 0 ||
+	    get_str(l, h, "host", 0, "kernel", "", &kernel) < 0 ||
 	    get_str(l, h, "host", 0, "host_class", NULL, &hc) < 0)
 		return -1;
 	fam = json_integer_value(json_object_get(h, "family"));
@@ -186,6 +188,7 @@ static int load_host(struct loader *l, json_t *h, struct results *r)
 	hostinfo_set(&r->host, vendor, model_name, (int)fam, (int)mod,
 		     sb_str(&flags), backend);
 	sb_free(&flags);
+	hostinfo_set_kernel(&r->host, kernel);
 	/* Keep the recorded class even if the formula changes later. */
 	free(r->host.host_class);
 	r->host.host_class = xstrdup(hc);
@@ -308,7 +311,8 @@ static int load_checks(struct loader *l, json_t *arr, struct results *r,
 			return perr_set(l->e,
 					"%s: checks[%zu]: unknown result"
 					" \"%s\" (expected pass, fail, "
-					"xfail, xpass, skip or error)",
+					"xfail, xpass, skip, error or "
+					"either)",
 					l->path, i, result);
 		results_add_check(r, target, cls, image, id,
 				  (enum check_class)c, reason, desc);

@@ -1,7 +1,8 @@
 /*
  * One TAP line per check per target, ids prefixed "target:". TAP consumers
  * know only ok / not ok / SKIP / TODO, so xfail is a TODO (not ok, but
- * expected) and xpass a plain "not ok" (unexpected).
+ * expected), xpass a plain "not ok" (unexpected), and either a TODO whose
+ * ok / not ok says whether the check passed (expected both ways).
  */
 #include "tap_stream.h"
 
@@ -44,6 +45,11 @@ void tap_stream_write(FILE *f, const struct results *r)
 		case CLS_XPASS:
 			fprintf(f, "not ok %zu - %s:%s # xpass: ", n, c->target,
 				c->id);
+			break;
+		case CLS_EITHER:
+			fprintf(f, "%sok %zu - %s:%s # TODO either: ",
+				str_starts(c->reason, "passed") ? "" : "not ",
+				n, c->target, c->id);
 			break;
 		case CLS_ERROR:
 			fprintf(f, "not ok %zu - %s:%s # error: ", n, c->target,

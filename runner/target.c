@@ -137,6 +137,40 @@ static int parse_widths(struct target *t, const char *path, int lineno,
 	return 0;
 }
 
+/* kernel>=6.7, kernel<6.8.2, ...: two-character operators first. */
+static const struct {
+	const char *text;
+	enum version_op op;
+} version_ops[] = {
+	{">=", VOP_GE}, {"<=", VOP_LE}, {"!=", VOP_NE},
+	{">", VOP_GT},	{"<", VOP_LT},	{"=", VOP_EQ},
+};
+#define NVERSION_OPS (sizeof(version_ops) / sizeof(version_ops[0]))
+
+static int parse_kernel_condition(const char *path, int lineno,
+				  const char *text, struct condition *c,
+				  struct perr *e)
+{
+	const char *p = text + strlen("kernel");
+	size_t i;
+
+	c->kind = COND_KERNEL;
+	for (i = 0; i < NVERSION_OPS; i++)
+		if (str_starts(p, version_ops[i].text))
+			break;
+	if (i == NVERSION_OPS ||
+	    !kernel_version_parse(p + strlen(version_ops[i].text), true,
+				  &c->version))
+		return perr_set(e,
+				"%s:%d: bad kernel condition '%s' (expected "
+				"kernel OP MAJOR.MINOR[.PATCH], OP one of >= "
+				"<= > < = !=)",
+				path, lineno, text);
+	c->op = version_ops[i].op;
+	c->value = xstrdup(p + strlen(version_ops[i].text));
+	return 0;
+}
+
 static int parse_condition(const char *path, int lineno, char *text,
 			   struct condition *c, struct perr *e)
 {
@@ -144,7 +178,10 @@ static int parse_condition(const char *path, int lineno, char *text,
 					       "kvm_pvm", "none"};
 	size_t i;
 
+	memset(c, 0, sizeof(*c));
 	text = str_trim(text);
+	if (str_starts(text, "kernel"))
+		return parse_kernel_condition(path, lineno, text, c, e);
 	if (str_starts(text, "vendor="))
 		c->kind = COND_VENDOR;
 	else if (str_starts(text, "feature="))
@@ -172,29 +209,59 @@ static int parse_condition(const char *path, int lineno, char *text,
 	c->value = xstrdup(c->value);
 	return 0;
 bad:
+	c->value = NULL;
 	return perr_set(e,
 			"%s:%d: bad condition '%s' (expected vendor=, "
-			"feature=, !feature= or backend=)",
+			"feature=, !feature=, backend= or kernel OP VERSION)",
 			path, lineno, text);
 }
 
-/* xfail|xerror ID-GLOB [when COND[,COND...]] : reason */
-static int parse_xfail(struct target *t, const char *path, int lineno,
-		       char *rest, bool covers_error, struct perr *e)
+/* The expectation lines, and what each covers. */
+static const struct {
+	const char *keyword;
+	bool covers_error, either;
+} rule_kinds[] = {
+	{"xfail", false, false},
+	{"xerror", true, false},
+	{"either", false, true},
+};
+#define NRULE_KINDS (sizeof(rule_kinds) / sizeof(rule_kinds[0]))
+
+/* The kind of expectation line `line` is, or -1. */
+static int rule_kind(const char *line)
 {
-	struct xfail_rule r = {.line = lineno, .covers_error = covers_error};
-	char *colon = strchr(rest, ':'), *glob, *when, *tok, *save = NULL;
+	size_t i, n;
+
+	for (i = 0; i < NRULE_KINDS; i++) {
+		n = strlen(rule_kinds[i].keyword);
+		if (str_starts(line, rule_kinds[i].keyword) &&
+		    (isspace((unsigned char)line[n]) || line[n] == '\0'))
+			return (int)i;
+	}
+	return -1;
+}
+
+/* xfail|xerror|either ID-GLOB [when COND[,COND...]] : reason */
+static int parse_xfail(struct target *t, const char *path, int lineno,
+		       char *line, int kind, struct perr *e)
+{
+	const char *kw = rule_kinds[kind].keyword;
+	struct xfail_rule r = {.line = lineno,
+			       .covers_error = rule_kinds[kind].covers_error,
+			       .either = rule_kinds[kind].either};
+	char *rest = line + strlen(kw);
+	char *colon = strchr(rest, ':'), *glob, *when, *tok, *next;
 
 	if (!colon)
 		return perr_set(e,
-				"%s:%d: bad xfail line: expected 'xfail "
+				"%s:%d: bad %s line: expected '%s "
 				"ID-GLOB [when COND,...] : reason'",
-				path, lineno);
+				path, lineno, kw, kw);
 	*colon = '\0';
 	r.reason = str_trim(colon + 1);
 	if (!*r.reason)
-		return perr_set(e, "%s:%d: bad xfail line: empty reason", path,
-				lineno);
+		return perr_set(e, "%s:%d: bad %s line: empty reason", path,
+				lineno, kw);
 	glob = str_trim(rest);
 	when = glob;
 	while (*when && !isspace((unsigned char)*when))
@@ -203,33 +270,34 @@ static int parse_xfail(struct target *t, const char *path, int lineno,
 		*when++ = '\0';
 	when = str_trim(when);
 	if (!*glob)
-		return perr_set(e,
-				"%s:%d: bad xfail line: no check id "
-				"pattern",
-				path, lineno);
+		return perr_set(e, "%s:%d: bad %s line: no check id pattern",
+				path, lineno, kw);
 	if (*when) {
 		if (!str_starts(when, "when") ||
-		    !isspace((unsigned char)when[4]))
+		    (when[4] && !isspace((unsigned char)when[4])))
 			return perr_set(e,
-					"%s:%d: bad xfail line: expected "
+					"%s:%d: bad %s line: expected "
 					"'when' after the pattern, saw "
 					"'%s'",
-					path, lineno, when);
-		for (tok = strtok_r(when + 4, ",", &save); tok;
-		     tok = strtok_r(NULL, ",", &save)) {
+					path, lineno, kw, when);
+		if (!*str_trim(when + 4)) {
+			perr_set(e,
+				 "%s:%d: bad %s line: 'when' without "
+				 "conditions",
+				 path, lineno, kw);
+			goto err;
+		}
+		/* Split by hand: an empty condition (a,,b) is a typo. */
+		for (tok = when + 4; tok; tok = next) {
+			next = strchr(tok, ',');
+			if (next)
+				*next++ = '\0';
 			r.conds = xrealloc(r.conds,
 					   (r.nconds + 1) * sizeof(*r.conds));
 			if (parse_condition(path, lineno, tok,
 					    &r.conds[r.nconds], e) < 0)
 				goto err;
 			r.nconds++;
-		}
-		if (!r.nconds) {
-			perr_set(e,
-				 "%s:%d: bad xfail line: 'when' without "
-				 "conditions",
-				 path, lineno);
-			goto err;
 		}
 	}
 	r.glob = xstrdup(glob);
@@ -256,8 +324,8 @@ static char *expected_name(const char *path)
 
 /*
  * Strip a comment: '#' at the start or after whitespace. The reason of an
- * xfail/xerror line is free text that names exceptions ("#GP"), so there
- * only a whole-line comment counts.
+ * xfail/xerror/either line is free text that names exceptions ("#GP"), so
+ * there only a whole-line comment counts.
  */
 static void strip_comment(char *line)
 {
@@ -265,7 +333,7 @@ static void strip_comment(char *line)
 
 	while (isspace((unsigned char)*p))
 		p++;
-	if (str_starts(p, "xfail") || str_starts(p, "xerror")) {
+	if (rule_kind(p) >= 0) {
 		if (*p == '#')
 			*line = '\0';
 		return;
@@ -296,7 +364,7 @@ static int parse_include(struct target *t, const char *path, int lineno,
 	char *text, *line, *next;
 	size_t flen = strlen(file);
 	bool conf = flen > 5 && !strcmp(file + flen - 5, ".conf");
-	int n = 0, ret = 0;
+	int n = 0, ret = 0, kind;
 
 	if (strchr(file, '/'))
 		ret = perr_set(e,
@@ -315,16 +383,13 @@ static int parse_include(struct target *t, const char *path, int lineno,
 		line = str_trim(line);
 		if (!*line)
 			continue;
-		if (str_starts(line, "xfail") &&
-		    isspace((unsigned char)line[5]))
-			ret = parse_xfail(t, inc, n, line + 5, false, e);
-		else if (str_starts(line, "xerror") &&
-			 isspace((unsigned char)line[6]))
-			ret = parse_xfail(t, inc, n, line + 6, true, e);
+		kind = rule_kind(line);
+		if (kind >= 0)
+			ret = parse_xfail(t, inc, n, line, kind, e);
 		else if (!conf)
 			ret = perr_set(e,
 				       "%s:%d: an included file holds only "
-				       "xfail and xerror lines",
+				       "xfail, xerror and either lines",
 				       inc, n);
 	}
 	free(text);
@@ -335,20 +400,17 @@ static int parse_include(struct target *t, const char *path, int lineno,
 static int parse_line(struct target *t, const char *path, int lineno,
 		      char *line, int *name_line, struct perr *e)
 {
+	int kind = rule_kind(line);
 	char *eq, *key, *value;
 	unsigned long n;
 
-	if (str_starts(line, "xfail") &&
-	    (isspace((unsigned char)line[5]) || line[5] == '\0'))
-		return parse_xfail(t, path, lineno, line + 5, false, e);
-	if (str_starts(line, "xerror") &&
-	    (isspace((unsigned char)line[6]) || line[6] == '\0'))
-		return parse_xfail(t, path, lineno, line + 6, true, e);
+	if (kind >= 0)
+		return parse_xfail(t, path, lineno, line, kind, e);
 	eq = strchr(line, '=');
 	if (!eq)
 		return perr_set(e,
-				"%s:%d: expected 'key = value' or an xfail "
-				"line",
+				"%s:%d: expected 'key = value' or an xfail, "
+				"xerror or either line",
 				path, lineno);
 	*eq = '\0';
 	key = str_trim(line);
@@ -672,7 +734,34 @@ bool target_runs_width(const struct target *t, unsigned width)
 	return (width == 32 && t->width32) || (width == 64 && t->width64);
 }
 
-static bool condition_holds(const struct condition *c, const struct hostinfo *h)
+static bool kernel_holds(const struct condition *c, const struct hostinfo *h)
+{
+	struct kernel_version host;
+	int cmp;
+
+	/* A host whose release we cannot read satisfies no kernel
+	 * condition, in either direction. */
+	if (!h->kernel || !kernel_version_parse(h->kernel, false, &host))
+		return false;
+	cmp = kernel_version_cmp(&host, &c->version);
+	switch (c->op) {
+	case VOP_EQ:
+		return cmp == 0;
+	case VOP_NE:
+		return cmp != 0;
+	case VOP_LT:
+		return cmp < 0;
+	case VOP_LE:
+		return cmp <= 0;
+	case VOP_GT:
+		return cmp > 0;
+	case VOP_GE:
+		return cmp >= 0;
+	}
+	return false;
+}
+
+bool condition_holds(const struct condition *c, const struct hostinfo *h)
 {
 	switch (c->kind) {
 	case COND_VENDOR:
@@ -683,20 +772,23 @@ static bool condition_holds(const struct condition *c, const struct hostinfo *h)
 		return !hostinfo_has_flag(h, c->value);
 	case COND_BACKEND:
 		return strcmp(h->backend, c->value) == 0;
+	case COND_KERNEL:
+		return kernel_holds(c, h);
 	}
 	return false;
 }
 
-const struct xfail_rule *target_find_xfail(const struct target *t,
-					   const char *id,
-					   const struct hostinfo *h)
+static const struct xfail_rule *find_rule(const struct target *t,
+					  const char *id,
+					  const struct hostinfo *h,
+					  bool skip_either)
 {
 	size_t i, j;
 
 	for (i = 0; i < t->nxfails; i++) {
 		const struct xfail_rule *r = &t->xfails[i];
 
-		if (fnmatch(r->glob, id, 0) != 0)
+		if ((skip_either && r->either) || fnmatch(r->glob, id, 0) != 0)
 			continue;
 		for (j = 0; j < r->nconds; j++)
 			if (!condition_holds(&r->conds[j], h))
@@ -705,6 +797,20 @@ const struct xfail_rule *target_find_xfail(const struct target *t,
 			return r;
 	}
 	return NULL;
+}
+
+const struct xfail_rule *target_find_xfail(const struct target *t,
+					   const char *id,
+					   const struct hostinfo *h)
+{
+	return find_rule(t, id, h, false);
+}
+
+const struct xfail_rule *target_find_xerror(const struct target *t,
+					    const char *id,
+					    const struct hostinfo *h)
+{
+	return find_rule(t, id, h, true);
 }
 
 static char *substitute(const char *arg,

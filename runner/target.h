@@ -26,14 +26,23 @@ enum condition_kind {
 	COND_VENDOR,
 	COND_FEATURE,
 	COND_NO_FEATURE,
-	COND_BACKEND
+	COND_BACKEND,
+	COND_KERNEL
 };
+
+/* kernel OP VERSION */
+enum version_op { VOP_EQ, VOP_NE, VOP_LT, VOP_LE, VOP_GT, VOP_GE };
 
 struct condition {
 	enum condition_kind kind;
-	char *value;
+	char *value; /* after '=' (vendor, flag, backend); the version */
+	enum version_op op;
+	struct kernel_version version;
 };
 
+/*
+ * One expectation line: xfail, xerror or either (docs/targets.md).
+ */
 struct xfail_rule {
 	char *glob;
 	struct condition *conds;
@@ -43,6 +52,9 @@ struct xfail_rule {
 	/* xerror: also covers the check never being reported because the
 	 * target broke (timeout, crash, internal error) */
 	bool covers_error;
+	/* either: the check may pass or fail on the hosts named; it never
+	 * covers an error */
+	bool either;
 };
 
 struct target {
@@ -97,10 +109,17 @@ const struct unsupported_rule *target_find_unsupported(const struct target *t,
 bool target_usable(const struct target *t, char **why);
 bool target_runs_width(const struct target *t, unsigned width);
 
-/* The first known infidelity listed for id that applies on host h. */
+/* Whether one `when` condition holds on host h. */
+bool condition_holds(const struct condition *c, const struct hostinfo *h);
+/* The first expectation listed for id that applies on host h. */
 const struct xfail_rule *target_find_xfail(const struct target *t,
 					   const char *id,
 					   const struct hostinfo *h);
+/* The same, passing over either lines: what a check that was never
+ * reported is held to (only an xerror line covers it). */
+const struct xfail_rule *target_find_xerror(const struct target *t,
+					    const char *id,
+					    const struct hostinfo *h);
 
 /* The command for one image (or, boot = iso, one ISO), placeholders
  * substituted (NULL-terminated). */

@@ -471,3 +471,109 @@ Test(classify, plain_xfail_does_not_cover_errors)
 	image_result_free(&res);
 	tap_report_free(&rep);
 }
+
+/* either: the check may pass or fail on the hosts named. */
+static const char either_rules[] =
+	"either t.a.* when backend=kvm_pvm : host CPU dependent\n"
+	"either t.x.* when backend=kvm_pvm : also dependent\n"
+	"xerror t.x.fails when backend=kvm_pvm : dies\n";
+
+Test(classify, either_pass_and_fail)
+{
+	struct tap_report rep;
+	struct image_result res;
+	struct target t;
+
+	xerror_target(&t, either_rules);
+	feed(&rep, full_run);
+	classify_image(&img, &rep, &clean, &t, &amd_pvm, &res);
+	cr_assert(res.ok);
+	cr_assert_eq(find(&res, "t.a.pass")->cls, CLS_EITHER);
+	cr_assert_str_eq(find(&res, "t.a.pass")->reason,
+			 "passed; either way is expected: host CPU dependent");
+	cr_assert_eq(find(&res, "t.a.pass")->rule, &t.xfails[0]);
+	cr_assert_eq(find(&res, "t.a.fail")->cls, CLS_EITHER);
+	cr_assert_str_eq(find(&res, "t.a.fail")->reason,
+			 "failed; either way is expected: host CPU dependent "
+			 "(saw: expected 0, saw 1)");
+	cr_assert_eq(find(&res, "t.a.fail")->rule, &t.xfails[0]);
+	/* a skip stays a skip */
+	cr_assert_eq(find(&res, "t.a.skip")->cls, CLS_SKIP);
+	cr_assert_str_eq(find(&res, "t.a.skip")->reason, "no such CPU");
+	/* the first line that applies decides: either before xerror */
+	cr_assert_eq(find(&res, "t.x.fails")->cls, CLS_EITHER);
+	cr_assert_str_eq(find(&res, "t.x.fails")->reason,
+			 "failed; either way is expected: also dependent "
+			 "(saw: saw 2)");
+	cr_assert_eq(find(&res, "t.x.passes")->cls, CLS_EITHER);
+	/* not listed: as before */
+	cr_assert_eq(find(&res, "t.y.one")->cls, CLS_FAIL);
+	cr_assert(!class_unexpected(CLS_EITHER));
+	image_result_free(&res);
+
+	/* where the condition does not hold, pass and fail are plain */
+	classify_image(&img, &rep, &clean, &t, &intel, &res);
+	cr_assert_eq(find(&res, "t.a.pass")->cls, CLS_PASS);
+	cr_assert_eq(find(&res, "t.a.fail")->cls, CLS_FAIL);
+	cr_assert_eq(find(&res, "t.x.passes")->cls, CLS_PASS);
+	image_result_free(&res);
+	target_free(&t);
+	tap_report_free(&rep);
+}
+
+Test(classify, either_never_hides_an_error)
+{
+	struct tap_report rep;
+	struct image_result res;
+	struct target t;
+
+	xerror_target(&t, either_rules);
+	feed(&rep, broke_after_two);
+	classify_image(&img, &rep, &fatal, &t, &amd_pvm, &res);
+	cr_assert_eq(find(&res, "t.a.pass")->cls, CLS_EITHER);
+	cr_assert_eq(find(&res, "t.a.fail")->cls, CLS_EITHER);
+	/* not reported, matched by an either line only: an error */
+	cr_assert_eq(find(&res, "t.a.skip")->cls, CLS_ERROR);
+	cr_assert_str_eq(find(&res, "t.a.skip")->reason,
+			 "target reported 'KVM internal error. Suberror: 1' "
+			 "before 'popek: exit'");
+	cr_assert_null(find(&res, "t.a.skip")->rule);
+	cr_assert_eq(find(&res, "t.x.passes")->cls, CLS_ERROR);
+	/* not reported, an either line first and an xerror line after it:
+	 * the xerror line covers the breakage */
+	cr_assert_eq(find(&res, "t.x.fails")->cls, CLS_XFAIL);
+	cr_assert_str_eq(find(&res, "t.x.fails")->reason,
+			 "known infidelity: dies (target reported 'KVM "
+			 "internal error. Suberror: 1' before 'popek: exit')");
+	cr_assert_eq(find(&res, "t.x.fails")->rule, &t.xfails[2]);
+	cr_assert(!res.ok);
+	image_result_free(&res);
+	target_free(&t);
+	tap_report_free(&rep);
+}
+
+Test(classify, either_reported_twice_is_an_error)
+{
+	struct tap_report rep;
+	struct image_result res;
+	struct target t;
+
+	xerror_target(&t, either_rules);
+	feed(&rep, "TAP version 13\n"
+		   "ok 1 - t.a.pass\n"
+		   "ok 2 - t.a.pass\n"
+		   "1..2\n"
+		   "popek: exit 0\n");
+	classify_image(&img, &rep, &clean, &t, &amd_pvm, &res);
+	cr_assert_eq(find(&res, "t.a.pass")->cls, CLS_ERROR);
+	cr_assert_str_eq(find(&res, "t.a.pass")->reason, "reported twice");
+	image_result_free(&res);
+	target_free(&t);
+	tap_report_free(&rep);
+}
+
+Test(classify, either_name)
+{
+	cr_assert_str_eq(class_name(CLS_EITHER), "either");
+	cr_assert_eq(class_from_name("either"), CLS_EITHER);
+}

@@ -74,3 +74,90 @@ Test(hostinfo, probe_this_host)
 	cr_assert_neq(strlen(h.hostname), 0);
 	hostinfo_free(&h);
 }
+
+static struct kernel_version ver(const char *text, bool exact)
+{
+	struct kernel_version v;
+
+	cr_assert(kernel_version_parse(text, exact, &v), "'%s' should parse",
+		  text);
+	return v;
+}
+
+Test(hostinfo, kernel_version_parse)
+{
+	struct kernel_version v;
+
+	v = ver("6.18.44-fc-v1272", false);
+	cr_assert_eq(v.n, 3);
+	cr_assert_eq(v.v[0], 6);
+	cr_assert_eq(v.v[1], 18);
+	cr_assert_eq(v.v[2], 44);
+	v = ver("5.15.0-91-generic", false);
+	cr_assert_eq(v.n, 3);
+	cr_assert_eq(v.v[1], 15);
+	cr_assert_eq(v.v[2], 0);
+	v = ver("6.8-rc1", false);
+	cr_assert_eq(v.n, 2);
+	cr_assert_eq(v.v[2], 0);
+	v = ver("6.7", true);
+	cr_assert_eq(v.n, 2);
+	v = ver("10.0.1", true);
+	cr_assert_eq(v.v[0], 10);
+	cr_assert_eq(v.v[2], 1);
+	/* A release goes on after the version; a condition's value ends. */
+	cr_assert(!kernel_version_parse("6.8-rc1", true, &v));
+	cr_assert(!kernel_version_parse("6.7.", true, &v));
+	cr_assert(!kernel_version_parse("6.7.8.9", true, &v));
+	cr_assert(kernel_version_parse("6.7.8.9", false, &v));
+	cr_assert_eq(v.n, 3);
+	cr_assert(!kernel_version_parse("6", true, &v));
+	cr_assert(!kernel_version_parse("6", false, &v));
+	cr_assert(!kernel_version_parse("6.", false, &v));
+	cr_assert(!kernel_version_parse("", false, &v));
+	cr_assert(!kernel_version_parse("v6.7", false, &v));
+	cr_assert(!kernel_version_parse("6.x", false, &v));
+	cr_assert(!kernel_version_parse("6.99999999999999999999", true, &v));
+	cr_assert(!kernel_version_parse("6.100000", true, &v));
+}
+
+static int cmp(const char *host, const char *want)
+{
+	struct kernel_version h = ver(host, false), w = ver(want, true);
+
+	return kernel_version_cmp(&h, &w);
+}
+
+Test(hostinfo, kernel_version_compare)
+{
+	/* Numerically, not as text: 6.10 is newer than 6.9. */
+	cr_assert_gt(cmp("6.10.0", "6.9"), 0);
+	cr_assert_lt(cmp("6.9.12", "6.10"), 0);
+	cr_assert_gt(cmp("10.1", "9.99"), 0);
+	/* On as many components as the wanted version gives. */
+	cr_assert_eq(cmp("6.7.5-generic", "6.7"), 0);
+	cr_assert_eq(cmp("6.7", "6.7"), 0);
+	cr_assert_lt(cmp("6.7", "6.7.1"), 0); /* a missing patch is 0 */
+	cr_assert_eq(cmp("6.7", "6.7.0"), 0);
+	cr_assert_gt(cmp("6.7.10", "6.7.9"), 0);
+	cr_assert_lt(cmp("6.7.9", "6.7.10"), 0);
+	cr_assert_gt(cmp("7.0", "6.99.99"), 0);
+	cr_assert_lt(cmp("5.99.99", "6.0"), 0);
+}
+
+Test(hostinfo, kernel_release_is_recorded)
+{
+	struct hostinfo h;
+	struct perr e;
+
+	hostinfo_set(&h, "GenuineIntel", "", 6, 85, "", "none");
+	cr_assert_str_eq(h.kernel, "");
+	hostinfo_set_kernel(&h, "6.8.0-45-generic");
+	cr_assert_str_eq(h.kernel, "6.8.0-45-generic");
+	hostinfo_free(&h);
+	cr_assert_eq(hostinfo_probe(&h, &e), 0, "%s", e.msg);
+	cr_assert(kernel_version_parse(h.kernel, false,
+				       &(struct kernel_version){0}),
+		  "this host's release '%s' should parse", h.kernel);
+	hostinfo_free(&h);
+}

@@ -43,6 +43,7 @@ static void sample(struct results *r, const char *image_prefix,
 	r->has_host = true;
 	hostinfo_set(&r->host, "AuthenticAMD", "AMD EPYC", 25, 1, "fpu umip",
 		     "kvm_pvm");
+	hostinfo_set_kernel(&r->host, "6.8.0-45-generic");
 	r->started = xstrdup("2024-01-01T00:00:00Z");
 	r->shard = xstrdup("1/2");
 	t = results_add_target(r, "qemu-tcg", r->host.host_class, true, "",
@@ -81,6 +82,7 @@ Test(results_json, round_trip)
 	cr_assert(back.has_host);
 	cr_assert_str_eq(back.host.host_class, "AuthenticAMD-25-1/kvm_pvm");
 	cr_assert_str_eq(back.host.model_name, "AMD EPYC");
+	cr_assert_str_eq(back.host.kernel, "6.8.0-45-generic");
 	cr_assert(hostinfo_has_flag(&back.host, "umip"));
 	cr_assert_str_eq(back.started, "2024-01-01T00:00:00Z");
 	cr_assert_str_eq(back.shard, "1/2");
@@ -226,7 +228,7 @@ Test(results_json, bad_files)
 			  "[{\"target\": \"t\", \"host_class\": \"h\", "
 			  "\"id\": \"a.b.c\", \"result\": \"meh\"}]}"),
 		"bad.json: checks[0]: unknown result \"meh\" (expected pass, "
-		"fail, xfail, xpass, skip or error)");
+		"fail, xfail, xpass, skip, error or either)");
 }
 
 Test(results_json, known_breakage_status_round_trip)

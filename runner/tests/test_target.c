@@ -138,8 +138,9 @@ Test(target, duplicate_key)
 
 Test(target, no_equals)
 {
-	expect_error(HEAD "just words\n", "targets/t.conf:4: expected 'key = "
-					  "value' or an xfail line");
+	expect_error(HEAD "just words\n",
+		     "targets/t.conf:4: expected 'key = "
+		     "value' or an xfail, xerror or either line");
 }
 
 Test(target, empty_value)
@@ -199,10 +200,16 @@ Test(target, bad_conditions)
 {
 	expect_error(HEAD "xfail a.b.c when cpu=zen : why\n",
 		     "targets/t.conf:4: bad condition 'cpu=zen' (expected "
-		     "vendor=, feature=, !feature= or backend=)");
+		     "vendor=, feature=, !feature=, backend= or kernel OP "
+		     "VERSION)");
 	expect_error(HEAD "xfail a.b.c when vendor= : why\n",
 		     "targets/t.conf:4: bad condition 'vendor=' (expected "
-		     "vendor=, feature=, !feature= or backend=)");
+		     "vendor=, feature=, !feature=, backend= or kernel OP "
+		     "VERSION)");
+	expect_error(HEAD "xfail a.b.c when backend=kvm_pvm,, : why\n",
+		     "targets/t.conf:4: bad condition '' (expected "
+		     "vendor=, feature=, !feature=, backend= or kernel OP "
+		     "VERSION)");
 	expect_error(HEAD "xfail a.b.c when backend=xen : why\n",
 		     "targets/t.conf:4: unknown backend 'xen' (expected "
 		     "kvm_intel, kvm_amd, kvm_pvm or none)");
@@ -322,7 +329,7 @@ Test(target, fatal_stderr_and_xerror)
 				  "command = q {image}\nxerror : no glob\n",
 				  &t, &e),
 		     -1);
-	cr_assert(strstr(e.msg, "t/k.conf:4: bad xfail line"), "%s", e.msg);
+	cr_assert(strstr(e.msg, "t/k.conf:4: bad xerror line"), "%s", e.msg);
 }
 
 static char *write_tmp(const char *dir, const char *name, const char *text)
@@ -360,12 +367,12 @@ Test(target, include_shared_infidelities)
 	cr_assert_str_eq(t.xfails[2].reason, "own");
 	target_free(&t);
 
-	/* only xfail/xerror lines, named file:line */
+	/* only xfail/xerror/either lines, named file:line */
 	free(write_tmp(dir, "host.infidelities",
 		       "xfail a.c.d : x\ntimeout = 3\n"));
 	cr_assert_eq(target_load(conf, &t, &e), -1);
 	cr_assert(strstr(e.msg, "host.infidelities:2: an included file holds "
-				"only xfail and xerror lines"),
+				"only xfail, xerror and either lines"),
 		  "%s", e.msg);
 	/* a missing include is an error naming it */
 	free(write_tmp(dir, "k.conf",
@@ -409,4 +416,185 @@ Test(target, unsupported_images)
 		     -1);
 	cr_assert_str_eq(e.msg, "t/k.conf:4: expected 'unsupported = "
 				"IMAGE-GLOB : reason'");
+}
+
+#define BAD_KERNEL(cond)                                                       \
+	"targets/t.conf:4: bad kernel condition '" cond "' (expected kernel "  \
+	"OP MAJOR.MINOR[.PATCH], OP one of >= <= > < = !=)"
+
+Test(target, bad_kernel_conditions)
+{
+	expect_error(HEAD "xfail a.b.c when kernel>=6 : why\n",
+		     BAD_KERNEL("kernel>=6"));
+	expect_error(HEAD "xfail a.b.c when kernel>=6.x : why\n",
+		     BAD_KERNEL("kernel>=6.x"));
+	expect_error(HEAD "xfail a.b.c when kernel>=6.7.1.2 : why\n",
+		     BAD_KERNEL("kernel>=6.7.1.2"));
+	expect_error(HEAD "xfail a.b.c when kernel>=6.8-rc1 : why\n",
+		     BAD_KERNEL("kernel>=6.8-rc1"));
+	expect_error(HEAD "xfail a.b.c when kernel>= : why\n",
+		     BAD_KERNEL("kernel>="));
+	expect_error(HEAD "xfail a.b.c when kernel=>6.7 : why\n",
+		     BAD_KERNEL("kernel=>6.7"));
+	expect_error(HEAD "xfail a.b.c when kernel~6.7 : why\n",
+		     BAD_KERNEL("kernel~6.7"));
+	expect_error(HEAD "xfail a.b.c when kernel >= 6.7 : why\n",
+		     BAD_KERNEL("kernel >= 6.7"));
+	expect_error(HEAD "xfail a.b.c when kernel : why\n",
+		     BAD_KERNEL("kernel"));
+	expect_error(HEAD "xerror a.b.c when backend=none,kernel<6 : why\n",
+		     BAD_KERNEL("kernel<6"));
+}
+
+Test(target, kernel_conditions)
+{
+	static const char text[] =
+		HEAD "xfail a.ge when kernel>=6.7 : from 6.7\n"
+		     "xfail a.lt when kernel<6.8 : before 6.8\n"
+		     "xfail a.range when kernel>=6.7,kernel<6.8 : 6.7 only\n"
+		     "xfail a.eq when kernel=6.7 : every 6.7.x\n"
+		     "xfail a.ne when kernel!=6.7.2 : not 6.7.2\n"
+		     "xfail a.le when kernel<=6.7 : up to every 6.7.x\n"
+		     "xfail a.gt when kernel>6.7 : 6.8 on\n"
+		     "xfail a.and when kernel>=6.0,backend=kvm_pvm,"
+		     "feature=cpuid_fault : all three\n";
+	static const struct {
+		const char *release, *id;
+		bool holds;
+	} rows[] = {
+		{"6.7.0", "a.ge", true},
+		{"6.6.99-generic", "a.ge", false},
+		{"6.10.1", "a.ge", true},
+		{"7.0", "a.ge", true},
+		{"6.8.0", "a.lt", false},
+		{"6.7.99", "a.lt", true},
+		{"5.15.0-91-generic", "a.lt", true},
+		{"6.7.3", "a.range", true},
+		{"6.8.0", "a.range", false},
+		{"6.6.0", "a.range", false},
+		{"6.7.12", "a.eq", true},
+		{"6.70.0", "a.eq", false},
+		{"6.7.2", "a.ne", false},
+		{"6.7.20", "a.ne", true},
+		{"6.7.9", "a.le", true},
+		{"6.8.0", "a.le", false},
+		{"6.7.9", "a.gt", false},
+		{"6.8.0", "a.gt", true},
+		/* an unreadable release satisfies no kernel condition */
+		{"", "a.ge", false},
+		{"", "a.lt", false},
+		{"", "a.ne", false},
+		{"weird", "a.ne", false},
+		{"6.18.44-fc-v1272", "a.and", true},
+	};
+	struct hostinfo h;
+	struct target t;
+	struct perr e;
+	size_t i;
+
+	cr_assert_eq(target_parse("targets/t.conf", text, &t, &e), 0, "%s",
+		     e.msg);
+	cr_assert_eq(t.xfails[2].nconds, 2);
+	cr_assert_eq(t.xfails[2].conds[0].kind, COND_KERNEL);
+	cr_assert_eq(t.xfails[2].conds[0].op, VOP_GE);
+	cr_assert_str_eq(t.xfails[2].conds[0].value, "6.7");
+	cr_assert_eq(t.xfails[2].conds[1].op, VOP_LT);
+	cr_assert_eq(t.xfails[2].conds[1].version.v[1], 8);
+	cr_assert_eq(t.xfails[4].conds[0].op, VOP_NE);
+	cr_assert_eq(t.xfails[4].conds[0].version.n, 3);
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		hostinfo_set(&h, "GenuineIntel", "", 6, 85, "cpuid_fault",
+			     "kvm_pvm");
+		hostinfo_set_kernel(&h, rows[i].release);
+		cr_assert_eq(target_find_xfail(&t, rows[i].id, &h) != NULL,
+			     rows[i].holds, "%s on kernel '%s': expected %s",
+			     rows[i].id, rows[i].release,
+			     rows[i].holds ? "to apply" : "not to apply");
+		hostinfo_free(&h);
+	}
+	/* The conditions are ANDed: one that fails is enough. */
+	hostinfo_set(&h, "GenuineIntel", "", 6, 85, "", "kvm_pvm");
+	hostinfo_set_kernel(&h, "6.18.44");
+	cr_assert_null(target_find_xfail(&t, "a.and", &h));
+	hostinfo_free(&h);
+	hostinfo_set(&h, "GenuineIntel", "", 6, 85, "cpuid_fault", "kvm_intel");
+	hostinfo_set_kernel(&h, "6.18.44");
+	cr_assert_null(target_find_xfail(&t, "a.and", &h));
+	hostinfo_free(&h);
+	hostinfo_set(&h, "GenuineIntel", "", 6, 85, "cpuid_fault", "kvm_pvm");
+	hostinfo_set_kernel(&h, "5.4.0");
+	cr_assert_null(target_find_xfail(&t, "a.and", &h));
+	hostinfo_free(&h);
+	target_free(&t);
+}
+
+Test(target, either_lines)
+{
+	static const char text[] =
+		HEAD "either x86.bit.tzcnt.*.case?.64 when backend=kvm_pvm,"
+		     "vendor=GenuineIntel,kernel>=6.7 : BSF flags #GP-free\n"
+		     "either a.b.* : anywhere\n"
+		     "xerror a.b.c : dies\n";
+	struct hostinfo h;
+	struct target t;
+	struct perr e;
+
+	cr_assert_eq(target_parse("targets/t.conf", text, &t, &e), 0, "%s",
+		     e.msg);
+	cr_assert_eq(t.nxfails, 3);
+	cr_assert(t.xfails[0].either);
+	cr_assert(!t.xfails[0].covers_error);
+	cr_assert_eq(t.xfails[0].line, 4);
+	cr_assert_str_eq(t.xfails[0].glob, "x86.bit.tzcnt.*.case?.64");
+	cr_assert_eq(t.xfails[0].nconds, 3);
+	cr_assert_eq(t.xfails[0].conds[2].kind, COND_KERNEL);
+	/* the reason is free text: '#' there is no comment */
+	cr_assert_str_eq(t.xfails[0].reason, "BSF flags #GP-free");
+	cr_assert(t.xfails[1].either);
+	cr_assert_eq(t.xfails[1].nconds, 0);
+	cr_assert(!t.xfails[2].either);
+	cr_assert(t.xfails[2].covers_error);
+
+	hostinfo_set(&h, "GenuineIntel", "", 6, 85, "", "kvm_pvm");
+	hostinfo_set_kernel(&h, "6.18.44-fc-v1272");
+	cr_assert_eq(
+		target_find_xfail(&t, "x86.bit.tzcnt.r16-r16.case1.64", &h),
+		&t.xfails[0]);
+	/* CPL 3 variants are another form: not matched */
+	cr_assert_null(target_find_xfail(
+		&t, "x86.bit.tzcnt.r16-r16.case1.cpl3.64", &h));
+	/* for a check never reported, either lines are passed over */
+	cr_assert_eq(target_find_xfail(&t, "a.b.c", &h), &t.xfails[1]);
+	cr_assert_eq(target_find_xerror(&t, "a.b.c", &h), &t.xfails[2]);
+	cr_assert_null(target_find_xerror(&t, "a.b.d", &h));
+	hostinfo_set_kernel(&h, "6.6.0");
+	cr_assert_null(
+		target_find_xfail(&t, "x86.bit.tzcnt.r16-r16.case1.64", &h));
+	hostinfo_free(&h);
+	target_free(&t);
+}
+
+Test(target, bad_either_lines)
+{
+	expect_error(HEAD "either a.b.c no colon\n",
+		     "targets/t.conf:4: bad either line: expected 'either "
+		     "ID-GLOB [when COND,...] : reason'");
+	expect_error(HEAD "either a.b.c :\n",
+		     "targets/t.conf:4: bad either line: empty reason");
+	expect_error(HEAD "either : why\n",
+		     "targets/t.conf:4: bad either line: no check id pattern");
+	expect_error(HEAD "either a.b.c when : why\n",
+		     "targets/t.conf:4: bad either line: 'when' without "
+		     "conditions");
+	expect_error(HEAD "either a.b.c unless backend=none : why\n",
+		     "targets/t.conf:4: bad either line: expected 'when' after "
+		     "the pattern, saw 'unless backend=none'");
+	expect_error(HEAD "either a.b.c when kernel>6 : why\n",
+		     BAD_KERNEL("kernel>6"));
+	expect_error(HEAD "either a.b.c when backend=kvm : why\n",
+		     "targets/t.conf:4: unknown backend 'kvm' (expected "
+		     "kvm_intel, kvm_amd, kvm_pvm or none)");
+	expect_error(HEAD "eithr a.b.c : why\n",
+		     "targets/t.conf:4: expected 'key = value' or an xfail, "
+		     "xerror or either line");
 }

@@ -14,7 +14,7 @@ cat "$out/ingest.log"
 [ $st -eq 1 ] || { echo "ingest exited $st, expected 1 (3 fails)"; exit 1; }
 grep -q '"host_class": "AuthenticAMD-15-107/native"' "$out/native.json" ||
 	{ echo "no AuthenticAMD-15-107/native host class in the results"; exit 1; }
-grep -Eq '^native +AuthenticAMD-15-107/native +28 +3 +0 +0 +0 +0 +2 +0' "$out/ingest.log" ||
+grep -Eq '^native +AuthenticAMD-15-107/native +28 +3 +0 +0 +0 +0 +0 +2 +0' "$out/ingest.log" ||
 	{ echo "summary is not 28 pass, 3 fail for the 2 images"; exit 1; }
 "$popek" report "$out/native.json" >"$out/report.log" 2>&1
 grep -q 'AuthenticAMD-15-107/native' "$out/report.log" ||

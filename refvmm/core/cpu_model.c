@@ -161,6 +161,7 @@ static u32 min_u32(u32 a, u32 b)
 
 void cpu_model__build(struct cpu_model *m, const struct host_cpu *h)
 {
+	static const char signature[] = CPU_MODEL_SIGNATURE;
 	struct cpuid_regs hv = {{CPU_MODEL_MAX_HV}};
 	u32 leaf;
 
@@ -182,9 +183,9 @@ void cpu_model__build(struct cpu_model *m, const struct host_cpu *h)
 		m->max_basic;
 	((struct cpuid_regs *)cpuid_table__find(&m->t, 0x80000000u, 0))
 		->r[CPUID_EAX] = m->max_ext;
-	memcpy(&hv.r[CPUID_EBX], CPU_MODEL_SIGNATURE, 4);
-	memcpy(&hv.r[CPUID_ECX], CPU_MODEL_SIGNATURE + 4, 4);
-	memcpy(&hv.r[CPUID_EDX], CPU_MODEL_SIGNATURE + 8, 4);
+	memcpy(&hv.r[CPUID_EBX], &signature[0], 4);
+	memcpy(&hv.r[CPUID_ECX], &signature[4], 4);
+	memcpy(&hv.r[CPUID_EDX], &signature[8], 4);
 	cpuid_table__put(&m->t, CPU_MODEL_MAX_HV, 0, &hv);
 
 	m->cr4_valid = CR4_PCE; /* not enumerated: always there */

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -58,9 +59,10 @@ extern char sw_world_landing[];
 #define UC_STRICT_RESTORE_SS 0x4
 #endif
 
-#define WINDOW_PAD    SW_WINDOW_BASE
-#define WINDOW_VCPU   (SW_WINDOW_BASE + 0x1000)
-#define ALTSTACK_SIZE (64 * 1024)
+#define HWCAP2_FSGSBASE_BIT (1ul << 1) /* asm/hwcap2.h */
+#define WINDOW_PAD	    SW_WINDOW_BASE
+#define WINDOW_VCPU	    (SW_WINDOW_BASE + 0x1000)
+#define ALTSTACK_SIZE	    (64 * 1024)
 
 static const int guest_signals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE,
 				    SIGTRAP, SIGSYS, SIGUSR1};
@@ -277,6 +279,17 @@ struct sw_cpu *sw_world__init(char *err, size_t errlen)
 	bool fx;
 	u32 xs;
 
+	/* Every way back from the guest restores the monitor's FS base
+	 * with wrfsbase before any C runs: without the kernel's FSGSBASE
+	 * support that instruction is #UD. */
+	if (!(getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE_BIT)) {
+		snprintf(err, errlen,
+			 "the host kernel does not enable FSGSBASE "
+			 "(AT_HWCAP2 bit 1: Linux 5.9+ on a CPU with "
+			 "FSGSBASE); the software modes need wrfsbase (use "
+			 "--mode hw)");
+		return NULL;
+	}
 	window = mmap((void *)(uintptr_t)SW_WINDOW_BASE, SW_WINDOW_SIZE,
 		      PROT_NONE,
 		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);

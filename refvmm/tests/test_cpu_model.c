@@ -121,6 +121,9 @@ Test(cpu_model, zen3_epyc_7763)
 	expect_regs(0x80000008, 0, 0x3030, 0, 0, 0);
 	cr_expect_eq(model.maxphyaddr, 48);
 	cr_expect(cpu_model__has(&model, FEAT_RDTSCP));
+	/* the world switch's XSAVE area: CPUID.0xD.0 EBX and ECX */
+	cr_expect_eq(host.xsave_size, 0x340);
+	cr_expect_eq(host.xsave_max_size, 0x988);
 	/* AMD: beyond the model's ranges, zeros (APM Vol. 3 CPUID) */
 	expect_regs(0x10, 0, 0, 0, 0, 0);
 	expect_regs(0x40000001, 0, 0, 0, 0, 0);
@@ -143,6 +146,8 @@ Test(cpu_model, zen4_epyc_9654)
 	expect_regs(0x80000001, 0, 0x00a10f11, 0, 0x000001e1, 0x09d3a17d);
 	expect_regs(0x80000008, 0, 0x3934, 0, 0, 0);
 	cr_expect_eq(model.maxphyaddr, 52);
+	cr_expect_eq(host.xsave_size, 0x980);
+	cr_expect_eq(host.xsave_max_size, 0x988);
 	expect_regs(0x80000020, 1, 0, 0, 0, 0);
 }
 
@@ -159,6 +164,8 @@ Test(cpu_model, icelake_xeon_8351n)
 	expect_regs(0x80000001, 0, 0, 0, 0x00000121, 0x08100000);
 	expect_regs(0x80000008, 0, 0x392e, 0, 0, 0);
 	cr_expect_eq(model.maxphyaddr, 46);
+	cr_expect_eq(host.xsave_size, 0xa80);
+	cr_expect_eq(host.xsave_max_size, 0xa88);
 	/* Intel: beyond the ranges, the highest basic leaf (SDM Vol. 2A
 	 * CPUID) -- leaf 7 with the same subleaf */
 	v = q(7, 0);

@@ -51,12 +51,9 @@ static void usage(FILE *out)
 		"0xf4.\n"
 		"\n"
 		"  --mode MODE        execution mode (default hw):\n");
-	for (i = 0; mode_table[i]; i++)
-		fprintf(out, "                       %-9s %s%s\n",
-			mode_table[i]->name, mode_table[i]->summary,
-			mode_table[i]->implemented ? ""
-						   : " [not implemented "
-						     "yet]");
+	for (i = 0; mode__at(i); i++)
+		fprintf(out, "                       %-9s %s\n",
+			mode__at(i)->name, mode__at(i)->summary);
 	fprintf(out,
 		"  --mem SIZE         guest RAM, K/M/G suffix, plain number = "
 		"MiB (default 256M,\n"
@@ -91,7 +88,7 @@ static void usage(FILE *out)
 		"\n"
 		"Exit status: (N << 1) | 1 when the guest writes N to port "
 		"0xf4; 2 usage;\n"
-		"4 mode not implemented; 64 image unreadable; 66 image "
+		"64 image unreadable; 66 image "
 		"malformed; 68 image\n"
 		"needs what this run cannot give; 70 no usable /dev/kvm; 72 "
 		"host error;\n"
@@ -379,10 +376,6 @@ static int run(const struct options *o)
 		return die(REFVMM_EXIT_USAGE,
 			   "unknown mode '%s' (choose hw, bt, bt-simple, trap)",
 			   o->mode);
-	if (!mode->implemented)
-		return die(REFVMM_EXIT_MODE_UNAVAILABLE,
-			   "mode %s is not implemented yet (use --mode hw)",
-			   mode->name);
 
 	clock__init_monotonic(&clock);
 	r = machine__init(&m, o->mem, &clock);

@@ -156,7 +156,7 @@ void bt_adapt_never(struct bt_adapt *a, u32 lin)
  * page is write-protected: @code_lin (when not NULL) gets its address. */
 static bool would_trap(struct bt_vm *b, const cs_insn *in, u32 *code_lin)
 {
-	struct trap_vm *t = b->t;
+	struct monitor *t = b->t;
 	struct sw_cpu *c = b->c;
 	const cs_x86 *x = &in->detail->x86;
 	int i, sreg, prot;
@@ -238,7 +238,7 @@ bool bt_adapt_translate_callout(const struct bt_vm *b, const struct bt_key *k,
 	       !b->ndbp && bt_adapt_is_callout(b->adapt, lin);
 }
 
-static u64 delivered(const struct trap_vm *t)
+static u64 delivered(const struct monitor *t)
 {
 	return t->delivered_exc + t->delivered_irq + t->delivered_int;
 }
@@ -310,7 +310,7 @@ void bt_adapt_after_fault(struct bt_vm *b, bool stopped)
 bool bt_adapt_run_callout(struct bt_vm *b, const struct bt_key *k,
 			  struct vm_exit *exit)
 {
-	struct trap_vm *t = b->t;
+	struct monitor *t = b->t;
 	struct sw_cpu *c = b->c;
 	struct sw_event ev = {.kind = SW_EV_FAULT,
 			      .vector = 13,
@@ -343,9 +343,9 @@ bool bt_adapt_run_callout(struct bt_vm *b, const struct bt_key *k,
 		return false;
 	case EMU_RAISE:
 		c->eip = eip;
-		return !trap__deliver(t, c->exc_vector, c->exc_has_error,
-				      c->exc_error, DELIVER_EXCEPTION, eip,
-				      exit);
+		return !monitor__deliver(t, c->exc_vector, c->exc_has_error,
+					 c->exc_error, DELIVER_EXCEPTION, eip,
+					 exit);
 	case EMU_NOT:
 		/* The emulator cannot do it: run it natively from now on
 		 * (it faults, and the monitor's other paths serve it). */

@@ -6,7 +6,7 @@
  * the block at CS:EIP and enters the translation cache instead.
  *
  * Ways back from translated code, all through sw_world__enter:
- *   callout  a stub far-jumps to the gate: emulate (trap__handle), chain
+ *   callout  a stub far-jumps to the gate: emulate (monitor__handle), chain
  *            a direct branch, fill an indirect-lookup miss, or end a
  *            one-instruction block (guest TF, interrupt shadow, SMC);
  *   signal   a fault in translated code: the cache address is mapped
@@ -37,11 +37,6 @@
 #include "refvmm/trace.h"
 #include "refvmm/vcpu.h"
 
-extern const struct mode_ops trap_mode_ops;
-
-/* One vCPU per process (signals are per process): the hooks find it. */
-struct bt_vm *bt_current;
-
 static const char *const exit_names[BT_EXIT_NR] = {
 	[BT_EXIT_CALLOUT] = "callout",	 [BT_EXIT_BRANCH] = "branch",
 	[BT_EXIT_MISS] = "lookup_miss",	 [BT_EXIT_STEP] = "step",
@@ -64,7 +59,7 @@ static bool boundary(const struct bt_vm *b, u64 rip)
 
 static int bt_signal_hook(int sig, void *ucv, struct sw_cpu *c)
 {
-	struct bt_vm *b = bt_current;
+	struct bt_vm *b = bt_of(c);
 	ucontext_t *uc = ucv;
 	greg_t *g = uc->uc_mcontext.gregs;
 	u16 cs = (u16)(g[REG_CSGSFS] & 0xffff);
@@ -102,7 +97,7 @@ static int bt_signal_hook(int sig, void *ucv, struct sw_cpu *c)
 
 static void trace_block(struct bt_vm *b, const struct bt_block *tb)
 {
-	struct trap_vm *t = b->t;
+	struct monitor *t = b->t;
 	u32 i;
 
 	trace__printf("bt translate 0x%x (cs base 0x%x cpl %d iopl %d%s): "
@@ -220,7 +215,7 @@ static void count_callout(struct bt_vm *b)
 static bool callout(struct bt_vm *b, const struct bt_key *k, u32 entry_efl,
 		    struct vm_exit *exit)
 {
-	struct trap_vm *t = b->t;
+	struct monitor *t = b->t;
 	struct sw_cpu *c = b->c;
 	u32 code = b->page->exit_code, site;
 	struct sw_event ev = {.kind = SW_EV_FAULT, .syscall_nr = -1};
@@ -274,8 +269,8 @@ static bool callout(struct bt_vm *b, const struct bt_key *k, u32 entry_efl,
 		}
 		if ((entry_efl & EFL_TF) || b->dbp_fire) {
 			b->dbp_fire = 0;
-			if (!trap__deliver(t, 1, false, 0, DELIVER_EXCEPTION,
-					   c->eip, exit))
+			if (!monitor__deliver(t, 1, false, 0, DELIVER_EXCEPTION,
+					      c->eip, exit))
 				return true;
 		}
 		if (was_mstep) {
@@ -285,8 +280,8 @@ static bool callout(struct bt_vm *b, const struct bt_key *k, u32 entry_efl,
 		}
 		return false;
 	case BT_EXIT_RAISE_GP:
-		return !trap__deliver(t, 13, true, 0, DELIVER_EXCEPTION, c->eip,
-				      exit);
+		return !monitor__deliver(t, 13, true, 0, DELIVER_EXCEPTION,
+					 c->eip, exit);
 	case BT_EXIT_ADAPT:
 		return bt_adapt_run_callout(b, k, exit);
 	case BT_EXIT_STALE:
@@ -294,8 +289,8 @@ static bool callout(struct bt_vm *b, const struct bt_key *k, u32 entry_efl,
 		bt_tcache_flush(b, "self-check found changed code");
 		return false;
 	case BT_EXIT_RAISE_NM:
-		return !trap__deliver(t, 7, false, 0, DELIVER_EXCEPTION, c->eip,
-				      exit);
+		return !monitor__deliver(t, 7, false, 0, DELIVER_EXCEPTION,
+					 c->eip, exit);
 	case BT_EXIT_RAISE_PF: {
 		/* Fetch again: the walk gives CR2 and the error code now. */
 		u8 g[16];
@@ -307,8 +302,8 @@ static bool callout(struct bt_vm *b, const struct bt_key *k, u32 entry_efl,
 			return false;
 		}
 		c->cr2 = pf_lin;
-		return !trap__deliver(t, 14, true, pf_err, DELIVER_EXCEPTION,
-				      c->eip, exit);
+		return !monitor__deliver(t, 14, true, pf_err, DELIVER_EXCEPTION,
+					 c->eip, exit);
 	}
 	case BT_EXIT_DEBUG:
 		/* DR6.Bn for every breakpoint that matches. The frame's RF
@@ -319,12 +314,12 @@ static bool callout(struct bt_vm *b, const struct bt_key *k, u32 entry_efl,
 			    !((c->dr[7] >> (16 + 4 * i)) & 3) &&
 			    c->dr[i] == (u32)c->seg[SW_CS].base + c->eip)
 				c->dr[6] |= 1u << i;
-		return !trap__deliver(t, 1, false, 0, DELIVER_EXCEPTION, c->eip,
-				      exit);
+		return !monitor__deliver(t, 1, false, 0, DELIVER_EXCEPTION,
+					 c->eip, exit);
 	case BT_EXIT_RAISE_UD:
 		ev.vector = 6;
 		ev.what = "invalid opcode";
-		return trap__handle(t, &ev, exit);
+		return monitor__handle(t, &ev, exit);
 	default:
 		break;
 	}
@@ -335,7 +330,7 @@ static bool callout(struct bt_vm *b, const struct bt_key *k, u32 entry_efl,
 	t->last = NULL;
 	memcpy(dr, c->dr, 4 * sizeof(u32));
 	dr[4] = c->dr[7];
-	r = trap__handle(t, &ev, exit);
+	r = monitor__handle(t, &ev, exit);
 	count_callout(b);
 	/* New instruction breakpoints: translations must check them. */
 	if (memcmp(dr, c->dr, 4 * sizeof(u32)) || dr[4] != c->dr[7]) {
@@ -351,7 +346,7 @@ static bool callout(struct bt_vm *b, const struct bt_key *k, u32 entry_efl,
 }
 
 /* The widest memory operand of the guest instruction at @eip. */
-static u32 access_size(struct trap_vm *t, u32 eip)
+static u32 access_size(struct monitor *t, u32 eip)
 {
 	const cs_insn *in = emulate__decode(t, eip);
 	u32 size = 0;
@@ -369,7 +364,7 @@ static u32 access_size(struct trap_vm *t, u32 eip)
 /* One entry into the cache and what came back. */
 static bool step(struct bt_vm *b, struct vm_exit *exit)
 {
-	struct trap_vm *t = b->t;
+	struct monitor *t = b->t;
 	struct sw_cpu *c = b->c;
 	struct bt_block *tb;
 	struct bt_key k;
@@ -478,17 +473,11 @@ static bool step(struct bt_vm *b, struct vm_exit *exit)
 	    bt_mmio_addr(b, ev.cr2)) {
 		/* MMIO: the shared emulator's MOV, else a shadow page */
 		if (!(c->eflags & EFL_TF) && !c->irq_shadow) {
-			enum emu_result er = emulate__insn(t, &ev, exit);
+			enum monitor_step st =
+				monitor__emulate(t, &ev, exit, NULL);
 
-			if (er == EMU_DONE)
-				return false;
-			if (er == EMU_RAISE)
-				return !trap__deliver(
-					t, c->exc_vector, c->exc_has_error,
-					c->exc_error, DELIVER_EXCEPTION, c->eip,
-					exit);
-			if (er != EMU_NOT)
-				return true;
+			if (st != MONITOR_NOT)
+				return st == MONITOR_EXIT;
 		}
 		if (bt_mmio_open(b, ev.cr2, c->eip))
 			return false;
@@ -501,26 +490,22 @@ static bool step(struct bt_vm *b, struct vm_exit *exit)
 		 * page open, and the page is compared afterwards. */
 		if (!(c->eflags & EFL_TF) && !c->irq_shadow) {
 			u64 mw = b->st.monitor_writes;
-			enum emu_result er = emulate__insn(t, &ev, exit);
+			bool done;
+			enum monitor_step st =
+				monitor__emulate(t, &ev, exit, &done);
 
-			if (er == EMU_DONE) {
+			if (done) {
 				b->st.smc_emulated++;
 				if (b->st.monitor_writes == mw)
 					bt_data_store(b, ev.cr2);
-				return false;
 			}
-			if (er == EMU_RAISE)
-				return !trap__deliver(
-					t, c->exc_vector, c->exc_has_error,
-					c->exc_error, DELIVER_EXCEPTION, c->eip,
-					exit);
-			if (er != EMU_NOT)
-				return true;
+			if (st != MONITOR_NOT)
+				return st == MONITOR_EXIT;
 		}
 		bt_smc_fault(b, ev.cr2, c->eip);
 		return false;
 	}
-	return trap__handle(t, &ev, exit);
+	return monitor__handle(t, &ev, exit);
 }
 
 /*
@@ -550,14 +535,14 @@ static bool io_breakpoint(struct bt_vm *b, u16 port, u32 size,
 	if (!hit)
 		return false;
 	c->dr[6] = (c->dr[6] & ~0xfu) | hit;
-	return !trap__deliver(b->t, 1, false, 0, DELIVER_EXCEPTION, c->eip,
-			      exit);
+	return !monitor__deliver(b->t, 1, false, 0, DELIVER_EXCEPTION, c->eip,
+				 exit);
 }
 
 static int bt__run(struct vcpu *vcpu, struct vm_exit *exit)
 {
-	struct trap_vm *t = vcpu->mode_priv;
-	struct bt_vm *b = t->bt;
+	struct monitor *t = vcpu->mode_priv;
+	struct bt_vm *b = t->hooks.engine;
 
 	if (t->io.pending) {
 		u16 port = t->io.port;
@@ -582,11 +567,10 @@ static int bt__run(struct vcpu *vcpu, struct vm_exit *exit)
 
 static void bt__destroy(struct vcpu *vcpu)
 {
-	struct trap_vm *t = vcpu->mode_priv;
-	struct bt_vm *b = t ? t->bt : NULL;
+	struct monitor *t = vcpu->mode_priv;
+	struct bt_vm *b = t ? t->hooks.engine : NULL;
 
 	sw_signal_hook = NULL;
-	bt_current = NULL;
 	if (b) {
 		bt_mmio_settle(b);
 		if (b->host_insn)
@@ -603,10 +587,10 @@ static void bt__destroy(struct vcpu *vcpu)
 		free(b->selfcheck);
 		free(b->adapt);
 		free(b);
-		t->bt = NULL;
+		t->hooks.engine = NULL;
 		t->c->write_hook = NULL;
 	}
-	trap_mode_ops.destroy(vcpu);
+	monitor__destroy(vcpu);
 }
 
 /* Which gated instructions the virtual CPU allows. AVX and the XSAVE
@@ -632,26 +616,29 @@ static u32 bt_feats(const struct cpu_model *m)
 
 static int bt__init(struct vcpu *vcpu, char *err, size_t errlen)
 {
-	struct trap_vm *t;
+	struct monitor *t;
 	struct bt_vm *b;
 	int r;
 
-	r = trap_mode_ops.init(vcpu, err, errlen);
+	r = monitor__init(vcpu, err, errlen);
 	if (r < 0)
 		return r;
 	t = vcpu->mode_priv;
 	b = calloc(1, sizeof(*b));
 	if (!b) {
 		snprintf(err, errlen, "out of memory");
-		trap_mode_ops.destroy(vcpu);
+		monitor__destroy(vcpu);
 		return -ENOMEM;
 	}
 	b->t = t;
 	b->c = t->c;
 	b->chaining = !getenv("REFVMM_BT_NO_CHAIN");
 	b->feats = bt_feats(&t->m->cpu);
-	t->bt = b;
-	t->emulate_hook = bt_callout_emulate;
+	t->hooks = (struct monitor_hooks){
+		.emulate_first = bt_callout_emulate,
+		.emulate_traced_stores = true,
+		.engine = b,
+	};
 	r = bt_tcache_init(b, err, errlen);
 	if (r < 0) {
 		bt__destroy(vcpu);
@@ -671,7 +658,6 @@ static int bt__init(struct vcpu *vcpu, char *err, size_t errlen)
 	t->tsc_trapping = false;
 	snprintf(t->host_notes[1], sizeof(t->host_notes[1]),
 		 "off: bt-simple translates every RDTSC into a callout");
-	bt_current = b;
 	sw_signal_hook = bt_signal_hook;
 	return 0;
 }
@@ -679,7 +665,7 @@ static int bt__init(struct vcpu *vcpu, char *err, size_t errlen)
 /* --mode bt: bt-simple plus adaptation (adapt.c). */
 static int bt_adaptive__init(struct vcpu *vcpu, char *err, size_t errlen)
 {
-	struct trap_vm *t;
+	struct monitor *t;
 	struct bt_vm *b;
 	u32 threshold;
 	int r;
@@ -690,7 +676,7 @@ static int bt_adaptive__init(struct vcpu *vcpu, char *err, size_t errlen)
 	if (r < 0)
 		return r;
 	t = vcpu->mode_priv;
-	b = t->bt;
+	b = t->hooks.engine;
 	b->adapt = malloc(sizeof(*b->adapt));
 	if (!b->adapt) {
 		snprintf(err, errlen, "out of memory");
@@ -703,12 +689,12 @@ static int bt_adaptive__init(struct vcpu *vcpu, char *err, size_t errlen)
 
 static void bt__stats(struct vcpu *vcpu, struct stats *s)
 {
-	struct trap_vm *t = vcpu->mode_priv;
-	struct bt_vm *b = t ? t->bt : NULL;
+	struct monitor *t = vcpu->mode_priv;
+	struct bt_vm *b = t ? t->hooks.engine : NULL;
 	char name[64];
 	int i;
 
-	trap_mode_ops.stats(vcpu, s);
+	monitor__stats(vcpu, s);
 	if (!b)
 		return;
 	stats__set(s, "bt.translations", b->st.translations);
@@ -762,14 +748,14 @@ static void bt__stats(struct vcpu *vcpu, struct stats *s)
 
 static int bt__inject(struct vcpu *vcpu, irq_ack_fn ack, void *ctx)
 {
-	return trap_mode_ops.inject(vcpu, ack, ctx);
+	return monitor__inject(vcpu, ack, ctx);
 }
 
 const struct mode_ops bt_simple_mode_ops = {
 	.name = "bt-simple",
 	.summary = "simple binary translation (32-bit guests)",
 	.widths = MODE_WIDTH_32,
-	.implemented = true,
+	.order = 2,
 	.init = bt__init,
 	.run = bt__run,
 	.inject = bt__inject,
@@ -781,10 +767,13 @@ const struct mode_ops bt_mode_ops = {
 	.name = "bt",
 	.summary = "adaptive binary translation (32-bit guests)",
 	.widths = MODE_WIDTH_32,
-	.implemented = true,
+	.order = 1,
 	.init = bt_adaptive__init,
 	.run = bt__run,
 	.inject = bt__inject,
 	.stats = bt__stats,
 	.destroy = bt__destroy,
 };
+
+MODE_REGISTER(bt_simple_mode_ops);
+MODE_REGISTER(bt_mode_ops);

@@ -22,10 +22,11 @@
 #ifndef REFVMM_BT_H
 #define REFVMM_BT_H
 
-#include "../trap/trap.h"
+#include "../emu/monitor.h"
 #include "adapt.h"
 #include "decode.h"
 #include "refvmm/sw/shadow_desc.h"
+#include "refvmm/vcpu.h"
 
 /* The monitor window (sw/world_switch.c owns pages 0 and 1). */
 #define BT_GATE_ADDR  (SW_WINDOW_BASE + 0x100)	/* in the landing pad page */
@@ -140,7 +141,7 @@ struct bt_adapt_probe {
 };
 
 struct bt_vm {
-	struct trap_vm *t;
+	struct monitor *t;
 	struct sw_cpu *c;
 	struct bt_page *page;
 	u32 *table; /* BT_TABLE_SIZE x {eip, tc} */
@@ -189,6 +190,17 @@ struct bt_vm {
 	struct bt_adapt_probe probe;
 };
 
+/* The translation engine a monitor runs (NULL under trap mode): what
+ * the sw layer's hooks, which know only the vCPU, use to find it. */
+static inline struct bt_vm *bt_of(const struct sw_cpu *c)
+{
+	const struct monitor *t =
+		c && c->vcpu ? (const struct monitor *)c->vcpu->mode_priv
+			     : NULL;
+
+	return t && t->hooks.emulate_first ? t->hooks.engine : NULL;
+}
+
 /* translate.c */
 struct bt_block *bt_translate(struct bt_vm *b, const struct bt_key *k);
 u32 bt_key_word(const struct bt_key *k);
@@ -226,7 +238,7 @@ bool bt_mmio_open(struct bt_vm *b, u32 lin, u32 eip);
 void bt_mmio_settle(struct bt_vm *b);
 
 /* callout.c */
-enum emu_result bt_callout_emulate(struct trap_vm *t, const cs_insn *in,
+enum emu_result bt_callout_emulate(struct monitor *t, const cs_insn *in,
 				   struct vm_exit *exit);
 
 /* adapt.c: the mechanism of --mode bt (adapt.h has the policy) */

@@ -59,7 +59,8 @@ static enum emu_result emu_popf(struct sw_cpu *c, u32 size)
 		writable |= EFL_IF;
 	if (size == 2)
 		writable &= 0xffff;
-	trap__set_eflags(c, (c->eflags & ~writable & ~EFL_RF) | (v & writable));
+	monitor__set_eflags(c,
+			    (c->eflags & ~writable & ~EFL_RF) | (v & writable));
 	return EMU_DONE;
 }
 
@@ -166,11 +167,11 @@ static enum emu_result emu_desc_query(struct sw_cpu *c, const cs_x86 *x,
 	return EMU_DONE;
 }
 
-static enum emu_result soft_int(struct trap_vm *t, int vector,
+static enum emu_result soft_int(struct monitor *t, int vector,
 				enum deliver_source src, u32 ret,
 				struct vm_exit *exit)
 {
-	if (!trap__deliver(t, vector, false, 0, src, ret, exit))
+	if (!monitor__deliver(t, vector, false, 0, src, ret, exit))
 		return EMU_FATAL;
 	return EMU_DONE;
 }
@@ -202,7 +203,7 @@ static enum emu_result emu_near(struct sw_cpu *c, const cs_insn *in)
 	return EMU_DONE;
 }
 
-enum emu_result bt_callout_emulate(struct trap_vm *t, const cs_insn *in,
+enum emu_result bt_callout_emulate(struct monitor *t, const cs_insn *in,
 				   struct vm_exit *exit)
 {
 	struct sw_cpu *c = t->c;

@@ -601,11 +601,9 @@ void bt_smc_settle(struct bt_vm *b)
 	b->smc_active = false;
 }
 
-extern struct bt_vm *bt_current;
-
 void bt_monitor_write(struct sw_cpu *c, u32 lin, u32 len)
 {
-	struct bt_vm *b = bt_current;
+	struct bt_vm *b = bt_of(c);
 	u32 pfn;
 
 	if (!b || b->c != c || !len)

@@ -512,7 +512,7 @@ static bool exec_breakpoint(const struct sw_cpu *c, u32 lin)
 
 struct bt_block *bt_translate(struct bt_vm *b, const struct bt_key *k)
 {
-	struct trap_vm *t = b->t;
+	struct monitor *t = b->t;
 	const struct vcpu_seg *cs = &b->c->seg[SW_CS];
 	struct bt_block *tb;
 	struct tx x;

@@ -1,8 +1,4 @@
-/*
- * The execution modes refvmm knows: hw (hw/kvm.c) and trap (trap/trap.c);
- * the BT modes are named here so that the command line, --help and the
- * refusal message are right before they land.
- */
+/* The execution modes, registered by their own files (mode.h). */
 #include <string.h>
 
 #include "refvmm/mode.h"
@@ -20,21 +16,32 @@ const char *const vm_exit_names[VM_EXIT_NR] = {
 	[VM_EXIT_OTHER] = "other",
 };
 
-extern const struct mode_ops kvm_mode_ops;
-extern const struct mode_ops trap_mode_ops;
-extern const struct mode_ops bt_simple_mode_ops;
-extern const struct mode_ops bt_mode_ops;
+#define MODES_MAX 8
 
-const struct mode_ops *const mode_table[] = {
-	&kvm_mode_ops, &bt_mode_ops, &bt_simple_mode_ops, &trap_mode_ops, NULL,
-};
+static const struct mode_ops *modes[MODES_MAX];
+static size_t nmodes;
 
-const struct mode_ops *mode__find(const char *name)
+void mode__register(const struct mode_ops *ops)
 {
 	size_t i;
 
-	for (i = 0; mode_table[i]; i++)
-		if (!strcmp(mode_table[i]->name, name))
-			return mode_table[i];
+	if (nmodes == MODES_MAX)
+		return;
+	for (i = nmodes; i > 0 && modes[i - 1]->order > ops->order; i--)
+		modes[i] = modes[i - 1];
+	modes[i] = ops;
+	nmodes++;
+}
+
+const struct mode_ops *mode__at(size_t i)
+{
+	return i < nmodes ? modes[i] : NULL;
+}
+
+const struct mode_ops *mode__find(const char *name)
+{
+	for (size_t i = 0; i < nmodes; i++)
+		if (!strcmp(modes[i]->name, name))
+			return modes[i];
 	return NULL;
 }

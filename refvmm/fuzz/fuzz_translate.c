@@ -26,7 +26,7 @@
 #define ENTRIES	 16
 #define HEADER	 3
 
-static struct trap_vm tvm;
+static struct monitor tvm;
 static struct sw_cpu cpu;
 static struct bt_vm bvm;
 static struct bt_adapt adapt;

@@ -587,10 +587,12 @@ const struct mode_ops kvm_mode_ops = {
 	.summary = "hardware-assisted: the guest runs through /dev/kvm "
 		   "(32- and 64-bit guests)",
 	.widths = MODE_WIDTH_32 | MODE_WIDTH_64,
-	.implemented = true,
+	.order = 0,
 	.init = kvm__init,
 	.run = kvm__run,
 	.inject = kvm__inject,
 	.stats = kvm__stats,
 	.destroy = kvm__destroy,
 };
+
+MODE_REGISTER(kvm_mode_ops);

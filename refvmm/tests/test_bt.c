@@ -167,7 +167,7 @@ Test(bt_decode, fpu_faults_from_cr0)
 #define GUEST_EIP 0x100u
 #define TC_SIZE	  65536
 
-static struct trap_vm tvm;
+static struct monitor tvm;
 static struct sw_cpu cpu;
 static struct bt_vm bvm;
 static u8 ram[4096];

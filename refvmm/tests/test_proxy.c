@@ -8,7 +8,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "../trap/trap.h"
+#include "../emu/monitor.h"
 
 static csh cs;
 static cs_insn *insn;

@@ -12,7 +12,6 @@
 enum refvmm_exit {
 	REFVMM_EXIT_OK = 0,		    /* --help */
 	REFVMM_EXIT_USAGE = 2,		    /* bad command line */
-	REFVMM_EXIT_MODE_UNAVAILABLE = 4,   /* mode not implemented yet */
 	REFVMM_EXIT_IMAGE_UNREADABLE = 64,  /* missing or unreadable image */
 	REFVMM_EXIT_IMAGE_MALFORMED = 66,   /* not a valid Multiboot ELF32 */
 	REFVMM_EXIT_IMAGE_UNSUPPORTED = 68, /* needs more RAM, width, feature */

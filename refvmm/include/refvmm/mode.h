@@ -61,7 +61,8 @@ struct mode_ops {
 	const char *name;
 	const char *summary;
 	unsigned int widths; /* bit 0: 32-bit images, bit 1: 64-bit */
-	bool implemented;
+	int order; /* place in --help and the mode list: hw, bt, bt-simple, trap
+		    */
 	/* Sets up the engine from vcpu->state; err gets a one-line reason. */
 	int (*init)(struct vcpu *vcpu, char *err, size_t errlen);
 	int (*run)(struct vcpu *vcpu, struct vm_exit *exit);
@@ -79,7 +80,19 @@ struct mode_ops {
 #define MODE_WIDTH_32 1u
 #define MODE_WIDTH_64 2u
 
+/*
+ * Each mode registers itself from its own file (MODE_REGISTER), as
+ * devices do: the core knows no mode by name.
+ */
+void mode__register(const struct mode_ops *ops);
 const struct mode_ops *mode__find(const char *name);
-extern const struct mode_ops *const mode_table[];
+/* The registered modes in their order; NULL past the last. */
+const struct mode_ops *mode__at(size_t i);
+
+#define MODE_REGISTER(ops)                                                     \
+	static void __attribute__((constructor)) ops##__register(void)         \
+	{                                                                      \
+		mode__register(&ops);                                          \
+	}
 
 #endif

@@ -7,8 +7,8 @@
  * that faulted, as the CPU does. A long REP is cut into bounded slices
  * (the instruction restarts from EIP), as an interrupt would cut it.
  */
+#include "monitor.h"
 #include "refvmm/sw/segments.h"
-#include "trap.h"
 
 #define SLICE 4096u
 
@@ -52,7 +52,7 @@ static int seg_override(const cs_x86 *x)
 	}
 }
 
-int string__run(struct trap_vm *t, const cs_insn *in, bool *done)
+int string_insn__emulate(struct monitor *t, const cs_insn *in, bool *done)
 {
 	struct sw_cpu *c = t->c;
 	const cs_x86 *x = &in->detail->x86;

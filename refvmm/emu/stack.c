@@ -6,8 +6,8 @@
  * until every access has succeeded, so a fault leaves the registers as
  * they were (the instruction is restartable).
  */
+#include "monitor.h"
 #include "refvmm/sw/segments.h"
-#include "trap.h"
 
 static u32 sp_mask(const struct sw_cpu *c)
 {
@@ -21,7 +21,7 @@ static void set_sp(struct sw_cpu *c, u32 sp)
 	c->gpr[SW_ESP] = (c->gpr[SW_ESP] & ~m) | (sp & m);
 }
 
-int stack__run(struct trap_vm *t, const cs_insn *in)
+int stack__emulate(struct monitor *t, const cs_insn *in)
 {
 	struct sw_cpu *c = t->c;
 	const cs_x86 *x = &in->detail->x86;

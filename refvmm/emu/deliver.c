@@ -5,9 +5,9 @@
  */
 #include <string.h>
 
+#include "monitor.h"
 #include "refvmm/sw/segments.h"
 #include "refvmm/sw/shadow_desc.h"
-#include "trap.h"
 
 #define IRET_FLAGS 0x254dd5u /* CF PF AF ZF SF TF DF OF NT RF AC ID */
 
@@ -79,7 +79,7 @@ static int push_frame(struct sw_cpu *c, const struct vcpu_seg *ss, u32 *esp,
 	return 0;
 }
 
-static int deliver_once(struct trap_vm *t, int vector, bool has_error,
+static int deliver_once(struct monitor *t, int vector, bool has_error,
 			u32 error, enum deliver_source src, u32 ret_eip)
 {
 	struct sw_cpu *c = t->c;
@@ -157,12 +157,12 @@ static int deliver_once(struct trap_vm *t, int vector, bool has_error,
 	eflags &= ~(EFL_TF | EFL_NT | EFL_RF | EFL_VM);
 	if (gtype == 0xe)
 		eflags &= ~EFL_IF;
-	trap__set_eflags(c, eflags);
+	monitor__set_eflags(c, eflags);
 	c->irq_shadow = false;
 	return 0;
 }
 
-int deliver__event(struct trap_vm *t, int vector, bool has_error, u32 error,
+int deliver__event(struct monitor *t, int vector, bool has_error, u32 error,
 		   enum deliver_source src, u32 return_eip)
 {
 	struct sw_cpu *c = t->c;
@@ -271,6 +271,6 @@ int deliver__iret(struct sw_cpu *c)
 		mask = c->seg[SW_SS].db ? 0xffffffffu : 0xffffu;
 		c->gpr[SW_ESP] = (c->gpr[SW_ESP] & ~mask) | ((sp + 12) & mask);
 	}
-	trap__set_eflags(c, newflags);
+	monitor__set_eflags(c, newflags);
 	return 0;
 }

@@ -25,9 +25,9 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "monitor.h"
 #include "refvmm/host_cpu.h"
 #include "refvmm/sw/segments.h"
-#include "trap.h"
 
 struct proxy_ctx {
 	u64 gpr[8];
@@ -255,7 +255,7 @@ int proxy__encode(const cs_insn *in, u8 *out, size_t outlen, u64 at,
 	return n;
 }
 
-int proxy__init(struct trap_vm *t)
+int proxy__init(struct monitor *t)
 {
 	u32 xs = host_cpu__get()->xsave_max_size;
 
@@ -272,7 +272,7 @@ int proxy__init(struct trap_vm *t)
 	return 0;
 }
 
-void proxy__destroy(struct trap_vm *t)
+void proxy__destroy(struct monitor *t)
 {
 	if (t->proxy_page)
 		munmap(t->proxy_page, 4096);
@@ -342,7 +342,7 @@ static bool fpu_exception_possible(const struct sw_cpu *c, const cs_insn *in)
 	return false;
 }
 
-static void exec_code(struct trap_vm *t)
+static void exec_code(struct monitor *t)
 {
 	struct sw_cpu *c = t->c;
 	struct proxy_ctx ctx;
@@ -363,7 +363,7 @@ static void exec_code(struct trap_vm *t)
 }
 
 /* No memory operand: registers, flags and FPU/SSE state only. */
-static int run_registers(struct trap_vm *t, const cs_insn *in)
+static int run_registers(struct monitor *t, const cs_insn *in)
 {
 	if (in->id == X86_INS_DIV || in->id == X86_INS_IDIV ||
 	    fpu_exception_possible(t->c, in))
@@ -375,7 +375,7 @@ static int run_registers(struct trap_vm *t, const cs_insn *in)
 	return 0;
 }
 
-int proxy__run(struct trap_vm *t, const cs_insn *in, int sreg, u32 ea)
+int proxy__run(struct monitor *t, const cs_insn *in, int sreg, u32 ea)
 {
 	struct sw_cpu *c = t->c;
 	const cs_x86 *x = &in->detail->x86;

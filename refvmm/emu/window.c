@@ -9,9 +9,9 @@
  * memory. Anything else there still gets the #GP it got before, and the
  * limitation is documented (docs/refvmm-trap.md, "window").
  */
+#include "monitor.h"
 #include "refvmm/sw/segments.h"
 #include "refvmm/sw/shadow_desc.h"
-#include "trap.h"
 
 #define SLICE 4096
 
@@ -78,7 +78,7 @@ static bool is_jcc(x86_insn id)
 }
 
 /* One instruction; 0 done, -1 raised, 1 not one the window runs. */
-static int step(struct trap_vm *t, const cs_insn *in)
+static int step(struct monitor *t, const cs_insn *in)
 {
 	struct sw_cpu *c = t->c;
 	const cs_x86 *x = &in->detail->x86;
@@ -135,7 +135,7 @@ static int step(struct trap_vm *t, const cs_insn *in)
  * the CPU raises #GP at the branch itself when the target is beyond the
  * (truncated) CS limit, so the way into the window is such a branch.
  */
-static bool branch_target(struct trap_vm *t, const cs_insn *in, u32 *target)
+static bool branch_target(struct monitor *t, const cs_insn *in, u32 *target)
 {
 	struct sw_cpu *c = t->c;
 	const cs_x86 *x = &in->detail->x86;
@@ -160,7 +160,7 @@ static bool branch_target(struct trap_vm *t, const cs_insn *in, u32 *target)
 	}
 }
 
-int window__run(struct trap_vm *t)
+int window__emulate(struct monitor *t)
 {
 	struct sw_cpu *c = t->c;
 	const struct vcpu_seg *cs = &c->seg[SW_CS];

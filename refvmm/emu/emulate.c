@@ -10,15 +10,15 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "monitor.h"
 #include "refvmm/machine.h"
 #include "refvmm/sw/segments.h"
 #include "refvmm/sw/shadow_desc.h"
 #include "refvmm/sw/shadow_pt.h"
 #include "refvmm/sw/world_switch.h"
 #include "refvmm/vcpu.h"
-#include "trap.h"
 
-const cs_insn *emulate__decode(struct trap_vm *t, u32 eip)
+const cs_insn *emulate__decode(struct monitor *t, u32 eip)
 {
 	struct sw_cpu *c = t->c;
 	u8 buf[16];
@@ -229,12 +229,12 @@ static int io_allowed(struct sw_cpu *c, u16 port, u32 size)
 	return 0;
 }
 
-static enum emu_result emu_io(struct trap_vm *t, const cs_insn *in,
+static enum emu_result emu_io(struct monitor *t, const cs_insn *in,
 			      struct vm_exit *exit)
 {
 	struct sw_cpu *c = t->c;
 	const cs_x86 *x = &in->detail->x86;
-	struct trap_io *io = &t->io;
+	struct monitor_io *io = &t->io;
 	bool string = false, is_in = false, rep;
 	u32 size = 1, count = 1, i, port;
 	int step;
@@ -314,10 +314,10 @@ static enum emu_result emu_io(struct trap_vm *t, const cs_insn *in,
 	return EMU_EXIT;
 }
 
-void emulate__complete_io(struct trap_vm *t)
+void emulate__complete_io(struct monitor *t)
 {
 	struct sw_cpu *c = t->c;
-	struct trap_io *io = &t->io;
+	struct monitor_io *io = &t->io;
 	int step = (c->eflags & EFL_DF) ? -(int)io->size : (int)io->size;
 	u32 i, v = 0;
 
@@ -354,7 +354,7 @@ void emulate__complete_io(struct trap_vm *t)
 
 /* --- control and debug registers (SDM Vol. 2A MOV CR, MOV DR) --- */
 
-static enum emu_result emu_mov_cr(struct trap_vm *t, const cs_insn *in,
+static enum emu_result emu_mov_cr(struct monitor *t, const cs_insn *in,
 				  x86_reg cr, x86_reg gpr, bool to_cr)
 {
 	struct sw_cpu *c = t->c;
@@ -390,20 +390,20 @@ static enum emu_result emu_mov_cr(struct trap_vm *t, const cs_insn *in,
 			return EMU_FATAL;
 		}
 		c->cr0 = v;
-		trap__paging_changed(t, false);
+		monitor__paging_changed(t, false);
 		break;
 	case 2:
 		c->cr2 = v;
 		break;
 	case 3:
 		c->cr3 = v;
-		trap__paging_changed(t, true);
+		monitor__paging_changed(t, true);
 		break;
 	case 4:
 		if (v & ~t->m->cpu.cr4_valid)
 			return (sw_gp(c, 0), EMU_RAISE);
 		c->cr4 = v;
-		trap__paging_changed(t, false);
+		monitor__paging_changed(t, false);
 		break;
 	}
 	if (t->m->stop)
@@ -412,7 +412,7 @@ static enum emu_result emu_mov_cr(struct trap_vm *t, const cs_insn *in,
 	return EMU_DONE;
 }
 
-static enum emu_result emu_mov_dr(struct trap_vm *t, const cs_insn *in,
+static enum emu_result emu_mov_dr(struct monitor *t, const cs_insn *in,
 				  x86_reg dr, x86_reg gpr, bool to_dr)
 {
 	struct sw_cpu *c = t->c;
@@ -451,7 +451,7 @@ static enum emu_result emu_mov_dr(struct trap_vm *t, const cs_insn *in,
 
 /* --- descriptor tables --- */
 
-static enum emu_result emu_lxdt(struct trap_vm *t, const cs_insn *in, bool idt)
+static enum emu_result emu_lxdt(struct monitor *t, const cs_insn *in, bool idt)
 {
 	struct sw_cpu *c = t->c;
 	const cs_x86 *x = &in->detail->x86;
@@ -478,7 +478,7 @@ static enum emu_result emu_lxdt(struct trap_vm *t, const cs_insn *in, bool idt)
 	return EMU_DONE;
 }
 
-static enum emu_result emu_lldt_ltr(struct trap_vm *t, const cs_insn *in,
+static enum emu_result emu_lldt_ltr(struct monitor *t, const cs_insn *in,
 				    bool ltr)
 {
 	struct sw_cpu *c = t->c;
@@ -857,7 +857,7 @@ int emulate__sysenter(struct sw_cpu *c)
 	    sw_set_sreg(c, SW_SS, &stack) < 0)
 		return sw_gp(c, 0);
 	c->cpl = 0;
-	trap__set_eflags(c, c->eflags & ~(EFL_VM | EFL_IF | EFL_RF));
+	monitor__set_eflags(c, c->eflags & ~(EFL_VM | EFL_IF | EFL_RF));
 	c->gpr[SW_ESP] = (u32)c->msr_sysenter_esp;
 	c->eip = (u32)c->msr_sysenter_eip;
 	return 0;
@@ -885,21 +885,21 @@ int emulate__sysexit(struct sw_cpu *c)
 
 /* Anything else on such memory: string instructions, or execution by
  * proxy on a copy of the operand (proxy.c). */
-enum emu_result emulate__generic(struct trap_vm *t, const cs_insn *in)
+enum emu_result emulate__generic(struct monitor *t, const cs_insn *in)
 {
 	struct sw_cpu *c = t->c;
 	const cs_x86 *x = &in->detail->x86;
 	bool done;
 	int r, sreg;
 
-	r = stack__run(t, in);
+	r = stack__emulate(t, in);
 	if (r == 0) {
 		next(c, in);
 		return EMU_DONE;
 	}
 	if (r < 0)
 		return EMU_RAISE;
-	r = string__run(t, in, &done);
+	r = string_insn__emulate(t, in, &done);
 	if (r == 0) {
 		if (done)
 			next(c, in);
@@ -924,7 +924,7 @@ enum emu_result emulate__generic(struct trap_vm *t, const cs_insn *in)
 	return EMU_NOT;
 }
 
-static enum emu_result emu_mem(struct trap_vm *t, const cs_insn *in)
+static enum emu_result emu_mem(struct monitor *t, const cs_insn *in)
 {
 	struct sw_cpu *c = t->c;
 	const cs_x86 *x = &in->detail->x86;
@@ -957,7 +957,7 @@ static enum emu_result emu_mem(struct trap_vm *t, const cs_insn *in)
 
 /* --- the dispatcher --- */
 
-enum emu_result emulate__insn(struct trap_vm *t, const struct sw_event *ev,
+enum emu_result emulate__insn(struct monitor *t, const struct sw_event *ev,
 			      struct vm_exit *exit)
 {
 	struct sw_cpu *c = t->c;
@@ -972,8 +972,8 @@ enum emu_result emulate__insn(struct trap_vm *t, const struct sw_event *ev,
 
 	if (!in)
 		return EMU_NOT;
-	if (t->emulate_hook) {
-		enum emu_result hr = t->emulate_hook(t, in, exit);
+	if (t->hooks.emulate_first) {
+		enum emu_result hr = t->hooks.emulate_first(t, in, exit);
 
 		if (hr != EMU_NOT)
 			return hr;
@@ -991,9 +991,9 @@ enum emu_result emulate__insn(struct trap_vm *t, const struct sw_event *ev,
 		if (c->cpl > iopl(c))
 			return (sw_gp(c, 0), EMU_RAISE);
 		if (in->id == X86_INS_CLI) {
-			trap__set_eflags(c, c->eflags & ~EFL_IF);
+			monitor__set_eflags(c, c->eflags & ~EFL_IF);
 		} else {
-			trap__set_eflags(c, c->eflags | EFL_IF);
+			monitor__set_eflags(c, c->eflags | EFL_IF);
 			if (!old_if)
 				c->irq_shadow = true;
 		}
@@ -1207,7 +1207,7 @@ enum emu_result emulate__insn(struct trap_vm *t, const struct sw_event *ev,
 		if (need_cpl0(c) < 0 || msr_write(c, c->gpr[SW_ECX], q) < 0)
 			return EMU_RAISE;
 		if (c->gpr[SW_ECX] == 0xc0000080)
-			trap__paging_changed(t, false);
+			monitor__paging_changed(t, false);
 		next(c, in);
 		return EMU_DONE;
 	case X86_INS_CPUID:
@@ -1276,7 +1276,7 @@ enum emu_result emulate__insn(struct trap_vm *t, const struct sw_event *ev,
 	return EMU_NOT;
 }
 
-/* Operand access for the BT modes' own emulation (trap.h). */
+/* Operand access for the engines' own emulation (monitor.h). */
 int emulate__op_read(struct sw_cpu *c, const cs_x86 *x, const cs_x86_op *op,
 		     u32 *v)
 {

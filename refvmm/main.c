@@ -20,7 +20,7 @@
 #include "refvmm/pic8259.h"
 #include "refvmm/pit8254.h"
 #include "refvmm/run.h"
-#include "refvmm/trace.h"
+#include "refvmm/log.h"
 #include "refvmm/vcpu.h"
 
 enum stats_format { STATS_NONE, STATS_TABLE, STATS_JSON };
@@ -29,7 +29,7 @@ struct options {
 	const char *mode;
 	u64 mem;
 	enum stats_format stats;
-	unsigned int trace;
+	unsigned int log_events;
 	u64 timeout_ns;
 	u64 serial_limit;
 	unsigned int host_traps;
@@ -268,7 +268,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 					   optarg);
 			break;
 		case 't':
-			if (trace__parse(optarg, &o->trace) < 0)
+			if (log__parse_events(optarg, &o->log_events) < 0)
 				return die(REFVMM_EXIT_USAGE,
 					   "bad --trace '%s': expected a comma "
 					   "list of io, io-all, mmio, exit, "
@@ -385,7 +385,7 @@ static int run(const struct options *o)
 			     (unsigned long long)(o->mem / MiB), strerror(-r));
 		goto out_machine;
 	}
-	m.trace = o->trace;
+	m.log_events = o->log_events;
 	m.serial_limit = o->serial_limit;
 	m.host_traps = o->host_traps;
 

@@ -23,7 +23,7 @@
 #include "bt.h"
 #include "refvmm/machine.h"
 #include "refvmm/sw/segments.h"
-#include "refvmm/trace.h"
+#include "refvmm/log.h"
 
 /* --- the policy --- */
 
@@ -189,12 +189,12 @@ static bool would_trap(struct bt_vm *b, const cs_insn *in, u32 *code_lin)
 	return false;
 }
 
-static void trace_adapt(struct bt_vm *b, const char *what, u32 lin)
+static void log_adapt(struct bt_vm *b, const char *what, u32 lin)
 {
 	const struct bt_adapt_rec *r = bt_adapt_rec(b->adapt, lin, false);
 
-	if (b->t->m->trace & TRACE_ADAPT)
-		trace__printf("bt adapt 0x%x: %s (flip %u, threshold %u)", lin,
+	if (b->t->m->log_events & LOG_ADAPT)
+		log__printf("bt adapt 0x%x: %s (flip %u, threshold %u)", lin,
 			      what, r ? r->flips : 0, b->adapt->threshold);
 }
 
@@ -224,8 +224,8 @@ static void retranslate(struct bt_vm *b, const struct bt_key *k, u32 eip,
 	bt_tcache_insert(b, tb);
 	if (site && gen == b->generation) {
 		patch_jump(b, site, tb->tc);
-		if (b->t->m->trace & TRACE_ADAPT)
-			trace__printf("bt adapt   patched 0x%x -> 0x%x",
+		if (b->t->m->log_events & LOG_ADAPT)
+			log__printf("bt adapt   patched 0x%x -> 0x%x",
 				      (u32)(uintptr_t)site,
 				      (u32)(uintptr_t)tb->tc);
 	}
@@ -300,7 +300,7 @@ void bt_adapt_after_fault(struct bt_vm *b, bool stopped)
 		    tb->map[i].boundary && tb->map[i].off + 5u <= tb->tc_len)
 			site = tb->tc + tb->map[i].off;
 	}
-	trace_adapt(b,
+	log_adapt(b,
 		    fresh ? "trapped threshold times: retranslated as a callout"
 			  : "an older copy trapped: patched to the callout",
 		    lin);
@@ -334,7 +334,7 @@ bool bt_adapt_run_callout(struct bt_vm *b, const struct bt_key *k,
 			bt_data_store(b, code_lin);
 		if (bt_adapt_callout(b->adapt, lin, would) ==
 		    BT_ADAPT_TO_IDENT) {
-			trace_adapt(b,
+			log_adapt(b,
 				    "threshold clean callouts: retranslated "
 				    "as itself",
 				    lin);
@@ -351,7 +351,7 @@ bool bt_adapt_run_callout(struct bt_vm *b, const struct bt_key *k,
 		 * (it faults, and the monitor's other paths serve it). */
 		c->eip = eip;
 		bt_adapt_never(b->adapt, lin);
-		trace_adapt(b, "the emulator cannot do it: IDENT for good",
+		log_adapt(b, "the emulator cannot do it: IDENT for good",
 			    lin);
 		retranslate(b, k, eip, site, gen);
 		return false;

@@ -34,7 +34,7 @@
 #include "refvmm/sw/segments.h"
 #include "refvmm/sw/shadow_pt.h"
 #include "refvmm/sw/world_switch.h"
-#include "refvmm/trace.h"
+#include "refvmm/log.h"
 #include "refvmm/vcpu.h"
 
 static const char *const exit_names[BT_EXIT_NR] = {
@@ -95,12 +95,12 @@ static int bt_signal_hook(int sig, void *ucv, struct sw_cpu *c)
 
 /* --- --trace bt: the block, guest and host side by side --- */
 
-static void trace_block(struct bt_vm *b, const struct bt_block *tb)
+static void log_block(struct bt_vm *b, const struct bt_block *tb)
 {
 	struct monitor *t = b->t;
 	u32 i;
 
-	trace__printf("bt translate 0x%x (cs base 0x%x cpl %d iopl %d%s): "
+	log__printf("bt translate 0x%x (cs base 0x%x cpl %d iopl %d%s): "
 		      "%u guest bytes, %u instructions -> %u host bytes at "
 		      "0x%x",
 		      tb->key.eip, tb->key.cs_base, tb->key.cpl, tb->key.iopl,
@@ -127,14 +127,14 @@ static void trace_block(struct bt_vm *b, const struct bt_block *tb)
 				 tb->map[i].eip);
 		while (len && cs_disasm_iter(b->cs_host, &p, &len, &addr,
 					     b->host_insn)) {
-			trace__printf(
+			log__printf(
 				"bt   %-40s | %08x  %s %s", first ? guest : "",
 				(u32)b->host_insn->address,
 				b->host_insn->mnemonic, b->host_insn->op_str);
 			first = false;
 		}
 		if (first)
-			trace__printf("bt   %-40s |", guest);
+			log__printf("bt   %-40s |", guest);
 	}
 }
 
@@ -187,8 +187,8 @@ static struct bt_block *get_block(struct bt_vm *b, const struct bt_key *k)
 		tb->nocache = true;
 	else
 		bt_tcache_insert(b, tb);
-	if (b->t->m->trace & TRACE_BT)
-		trace_block(b, tb);
+	if (b->t->m->log_events & LOG_BT)
+		log_block(b, tb);
 	return tb;
 }
 
@@ -241,8 +241,8 @@ static bool callout(struct bt_vm *b, const struct bt_key *k, u32 entry_efl,
 			tb = get_block(b, &nk);
 			if (gen == b->generation) {
 				bt_chain(b, site, tb->tc);
-				if (t->m->trace & TRACE_BT)
-					trace__printf("bt chain 0x%x -> 0x%x "
+				if (t->m->log_events & LOG_BT)
+					log__printf("bt chain 0x%x -> 0x%x "
 						      "(guest 0x%x)",
 						      site,
 						      (u32)(uintptr_t)tb->tc,

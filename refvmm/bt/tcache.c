@@ -25,7 +25,7 @@
 #include "refvmm/sw/ldt.h"
 #include "refvmm/sw/shadow_pt.h"
 #include "refvmm/sw/world_switch.h"
-#include "refvmm/trace.h"
+#include "refvmm/log.h"
 
 _Static_assert(BT_PG(landing) == 0x1028, "gate.S LANDING");
 _Static_assert(sizeof(struct bt_page) <= 4096, "one page");
@@ -332,8 +332,8 @@ void bt_tcache_flush(struct bt_vm *b, const char *why)
 {
 	u32 i, n = b->ncodepages;
 
-	if (b->t && b->t->m && (b->t->m->trace & TRACE_BT))
-		trace__printf("bt flush: %s (%u blocks, %u bytes)", why,
+	if (b->t && b->t->m && (b->t->m->log_events & LOG_BT))
+		log__printf("bt flush: %s (%u blocks, %u bytes)", why,
 			      b->nblocks, (u32)(b->tc_free - b->tc_base));
 	b->ncodepages = 0;
 	for (i = 0; i < n; i++) {

@@ -15,7 +15,7 @@
 #include "refvmm/cpu_model.h"
 #include "refvmm/device.h"
 #include "refvmm/machine.h"
-#include "refvmm/trace.h"
+#include "refvmm/log.h"
 
 int machine__init(struct machine *m, u64 ram_size, struct clock *clock)
 {
@@ -141,13 +141,13 @@ void machine__pio(struct machine *m, struct vcpu *vcpu, u16 port, u8 *data,
 		if (!is_write)
 			memset(data, 0xff, len);
 		stats__add(&m->stats, "io.unclaimed_port", 1);
-		if (m->trace & TRACE_IO)
-			trace__printf("io %s port 0x%04x len %u value 0x%llx "
+		if (m->log_events & LOG_IO)
+			log__printf("io %s port 0x%04x len %u value 0x%llx "
 				      "(unclaimed)",
 				      is_write ? "out" : "in", port, len,
 				      (unsigned long long)io__get(data, len));
-	} else if (m->trace & TRACE_IO_ALL) {
-		trace__printf("io %s port 0x%04x len %u value 0x%llx",
+	} else if (m->log_events & LOG_IO_ALL) {
+		log__printf("io %s port 0x%04x len %u value 0x%llx",
 			      is_write ? "out" : "in", port, len,
 			      (unsigned long long)io__get(data, len));
 	}
@@ -163,8 +163,8 @@ void machine__mmio(struct machine *m, struct vcpu *vcpu, gpa_t addr, u8 *data,
 			memset(data, 0xff, len);
 		stats__add(&m->stats, "io.unclaimed_mmio", 1);
 	}
-	if (m->trace & TRACE_MMIO)
-		trace__printf("mmio %s 0x%llx len %u value 0x%llx%s",
+	if (m->log_events & LOG_MMIO)
+		log__printf("mmio %s 0x%llx len %u value 0x%llx%s",
 			      is_write ? "write" : "read",
 			      (unsigned long long)addr, len,
 			      (unsigned long long)io__get(data, len),

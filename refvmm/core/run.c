@@ -17,7 +17,7 @@
 #include "refvmm/pic8259.h"
 #include "refvmm/pit8254.h"
 #include "refvmm/run.h"
-#include "refvmm/trace.h"
+#include "refvmm/log.h"
 #include "refvmm/vcpu.h"
 
 /*
@@ -98,8 +98,8 @@ static int run__ack(void *ctx)
 	int vector = pic8259__ack(m->pic);
 
 	stats__add(&m->stats, "irq.injected", 1);
-	if (m->trace & TRACE_IRQ)
-		trace__printf("irq inject vector 0x%02x", vector);
+	if (m->log_events & LOG_IRQ)
+		log__printf("irq inject vector 0x%02x", vector);
 	return vector;
 }
 
@@ -213,8 +213,8 @@ int vcpu__run_loop(struct vcpu *vcpu, const struct run_options *opts)
 		snprintf(name, sizeof(name), "exits.%s",
 			 vm_exit_names[exit.reason]);
 		stats__add(&m->stats, name, 1);
-		if ((m->trace & TRACE_EXIT) && exit.reason != VM_EXIT_KICK)
-			trace__printf("exit %s", vm_exit_names[exit.reason]);
+		if ((m->log_events & LOG_EXIT) && exit.reason != VM_EXIT_KICK)
+			log__printf("exit %s", vm_exit_names[exit.reason]);
 		run__handle(vcpu, &exit, timeout_at);
 	}
 	kick__arm(0);

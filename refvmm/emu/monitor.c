@@ -28,7 +28,7 @@
 #include "refvmm/sw/segments.h"
 #include "refvmm/sw/shadow_desc.h"
 #include "refvmm/sw/world_switch.h"
-#include "refvmm/trace.h"
+#include "refvmm/log.h"
 #include "refvmm/vcpu.h"
 
 /* Shadow mappings at most: each is a VMA, and Linux allows 65530 by
@@ -72,14 +72,14 @@ void monitor__set_eflags(struct sw_cpu *c, u32 v)
 	c->eflags = (v & ~0x8028u) | EFL_FIXED;
 }
 
-static void trace_event(struct monitor *t, const struct sw_event *ev, u32 eip,
+static void log_event(struct monitor *t, const struct sw_event *ev, u32 eip,
 			const char *outcome)
 {
 	struct sw_cpu *c = t->c;
 	const cs_insn *in;
 	char vec[48] = "";
 
-	if (!(t->m->trace & TRACE_TRAPS))
+	if (!(t->m->log_events & LOG_TRAPS))
 		return;
 	in = emulate__decode(t, eip);
 	if (ev->vector >= 0 && ev->vector < 32)
@@ -88,7 +88,7 @@ static void trace_event(struct monitor *t, const struct sw_event *ev, u32 eip,
 	if (ev->has_error)
 		snprintf(vec + strlen(vec), sizeof(vec) - strlen(vec), "(0x%x)",
 			 ev->error);
-	trace__printf("trap %s%s%s at 0x%x:0x%x cpl %d: %s %s -> %s", ev->what,
+	log__printf("trap %s%s%s at 0x%x:0x%x cpl %d: %s %s -> %s", ev->what,
 		      vec[0] ? " " : "", vec, c->seg[SW_CS].selector, eip,
 		      c->cpl, in ? in->mnemonic : "(undecodable)",
 		      in ? in->op_str : "", outcome);
@@ -188,15 +188,15 @@ static u8 byte_at(struct monitor *t, u32 eip)
 	return b;
 }
 
-static void trace_fault(struct monitor *t, const char *kind, u32 lin, u32 err,
+static void log_fault(struct monitor *t, const char *kind, u32 lin, u32 err,
 			u32 eip)
 {
 	const cs_insn *in;
 
-	if (!(t->m->trace & TRACE_FAULTS))
+	if (!(t->m->log_events & LOG_FAULTS))
 		return;
 	in = emulate__decode(t, eip);
-	trace__printf(
+	log__printf(
 		"fault %s at 0x%x (error 0x%x) by 0x%x:0x%x cpl %d: %s %s",
 		kind, lin, err, t->c->seg[SW_CS].selector, eip, t->c->cpl,
 		in ? in->mnemonic : "(undecodable)", in ? in->op_str : "");
@@ -215,18 +215,18 @@ static int page_fault(struct monitor *t, const struct sw_event *ev,
 	switch (shadow__fault(&t->sp, ev->cr2, ev->error, c->eflags & EFL_AC,
 			      &pferr)) {
 	case SPT_HIDDEN:
-		trace_fault(t, "hidden", ev->cr2, ev->error, c->eip);
+		log_fault(t, "hidden", ev->cr2, ev->error, c->eip);
 		return 0;
 	case SPT_SPURIOUS:
 		monitor__count(t, "shadow", "spurious");
 		return 0;
 	case SPT_TRUE:
-		trace_fault(t, "true", ev->cr2, pferr, c->eip);
+		log_fault(t, "true", ev->cr2, pferr, c->eip);
 		c->cr2 = ev->cr2;
 		return !deliver(t, 14, true, pferr, DELIVER_EXCEPTION, c->eip,
 				exit);
 	case SPT_TRACE:
-		trace_fault(t, "trace", ev->cr2, ev->error, c->eip);
+		log_fault(t, "trace", ev->cr2, ev->error, c->eip);
 		if (t->hooks.emulate_traced_stores) {
 			/* sw_data_write keeps the shadow and the engine's
 			 * caches coherent. */
@@ -277,7 +277,7 @@ static bool sysenter_event(struct monitor *t, const struct sw_event *ev,
 {
 	struct sw_cpu *c = t->c;
 
-	trace_event(t, ev, eip, "guest event (SYSENTER)");
+	log_event(t, ev, eip, "guest event (SYSENTER)");
 	monitor__count(t, "emulated", "sysenter");
 	if (ebp_stashed)
 		c->gpr[SW_EBP] = c->gpr[SW_ESP];
@@ -333,7 +333,7 @@ bool monitor__handle(struct monitor *t, const struct sw_event *ev,
 			return sysenter_event(t, ev, eip, exit, true);
 		insn_eip = eip - 2;
 		c->eip = insn_eip;
-		trace_event(t, ev, insn_eip, "guest event");
+		log_event(t, ev, insn_eip, "guest event");
 		if (byte_at(t, insn_eip) == 0xcd)
 			return !deliver(t, byte_at(t, insn_eip + 1), false, 0,
 					DELIVER_SOFT, eip, exit);
@@ -348,11 +348,11 @@ bool monitor__handle(struct monitor *t, const struct sw_event *ev,
 				return true;
 			}
 			if (byte_at(t, eip - 1) == 0xf1 && !tf) {
-				trace_event(t, ev, eip - 1, "INT1");
+				log_event(t, ev, eip - 1, "INT1");
 				return !deliver(t, 1, false, 0,
 						DELIVER_EXCEPTION, eip, exit);
 			}
-			trace_event(t, ev, eip, "single-step #DB");
+			log_event(t, ev, eip, "single-step #DB");
 			if (!step_trap(t, exit))
 				return true;
 			if (was_step) {
@@ -369,7 +369,7 @@ bool monitor__handle(struct monitor *t, const struct sw_event *ev,
 				   ? eip - 1
 				   : eip - 2;
 		c->eip = insn_eip;
-		trace_event(t, ev, insn_eip, "INT");
+		log_event(t, ev, insn_eip, "INT");
 		return !deliver(t, ev->vector, false, 0, DELIVER_SOFT, eip,
 				exit);
 	case SW_EV_FAULT:
@@ -403,13 +403,13 @@ bool monitor__handle(struct monitor *t, const struct sw_event *ev,
 	if (ev->vector == 13 && !ev->error) {
 		switch (window__emulate(t)) {
 		case 1:
-			trace_event(t, ev, eip, "ran in the monitor window");
+			log_event(t, ev, eip, "ran in the monitor window");
 			return false;
 		case 2:
 			exit->reason = VM_EXIT_KICK;
 			return true;
 		case -1:
-			trace_event(t, ev, c->eip, "raised in the window");
+			log_event(t, ev, c->eip, "raised in the window");
 			return !deliver(t, c->exc_vector, c->exc_has_error,
 					c->exc_error, DELIVER_EXCEPTION, c->eip,
 					exit);
@@ -420,7 +420,7 @@ bool monitor__handle(struct monitor *t, const struct sw_event *ev,
 	r = emulate__insn(t, ev, exit);
 	switch (r) {
 	case EMU_DONE:
-		trace_event(t, ev, eip, "emulated");
+		log_event(t, ev, eip, "emulated");
 		/* INT n through a gate clears TF: no single-step trap after
 		 * it (SDM Vol. 3B 17.3.1.4). */
 		if (t->delivered_int != soft_ints)
@@ -437,15 +437,15 @@ bool monitor__handle(struct monitor *t, const struct sw_event *ev,
 		}
 		return false;
 	case EMU_RAISE:
-		trace_event(t, ev, eip, "raised to the guest");
+		log_event(t, ev, eip, "raised to the guest");
 		c->eip = eip;
 		return !deliver(t, c->exc_vector, c->exc_has_error,
 				c->exc_error, DELIVER_EXCEPTION, eip, exit);
 	case EMU_EXIT:
-		trace_event(t, ev, eip, "exit to the run loop");
+		log_event(t, ev, eip, "exit to the run loop");
 		return true;
 	case EMU_FATAL:
-		trace_event(t, ev, eip, "fatal");
+		log_event(t, ev, eip, "fatal");
 		if (!t->m->stop && exit->reason == VM_EXIT_IO)
 			exit->reason = VM_EXIT_OTHER;
 		if (t->m->stop)
@@ -468,7 +468,7 @@ bool monitor__handle(struct monitor *t, const struct sw_event *ev,
 			 c->seg[SW_CS].selector, eip);
 		return true;
 	}
-	trace_event(t, ev, eip, "delivered to the guest");
+	log_event(t, ev, eip, "delivered to the guest");
 	return !deliver(t, ev->vector, ev->has_error, ev->error,
 			DELIVER_EXCEPTION, eip, exit);
 }

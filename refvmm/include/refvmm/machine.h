@@ -57,7 +57,7 @@ struct machine {
 	/* From the image's .note.popek: what the guest needs of a mode. */
 	u32 image_width;
 	u32 image_features;
-	unsigned int trace;
+	unsigned int log_events;
 
 	FILE *serial_out;
 	u64 serial_limit;

@@ -1,29 +1,29 @@
-/* --trace: event selection and the one-line printer. */
+/* The event log (log.h): --trace EVENTS parsing and the one-line printer. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "refvmm/trace.h"
+#include "refvmm/log.h"
 
 static const struct {
 	const char *name;
 	unsigned int mask;
 } trace_events[] = {
-	{"io", TRACE_IO},
-	{"io-all", TRACE_IO | TRACE_IO_ALL},
-	{"mmio", TRACE_MMIO},
-	{"exit", TRACE_EXIT},
-	{"irq", TRACE_IRQ},
-	{"traps", TRACE_TRAPS},
-	{"faults", TRACE_FAULTS},
-	{"bt", TRACE_BT},
-	{"adapt", TRACE_ADAPT},
-	{"all", TRACE_IO | TRACE_IO_ALL | TRACE_MMIO | TRACE_EXIT | TRACE_IRQ |
-			TRACE_FAULTS | TRACE_TRAPS | TRACE_BT | TRACE_ADAPT},
+	{"io", LOG_IO},
+	{"io-all", LOG_IO | LOG_IO_ALL},
+	{"mmio", LOG_MMIO},
+	{"exit", LOG_EXIT},
+	{"irq", LOG_IRQ},
+	{"traps", LOG_TRAPS},
+	{"faults", LOG_FAULTS},
+	{"bt", LOG_BT},
+	{"adapt", LOG_ADAPT},
+	{"all", LOG_IO | LOG_IO_ALL | LOG_MMIO | LOG_EXIT | LOG_IRQ |
+			LOG_FAULTS | LOG_TRAPS | LOG_BT | LOG_ADAPT},
 };
 
-int trace__parse(const char *events, unsigned int *mask)
+int log__parse_events(const char *events, unsigned int *mask)
 {
 	const char *p = events;
 
@@ -47,7 +47,7 @@ int trace__parse(const char *events, unsigned int *mask)
 	return *mask ? 0 : -EINVAL;
 }
 
-void trace__printf(const char *fmt, ...)
+void log__printf(const char *fmt, ...)
 {
 	va_list ap;
 

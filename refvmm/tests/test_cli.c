@@ -112,6 +112,35 @@ static const char *guest(const char *name, const uint8_t *code, size_t len)
 	return write_file(name, img, elf_build(img, sizeof(img), &s));
 }
 
+/* The bytes of guests/@name.S, which the build assembles to a raw
+ * binary (refvmm/tests/CMakeLists.txt). */
+static size_t guest_code(const char *name, uint8_t *code, size_t cap)
+{
+	char path[256];
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/guests/%s.bin", REFVMM_TEST_DIR, name);
+	f = fopen(path, "rb");
+	cr_assert_not_null(f, "%s not built", path);
+	n = fread(code, 1, cap, f);
+	fclose(f);
+	cr_assert(n > 0 && n < cap, "%s: %zu bytes", path, n);
+	return n;
+}
+
+/* Temporary: the assembled guest equals the byte array it replaces. */
+static const char *guest_checked(const char *file, const uint8_t *code,
+				 size_t len, const char *name)
+{
+	uint8_t bin[4096];
+	size_t n = guest_code(name, bin, sizeof(bin));
+
+	cr_assert(n == len && !memcmp(bin, code, len),
+		  "guests/%s.S is not the byte array it replaces", name);
+	return guest(file, code, len);
+}
+
 static void need_kvm(void)
 {
 	if (access("/dev/kvm", R_OK | W_OK))
@@ -251,7 +280,8 @@ Test(cli, unknown_mode)
 Test(cli, no_kvm)
 {
 	static const uint8_t code[] = {0xfa, 0xf4};
-	const char *p = guest("hlt.elf", code, sizeof(code));
+	const char *p = guest_checked("hlt.elf", code, sizeof(code),
+				      "hlt-interrupts-off");
 	struct result r;
 
 	setenv("REFVMM_KVM_DEVICE", "/nonexistent/kvm", 1);
@@ -263,7 +293,7 @@ Test(cli, no_kvm)
 Test(cli, guest_debug_exit)
 {
 	static const uint8_t code[] = {0xb0, 0x05, 0xe6, 0xf4, 0xfa, 0xf4};
-	const char *p = guest("exit.elf", code, sizeof(code));
+	const char *p = guest_checked("exit.elf", code, sizeof(code), "exit-5");
 	struct result r;
 
 	need_kvm();
@@ -275,7 +305,8 @@ Test(cli, guest_debug_exit)
 Test(cli, guest_hlt_with_interrupts_off)
 {
 	static const uint8_t code[] = {0xfa, 0xf4};
-	const char *p = guest("hang.elf", code, sizeof(code));
+	const char *p = guest_checked("hang.elf", code, sizeof(code),
+				      "hlt-interrupts-off");
 	struct result r;
 
 	need_kvm();
@@ -286,7 +317,8 @@ Test(cli, guest_hlt_with_interrupts_off)
 Test(cli, guest_hlt_with_nothing_armed)
 {
 	static const uint8_t code[] = {0xfb, 0xf4};
-	const char *p = guest("sti.elf", code, sizeof(code));
+	const char *p = guest_checked("sti.elf", code, sizeof(code),
+				      "hlt-interrupts-on");
 	struct result r;
 
 	need_kvm();
@@ -303,7 +335,8 @@ Test(cli, guest_triple_fault)
 		0,    0,    0,	  0,	0,    0,    0,
 		0,    0,    0,	  0,	0,    0,    0, /* pad to 0x10 */
 	};
-	const char *p = guest("tf.elf", code, sizeof(code));
+	const char *p =
+		guest_checked("tf.elf", code, sizeof(code), "triple-fault");
 	struct result r;
 
 	need_kvm();
@@ -316,7 +349,8 @@ Test(cli, guest_serial_flood)
 	/* mov dx, 0x3f8; mov al, 'A'; 1: out dx, al; jmp 1b */
 	static const uint8_t code[] = {0x66, 0xba, 0xf8, 0x03, 0xb0,
 				       0x41, 0xee, 0xeb, 0xfd};
-	const char *p = guest("flood.elf", code, sizeof(code));
+	const char *p =
+		guest_checked("flood.elf", code, sizeof(code), "serial-flood");
 	struct result r;
 
 	need_kvm();
@@ -328,7 +362,7 @@ Test(cli, guest_serial_flood)
 Test(cli, guest_timeout)
 {
 	static const uint8_t code[] = {0xeb, 0xfe};
-	const char *p = guest("spin.elf", code, sizeof(code));
+	const char *p = guest_checked("spin.elf", code, sizeof(code), "spin");
 	struct result r;
 
 	need_kvm();
@@ -341,7 +375,8 @@ Test(cli, guest_jumps_to_garbage)
 	/* mov eax, 0xfff00000; jmp eax: no memory there. */
 	static const uint8_t code[] = {0xb8, 0x00, 0x00, 0xf0,
 				       0xff, 0xff, 0xe0};
-	const char *p = guest("wild.elf", code, sizeof(code));
+	const char *p = guest_checked("wild.elf", code, sizeof(code),
+				      "jump-to-no-memory");
 	struct result r;
 
 	need_kvm();
@@ -367,10 +402,14 @@ Test(cli, guest_testdev_mmio_and_unclaimed_port)
 
 	need_kvm();
 	run(&r,
-	    (const char *const[]){guest("mmio.elf", code, sizeof(code)), NULL});
+	    (const char *const[]){guest_checked("mmio.elf", code, sizeof(code),
+						"testdev-mmio"),
+				  NULL});
 	cr_assert_eq(r.status, (0x34 << 1 | 1) & 0xff, "%s", r.err);
 	run(&r, (const char *const[]){"--trace", "io",
-				      guest("port.elf", code2, sizeof(code2)),
+				      guest_checked("port.elf", code2,
+						    sizeof(code2),
+						    "unclaimed-port"),
 				      NULL});
 	cr_assert_eq(r.status, 0xff, "%s", r.err);
 	cr_assert(strstr(r.err, "port 0x0099"), "%s", r.err);
@@ -379,7 +418,8 @@ Test(cli, guest_testdev_mmio_and_unclaimed_port)
 Test(cli, stats_table_and_json)
 {
 	static const uint8_t code[] = {0xb0, 0x00, 0xe6, 0xf4};
-	const char *p = guest("stats.elf", code, sizeof(code));
+	const char *p =
+		guest_checked("stats.elf", code, sizeof(code), "exit-0");
 	struct result r;
 
 	need_kvm();
@@ -399,7 +439,8 @@ Test(cli, stats_table_and_json)
 Test(cli, trap_guest_debug_exit_and_stats)
 {
 	static const uint8_t code[] = {0xb0, 0x05, 0xe6, 0xf4, 0xfa, 0xf4};
-	const char *p = guest("texit.elf", code, sizeof(code));
+	const char *p =
+		guest_checked("texit.elf", code, sizeof(code), "exit-5");
 	struct result r;
 
 	run(&r, (const char *const[]){"--mode", "trap", "--stats", p, NULL});
@@ -413,9 +454,11 @@ Test(cli, trap_hlt_with_interrupts_off)
 	static const uint8_t code[] = {0xfa, 0xf4};
 	struct result r;
 
-	run(&r, (const char *const[]){"--mode", "trap",
-				      guest("thang.elf", code, sizeof(code)),
-				      NULL});
+	run(&r,
+	    (const char *const[]){"--mode", "trap",
+				  guest_checked("thang.elf", code, sizeof(code),
+						"hlt-interrupts-off"),
+				  NULL});
 	expect_line(&r, REFVMM_EXIT_GUEST_HANG, "interrupts off");
 }
 
@@ -430,7 +473,9 @@ Test(cli, trap_triple_fault)
 
 	run(&r,
 	    (const char *const[]){"--mode", "trap",
-				  guest("ttf.elf", code, sizeof(code)), NULL});
+				  guest_checked("ttf.elf", code, sizeof(code),
+						"triple-fault"),
+				  NULL});
 	expect_line(&r, REFVMM_EXIT_TRIPLE_FAULT, "triple fault");
 }
 
@@ -446,13 +491,17 @@ Test(cli, trap_guest_syscalls_never_reach_linux)
 	static const uint8_t syscall_[] = {0xb8, 60, 0, 0, 0,	 0xbb,
 					   0x42, 0,  0, 0, 0x0f, 0x05};
 	const uint8_t *codes[] = {int80, sysenter, syscall_};
+	const char *sysnames[] = {"syscall-int80", "syscall-sysenter",
+				  "syscall-syscall"};
 	struct result r;
 	int i;
 
 	for (i = 0; i < 3; i++) {
-		run(&r, (const char *const[]){
-				"--mode", "trap", "--timeout", "5",
-				guest("tsys.elf", codes[i], 12), NULL});
+		run(&r,
+		    (const char *const[]){"--mode", "trap", "--timeout", "5",
+					  guest_checked("tsys.elf", codes[i],
+							12, sysnames[i]),
+					  NULL});
 		cr_assert_neq(r.status, 0x42, "%s", r.err);
 		cr_assert_eq(r.status, REFVMM_EXIT_TRIPLE_FAULT, "%d: %s", i,
 			     r.err);
@@ -618,7 +667,8 @@ static const char *bt_mode(void)
 Test(cli, bt_simple_guest_debug_exit_and_stats)
 {
 	static const uint8_t code[] = {0xb0, 0x05, 0xe6, 0xf4, 0xfa, 0xf4};
-	const char *p = guest("bexit.elf", code, sizeof(code));
+	const char *p =
+		guest_checked("bexit.elf", code, sizeof(code), "exit-5");
 	struct result r;
 
 	run(&r, (const char *const[]){"--mode", bt_mode(), "--stats", p, NULL});
@@ -631,7 +681,8 @@ Test(cli, bt_simple_guest_debug_exit_and_stats)
 Test(cli, bt_simple_trace_shows_guest_and_host)
 {
 	static const uint8_t code[] = {0xb0, 0x05, 0xe6, 0xf4, 0xfa, 0xf4};
-	const char *p = guest("btrace.elf", code, sizeof(code));
+	const char *p =
+		guest_checked("btrace.elf", code, sizeof(code), "exit-5");
 	struct result r;
 
 	run(&r, (const char *const[]){"--mode", bt_mode(), "--trace", "bt", p,
@@ -652,13 +703,17 @@ Test(cli, bt_simple_guest_syscalls_never_reach_linux)
 	static const uint8_t syscall_[] = {0xb8, 60, 0, 0, 0,	 0xbb,
 					   0x42, 0,  0, 0, 0x0f, 0x05};
 	const uint8_t *codes[] = {int80, sysenter, syscall_};
+	const char *sysnames[] = {"syscall-int80", "syscall-sysenter",
+				  "syscall-syscall"};
 	struct result r;
 	int i;
 
 	for (i = 0; i < 3; i++) {
-		run(&r, (const char *const[]){
-				"--mode", bt_mode(), "--timeout", "5",
-				guest("bsys.elf", codes[i], 12), NULL});
+		run(&r,
+		    (const char *const[]){"--mode", bt_mode(), "--timeout", "5",
+					  guest_checked("bsys.elf", codes[i],
+							12, sysnames[i]),
+					  NULL});
 		cr_assert_neq(r.status, 0x42, "%s", r.err);
 		cr_assert_eq(r.status, REFVMM_EXIT_TRIPLE_FAULT, "%d: %s", i,
 			     r.err);
@@ -675,9 +730,11 @@ Test(cli, bt_simple_far_jump_to_host_code_stays_in_the_guest)
 				       0x00, 0x33, 0x00};
 	struct result r;
 
-	run(&r, (const char *const[]){"--mode", bt_mode(), "--timeout", "5",
-				      guest("bljmp.elf", code, sizeof(code)),
-				      NULL});
+	run(&r,
+	    (const char *const[]){"--mode", bt_mode(), "--timeout", "5",
+				  guest_checked("bljmp.elf", code, sizeof(code),
+						"far-jump-to-host-code"),
+				  NULL});
 	expect_line(&r, REFVMM_EXIT_TRIPLE_FAULT, "triple fault");
 }
 
@@ -751,11 +808,15 @@ Test(cli, bt_simple_code_overwriting_itself_mid_block)
 
 	run(&r,
 	    (const char *const[]){"--mode", bt_mode(), "--timeout", "5",
-				  guest("bsmc1.elf", mov, sizeof(mov)), NULL});
+				  guest_checked("bsmc1.elf", mov, sizeof(mov),
+						"self-modify-mov"),
+				  NULL});
 	cr_assert_eq(r.status, (7 << 1) | 1, "%s", r.err);
 	run(&r,
 	    (const char *const[]){"--mode", bt_mode(), "--timeout", "5",
-				  guest("bsmc2.elf", add, sizeof(add)), NULL});
+				  guest_checked("bsmc2.elf", add, sizeof(add),
+						"self-modify-add"),
+				  NULL});
 	cr_assert_eq(r.status, (7 << 1) | 1, "%s", r.err);
 }
 
@@ -768,7 +829,9 @@ Test(cli, bt_simple_jump_into_the_middle_of_an_instruction)
 
 	run(&r,
 	    (const char *const[]){"--mode", bt_mode(), "--timeout", "5",
-				  guest("bmid.elf", code, sizeof(code)), NULL});
+				  guest_checked("bmid.elf", code, sizeof(code),
+						"jump-mid-instruction"),
+				  NULL});
 	cr_assert_eq(r.status, (9 << 1) | 1, "%s", r.err);
 }
 
@@ -781,7 +844,9 @@ Test(cli, bt_simple_jump_into_the_monitor_window)
 
 	run(&r,
 	    (const char *const[]){"--mode", bt_mode(), "--timeout", "5",
-				  guest("bwin.elf", code, sizeof(code)), NULL});
+				  guest_checked("bwin.elf", code, sizeof(code),
+						"jump-monitor-window"),
+				  NULL});
 	expect_line(&r, REFVMM_EXIT_TRIPLE_FAULT, "triple fault");
 }
 
@@ -794,7 +859,9 @@ Test(cli, bt_simple_block_straddling_the_end_of_ram)
 
 	run(&r, (const char *const[]){
 			"--mode", bt_mode(), "--mem", "2M", "--timeout", "5",
-			guest("bend.elf", code, sizeof(code)), NULL});
+			guest_checked("bend.elf", code, sizeof(code),
+				      "jump-end-of-ram"),
+			NULL});
 	expect_line(&r, REFVMM_EXIT_TRIPLE_FAULT, "triple fault");
 }
 
@@ -855,7 +922,9 @@ Test(cli, bt_simple_interrupt_inside_a_rewritten_sequence)
 
 	run(&r, (const char *const[]){
 			"--mode", bt_mode(), "--timeout", "0.5", "--stats",
-			guest("bkick.elf", code, sizeof(code)), NULL});
+			guest_checked("bkick.elf", code, sizeof(code),
+				      "push-ret-loop"),
+			NULL});
 	cr_assert_eq(r.status, REFVMM_EXIT_TIMEOUT, "%s", r.err);
 	cr_assert(strstr(r.err, "bt.lookups.hit"), "%s", r.err);
 }
@@ -888,10 +957,11 @@ Test(cli, bt_adapts_a_trapping_store_and_adapts_back)
 	 * callouts that avoid a trap, 99..96 callouts that would not
 	 * have trapped (the 4th turns it back), 95..1 run natively */
 	setenv("REFVMM_BT_THRESHOLD", "4", 1);
-	run(&r,
-	    (const char *const[]){
-		    "--mode", "bt", "--stats", "--trace", "adapt",
-		    guest("badapt.elf", adapt_loop, sizeof(adapt_loop)), NULL});
+	run(&r, (const char *const[]){
+			"--mode", "bt", "--stats", "--trace", "adapt",
+			guest_checked("badapt.elf", adapt_loop,
+				      sizeof(adapt_loop), "adapt-loop"),
+			NULL});
 	unsetenv("REFVMM_BT_THRESHOLD");
 	cr_assert_eq(r.status, (3 << 1) | 1, "%s", r.err);
 	cr_assert_eq(stat_of(&r, "bt.adapt.traps_counted"), 4);
@@ -914,7 +984,8 @@ Test(cli, bt_adapts_a_trapping_store_and_adapts_back)
 Test(cli, bt_threshold_is_checked_and_bt_simple_never_adapts)
 {
 	struct result r;
-	const char *p = guest("bsimple.elf", adapt_loop, sizeof(adapt_loop));
+	const char *p = guest_checked("bsimple.elf", adapt_loop,
+				      sizeof(adapt_loop), "adapt-loop");
 
 	run(&r,
 	    (const char *const[]){"--mode", "bt-simple", "--stats", p, NULL});
@@ -988,7 +1059,8 @@ Test(cli, trap_host_traps_follow_the_host_and_the_switch)
 		0x0f, 0x31,			    /* rdtsc */
 		0xb0, 0x00, 0xe6, 0xf4,		    /* exit 0 */
 	};
-	const char *p = guest("thost.elf", code, sizeof(code));
+	const char *p =
+		guest_checked("thost.elf", code, sizeof(code), "cpuid-rdtsc");
 	bool fault = host_flag("cpuid_fault");
 	struct result r;
 
@@ -1046,7 +1118,8 @@ Test(cli, bt_cpuid_is_the_virtual_cpu)
 		0x66, 0xba, 0xf8, 0x03, 0xee, /* out 0x3f8: ECX[31:24] */
 		0xb0, 0x00, 0xe6, 0xf4,	      /* exit 0 */
 	};
-	const char *p = guest("bcpuid.elf", code, sizeof(code));
+	const char *p = guest_checked("bcpuid.elf", code, sizeof(code),
+				      "cpuid-virtual-cpu");
 	const char *modes[] = {"bt-simple", "bt"};
 	struct result r;
 
@@ -1076,15 +1149,18 @@ Test(cli, bt_hidden_features_raise_ud)
 					0xb0, 0x00, 0xe6, 0xf4};
 	const uint8_t *codes[] = {xgetbv, vaddps, rdpid};
 	const size_t lens[] = {sizeof(xgetbv), sizeof(vaddps), sizeof(rdpid)};
+	const char *udnames[] = {"hidden-xgetbv", "hidden-vaddps",
+				 "hidden-rdpid"};
 	const char *modes[] = {"bt-simple", "bt"};
 	struct result r;
 
 	for (int m = 0; m < 2; m++)
 		for (int i = 0; i < 3; i++) {
-			run(&r,
-			    (const char *const[]){
-				    "--mode", modes[m], "--trace", "traps",
-				    guest("bud.elf", codes[i], lens[i]), NULL});
+			run(&r, (const char *const[]){
+					"--mode", modes[m], "--trace", "traps",
+					guest_checked("bud.elf", codes[i],
+						      lens[i], udnames[i]),
+					NULL});
 			cr_assert_eq(r.status, REFVMM_EXIT_TRIPLE_FAULT,
 				     "%s case %d: status %d: %s", modes[m], i,
 				     r.status, r.err);

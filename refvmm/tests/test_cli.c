@@ -2,7 +2,8 @@
  * The real refvmm binary on bad input and hostile guests: each case
  * gives one line on stderr and its documented exit status
  * (docs/refvmm.md), never a signal. Guest cases build tiny Multiboot
- * images from hand-assembled 32-bit code and need /dev/kvm.
+ * images from 32-bit code, assembled from a file in guests/ or generated
+ * here; those in hw mode need /dev/kvm.
  */
 #include <criterion/criterion.h>
 #include <fcntl.h>
@@ -110,6 +111,34 @@ static const char *guest(const char *name, const uint8_t *code, size_t len)
 		.segs = &seg, .nsegs = 1, .entry = 0x100000, .mb_flags = 0x3};
 
 	return write_file(name, img, elf_build(img, sizeof(img), &s));
+}
+
+/* The bytes of guests/@name.S, which the build assembles to a raw
+ * binary (refvmm/tests/CMakeLists.txt). */
+static size_t guest_code(const char *name, uint8_t *code, size_t cap)
+{
+	char path[256];
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/guests/%s.bin", REFVMM_TEST_DIR, name);
+	f = fopen(path, "rb");
+	cr_assert_not_null(f, "%s not built", path);
+	n = fread(code, 1, cap, f);
+	fclose(f);
+	cr_assert(n > 0 && n < cap, "%s: %zu bytes", path, n);
+	return n;
+}
+
+/* A Multiboot image whose entry at 1 MiB is guests/@name.S. */
+static const char *asm_guest(const char *name)
+{
+	static uint8_t code[4096];
+	char file[64];
+	size_t n = guest_code(name, code, sizeof(code));
+
+	snprintf(file, sizeof(file), "%s.elf", name);
+	return guest(file, code, n);
 }
 
 static void need_kvm(void)
@@ -250,8 +279,7 @@ Test(cli, unknown_mode)
 
 Test(cli, no_kvm)
 {
-	static const uint8_t code[] = {0xfa, 0xf4};
-	const char *p = guest("hlt.elf", code, sizeof(code));
+	const char *p = asm_guest("hlt-interrupts-off");
 	struct result r;
 
 	setenv("REFVMM_KVM_DEVICE", "/nonexistent/kvm", 1);
@@ -262,8 +290,7 @@ Test(cli, no_kvm)
 
 Test(cli, guest_debug_exit)
 {
-	static const uint8_t code[] = {0xb0, 0x05, 0xe6, 0xf4, 0xfa, 0xf4};
-	const char *p = guest("exit.elf", code, sizeof(code));
+	const char *p = asm_guest("exit-5");
 	struct result r;
 
 	need_kvm();
@@ -274,8 +301,7 @@ Test(cli, guest_debug_exit)
 
 Test(cli, guest_hlt_with_interrupts_off)
 {
-	static const uint8_t code[] = {0xfa, 0xf4};
-	const char *p = guest("hang.elf", code, sizeof(code));
+	const char *p = asm_guest("hlt-interrupts-off");
 	struct result r;
 
 	need_kvm();
@@ -285,8 +311,7 @@ Test(cli, guest_hlt_with_interrupts_off)
 
 Test(cli, guest_hlt_with_nothing_armed)
 {
-	static const uint8_t code[] = {0xfb, 0xf4};
-	const char *p = guest("sti.elf", code, sizeof(code));
+	const char *p = asm_guest("hlt-interrupts-on");
 	struct result r;
 
 	need_kvm();
@@ -297,13 +322,7 @@ Test(cli, guest_hlt_with_nothing_armed)
 Test(cli, guest_triple_fault)
 {
 	/* lidt of a zero-limit IDT, then ud2: #UD -> #DF -> shutdown. */
-	static const uint8_t code[] = {
-		0x0f, 0x01, 0x1d, 0x10, 0x00, 0x10, 0x00, /* lidt [0x100010] */
-		0x0f, 0x0b,				  /* ud2 */
-		0,    0,    0,	  0,	0,    0,    0,
-		0,    0,    0,	  0,	0,    0,    0, /* pad to 0x10 */
-	};
-	const char *p = guest("tf.elf", code, sizeof(code));
+	const char *p = asm_guest("triple-fault");
 	struct result r;
 
 	need_kvm();
@@ -313,10 +332,7 @@ Test(cli, guest_triple_fault)
 
 Test(cli, guest_serial_flood)
 {
-	/* mov dx, 0x3f8; mov al, 'A'; 1: out dx, al; jmp 1b */
-	static const uint8_t code[] = {0x66, 0xba, 0xf8, 0x03, 0xb0,
-				       0x41, 0xee, 0xeb, 0xfd};
-	const char *p = guest("flood.elf", code, sizeof(code));
+	const char *p = asm_guest("serial-flood");
 	struct result r;
 
 	need_kvm();
@@ -327,8 +343,7 @@ Test(cli, guest_serial_flood)
 
 Test(cli, guest_timeout)
 {
-	static const uint8_t code[] = {0xeb, 0xfe};
-	const char *p = guest("spin.elf", code, sizeof(code));
+	const char *p = asm_guest("spin");
 	struct result r;
 
 	need_kvm();
@@ -338,10 +353,7 @@ Test(cli, guest_timeout)
 
 Test(cli, guest_jumps_to_garbage)
 {
-	/* mov eax, 0xfff00000; jmp eax: no memory there. */
-	static const uint8_t code[] = {0xb8, 0x00, 0x00, 0xf0,
-				       0xff, 0xff, 0xe0};
-	const char *p = guest("wild.elf", code, sizeof(code));
+	const char *p = asm_guest("jump-to-no-memory");
 	struct result r;
 
 	need_kvm();
@@ -356,30 +368,20 @@ Test(cli, guest_jumps_to_garbage)
 
 Test(cli, guest_testdev_mmio_and_unclaimed_port)
 {
-	static const uint8_t code[] = {
-		0xc7, 0x05, 0x00, 0x00, 0x00, 0xff, 0x34, 0x12, 0x00, 0x00,
-		/* mov dword [0xff000000], 0x1234 */
-		0xa1, 0x00, 0x00, 0x00, 0xff, /* mov eax, [0xff000000] */
-		0xe6, 0xf4,		      /* out 0xf4, al */
-	};
-	static const uint8_t code2[] = {0xe4, 0x99, 0xe6, 0xf4};
 	struct result r;
 
 	need_kvm();
-	run(&r,
-	    (const char *const[]){guest("mmio.elf", code, sizeof(code)), NULL});
+	run(&r, (const char *const[]){asm_guest("testdev-mmio"), NULL});
 	cr_assert_eq(r.status, (0x34 << 1 | 1) & 0xff, "%s", r.err);
 	run(&r, (const char *const[]){"--trace", "io",
-				      guest("port.elf", code2, sizeof(code2)),
-				      NULL});
+				      asm_guest("unclaimed-port"), NULL});
 	cr_assert_eq(r.status, 0xff, "%s", r.err);
 	cr_assert(strstr(r.err, "port 0x0099"), "%s", r.err);
 }
 
 Test(cli, stats_table_and_json)
 {
-	static const uint8_t code[] = {0xb0, 0x00, 0xe6, 0xf4};
-	const char *p = guest("stats.elf", code, sizeof(code));
+	const char *p = asm_guest("exit-0");
 	struct result r;
 
 	need_kvm();
@@ -398,8 +400,7 @@ Test(cli, stats_table_and_json)
 
 Test(cli, trap_guest_debug_exit_and_stats)
 {
-	static const uint8_t code[] = {0xb0, 0x05, 0xe6, 0xf4, 0xfa, 0xf4};
-	const char *p = guest("texit.elf", code, sizeof(code));
+	const char *p = asm_guest("exit-5");
 	struct result r;
 
 	run(&r, (const char *const[]){"--mode", "trap", "--stats", p, NULL});
@@ -410,49 +411,35 @@ Test(cli, trap_guest_debug_exit_and_stats)
 
 Test(cli, trap_hlt_with_interrupts_off)
 {
-	static const uint8_t code[] = {0xfa, 0xf4};
 	struct result r;
 
 	run(&r, (const char *const[]){"--mode", "trap",
-				      guest("thang.elf", code, sizeof(code)),
-				      NULL});
+				      asm_guest("hlt-interrupts-off"), NULL});
 	expect_line(&r, REFVMM_EXIT_GUEST_HANG, "interrupts off");
 }
 
 Test(cli, trap_triple_fault)
 {
-	static const uint8_t code[] = {
-		0x0f, 0x01, 0x1d, 0x10, 0x00, 0x10, 0x00, /* lidt [0x100010] */
-		0x0f, 0x0b,				  /* ud2 */
-		0,    0,    0,	  0,	0,    0,    0,	  0, 0, 0, 0, 0, 0, 0,
-	};
 	struct result r;
 
-	run(&r,
-	    (const char *const[]){"--mode", "trap",
-				  guest("ttf.elf", code, sizeof(code)), NULL});
+	run(&r, (const char *const[]){"--mode", "trap",
+				      asm_guest("triple-fault"), NULL});
 	expect_line(&r, REFVMM_EXIT_TRIPLE_FAULT, "triple fault");
 }
 
 Test(cli, trap_guest_syscalls_never_reach_linux)
 {
-	/* mov eax, 1 (exit); mov ebx, 0x42; int 0x80 / sysenter / syscall:
-	 * each must become a guest event (no IDT: triple fault), never a
-	 * Linux exit(0x42). */
-	static const uint8_t int80[] = {0xb8, 1, 0, 0, 0,    0xbb,
-					0x42, 0, 0, 0, 0xcd, 0x80};
-	static const uint8_t sysenter[] = {0xb8, 1, 0, 0, 0,	0xbb,
-					   0x42, 0, 0, 0, 0x0f, 0x34};
-	static const uint8_t syscall_[] = {0xb8, 60, 0, 0, 0,	 0xbb,
-					   0x42, 0,  0, 0, 0x0f, 0x05};
-	const uint8_t *codes[] = {int80, sysenter, syscall_};
+	/* exit(0x42) by Linux's int 0x80, sysenter and syscall: each must
+	 * become a guest event (no IDT: triple fault), never a Linux
+	 * exit(0x42). */
+	const char *names[] = {"syscall-int80", "syscall-sysenter",
+			       "syscall-syscall"};
 	struct result r;
 	int i;
 
 	for (i = 0; i < 3; i++) {
-		run(&r, (const char *const[]){
-				"--mode", "trap", "--timeout", "5",
-				guest("tsys.elf", codes[i], 12), NULL});
+		run(&r, (const char *const[]){"--mode", "trap", "--timeout",
+					      "5", asm_guest(names[i]), NULL});
 		cr_assert_neq(r.status, 0x42, "%s", r.err);
 		cr_assert_eq(r.status, REFVMM_EXIT_TRIPLE_FAULT, "%d: %s", i,
 			     r.err);
@@ -617,8 +604,7 @@ static const char *bt_mode(void)
 
 Test(cli, bt_simple_guest_debug_exit_and_stats)
 {
-	static const uint8_t code[] = {0xb0, 0x05, 0xe6, 0xf4, 0xfa, 0xf4};
-	const char *p = guest("bexit.elf", code, sizeof(code));
+	const char *p = asm_guest("exit-5");
 	struct result r;
 
 	run(&r, (const char *const[]){"--mode", bt_mode(), "--stats", p, NULL});
@@ -630,8 +616,7 @@ Test(cli, bt_simple_guest_debug_exit_and_stats)
 
 Test(cli, bt_simple_trace_shows_guest_and_host)
 {
-	static const uint8_t code[] = {0xb0, 0x05, 0xe6, 0xf4, 0xfa, 0xf4};
-	const char *p = guest("btrace.elf", code, sizeof(code));
+	const char *p = asm_guest("exit-5");
 	struct result r;
 
 	run(&r, (const char *const[]){"--mode", bt_mode(), "--trace", "bt", p,
@@ -645,20 +630,14 @@ Test(cli, bt_simple_trace_shows_guest_and_host)
 
 Test(cli, bt_simple_guest_syscalls_never_reach_linux)
 {
-	static const uint8_t int80[] = {0xb8, 1, 0, 0, 0,    0xbb,
-					0x42, 0, 0, 0, 0xcd, 0x80};
-	static const uint8_t sysenter[] = {0xb8, 1, 0, 0, 0,	0xbb,
-					   0x42, 0, 0, 0, 0x0f, 0x34};
-	static const uint8_t syscall_[] = {0xb8, 60, 0, 0, 0,	 0xbb,
-					   0x42, 0,  0, 0, 0x0f, 0x05};
-	const uint8_t *codes[] = {int80, sysenter, syscall_};
+	const char *names[] = {"syscall-int80", "syscall-sysenter",
+			       "syscall-syscall"};
 	struct result r;
 	int i;
 
 	for (i = 0; i < 3; i++) {
-		run(&r, (const char *const[]){
-				"--mode", bt_mode(), "--timeout", "5",
-				guest("bsys.elf", codes[i], 12), NULL});
+		run(&r, (const char *const[]){"--mode", bt_mode(), "--timeout",
+					      "5", asm_guest(names[i]), NULL});
 		cr_assert_neq(r.status, 0x42, "%s", r.err);
 		cr_assert_eq(r.status, REFVMM_EXIT_TRIPLE_FAULT, "%d: %s", i,
 			     r.err);
@@ -671,13 +650,11 @@ Test(cli, bt_simple_far_jump_to_host_code_stays_in_the_guest)
 	 * execution escapes here (trap mode says so); the translator
 	 * emulates the far jump against the guest GDT: no such entry, #GP,
 	 * no IDT, triple fault. */
-	static const uint8_t code[] = {0xea, 0x00, 0x00, 0x10,
-				       0x00, 0x33, 0x00};
 	struct result r;
 
-	run(&r, (const char *const[]){"--mode", bt_mode(), "--timeout", "5",
-				      guest("bljmp.elf", code, sizeof(code)),
-				      NULL});
+	run(&r,
+	    (const char *const[]){"--mode", bt_mode(), "--timeout", "5",
+				  asm_guest("far-jump-to-host-code"), NULL});
 	expect_line(&r, REFVMM_EXIT_TRIPLE_FAULT, "triple fault");
 }
 
@@ -738,37 +715,27 @@ Test(cli, bt_simple_hostile_guests)
 
 Test(cli, bt_simple_code_overwriting_itself_mid_block)
 {
-	/* mov byte [0x10000b], 7 (or add byte [0x10000b], 2) rewrites the
-	 * immediate of the "mov al, 5" two instructions later, in the same
-	 * block: the store must drop the stale translation. */
-	static const uint8_t mov[] = {0xc6, 0x05, 0x0b, 0x00, 0x10, 0x00,
-				      0x07, 0x90, 0x90, 0x90, 0xb0, 0x05,
-				      0xe6, 0xf4, 0xfa, 0xf4};
-	static const uint8_t add[] = {0x80, 0x05, 0x0b, 0x00, 0x10, 0x00,
-				      0x02, 0x90, 0x90, 0x90, 0xb0, 0x05,
-				      0xe6, 0xf4, 0xfa, 0xf4};
+	/* A MOV (or an ADD) to memory rewrites the immediate of the
+	 * "mov $5, %al" two instructions later, in the same block: the
+	 * store must drop the stale translation. */
 	struct result r;
 
-	run(&r,
-	    (const char *const[]){"--mode", bt_mode(), "--timeout", "5",
-				  guest("bsmc1.elf", mov, sizeof(mov)), NULL});
+	run(&r, (const char *const[]){"--mode", bt_mode(), "--timeout", "5",
+				      asm_guest("self-modify-mov"), NULL});
 	cr_assert_eq(r.status, (7 << 1) | 1, "%s", r.err);
-	run(&r,
-	    (const char *const[]){"--mode", bt_mode(), "--timeout", "5",
-				  guest("bsmc2.elf", add, sizeof(add)), NULL});
+	run(&r, (const char *const[]){"--mode", bt_mode(), "--timeout", "5",
+				      asm_guest("self-modify-add"), NULL});
 	cr_assert_eq(r.status, (7 << 1) | 1, "%s", r.err);
 }
 
 Test(cli, bt_simple_jump_into_the_middle_of_an_instruction)
 {
-	/* mov eax, 0xf4e609b0; jmp 0x100001: "mov al, 9; out 0xf4, al" */
-	static const uint8_t code[] = {0xb8, 0xb0, 0x09, 0xe6,
-				       0xf4, 0xeb, 0xfa};
+	/* A jump into the immediate of a MOV, whose bytes are
+	 * "mov $9, %al; out %al, $0xf4" */
 	struct result r;
 
-	run(&r,
-	    (const char *const[]){"--mode", bt_mode(), "--timeout", "5",
-				  guest("bmid.elf", code, sizeof(code)), NULL});
+	run(&r, (const char *const[]){"--mode", bt_mode(), "--timeout", "5",
+				      asm_guest("jump-mid-instruction"), NULL});
 	cr_assert_eq(r.status, (9 << 1) | 1, "%s", r.err);
 }
 
@@ -776,12 +743,10 @@ Test(cli, bt_simple_jump_into_the_monitor_window)
 {
 	/* jmp 0xffc00100, the callout gate's host address: guest-physical
 	 * there is no RAM (all ones: #UD), never the monitor's code. */
-	static const uint8_t code[] = {0xe9, 0xfb, 0x00, 0xb0, 0xff};
 	struct result r;
 
-	run(&r,
-	    (const char *const[]){"--mode", bt_mode(), "--timeout", "5",
-				  guest("bwin.elf", code, sizeof(code)), NULL});
+	run(&r, (const char *const[]){"--mode", bt_mode(), "--timeout", "5",
+				      asm_guest("jump-monitor-window"), NULL});
 	expect_line(&r, REFVMM_EXIT_TRIPLE_FAULT, "triple fault");
 }
 
@@ -789,12 +754,11 @@ Test(cli, bt_simple_block_straddling_the_end_of_ram)
 {
 	/* jmp 0x1fffff with 2 MiB of RAM: the instruction there runs
 	 * into unbacked guest-physical memory */
-	static const uint8_t code[] = {0xe9, 0xfa, 0xff, 0x0f, 0x00};
 	struct result r;
 
-	run(&r, (const char *const[]){
-			"--mode", bt_mode(), "--mem", "2M", "--timeout", "5",
-			guest("bend.elf", code, sizeof(code)), NULL});
+	run(&r, (const char *const[]){"--mode", bt_mode(), "--mem", "2M",
+				      "--timeout", "5",
+				      asm_guest("jump-end-of-ram"), NULL});
 	expect_line(&r, REFVMM_EXIT_TRIPLE_FAULT, "triple fault");
 }
 
@@ -845,32 +809,20 @@ Test(cli, bt_simple_two_byte_opcodes_with_prefixes_at_a_block_end)
 
 Test(cli, bt_simple_interrupt_inside_a_rewritten_sequence)
 {
-	/* mov esp, 0x101000; push 0x100005; ret - forever. The deadline
+	/* A PUSH and a RET to that PUSH, forever. The deadline
 	 * kick lands in the RET's rewrite or the lookup far more often
 	 * than at an instruction boundary; refvmm must still stop the
 	 * guest at the timeout, with one line. */
-	static const uint8_t code[] = {0xbc, 0x00, 0x10, 0x10, 0x00, 0x68,
-				       0x05, 0x00, 0x10, 0x00, 0xc3};
 	struct result r;
 
-	run(&r, (const char *const[]){
-			"--mode", bt_mode(), "--timeout", "0.5", "--stats",
-			guest("bkick.elf", code, sizeof(code)), NULL});
+	run(&r,
+	    (const char *const[]){"--mode", bt_mode(), "--timeout", "0.5",
+				  "--stats", asm_guest("push-ret-loop"), NULL});
 	cr_assert_eq(r.status, REFVMM_EXIT_TIMEOUT, "%s", r.err);
 	cr_assert(strstr(r.err, "bt.lookups.hit"), "%s", r.err);
 }
 
 /* --- --mode bt: adaptive translation (refvmm/bt/adapt.c) --- */
-
-/* A store that hits pc-testdev's MMIO for 101 iterations of a 200-long
- * loop, then plain RAM:
- *   mov ebx, 0xff000000; mov ecx, 200
- *   L: mov [ebx], ecx; cmp ecx, 100; jne 1f; mov ebx, 0x200000
- *   1: dec ecx; jnz L; mov al, 3; out 0xf4, al; cli; hlt */
-static const uint8_t adapt_loop[] = {
-	0xbb, 0x00, 0x00, 0x00, 0xff, 0xb9, 0xc8, 0x00, 0x00, 0x00, 0x89,
-	0x0b, 0x83, 0xf9, 0x64, 0x75, 0x05, 0xbb, 0x00, 0x00, 0x20, 0x00,
-	0x49, 0x75, 0xf1, 0xb0, 0x03, 0xe6, 0xf4, 0xfa, 0xf4};
 
 static unsigned long stat_of(const struct result *r, const char *name)
 {
@@ -888,10 +840,8 @@ Test(cli, bt_adapts_a_trapping_store_and_adapts_back)
 	 * callouts that avoid a trap, 99..96 callouts that would not
 	 * have trapped (the 4th turns it back), 95..1 run natively */
 	setenv("REFVMM_BT_THRESHOLD", "4", 1);
-	run(&r,
-	    (const char *const[]){
-		    "--mode", "bt", "--stats", "--trace", "adapt",
-		    guest("badapt.elf", adapt_loop, sizeof(adapt_loop)), NULL});
+	run(&r, (const char *const[]){"--mode", "bt", "--stats", "--trace",
+				      "adapt", asm_guest("adapt-loop"), NULL});
 	unsetenv("REFVMM_BT_THRESHOLD");
 	cr_assert_eq(r.status, (3 << 1) | 1, "%s", r.err);
 	cr_assert_eq(stat_of(&r, "bt.adapt.traps_counted"), 4);
@@ -914,7 +864,7 @@ Test(cli, bt_adapts_a_trapping_store_and_adapts_back)
 Test(cli, bt_threshold_is_checked_and_bt_simple_never_adapts)
 {
 	struct result r;
-	const char *p = guest("bsimple.elf", adapt_loop, sizeof(adapt_loop));
+	const char *p = asm_guest("adapt-loop");
 
 	run(&r,
 	    (const char *const[]){"--mode", "bt-simple", "--stats", p, NULL});
@@ -983,12 +933,7 @@ static bool host_flag(const char *flag)
  */
 Test(cli, trap_host_traps_follow_the_host_and_the_switch)
 {
-	static const uint8_t code[] = {
-		0x31, 0xc0, 0x31, 0xc9, 0x0f, 0xa2, /* cpuid (leaf 0) */
-		0x0f, 0x31,			    /* rdtsc */
-		0xb0, 0x00, 0xe6, 0xf4,		    /* exit 0 */
-	};
-	const char *p = guest("thost.elf", code, sizeof(code));
+	const char *p = asm_guest("cpuid-rdtsc");
 	bool fault = host_flag("cpuid_fault");
 	struct result r;
 
@@ -1032,21 +977,7 @@ Test(cli, trap_host_traps_follow_the_host_and_the_switch)
  */
 Test(cli, bt_cpuid_is_the_virtual_cpu)
 {
-	static const uint8_t code[] = {
-		0xb8, 0x00, 0x00, 0x00, 0x40, /* mov eax, 0x40000000 */
-		0x0f, 0xa2,		      /* cpuid */
-		0x89, 0xd8,		      /* mov eax, ebx */
-		0x66, 0xba, 0xf8, 0x03,	      /* mov dx, 0x3f8 */
-		0xee, 0xc1, 0xe8, 0x08,	      /* out dx, al; shr eax, 8 */
-		0xee, 0xc1, 0xe8, 0x08, 0xee, 0xc1, 0xe8,
-		0x08, 0xee, 0xb8, 0x01, 0x00, 0x00, 0x00, /* mov eax, 1 */
-		0x0f, 0xa2,				  /* cpuid */
-		0x89, 0xc8,				  /* mov eax, ecx */
-		0xc1, 0xe8, 0x18,			  /* shr eax, 24 */
-		0x66, 0xba, 0xf8, 0x03, 0xee, /* out 0x3f8: ECX[31:24] */
-		0xb0, 0x00, 0xe6, 0xf4,	      /* exit 0 */
-	};
-	const char *p = guest("bcpuid.elf", code, sizeof(code));
+	const char *p = asm_guest("cpuid-virtual-cpu");
 	const char *modes[] = {"bt-simple", "bt"};
 	struct result r;
 
@@ -1068,23 +999,16 @@ Test(cli, bt_cpuid_is_the_virtual_cpu)
  * fault, which --trace names). */
 Test(cli, bt_hidden_features_raise_ud)
 {
-	static const uint8_t xgetbv[] = {0x31, 0xc9, 0x0f, 0x01, 0xd0,
-					 0xb0, 0x00, 0xe6, 0xf4};
-	static const uint8_t vaddps[] = {0xc5, 0xf8, 0x58, 0xc1,
-					 0xb0, 0x00, 0xe6, 0xf4};
-	static const uint8_t rdpid[] = {0xf3, 0x0f, 0xc7, 0xf8,
-					0xb0, 0x00, 0xe6, 0xf4};
-	const uint8_t *codes[] = {xgetbv, vaddps, rdpid};
-	const size_t lens[] = {sizeof(xgetbv), sizeof(vaddps), sizeof(rdpid)};
+	const char *names[] = {"hidden-xgetbv", "hidden-vaddps",
+			       "hidden-rdpid"};
 	const char *modes[] = {"bt-simple", "bt"};
 	struct result r;
 
 	for (int m = 0; m < 2; m++)
 		for (int i = 0; i < 3; i++) {
-			run(&r,
-			    (const char *const[]){
-				    "--mode", modes[m], "--trace", "traps",
-				    guest("bud.elf", codes[i], lens[i]), NULL});
+			run(&r, (const char *const[]){
+					"--mode", modes[m], "--trace", "traps",
+					asm_guest(names[i]), NULL});
 			cr_assert_eq(r.status, REFVMM_EXIT_TRIPLE_FAULT,
 				     "%s case %d: status %d: %s", modes[m], i,
 				     r.status, r.err);

@@ -1,0 +1,3 @@
+/* Jumps to itself forever: only --timeout ends the run. */
+
+	jmp .

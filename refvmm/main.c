@@ -15,12 +15,12 @@
 #include "refvmm/exitcode.h"
 #include "refvmm/host_cpu.h"
 #include "refvmm/loader.h"
+#include "refvmm/log.h"
 #include "refvmm/machine.h"
 #include "refvmm/mode.h"
 #include "refvmm/pic8259.h"
 #include "refvmm/pit8254.h"
 #include "refvmm/run.h"
-#include "refvmm/log.h"
 #include "refvmm/vcpu.h"
 
 enum stats_format { STATS_NONE, STATS_TABLE, STATS_JSON };
@@ -219,6 +219,81 @@ static int parse_host_traps(const char *s, unsigned int *out)
 	return 0;
 }
 
+/* One option; -1 to go on, or the exit status to end with. */
+static int apply_option(int c, const char *optarg, char **argv,
+			struct options *o)
+{
+	switch (c) {
+	case 'm':
+		o->mode = optarg;
+		break;
+	case 'M':
+		if (parse_size(optarg, MiB, &o->mem) < 0 ||
+		    o->mem < MACHINE_MEM_MIN || o->mem > MACHINE_MEM_MAX ||
+		    o->mem % (4 * KiB))
+			return die(REFVMM_EXIT_USAGE,
+				   "bad --mem '%s': expected a size "
+				   "from 2M to 3G, a multiple of 4K",
+				   optarg);
+		break;
+	case 's':
+		if (!optarg || !strcmp(optarg, "table"))
+			o->stats = STATS_TABLE;
+		else if (!strcmp(optarg, "json"))
+			o->stats = STATS_JSON;
+		else
+			return die(REFVMM_EXIT_USAGE,
+				   "bad --stats format '%s': expected "
+				   "table or json",
+				   optarg);
+		break;
+	case 't':
+		if (log__parse_events(optarg, &o->log_events) < 0)
+			return die(REFVMM_EXIT_USAGE,
+				   "bad --trace '%s': expected a comma "
+				   "list of io, io-all, mmio, exit, "
+				   "irq, all",
+				   optarg);
+		break;
+	case 'T':
+		if (parse_seconds(optarg, &o->timeout_ns) < 0)
+			return die(REFVMM_EXIT_USAGE,
+				   "bad --timeout '%s': expected "
+				   "seconds above 0",
+				   optarg);
+		break;
+	case 'L':
+		if (parse_size(optarg, 1, &o->serial_limit) < 0)
+			return die(REFVMM_EXIT_USAGE,
+				   "bad --serial-limit '%s': expected "
+				   "a byte count",
+				   optarg);
+		break;
+	case 'H':
+		if (parse_host_traps(optarg, &o->host_traps) < 0)
+			return die(REFVMM_EXIT_USAGE,
+				   "bad --host-traps '%s': expected "
+				   "all, none or a comma list of "
+				   "cpuid, rdtsc",
+				   optarg);
+		break;
+	case 'h':
+		usage(stdout);
+		return REFVMM_EXIT_OK;
+	default:
+		if (optopt)
+			return die(REFVMM_EXIT_USAGE,
+				   "option -%c unknown or missing its "
+				   "argument (see --help)",
+				   optopt);
+		return die(REFVMM_EXIT_USAGE,
+			   "option '%s' unknown or missing its "
+			   "argument (see --help)",
+			   argv[optind - 1]);
+	}
+	return -1;
+}
+
 /* Returns -1 to go on, or the exit status to end with. */
 static int parse_args(int argc, char **argv, struct options *o)
 {
@@ -243,74 +318,10 @@ static int parse_args(int argc, char **argv, struct options *o)
 	};
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'm':
-			o->mode = optarg;
-			break;
-		case 'M':
-			if (parse_size(optarg, MiB, &o->mem) < 0 ||
-			    o->mem < MACHINE_MEM_MIN ||
-			    o->mem > MACHINE_MEM_MAX || o->mem % (4 * KiB))
-				return die(REFVMM_EXIT_USAGE,
-					   "bad --mem '%s': expected a size "
-					   "from 2M to 3G, a multiple of 4K",
-					   optarg);
-			break;
-		case 's':
-			if (!optarg || !strcmp(optarg, "table"))
-				o->stats = STATS_TABLE;
-			else if (!strcmp(optarg, "json"))
-				o->stats = STATS_JSON;
-			else
-				return die(REFVMM_EXIT_USAGE,
-					   "bad --stats format '%s': expected "
-					   "table or json",
-					   optarg);
-			break;
-		case 't':
-			if (log__parse_events(optarg, &o->log_events) < 0)
-				return die(REFVMM_EXIT_USAGE,
-					   "bad --trace '%s': expected a comma "
-					   "list of io, io-all, mmio, exit, "
-					   "irq, all",
-					   optarg);
-			break;
-		case 'T':
-			if (parse_seconds(optarg, &o->timeout_ns) < 0)
-				return die(REFVMM_EXIT_USAGE,
-					   "bad --timeout '%s': expected "
-					   "seconds above 0",
-					   optarg);
-			break;
-		case 'L':
-			if (parse_size(optarg, 1, &o->serial_limit) < 0)
-				return die(REFVMM_EXIT_USAGE,
-					   "bad --serial-limit '%s': expected "
-					   "a byte count",
-					   optarg);
-			break;
-		case 'H':
-			if (parse_host_traps(optarg, &o->host_traps) < 0)
-				return die(REFVMM_EXIT_USAGE,
-					   "bad --host-traps '%s': expected "
-					   "all, none or a comma list of "
-					   "cpuid, rdtsc",
-					   optarg);
-			break;
-		case 'h':
-			usage(stdout);
-			return REFVMM_EXIT_OK;
-		default:
-			if (optopt)
-				return die(REFVMM_EXIT_USAGE,
-					   "option -%c unknown or missing its "
-					   "argument (see --help)",
-					   optopt);
-			return die(REFVMM_EXIT_USAGE,
-				   "option '%s' unknown or missing its "
-				   "argument (see --help)",
-				   argv[optind - 1]);
-		}
+		int r = apply_option(c, optarg, argv, o);
+
+		if (r >= 0)
+			return r;
 	}
 	if (optind != argc - 1)
 		return die(REFVMM_EXIT_USAGE,
@@ -361,6 +372,46 @@ static void print_stats(struct vcpu *vcpu, const struct options *o)
 		stats__print_table(&m->stats, stderr);
 }
 
+/* RAM, the image, the devices: -1 when built, else the exit status (the
+ * machine then still needs machine__exit). */
+static int build_machine(struct machine *m, struct clock *clock,
+			 const struct options *o, const struct mode_ops *mode,
+			 struct image_info *info)
+{
+	char err[512] = "";
+	int r;
+
+	r = machine__init(m, o->mem, clock);
+	if (r < 0) {
+		return die(REFVMM_EXIT_HOST_ERROR,
+			   "cannot allocate %llu MiB of guest RAM: %s",
+			   (unsigned long long)(o->mem / MiB), strerror(-r));
+	}
+	m->log_events = o->log_events;
+	m->serial_limit = o->serial_limit;
+	m->host_traps = o->host_traps;
+
+	r = loader__load_file(m, o->image, o->image, info, err, sizeof(err));
+	if (r < 0) {
+		return die(load_status(r), "%s: %s", o->image, err);
+	}
+	m->image_width = info->width;
+	m->image_features = info->features;
+	if (!(mode->widths &
+	      (info->width == 64 ? MODE_WIDTH_64 : MODE_WIDTH_32))) {
+		return die(REFVMM_EXIT_IMAGE_UNSUPPORTED,
+			   "%s: a %u-bit image cannot run in mode %s (use "
+			   "--mode hw)",
+			   o->image, info->width, mode->name);
+	}
+	r = machine__init_devices(m);
+	if (r < 0) {
+		return die(REFVMM_EXIT_HOST_ERROR,
+			   "cannot set up the devices: %s", strerror(-r));
+	}
+	return -1;
+}
+
 static int run(const struct options *o)
 {
 	struct run_options ropts = {.timeout_ns = o->timeout_ns};
@@ -378,38 +429,9 @@ static int run(const struct options *o)
 			   o->mode);
 
 	clock__init_monotonic(&clock);
-	r = machine__init(&m, o->mem, &clock);
-	if (r < 0) {
-		status = die(REFVMM_EXIT_HOST_ERROR,
-			     "cannot allocate %llu MiB of guest RAM: %s",
-			     (unsigned long long)(o->mem / MiB), strerror(-r));
+	status = build_machine(&m, &clock, o, mode, &info);
+	if (status >= 0)
 		goto out_machine;
-	}
-	m.log_events = o->log_events;
-	m.serial_limit = o->serial_limit;
-	m.host_traps = o->host_traps;
-
-	r = loader__load_file(&m, o->image, o->image, &info, err, sizeof(err));
-	if (r < 0) {
-		status = die(load_status(r), "%s: %s", o->image, err);
-		goto out_machine;
-	}
-	m.image_width = info.width;
-	m.image_features = info.features;
-	if (!(mode->widths &
-	      (info.width == 64 ? MODE_WIDTH_64 : MODE_WIDTH_32))) {
-		status = die(REFVMM_EXIT_IMAGE_UNSUPPORTED,
-			     "%s: a %u-bit image cannot run in mode %s (use "
-			     "--mode hw)",
-			     o->image, info.width, mode->name);
-		goto out_machine;
-	}
-	r = machine__init_devices(&m);
-	if (r < 0) {
-		status = die(REFVMM_EXIT_HOST_ERROR,
-			     "cannot set up the devices: %s", strerror(-r));
-		goto out_machine;
-	}
 
 	memset(&vcpu, 0, sizeof(vcpu));
 	vcpu.machine = &m;

@@ -285,7 +285,7 @@ static void load_segments(struct machine *m, const u8 *buf,
 
 /*
  * The information structure goes on the first page after the image (not
- * below 1 MiB: see ARCHITECTURE.md "Low pages"), followed by the memory
+ * below 1 MiB: vm.mmap_min_addr keeps the lowest guest pages unmappable), followed by the memory
  * map, the command line and the loader name.
  */
 static int write_mb_info(struct machine *m, struct image_info *info,

@@ -328,18 +328,10 @@ static void kvm__destroy(struct vcpu *vcpu)
 	vcpu->mode_priv = NULL;
 }
 
-static int kvm__init(struct vcpu *vcpu, char *err, size_t errlen)
+/* /dev/kvm (or REFVMM_KVM_DEVICE) and a VM on it; -ENODEV with a reason. */
+static int kvm__open_vm(struct kvm_hw *hw, char *err, size_t errlen)
 {
-	struct machine *m = vcpu->machine;
-	struct kvm_userspace_memory_region region;
-	struct kvm_hw *hw = calloc(1, sizeof(*hw));
 	const char *dev;
-	int r, size;
-
-	if (!hw)
-		return -ENOMEM;
-	hw->kvm_fd = hw->vm_fd = hw->vcpu_fd = hw->stats_fd = -1;
-	vcpu->mode_priv = hw;
 
 	/* The test suite points this elsewhere to check the no-KVM path. */
 	dev = getenv("REFVMM_KVM_DEVICE");
@@ -349,14 +341,12 @@ static int kvm__init(struct vcpu *vcpu, char *err, size_t errlen)
 	if (hw->kvm_fd < 0) {
 		snprintf(err, errlen, "cannot open %s: %s", dev,
 			 strerror(errno));
-		r = -ENODEV;
-		goto err;
+		return -ENODEV;
 	}
 	if (ioctl(hw->kvm_fd, KVM_GET_API_VERSION, NULL) != KVM_API_VERSION) {
 		snprintf(err, errlen, "%s speaks no KVM API version %d", dev,
 			 KVM_API_VERSION);
-		r = -ENODEV;
-		goto err;
+		return -ENODEV;
 	}
 	do
 		hw->vm_fd = ioctl(hw->kvm_fd, KVM_CREATE_VM, 0);
@@ -364,9 +354,55 @@ static int kvm__init(struct vcpu *vcpu, char *err, size_t errlen)
 	if (hw->vm_fd < 0) {
 		snprintf(err, errlen, "KVM_CREATE_VM failed: %s",
 			 strerror(errno));
-		r = -ENODEV;
-		goto err;
+		return -ENODEV;
 	}
+	return 0;
+}
+
+/* The one vCPU and its kvm_run page. */
+static int kvm__create_vcpu(struct kvm_hw *hw, char *err, size_t errlen)
+{
+	int r, size;
+
+	hw->vcpu_fd = ioctl(hw->vm_fd, KVM_CREATE_VCPU, 0);
+	if (hw->vcpu_fd < 0) {
+		r = -errno;
+		snprintf(err, errlen, "KVM_CREATE_VCPU failed: %s",
+			 strerror(errno));
+		return r;
+	}
+	size = ioctl(hw->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, NULL);
+	if (size < (int)sizeof(struct kvm_run)) {
+		snprintf(err, errlen, "KVM_GET_VCPU_MMAP_SIZE failed");
+		return -EINVAL;
+	}
+	hw->run_size = (size_t)size;
+	hw->run = mmap(NULL, hw->run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       hw->vcpu_fd, 0);
+	if (hw->run == MAP_FAILED) {
+		r = -errno;
+		snprintf(err, errlen, "cannot map kvm_run: %s",
+			 strerror(errno));
+		return r;
+	}
+	return 0;
+}
+
+static int kvm__init(struct vcpu *vcpu, char *err, size_t errlen)
+{
+	struct machine *m = vcpu->machine;
+	struct kvm_userspace_memory_region region;
+	struct kvm_hw *hw = calloc(1, sizeof(*hw));
+	int r;
+
+	if (!hw)
+		return -ENOMEM;
+	hw->kvm_fd = hw->vm_fd = hw->vcpu_fd = hw->stats_fd = -1;
+	vcpu->mode_priv = hw;
+
+	r = kvm__open_vm(hw, err, errlen);
+	if (r < 0)
+		goto err;
 	/* Needed by VMX for real-mode emulation only; harmless elsewhere. */
 	ioctl(hw->vm_fd, KVM_SET_TSS_ADDR, 0xfffbd000ul);
 	region = (struct kvm_userspace_memory_region){
@@ -381,28 +417,9 @@ static int kvm__init(struct vcpu *vcpu, char *err, size_t errlen)
 			 strerror(errno));
 		goto err;
 	}
-	hw->vcpu_fd = ioctl(hw->vm_fd, KVM_CREATE_VCPU, 0);
-	if (hw->vcpu_fd < 0) {
-		r = -errno;
-		snprintf(err, errlen, "KVM_CREATE_VCPU failed: %s",
-			 strerror(errno));
+	r = kvm__create_vcpu(hw, err, errlen);
+	if (r < 0)
 		goto err;
-	}
-	size = ioctl(hw->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, NULL);
-	if (size < (int)sizeof(struct kvm_run)) {
-		r = -EINVAL;
-		snprintf(err, errlen, "KVM_GET_VCPU_MMAP_SIZE failed");
-		goto err;
-	}
-	hw->run_size = (size_t)size;
-	hw->run = mmap(NULL, hw->run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
-		       hw->vcpu_fd, 0);
-	if (hw->run == MAP_FAILED) {
-		r = -errno;
-		snprintf(err, errlen, "cannot map kvm_run: %s",
-			 strerror(errno));
-		goto err;
-	}
 	r = kvm__setup_cpuid(hw, m, err, errlen);
 	if (r < 0)
 		goto err;
@@ -418,22 +435,12 @@ err:
 	return r;
 }
 
-static int kvm__run(struct vcpu *vcpu, struct vm_exit *exit)
+/* What kvm_run says the exit was, in the run loop's terms. */
+static void kvm__exit_of(struct kvm_hw *hw, struct vm_exit *exit)
 {
-	struct kvm_hw *hw = vcpu->mode_priv;
 	struct kvm_run *run = hw->run;
 	char where[160];
 
-	if (ioctl(hw->vcpu_fd, KVM_RUN, NULL) < 0) {
-		if (errno == EINTR || errno == EAGAIN) {
-			exit->reason = VM_EXIT_KICK;
-			return 0;
-		}
-		exit->reason = VM_EXIT_HOST_ERROR;
-		snprintf(exit->detail, sizeof(exit->detail),
-			 "KVM_RUN failed: %s", strerror(errno));
-		return -errno;
-	}
 	switch (run->exit_reason) {
 	case KVM_EXIT_IO:
 		if ((u64)run->io.data_offset +
@@ -501,6 +508,23 @@ static int kvm__run(struct vcpu *vcpu, struct vm_exit *exit)
 			 where);
 		break;
 	}
+}
+
+static int kvm__run(struct vcpu *vcpu, struct vm_exit *exit)
+{
+	struct kvm_hw *hw = vcpu->mode_priv;
+
+	if (ioctl(hw->vcpu_fd, KVM_RUN, NULL) < 0) {
+		if (errno == EINTR || errno == EAGAIN) {
+			exit->reason = VM_EXIT_KICK;
+			return 0;
+		}
+		exit->reason = VM_EXIT_HOST_ERROR;
+		snprintf(exit->detail, sizeof(exit->detail),
+			 "KVM_RUN failed: %s", strerror(errno));
+		return -errno;
+	}
+	kvm__exit_of(hw, exit);
 	return 0;
 }
 

@@ -135,6 +135,50 @@ static void die_async(const char *what, int nr, u64 rip)
 	_exit(REFVMM_EXIT_HOST_ERROR);
 }
 
+/* Saves what the guest was doing in @c and makes the signal return land
+ * in the monitor: 64-bit code, host stack, a clean RFLAGS. */
+static void record_and_land(int sig, const siginfo_t *si, ucontext_t *uc,
+			    struct sw_cpu *c)
+{
+	greg_t *g = uc->uc_mcontext.gregs;
+	u64 csgsfs = (u64)g[REG_CSGSFS];
+	u16 cs = csgsfs & 0xffff;
+	u64 rip = (u64)g[REG_RIP];
+
+	if (sig > 0 && sig < 65)
+		signal_counts[sig]++;
+	c->signo = sig;
+	c->si_code = si->si_code;
+	c->trapno = (int)g[REG_TRAPNO];
+	c->err = (u32)g[REG_ERR];
+	c->addr = (u64)si->si_addr;
+	c->syscall_nr = sig == SIGSYS ? si->si_syscall : -1;
+	c->gpr[0] = (u32)g[REG_RAX];
+	c->gpr[1] = (u32)g[REG_RCX];
+	c->gpr[2] = (u32)g[REG_RDX];
+	c->gpr[3] = (u32)g[REG_RBX];
+	c->gpr[4] = (u32)g[REG_RSP];
+	c->gpr[5] = (u32)g[REG_RBP];
+	c->gpr[6] = (u32)g[REG_RSI];
+	c->gpr[7] = (u32)g[REG_RDI];
+	c->eip = (u32)rip;
+	c->host_eflags = (u32)g[REG_EFL];
+	c->hsel[SW_CS] = cs;
+	c->hsel[SW_SS] = (csgsfs >> 48) & 0xffff;
+	if (!(uc->uc_flags & UC_SIGCONTEXT_SS))
+		c->hsel[SW_SS] = sw_slot_sel(SW_SS); /* old kernel: assume */
+	/* TF, DF and AC off */
+	g[REG_RIP] = (greg_t)WINDOW_PAD;
+	csgsfs &= ~0xffffull;
+	csgsfs |= HOST_CS64;
+	csgsfs &= ~(0xffffull << 48);
+	csgsfs |= (u64)HOST_SS64 << 48;
+	g[REG_CSGSFS] = (greg_t)csgsfs;
+	g[REG_RSP] = (greg_t)((c->host_rsp - 256) & ~15ull);
+	g[REG_EFL] = 0x202;
+	uc->uc_flags |= UC_STRICT_RESTORE_SS;
+}
+
 void sw_signal_handler(int sig, siginfo_t *si, void *ucv)
 {
 	ucontext_t *uc = ucv;
@@ -185,38 +229,7 @@ void sw_signal_handler(int sig, siginfo_t *si, void *ucv)
 		c->exit_kind = SW_EXIT_SIGNAL;
 	}
 record:
-	if (sig > 0 && sig < 65)
-		signal_counts[sig]++;
-	c->signo = sig;
-	c->si_code = si->si_code;
-	c->trapno = (int)g[REG_TRAPNO];
-	c->err = (u32)g[REG_ERR];
-	c->addr = (u64)si->si_addr;
-	c->syscall_nr = sig == SIGSYS ? si->si_syscall : -1;
-	c->gpr[0] = (u32)g[REG_RAX];
-	c->gpr[1] = (u32)g[REG_RCX];
-	c->gpr[2] = (u32)g[REG_RDX];
-	c->gpr[3] = (u32)g[REG_RBX];
-	c->gpr[4] = (u32)g[REG_RSP];
-	c->gpr[5] = (u32)g[REG_RBP];
-	c->gpr[6] = (u32)g[REG_RSI];
-	c->gpr[7] = (u32)g[REG_RDI];
-	c->eip = (u32)rip;
-	c->host_eflags = (u32)g[REG_EFL];
-	c->hsel[SW_CS] = cs;
-	c->hsel[SW_SS] = (csgsfs >> 48) & 0xffff;
-	if (!(uc->uc_flags & UC_SIGCONTEXT_SS))
-		c->hsel[SW_SS] = sw_slot_sel(SW_SS); /* old kernel: assume */
-	/* Land: 64-bit code, host stack, a clean RFLAGS (TF, DF, AC off). */
-	g[REG_RIP] = (greg_t)WINDOW_PAD;
-	csgsfs &= ~0xffffull;
-	csgsfs |= HOST_CS64;
-	csgsfs &= ~(0xffffull << 48);
-	csgsfs |= (u64)HOST_SS64 << 48;
-	g[REG_CSGSFS] = (greg_t)csgsfs;
-	g[REG_RSP] = (greg_t)((c->host_rsp - 256) & ~15ull);
-	g[REG_EFL] = 0x202;
-	uc->uc_flags |= UC_STRICT_RESTORE_SS;
+	record_and_land(sig, si, uc, c);
 }
 
 static int install_signals(char *err, size_t errlen)

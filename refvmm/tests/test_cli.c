@@ -439,7 +439,7 @@ Test(cli, trap_guest_syscalls_never_reach_linux)
 
 	for (i = 0; i < 3; i++) {
 		run(&r, (const char *const[]){"--mode", "trap", "--timeout",
-					      "5", asm_guest(names[i]), NULL});
+					      "30", asm_guest(names[i]), NULL});
 		cr_assert_neq(r.status, 0x42, "%s", r.err);
 		cr_assert_eq(r.status, REFVMM_EXIT_TRIPLE_FAULT, "%d: %s", i,
 			     r.err);
@@ -711,7 +711,7 @@ Test(cli, bt_simple_hostile_guests)
 		  "%s", r.out);
 }
 
-/* --- translator corner cases (issue 9's bar), each a tiny guest --- */
+/* --- translator corner cases, each a tiny guest --- */
 
 Test(cli, bt_simple_code_overwriting_itself_mid_block)
 {

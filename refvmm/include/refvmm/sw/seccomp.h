@@ -1,5 +1,5 @@
 /*
- * Containment for what can be contained (ARCHITECTURE.md, "Containment"):
+ * Containment for what can be contained (docs/refvmm.md):
  * a seccomp filter that allows the monitor only the system calls it
  * needs, and turns every system call made from guest linear space (the
  * i386 entry points int 0x80 / sysenter / compat syscall, or any call

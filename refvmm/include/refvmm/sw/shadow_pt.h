@@ -1,6 +1,6 @@
 /*
- * Shadow paging for the software monitor (ARCHITECTURE.md, "shadow page
- * tables as a cache of guest page tables"; issue 7). The guest owns
+ * Shadow paging for the software monitor: shadow page tables as a cache
+ * of the guest's (docs/refvmm-trap.md, "Shadow paging"). The guest owns
  * linear [0, SW_WINDOW_BASE); a guest linear page the host can reach is
  * an mmap of the guest-RAM memfd at that linear address, made on demand:
  *

@@ -1,6 +1,6 @@
 /*
  * Traps: what a host signal from guest code means for the guest
- * (ARCHITECTURE.md, "privilege instruction trap"). The kernel passes the
+ * (the paper's "privileged instruction trap"). The kernel passes the
  * hardware vector (trapno) and error code in the signal context:
  *   SIGSEGV  #GP(13) #NP(11) #SS(12) #TS(10) #PF(14) #OF(4) #BR(5)
  *   SIGBUS   #SS(12) #AC(17)      SIGILL  #UD(6)

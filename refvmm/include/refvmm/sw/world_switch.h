@@ -1,6 +1,6 @@
 /*
- * The world switch of the software monitor (ARCHITECTURE.md, "trap,
- * bt-simple, bt" and "Hard corners"). One routine enters guest code in
+ * The world switch of the software monitor (docs/refvmm.md, "Hard
+ * corners of the software monitor"). One routine enters guest code in
  * 32-bit compatibility mode at host CPL 3 (iretq to the host LDT
  * selectors in sw_cpu.hsel); every way back lands in one place:
  *

@@ -62,22 +62,19 @@ struct bench_run {
 static int take_opt(void *ctx, int c, const char *arg, struct perr *e)
 {
 	struct bench_opts *o = ctx;
-	int ret = 0;
 
 	switch (c) {
 	case 's':
-		ret = run_args_uint("bench", "--scale", arg, 1,
-				    BENCH_MAX_SCALE / 2, &o->scale, e);
-		break;
+		return run_args_uint("bench", "--scale", arg, 1,
+				     BENCH_MAX_SCALE / 2, &o->scale, e);
 	case 'r':
-		ret = run_args_uint("bench", "--reps", arg, 1, BENCH_MAX_REPS,
-				    &o->reps, e);
-		break;
+		return run_args_uint("bench", "--reps", arg, 1, BENCH_MAX_REPS,
+				     &o->reps, e);
 	case 'N':
 		o->counters = false;
 		break;
 	}
-	return ret < 0 ? POPEK_EXIT_USAGE : 0;
+	return 0;
 }
 
 static int parse_opts(struct bench_opts *o, int argc, char **argv,

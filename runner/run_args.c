@@ -30,11 +30,11 @@ int run_args_uint(const char *cmd, const char *opt, const char *arg,
 
 	errno = 0;
 	v = strtoul(arg, &end, 10);
-	if (errno || *end || !*arg || *arg == '-' || v < lo || v > hi)
-		return perr_set(e,
-				"%s: bad %s '%s' (a whole number from "
-				"%u to %u)",
-				cmd, opt, arg, lo, hi);
+	if (errno || *end || !*arg || *arg == '-' || v < lo || v > hi) {
+		perr_set(e, "%s: bad %s '%s' (a whole number from %u to %u)",
+			 cmd, opt, arg, lo, hi);
+		return POPEK_EXIT_USAGE;
+	}
 	*out = (unsigned)v;
 	return 0;
 }
@@ -53,6 +53,7 @@ static struct option *all_opts(const struct run_args_spec *spec)
 	return v;
 }
 
+/* One of the shared options: 0 or a usage status; -1 when not one. */
 static int take_shared(struct run_args *a, const struct run_args_spec *spec,
 		       int c, struct perr *e)
 {
@@ -62,14 +63,10 @@ static int take_shared(struct run_args *a, const struct run_args_spec *spec,
 		return 0;
 	case 'j':
 		return run_args_uint(spec->cmd, "-j", optarg, 1, spec->max_jobs,
-				     &a->jobs, e) < 0
-			       ? POPEK_EXIT_USAGE
-			       : 0;
+				     &a->jobs, e);
 	case 'o':
 		return run_args_uint(spec->cmd, "--timeout", optarg, 1, 86400,
-				     &a->timeout, e) < 0
-			       ? POPEK_EXIT_USAGE
-			       : 0;
+				     &a->timeout, e);
 	case 'J':
 		a->json = optarg;
 		return 0;

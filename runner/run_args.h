@@ -40,7 +40,10 @@ struct run_args_spec {
 int run_args_parse(struct run_args *a, const struct run_args_spec *spec,
 		   int argc, char **argv, struct perr *e);
 
-/* A whole number from lo to hi, or an error naming cmd and the option. */
+/*
+ * A whole number from lo to hi: 0, or POPEK_EXIT_USAGE with *e naming cmd
+ * and the option.
+ */
 int run_args_uint(const char *cmd, const char *opt, const char *arg,
 		  unsigned lo, unsigned hi, unsigned *out, struct perr *e);
 

@@ -35,8 +35,5 @@ char *self_dir(void);
 /* Report a getopt failure as a usage error. */
 int usage_error(struct perr *e, const char *cmd, int opt, int optopt_,
 		const char *arg);
-/* Does an image match any of the filters (name or one of its ids)? */
-struct image;
-bool image_matches(const struct image *img, char **filters, int nfilters);
 
 #endif

@@ -20,6 +20,7 @@
 #include "cmd.h"
 #include "elf_image.h"
 #include "job.h"
+#include "run_args.h"
 
 #ifndef POPEK_SOURCE_DIR
 #define POPEK_SOURCE_DIR "."
@@ -28,13 +29,11 @@
 #define POPEK_PERF_IMAGE_DIR "build/perf-images"
 #endif
 
+/* The options of popek bench beyond those popek run shares. */
 struct bench_opts {
-	char *targets;
-	unsigned jobs, timeout, scale, reps;
-	const char *json, *images, *targets_dir;
-	bool counters, quiet;
-	char **filters;
-	int nfilters;
+	struct run_args a;
+	unsigned scale, reps;
+	bool counters;
 };
 
 /* What a job is for. */
@@ -60,20 +59,21 @@ struct bench_run {
 	size_t ntmpfiles;
 };
 
-static int parse_uint(const char *opt, const char *arg, unsigned lo,
-		      unsigned hi, unsigned *out, struct perr *e)
+static int take_opt(void *ctx, int c, const char *arg, struct perr *e)
 {
-	unsigned long v;
-	char *end;
+	struct bench_opts *o = ctx;
 
-	errno = 0;
-	v = strtoul(arg, &end, 10);
-	if (errno || *end || !*arg || *arg == '-' || v < lo || v > hi)
-		return perr_set(e,
-				"bench: bad %s '%s' (a whole number from "
-				"%u to %u)",
-				opt, arg, lo, hi);
-	*out = (unsigned)v;
+	switch (c) {
+	case 's':
+		return run_args_uint("bench", "--scale", arg, 1,
+				     BENCH_MAX_SCALE / 2, &o->scale, e);
+	case 'r':
+		return run_args_uint("bench", "--reps", arg, 1, BENCH_MAX_REPS,
+				     &o->reps, e);
+	case 'N':
+		o->counters = false;
+		break;
+	}
 	return 0;
 }
 
@@ -81,132 +81,41 @@ static int parse_opts(struct bench_opts *o, int argc, char **argv,
 		      struct perr *e)
 {
 	static const struct option opts[] = {
-		{"target", required_argument, NULL, 't'},
-		{"jobs", required_argument, NULL, 'j'},
-		{"timeout", required_argument, NULL, 'o'},
 		{"scale", required_argument, NULL, 's'},
 		{"reps", required_argument, NULL, 'r'},
-		{"json", required_argument, NULL, 'J'},
-		{"images", required_argument, NULL, 'I'},
-		{"targets", required_argument, NULL, 'T'},
 		{"no-counters", no_argument, NULL, 'N'},
-		{"quiet", no_argument, NULL, 'q'},
 		{NULL, 0, NULL, 0},
 	};
-	int c;
+	const struct run_args_spec spec = {"bench", 64, opts, take_opt, o};
+	int ret;
 
-	o->jobs = 1;
+	o->a.jobs = 1;
 	o->scale = 100;
 	o->reps = 7;
-	o->json = "bench.json";
+	o->a.json = "bench.json";
 	o->counters = true;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":t:j:q", opts, NULL)) != -1) {
-		switch (c) {
-		case 't':
-			o->targets = optarg;
-			break;
-		case 'j':
-			if (parse_uint("-j", optarg, 1, 64, &o->jobs, e) < 0)
-				return POPEK_EXIT_USAGE;
-			break;
-		case 'o':
-			if (parse_uint("--timeout", optarg, 1, 86400,
-				       &o->timeout, e) < 0)
-				return POPEK_EXIT_USAGE;
-			break;
-		case 's':
-			if (parse_uint("--scale", optarg, 1,
-				       BENCH_MAX_SCALE / 2, &o->scale, e) < 0)
-				return POPEK_EXIT_USAGE;
-			break;
-		case 'r':
-			if (parse_uint("--reps", optarg, 1, BENCH_MAX_REPS,
-				       &o->reps, e) < 0)
-				return POPEK_EXIT_USAGE;
-			break;
-		case 'J':
-			o->json = optarg;
-			break;
-		case 'I':
-			o->images = optarg;
-			break;
-		case 'T':
-			o->targets_dir = optarg;
-			break;
-		case 'N':
-			o->counters = false;
-			break;
-		case 'q':
-			o->quiet = true;
-			break;
-		default:
-			return usage_error(e, "bench", c, optopt,
-					   argv[optind - 1]);
-		}
-	}
-	if (!o->targets) {
-		perr_set(e, "bench: no target given (use -t TARGET[,TARGET...];"
-			    " 'popek targets' lists them)");
-		return POPEK_EXIT_USAGE;
-	}
-	if (!str_ends(o->json, ".json")) {
+	ret = run_args_parse(&o->a, &spec, argc, argv, e);
+	if (ret)
+		return ret;
+	if (!str_ends(o->a.json, ".json")) {
 		perr_set(e,
 			 "bench: --json '%s' must end in .json (the chart "
 			 "is written beside it)",
-			 o->json);
+			 o->a.json);
 		return POPEK_EXIT_USAGE;
 	}
-	o->filters = argv + optind;
-	o->nfilters = argc - optind;
 	return 0;
-}
-
-static int resolve_targets(struct bench_run *r, struct perr *e)
-{
-	char *copy = xstrdup(r->o.targets), *tok, *save = NULL;
-	struct bench_set *s = &r->set;
-	struct target *t;
-	size_t i;
-	int ret = 0;
-
-	for (tok = strtok_r(copy, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save)) {
-		t = target_list_find(&r->tl, tok);
-		if (!t) {
-			ret = perr_set(e,
-				       "bench: unknown target '%s' ('popek "
-				       "targets' lists them)",
-				       tok);
-			break;
-		}
-		for (i = 0; i < s->ntargets && s->targets[i] != t; i++)
-			;
-		if (i < s->ntargets)
-			continue;
-		s->targets = xrealloc(s->targets,
-				      (s->ntargets + 1) * sizeof(*s->targets));
-		r->why = xrealloc(r->why, (s->ntargets + 1) * sizeof(*r->why));
-		s->targets[s->ntargets] = t;
-		target_usable(t, &r->why[s->ntargets]);
-		s->ntargets++;
-	}
-	if (!ret && !s->ntargets)
-		ret = perr_set(e, "bench: no target given in '%s'",
-			       r->o.targets);
-	free(copy);
-	return ret;
 }
 
 static bool row_selected(const struct bench_opts *o, const char *row,
 			 const char *bench, const char *image)
 {
-	if (!o->nfilters)
+	if (!o->a.nfilters)
 		return true;
-	for (int i = 0; i < o->nfilters; i++)
-		if (!fnmatch(o->filters[i], row, 0) ||
-		    !fnmatch(o->filters[i], bench, 0) ||
-		    !fnmatch(o->filters[i], image, 0))
+	for (int i = 0; i < o->a.nfilters; i++)
+		if (!fnmatch(o->a.filters[i], row, 0) ||
+		    !fnmatch(o->a.filters[i], bench, 0) ||
+		    !fnmatch(o->a.filters[i], image, 0))
 			return true;
 	return false;
 }
@@ -247,8 +156,8 @@ static int make_rows(struct bench_run *r, const char *dir, struct perr *e)
 	}
 	if (!s->nrows)
 		return perr_set(e, "bench: no benchmark in %s%s", dir,
-				r->o.nfilters ? " matches the filters"
-					      : " (build the perf images)");
+				r->o.a.nfilters ? " matches the filters"
+						: " (build the perf images)");
 	return 0;
 }
 
@@ -315,7 +224,7 @@ static int add_job(struct bench_run *r, size_t ri, size_t ti, unsigned iters,
 		row->cells[ti].command = argv_join(argv);
 	r->bj[r->njobs] = (struct bench_job){ri, ti, iters};
 	job_init(&r->jobs[r->njobs], argv,
-		 r->o.timeout ? r->o.timeout : t->timeout, t->output_limit,
+		 r->o.a.timeout ? r->o.a.timeout : t->timeout, t->output_limit,
 		 &r->bj[r->njobs]);
 	r->jobs[r->njobs].fatal_stderr = t->fatal_stderr;
 	r->jobs[r->njobs].nfatal_stderr = t->nfatal_stderr;
@@ -499,7 +408,7 @@ static void progress(struct job *j, size_t done, size_t total, void *ctx)
 	char *reason;
 	enum bench_status st;
 
-	if (r->o.quiet)
+	if (r->o.a.quiet)
 		return;
 	st = judge(j, row, &line, &reason);
 	fprintf(stderr, "[%zu/%zu] %s %s%s: ", done, total,
@@ -583,8 +492,8 @@ static int run_jobs(struct bench_run *r, size_t from)
 	struct job_events ev = {NULL, progress, r};
 	int signo = 0;
 
-	if (jobs_run(r->jobs + from, r->njobs - from, r->o.jobs, &ev, &signo) <
-	    0) {
+	if (jobs_run(r->jobs + from, r->njobs - from, r->o.a.jobs, &ev,
+		     &signo) < 0) {
 		fprintf(stderr,
 			"popek: interrupted by %s; killed every "
 			"target\n",
@@ -599,8 +508,9 @@ static int write_json(struct bench_run *r, struct perr *e)
 	json_t *j = bench_to_json(&r->set);
 	int ret = 0;
 
-	if (json_dump_file(j, r->o.json, JSON_INDENT(2) | JSON_PRESERVE_ORDER))
-		ret = perr_set(e, "bench: cannot write %s: %s", r->o.json,
+	if (json_dump_file(j, r->o.a.json,
+			   JSON_INDENT(2) | JSON_PRESERVE_ORDER))
+		ret = perr_set(e, "bench: cannot write %s: %s", r->o.a.json,
 			       strerror(errno));
 	json_decref(j);
 	return ret;
@@ -666,15 +576,16 @@ int cmd_bench(int argc, char **argv, struct perr *e)
 	ret = parse_opts(&r.o, argc, argv, e);
 	if (ret)
 		return ret;
-	if (target_list_load(targets_dir(r.o.targets_dir), &r.tl, e) < 0)
+	if (target_list_load(targets_dir(r.o.a.targets_dir), &r.tl, e) < 0)
 		return POPEK_EXIT_NOTHING_RAN;
 	ret = POPEK_EXIT_USAGE;
-	if (resolve_targets(&r, e) < 0)
+	if (run_args_targets(&r.o.a, "bench", &r.tl, &r.set.targets, &r.why,
+			     &r.set.ntargets, e) < 0)
 		goto out;
 	ret = POPEK_EXIT_NOTHING_RAN;
 	if (hostinfo_probe(&r.host, e) < 0)
 		goto out;
-	dir = perf_images_dir(r.o.images);
+	dir = perf_images_dir(r.o.a.images);
 	if (image_list_load(dir, false, &r.il, e) < 0 ||
 	    make_rows(&r, dir, e) < 0)
 		goto out;
@@ -714,8 +625,8 @@ int cmd_bench(int argc, char **argv, struct perr *e)
 		ret = POPEK_EXIT_UNEXPECTED;
 		goto out;
 	}
-	printf("\nJSON: %s\n", r.o.json);
-	svg = bench_write_chart(&r.set, r.o.json, &why);
+	printf("\nJSON: %s\n", r.o.a.json);
+	svg = bench_write_chart(&r.set, r.o.a.json, &why);
 	if (svg)
 		printf("chart: %s\n", svg);
 	else

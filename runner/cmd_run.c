@@ -3,7 +3,6 @@
  * every check, print the summary and write the result files. The exit
  * status is the CI gate: 0 only when nothing unexpected happened.
  */
-#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -22,6 +21,7 @@
 #include "junit.h"
 #include "results.h"
 #include "results_json.h"
+#include "run_args.h"
 #include "shard.h"
 #include "summary.h"
 #include "tap_stream.h"
@@ -31,16 +31,13 @@
 #define POPEK_SOURCE_DIR "."
 #endif
 
+/* The options of popek run beyond those popek bench shares. */
 struct run_opts {
-	char *targets;
-	unsigned jobs;
+	struct run_args a;
 	struct shard shard;
 	bool sharded;
-	unsigned timeout; /* 0: each target's own */
-	const char *json, *junit, *images, *targets_dir;
-	bool tap, quiet;
-	char **filters;
-	int nfilters;
+	const char *junit;
+	bool tap;
 };
 
 /* One (target, image) pair: a job, or checks skipped without running. */
@@ -79,121 +76,37 @@ struct run {
 	bool iso_resume;     /* an ISO broke before some of its images */
 };
 
-static int parse_opts(struct run_opts *o, int argc, char **argv, struct perr *e)
+static int take_opt(void *ctx, int c, const char *arg, struct perr *e)
 {
-	static const struct option opts[] = {
-		{"target", required_argument, NULL, 't'},
-		{"jobs", required_argument, NULL, 'j'},
-		{"shard", required_argument, NULL, 'S'},
-		{"timeout", required_argument, NULL, 'o'},
-		{"json", required_argument, NULL, 'J'},
-		{"junit", required_argument, NULL, 'U'},
-		{"tap", no_argument, NULL, 'A'},
-		{"images", required_argument, NULL, 'I'},
-		{"targets", required_argument, NULL, 'T'},
-		{"quiet", no_argument, NULL, 'q'},
-		{NULL, 0, NULL, 0},
-	};
-	unsigned long v;
-	char *end;
-	int c;
+	struct run_opts *o = ctx;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":t:j:q", opts, NULL)) != -1) {
-		switch (c) {
-		case 't':
-			o->targets = optarg;
-			break;
-		case 'j':
-		case 'o':
-			errno = 0;
-			v = strtoul(optarg, &end, 10);
-			if (errno || *end || !*optarg || v == 0 ||
-			    v > (c == 'j' ? 4096 : 86400)) {
-				perr_set(e,
-					 "run: bad %s '%s' (a whole number "
-					 "from 1 to %d)",
-					 c == 'j' ? "-j" : "--timeout", optarg,
-					 c == 'j' ? 4096 : 86400);
-				return POPEK_EXIT_USAGE;
-			}
-			if (c == 'j')
-				o->jobs = (unsigned)v;
-			else
-				o->timeout = (unsigned)v;
-			break;
-		case 'S':
-			if (shard_parse(optarg, &o->shard, e) < 0)
-				return POPEK_EXIT_USAGE;
-			o->sharded = true;
-			break;
-		case 'J':
-			o->json = optarg;
-			break;
-		case 'U':
-			o->junit = optarg;
-			break;
-		case 'A':
-			o->tap = true;
-			break;
-		case 'I':
-			o->images = optarg;
-			break;
-		case 'T':
-			o->targets_dir = optarg;
-			break;
-		case 'q':
-			o->quiet = true;
-			break;
-		default:
-			return usage_error(e, "run", c, optopt,
-					   argv[optind - 1]);
-		}
+	switch (c) {
+	case 'S':
+		if (shard_parse(arg, &o->shard, e) < 0)
+			return POPEK_EXIT_USAGE;
+		o->sharded = true;
+		break;
+	case 'U':
+		o->junit = arg;
+		break;
+	case 'A':
+		o->tap = true;
+		break;
 	}
-	if (!o->targets) {
-		perr_set(e, "run: no target given (use -t TARGET[,TARGET...];"
-			    " 'popek targets' lists them)");
-		return POPEK_EXIT_USAGE;
-	}
-	o->filters = argv + optind;
-	o->nfilters = argc - optind;
 	return 0;
 }
 
-static int resolve_targets(struct run *r, struct perr *e)
+static int parse_opts(struct run_opts *o, int argc, char **argv, struct perr *e)
 {
-	char *copy = xstrdup(r->o.targets), *tok, *save = NULL;
-	struct target *t;
-	size_t i;
-	int ret = 0;
+	static const struct option opts[] = {
+		{"shard", required_argument, NULL, 'S'},
+		{"junit", required_argument, NULL, 'U'},
+		{"tap", no_argument, NULL, 'A'},
+		{NULL, 0, NULL, 0},
+	};
+	const struct run_args_spec spec = {"run", 4096, opts, take_opt, o};
 
-	for (tok = strtok_r(copy, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save)) {
-		t = target_list_find(&r->tl, tok);
-		if (!t) {
-			perr_set(e,
-				 "run: unknown target '%s' ('popek targets'"
-				 " lists them)",
-				 tok);
-			ret = -1;
-			break;
-		}
-		for (i = 0; i < r->ntargets; i++)
-			if (r->targets[i] == t)
-				break;
-		if (i < r->ntargets)
-			continue;
-		r->targets = xrealloc(r->targets,
-				      (r->ntargets + 1) * sizeof(*r->targets));
-		r->why = xrealloc(r->why, (r->ntargets + 1) * sizeof(*r->why));
-		r->targets[r->ntargets] = t;
-		target_usable(t, &r->why[r->ntargets]);
-		r->ntargets++;
-	}
-	if (!ret && !r->ntargets)
-		ret = perr_set(e, "run: no target given in '%s'", r->o.targets);
-	free(copy);
-	return ret;
+	return run_args_parse(&o->a, &spec, argc, argv, e);
 }
 
 static int select_images(struct run *r, const char *dir, struct perr *e)
@@ -204,10 +117,10 @@ static int select_images(struct run *r, const char *dir, struct perr *e)
 
 	r->images = xcalloc(r->il.n, sizeof(*r->images));
 	for (i = 0; i < r->il.n; i++)
-		if (image_matches(&r->il.v[i], r->o.filters, r->o.nfilters))
+		if (image_matches(&r->il.v[i], r->o.a.filters, r->o.a.nfilters))
 			r->images[n++] = &r->il.v[i];
 	if (n == 0) {
-		if (r->o.nfilters)
+		if (r->o.a.nfilters)
 			return perr_set(e,
 					"no image in %s matches the "
 					"filters",
@@ -240,16 +153,16 @@ static char *rerun_command(struct run *r, const struct target *t,
 	sb_add_shell_word(&sb, r->exe);
 	sb_adds(&sb, " run -t ");
 	sb_add_shell_word(&sb, t->name);
-	if (r->o.images) {
+	if (r->o.a.images) {
 		sb_adds(&sb, " --images ");
-		sb_add_shell_word(&sb, r->o.images);
+		sb_add_shell_word(&sb, r->o.a.images);
 	}
-	if (r->o.targets_dir) {
+	if (r->o.a.targets_dir) {
 		sb_adds(&sb, " --targets ");
-		sb_add_shell_word(&sb, r->o.targets_dir);
+		sb_add_shell_word(&sb, r->o.a.targets_dir);
 	}
-	if (r->o.timeout)
-		sb_addf(&sb, " --timeout %u", r->o.timeout);
+	if (r->o.a.timeout)
+		sb_addf(&sb, " --timeout %u", r->o.a.timeout);
 	sb_adds(&sb, " ");
 	sb_add_shell_word(&sb, img->name);
 	return sb.s;
@@ -282,7 +195,7 @@ static void make_iso_jobs(struct run *r, struct target *t, const char *bindir)
 	struct image **imgs = xcalloc(r->nslots + 1, sizeof(*imgs));
 	size_t n = 0, k, i, chunks, first, size;
 	struct perr e = {{0}};
-	unsigned timeout = r->o.timeout ? r->o.timeout : t->timeout;
+	unsigned timeout = r->o.a.timeout ? r->o.a.timeout : t->timeout;
 
 	for (k = 0; k < r->nslots; k++)
 		if (r->slots[k].target == t && r->slots[k].iso_pending)
@@ -291,7 +204,7 @@ static void make_iso_jobs(struct run *r, struct target *t, const char *bindir)
 		goto out;
 	if (!r->iso_dir)
 		r->iso_dir = iso_tmpdir(&e);
-	chunks = n < r->o.jobs ? n : r->o.jobs;
+	chunks = n < r->o.a.jobs ? n : r->o.a.jobs;
 	for (i = 0, first = 0; i < chunks; i++, first += size) {
 		struct slot *head = run[first];
 		char *iso, **argv;
@@ -388,7 +301,7 @@ static void make_slots(struct run *r)
 			}
 			s->job = &r->jobs[r->njobs++];
 			job_init(s->job, argv,
-				 r->o.timeout ? r->o.timeout : t->timeout,
+				 r->o.a.timeout ? r->o.a.timeout : t->timeout,
 				 t->output_limit, s);
 			s->job->fatal_stderr = t->fatal_stderr;
 			s->job->nfatal_stderr = t->nfatal_stderr;
@@ -424,7 +337,7 @@ static void progress_started(struct job *j, size_t done, size_t total,
 	struct slot *s = j->user;
 
 	s->started = now_monotonic();
-	if (r->tty && !r->o.quiet)
+	if (r->tty && !r->o.a.quiet)
 		fprintf(stderr, "\r\033[K[%zu/%zu] %s %s ...", done, total,
 			s->target->name, s->image->name);
 }
@@ -485,7 +398,7 @@ static void print_finished(struct run *r, struct slot *s, double seconds,
 	size_t counts[CLS_COUNT] = {0}, i;
 	int c;
 
-	if (r->o.quiet)
+	if (r->o.a.quiet)
 		return;
 	if (r->tty) {
 		fprintf(stderr, "\r\033[K[%zu/%zu] %s %s ...", done, total,
@@ -734,11 +647,11 @@ static int write_outputs(struct run *r, struct results *res, struct perr *e)
 		summary_print(stdout, &sum);
 		summary_free(&sum);
 	}
-	if (!r->o.quiet)
+	if (!r->o.a.quiet)
 		print_known(r->o.tap ? stderr : stdout, r);
 	print_unexpected(r->o.tap ? stderr : stdout, r);
 	fflush(stdout);
-	if (r->o.json && results_json_write(res, r->o.json, e) < 0)
+	if (r->o.a.json && results_json_write(res, r->o.a.json, e) < 0)
 		return -1;
 	if (r->o.junit && junit_write(res, r->o.junit, e) < 0)
 		return -1;
@@ -760,14 +673,15 @@ int cmd_run(int argc, char **argv, struct perr *e)
 	ret = parse_opts(&r.o, argc, argv, e);
 	if (ret)
 		return ret;
-	if (!r.o.jobs) {
+	if (!r.o.a.jobs) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 
-		r.o.jobs = n > 0 ? (unsigned)n : 1;
+		r.o.a.jobs = n > 0 ? (unsigned)n : 1;
 	}
-	if (target_list_load(targets_dir(r.o.targets_dir), &r.tl, e) < 0)
+	if (target_list_load(targets_dir(r.o.a.targets_dir), &r.tl, e) < 0)
 		return POPEK_EXIT_NOTHING_RAN;
-	if (resolve_targets(&r, e) < 0) {
+	if (run_args_targets(&r.o.a, "run", &r.tl, &r.targets, &r.why,
+			     &r.ntargets, e) < 0) {
 		ret = POPEK_EXIT_USAGE;
 		goto out;
 	}
@@ -775,7 +689,7 @@ int cmd_run(int argc, char **argv, struct perr *e)
 		ret = POPEK_EXIT_NOTHING_RAN;
 		goto out;
 	}
-	dir = images_dir(r.o.images, &explicit_dir);
+	dir = images_dir(r.o.a.images, &explicit_dir);
 	if (image_list_load(dir, explicit_dir, &r.il, e) < 0 ||
 	    select_images(&r, dir, e) < 0) {
 		ret = POPEK_EXIT_NOTHING_RAN;
@@ -795,13 +709,13 @@ int cmd_run(int argc, char **argv, struct perr *e)
 	started = iso8601_now();
 	ev.ctx = &r;
 	while (first < r.njobs) {
-		if (jobs_run(r.jobs + first, r.njobs - first, r.o.jobs, &ev,
+		if (jobs_run(r.jobs + first, r.njobs - first, r.o.a.jobs, &ev,
 			     &signo) == 0) {
 			first = r.njobs;
 			resume_iso_jobs(&r);
 			continue;
 		}
-		if (r.tty && !r.o.quiet)
+		if (r.tty && !r.o.a.quiet)
 			fputs("\r\033[K", stderr);
 		fprintf(stderr,
 			"popek: interrupted by %s; killed every "
@@ -811,7 +725,7 @@ int cmd_run(int argc, char **argv, struct perr *e)
 		ret = signo == SIGINT ? POPEK_EXIT_INTERRUPTED : 128 + signo;
 		goto out;
 	}
-	if (r.tty && !r.o.quiet)
+	if (r.tty && !r.o.a.quiet)
 		fputs("\r\033[K", stderr);
 	build_results(&r, &res, started);
 	if (write_outputs(&r, &res, e) < 0)

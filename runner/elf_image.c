@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <elf.h>
 #include <errno.h>
+#include <fnmatch.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -398,4 +399,21 @@ void image_list_free(struct image_list *list)
 		image_free(&list->v[i]);
 	free(list->v);
 	memset(list, 0, sizeof(*list));
+}
+
+bool image_matches(const struct image *img, char **filters, int nfilters)
+{
+	size_t j;
+	int i;
+
+	if (nfilters == 0)
+		return true;
+	for (i = 0; i < nfilters; i++) {
+		if (fnmatch(filters[i], img->name, 0) == 0)
+			return true;
+		for (j = 0; j < img->nchecks; j++)
+			if (fnmatch(filters[i], img->checks[j].id, 0) == 0)
+				return true;
+	}
+	return false;
 }

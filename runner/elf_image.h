@@ -48,5 +48,7 @@ const struct check_decl *image_find_check(const struct image *img,
 int image_list_load(const char *dir, bool include_selftest,
 		    struct image_list *list, struct perr *e);
 void image_list_free(struct image_list *list);
+/* Does an image match any of the filters (its name or one of its ids)? */
+bool image_matches(const struct image *img, char **filters, int nfilters);
 
 #endif

@@ -20,6 +20,17 @@ static void col_attr(FILE *f, const char *target, const char *host_class)
 	fputs("\"", f);
 }
 
+/* One column header per class, named and coloured for it. */
+static void class_headers(FILE *f)
+{
+	int c;
+
+	for (c = 0; c < CLS_COUNT; c++)
+		fprintf(f, "<th class=\"%s\">%s</th>",
+			class_name((enum check_class)c),
+			class_name((enum check_class)c));
+}
+
 void html_write_summary(FILE *f, const struct summary *s)
 {
 	size_t i, total;
@@ -28,10 +39,7 @@ void html_write_summary(FILE *f, const struct summary *s)
 	fputs("<h2 id=\"summary\">Per target</h2>\n<table class=\"sum\">\n"
 	      "<tr><th>target</th><th>host class</th>",
 	      f);
-	for (c = 0; c < CLS_COUNT; c++)
-		fprintf(f, "<th class=\"%s\">%s</th>",
-			class_name((enum check_class)c),
-			class_name((enum check_class)c));
+	class_headers(f);
 	fputs("<th>checks</th><th>as expected</th><th>images</th>"
 	      "<th>img-err</th><th>time (s)</th></tr>\n",
 	      f);
@@ -87,10 +95,7 @@ void html_write_families(FILE *f, const struct matrix *m)
 	      "<table class=\"sum\">\n<tr><th>target</th><th>host class</th>"
 	      "<th>family</th>",
 	      f);
-	for (c = 0; c < CLS_COUNT; c++)
-		fprintf(f, "<th class=\"%s\">%s</th>",
-			class_name((enum check_class)c),
-			class_name((enum check_class)c));
+	class_headers(f);
 	fputs("</tr>\n", f);
 	for (j = 0; j < m->ncols; j++) {
 		/* Rows are sorted by id, so a family is one run of rows. */

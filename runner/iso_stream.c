@@ -8,28 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SEQ_PREFIX "popek-seq: "
-
-/* Nothing but an optional '\r' left. */
-static bool at_end(const char *p)
-{
-	return !*p || (*p == '\r' && !p[1]);
-}
-
-bool seq_line_end(const char *line, int *code)
-{
-	int n = 0;
-
-	return sscanf(line, SEQ_PREFIX "end %d%n", code, &n) == 1 &&
-	       at_end(line + n);
-}
-
-bool seq_line_start(const char *line)
-{
-	const char *p = strstr(line, SEQ_PREFIX "start");
-
-	return p && at_end(p + strlen(SEQ_PREFIX "start"));
-}
+#include "seq_line.h"
 
 /* "popek-seq: image NAME (i/n)": NAME, allocated, or NULL. */
 static char *image_marker(const char *line)

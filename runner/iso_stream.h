@@ -13,11 +13,6 @@
 #include "classify.h"
 #include "tap.h"
 
-/* "popek-seq: end N". */
-bool seq_line_end(const char *line, int *code);
-/* "popek-seq: start", possibly after GRUB's last unterminated output. */
-bool seq_line_start(const char *line);
-
 enum seq_state {
 	SEQ_CUT,  /* began, and the run ended (or reset) before it was done */
 	SEQ_DONE, /* "popek-seq: done NAME exit N" */

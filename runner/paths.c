@@ -3,8 +3,6 @@
  * compile-time defaults point into the build tree so `build/bin/popek`
  * works without options.
  */
-#include <fnmatch.h>
-#include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -12,7 +10,6 @@
 #include <unistd.h>
 
 #include "cmd.h"
-#include "elf_image.h"
 
 #ifndef POPEK_IMAGE_DIR
 #define POPEK_IMAGE_DIR "build/images"
@@ -77,21 +74,4 @@ int usage_error(struct perr *e, const char *cmd, int opt, int optopt_,
 		perr_set(e, "%s: unknown option '%s' (see 'popek help')", cmd,
 			 arg);
 	return POPEK_EXIT_USAGE;
-}
-
-bool image_matches(const struct image *img, char **filters, int nfilters)
-{
-	size_t j;
-	int i;
-
-	if (nfilters == 0)
-		return true;
-	for (i = 0; i < nfilters; i++) {
-		if (fnmatch(filters[i], img->name, 0) == 0)
-			return true;
-		for (j = 0; j < img->nchecks; j++)
-			if (fnmatch(filters[i], img->checks[j].id, 0) == 0)
-				return true;
-	}
-	return false;
 }

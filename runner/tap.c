@@ -4,7 +4,6 @@
  * does not understand as plain output rather than failing.
  */
 #include "tap.h"
-#include "iso_stream.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -12,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include "seq_line.h"
 
 static char *skip_space(char *p)
 {
@@ -173,7 +174,7 @@ static void process_line(struct tap_report *r, char *line, size_t len)
 			r->exit_code = code;
 		} else if (seq_line_start(line) && r->seq_starts++) {
 			r->exit_seen = true;
-		} else if (str_starts(line, "popek-seq: image ")) {
+		} else if (str_starts(line, SEQ_PREFIX "image ")) {
 			r->seq_images++;
 		}
 		return;

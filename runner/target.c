@@ -347,6 +347,28 @@ static void strip_comment(char *line)
 }
 
 /*
+ * The next line of a target file's text at *rest that says something,
+ * its comment cut and its spaces trimmed; NULL at the end. *lineno counts
+ * every line passed, blank or not.
+ */
+static char *next_line(char **rest, int *lineno)
+{
+	char *line;
+
+	while ((line = *rest)) {
+		*rest = strchr(line, '\n');
+		if (*rest)
+			*(*rest)++ = '\0';
+		(*lineno)++;
+		strip_comment(line);
+		line = str_trim(line);
+		if (*line)
+			return line;
+	}
+	return NULL;
+}
+
+/*
  * include = FILE: the known infidelities of a host class shared by several
  * targets (every KVM-based target on kvm_pvm has the same ones). FILE is
  * relative to the including file and holds only xfail/xerror lines; or it
@@ -361,7 +383,7 @@ static int parse_include(struct target *t, const char *path, int lineno,
 	char *inc =
 		slash ? xasprintf("%.*s/%s", (int)(slash - path), path, file)
 		      : xstrdup(file);
-	char *text, *line, *next;
+	char *text, *line, *rest;
 	size_t flen = strlen(file);
 	bool conf = flen > 5 && !strcmp(file + flen - 5, ".conf");
 	int n = 0, ret = 0, kind;
@@ -374,15 +396,8 @@ static int parse_include(struct target *t, const char *path, int lineno,
 	text = ret ? NULL : read_whole_file(inc, NULL, e);
 	if (!ret && !text)
 		ret = -1;
-	for (line = text; !ret && line; line = next) {
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = '\0';
-		n++;
-		strip_comment(line);
-		line = str_trim(line);
-		if (!*line)
-			continue;
+	rest = text;
+	while (!ret && (line = next_line(&rest, &n))) {
 		kind = rule_kind(line);
 		if (kind >= 0)
 			ret = parse_xfail(t, inc, n, line, kind, e);
@@ -498,7 +513,7 @@ static bool command_uses(const struct target *t, const char *placeholder)
 int target_parse(const char *path, const char *text, struct target *t,
 		 struct perr *e)
 {
-	char *copy = xstrdup(text), *line, *next, *want = NULL;
+	char *copy = xstrdup(text), *line, *rest, *want = NULL;
 	int lineno = 0, name_line = 0, ret = -1;
 
 	memset(t, 0, sizeof(*t));
@@ -506,18 +521,10 @@ int target_parse(const char *path, const char *text, struct target *t,
 	t->output_limit = TARGET_DEFAULT_OUTPUT_LIMIT;
 	t->width32 = t->width64 = true;
 	t->path = xstrdup(path);
-	for (line = copy; line; line = next) {
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = '\0';
-		lineno++;
-		strip_comment(line);
-		line = str_trim(line);
-		if (!*line)
-			continue;
+	rest = copy;
+	while ((line = next_line(&rest, &lineno)))
 		if (parse_line(t, path, lineno, line, &name_line, e) < 0)
 			goto out;
-	}
 	if (!t->name) {
 		perr_set(e, "%s: missing required key 'name'", path);
 		goto out;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "iso_stream.h"
+#include "seq_line.h"
 #include "tap.h"
 #include "target.h"
 

@@ -1,0 +1,59 @@
+/*
+ * The arguments `popek run` and `popek bench` share: -t TARGET[,TARGET...],
+ * -j, --timeout, --json, --images, --targets, -q and the filters, and the
+ * targets -t names. Each command adds its own options through a spec.
+ */
+#ifndef POPEK_RUNNER_RUN_ARGS_H
+#define POPEK_RUNNER_RUN_ARGS_H
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "target.h"
+#include "util.h"
+
+struct run_args {
+	char *targets;	  /* -t, as given */
+	unsigned jobs;	  /* -j; the command's default when not given */
+	unsigned timeout; /* 0: each target's own */
+	const char *json, *images, *targets_dir;
+	bool quiet;
+	char **filters;
+	int nfilters;
+};
+
+/* What one command adds to the shared arguments. */
+struct run_args_spec {
+	const char *cmd; /* "run", "bench": the start of every message */
+	unsigned max_jobs;
+	const struct option *opts; /* its own options, ending in a zero entry */
+	/* One of its own options was given: 0, or an exit status with *e. */
+	int (*take)(void *ctx, int opt, const char *arg, struct perr *e);
+	void *ctx;
+};
+
+/*
+ * Parse argv into a (whose defaults the caller has set). Returns 0, or
+ * the exit status of a usage error with *e saying what was wrong.
+ */
+int run_args_parse(struct run_args *a, const struct run_args_spec *spec,
+		   int argc, char **argv, struct perr *e);
+
+/*
+ * A whole number from lo to hi: 0, or POPEK_EXIT_USAGE with *e naming cmd
+ * and the option.
+ */
+int run_args_uint(const char *cmd, const char *opt, const char *arg,
+		  unsigned lo, unsigned hi, unsigned *out, struct perr *e);
+
+/*
+ * The targets -t names, each once, in the order given, and for each
+ * why it cannot run here (NULL when it can). The arrays grow from what
+ * *targets, *why and *n hold.
+ */
+int run_args_targets(const struct run_args *a, const char *cmd,
+		     struct target_list *tl, struct target ***targets,
+		     char ***why, size_t *n, struct perr *e);
+
+#endif

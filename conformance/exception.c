@@ -40,44 +40,51 @@ PROBE ud2_recording_sp(void *a)
 }
 #endif
 
-#define FRAME(cpl)                                                             \
-	do {                                                                   \
-		ulong fl = iopl_flags(0, false) | X86_EFLAGS_AC;               \
-		run_at_cpl_flags(cpl, fl, hlt_recording_sp, NULL, &f);         \
-		report_eq("conformance.exception.frame.cpl" #cpl ".ip",        \
-			  "#GP from HLT at CPL " #cpl                          \
-			  ": saved IP is the HLT (fault)",                     \
-			  (ulong)hlt_insn, f.ip);                              \
-		report_eq("conformance.exception.frame.cpl" #cpl ".cs",        \
-			  "#GP from CPL " #cpl ": saved CS is the CPL " #cpl   \
-			  " code selector",                                    \
-			  sel_code_rpl(cpl), f.cs);                            \
-		report_eq("conformance.exception.frame.cpl" #cpl ".flags",     \
-			  "#GP from CPL " #cpl                                 \
-			  ": saved EFLAGS are the interrupted flags",          \
-			  fl,                                                  \
-			  f.flags &(X86_EFLAGS_AC | X86_EFLAGS_IF |            \
-				    X86_EFLAGS_IOPL | X86_EFLAGS_FIXED));      \
-		report_eq("conformance.exception.frame.cpl" #cpl ".ss",        \
-			  "#GP from CPL " #cpl                                 \
-			  ": the privilege change pushes the old SS",          \
-			  sel_data_rpl(cpl), f.ss);                            \
-		report_eq("conformance.exception.frame.cpl" #cpl ".sp",        \
-			  "#GP from CPL " #cpl                                 \
-			  ": the privilege change pushes the old stack "       \
-			  "pointer",                                           \
-			  sp_before, f.sp);                                    \
-	} while (0)
+/* The frame a #GP from HLT at cpl (1, 2 or 3) pushes. */
+static void frame_at(int cpl)
+{
+	ulong fl = iopl_flags(0, false) | X86_EFLAGS_AC;
+	struct fault f;
+	char id[CHECK_ID_MAX];
+
+	run_at_cpl_flags(cpl, fl, hlt_recording_sp, NULL, &f);
+	report_equal(CHECK_ID(id, "conformance.exception.frame.cpl{1..3}.ip",
+			      "#GP from HLT at CPL {1}: saved IP is the HLT "
+			      "(fault)",
+			      cpl),
+		     (ulong)hlt_insn, f.ip);
+	report_equal(CHECK_ID(id, "conformance.exception.frame.cpl{1..3}.cs",
+			      "#GP from CPL {1}: saved CS is the CPL {1} code "
+			      "selector",
+			      cpl),
+		     sel_code_rpl(cpl), f.cs);
+	report_equal(CHECK_ID(id, "conformance.exception.frame.cpl{1..3}.flags",
+			      "#GP from CPL {1}: saved EFLAGS are the "
+			      "interrupted flags",
+			      cpl),
+		     fl,
+		     f.flags & (X86_EFLAGS_AC | X86_EFLAGS_IF |
+				X86_EFLAGS_IOPL | X86_EFLAGS_FIXED));
+	report_equal(CHECK_ID(id, "conformance.exception.frame.cpl{1..3}.ss",
+			      "#GP from CPL {1}: the privilege change pushes "
+			      "the old SS",
+			      cpl),
+		     sel_data_rpl(cpl), f.ss);
+	report_equal(CHECK_ID(id, "conformance.exception.frame.cpl{1..3}.sp",
+			      "#GP from CPL {1}: the privilege change pushes "
+			      "the old stack pointer",
+			      cpl),
+		     sp_before, f.sp);
+}
 
 static void frames(void)
 {
-	struct fault f;
-
-	FRAME(1);
-	FRAME(2);
-	FRAME(3);
+	for (int cpl = 1; cpl <= 3; cpl++)
+		frame_at(cpl);
 #ifdef __x86_64__
 	/* 64-bit mode pushes SS:RSP even without a privilege change. */
+	struct fault f;
+
 	try_call(ud2_recording_sp, NULL, &f);
 	report_eq("conformance.exception.frame.cpl0.sp",
 		  "#UD at CPL 0 in 64-bit mode pushes the old RSP", sp_before,

@@ -95,106 +95,127 @@ static int flag_iopl(ulong fl)
 	return (fl >> 12) & 3;
 }
 
-/* The five POPF checks (or three IRET ones) for one CPL x IOPL pair. */
-#define FLAG_CHECKS(insn, NAME, fn, cpl, iopl)                                 \
-	do {                                                                   \
-		struct fault f;                                                \
-		ulong a;                                                       \
-		int want;                                                      \
-		a = flag_write(fn, cpl, iopl, false, X86_EFLAGS_IF, &f);       \
-		want = cpl <= iopl;                                            \
-		report("conformance." insn ".cpl" #cpl ".iopl" #iopl           \
-		       ".if-set",                                              \
-		       NAME " loading IF=1 at CPL " #cpl ", IOPL " #iopl       \
-			    " sets IF only if CPL <= IOPL",                    \
-		       f.vector == NO_FAULT && flag_if(a) == want,             \
-		       "expected IF=%d and no exception, saw IF=%d, %s", want, \
-		       flag_if(a), vector_name(f.vector));                     \
-		a = flag_write(fn, cpl, iopl, true, X86_EFLAGS_IF, &f);        \
-		want = !(cpl <= iopl);                                         \
-		report("conformance." insn ".cpl" #cpl ".iopl" #iopl           \
-		       ".if-clear",                                            \
-		       NAME " loading IF=0 at CPL " #cpl ", IOPL " #iopl       \
-			    " clears IF only if CPL <= IOPL",                  \
-		       f.vector == NO_FAULT && flag_if(a) == want,             \
-		       "expected IF=%d and no exception, saw IF=%d, %s", want, \
-		       flag_if(a), vector_name(f.vector));                     \
-		a = flag_write(fn, cpl, iopl, false, X86_EFLAGS_IOPL, &f);     \
-		want = cpl == 0 ? 3 - iopl : iopl;                             \
-		report("conformance." insn ".cpl" #cpl ".iopl" #iopl ".iopl",  \
-		       NAME " loading IOPL 3-" #iopl " at CPL " #cpl           \
-			    " changes IOPL only at CPL 0, silently",           \
-		       f.vector == NO_FAULT && flag_iopl(a) == want,           \
-		       "expected IOPL %d and no exception, saw IOPL %d, %s",   \
-		       want, flag_iopl(a), vector_name(f.vector));             \
-	} while (0)
+/* POPF and IRET, in the order of {popf,iret} in the ids. */
+enum { POPF, IRET };
+static void (*const flag_insn[])(void *) = {do_popf, do_iret};
 
-#define POPF_CHECKS(cpl, iopl)                                                 \
-	do {                                                                   \
-		struct fault f;                                                \
-		ulong a;                                                       \
-		FLAG_CHECKS("popf", "POPF", do_popf, cpl, iopl);               \
-		a = flag_write(do_popf, cpl, iopl, false, ARITH, &f);          \
-		report_eq("conformance.popf.cpl" #cpl ".iopl" #iopl ".arith",  \
-			  "POPF at CPL " #cpl ", IOPL " #iopl                  \
-			  " writes CF, PF, ZF, SF and OF at any CPL",          \
-			  ARITH, a &ARITH);                                    \
-		a = flag_write(do_popf, cpl, iopl, false, X86_EFLAGS_AC, &f);  \
-		report_eq("conformance.popf.cpl" #cpl ".iopl" #iopl ".ac",     \
-			  "POPF at CPL " #cpl ", IOPL " #iopl                  \
-			  " writes AC at any CPL",                             \
-			  X86_EFLAGS_AC, a &X86_EFLAGS_AC);                    \
-	} while (0)
+/* The IF and IOPL checks of POPF or IRET for one CPL x IOPL pair. */
+static void flag_checks(int insn, int cpl, int iopl)
+{
+	void (*fn)(void *) = flag_insn[insn];
+	struct fault f;
+	char id[CHECK_ID_MAX];
+	ulong a;
+	int want;
 
-#define IRET_CHECKS(cpl, iopl) FLAG_CHECKS("iret", "IRET", do_iret, cpl, iopl)
+	a = flag_write(fn, cpl, iopl, false, X86_EFLAGS_IF, &f);
+	want = cpl <= iopl;
+	report_result(
+		CHECK_ID(id,
+			 "conformance.{popf,iret}.cpl{0..3}.iopl{0..3}"
+			 ".if-set",
+			 "{1:POPF,IRET} loading IF=1 at CPL {2}, IOPL {3} "
+			 "sets IF only if CPL <= IOPL",
+			 insn, cpl, iopl),
+		f.vector == NO_FAULT && flag_if(a) == want,
+		"expected IF=%d and no exception, saw IF=%d, %s", want,
+		flag_if(a), vector_name(f.vector));
+	a = flag_write(fn, cpl, iopl, true, X86_EFLAGS_IF, &f);
+	want = !(cpl <= iopl);
+	report_result(
+		CHECK_ID(id,
+			 "conformance.{popf,iret}.cpl{0..3}.iopl{0..3}"
+			 ".if-clear",
+			 "{1:POPF,IRET} loading IF=0 at CPL {2}, IOPL {3} "
+			 "clears IF only if CPL <= IOPL",
+			 insn, cpl, iopl),
+		f.vector == NO_FAULT && flag_if(a) == want,
+		"expected IF=%d and no exception, saw IF=%d, %s", want,
+		flag_if(a), vector_name(f.vector));
+	a = flag_write(fn, cpl, iopl, false, X86_EFLAGS_IOPL, &f);
+	want = cpl == 0 ? 3 - iopl : iopl;
+	report_result(CHECK_ID(id,
+			       "conformance.{popf,iret}.cpl{0..3}.iopl{0..3}"
+			       ".iopl",
+			       "{1:POPF,IRET} loading IOPL 3-{3} at CPL {2} "
+			       "changes IOPL only at CPL 0, silently",
+			       insn, cpl, iopl),
+		      f.vector == NO_FAULT && flag_iopl(a) == want,
+		      "expected IOPL %d and no exception, saw IOPL %d, %s",
+		      want, flag_iopl(a), vector_name(f.vector));
+}
+
+/* POPF's (insn: POPF): also the arithmetic flags and AC at any CPL. */
+static void popf_checks(int insn, int cpl, int iopl)
+{
+	struct fault f;
+	char id[CHECK_ID_MAX];
+	ulong a;
+
+	flag_checks(insn, cpl, iopl);
+	a = flag_write(do_popf, cpl, iopl, false, ARITH, &f);
+	report_equal(CHECK_ID(id, "conformance.popf.cpl{0..3}.iopl{0..3}.arith",
+			      "POPF at CPL {1}, IOPL {2} writes CF, PF, ZF, SF "
+			      "and OF at any CPL",
+			      cpl, iopl),
+		     ARITH, a & ARITH);
+	a = flag_write(do_popf, cpl, iopl, false, X86_EFLAGS_AC, &f);
+	report_equal(CHECK_ID(id, "conformance.popf.cpl{0..3}.iopl{0..3}.ac",
+			      "POPF at CPL {1}, IOPL {2} writes AC at any CPL",
+			      cpl, iopl),
+		     X86_EFLAGS_AC, a & X86_EFLAGS_AC);
+}
+
+/* CLI and STI, in the order of {cli,sti} in the ids: each starts from the
+ * IF it would change. */
+enum { CLI, STI };
+static const struct {
+	void (*fn)(void *);
+	bool start_if;
+} clisti[] = {{do_cli, true}, {do_sti, false}};
 
 /* CLI/STI: #GP(0) with IF unchanged if CPL > IOPL, else IF written. */
-#define CLISTI_CHECKS(insn, NAME, fn, start_if, cpl, iopl)                     \
-	do {                                                                   \
-		struct fault f;                                                \
-		ulong after = ~0ul;                                            \
-		bool trap = cpl > iopl;                                        \
-		run_at_cpl_flags(cpl, iopl_flags(iopl, start_if), fn, &after,  \
-				 &f);                                          \
-		report_fault("conformance.trap." insn ".cpl" #cpl              \
-			     ".iopl" #iopl,                                    \
-			     NAME " at CPL " #cpl ", IOPL " #iopl              \
-				  ": #GP(0) if CPL > IOPL, else allowed",      \
-			     trap ? GP_VECTOR : NO_FAULT, 0, &f);              \
-		report("conformance.trap." insn ".cpl" #cpl ".iopl" #iopl      \
-		       ".if",                                                  \
-		       NAME " at CPL " #cpl ", IOPL " #iopl                    \
-			    ": IF kept on #GP, written when allowed",          \
-		       flag_if(trap ? f.flags : after) ==                      \
-			       (trap ? start_if : !start_if),                  \
-		       "expected IF=%d, saw IF=%d",                            \
-		       trap ? start_if : !start_if,                            \
-		       flag_if(trap ? f.flags : after));                       \
-	} while (0)
-#define CLI_CHECKS(cpl, iopl) CLISTI_CHECKS("cli", "CLI", do_cli, 1, cpl, iopl)
-#define STI_CHECKS(cpl, iopl) CLISTI_CHECKS("sti", "STI", do_sti, 0, cpl, iopl)
+static void clisti_checks(int insn, int cpl, int iopl)
+{
+	bool start_if = clisti[insn].start_if, trap = cpl > iopl;
+	ulong after = ~0ul;
+	struct fault f;
+	char id[CHECK_ID_MAX];
 
-#define FOR_IOPL(M, cpl)                                                       \
-	do {                                                                   \
-		M(cpl, 0);                                                     \
-		M(cpl, 1);                                                     \
-		M(cpl, 2);                                                     \
-		M(cpl, 3);                                                     \
-	} while (0)
-#define FOR_CPL_IOPL(M)                                                        \
-	do {                                                                   \
-		FOR_IOPL(M, 0);                                                \
-		FOR_IOPL(M, 1);                                                \
-		FOR_IOPL(M, 2);                                                \
-		FOR_IOPL(M, 3);                                                \
-	} while (0)
+	run_at_cpl_flags(cpl, iopl_flags(iopl, start_if), clisti[insn].fn,
+			 &after, &f);
+	check_fault(CHECK_ID(id,
+			     "conformance.trap.{cli,sti}.cpl{0..3}.iopl{0..3}",
+			     "{1:CLI,STI} at CPL {2}, IOPL {3}: #GP(0) if CPL "
+			     "> IOPL, else allowed",
+			     insn, cpl, iopl),
+		    trap ? GP_VECTOR : NO_FAULT, 0, &f);
+	report_result(CHECK_ID(id,
+			       "conformance.trap.{cli,sti}.cpl{0..3}.iopl{0..3}"
+			       ".if",
+			       "{1:CLI,STI} at CPL {2}, IOPL {3}: IF kept on "
+			       "#GP, written when allowed",
+			       insn, cpl, iopl),
+		      flag_if(trap ? f.flags : after) ==
+			      (trap ? start_if : !start_if),
+		      "expected IF=%d, saw IF=%d", trap ? start_if : !start_if,
+		      flag_if(trap ? f.flags : after));
+}
+
+/* Every CPL x IOPL pair, CPL slowest (the order of the ids). */
+static void for_cpl_iopl(void (*checks)(int insn, int cpl, int iopl), int insn)
+{
+	for (int cpl = 0; cpl <= 3; cpl++)
+		for (int iopl = 0; iopl <= 3; iopl++)
+			checks(insn, cpl, iopl);
+}
 
 void probe_main(void)
 {
 	/* Flags images with IF=1 are loaded below: mask every IRQ first. */
 	pic_init();
-	FOR_CPL_IOPL(POPF_CHECKS);
-	FOR_CPL_IOPL(IRET_CHECKS);
-	FOR_CPL_IOPL(CLI_CHECKS);
-	FOR_CPL_IOPL(STI_CHECKS);
+	for_cpl_iopl(popf_checks, POPF);
+	for_cpl_iopl(flag_checks, IRET);
+	for_cpl_iopl(clisti_checks, CLI);
+	for_cpl_iopl(clisti_checks, STI);
 }

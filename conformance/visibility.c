@@ -55,54 +55,85 @@ static bool same_table(const struct descriptor_ptr *a,
 	return a->base == b->base && a->limit == b->limit;
 }
 
+static bool gdtr_ok(const struct state *s)
+{
+	return same_table(&s->gdtr, &ref.gdtr);
+}
+static bool idtr_ok(const struct state *s)
+{
+	return same_table(&s->idtr, &ref.idtr);
+}
+static bool ldtr_ok(const struct state *s)
+{
+	return s->ldtr == ref.ldtr;
+}
+static bool tr_ok(const struct state *s)
+{
+	return s->tr == ref.tr;
+}
+/* SMSW r32: bits 31:16 are undefined (SDM Vol. 2B, SMSW). */
+static bool msw_ok(const struct state *s)
+{
+	return (s->msw & 0xffff) == (ref.msw & 0xffff);
+}
+
+/* The instructions, in the order of {sgdt,sidt,sldt,str,smsw} in the ids:
+ * each stores into a struct state, ok() compares with what was loaded. */
+static const struct {
+	void (*fn)(void *);
+	bool (*ok)(const struct state *s);
+} vis[] = {
+	{do_sgdt, gdtr_ok}, {do_sidt, idtr_ok}, {do_sldt, ldtr_ok},
+	{do_str, tr_ok},    {do_smsw, msw_ok},
+};
+
 /*
  * One instruction at one CPL: with UMIP clear it returns the value the guest
  * loaded; with UMIP set it raises #GP(0) at CPL > 0 and still works at CPL 0.
  */
-#define VIS(name, fn, field_ok, cpl)                                           \
-	do {                                                                   \
-		struct state s;                                                \
-		struct fault f;                                                \
-		const char *id1 = DECLARE_CHECK(                               \
-			"conformance.visibility." name ".cpl" #cpl ".umip1",   \
-			name " at CPL " #cpl " with CR4.UMIP=1: #GP(0) at "    \
-			     "CPL > 0, the loaded value at CPL 0");            \
-		memset(&s, 0xa5, sizeof(s));                                   \
-		write_cr4(cr4 & ~X86_CR4_UMIP);                                \
-		run_at_cpl(cpl, fn, &s, &f);                                   \
-		report("conformance.visibility." name ".cpl" #cpl ".umip0",    \
-		       name " at CPL " #cpl " with CR4.UMIP=0 returns the "    \
-			    "value the guest loaded",                          \
-		       f.vector == NO_FAULT && (field_ok),                     \
-		       "expected the loaded value and no exception, saw %s, "  \
-		       "value %s",                                             \
-		       vector_name(f.vector),                                  \
-		       (field_ok) ? "same" : "differs");                       \
-		if (!umip) {                                                   \
-			report_skipped(id1, "CPU lacks umip");                 \
-			break;                                                 \
-		}                                                              \
-		write_cr4(cr4 | X86_CR4_UMIP);                                 \
-		memset(&s, 0xa5, sizeof(s));                                   \
-		run_at_cpl(cpl, fn, &s, &f);                                   \
-		write_cr4(cr4);                                                \
-		if (cpl == 0)                                                  \
-			report_result(                                         \
-				id1, f.vector == NO_FAULT && (field_ok),       \
-				"expected the loaded value at CPL 0, saw "     \
-				"%s",                                          \
-				vector_name(f.vector));                        \
-		else                                                           \
-			check_fault(id1, GP_VECTOR, 0, &f);                    \
-	} while (0)
+static void visibility(int insn, int cpl, ulong cr4, bool umip)
+{
+	struct state s;
+	struct fault f;
+	char id[CHECK_ID_MAX];
+	bool ok;
 
-#define VIS_ALL(name, fn, field_ok)                                            \
-	do {                                                                   \
-		VIS(name, fn, field_ok, 0);                                    \
-		VIS(name, fn, field_ok, 1);                                    \
-		VIS(name, fn, field_ok, 2);                                    \
-		VIS(name, fn, field_ok, 3);                                    \
-	} while (0)
+	memset(&s, 0xa5, sizeof(s));
+	write_cr4(cr4 & ~X86_CR4_UMIP);
+	run_at_cpl(cpl, vis[insn].fn, &s, &f);
+	ok = vis[insn].ok(&s);
+	report_result(
+		CHECK_ID(id,
+			 "conformance.visibility.{sgdt,sidt,sldt,str,smsw}"
+			 ".cpl{0..3}.umip0",
+			 "{1} at CPL {2} with CR4.UMIP=0 returns the value "
+			 "the guest loaded",
+			 insn, cpl),
+		f.vector == NO_FAULT && ok,
+		"expected the loaded value and no exception, saw %s, "
+		"value %s",
+		vector_name(f.vector), ok ? "same" : "differs");
+	CHECK_ID(id,
+		 "conformance.visibility.{sgdt,sidt,sldt,str,smsw}.cpl{0..3}"
+		 ".umip1",
+		 "{1} at CPL {2} with CR4.UMIP=1: #GP(0) at CPL > 0, the "
+		 "loaded value at CPL 0",
+		 insn, cpl);
+	if (!umip) {
+		report_skipped(id, "CPU lacks umip");
+		return;
+	}
+	write_cr4(cr4 | X86_CR4_UMIP);
+	memset(&s, 0xa5, sizeof(s));
+	run_at_cpl(cpl, vis[insn].fn, &s, &f);
+	write_cr4(cr4);
+	if (cpl == 0)
+		report_result(id, f.vector == NO_FAULT && vis[insn].ok(&s),
+			      "expected the loaded value at CPL 0, saw %s",
+			      vector_name(f.vector));
+	else
+		check_fault(id, GP_VECTOR, 0, &f);
+}
 
 static void descriptor_registers(void)
 {
@@ -123,12 +154,9 @@ static void descriptor_registers(void)
 	ref.tr = SEL_TSS;
 	ref.msw = read_cr0();
 
-	VIS_ALL("sgdt", do_sgdt, same_table(&s.gdtr, &ref.gdtr));
-	VIS_ALL("sidt", do_sidt, same_table(&s.idtr, &ref.idtr));
-	VIS_ALL("sldt", do_sldt, s.ldtr == ref.ldtr);
-	VIS_ALL("str", do_str, s.tr == ref.tr);
-	/* SMSW r32: bits 31:16 are undefined (SDM Vol. 2B, SMSW). */
-	VIS_ALL("smsw", do_smsw, (s.msw & 0xffff) == (ref.msw & 0xffff));
+	for (unsigned insn = 0; insn < ARRAY_SIZE(vis); insn++)
+		for (int cpl = 0; cpl <= 3; cpl++)
+			visibility(insn, cpl, cr4, umip);
 	asm volatile("lldt %w0" : : "r"(0));
 }
 
@@ -155,36 +183,10 @@ PROBE read_sels(void *a)
 	s->flags = read_flags();
 }
 
-/* MOV from CS/SS, PUSH CS/SS and PUSHF at one CPL and IOPL. */
-#define SEL_CHECKS(cpl, iopl)                                                  \
-	do {                                                                   \
-		struct sels s;                                                 \
-		struct fault f;                                                \
-		memset(&s, 0, sizeof(s));                                      \
-		run_at_cpl_flags(cpl, iopl_flags(iopl, true), read_sels, &s,   \
-				 &f);                                          \
-		report_eq("conformance.visibility.mov-cs.cpl" #cpl             \
-			  ".iopl" #iopl,                                       \
-			  "MOV from CS at CPL " #cpl                           \
-			  " reads the code selector with RPL = CPL",           \
-			  sel_code_rpl(cpl), s.cs);                            \
-		report_eq("conformance.visibility.mov-ss.cpl" #cpl             \
-			  ".iopl" #iopl,                                       \
-			  "MOV from SS at CPL " #cpl                           \
-			  " reads a stack selector with RPL = CPL",            \
-			  cpl, s.ss & 3);                                      \
-		report_eq("conformance.visibility.pushf.cpl" #cpl              \
-			  ".iopl" #iopl,                                       \
-			  "PUSHF at CPL " #cpl " shows the real IOPL " #iopl   \
-			  " and IF=1",                                         \
-			  iopl_flags(iopl, true),                              \
-			  s.flags &(X86_EFLAGS_IOPL | X86_EFLAGS_IF |          \
-				    X86_EFLAGS_FIXED));                        \
-		PUSH_CHECKS(cpl, iopl);                                        \
-	} while (0)
+/* The IOPLs the selector checks run under, as {0,3} in the ids. */
+static const int sel_iopl[] = {0, 3};
 
 #ifdef __x86_64__
-#define PUSH_CHECKS(cpl, iopl)
 PROBE do_push_cs(void *a)
 {
 	(void)a;
@@ -211,27 +213,68 @@ static void push_invalid(void)
 		     &f);
 }
 #else
-#define PUSH_CHECKS(cpl, iopl)                                                 \
-	do {                                                                   \
-		report_eq("conformance.visibility.push-cs.cpl" #cpl            \
-			  ".iopl" #iopl,                                       \
-			  "PUSH CS at CPL " #cpl " pushes CS with RPL = CPL",  \
-			  sel_code_rpl(cpl), s.pushed_cs);                     \
-		report_eq("conformance.visibility.push-ss.cpl" #cpl            \
-			  ".iopl" #iopl,                                       \
-			  "PUSH SS at CPL " #cpl " pushes SS with RPL = CPL",  \
-			  sel_data_rpl(cpl), s.pushed_ss);                     \
-	} while (0)
+/* PUSH CS and PUSH SS, as read_sels() saw them (iopl_at: in sel_iopl). */
+static void push_checks(const struct sels *s, int cpl, int iopl_at)
+{
+	char id[CHECK_ID_MAX];
+
+	report_equal(CHECK_ID(id,
+			      "conformance.visibility.push-cs.cpl{0..3}"
+			      ".iopl{0,3}",
+			      "PUSH CS at CPL {1} pushes CS with RPL = CPL",
+			      cpl, iopl_at),
+		     sel_code_rpl(cpl), s->pushed_cs);
+	report_equal(CHECK_ID(id,
+			      "conformance.visibility.push-ss.cpl{0..3}"
+			      ".iopl{0,3}",
+			      "PUSH SS at CPL {1} pushes SS with RPL = CPL",
+			      cpl, iopl_at),
+		     sel_data_rpl(cpl), s->pushed_ss);
+}
+
 static void push_invalid(void)
 {
 }
 #endif
 
-#define SEL_IOPL(cpl)                                                          \
-	do {                                                                   \
-		SEL_CHECKS(cpl, 0);                                            \
-		SEL_CHECKS(cpl, 3);                                            \
-	} while (0)
+/* MOV from CS/SS, PUSH CS/SS and PUSHF at one CPL and IOPL (iopl_at: the
+ * position in sel_iopl). */
+static void sel_checks(int cpl, int iopl_at)
+{
+	int iopl = sel_iopl[iopl_at];
+	struct sels s;
+	struct fault f;
+	char id[CHECK_ID_MAX];
+
+	memset(&s, 0, sizeof(s));
+	run_at_cpl_flags(cpl, iopl_flags(iopl, true), read_sels, &s, &f);
+	report_equal(CHECK_ID(id,
+			      "conformance.visibility.mov-cs.cpl{0..3}"
+			      ".iopl{0,3}",
+			      "MOV from CS at CPL {1} reads the code selector "
+			      "with RPL = CPL",
+			      cpl, iopl_at),
+		     sel_code_rpl(cpl), s.cs);
+	report_equal(CHECK_ID(id,
+			      "conformance.visibility.mov-ss.cpl{0..3}"
+			      ".iopl{0,3}",
+			      "MOV from SS at CPL {1} reads a stack selector "
+			      "with RPL = CPL",
+			      cpl, iopl_at),
+		     cpl, s.ss & 3);
+	report_equal(
+		CHECK_ID(id,
+			 "conformance.visibility.pushf.cpl{0..3}"
+			 ".iopl{0,3}",
+			 "PUSHF at CPL {1} shows the real IOPL {2} and "
+			 "IF=1",
+			 cpl, iopl_at),
+		iopl_flags(iopl, true),
+		s.flags & (X86_EFLAGS_IOPL | X86_EFLAGS_IF | X86_EFLAGS_FIXED));
+#ifndef __x86_64__
+	push_checks(&s, cpl, iopl_at);
+#endif
+}
 
 /* PUSHF never copies RF or VM into the image (SDM Vol. 2B, PUSHF). */
 PROBE pushf_with_rf(void *a)
@@ -262,10 +305,9 @@ void probe_main(void)
 
 	pic_init(); /* IF=1 runs below */
 	descriptor_registers();
-	SEL_IOPL(0);
-	SEL_IOPL(1);
-	SEL_IOPL(2);
-	SEL_IOPL(3);
+	for (int cpl = 0; cpl <= 3; cpl++)
+		for (unsigned i = 0; i < ARRAY_SIZE(sel_iopl); i++)
+			sel_checks(cpl, i);
 	push_invalid();
 	try_call(pushf_with_rf, &v, &f);
 	report_eq("conformance.visibility.pushf.rf-cleared",

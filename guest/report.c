@@ -4,6 +4,7 @@
  */
 #include "report.h"
 #include "x86.h"
+#include <popek/check_pattern.h>
 
 static unsigned checks, failures;
 
@@ -99,9 +100,25 @@ void __noreturn report_finish(void)
 	guest_exit(failures ? 1 : 0);
 }
 
+const char *check_member_id(char *buf, const char *pattern, const int *sel,
+			    size_t nsel)
+{
+	struct popek_group g[POPEK_PATTERN_MAX_GROUPS];
+	size_t len = strlen(pattern);
+	const char *err = "a selector per group is needed";
+	int n = popek_pattern_groups(pattern, len, g, &err);
+
+	if (n < 0 || (size_t)n != nsel ||
+	    popek_pattern_expand(buf, CHECK_ID_MAX, pattern, len, false, g, n,
+				 sel, &err) < 0)
+		report_bail("check family %s: %s", pattern, err);
+	return buf;
+}
+
 /*
  * Reports every check the image declares as skipped: used when the CPU
- * lacks a feature the image needs, so nothing is silently dropped.
+ * lacks a feature the image needs, so nothing is silently dropped. A
+ * family's record stands for each of its members.
  */
 void __noreturn report_skip_all(const char *reason)
 {
@@ -109,8 +126,11 @@ void __noreturn report_skip_all(const char *reason)
 	const char *p = __popek_checks_start;
 
 	while (p < __popek_checks_end) {
-		const char *id = p;
-		int n = 0;
+		struct popek_group g[POPEK_PATTERN_MAX_GROUPS];
+		int sel[POPEK_PATTERN_MAX_GROUPS], ngroups;
+		char id[CHECK_ID_MAX];
+		const char *pat = p, *err;
+		size_t n = 0;
 
 		if (!*p) {
 			p++;
@@ -118,7 +138,22 @@ void __noreturn report_skip_all(const char *reason)
 		}
 		while (p < __popek_checks_end && *p != '\t')
 			p++, n++;
-		printf("ok %u - %.*s # SKIP %s\n", ++checks, n, id, reason);
+		ngroups = popek_pattern_groups(pat, n, g, &err);
+		if (ngroups <= 0) {
+			/* a plain id (or a bad pattern: the runner refuses
+			 * the image anyway) */
+			printf("ok %u - %.*s # SKIP %s\n", ++checks, (int)n,
+			       pat, reason);
+		} else {
+			popek_pattern_first(g, ngroups, sel);
+			do
+				if (popek_pattern_expand(id, sizeof(id), pat, n,
+							 false, g, ngroups, sel,
+							 &err) >= 0)
+					printf("ok %u - %s # SKIP %s\n",
+					       ++checks, id, reason);
+			while (popek_pattern_next(g, ngroups, sel));
+		}
 		while (p < __popek_checks_end && *p != '\n')
 			p++;
 		p++;

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <popek/check_pattern.h>
 #include <popek/image.h>
 
 static bool id_char_ok(char c)
@@ -171,11 +172,47 @@ const struct check_decl *image_find_check(const struct image *img,
 	return NULL;
 }
 
+/* One concrete check: a plain record, or one member of a family. */
+static int add_check(const char *path, size_t recno, const char *id,
+		     const char *desc, struct image *img, struct perr *e)
+{
+	struct check_decl *d;
+
+	if (!check_id_valid(id))
+		return perr_set(e,
+				"%s: bad check record %zu in %s: id '%.80s'"
+				" is not family.group.name[.variant] "
+				"([a-z0-9_-] components)",
+				path, recno, POPEK_CHECKS_SECTION, id);
+	d = (struct check_decl *)image_find_check(img, id);
+	/* One check reported from two paths (pass, or skip) is declared
+	 * twice with the same words; different words are two meanings. */
+	if (d && strcmp(d->description, desc) == 0)
+		return 0;
+	if (d)
+		return perr_set(e,
+				"%s: check %s declared twice with different "
+				"descriptions",
+				path, id);
+	VEC_GROW(img->checks, img->nchecks, img->cap);
+	d = &img->checks[img->nchecks++];
+	d->id = xstrdup(id);
+	d->description = xstrdup(desc);
+	return 0;
+}
+
+/* More would be a typing slip, not a family. */
+#define MAX_FAMILY 65536
+
+/* A record: an id, or an id pattern standing for a family of checks. */
 static int parse_record(const char *path, char *line, size_t recno,
 			struct image *img, struct perr *e)
 {
-	char *tab = strchr(line, '\t');
-	struct check_decl *d;
+	struct popek_group g[POPEK_PATTERN_MAX_GROUPS];
+	int sel[POPEK_PATTERN_MAX_GROUPS], n, i;
+	char *tab = strchr(line, '\t'), *desc;
+	const char *err;
+	size_t members = 1;
 
 	if (!tab)
 		return perr_set(e,
@@ -183,30 +220,42 @@ static int parse_record(const char *path, char *line, size_t recno,
 				"between id and description",
 				path, recno, POPEK_CHECKS_SECTION);
 	*tab = '\0';
+	desc = str_trim(tab + 1);
 	if (!*line)
 		return perr_set(e, "%s: bad check record %zu in %s: empty id",
 				path, recno, POPEK_CHECKS_SECTION);
-	if (!check_id_valid(line))
-		return perr_set(e,
-				"%s: bad check record %zu in %s: id '%.80s'"
-				" is not family.group.name[.variant] "
-				"([a-z0-9_-] components)",
-				path, recno, POPEK_CHECKS_SECTION, line);
-	d = (struct check_decl *)image_find_check(img, line);
-	/* One check reported from two paths (pass, or skip) is declared
-	 * twice with the same words; different words are two meanings. */
-	if (d && strcmp(d->description, str_trim(tab + 1)) == 0)
-		return 0;
-	if (d)
-		return perr_set(e,
-				"%s: check %s declared twice with different "
-				"descriptions",
-				path, line);
-	VEC_GROW(img->checks, img->nchecks, img->cap);
-	d = &img->checks[img->nchecks++];
-	d->id = xstrdup(line);
-	d->description = xstrdup(str_trim(tab + 1));
+	n = popek_pattern_groups(line, strlen(line), g, &err);
+	for (i = 0; i < n && members <= MAX_FAMILY; i++)
+		members *= (size_t)(g[i].last - g[i].first + 1);
+	if (n >= 0 && members > MAX_FAMILY) {
+		n = -1;
+		err = "expands to more than 65536 ids";
+	}
+	if (n < 0)
+		goto bad_pattern;
+	popek_pattern_first(g, n, sel);
+	do {
+		char id[256], d[1024];
+
+		if (popek_pattern_expand(id, sizeof(id), line, strlen(line),
+					 false, g, n, sel, &err) < 0)
+			goto bad_pattern;
+		if (popek_pattern_expand(d, sizeof(d), desc, strlen(desc), true,
+					 g, n, sel, &err) < 0)
+			return perr_set(e,
+					"%s: bad check record %zu in %s: "
+					"description of '%.80s': %s",
+					path, recno, POPEK_CHECKS_SECTION, line,
+					err);
+		if (add_check(path, recno, id, d, img, e) < 0)
+			return -1;
+	} while (popek_pattern_next(g, n, sel));
 	return 0;
+
+bad_pattern:
+	return perr_set(e,
+			"%s: bad check record %zu in %s: pattern '%.80s': %s",
+			path, recno, POPEK_CHECKS_SECTION, line, err);
 }
 
 static int parse_checks(const char *path, const uint8_t *data,

@@ -117,10 +117,13 @@ Test(e2e, stopped_midway_is_not_reported)
 
 	run_popek("selftest-midway-32", &r);
 	cr_assert_eq(r.status, 1);
-	cr_assert_eq(count_checks(&r), 3);
+	cr_assert_eq(count_checks(&r), 5);
 	expect(&r, "selftest.broken.first.32", "pass", NULL);
 	expect(&r, "selftest.broken.second.32", "error", "not reported");
 	expect(&r, "selftest.broken.third.32", "error", "not reported");
+	/* a family's members are owed one by one */
+	expect(&r, "selftest.broken.family.a.32", "pass", NULL);
+	expect(&r, "selftest.broken.family.b.32", "error", "not reported");
 	json_decref(r.json);
 }
 

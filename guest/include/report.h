@@ -43,6 +43,33 @@
 #define report_eq(id, desc, expected, seen)                                    \
 	report_equal(DECLARE_CHECK(id, desc), (u64)(expected), (u64)(seen))
 
+/*
+ * A family of checks: a pattern declared once, its members reported from a
+ * loop. The id pattern's groups ("{a,b,c}" lists, "{0..3}" ranges) and the
+ * description's placeholders ("{N}", "{N:x,y,z}") are described in
+ * include/popek/check_pattern.h; the runner expands the declaration into
+ * every member. CHECK_ID declares the family and writes into buf the id of
+ * the member the selectors name, one per group: the position (from 0) in
+ * a list, the number itself in a range.
+ *
+ *   char id[CHECK_ID_MAX];
+ *
+ *   report_equal(CHECK_ID(id, "runtime.cpl.{1..3}.hlt",
+ *                         "HLT at CPL {1} raises #GP(0)", cpl),
+ *                GP_VECTOR, f.vector);
+ *
+ * reports "runtime.cpl.2.hlt.32" for cpl 2 in a 32-bit image. A selector
+ * out of range, or too few or too many, bails out: a probe bug.
+ */
+#define CHECK_ID_MAX 128
+#define CHECK_ID(buf, pattern, desc, ...)                                      \
+	check_member_id((buf), DECLARE_CHECK(pattern, desc),                   \
+			(const int[]){__VA_ARGS__},                            \
+			ARRAY_SIZE(((const int[]){__VA_ARGS__})))
+
+const char *check_member_id(char *buf, const char *pattern, const int *sel,
+			    size_t nsel);
+
 bool report_result(const char *id, bool pass, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void report_skipped(const char *id, const char *fmt, ...)

@@ -52,31 +52,35 @@ static void do_int80(void *a)
 	asm volatile("int $0x80");
 }
 
-/* The check ids name the level, so each level has its own lines. */
-#define CHECK_LEVEL(n)                                                         \
-	do {                                                                   \
-		struct seen s = {0, 0};                                        \
-		struct fault f;                                                \
-		run_at_cpl(n, read_selectors, &s, &f);                         \
-		report_eq("runtime.cpl." #n ".enter",                          \
-			  "code run at CPL " #n " returns without exception",  \
-			  NO_FAULT, f.vector);                                 \
-		report_eq("runtime.cpl." #n ".cs-rpl",                         \
-			  "CS read at CPL " #n " has RPL " #n, n, s.cs & 3);   \
-		report_eq("runtime.cpl." #n ".ss-rpl",                         \
-			  "SS read at CPL " #n " has RPL " #n, n, s.ss & 3);   \
-		report_eq("runtime.cpl." #n ".return",                         \
-			  "after the return the CPL is 0 again", 0,            \
-			  read_cs() & 3);                                      \
-		run_at_cpl(n, do_hlt, NULL, &f);                               \
-		report_eq("runtime.cpl." #n ".hlt",                            \
-			  "HLT at CPL " #n " raises #GP(0)",                   \
-			  (u64)GP_VECTOR << 32,                                \
-			  ((u64)f.vector << 32) | f.error);                    \
-		report_eq("runtime.cpl." #n ".fault-cs",                       \
-			  "a fault at CPL " #n " saves a CS with RPL " #n, n,  \
-			  f.cs & 3);                                           \
-	} while (0)
+/* Entering CPL n (1, 2 or 3) and what runs there. */
+static void check_level(int n)
+{
+	struct seen s = {0, 0};
+	struct fault f;
+	char id[CHECK_ID_MAX];
+
+	run_at_cpl(n, read_selectors, &s, &f);
+	report_equal(CHECK_ID(id, "runtime.cpl.{1..3}.enter",
+			      "code run at CPL {1} returns without exception",
+			      n),
+		     NO_FAULT, f.vector);
+	report_equal(CHECK_ID(id, "runtime.cpl.{1..3}.cs-rpl",
+			      "CS read at CPL {1} has RPL {1}", n),
+		     n, s.cs & 3);
+	report_equal(CHECK_ID(id, "runtime.cpl.{1..3}.ss-rpl",
+			      "SS read at CPL {1} has RPL {1}", n),
+		     n, s.ss & 3);
+	report_equal(CHECK_ID(id, "runtime.cpl.{1..3}.return",
+			      "after the return the CPL is 0 again", n),
+		     0, read_cs() & 3);
+	run_at_cpl(n, do_hlt, NULL, &f);
+	report_equal(CHECK_ID(id, "runtime.cpl.{1..3}.hlt",
+			      "HLT at CPL {1} raises #GP(0)", n),
+		     (u64)GP_VECTOR << 32, ((u64)f.vector << 32) | f.error);
+	report_equal(CHECK_ID(id, "runtime.cpl.{1..3}.fault-cs",
+			      "a fault at CPL {1} saves a CS with RPL {1}", n),
+		     n, f.cs & 3);
+}
 
 static void with_iopl(int iopl)
 {
@@ -87,9 +91,8 @@ void probe_main(void)
 {
 	struct fault f;
 
-	CHECK_LEVEL(1);
-	CHECK_LEVEL(2);
-	CHECK_LEVEL(3);
+	for (int n = 1; n <= 3; n++)
+		check_level(n);
 
 	with_iopl(0);
 	run_at_cpl(3, do_cli, NULL, &f);

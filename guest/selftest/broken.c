@@ -27,7 +27,13 @@ void probe_main(void)
 	asm volatile("int3");
 	report("selftest.broken.second", "never reported", true, "-");
 #elif defined(BROKEN_MIDWAY)
-	/* declares three checks, reports one, ends "properly" */
+	/* declares three checks and a family of two, reports one of each,
+	 * ends "properly" */
+	char id[CHECK_ID_MAX];
+
+	report_result(CHECK_ID(id, "selftest.broken.family.{a,b}",
+			       "member {1} of a family", 0),
+		      true, "-");
 	if (read_cr0() == 0x12345678) {
 		report("selftest.broken.second", "skipped by a bug", true, "-");
 		report("selftest.broken.third", "skipped by a bug", true, "-");

@@ -49,6 +49,8 @@ struct popek_image_note {
  * concatenated by the linker, no NUL terminators (NUL bytes, if any, are
  * padding and ignored). Every id an image may report is declared there,
  * so a runner knows which checks an image owes even when it dies early.
+ * An id may be a pattern standing for a family of checks
+ * (popek/check_pattern.h).
  */
 #define POPEK_CHECKS_SECTION ".popek_checks"
 

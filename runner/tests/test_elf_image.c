@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <popek/check_pattern.h>
 #include <popek/image.h>
 
 #include "elf_image.h"
@@ -280,6 +281,174 @@ Test(elf_image, same_check_declared_twice_alike)
 {
 	/* One check reported on two code paths declares itself twice. */
 	cr_assert_str_eq(load_checks("a.b.c\td\na.b.c\td\n"), "");
+}
+
+/* Loads an image whose .popek_checks is text; the caller frees img. */
+static void load_family(const char *text, struct image *img)
+{
+	struct elf_spec s = good;
+	struct perr e;
+	size_t len;
+	uint8_t *data;
+	char *path;
+
+	s.checks = text;
+	s.checks_len = strlen(text);
+	data = build_elf(&s, &len);
+	path = write_file("x.elf", data, len);
+	free(data);
+	cr_assert_eq(image_load(path, img, &e), 0, "%s", e.msg);
+	free(path);
+}
+
+static void assert_check(const struct image *img, size_t i, const char *id,
+			 const char *desc)
+{
+	cr_assert_str_eq(img->checks[i].id, id);
+	cr_assert_str_eq(img->checks[i].description, desc);
+}
+
+Test(elf_image, family_expands_in_order)
+{
+	struct image img;
+
+	/* Lists and ranges multiply, the leftmost group slowest; {N} is
+	 * group N's text, {N:..} the entry at group N's position. */
+	load_family("conformance.{popf,iret}.cpl{0..1}.iopl{0,3}.iopl.64\t"
+		    "{1:POPF,IRET} loading IOPL 3-{3} at CPL {2}\n",
+		    &img);
+	cr_assert_eq(img.nchecks, 8);
+	assert_check(&img, 0, "conformance.popf.cpl0.iopl0.iopl.64",
+		     "POPF loading IOPL 3-0 at CPL 0");
+	assert_check(&img, 1, "conformance.popf.cpl0.iopl3.iopl.64",
+		     "POPF loading IOPL 3-3 at CPL 0");
+	assert_check(&img, 2, "conformance.popf.cpl1.iopl0.iopl.64",
+		     "POPF loading IOPL 3-0 at CPL 1");
+	assert_check(&img, 3, "conformance.popf.cpl1.iopl3.iopl.64",
+		     "POPF loading IOPL 3-3 at CPL 1");
+	assert_check(&img, 4, "conformance.iret.cpl0.iopl0.iopl.64",
+		     "IRET loading IOPL 3-0 at CPL 0");
+	assert_check(&img, 7, "conformance.iret.cpl1.iopl3.iopl.64",
+		     "IRET loading IOPL 3-3 at CPL 1");
+	image_free(&img);
+}
+
+Test(elf_image, family_with_plain_records)
+{
+	struct image img;
+
+	/* A group's alternatives may hold dots; a one-entry list is a
+	 * family of one; a member declared again alike is one check. */
+	load_family("runtime.paging.4level.{boot,4k}.invlpg.64\tINVLPG\n"
+		    "runtime.paging.{pae}.enable.32\tPAE on\n"
+		    "runtime.cpl.{1..3}.hlt.32\tHLT at CPL {1} raises #GP(0)\n"
+		    "runtime.cpl.3.hlt.32\tHLT at CPL 3 raises #GP(0)\n"
+		    "runtime.cpl.{a.b,c}.x.32\t{1}\n",
+		    &img);
+	cr_assert_eq(img.nchecks, 8);
+	assert_check(&img, 0, "runtime.paging.4level.boot.invlpg.64", "INVLPG");
+	assert_check(&img, 1, "runtime.paging.4level.4k.invlpg.64", "INVLPG");
+	assert_check(&img, 2, "runtime.paging.pae.enable.32", "PAE on");
+	assert_check(&img, 3, "runtime.cpl.1.hlt.32",
+		     "HLT at CPL 1 raises #GP(0)");
+	assert_check(&img, 5, "runtime.cpl.3.hlt.32",
+		     "HLT at CPL 3 raises #GP(0)");
+	assert_check(&img, 6, "runtime.cpl.a.b.x.32", "a.b");
+	assert_check(&img, 7, "runtime.cpl.c.x.32", "c");
+	cr_assert_not_null(image_find_check(&img, "runtime.cpl.2.hlt.32"));
+	cr_assert_null(image_find_check(&img, "runtime.cpl.{1..3}.hlt.32"));
+	cr_assert_null(image_find_check(&img, "runtime.cpl.0.hlt.32"));
+	image_free(&img);
+}
+
+Test(elf_image, malformed_families)
+{
+	cr_assert(str_ends(load_checks("a.{b,c.d\tx\n"),
+			   "x.elf: bad check record 1 in .popek_checks: "
+			   "pattern 'a.{b,c.d': '{' without '}'"));
+	cr_assert(str_ends(load_checks("a.b},c.d\tx\n"),
+			   "pattern 'a.b},c.d': '}' without '{'"));
+	cr_assert(str_ends(load_checks("a.{b,{c}}.d\tx\n"),
+			   "pattern 'a.{b,{c}}.d': groups do not nest"));
+	cr_assert(str_ends(load_checks("a.{b,,c}.d\tx\n"),
+			   "pattern 'a.{b,,c}.d': a list group has an empty "
+			   "alternative"));
+	cr_assert(str_ends(load_checks("a.{}.d\tx\n"),
+			   "a list group has an empty alternative"));
+	cr_assert(str_ends(load_checks("a.b{3..1}.d\tx\n"),
+			   "pattern 'a.b{3..1}.d': a range group is "
+			   "{FIRST..LAST}, decimal, FIRST <= LAST"));
+	cr_assert(str_ends(load_checks("a.b{0..x}.d\tx\n"),
+			   "a range group is {FIRST..LAST}, decimal, FIRST <= "
+			   "LAST"));
+	cr_assert(str_ends(load_checks("a{0,1}{0,1}{0,1}{0,1}{0,1}{0,1}{0,1}"
+				       "{0,1}{0,1}.b.c\tx\n"),
+			   "more than 8 groups"));
+	cr_assert(str_ends(load_checks("a.b{0..999}.c{0..999}\tx\n"),
+			   "pattern 'a.b{0..999}.c{0..999}': expands to more "
+			   "than 65536 ids"));
+	/* The description's placeholders name the id's groups. */
+	cr_assert(str_ends(load_checks("a.b.c{0..3}\tat {2}\n"),
+			   "description of 'a.b.c{0..3}': a description "
+			   "placeholder "
+			   "is {N} or {N:x,y,...}, N a group of the id"));
+	cr_assert(str_ends(load_checks("a.b.c{0..3}\tat {x}\n"),
+			   "a description placeholder is {N} or {N:x,y,...}, "
+			   "N a group of the id"));
+	cr_assert(str_ends(load_checks("a.b.{x,y}\t{1:X,Y,Z}\n"),
+			   "description of 'a.b.{x,y}': a description list "
+			   "{N:x,y,...} needs one entry per alternative of "
+			   "group N"));
+	cr_assert(str_ends(load_checks("a.b.{x,y}\t{1\n"),
+			   "description of 'a.b.{x,y}': '{' without '}'"));
+	cr_assert(str_ends(load_checks("a.b.c\tplain }\n"),
+			   "description of 'a.b.c': '}' without '{'"));
+	/* Each member is an id like any other. */
+	cr_assert(str_ends(load_checks("a.b.{c,D}\tx\n"),
+			   "x.elf: bad check record 1 in .popek_checks: id "
+			   "'a.b.D' is not family.group.name[.variant] "
+			   "([a-z0-9_-] components)"));
+	cr_assert(str_ends(load_checks("a.b.{c,d}\tx\na.b.d\ty\n"),
+			   "x.elf: check a.b.d declared twice with different "
+			   "descriptions"));
+}
+
+/* The guest's side: naming one member by its selectors. */
+Test(elf_image, pattern_member_by_selectors)
+{
+	static const char pat[] = "c.{sgdt,sidt}.cpl{1..3}.iopl{0,3}.32";
+	struct popek_group g[POPEK_PATTERN_MAX_GROUPS];
+	const char *err = NULL;
+	char out[64], small[8];
+	int n = popek_pattern_groups(pat, strlen(pat), g, &err);
+	int sel[3] = {1, 2, 1}, bad[3] = {1, 0, 1};
+
+	cr_assert_eq(n, 3);
+	cr_assert_eq(g[1].range, true);
+	cr_assert_eq(g[1].first, 1);
+	cr_assert_eq(g[1].last, 3);
+	cr_assert_eq(g[2].last, 1);
+	cr_assert_eq(popek_pattern_expand(out, sizeof(out), pat, strlen(pat),
+					  false, g, n, sel, &err),
+		     20);
+	cr_assert_str_eq(out, "c.sidt.cpl2.iopl3.32");
+	cr_assert_eq(popek_pattern_expand(out, sizeof(out), pat, strlen(pat),
+					  false, g, n, bad, &err),
+		     -1);
+	cr_assert_str_eq(err, "a selector is out of its group's range");
+	cr_assert_eq(popek_pattern_expand(small, sizeof(small), pat,
+					  strlen(pat), false, g, n, sel, &err),
+		     -1);
+	cr_assert_str_eq(err, "the expansion is too long");
+	/* Expansion order, from popek_pattern_first(). */
+	popek_pattern_first(g, n, sel);
+	cr_assert(sel[0] == 0 && sel[1] == 1 && sel[2] == 0);
+	cr_assert(popek_pattern_next(g, n, sel));
+	cr_assert(sel[0] == 0 && sel[1] == 1 && sel[2] == 1);
+	cr_assert(popek_pattern_next(g, n, sel));
+	cr_assert(sel[0] == 0 && sel[1] == 2 && sel[2] == 0);
+	sel[0] = 1, sel[1] = 3, sel[2] = 1;
+	cr_assert(!popek_pattern_next(g, n, sel));
 }
 
 Test(elf_image, check_id_rules)

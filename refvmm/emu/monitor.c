@@ -599,6 +599,37 @@ void monitor__destroy(struct vcpu *vcpu)
 	vcpu->mode_priv = NULL;
 }
 
+static int cpuid_faulting_on(struct monitor *t)
+{
+	if (syscall(SYS_arch_prctl, ARCH_SET_CPUID, 0) != 0)
+		return -1;
+	t->cpuid_faulting = true;
+	return 0;
+}
+
+static int tsc_trapping_on(struct monitor *t)
+{
+	if (prctl(PR_SET_TSC, PR_TSC_SIGSEGV, 0, 0, 0) != 0)
+		return -1;
+	prctl(PR_SET_TSC, PR_TSC_ENABLE, 0, 0, 0);
+	t->tsc_trapping = true;
+	sw_world__set_tsc_trapping(true);
+	return 0;
+}
+
+/* Each host trap: its --host-traps bit, how it is turned on (-1 with
+ * errno), the call named when it fails, and what the guest sees then. */
+static const struct {
+	unsigned int bit;
+	int (*on)(struct monitor *t);
+	const char *call, *without;
+} host_trap_list[] = {
+	{HOST_TRAP_CPUID, cpuid_faulting_on, "arch_prctl ARCH_SET_CPUID",
+	 "guest CPUID runs natively in trap mode and sees the host's values"},
+	{HOST_TRAP_RDTSC, tsc_trapping_on, "prctl PR_SET_TSC",
+	 "guest RDTSC runs natively in trap mode, CR4.TSD is not enforced"},
+};
+
 /*
  * CPUID faulting and RDTSC trapping, where this host allows them and
  * --host-traps asks for them. The host's CPUID was read at start-up
@@ -610,33 +641,17 @@ static void host_traps(struct monitor *t)
 	unsigned int want = t->m->host_traps;
 
 	host_cpu__get();
-	if (!(want & HOST_TRAP_CPUID)) {
-		snprintf(t->host_notes[0], sizeof(t->host_notes[0]),
-			 "off (--host-traps): guest CPUID runs natively in "
-			 "trap mode and sees the host's values");
-	} else if (syscall(SYS_arch_prctl, ARCH_SET_CPUID, 0) == 0) {
-		t->cpuid_faulting = true;
-	} else {
-		snprintf(t->host_notes[0], sizeof(t->host_notes[0]),
-			 "unavailable (arch_prctl ARCH_SET_CPUID: %s): guest "
-			 "CPUID runs natively in trap mode and sees the "
-			 "host's values",
-			 strerror(errno));
-	}
-	if (!(want & HOST_TRAP_RDTSC)) {
-		snprintf(t->host_notes[1], sizeof(t->host_notes[1]),
-			 "off (--host-traps): guest RDTSC runs natively in "
-			 "trap mode, CR4.TSD is not enforced");
-	} else if (prctl(PR_SET_TSC, PR_TSC_SIGSEGV, 0, 0, 0) == 0) {
-		prctl(PR_SET_TSC, PR_TSC_ENABLE, 0, 0, 0);
-		t->tsc_trapping = true;
-		sw_world__set_tsc_trapping(true);
-	} else {
-		snprintf(t->host_notes[1], sizeof(t->host_notes[1]),
-			 "unavailable (prctl PR_SET_TSC: %s): guest RDTSC "
-			 "runs natively in trap mode, CR4.TSD is not "
-			 "enforced",
-			 strerror(errno));
+	for (size_t i = 0; i < 2; i++) {
+		char *note = t->host_notes[i];
+		size_t len = sizeof(t->host_notes[i]);
+
+		if (!(want & host_trap_list[i].bit))
+			snprintf(note, len, "off (--host-traps): %s",
+				 host_trap_list[i].without);
+		else if (host_trap_list[i].on(t) < 0)
+			snprintf(note, len, "unavailable (%s: %s): %s",
+				 host_trap_list[i].call, strerror(errno),
+				 host_trap_list[i].without);
 	}
 }
 

@@ -168,7 +168,7 @@ static bool would_trap(struct bt_vm *b, const cs_insn *in, u32 *code_lin)
 
 		if (op->type != X86_OP_MEM)
 			continue;
-		ea = emulate__mem_addr(c, x, op, &sreg);
+		ea = operand__addr(c, x, op, &sreg);
 		lin = (u32)c->seg[sreg].base + ea;
 		size = op->size ? op->size : 4;
 		wr = op->access & CS_AC_WRITE;

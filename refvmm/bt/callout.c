@@ -59,7 +59,7 @@ static enum emu_result emu_popf(struct sw_cpu *c, u32 size)
 		writable |= EFL_IF;
 	if (size == 2)
 		writable &= 0xffff;
-	monitor__set_eflags(c,
+	vm__set_eflags(c,
 			    (c->eflags & ~writable & ~EFL_RF) | (v & writable));
 	return EMU_DONE;
 }
@@ -82,7 +82,7 @@ static enum emu_result emu_store_table(struct sw_cpu *c, const cs_x86 *x,
 		return (sw_raise(c, 6, 0, false), EMU_RAISE);
 	if (umip_fault(c))
 		return (sw_gp(c, 0), EMU_RAISE);
-	ea = emulate__mem_addr(c, x, o, &sreg);
+	ea = operand__addr(c, x, o, &sreg);
 	if (sw_write(c, sreg, ea, &limit, 2) < 0 ||
 	    sw_write(c, sreg, ea + 2, &base, 4) < 0)
 		return EMU_RAISE;
@@ -102,7 +102,7 @@ static enum emu_result emu_store_reg(struct sw_cpu *c, const cs_x86 *x, u32 v)
 		m.size = 2;
 		o = &m;
 	}
-	return emulate__op_write(c, x, o, v) < 0 ? EMU_RAISE : EMU_DONE;
+	return operand__write(c, x, o, v) < 0 ? EMU_RAISE : EMU_DONE;
 }
 
 /* LAR/LSL/VERR/VERW (SDM Vol. 2A LAR, LSL; Vol. 2B VERR/VERW). */
@@ -154,13 +154,13 @@ static enum emu_result emu_desc_query(struct sw_cpu *c, const cs_x86 *x,
 	u32 v, out = 0;
 	bool ok;
 
-	if (emulate__op_read(c, x, src, &v) < 0)
+	if (operand__read(c, x, src, &v) < 0)
 		return EMU_RAISE;
 	ok = query_desc(c, (u16)v, q, &out);
 	if (ok && q <= Q_LSL) {
 		if (x->operands[0].size == 2)
 			out &= q == Q_LAR ? 0xff00 : 0xffff;
-		if (emulate__op_write(c, x, &x->operands[0], out) < 0)
+		if (operand__write(c, x, &x->operands[0], out) < 0)
 			return EMU_RAISE;
 	}
 	c->eflags = ok ? c->eflags | EFL_ZF : c->eflags & ~EFL_ZF;
@@ -190,7 +190,7 @@ static enum emu_result emu_near(struct sw_cpu *c, const cs_insn *in)
 			return EMU_RAISE;
 		c->gpr[SW_ESP] += imm;
 	} else {
-		if (emulate__op_read(c, x, &x->operands[0], &target) < 0)
+		if (operand__read(c, x, &x->operands[0], &target) < 0)
 			return EMU_RAISE;
 		if (in->id == X86_INS_CALL && push(c, next, size) < 0)
 			return EMU_RAISE;
@@ -227,7 +227,7 @@ enum emu_result bt_callout_emulate(struct monitor *t, const cs_insn *in,
 		break;
 	case X86_INS_PUSH:
 		if (o0->type != X86_OP_REG ||
-		    (sreg = emulate__sreg_of(o0->reg)) < 0)
+		    (sreg = operand__sreg(o0->reg)) < 0)
 			return EMU_NOT;
 		r = push(c, c->seg[sreg].selector,
 			 x->prefix[2] == X86_PREFIX_OPSIZE ? 2 : 4) < 0

@@ -5,7 +5,8 @@
  */
 #include <string.h>
 
-#include "monitor.h"
+#include "deliver.h"
+#include "far.h"
 #include "refvmm/sw/segments.h"
 #include "refvmm/sw/shadow_desc.h"
 
@@ -79,68 +80,61 @@ static int push_frame(struct sw_cpu *c, const struct vcpu_seg *ss, u32 *esp,
 	return 0;
 }
 
-static int deliver_once(struct monitor *t, int vector, bool has_error,
-			u32 error, enum deliver_source src, u32 ret_eip)
-{
-	struct sw_cpu *c = t->c;
-	u32 ext = src != DELIVER_SOFT;
-	u32 idt_err = (u32)vector * 8 + 2 + ext;
-	struct vcpu_seg cs, ss;
-	struct deliver_frame f;
-	u32 lo, hi, off, esp, eflags;
+/* An IDT gate and the code segment it names, checked (SDM Vol. 3A
+ * 6.12.1.1, 6.12.1.2). */
+struct gate {
+	struct vcpu_seg cs;
 	u16 sel;
-	int gtype, gdpl, newcpl, r;
-	bool outer;
+	u32 off;
+	int type; /* with S */
+};
+
+static int read_gate(struct sw_cpu *c, int vector, enum deliver_source src,
+		     u32 ext, struct gate *g)
+{
+	u32 idt_err = (u32)vector * 8 + 2 + ext;
+	u32 lo, hi;
+	int gdpl;
 
 	if ((u32)vector * 8 + 7 > c->idt_limit)
 		return sw_gp(c, idt_err);
 	if (sw_lin_read(c, c->idt_base + (u32)vector * 8, &lo, 4) < 0 ||
 	    sw_lin_read(c, c->idt_base + (u32)vector * 8 + 4, &hi, 4) < 0)
 		return -1;
-	gtype = (hi >> 8) & 0x1f; /* type with S */
+	g->type = (hi >> 8) & 0x1f;
 	gdpl = (hi >> 13) & 3;
-	if (gtype != 0xe && gtype != 0xf && gtype != 0x5 && gtype != 0x6 &&
-	    gtype != 0x7)
+	if (g->type != 0xe && g->type != 0xf && g->type != 0x5 &&
+	    g->type != 0x6 && g->type != 0x7)
 		return sw_gp(c, idt_err);
 	if (src == DELIVER_SOFT && gdpl < c->cpl)
 		return sw_gp(c, idt_err);
 	if (!(hi & 0x8000))
 		return sw_raise(c, 11, idt_err, true);
-	if (gtype == 0x5 || gtype == 0x6 || gtype == 0x7)
+	if (g->type == 0x5 || g->type == 0x6 || g->type == 0x7)
 		return -2; /* task gates and 16-bit gates: not modelled */
-	sel = (u16)(lo >> 16);
-	off = (lo & 0xffff) | (hi & 0xffff0000u);
-	if (!(sel & ~3u))
+	g->sel = (u16)(lo >> 16);
+	g->off = (lo & 0xffff) | (hi & 0xffff0000u);
+	if (!(g->sel & ~3u))
 		return sw_gp(c, ext);
-	if (sw_desc_fetch(c, sel, &cs, NULL) < 0 || !desc__is_code(&cs) ||
-	    cs.dpl > c->cpl)
-		return sw_gp(c, (sel & ~3u) | ext);
-	if (!cs.present)
-		return sw_raise(c, 11, (sel & ~3u) | ext, true);
-	newcpl = desc__is_conforming(&cs) ? c->cpl : cs.dpl;
-	outer = newcpl < c->cpl;
-	eflags = c->eflags;
-	if (src == DELIVER_EXCEPTION && is_fault(vector))
-		eflags |= EFL_RF;
-	if (outer) {
-		if (tss_stack(c, newcpl, ext, &ss, &esp) < 0)
-			return -1;
-		deliver__build_frame(&f, true, c->seg[SW_SS].selector,
-				     c->gpr[SW_ESP], eflags,
-				     c->seg[SW_CS].selector, ret_eip, has_error,
-				     error);
-		c->acc_cpl = newcpl; /* pushes onto the inner stack */
-		r = push_frame(c, &ss, &esp, &f);
-		c->acc_cpl = -1;
-		if (r < 0) {
-			if (c->exc_vector == 12)
-				c->exc_error = (ss.selector & ~3u) | ext;
-			return -1;
-		}
-		if (sw_set_sreg(c, SW_SS, &ss) < 0)
-			return sw_raise(c, 10, (ss.selector & ~3u) | ext, true);
-		c->gpr[SW_ESP] = esp;
-	} else {
+	if (sw_desc_fetch(c, g->sel, &g->cs, NULL) < 0 ||
+	    !desc__is_code(&g->cs) || g->cs.dpl > c->cpl)
+		return sw_gp(c, (g->sel & ~3u) | ext);
+	if (!g->cs.present)
+		return sw_raise(c, 11, (g->sel & ~3u) | ext, true);
+	return 0;
+}
+
+/* The frame onto the handler's stack: the TSS's for level @newcpl when
+ * that is inner (6.12.1). */
+static int push_event_frame(struct sw_cpu *c, int newcpl, u32 ext, u32 eflags,
+			    u32 ret_eip, bool has_error, u32 error)
+{
+	struct deliver_frame f;
+	struct vcpu_seg ss;
+	u32 esp;
+	int r;
+
+	if (newcpl >= c->cpl) {
 		esp = c->gpr[SW_ESP];
 		deliver__build_frame(&f, false, 0, 0, eflags,
 				     c->seg[SW_CS].selector, ret_eip, has_error,
@@ -148,16 +142,54 @@ static int deliver_once(struct monitor *t, int vector, bool has_error,
 		if (push_frame(c, &c->seg[SW_SS], &esp, &f) < 0)
 			return -1;
 		c->gpr[SW_ESP] = esp;
+		return 0;
 	}
-	cs.selector = (u16)((sel & ~3u) | (u32)newcpl);
-	cs.type |= 1;
-	sw_set_sreg(c, SW_CS, &cs);
+	if (tss_stack(c, newcpl, ext, &ss, &esp) < 0)
+		return -1;
+	deliver__build_frame(&f, true, c->seg[SW_SS].selector, c->gpr[SW_ESP],
+			     eflags, c->seg[SW_CS].selector, ret_eip, has_error,
+			     error);
+	c->acc_cpl = newcpl; /* pushes onto the inner stack */
+	r = push_frame(c, &ss, &esp, &f);
+	c->acc_cpl = -1;
+	if (r < 0) {
+		if (c->exc_vector == 12)
+			c->exc_error = (ss.selector & ~3u) | ext;
+		return -1;
+	}
+	if (sw_set_sreg(c, SW_SS, &ss) < 0)
+		return sw_raise(c, 10, (ss.selector & ~3u) | ext, true);
+	c->gpr[SW_ESP] = esp;
+	return 0;
+}
+
+static int deliver_once(struct monitor *t, int vector, bool has_error,
+			u32 error, enum deliver_source src, u32 ret_eip)
+{
+	struct sw_cpu *c = t->c;
+	u32 ext = src != DELIVER_SOFT, eflags;
+	struct gate g;
+	int newcpl, r;
+
+	r = read_gate(c, vector, src, ext, &g);
+	if (r < 0)
+		return r;
+	newcpl = desc__is_conforming(&g.cs) ? c->cpl : g.cs.dpl;
+	eflags = c->eflags;
+	if (src == DELIVER_EXCEPTION && is_fault(vector))
+		eflags |= EFL_RF;
+	if (push_event_frame(c, newcpl, ext, eflags, ret_eip, has_error,
+			     error) < 0)
+		return -1;
+	g.cs.selector = (u16)((g.sel & ~3u) | (u32)newcpl);
+	g.cs.type |= 1;
+	sw_set_sreg(c, SW_CS, &g.cs);
 	c->cpl = newcpl;
-	c->eip = off;
+	c->eip = g.off;
 	eflags &= ~(EFL_TF | EFL_NT | EFL_RF | EFL_VM);
-	if (gtype == 0xe)
+	if (g.type == 0xe)
 		eflags &= ~EFL_IF;
-	monitor__set_eflags(c, eflags);
+	vm__set_eflags(c, eflags);
 	c->irq_shadow = false;
 	return 0;
 }
@@ -241,7 +273,7 @@ int deliver__iret(struct sw_cpu *c)
 	}
 	if (cpl == 0)
 		writable |= EFL_IOPL | EFL_IF | EFL_VIF | EFL_VIP;
-	else if (cpl <= (int)((c->eflags & EFL_IOPL) >> 12))
+	else if (cpl <= vm__iopl(c))
 		writable |= EFL_IF;
 	newflags = (c->eflags & ~writable) | (frame[2] & writable) | EFL_FIXED;
 	cs.type |= 1;
@@ -254,23 +286,11 @@ int deliver__iret(struct sw_cpu *c)
 		if (r < 0)
 			return sw_gp(c, ssel & ~3u);
 		c->gpr[SW_ESP] = frame[3];
-		/* Data segments the new level may not use become null. */
-		for (r = 0; r < SW_NSREGS; r++) {
-			struct vcpu_seg *s = &c->seg[r];
-			struct vcpu_seg null;
-
-			if (r == SW_CS || r == SW_SS || s->unusable)
-				continue;
-			if ((!desc__is_code(s) || !desc__is_conforming(s)) &&
-			    s->dpl < rpl) {
-				sw_null_seg(&null, 0);
-				sw_set_sreg(c, r, &null);
-			}
-		}
+		far__drop_data_segs(c, rpl);
 	} else {
 		mask = c->seg[SW_SS].db ? 0xffffffffu : 0xffffu;
 		c->gpr[SW_ESP] = (c->gpr[SW_ESP] & ~mask) | ((sp + 12) & mask);
 	}
-	monitor__set_eflags(c, newflags);
+	vm__set_eflags(c, newflags);
 	return 0;
 }

@@ -18,9 +18,13 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "emulate.h"
+#include "far.h"
 #include "monitor.h"
+#include "proxy.h"
 #include "refvmm/exitcode.h"
 #include "refvmm/host_cpu.h"
+#include "refvmm/log.h"
 #include "refvmm/machine.h"
 #include "refvmm/mode.h"
 #include "refvmm/run.h"
@@ -28,8 +32,8 @@
 #include "refvmm/sw/segments.h"
 #include "refvmm/sw/shadow_desc.h"
 #include "refvmm/sw/world_switch.h"
-#include "refvmm/log.h"
 #include "refvmm/vcpu.h"
+#include "window.h"
 
 /* Shadow mappings at most: each is a VMA, and Linux allows 65530 by
  * default (vm.max_map_count); adjacent ones often merge. */
@@ -59,21 +63,8 @@ static const char *const vector_names[32] = {
 	"22", "23", "24",  "25", "26", "27", "HV", "VC", "SX", "31",
 };
 
-void monitor__count(struct monitor *t, const char *group, const char *name)
-{
-	char buf[96];
-
-	snprintf(buf, sizeof(buf), "%s.%s", group, name);
-	stats__add(&t->m->stats, buf, 1);
-}
-
-void monitor__set_eflags(struct sw_cpu *c, u32 v)
-{
-	c->eflags = (v & ~0x8028u) | EFL_FIXED;
-}
-
 static void log_event(struct monitor *t, const struct sw_event *ev, u32 eip,
-			const char *outcome)
+		      const char *outcome)
 {
 	struct sw_cpu *c = t->c;
 	const cs_insn *in;
@@ -89,42 +80,27 @@ static void log_event(struct monitor *t, const struct sw_event *ev, u32 eip,
 		snprintf(vec + strlen(vec), sizeof(vec) - strlen(vec), "(0x%x)",
 			 ev->error);
 	log__printf("trap %s%s%s at 0x%x:0x%x cpl %d: %s %s -> %s", ev->what,
-		      vec[0] ? " " : "", vec, c->seg[SW_CS].selector, eip,
-		      c->cpl, in ? in->mnemonic : "(undecodable)",
-		      in ? in->op_str : "", outcome);
-}
-
-void monitor__paging_changed(struct monitor *t, bool cr3_write)
-{
-	struct sw_cpu *c = t->c;
-	struct gpt_ctl ctl = {
-		.cr0 = c->cr0,
-		.cr3 = c->cr3,
-		.cr4 = c->cr4,
-		.efer = c->msr_efer,
-		.maxphy = t->maxphy,
-	};
-
-	if (shadow__set_ctl(&t->sp, &ctl, cr3_write) < 0)
-		machine__stop(t->m, REFVMM_EXIT_HOST_ERROR,
-			      "shadow page tables: %s", t->sp.err);
+		    vec[0] ? " " : "", vec, c->seg[SW_CS].selector, eip, c->cpl,
+		    in ? in->mnemonic : "(undecodable)", in ? in->op_str : "",
+		    outcome);
 }
 
 /* Stops the machine when delivery itself failed (triple fault). */
-static bool deliver(struct monitor *t, int vector, bool has_error, u32 error,
-		    enum deliver_source src, u32 ret_eip, struct vm_exit *exit)
+bool monitor__deliver(struct monitor *t, int vector, bool has_error, u32 error,
+		      enum deliver_source src, u32 ret_eip,
+		      struct vm_exit *exit)
 {
 	int r = deliver__event(t, vector, has_error, error, src, ret_eip);
 
 	if (r == 0) {
 		if (src == DELIVER_EXCEPTION && vector < 32)
-			monitor__count(t, "delivered.exception",
-				       vector_names[vector]);
+			vm__count(t, "delivered.exception",
+				  vector_names[vector]);
 		else if (src == DELIVER_SOFT) {
 			char n[8];
 
 			snprintf(n, sizeof(n), "0x%02x", vector);
-			monitor__count(t, "delivered.int", n);
+			vm__count(t, "delivered.int", n);
 		}
 		return true;
 	}
@@ -143,13 +119,6 @@ static bool deliver(struct monitor *t, int vector, bool has_error, u32 error,
 	return false;
 }
 
-bool monitor__deliver(struct monitor *t, int vector, bool has_error, u32 error,
-		      enum deliver_source src, u32 ret_eip,
-		      struct vm_exit *exit)
-{
-	return deliver(t, vector, has_error, error, src, ret_eip, exit);
-}
-
 /* Single-step #DB after an emulated instruction (SDM Vol. 3B 17.3.1.4). */
 enum monitor_step monitor__emulate(struct monitor *t, const struct sw_event *ev,
 				   struct vm_exit *exit, bool *completed)
@@ -163,8 +132,9 @@ enum monitor_step monitor__emulate(struct monitor *t, const struct sw_event *ev,
 	case EMU_DONE:
 		return MONITOR_RESUME;
 	case EMU_RAISE:
-		return deliver(t, c->exc_vector, c->exc_has_error, c->exc_error,
-			       DELIVER_EXCEPTION, c->eip, exit)
+		return monitor__deliver(t, c->exc_vector, c->exc_has_error,
+					c->exc_error, DELIVER_EXCEPTION, c->eip,
+					exit)
 			       ? MONITOR_RESUME
 			       : MONITOR_EXIT;
 	case EMU_NOT:
@@ -177,7 +147,8 @@ enum monitor_step monitor__emulate(struct monitor *t, const struct sw_event *ev,
 static bool step_trap(struct monitor *t, struct vm_exit *exit)
 {
 	t->c->dr[6] |= 0x4000; /* BS */
-	return deliver(t, 1, false, 0, DELIVER_EXCEPTION, t->c->eip, exit);
+	return monitor__deliver(t, 1, false, 0, DELIVER_EXCEPTION, t->c->eip,
+				exit);
 }
 
 static u8 byte_at(struct monitor *t, u32 eip)
@@ -189,17 +160,16 @@ static u8 byte_at(struct monitor *t, u32 eip)
 }
 
 static void log_fault(struct monitor *t, const char *kind, u32 lin, u32 err,
-			u32 eip)
+		      u32 eip)
 {
 	const cs_insn *in;
 
 	if (!(t->m->log_events & LOG_FAULTS))
 		return;
 	in = emulate__decode(t, eip);
-	log__printf(
-		"fault %s at 0x%x (error 0x%x) by 0x%x:0x%x cpl %d: %s %s",
-		kind, lin, err, t->c->seg[SW_CS].selector, eip, t->c->cpl,
-		in ? in->mnemonic : "(undecodable)", in ? in->op_str : "");
+	log__printf("fault %s at 0x%x (error 0x%x) by 0x%x:0x%x cpl %d: %s %s",
+		    kind, lin, err, t->c->seg[SW_CS].selector, eip, t->c->cpl,
+		    in ? in->mnemonic : "(undecodable)", in ? in->op_str : "");
 }
 
 /*
@@ -218,13 +188,13 @@ static int page_fault(struct monitor *t, const struct sw_event *ev,
 		log_fault(t, "hidden", ev->cr2, ev->error, c->eip);
 		return 0;
 	case SPT_SPURIOUS:
-		monitor__count(t, "shadow", "spurious");
+		vm__count(t, "shadow", "spurious");
 		return 0;
 	case SPT_TRUE:
 		log_fault(t, "true", ev->cr2, pferr, c->eip);
 		c->cr2 = ev->cr2;
-		return !deliver(t, 14, true, pferr, DELIVER_EXCEPTION, c->eip,
-				exit);
+		return !monitor__deliver(t, 14, true, pferr, DELIVER_EXCEPTION,
+					 c->eip, exit);
 	case SPT_TRACE:
 		log_fault(t, "trace", ev->cr2, ev->error, c->eip);
 		if (t->hooks.emulate_traced_stores) {
@@ -260,10 +230,6 @@ static int page_fault(struct monitor *t, const struct sw_event *ev,
 }
 
 /*
- * One guest event. Returns true when the run loop must see @exit,
- * false to go straight back into the guest.
- */
-/*
  * SYSENTER from compatibility mode where it reaches Linux (Intel CPUs;
  * AMD raises #UD, emulated as an instruction). The kernel reports its
  * vDSO landing pad as EIP, hides the guest's ESP (it becomes EBP) and,
@@ -278,40 +244,221 @@ static bool sysenter_event(struct monitor *t, const struct sw_event *ev,
 	struct sw_cpu *c = t->c;
 
 	log_event(t, ev, eip, "guest event (SYSENTER)");
-	monitor__count(t, "emulated", "sysenter");
+	vm__count(t, "emulated", "sysenter");
 	if (ebp_stashed)
 		c->gpr[SW_EBP] = c->gpr[SW_ESP];
 	c->eip = eip;
-	if (emulate__sysenter(c) < 0)
-		return !deliver(t, 13, true, 0, DELIVER_EXCEPTION, eip, exit);
+	if (far__sysenter(c) < 0)
+		return !monitor__deliver(t, 13, true, 0, DELIVER_EXCEPTION, eip,
+					 exit);
 	return false;
+}
+
+/*
+ * The traced write ran (or the instruction stopped short): close the
+ * page and drop what the write changed. 1 the run loop must see @exit,
+ * 0 back to the guest (the step's own #DB), -1 go on with @ev.
+ */
+static int trace_step_end(struct monitor *t, const struct sw_event *ev, bool tf,
+			  bool was_step, struct vm_exit *exit)
+{
+	t->trace_step = false;
+	if (shadow__trace_end(&t->sp) < 0) {
+		exit->reason = VM_EXIT_INTERNAL;
+		snprintf(exit->detail, sizeof(exit->detail),
+			 "shadow page tables: %s", t->sp.err);
+		return 1;
+	}
+	if (ev->kind == SW_EV_TRAP && ev->vector == 1 && !tf && !was_step)
+		return 0;
+	return -1;
+}
+
+/* INT n (cd), or SYSCALL (#UD: EFER.SCE is 0 outside long mode). */
+static bool syscall_event(struct monitor *t, const struct sw_event *ev, u32 eip,
+			  struct vm_exit *exit)
+{
+	struct sw_cpu *c = t->c;
+	u32 insn_eip;
+
+	vm__count(t, "events", "syscall");
+	if (traps__sysenter_landing(eip))
+		return sysenter_event(t, ev, eip, exit, true);
+	insn_eip = eip - 2;
+	c->eip = insn_eip;
+	log_event(t, ev, insn_eip, "guest event");
+	if (byte_at(t, insn_eip) == 0xcd)
+		return !monitor__deliver(t, byte_at(t, insn_eip + 1), false, 0,
+					 DELIVER_SOFT, eip, exit);
+	return !monitor__deliver(t, 6, false, 0, DELIVER_EXCEPTION, insn_eip,
+				 exit);
+}
+
+/* A host #DB: the monitor's own step, INT1, or the guest's TF. */
+static bool debug_event(struct monitor *t, const struct sw_event *ev, u32 eip,
+			bool tf, bool was_step, struct vm_exit *exit)
+{
+	vm__count(t, "events", "debug");
+	if (was_step && !tf) {
+		exit->reason = VM_EXIT_IRQ_WINDOW;
+		return true;
+	}
+	if (byte_at(t, eip - 1) == 0xf1 && !tf) {
+		log_event(t, ev, eip - 1, "INT1");
+		return !monitor__deliver(t, 1, false, 0, DELIVER_EXCEPTION, eip,
+					 exit);
+	}
+	log_event(t, ev, eip, "single-step #DB");
+	if (!step_trap(t, exit))
+		return true;
+	if (was_step) {
+		exit->reason = VM_EXIT_IRQ_WINDOW;
+		return true;
+	}
+	return false;
+}
+
+/* INT3 (cc), INT 3 (cd 03), INTO (ce), INT 4 (cd 04) */
+static bool breakpoint_event(struct monitor *t, const struct sw_event *ev,
+			     u32 eip, struct vm_exit *exit)
+{
+	vm__count(t, "events", ev->vector == 3 ? "breakpoint" : "overflow");
+	t->c->eip = byte_at(t, eip - 1) == 0xcc || byte_at(t, eip - 1) == 0xce
+			    ? eip - 1
+			    : eip - 2;
+	log_event(t, ev, t->c->eip, "INT");
+	return !monitor__deliver(t, ev->vector, false, 0, DELIVER_SOFT, eip,
+				 exit);
+}
+
+/* A #GP(0) may be a fetch in the monitor window: 1/0 as handle() does,
+ * -1 when it is not one. */
+static int window_event(struct monitor *t, const struct sw_event *ev, u32 eip,
+			struct vm_exit *exit)
+{
+	struct sw_cpu *c = t->c;
+
+	switch (window__emulate(t)) {
+	case 1:
+		log_event(t, ev, eip, "ran in the monitor window");
+		return 0;
+	case 2:
+		exit->reason = VM_EXIT_KICK;
+		return 1;
+	case -1:
+		log_event(t, ev, c->eip, "raised in the window");
+		return !monitor__deliver(t, c->exc_vector, c->exc_has_error,
+					 c->exc_error, DELIVER_EXCEPTION,
+					 c->eip, exit);
+	default:
+		return -1;
+	}
+}
+
+/* Emulated: the guest's single step (INT n through a gate clears TF:
+ * no trap after it, SDM Vol. 3B 17.3.1.4), then the interrupt window
+ * STI or POPF may have opened. */
+static bool emulated(struct monitor *t, const struct sw_event *ev, u32 eip,
+		     bool tf, bool old_if, u64 soft_ints, struct vm_exit *exit)
+{
+	struct sw_cpu *c = t->c;
+
+	log_event(t, ev, eip, "emulated");
+	if (t->delivered_int != soft_ints)
+		tf = false;
+	if (tf && !c->irq_shadow && !step_trap(t, exit))
+		return true;
+	if (!old_if && (c->eflags & EFL_IF) && t->window_requested) {
+		if (c->irq_shadow) {
+			t->monitor_step = true;
+			return false;
+		}
+		exit->reason = VM_EXIT_IRQ_WINDOW;
+		return true;
+	}
+	return false;
+}
+
+/* Not emulated: a host #PF the shadow could not map and the emulator
+ * does not know stops the machine; anything else is the guest's. */
+static bool not_emulated(struct monitor *t, const struct sw_event *ev, u32 eip,
+			 struct vm_exit *exit)
+{
+	struct sw_cpu *c = t->c;
+	const cs_insn *in;
+
+	if (ev->vector != 14) {
+		log_event(t, ev, eip, "delivered to the guest");
+		return !monitor__deliver(t, ev->vector, ev->has_error,
+					 ev->error, DELIVER_EXCEPTION, eip,
+					 exit);
+	}
+	in = emulate__decode(t, eip);
+	exit->reason = VM_EXIT_INTERNAL;
+	snprintf(exit->detail, sizeof(exit->detail),
+		 "trap mode cannot emulate the access to 0x%x by '%s "
+		 "%s' at 0x%x:0x%x",
+		 ev->cr2, in ? in->mnemonic : "?", in ? in->op_str : "",
+		 c->seg[SW_CS].selector, eip);
+	return true;
+}
+
+/* A fault: the shadow's, the window's, or an instruction to emulate. */
+static bool fault_event(struct monitor *t, const struct sw_event *ev, u32 eip,
+			bool tf, bool old_if, struct vm_exit *exit)
+{
+	struct sw_cpu *c = t->c;
+	u64 soft_ints = t->delivered_int;
+	int r;
+
+	vm__count(t, "events",
+		  ev->vector == 13   ? "gp"
+		  : ev->vector == 14 ? "pf"
+		  : ev->vector == 6  ? "ud"
+				     : "other_fault");
+	if (ev->vector == 14 && (r = page_fault(t, ev, exit)) >= 0)
+		return r;
+	if (ev->vector == 13 && !ev->error &&
+	    (r = window_event(t, ev, eip, exit)) >= 0)
+		return r;
+	switch (emulate__insn(t, ev, exit)) {
+	case EMU_DONE:
+		return emulated(t, ev, eip, tf, old_if, soft_ints, exit);
+	case EMU_RAISE:
+		log_event(t, ev, eip, "raised to the guest");
+		c->eip = eip;
+		return !monitor__deliver(t, c->exc_vector, c->exc_has_error,
+					 c->exc_error, DELIVER_EXCEPTION, eip,
+					 exit);
+	case EMU_EXIT:
+		log_event(t, ev, eip, "exit to the run loop");
+		return true;
+	case EMU_FATAL:
+		log_event(t, ev, eip, "fatal");
+		if (!t->m->stop && exit->reason == VM_EXIT_IO)
+			exit->reason = VM_EXIT_OTHER;
+		if (t->m->stop)
+			exit->reason = VM_EXIT_OTHER;
+		return true;
+	case EMU_NOT:
+	default:
+		return not_emulated(t, ev, eip, exit);
+	}
 }
 
 bool monitor__handle(struct monitor *t, const struct sw_event *ev,
 		     struct vm_exit *exit)
 {
 	struct sw_cpu *c = t->c;
-	u32 eip = c->eip, insn_eip;
+	u32 eip = c->eip;
 	bool tf = c->eflags & EFL_TF, old_if = c->eflags & EFL_IF;
 	bool was_step = t->monitor_step, shadow_before;
-	enum emu_result r;
-	u64 soft_ints;
+	int r;
 
 	t->monitor_step = false;
-	if (t->trace_step) {
-		/* The traced write ran (or the instruction stopped short):
-		 * close the page and drop what the write changed. */
-		t->trace_step = false;
-		if (shadow__trace_end(&t->sp) < 0) {
-			exit->reason = VM_EXIT_INTERNAL;
-			snprintf(exit->detail, sizeof(exit->detail),
-				 "shadow page tables: %s", t->sp.err);
-			return true;
-		}
-		if (ev->kind == SW_EV_TRAP && ev->vector == 1 && !tf &&
-		    !was_step)
-			return false;
-	}
+	if (t->trace_step &&
+	    (r = trace_step_end(t, ev, tf, was_step, exit)) >= 0)
+		return r;
 	shadow_before = c->irq_shadow;
 	c->irq_shadow = false;
 	switch (ev->kind) {
@@ -328,57 +475,18 @@ bool monitor__handle(struct monitor *t, const struct sw_event *ev,
 		exit->reason = VM_EXIT_OTHER;
 		return true;
 	case SW_EV_SYSCALL:
-		monitor__count(t, "events", "syscall");
-		if (traps__sysenter_landing(eip))
-			return sysenter_event(t, ev, eip, exit, true);
-		insn_eip = eip - 2;
-		c->eip = insn_eip;
-		log_event(t, ev, insn_eip, "guest event");
-		if (byte_at(t, insn_eip) == 0xcd)
-			return !deliver(t, byte_at(t, insn_eip + 1), false, 0,
-					DELIVER_SOFT, eip, exit);
-		/* SYSCALL: #UD (EFER.SCE is 0 outside long mode). */
-		return !deliver(t, 6, false, 0, DELIVER_EXCEPTION, insn_eip,
-				exit);
+		return syscall_event(t, ev, eip, exit);
 	case SW_EV_TRAP:
-		if (ev->vector == 1) {
-			monitor__count(t, "events", "debug");
-			if (was_step && !tf) {
-				exit->reason = VM_EXIT_IRQ_WINDOW;
-				return true;
-			}
-			if (byte_at(t, eip - 1) == 0xf1 && !tf) {
-				log_event(t, ev, eip - 1, "INT1");
-				return !deliver(t, 1, false, 0,
-						DELIVER_EXCEPTION, eip, exit);
-			}
-			log_event(t, ev, eip, "single-step #DB");
-			if (!step_trap(t, exit))
-				return true;
-			if (was_step) {
-				exit->reason = VM_EXIT_IRQ_WINDOW;
-				return true;
-			}
-			return false;
-		}
-		/* INT3 (cc), INT 3 (cd 03), INTO (ce), INT 4 (cd 04) */
-		monitor__count(t, "events",
-			       ev->vector == 3 ? "breakpoint" : "overflow");
-		insn_eip = byte_at(t, eip - 1) == 0xcc ||
-					   byte_at(t, eip - 1) == 0xce
-				   ? eip - 1
-				   : eip - 2;
-		c->eip = insn_eip;
-		log_event(t, ev, insn_eip, "INT");
-		return !deliver(t, ev->vector, false, 0, DELIVER_SOFT, eip,
-				exit);
+		if (ev->vector == 1)
+			return debug_event(t, ev, eip, tf, was_step, exit);
+		return breakpoint_event(t, ev, eip, exit);
 	case SW_EV_FAULT:
 		/* Linux could not read the vDSO's EBP stash at [EBP] and
 		 * returned to its landing pad without a system call. */
 		if (ev->vector == 14 && ev->cr2 == eip &&
 		    traps__sysenter_landing(eip))
 			return sysenter_event(t, ev, eip, exit, false);
-		break;
+		return fault_event(t, ev, eip, tf, old_if, exit);
 	default:
 		exit->reason = VM_EXIT_INTERNAL;
 		snprintf(exit->detail, sizeof(exit->detail),
@@ -387,90 +495,6 @@ bool monitor__handle(struct monitor *t, const struct sw_event *ev,
 			 c->signo, c->trapno, c->seg[SW_CS].selector, eip);
 		return true;
 	}
-
-	monitor__count(t, "events",
-		       ev->vector == 13	  ? "gp"
-		       : ev->vector == 14 ? "pf"
-		       : ev->vector == 6  ? "ud"
-					  : "other_fault");
-	soft_ints = t->delivered_int;
-	if (ev->vector == 14) {
-		int pr = page_fault(t, ev, exit);
-
-		if (pr >= 0)
-			return pr;
-	}
-	if (ev->vector == 13 && !ev->error) {
-		switch (window__emulate(t)) {
-		case 1:
-			log_event(t, ev, eip, "ran in the monitor window");
-			return false;
-		case 2:
-			exit->reason = VM_EXIT_KICK;
-			return true;
-		case -1:
-			log_event(t, ev, c->eip, "raised in the window");
-			return !deliver(t, c->exc_vector, c->exc_has_error,
-					c->exc_error, DELIVER_EXCEPTION, c->eip,
-					exit);
-		default:
-			break;
-		}
-	}
-	r = emulate__insn(t, ev, exit);
-	switch (r) {
-	case EMU_DONE:
-		log_event(t, ev, eip, "emulated");
-		/* INT n through a gate clears TF: no single-step trap after
-		 * it (SDM Vol. 3B 17.3.1.4). */
-		if (t->delivered_int != soft_ints)
-			tf = false;
-		if (tf && !c->irq_shadow && !step_trap(t, exit))
-			return true;
-		if (!old_if && (c->eflags & EFL_IF) && t->window_requested) {
-			if (c->irq_shadow) {
-				t->monitor_step = true;
-				return false;
-			}
-			exit->reason = VM_EXIT_IRQ_WINDOW;
-			return true;
-		}
-		return false;
-	case EMU_RAISE:
-		log_event(t, ev, eip, "raised to the guest");
-		c->eip = eip;
-		return !deliver(t, c->exc_vector, c->exc_has_error,
-				c->exc_error, DELIVER_EXCEPTION, eip, exit);
-	case EMU_EXIT:
-		log_event(t, ev, eip, "exit to the run loop");
-		return true;
-	case EMU_FATAL:
-		log_event(t, ev, eip, "fatal");
-		if (!t->m->stop && exit->reason == VM_EXIT_IO)
-			exit->reason = VM_EXIT_OTHER;
-		if (t->m->stop)
-			exit->reason = VM_EXIT_OTHER;
-		return true;
-	case EMU_NOT:
-	default:
-		break;
-	}
-	if (ev->vector == 14) {
-		/* A host #PF the shadow could not map and the emulator
-		 * does not know. */
-		const cs_insn *in = emulate__decode(t, eip);
-
-		exit->reason = VM_EXIT_INTERNAL;
-		snprintf(exit->detail, sizeof(exit->detail),
-			 "trap mode cannot emulate the access to 0x%x by '%s "
-			 "%s' at 0x%x:0x%x",
-			 ev->cr2, in ? in->mnemonic : "?", in ? in->op_str : "",
-			 c->seg[SW_CS].selector, eip);
-		return true;
-	}
-	log_event(t, ev, eip, "delivered to the guest");
-	return !deliver(t, ev->vector, ev->has_error, ev->error,
-			DELIVER_EXCEPTION, eip, exit);
 }
 
 int monitor__inject(struct vcpu *vcpu, irq_ack_fn ack, void *ctx)
@@ -493,7 +517,8 @@ int monitor__inject(struct vcpu *vcpu, irq_ack_fn ack, void *ctx)
 	if (t->io.pending)
 		emulate__complete_io(t);
 	memset(&exit, 0, sizeof(exit));
-	if (!deliver(t, vector, false, 0, DELIVER_EXTERNAL, c->eip, &exit))
+	if (!monitor__deliver(t, vector, false, 0, DELIVER_EXTERNAL, c->eip,
+			      &exit))
 		machine__stop(t->m,
 			      exit.reason == VM_EXIT_SHUTDOWN
 				      ? REFVMM_EXIT_TRIPLE_FAULT
@@ -504,7 +529,7 @@ int monitor__inject(struct vcpu *vcpu, irq_ack_fn ack, void *ctx)
 				      : "",
 			      exit.detail);
 	else
-		monitor__count(t, "delivered", "interrupt");
+		vm__count(t, "delivered", "interrupt");
 	return 0;
 }
 
@@ -528,7 +553,7 @@ static int load_state(struct monitor *t, char *err, size_t errlen)
 	c->gpr[SW_ESP] = (u32)st->rsp;
 	c->gpr[SW_EBP] = (u32)st->rbp;
 	c->eip = (u32)st->rip;
-	monitor__set_eflags(c, (u32)st->rflags);
+	vm__set_eflags(c, (u32)st->rflags);
 	for (i = 0; i < SW_NSREGS; i++) {
 		r = sw_set_sreg(c, i, segs[i]);
 		if (r < 0) {
@@ -574,6 +599,37 @@ void monitor__destroy(struct vcpu *vcpu)
 	vcpu->mode_priv = NULL;
 }
 
+static int cpuid_faulting_on(struct monitor *t)
+{
+	if (syscall(SYS_arch_prctl, ARCH_SET_CPUID, 0) != 0)
+		return -1;
+	t->cpuid_faulting = true;
+	return 0;
+}
+
+static int tsc_trapping_on(struct monitor *t)
+{
+	if (prctl(PR_SET_TSC, PR_TSC_SIGSEGV, 0, 0, 0) != 0)
+		return -1;
+	prctl(PR_SET_TSC, PR_TSC_ENABLE, 0, 0, 0);
+	t->tsc_trapping = true;
+	sw_world__set_tsc_trapping(true);
+	return 0;
+}
+
+/* Each host trap: its --host-traps bit, how it is turned on (-1 with
+ * errno), the call named when it fails, and what the guest sees then. */
+static const struct {
+	unsigned int bit;
+	int (*on)(struct monitor *t);
+	const char *call, *without;
+} host_trap_list[] = {
+	{HOST_TRAP_CPUID, cpuid_faulting_on, "arch_prctl ARCH_SET_CPUID",
+	 "guest CPUID runs natively in trap mode and sees the host's values"},
+	{HOST_TRAP_RDTSC, tsc_trapping_on, "prctl PR_SET_TSC",
+	 "guest RDTSC runs natively in trap mode, CR4.TSD is not enforced"},
+};
+
 /*
  * CPUID faulting and RDTSC trapping, where this host allows them and
  * --host-traps asks for them. The host's CPUID was read at start-up
@@ -585,33 +641,17 @@ static void host_traps(struct monitor *t)
 	unsigned int want = t->m->host_traps;
 
 	host_cpu__get();
-	if (!(want & HOST_TRAP_CPUID)) {
-		snprintf(t->host_notes[0], sizeof(t->host_notes[0]),
-			 "off (--host-traps): guest CPUID runs natively in "
-			 "trap mode and sees the host's values");
-	} else if (syscall(SYS_arch_prctl, ARCH_SET_CPUID, 0) == 0) {
-		t->cpuid_faulting = true;
-	} else {
-		snprintf(t->host_notes[0], sizeof(t->host_notes[0]),
-			 "unavailable (arch_prctl ARCH_SET_CPUID: %s): guest "
-			 "CPUID runs natively in trap mode and sees the "
-			 "host's values",
-			 strerror(errno));
-	}
-	if (!(want & HOST_TRAP_RDTSC)) {
-		snprintf(t->host_notes[1], sizeof(t->host_notes[1]),
-			 "off (--host-traps): guest RDTSC runs natively in "
-			 "trap mode, CR4.TSD is not enforced");
-	} else if (prctl(PR_SET_TSC, PR_TSC_SIGSEGV, 0, 0, 0) == 0) {
-		prctl(PR_SET_TSC, PR_TSC_ENABLE, 0, 0, 0);
-		t->tsc_trapping = true;
-		sw_world__set_tsc_trapping(true);
-	} else {
-		snprintf(t->host_notes[1], sizeof(t->host_notes[1]),
-			 "unavailable (prctl PR_SET_TSC: %s): guest RDTSC "
-			 "runs natively in trap mode, CR4.TSD is not "
-			 "enforced",
-			 strerror(errno));
+	for (size_t i = 0; i < 2; i++) {
+		char *note = t->host_notes[i];
+		size_t len = sizeof(t->host_notes[i]);
+
+		if (!(want & host_trap_list[i].bit))
+			snprintf(note, len, "off (--host-traps): %s",
+				 host_trap_list[i].without);
+		else if (host_trap_list[i].on(t) < 0)
+			snprintf(note, len, "unavailable (%s: %s): %s",
+				 host_trap_list[i].call, strerror(errno),
+				 host_trap_list[i].without);
 	}
 }
 

@@ -25,25 +25,11 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "monitor.h"
+#include "operand.h"
+#include "proxy.h"
+#include "proxy_stub.h"
 #include "refvmm/host_cpu.h"
 #include "refvmm/sw/segments.h"
-
-struct proxy_ctx {
-	u64 gpr[8];
-	u64 flags;
-	u8 *code;
-	u8 *xguest;
-	u8 *xhost;
-	u8 use_fxsave;
-};
-_Static_assert(offsetof(struct proxy_ctx, flags) == 64, "proxy_stub.S");
-_Static_assert(offsetof(struct proxy_ctx, code) == 72, "proxy_stub.S");
-_Static_assert(offsetof(struct proxy_ctx, xguest) == 80, "proxy_stub.S");
-_Static_assert(offsetof(struct proxy_ctx, xhost) == 88, "proxy_stub.S");
-_Static_assert(offsetof(struct proxy_ctx, use_fxsave) == 96, "proxy_stub.S");
-
-void proxy_exec(struct proxy_ctx *ctx);
 
 #define SCRATCH_OFF 256 /* code at 0, operand at 256 in the page */
 #define MAX_OPERAND 64
@@ -355,7 +341,7 @@ static void exec_code(struct monitor *t)
 	ctx.xguest = c->xsave_guest;
 	ctx.xhost = t->proxy_xhost;
 	ctx.use_fxsave = c->use_fxsave;
-	proxy_exec(&ctx);
+	proxy_stub__exec(&ctx);
 	for (i = 0; i < 8; i++)
 		if (i != SW_ESP)
 			c->gpr[i] = (u32)ctx.gpr[i];
@@ -406,7 +392,7 @@ int proxy__run(struct monitor *t, const cs_insn *in, int sreg, u32 ea)
 		int32_t off;
 
 		for (i = 0; i < 8; i++)
-			if (emulate__gpr_index(x->operands[1].reg) == i)
+			if (operand__gpr(x->operands[1].reg) == i)
 				bitreg = i;
 		if (bitreg < 0)
 			return 1;

@@ -1,8 +1,9 @@
 /*
- * proxy_exec(struct proxy_ctx *): runs one guest instruction, re-encoded
- * by proxy.c with its memory operand moved to a scratch buffer, against
- * the guest's registers, arithmetic flags and FPU/SSE state, in 64-bit
- * mode inside the monitor. Layout of struct proxy_ctx: see proxy.c.
+ * proxy_stub__exec(struct proxy_ctx *): runs one guest instruction,
+ * re-encoded by proxy.c with its memory operand moved to a scratch
+ * buffer, against the guest's registers, arithmetic flags and FPU/SSE
+ * state, in 64-bit mode inside the monitor. Layout of struct proxy_ctx:
+ * proxy_stub.h.
  */
 #define CTX_GPR    0
 #define CTX_FLAGS  64
@@ -16,9 +17,9 @@
 
 #include "refvmm/sw/fpu_switch.h"
 
-	.globl proxy_exec
-	.type proxy_exec, @function
-proxy_exec:
+	.globl proxy_stub__exec
+	.type proxy_stub__exec, @function
+proxy_stub__exec:
 	push %rbx
 	push %rbp
 	push %r12
@@ -56,6 +57,6 @@ proxy_exec:
 	pop %rbp
 	pop %rbx
 	ret
-	.size proxy_exec, . - proxy_exec
+	.size proxy_stub__exec, . - proxy_stub__exec
 
 	.section .note.GNU-stack, "", @progbits

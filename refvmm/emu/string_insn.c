@@ -7,7 +7,7 @@
  * that faulted, as the CPU does. A long REP is cut into bounded slices
  * (the instruction restarts from EIP), as an interrupt would cut it.
  */
-#include "monitor.h"
+#include "string_insn.h"
 #include "refvmm/sw/segments.h"
 
 #define SLICE 4096u

@@ -9,9 +9,13 @@
  * memory. Anything else there still gets the #GP it got before, and the
  * limitation is documented (docs/refvmm-trap.md, "window").
  */
-#include "monitor.h"
+#include "window.h"
+#include "emulate.h"
+#include "operand.h"
+#include "proxy.h"
 #include "refvmm/sw/segments.h"
 #include "refvmm/sw/shadow_desc.h"
+#include "stack.h"
 
 #define SLICE 4096
 
@@ -94,7 +98,7 @@ static int step(struct monitor *t, const cs_insn *in)
 		c->eip = next;
 		return 0;
 	case X86_INS_RET:
-		if (sw_pop32(c, &v) < 0)
+		if (stack__pop(c, &v, 4) < 0)
 			return -1;
 		if (x->op_count == 1)
 			c->gpr[SW_ESP] += (u32)x->operands[0].imm & 0xffff;
@@ -105,9 +109,9 @@ static int step(struct monitor *t, const cs_insn *in)
 		/* rel32 (an immediate), register or memory alike */
 		if (x->op_count != 1)
 			return 1;
-		if (emulate__op_read(c, x, &x->operands[0], &target) < 0)
+		if (operand__read(c, x, &x->operands[0], &target) < 0)
 			return -1;
-		if (in->id == X86_INS_CALL && sw_push32(c, next) < 0)
+		if (in->id == X86_INS_CALL && stack__push(c, next, 4) < 0)
 			return -1;
 		c->eip = target;
 		return 0;
@@ -151,7 +155,7 @@ static bool branch_target(struct monitor *t, const cs_insn *in, u32 *target)
 	case X86_INS_JMP:
 	case X86_INS_CALL:
 		return x->op_count == 1 &&
-		       emulate__op_read(c, x, &x->operands[0], target) == 0;
+		       operand__read(c, x, &x->operands[0], target) == 0;
 	default:
 		if (!is_jcc(in->id) || !condition(c, in->id))
 			return false;

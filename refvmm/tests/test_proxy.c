@@ -8,7 +8,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "../emu/monitor.h"
+#include "../emu/proxy.h"
 
 static csh cs;
 static cs_insn *insn;

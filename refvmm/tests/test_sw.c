@@ -11,7 +11,7 @@
 #include "refvmm/sw/cpu.h"
 #include "refvmm/sw/segments.h"
 #include "refvmm/sw/shadow_desc.h"
-#include "../emu/monitor.h"
+#include "../emu/deliver.h"
 
 static struct vcpu_seg seg(u32 base, u32 limit, u8 type, u8 dpl, bool g,
 			   bool db)

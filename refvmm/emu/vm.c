@@ -1,0 +1,43 @@
+/*
+ * The helpers every part of the monitor shares (vm.h).
+ */
+#include <stdio.h>
+
+#include "refvmm/exitcode.h"
+#include "refvmm/machine.h"
+#include "refvmm/stats.h"
+#include "vm.h"
+
+void vm__count(struct monitor *t, const char *group, const char *name)
+{
+	char buf[96];
+
+	snprintf(buf, sizeof(buf), "%s.%s", group, name);
+	stats__add(&t->m->stats, buf, 1);
+}
+
+void vm__set_eflags(struct sw_cpu *c, u32 v)
+{
+	c->eflags = (v & ~0x8028u) | EFL_FIXED;
+}
+
+int vm__iopl(const struct sw_cpu *c)
+{
+	return (int)((c->eflags & EFL_IOPL) >> 12);
+}
+
+void vm__paging_changed(struct monitor *t, bool cr3_write)
+{
+	struct sw_cpu *c = t->c;
+	struct gpt_ctl ctl = {
+		.cr0 = c->cr0,
+		.cr3 = c->cr3,
+		.cr4 = c->cr4,
+		.efer = c->msr_efer,
+		.maxphy = t->maxphy,
+	};
+
+	if (shadow__set_ctl(&t->sp, &ctl, cr3_write) < 0)
+		machine__stop(t->m, REFVMM_EXIT_HOST_ERROR,
+			      "shadow page tables: %s", t->sp.err);
+}

@@ -1,5 +1,5 @@
 /*
- * Execution by proxy (trap/proxy.c): for a table of 32-bit instruction
+ * Execution by proxy (emu/proxy.c): for a table of 32-bit instruction
  * byte strings, whether the proxy runs them and the exact 64-bit bytes it
  * emits (the memory operand as [rip + disp32] naming the scratch buffer,
  * segment and address-size prefixes dropped, immediates kept, RET

@@ -45,26 +45,35 @@ PROBE rd_dr5(void *a)
 	*(ulong *)a = read_dr(5);
 }
 
-#define MOVDR_CPL(cpl)                                                         \
-	do {                                                                   \
-		run_at_cpl(cpl, rd_dr0, &arg, &f);                             \
-		report_gp0("conformance.debug.mov-from-dr0.cpl" #cpl,          \
-			   "MOV from DR0 at CPL " #cpl " raises #GP(0)", &f);  \
-		run_at_cpl(cpl, rd_dr6, &arg, &f);                             \
-		report_gp0("conformance.debug.mov-from-dr6.cpl" #cpl,          \
-			   "MOV from DR6 at CPL " #cpl " raises #GP(0)", &f);  \
-		run_at_cpl(cpl, rd_dr7, &arg, &f);                             \
-		report_gp0("conformance.debug.mov-from-dr7.cpl" #cpl,          \
-			   "MOV from DR7 at CPL " #cpl " raises #GP(0)", &f);  \
-		arg = 0x1234;                                                  \
-		run_at_cpl(cpl, wr_dr0, &arg, &f);                             \
-		report_gp0("conformance.debug.mov-to-dr0.cpl" #cpl,            \
-			   "MOV to DR0 at CPL " #cpl " raises #GP(0)", &f);    \
-		arg = X86_DR7_FIXED1 | X86_DR7_G(0);                           \
-		run_at_cpl(cpl, wr_dr7, &arg, &f);                             \
-		report_gp0("conformance.debug.mov-to-dr7.cpl" #cpl,            \
-			   "MOV to DR7 at CPL " #cpl " raises #GP(0)", &f);    \
-	} while (0)
+/* MOV from and to the debug registers at CPL 1-3: #GP(0). */
+static void movdr_cpl(int cpl)
+{
+	static void (*const rd[])(void *) = {rd_dr0, rd_dr6, rd_dr7};
+	static void (*const wr[])(void *) = {wr_dr0, wr_dr7};
+	const ulong wr_value[] = {0x1234, X86_DR7_FIXED1 | X86_DR7_G(0)};
+	struct fault f;
+	char id[CHECK_ID_MAX];
+
+	for (int dr = 0; dr < (int)ARRAY_SIZE(rd); dr++) {
+		run_at_cpl(cpl, rd[dr], &arg, &f);
+		check_fault(CHECK_ID(id,
+				     "conformance.debug.mov-from-dr{0,6,7}"
+				     ".cpl{1..3}",
+				     "MOV from DR{1} at CPL {2} raises #GP(0)",
+				     dr, cpl),
+			    GP_VECTOR, 0, &f);
+	}
+	for (int dr = 0; dr < (int)ARRAY_SIZE(wr); dr++) {
+		arg = wr_value[dr];
+		run_at_cpl(cpl, wr[dr], &arg, &f);
+		check_fault(
+			CHECK_ID(id,
+				 "conformance.debug.mov-to-dr{0,7}.cpl{1..3}",
+				 "MOV to DR{1} at CPL {2} raises #GP(0)", dr,
+				 cpl),
+			GP_VECTOR, 0, &f);
+	}
+}
 
 static void mov_dr(void)
 {
@@ -74,9 +83,8 @@ static void mov_dr(void)
 
 	write_dr(0, 0x5000);
 	write_dr(7, X86_DR7_FIXED1);
-	MOVDR_CPL(1);
-	MOVDR_CPL(2);
-	MOVDR_CPL(3);
+	for (int cpl = 1; cpl <= 3; cpl++)
+		movdr_cpl(cpl);
 	report_eq("conformance.debug.mov-to-dr0.no-effect",
 		  "MOV to DR0 that faulted at CPL 1-3 left DR0 unchanged",
 		  0x5000, read_dr(0));
@@ -172,25 +180,50 @@ PROBE exec_bps(void *a)
 		x3) "nop");
 }
 
+/* write_dr() with n known only at run time (MOV DR encodes it). */
+static void write_dr_n(int n, ulong v)
+{
+	switch (n) {
+	case 0:
+		write_dr(0, v);
+		break;
+	case 1:
+		write_dr(1, v);
+		break;
+	case 2:
+		write_dr(2, v);
+		break;
+	default:
+		write_dr(3, v);
+		break;
+	}
+}
+
 /* Execute breakpoint n on its NOP: #DB fault at that NOP, DR6.Bn set. */
-#define EXEC_BP(n, cpl)                                                        \
-	do {                                                                   \
-		write_dr(n, (ulong)x##n);                                      \
-		write_dr(6, 0);                                                \
-		write_dr(7, X86_DR7_FIXED1 | X86_DR7_L(n));                    \
-		run_at_cpl(cpl, exec_bps, NULL, &f);                           \
-		dr6 = read_dr(6);                                              \
-		write_dr(7, X86_DR7_FIXED1);                                   \
-		report("conformance.debug.exec-bp" #n ".cpl" #cpl,             \
-		       "execute breakpoint in DR" #n " at CPL " #cpl           \
-		       ": #DB fault at the instruction, DR6.B" #n,             \
-		       f.vector == DB_VECTOR && f.ip == (ulong)x##n &&         \
-			       (dr6 & 0xf) == X86_DR6_B(n),                    \
-		       "expected #DB at %#lx with DR6[3:0]=%#lx, saw %s at "   \
-		       "%#lx, DR6 %#lx",                                       \
-		       (ulong)x##n, X86_DR6_B(n), vector_name(f.vector), f.ip, \
-		       dr6);                                                   \
-	} while (0)
+static void exec_bp(int n, int cpl)
+{
+	static char *const x[] = {x0, x1, x2, x3};
+	struct fault f;
+	char id[CHECK_ID_MAX];
+	ulong dr6;
+
+	write_dr_n(n, (ulong)x[n]);
+	write_dr(6, 0);
+	write_dr(7, X86_DR7_FIXED1 | X86_DR7_L(n));
+	run_at_cpl(cpl, exec_bps, NULL, &f);
+	dr6 = read_dr(6);
+	write_dr(7, X86_DR7_FIXED1);
+	report_result(CHECK_ID(id, "conformance.debug.exec-bp{0..3}.cpl{0,3}",
+			       "execute breakpoint in DR{1} at CPL {2}: #DB "
+			       "fault at the instruction, DR6.B{1}",
+			       n, cpl == 3),
+		      f.vector == DB_VECTOR && f.ip == (ulong)x[n] &&
+			      (dr6 & 0xf) == X86_DR6_B(n),
+		      "expected #DB at %#lx with DR6[3:0]=%#lx, saw %s at "
+		      "%#lx, DR6 %#lx",
+		      (ulong)x[n], X86_DR6_B(n), vector_name(f.vector), f.ip,
+		      dr6);
+}
 
 PROBE write_watched(void *a)
 {
@@ -231,14 +264,9 @@ static void breakpoints(void)
 	struct fault f;
 	ulong dr6;
 
-	EXEC_BP(0, 0);
-	EXEC_BP(1, 0);
-	EXEC_BP(2, 0);
-	EXEC_BP(3, 0);
-	EXEC_BP(0, 3);
-	EXEC_BP(1, 3);
-	EXEC_BP(2, 3);
-	EXEC_BP(3, 3);
+	for (int cpl = 0; cpl <= 3; cpl += 3)
+		for (int n = 0; n <= 3; n++)
+			exec_bp(n, cpl);
 
 	data_bp(1, 3, write_watched, &watched[1], &f, &dr6);
 	report("conformance.debug.write-bp.hit.cpl3",

@@ -117,38 +117,54 @@ static bool probe(const char *id, const struct desc_case *c, enum insn i,
 		want_zf, want_val, p.zf, p.val, vector_name(f.vector));
 }
 
-#define DESC_CPL(name, c, cpl)                                                 \
-	do {                                                                   \
-		probe(DECLARE_CHECK("conformance.visibility.lar." name         \
-				    ".cpl" #cpl,                               \
-				    "LAR at CPL " #cpl " on a " name           \
-				    " selector: ZF and access rights"),        \
-		      c, LAR, cpl);                                            \
-		probe(DECLARE_CHECK("conformance.visibility.lsl." name         \
-				    ".cpl" #cpl,                               \
-				    "LSL at CPL " #cpl " on a " name           \
-				    " selector: ZF and byte limit"),           \
-		      c, LSL, cpl);                                            \
-		probe(DECLARE_CHECK("conformance.visibility.verr." name        \
-				    ".cpl" #cpl,                               \
-				    "VERR at CPL " #cpl " on a " name          \
-				    " selector: ZF"),                          \
-		      c, VERR, cpl);                                           \
-		probe(DECLARE_CHECK("conformance.visibility.verw." name        \
-				    ".cpl" #cpl,                               \
-				    "VERW at CPL " #cpl " on a " name          \
-				    " selector: ZF"),                          \
-		      c, VERW, cpl);                                           \
-	} while (0)
-
-#define DESC(name, ...)                                                        \
-	do {                                                                   \
-		const struct desc_case c = {__VA_ARGS__};                      \
-		DESC_CPL(name, &c, 0);                                         \
-		DESC_CPL(name, &c, 3);                                         \
-	} while (0)
-
+/*
+ * The selectors probed with each instruction at CPL 0 and 3, in the
+ * order of the second group of the ids (descriptor types set up in
+ * probe_main()).
+ */
 #define I(n) (GDT_FREE + (n))
+static const struct desc_case cases[] = {
+	{I(0), 0, 1, 1, 1, 1, 0, 0}, /* data-dpl0 */
+	{I(0), 3, 1, 1, 1, 1, 0, 0}, /* data-dpl0-rpl3 */
+	{I(1), 3, 1, 1, 1, 1, 0, 3}, /* data-dpl3 */
+	{I(2), 3, 1, 1, 1, 0, 0, 3}, /* data-ro-dpl3-g */
+	{I(3), 0, 1, 1, 1, 0, 0, 0}, /* code-dpl0 */
+	{I(4), 3, 1, 1, 0, 0, 0, 3}, /* code-xo-dpl3 */
+	{I(5), 3, 1, 1, 1, 0, 1, 0}, /* conforming-dpl0 */
+	{I(7), 2, 1, 1, 1, 0, 0, 2}, /* code-dpl2 */
+	/*
+	 * ldt-dpl3. An LDT descriptor in 64-bit mode: the Intel SDM's LAR
+	 * table marks it invalid in IA-32e mode, AMD's APM (LAR, LSL) valid;
+	 * either outcome passes there, with the right value if ZF=1.
+	 */
+	{I(8), 3, W64 ? EITHER : 1, W64 ? EITHER : 1, 0, 0, 0, 3},
+	{I(10), 3, 1, 1, 0, 0, 0, 3},	    /* tss-dpl3 */
+	{I(12), 3, 0, 0, 0, 0, 0, 3},	    /* int-gate-dpl3 */
+	{I(14), 3, 1, 0, 0, 0, 0, 3},	    /* call-gate-dpl3 */
+	{I(16), 3, !W64, !W64, 0, 0, 0, 3}, /* tss16-dpl3 */
+	{0, 0, 0, 0, 0, 0, 0, 3},	    /* null */
+	{GDT_ENTRIES, 3, 0, 0, 0, 0, 0, 3}, /* beyond-limit */
+};
+
+/* LAR, LSL, VERR and VERW at one CPL on one selector of cases[]. */
+static void desc_cpl(int sel, int cpl)
+{
+	char id[CHECK_ID_MAX];
+
+	for (int i = LAR; i <= VERW; i++)
+		probe(CHECK_ID(id,
+			       "conformance.visibility.{lar,lsl,verr,verw}."
+			       "{data-dpl0,data-dpl0-rpl3,data-dpl3,"
+			       "data-ro-dpl3-g,code-dpl0,code-xo-dpl3,"
+			       "conforming-dpl0,code-dpl2,ldt-dpl3,tss-dpl3,"
+			       "int-gate-dpl3,call-gate-dpl3,tss16-dpl3,null,"
+			       "beyond-limit}.cpl{0,3}",
+			       "{1:LAR,LSL,VERR,VERW} at CPL {3} on a {2} "
+			       "selector: {1:ZF and access rights,"
+			       "ZF and byte limit,ZF,ZF}",
+			       i, sel, cpl == 3),
+		      &cases[sel], (enum insn)i, cpl);
+}
 
 void probe_main(void)
 {
@@ -168,27 +184,10 @@ void probe_main(void)
 	gdt_set(I(16), (ulong)tss16, sizeof(tss16) - 1, 0xe1, 0);
 	gdt[I(17)] = 0;
 
-	DESC("data-dpl0", I(0), 0, 1, 1, 1, 1, 0, 0);
-	DESC("data-dpl0-rpl3", I(0), 3, 1, 1, 1, 1, 0, 0);
-	DESC("data-dpl3", I(1), 3, 1, 1, 1, 1, 0, 3);
-	DESC("data-ro-dpl3-g", I(2), 3, 1, 1, 1, 0, 0, 3);
-	DESC("code-dpl0", I(3), 0, 1, 1, 1, 0, 0, 0);
-	DESC("code-xo-dpl3", I(4), 3, 1, 1, 0, 0, 0, 3);
-	DESC("conforming-dpl0", I(5), 3, 1, 1, 1, 0, 1, 0);
-	DESC("code-dpl2", I(7), 2, 1, 1, 1, 0, 0, 2);
-	/*
-	 * An LDT descriptor in 64-bit mode: the Intel SDM's LAR table marks
-	 * it invalid in IA-32e mode, AMD's APM (LAR, LSL) valid; either
-	 * outcome passes there, with the right value if ZF=1.
-	 */
-	DESC("ldt-dpl3", I(8), 3, W64 ? EITHER : 1, W64 ? EITHER : 1, 0, 0, 0,
-	     3);
-	DESC("tss-dpl3", I(10), 3, 1, 1, 0, 0, 0, 3);
-	DESC("int-gate-dpl3", I(12), 3, 0, 0, 0, 0, 0, 3);
-	DESC("call-gate-dpl3", I(14), 3, 1, 0, 0, 0, 0, 3);
-	DESC("tss16-dpl3", I(16), 3, !W64, !W64, 0, 0, 0, 3);
-	DESC("null", 0, 0, 0, 0, 0, 0, 0, 3);
-	DESC("beyond-limit", GDT_ENTRIES, 3, 0, 0, 0, 0, 0, 3);
+	for (int sel = 0; sel < (int)ARRAY_SIZE(cases); sel++) {
+		desc_cpl(sel, 0);
+		desc_cpl(sel, 3);
+	}
 	/* LAR and LSL ignore P; VERR/VERW are left out for P=0: the SDM's
 	 * pseudocode does not check P but its text compares with a load. */
 	{

@@ -255,31 +255,27 @@ PROBE do_int41(void *a)
 }
 
 /* INT n through a gate of DPL d at CPL c: delivered iff CPL <= DPL. */
-#define INT_ONE(cpl, dpl)                                                      \
-	do {                                                                   \
-		idt_set_dpl(0x41, dpl);                                        \
-		run_at_cpl(cpl, do_int41, NULL, &f);                           \
-		report_fault("conformance.int.gate-dpl" #dpl ".cpl" #cpl,      \
-			     "INT 0x41 at CPL " #cpl " through a DPL " #dpl    \
-			     " gate: delivered iff CPL <= DPL, else #GP",      \
-			     cpl <= dpl ? 0x41 : GP_VECTOR, ANY_ERR, &f);      \
-	} while (0)
-#define INT_DPL(cpl)                                                           \
-	do {                                                                   \
-		INT_ONE(cpl, 0);                                               \
-		INT_ONE(cpl, 1);                                               \
-		INT_ONE(cpl, 2);                                               \
-		INT_ONE(cpl, 3);                                               \
-	} while (0)
+static void int_one(int cpl, int dpl)
+{
+	struct fault f;
+	char id[CHECK_ID_MAX];
+
+	idt_set_dpl(0x41, dpl);
+	run_at_cpl(cpl, do_int41, NULL, &f);
+	check_fault(CHECK_ID(id, "conformance.int.gate-dpl{0..3}.cpl{0..3}",
+			     "INT 0x41 at CPL {2} through a DPL {1} gate: "
+			     "delivered iff CPL <= DPL, else #GP",
+			     dpl, cpl),
+		    cpl <= dpl ? 0x41 : GP_VECTOR, ANY_ERR, &f);
+}
 
 static void int_gates(void)
 {
 	struct fault f;
 
-	INT_DPL(0);
-	INT_DPL(1);
-	INT_DPL(2);
-	INT_DPL(3);
+	for (int cpl = 0; cpl <= 3; cpl++)
+		for (int dpl = 0; dpl <= 3; dpl++)
+			int_one(cpl, dpl);
 	idt_set_dpl(0x41, 2);
 	run_at_cpl(3, do_int41, NULL, &f);
 	report_fault("conformance.int.gate-dpl2.cpl3.error",

@@ -39,79 +39,82 @@ static void set_cr0(int em, int mp, int ts)
 		  (ts ? X86_CR0_TS : 0));
 }
 
-#define FPU_ONE(em, mp, ts)                                                    \
-	do {                                                                   \
-		set_cr0(em, mp, ts);                                           \
-		try_call(x87, NULL, &f);                                       \
-		set_cr0(0, 0, 0);                                              \
-		report_fault("conformance.fpu.x87.em" #em ".mp" #mp ".ts" #ts, \
-			     "FNOP with CR0.EM=" #em ", MP=" #mp ", TS=" #ts   \
-			     ": #NM iff EM or TS",                             \
-			     (em || ts) ? NM_VECTOR : NO_FAULT, 0, &f);        \
-		set_cr0(em, mp, ts);                                           \
-		try_call(fwait, NULL, &f);                                     \
-		set_cr0(0, 0, 0);                                              \
-		report_fault("conformance.fpu.wait.em" #em ".mp" #mp           \
-			     ".ts" #ts,                                        \
-			     "FWAIT with CR0.EM=" #em ", MP=" #mp ", TS=" #ts  \
-			     ": #NM iff MP and TS",                            \
-			     (mp && ts) ? NM_VECTOR : NO_FAULT, 0, &f);        \
-		sse_id = DECLARE_CHECK(                                        \
-			"conformance.fpu.sse.em" #em ".mp" #mp ".ts" #ts,      \
-			"XORPS with CR0.EM=" #em ", MP=" #mp ", TS=" #ts       \
-			": #UD if EM, else #NM if TS");                        \
-		if (!has_sse) {                                                \
-			report_skipped(sse_id, "CPU lacks sse/fxsr");          \
-			break;                                                 \
-		}                                                              \
-		set_cr0(em, mp, ts);                                           \
-		try_call(sse, NULL, &f);                                       \
-		set_cr0(0, 0, 0);                                              \
-		check_fault(sse_id,                                            \
-			    em	 ? UD_VECTOR                                   \
-			    : ts ? NM_VECTOR                                   \
-				 : NO_FAULT,                                   \
-			    0, &f);                                            \
-	} while (0)
+static bool has_sse;
 
-#define FPU_CPL(cpl)                                                           \
-	do {                                                                   \
-		set_cr0(0, 1, 1);                                              \
-		run_at_cpl(cpl, x87, NULL, &f);                                \
-		set_cr0(0, 0, 0);                                              \
-		report("conformance.fpu.x87.ts.cpl" #cpl,                      \
-		       "FNOP at CPL " #cpl " with CR0.TS=1 raises #NM (a "     \
-		       "fault at the FNOP), whatever the CPL",                 \
-		       f.vector == NM_VECTOR && f.ip == (ulong)nm_insn,        \
-		       "expected #NM at %#lx, saw %s at %#lx", (ulong)nm_insn, \
-		       vector_name(f.vector), f.ip);                           \
-	} while (0)
+/* FNOP, FWAIT and XORPS under one combination of CR0.EM, MP and TS. */
+static void fpu_one(int em, int mp, int ts)
+{
+	struct fault f;
+	char id[CHECK_ID_MAX];
+
+	set_cr0(em, mp, ts);
+	try_call(x87, NULL, &f);
+	set_cr0(0, 0, 0);
+	check_fault(CHECK_ID(id,
+			     "conformance.fpu.x87.em{0..1}.mp{0..1}.ts{0..1}",
+			     "FNOP with CR0.EM={1}, MP={2}, TS={3}: #NM iff EM "
+			     "or TS",
+			     em, mp, ts),
+		    (em || ts) ? NM_VECTOR : NO_FAULT, 0, &f);
+	set_cr0(em, mp, ts);
+	try_call(fwait, NULL, &f);
+	set_cr0(0, 0, 0);
+	check_fault(CHECK_ID(id,
+			     "conformance.fpu.wait.em{0..1}.mp{0..1}.ts{0..1}",
+			     "FWAIT with CR0.EM={1}, MP={2}, TS={3}: #NM iff "
+			     "MP and TS",
+			     em, mp, ts),
+		    (mp && ts) ? NM_VECTOR : NO_FAULT, 0, &f);
+	CHECK_ID(id, "conformance.fpu.sse.em{0..1}.mp{0..1}.ts{0..1}",
+		 "XORPS with CR0.EM={1}, MP={2}, TS={3}: #UD if EM, else #NM "
+		 "if TS",
+		 em, mp, ts);
+	if (!has_sse) {
+		report_skipped(id, "CPU lacks sse/fxsr");
+		return;
+	}
+	set_cr0(em, mp, ts);
+	try_call(sse, NULL, &f);
+	set_cr0(0, 0, 0);
+	check_fault(id, em ? UD_VECTOR : ts ? NM_VECTOR : NO_FAULT, 0, &f);
+}
+
+/* FNOP with CR0.TS=1 at a CPL: #NM at the FNOP. */
+static void fpu_cpl(int cpl)
+{
+	struct fault f;
+	char id[CHECK_ID_MAX];
+
+	set_cr0(0, 1, 1);
+	run_at_cpl(cpl, x87, NULL, &f);
+	set_cr0(0, 0, 0);
+	report_result(CHECK_ID(id, "conformance.fpu.x87.ts.cpl{0..3}",
+			       "FNOP at CPL {1} with CR0.TS=1 raises #NM (a "
+			       "fault at the FNOP), whatever the CPL",
+			       cpl),
+		      f.vector == NM_VECTOR && f.ip == (ulong)nm_insn,
+		      "expected #NM at %#lx, saw %s at %#lx", (ulong)nm_insn,
+		      vector_name(f.vector), f.ip);
+}
 
 void probe_main(void)
 {
-	bool has_sse = this_cpu_has(FEAT_SSE) && this_cpu_has(FEAT_FXSR);
 	ulong cr0 = read_cr0(), cr4 = read_cr4();
-	const char *sse_id;
 	struct fault f;
 
+	has_sse = this_cpu_has(FEAT_SSE) && this_cpu_has(FEAT_FXSR);
 	cr0_base = (cr0 & ~(X86_CR0_EM | X86_CR0_MP | X86_CR0_TS)) | X86_CR0_NE;
 	if (has_sse)
 		write_cr4(cr4 | X86_CR4_OSFXSR);
 	set_cr0(0, 0, 0);
 	asm volatile("fninit");
 
-	FPU_ONE(0, 0, 0);
-	FPU_ONE(0, 0, 1);
-	FPU_ONE(0, 1, 0);
-	FPU_ONE(0, 1, 1);
-	FPU_ONE(1, 0, 0);
-	FPU_ONE(1, 0, 1);
-	FPU_ONE(1, 1, 0);
-	FPU_ONE(1, 1, 1);
-	FPU_CPL(0);
-	FPU_CPL(1);
-	FPU_CPL(2);
-	FPU_CPL(3);
+	for (int em = 0; em <= 1; em++)
+		for (int mp = 0; mp <= 1; mp++)
+			for (int ts = 0; ts <= 1; ts++)
+				fpu_one(em, mp, ts);
+	for (int cpl = 0; cpl <= 3; cpl++)
+		fpu_cpl(cpl);
 
 	/* The lazy switch: #NM, CLTS in the handler, the instruction runs. */
 	set_cr0(0, 1, 1);

@@ -46,61 +46,62 @@ PROBE do_inw(void *a)
 	asm volatile("inw %1, %0" : "=a"(v) : "Nd"((u16)PORT));
 }
 
-#define IO_ONE(name, fn, cpl, iopl)                                            \
-	do {                                                                   \
-		run_at_cpl_flags(cpl, iopl_flags(iopl, false), fn, buf, &f);   \
-		report_fault("conformance.io." name ".cpl" #cpl ".iopl" #iopl, \
-			     name " at CPL " #cpl ", IOPL " #iopl              \
-				  ", no bitmap: #GP(0) iff CPL > IOPL",        \
-			     cpl > iopl ? GP_VECTOR : NO_FAULT, 0, &f);        \
-	} while (0)
-#define IO_IOPL(name, fn, cpl)                                                 \
-	do {                                                                   \
-		IO_ONE(name, fn, cpl, 0);                                      \
-		IO_ONE(name, fn, cpl, 1);                                      \
-		IO_ONE(name, fn, cpl, 2);                                      \
-		IO_ONE(name, fn, cpl, 3);                                      \
-	} while (0)
-#define IO_INSN(name, fn)                                                      \
-	do {                                                                   \
-		IO_IOPL(name, fn, 0);                                          \
-		IO_IOPL(name, fn, 1);                                          \
-		IO_IOPL(name, fn, 2);                                          \
-		IO_IOPL(name, fn, 3);                                          \
-	} while (0)
+/* IN, OUT, INS and OUTS, in the order of {in,out,ins,outs} in the ids. */
+static void (*const io_insn[])(void *) = {do_in, do_out, do_ins, do_outs};
+
+/* Without the bitmap: #GP(0) iff CPL > IOPL. */
+static void io_iopl(int insn, int cpl, int iopl)
+{
+	struct fault f;
+	char id[CHECK_ID_MAX];
+
+	run_at_cpl_flags(cpl, iopl_flags(iopl, false), io_insn[insn], buf, &f);
+	check_fault(
+		CHECK_ID(
+			id,
+			"conformance.io.{in,out,ins,outs}.cpl{0..3}.iopl{0..3}",
+			"{1} at CPL {2}, IOPL {3}, no bitmap: #GP(0) iff CPL > "
+			"IOPL",
+			insn, cpl, iopl),
+		cpl > iopl ? GP_VECTOR : NO_FAULT, 0, &f);
+}
 
 /* With the bitmap enabled, at CPL 3 / IOPL 0. */
-#define BITMAP(name, fn)                                                       \
-	do {                                                                   \
-		io_bitmap_allow(PORT, true);                                   \
-		run_at_cpl(3, fn, buf, &f);                                    \
-		report_nofault("conformance.io.bitmap." name ".allowed",       \
-			       name                                            \
-			       " at CPL 3, IOPL 0 to a port whose bitmap "     \
-			       "bit is clear is allowed",                      \
-			       &f);                                            \
-		io_bitmap_allow(PORT, false);                                  \
-		run_at_cpl(3, fn, buf, &f);                                    \
-		report_gp0("conformance.io.bitmap." name ".denied",            \
-			   name " at CPL 3, IOPL 0 to a port whose bitmap "    \
-				"bit is set raises #GP(0)",                    \
-			   &f);                                                \
-	} while (0)
+static void io_bitmap(int insn)
+{
+	struct fault f;
+	char id[CHECK_ID_MAX];
+
+	io_bitmap_allow(PORT, true);
+	run_at_cpl(3, io_insn[insn], buf, &f);
+	check_fault(CHECK_ID(id,
+			     "conformance.io.bitmap.{in,out,ins,outs}.allowed",
+			     "{1} at CPL 3, IOPL 0 to a port whose bitmap bit "
+			     "is clear is allowed",
+			     insn),
+		    NO_FAULT, 0, &f);
+	io_bitmap_allow(PORT, false);
+	run_at_cpl(3, io_insn[insn], buf, &f);
+	check_fault(CHECK_ID(id,
+			     "conformance.io.bitmap.{in,out,ins,outs}.denied",
+			     "{1} at CPL 3, IOPL 0 to a port whose bitmap bit "
+			     "is set raises #GP(0)",
+			     insn),
+		    GP_VECTOR, 0, &f);
+}
 
 void probe_main(void)
 {
 	struct fault f;
 
-	IO_INSN("in", do_in);
-	IO_INSN("out", do_out);
-	IO_INSN("ins", do_ins);
-	IO_INSN("outs", do_outs);
+	for (int insn = 0; insn < (int)ARRAY_SIZE(io_insn); insn++)
+		for (int cpl = 0; cpl <= 3; cpl++)
+			for (int iopl = 0; iopl <= 3; iopl++)
+				io_iopl(insn, cpl, iopl);
 
 	io_bitmap_enable(true);
-	BITMAP("in", do_in);
-	BITMAP("out", do_out);
-	BITMAP("ins", do_ins);
-	BITMAP("outs", do_outs);
+	for (int insn = 0; insn < (int)ARRAY_SIZE(io_insn); insn++)
+		io_bitmap(insn);
 
 	/* A 2-byte access needs both ports' bits clear. */
 	io_bitmap_allow(PORT, true);

@@ -56,12 +56,15 @@ static int es_try(u16 sel, ulong off, int size, bool write, struct fault *f)
 	return v;
 }
 
-#define LIMIT(name, desc, sel, off, size, write, ok)                           \
-	do {                                                                   \
-		es_try(sel, off, size, write, &f);                             \
-		report_fault("conformance.segment.limit." name, desc,          \
-			     (ok) ? NO_FAULT : GP_VECTOR, 0, &f);              \
-	} while (0)
+/* An access through ES: no fault if ok, else #GP(0). */
+static void limit(const char *id, u16 sel, ulong off, int size, bool write,
+		  bool ok)
+{
+	struct fault f;
+
+	es_try(sel, off, size, write, &f);
+	check_fault(id, ok ? NO_FAULT : GP_VECTOR, 0, &f);
+}
 
 #ifndef __x86_64__
 static u16 saved_ss;
@@ -77,53 +80,55 @@ static void limits(void)
 	u16 s = SEG_A << 3;
 
 	gdt_set(SEG_A, (ulong)buf_a, 0xfff, 0x93, 0x4); /* byte, up */
-	LIMIT("up.byte.last",
-	      "a byte read at the limit of an expand-up "
-	      "segment is allowed",
+	limit(DECLARE_CHECK("conformance.segment.limit.up.byte.last",
+			    "a byte read at the limit of an expand-up segment "
+			    "is allowed"),
 	      s, 0xfff, 1, false, true);
-	LIMIT("up.byte.past", "a byte read one past the limit raises #GP(0)", s,
-	      0x1000, 1, false, false);
-	LIMIT("up.dword.last", "a dword read ending at the limit is allowed", s,
-	      0xffc, 4, false, true);
-	LIMIT("up.dword.straddle",
-	      "a dword read straddling the limit raises "
-	      "#GP(0)",
+	limit(DECLARE_CHECK("conformance.segment.limit.up.byte.past",
+			    "a byte read one past the limit raises #GP(0)"),
+	      s, 0x1000, 1, false, false);
+	limit(DECLARE_CHECK("conformance.segment.limit.up.dword.last",
+			    "a dword read ending at the limit is allowed"),
+	      s, 0xffc, 4, false, true);
+	limit(DECLARE_CHECK("conformance.segment.limit.up.dword.straddle",
+			    "a dword read straddling the limit raises #GP(0)"),
 	      s, 0xffe, 4, false, false);
 	gdt_set(SEG_A, (ulong)buf_a, 0, 0x93, 0xc); /* G=1: limit 0xfff */
-	LIMIT("up.page.last",
-	      "with G=1 and limit 0 the last byte of the "
-	      "first 4 KiB is allowed",
+	limit(DECLARE_CHECK("conformance.segment.limit.up.page.last",
+			    "with G=1 and limit 0 the last byte of the first 4 "
+			    "KiB is allowed"),
 	      s, 0xfff, 1, false, true);
-	LIMIT("up.page.past",
-	      "with G=1 and limit 0 offset 0x1000 raises "
-	      "#GP(0)",
+	limit(DECLARE_CHECK("conformance.segment.limit.up.page.past",
+			    "with G=1 and limit 0 offset 0x1000 raises #GP(0)"),
 	      s, 0x1000, 1, false, false);
 	/* Expand-down, B=1: valid offsets are limit+1 .. 0xffffffff. */
 	gdt_set(SEG_A, 0, 0xfff, 0x97, 0x4);
-	LIMIT("down.at-limit", "an expand-down segment faults at its limit", s,
-	      0xfff, 1, false, false);
-	LIMIT("down.above", "an expand-down segment allows limit + 1", s,
-	      0x1000, 1, false, true);
-	LIMIT("down.top-b1",
-	      "an expand-down segment with B=1 allows "
-	      "0xffffffff",
+	limit(DECLARE_CHECK("conformance.segment.limit.down.at-limit",
+			    "an expand-down segment faults at its limit"),
+	      s, 0xfff, 1, false, false);
+	limit(DECLARE_CHECK("conformance.segment.limit.down.above",
+			    "an expand-down segment allows limit + 1"),
+	      s, 0x1000, 1, false, true);
+	limit(DECLARE_CHECK(
+		      "conformance.segment.limit.down.top-b1",
+		      "an expand-down segment with B=1 allows 0xffffffff"),
 	      s, 0xfffffffful, 1, false, true);
 	/* Expand-down, B=0: upper bound 0xffff. */
 	gdt_set(SEG_A, (ulong)buf_a, 0xfff, 0x97, 0x0);
-	LIMIT("down.top-b0", "an expand-down segment with B=0 allows 0xffff", s,
-	      0xffff, 1, false, true);
-	LIMIT("down.past-b0",
-	      "an expand-down segment with B=0 faults at "
-	      "0x10000",
+	limit(DECLARE_CHECK("conformance.segment.limit.down.top-b0",
+			    "an expand-down segment with B=0 allows 0xffff"),
+	      s, 0xffff, 1, false, true);
+	limit(DECLARE_CHECK(
+		      "conformance.segment.limit.down.past-b0",
+		      "an expand-down segment with B=0 faults at 0x10000"),
 	      s, 0x10000, 1, false, false);
 	gdt_set(SEG_A, (ulong)buf_a, 0xfff, 0x91, 0x4); /* read-only */
-	LIMIT("read-only.write",
-	      "a write to a read-only data segment raises "
-	      "#GP(0)",
+	limit(DECLARE_CHECK(
+		      "conformance.segment.limit.read-only.write",
+		      "a write to a read-only data segment raises #GP(0)"),
 	      s, 0x10, 1, true, false);
-	LIMIT("read-only.read",
-	      "a read from a read-only data segment is "
-	      "allowed",
+	limit(DECLARE_CHECK("conformance.segment.limit.read-only.read",
+			    "a read from a read-only data segment is allowed"),
 	      s, 0x10, 1, false, true);
 
 	/* Through SS the violation is #SS(0). The stack lies below 4 MiB. */
@@ -140,19 +145,18 @@ static void limits(void)
 #else
 static void limits(void)
 {
-	struct fault f;
 	u16 s = SEG_A << 3;
 
 	/* 64-bit mode: no limit checks, ES base ignored (3.2.4). */
 	gdt_set(SEG_A, 0x100000, 0xfff, 0x93, 0x4);
-	LIMIT("ignored-64",
-	      "in 64-bit mode a read past ES's limit does not "
-	      "fault",
+	limit(DECLARE_CHECK(
+		      "conformance.segment.limit.ignored-64",
+		      "in 64-bit mode a read past ES's limit does not fault"),
 	      s, (ulong)buf_a + 0x1000, 1, false, true);
 	gdt_set(SEG_A, 0, 0xfff, 0x91, 0x4);
-	LIMIT("read-only-64",
-	      "in 64-bit mode a write through a read-only "
-	      "ES does not fault (no type checks on data access)",
+	limit(DECLARE_CHECK("conformance.segment.limit.read-only-64",
+			    "in 64-bit mode a write through a read-only ES "
+			    "does not fault (no type checks on data access)"),
 	      s, (ulong)buf_a, 1, true, true);
 }
 #endif

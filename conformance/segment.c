@@ -35,55 +35,50 @@ PROBE load_fs(void *a)
 
 #define SEL(dpl, rpl) ((void *)(ulong)(SEL_DATA(dpl) | (rpl)))
 
-#define DS_ONE(cpl, dpl, rpl)                                                  \
-	do {                                                                   \
-		bool ok = dpl >= cpl && dpl >= rpl;                            \
-		run_at_cpl(cpl, load_ds, SEL(dpl, rpl), &f);                   \
-		report_fault("conformance.segment.load-ds.cpl" #cpl            \
-			     ".dpl" #dpl ".rpl" #rpl,                          \
-			     "MOV to DS at CPL " #cpl " of a DPL " #dpl        \
-			     " data selector with RPL " #rpl                   \
-			     ": allowed iff DPL >= max(CPL, RPL)",             \
-			     ok ? NO_FAULT : GP_VECTOR, SEL_DATA(dpl), &f);    \
-	} while (0)
-#define DS_RPL(cpl, dpl)                                                       \
-	do {                                                                   \
-		DS_ONE(cpl, dpl, 0);                                           \
-		DS_ONE(cpl, dpl, 1);                                           \
-		DS_ONE(cpl, dpl, 2);                                           \
-		DS_ONE(cpl, dpl, 3);                                           \
-	} while (0)
-#define DS_DPL(cpl)                                                            \
-	do {                                                                   \
-		DS_RPL(cpl, 0);                                                \
-		DS_RPL(cpl, 1);                                                \
-		DS_RPL(cpl, 2);                                                \
-		DS_RPL(cpl, 3);                                                \
-	} while (0)
+/* MOV to DS: allowed iff DPL >= max(CPL, RPL), else #GP(selector). */
+static void ds_one(int cpl, int dpl, int rpl)
+{
+	bool ok = dpl >= cpl && dpl >= rpl;
+	struct fault f;
+	char id[CHECK_ID_MAX];
 
-#define SS_ONE(cpl, dpl)                                                       \
-	do {                                                                   \
-		run_at_cpl(cpl, load_ss, SEL(dpl, cpl), &f);                   \
-		report_fault(                                                  \
-			"conformance.segment.load-ss.cpl" #cpl ".dpl" #dpl,    \
-			"MOV to SS at CPL " #cpl " of a DPL " #dpl             \
-			" data selector with RPL = CPL: allowed iff DPL "      \
-			"= CPL",                                               \
-			cpl == dpl ? NO_FAULT : GP_VECTOR, SEL_DATA(dpl), &f); \
-	} while (0)
-#define SS_DPL(cpl)                                                            \
-	do {                                                                   \
-		SS_ONE(cpl, 0);                                                \
-		SS_ONE(cpl, 1);                                                \
-		SS_ONE(cpl, 2);                                                \
-		SS_ONE(cpl, 3);                                                \
-		run_at_cpl(cpl, load_ss, SEL(cpl, (cpl + 1) % 4), &f);         \
-		report_fault("conformance.segment.load-ss.cpl" #cpl            \
-			     ".rpl-mismatch",                                  \
-			     "MOV to SS at CPL " #cpl " with DPL = CPL but "   \
-			     "RPL != CPL raises #GP(selector)",                \
-			     GP_VECTOR, SEL_DATA(cpl), &f);                    \
-	} while (0)
+	run_at_cpl(cpl, load_ds, SEL(dpl, rpl), &f);
+	check_fault(CHECK_ID(id,
+			     "conformance.segment.load-ds.cpl{0..3}.dpl{0..3}."
+			     "rpl{0..3}",
+			     "MOV to DS at CPL {1} of a DPL {2} data selector "
+			     "with RPL {3}: allowed iff DPL >= max(CPL, RPL)",
+			     cpl, dpl, rpl),
+		    ok ? NO_FAULT : GP_VECTOR, SEL_DATA(dpl), &f);
+}
+
+/* MOV to SS: allowed iff DPL = RPL = CPL, else #GP(selector). */
+static void ss_dpl(int cpl)
+{
+	struct fault f;
+	char id[CHECK_ID_MAX];
+
+	for (int dpl = 0; dpl <= 3; dpl++) {
+		run_at_cpl(cpl, load_ss, SEL(dpl, cpl), &f);
+		check_fault(CHECK_ID(id,
+				     "conformance.segment.load-ss.cpl{0..3}."
+				     "dpl{0..3}",
+				     "MOV to SS at CPL {1} of a DPL {2} data "
+				     "selector with RPL = CPL: allowed iff DPL "
+				     "= CPL",
+				     cpl, dpl),
+			    cpl == dpl ? NO_FAULT : GP_VECTOR, SEL_DATA(dpl),
+			    &f);
+	}
+	run_at_cpl(cpl, load_ss, SEL(cpl, (cpl + 1) % 4), &f);
+	check_fault(
+		CHECK_ID(id,
+			 "conformance.segment.load-ss.cpl{0..3}.rpl-mismatch",
+			 "MOV to SS at CPL {1} with DPL = CPL but RPL != CPL "
+			 "raises #GP(selector)",
+			 cpl),
+		GP_VECTOR, SEL_DATA(cpl), &f);
+}
 
 #ifdef __x86_64__
 /* Leaves SS null: the way back to CPL 0 (INT 0x7f) does not need it. */
@@ -253,14 +248,12 @@ void probe_main(void)
 {
 	struct fault f;
 
-	DS_DPL(0);
-	DS_DPL(1);
-	DS_DPL(2);
-	DS_DPL(3);
-	SS_DPL(0);
-	SS_DPL(1);
-	SS_DPL(2);
-	SS_DPL(3);
+	for (int cpl = 0; cpl <= 3; cpl++)
+		for (int dpl = 0; dpl <= 3; dpl++)
+			for (int rpl = 0; rpl <= 3; rpl++)
+				ds_one(cpl, dpl, rpl);
+	for (int cpl = 0; cpl <= 3; cpl++)
+		ss_dpl(cpl);
 	types();
 	nulls();
 	run_at_cpl(3, mov_cs, NULL, &f);

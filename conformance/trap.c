@@ -140,29 +140,30 @@ PROBE do_sysexit(void *a)
 }
 #endif
 
-/* #GP(0) at CPL 1, 2 and 3. */
-#define TRAPS(name, fn, arg, what)                                             \
-	do {                                                                   \
-		struct fault f;                                                \
-		run_at_cpl(1, fn, arg, &f);                                    \
-		report_gp0("conformance.trap." name ".cpl1",                   \
-			   what " at CPL 1 raises #GP(0)", &f);                \
-		run_at_cpl(2, fn, arg, &f);                                    \
-		report_gp0("conformance.trap." name ".cpl2",                   \
-			   what " at CPL 2 raises #GP(0)", &f);                \
-		run_at_cpl(3, fn, arg, &f);                                    \
-		report_gp0("conformance.trap." name ".cpl3",                   \
-			   what " at CPL 3 raises #GP(0)", &f);                \
-	} while (0)
+/*
+ * #GP(0) at CPL 1, 2 and 3. The caller declares the family,
+ * "conformance.trap.NAME.cpl{1..3}", and its description.
+ */
+static void traps(const char *family, void (*fn)(void *), void *arg)
+{
+	struct fault f;
+	char id[CHECK_ID_MAX];
+
+	for (int cpl = 1; cpl <= 3; cpl++) {
+		run_at_cpl(cpl, fn, arg, &f);
+		check_fault(check_member_id(id, family, (const int[]){cpl}, 1),
+			    GP_VECTOR, 0, &f);
+	}
+}
 
 /* Executes without exception at CPL 0. */
-#define WORKS(name, fn, arg, what)                                             \
-	do {                                                                   \
-		struct fault f;                                                \
-		try_call(fn, arg, &f);                                         \
-		report_nofault("conformance.trap." name ".cpl0",               \
-			       what " at CPL 0 executes", &f);                 \
-	} while (0)
+static void works(const char *id, void (*fn)(void *), void *arg)
+{
+	struct fault f;
+
+	try_call(fn, arg, &f);
+	check_fault(id, NO_FAULT, 0, &f);
+}
 
 static void descriptor_tables(void)
 {
@@ -174,38 +175,52 @@ static void descriptor_tables(void)
 	sidt(&idtr);
 	table_arg = gdtr;
 	table_arg.limit = 0x7;
-	TRAPS("lgdt", do_lgdt, &table_arg, "LGDT");
+	traps(DECLARE_CHECK("conformance.trap.lgdt.cpl{1..3}",
+			    "LGDT at CPL {1} raises #GP(0)"),
+	      do_lgdt, &table_arg);
 	sgdt(&now);
 	report("conformance.trap.lgdt.no-effect",
 	       "LGDT that faulted at CPL 1-3 left GDTR unchanged",
 	       now.base == gdtr.base && now.limit == gdtr.limit,
 	       "expected GDTR %#lx/%#x, saw %#lx/%#x", gdtr.base, gdtr.limit,
 	       now.base, now.limit);
-	WORKS("lgdt", do_lgdt, &gdtr, "LGDT of the current GDTR");
+	works(DECLARE_CHECK("conformance.trap.lgdt.cpl0",
+			    "LGDT of the current GDTR at CPL 0 executes"),
+	      do_lgdt, &gdtr);
 
 	table_arg = idtr;
 	table_arg.limit = 0x7;
-	TRAPS("lidt", do_lidt, &table_arg, "LIDT");
+	traps(DECLARE_CHECK("conformance.trap.lidt.cpl{1..3}",
+			    "LIDT at CPL {1} raises #GP(0)"),
+	      do_lidt, &table_arg);
 	sidt(&now);
 	report("conformance.trap.lidt.no-effect",
 	       "LIDT that faulted at CPL 1-3 left IDTR unchanged",
 	       now.base == idtr.base && now.limit == idtr.limit,
 	       "expected IDTR %#lx/%#x, saw %#lx/%#x", idtr.base, idtr.limit,
 	       now.base, now.limit);
-	WORKS("lidt", do_lidt, &idtr, "LIDT of the current IDTR");
+	works(DECLARE_CHECK("conformance.trap.lidt.cpl0",
+			    "LIDT of the current IDTR at CPL 0 executes"),
+	      do_lidt, &idtr);
 
 	gdt_set_system(LDT_INDEX, (ulong)ldt, sizeof(ldt) - 1, 2, 0);
 	sel_arg = LDT_INDEX << 3;
-	TRAPS("lldt", do_lldt, &sel_arg, "LLDT");
+	traps(DECLARE_CHECK("conformance.trap.lldt.cpl{1..3}",
+			    "LLDT at CPL {1} raises #GP(0)"),
+	      do_lldt, &sel_arg);
 	asm volatile("sldt %0" : "=r"(ldtr));
 	report_eq("conformance.trap.lldt.no-effect",
 		  "LLDT that faulted at CPL 1-3 left LDTR null", 0, ldtr);
-	WORKS("lldt", do_lldt, &sel_arg, "LLDT of an LDT descriptor");
+	works(DECLARE_CHECK("conformance.trap.lldt.cpl0",
+			    "LLDT of an LDT descriptor at CPL 0 executes"),
+	      do_lldt, &sel_arg);
 	asm volatile("sldt %0" : "=r"(ldtr));
 	report_eq("conformance.trap.lldt.loads",
 		  "LLDT at CPL 0 loads LDTR with the selector", sel_arg, ldtr);
 	sel_arg = 0;
-	WORKS("lldt-null", do_lldt, &sel_arg, "LLDT of the null selector");
+	works(DECLARE_CHECK("conformance.trap.lldt-null.cpl0",
+			    "LLDT of the null selector at CPL 0 executes"),
+	      do_lldt, &sel_arg);
 
 	/* A second, available descriptor for the runtime's TSS. */
 	gdt[ALT_TSS_INDEX] = gdt[tr >> 3] & ~(1ull << 41);
@@ -213,14 +228,18 @@ static void descriptor_tables(void)
 	gdt[ALT_TSS_INDEX + 1] = gdt[(tr >> 3) + 1];
 #endif
 	sel_arg = ALT_TSS_INDEX << 3;
-	TRAPS("ltr", do_ltr, &sel_arg, "LTR");
+	traps(DECLARE_CHECK("conformance.trap.ltr.cpl{1..3}",
+			    "LTR at CPL {1} raises #GP(0)"),
+	      do_ltr, &sel_arg);
 	report("conformance.trap.ltr.no-effect",
 	       "LTR that faulted at CPL 1-3 left TR and the descriptor's busy "
 	       "bit unchanged",
 	       str() == tr && !(gdt[ALT_TSS_INDEX] & (1ull << 41)),
 	       "expected TR %#x and an available TSS, saw TR %#x, type %#x", tr,
 	       str(), (unsigned)(gdt[ALT_TSS_INDEX] >> 40) & 0xf);
-	WORKS("ltr", do_ltr, &sel_arg, "LTR of an available TSS");
+	works(DECLARE_CHECK("conformance.trap.ltr.cpl0",
+			    "LTR of an available TSS at CPL 0 executes"),
+	      do_ltr, &sel_arg);
 	report("conformance.trap.ltr.busy",
 	       "LTR at CPL 0 loads TR and marks the TSS descriptor busy",
 	       str() == sel_arg && (gdt[ALT_TSS_INDEX] & (1ull << 41)),
@@ -239,77 +258,125 @@ static void control_registers(void)
 	ulong cr0 = read_cr0(), cr4 = read_cr4();
 	struct fault f;
 
-	TRAPS("mov-from-cr0", do_read_cr0, &value_arg, "MOV from CR0");
-	TRAPS("mov-from-cr2", do_read_cr2, &value_arg, "MOV from CR2");
-	TRAPS("mov-from-cr3", do_read_cr3, &value_arg, "MOV from CR3");
-	TRAPS("mov-from-cr4", do_read_cr4, &value_arg, "MOV from CR4");
-	WORKS("mov-from-cr0", do_read_cr0, &value_arg, "MOV from CR0");
-	WORKS("mov-from-cr2", do_read_cr2, &value_arg, "MOV from CR2");
-	WORKS("mov-from-cr3", do_read_cr3, &value_arg, "MOV from CR3");
-	WORKS("mov-from-cr4", do_read_cr4, &value_arg, "MOV from CR4");
+	traps(DECLARE_CHECK("conformance.trap.mov-from-cr0.cpl{1..3}",
+			    "MOV from CR0 at CPL {1} raises #GP(0)"),
+	      do_read_cr0, &value_arg);
+	traps(DECLARE_CHECK("conformance.trap.mov-from-cr2.cpl{1..3}",
+			    "MOV from CR2 at CPL {1} raises #GP(0)"),
+	      do_read_cr2, &value_arg);
+	traps(DECLARE_CHECK("conformance.trap.mov-from-cr3.cpl{1..3}",
+			    "MOV from CR3 at CPL {1} raises #GP(0)"),
+	      do_read_cr3, &value_arg);
+	traps(DECLARE_CHECK("conformance.trap.mov-from-cr4.cpl{1..3}",
+			    "MOV from CR4 at CPL {1} raises #GP(0)"),
+	      do_read_cr4, &value_arg);
+	works(DECLARE_CHECK("conformance.trap.mov-from-cr0.cpl0",
+			    "MOV from CR0 at CPL 0 executes"),
+	      do_read_cr0, &value_arg);
+	works(DECLARE_CHECK("conformance.trap.mov-from-cr2.cpl0",
+			    "MOV from CR2 at CPL 0 executes"),
+	      do_read_cr2, &value_arg);
+	works(DECLARE_CHECK("conformance.trap.mov-from-cr3.cpl0",
+			    "MOV from CR3 at CPL 0 executes"),
+	      do_read_cr3, &value_arg);
+	works(DECLARE_CHECK("conformance.trap.mov-from-cr4.cpl0",
+			    "MOV from CR4 at CPL 0 executes"),
+	      do_read_cr4, &value_arg);
 
 	value_arg = cr0 ^ X86_CR0_TS;
-	TRAPS("mov-to-cr0", do_write_cr0, &value_arg, "MOV to CR0");
+	traps(DECLARE_CHECK("conformance.trap.mov-to-cr0.cpl{1..3}",
+			    "MOV to CR0 at CPL {1} raises #GP(0)"),
+	      do_write_cr0, &value_arg);
 	report_eq("conformance.trap.mov-to-cr0.no-effect",
 		  "MOV to CR0 that faulted at CPL 1-3 left CR0 unchanged", cr0,
 		  read_cr0());
 	value_arg = cr0;
-	WORKS("mov-to-cr0", do_write_cr0, &value_arg, "MOV to CR0");
+	works(DECLARE_CHECK("conformance.trap.mov-to-cr0.cpl0",
+			    "MOV to CR0 at CPL 0 executes"),
+	      do_write_cr0, &value_arg);
 
 	write_cr2(0x1000);
 	value_arg = 0x2000;
-	TRAPS("mov-to-cr2", do_write_cr2, &value_arg, "MOV to CR2");
+	traps(DECLARE_CHECK("conformance.trap.mov-to-cr2.cpl{1..3}",
+			    "MOV to CR2 at CPL {1} raises #GP(0)"),
+	      do_write_cr2, &value_arg);
 	report_eq("conformance.trap.mov-to-cr2.no-effect",
 		  "MOV to CR2 that faulted at CPL 1-3 left CR2 unchanged",
 		  0x1000, read_cr2());
-	WORKS("mov-to-cr2", do_write_cr2, &value_arg, "MOV to CR2");
+	works(DECLARE_CHECK("conformance.trap.mov-to-cr2.cpl0",
+			    "MOV to CR2 at CPL 0 executes"),
+	      do_write_cr2, &value_arg);
 	report_eq("conformance.trap.mov-to-cr2.value",
 		  "MOV to CR2 at CPL 0 writes the value", 0x2000, read_cr2());
 
 	/* The current value: a wrong emulation must not switch tables. */
 	value_arg = read_cr3();
-	TRAPS("mov-to-cr3", do_write_cr3, &value_arg, "MOV to CR3");
-	WORKS("mov-to-cr3", do_write_cr3, &value_arg, "MOV to CR3");
+	traps(DECLARE_CHECK("conformance.trap.mov-to-cr3.cpl{1..3}",
+			    "MOV to CR3 at CPL {1} raises #GP(0)"),
+	      do_write_cr3, &value_arg);
+	works(DECLARE_CHECK("conformance.trap.mov-to-cr3.cpl0",
+			    "MOV to CR3 at CPL 0 executes"),
+	      do_write_cr3, &value_arg);
 
 	value_arg = cr4 ^ X86_CR4_TSD;
-	TRAPS("mov-to-cr4", do_write_cr4, &value_arg, "MOV to CR4");
+	traps(DECLARE_CHECK("conformance.trap.mov-to-cr4.cpl{1..3}",
+			    "MOV to CR4 at CPL {1} raises #GP(0)"),
+	      do_write_cr4, &value_arg);
 	report_eq("conformance.trap.mov-to-cr4.no-effect",
 		  "MOV to CR4 that faulted at CPL 1-3 left CR4 unchanged", cr4,
 		  read_cr4());
 	value_arg = cr4;
-	WORKS("mov-to-cr4", do_write_cr4, &value_arg, "MOV to CR4");
+	works(DECLARE_CHECK("conformance.trap.mov-to-cr4.cpl0",
+			    "MOV to CR4 at CPL 0 executes"),
+	      do_write_cr4, &value_arg);
 
 #ifdef __x86_64__
 	/* CR8 is the task-priority register, 64-bit mode only (SDM 10.8.6). */
-	TRAPS("mov-from-cr8", do_read_cr8, &value_arg, "MOV from CR8");
-	WORKS("mov-from-cr8", do_read_cr8, &value_arg, "MOV from CR8");
+	traps(DECLARE_CHECK("conformance.trap.mov-from-cr8.cpl{1..3}",
+			    "MOV from CR8 at CPL {1} raises #GP(0)"),
+	      do_read_cr8, &value_arg);
+	works(DECLARE_CHECK("conformance.trap.mov-from-cr8.cpl0",
+			    "MOV from CR8 at CPL 0 executes"),
+	      do_read_cr8, &value_arg);
 	value_arg = 0xf;
-	TRAPS("mov-to-cr8", do_write_cr8, &value_arg, "MOV to CR8");
+	traps(DECLARE_CHECK("conformance.trap.mov-to-cr8.cpl{1..3}",
+			    "MOV to CR8 at CPL {1} raises #GP(0)"),
+	      do_write_cr8, &value_arg);
 	value_arg = ~0ul;
 	do_read_cr8(&value_arg);
 	report_eq("conformance.trap.mov-to-cr8.no-effect",
 		  "MOV to CR8 that faulted at CPL 1-3 left CR8 (TPR) 0", 0,
 		  value_arg);
 	value_arg = 0;
-	WORKS("mov-to-cr8", do_write_cr8, &value_arg, "MOV to CR8");
+	works(DECLARE_CHECK("conformance.trap.mov-to-cr8.cpl0",
+			    "MOV to CR8 at CPL 0 executes"),
+	      do_write_cr8, &value_arg);
 #endif
 
 	write_cr0(cr0 | X86_CR0_TS);
-	TRAPS("clts", do_clts, NULL, "CLTS");
+	traps(DECLARE_CHECK("conformance.trap.clts.cpl{1..3}",
+			    "CLTS at CPL {1} raises #GP(0)"),
+	      do_clts, NULL);
 	report_eq("conformance.trap.clts.no-effect",
 		  "CLTS that faulted at CPL 1-3 left CR0.TS set", X86_CR0_TS,
 		  read_cr0() & X86_CR0_TS);
-	WORKS("clts", do_clts, NULL, "CLTS");
+	works(DECLARE_CHECK("conformance.trap.clts.cpl0",
+			    "CLTS at CPL 0 executes"),
+	      do_clts, NULL);
 	report_eq("conformance.trap.clts.clears", "CLTS at CPL 0 clears CR0.TS",
 		  0, read_cr0() & X86_CR0_TS);
 
 	/* LMSW loads CR0[3:0] (it can set PE but never clear it). */
 	value_arg = (cr0 ^ X86_CR0_TS) & 0xffff;
-	TRAPS("lmsw", do_lmsw, &value_arg, "LMSW");
+	traps(DECLARE_CHECK("conformance.trap.lmsw.cpl{1..3}",
+			    "LMSW at CPL {1} raises #GP(0)"),
+	      do_lmsw, &value_arg);
 	report_eq("conformance.trap.lmsw.no-effect",
 		  "LMSW that faulted at CPL 1-3 left CR0 unchanged", cr0,
 		  read_cr0());
-	WORKS("lmsw", do_lmsw, &value_arg, "LMSW");
+	works(DECLARE_CHECK("conformance.trap.lmsw.cpl0",
+			    "LMSW at CPL 0 executes"),
+	      do_lmsw, &value_arg);
 	report_eq("conformance.trap.lmsw.value",
 		  "LMSW at CPL 0 loads CR0.TS from the operand",
 		  (cr0 ^ X86_CR0_TS) & X86_CR0_TS, read_cr0() & X86_CR0_TS);
@@ -325,107 +392,140 @@ static void cache_tlb_msr(void)
 {
 	u64 sysenter_cs = rdmsr(MSR_SYSENTER_CS);
 
-	TRAPS("invd", do_invd_only, NULL, "INVD");
-	WORKS("invd", do_invd, NULL, "INVD");
-	TRAPS("wbinvd", do_wbinvd, NULL, "WBINVD");
-	WORKS("wbinvd", do_wbinvd, NULL, "WBINVD");
-	TRAPS("invlpg", do_invlpg, &value_arg, "INVLPG");
-	WORKS("invlpg", do_invlpg, &value_arg, "INVLPG");
-	TRAPS("rdmsr", do_rdmsr, &value_arg, "RDMSR");
-	WORKS("rdmsr", do_rdmsr, &value_arg, "RDMSR of IA32_SYSENTER_CS");
+	traps(DECLARE_CHECK("conformance.trap.invd.cpl{1..3}",
+			    "INVD at CPL {1} raises #GP(0)"),
+	      do_invd_only, NULL);
+	works(DECLARE_CHECK("conformance.trap.invd.cpl0",
+			    "INVD at CPL 0 executes"),
+	      do_invd, NULL);
+	traps(DECLARE_CHECK("conformance.trap.wbinvd.cpl{1..3}",
+			    "WBINVD at CPL {1} raises #GP(0)"),
+	      do_wbinvd, NULL);
+	works(DECLARE_CHECK("conformance.trap.wbinvd.cpl0",
+			    "WBINVD at CPL 0 executes"),
+	      do_wbinvd, NULL);
+	traps(DECLARE_CHECK("conformance.trap.invlpg.cpl{1..3}",
+			    "INVLPG at CPL {1} raises #GP(0)"),
+	      do_invlpg, &value_arg);
+	works(DECLARE_CHECK("conformance.trap.invlpg.cpl0",
+			    "INVLPG at CPL 0 executes"),
+	      do_invlpg, &value_arg);
+	traps(DECLARE_CHECK("conformance.trap.rdmsr.cpl{1..3}",
+			    "RDMSR at CPL {1} raises #GP(0)"),
+	      do_rdmsr, &value_arg);
+	works(DECLARE_CHECK("conformance.trap.rdmsr.cpl0",
+			    "RDMSR of IA32_SYSENTER_CS at CPL 0 executes"),
+	      do_rdmsr, &value_arg);
 	value_arg = sysenter_cs ^ 0x8;
-	TRAPS("wrmsr", do_wrmsr, &value_arg, "WRMSR");
+	traps(DECLARE_CHECK("conformance.trap.wrmsr.cpl{1..3}",
+			    "WRMSR at CPL {1} raises #GP(0)"),
+	      do_wrmsr, &value_arg);
 	report_eq("conformance.trap.wrmsr.no-effect",
 		  "WRMSR that faulted at CPL 1-3 left IA32_SYSENTER_CS "
 		  "unchanged",
 		  sysenter_cs, rdmsr(MSR_SYSENTER_CS));
-	WORKS("wrmsr", do_wrmsr, &value_arg, "WRMSR of IA32_SYSENTER_CS");
+	works(DECLARE_CHECK("conformance.trap.wrmsr.cpl0",
+			    "WRMSR of IA32_SYSENTER_CS at CPL 0 executes"),
+	      do_wrmsr, &value_arg);
 	report_eq("conformance.trap.wrmsr.value",
 		  "WRMSR at CPL 0 writes the MSR", value_arg,
 		  rdmsr(MSR_SYSENTER_CS));
 	wrmsr(MSR_SYSENTER_CS, sysenter_cs);
-	TRAPS("hlt", do_hlt, NULL, "HLT");
+	traps(DECLARE_CHECK("conformance.trap.hlt.cpl{1..3}",
+			    "HLT at CPL {1} raises #GP(0)"),
+	      do_hlt, NULL);
 #ifdef __x86_64__
 	{
 		u64 gs = rdmsr(MSR_GS_BASE), kgs = rdmsr(MSR_KERNEL_GS_BASE);
 
 		wrmsr(MSR_KERNEL_GS_BASE, 0x5000);
-		TRAPS("swapgs", do_swapgs, NULL, "SWAPGS");
+		traps(DECLARE_CHECK("conformance.trap.swapgs.cpl{1..3}",
+				    "SWAPGS at CPL {1} raises #GP(0)"),
+		      do_swapgs, NULL);
 		report_eq("conformance.trap.swapgs.no-effect",
 			  "SWAPGS that faulted at CPL 1-3 left the GS base "
 			  "unchanged",
 			  gs, rdmsr(MSR_GS_BASE));
-		WORKS("swapgs", do_swapgs_twice, NULL, "SWAPGS");
+		works(DECLARE_CHECK("conformance.trap.swapgs.cpl0",
+				    "SWAPGS at CPL 0 executes"),
+		      do_swapgs_twice, NULL);
 		wrmsr(MSR_KERNEL_GS_BASE, kgs);
 	}
 #else
-	TRAPS("sysexit", do_sysexit, NULL, "SYSEXIT");
+	traps(DECLARE_CHECK("conformance.trap.sysexit.cpl{1..3}",
+			    "SYSEXIT at CPL {1} raises #GP(0)"),
+	      do_sysexit, NULL);
 #endif
 }
 
-/*
- * RDTSC/RDTSCP fault at CPL > 0 only with CR4.TSD set. Each id is declared
- * once, and skipped when the CPU lacks the instruction.
- */
-#define TSC_RUN(id, cpl, tsd, want)                                            \
-	do {                                                                   \
-		const char *id_ = id;                                          \
-		if (!has) {                                                    \
-			report_skipped(id_, "CPU lacks the instruction");      \
-			break;                                                 \
-		}                                                              \
-		write_cr4(tsd ? cr4 | X86_CR4_TSD : cr4 & ~X86_CR4_TSD);       \
-		run_at_cpl(cpl, fn, &value_arg, &f);                           \
-		write_cr4(cr4);                                                \
-		check_fault(id_, want, 0, &f);                                 \
-	} while (0)
-#define TSC_CPL(name, cpl)                                                     \
-	do {                                                                   \
-		TSC_RUN(DECLARE_CHECK("conformance.trap." name                 \
-				      ".tsd1.cpl" #cpl,                        \
-				      name " at CPL " #cpl                     \
-					   " with CR4.TSD=1 raises #GP(0)"),   \
-			cpl, 1, GP_VECTOR);                                    \
-		TSC_RUN(DECLARE_CHECK("conformance.trap." name                 \
-				      ".tsd0.cpl" #cpl,                        \
-				      name " at CPL " #cpl                     \
-					   " with CR4.TSD=0 executes"),        \
-			cpl, 0, NO_FAULT);                                     \
-	} while (0)
-#define TSC_CHECKS(name, fn_, has_)                                            \
-	do {                                                                   \
-		void (*fn)(void *) = fn_;                                      \
-		bool has = has_;                                               \
-		TSC_CPL(name, 1);                                              \
-		TSC_CPL(name, 2);                                              \
-		TSC_CPL(name, 3);                                              \
-		TSC_RUN(DECLARE_CHECK("conformance.trap." name ".tsd1.cpl0",   \
-				      name                                     \
-				      " at CPL 0 with CR4.TSD=1 executes"),    \
-			0, 1, NO_FAULT);                                       \
-	} while (0)
+/* RDTSC and RDTSCP, in the order of {rdtsc,rdtscp} in the ids. */
+enum { RDTSC, RDTSCP };
 
-#define PMC_CPL(cpl)                                                           \
-	do {                                                                   \
-		run_at_cpl(cpl, do_rdpmc, NULL, &f);                           \
-		report_gp0("conformance.trap.rdpmc.pce0.cpl" #cpl,             \
-			   "RDPMC at CPL " #cpl                                \
-			   " with CR4.PCE=0 raises #GP(0)",                    \
-			   &f);                                                \
-	} while (0)
+/*
+ * Runs fn at cpl with CR4.TSD tsd (the rest of CR4 as cr4), or skips id
+ * if the CPU lacks the instruction.
+ */
+static void tsc_run(const char *id, void (*fn)(void *), bool has, ulong cr4,
+		    int cpl, bool tsd, int want)
+{
+	struct fault f;
+
+	if (!has) {
+		report_skipped(id, "CPU lacks the instruction");
+		return;
+	}
+	write_cr4(tsd ? cr4 | X86_CR4_TSD : cr4 & ~X86_CR4_TSD);
+	run_at_cpl(cpl, fn, &value_arg, &f);
+	write_cr4(cr4);
+	check_fault(id, want, 0, &f);
+}
+
+/*
+ * RDTSC/RDTSCP fault at CPL > 0 only with CR4.TSD set. Each id is
+ * skipped when the CPU lacks the instruction.
+ */
+static void tsc_checks(int insn, void (*fn)(void *), bool has, ulong cr4)
+{
+	char id[CHECK_ID_MAX];
+
+	for (int cpl = 1; cpl <= 3; cpl++) {
+		tsc_run(CHECK_ID(id,
+				 "conformance.trap.{rdtsc,rdtscp}.tsd1"
+				 ".cpl{1..3}",
+				 "{1} at CPL {2} with CR4.TSD=1 raises #GP(0)",
+				 insn, cpl),
+			fn, has, cr4, cpl, true, GP_VECTOR);
+		tsc_run(CHECK_ID(id,
+				 "conformance.trap.{rdtsc,rdtscp}.tsd0"
+				 ".cpl{1..3}",
+				 "{1} at CPL {2} with CR4.TSD=0 executes", insn,
+				 cpl),
+			fn, has, cr4, cpl, false, NO_FAULT);
+	}
+	tsc_run(CHECK_ID(id, "conformance.trap.{rdtsc,rdtscp}.tsd1.cpl0",
+			 "{1} at CPL 0 with CR4.TSD=1 executes", insn),
+		fn, has, cr4, 0, true, NO_FAULT);
+}
 
 static void counters(void)
 {
 	ulong cr4 = read_cr4();
 	struct fault f, f0;
+	char id[CHECK_ID_MAX];
 
-	TSC_CHECKS("rdtsc", do_rdtsc, this_cpu_has(FEAT_TSC));
-	TSC_CHECKS("rdtscp", do_rdtscp, this_cpu_has(FEAT_RDTSCP));
+	tsc_checks(RDTSC, do_rdtsc, this_cpu_has(FEAT_TSC), cr4);
+	tsc_checks(RDTSCP, do_rdtscp, this_cpu_has(FEAT_RDTSCP), cr4);
 
 	write_cr4(cr4 & ~X86_CR4_PCE);
-	PMC_CPL(1);
-	PMC_CPL(2);
-	PMC_CPL(3);
+	for (int cpl = 1; cpl <= 3; cpl++) {
+		run_at_cpl(cpl, do_rdpmc, NULL, &f);
+		check_fault(
+			CHECK_ID(
+				id, "conformance.trap.rdpmc.pce0.cpl{1..3}",
+				"RDPMC at CPL {1} with CR4.PCE=0 raises #GP(0)",
+				cpl),
+			GP_VECTOR, 0, &f);
+	}
 	/*
 	 * Counter 0 may or may not exist (Intel: CPUID.0AH; AMD: the legacy
 	 * counters), so at CPL 0 RDPMC either reads it or raises #GP(0) for

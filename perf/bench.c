@@ -153,32 +153,53 @@ static void paging_off(void)
 /* The check id of each benchmark, declared where it is reported. */
 static const char *check_id(const struct bench *b)
 {
-#define ID(n, d)                                                               \
-	if (!strcmp(b->name, n))                                               \
-		return DECLARE_CHECK("perf." n ".ran", d);
-	ID("callret", "CALL/RET pairs ran and returned");
-	ID("syscall-int80", "INT 0x80 from CPL 3 reached the handler every "
-			    "time and IRET returned");
+	if (!strcmp(b->name, "callret"))
+		return DECLARE_CHECK("perf.callret.ran",
+				     "CALL/RET pairs ran and returned");
+	if (!strcmp(b->name, "syscall-int80"))
+		return DECLARE_CHECK("perf.syscall-int80.ran",
+				     "INT 0x80 from CPL 3 reached the handler "
+				     "every time and IRET returned");
 #ifdef __x86_64__
-	ID("syscall-syscall", "SYSCALL from CPL 3 reached LSTAR every time "
-			      "and SYSRET returned");
-	ID("cr8wr", "MOV to CR8 ran and CR8 holds the value written");
+	if (!strcmp(b->name, "syscall-syscall"))
+		return DECLARE_CHECK("perf.syscall-syscall.ran",
+				     "SYSCALL from CPL 3 reached LSTAR every "
+				     "time and SYSRET returned");
+	if (!strcmp(b->name, "cr8wr"))
+		return DECLARE_CHECK(
+			"perf.cr8wr.ran",
+			"MOV to CR8 ran and CR8 holds the value written");
 #else
-	ID("syscall-sysenter", "SYSENTER from CPL 3 reached the handler every "
-			       "time and SYSEXIT returned");
-	ID("cr3reload", "MOV to CR3 with paging on ran and translation still "
-			"works");
+	if (!strcmp(b->name, "syscall-sysenter"))
+		return DECLARE_CHECK("perf.syscall-sysenter.ran",
+				     "SYSENTER from CPL 3 reached the handler "
+				     "every time and SYSEXIT returned");
+	if (!strcmp(b->name, "cr3reload"))
+		return DECLARE_CHECK("perf.cr3reload.ran",
+				     "MOV to CR3 with paging on ran and "
+				     "translation still works");
 #endif
-	ID("in", "IN from the UART scratch register returned what was "
-		 "written");
-	ID("divzero", "every DIV by zero raised #DE to the guest's handler");
-	ID("pgfault", "every first touch of a demand-zero page faulted once "
-		      "and saw a zeroed page");
-	ID("ptemod", "after each PTE write and INVLPG the new frame was seen");
-	ID("forkwait", "each fork copied the tables, the child's writes "
-		       "faulted once per page and left the parent's pages "
-		       "intact");
-#undef ID
+	if (!strcmp(b->name, "in"))
+		return DECLARE_CHECK("perf.in.ran",
+				     "IN from the UART scratch register "
+				     "returned what was written");
+	if (!strcmp(b->name, "divzero"))
+		return DECLARE_CHECK(
+			"perf.divzero.ran",
+			"every DIV by zero raised #DE to the guest's handler");
+	if (!strcmp(b->name, "pgfault"))
+		return DECLARE_CHECK("perf.pgfault.ran",
+				     "every first touch of a demand-zero page "
+				     "faulted once and saw a zeroed page");
+	if (!strcmp(b->name, "ptemod"))
+		return DECLARE_CHECK("perf.ptemod.ran",
+				     "after each PTE write and INVLPG the new "
+				     "frame was seen");
+	if (!strcmp(b->name, "forkwait"))
+		return DECLARE_CHECK("perf.forkwait.ran",
+				     "each fork copied the tables, the child's "
+				     "writes faulted once per page and left "
+				     "the parent's pages intact");
 	return NULL;
 }
 

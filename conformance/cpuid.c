@@ -192,35 +192,42 @@ PROBE do_rdpid(void *a)
  * the feature both raise #UD (SDM Vol. 2B RDTSCP, RDPID). */
 static void tsc_aux(void)
 {
-	bool rdtscp = this_cpu_has(FEAT_RDTSCP),
-	     rdpid = this_cpu_has(FEAT_RDPID);
-	struct fault f;
-	u32 aux = 0;
-	char saw[32];
+	const struct {
+		const char *id;
+		void (*fn)(void *);
+		struct x86_feature f;
+	} cases[] = {
+		{DECLARE_CHECK("conformance.cpuid.rdtscp-tsc-aux",
+			       "RDTSCP returns the IA32_TSC_AUX the guest "
+			       "wrote, or #UD without "
+			       "CPUID.80000001H:EDX.RDTSCP"),
+		 do_rdtscp, FEAT_RDTSCP},
+		{DECLARE_CHECK(
+			 "conformance.cpuid.rdpid-tsc-aux",
+			 "RDPID returns the IA32_TSC_AUX the guest wrote, "
+			 "or #UD without CPUID.7.0:ECX.RDPID"),
+		 do_rdpid, FEAT_RDPID},
+	};
 
-	if (rdtscp || rdpid)
+	if (this_cpu_has(FEAT_RDTSCP) || this_cpu_has(FEAT_RDPID))
 		wrmsr(MSR_TSC_AUX, 0x5a5a1234);
-	try_call(do_rdtscp, &aux, &f);
-	report("conformance.cpuid.rdtscp-tsc-aux",
-	       "RDTSCP returns the IA32_TSC_AUX the guest wrote, or #UD "
-	       "without CPUID.80000001H:EDX.RDTSCP",
-	       rdtscp ? f.vector == NO_FAULT && aux == 0x5a5a1234
-		      : f.vector == UD_VECTOR,
-	       "expected %s, saw %s, ECX %#x",
-	       rdtscp ? "ECX 0x5a5a1234 without exception"
-		      : "#UD (RDTSCP not enumerated)",
-	       outcome_str(saw, sizeof(saw), f.vector, (long)f.error), aux);
-	aux = 0;
-	try_call(do_rdpid, &aux, &f);
-	report("conformance.cpuid.rdpid-tsc-aux",
-	       "RDPID returns the IA32_TSC_AUX the guest wrote, or #UD "
-	       "without CPUID.7.0:ECX.RDPID",
-	       rdpid ? f.vector == NO_FAULT && aux == 0x5a5a1234
-		     : f.vector == UD_VECTOR,
-	       "expected %s, saw %s, value %#x",
-	       rdpid ? "0x5a5a1234 without exception"
-		     : "#UD (RDPID not enumerated)",
-	       outcome_str(saw, sizeof(saw), f.vector, (long)f.error), aux);
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		bool has = this_cpu_has(cases[i].f);
+		struct fault f;
+		u32 aux = 0;
+		char saw[32];
+
+		try_call(cases[i].fn, &aux, &f);
+		report_result(
+			cases[i].id,
+			has ? f.vector == NO_FAULT && aux == 0x5a5a1234
+			    : f.vector == UD_VECTOR,
+			"expected %s, saw %s, TSC_AUX read %#x",
+			has ? "0x5a5a1234 without exception"
+			    : "#UD (not enumerated)",
+			outcome_str(saw, sizeof(saw), f.vector, (long)f.error),
+			aux);
+	}
 }
 
 void probe_main(void)

@@ -13,7 +13,6 @@ import sys
 
 ALLOWED = [
     {"emu/emulate", "emu/deliver"},  # IRET is emulated; delivery uses the emulator's stack ops
-    {"bt/adapt", "bt/bt"},  # until adapt.c's mechanism leaves the policy's unit
 ]
 
 root = sys.argv[1] if len(sys.argv) > 1 else os.path.join(

@@ -68,7 +68,7 @@ static bool boundary(const struct bt_vm *b, u64 rip)
 
 static int bt_signal_hook(int sig, void *ucv, struct sw_cpu *c)
 {
-	struct bt_vm *b = bt_of(c);
+	struct bt_vm *b = vm__of(c);
 	ucontext_t *uc = ucv;
 	greg_t *g = uc->uc_mcontext.gregs;
 	u16 cs = (u16)(g[REG_CSGSFS] & 0xffff);

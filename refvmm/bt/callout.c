@@ -450,7 +450,7 @@ static bool emulate(struct bt_vm *b, bool was_mstep, struct vm_exit *exit)
 {
 	struct monitor *t = b->t;
 	struct sw_cpu *c = b->c;
-	struct sw_event ev = bt_callout_event("callout");
+	struct sw_event ev = vm__callout_event("callout");
 	u32 dr[5];
 	bool r;
 

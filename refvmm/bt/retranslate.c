@@ -183,7 +183,7 @@ bool retranslate__callout(struct bt_vm *b, const struct bt_key *k,
 {
 	struct monitor *t = b->t;
 	struct sw_cpu *c = b->c;
-	struct sw_event ev = bt_callout_event("adapted callout");
+	struct sw_event ev = vm__callout_event("adapted callout");
 	u32 eip = c->eip, lin = k->cs_base + eip;
 	u8 *site = (u8 *)(uintptr_t)b->page->patch_site;
 	const cs_insn *in = emulate__decode(t, eip);

@@ -73,7 +73,7 @@ void smc__settle(struct bt_vm *b)
 
 void smc__monitor_write(struct sw_cpu *c, u32 lin, u32 len)
 {
-	struct bt_vm *b = bt_of(c);
+	struct bt_vm *b = vm__of(c);
 	u32 pfn;
 
 	if (!b || b->c != c || !len)

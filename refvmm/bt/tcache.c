@@ -29,6 +29,18 @@ _Static_assert(sizeof(struct bt_page) <= 4096, "one page");
 
 #define SHARED_SIZE 0x400
 
+static void table_clear(struct bt_vm *b)
+{
+	u32 i;
+
+	/* An empty slot's tc is the miss stub: a stray match is harmless. */
+	for (i = 0; i < BT_TABLE_SIZE; i++) {
+		b->table[2 * i] = 0xffffffffu;
+		b->table[2 * i + 1] = (u32)(uintptr_t)b->miss_stub;
+	}
+	b->table_keyw = 0;
+}
+
 /* Restores the flags, EAX and ECX the lookup saved. */
 static void restore_flags_regs(struct emit *e)
 {
@@ -171,7 +183,7 @@ int tcache__init(struct bt_vm *b, char *err, size_t errlen)
 	}
 	build_shared(b);
 	b->tc_free = b->tc_base + SHARED_SIZE;
-	tcache__table_clear(b);
+	table_clear(b);
 	b->t->sp.on_change = paging_changed;
 	b->t->sp.change_ctx = b;
 	return 0;
@@ -198,7 +210,7 @@ void tcache__flush(struct bt_vm *b, const char *why)
 	b->nblocks = 0;
 	b->nmaps = 0;
 	memset(b->hash, 0, sizeof(b->hash));
-	tcache__table_clear(b);
+	table_clear(b);
 	b->generation++;
 	b->st.flushes++;
 }
@@ -262,23 +274,11 @@ void tcache__table_set(struct bt_vm *b, const struct bt_key *k, u8 *tc)
 	u32 keyw = key_word(k), i = table_index(k->eip);
 
 	if (keyw != b->table_keyw) {
-		tcache__table_clear(b);
+		table_clear(b);
 		b->table_keyw = keyw;
 	}
 	b->table[2 * i] = k->eip;
 	b->table[2 * i + 1] = (u32)(uintptr_t)tc;
-}
-
-void tcache__table_clear(struct bt_vm *b)
-{
-	u32 i;
-
-	/* An empty slot's tc is the miss stub: a stray match is harmless. */
-	for (i = 0; i < BT_TABLE_SIZE; i++) {
-		b->table[2 * i] = 0xffffffffu;
-		b->table[2 * i + 1] = (u32)(uintptr_t)b->miss_stub;
-	}
-	b->table_keyw = 0;
 }
 
 /* Async-signal-safe: only reads the arrays. */

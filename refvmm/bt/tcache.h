@@ -21,7 +21,6 @@ void tcache__insert(struct bt_vm *b, struct bt_block *tb);
 /* The indirect-branch lookup table: @k's EIP goes to @tc. It serves one
  * key (but for EIP) at a time: another key clears it first. */
 void tcache__table_set(struct bt_vm *b, const struct bt_key *k, u8 *tc);
-void tcache__table_clear(struct bt_vm *b);
 /* The block holding cache address @addr (async-signal-safe). */
 const struct bt_block *tcache__block_at(const struct bt_vm *b, u64 addr);
 /* Guest EIP for cache address @addr; @exact: only a boundary start. */

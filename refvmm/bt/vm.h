@@ -177,7 +177,7 @@ struct bt_vm {
 
 /* The translation engine a monitor runs (NULL under trap mode): what
  * the sw layer's hooks, which know only the vCPU, use to find it. */
-static inline struct bt_vm *bt_of(const struct sw_cpu *c)
+static inline struct bt_vm *vm__of(const struct sw_cpu *c)
 {
 	const struct monitor *t =
 		c && c->vcpu ? (const struct monitor *)c->vcpu->mode_priv
@@ -188,7 +188,7 @@ static inline struct bt_vm *bt_of(const struct sw_cpu *c)
 
 /* The event of an instruction a callout emulates as if it had trapped:
  * #GP(0), as trap mode sees every privileged instruction. */
-static inline struct sw_event bt_callout_event(const char *what)
+static inline struct sw_event vm__callout_event(const char *what)
 {
 	return (struct sw_event){.kind = SW_EV_FAULT,
 				 .vector = 13,

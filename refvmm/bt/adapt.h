@@ -9,8 +9,8 @@
  * new one. A callout whose access would not have trapped @threshold times
  * in a row is retranslated back to IDENT (the page stopped being special).
  *
- * The policy (struct bt_adapt) is pure and unit tested
- * (refvmm/tests/test_adapt.c); adapt.c also holds the mechanism that
+ * The policy (struct bt_adapt, adapt.c) is pure and unit tested
+ * (refvmm/tests/test_adapt.c); retranslate.c is the mechanism that
  * applies its verdicts to the translation cache.
  */
 #ifndef REFVMM_BT_ADAPT_H
@@ -45,24 +45,24 @@ struct bt_adapt {
 	u64 traps, to_callout, to_ident, avoided, callouts, patches, full;
 };
 
-void bt_adapt_init(struct bt_adapt *a, u32 threshold);
+void adapt__init(struct bt_adapt *a, u32 threshold);
 /* The threshold from REFVMM_BT_THRESHOLD (>= 1), else the default; -1
  * with a message in @err when the variable is malformed. */
-int bt_adapt_threshold_from_env(u32 *out, char *err, size_t errlen);
+int adapt__threshold_from_env(u32 *out, char *err, size_t errlen);
 /* The record of @lin, or NULL when there is none (and @create is false
  * or the table is full). */
-struct bt_adapt_rec *bt_adapt_rec(struct bt_adapt *a, u32 lin, bool create);
+struct bt_adapt_rec *adapt__rec(struct bt_adapt *a, u32 lin, bool create);
 /* Should the translator emit @lin as a callout? */
-bool bt_adapt_is_callout(const struct bt_adapt *a, u32 lin);
+bool adapt__is_callout(const struct bt_adapt *a, u32 lin);
 /* An IDENT translation of @lin took a host fault that the monitor
  * emulated. TO_CALLOUT once it has trapped threshold times (and for any
  * stale IDENT translation of an instruction already adapted). */
-enum bt_adapt_verdict bt_adapt_trap(struct bt_adapt *a, u32 lin);
+enum bt_adapt_verdict adapt__trap(struct bt_adapt *a, u32 lin);
 /* The callout of @lin performed its access; @would_trap: natively it
  * would have faulted. TO_IDENT after threshold clean ones in a row. */
-enum bt_adapt_verdict bt_adapt_callout(struct bt_adapt *a, u32 lin,
-				       bool would_trap);
+enum bt_adapt_verdict adapt__callout(struct bt_adapt *a, u32 lin,
+				     bool would_trap);
 /* The emulator could not perform @lin's access: IDENT for good. */
-void bt_adapt_never(struct bt_adapt *a, u32 lin);
+void adapt__never(struct bt_adapt *a, u32 lin);
 
 #endif

@@ -1,13 +1,13 @@
 /*
- * refvmm --mode bt-simple: simple binary translation (bt.h; docs
+ * refvmm --mode bt-simple and --mode bt: binary translation (bt.h; docs
  * refvmm-bt.md). The monitor is trap mode's (world switch, shadow
  * descriptors, emulator, IDT delivery, seccomp); what differs is that
  * the guest never runs its own code: each entry looks up or translates
  * the block at CS:EIP and enters the translation cache instead.
  *
  * Ways back from translated code, all through sw_world__enter:
- *   callout  a stub far-jumps to the gate: emulate (monitor__handle), chain
- *            a direct branch, fill an indirect-lookup miss, or end a
+ *   callout  a stub far-jumps to the gate (callout.c): emulate, chain a
+ *            direct branch, fill an indirect-lookup miss, or end a
  *            one-instruction block (guest TF, interrupt shadow, SMC);
  *   signal   a fault in translated code: the cache address is mapped
  *            back to the guest instruction (precise exceptions), then
@@ -27,15 +27,24 @@
 #include <time.h>
 #include <ucontext.h>
 
+#include "adapt.h"
+#include "breakpoint.h"
 #include "bt.h"
+#include "callout.h"
+#include "codepage.h"
+#include "mmio.h"
+#include "refvmm/log.h"
 #include "refvmm/machine.h"
 #include "refvmm/run.h"
 #include "refvmm/stats.h"
 #include "refvmm/sw/segments.h"
 #include "refvmm/sw/shadow_pt.h"
 #include "refvmm/sw/world_switch.h"
-#include "refvmm/log.h"
 #include "refvmm/vcpu.h"
+#include "retranslate.h"
+#include "smc.h"
+#include "tcache.h"
+#include "translate.h"
 
 static const char *const exit_names[BT_EXIT_NR] = {
 	[BT_EXIT_CALLOUT] = "callout",	 [BT_EXIT_BRANCH] = "branch",
@@ -54,12 +63,12 @@ static bool boundary(const struct bt_vm *b, u64 rip)
 
 	if (rip == (u64)(uintptr_t)b->lookup_fn)
 		return true; /* guest state complete, EIP = page target */
-	return bt_tcache_map(b, rip, true, &eip);
+	return tcache__map(b, rip, true, &eip);
 }
 
 static int bt_signal_hook(int sig, void *ucv, struct sw_cpu *c)
 {
-	struct bt_vm *b = bt_of(c);
+	struct bt_vm *b = vm__of(c);
 	ucontext_t *uc = ucv;
 	greg_t *g = uc->uc_mcontext.gregs;
 	u16 cs = (u16)(g[REG_CSGSFS] & 0xffff);
@@ -93,51 +102,6 @@ static int bt_signal_hook(int sig, void *ucv, struct sw_cpu *c)
 	return SW_HOOK_PASS;
 }
 
-/* --- --trace bt: the block, guest and host side by side --- */
-
-static void log_block(struct bt_vm *b, const struct bt_block *tb)
-{
-	struct monitor *t = b->t;
-	u32 i;
-
-	log__printf("bt translate 0x%x (cs base 0x%x cpl %d iopl %d%s): "
-		      "%u guest bytes, %u instructions -> %u host bytes at "
-		      "0x%x",
-		      tb->key.eip, tb->key.cs_base, tb->key.cpl, tb->key.iopl,
-		      tb->key.single ? ", single" : "", tb->glen, tb->ninsn,
-		      tb->tc_len, (u32)(uintptr_t)tb->tc);
-	for (i = 0; i < tb->nmap; i++) {
-		u32 off = tb->map[i].off;
-		u32 end = i + 1 < tb->nmap ? tb->map[i + 1].off : tb->tc_len;
-		const u8 *p = tb->tc + off;
-		size_t len = end - off;
-		u64 addr = (u64)(uintptr_t)p;
-		char guest[256] = "";
-		bool first = true;
-		const cs_insn *gi = NULL;
-
-		if (i < tb->nmap && tb->map[i].eip >= tb->key.eip &&
-		    tb->map[i].eip < tb->key.eip + tb->glen)
-			gi = emulate__decode(t, tb->map[i].eip);
-		if (gi)
-			snprintf(guest, sizeof(guest), "%08x  %s %s",
-				 tb->map[i].eip, gi->mnemonic, gi->op_str);
-		else
-			snprintf(guest, sizeof(guest), "  -> %08x",
-				 tb->map[i].eip);
-		while (len && cs_disasm_iter(b->cs_host, &p, &len, &addr,
-					     b->host_insn)) {
-			log__printf(
-				"bt   %-40s | %08x  %s %s", first ? guest : "",
-				(u32)b->host_insn->address,
-				b->host_insn->mnemonic, b->host_insn->op_str);
-			first = false;
-		}
-		if (first)
-			log__printf("bt   %-40s |", guest);
-	}
-}
-
 /* --- the block for the current state --- */
 
 static void current_key(struct bt_vm *b, struct bt_key *k)
@@ -166,183 +130,11 @@ static void current_key(struct bt_vm *b, struct bt_key *k)
 		    (b->nmmio && c->eip == b->mmio_eip);
 }
 
-static struct bt_block *get_block(struct bt_vm *b, const struct bt_key *k)
-{
-	struct bt_block *tb;
-	u64 t0;
-	bool smc = (b->smc_active && k->eip == b->smc_eip) ||
-		   (b->nmmio && k->eip == b->mmio_eip);
-
-	if (!smc) {
-		tb = bt_tcache_find(b, k);
-		if (tb)
-			return tb;
-	}
-	if (b->ncodepages + 4 > BT_MAX_CODEPAGES)
-		bt_tcache_flush(b, "code pages");
-	t0 = clock__monotonic_ns();
-	tb = bt_translate(b, k);
-	b->st.translate_ns += clock__monotonic_ns() - t0;
-	if (smc)
-		tb->nocache = true;
-	else
-		bt_tcache_insert(b, tb);
-	if (b->t->m->log_events & LOG_BT)
-		log_block(b, tb);
-	return tb;
-}
-
 static bool stop_internal(struct vm_exit *exit, const char *fmt, u32 a, u32 bb)
 {
 	exit->reason = VM_EXIT_INTERNAL;
 	snprintf(exit->detail, sizeof(exit->detail), fmt, a, bb);
 	return true;
-}
-
-static void count_callout(struct bt_vm *b)
-{
-	const cs_insn *in = b->t->last;
-	char name[64];
-
-	b->st.callouts++;
-	snprintf(name, sizeof(name), "bt.callouts.%s",
-		 in ? in->mnemonic : "(undecodable)");
-	stats__add(&b->t->m->stats, name, 1);
-}
-
-/* A callout: what the stub asked for. True when the run loop must see
- * @exit. */
-static bool callout(struct bt_vm *b, const struct bt_key *k, u32 entry_efl,
-		    struct vm_exit *exit)
-{
-	struct monitor *t = b->t;
-	struct sw_cpu *c = b->c;
-	u32 code = b->page->exit_code, site;
-	struct sw_event ev = {.kind = SW_EV_FAULT, .syscall_nr = -1};
-	bool was_mstep = t->monitor_step, r;
-	u32 dr[5];
-	u64 gen;
-	int i;
-
-	if (code >= BT_EXIT_NR || !code)
-		return stop_internal(exit,
-				     "bt-simple: bad callout code %u at 0x%x",
-				     code, c->eip);
-	b->st.exits[code]++;
-	switch (code) {
-	case BT_EXIT_BRANCH:
-		site = b->page->patch_site;
-		if (site && b->chaining) {
-			struct bt_key nk = *k;
-			struct bt_block *tb;
-
-			nk.eip = c->eip;
-			gen = b->generation;
-			tb = get_block(b, &nk);
-			if (gen == b->generation) {
-				bt_chain(b, site, tb->tc);
-				if (t->m->log_events & LOG_BT)
-					log__printf("bt chain 0x%x -> 0x%x "
-						      "(guest 0x%x)",
-						      site,
-						      (u32)(uintptr_t)tb->tc,
-						      c->eip);
-			}
-		}
-		return false;
-	case BT_EXIT_MISS:
-		b->st.lookup_miss++;
-		c->eip = b->page->target;
-		return false;
-	case BT_EXIT_STEP:
-		b->st.steps++;
-		c->irq_shadow = false;
-		c->eflags &= ~EFL_RF;
-		/* single-step trap after the instruction (SDM Vol. 3B
-		 * 17.3.1.4, DR6.BS) and data breakpoints it hit (17.2.4,
-		 * DR6.Bn): one #DB */
-		if (entry_efl & EFL_TF)
-			c->dr[6] |= 0x4000;
-		if (b->dbp_fire) {
-			c->dr[6] = (c->dr[6] & ~0xfu) | b->dbp_fire;
-			b->st.dbp_hits++;
-		}
-		if ((entry_efl & EFL_TF) || b->dbp_fire) {
-			b->dbp_fire = 0;
-			if (!monitor__deliver(t, 1, false, 0, DELIVER_EXCEPTION,
-					      c->eip, exit))
-				return true;
-		}
-		if (was_mstep) {
-			t->monitor_step = false;
-			exit->reason = VM_EXIT_IRQ_WINDOW;
-			return true;
-		}
-		return false;
-	case BT_EXIT_RAISE_GP:
-		return !monitor__deliver(t, 13, true, 0, DELIVER_EXCEPTION,
-					 c->eip, exit);
-	case BT_EXIT_ADAPT:
-		return bt_adapt_run_callout(b, k, exit);
-	case BT_EXIT_STALE:
-		b->st.stale++;
-		bt_tcache_flush(b, "self-check found changed code");
-		return false;
-	case BT_EXIT_RAISE_NM:
-		return !monitor__deliver(t, 7, false, 0, DELIVER_EXCEPTION,
-					 c->eip, exit);
-	case BT_EXIT_RAISE_PF: {
-		/* Fetch again: the walk gives CR2 and the error code now. */
-		u8 g[16];
-		u32 pf_lin = 0, pf_err = 0;
-
-		if (bt_fetch(b, (u32)c->seg[SW_CS].base + c->eip, g, 15,
-			     &pf_lin, &pf_err) == 15) {
-			bt_tcache_flush(b, "fetch no longer faults");
-			return false;
-		}
-		c->cr2 = pf_lin;
-		return !monitor__deliver(t, 14, true, pf_err, DELIVER_EXCEPTION,
-					 c->eip, exit);
-	}
-	case BT_EXIT_DEBUG:
-		/* DR6.Bn for every breakpoint that matches. The frame's RF
-		 * stays as it was: an instruction breakpoint is the one
-		 * fault that does not set it; the handler does. */
-		for (i = 0; i < 4; i++)
-			if ((c->dr[7] >> (2 * i)) & 3 &&
-			    !((c->dr[7] >> (16 + 4 * i)) & 3) &&
-			    c->dr[i] == (u32)c->seg[SW_CS].base + c->eip)
-				c->dr[6] |= 1u << i;
-		return !monitor__deliver(t, 1, false, 0, DELIVER_EXCEPTION,
-					 c->eip, exit);
-	case BT_EXIT_RAISE_UD:
-		ev.vector = 6;
-		ev.what = "invalid opcode";
-		return monitor__handle(t, &ev, exit);
-	default:
-		break;
-	}
-	/* Emulation, exactly as if the instruction had trapped: #GP(0). */
-	ev.vector = 13;
-	ev.has_error = true;
-	ev.what = "callout";
-	t->last = NULL;
-	memcpy(dr, c->dr, 4 * sizeof(u32));
-	dr[4] = c->dr[7];
-	r = monitor__handle(t, &ev, exit);
-	count_callout(b);
-	/* New instruction breakpoints: translations must check them. */
-	if (memcmp(dr, c->dr, 4 * sizeof(u32)) || dr[4] != c->dr[7]) {
-		bt_tcache_flush(b, "debug registers");
-		bt_dbp_update(b);
-	}
-	if (!r && was_mstep && !c->irq_shadow) {
-		t->monitor_step = false;
-		exit->reason = VM_EXIT_IRQ_WINDOW;
-		return true;
-	}
-	return r;
 }
 
 /* The widest memory operand of the guest instruction at @eip. */
@@ -361,37 +153,15 @@ static u32 access_size(struct monitor *t, u32 eip)
 	return size ? size : 4;
 }
 
-/* One entry into the cache and what came back. */
-static bool step(struct bt_vm *b, struct vm_exit *exit)
+/* Runs translation @tb: the guest's flags and selectors around
+ * sw_world__enter. Returns how the run came back (its kind), or -1 when
+ * the shadow could not switch privilege class. */
+static int run_block(struct bt_vm *b, const struct bt_block *tb)
 {
-	struct monitor *t = b->t;
 	struct sw_cpu *c = b->c;
-	struct bt_block *tb;
-	struct bt_key k;
-	struct sw_event ev;
-	u32 keyw, he, entry_efl, geip;
-	bool smc_run, mmio_run;
+	u32 he;
 	int kind;
 
-	if (!c->seg[SW_CS].db)
-		return stop_internal(exit,
-				     "bt-simple translates 32-bit code "
-				     "segments only (CS.D=0 at 0x%x, cs "
-				     "0x%x)",
-				     c->eip, c->seg[SW_CS].selector);
-	current_key(b, &k);
-	smc_run = b->smc_active && k.eip == b->smc_eip;
-	mmio_run = b->nmmio && k.eip == b->mmio_eip;
-	tb = get_block(b, &k);
-	keyw = bt_key_word(&k);
-	if (!k.single) {
-		if (keyw != b->table_keyw) {
-			bt_table_clear(b);
-			b->table_keyw = keyw;
-		}
-		bt_table_set(b, keyw, k.eip, tb->tc);
-	}
-	entry_efl = c->eflags;
 	b->page->vif = (c->eflags & EFL_IF) ? 1 : 0;
 	b->page->vflags =
 		c->eflags & (EFL_IOPL | EFL_NT | EFL_VIF | EFL_VIP | EFL_TF);
@@ -404,11 +174,8 @@ static bool step(struct bt_vm *b, struct vm_exit *exit)
 		(c->eflags & ~(EFL_VIRTUAL | EFL_TF)) | EFL_IF | EFL_FIXED;
 	b->stepping = false;
 	/* The shadow holds one privilege class at a time (shadow_pt.h). */
-	if (shadow__set_user(&t->sp, c->cpl == 3) < 0)
-		return stop_internal(exit,
-				     "shadow page tables: a host mapping call "
-				     "failed (cpl %u, eip 0x%x)",
-				     (u32)c->cpl, c->eip);
+	if (shadow__set_user(&b->t->sp, c->cpl == 3) < 0)
+		return -1;
 	kind = sw_world__enter(c);
 	b->stepping = false;
 	he = c->host_eflags;
@@ -418,38 +185,158 @@ static bool step(struct bt_vm *b, struct vm_exit *exit)
 	c->hsel[SW_CS] = c->hsel_set[SW_CS];
 	c->hsel[SW_GS] = c->hsel_set[SW_GS];
 	sw_sync_from_host(c);
-	if (kind != BT_EXIT_KIND_CALLOUT) {
-		/* a signal or the kick: back from the cache address */
-		u64 rip = c->eip;
+	return kind;
+}
 
-		if (rip == (u64)(uintptr_t)b->lookup_fn) {
-			geip = b->page->target;
-		} else if (!bt_tcache_map(b, rip, false, &geip)) {
-			if (smc_run)
-				bt_smc_settle(b);
-			return stop_internal(exit,
-					     "bt-simple: host fault at 0x%x "
-					     "outside any translation (signal "
-					     "%u)",
-					     (u32)rip, (u32)c->signo);
+/* Back by a signal or the kick: EIP becomes the guest instruction of the
+ * cache address it came back from. False when that is outside any
+ * translation. */
+static bool map_back(struct bt_vm *b, const struct bt_key *k, int kind)
+{
+	struct sw_cpu *c = b->c;
+	u64 rip = c->eip;
+	u32 geip;
+
+	if (rip == (u64)(uintptr_t)b->lookup_fn)
+		geip = b->page->target;
+	else if (!tcache__map(b, rip, false, &geip))
+		return false;
+	c->eip = geip;
+	if (kind != SW_EXIT_KICK) {
+		b->st.host_faults++;
+		retranslate__before_fault(b, k, rip, geip);
+	}
+	return true;
+}
+
+/* After an instruction ran on MMIO shadow pages: true when it reached a
+ * second MMIO page, now open too (it runs again); else write back. */
+static bool mmio_again(struct bt_vm *b, int kind)
+{
+	struct sw_cpu *c = b->c;
+	struct sw_event ev;
+
+	traps__decode(c, kind, &ev);
+	if (ev.kind == SW_EV_FAULT && ev.vector == 14 &&
+	    mmio__addr(b, ev.cr2) && c->eip == b->mmio_eip &&
+	    mmio__open(b, ev.cr2, c->eip))
+		return true;
+	mmio__settle(b);
+	return false;
+}
+
+/* The emulator, unless the instruction must run alone (guest TF, an
+ * interrupt shadow). */
+static enum monitor_step try_emulate(struct bt_vm *b, struct sw_event *ev,
+				     struct vm_exit *exit, bool *done)
+{
+	if ((b->c->eflags & EFL_TF) || b->c->irq_shadow)
+		return MONITOR_NOT;
+	return monitor__emulate(b->t, ev, exit, done);
+}
+
+/*
+ * A store to a page with translations. A MOV is emulated through the
+ * monitor's own mapping (the write hook checks the translated bytes);
+ * anything else runs alone with the page open, and the page is compared
+ * afterwards. Returns true when the run loop must see @exit.
+ */
+static bool code_store(struct bt_vm *b, struct sw_event *ev,
+		       struct vm_exit *exit)
+{
+	u64 mw = b->st.monitor_writes;
+	bool done = false;
+	enum monitor_step st = try_emulate(b, ev, exit, &done);
+
+	if (done) {
+		b->st.smc_emulated++;
+		if (b->st.monitor_writes == mw)
+			smc__data_store(b, ev->cr2);
+	}
+	if (st != MONITOR_NOT)
+		return st == MONITOR_EXIT;
+	smc__fault(b, ev->cr2, b->c->eip);
+	return false;
+}
+
+/*
+ * A #PF on a page the translator itself protects or shadows: a data
+ * breakpoint's, MMIO, a code page. True when it was that; *stop then
+ * says whether the run loop must see @exit.
+ */
+static bool translator_fault(struct bt_vm *b, struct sw_event *ev,
+			     struct vm_exit *exit, bool *stop)
+{
+	struct sw_cpu *c = b->c;
+	enum monitor_step st;
+
+	*stop = false;
+	if (breakpoint__on_page(b, ev->cr2)) {
+		/* the page of a data breakpoint: does this access hit it? */
+		b->st.dbp_faults++;
+		b->dbp_hits = breakpoint__match(
+			b, ev->cr2, access_size(b->t, c->eip), ev->error & 2);
+		smc__fault(b, ev->cr2, c->eip);
+		return true;
+	}
+	if (mmio__addr(b, ev->cr2)) {
+		/* MMIO: the shared emulator's MOV, else a shadow page */
+		st = try_emulate(b, ev, exit, NULL);
+		if (st != MONITOR_NOT) {
+			*stop = st == MONITOR_EXIT;
+			return true;
 		}
-		c->eip = geip;
-		if (kind != SW_EXIT_KICK) {
-			b->st.host_faults++;
-			bt_adapt_before_fault(b, &k, rip, geip);
-		}
+		if (mmio__open(b, ev->cr2, c->eip))
+			return true;
+	}
+	if (!(ev->error & 2) || !codepage__protected(b, ev->cr2))
+		return false;
+	*stop = code_store(b, ev, exit);
+	return true;
+}
+
+/* One entry into the cache and what came back. */
+static bool step(struct bt_vm *b, struct vm_exit *exit)
+{
+	struct sw_cpu *c = b->c;
+	struct bt_block *tb;
+	struct bt_key k;
+	struct sw_event ev;
+	u32 entry_efl;
+	bool smc_run, mmio_run, stop;
+	int kind;
+
+	if (!c->seg[SW_CS].db)
+		return stop_internal(exit,
+				     "bt-simple translates 32-bit code "
+				     "segments only (CS.D=0 at 0x%x, cs "
+				     "0x%x)",
+				     c->eip, c->seg[SW_CS].selector);
+	current_key(b, &k);
+	smc_run = b->smc_active && k.eip == b->smc_eip;
+	mmio_run = b->nmmio && k.eip == b->mmio_eip;
+	tb = translate__get(b, &k);
+	if (!k.single)
+		tcache__table_set(b, &k, tb->tc);
+	entry_efl = c->eflags;
+	kind = run_block(b, tb);
+	if (kind < 0)
+		return stop_internal(exit,
+				     "shadow page tables: a host mapping call "
+				     "failed (cpl %u, eip 0x%x)",
+				     (u32)c->cpl, c->eip);
+	if (kind != BT_EXIT_KIND_CALLOUT && !map_back(b, &k, kind)) {
+		if (smc_run)
+			smc__settle(b);
+		return stop_internal(exit,
+				     "bt-simple: host fault at 0x%x outside "
+				     "any translation (signal %u)",
+				     c->eip, (u32)c->signo);
 	}
 	if (smc_run)
-		bt_smc_settle(b);
-	if (mmio_run) {
-		traps__decode(c, kind, &ev);
-		/* the instruction reached a second MMIO page: open it too */
-		if (ev.kind == SW_EV_FAULT && ev.vector == 14 &&
-		    bt_mmio_addr(b, ev.cr2) && c->eip == b->mmio_eip &&
-		    bt_mmio_open(b, ev.cr2, c->eip))
-			return false;
-		bt_mmio_settle(b);
-	}
+		smc__settle(b);
+	if (mmio_run && mmio_again(b, kind))
+		return false;
 	b->dbp_fire = b->dbp_hits;
 	b->dbp_hits = 0;
 	if (kind == SW_EXIT_KICK) {
@@ -458,85 +345,12 @@ static bool step(struct bt_vm *b, struct vm_exit *exit)
 		return true;
 	}
 	if (kind == BT_EXIT_KIND_CALLOUT)
-		return callout(b, &k, entry_efl, exit);
+		return callout__run(b, &k, entry_efl, exit);
 	traps__decode(c, kind, &ev);
 	if (ev.kind == SW_EV_FAULT && ev.vector == 14 &&
-	    bt_dbp_page(b, ev.cr2)) {
-		/* the page of a data breakpoint: does this access hit it? */
-		b->st.dbp_faults++;
-		b->dbp_hits = bt_dbp_match(b, ev.cr2, access_size(t, c->eip),
-					   ev.error & 2);
-		bt_smc_fault(b, ev.cr2, c->eip);
-		return false;
-	}
-	if (ev.kind == SW_EV_FAULT && ev.vector == 14 &&
-	    bt_mmio_addr(b, ev.cr2)) {
-		/* MMIO: the shared emulator's MOV, else a shadow page */
-		if (!(c->eflags & EFL_TF) && !c->irq_shadow) {
-			enum monitor_step st =
-				monitor__emulate(t, &ev, exit, NULL);
-
-			if (st != MONITOR_NOT)
-				return st == MONITOR_EXIT;
-		}
-		if (bt_mmio_open(b, ev.cr2, c->eip))
-			return false;
-	}
-	if (ev.kind == SW_EV_FAULT && ev.vector == 14 && (ev.error & 2) &&
-	    bt_code_page_protected(b, ev.cr2)) {
-		/* A store to a page with translations. A MOV is emulated
-		 * through the monitor's own mapping (the write hook checks
-		 * the translated bytes); anything else runs alone with the
-		 * page open, and the page is compared afterwards. */
-		if (!(c->eflags & EFL_TF) && !c->irq_shadow) {
-			u64 mw = b->st.monitor_writes;
-			bool done;
-			enum monitor_step st =
-				monitor__emulate(t, &ev, exit, &done);
-
-			if (done) {
-				b->st.smc_emulated++;
-				if (b->st.monitor_writes == mw)
-					bt_data_store(b, ev.cr2);
-			}
-			if (st != MONITOR_NOT)
-				return st == MONITOR_EXIT;
-		}
-		bt_smc_fault(b, ev.cr2, c->eip);
-		return false;
-	}
-	return monitor__handle(t, &ev, exit);
-}
-
-/*
- * I/O breakpoints (CR4.DE=1, DR7 R/W = 10): a #DB trap after the IN/OUT
- * whose port range overlaps a breakpoint's (SDM Vol. 3B 17.2.4, 17.2.5).
- * Every I/O instruction is a callout, so the monitor sees each port.
- * Returns true when the run must stop with @exit.
- */
-static bool io_breakpoint(struct bt_vm *b, u16 port, u32 size,
-			  struct vm_exit *exit)
-{
-	static const u32 len[4] = {1, 2, 8, 4};
-	struct sw_cpu *c = b->c;
-	u32 dr7 = c->dr[7], hit = 0;
-	int i;
-
-	if (!(c->cr4 & CR4_DE))
-		return false;
-	for (i = 0; i < 4; i++) {
-		u32 lo = c->dr[i], l = len[(dr7 >> (18 + 4 * i)) & 3];
-
-		if (!((dr7 >> (2 * i)) & 3) || ((dr7 >> (16 + 4 * i)) & 3) != 2)
-			continue;
-		if (port < lo + l && lo < (u32)port + size)
-			hit |= 1u << i;
-	}
-	if (!hit)
-		return false;
-	c->dr[6] = (c->dr[6] & ~0xfu) | hit;
-	return !monitor__deliver(b->t, 1, false, 0, DELIVER_EXCEPTION, c->eip,
-				 exit);
+	    translator_fault(b, &ev, exit, &stop))
+		return stop;
+	return monitor__handle(b->t, &ev, exit);
 }
 
 static int bt__run(struct vcpu *vcpu, struct vm_exit *exit)
@@ -549,7 +363,7 @@ static int bt__run(struct vcpu *vcpu, struct vm_exit *exit)
 		u32 size = t->io.size;
 
 		emulate__complete_io(t);
-		if (io_breakpoint(b, port, size, exit))
+		if (breakpoint__io(b, port, size, exit))
 			return 0;
 	}
 	for (;;) {
@@ -559,7 +373,7 @@ static int bt__run(struct vcpu *vcpu, struct vm_exit *exit)
 		}
 		bool stopped = step(b, exit);
 
-		bt_adapt_after_fault(b, stopped);
+		retranslate__after_fault(b, stopped);
 		if (stopped)
 			return 0;
 	}
@@ -572,19 +386,14 @@ static void bt__destroy(struct vcpu *vcpu)
 
 	sw_signal_hook = NULL;
 	if (b) {
-		bt_mmio_settle(b);
+		mmio__settle(b);
 		if (b->host_insn)
 			cs_free(b->host_insn, 1);
 		if (b->guest_insn)
 			cs_free(b->guest_insn, 1);
 		if (b->cs_host)
 			cs_close(&b->cs_host);
-		free(b->blocks);
-		free(b->maps);
-		free(b->page_idx);
-		free(b->codepages);
-		free(b->data_stores);
-		free(b->selfcheck);
+		tcache__destroy(b);
 		free(b->adapt);
 		free(b);
 		t->hooks.engine = NULL;
@@ -635,11 +444,11 @@ static int bt__init(struct vcpu *vcpu, char *err, size_t errlen)
 	b->chaining = !getenv("REFVMM_BT_NO_CHAIN");
 	b->feats = bt_feats(&t->m->cpu);
 	t->hooks = (struct monitor_hooks){
-		.emulate_first = bt_callout_emulate,
+		.emulate_first = callout__emulate,
 		.emulate_traced_stores = true,
 		.engine = b,
 	};
-	r = bt_tcache_init(b, err, errlen);
+	r = tcache__init(b, err, errlen);
 	if (r < 0) {
 		bt__destroy(vcpu);
 		return r;
@@ -650,8 +459,7 @@ static int bt__init(struct vcpu *vcpu, char *err, size_t errlen)
 		bt__destroy(vcpu);
 		return -EIO;
 	}
-	t->c->write_hook = bt_monitor_write;
-	bt_paging_init(b);
+	t->c->write_hook = smc__monitor_write;
 	/* RDTSC is always a callout here: no need to trap the host's (which
 	 * also traps the monitor's own vDSO clock). */
 	sw_world__set_tsc_trapping(false);
@@ -662,7 +470,7 @@ static int bt__init(struct vcpu *vcpu, char *err, size_t errlen)
 	return 0;
 }
 
-/* --mode bt: bt-simple plus adaptation (adapt.c). */
+/* --mode bt: bt-simple plus adaptation (adapt.c, retranslate.c). */
 static int bt_adaptive__init(struct vcpu *vcpu, char *err, size_t errlen)
 {
 	struct monitor *t;
@@ -670,7 +478,7 @@ static int bt_adaptive__init(struct vcpu *vcpu, char *err, size_t errlen)
 	u32 threshold;
 	int r;
 
-	if (bt_adapt_threshold_from_env(&threshold, err, errlen) < 0)
+	if (adapt__threshold_from_env(&threshold, err, errlen) < 0)
 		return -EDOM; /* a usage error: main.c */
 	r = bt__init(vcpu, err, errlen);
 	if (r < 0)
@@ -683,7 +491,7 @@ static int bt_adaptive__init(struct vcpu *vcpu, char *err, size_t errlen)
 		bt__destroy(vcpu);
 		return -ENOMEM;
 	}
-	bt_adapt_init(b->adapt, threshold);
+	adapt__init(b->adapt, threshold);
 	return 0;
 }
 
@@ -746,11 +554,6 @@ static void bt__stats(struct vcpu *vcpu, struct stats *s)
 	}
 }
 
-static int bt__inject(struct vcpu *vcpu, irq_ack_fn ack, void *ctx)
-{
-	return monitor__inject(vcpu, ack, ctx);
-}
-
 const struct mode_ops bt_simple_mode_ops = {
 	.name = "bt-simple",
 	.summary = "simple binary translation (32-bit guests)",
@@ -758,7 +561,7 @@ const struct mode_ops bt_simple_mode_ops = {
 	.order = 2,
 	.init = bt__init,
 	.run = bt__run,
-	.inject = bt__inject,
+	.inject = monitor__inject,
 	.stats = bt__stats,
 	.destroy = bt__destroy,
 };
@@ -770,7 +573,7 @@ const struct mode_ops bt_mode_ops = {
 	.order = 1,
 	.init = bt_adaptive__init,
 	.run = bt__run,
-	.inject = bt__inject,
+	.inject = monitor__inject,
 	.stats = bt__stats,
 	.destroy = bt__destroy,
 };

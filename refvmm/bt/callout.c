@@ -1,66 +1,65 @@
 /*
- * Callouts for the sensitive instructions that do not trap at CPL 3, so
- * trap mode never emulates them (docs/refvmm-trap.md, the obstacles):
- * PUSHF/POPF against the virtual flags, PUSH of a segment register with
- * the guest's selector, SGDT/SIDT/SLDT/STR/SMSW from the virtual CPU,
- * LAR/LSL/VERR/VERW against the guest's descriptor tables, INT3/INTO/
- * INT1 through the guest IDT; and the near branches the translator
- * rewrites, so that a fault inside a rewritten sequence is emulated at
- * its guest instruction. Installed as trap_vm.emulate_hook: tried before
- * trap/emulate.c, which does everything else.
+ * Callouts (callout.h): the monitor's side of every way translated code
+ * leaves through the gate on purpose.
+ *
+ * callout__run reads what the stub asked (bt_page.exit_code): chain a
+ * direct branch, fill an indirect-lookup miss, end a one-instruction
+ * block (with the single-step and data-breakpoint #DB it owes), raise
+ * what the translator found the instruction raises, drop stale code,
+ * perform an adapted access (retranslate.c), or emulate the instruction
+ * exactly as if it had trapped.
+ *
+ * callout__emulate emulates the sensitive instructions that do not trap
+ * at CPL 3, so trap mode never emulates them (docs/refvmm-trap.md, the
+ * obstacles): PUSHF/POPF against the virtual flags, PUSH of a segment
+ * register with the guest's selector, SGDT/SIDT/SLDT/STR/SMSW from the
+ * virtual CPU, LAR/LSL/VERR/VERW against the guest's descriptor tables,
+ * INT3/INTO/INT1 through the guest IDT; and the near branches the
+ * translator rewrites, so that a fault inside a rewritten sequence is
+ * emulated at its guest instruction. Installed as the monitor's
+ * emulate_first hook: tried before the shared emulator (emu/), which
+ * does everything else.
  */
+#include <stdio.h>
 #include <string.h>
 
-#include "bt.h"
+#include "../emu/stack.h"
+#include "breakpoint.h"
+#include "callout.h"
+#include "codepage.h"
+#include "paging.h"
+#include "refvmm/log.h"
+#include "refvmm/machine.h"
+#include "refvmm/stats.h"
 #include "refvmm/sw/segments.h"
+#include "retranslate.h"
+#include "tcache.h"
+#include "translate.h"
 
 #define EFL_ZF 0x40u
 
 /* POPF writable bits by privilege (SDM Vol. 2B POPF, protected mode). */
 #define POPF_ALWAYS 0x244dd5u /* CF PF AF ZF SF TF DF OF NT AC ID */
 
-static int push(struct sw_cpu *c, u32 v, u32 size)
+/* The operand size of a stack access: 2 with a 66 prefix, else 4. */
+static u32 op_size(const cs_x86 *x)
 {
-	u32 mask = c->seg[SW_SS].db ? 0xffffffffu : 0xffffu;
-	u32 sp = (c->gpr[SW_ESP] - size) & mask;
-
-	if (sw_write(c, SW_SS, sp, &v, size) < 0)
-		return -1;
-	c->gpr[SW_ESP] = (c->gpr[SW_ESP] & ~mask) | sp;
-	return 0;
-}
-
-static int pop(struct sw_cpu *c, u32 *v, u32 size)
-{
-	u32 mask = c->seg[SW_SS].db ? 0xffffffffu : 0xffffu;
-	u32 sp = c->gpr[SW_ESP] & mask;
-
-	*v = 0;
-	if (sw_read(c, SW_SS, sp, v, size) < 0)
-		return -1;
-	c->gpr[SW_ESP] = (c->gpr[SW_ESP] & ~mask) | ((sp + size) & mask);
-	return 0;
-}
-
-static int iopl(const struct sw_cpu *c)
-{
-	return (int)((c->eflags & EFL_IOPL) >> 12);
+	return x->prefix[2] == X86_PREFIX_OPSIZE ? 2 : 4;
 }
 
 static enum emu_result emu_popf(struct sw_cpu *c, u32 size)
 {
 	u32 v, writable = POPF_ALWAYS;
 
-	if (pop(c, &v, size) < 0)
+	if (stack__pop(c, &v, size) < 0)
 		return EMU_RAISE;
 	if (c->cpl == 0)
 		writable |= EFL_IF | EFL_IOPL;
-	else if (c->cpl <= iopl(c))
+	else if (c->cpl <= vm__iopl(c))
 		writable |= EFL_IF;
 	if (size == 2)
 		writable &= 0xffff;
-	vm__set_eflags(c,
-			    (c->eflags & ~writable & ~EFL_RF) | (v & writable));
+	vm__set_eflags(c, (c->eflags & ~writable & ~EFL_RF) | (v & writable));
 	return EMU_DONE;
 }
 
@@ -180,19 +179,19 @@ static enum emu_result soft_int(struct monitor *t, int vector,
 static enum emu_result emu_near(struct sw_cpu *c, const cs_insn *in)
 {
 	const cs_x86 *x = &in->detail->x86;
-	u32 size = x->prefix[2] == X86_PREFIX_OPSIZE ? 2 : 4;
+	u32 size = op_size(x);
 	u32 next = c->eip + in->size, target = 0, imm = 0;
 
 	if (in->id == X86_INS_RET) {
 		if (x->op_count)
 			imm = (u32)x->operands[0].imm;
-		if (pop(c, &target, size) < 0)
+		if (stack__pop(c, &target, size) < 0)
 			return EMU_RAISE;
 		c->gpr[SW_ESP] += imm;
 	} else {
 		if (operand__read(c, x, &x->operands[0], &target) < 0)
 			return EMU_RAISE;
-		if (in->id == X86_INS_CALL && push(c, next, size) < 0)
+		if (in->id == X86_INS_CALL && stack__push(c, next, size) < 0)
 			return EMU_RAISE;
 	}
 	if (size == 2)
@@ -203,8 +202,51 @@ static enum emu_result emu_near(struct sw_cpu *c, const cs_insn *in)
 	return EMU_DONE;
 }
 
-enum emu_result bt_callout_emulate(struct monitor *t, const cs_insn *in,
-				   struct vm_exit *exit)
+/* SGDT/SIDT/SLDT/STR/SMSW and LAR/LSL/VERR/VERW; EMU_NOT for others. */
+static enum emu_result emu_system(struct sw_cpu *c, const cs_insn *in)
+{
+	const cs_x86 *x = &in->detail->x86;
+
+	switch (in->id) {
+	case X86_INS_SGDT:
+	case X86_INS_SIDT:
+		return emu_store_table(c, x, in->id == X86_INS_SIDT);
+	case X86_INS_SLDT:
+		return emu_store_reg(c, x, c->ldtr.selector);
+	case X86_INS_STR:
+		return emu_store_reg(c, x, c->tr.selector);
+	case X86_INS_SMSW:
+		return emu_store_reg(c, x, c->cr0);
+	case X86_INS_LAR:
+		return emu_desc_query(c, x, Q_LAR);
+	case X86_INS_LSL:
+		return emu_desc_query(c, x, Q_LSL);
+	case X86_INS_VERR:
+		return emu_desc_query(c, x, Q_VERR);
+	case X86_INS_VERW:
+		return emu_desc_query(c, x, Q_VERW);
+	default:
+		return EMU_NOT;
+	}
+}
+
+/* JMP/CALL rel: only a faulting push gets here; the rest: emu_near. */
+static enum emu_result emu_branch(struct sw_cpu *c, const cs_insn *in)
+{
+	const cs_x86 *x = &in->detail->x86;
+	const cs_x86_op *o0 = &x->operands[0];
+	u32 next = c->eip + in->size;
+
+	if (in->id == X86_INS_RET || o0->type != X86_OP_IMM || x->op_count != 1)
+		return emu_near(c, in);
+	if (in->id == X86_INS_CALL && stack__push(c, next, op_size(x)) < 0)
+		return EMU_RAISE;
+	c->eip = (u32)o0->imm;
+	return EMU_DONE;
+}
+
+enum emu_result callout__emulate(struct monitor *t, const cs_insn *in,
+				 struct vm_exit *exit)
 {
 	struct sw_cpu *c = t->c;
 	const cs_x86 *x = &in->detail->x86;
@@ -216,8 +258,8 @@ enum emu_result bt_callout_emulate(struct monitor *t, const cs_insn *in,
 	switch (in->id) {
 	case X86_INS_PUSHF:
 	case X86_INS_PUSHFD:
-		r = push(c, c->eflags & ~(EFL_RF | EFL_VM),
-			 in->id == X86_INS_PUSHF ? 2 : 4) < 0
+		r = stack__push(c, c->eflags & ~(EFL_RF | EFL_VM),
+				in->id == X86_INS_PUSHF ? 2 : 4) < 0
 			    ? EMU_RAISE
 			    : EMU_DONE;
 		break;
@@ -229,35 +271,9 @@ enum emu_result bt_callout_emulate(struct monitor *t, const cs_insn *in,
 		if (o0->type != X86_OP_REG ||
 		    (sreg = operand__sreg(o0->reg)) < 0)
 			return EMU_NOT;
-		r = push(c, c->seg[sreg].selector,
-			 x->prefix[2] == X86_PREFIX_OPSIZE ? 2 : 4) < 0
+		r = stack__push(c, c->seg[sreg].selector, op_size(x)) < 0
 			    ? EMU_RAISE
 			    : EMU_DONE;
-		break;
-	case X86_INS_SGDT:
-	case X86_INS_SIDT:
-		r = emu_store_table(c, x, in->id == X86_INS_SIDT);
-		break;
-	case X86_INS_SLDT:
-		r = emu_store_reg(c, x, c->ldtr.selector);
-		break;
-	case X86_INS_STR:
-		r = emu_store_reg(c, x, c->tr.selector);
-		break;
-	case X86_INS_SMSW:
-		r = emu_store_reg(c, x, c->cr0);
-		break;
-	case X86_INS_LAR:
-		r = emu_desc_query(c, x, Q_LAR);
-		break;
-	case X86_INS_LSL:
-		r = emu_desc_query(c, x, Q_LSL);
-		break;
-	case X86_INS_VERR:
-		r = emu_desc_query(c, x, Q_VERR);
-		break;
-	case X86_INS_VERW:
-		r = emu_desc_query(c, x, Q_VERW);
 		break;
 	case X86_INS_INT3:
 		return soft_int(t, 3, DELIVER_SOFT, next, exit);
@@ -272,23 +288,203 @@ enum emu_result bt_callout_emulate(struct monitor *t, const cs_insn *in,
 	case X86_INS_JMP:
 	case X86_INS_CALL:
 	case X86_INS_RET:
-		if (in->id != X86_INS_RET && o0->type == X86_OP_IMM &&
-		    x->op_count == 1) {
-			/* direct: only a faulting push gets here */
-			u32 target = (u32)o0->imm;
-
-			if (in->id == X86_INS_CALL &&
-			    push(c, next,
-				 x->prefix[2] == X86_PREFIX_OPSIZE ? 2 : 4) < 0)
-				return EMU_RAISE;
-			c->eip = target;
-			return EMU_DONE;
-		}
-		return emu_near(c, in);
+		return emu_branch(c, in);
 	default:
-		return EMU_NOT;
+		r = emu_system(c, in);
+		break;
 	}
 	if (r == EMU_DONE)
 		c->eip = next;
 	return r;
+}
+
+/* --- what the stub asked for --- */
+
+/* BT_EXIT_BRANCH: continue at EIP; chain the branch at patch_site to
+ * its translation, unless translating it flushed the cache. */
+static void chain(struct bt_vm *b, const struct bt_key *k)
+{
+	u32 site = b->page->patch_site;
+	struct bt_key nk = *k;
+	struct bt_block *tb;
+	u64 gen;
+
+	if (!site || !b->chaining)
+		return;
+	nk.eip = b->c->eip;
+	gen = b->generation;
+	tb = translate__get(b, &nk);
+	if (gen != b->generation)
+		return;
+	tcache__chain(b, site, tb->tc);
+	if (b->t->m->log_events & LOG_BT)
+		log__printf("bt chain 0x%x -> 0x%x (guest 0x%x)", site,
+			    (u32)(uintptr_t)tb->tc, b->c->eip);
+}
+
+/* The run stops to open the interrupt window the monitor stepped for. */
+static bool window_open(struct monitor *t, struct vm_exit *exit)
+{
+	t->monitor_step = false;
+	exit->reason = VM_EXIT_IRQ_WINDOW;
+	return true;
+}
+
+/* BT_EXIT_STEP: a one-instruction block ended. The single-step trap
+ * after the instruction (SDM Vol. 3B 17.3.1.4, DR6.BS) and the data
+ * breakpoints it hit (17.2.4, DR6.Bn) are one #DB. */
+static bool step_done(struct bt_vm *b, u32 entry_efl, bool was_mstep,
+		      struct vm_exit *exit)
+{
+	struct sw_cpu *c = b->c;
+
+	b->st.steps++;
+	c->irq_shadow = false;
+	c->eflags &= ~EFL_RF;
+	if (entry_efl & EFL_TF)
+		c->dr[6] |= 0x4000;
+	if (b->dbp_fire) {
+		c->dr[6] = (c->dr[6] & ~0xfu) | b->dbp_fire;
+		b->st.dbp_hits++;
+	}
+	if ((entry_efl & EFL_TF) || b->dbp_fire) {
+		b->dbp_fire = 0;
+		if (!monitor__deliver(b->t, 1, false, 0, DELIVER_EXCEPTION,
+				      c->eip, exit))
+			return true;
+	}
+	return was_mstep ? window_open(b->t, exit) : false;
+}
+
+/* An exception at EIP, before the instruction ran. */
+static bool raise_exc(struct bt_vm *b, int vector, bool has_error, u32 error,
+		      struct vm_exit *exit)
+{
+	return !monitor__deliver(b->t, vector, has_error, error,
+				 DELIVER_EXCEPTION, b->c->eip, exit);
+}
+
+/* BT_EXIT_RAISE_PF: fetch again; the walk gives CR2 and the error code
+ * now. */
+static bool raise_pf(struct bt_vm *b, struct vm_exit *exit)
+{
+	struct sw_cpu *c = b->c;
+	u8 g[16];
+	u32 pf_lin = 0, pf_err = 0;
+
+	if (paging__fetch(b, (u32)c->seg[SW_CS].base + c->eip, g, 15, &pf_lin,
+			  &pf_err) == 15) {
+		tcache__flush(b, "fetch no longer faults");
+		return false;
+	}
+	c->cr2 = pf_lin;
+	return raise_exc(b, 14, true, pf_err, exit);
+}
+
+/* BT_EXIT_DEBUG: DR6.Bn for every breakpoint that matches. The frame's
+ * RF stays as it was: an instruction breakpoint is the one fault that
+ * does not set it; the handler does. */
+static bool debug(struct bt_vm *b, struct vm_exit *exit)
+{
+	struct sw_cpu *c = b->c;
+
+	c->dr[6] |= breakpoint__exec(c, (u32)c->seg[SW_CS].base + c->eip);
+	return raise_exc(b, 1, false, 0, exit);
+}
+
+static void count(struct bt_vm *b)
+{
+	const cs_insn *in = b->t->last;
+	char name[64];
+
+	b->st.callouts++;
+	snprintf(name, sizeof(name), "bt.callouts.%s",
+		 in ? in->mnemonic : "(undecodable)");
+	stats__add(&b->t->m->stats, name, 1);
+}
+
+/* The debug registers changed: translations must check the new
+ * instruction breakpoints, and data breakpoints protect other pages. */
+static void debug_registers_changed(struct bt_vm *b)
+{
+	u32 old[BT_MAX_DBP_PAGES], nold, i;
+
+	tcache__flush(b, "debug registers");
+	nold = breakpoint__update(b, old);
+	for (i = 0; i < nold; i++)
+		codepage__protect(b, old[i]);
+	for (i = 0; i < b->ndbp; i++)
+		codepage__protect(b, b->dbp_pfn[i]);
+}
+
+/* BT_EXIT_CALLOUT: emulation, exactly as if the instruction had
+ * trapped: #GP(0). */
+static bool emulate(struct bt_vm *b, bool was_mstep, struct vm_exit *exit)
+{
+	struct monitor *t = b->t;
+	struct sw_cpu *c = b->c;
+	struct sw_event ev = vm__callout_event("callout");
+	u32 dr[5];
+	bool r;
+
+	t->last = NULL;
+	memcpy(dr, c->dr, 4 * sizeof(u32));
+	dr[4] = c->dr[7];
+	r = monitor__handle(t, &ev, exit);
+	count(b);
+	if (memcmp(dr, c->dr, 4 * sizeof(u32)) || dr[4] != c->dr[7])
+		debug_registers_changed(b);
+	if (!r && was_mstep && !c->irq_shadow)
+		return window_open(t, exit);
+	return r;
+}
+
+bool callout__run(struct bt_vm *b, const struct bt_key *k, u32 entry_efl,
+		  struct vm_exit *exit)
+{
+	struct sw_cpu *c = b->c;
+	u32 code = b->page->exit_code;
+	struct sw_event ev = {.kind = SW_EV_FAULT,
+			      .vector = 6,
+			      .syscall_nr = -1,
+			      .what = "invalid opcode"};
+	bool was_mstep = b->t->monitor_step;
+
+	if (code >= BT_EXIT_NR || !code) {
+		exit->reason = VM_EXIT_INTERNAL;
+		snprintf(exit->detail, sizeof(exit->detail),
+			 "bt-simple: bad callout code %u at 0x%x", code,
+			 c->eip);
+		return true;
+	}
+	b->st.exits[code]++;
+	switch (code) {
+	case BT_EXIT_BRANCH:
+		chain(b, k);
+		return false;
+	case BT_EXIT_MISS:
+		b->st.lookup_miss++;
+		c->eip = b->page->target;
+		return false;
+	case BT_EXIT_STEP:
+		return step_done(b, entry_efl, was_mstep, exit);
+	case BT_EXIT_RAISE_GP:
+		return raise_exc(b, 13, true, 0, exit);
+	case BT_EXIT_ADAPT:
+		return retranslate__callout(b, k, exit);
+	case BT_EXIT_STALE:
+		b->st.stale++;
+		tcache__flush(b, "self-check found changed code");
+		return false;
+	case BT_EXIT_RAISE_NM:
+		return raise_exc(b, 7, false, 0, exit);
+	case BT_EXIT_RAISE_PF:
+		return raise_pf(b, exit);
+	case BT_EXIT_DEBUG:
+		return debug(b, exit);
+	case BT_EXIT_RAISE_UD:
+		return monitor__handle(b->t, &ev, exit);
+	default:
+		return emulate(b, was_mstep, exit);
+	}
 }

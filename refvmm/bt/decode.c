@@ -440,7 +440,7 @@ static u8 fpu_kind(bool two_byte, int map3, u8 op, const u8 *modrm)
 	return BT_FPU_NONE;
 }
 
-int bt_fpu_fault(u8 fpu, u32 cr0)
+int decode__fpu_fault(u8 fpu, u32 cr0)
 {
 	bool em = cr0 & 4, mp = cr0 & 2, ts = cr0 & 8;
 
@@ -494,18 +494,12 @@ static int32_t read_rel(const u8 *p, int n)
 			 (u32)p[3] << 24);
 }
 
-bool bt_decode(const u8 *p, size_t len, struct bt_insn *o)
+/* The prefixes at @p into @o; returns how many there are. */
+static size_t decode_prefixes(const u8 *p, size_t len, struct bt_insn *o)
 {
-	size_t i = 0, start;
-	const struct opc *e;
-	bool two_byte = false, mem = false;
-	int seg = -1, ml, map3 = 0;
-	u8 op, cls;
+	size_t i = 0;
+	int seg = -1;
 
-	memset(o, 0, sizeof(*o));
-	o->seg = -1;
-	if (len > 15)
-		len = 15;
 	while (i < len && is_prefix(p[i], &seg)) {
 		if (p[i] == 0x66)
 			o->opsize16 = true;
@@ -515,9 +509,73 @@ bool bt_decode(const u8 *p, size_t len, struct bt_insn *o)
 	}
 	o->seg = seg;
 	o->nprefix = (u8)i;
+	return i;
+}
+
+/* The entry of an opcode of the 0f 38 (@map3 0x38) or 0f 3a map; @op3 is
+ * its last opcode byte. */
+static const struct opc *map3_entry(int map3, u8 op3)
+{
+	/* 0f 38 80-82: INVEPT/INVVPID/INVPCID, privileged */
+	static const struct opc m38 = {BT_IDENT, 1, I0},
+				m38_priv = {BT_UD, 1, I0},
+				m3a = {BT_IDENT, 1, IB};
+
+	if (map3 == 0x3a)
+		return &m3a;
+	return op3 >= 0x80 && op3 <= 0x82 ? &m38_priv : &m38;
+}
+
+/* The immediate at @p + @i of an instruction of class @cls, and the
+ * length; false when it does not fit. */
+static bool decode_imm(const u8 *p, size_t len, size_t i, const struct opc *e,
+		       bool two_byte, u8 op, u8 cls, struct bt_insn *o)
+{
+	o->imm_len = (u8)imm_size(e->imm, o->opsize16, o->addrsize16);
+	if (!two_byte && (op == 0xf6 || op == 0xf7) && o->has_modrm &&
+	    ((p[o->modrm_off] >> 3) & 7) <= 1)
+		o->imm_len = op == 0xf6 ? 1 : (o->opsize16 ? 2 : 4);
+	/* moffs, and string sources whose DS can be overridden */
+	if (!two_byte && ((op >= 0xa0 && op <= 0xa7) || op == 0xac ||
+			  op == 0xad || op == 0xd7))
+		o->has_mem = true;
+	if (i + o->imm_len > len || i + o->imm_len > 15)
+		return false;
+	if (cls == BT_JCC || cls == BT_JMP || cls == BT_CALL || cls == BT_LOOP)
+		o->rel = read_rel(p + i, o->imm_len);
+	if (cls == BT_RET && o->imm_len)
+		o->ret_imm = (u16)(p[i] | p[i + 1] << 8);
+	o->len = (u8)(i + o->imm_len);
+	return true;
+}
+
+/* LOCK is only valid on read-modify-write memory forms: let the CPU
+ * judge, but never on anything the translator rewrites. */
+static void check_lock(const u8 *p, struct bt_insn *o)
+{
+	size_t k;
+
+	if (o->cls == BT_IDENT || o->cls == BT_UD || o->cls == BT_CALLOUT)
+		return;
+	for (k = 0; k < o->nprefix; k++)
+		if (p[k] == 0xf0)
+			o->cls = BT_UD;
+}
+
+bool decode__insn(const u8 *p, size_t len, struct bt_insn *o)
+{
+	size_t i, start;
+	const struct opc *e;
+	bool two_byte = false, mem = false;
+	int ml, map3 = 0;
+	u8 op, cls;
+
+	memset(o, 0, sizeof(*o));
+	if (len > 15)
+		len = 15;
+	i = start = decode_prefixes(p, len, o);
 	if (i >= len)
 		return false;
-	start = i;
 	op = p[i];
 	if ((op == 0xc4 || op == 0xc5) && i + 1 < len && (p[i + 1] >> 6) == 3)
 		return decode_vex(p, len, i, o);
@@ -534,18 +592,7 @@ bool bt_decode(const u8 *p, size_t len, struct bt_insn *o)
 	}
 	i++;
 	o->opc_len = (u8)(i - start);
-	if (map3) {
-		/* 0f 38 80-82: INVEPT/INVVPID/INVPCID, privileged */
-		static const struct opc m38 = {BT_IDENT, 1, I0},
-					m38_priv = {BT_UD, 1, I0},
-					m3a = {BT_IDENT, 1, IB};
-
-		e = map3 == 0x3a ? &m3a : &m38;
-		if (map3 == 0x38 && p[i - 1] >= 0x80 && p[i - 1] <= 0x82)
-			e = &m38_priv;
-	} else {
-		e = two_byte ? &two[op] : &one[op];
-	}
+	e = map3 ? map3_entry(map3, p[i - 1]) : two_byte ? &two[op] : &one[op];
 	cls = e->cls;
 	if (e->modrm) {
 		o->has_modrm = true;
@@ -558,34 +605,12 @@ bool bt_decode(const u8 *p, size_t len, struct bt_insn *o)
 			cls = group_class(two_byte, op, p[i]);
 		i += (size_t)ml;
 	}
-	o->imm_len = (u8)imm_size(e->imm, o->opsize16, o->addrsize16);
-	if (!two_byte && (op == 0xf6 || op == 0xf7) && o->has_modrm &&
-	    ((p[o->modrm_off] >> 3) & 7) <= 1)
-		o->imm_len = op == 0xf6 ? 1 : (o->opsize16 ? 2 : 4);
-	/* moffs, and string sources whose DS can be overridden */
-	if (!two_byte && ((op >= 0xa0 && op <= 0xa7) || op == 0xac ||
-			  op == 0xad || op == 0xd7))
-		o->has_mem = true;
-	if (i + o->imm_len > len || i + o->imm_len > 15)
+	if (!decode_imm(p, len, i, e, two_byte, op, cls, o))
 		return false;
-	if (cls == BT_JCC || cls == BT_JMP || cls == BT_CALL || cls == BT_LOOP)
-		o->rel = read_rel(p + i, o->imm_len);
-	if (cls == BT_RET && o->imm_len)
-		o->ret_imm = (u16)(p[i] | p[i + 1] << 8);
-	i += o->imm_len;
-	o->len = (u8)i;
 	o->cls = cls;
 	o->fpu = fpu_kind(two_byte, map3, op,
 			  o->has_modrm ? p + o->modrm_off : NULL);
 	o->feat = legacy_feat(o, p, two_byte, map3, map3 ? p[start + 2] : op);
-	/* LOCK is only valid on read-modify-write memory forms: let the
-	 * CPU judge, but never on anything the translator rewrites. */
-	if (o->cls != BT_IDENT && o->cls != BT_UD && o->cls != BT_CALLOUT) {
-		size_t k;
-
-		for (k = 0; k < o->nprefix; k++)
-			if (p[k] == 0xf0)
-				o->cls = BT_UD;
-	}
+	check_lock(p, o);
 	return true;
 }

@@ -71,9 +71,9 @@ enum bt_feat {
 enum bt_fpu { BT_FPU_NONE, BT_FPU_X87, BT_FPU_WAIT, BT_FPU_SIMD };
 
 /* The exception CR0 (@cr0: EM, MP, TS bits) raises for @fpu, or 0. */
-int bt_fpu_fault(u8 fpu, u32 cr0);
+int decode__fpu_fault(u8 fpu, u32 cr0);
 
 /* Decodes @len bytes at @p; returns false when not a valid instruction. */
-bool bt_decode(const u8 *p, size_t len, struct bt_insn *out);
+bool decode__insn(const u8 *p, size_t len, struct bt_insn *out);
 
 #endif

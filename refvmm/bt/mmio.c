@@ -1,6 +1,6 @@
 /*
- * Guest instructions on MMIO, any instruction (bt.h). The shared
- * emulator (trap/emulate.c) does MOV/MOVZX/MOVSX there; for anything else
+ * Guest instructions on MMIO, any instruction (mmio.h). The shared
+ * emulator (emu/) does MOV/MOVZX/MOVSX there; for anything else
  * the translator runs the instruction itself on a shadow page: the
  * device's page is read through the bus into an anonymous mapping at
  * the same host address (guest-physical == host-linear with paging
@@ -15,23 +15,24 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "bt.h"
+#include "mmio.h"
+#include "paging.h"
 #include "refvmm/sw/segments.h"
 
-bool bt_mmio_addr(const struct bt_vm *b, u32 lin)
+bool mmio__addr(const struct bt_vm *b, u32 lin)
 {
-	if (bt_paging(b))
+	if (paging__on(b))
 		return false; /* trap mode's emulation serves it (paging.c) */
 	return (u64)lin >= b->c->ram_size && lin < SW_WINDOW_BASE;
 }
 
-bool bt_mmio_open(struct bt_vm *b, u32 lin, u32 eip)
+bool mmio__open(struct bt_vm *b, u32 lin, u32 eip)
 {
 	u32 page = lin & ~0xfffu, i;
 	void *p;
 
 	if (b->nmmio && b->mmio_eip != eip)
-		bt_mmio_settle(b);
+		mmio__settle(b);
 	for (i = 0; i < b->nmmio; i++)
 		if (b->mmio[i].page == page)
 			return false; /* mapped and still faulting */
@@ -52,7 +53,7 @@ bool bt_mmio_open(struct bt_vm *b, u32 lin, u32 eip)
 	return true;
 }
 
-void bt_mmio_settle(struct bt_vm *b)
+void mmio__settle(struct bt_vm *b)
 {
 	u32 i, off, end;
 

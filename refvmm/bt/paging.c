@@ -8,8 +8,8 @@
  * cache is flushed when one of those entries changes or the shadow
  * flushes (CR3 writes, paging controls). Pages holding translated code
  * are traced too, so a guest store there comes back as a trace fault, is
- * emulated (trap.c), and the write hook compares the translated bytes
- * (tcache.c): self-modifying code through any alias.
+ * emulated (trap mode's emulators), and the write hook compares the
+ * translated bytes (smc.c): self-modifying code through any alias.
  *
  * With paging on, the paging-off shortcuts that assume guest-physical ==
  * host-linear (code-page mprotect, self-checking pages, MMIO shadow
@@ -19,38 +19,27 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bt.h"
+#include "paging.h"
 #include "refvmm/sw/guest_pt.h"
 #include "refvmm/sw/segments.h"
 #include "refvmm/sw/shadow_pt.h"
 
-bool bt_paging(const struct bt_vm *b)
+bool paging__on(const struct bt_vm *b)
 {
 	return b->t->sp.paging;
 }
 
-static void on_change(void *ctx, u64 ppn)
+bool paging__changed(struct bt_vm *b, u64 ppn)
 {
-	struct bt_vm *b = ctx;
-
 	if (ppn != SHADOW_ALL &&
 	    (ppn >= b->c->ram_size >> 12 || !b->code_pt[ppn]))
-		return;
+		return false;
 	b->paging_flushes++;
-	bt_tcache_flush(b, ppn == SHADOW_ALL
-				   ? "guest paging state changed"
-				   : "a page table code was fetched through "
-				     "changed");
+	return true;
 }
 
-void bt_paging_init(struct bt_vm *b)
-{
-	b->t->sp.on_change = on_change;
-	b->t->sp.change_ctx = b;
-}
-
-u32 bt_fetch(struct bt_vm *b, u32 lin, u8 *buf, u32 len, u32 *pf_lin,
-	     u32 *pf_err)
+u32 paging__fetch(struct bt_vm *b, u32 lin, u8 *buf, u32 len, u32 *pf_lin,
+		  u32 *pf_err)
 {
 	struct shadow_pt *sp = &b->t->sp;
 	struct gpt_access acc = {.kind = GPT_FETCH, .user = b->c->cpl == 3};
@@ -90,7 +79,7 @@ u32 bt_fetch(struct bt_vm *b, u32 lin, u8 *buf, u32 len, u32 *pf_lin,
 	return got;
 }
 
-u32 bt_code_phys(struct bt_vm *b, u32 lin)
+u32 paging__code_phys(struct bt_vm *b, u32 lin)
 {
 	struct shadow_pt *sp = &b->t->sp;
 	struct gpt_access acc = {.kind = GPT_READ, .implicit = true};

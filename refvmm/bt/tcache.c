@@ -1,17 +1,10 @@
 /*
- * The translation cache (bt.h): the monitor window's code segment, GS
- * page and cache area; the blocks and their hash; the indirect-branch
+ * The translation cache (tcache.h): the monitor window's code segment,
+ * GS page and cache area; the blocks and their hash; the indirect-branch
  * lookup table that translated code reads itself; chaining; the map from
- * a cache address back to a guest EIP; and coherence with guest writes.
- *
- * Coherence: every guest page that holds translated instructions is
- * write-protected in the host mapping of guest RAM, with a snapshot of
- * the page. A guest write there faults; the monitor unprotects the page,
- * runs the writing instruction alone, and compares the translated bytes
- * with the snapshot: changed bytes flush the cache (self-modifying or
- * cross-modifying code), unchanged ones (data sharing the page) just
- * re-protect it. Writes the monitor makes for the guest (emulation,
- * exception frames) are checked the same way.
+ * a cache address back to a guest EIP. A flush drops every block and
+ * every code page (codepage.c); the guest's page tables can ask for one
+ * (paging.c).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -20,81 +13,39 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "bt.h"
+#include "codepage.h"
+#include "emit.h"
+#include "gate.h"
+#include "paging.h"
+#include "refvmm/log.h"
 #include "refvmm/machine.h"
 #include "refvmm/sw/ldt.h"
 #include "refvmm/sw/shadow_pt.h"
 #include "refvmm/sw/world_switch.h"
-#include "refvmm/log.h"
+#include "tcache.h"
 
 _Static_assert(BT_PG(landing) == 0x1028, "gate.S LANDING");
 _Static_assert(sizeof(struct bt_page) <= 4096, "one page");
 
-extern char sw_world_landing[];
-
 #define SHARED_SIZE 0x400
 
-struct emit {
-	u8 *p;
-};
-
-static void e1(struct emit *e, u8 v)
+static void table_clear(struct bt_vm *b)
 {
-	*e->p++ = v;
-}
+	u32 i;
 
-static void e4(struct emit *e, u32 v)
-{
-	memcpy(e->p, &v, 4);
-	e->p += 4;
+	/* An empty slot's tc is the miss stub: a stray match is harmless. */
+	for (i = 0; i < BT_TABLE_SIZE; i++) {
+		b->table[2 * i] = 0xffffffffu;
+		b->table[2 * i + 1] = (u32)(uintptr_t)b->miss_stub;
+	}
+	b->table_keyw = 0;
 }
 
-static void en(struct emit *e, const char *bytes, size_t n)
-{
-	memcpy(e->p, bytes, n);
-	e->p += n;
-}
-
-/* mov %eax,%gs:o / mov %gs:o,%eax / mov %ecx,%gs:o / mov %gs:o,%ecx */
-static void st_eax(struct emit *e, u32 o)
-{
-	en(e, "\x65\xa3", 2);
-	e4(e, o);
-}
-static void ld_eax(struct emit *e, u32 o)
-{
-	en(e, "\x65\xa1", 2);
-	e4(e, o);
-}
-static void st_ecx(struct emit *e, u32 o)
-{
-	en(e, "\x65\x89\x0d", 3);
-	e4(e, o);
-}
-static void ld_ecx(struct emit *e, u32 o)
-{
-	en(e, "\x65\x8b\x0d", 3);
-	e4(e, o);
-}
-
-/* OF from AL (add 0x7f overflows iff AL = 1), SF ZF AF PF CF from AH. */
+/* Restores the flags, EAX and ECX the lookup saved. */
 static void restore_flags_regs(struct emit *e)
 {
-	ld_eax(e, BT_PG(scr_fl));
-	en(e, "\x04\x7f\x9e", 3);
-	ld_eax(e, BT_PG(scr_eax));
-	ld_ecx(e, BT_PG(scr_ecx));
-}
-
-static void exit_gate(struct emit *e, enum bt_exit code)
-{
-	en(e, "\x65\xc7\x05", 3);
-	e4(e, BT_PG(exit_code));
-	e4(e, code);
-	e1(e, 0xea);
-	e4(e, BT_GATE_ADDR);
-	e1(e, HOST_CS64);
-	e1(e, 0);
+	emit__restore_flags(e);
+	emit__gs_load_ecx(e, BT_PG(scr_ecx));
 }
 
 /*
@@ -110,36 +61,37 @@ static void build_shared(struct bt_vm *b)
 	u8 *jne;
 
 	b->lookup_fn = e.p;
-	st_eax(&e, BT_PG(scr_eax));
-	st_ecx(&e, BT_PG(scr_ecx));
-	en(&e, "\x0f\x90\xc0\x9f", 4); /* seto %al; lahf */
-	st_eax(&e, BT_PG(scr_fl));
-	ld_eax(&e, BT_PG(target));
-	en(&e, "\x89\xc1\xc1\xe9\x0c\x31\xc1\x81\xe1\xff\x0f\x00\x00", 13);
-	en(&e, "\x65\x3b\x04\xcd", 4); /* cmp %gs:T(,%ecx,8), %eax */
-	e4(&e, BT_TABLE_OFF);
+	emit__gs_store_eax(&e, BT_PG(scr_eax));
+	emit__gs_store_ecx(&e, BT_PG(scr_ecx));
+	emit__bytes(&e, "\x0f\x90\xc0\x9f", 4); /* seto %al; lahf */
+	emit__gs_store_eax(&e, BT_PG(scr_fl));
+	emit__gs_load_eax(&e, BT_PG(target));
+	emit__bytes(&e, "\x89\xc1\xc1\xe9\x0c\x31\xc1\x81\xe1\xff\x0f\x00\x00",
+		    13);
+	emit__bytes(&e, "\x65\x3b\x04\xcd", 4); /* cmp %gs:T(,%ecx,8), %eax */
+	emit__u32(&e, BT_TABLE_OFF);
 	jne = e.p;
-	en(&e, "\x75\x00", 2);
-	en(&e, "\x65\x8b\x0c\xcd", 4); /* mov %gs:T+4(,%ecx,8), %ecx */
-	e4(&e, BT_TABLE_OFF + 4);
-	st_ecx(&e, BT_PG(jmp_target));
-	en(&e, "\x65\xff\x05", 3); /* incl %gs:hits */
-	e4(&e, BT_PG(hits));
+	emit__bytes(&e, "\x75\x00", 2);
+	emit__bytes(&e, "\x65\x8b\x0c\xcd", 4); /* mov %gs:T+4(,%ecx,8), %ecx */
+	emit__u32(&e, BT_TABLE_OFF + 4);
+	emit__gs_store_ecx(&e, BT_PG(jmp_target));
+	emit__bytes(&e, "\x65\xff\x05", 3); /* incl %gs:hits */
+	emit__u32(&e, BT_PG(hits));
 	restore_flags_regs(&e);
-	en(&e, "\x65\xff\x25", 3); /* jmp *%gs:jmp_target */
-	e4(&e, BT_PG(jmp_target));
+	emit__bytes(&e, "\x65\xff\x25", 3); /* jmp *%gs:jmp_target */
+	emit__u32(&e, BT_PG(jmp_target));
 	jne[1] = (u8)(e.p - (jne + 2));
 	restore_flags_regs(&e);
 	b->miss_stub = e.p;
-	exit_gate(&e, BT_EXIT_MISS);
+	emit__exit(&e, BT_EXIT_MISS);
 
 	/* One-instruction blocks: the target goes back to the monitor. */
 	b->step_ind_fn = e.p;
-	st_eax(&e, BT_PG(scr_eax));
-	ld_eax(&e, BT_PG(target));
-	st_eax(&e, SW_OFF_EIP);
-	ld_eax(&e, BT_PG(scr_eax));
-	exit_gate(&e, BT_EXIT_STEP);
+	emit__gs_store_eax(&e, BT_PG(scr_eax));
+	emit__gs_load_eax(&e, BT_PG(target));
+	emit__gs_store_eax(&e, SW_OFF_EIP);
+	emit__gs_load_eax(&e, BT_PG(scr_eax));
+	emit__exit(&e, BT_EXIT_STEP);
 }
 
 static int window_setup(struct bt_vm *b, char *err, size_t errlen)
@@ -197,7 +149,20 @@ err:
 	return -errno;
 }
 
-int bt_tcache_init(struct bt_vm *b, char *err, size_t errlen)
+/* The shadow changed a page table (or all): flush when code was fetched
+ * through it. */
+static void paging_changed(void *ctx, u64 ppn)
+{
+	struct bt_vm *b = ctx;
+
+	if (paging__changed(b, ppn))
+		tcache__flush(b, ppn == SHADOW_ALL
+					 ? "guest paging state changed"
+					 : "a page table code was fetched "
+					   "through changed");
+}
+
+int tcache__init(struct bt_vm *b, char *err, size_t errlen)
 {
 	int r = window_setup(b, err, errlen);
 
@@ -218,144 +183,51 @@ int bt_tcache_init(struct bt_vm *b, char *err, size_t errlen)
 	}
 	build_shared(b);
 	b->tc_free = b->tc_base + SHARED_SIZE;
-	bt_table_clear(b);
+	table_clear(b);
+	b->t->sp.on_change = paging_changed;
+	b->t->sp.change_ctx = b;
 	return 0;
 }
 
-static void unprotect(u32 pfn)
+void tcache__destroy(struct bt_vm *b)
 {
-	mprotect((void *)(uintptr_t)(pfn << 12), 4096,
-		 PROT_READ | PROT_WRITE | PROT_EXEC);
+	free(b->blocks);
+	free(b->maps);
+	free(b->page_idx);
+	free(b->codepages);
+	free(b->data_stores);
+	free(b->selfcheck);
+	free(b->code_pt);
 }
 
-static struct bt_codepage *codepage(const struct bt_vm *b, u32 pfn);
-
-/*
- * Data breakpoints (DR7 R/W = 01 write, 11 read or write; SDM Vol. 3B
- * 17.2.4): translated code accesses memory natively, so the page of each
- * breakpoint is protected against the accesses that could hit it; a
- * fault there is checked against the breakpoint's range, the instruction
- * runs alone with the page open, and a hit is a #DB trap after it.
- */
-static const u32 bp_len[4] = {1, 2, 8, 4};
-
-static bool data_bp(const struct sw_cpu *c, int i, u32 *lo, u32 *len, int *rw)
+void tcache__flush(struct bt_vm *b, const char *why)
 {
-	u32 dr7 = c->dr[7];
-
-	*rw = (dr7 >> (16 + 4 * i)) & 3;
-	if (!((dr7 >> (2 * i)) & 3) || (*rw != 1 && *rw != 3))
-		return false;
-	*len = bp_len[(dr7 >> (18 + 4 * i)) & 3];
-	*lo = c->dr[i] & ~(*len - 1);
-	return true;
-}
-
-static int dbp_prot(const struct bt_vm *b, u32 pfn)
-{
-	int prot = PROT_READ | PROT_WRITE | PROT_EXEC, i, rw;
-	u32 lo, len;
-
-	for (i = 0; i < 4; i++) {
-		if (!data_bp(b->c, i, &lo, &len, &rw))
-			continue;
-		if (lo >> 12 != pfn && (lo + len - 1) >> 12 != pfn)
-			continue;
-		prot &= rw == 1 ? ~PROT_WRITE : PROT_NONE;
-	}
-	return prot;
-}
-
-/* What the host mapping of guest page @pfn must allow now. */
-static void apply_prot(const struct bt_vm *b, u32 pfn)
-{
-	int prot = dbp_prot(b, pfn);
-
-	if (bt_paging(b)) {
-		/* The shadow keeps every alias of a code page read-only. */
-		if (codepage(b, pfn) && (u64)pfn * 4096 < b->c->ram_size)
-			shadow__trace_phys(&b->t->sp, pfn);
-		return;
-	}
-	if ((u64)pfn * 4096 >= b->c->ram_size || pfn == 0)
-		return;
-	if (codepage(b, pfn))
-		prot &= ~PROT_WRITE;
-	mprotect((void *)(uintptr_t)((u64)pfn << 12), 4096, prot);
-}
-
-bool bt_dbp_page(const struct bt_vm *b, u32 lin)
-{
-	u32 i;
-
-	if (bt_paging(b))
-		return false; /* not with paging: see paging.c */
-	for (i = 0; i < b->ndbp; i++)
-		if (b->dbp_pfn[i] == lin >> 12)
-			return true;
-	return false;
-}
-
-u32 bt_dbp_match(const struct bt_vm *b, u32 lin, u32 size, bool write)
-{
-	u32 lo, len, hits = 0;
-	int i, rw;
-
-	for (i = 0; i < 4; i++)
-		if (data_bp(b->c, i, &lo, &len, &rw) && (write || rw == 3) &&
-		    lin < lo + len && lo < lin + size)
-			hits |= 1u << i;
-	return hits;
-}
-
-void bt_dbp_update(struct bt_vm *b)
-{
-	u32 old[8], nold = b->ndbp, lo, len, i;
-	int k, rw;
-
-	memcpy(old, b->dbp_pfn, sizeof(old));
-	b->ndbp = 0;
-	for (k = 0; k < 4; k++) {
-		if (!data_bp(b->c, k, &lo, &len, &rw))
-			continue;
-		b->dbp_pfn[b->ndbp++] = lo >> 12;
-		if ((lo + len - 1) >> 12 != lo >> 12)
-			b->dbp_pfn[b->ndbp++] = (lo + len - 1) >> 12;
-	}
-	for (i = 0; i < nold; i++)
-		apply_prot(b, old[i]);
-	for (i = 0; i < b->ndbp; i++)
-		apply_prot(b, b->dbp_pfn[i]);
-}
-
-void bt_tcache_flush(struct bt_vm *b, const char *why)
-{
-	u32 i, n = b->ncodepages;
-
 	if (b->t && b->t->m && (b->t->m->log_events & LOG_BT))
 		log__printf("bt flush: %s (%u blocks, %u bytes)", why,
-			      b->nblocks, (u32)(b->tc_free - b->tc_base));
-	b->ncodepages = 0;
-	for (i = 0; i < n; i++) {
-		b->page_idx[b->codepages[i].pfn] = 0;
-		apply_prot(b, b->codepages[i].pfn);
-	}
-	for (i = 0; i < b->nsmc; i++)
-		apply_prot(b, b->smc_pending[i]);
-	b->nsmc = 0;
+			    b->nblocks, (u32)(b->tc_free - b->tc_base));
+	codepage__forget_all(b);
 	b->tc_free = b->tc_base + SHARED_SIZE;
 	b->nblocks = 0;
 	b->nmaps = 0;
 	memset(b->hash, 0, sizeof(b->hash));
-	memset(b->code_pt, 0, b->c->ram_size / 4096);
-	bt_table_clear(b);
+	table_clear(b);
 	b->generation++;
 	b->st.flushes++;
 }
 
+static u32 key_word(const struct bt_key *k)
+{
+	u32 h = k->cs_base * 0x9e3779b1u;
+
+	h ^= (u32)k->cpl << 1 | (u32)k->iopl << 3 | (u32)k->single << 5 |
+	     (u32)k->fpu << 6 | (u32)k->nobp << 10 | (u32)k->ss16 << 11 |
+	     (u32)k->wreq << 12;
+	return h | 1; /* never 0: an empty table has key word 0 */
+}
+
 static u32 hash_of(const struct bt_key *k)
 {
-	return (k->eip ^ (k->eip >> 11) ^ bt_key_word(k)) % BT_HASH;
+	return (k->eip ^ (k->eip >> 11) ^ key_word(k)) % BT_HASH;
 }
 
 static bool key_eq(const struct bt_key *a, const struct bt_key *b)
@@ -366,7 +238,7 @@ static bool key_eq(const struct bt_key *a, const struct bt_key *b)
 	       a->ss16 == b->ss16 && a->wreq == b->wreq;
 }
 
-struct bt_block *bt_tcache_find(struct bt_vm *b, const struct bt_key *k)
+struct bt_block *tcache__find(struct bt_vm *b, const struct bt_key *k)
 {
 	struct bt_block *tb;
 
@@ -376,7 +248,7 @@ struct bt_block *bt_tcache_find(struct bt_vm *b, const struct bt_key *k)
 	return NULL;
 }
 
-struct bt_block *bt_tcache_alloc(struct bt_vm *b)
+struct bt_block *tcache__alloc(struct bt_vm *b)
 {
 	struct bt_block *tb = &b->blocks[b->nblocks++];
 
@@ -384,7 +256,7 @@ struct bt_block *bt_tcache_alloc(struct bt_vm *b)
 	return tb;
 }
 
-void bt_tcache_insert(struct bt_vm *b, struct bt_block *tb)
+void tcache__insert(struct bt_vm *b, struct bt_block *tb)
 {
 	u32 h = hash_of(&tb->key);
 
@@ -397,30 +269,20 @@ static u32 table_index(u32 eip)
 	return (eip ^ (eip >> 12)) & (BT_TABLE_SIZE - 1);
 }
 
-void bt_table_set(struct bt_vm *b, u32 keyw, u32 eip, u8 *tc)
+void tcache__table_set(struct bt_vm *b, const struct bt_key *k, u8 *tc)
 {
-	u32 i = table_index(eip);
+	u32 keyw = key_word(k), i = table_index(k->eip);
 
-	if (keyw != b->table_keyw)
-		return;
-	b->table[2 * i] = eip;
+	if (keyw != b->table_keyw) {
+		table_clear(b);
+		b->table_keyw = keyw;
+	}
+	b->table[2 * i] = k->eip;
 	b->table[2 * i + 1] = (u32)(uintptr_t)tc;
 }
 
-void bt_table_clear(struct bt_vm *b)
-{
-	u32 i;
-
-	/* An empty slot's tc is the miss stub: a stray match is harmless. */
-	for (i = 0; i < BT_TABLE_SIZE; i++) {
-		b->table[2 * i] = 0xffffffffu;
-		b->table[2 * i + 1] = (u32)(uintptr_t)b->miss_stub;
-	}
-	b->table_keyw = 0;
-}
-
 /* Async-signal-safe: only reads the arrays. */
-const struct bt_block *bt_tcache_block_at(const struct bt_vm *b, u64 addr)
+const struct bt_block *tcache__block_at(const struct bt_vm *b, u64 addr)
 {
 	u32 lo = 0, hi = b->nblocks;
 
@@ -438,7 +300,7 @@ const struct bt_block *bt_tcache_block_at(const struct bt_vm *b, u64 addr)
 	return NULL;
 }
 
-bool bt_tcache_map(const struct bt_vm *b, u64 addr, bool exact, u32 *eip)
+bool tcache__map(const struct bt_vm *b, u64 addr, bool exact, u32 *eip)
 {
 	const struct bt_block *tb;
 	u32 off, i;
@@ -447,7 +309,7 @@ bool bt_tcache_map(const struct bt_vm *b, u64 addr, bool exact, u32 *eip)
 		*eip = b->page->target;
 		return true;
 	}
-	tb = bt_tcache_block_at(b, addr);
+	tb = tcache__block_at(b, addr);
 	if (!tb)
 		return false;
 	off = (u32)(addr - (u64)(uintptr_t)tb->tc);
@@ -462,7 +324,7 @@ bool bt_tcache_map(const struct bt_vm *b, u64 addr, bool exact, u32 *eip)
 	return false;
 }
 
-void bt_chain(struct bt_vm *b, u32 site, const u8 *target)
+void tcache__chain(struct bt_vm *b, u32 site, const u8 *target)
 {
 	u8 *s = (u8 *)(uintptr_t)site;
 	u32 rel;
@@ -472,149 +334,4 @@ void bt_chain(struct bt_vm *b, u32 site, const u8 *target)
 	rel = (u32)(target - (s + 4));
 	memcpy(s, &rel, 4);
 	b->st.chain_patches++;
-}
-
-/* --- code pages --- */
-
-static struct bt_codepage *codepage(const struct bt_vm *b, u32 pfn)
-{
-	u16 i;
-
-	if ((u64)pfn * 4096 >= b->c->ram_size)
-		return NULL;
-	i = b->page_idx[pfn];
-	return i ? &b->codepages[i - 1] : NULL;
-}
-
-void bt_code_note(struct bt_vm *b, u32 lin, u32 len)
-{
-	u32 a, phys = 0;
-
-	for (a = lin; a < lin + len; a++) {
-		u32 pfn;
-		struct bt_codepage *p;
-
-		/* With paging the code page is the guest-physical one. */
-		if (a == lin || !(a & 0xfff))
-			phys = bt_code_phys(b, a & ~0xfffu);
-		if (!phys)
-			continue; /* page 0 (or unmapped): never protected */
-		pfn = phys >> 12;
-		if (phys < 0x1000 || (u64)phys >= b->c->ram_size)
-			continue; /* page 0 and MMIO: never written natively */
-		if (b->selfcheck[pfn])
-			continue;
-		p = codepage(b, pfn);
-		if (!p) {
-			if (b->ncodepages >= BT_MAX_CODEPAGES)
-				continue; /* flushed before the next block */
-			p = &b->codepages[b->ncodepages++];
-			b->page_idx[pfn] = (u16)b->ncodepages;
-			p->pfn = pfn;
-			memcpy(p->snap, b->c->ram + ((u64)pfn << 12), 4096);
-			memset(p->mask, 0, sizeof(p->mask));
-			apply_prot(b, pfn);
-		}
-		p->mask[(a & 0xfff) >> 3] |= (u8)(1u << (a & 7));
-	}
-}
-
-bool bt_code_page_protected(const struct bt_vm *b, u32 lin)
-{
-	u32 i;
-
-	if (bt_paging(b))
-		return false; /* trace faults, through trap.c */
-	if (!codepage(b, lin >> 12))
-		return false;
-	for (i = 0; i < b->nsmc; i++)
-		if (b->smc_pending[i] == lin >> 12)
-			return false;
-	return true;
-}
-
-#define SELFCHECK_AFTER 16
-
-void bt_data_store(struct bt_vm *b, u32 lin)
-{
-	u32 pfn = lin >> 12;
-
-	if ((u64)lin >= b->c->ram_size || b->selfcheck[pfn] || bt_paging(b))
-		return;
-	if (++b->data_stores[pfn] < SELFCHECK_AFTER)
-		return;
-	b->selfcheck[pfn] = 1;
-	b->st.selfcheck_pages++;
-	/* its blocks were translated without the check */
-	bt_tcache_flush(b, "page switched to self-checking");
-}
-
-bool bt_page_selfcheck(const struct bt_vm *b, u32 lin)
-{
-	return !bt_paging(b) && (u64)lin < b->c->ram_size &&
-	       b->selfcheck[lin >> 12];
-}
-
-void bt_smc_fault(struct bt_vm *b, u32 lin, u32 eip)
-{
-	b->st.smc_faults++;
-	if (b->nsmc < 4)
-		b->smc_pending[b->nsmc++] = lin >> 12;
-	unprotect(lin >> 12);
-	b->smc_active = true;
-	b->smc_eip = eip;
-}
-
-static bool page_changed(const struct bt_vm *b, const struct bt_codepage *p)
-{
-	const u8 *now = b->c->ram + ((u64)p->pfn << 12);
-	u32 i;
-
-	for (i = 0; i < 4096; i++)
-		if ((p->mask[i >> 3] >> (i & 7)) & 1 && now[i] != p->snap[i])
-			return true;
-	return false;
-}
-
-void bt_smc_settle(struct bt_vm *b)
-{
-	bool changed = false;
-	u32 i;
-
-	for (i = 0; i < b->nsmc; i++) {
-		struct bt_codepage *p = codepage(b, b->smc_pending[i]);
-
-		if (p && page_changed(b, p))
-			changed = true;
-	}
-	if (changed) {
-		b->st.smc_flushes++;
-		bt_tcache_flush(b, "self-modifying code");
-	} else {
-		b->st.smc_false++;
-		for (i = 0; i < b->nsmc; i++)
-			apply_prot(b, b->smc_pending[i]);
-		for (i = 0; i < b->nsmc; i++)
-			bt_data_store(b, b->smc_pending[i] << 12);
-	}
-	b->nsmc = 0;
-	b->smc_active = false;
-}
-
-void bt_monitor_write(struct sw_cpu *c, u32 lin, u32 len)
-{
-	struct bt_vm *b = bt_of(c);
-	u32 pfn;
-
-	if (!b || b->c != c || !len)
-		return;
-	for (pfn = lin >> 12; pfn <= (lin + len - 1) >> 12; pfn++) {
-		struct bt_codepage *p = codepage(b, pfn);
-
-		if (p && page_changed(b, p)) {
-			b->st.monitor_writes++;
-			bt_tcache_flush(b, "monitor write to code");
-			return;
-		}
-	}
 }

@@ -1,5 +1,5 @@
 /*
- * Translation of one block of guest code (bt.h): from the key's CS:EIP
+ * Translation of one block of guest code (translate.h): from the key's CS:EIP
  * until a control transfer, a callout, 32 instructions or the end of the
  * CS limit. Each guest instruction becomes:
  *   IDENT      its own bytes (a GS or CS override is wrapped in a GS
@@ -20,9 +20,16 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "bt.h"
+#include "breakpoint.h"
+#include "codepage.h"
+#include "emit.h"
+#include "paging.h"
+#include "refvmm/clock.h"
+#include "refvmm/log.h"
+#include "refvmm/machine.h"
 #include "refvmm/sw/segments.h"
-#include "refvmm/sw/world_switch.h"
+#include "tcache.h"
+#include "translate.h"
 
 #define MAX_INSNS 32
 #define MAX_STUBS 4
@@ -36,34 +43,16 @@ struct stub {
 struct tx {
 	struct bt_vm *b;
 	const struct bt_key *k;
-	u8 *p, *start;
+	struct emit e;
+	u8 *start;
+	csh h; /* Capstone, for the length cross-check */
+	cs_insn *ci;
 	struct bt_map map[MAX_INSNS * 3 + MAX_STUBS * 2];
 	u32 nmap;
 	struct stub stubs[MAX_INSNS + MAX_STUBS];
 	u32 nstubs;
 	bool no_boundary_next; /* after an inline STI: its shadow */
 };
-
-u32 bt_key_word(const struct bt_key *k)
-{
-	u32 h = k->cs_base * 0x9e3779b1u;
-
-	h ^= (u32)k->cpl << 1 | (u32)k->iopl << 3 | (u32)k->single << 5 |
-	     (u32)k->fpu << 6 | (u32)k->nobp << 10 | (u32)k->ss16 << 11 |
-	     (u32)k->wreq << 12;
-	return h | 1; /* never 0: an empty table has key word 0 */
-}
-
-static void b1(struct tx *x, u8 v)
-{
-	*x->p++ = v;
-}
-
-static void b4(struct tx *x, u32 v)
-{
-	memcpy(x->p, &v, 4);
-	x->p += 4;
-}
 
 static void map_add(struct tx *x, u32 eip, bool boundary)
 {
@@ -73,54 +62,35 @@ static void map_add(struct tx *x, u32 eip, bool boundary)
 		boundary = false;
 		x->no_boundary_next = false;
 	}
-	if (x->nmap && x->map[x->nmap - 1].off == (u16)(x->p - x->start)) {
+	if (x->nmap && x->map[x->nmap - 1].off == (u16)(x->e.p - x->start)) {
 		/* Two entries at one address: the later one describes it. */
 		m = &x->map[x->nmap - 1];
 	} else {
 		m = &x->map[x->nmap++];
 	}
-	m->off = (u16)(x->p - x->start);
+	m->off = (u16)(x->e.p - x->start);
 	m->eip = eip;
 	m->boundary = boundary;
-}
-
-/* movl $imm, %gs:off */
-static void gs_store(struct tx *x, u32 off, u32 imm)
-{
-	b1(x, 0x65);
-	b1(x, 0xc7);
-	b1(x, 0x05);
-	b4(x, off);
-	b4(x, imm);
-}
-
-static void far_jump_gate(struct tx *x)
-{
-	b1(x, 0xea);
-	b4(x, BT_GATE_ADDR);
-	b1(x, HOST_CS64);
-	b1(x, 0);
 }
 
 /* Leaves for the monitor with @code about the guest instruction @eip. */
 static void emit_callout(struct tx *x, u32 eip, enum bt_exit code)
 {
 	map_add(x, eip, true);
-	gs_store(x, SW_OFF_EIP, eip);
-	gs_store(x, BT_PG(exit_code), code);
-	far_jump_gate(x);
+	emit__gs_imm(&x->e, SW_OFF_EIP, eip);
+	emit__exit(&x->e, code);
 }
 
-/* A rel32 jump field at x->p - 4 that goes to guest @target. */
+/* A rel32 jump field at x->e.p - 4 that goes to guest @target. */
 static void branch_to(struct tx *x, u32 target)
 {
 	const struct bt_block *tb;
 	struct bt_key k = *x->k;
-	u8 *site = x->p - 4;
+	u8 *site = x->e.p - 4;
 
 	k.eip = target;
 	if (!k.single && x->b->chaining) {
-		tb = bt_tcache_find(x->b, &k);
+		tb = tcache__find(x->b, &k);
 		if (tb) {
 			u32 rel = (u32)(tb->tc - (site + 4));
 
@@ -134,19 +104,19 @@ static void branch_to(struct tx *x, u32 target)
 
 static void jump_lookup(struct tx *x)
 {
-	b1(x, 0xe9);
-	b4(x, 0);
+	emit__u8(&x->e, 0xe9);
+	emit__u32(&x->e, 0);
 	x->stubs[x->nstubs++] =
-		(struct stub){.site = x->p - 4, .to_lookup = true};
+		(struct stub){.site = x->e.p - 4, .to_lookup = true};
 }
 
 /* mov %cs:abs, %gs  (the monitor code segment is flat) */
 static void load_gs(struct tx *x, u32 page_field)
 {
-	b1(x, 0x2e);
-	b1(x, 0x8e);
-	b1(x, 0x2d);
-	b4(x, BT_GS_BASE + page_field);
+	emit__u8(&x->e, 0x2e);
+	emit__u8(&x->e, 0x8e);
+	emit__u8(&x->e, 0x2d);
+	emit__u32(&x->e, BT_GS_BASE + page_field);
 }
 
 /* The guest instruction's bytes, segment overrides made GS. */
@@ -162,7 +132,7 @@ static void copy_insn(struct tx *x, const u8 *g, const struct bt_insn *in,
 		    (v == 0x26 || v == 0x2e || v == 0x36 || v == 0x3e ||
 		     v == 0x64 || v == 0x65))
 			v = 0x65;
-		b1(x, v);
+		emit__u8(&x->e, v);
 	}
 }
 
@@ -187,20 +157,17 @@ static void emit_load_target(struct tx *x, const u8 *g,
 
 	for (i = 0; i < in->nprefix; i++)
 		if (g[i] != 0xf0 && g[i] != 0xf2 && g[i] != 0xf3)
-			b1(x, g[i]);
-	b1(x, 0x8b);
-	b1(x, g[in->modrm_off] & ~0x38u);
+			emit__u8(&x->e, g[i]);
+	emit__u8(&x->e, 0x8b);
+	emit__u8(&x->e, g[in->modrm_off] & ~0x38u);
 	for (i = in->modrm_off + 1u; i < in->len; i++)
-		b1(x, g[i]);
+		emit__u8(&x->e, g[i]);
 }
 
 static u32 mask_ip(const struct bt_insn *in, u32 v)
 {
 	return in->opsize16 ? v & 0xffff : v;
 }
-
-static void save_flags(struct tx *x);
-static void restore_flags(struct tx *x);
 
 /*
  * PUSHF against the virtual flags: the host's arithmetic flags, the
@@ -213,41 +180,155 @@ static void restore_flags(struct tx *x);
 
 static void emit_pushf(struct tx *x, u32 eip)
 {
+	struct emit *e = &x->e;
+
 	map_add(x, eip, true);
-	b1(x, 0x9c); /* pushf */
-	save_flags(x);
-	b1(x, 0x8b); /* mov (%esp), %eax */
-	b1(x, 0x04);
-	b1(x, 0x24);
-	b1(x, 0x25); /* and $~mask, %eax */
-	b4(x, ~PUSHF_HOST_MASK);
-	b1(x, 0x65); /* or %gs:vflags, %eax */
-	b1(x, 0x0b);
-	b1(x, 0x05);
-	b4(x, BT_PG(vflags));
-	b1(x, 0x65); /* cmpb $0, %gs:vif */
-	b1(x, 0x80);
-	b1(x, 0x3d);
-	b4(x, BT_PG(vif));
-	b1(x, 0x00);
-	b1(x, 0x74); /* je 1f */
-	b1(x, 0x05);
-	b1(x, 0x0d); /* or $IF, %eax */
-	b4(x, EFL_IF);
-	b1(x, 0x89); /* 1: mov %eax, (%esp) */
-	b1(x, 0x04);
-	b1(x, 0x24);
-	restore_flags(x);
+	emit__u8(e, 0x9c); /* pushf */
+	emit__save_flags(e);
+	emit__bytes(e, "\x8b\x04\x24\x25", 4); /* mov (%esp), %eax; and */
+	emit__u32(e, ~PUSHF_HOST_MASK);	       /* $~mask, %eax */
+	emit__bytes(e, "\x65\x0b\x05", 3);     /* or %gs:vflags, %eax */
+	emit__u32(e, BT_PG(vflags));
+	emit__bytes(e, "\x65\x80\x3d", 3); /* cmpb $0, %gs:vif */
+	emit__u32(e, BT_PG(vif));
+	emit__bytes(e, "\x00\x74\x05\x0d", 4); /* je 1f; or $IF, %eax */
+	emit__u32(e, EFL_IF);
+	emit__bytes(e, "\x89\x04\x24", 3); /* 1: mov %eax, (%esp) */
+	emit__restore_flags(e);
 }
 
-/* A block exit at guest @eip: `jmp rel32` to its translation, chained
- * when it exists (a boundary the map records). */
+/* `jmp rel32` to guest @eip's translation, chained when it exists. */
+static void jmp_rel(struct tx *x, u32 eip)
+{
+	emit__u8(&x->e, 0xe9);
+	emit__u32(&x->e, 0);
+	branch_to(x, eip);
+}
+
+/* A block exit at guest @eip (a boundary the map records). */
 static void jmp_to(struct tx *x, u32 eip)
 {
 	map_add(x, eip, true);
-	b1(x, 0xe9);
-	b4(x, 0);
-	branch_to(x, eip);
+	jmp_rel(x, eip);
+}
+
+/* --mode bt: an access that kept trapping (retranslate.c) leaves as an
+ * adapted callout; the stub's own address lets the monitor patch it
+ * back. */
+static bool adapted(const struct tx *x, u32 lin, const struct bt_insn *in)
+{
+	const struct bt_vm *b = x->b;
+
+	return b->adapt && !x->k->single && in->cls == BT_IDENT &&
+	       in->has_mem && !b->ndbp && adapt__is_callout(b->adapt, lin);
+}
+
+static void emit_adapted(struct tx *x, u32 eip)
+{
+	map_add(x, eip, true);
+	emit__gs_imm(&x->e, SW_OFF_EIP, eip);
+	emit__gs_imm(&x->e, BT_PG(patch_site), (u32)(uintptr_t)(x->e.p - 11));
+	emit__exit(&x->e, BT_EXIT_ADAPT);
+}
+
+/* RET: the guest target popped into the page, then the lookup. */
+static void emit_ret(struct tx *x, const struct bt_insn *in)
+{
+	struct emit *e = &x->e;
+
+	if (in->opsize16) {
+		emit__gs_imm(e, BT_PG(target), 0);
+		emit__u8(e, 0x66);
+	}
+	emit__bytes(e, "\x65\x8f\x05", 3); /* pop %gs:target */
+	emit__u32(e, BT_PG(target));
+	if (in->ret_imm) {
+		emit__bytes(e, "\x8d\xa4\x24", 3); /* lea imm(%esp), %esp */
+		emit__u32(e, in->ret_imm);
+	}
+	jump_lookup(x);
+}
+
+/* JMP/CALL r/m: the target loaded into the page before the push (a
+ * fault leaves the guest as it was), then the lookup. */
+static void emit_indirect(struct tx *x, const u8 *g, const struct bt_insn *in,
+			  u32 next)
+{
+	emit__gs_store_eax(&x->e, BT_PG(scr_eax));
+	emit_load_target(x, g, in);
+	emit__gs_store_eax(&x->e, BT_PG(target));
+	emit__gs_load_eax(&x->e, BT_PG(scr_eax));
+	if (in->cls == BT_CALL_IND) {
+		emit__u8(&x->e, 0x68);
+		emit__u32(&x->e, next);
+	}
+	jump_lookup(x);
+}
+
+/* CALL rel: push the guest return address, jump to the target. */
+static void emit_call(struct tx *x, const struct bt_insn *in, u32 next,
+		      u32 target)
+{
+	if (in->opsize16) {
+		emit__u8(&x->e, 0x66);
+		emit__u8(&x->e, 0x68);
+		emit__u8(&x->e, (u8)next);
+		emit__u8(&x->e, (u8)(next >> 8));
+	} else {
+		emit__u8(&x->e, 0x68);
+		emit__u32(&x->e, next);
+	}
+	jmp_to(x, target);
+}
+
+/*
+ * A control transfer at @eip (it ends the block); false for the rare
+ * forms the emulator does (a callout).
+ */
+static bool emit_branch(struct tx *x, u32 eip, const u8 *g,
+			const struct bt_insn *in)
+{
+	u32 next = eip + in->len;
+	u32 target = mask_ip(in, next + (u32)in->rel);
+	u8 op = g[in->nprefix];
+	u32 i;
+
+	if ((in->cls == BT_JMP_IND || in->cls == BT_CALL_IND) &&
+	    (in->opsize16 || in->seg == 1 || in->seg == 5))
+		return false;
+	map_add(x, eip, true);
+	switch (in->cls) {
+	case BT_JCC:
+		emit__u8(&x->e, 0x0f);
+		emit__u8(&x->e,
+			 0x80 | ((op == 0x0f ? g[in->nprefix + 1] : op) & 0xf));
+		emit__u32(&x->e, 0);
+		branch_to(x, target);
+		jmp_to(x, next);
+		break;
+	case BT_JMP:
+		jmp_rel(x, target);
+		break;
+	case BT_LOOP:
+		for (i = 0; i < in->nprefix; i++)
+			if (g[i] == 0x67)
+				emit__u8(&x->e, 0x67);
+		emit__u8(&x->e, op);
+		emit__u8(&x->e, 5);
+		jmp_to(x, next);
+		jmp_to(x, target);
+		break;
+	case BT_CALL:
+		emit_call(x, in, next, target);
+		break;
+	case BT_RET:
+		emit_ret(x, in);
+		break;
+	default: /* BT_JMP_IND, BT_CALL_IND */
+		emit_indirect(x, g, in, next);
+		break;
+	}
+	return true;
 }
 
 /*
@@ -257,20 +338,10 @@ static bool emit_insn(struct tx *x, u32 eip, const u8 *g,
 		      const struct bt_insn *in)
 {
 	const struct bt_key *k = x->k;
-	u32 next = eip + in->len;
-	u32 target = mask_ip(in, next + (u32)in->rel);
-	u8 op = g[in->nprefix];
-	u32 i;
 
 	x->b->st.cls[in->cls]++;
-	if (bt_adapt_translate_callout(x->b, k, k->cs_base + eip, in)) {
-		/* --mode bt: an access that kept trapping (adapt.c); the
-		 * stub's own address lets the monitor patch it back */
-		map_add(x, eip, true);
-		gs_store(x, SW_OFF_EIP, eip);
-		gs_store(x, BT_PG(patch_site), (u32)(uintptr_t)(x->p - 11));
-		gs_store(x, BT_PG(exit_code), BT_EXIT_ADAPT);
-		far_jump_gate(x);
+	if (adapted(x, k->cs_base + eip, in)) {
+		emit_adapted(x, eip);
 		return true;
 	}
 	switch (in->cls) {
@@ -291,99 +362,25 @@ static bool emit_insn(struct tx *x, u32 eip, const u8 *g,
 		if (k->cpl > k->iopl || k->wreq || k->single)
 			break;
 		map_add(x, eip, true);
-		b1(x, 0x65); /* movb $1, %gs:vif */
-		b1(x, 0xc6);
-		b1(x, 0x05);
-		b4(x, BT_PG(vif));
-		b1(x, 1);
+		emit__gs_imm8(&x->e, BT_PG(vif), 1);
 		x->no_boundary_next = true;
 		return false;
 	case BT_CLI:
 		if (k->cpl > k->iopl)
 			break;
 		map_add(x, eip, true);
-		b1(x, 0x65); /* movb $0, %gs:vif */
-		b1(x, 0xc6);
-		b1(x, 0x05);
-		b4(x, BT_PG(vif));
-		b1(x, 0);
+		emit__gs_imm8(&x->e, BT_PG(vif), 0);
 		return false;
 	case BT_JCC:
-		map_add(x, eip, true);
-		b1(x, 0x0f);
-		b1(x, 0x80 | ((op == 0x0f ? g[in->nprefix + 1] : op) & 0xf));
-		b4(x, 0);
-		branch_to(x, target);
-		jmp_to(x, next);
-		return true;
 	case BT_JMP:
-		map_add(x, eip, true);
-		b1(x, 0xe9);
-		b4(x, 0);
-		branch_to(x, target);
-		return true;
 	case BT_LOOP:
-		map_add(x, eip, true);
-		for (i = 0; i < in->nprefix; i++)
-			if (g[i] == 0x67)
-				b1(x, 0x67);
-		b1(x, op);
-		b1(x, 5);
-		jmp_to(x, next);
-		jmp_to(x, target);
-		return true;
 	case BT_CALL:
-		map_add(x, eip, true);
-		if (in->opsize16) {
-			b1(x, 0x66);
-			b1(x, 0x68);
-			b1(x, (u8)next);
-			b1(x, (u8)(next >> 8));
-		} else {
-			b1(x, 0x68);
-			b4(x, next);
-		}
-		jmp_to(x, target);
-		return true;
 	case BT_RET:
-		map_add(x, eip, true);
-		if (in->opsize16) {
-			gs_store(x, BT_PG(target), 0);
-			b1(x, 0x66);
-		}
-		b1(x, 0x65); /* pop %gs:target */
-		b1(x, 0x8f);
-		b1(x, 0x05);
-		b4(x, BT_PG(target));
-		if (in->ret_imm) {
-			b1(x, 0x8d); /* lea imm(%esp), %esp */
-			b1(x, 0xa4);
-			b1(x, 0x24);
-			b4(x, in->ret_imm);
-		}
-		jump_lookup(x);
-		return true;
 	case BT_JMP_IND:
 	case BT_CALL_IND:
-		if (in->opsize16 || in->seg == 1 || in->seg == 5)
-			break; /* rare forms: the emulator does them */
-		map_add(x, eip, true);
-		b1(x, 0x65); /* mov %eax, %gs:scr_eax */
-		b1(x, 0xa3);
-		b4(x, BT_PG(scr_eax));
-		emit_load_target(x, g, in);
-		b1(x, 0x65); /* mov %eax, %gs:target */
-		b1(x, 0xa3);
-		b4(x, BT_PG(target));
-		b1(x, 0x65); /* mov %gs:scr_eax, %eax */
-		b1(x, 0xa1);
-		b4(x, BT_PG(scr_eax));
-		if (in->cls == BT_CALL_IND) {
-			b1(x, 0x68);
-			b4(x, next);
-		}
-		jump_lookup(x);
-		return true;
+		if (emit_branch(x, eip, g, in))
+			return true;
+		break;
 	case BT_UD:
 		emit_callout(x, eip, BT_EXIT_RAISE_UD);
 		return true;
@@ -406,14 +403,14 @@ static void emit_stubs(struct tx *x)
 			dest = x->k->single ? x->b->step_ind_fn
 					    : x->b->lookup_fn;
 		} else {
-			dest = x->p;
+			dest = x->e.p;
 			map_add(x, s->target, true);
-			gs_store(x, SW_OFF_EIP, s->target);
-			gs_store(x, BT_PG(patch_site),
-				 x->k->single ? 0 : (u32)(uintptr_t)s->site);
-			gs_store(x, BT_PG(exit_code),
-				 x->k->single ? BT_EXIT_STEP : BT_EXIT_BRANCH);
-			far_jump_gate(x);
+			emit__gs_imm(&x->e, SW_OFF_EIP, s->target);
+			emit__gs_imm(&x->e, BT_PG(patch_site),
+				     x->k->single ? 0
+						  : (u32)(uintptr_t)s->site);
+			emit__exit(&x->e, x->k->single ? BT_EXIT_STEP
+						       : BT_EXIT_BRANCH);
 		}
 		rel = (u32)(dest - (s->site + 4));
 		memcpy(s->site, &rel, 4);
@@ -421,7 +418,7 @@ static void emit_stubs(struct tx *x)
 }
 
 /*
- * The self-check of a block on a page shared with data (tcache.c): the
+ * The self-check of a block on a page shared with data (smc.c): the
  * guest bytes compared with what was translated, 4 at a time through
  * the flat monitor code segment; flags saved with LAHF/SETO. A mismatch
  * leaves for the monitor, which drops the stale translations.
@@ -430,220 +427,275 @@ static void emit_stubs(struct tx *x)
 #define CHECK_MAX_BYTES (CHECK_CHUNKS * 4)
 #define CHECK_PROLOGUE	(16 + CHECK_CHUNKS * 17 + 15 + 5)
 
-static void save_flags(struct tx *x)
-{
-	b1(x, 0x65); /* mov %eax, %gs:scr_eax */
-	b1(x, 0xa3);
-	b4(x, BT_PG(scr_eax));
-	b1(x, 0x0f); /* seto %al; lahf */
-	b1(x, 0x90);
-	b1(x, 0xc0);
-	b1(x, 0x9f);
-	b1(x, 0x65); /* mov %eax, %gs:scr_fl */
-	b1(x, 0xa3);
-	b4(x, BT_PG(scr_fl));
-}
-
-static void restore_flags(struct tx *x)
-{
-	b1(x, 0x65); /* mov %gs:scr_fl, %eax; add $0x7f, %al; sahf */
-	b1(x, 0xa1);
-	b4(x, BT_PG(scr_fl));
-	b1(x, 0x04);
-	b1(x, 0x7f);
-	b1(x, 0x9e);
-	b1(x, 0x65); /* mov %gs:scr_eax, %eax */
-	b1(x, 0xa1);
-	b4(x, BT_PG(scr_eax));
-}
-
 static void emit_check(struct tx *x, const struct bt_key *k, u8 *body, u32 glen)
 {
-	u8 *fail = x->p, *end;
+	struct emit *e = &x->e;
+	u8 *fail = e->p, *end;
 	u32 lin = k->cs_base + k->eip, off, v;
 	u8 *sites[CHECK_CHUNKS];
 	int n = 0, i;
 
-	restore_flags(x);
-	gs_store(x, SW_OFF_EIP, k->eip);
-	gs_store(x, BT_PG(exit_code), BT_EXIT_STALE);
-	far_jump_gate(x);
-	end = x->p;
-	x->p = x->start;
-	save_flags(x);
+	emit__restore_flags(e);
+	emit__gs_imm(e, SW_OFF_EIP, k->eip);
+	emit__exit(e, BT_EXIT_STALE);
+	end = e->p;
+	e->p = x->start;
+	emit__save_flags(e);
 	for (off = 0; off < glen && n < CHECK_CHUNKS; off += 4) {
 		u32 at = off + 4 <= glen ? off : glen - 4;
 
 		if (glen < 4)
 			at = 0;
 		sw_lin_read(x->b->c, lin + at, &v, 4);
-		b1(x, 0x2e); /* cmpl $v, %cs:lin+at */
-		b1(x, 0x81);
-		b1(x, 0x3d);
-		b4(x, lin + at);
-		b4(x, v);
-		b1(x, 0x0f); /* jne fail */
-		b1(x, 0x85);
-		b4(x, 0);
-		sites[n++] = x->p - 4;
+		emit__bytes(e, "\x2e\x81\x3d", 3); /* cmpl $v, %cs:lin+at */
+		emit__u32(e, lin + at);
+		emit__u32(e, v);
+		emit__bytes(e, "\x0f\x85", 2); /* jne fail */
+		emit__u32(e, 0);
+		sites[n++] = e->p - 4;
 	}
-	restore_flags(x);
-	b1(x, 0xe9);
-	b4(x, (u32)(body - (x->p + 4)));
+	emit__restore_flags(e);
+	emit__u8(e, 0xe9);
+	emit__u32(e, (u32)(body - (e->p + 4)));
 	for (i = 0; i < n; i++) {
 		v = (u32)(fail - (sites[i] + 4));
 		memcpy(sites[i], &v, 4);
 	}
-	x->p = end;
+	e->p = end;
 }
 
-/* An enabled instruction breakpoint (R/W = 00) at linear @lin. */
-static bool exec_breakpoint(const struct sw_cpu *c, u32 lin)
+/*
+ * The guest instruction at @eip into @g and @in: fetched with the
+ * guest's rights, decoded by the tables, its length confirmed by
+ * Capstone. Returns how many bytes could be fetched.
+ */
+static u32 fetch_insn(struct tx *x, u32 eip, u8 *g, struct bt_insn *in)
 {
-	u32 dr7 = c->dr[7];
-	int i;
+	const u8 *cp = g;
+	size_t clen = 15;
+	u64 caddr = eip;
+	u32 got, pf_lin = 0, pf_err = 0;
+	bool ok;
 
-	for (i = 0; i < 4; i++)
-		if ((dr7 >> (2 * i)) & 3 && !((dr7 >> (16 + 4 * i)) & 3) &&
-		    c->dr[i] == lin)
-			return true;
-	return false;
+	memset(g, 0, 16);
+	got = paging__fetch(x->b, x->k->cs_base + eip, g, 15, &pf_lin, &pf_err);
+	ok = decode__insn(g, 15, in);
+	/* Capstone must agree on the length, or the CPU might see a
+	 * different instruction than the one classified. */
+	if (ok && !cs_disasm_iter(x->h, &cp, &clen, &caddr, x->ci))
+		ok = in->cls == BT_UD;
+	else if (ok && x->ci->size != in->len)
+		ok = false;
+	if (!ok)
+		*in = (struct bt_insn){.cls = BT_UD, .len = 1, .seg = -1};
+	/* a feature the virtual CPU does not show: #UD */
+	if (in->feat && !(x->b->feats & (1u << in->feat)))
+		in->cls = BT_UD;
+	return got;
 }
 
-struct bt_block *bt_translate(struct bt_vm *b, const struct bt_key *k)
+/* The exception the instruction at @eip raises before it runs (its exit
+ * code), or 0. */
+static u32 raised_before(const struct tx *x, u32 eip, const struct bt_insn *in,
+			 u32 got)
 {
-	struct monitor *t = b->t;
-	const struct vcpu_seg *cs = &b->c->seg[SW_CS];
-	struct bt_block *tb;
-	struct tx x;
-	u32 eip = k->eip, n = 0, glen = 0;
-	cs_insn *ci;
-	bool check;
-	u8 *body;
+	const struct bt_key *k = x->k;
+	int fpu = decode__fpu_fault(in->fpu, k->fpu);
 
+	/* CS limit (SDM Vol. 3A 5.3): checked here, since the cache's code
+	 * segment does not enforce the guest's. */
+	if ((u64)eip + in->len - 1 > x->b->c->seg[SW_CS].limit)
+		return BT_EXIT_RAISE_GP;
+	/* A fetch the guest's page tables forbid (SDM Vol. 3A 4.6): #PF
+	 * when the instruction runs, from its own block. */
+	if (in->len > got)
+		return BT_EXIT_RAISE_PF;
+	/* Instruction breakpoints (SDM Vol. 3B 17.3.1.1, a fault at the
+	 * instruction), CR0.EM/MP/TS on x87/SSE. */
+	if (!k->nobp && breakpoint__exec(x->b->c, k->cs_base + eip))
+		return BT_EXIT_DEBUG;
+	return fpu == 7 ? BT_EXIT_RAISE_NM : fpu == 6 ? BT_EXIT_RAISE_UD : 0;
+}
+
+/* Room for one more block: the cache, the maps, the code pages. */
+static void make_room(struct bt_vm *b)
+{
+	if (b->ncodepages + 4 > BT_MAX_CODEPAGES)
+		tcache__flush(b, "code pages");
 	if (b->tc_end - b->tc_free < 16384 || b->nblocks >= BT_MAX_BLOCKS ||
 	    b->nmaps + 256 > BT_MAX_MAP)
-		bt_tcache_flush(b, "cache full");
-	/* The length cross-check needs no operand detail: the trace
-	 * handle (detail off) decodes several times faster. */
-	csh h = b->cs_host ? b->cs_host : t->cs;
+		tcache__flush(b, "cache full");
+}
 
-	if (!b->guest_insn)
-		b->guest_insn = cs_malloc(h);
-	ci = b->guest_insn;
-	tb = bt_tcache_alloc(b);
-	memset(&x, 0, sizeof(x));
-	x.b = b;
-	x.k = k;
-	x.p = x.start = b->tc_free;
-	/* A page that code shares with hot data is not write-protected:
-	 * its blocks compare their guest bytes on entry instead. */
-	check = bt_page_selfcheck(b, k->cs_base + eip) ||
-		bt_page_selfcheck(b, k->cs_base + eip + CHECK_MAX_BYTES);
-	if (check) {
-		map_add(&x, eip, true);
-		x.p += CHECK_PROLOGUE;
-	}
-	body = x.p;
+/* The guest instructions of the block, until one ends it; returns their
+ * count, *glen their bytes. */
+static u32 emit_body(struct tx *x, bool check, u32 *glen)
+{
+	const struct bt_key *k = x->k;
+	u32 eip = k->eip, n = 0;
+
 	for (;;) {
 		u8 g[16];
 		struct bt_insn in;
-		const u8 *cp = g;
-		size_t clen = 15;
-		u64 caddr = eip;
-		bool ok, ends;
-		enum bt_exit stop;
-		u32 got, pf_lin = 0, pf_err = 0;
+		u32 got = fetch_insn(x, eip, g, &in);
+		u32 stop = raised_before(x, eip, &in, got);
+		bool ends;
 
-		memset(g, 0, sizeof(g));
-		got = bt_fetch(b, k->cs_base + eip, g, 15, &pf_lin, &pf_err);
-		ok = bt_decode(g, 15, &in);
-		/* Capstone must agree on the length, or the CPU might see
-		 * a different instruction than the one classified. */
-		if (ok && !cs_disasm_iter(h, &cp, &clen, &caddr, ci))
-			ok = in.cls == BT_UD;
-		else if (ok && ci->size != in.len)
-			ok = false;
-		if (!ok)
-			in = (struct bt_insn){
-				.cls = BT_UD, .len = 1, .seg = -1};
-		/* a feature the virtual CPU does not show: #UD */
-		if (in.feat && !(b->feats & (1u << in.feat)))
-			in.cls = BT_UD;
-		/* CS limit (SDM Vol. 3A 5.3): checked here, since the cache's
-		 * code segment does not enforce the guest's. */
-		if ((u64)eip + in.len - 1 > cs->limit) {
+		if (stop || (in.cls == BT_UD && n)) {
+			/* the exception belongs to the instruction's own
+			 * block: end this one before it */
 			if (n) {
-				jmp_to(&x, eip);
-				break;
+				jmp_to(x, eip);
+				return n;
 			}
-			emit_callout(&x, eip, BT_EXIT_RAISE_GP);
-			n++;
-			break;
+			emit_callout(x, eip, stop);
+			return 1;
 		}
-		/* A fetch the guest's page tables forbid (SDM Vol. 3A 4.6):
-		 * #PF when the instruction runs, from its own block. */
-		if (in.len > got) {
-			if (n) {
-				jmp_to(&x, eip);
-				break;
-			}
-			emit_callout(&x, eip, BT_EXIT_RAISE_PF);
-			n++;
-			break;
-		}
-		/* Exceptions the instruction raises before it runs:
-		 * instruction breakpoints (SDM Vol. 3B 17.3.1.1, a fault
-		 * at the instruction), CR0.EM/MP/TS on x87/SSE. */
-		stop = !k->nobp && exec_breakpoint(b->c, k->cs_base + eip)
-			       ? BT_EXIT_DEBUG
-		       : bt_fpu_fault(in.fpu, k->fpu) == 7 ? BT_EXIT_RAISE_NM
-		       : bt_fpu_fault(in.fpu, k->fpu) == 6 ? BT_EXIT_RAISE_UD
-							   : 0;
-		if (stop) {
-			if (n) {
-				jmp_to(&x, eip);
-				break;
-			}
-			emit_callout(&x, eip, stop);
-			n++;
-			break;
-		}
-		if (in.cls == BT_UD && n) {
-			/* End before it: the #UD belongs to its own block. */
-			jmp_to(&x, eip);
-			break;
-		}
-		ends = emit_insn(&x, eip, g, &in);
-		bt_code_note(b, k->cs_base + eip, in.len);
-		glen += in.len;
+		ends = emit_insn(x, eip, g, &in);
+		codepage__note(x->b, k->cs_base + eip, in.len);
+		*glen += in.len;
 		eip += in.len;
 		n++;
 		if (ends)
-			break;
+			return n;
 		if (n >= MAX_INSNS || k->single ||
-		    (check && glen + 15 > CHECK_MAX_BYTES)) {
-			jmp_to(&x, eip);
-			break;
+		    (check && *glen + 15 > CHECK_MAX_BYTES)) {
+			jmp_to(x, eip);
+			return n;
 		}
 	}
-	emit_stubs(&x);
-	if (check)
-		emit_check(&x, k, body, glen);
-	tb->key = *k;
-	tb->tc = x.start;
-	tb->tc_len = (u32)(x.p - x.start);
+}
+
+/* The block's record, from what was emitted into @x. */
+static void finish(struct tx *x, struct bt_block *tb, u32 n, u32 glen)
+{
+	struct bt_vm *b = x->b;
+
+	tb->key = *x->k;
+	tb->tc = x->start;
+	tb->tc_len = (u32)(x->e.p - x->start);
 	tb->glen = glen;
 	tb->ninsn = n;
 	tb->map = b->maps + b->nmaps;
-	tb->nmap = x.nmap;
-	memcpy(tb->map, x.map, x.nmap * sizeof(x.map[0]));
-	b->nmaps += x.nmap;
+	tb->nmap = x->nmap;
+	memcpy(tb->map, x->map, x->nmap * sizeof(x->map[0]));
+	b->nmaps += x->nmap;
 	/* Blocks start 16-byte aligned, as compilers align loop heads:
 	 * a hot loop that straddles a fetch line runs measurably slower. */
-	b->tc_free = (u8 *)(((uintptr_t)x.p + 15) & ~(uintptr_t)15);
+	b->tc_free = (u8 *)(((uintptr_t)x->e.p + 15) & ~(uintptr_t)15);
 	b->st.translations++;
 	b->st.guest_bytes += glen;
 	b->st.tc_bytes += tb->tc_len;
+}
+
+struct bt_block *translate__block(struct bt_vm *b, const struct bt_key *k)
+{
+	struct tx x;
+	struct bt_block *tb;
+	u32 lin = k->cs_base + k->eip, n, glen = 0;
+	bool check;
+	u8 *body;
+
+	make_room(b);
+	memset(&x, 0, sizeof(x));
+	/* The length cross-check needs no operand detail: the trace
+	 * handle (detail off) decodes several times faster. */
+	x.h = b->cs_host ? b->cs_host : b->t->cs;
+	if (!b->guest_insn)
+		b->guest_insn = cs_malloc(x.h);
+	x.ci = b->guest_insn;
+	tb = tcache__alloc(b);
+	x.b = b;
+	x.k = k;
+	x.e.p = x.start = b->tc_free;
+	/* A page that code shares with hot data is not write-protected:
+	 * its blocks compare their guest bytes on entry instead. */
+	check = codepage__selfcheck(b, lin) ||
+		codepage__selfcheck(b, lin + CHECK_MAX_BYTES);
+	if (check) {
+		map_add(&x, k->eip, true);
+		x.e.p += CHECK_PROLOGUE;
+	}
+	body = x.e.p;
+	n = emit_body(&x, check, &glen);
+	emit_stubs(&x);
+	if (check)
+		emit_check(&x, k, body, glen);
+	finish(&x, tb, n, glen);
+	return tb;
+}
+
+/* --- --trace bt: the block, guest and host side by side --- */
+
+/* The guest side of map entry @i: the instruction, or a stub's target. */
+static void guest_text(struct bt_vm *b, const struct bt_block *tb, u32 i,
+		       char *out, size_t len)
+{
+	const cs_insn *gi = NULL;
+
+	if (tb->map[i].eip >= tb->key.eip &&
+	    tb->map[i].eip < tb->key.eip + tb->glen)
+		gi = emulate__decode(b->t, tb->map[i].eip);
+	if (gi)
+		snprintf(out, len, "%08x  %s %s", tb->map[i].eip, gi->mnemonic,
+			 gi->op_str);
+	else
+		snprintf(out, len, "  -> %08x", tb->map[i].eip);
+}
+
+static void log_block(struct bt_vm *b, const struct bt_block *tb)
+{
+	u32 i;
+
+	log__printf("bt translate 0x%x (cs base 0x%x cpl %d iopl %d%s): "
+		    "%u guest bytes, %u instructions -> %u host bytes at "
+		    "0x%x",
+		    tb->key.eip, tb->key.cs_base, tb->key.cpl, tb->key.iopl,
+		    tb->key.single ? ", single" : "", tb->glen, tb->ninsn,
+		    tb->tc_len, (u32)(uintptr_t)tb->tc);
+	for (i = 0; i < tb->nmap; i++) {
+		u32 off = tb->map[i].off;
+		u32 end = i + 1 < tb->nmap ? tb->map[i + 1].off : tb->tc_len;
+		const u8 *p = tb->tc + off;
+		size_t len = end - off;
+		u64 addr = (u64)(uintptr_t)p;
+		char guest[256];
+		bool first = true;
+
+		guest_text(b, tb, i, guest, sizeof(guest));
+		while (len && cs_disasm_iter(b->cs_host, &p, &len, &addr,
+					     b->host_insn)) {
+			log__printf(
+				"bt   %-40s | %08x  %s %s", first ? guest : "",
+				(u32)b->host_insn->address,
+				b->host_insn->mnemonic, b->host_insn->op_str);
+			first = false;
+		}
+		if (first)
+			log__printf("bt   %-40s |", guest);
+	}
+}
+
+struct bt_block *translate__get(struct bt_vm *b, const struct bt_key *k)
+{
+	struct bt_block *tb;
+	u64 t0;
+	bool open = (b->smc_active && k->eip == b->smc_eip) ||
+		    (b->nmmio && k->eip == b->mmio_eip);
+
+	if (!open) {
+		tb = tcache__find(b, k);
+		if (tb)
+			return tb;
+	}
+	t0 = clock__monotonic_ns();
+	tb = translate__block(b, k);
+	b->st.translate_ns += clock__monotonic_ns() - t0;
+	if (open)
+		tb->nocache = true;
+	else
+		tcache__insert(b, tb);
+	if (b->t->m->log_events & LOG_BT)
+		log_block(b, tb);
 	return tb;
 }

@@ -1,6 +1,6 @@
 /*
  * The translator on random guest code (docs/refvmm-bt.md, "Fuzzing"):
- * bt_decode at every offset of the input, then bt_translate of blocks
+ * decode__insn at every offset of the input, then translate__block of blocks
  * starting at its first offsets, under a key taken from the input's
  * first bytes (CPL, IOPL, CR0.EM/MP/TS, single, SS.B, interrupt waiting,
  * self-checking page, adapted callouts). Nothing is executed: the cache
@@ -17,7 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../bt/bt.h"
+#include "../bt/adapt.h"
+#include "../bt/decode.h"
+#include "../bt/tcache.h"
+#include "../bt/translate.h"
 
 #define RAM_SIZE 4096
 #define CODE_AT	 0x100u
@@ -87,7 +90,7 @@ static void reset(u8 h0, u8 h1)
 	bvm.chaining = h1 & 0x20;
 	bvm.selfcheck[0] = h1 & 0x10 ? 1 : 0;
 	memset(bvm.hash, 0, sizeof(bvm.hash));
-	bt_adapt_init(&adapt, 1);
+	adapt__init(&adapt, 1);
 	bvm.adapt = (h1 & 0x08) ? &adapt : NULL;
 }
 
@@ -124,7 +127,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	n = size - HEADER < CODE_MAX ? size - HEADER : CODE_MAX;
 	memcpy(ram + CODE_AT, data + HEADER, n);
 	for (i = 0; i < n; i++)
-		if (bt_decode(ram + CODE_AT + i, 15, &in) &&
+		if (decode__insn(ram + CODE_AT + i, 15, &in) &&
 		    (in.len < 1 || in.len > 15 || in.cls >= BT_NCLASSES))
 			fail("decode length or class out of range",
 			     CODE_AT + (u32)i);
@@ -132,7 +135,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (bvm.adapt)
 		for (i = 0; i < n; i++)
 			if (data[2] & (1u << (i & 7)))
-				bt_adapt_trap(&adapt, CODE_AT + (u32)i);
+				adapt__trap(&adapt, CODE_AT + (u32)i);
 	for (i = 0; i < n && i < ENTRIES; i++) {
 		const struct bt_block *tb;
 
@@ -145,9 +148,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		k.ss16 = data[1] & 2;
 		k.wreq = data[1] & 4;
 		k.nobp = data[0] & 0x10;
-		tb = bt_translate(&bvm, &k);
+		tb = translate__block(&bvm, &k);
 		check_block(tb, &k);
-		bt_tcache_insert(&bvm, (struct bt_block *)tb);
+		tcache__insert(&bvm, (struct bt_block *)tb);
 	}
 	return 0;
 }

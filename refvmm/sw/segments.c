@@ -208,33 +208,6 @@ int sw_write(struct sw_cpu *c, int sreg, u32 off, const void *buf, u32 len)
 	return sw_seg_write(c, &c->seg[sreg], sreg == SW_SS, off, buf, len);
 }
 
-static u32 stack_mask(const struct sw_cpu *c)
-{
-	return c->seg[SW_SS].db ? 0xffffffffu : 0xffffu;
-}
-
-int sw_push32(struct sw_cpu *c, u32 v)
-{
-	u32 mask = stack_mask(c);
-	u32 sp = (c->gpr[SW_ESP] - 4) & mask;
-
-	if (sw_write(c, SW_SS, sp, &v, 4) < 0)
-		return -1;
-	c->gpr[SW_ESP] = (c->gpr[SW_ESP] & ~mask) | sp;
-	return 0;
-}
-
-int sw_pop32(struct sw_cpu *c, u32 *v)
-{
-	u32 mask = stack_mask(c);
-	u32 sp = c->gpr[SW_ESP] & mask;
-
-	if (sw_read(c, SW_SS, sp, v, 4) < 0)
-		return -1;
-	c->gpr[SW_ESP] = (c->gpr[SW_ESP] & ~mask) | ((sp + 4) & mask);
-	return 0;
-}
-
 int sw_desc_fetch(struct sw_cpu *c, u16 sel, struct vcpu_seg *s, u32 *lin)
 {
 	u32 base, limit, idx = sel & ~7u;

@@ -13,74 +13,74 @@ static struct bt_adapt a;
 
 Test(adapt, innocent_until_the_threshold)
 {
-	bt_adapt_init(&a, 3);
-	cr_assert_not(bt_adapt_is_callout(&a, 0x1000));
-	cr_assert_eq(bt_adapt_trap(&a, 0x1000), BT_ADAPT_KEEP);
-	cr_assert_eq(bt_adapt_trap(&a, 0x1000), BT_ADAPT_KEEP);
+	adapt__init(&a, 3);
+	cr_assert_not(adapt__is_callout(&a, 0x1000));
+	cr_assert_eq(adapt__trap(&a, 0x1000), BT_ADAPT_KEEP);
+	cr_assert_eq(adapt__trap(&a, 0x1000), BT_ADAPT_KEEP);
 	/* another instruction's traps do not count for this one */
-	cr_assert_eq(bt_adapt_trap(&a, 0x1003), BT_ADAPT_KEEP);
-	cr_assert_not(bt_adapt_is_callout(&a, 0x1000));
-	cr_assert_eq(bt_adapt_trap(&a, 0x1000), BT_ADAPT_TO_CALLOUT);
-	cr_assert(bt_adapt_is_callout(&a, 0x1000));
-	cr_assert_not(bt_adapt_is_callout(&a, 0x1003));
+	cr_assert_eq(adapt__trap(&a, 0x1003), BT_ADAPT_KEEP);
+	cr_assert_not(adapt__is_callout(&a, 0x1000));
+	cr_assert_eq(adapt__trap(&a, 0x1000), BT_ADAPT_TO_CALLOUT);
+	cr_assert(adapt__is_callout(&a, 0x1000));
+	cr_assert_not(adapt__is_callout(&a, 0x1003));
 	cr_assert_eq(a.traps, 4);
 	cr_assert_eq(a.to_callout, 1);
-	cr_assert_eq(bt_adapt_rec(&a, 0x1000, false)->flips, 1);
+	cr_assert_eq(adapt__rec(&a, 0x1000, false)->flips, 1);
 }
 
 Test(adapt, a_stale_ident_copy_is_retranslated_at_once)
 {
-	bt_adapt_init(&a, 2);
-	bt_adapt_trap(&a, 0x2000);
-	cr_assert_eq(bt_adapt_trap(&a, 0x2000), BT_ADAPT_TO_CALLOUT);
+	adapt__init(&a, 2);
+	adapt__trap(&a, 0x2000);
+	cr_assert_eq(adapt__trap(&a, 0x2000), BT_ADAPT_TO_CALLOUT);
 	/* a block that starts earlier still holds the IDENT copy */
-	cr_assert_eq(bt_adapt_trap(&a, 0x2000), BT_ADAPT_TO_CALLOUT);
+	cr_assert_eq(adapt__trap(&a, 0x2000), BT_ADAPT_TO_CALLOUT);
 	cr_assert_eq(a.to_callout, 1);
 }
 
 Test(adapt, clean_callouts_in_a_row_turn_it_back)
 {
-	bt_adapt_init(&a, 2);
-	bt_adapt_trap(&a, 0x3000);
-	cr_assert_eq(bt_adapt_trap(&a, 0x3000), BT_ADAPT_TO_CALLOUT);
-	cr_assert_eq(bt_adapt_callout(&a, 0x3000, true), BT_ADAPT_KEEP);
-	cr_assert_eq(bt_adapt_callout(&a, 0x3000, false), BT_ADAPT_KEEP);
+	adapt__init(&a, 2);
+	adapt__trap(&a, 0x3000);
+	cr_assert_eq(adapt__trap(&a, 0x3000), BT_ADAPT_TO_CALLOUT);
+	cr_assert_eq(adapt__callout(&a, 0x3000, true), BT_ADAPT_KEEP);
+	cr_assert_eq(adapt__callout(&a, 0x3000, false), BT_ADAPT_KEEP);
 	/* a trapping access in between restarts the count */
-	cr_assert_eq(bt_adapt_callout(&a, 0x3000, true), BT_ADAPT_KEEP);
-	cr_assert_eq(bt_adapt_callout(&a, 0x3000, false), BT_ADAPT_KEEP);
-	cr_assert_eq(bt_adapt_callout(&a, 0x3000, false), BT_ADAPT_TO_IDENT);
-	cr_assert_not(bt_adapt_is_callout(&a, 0x3000));
+	cr_assert_eq(adapt__callout(&a, 0x3000, true), BT_ADAPT_KEEP);
+	cr_assert_eq(adapt__callout(&a, 0x3000, false), BT_ADAPT_KEEP);
+	cr_assert_eq(adapt__callout(&a, 0x3000, false), BT_ADAPT_TO_IDENT);
+	cr_assert_not(adapt__is_callout(&a, 0x3000));
 	cr_assert_eq(a.callouts, 5);
 	cr_assert_eq(a.avoided, 2);
 	cr_assert_eq(a.to_ident, 1);
 	/* guilty again after threshold more traps: re-adapts */
-	cr_assert_eq(bt_adapt_trap(&a, 0x3000), BT_ADAPT_KEEP);
-	cr_assert_eq(bt_adapt_trap(&a, 0x3000), BT_ADAPT_TO_CALLOUT);
-	cr_assert_eq(bt_adapt_rec(&a, 0x3000, false)->flips, 3);
+	cr_assert_eq(adapt__trap(&a, 0x3000), BT_ADAPT_KEEP);
+	cr_assert_eq(adapt__trap(&a, 0x3000), BT_ADAPT_TO_CALLOUT);
+	cr_assert_eq(adapt__rec(&a, 0x3000, false)->flips, 3);
 }
 
 Test(adapt, what_the_emulator_cannot_do_stays_ident)
 {
-	bt_adapt_init(&a, 1);
-	cr_assert_eq(bt_adapt_trap(&a, 0x4000), BT_ADAPT_TO_CALLOUT);
-	bt_adapt_never(&a, 0x4000);
-	cr_assert_not(bt_adapt_is_callout(&a, 0x4000));
-	cr_assert_eq(bt_adapt_trap(&a, 0x4000), BT_ADAPT_KEEP);
-	cr_assert_eq(bt_adapt_trap(&a, 0x4000), BT_ADAPT_KEEP);
-	cr_assert_not(bt_adapt_is_callout(&a, 0x4000));
+	adapt__init(&a, 1);
+	cr_assert_eq(adapt__trap(&a, 0x4000), BT_ADAPT_TO_CALLOUT);
+	adapt__never(&a, 0x4000);
+	cr_assert_not(adapt__is_callout(&a, 0x4000));
+	cr_assert_eq(adapt__trap(&a, 0x4000), BT_ADAPT_KEEP);
+	cr_assert_eq(adapt__trap(&a, 0x4000), BT_ADAPT_KEEP);
+	cr_assert_not(adapt__is_callout(&a, 0x4000));
 }
 
 Test(adapt, a_full_table_keeps_new_instructions_ident)
 {
 	u32 i;
 
-	bt_adapt_init(&a, 1);
+	adapt__init(&a, 1);
 	for (i = 0; i < BT_ADAPT_SLOTS; i++)
-		cr_assert_eq(bt_adapt_trap(&a, 0x100000 + i),
+		cr_assert_eq(adapt__trap(&a, 0x100000 + i),
 			     BT_ADAPT_TO_CALLOUT);
-	cr_assert_eq(bt_adapt_trap(&a, 0x900000), BT_ADAPT_KEEP);
+	cr_assert_eq(adapt__trap(&a, 0x900000), BT_ADAPT_KEEP);
 	cr_assert_eq(a.full, 1);
-	cr_assert(bt_adapt_is_callout(&a, 0x100000 + BT_ADAPT_SLOTS - 1));
+	cr_assert(adapt__is_callout(&a, 0x100000 + BT_ADAPT_SLOTS - 1));
 }
 
 Test(adapt, threshold_from_the_environment)
@@ -89,15 +89,15 @@ Test(adapt, threshold_from_the_environment)
 	u32 t;
 
 	unsetenv("REFVMM_BT_THRESHOLD");
-	cr_assert_eq(bt_adapt_threshold_from_env(&t, err, sizeof(err)), 0);
+	cr_assert_eq(adapt__threshold_from_env(&t, err, sizeof(err)), 0);
 	cr_assert_eq(t, BT_ADAPT_DEFAULT_THRESHOLD);
 	setenv("REFVMM_BT_THRESHOLD", "12", 1);
-	cr_assert_eq(bt_adapt_threshold_from_env(&t, err, sizeof(err)), 0);
+	cr_assert_eq(adapt__threshold_from_env(&t, err, sizeof(err)), 0);
 	cr_assert_eq(t, 12);
 	setenv("REFVMM_BT_THRESHOLD", "0", 1);
-	cr_assert_eq(bt_adapt_threshold_from_env(&t, err, sizeof(err)), -1);
+	cr_assert_eq(adapt__threshold_from_env(&t, err, sizeof(err)), -1);
 	cr_assert(strstr(err, "not '0'"), "%s", err);
 	setenv("REFVMM_BT_THRESHOLD", "4x", 1);
-	cr_assert_eq(bt_adapt_threshold_from_env(&t, err, sizeof(err)), -1);
+	cr_assert_eq(adapt__threshold_from_env(&t, err, sizeof(err)), -1);
 	unsetenv("REFVMM_BT_THRESHOLD");
 }

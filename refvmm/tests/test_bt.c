@@ -10,7 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../bt/bt.h"
+#include "../bt/breakpoint.h"
+#include "../bt/decode.h"
+#include "../bt/tcache.h"
+#include "../bt/translate.h"
 
 struct decode_case {
 	const char *what;
@@ -110,7 +113,7 @@ Test(bt_decode, class_and_length_table)
 		u8 buf[15] = {0};
 
 		memcpy(buf, dc->bytes, dc->n);
-		cr_assert(bt_decode(buf, dc->n, &in), "%s: not decoded",
+		cr_assert(decode__insn(buf, dc->n, &in), "%s: not decoded",
 			  dc->what);
 		cr_expect_eq(in.cls, dc->cls, "%s: class %s, expected %s",
 			     dc->what, bt_class_names[in.cls],
@@ -129,9 +132,9 @@ Test(bt_decode, truncated_and_overlong)
 	struct bt_insn in;
 
 	/* 15 prefixes leave no opcode within the 15-byte limit. */
-	cr_expect(!bt_decode(prefixes, sizeof(prefixes), &in));
-	cr_expect(!bt_decode(cut, sizeof(cut), &in));
-	cr_expect(bt_decode(prefixes + 14, 2, &in) && in.len == 2);
+	cr_expect(!decode__insn(prefixes, sizeof(prefixes), &in));
+	cr_expect(!decode__insn(cut, sizeof(cut), &in));
+	cr_expect(decode__insn(prefixes + 14, 2, &in) && in.len == 2);
 }
 
 Test(bt_decode, branch_displacements)
@@ -141,11 +144,11 @@ Test(bt_decode, branch_displacements)
 	static const u8 jmp16[4] = {0x66, 0xe9, 0xfd, 0xff};
 	struct bt_insn in;
 
-	cr_assert(bt_decode(jz, 2, &in));
+	cr_assert(decode__insn(jz, 2, &in));
 	cr_expect_eq(in.rel, -2);
-	cr_assert(bt_decode(call, 5, &in));
+	cr_assert(decode__insn(call, 5, &in));
 	cr_expect_eq(in.rel, 0x100);
-	cr_assert(bt_decode(jmp16, 4, &in));
+	cr_assert(decode__insn(jmp16, 4, &in));
 	cr_expect_eq(in.rel, -3);
 	cr_expect(in.opsize16);
 }
@@ -153,13 +156,13 @@ Test(bt_decode, branch_displacements)
 Test(bt_decode, fpu_faults_from_cr0)
 {
 	/* SDM Vol. 3A Tables 2-2 and 13-1. */
-	cr_expect_eq(bt_fpu_fault(BT_FPU_X87, CR0_TS), 7);
-	cr_expect_eq(bt_fpu_fault(BT_FPU_X87, CR0_EM), 7);
-	cr_expect_eq(bt_fpu_fault(BT_FPU_WAIT, CR0_TS), 0);
-	cr_expect_eq(bt_fpu_fault(BT_FPU_WAIT, CR0_TS | CR0_MP), 7);
-	cr_expect_eq(bt_fpu_fault(BT_FPU_SIMD, CR0_EM | CR0_TS), 6);
-	cr_expect_eq(bt_fpu_fault(BT_FPU_SIMD, CR0_TS), 7);
-	cr_expect_eq(bt_fpu_fault(BT_FPU_NONE, CR0_TS | CR0_EM), 0);
+	cr_expect_eq(decode__fpu_fault(BT_FPU_X87, CR0_TS), 7);
+	cr_expect_eq(decode__fpu_fault(BT_FPU_X87, CR0_EM), 7);
+	cr_expect_eq(decode__fpu_fault(BT_FPU_WAIT, CR0_TS), 0);
+	cr_expect_eq(decode__fpu_fault(BT_FPU_WAIT, CR0_TS | CR0_MP), 7);
+	cr_expect_eq(decode__fpu_fault(BT_FPU_SIMD, CR0_EM | CR0_TS), 6);
+	cr_expect_eq(decode__fpu_fault(BT_FPU_SIMD, CR0_TS), 7);
+	cr_expect_eq(decode__fpu_fault(BT_FPU_NONE, CR0_TS | CR0_EM), 0);
 }
 
 /* --- emission: one block into a heap cache --- */
@@ -223,7 +226,7 @@ static const struct bt_block *translate(const u8 *code, size_t n, u8 cpl,
 	struct bt_key k = {.eip = GUEST_EIP, .cpl = cpl, .iopl = iopl};
 
 	memcpy(ram + GUEST_EIP, code, n);
-	return bt_translate(&bvm, &k);
+	return translate__block(&bvm, &k);
 }
 
 static u32 rd32(const u8 *p)
@@ -347,14 +350,14 @@ Test(bt_emit, map_gives_back_the_guest_instruction)
 
 	bvm.nblocks = 0;
 	tb = translate(code, sizeof(code), 0, 0);
-	cr_assert(bt_tcache_map(&bvm, (u64)(uintptr_t)tb->tc + 2, true, &eip));
+	cr_assert(tcache__map(&bvm, (u64)(uintptr_t)tb->tc + 2, true, &eip));
 	cr_expect_eq(eip, GUEST_EIP + 2);
-	cr_expect(!bt_tcache_map(&bvm, (u64)(uintptr_t)tb->tc + 3, true, &eip),
+	cr_expect(!tcache__map(&bvm, (u64)(uintptr_t)tb->tc + 3, true, &eip),
 		  "inside an instruction: no boundary");
-	cr_assert(bt_tcache_map(&bvm, (u64)(uintptr_t)tb->tc + 3, false, &eip));
+	cr_assert(tcache__map(&bvm, (u64)(uintptr_t)tb->tc + 3, false, &eip));
 	cr_expect_eq(eip, GUEST_EIP + 2);
 	/* inside the RET sequence: the RET, for a precise fault */
-	cr_assert(bt_tcache_map(&bvm, (u64)(uintptr_t)tb->tc + 8, false, &eip));
+	cr_assert(tcache__map(&bvm, (u64)(uintptr_t)tb->tc + 8, false, &eip));
 	cr_expect_eq(eip, GUEST_EIP + 4);
 }
 
@@ -403,14 +406,14 @@ Test(bt_emit, data_breakpoint_ranges)
 	cpu.dr[1] = 0x2000;
 	cpu.dr[2] = 0x3003;
 	cpu.dr[7] = 0x400 | 1u << 2 | 1u << 4 | 1u << 20 | 3u << 22 | 3u << 24;
-	cr_expect_eq(bt_dbp_match(&bvm, 0x2002, 4, true), 1u << 1,
+	cr_expect_eq(breakpoint__match(&bvm, 0x2002, 4, true), 1u << 1,
 		     "a 4-byte write overlapping the dword");
-	cr_expect_eq(bt_dbp_match(&bvm, 0x2002, 4, false), 0,
+	cr_expect_eq(breakpoint__match(&bvm, 0x2002, 4, false), 0,
 		     "reads do not hit a write breakpoint");
-	cr_expect_eq(bt_dbp_match(&bvm, 0x1ffc, 4, true), 0, "just below");
-	cr_expect_eq(bt_dbp_match(&bvm, 0x3000, 4, false), 1u << 2,
+	cr_expect_eq(breakpoint__match(&bvm, 0x1ffc, 4, true), 0, "just below");
+	cr_expect_eq(breakpoint__match(&bvm, 0x3000, 4, false), 1u << 2,
 		     "a read covering the byte");
-	cr_expect_eq(bt_dbp_match(&bvm, 0x3004, 2, true), 0, "just above");
+	cr_expect_eq(breakpoint__match(&bvm, 0x3004, 2, true), 0, "just above");
 }
 
 Test(bt_emit, sti_inline_unless_an_interrupt_waits)
@@ -421,17 +424,17 @@ Test(bt_emit, sti_inline_unless_an_interrupt_waits)
 	u32 eip;
 
 	memcpy(ram + GUEST_EIP, code, sizeof(code));
-	tb = bt_translate(&bvm, &k);
+	tb = translate__block(&bvm, &k);
 	cr_expect(!memcmp(tb->tc, "\x65\xc6\x05", 3), "movb $1, %%gs:vif");
 	cr_expect_eq(rd32(tb->tc + 3), BT_PG(vif));
 	cr_expect_eq(tb->tc[7], 1);
 	/* the NOP after it is in the STI shadow: no boundary */
-	cr_expect(!bt_tcache_map(&bvm, (u64)(uintptr_t)tb->tc + 8, true, &eip));
-	cr_expect(bt_tcache_map(&bvm, (u64)(uintptr_t)tb->tc + 9, true, &eip));
+	cr_expect(!tcache__map(&bvm, (u64)(uintptr_t)tb->tc + 8, true, &eip));
+	cr_expect(tcache__map(&bvm, (u64)(uintptr_t)tb->tc + 9, true, &eip));
 	cr_expect_eq(eip, GUEST_EIP + 2);
 	bvm.tc_free = tc + 0x400;
 	k.wreq = true;
-	tb = bt_translate(&bvm, &k);
+	tb = translate__block(&bvm, &k);
 	cr_expect_eq(tb->ninsn, 1, "an interrupt waits: STI is a callout");
 	cr_expect_eq(rd32(tb->tc + 18), BT_EXIT_CALLOUT);
 }

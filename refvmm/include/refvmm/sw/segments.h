@@ -39,9 +39,6 @@ int sw_read(struct sw_cpu *c, int sreg, u32 off, void *buf, u32 len);
 /* The checks of sw_read/sw_write without the access. */
 int sw_seg_check(struct sw_cpu *c, int sreg, u32 off, u32 len, bool write);
 int sw_write(struct sw_cpu *c, int sreg, u32 off, const void *buf, u32 len);
-/* Push/pop on SS:ESP, 32-bit stack assumed when SS.B=1. */
-int sw_push32(struct sw_cpu *c, u32 v);
-int sw_pop32(struct sw_cpu *c, u32 *v);
 
 /* Reads the descriptor @sel names; -1 when outside its table. */
 int sw_desc_fetch(struct sw_cpu *c, u16 sel, struct vcpu_seg *s, u32 *lin);

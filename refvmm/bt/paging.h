@@ -1,0 +1,28 @@
+/*
+ * Binary translation with guest paging on (paging.c): code is fetched
+ * with the guest's rights, and translations depend on the page tables
+ * those fetches walked.
+ */
+#ifndef REFVMM_BT_PAGING_H
+#define REFVMM_BT_PAGING_H
+
+#include "vm.h"
+
+/* Guest CR0.PG = 1: translation runs on the shadow page tables. */
+bool paging__on(const struct bt_vm *b);
+/*
+ * Guest code bytes for translation: how many of @len could be fetched at
+ * @lin with the guest's rights (a fetch walk; A bits set, the tables
+ * traced); *pf_lin and *pf_err describe the #PF of the first byte that
+ * could not.
+ */
+u32 paging__fetch(struct bt_vm *b, u32 lin, u8 *buf, u32 len, u32 *pf_lin,
+		  u32 *pf_err);
+/* Guest-physical address of code at @lin (identity with paging off; 0
+ * when unmapped). */
+u32 paging__code_phys(struct bt_vm *b, u32 lin);
+/* Does a change the shadow reports (@ppn, or SHADOW_ALL) concern a page
+ * table code was fetched through? Counted as a paging flush when so. */
+bool paging__changed(struct bt_vm *b, u64 ppn);
+
+#endif

@@ -1,0 +1,226 @@
+/*
+ * The mechanism of adaptive binary translation (retranslate.h;
+ * docs/refvmm-bt.md, "Adaptive translation"). The policy (adapt.c)
+ * counts, per guest instruction, the host faults its IDENT translation
+ * takes and the callouts that turned out needless; here an instruction
+ * is retranslated as a callout (or back) and the translation that was
+ * running is patched with a jump to the new one, so chained blocks, the
+ * indirect-branch table and blocks that start earlier keep working
+ * without a flush.
+ *
+ * A callout performs the access with the shared emulator (emu/: MOV
+ * forms, then the generic stack, string and proxy paths), whose stores
+ * go through sw_data_write: the translated-code write hook and, with
+ * guest paging, shadow__phys_written see them as they see any emulated
+ * store.
+ */
+#define _GNU_SOURCE
+#include <string.h>
+#include <sys/mman.h>
+
+#include "codepage.h"
+#include "refvmm/log.h"
+#include "refvmm/machine.h"
+#include "refvmm/sw/segments.h"
+#include "refvmm/sw/shadow_pt.h"
+#include "retranslate.h"
+#include "smc.h"
+#include "tcache.h"
+#include "translate.h"
+
+/* Would the guest instruction @in fault natively, with the registers as
+ * they are? Paging off: MMIO and the monitor window lie beyond RAM. Paging
+ * on: what the shadow does not map (MMIO, the window, a page not faulted
+ * in yet) or maps read-only for a store (a traced page-table page, D
+ * clear). Either way, a store to a page holding translations when that
+ * page is write-protected: @code_lin (when not NULL) gets its address. */
+static bool would_trap(struct bt_vm *b, const cs_insn *in, u32 *code_lin)
+{
+	struct monitor *t = b->t;
+	struct sw_cpu *c = b->c;
+	const cs_x86 *x = &in->detail->x86;
+	int i, sreg, prot;
+
+	for (i = 0; i < x->op_count; i++) {
+		const cs_x86_op *op = &x->operands[i];
+		u32 ea, lin, size, a;
+		bool wr;
+
+		if (op->type != X86_OP_MEM)
+			continue;
+		ea = operand__addr(c, x, op, &sreg);
+		lin = (u32)c->seg[sreg].base + ea;
+		size = op->size ? op->size : 4;
+		wr = op->access & CS_AC_WRITE;
+		if (!t->sp.paging && (u64)lin + size > c->ram_size)
+			return true;
+		for (a = lin; t->sp.paging && a - lin < size;
+		     a = (a | 0xfff) + 1)
+			if (!shadow__mapped(&t->sp, a, &prot) ||
+			    (wr && !(prot & PROT_WRITE)))
+				return true;
+		if (wr && (codepage__protected(b, lin) ||
+			   codepage__protected(b, lin + size - 1))) {
+			if (code_lin)
+				*code_lin = lin;
+			return true;
+		}
+	}
+	return false;
+}
+
+static void log_adapt(struct bt_vm *b, const char *what, u32 lin)
+{
+	const struct bt_adapt_rec *r = adapt__rec(b->adapt, lin, false);
+
+	if (b->t->m->log_events & LOG_ADAPT)
+		log__printf("bt adapt 0x%x: %s (flip %u, threshold %u)", lin,
+			    what, r ? r->flips : 0, b->adapt->threshold);
+}
+
+/* A jmp rel32 at @site to @dest. */
+static void patch_jump(struct bt_vm *b, u8 *site, const u8 *dest)
+{
+	u32 rel = (u32)(dest - (site + 5));
+
+	site[0] = 0xe9;
+	memcpy(site + 1, &rel, 4);
+	b->adapt->patches++;
+}
+
+/* Translates the block at @eip under @k (the verdict is already in the
+ * policy) and patches @site to jump to it, unless the cache was flushed
+ * since @site was seen (generation @gen): the site is gone then. */
+static void retranslate(struct bt_vm *b, const struct bt_key *k, u32 eip,
+			u8 *site, u64 gen)
+{
+	struct bt_key nk = *k;
+	struct bt_block *tb;
+
+	nk.eip = eip;
+	tb = translate__block(b, &nk);
+	tcache__insert(b, tb);
+	if (site && gen == b->generation) {
+		patch_jump(b, site, tb->tc);
+		if (b->t->m->log_events & LOG_ADAPT)
+			log__printf("bt adapt   patched 0x%x -> 0x%x",
+				    (u32)(uintptr_t)site,
+				    (u32)(uintptr_t)tb->tc);
+	}
+}
+
+static u64 delivered(const struct monitor *t)
+{
+	return t->delivered_exc + t->delivered_irq + t->delivered_int;
+}
+
+void retranslate__before_fault(struct bt_vm *b, const struct bt_key *k, u64 rip,
+			       u32 eip)
+{
+	struct bt_adapt_probe *p = &b->probe;
+	struct bt_insn bi;
+	const cs_insn *in;
+	u8 g[16] = {0};
+
+	p->armed = false;
+	if (!b->adapt || k->single || b->ndbp)
+		return;
+	sw_lin_read(b->c, k->cs_base + eip, g, 15);
+	if (!decode__insn(g, 15, &bi) || bi.cls != BT_IDENT || !bi.has_mem)
+		return;
+	in = emulate__decode(b->t, eip);
+	if (!in || in->size != bi.len || !would_trap(b, in, NULL))
+		return;
+	p->armed = true;
+	p->key = *k;
+	p->rip = rip;
+	p->eip = eip;
+	p->len = bi.len;
+	p->delivered = delivered(b->t);
+	p->gen = b->generation;
+}
+
+void retranslate__after_fault(struct bt_vm *b, bool stopped)
+{
+	struct bt_adapt_probe *p = &b->probe;
+	const struct bt_block *tb;
+	u32 lin, off, i;
+	u8 *site = NULL;
+	u64 fresh;
+
+	if (!p->armed)
+		return;
+	p->armed = false;
+	/* Only an access the monitor emulated in place: EIP moved past
+	 * it, nothing delivered, the run goes on. */
+	if (stopped || b->c->eip != p->eip + p->len ||
+	    delivered(b->t) != p->delivered)
+		return;
+	lin = p->key.cs_base + p->eip;
+	fresh = b->adapt->to_callout;
+	if (adapt__trap(b->adapt, lin) != BT_ADAPT_TO_CALLOUT)
+		return;
+	fresh = b->adapt->to_callout != fresh;
+	tb = tcache__block_at(b, p->rip);
+	if (tb) {
+		off = (u32)(p->rip - (u64)(uintptr_t)tb->tc);
+		for (i = tb->nmap; i-- > 0;)
+			if (tb->map[i].off <= off)
+				break;
+		if (i < tb->nmap && tb->map[i].eip == p->eip &&
+		    tb->map[i].boundary && tb->map[i].off + 5u <= tb->tc_len)
+			site = tb->tc + tb->map[i].off;
+	}
+	log_adapt(b,
+		  fresh ? "trapped threshold times: retranslated as a callout"
+			: "an older copy trapped: patched to the callout",
+		  lin);
+	retranslate(b, &p->key, p->eip, site, p->gen);
+}
+
+bool retranslate__callout(struct bt_vm *b, const struct bt_key *k,
+			  struct vm_exit *exit)
+{
+	struct monitor *t = b->t;
+	struct sw_cpu *c = b->c;
+	struct sw_event ev = vm__callout_event("adapted callout");
+	u32 eip = c->eip, lin = k->cs_base + eip;
+	u8 *site = (u8 *)(uintptr_t)b->page->patch_site;
+	const cs_insn *in = emulate__decode(t, eip);
+	u32 code_lin = 0;
+	bool would = in && would_trap(b, in, &code_lin);
+	u64 gen = b->generation; /* the emulated store may flush */
+	u64 mw = b->st.monitor_writes;
+	enum emu_result r = in ? emulate__insn(t, &ev, exit) : EMU_NOT;
+
+	switch (r) {
+	case EMU_DONE:
+		/* a store to data sharing a page with code counts towards
+		 * that page's self-checking, as when it trapped (bt.c) */
+		if (code_lin && b->st.monitor_writes == mw)
+			smc__data_store(b, code_lin);
+		if (adapt__callout(b->adapt, lin, would) == BT_ADAPT_TO_IDENT) {
+			log_adapt(b,
+				  "threshold clean callouts: retranslated "
+				  "as itself",
+				  lin);
+			retranslate(b, k, eip, site, gen);
+		}
+		return false;
+	case EMU_RAISE:
+		c->eip = eip;
+		return !monitor__deliver(t, c->exc_vector, c->exc_has_error,
+					 c->exc_error, DELIVER_EXCEPTION, eip,
+					 exit);
+	case EMU_NOT:
+		/* The emulator cannot do it: run it natively from now on
+		 * (it faults, and the monitor's other paths serve it). */
+		c->eip = eip;
+		adapt__never(b->adapt, lin);
+		log_adapt(b, "the emulator cannot do it: IDENT for good", lin);
+		retranslate(b, k, eip, site, gen);
+		return false;
+	default:
+		return true;
+	}
+}

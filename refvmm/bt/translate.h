@@ -1,0 +1,15 @@
+/*
+ * Translation of guest code into the cache (translate.c).
+ */
+#ifndef REFVMM_BT_TRANSLATE_H
+#define REFVMM_BT_TRANSLATE_H
+
+#include "vm.h"
+
+/* Translates the block at @k's CS:EIP now (not yet in the hash). */
+struct bt_block *translate__block(struct bt_vm *b, const struct bt_key *k);
+/* The block for @k: the cached one, or translated now and cached (a
+ * block that runs one instruction on an open page is not cached). */
+struct bt_block *translate__get(struct bt_vm *b, const struct bt_key *k);
+
+#endif

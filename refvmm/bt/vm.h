@@ -1,0 +1,200 @@
+/*
+ * The state of the binary-translation engine (bt-simple and bt; docs
+ * refvmm-bt.md): the monitor window's layout, the page translated code
+ * reaches through GS, the translation key, blocks and their maps, code
+ * pages, counters, and struct bt_vm, one per vCPU, that every file of
+ * bt/ works on. Types only; each concept's functions are in its own
+ * header (bt.h lists them).
+ */
+#ifndef REFVMM_BT_VM_H
+#define REFVMM_BT_VM_H
+
+#include "../emu/monitor.h"
+#include "adapt.h"
+#include "decode.h"
+#include "refvmm/sw/shadow_desc.h"
+#include "refvmm/vcpu.h"
+
+/* The monitor window (sw/world_switch.c owns pages 0 and 1). */
+#define BT_GATE_ADDR  (SW_WINDOW_BASE + 0x100)	/* in the landing pad page */
+#define BT_GS_BASE    (SW_WINDOW_BASE + 0x1000) /* struct sw_cpu */
+#define BT_PAGE_OFF   0x1000			/* struct bt_page, from GS */
+#define BT_TABLE_OFF  0x2000			/* lookup table, from GS */
+#define BT_TABLE_SIZE 4096
+#define BT_GS_LIMIT   (BT_TABLE_OFF + BT_TABLE_SIZE * 8 - 1)
+#define BT_TC_BASE    (SW_WINDOW_BASE + 0x10000)
+#define BT_TC_END     ((u64)SW_WINDOW_BASE + SW_WINDOW_SIZE)
+
+/* Host LDT slots of the monitor (after trap mode's SW_NSLOTS). */
+#define BT_SLOT_CODE 76
+#define BT_SLOT_GS   77
+
+/* What a callout stub asks of the monitor (bt_page.exit_code). */
+enum bt_exit {
+	BT_EXIT_CALLOUT = 1, /* emulate the instruction at EIP */
+	BT_EXIT_BRANCH,	     /* continue at EIP; chain patch_site to it */
+	BT_EXIT_MISS,	     /* indirect branch: continue at target */
+	BT_EXIT_STEP,	     /* a one-instruction block ended: EIP next */
+	BT_EXIT_RAISE_UD,    /* #UD at EIP (invalid or unsupported) */
+	BT_EXIT_RAISE_GP,    /* #GP(0) at EIP (beyond the CS limit) */
+	BT_EXIT_RAISE_NM,    /* #NM at EIP (CR0.TS/EM) */
+	BT_EXIT_DEBUG,	     /* instruction breakpoint (DR0-DR3) at EIP */
+	BT_EXIT_STALE,	     /* a self-checking block found its code changed */
+	BT_EXIT_RAISE_PF,    /* #PF fetching the instruction at EIP */
+	BT_EXIT_ADAPT,	     /* bt: an adapted access at EIP (retranslate.c) */
+	BT_EXIT_NR,
+};
+
+/* sw_world__enter's kind for a callout (sw/cpu.h has 1 and 2). */
+#define BT_EXIT_KIND_CALLOUT 3
+
+/* The per-vCPU data translated code reaches at %gs:BT_PAGE_OFF. */
+struct bt_page {
+	u32 exit_code;
+	u32 target;	/* indirect branch target (guest EIP) */
+	u32 patch_site; /* rel32 to chain, 0 when none */
+	u32 jmp_target; /* lookup hit: the translation */
+	u32 scr_eax, scr_ecx, scr_fl;
+	u8 vif; /* the guest's EFLAGS.IF, for inline CLI */
+	u8 pad0[3];
+	u16 guest_gs_sel, guest_cs_sel, mon_gs_sel, pad1;
+	u64 landing; /* 64-bit address of sw_world_landing */
+	u64 hits;    /* indirect lookups that hit */
+	u32 vflags;  /* the guest's IOPL, NT, VIF, VIP, TF, for PUSHF */
+};
+
+#define BT_PG(field) (BT_PAGE_OFF + (u32)offsetof(struct bt_page, field))
+
+/* Translation key: what the translated code depends on. */
+struct bt_key {
+	u32 eip, cs_base;
+	u8 cpl, iopl;
+	u8 fpu;	     /* CR0.EM/MP/TS: x87/SSE may raise #NM or #UD */
+	bool single; /* one instruction, then back to the monitor */
+	bool nobp;   /* EFLAGS.RF: instruction breakpoints do not fire */
+	bool ss16;   /* SS.B=0: PUSHF stays a callout */
+	bool wreq;   /* an interrupt waits for IF: STI stays a callout */
+};
+
+/* tc offset -> guest EIP; boundary: the guest state is all there. */
+struct bt_map {
+	u16 off;
+	bool boundary;
+	u32 eip;
+};
+
+struct bt_block {
+	struct bt_key key;
+	u8 *tc;
+	u32 tc_len, glen;
+	u32 ninsn;
+	struct bt_map *map;
+	u32 nmap;
+	bool nocache;
+	struct bt_block *hnext;
+};
+
+#define BT_MAX_BLOCKS	 32768
+#define BT_MAX_MAP	 (BT_MAX_BLOCKS * 24)
+#define BT_HASH		 16384
+#define BT_MAX_CODEPAGES 1024
+#define BT_MMIO_PAGES	 2
+#define BT_MAX_DBP_PAGES 8 /* four breakpoints, each on up to two pages */
+
+struct bt_codepage {
+	u32 pfn;
+	u8 snap[4096];
+	u8 mask[512]; /* bytes covered by translated instructions */
+};
+
+struct bt_stats {
+	u64 translations, guest_bytes, tc_bytes, flushes, chain_patches;
+	u64 lookup_miss, callouts, exits[BT_EXIT_NR];
+	u64 smc_faults, smc_flushes, smc_false, monitor_writes, smc_emulated;
+	u64 kicks, kick_steps, steps, translate_ns, selfcheck_pages, stale;
+	u64 dbp_faults, dbp_hits, mmio_steps;
+	u64 host_faults; /* signals from translated code, not the kick */
+	u64 cls[BT_NCLASSES];
+};
+
+/* A host fault in an IDENT translation, seen before it is handled
+ * (retranslate.c): counted once the monitor has emulated it in place. */
+struct bt_adapt_probe {
+	bool armed;
+	struct bt_key key;
+	u64 rip;
+	u32 eip, len;
+	u64 delivered;
+	u64 gen; /* the cache's generation when it faulted */
+};
+
+struct bt_vm {
+	struct monitor *t;
+	struct sw_cpu *c;
+	struct bt_page *page;
+	u32 *table; /* BT_TABLE_SIZE x {eip, tc} */
+	u32 table_keyw;
+	u16 sel_code, sel_gs;
+	u32 feats; /* 1 << enum bt_feat the virtual CPU shows */
+	u8 *tc_base, *tc_free, *tc_end;
+	u8 *lookup_fn, *miss_stub, *step_ind_fn; /* shared, at tc_base */
+	struct bt_block *blocks;
+	u32 nblocks;
+	struct bt_map *maps;
+	u32 nmaps;
+	struct bt_block *hash[BT_HASH];
+	u64 generation; /* bumped by every flush */
+	/* code-page protection (self-modifying code) */
+	u16 *page_idx;	 /* pfn -> index + 1 into codepages */
+	u8 *data_stores; /* pfn -> stores seen on it while protected */
+	u8 *selfcheck;	 /* pfn -> 1: never protected, blocks check */
+	u8 *code_pt;	 /* pfn -> 1: a page table code was fetched through */
+	u64 paging_flushes;
+	struct bt_codepage *codepages;
+	u32 ncodepages;
+	u32 dbp_pfn[BT_MAX_DBP_PAGES]; /* pages of the data breakpoints */
+	u32 ndbp;
+	u32 dbp_hits; /* breakpoints the stepped instruction hit */
+	u32 dbp_fire; /* ... to report when its one-instruction run ends */
+	struct {
+		u32 page;
+		u8 before[4096];
+	} mmio[BT_MMIO_PAGES]; /* shadow pages of MMIO (mmio.c) */
+	u32 nmmio, mmio_eip;
+	u32 smc_pending[4];
+	u32 nsmc;
+	u32 smc_eip;
+	bool smc_active;
+	bool chaining;
+	volatile bool stepping; /* the kick is walking to a boundary */
+	csh cs_host;		/* Capstone for --trace bt */
+	cs_insn *host_insn;
+	cs_insn *guest_insn; /* the translator's Capstone cross-check */
+	struct bt_stats st;
+	struct bt_adapt *adapt; /* --mode bt only */
+	struct bt_adapt_probe probe;
+};
+
+/* The translation engine a monitor runs (NULL under trap mode): what
+ * the sw layer's hooks, which know only the vCPU, use to find it. */
+static inline struct bt_vm *vm__of(const struct sw_cpu *c)
+{
+	const struct monitor *t =
+		c && c->vcpu ? (const struct monitor *)c->vcpu->mode_priv
+			     : NULL;
+
+	return t && t->hooks.emulate_first ? t->hooks.engine : NULL;
+}
+
+/* The event of an instruction a callout emulates as if it had trapped:
+ * #GP(0), as trap mode sees every privileged instruction. */
+static inline struct sw_event vm__callout_event(const char *what)
+{
+	return (struct sw_event){.kind = SW_EV_FAULT,
+				 .vector = 13,
+				 .has_error = true,
+				 .syscall_nr = -1,
+				 .what = what};
+}
+
+#endif

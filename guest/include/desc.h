@@ -1,7 +1,7 @@
 /*
  * Descriptor tables. Every guest descriptor sits at GDT index 16 and above
  * so that, under direct execution by a software monitor, no guest selector
- * can alias one of the host's (ARCHITECTURE.md, "The probe protocol").
+ * can alias one of the host's.
  */
 #ifndef GUEST_DESC_H
 #define GUEST_DESC_H

@@ -14,6 +14,7 @@
 #include "../bt/decode.h"
 #include "../bt/tcache.h"
 #include "../bt/translate.h"
+#include "../bt/vm.h"
 
 struct decode_case {
 	const char *what;
@@ -437,4 +438,45 @@ Test(bt_emit, sti_inline_unless_an_interrupt_waits)
 	tb = translate__block(&bvm, &k);
 	cr_expect_eq(tb->ninsn, 1, "an interrupt waits: STI is a callout");
 	cr_expect_eq(rd32(tb->tc + 18), BT_EXIT_CALLOUT);
+}
+
+/*
+ * Instructions whose memory access the prefix can redirect though ModRM
+ * names none count as memory instructions, so the translator runs them
+ * on the guest's segment (a GS or CS override never reaches the
+ * monitor's GS): MASKMOVQ, MASKMOVDQU, moffs, string sources, XLAT.
+ */
+Test(bt_decode, implicit_memory_is_memory)
+{
+	static const struct {
+		const char *what;
+		u8 bytes[6];
+		u8 n;
+	} cases[] = {
+		{"gs maskmovq mm0, mm1", {0x65, 0x0f, 0xf7, 0xc1}, 4},
+		{"cs maskmovq mm0, mm1", {0x2e, 0x0f, 0xf7, 0xc1}, 4},
+		{"gs maskmovdqu xmm0, xmm1", {0x65, 0x66, 0x0f, 0xf7, 0xc1}, 5},
+		{"gs movsb", {0x65, 0xa4}, 2},
+		{"gs lodsd", {0x65, 0xad}, 2},
+		{"gs xlat", {0x65, 0xd7}, 2},
+		{"gs mov eax, moffs", {0x65, 0xa1, 0, 0, 0, 0}, 6},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct bt_insn in;
+		u8 buf[15] = {0};
+
+		memcpy(buf, cases[i].bytes, cases[i].n);
+		cr_assert(decode__insn(buf, cases[i].n, &in), "%s",
+			  cases[i].what);
+		cr_expect(in.has_mem, "%s: not a memory instruction",
+			  cases[i].what);
+		cr_expect_eq(in.len, cases[i].n, "%s", cases[i].what);
+	}
+}
+
+/* The escape guest tests/guests/escape-maskmovq-gs.S aims at this. */
+Test(bt_page, landing_offset_the_escape_guest_aims_at)
+{
+	cr_assert_eq(BT_PAGE_OFF + offsetof(struct bt_page, landing), 0x1028);
 }

@@ -78,11 +78,13 @@ static void log_adapt(struct bt_vm *b, const char *what, u32 lin)
 			    what, r ? r->flips : 0, b->adapt->threshold);
 }
 
-/* A jmp rel32 at @site to @dest. */
+/* A jmp rel32 at @site to @dest, only inside the translations. */
 static void patch_jump(struct bt_vm *b, u8 *site, const u8 *dest)
 {
 	u32 rel = (u32)(dest - (site + 5));
 
+	if (!tcache__holds(b, site, 5))
+		return;
 	site[0] = 0xe9;
 	memcpy(site + 1, &rel, 4);
 	b->adapt->patches++;

@@ -324,12 +324,18 @@ bool tcache__map(const struct bt_vm *b, u64 addr, bool exact, u32 *eip)
 	return false;
 }
 
+bool tcache__holds(const struct bt_vm *b, const u8 *p, u32 len)
+{
+	return p >= b->tc_base + SHARED_SIZE && p + len <= b->tc_free &&
+	       p + len >= p;
+}
+
 void tcache__chain(struct bt_vm *b, u32 site, const u8 *target)
 {
 	u8 *s = (u8 *)(uintptr_t)site;
 	u32 rel;
 
-	if (s < b->tc_base + SHARED_SIZE || s + 4 > b->tc_free)
+	if (!tcache__holds(b, s, 4))
 		return;
 	rel = (u32)(target - (s + 4));
 	memcpy(s, &rel, 4);

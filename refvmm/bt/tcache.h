@@ -26,6 +26,10 @@ const struct bt_block *tcache__block_at(const struct bt_vm *b, u64 addr);
 /* Guest EIP for cache address @addr; @exact: only a boundary start. */
 bool tcache__map(const struct bt_vm *b, u64 addr, bool exact, u32 *eip);
 /* Points the rel32 at @site to @target. */
+/* Whether [@p, @p + @len) lies in the translations (not the shared
+ * routines, not free space): the only bytes a patch may write. A patch
+ * site comes from the vCPU page, which translated code can write. */
+bool tcache__holds(const struct bt_vm *b, const u8 *p, u32 len);
 void tcache__chain(struct bt_vm *b, u32 site, const u8 *target);
 
 #endif

@@ -480,3 +480,24 @@ Test(bt_page, landing_offset_the_escape_guest_aims_at)
 {
 	cr_assert_eq(BT_PAGE_OFF + offsetof(struct bt_page, landing), 0x1028);
 }
+
+/* Patches (chaining, adaptation) write only inside the translations: a
+ * site read from the vCPU page is checked against the cache's bounds,
+ * never trusted. */
+Test(bt_tcache, patch_sites_stay_in_the_translations)
+{
+	static u8 buf[0x800];
+	struct bt_vm b;
+
+	memset(&b, 0, sizeof(b));
+	b.tc_base = buf;
+	b.tc_free = buf + 0x600;
+	cr_expect(!tcache__holds(&b, buf, 5), "the shared routines");
+	cr_expect(!tcache__holds(&b, buf + 0x3ff, 5), "straddles the shared");
+	cr_expect(tcache__holds(&b, buf + 0x400, 5));
+	cr_expect(tcache__holds(&b, buf + 0x5fb, 5));
+	cr_expect(!tcache__holds(&b, buf + 0x5fc, 5), "past the used part");
+	cr_expect(!tcache__holds(&b, buf + 0x700, 4), "free space");
+	cr_expect(!tcache__holds(&b, (const u8 *)(uintptr_t)0x1028, 5),
+		  "a guest-chosen address");
+}

@@ -31,6 +31,12 @@ PROBE sse(void *a)
 	asm volatile("xorps %xmm0, %xmm0");
 }
 
+PROBE mmx(void *a)
+{
+	(void)a;
+	asm volatile("pxor %mm0, %mm0\n\temms");
+}
+
 static ulong cr0_base;
 
 static void set_cr0(int em, int mp, int ts)
@@ -79,6 +85,35 @@ static void fpu_one(int em, int mp, int ts)
 	check_fault(id, em ? UD_VECTOR : ts ? NM_VECTOR : NO_FAULT, 0, &f);
 }
 
+/* CR4.OSFXSR=0: SSE raises #UD, MMX executes (SDM Vol. 3A 13.1.3,
+ * Table 13-1). */
+static void osfxsr_clear(ulong cr4)
+{
+	struct fault f;
+
+	if (!has_sse) {
+		report_skip("conformance.fpu.sse.osfxsr0",
+			    "XORPS with CR4.OSFXSR=0 raises #UD",
+			    "CPU lacks sse/fxsr");
+		report_skip("conformance.fpu.mmx.osfxsr0",
+			    "PXOR mm, EMMS with CR4.OSFXSR=0 execute (MMX does "
+			    "not depend on OSFXSR)",
+			    "CPU lacks sse/fxsr");
+		return;
+	}
+	write_cr4(cr4 & ~X86_CR4_OSFXSR);
+	set_cr0(0, 0, 0);
+	try_call(sse, NULL, &f);
+	report_fault("conformance.fpu.sse.osfxsr0",
+		     "XORPS with CR4.OSFXSR=0 raises #UD", UD_VECTOR, 0, &f);
+	try_call(mmx, NULL, &f);
+	report_nofault("conformance.fpu.mmx.osfxsr0",
+		       "PXOR mm, EMMS with CR4.OSFXSR=0 execute (MMX does not "
+		       "depend on OSFXSR)",
+		       &f);
+	write_cr4(cr4 | X86_CR4_OSFXSR);
+}
+
 /* FNOP with CR0.TS=1 at a CPL: #NM at the FNOP. */
 static void fpu_cpl(int cpl)
 {
@@ -124,6 +159,7 @@ void probe_main(void)
 	report_nofault("conformance.fpu.lazy.after-clts",
 		       "after #NM and CLTS the same x87 instruction executes",
 		       &f);
+	osfxsr_clear(cr4);
 	write_cr0(cr0);
 	write_cr4(cr4);
 }

@@ -112,7 +112,8 @@ static void current_key(struct bt_vm *b, struct bt_key *k)
 	k->cs_base = (u32)c->seg[SW_CS].base;
 	k->cpl = (u8)c->cpl;
 	k->iopl = (u8)((c->eflags & EFL_IOPL) >> 12);
-	k->fpu = (u8)(c->cr0 & (CR0_EM | CR0_MP | CR0_TS));
+	k->fpu = (u8)(c->cr0 & (CR0_EM | CR0_MP | CR0_TS)) |
+		 (c->cr4 & CR4_OSFXSR ? 0 : BT_FPU_NO_OSFXSR);
 	k->ss16 = !c->seg[SW_SS].db;
 	k->wreq = b->t->window_requested;
 	/* RF=1 matters only for an instruction breakpoint: run one

@@ -419,10 +419,38 @@ static bool decode_vex(const u8 *p, size_t len, size_t i, struct bt_insn *o)
 	return true;
 }
 
-static u8 fpu_kind(bool two_byte, int map3, u8 op, const u8 *modrm)
+/* MMX or SSE: an SSE form names an xmm register (a 66/F2/F3 mandatory
+ * prefix, or one of the unprefixed SSE opcodes, SDM Vol. 2D A.3) or
+ * MXCSR. */
+static u8 simd_kind(const struct bt_insn *o, const u8 *p, bool two_byte,
+		    int map3, u8 op)
+{
+	bool prefixed = o->opsize16;
+	u8 op3 = map3 ? p[o->nprefix + 2] : 0;
+
+	for (int k = 0; k < o->nprefix; k++)
+		prefixed |= p[k] == 0xf2 || p[k] == 0xf3;
+	if (map3) {
+		if (map3 == 0x38 && op3 >= 0xf0)
+			return BT_FPU_NONE; /* MOVBE, CRC32, ADCX...: GPRs */
+		if (prefixed || (map3 == 0x38 && op3 >= 0xc8 && op3 <= 0xcd) ||
+		    (map3 == 0x3a && op3 == 0xcc))
+			return BT_FPU_SSE; /* SHA works on xmm unprefixed */
+		return BT_FPU_SIMD;	   /* SSSE3 on mm */
+	}
+	(void)two_byte;
+	if (prefixed || (op >= 0x10 && op <= 0x17) ||
+	    (op >= 0x28 && op <= 0x2f) || (op >= 0x50 && op <= 0x5f) ||
+	    op == 0xc2 || op == 0xc6)
+		return BT_FPU_SSE;
+	return BT_FPU_SIMD;
+}
+
+static u8 fpu_kind(const struct bt_insn *o, const u8 *p, bool two_byte,
+		   int map3, u8 op, const u8 *modrm)
 {
 	if (map3)
-		return BT_FPU_SIMD;
+		return simd_kind(o, p, two_byte, map3, op);
 	if (!two_byte) {
 		if (op >= 0xd8 && op <= 0xdf)
 			return BT_FPU_X87;
@@ -431,18 +459,19 @@ static u8 fpu_kind(bool two_byte, int map3, u8 op, const u8 *modrm)
 	if ((op >= 0x10 && op <= 0x17) || (op >= 0x28 && op <= 0x2f) ||
 	    (op >= 0x50 && op <= 0x7f) ||
 	    (op >= 0xc2 && op <= 0xc6 && op != 0xc3) || op >= 0xd0)
-		return BT_FPU_SIMD;
+		return simd_kind(o, p, two_byte, map3, op);
 	/* FXSAVE/FXRSTOR (#NM on EM or TS, like x87), LDMXCSR/STMXCSR */
 	if (op == 0xae && modrm && (*modrm >> 6) != 3)
 		return ((*modrm >> 3) & 7) <= 1	  ? BT_FPU_X87
-		       : ((*modrm >> 3) & 7) <= 3 ? BT_FPU_SIMD
+		       : ((*modrm >> 3) & 7) <= 3 ? BT_FPU_SSE
 						  : BT_FPU_NONE;
 	return BT_FPU_NONE;
 }
 
-int decode__fpu_fault(u8 fpu, u32 cr0)
+int decode__fpu_fault(u8 fpu, u32 state)
 {
-	bool em = cr0 & 4, mp = cr0 & 2, ts = cr0 & 8;
+	bool em = state & 4, mp = state & 2, ts = state & 8;
+	bool nofx = state & BT_FPU_NO_OSFXSR;
 
 	switch (fpu) {
 	case BT_FPU_X87:
@@ -451,6 +480,8 @@ int decode__fpu_fault(u8 fpu, u32 cr0)
 		return mp && ts ? 7 : 0;
 	case BT_FPU_SIMD:
 		return em ? 6 : ts ? 7 : 0;
+	case BT_FPU_SSE:
+		return em || nofx ? 6 : ts ? 7 : 0;
 	default:
 		return 0;
 	}
@@ -613,7 +644,7 @@ bool decode__insn(const u8 *p, size_t len, struct bt_insn *o)
 	if (!decode_imm(p, len, i, e, two_byte, op, cls, o))
 		return false;
 	o->cls = cls;
-	o->fpu = fpu_kind(two_byte, map3, op,
+	o->fpu = fpu_kind(o, p, two_byte, map3, op,
 			  o->has_modrm ? p + o->modrm_off : NULL);
 	o->feat = legacy_feat(o, p, two_byte, map3, map3 ? p[start + 2] : op);
 	check_lock(p, o);

@@ -67,11 +67,19 @@ enum bt_feat {
 	BT_NFEATS,
 };
 
-/* SDM Vol. 3A Table 2-2 (x87, WAIT) and 13-1 (MMX/SSE, FXSAVE). */
-enum bt_fpu { BT_FPU_NONE, BT_FPU_X87, BT_FPU_WAIT, BT_FPU_SIMD };
+/*
+ * SDM Vol. 3A Table 2-2 (x87, WAIT) and 13-1: MMX (registers mm, #UD with
+ * CR0.EM), SSE (registers xmm or MXCSR: also #UD with CR4.OSFXSR=0, SDM
+ * Vol. 3A 13.1.3), FXSAVE/FXRSTOR (like x87).
+ */
+enum bt_fpu { BT_FPU_NONE, BT_FPU_X87, BT_FPU_WAIT, BT_FPU_SIMD, BT_FPU_SSE };
 
-/* The exception CR0 (@cr0: EM, MP, TS bits) raises for @fpu, or 0. */
-int decode__fpu_fault(u8 fpu, u32 cr0);
+/* Key bit beside CR0's EM, MP, TS: the guest's CR4.OSFXSR is clear. */
+#define BT_FPU_NO_OSFXSR 0x10
+
+/* The exception @state (CR0.EM, MP, TS bits | BT_FPU_NO_OSFXSR) raises
+ * for @fpu, or 0. */
+int decode__fpu_fault(u8 fpu, u32 state);
 
 /* Decodes @len bytes at @p; returns false when not a valid instruction. */
 bool decode__insn(const u8 *p, size_t len, struct bt_insn *out);

@@ -501,3 +501,53 @@ Test(bt_tcache, patch_sites_stay_in_the_translations)
 	cr_expect(!tcache__holds(&b, (const u8 *)(uintptr_t)0x1028, 5),
 		  "a guest-chosen address");
 }
+
+/* MMX and SSE under CR0.EM/TS and CR4.OSFXSR (SDM Vol. 3A Table 13-1,
+ * 13.1.3): an SSE form (xmm or MXCSR) raises #UD with OSFXSR clear, an
+ * MMX one does not; MOVBE and CRC32 in the 0f 38 map are neither. */
+Test(bt_decode, sse_needs_osfxsr)
+{
+	static const struct {
+		const char *what;
+		u8 bytes[6];
+		u8 n;
+		u8 fpu;
+	} cases[] = {
+		{"xorps xmm0, xmm0", {0x0f, 0x57, 0xc0}, 3, BT_FPU_SSE},
+		{"paddb mm0, mm1", {0x0f, 0xfc, 0xc1}, 3, BT_FPU_SIMD},
+		{"paddb xmm0, xmm1", {0x66, 0x0f, 0xfc, 0xc1}, 4, BT_FPU_SSE},
+		{"movq xmm0, xmm1 (f3)",
+		 {0xf3, 0x0f, 0x7e, 0xc1},
+		 4,
+		 BT_FPU_SSE},
+		{"pshufb mm0, mm1", {0x0f, 0x38, 0x00, 0xc1}, 4, BT_FPU_SIMD},
+		{"pshufb xmm0, xmm1",
+		 {0x66, 0x0f, 0x38, 0x00, 0xc1},
+		 5,
+		 BT_FPU_SSE},
+		{"sha1nexte xmm0, xmm1",
+		 {0x0f, 0x38, 0xc8, 0xc1},
+		 4,
+		 BT_FPU_SSE},
+		{"movbe eax, [esi]", {0x0f, 0x38, 0xf0, 0x06}, 4, BT_FPU_NONE},
+		{"ldmxcsr [eax]", {0x0f, 0xae, 0x10}, 3, BT_FPU_SSE},
+		{"fxsave [eax]", {0x0f, 0xae, 0x00}, 3, BT_FPU_X87},
+		{"emms", {0x0f, 0x77}, 2, BT_FPU_SIMD},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct bt_insn in;
+		u8 buf[15] = {0};
+
+		memcpy(buf, cases[i].bytes, cases[i].n);
+		cr_assert(decode__insn(buf, cases[i].n, &in), "%s",
+			  cases[i].what);
+		cr_expect_eq(in.fpu, cases[i].fpu, "%s: fpu class %u, want %u",
+			     cases[i].what, in.fpu, cases[i].fpu);
+	}
+	cr_expect_eq(decode__fpu_fault(BT_FPU_SSE, BT_FPU_NO_OSFXSR), 6);
+	cr_expect_eq(decode__fpu_fault(BT_FPU_SSE, CR0_TS), 7);
+	cr_expect_eq(decode__fpu_fault(BT_FPU_SSE, 0), 0);
+	cr_expect_eq(decode__fpu_fault(BT_FPU_SIMD, BT_FPU_NO_OSFXSR), 0);
+	cr_expect_eq(decode__fpu_fault(BT_FPU_X87, BT_FPU_NO_OSFXSR), 0);
+}

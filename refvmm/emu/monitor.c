@@ -718,6 +718,8 @@ int monitor__init(struct vcpu *vcpu, char *err, size_t errlen)
 	if (r < 0)
 		goto err;
 	t->seccomp_on = true;
+	if (getenv("REFVMM_SECCOMP_PROBE"))
+		sw_seccomp__probe(getenv("REFVMM_SECCOMP_PROBE"));
 	return 0;
 err:
 	monitor__destroy(vcpu);

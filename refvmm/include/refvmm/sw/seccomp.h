@@ -15,4 +15,12 @@
 /* Returns 0, or -errno with a reason in @err. */
 int sw_seccomp__install(char *err, size_t errlen);
 
+/*
+ * The test hook (REFVMM_SECCOMP_PROBE=open|write3|tiocsti): makes one
+ * call the filter forbids, as escaped code would, so a test sees the
+ * wall stop it. Returns only if @what is unknown or the call went
+ * through.
+ */
+void sw_seccomp__probe(const char *what);
+
 #endif

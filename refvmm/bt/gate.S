@@ -6,13 +6,15 @@
  * 64-bit mode. The gate saves the guest registers and flags into struct
  * sw_cpu (offsets: sw/cpu.h SW_OFF_*), switches to the host stack and
  * continues in sw_world_landing like every other way back. Position
- * independent: only %gs-relative absolute addresses.
+ * independent: only %gs-relative absolute addresses, and the landing's
+ * address, an immediate the monitor writes into its copy of the gate
+ * (the page is then read-only and executable): nothing translated code
+ * can store to redirects the gate.
  */
 #define GPR	40
 #define HOST_EFL 76
 #define HSEL_SS	84
 #define EXIT_KIND 92
-#define LANDING	0x1028	/* BT_PG(landing); checked in tcache.c */
 
 	.text
 	.code64
@@ -38,7 +40,10 @@ bt_gate_start:
 	andq $-16, %rsp
 	pushq $0x202			/* DF, TF, AC off for the C ABI */
 	popfq
-	jmp *%gs:LANDING
+	movabsq $0x1122334455667788, %rax	/* sw_world_landing */
+	.globl bt_gate_landing_imm
+	.set bt_gate_landing_imm, . - 8
+	jmp *%rax
 bt_gate_end:
 
 	.section .note.GNU-stack, "", @progbits

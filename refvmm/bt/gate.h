@@ -7,6 +7,10 @@
 #define REFVMM_BT_GATE_H
 
 extern char bt_gate_start[], bt_gate_end[];
+/* The 8-byte immediate in the gate that window set-up fills with the
+ * landing's address (placeholder 0x1122334455667788 in gate.S). */
+extern char bt_gate_landing_imm[];
+#define BT_GATE_LANDING_PLACEHOLDER 0x1122334455667788ull
 extern char sw_world_landing[];
 
 #endif

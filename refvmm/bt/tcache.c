@@ -24,7 +24,6 @@
 #include "refvmm/sw/world_switch.h"
 #include "tcache.h"
 
-_Static_assert(BT_PG(landing) == 0x1028, "gate.S LANDING");
 _Static_assert(sizeof(struct bt_page) <= 4096, "one page");
 
 #define SHARED_SIZE 0x400
@@ -94,6 +93,19 @@ static void build_shared(struct bt_vm *b)
 	emit__exit(&e, BT_EXIT_STEP);
 }
 
+/* The landing's address into the copy of the gate at @copy. */
+static int gate_set_landing(u8 *copy)
+{
+	size_t off = (size_t)(bt_gate_landing_imm - bt_gate_start);
+	u64 imm, landing = (u64)(uintptr_t)sw_world_landing;
+
+	memcpy(&imm, copy + off, 8);
+	if (imm != BT_GATE_LANDING_PLACEHOLDER)
+		return -1;
+	memcpy(copy + off, &landing, 8);
+	return 0;
+}
+
 static int window_setup(struct bt_vm *b, char *err, size_t errlen)
 {
 	u8 *w = (u8 *)(uintptr_t)SW_WINDOW_BASE;
@@ -115,6 +127,12 @@ static int window_setup(struct bt_vm *b, char *err, size_t errlen)
 	if (mprotect(w, 0x1000, PROT_READ | PROT_WRITE) < 0)
 		goto err;
 	memcpy(w + (BT_GATE_ADDR - SW_WINDOW_BASE), bt_gate_start, gate);
+	if (gate_set_landing(w + (BT_GATE_ADDR - SW_WINDOW_BASE)) < 0) {
+		snprintf(err, errlen,
+			 "the callout gate has no landing "
+			 "placeholder");
+		return -EINVAL;
+	}
 	if (mprotect(w, 0x1000, PROT_READ | PROT_EXEC) < 0)
 		goto err;
 	if (mprotect((u8 *)(uintptr_t)(BT_GS_BASE + BT_PAGE_OFF),
@@ -138,7 +156,6 @@ static int window_setup(struct bt_vm *b, char *err, size_t errlen)
 	b->page = (struct bt_page *)(uintptr_t)(BT_GS_BASE + BT_PAGE_OFF);
 	b->table = (u32 *)(uintptr_t)(BT_GS_BASE + BT_TABLE_OFF);
 	memset(b->page, 0, sizeof(*b->page));
-	b->page->landing = (u64)(uintptr_t)sw_world_landing;
 	b->page->mon_gs_sel = b->sel_gs;
 	b->tc_base = (u8 *)(uintptr_t)BT_TC_BASE;
 	b->tc_end = (u8 *)(uintptr_t)BT_TC_END;

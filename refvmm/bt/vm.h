@@ -58,9 +58,8 @@ struct bt_page {
 	u8 vif; /* the guest's EFLAGS.IF, for inline CLI */
 	u8 pad0[3];
 	u16 guest_gs_sel, guest_cs_sel, mon_gs_sel, pad1;
-	u64 landing; /* 64-bit address of sw_world_landing */
-	u64 hits;    /* indirect lookups that hit */
-	u32 vflags;  /* the guest's IOPL, NT, VIF, VIP, TF, for PUSHF */
+	u64 hits;   /* indirect lookups that hit */
+	u32 vflags; /* the guest's IOPL, NT, VIF, VIP, TF, for PUSHF */
 };
 
 #define BT_PG(field) (BT_PAGE_OFF + (u32)offsetof(struct bt_page, field))

@@ -12,6 +12,7 @@
 
 #include "../bt/breakpoint.h"
 #include "../bt/decode.h"
+#include "../bt/gate.h"
 #include "../bt/tcache.h"
 #include "../bt/translate.h"
 #include "../bt/vm.h"
@@ -475,10 +476,23 @@ Test(bt_decode, implicit_memory_is_memory)
 	}
 }
 
-/* The escape guest tests/guests/escape-maskmovq-gs.S aims at this. */
-Test(bt_page, landing_offset_the_escape_guest_aims_at)
+/*
+ * The gate trusts nothing translated code can store to: the landing's
+ * address is an immediate in its code (a placeholder the monitor fills
+ * in its read-only copy), not a field of the vCPU page, where it was
+ * once at GS:0x1028, the offset the escape guest still aims at.
+ */
+Test(bt_gate, landing_is_an_immediate_in_the_gate)
 {
-	cr_assert_eq(BT_PAGE_OFF + offsetof(struct bt_page, landing), 0x1028);
+	size_t off = (size_t)(bt_gate_landing_imm - bt_gate_start);
+	u64 imm;
+
+	cr_assert(off + 8 <= (size_t)(bt_gate_end - bt_gate_start));
+	memcpy(&imm, bt_gate_start + off, 8);
+	cr_assert_eq(imm, BT_GATE_LANDING_PLACEHOLDER, "%#llx",
+		     (unsigned long long)imm);
+	cr_assert_eq((u8)bt_gate_start[off - 2], 0x48, "movabs rax: REX.W");
+	cr_assert_eq((u8)bt_gate_start[off - 1], 0xb8, "movabs rax: B8");
 }
 
 /* Patches (chaining, adaptation) write only inside the translations: a

@@ -1,11 +1,12 @@
 /*
  * An escape attempt through an implicit-memory store: MASKMOVQ stores
  * through DS:EDI, and a GS override aims it at GS:0x1028, where the
- * translator's own GS would hold the callout gate's landing address
- * (struct bt_page.landing; test_bt.c pins the offset). All-ones go there,
- * then a port write forces a callout. Contained, the store lands in the
- * guest's own GS segment (flat: guest linear 0x1028) and the guest exits
- * 0; escaped, the gate jumps to 0xffffffffffffffff inside refvmm.
+ * translator's own GS page once held the callout gate's landing address
+ * (the gate now keeps it as an immediate in read-only code). All-ones go
+ * there, then a port write forces a callout. Contained, the store lands
+ * in the guest's own GS segment (flat: guest linear 0x1028) and the
+ * guest exits 0; with the landing in that page and the decode fix
+ * reverted, the gate jumped to 0xffffffffffffffff inside refvmm.
  */
 #include "guest.h"
 

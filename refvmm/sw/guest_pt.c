@@ -42,7 +42,7 @@ static u64 reserved(const struct gpt_ctl *ctl, int level, bool large)
 	/* 4.4.2: bits 63:MAXPHYADDR, except XD when EFER.NXE = 1. */
 	for (int b = ctl->maxphy; b < 64; b++)
 		r |= 1ull << b;
-	if (ctl->efer & EFER_NXE_BIT)
+	if (ctl->efer & EFER_NXE)
 		r &= ~GPT_XD;
 	if (level == 3) /* 4.4.1: PDPTE bits 2:1, 8:5 are reserved */
 		r |= 0x1e6ull | GPT_XD;
@@ -61,8 +61,7 @@ static u32 base_error(const struct gpt_ctl *ctl, const struct gpt_access *acc)
 		err |= PF_U;
 	/* 4.7: I/D only with SMEP, or PAE paging with EFER.NXE. */
 	if (acc->kind == GPT_FETCH &&
-	    ((ctl->cr4 & CR4_SMEP_BIT) ||
-	     (gpt_pae(ctl) && (ctl->efer & EFER_NXE_BIT))))
+	    ((ctl->cr4 & CR4_SMEP) || (gpt_pae(ctl) && (ctl->efer & EFER_NXE))))
 		err |= PF_I;
 	return err;
 }
@@ -80,16 +79,16 @@ bool gpt_allows(const struct gpt_ctl *ctl, const struct gpt_walk *w,
 		else
 			ok = w->us && (acc->kind != GPT_WRITE || w->rw);
 	} else if (acc->kind == GPT_FETCH) {
-		ok = !w->xd && !(w->us && (ctl->cr4 & CR4_SMEP_BIT));
+		ok = !w->xd && !(w->us && (ctl->cr4 & CR4_SMEP));
 	} else {
 		/* Supervisor data: SMAP forbids user pages to implicit
 		 * accesses and to explicit ones with AC = 0; CR0.WP = 1
 		 * makes read-only pages read-only here too. */
-		bool smap = (ctl->cr4 & CR4_SMAP_BIT) && w->us &&
+		bool smap = (ctl->cr4 & CR4_SMAP) && w->us &&
 			    (acc->implicit || !acc->ac);
 
-		ok = !smap && (acc->kind != GPT_WRITE || w->rw ||
-			       !(ctl->cr0 & CR0_WP_BIT));
+		ok = !smap &&
+		     (acc->kind != GPT_WRITE || w->rw || !(ctl->cr0 & CR0_WP));
 	}
 	if (!ok && error)
 		*error = base_error(ctl, acc) | PF_P;
@@ -100,7 +99,7 @@ bool gpt_walk(const struct gpt_ctl *ctl, u8 *ram, u64 ram_size, u32 lin,
 	      const struct gpt_access *acc, bool set_ad, struct gpt_walk *w)
 {
 	bool pae = gpt_pae(ctl);
-	bool nxe = pae && (ctl->efer & EFER_NXE_BIT);
+	bool nxe = pae && (ctl->efer & EFER_NXE);
 	int level = pae ? 3 : 2;
 	u64 table, addr, e = 0;
 
@@ -131,7 +130,7 @@ bool gpt_walk(const struct gpt_ctl *ctl, u8 *ram, u64 ram_size, u32 lin,
 			return false;
 		}
 		large = level == 2 && (e & GPT_PS) &&
-			(pae || (ctl->cr4 & CR4_PSE_BIT));
+			(pae || (ctl->cr4 & CR4_PSE));
 		if (e & reserved(ctl, level, large)) {
 			w->fault = true;
 			w->error = base_error(ctl, acc) | PF_P | PF_RSVD;

@@ -45,9 +45,9 @@ static u8 prot_of(const struct shadow_pt *s, const struct shadow_map *m,
 	} else {
 		/* SMAP: user pages are never mapped for the supervisor
 		 * (its AC-dependent accesses go through emulation). */
-		r = !((ctl->cr4 & CR4_SMAP_BIT) && m->us);
-		w = r && (m->rw || !(ctl->cr0 & CR0_WP_BIT));
-		x = r && !m->xd && !((ctl->cr4 & CR4_SMEP_BIT) && m->us);
+		r = !((ctl->cr4 & CR4_SMAP) && m->us);
+		w = r && (m->rw || !(ctl->cr0 & CR0_WP));
+		x = r && !m->xd && !((ctl->cr4 & CR4_SMEP) && m->us);
 	}
 	/* 4.8: a clean page stays read-only until its first write sets
 	 * D; a traced page stays read-only for good. */
@@ -433,7 +433,7 @@ int shadow__set_ctl(struct shadow_pt *s, const struct gpt_ctl *ctl,
 	const u32 cr0m = 0x80010000u, cr4m = 0x300030u;
 	bool change = (ctl->cr0 ^ s->ctl.cr0) & cr0m ||
 		      (ctl->cr4 ^ s->ctl.cr4) & cr4m ||
-		      (ctl->efer ^ s->ctl.efer) & EFER_NXE_BIT ||
+		      (ctl->efer ^ s->ctl.efer) & EFER_NXE ||
 		      ctl->cr3 != s->ctl.cr3;
 
 	s->ctl = *ctl;

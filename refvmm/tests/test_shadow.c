@@ -92,7 +92,7 @@ Test(guest_pt, every_p_rw_us_cpl_wp_access_combination)
 		u32 expect_err;
 
 		if (!wp)
-			c.cr0 &= ~CR0_WP_BIT;
+			c.cr0 &= ~CR0_WP;
 		*pde(1) = PT | (pdp ? 1 : 0) | (pdrw ? 2 : 0) | (pdus ? 4 : 0);
 		*pte(0) =
 			DATA | (ptp ? 1 : 0) | (ptrw ? 2 : 0) | (ptus ? 4 : 0);
@@ -132,7 +132,7 @@ Test(guest_pt, pse_4m_page_and_reserved_bit_21)
 	struct gpt_walk w;
 
 	setup_ram();
-	c.cr4 |= CR4_PSE_BIT;
+	c.cr4 |= CR4_PSE;
 	*pde(2) = 0x00400000u | GPT_PS | 3;
 	cr_assert(gpt_walk(&c, ram, RAM_SIZE, 0x00812345u, &rd, true, &w));
 	cr_assert_eq(w.phys, 0x00412345u);
@@ -153,8 +153,8 @@ Test(guest_pt, pae_nx_and_fetch_error_code)
 {
 	struct gpt_ctl c = {.cr0 = 0x80010011u,
 			    .cr3 = 0x6000,
-			    .cr4 = CR4_PAE_BIT,
-			    .efer = EFER_NXE_BIT,
+			    .cr4 = CR4_PAE,
+			    .efer = EFER_NXE,
 			    .maxphy = 48};
 	struct gpt_access fetch = {.kind = GPT_FETCH, .user = true};
 	struct gpt_walk w;
@@ -287,7 +287,7 @@ Test(shadow_pt, wp0_supervisor_write_to_read_only_page, .fini = teardown)
 	u32 err = 0;
 
 	setup_shadow(64);
-	c.cr0 &= ~CR0_WP_BIT;
+	c.cr0 &= ~CR0_WP;
 	cr_assert_eq(shadow__set_ctl(&sp, &c, false), 0);
 	*pte(6) = (DATA + 0x6000) | 5; /* read-only user page */
 	cr_assert_eq(shadow__fault(&sp, LIN + 0x6000, PF_W, false, &err),

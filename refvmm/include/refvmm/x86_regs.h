@@ -5,6 +5,18 @@
 #ifndef REFVMM_X86_REGS_H
 #define REFVMM_X86_REGS_H
 
+#define CR0_PE 0x00000001u
+#define CR0_MP 0x00000002u
+#define CR0_EM 0x00000004u
+#define CR0_TS 0x00000008u
+#define CR0_ET 0x00000010u
+#define CR0_NE 0x00000020u
+#define CR0_WP 0x00010000u
+#define CR0_AM 0x00040000u
+#define CR0_NW 0x20000000u
+#define CR0_CD 0x40000000u
+#define CR0_PG 0x80000000u
+
 #define CR4_VME	       0x00000001u
 #define CR4_PVI	       0x00000002u
 #define CR4_TSD	       0x00000004u

@@ -12,6 +12,7 @@
 #define REFVMM_SW_GUEST_PT_H
 
 #include "refvmm/types.h"
+#include "refvmm/x86_regs.h"
 
 #define GPT_P  (1ull << 0)
 #define GPT_RW (1ull << 1)
@@ -26,13 +27,6 @@
 #define PF_U	(1u << 2)
 #define PF_RSVD (1u << 3)
 #define PF_I	(1u << 4)
-
-#define CR4_PSE_BIT  (1u << 4)
-#define CR4_PAE_BIT  (1u << 5)
-#define CR4_SMEP_BIT (1u << 20)
-#define CR4_SMAP_BIT (1u << 21)
-#define CR0_WP_BIT   (1u << 16)
-#define EFER_NXE_BIT (1ull << 11)
 
 /* The control state a walk depends on. */
 struct gpt_ctl {
@@ -66,7 +60,7 @@ struct gpt_walk {
 /* Whether paging is on in the PAE format. */
 static inline bool gpt_pae(const struct gpt_ctl *ctl)
 {
-	return ctl->cr4 & CR4_PAE_BIT;
+	return ctl->cr4 & CR4_PAE;
 }
 
 /*

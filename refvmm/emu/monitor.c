@@ -676,7 +676,6 @@ int monitor__init(struct vcpu *vcpu, char *err, size_t errlen)
 		r = -EEXIST;
 		goto err;
 	}
-	t->maxphy = m->cpu.maxphyaddr;
 	r = shadow__init(&t->sp, m->memfd, m->ram, m->ram_size, SHADOW_BUDGET);
 	if (r < 0) {
 		snprintf(err, errlen, "shadow page tables: %s", t->sp.err);

@@ -34,7 +34,7 @@ void vm__paging_changed(struct monitor *t, bool cr3_write)
 		.cr3 = c->cr3,
 		.cr4 = c->cr4,
 		.efer = c->msr_efer,
-		.maxphy = t->maxphy,
+		.maxphy = t->m->cpu.maxphyaddr,
 	};
 
 	if (shadow__set_ctl(&t->sp, &ctl, cr3_write) < 0)

@@ -65,7 +65,6 @@ struct monitor {
 	struct shadow_pt sp;
 	u8 *proxy_page, *proxy_xhost; /* proxy.c */
 	u64 proxied, window_steps;
-	u8 maxphy;
 	bool trace_step; /* single-stepping a write to a traced page */
 	bool window_requested;
 	bool monitor_step;

@@ -28,6 +28,7 @@
 #include "refvmm/log.h"
 #include "refvmm/machine.h"
 #include "refvmm/sw/segments.h"
+#include "site.h"
 #include "tcache.h"
 #include "translate.h"
 
@@ -77,7 +78,7 @@ static void map_add(struct tx *x, u32 eip, bool boundary)
 static void emit_callout(struct tx *x, u32 eip, enum bt_exit code)
 {
 	map_add(x, eip, true);
-	emit__gs_imm(&x->e, SW_OFF_EIP, eip);
+	emit__gs_imm(&x->e, BT_PG(eip), eip);
 	emit__exit(&x->e, code);
 }
 
@@ -110,13 +111,14 @@ static void jump_lookup(struct tx *x)
 		(struct stub){.site = x->e.p - 4, .to_lookup = true};
 }
 
-/* mov %cs:abs, %gs  (the monitor code segment is flat) */
-static void load_gs(struct tx *x, u32 page_field)
+/* mov %cs:abs, %gs: the selector comes from struct bt_ro, which the
+ * code segment (flat, execute/read) can read and nothing can write. */
+static void load_gs(struct tx *x, u32 ro_addr)
 {
 	emit__u8(&x->e, 0x2e);
 	emit__u8(&x->e, 0x8e);
 	emit__u8(&x->e, 0x2d);
-	emit__u32(&x->e, BT_GS_BASE + page_field);
+	emit__u32(&x->e, ro_addr);
 }
 
 /* The guest instruction's bytes, segment overrides made GS. */
@@ -144,9 +146,9 @@ static void emit_ident(struct tx *x, const u8 *g, const struct bt_insn *in)
 		copy_insn(x, g, in, false);
 		return;
 	}
-	load_gs(x, in->seg == 1 ? BT_PG(guest_cs_sel) : BT_PG(guest_gs_sel));
+	load_gs(x, in->seg == 1 ? BT_RO(guest_cs_sel) : BT_RO(guest_gs_sel));
 	copy_insn(x, g, in, true);
-	load_gs(x, BT_PG(mon_gs_sel));
+	load_gs(x, BT_RO(mon_gs_sel));
 }
 
 /* mov r/m32 -> %eax with the instruction's own addressing. */
@@ -226,7 +228,8 @@ static bool adapted(const struct tx *x, u32 lin, const struct bt_insn *in)
 static void emit_adapted(struct tx *x, u32 eip)
 {
 	map_add(x, eip, true);
-	emit__gs_imm(&x->e, SW_OFF_EIP, eip);
+	site__add(x->b, BT_SITE_ADAPT, x->e.p);
+	emit__gs_imm(&x->e, BT_PG(eip), eip);
 	emit__gs_imm(&x->e, BT_PG(patch_site), (u32)(uintptr_t)(x->e.p - 11));
 	emit__exit(&x->e, BT_EXIT_ADAPT);
 }
@@ -405,7 +408,9 @@ static void emit_stubs(struct tx *x)
 		} else {
 			dest = x->e.p;
 			map_add(x, s->target, true);
-			emit__gs_imm(&x->e, SW_OFF_EIP, s->target);
+			if (!x->k->single)
+				site__add(x->b, BT_SITE_CHAIN, s->site);
+			emit__gs_imm(&x->e, BT_PG(eip), s->target);
 			emit__gs_imm(&x->e, BT_PG(patch_site),
 				     x->k->single ? 0
 						  : (u32)(uintptr_t)s->site);
@@ -436,7 +441,7 @@ static void emit_check(struct tx *x, const struct bt_key *k, u8 *body, u32 glen)
 	int n = 0, i;
 
 	emit__restore_flags(e);
-	emit__gs_imm(e, SW_OFF_EIP, k->eip);
+	emit__gs_imm(e, BT_PG(eip), k->eip);
 	emit__exit(e, BT_EXIT_STALE);
 	end = e->p;
 	e->p = x->start;
@@ -597,6 +602,7 @@ struct bt_block *translate__block(struct bt_vm *b, const struct bt_key *k)
 	u8 *body;
 
 	make_room(b);
+	site__clear_from(b, b->tc_free);
 	memset(&x, 0, sizeof(x));
 	/* The length cross-check needs no operand detail: the trace
 	 * handle (detail off) decodes several times faster. */

@@ -467,11 +467,13 @@ bool monitor__handle(struct monitor *t, const struct sw_event *ev,
 		exit->reason = VM_EXIT_KICK;
 		return true;
 	case SW_EV_ESCAPE:
-		machine__stop(t->m, REFVMM_EXIT_INTERNAL_ERROR,
-			      "guest left compatibility mode for the host's "
-			      "64-bit code segment 0x%x (rip 0x%x): direct "
-			      "execution cannot contain this (see --help)",
-			      HOST_CS64, eip);
+		machine__breach(t->m,
+				"guest left compatibility mode for the host's "
+				"64-bit code segment 0x%x (rip 0x%x)%s",
+				HOST_CS64, eip,
+				t->hooks.engine ? ""
+						: ": direct execution cannot "
+						  "contain this (see --help)");
 		exit->reason = VM_EXIT_OTHER;
 		return true;
 	case SW_EV_SYSCALL:

@@ -844,7 +844,7 @@ Test(cli, bt_adapts_a_trapping_store_and_adapts_back)
 				      "adapt", asm_guest("adapt-loop"), NULL});
 	unsetenv("REFVMM_BT_THRESHOLD");
 	cr_assert_eq(r.status, (3 << 1) | 1, "%s", r.err);
-	cr_assert_eq(stat_of(&r, "bt.adapt.traps_counted"), 4);
+	cr_assert_eq(stat_of(&r, "bt.adapt.traps_counted"), 4, "%s", r.err);
 	cr_assert_eq(stat_of(&r, "bt.adapt.to_callout"), 1);
 	cr_assert_eq(stat_of(&r, "bt.adapt.to_ident"), 1);
 	cr_assert_eq(stat_of(&r, "bt.adapt.retranslations"), 2);
@@ -1049,6 +1049,59 @@ Test(cli, bt_maskmovq_with_gs_override_stays_in_the_guest)
 					r.status == REFVMM_EXIT_INTERNAL_ERROR,
 				"%s: status %d: %s", modes[i], r.status, r.err);
 	}
+}
+
+/*
+ * The containment oracle: a store into the monitor's vCPU page outside
+ * translated code's scratch, or into the selector translated code
+ * reloads GS with, ends the run with status 92 and one line saying what
+ * changed, even though the guest itself finishes normally. The monitor
+ * makes the store (REFVMM_BREACH_PROBE), as a guest past the translator
+ * would.
+ */
+Test(cli, bt_integrity_oracle_sees_a_breach)
+{
+	static const struct {
+		const char *probe, *line;
+	} probes[] = {
+		{"canary", "containment: vCPU page byte 0xfff is 0x00"},
+		{"gs-selector",
+		 "containment: the monitor's GS selector is 0x2b"},
+	};
+	const char *modes[] = {"bt-simple", "bt"};
+	struct result r;
+
+	for (int m = 0; m < 2; m++) {
+		run(&r, (const char *const[]){"--mode", modes[m],
+					      asm_guest("exit-0"), NULL});
+		cr_assert_eq(r.status, 1, "%s intact: %s", modes[m], r.err);
+		for (size_t i = 0; i < sizeof(probes) / sizeof(probes[0]);
+		     i++) {
+			setenv("REFVMM_BREACH_PROBE", probes[i].probe, 1);
+			run(&r,
+			    (const char *const[]){"--mode", modes[m],
+						  asm_guest("exit-0"), NULL});
+			unsetenv("REFVMM_BREACH_PROBE");
+			cr_assert_eq(r.status, REFVMM_EXIT_CONTAINMENT,
+				     "%s %s: status %d: %s", modes[m],
+				     probes[i].probe, r.status, r.err);
+			cr_assert(strstr(r.err, probes[i].line), "%s", r.err);
+		}
+	}
+}
+
+/* trap mode cannot stop a far jump to the host's 64-bit code segment,
+ * but it notices the guest came back as 64-bit host code: status 92, and
+ * the line says direct execution cannot contain it. */
+Test(cli, trap_far_jump_to_host_code_is_reported_as_a_breach)
+{
+	struct result r;
+
+	run(&r,
+	    (const char *const[]){"--mode", "trap", "--timeout", "30",
+				  asm_guest("far-jump-to-host-code"), NULL});
+	expect_line(&r, REFVMM_EXIT_CONTAINMENT,
+		    "direct execution cannot contain this");
 }
 
 /*

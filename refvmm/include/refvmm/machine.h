@@ -79,6 +79,12 @@ void *machine__gpa_to_hva(struct machine *m, gpa_t gpa, u64 len);
 void machine__stop(struct machine *m, int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* The guest reached the monitor (host code, monitor memory): ends the run
+ * with REFVMM_EXIT_CONTAINMENT whatever was asked before, since nothing
+ * the guest did after that can be believed. */
+void machine__breach(struct machine *m, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 /* Port and MMIO access as a mode sees it: unclaimed reads give all ones. */
 void machine__pio(struct machine *m, struct vcpu *vcpu, u16 port, u8 *data,
 		  u32 len, bool is_write);

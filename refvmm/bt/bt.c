@@ -322,6 +322,8 @@ static bool step(struct bt_vm *b, struct vm_exit *exit)
 		tcache__table_set(b, &k, tb->tc);
 	entry_efl = c->eflags;
 	kind = run_block(b, tb);
+	b->st.guest_insns += b->page->insns;
+	b->page->insns = 0;
 	if (kind < 0)
 		return stop_internal(exit,
 				     "shadow page tables: a host mapping call "
@@ -420,6 +422,8 @@ static void bt__destroy(struct vcpu *vcpu)
 	sw_signal_hook = NULL;
 	if (b) {
 		mmio__settle(b);
+		if (b->translog_fd > 2)
+			translog__flush(b);
 		if (b->host_insn)
 			cs_free(b->host_insn, 1);
 		if (b->guest_insn)
@@ -475,6 +479,8 @@ static int bt__init(struct vcpu *vcpu, char *err, size_t errlen)
 	b->t = t;
 	b->c = t->c;
 	b->chaining = !getenv("REFVMM_BT_NO_CHAIN");
+	b->count_insns = t->m->count_insns;
+	b->translog_fd = t->m->translog_fd;
 	b->feats = bt_feats(&t->m->cpu);
 	t->hooks = (struct monitor_hooks){
 		.emulate_first = callout__emulate,
@@ -548,6 +554,14 @@ static void bt__stats(struct vcpu *vcpu, struct stats *s)
 	stats__set(s, "bt.chain_patches", b->st.chain_patches);
 	stats__set(s, "bt.lookups.hit", b->page->hits);
 	stats__set(s, "bt.integrity_checks", b->st.integrity_checks);
+	if (b->count_insns)
+		stats__set(s, "bt.guest_insns", b->st.guest_insns);
+	for (int i = 0; i < BT_NKINDS; i++) {
+		char name[48];
+
+		snprintf(name, sizeof(name), "bt.kind.%s", bt_kind_names[i]);
+		stats__set(s, name, b->st.kinds[i]);
+	}
 	stats__set(s, "bt.lookups.miss", b->st.lookup_miss);
 	stats__set(s, "bt.callouts_total", b->st.callouts);
 	for (i = 1; i < BT_EXIT_NR; i++) {

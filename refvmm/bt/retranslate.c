@@ -173,6 +173,11 @@ void retranslate__after_fault(struct bt_vm *b, bool stopped)
 		for (i = tb->nmap; i-- > 0;)
 			if (tb->map[i].off <= off)
 				break;
+		/* the first entry of the instruction: with --count-insns its
+		 * count, which the jump then skips for the new copy's */
+		while (i < tb->nmap && i > 0 && tb->map[i - 1].eip == p->eip &&
+		       tb->map[i - 1].boundary)
+			i--;
 		if (i < tb->nmap && tb->map[i].eip == p->eip &&
 		    tb->map[i].boundary && tb->map[i].off + 5u <= tb->tc_len)
 			site = tb->tc + tb->map[i].off;

@@ -48,11 +48,13 @@ struct tx {
 	u8 *start;
 	csh h; /* Capstone, for the length cross-check */
 	cs_insn *ci;
-	struct bt_map map[MAX_INSNS * 3 + MAX_STUBS * 2];
+	struct bt_map map[MAX_INSNS * 4 + MAX_STUBS * 2];
 	u32 nmap;
 	struct stub stubs[MAX_INSNS + MAX_STUBS];
 	u32 nstubs;
 	bool no_boundary_next; /* after an inline STI: its shadow */
+	u8 *count_at;	       /* --count-insns: the sequence of ... */
+	u32 count_eip;	       /* ... this instruction */
 };
 
 static void map_add(struct tx *x, u32 eip, bool boundary)
@@ -225,12 +227,17 @@ static bool adapted(const struct tx *x, u32 lin, const struct bt_insn *in)
 	       in->has_mem && !b->ndbp && adapt__is_callout(b->adapt, lin);
 }
 
+/* An adapted access: a callout whose site is patched to jump to the
+ * next translation of @eip. With --count-insns the site is the count
+ * before it, so the jump skips this count for the new one's. */
 static void emit_adapted(struct tx *x, u32 eip)
 {
+	u8 *site = x->count_at && x->count_eip == eip ? x->count_at : x->e.p;
+
 	map_add(x, eip, true);
-	site__add(x->b, BT_SITE_ADAPT, x->e.p);
+	site__add(x->b, BT_SITE_ADAPT, site);
 	emit__gs_imm(&x->e, BT_PG(eip), eip);
-	emit__gs_imm(&x->e, BT_PG(patch_site), (u32)(uintptr_t)(x->e.p - 11));
+	emit__gs_imm(&x->e, BT_PG(patch_site), (u32)(uintptr_t)site);
 	emit__exit(&x->e, BT_EXIT_ADAPT);
 }
 
@@ -532,6 +539,25 @@ static void make_room(struct bt_vm *b)
 		tcache__flush(b, "cache full");
 }
 
+/* --count-insns: the page's counter + 1 without touching the flags (LEA),
+ * EAX kept in the page meanwhile. A map entry of its own: the guest
+ * state is complete there, the instruction not yet run (after an inline
+ * STI neither is a boundary). */
+static void emit_count(struct tx *x, u32 eip)
+{
+	bool no_boundary = x->no_boundary_next;
+
+	map_add(x, eip, true);
+	x->no_boundary_next = no_boundary;
+	x->count_at = x->e.p;
+	x->count_eip = eip;
+	emit__gs_store_eax(&x->e, BT_PG(scr_cnt));
+	emit__gs_load_eax(&x->e, BT_PG(insns));
+	emit__bytes(&x->e, "\x8d\x40\x01", 3); /* lea 1(%eax), %eax */
+	emit__gs_store_eax(&x->e, BT_PG(insns));
+	emit__gs_load_eax(&x->e, BT_PG(scr_cnt));
+}
+
 /* The guest instructions of the block, until one ends it; returns their
  * count, *glen their bytes. */
 static u32 emit_body(struct tx *x, bool check, u32 *glen)
@@ -553,9 +579,13 @@ static u32 emit_body(struct tx *x, bool check, u32 *glen)
 				jmp_to(x, eip);
 				return n;
 			}
+			translog__insn(x->b, g, &in);
 			emit_callout(x, eip, stop);
 			return 1;
 		}
+		translog__insn(x->b, g, &in);
+		if (x->b->count_insns)
+			emit_count(x, eip);
 		ends = emit_insn(x, eip, g, &in);
 		codepage__note(x->b, k->cs_base + eip, in.len);
 		*glen += in.len;

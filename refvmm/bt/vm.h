@@ -14,6 +14,7 @@
 #include "decode.h"
 #include "refvmm/sw/shadow_desc.h"
 #include "refvmm/vcpu.h"
+#include "translog.h"
 
 /*
  * The monitor window (sw/world_switch.c owns pages 0 and 1: the landing
@@ -76,10 +77,11 @@ struct bt_page {
 	u32 scr_eax, scr_ecx, scr_fl;
 	u8 vif; /* the guest's EFLAGS.IF, for inline CLI */
 	u8 pad0[3];
-	u32 eip;    /* guest EIP of a callout: the gate copies it to sw_cpu */
-	u64 hits;   /* indirect lookups that hit */
-	u32 vflags; /* the guest's IOPL, NT, VIF, VIP, TF, for PUSHF */
-	u32 insns;  /* --count-insns: guest instructions since the last exit */
+	u32 eip;     /* guest EIP of a callout: the gate copies it to sw_cpu */
+	u64 hits;    /* indirect lookups that hit */
+	u32 vflags;  /* the guest's IOPL, NT, VIF, VIP, TF, for PUSHF */
+	u32 insns;   /* --count-insns: guest instructions since the last exit */
+	u32 scr_cnt; /* EAX while the count goes up */
 };
 
 /* Where the monitor may write a jump (recorded when it was emitted). */
@@ -149,6 +151,8 @@ struct bt_stats {
 	u64 dbp_faults, dbp_hits, mmio_steps;
 	u64 host_faults; /* signals from translated code, not the kick */
 	u64 integrity_checks;
+	u64 guest_insns;      /* --count-insns: executed, as counted */
+	u64 kinds[BT_NKINDS]; /* translated instructions by kind */
 	u64 cls[BT_NCLASSES];
 };
 
@@ -210,6 +214,10 @@ struct bt_vm {
 	cs_insn *guest_insn; /* the translator's Capstone cross-check */
 	struct bt_stats st;
 	struct bt_adapt *adapt; /* --mode bt only */
+	bool count_insns;	/* --count-insns */
+	int translog_fd;	/* --translation-log when above 2 */
+	size_t translog_len;
+	char translog_buf[65536];
 	struct bt_adapt_probe probe;
 };
 

@@ -715,6 +715,7 @@ int monitor__init(struct vcpu *vcpu, char *err, size_t errlen)
 		goto err;
 	host_traps(t);
 	kick__set_target(&t->c->kick);
+	sw_seccomp__allow_write_fd(t->m->translog_fd);
 	r = sw_seccomp__install(err, errlen);
 	if (r < 0)
 		goto err;

@@ -1090,6 +1090,43 @@ Test(cli, bt_integrity_oracle_sees_a_breach)
 	}
 }
 
+/*
+ * The campaign's instruments: --count-insns counts what translated code
+ * runs (adapt-loop: 2 + 200 * 5 + 1 + 2 = 1005 instructions, the OUT that
+ * ends it included, whether its MMIO store traps, is a callout or runs
+ * natively), --translation-log names each translated instruction's kind.
+ */
+Test(cli, bt_counts_guest_instructions_and_logs_translations)
+{
+	const char *modes[] = {"bt-simple", "bt"};
+	char log[] = "/tmp/refvmm-translog-XXXXXX";
+	int fd = mkstemp(log);
+	struct result r;
+	char line[128];
+	FILE *f;
+
+	cr_assert(fd >= 0);
+	close(fd);
+	for (int m = 0; m < 2; m++) {
+		run(&r,
+		    (const char *const[]){"--mode", modes[m], "--count-insns",
+					  "--stats", "--translation-log", log,
+					  asm_guest("adapt-loop"), NULL});
+		cr_assert_eq(r.status, (3 << 1) | 1, "%s", r.err);
+		cr_assert_eq(stat_of(&r, "bt.guest_insns"), 1005, "%s: %s",
+			     modes[m], r.err);
+		f = fopen(log, "r");
+		cr_assert_not_null(f);
+		cr_assert(fgets(line, sizeof(line), f));
+		cr_expect_str_eq(line, "plain bb000000ff\n", "mov $imm, %%ebx");
+		fclose(f);
+	}
+	unlink(log);
+	run(&r, (const char *const[]){"--mode", "trap", "--count-insns",
+				      asm_guest("exit-0"), NULL});
+	expect_line(&r, REFVMM_EXIT_USAGE, "need --mode bt-simple or bt");
+}
+
 /* trap mode cannot stop a far jump to the host's 64-bit code segment,
  * but it notices the guest came back as 64-bit host code: status 92, and
  * the line says direct execution cannot contain it. */

@@ -58,6 +58,10 @@ struct machine {
 	u32 image_width;
 	u32 image_features;
 	unsigned int log_events;
+	/* The translation modes' campaign instruments (--count-insns,
+	 * --translation-log): a log is open when its fd is above 2. */
+	bool count_insns;
+	int translog_fd;
 
 	FILE *serial_out;
 	u64 serial_limit;

@@ -46,6 +46,7 @@
 #include "smc.h"
 #include "tcache.h"
 #include "translate.h"
+#include "translog.h"
 
 static const char *const exit_names[BT_EXIT_NR] = {
 	[BT_EXIT_CALLOUT] = "callout",	 [BT_EXIT_BRANCH] = "branch",

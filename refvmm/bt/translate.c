@@ -31,6 +31,7 @@
 #include "site.h"
 #include "tcache.h"
 #include "translate.h"
+#include "translog.h"
 
 #define MAX_INSNS 32
 #define MAX_STUBS 4

@@ -12,9 +12,9 @@
 #include "../emu/monitor.h"
 #include "adapt.h"
 #include "decode.h"
+#include "kind.h"
 #include "refvmm/sw/shadow_desc.h"
 #include "refvmm/vcpu.h"
-#include "translog.h"
 
 /*
  * The monitor window (sw/world_switch.c owns pages 0 and 1: the landing

@@ -582,3 +582,45 @@ Test(bt_decode, sse_needs_osfxsr)
 	cr_expect_eq(decode__fpu_fault(BT_FPU_SIMD, BT_FPU_NO_OSFXSR), 0);
 	cr_expect_eq(decode__fpu_fault(BT_FPU_X87, BT_FPU_NO_OSFXSR), 0);
 }
+
+/* The campaign's kinds (kind.h): which wall an instruction tests. */
+Test(bt_decode, kinds_of_instructions)
+{
+	static const struct {
+		u8 bytes[8];
+		u8 n;
+		enum bt_kind kind;
+	} cases[] = {
+		{{0x01, 0xd8}, 2, BT_KIND_PLAIN}, /* add eax, ebx */
+		{{0xea, 0, 0, 0x10, 0, 0x33, 0}, 7, BT_KIND_FAR}, /* ljmp */
+		{{0xcd, 0x80}, 2, BT_KIND_FAR},			  /* int 0x80 */
+		{{0xff, 0x2b}, 2, BT_KIND_FAR},	     /* ljmp *(%ebx) */
+		{{0xff, 0x23}, 2, BT_KIND_BRANCH},   /* jmp *(%ebx) */
+		{{0x8e, 0xe8}, 2, BT_KIND_SEGLOAD},  /* mov %eax, %gs */
+		{{0x0f, 0xa9}, 2, BT_KIND_SEGLOAD},  /* pop %gs */
+		{{0xc5, 0x03}, 2, BT_KIND_SEGLOAD},  /* lds (%ebx) */
+		{{0x65, 0xa4}, 2, BT_KIND_STRING},   /* gs movsb */
+		{{0x60}, 1, BT_KIND_STACK},	     /* pusha */
+		{{0xff, 0x33}, 2, BT_KIND_STACK},    /* push (%ebx) */
+		{{0x65, 0xd7}, 2, BT_KIND_IMPLICIT}, /* gs xlat */
+		{{0x65, 0x0f, 0xf7, 0xc1}, 4, BT_KIND_IMPLICIT}, /* maskmovq */
+		{{0x0f, 0xae, 0x03}, 3, BT_KIND_IMPLICIT},	 /* fxsave */
+		{{0x0f, 0xae, 0xe8}, 3, BT_KIND_PLAIN},		 /* lfence */
+		{{0xf4}, 1, BT_KIND_PRIVILEGED},		 /* hlt */
+		{{0xfa}, 1, BT_KIND_PRIVILEGED},		 /* cli */
+		{{0x0f, 0x57, 0xc0}, 3, BT_KIND_FPU},		 /* xorps */
+		{{0x0f, 0x0b}, 2, BT_KIND_PLAIN}, /* ud2: runs, and faults */
+		{{0x8f, 0xc8, 0, 0, 0}, 5, BT_KIND_UD}, /* XOP */
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct bt_insn in;
+
+		cr_assert(decode__insn(cases[i].bytes, cases[i].n, &in),
+			  "case %zu", i);
+		cr_expect_eq(kind__of(cases[i].bytes, &in), cases[i].kind,
+			     "case %zu: %s, expected %s", i,
+			     bt_kind_names[kind__of(cases[i].bytes, &in)],
+			     bt_kind_names[cases[i].kind]);
+	}
+}

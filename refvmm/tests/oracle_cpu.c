@@ -24,7 +24,6 @@
 #include <sys/mman.h>
 
 #include "oracle_cpu.h"
-#include "refvmm/host_cpu.h"
 #include "refvmm/sw/ldt.h"
 #include "refvmm/sw/world_switch.h"
 
@@ -110,7 +109,7 @@ static int map_areas(char *err, size_t errlen)
 	return 0;
 }
 
-static int install_ldt(char *err, size_t errlen)
+static int install_ldt(bool *skip, char *err, size_t errlen)
 {
 	int k, r;
 
@@ -125,6 +124,9 @@ static int install_ldt(char *err, size_t errlen)
 
 		r = ldt__write(k, &d);
 		if (r < 0) {
+			/* A kernel built without modify_ldt: no software
+			 * modes on this host at all. */
+			*skip = r == -ENOSYS;
 			snprintf(err, errlen, "modify_ldt slot %d: %s", k,
 				 strerror(-r));
 			return -1;
@@ -135,8 +137,6 @@ static int install_ldt(char *err, size_t errlen)
 
 int oracle__init(bool *skip, char *err, size_t errlen)
 {
-	const struct host_cpu *h = host_cpu__get();
-
 	*skip = false;
 	if (!(getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE_BIT)) {
 		*skip = true;
@@ -145,12 +145,16 @@ int oracle__init(bool *skip, char *err, size_t errlen)
 			 "switch needs wrfsbase");
 		return -1;
 	}
-	if (map_areas(err, errlen) < 0 || install_ldt(err, errlen) < 0)
+	if (map_areas(err, errlen) < 0 || install_ldt(skip, err, errlen) < 0)
 		return -1;
 	cpu = sw_world__init(err, errlen);
 	if (!cpu)
 		return -1;
-	fpu_size = cpu->use_fxsave ? 512 : h->xsave_size;
+	/* The legacy area and the XSAVE header, whose XSTATE_BV (x87 and
+	 * SSE) makes XRSTOR put every other component in its initial
+	 * state (SDM Vol. 1 13.8.1): the rest of the area need not be
+	 * copied back before each run. */
+	fpu_size = cpu->use_fxsave ? 512 : 512 + 64;
 	fpu_image = malloc(fpu_size);
 	if (!fpu_image) {
 		snprintf(err, errlen, "out of memory");

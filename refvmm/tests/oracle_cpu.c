@@ -8,10 +8,11 @@
  *   code                CS base + CODE_EIP, one RWX page
  *
  * Every general register holds a value below 0x20000, so a 32-bit
- * effective address (base + index * 8 + disp8/disp32 as the test
- * encodes them) stays below 1 MiB, a 16-bit one below 64 KiB: both fall
- * inside the area of the segment the CPU used. CS's base is not 0 so
- * that a CS access with 16-bit addressing lands above mmap_min_addr,
+ * effective address (base + index * scale + a small displacement, a
+ * bit-string offset, a stack slot) stays below 1 MiB, a 16-bit one
+ * below 64 KiB: both fall inside the area of the segment the CPU used.
+ * Flat limits leave page faults as the only faults of an access. CS's base is
+ * not 0 so that a CS access with 16-bit addressing lands above mmap_min_addr,
  * where the second pass can map its page.
  */
 #define _GNU_SOURCE

@@ -8,18 +8,21 @@
  * guest reads or writes monitor memory (docs/refvmm-bt.md).
  *
  * Every opcode of the one-byte, 0f, 0f 38 and 0f 3a maps and of VEX
- * (c5 with L x pp; c4 maps 1-3 with W x L x pp), each with the ModRM
- * forms of `forms` below and the prefix sets of `prefix_sets`, goes
- * through decode__insn; each BT_IDENT one runs on the CPU
- * (oracle_cpu.h), which says through which segments it accessed
- * memory. Only BT_IDENT encodings run: never a branch, callout or
- * system call.
+ * (vex_maps below), each with the ModRM forms of `forms` and the prefix
+ * sets of `prefix_sets`, goes through decode__insn; each BT_IDENT one
+ * runs on the CPU (oracle_cpu.h), which says through which segments it
+ * accessed memory. Only BT_IDENT encodings run: never a branch, callout
+ * or system call. Fails: a GS or CS access decode did not mark, a page
+ * fault outside the oracle's areas, a CPU expectation (`cases`) not met.
+ * Printed only: counts, and encodings marked has_mem whose override the
+ * CPU did not use (over-approximation costs a selector swap, no more).
  *
  * Pruning: a prefix set with segment overrides or 67 runs an opcode
  * only when the same opcode under the same 66/F2/F3 prefix was not #UD
- * in every form without them (segment and address-size prefixes do not
- * make an undefined opcode defined, SDM Vol. 2A 2.1.1).
- * REFVMM_ORACLE_NO_PRUNE=1 runs everything.
+ * in every form without them: segment and address-size prefixes change
+ * where an operand is, not which instruction it is (SDM Vol. 2A 2.1.1).
+ * REFVMM_ORACLE_NO_PRUNE=1 runs everything, to check that on a host;
+ * REFVMM_ORACLE_VERBOSE=1 lists every encoding of each report.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -399,7 +399,9 @@ static bool decode_vex(const u8 *p, size_t len, size_t i, struct bt_insn *o)
 	ml = modrm_len(p + i, len - i, o->addrsize16, &mem);
 	if (ml < 0)
 		return false;
-	o->has_mem = mem;
+	/* VMASKMOVDQU (VEX.0F F7) stores to DS:EDI like 0f f7 (SDM Vol.
+	 * 2B MASKMOVDQU): an override applies, though ModRM names none. */
+	o->has_mem = mem || (map == 1 && op == 0xf7);
 	i += (size_t)ml;
 	if (map == 3 ||
 	    (map == 1 && ((op >= 0x70 && op <= 0x73) || op == 0xc2 ||

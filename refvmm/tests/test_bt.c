@@ -464,6 +464,10 @@ Test(bt_decode, implicit_memory_is_memory)
 		{"gs lodsd", {0x65, 0xad}, 2},
 		{"gs xlat", {0x65, 0xd7}, 2},
 		{"gs mov eax, moffs", {0x65, 0xa1, 0, 0, 0, 0}, 6},
+		{"gs vmaskmovdqu xmm0, xmm1",
+		 {0x65, 0xc5, 0xf9, 0xf7, 0xc1},
+		 5},
+		{"gs umonitor eax", {0x65, 0xf3, 0x0f, 0xae, 0xf0}, 5},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

@@ -2,8 +2,9 @@
  * conformance.cpuid: what CPUID enumerates is what the CPU does (SDM
  * Vol. 2A CPUID; Vol. 3A 2.5). A monitor that shows its guest one CPU
  * and runs it on another fails here: a CR4 bit of an enumerated feature
- * must be settable, CPUID.1:ECX.OSXSAVE mirrors CR4.OSXSAVE, XGETBV
- * raises #UD while CR4.OSXSAVE is 0, and RDTSCP/RDPID return the
+ * must be settable, CPUID.1:ECX.OSXSAVE mirrors CR4.OSXSAVE, XGETBV and
+ * XSETBV raise #UD while CR4.OSXSAVE is 0 and XSETBV keeps XCR0's rules
+ * when it is 1, and RDTSCP/RDPID return the
  * TSC_AUX the guest wrote, or raise #UD where not enumerated.
  */
 #include "common.h"
@@ -122,8 +123,96 @@ PROBE do_xgetbv(void *a)
 	*(u64 *)a = lo | (u64)hi << 32;
 }
 
-/* CPUID.1:ECX.OSXSAVE reflects CR4.OSXSAVE; XGETBV raises #UD while it
- * is 0 (SDM Vol. 2A CPUID Table 3-10, XGETBV). */
+static u32 xsetbv_ecx;
+static u64 xsetbv_value;
+
+PROBE do_xsetbv(void *a)
+{
+	(void)a;
+	asm volatile("xsetbv" ::"c"(xsetbv_ecx), "a"((u32)xsetbv_value),
+		     "d"((u32)(xsetbv_value >> 32)));
+}
+
+/* The lowest XCR0 bit from 2 up that CPUID leaf 0DH does not report as
+ * supported (there is always one: bit 63 is reserved). */
+static u64 unsupported_xcr0_bit(void)
+{
+	struct cpuid d = cpuid(0xd, 0);
+	u64 supported = d.a | (u64)d.d << 32;
+
+	for (int b = 2; b < 63; b++)
+		if (!(supported & (1ull << b)))
+			return 1ull << b;
+	return 1ull << 63;
+}
+
+/*
+ * XSETBV's rules with CR4.OSXSAVE=1 (SDM Vol. 2D XSETBV, Vol. 1 13.3):
+ * writing XCR0's own value works; #GP(0) for an XCR other than XCR0, for
+ * XCR0.X87 clear, for XCR0[2:1] = 10b (AVX without SSE) and for a bit
+ * the CPU does not support. The faulting writes change nothing.
+ */
+enum xsetbv_write { SAME, X87_CLEAR, AVX_NO_SSE, UNSUPPORTED, XCR1, NWRITES };
+
+/* The checks' ids, in enum xsetbv_write order. */
+static void xsetbv_ids(const char *ids[NWRITES])
+{
+	const char *const v[NWRITES] = {
+		DECLARE_CHECK("conformance.cpuid.xsetbv-same",
+			      "XSETBV of XCR0's own value runs"),
+		DECLARE_CHECK("conformance.cpuid.xsetbv-x87-clear",
+			      "XSETBV with XCR0.X87=0 raises #GP(0)"),
+		DECLARE_CHECK("conformance.cpuid.xsetbv-avx-without-sse",
+			      "XSETBV with XCR0[2:1]=10b raises #GP(0)"),
+		DECLARE_CHECK("conformance.cpuid.xsetbv-unsupported",
+			      "XSETBV of an XCR0 bit CPUID leaf 0DH does not "
+			      "report raises #GP(0)"),
+		DECLARE_CHECK("conformance.cpuid.xsetbv-xcr1",
+			      "XSETBV to an XCR other than XCR0 (ECX=1) "
+			      "raises #GP(0)"),
+	};
+
+	for (int i = 0; i < NWRITES; i++)
+		ids[i] = v[i];
+}
+
+static void xsetbv_rules(u64 xcr0)
+{
+	const char *ids[NWRITES];
+
+	xsetbv_ids(ids);
+	for (int i = 0; i < NWRITES; i++) {
+		enum xsetbv_write w = (enum xsetbv_write)i;
+		struct fault f, g;
+		u64 after = 0;
+		char saw[32];
+
+		xsetbv_ecx = w == XCR1;
+		xsetbv_value = w == SAME	 ? xcr0
+			       : w == X87_CLEAR	 ? xcr0 & ~1ull
+			       : w == AVX_NO_SSE ? (xcr0 | 4) & ~2ull
+			       : w == UNSUPPORTED
+				       ? xcr0 | unsupported_xcr0_bit()
+				       : 1;
+		try_call(do_xsetbv, NULL, &f);
+		try_call(do_xgetbv, &after, &g);
+		report_result(
+			ids[i],
+			(w == SAME ? f.vector == NO_FAULT
+				   : f.vector == GP_VECTOR && !f.error) &&
+				after == xcr0,
+			"expected %s and XCR0 %#llx after, saw %s, XCR0 %#llx "
+			"(ECX %u, value %#llx)",
+			w == SAME ? "no exception" : "#GP(0)",
+			(unsigned long long)xcr0,
+			outcome_str(saw, sizeof(saw), f.vector, (long)f.error),
+			(unsigned long long)after, xsetbv_ecx,
+			(unsigned long long)xsetbv_value);
+	}
+}
+
+/* CPUID.1:ECX.OSXSAVE reflects CR4.OSXSAVE; XGETBV and XSETBV raise #UD
+ * while it is 0 (SDM Vol. 2A CPUID Table 3-10, Vol. 2D XGETBV, XSETBV). */
 static void osxsave(void)
 {
 	ulong cr4 = read_cr4();
@@ -145,11 +234,24 @@ static void osxsave(void)
 	       "expected #UD (CR4.OSXSAVE=0), saw %s, XCR0 %#llx",
 	       outcome_str(saw, sizeof(saw), f.vector, (long)f.error),
 	       (unsigned long long)xcr0);
+	xsetbv_ecx = 0;
+	xsetbv_value = 3;
+	try_call(do_xsetbv, NULL, &f);
+	report("conformance.cpuid.xsetbv-ud",
+	       "XSETBV raises #UD while CR4.OSXSAVE=0", f.vector == UD_VECTOR,
+	       "expected #UD (CR4.OSXSAVE=0), saw %s",
+	       outcome_str(saw, sizeof(saw), f.vector, (long)f.error));
 	if (!xsave) {
 		report_skip("conformance.cpuid.osxsave-set",
 			    "with CR4.OSXSAVE=1, CPUID.1:ECX.OSXSAVE reads 1 "
 			    "and XGETBV runs",
 			    "CPUID does not enumerate xsave");
+		const char *ids[NWRITES];
+
+		xsetbv_ids(ids);
+		for (int i = 0; i < NWRITES; i++)
+			report_skipped(ids[i],
+				       "CPUID does not enumerate xsave");
 	} else {
 		struct fault fs;
 
@@ -168,6 +270,18 @@ static void osxsave(void)
 		       this_cpu_has(FEAT_OSXSAVE),
 		       outcome_str(saw2, sizeof(saw2), f.vector, (long)f.error),
 		       (unsigned long long)xcr0);
+		if (fs.vector == NO_FAULT && this_cpu_has(FEAT_OSXSAVE) &&
+		    f.vector == NO_FAULT) {
+			xsetbv_rules(xcr0);
+		} else {
+			const char *ids[NWRITES];
+
+			xsetbv_ids(ids);
+			for (int i = 0; i < NWRITES; i++)
+				report_skipped(ids[i],
+					       "CR4.OSXSAVE could not be set "
+					       "(osxsave-set)");
+		}
 	}
 	write_cr4(cr4);
 }

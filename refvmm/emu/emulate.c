@@ -875,6 +875,17 @@ static enum emu_result emu_rdmsr(struct monitor *t, const cs_insn *in,
 	return done(c, in);
 }
 
+/* XSETBV traps at host CPL 3 (#GP). The virtual CPU has no XSAVE, so
+ * CR4.OSXSAVE stays 0 and the answer is always #UD, which the SDM gives
+ * both conditions before any privilege check (Vol. 2D XSETBV). */
+static enum emu_result emu_xsetbv(struct monitor *t, const cs_insn *in,
+				  struct vm_exit *exit)
+{
+	(void)in;
+	(void)exit;
+	return raise_ud(t->c);
+}
+
 static enum emu_result emu_wrmsr(struct monitor *t, const cs_insn *in,
 				 struct vm_exit *exit)
 {
@@ -995,6 +1006,7 @@ static const struct {
 	{X86_INS_INVD, emu_cache},	   /* Vol. 2A INVD */
 	{X86_INS_RDMSR, emu_rdmsr},	   /* Vol. 2B RDMSR */
 	{X86_INS_WRMSR, emu_wrmsr},	   /* Vol. 2B WRMSR */
+	{X86_INS_XSETBV, emu_xsetbv},	   /* Vol. 2D XSETBV */
 	{X86_INS_CPUID, emu_cpuid_insn},   /* Vol. 2A CPUID */
 	{X86_INS_RDTSC, emu_rdtsc},	   /* Vol. 2B RDTSC */
 	{X86_INS_RDTSCP, emu_rdtsc},	   /* Vol. 2B RDTSCP */

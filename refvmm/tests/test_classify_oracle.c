@@ -17,6 +17,12 @@
  * Printed only: counts, and encodings marked has_mem whose override the
  * CPU did not use (over-approximation costs a selector swap, no more).
  *
+ * The same runs check the proxy's allowlist (emu/proxy.c), which runs a
+ * guest instruction in the monitor on a copy of the one memory operand
+ * its ModRM names: every executed encoding proxy__allowed accepts must
+ * touch memory only through that operand's segment (the override, else
+ * SS for an EBP/ESP/BP base, else DS), and none at all without one.
+ *
  * Pruning: a prefix set with segment overrides or 67 runs an opcode
  * only when the same opcode under the same 66/F2/F3 prefix was not #UD
  * in every form without them: segment and address-size prefixes change
@@ -29,7 +35,10 @@
 #include <string.h>
 #include <time.h>
 
+#include <capstone/capstone.h>
+
 #include "../bt/decode.h"
+#include "../emu/proxy.h"
 #include "oracle_cpu.h"
 
 #define SEG_CS 1
@@ -88,10 +97,46 @@ struct stats {
 	u64 ends[ORACLE_NENDS], vectors[32];
 	u64 first[6], any[6];
 	u64 over, over_none, under_fs, fails;
+	u64 proxied, proxy_fails;
 };
 
 static struct stats st;
 static bool no_prune, verbose;
+static csh cs;
+static cs_insn *ci;
+
+static int seg_of_reg(x86_reg r)
+{
+	static const x86_reg regs[6] = {X86_REG_ES, X86_REG_CS, X86_REG_SS,
+					X86_REG_DS, X86_REG_FS, X86_REG_GS};
+
+	for (int k = 0; k < 6; k++)
+		if (regs[k] == r)
+			return k;
+	return -1;
+}
+
+/* The segments the proxy expects @ci to touch: its ModRM memory
+ * operand's (SDM Vol. 1 3.7.4: SS for an EBP/ESP/BP/SP base), or none. */
+static unsigned proxy_segs(const cs_insn *i)
+{
+	const cs_x86 *x = &i->detail->x86;
+
+	for (int k = 0; k < x->op_count; k++) {
+		const x86_op_mem *m = &x->operands[k].mem;
+
+		if (x->operands[k].type != X86_OP_MEM)
+			continue;
+		if (m->segment != X86_REG_INVALID)
+			return 1u << seg_of_reg(m->segment);
+		return m->base == X86_REG_EBP || m->base == X86_REG_ESP ||
+				       m->base == X86_REG_BP ||
+				       m->base == X86_REG_SP
+			       ? 1u << 2
+			       : 1u << 3;
+	}
+	return 0;
+}
 
 static void hex(char *out, size_t outlen, const u8 *p, size_t n)
 {
@@ -144,6 +189,25 @@ static void note(u64 count, const char *what, const u8 *p,
 	       r->eip);
 }
 
+/* The proxy's view of the same run (the head comment). */
+static void judge_proxy(const u8 *p, const struct bt_insn *in,
+			const struct oracle_result *r, unsigned segs)
+{
+	const u8 *code = p;
+	size_t size = in->len;
+	u64 addr = 0;
+
+	if (!cs_disasm_iter(cs, &code, &size, &addr, ci) || !proxy__allowed(ci))
+		return;
+	st.proxied++;
+	if (segs & ~proxy_segs(ci)) {
+		st.proxy_fails++;
+		if (st.proxy_fails <= 200 || verbose)
+			note(1, "FAIL proxy: memory beyond its ModRM operand",
+			     p, in, r);
+	}
+}
+
 /* Checks one executed encoding against the CPU's answer. */
 static void judge(const u8 *p, const struct bt_insn *in,
 		  const struct oracle_result *r)
@@ -180,6 +244,7 @@ static void judge(const u8 *p, const struct bt_insn *in,
 	 * at work, and the same bytes with 65 would reach the monitor. */
 	if (!in->has_mem && in->seg == SEG_FS && (segs & (1u << SEG_FS)))
 		note(++st.under_fs, "no has_mem, FS override used", p, in, r);
+	judge_proxy(p, in, r, segs);
 }
 
 /*
@@ -413,6 +478,12 @@ int main(void)
 		       err);
 		return skip ? 77 : 1;
 	}
+	if (cs_open(CS_ARCH_X86, CS_MODE_32, &cs) != CS_ERR_OK ||
+	    cs_option(cs, CS_OPT_DETAIL, CS_OPT_ON) != CS_ERR_OK ||
+	    !(ci = cs_malloc(cs))) {
+		printf("classify_oracle: error: cannot open Capstone\n");
+		return 1;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	bad = expectations();
 	legacy_maps();
@@ -446,8 +517,12 @@ int main(void)
 	       (unsigned long long)st.under_fs);
 	printf("GS/CS accesses decode did not mark: %llu\n",
 	       (unsigned long long)st.fails);
+	printf("proxy: %llu executed encodings allowed, %llu touched memory "
+	       "beyond their ModRM operand\n",
+	       (unsigned long long)st.proxied,
+	       (unsigned long long)st.proxy_fails);
 	if (bad)
 		printf("%d CPU expectations failed: the oracle is broken\n",
 		       bad);
-	return bad || st.fails ? 1 : 0;
+	return bad || st.fails || st.proxy_fails || !st.proxied ? 1 : 0;
 }

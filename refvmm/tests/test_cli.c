@@ -1151,3 +1151,35 @@ Test(cli, escape_xlat_follows_the_override)
 {
 	escape_run("escape-xlat", bt_and_hw, NULL);
 }
+
+static const char *const sw_modes[] = {"bt-simple", "bt", "trap", NULL};
+
+Test(cli, escape_patch_site_forgery_stays_in_the_guest)
+{
+	escape_run("escape-patch-site", bt_and_hw, NULL);
+}
+
+/* Not hw: paging there is the host KVM's, which this guest does not
+ * test. */
+Test(cli, escape_stores_to_every_monitor_page_stay_in_the_guest)
+{
+	escape_run("escape-monitor-pages", sw_modes, NULL);
+}
+
+/* Code at the window's linear addresses, mapped by guest paging; the
+ * monitor runs it instruction by instruction (emu/window.c). */
+Test(cli, escape_window_code_uses_the_guest_page_tables)
+{
+	escape_run("escape-window", sw_modes, NULL);
+}
+
+Test(cli, escape_window_without_ram_is_ud)
+{
+	escape_run("escape-window-no-ram", sw_modes, NULL);
+}
+
+/* Not trap: it runs AVX natively whatever the guest's CR4 says. */
+Test(cli, escape_vmaskmovdqu_is_ud)
+{
+	escape_run("escape-vmaskmovdqu", bt_modes, NULL);
+}

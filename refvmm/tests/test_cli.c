@@ -1183,3 +1183,39 @@ Test(cli, escape_vmaskmovdqu_is_ud)
 {
 	escape_run("escape-vmaskmovdqu", bt_modes, NULL);
 }
+
+/*
+ * The seccomp filter and executable mappings: after start-up, the BT
+ * modes stop mmap and mprotect with PROT_EXEC (status 72, the call's
+ * number on the line: 9 mmap, 10 mprotect); trap mode allows them, since
+ * it maps guest pages executable, and the guest runs to its exit.
+ */
+Test(cli, software_modes_seccomp_and_exec_mappings)
+{
+	static const struct {
+		const char *probe;
+		const char *nr;
+	} probes[] = {{"mmap-exec", "number 9 "},
+		      {"mprotect-exec", "number 10 "}};
+	const char *modes[] = {"trap", "bt-simple", "bt"};
+	struct result r;
+
+	for (int m = 0; m < 3; m++)
+		for (int i = 0; i < 2; i++) {
+			setenv("REFVMM_SECCOMP_PROBE", probes[i].probe, 1);
+			run(&r,
+			    (const char *const[]){"--mode", modes[m],
+						  asm_guest("exit-0"), NULL});
+			unsetenv("REFVMM_SECCOMP_PROBE");
+			if (m == 0) {
+				cr_expect_eq(r.status, 1, "trap %s: %d: %s",
+					     probes[i].probe, r.status, r.err);
+				continue;
+			}
+			cr_expect_eq(r.status, REFVMM_EXIT_HOST_ERROR,
+				     "%s %s: status %d: %s", modes[m],
+				     probes[i].probe, r.status, r.err);
+			cr_expect(strstr(r.err, probes[i].nr), "%s %s: %s",
+				  modes[m], probes[i].probe, r.err);
+		}
+}

@@ -1131,6 +1131,13 @@ Test(cli, escape_maskmov_overrides_land_in_the_guest_segment)
 	escape_run("escape-maskmov", bt_modes, NULL);
 }
 
+/* A segment the monitor cannot shadow (it wraps past 4 GiB): every
+ * access through it is emulated, MASKMOV* too. */
+Test(cli, escape_maskmov_on_an_emulated_segment_lands_in_the_guest)
+{
+	escape_run("escape-maskmov-emulated", bt_modes, NULL);
+}
+
 /* hw: the CPU itself is the reference. trap: not run; its native CMPS,
  * SCAS and XLAT through a based ES read the wrong bytes (a known
  * limitation of a mode that contains nothing). */

@@ -47,6 +47,7 @@
 #define SEL_GS	 0x30
 #define SEL_XO	 0x38 /* flat execute-only code */
 #define SEL_WIN	 0x40 /* data at 0xffc00000, 4 MiB: the monitor window */
+#define SEL_WRAP 0x48 /* data at BASE_GS, limit 4 GiB: wraps past 4 GiB */
 #define BASE_DS	 0x200000
 #define BASE_ES	 0x400000
 #define BASE_FS	 0x600000
@@ -139,6 +140,7 @@ harness_gdt:
 	DESC(BASE_GS, LIMIT_TO_4G(BASE_GS), 0x93, 0xc)
 	DESC(0, 0xfffff, 0x99, 0xc)
 	DESC(0xffc00000, 0x3ff, 0x93, 0xc)
+	DESC(BASE_GS, 0xfffff, 0x93, 0xc)
 harness_gdtr:
 	.word harness_gdtr - harness_gdt - 1
 	.long harness_gdt

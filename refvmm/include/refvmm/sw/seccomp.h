@@ -27,6 +27,10 @@ int sw_seccomp__install_for(enum sw_seccomp_exec exec, char *err,
 /* sw_seccomp__install_for(SW_SECCOMP_EXEC_ALLOWED, ...) */
 int sw_seccomp__install(char *err, size_t errlen);
 
+/* The one file descriptor above 2 the monitor may write to after the
+ * filter is installed (--translation-log); call before installing. */
+void sw_seccomp__allow_write_fd(int fd);
+
 /*
  * The test hook (REFVMM_SECCOMP_PROBE=open|write3|tiocsti|mmap-exec|
  * mprotect-exec): makes one call the filter forbids, as escaped code

@@ -355,6 +355,33 @@ static int window_event(struct monitor *t, const struct sw_event *ev, u32 eip,
 	}
 }
 
+/*
+ * The host cannot return to such an EIP: IRET checks it against the
+ * truncated CS limit (SDM Vol. 2A IRET) and would fault in the monitor.
+ * What the window does not run gets the #GP(0) a fetch there gets.
+ */
+int monitor__window_entry(struct monitor *t, struct vm_exit *exit)
+{
+	struct sw_cpu *c = t->c;
+
+	if ((u32)c->seg[SW_CS].base + c->eip < SW_WINDOW_BASE)
+		return -1;
+	switch (window__emulate(t)) {
+	case 1:
+		return 0;
+	case 2:
+		exit->reason = VM_EXIT_KICK;
+		return 1;
+	case -1:
+		break;
+	default:
+		sw_gp(c, 0);
+		break;
+	}
+	return !monitor__deliver(t, c->exc_vector, c->exc_has_error,
+				 c->exc_error, DELIVER_EXCEPTION, c->eip, exit);
+}
+
 /* Emulated: the guest's single step (INT n through a gate clears TF:
  * no trap after it, SDM Vol. 3B 17.3.1.4), then the interrupt window
  * STI or POPF may have opened. */

@@ -46,5 +46,12 @@ bool monitor__deliver(struct monitor *t, int vector, bool has_error, u32 error,
 /* One guest event; true when the run loop must see @exit. */
 bool monitor__handle(struct monitor *t, const struct sw_event *ev,
 		     struct vm_exit *exit);
+/*
+ * Before direct execution enters the guest: an EIP the monitor moved into
+ * the monitor window (a far transfer, IRET, an event delivery) runs in
+ * the window interpreter. -1 EIP is not there (enter), 0 handled (look
+ * again), 1 the run loop must see @exit.
+ */
+int monitor__window_entry(struct monitor *t, struct vm_exit *exit);
 
 #endif

@@ -473,7 +473,7 @@ static int bt__init(struct vcpu *vcpu, char *err, size_t errlen)
 	struct bt_vm *b;
 	int r;
 
-	r = monitor__init(vcpu, err, errlen);
+	r = monitor__init_for(vcpu, MONITOR_CODE_TRANSLATED, err, errlen);
 	if (r < 0)
 		return r;
 	t = vcpu->mode_priv;
@@ -513,6 +513,13 @@ static int bt__init(struct vcpu *vcpu, char *err, size_t errlen)
 	snprintf(t->host_notes[1], sizeof(t->host_notes[1]),
 		 "off: bt-simple translates every RDTSC into a callout");
 	sw_signal_hook = bt_signal_hook;
+	/* Every executable mapping is made (the gate, the translation
+	 * cache, the proxy page): from here on none may be. */
+	r = monitor__seccomp(t, err, errlen);
+	if (r < 0) {
+		bt__destroy(vcpu);
+		return r;
+	}
 	breach_probe(b, getenv("REFVMM_BREACH_PROBE"));
 	return 0;
 }

@@ -684,7 +684,30 @@ static void host_traps(struct monitor *t)
 	}
 }
 
+int monitor__seccomp(struct monitor *t, char *err, size_t errlen)
+{
+	int r;
+
+	sw_seccomp__allow_write_fd(t->m->translog_fd);
+	r = sw_seccomp__install_for(t->code == MONITOR_CODE_NATIVE
+					    ? SW_SECCOMP_EXEC_ALLOWED
+					    : SW_SECCOMP_EXEC_FORBIDDEN,
+				    err, errlen);
+	if (r < 0)
+		return r;
+	t->seccomp_on = true;
+	if (getenv("REFVMM_SECCOMP_PROBE"))
+		sw_seccomp__probe(getenv("REFVMM_SECCOMP_PROBE"));
+	return 0;
+}
+
 int monitor__init(struct vcpu *vcpu, char *err, size_t errlen)
+{
+	return monitor__init_for(vcpu, MONITOR_CODE_NATIVE, err, errlen);
+}
+
+int monitor__init_for(struct vcpu *vcpu, enum monitor_code code, char *err,
+		      size_t errlen)
 {
 	struct machine *m = vcpu->machine;
 	struct monitor *t = calloc(1, sizeof(*t));
@@ -694,6 +717,7 @@ int monitor__init(struct vcpu *vcpu, char *err, size_t errlen)
 		return -ENOMEM;
 	t->vcpu = vcpu;
 	t->m = m;
+	t->code = code;
 	vcpu->mode_priv = t;
 	/* The guest owns linear [0x1000, window): nothing of ours may
 	 * live there, since the shadow maps and unmaps it wholesale. */
@@ -705,7 +729,8 @@ int monitor__init(struct vcpu *vcpu, char *err, size_t errlen)
 		r = -EEXIST;
 		goto err;
 	}
-	r = shadow__init(&t->sp, m->memfd, m->ram, m->ram_size, SHADOW_BUDGET);
+	r = shadow__init(&t->sp, m->memfd, m->ram, m->ram_size, SHADOW_BUDGET,
+			 code == MONITOR_CODE_NATIVE);
 	if (r < 0) {
 		snprintf(err, errlen, "shadow page tables: %s", t->sp.err);
 		goto err;
@@ -742,13 +767,11 @@ int monitor__init(struct vcpu *vcpu, char *err, size_t errlen)
 		goto err;
 	host_traps(t);
 	kick__set_target(&t->c->kick);
-	sw_seccomp__allow_write_fd(t->m->translog_fd);
-	r = sw_seccomp__install(err, errlen);
-	if (r < 0)
-		goto err;
-	t->seccomp_on = true;
-	if (getenv("REFVMM_SECCOMP_PROBE"))
-		sw_seccomp__probe(getenv("REFVMM_SECCOMP_PROBE"));
+	if (code == MONITOR_CODE_NATIVE) {
+		r = monitor__seccomp(t, err, errlen);
+		if (r < 0)
+			goto err;
+	}
 	return 0;
 err:
 	monitor__destroy(vcpu);

@@ -23,8 +23,18 @@
 
 struct stats;
 
-/* The mode ops both engines share. */
+/* The mode ops both engines share. monitor__init is trap mode's:
+ * monitor__init_for(MONITOR_CODE_NATIVE). */
 int monitor__init(struct vcpu *vcpu, char *err, size_t errlen);
+/* The monitor for an engine that runs guest code as @code says (vm.h).
+ * NATIVE installs the seccomp filter here; TRANSLATED leaves it to the
+ * engine, which makes its own executable mappings first, then calls
+ * monitor__seccomp. */
+int monitor__init_for(struct vcpu *vcpu, enum monitor_code code, char *err,
+		      size_t errlen);
+/* Installs the seccomp filter for t->code (PROT_EXEC forbidden from then
+ * on for TRANSLATED), then runs the REFVMM_SECCOMP_PROBE test hook. */
+int monitor__seccomp(struct monitor *t, char *err, size_t errlen);
 void monitor__destroy(struct vcpu *vcpu);
 void monitor__stats(struct vcpu *vcpu, struct stats *stats);
 int monitor__inject(struct vcpu *vcpu, irq_ack_fn ack, void *ctx);

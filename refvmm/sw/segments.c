@@ -370,6 +370,25 @@ int sw_set_sreg(struct sw_cpu *c, int sreg, const struct vcpu_seg *s)
 	return 0;
 }
 
+/*
+ * A data segment register the guest loaded natively with a selector that
+ * names a DPL-3 entry of the host's GDT (Linux's user code and data,
+ * TLS): MOV to a segment register does not trap then, so until this exit
+ * the guest ran on the host's descriptor. From now on it gets its own:
+ * the load as its GDT says, checks included, when that load is valid;
+ * else the register keeps what it had (the #GP the load owed is lost).
+ */
+static void reload_host_gdt_sel(struct sw_cpu *c, int sreg, u16 sel)
+{
+	int vector = c->exc_vector, err = (int)c->exc_error;
+	bool has_err = c->exc_has_error;
+
+	sw_load_data_sreg(c, sreg, sel);
+	c->exc_vector = vector;
+	c->exc_error = (u32)err;
+	c->exc_has_error = has_err;
+}
+
 void sw_sync_from_host(struct sw_cpu *c)
 {
 	int r, k;
@@ -387,6 +406,10 @@ void sw_sync_from_host(struct sw_cpu *c)
 			continue;
 		}
 		k = h >> 3;
+		if (!(h & 4) && r != SW_CS && r != SW_SS) {
+			reload_host_gdt_sel(c, r, h);
+			continue;
+		}
 		if (!(h & 4) || k >= SW_NSLOTS || !c->slot_used[k])
 			continue; /* a host GDT selector: see refvmm-trap.md */
 		c->seg[r] = c->slot[k];

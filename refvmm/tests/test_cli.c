@@ -1233,10 +1233,11 @@ Test(cli, escape_maskmov_on_an_emulated_segment_lands_in_the_guest)
  * SEL_ES, SEL_FS and SEL_GS (0x20, 0x28, 0x30) name DPL-3 entries of the
  * host's GDT (Linux's 32-bit user code, user data, 64-bit user code), so
  * direct execution loads them without a trap and the guest's ES/FS/GS
- * get the host's flat segment: CMPS, SCAS and XLAT read through ES at
- * base 0 (stores fault there, not writable, and are emulated right).
- * MOV to a segment register is sensitive and not privileged for such
- * selectors: trap-and-emulate cannot see the load. */
+ * get the host's flat segment until the next exit: CMPS, SCAS and XLAT
+ * right after the load read through ES at base 0. MOV to a segment
+ * register is sensitive and not privileged for such selectors; the
+ * monitor only sees the load at the next exit and gives the guest its
+ * own descriptor from there (selector-host-gdt.S). */
 static const char *const bt_and_hw[] = {"bt-simple", "bt", "hw", NULL};
 
 Test(cli, escape_string_sources_follow_the_override)
@@ -1321,6 +1322,16 @@ Test(cli, software_modes_seccomp_and_exec_mappings)
 			cr_expect(strstr(r.err, probes[i].nr), "%s %s: %s",
 				  modes[m], probes[i].probe, r.err);
 		}
+}
+
+/* trap: the first native read through such an ES, before any exit,
+ * still sees the host's segment; the guest reads only after its store. */
+Test(cli, selector_naming_a_host_gdt_entry_reaches_the_guest_segment)
+{
+	static const char *const modes[] = {"trap", "bt-simple", "bt", "hw",
+					    NULL};
+
+	escape_run("selector-host-gdt", modes, NULL);
 }
 
 /*

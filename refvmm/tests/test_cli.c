@@ -1324,6 +1324,16 @@ Test(cli, software_modes_seccomp_and_exec_mappings)
 		}
 }
 
+/* Emulated XLAT and MASKMOVQ: 16-bit addressing, MMn under a non-zero
+ * TOP and the x87 state after, a masked store that faults on its second
+ * page. trap runs them through the same emulator. Not hw: some hosts'
+ * KVM (kvm_pvm) stop with an emulation failure at EMMS after an MMX
+ * load; the expectations come from the SDM. */
+Test(cli, implicit_memory_emulation_details)
+{
+	escape_run("implicit-mem-emulated", sw_modes, NULL);
+}
+
 /* trap: the first native read through such an ES, before any exit,
  * still sees the host's segment; the guest reads only after its store. */
 Test(cli, selector_naming_a_host_gdt_entry_reaches_the_guest_segment)

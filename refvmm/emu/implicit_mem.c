@@ -61,7 +61,8 @@ static int xlat(struct sw_cpu *c, const cs_x86 *x)
  * MASKMOVDQU, "Protected Mode Exceptions"; Vol. 3A 13.1.3 for OSFXSR):
  * #UD with CR0.EM (and, for the SSE2 form, CR4.OSFXSR clear) or F2/F3
  * in front of 0F F7, #NM with CR0.TS, #MF for a pending x87 exception
- * (the MMX form).
+ * (the MMX form; #MF whatever the guest's CR0.NE, as the host CPU, whose
+ * CR0.NE is set, raises it for the same instruction run directly).
  */
 static int simd_checks(struct sw_cpu *c, const cs_insn *in, bool xmm)
 {

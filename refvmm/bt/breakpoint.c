@@ -57,7 +57,8 @@ static bool data_bp(const struct sw_cpu *c, int i, u32 *lo, u32 *len, int *rw)
 
 int breakpoint__prot(const struct bt_vm *b, u32 pfn)
 {
-	int prot = PROT_READ | PROT_WRITE | PROT_EXEC, i, rw;
+	/* never PROT_EXEC: guest pages are data to binary translation */
+	int prot = PROT_READ | PROT_WRITE, i, rw;
 	u32 lo, len;
 
 	for (i = 0; i < 4; i++) {

@@ -39,6 +39,7 @@
 #include "refvmm/run.h"
 #include "refvmm/stats.h"
 #include "refvmm/sw/segments.h"
+#include "refvmm/sw/shadow_desc.h"
 #include "refvmm/sw/shadow_pt.h"
 #include "refvmm/sw/world_switch.h"
 #include "refvmm/vcpu.h"
@@ -169,7 +170,12 @@ static int run_block(struct bt_vm *b, const struct bt_block *tb)
 	b->page->vflags =
 		c->eflags & (EFL_IOPL | EFL_NT | EFL_VIF | EFL_VIP | EFL_TF);
 	b->ro->guest_gs_sel = c->hsel_set[SW_GS];
-	b->ro->guest_cs_sel = c->hsel_set[SW_CS];
+	/* An execute-only CS cannot be loaded into GS (#GP(selector)); with
+	 * a null GS the CS-overridden access faults #GP(0) and the emulator
+	 * finds the guest's CS unreadable: #GP(0), as the CPU raises it
+	 * (SDM Vol. 3A 3.4.5.1). */
+	b->ro->guest_cs_sel =
+		desc__is_readable(&c->seg[SW_CS]) ? c->hsel_set[SW_CS] : 0;
 	c->hsel[SW_CS] = b->sel_code;
 	c->hsel[SW_GS] = b->sel_gs;
 	c->eip = (u32)(uintptr_t)tb->tc;
@@ -467,7 +473,7 @@ static int bt__init(struct vcpu *vcpu, char *err, size_t errlen)
 	struct bt_vm *b;
 	int r;
 
-	r = monitor__init(vcpu, err, errlen);
+	r = monitor__init_for(vcpu, MONITOR_CODE_TRANSLATED, err, errlen);
 	if (r < 0)
 		return r;
 	t = vcpu->mode_priv;
@@ -507,6 +513,13 @@ static int bt__init(struct vcpu *vcpu, char *err, size_t errlen)
 	snprintf(t->host_notes[1], sizeof(t->host_notes[1]),
 		 "off: bt-simple translates every RDTSC into a callout");
 	sw_signal_hook = bt_signal_hook;
+	/* Every executable mapping is made (the gate, the translation
+	 * cache, the proxy page): from here on none may be. */
+	r = monitor__seccomp(t, err, errlen);
+	if (r < 0) {
+		bt__destroy(vcpu);
+		return r;
+	}
 	breach_probe(b, getenv("REFVMM_BREACH_PROBE"));
 	return 0;
 }

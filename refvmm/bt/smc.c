@@ -40,8 +40,10 @@ void smc__fault(struct bt_vm *b, u32 lin, u32 eip)
 	b->st.smc_faults++;
 	if (b->nsmc < ARRAY_SIZE(b->smc_pending))
 		b->smc_pending[b->nsmc++] = lin >> 12;
+	/* Guest pages are data here, never executable (vm.h
+	 * MONITOR_CODE_TRANSLATED). */
 	mprotect((void *)(uintptr_t)((lin >> 12) << 12), 4096,
-		 PROT_READ | PROT_WRITE | PROT_EXEC);
+		 PROT_READ | PROT_WRITE);
 	b->smc_active = true;
 	b->smc_eip = eip;
 }

@@ -6,7 +6,7 @@
  * follows. An instruction whose memory operand the host cannot reach
  * (the low page, MMIO, segments shadowed not-present) is emulated as a
  * memory access: MOV, MOVZX and MOVSX here, the rest through the stack,
- * string and proxy emulators.
+ * string, implicit-operand (XLAT, MASKMOV*) and proxy emulators.
  */
 #include <stdio.h>
 #include <string.h>
@@ -14,6 +14,7 @@
 #include "deliver.h"
 #include "emulate.h"
 #include "far.h"
+#include "implicit_mem.h"
 #include "operand.h"
 #include "proxy.h"
 #include "refvmm/machine.h"
@@ -502,8 +503,9 @@ static void emu_cpuid(struct sw_cpu *c)
 
 /* --- memory accesses the host could not do --- */
 
-/* Anything else on such memory: string instructions, or execution by
- * proxy on a copy of the operand (proxy.c). */
+/* Anything else on such memory: stack, string and implicit-operand
+ * instructions, or execution by proxy on a copy of the operand
+ * (proxy.c). */
 enum emu_result emulate__generic(struct monitor *t, const cs_insn *in)
 {
 	struct sw_cpu *c = t->c;
@@ -522,6 +524,13 @@ enum emu_result emulate__generic(struct monitor *t, const cs_insn *in)
 	if (r == 0) {
 		if (done)
 			next(c, in);
+		return EMU_DONE;
+	}
+	if (r < 0)
+		return EMU_RAISE;
+	r = implicit_mem__emulate(t, in);
+	if (r == 0) {
+		next(c, in);
 		return EMU_DONE;
 	}
 	if (r < 0)

@@ -355,6 +355,33 @@ static int window_event(struct monitor *t, const struct sw_event *ev, u32 eip,
 	}
 }
 
+/*
+ * The host cannot return to such an EIP: IRET checks it against the
+ * truncated CS limit (SDM Vol. 2A IRET) and would fault in the monitor.
+ * What the window does not run gets the #GP(0) a fetch there gets.
+ */
+int monitor__window_entry(struct monitor *t, struct vm_exit *exit)
+{
+	struct sw_cpu *c = t->c;
+
+	if ((u32)c->seg[SW_CS].base + c->eip < SW_WINDOW_BASE)
+		return -1;
+	switch (window__emulate(t)) {
+	case 1:
+		return 0;
+	case 2:
+		exit->reason = VM_EXIT_KICK;
+		return 1;
+	case -1:
+		break;
+	default:
+		sw_gp(c, 0);
+		break;
+	}
+	return !monitor__deliver(t, c->exc_vector, c->exc_has_error,
+				 c->exc_error, DELIVER_EXCEPTION, c->eip, exit);
+}
+
 /* Emulated: the guest's single step (INT n through a gate clears TF:
  * no trap after it, SDM Vol. 3B 17.3.1.4), then the interrupt window
  * STI or POPF may have opened. */
@@ -657,7 +684,30 @@ static void host_traps(struct monitor *t)
 	}
 }
 
+int monitor__seccomp(struct monitor *t, char *err, size_t errlen)
+{
+	int r;
+
+	sw_seccomp__allow_write_fd(t->m->translog_fd);
+	r = sw_seccomp__install_for(t->code == MONITOR_CODE_NATIVE
+					    ? SW_SECCOMP_EXEC_ALLOWED
+					    : SW_SECCOMP_EXEC_FORBIDDEN,
+				    err, errlen);
+	if (r < 0)
+		return r;
+	t->seccomp_on = true;
+	if (getenv("REFVMM_SECCOMP_PROBE"))
+		sw_seccomp__probe(getenv("REFVMM_SECCOMP_PROBE"));
+	return 0;
+}
+
 int monitor__init(struct vcpu *vcpu, char *err, size_t errlen)
+{
+	return monitor__init_for(vcpu, MONITOR_CODE_NATIVE, err, errlen);
+}
+
+int monitor__init_for(struct vcpu *vcpu, enum monitor_code code, char *err,
+		      size_t errlen)
 {
 	struct machine *m = vcpu->machine;
 	struct monitor *t = calloc(1, sizeof(*t));
@@ -667,6 +717,7 @@ int monitor__init(struct vcpu *vcpu, char *err, size_t errlen)
 		return -ENOMEM;
 	t->vcpu = vcpu;
 	t->m = m;
+	t->code = code;
 	vcpu->mode_priv = t;
 	/* The guest owns linear [0x1000, window): nothing of ours may
 	 * live there, since the shadow maps and unmaps it wholesale. */
@@ -678,7 +729,8 @@ int monitor__init(struct vcpu *vcpu, char *err, size_t errlen)
 		r = -EEXIST;
 		goto err;
 	}
-	r = shadow__init(&t->sp, m->memfd, m->ram, m->ram_size, SHADOW_BUDGET);
+	r = shadow__init(&t->sp, m->memfd, m->ram, m->ram_size, SHADOW_BUDGET,
+			 code == MONITOR_CODE_NATIVE);
 	if (r < 0) {
 		snprintf(err, errlen, "shadow page tables: %s", t->sp.err);
 		goto err;
@@ -715,13 +767,11 @@ int monitor__init(struct vcpu *vcpu, char *err, size_t errlen)
 		goto err;
 	host_traps(t);
 	kick__set_target(&t->c->kick);
-	sw_seccomp__allow_write_fd(t->m->translog_fd);
-	r = sw_seccomp__install(err, errlen);
-	if (r < 0)
-		goto err;
-	t->seccomp_on = true;
-	if (getenv("REFVMM_SECCOMP_PROBE"))
-		sw_seccomp__probe(getenv("REFVMM_SECCOMP_PROBE"));
+	if (code == MONITOR_CODE_NATIVE) {
+		r = monitor__seccomp(t, err, errlen);
+		if (r < 0)
+			goto err;
+	}
 	return 0;
 err:
 	monitor__destroy(vcpu);

@@ -23,8 +23,18 @@
 
 struct stats;
 
-/* The mode ops both engines share. */
+/* The mode ops both engines share. monitor__init is trap mode's:
+ * monitor__init_for(MONITOR_CODE_NATIVE). */
 int monitor__init(struct vcpu *vcpu, char *err, size_t errlen);
+/* The monitor for an engine that runs guest code as @code says (vm.h).
+ * NATIVE installs the seccomp filter here; TRANSLATED leaves it to the
+ * engine, which makes its own executable mappings first, then calls
+ * monitor__seccomp. */
+int monitor__init_for(struct vcpu *vcpu, enum monitor_code code, char *err,
+		      size_t errlen);
+/* Installs the seccomp filter for t->code (PROT_EXEC forbidden from then
+ * on for TRANSLATED), then runs the REFVMM_SECCOMP_PROBE test hook. */
+int monitor__seccomp(struct monitor *t, char *err, size_t errlen);
 void monitor__destroy(struct vcpu *vcpu);
 void monitor__stats(struct vcpu *vcpu, struct stats *stats);
 int monitor__inject(struct vcpu *vcpu, irq_ack_fn ack, void *ctx);
@@ -46,5 +56,12 @@ bool monitor__deliver(struct monitor *t, int vector, bool has_error, u32 error,
 /* One guest event; true when the run loop must see @exit. */
 bool monitor__handle(struct monitor *t, const struct sw_event *ev,
 		     struct vm_exit *exit);
+/*
+ * Before direct execution enters the guest: an EIP the monitor moved into
+ * the monitor window (a far transfer, IRET, an event delivery) runs in
+ * the window interpreter. -1 EIP is not there (enter), 0 handled (look
+ * again), 1 the run loop must see @exit.
+ */
+int monitor__window_entry(struct monitor *t, struct vm_exit *exit);
 
 #endif

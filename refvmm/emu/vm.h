@@ -55,6 +55,15 @@ struct monitor_hooks {
 	void *engine; /* the engine's own state */
 };
 
+/*
+ * How the engine runs guest code. NATIVE (trap): directly, on guest
+ * pages mapped executable, so mmap/mprotect may ask for PROT_EXEC
+ * whenever the guest's page tables change. TRANSLATED (bt): only from
+ * the translation cache; guest pages are data, never executable, and
+ * after start-up no mapping may become executable.
+ */
+enum monitor_code { MONITOR_CODE_NATIVE, MONITOR_CODE_TRANSLATED };
+
 struct monitor {
 	struct vcpu *vcpu;
 	struct machine *m;
@@ -63,6 +72,7 @@ struct monitor {
 	cs_insn *insn;
 	struct monitor_io io;
 	struct shadow_pt sp;
+	enum monitor_code code;
 	u8 *proxy_page, *proxy_xhost; /* proxy.c */
 	u64 proxied, window_steps;
 	bool trace_step; /* single-stepping a write to a traced page */

@@ -5,9 +5,11 @@
  * guest's all the same (SDM Vol. 3A 4.1: all 4 GiB are linear space),
  * so the monitor runs it instruction by instruction until it leaves the
  * window: near branches, calls and returns here, data instructions by
- * proxy (proxy.c), stack, string and memory forms as on unreachable
- * memory. Anything else there still gets the #GP it got before, and the
- * limitation is documented (docs/refvmm-trap.md, "window").
+ * proxy (proxy.c), stack, string, XLAT, MASKMOV* and memory forms as on
+ * unreachable memory, all through the guest's segments and page tables;
+ * bytes that do not decode raise #UD. Anything else there still gets
+ * the #GP it got before, and the limitation is documented
+ * (docs/refvmm-trap.md, "window").
  */
 #include "window.h"
 #include "emulate.h"
@@ -164,6 +166,30 @@ static bool branch_target(struct monitor *t, const cs_insn *in, u32 *target)
 	}
 }
 
+/*
+ * Bytes at EIP that do not decode: the fault of fetching them if there is
+ * one (the CS limit, a page not present: fetch faults come before decode
+ * faults, SDM Vol. 3A Table 6-2), else #UD. Guest-physical space without
+ * RAM reads all ones, FF FF, and FF /7 is reserved (Vol. 2D Table A-6).
+ * The CPU fetches only the bytes the instruction has; not knowing its
+ * length, this checks all 15, and an opcode the decoder does not know is
+ * #UD here.
+ */
+static int undecodable(struct monitor *t)
+{
+	struct sw_cpu *c = t->c;
+	const struct vcpu_seg *cs = &c->seg[SW_CS];
+	u8 b;
+
+	for (u32 k = 0; k < 15; k++) {
+		if (!desc__offset_ok(cs, c->eip + k, 1))
+			return sw_gp(c, 0);
+		if (sw_lin_read(c, (u32)cs->base + c->eip + k, &b, 1) < 0)
+			return -1;
+	}
+	return sw_raise(c, 6, 0, false);
+}
+
 int window__emulate(struct monitor *t)
 {
 	struct sw_cpu *c = t->c;
@@ -192,7 +218,7 @@ int window__emulate(struct monitor *t)
 			return n ? (sw_gp(c, 0), -1) : 0;
 		in = emulate__decode(t, c->eip);
 		if (!in)
-			return n ? (sw_gp(c, 0), -1) : 0;
+			return undecodable(t);
 		r = step(t, in);
 		if (r < 0)
 			return -1;

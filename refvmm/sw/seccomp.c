@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -101,11 +102,22 @@ static const int coverage_allowed[1];
 #define RULE_SKIPPED(r) 0
 #endif
 
+/*
+ * mmap and mprotect with PROT_EXEC (their third argument): the BT modes
+ * make every executable mapping they need (callout gate, translation
+ * cache, proxy page) before the filter, so a later one can only be
+ * escaped code making room for itself. trap mode keeps them: it maps
+ * guest pages executable by design, whenever the guest's page tables
+ * change, since guest code runs on them natively.
+ */
+static const int exec_calls[] = {SYS_mmap, SYS_mprotect};
+#define NEXEC (sizeof(exec_calls) / sizeof(exec_calls[0]))
+
 #define NALLOWED  (sizeof(allowed) / sizeof(allowed[0]) + NCOVERAGE)
-#define MAX_INSNS 96
-/* Seven filter instructions before the rules, eight per rule, one load
- * and two returns around the list. */
-_Static_assert(NALLOWED + 8 * NRULES + 10 <= MAX_INSNS,
+#define MAX_INSNS 128
+/* Seven filter instructions before the rules, eight per rule, five per
+ * exec rule, one load and two returns around the list. */
+_Static_assert(NALLOWED + 8 * NRULES + 5 * NEXEC + 10 <= MAX_INSNS,
 	       "the allowlist outgrew the filter array");
 
 /* A rule: not this call, skip it; this call with an allowed value,
@@ -143,7 +155,29 @@ static size_t emit_rule(struct sock_filter *f, size_t n,
 	return n;
 }
 
+/* Not this call, skip it; PROT_EXEC in its prot, trap; else go on. */
+static size_t emit_no_exec(struct sock_filter *f, size_t n, int nr)
+{
+	f[n++] = (struct sock_filter)BPF_STMT(
+		BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
+	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+					      (u32)nr, 0, 3);
+	f[n++] = (struct sock_filter)BPF_STMT(
+		BPF_LD | BPF_W | BPF_ABS,
+		offsetof(struct seccomp_data, args) + 8 * 2);
+	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K,
+					      PROT_EXEC, 0, 1);
+	f[n++] =
+		(struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP);
+	return n;
+}
+
 int sw_seccomp__install(char *err, size_t errlen)
+{
+	return sw_seccomp__install_for(SW_SECCOMP_EXEC_ALLOWED, err, errlen);
+}
+
+int sw_seccomp__install_for(enum sw_seccomp_exec exec, char *err, size_t errlen)
 {
 	struct sock_filter f[MAX_INSNS];
 	struct sock_fprog prog;
@@ -173,6 +207,8 @@ int sw_seccomp__install(char *err, size_t errlen)
 	for (i = 0; i < NRULES; i++)
 		if (!RULE_SKIPPED(&arg_rules[i]))
 			n = emit_rule(f, n, &arg_rules[i]);
+	for (i = 0; exec == SW_SECCOMP_EXEC_FORBIDDEN && i < NEXEC; i++)
+		n = emit_no_exec(f, n, exec_calls[i]);
 	f[n++] = (struct sock_filter)BPF_STMT(
 		BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
 	for (i = 0; i < nr; i++)
@@ -197,6 +233,7 @@ int sw_seccomp__install(char *err, size_t errlen)
 void sw_seccomp__probe(const char *what)
 {
 	static const char c = 'x';
+	void *p;
 
 	if (!strcmp(what, "open"))
 		syscall(SYS_openat, -100 /* AT_FDCWD */, "/etc/hostname", 0);
@@ -204,4 +241,18 @@ void sw_seccomp__probe(const char *what)
 		syscall(SYS_write, 3, &c, 1);
 	else if (!strcmp(what, "tiocsti"))
 		syscall(SYS_ioctl, 1, 0x5412 /* TIOCSTI */, &c);
+	else if (!strcmp(what, "mmap-exec")) {
+		p = mmap(NULL, 4096, PROT_READ | PROT_EXEC,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p != MAP_FAILED)
+			munmap(p, 4096);
+	} else if (!strcmp(what, "mprotect-exec")) {
+		/* a writable page made executable: what injected code needs */
+		p = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p != MAP_FAILED) {
+			mprotect(p, 4096, PROT_READ | PROT_EXEC);
+			munmap(p, 4096);
+		}
+	}
 }

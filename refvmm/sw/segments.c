@@ -85,26 +85,65 @@ static void phys_write(struct sw_cpu *c, u64 phys, const u8 *p, u32 len)
 	}
 }
 
-/*
- * Linear to guest-physical through the guest's page tables when paging
- * is on (guest_pt.c); a denied access raises #PF with CR2 (SDM Vol. 3A
- * 4.7). Accesses are split at page boundaries, each page checked before
- * any byte moves, as the CPU does for an access that straddles two.
- */
-static int lin_access(struct sw_cpu *c, u32 lin, void *buf, u32 len, bool write,
-		      bool implicit)
+static struct gpt_access access_of(const struct sw_cpu *c, bool write,
+				   bool implicit)
 {
-	const struct shadow_pt *sp = c->shadow;
 	int acpl = implicit ? 0 : c->acc_cpl >= 0 ? c->acc_cpl : c->cpl;
-	struct gpt_access acc = {
+
+	return (struct gpt_access){
 		.kind = write ? GPT_WRITE : GPT_READ,
 		.user = acpl == 3,
 		.ac = c->eflags & EFL_AC,
 		.implicit = implicit,
 	};
-	u64 phys[2];
-	u32 first = len, off = 0;
+}
+
+/*
+ * The guest-physical address of each page an access of @len bytes at
+ * @lin touches (paging on); a denied access raises #PF with CR2 (SDM
+ * Vol. 3A 4.7). Returns how many pages (1 or 2), *@first the bytes in
+ * the first, or -1.
+ */
+static int walk_pages(struct sw_cpu *c, u32 lin, u32 len,
+		      const struct gpt_access *acc, bool set_ad, u64 phys[2],
+		      u32 *first)
+{
+	const struct shadow_pt *sp = c->shadow;
 	int i, npages = 1;
+
+	*first = len;
+	if ((lin & 0xfff) + len > 4096) {
+		*first = 4096 - (lin & 0xfff);
+		npages = 2;
+	}
+	for (i = 0; i < npages; i++) {
+		u32 a = i ? lin + *first : lin;
+		struct gpt_walk w;
+
+		if (!gpt_walk(&sp->ctl, c->ram, c->ram_size, a, acc, set_ad,
+			      &w)) {
+			c->cr2 = a;
+			return sw_raise(c, 14, w.error, true);
+		}
+		phys[i] = w.phys;
+	}
+	return npages;
+}
+
+/*
+ * Linear to guest-physical through the guest's page tables when paging
+ * is on (guest_pt.c). Accesses are split at page boundaries, each page
+ * checked before any byte moves, as the CPU does for an access that
+ * straddles two.
+ */
+static int lin_access(struct sw_cpu *c, u32 lin, void *buf, u32 len, bool write,
+		      bool implicit)
+{
+	const struct shadow_pt *sp = c->shadow;
+	struct gpt_access acc = access_of(c, write, implicit);
+	u64 phys[2];
+	u32 first, off = 0;
+	int i, npages;
 
 	if (!sp || !sp->paging) {
 		if (write)
@@ -113,21 +152,9 @@ static int lin_access(struct sw_cpu *c, u32 lin, void *buf, u32 len, bool write,
 			phys_read(c, lin, buf, len);
 		return 0;
 	}
-	if ((lin & 0xfff) + len > 4096) {
-		first = 4096 - (lin & 0xfff);
-		npages = 2;
-	}
-	for (i = 0; i < npages; i++) {
-		u32 a = i ? lin + first : lin;
-		struct gpt_walk w;
-
-		if (!gpt_walk(&sp->ctl, c->ram, c->ram_size, a, &acc, true,
-			      &w)) {
-			c->cr2 = a;
-			return sw_raise(c, 14, w.error, true);
-		}
-		phys[i] = w.phys;
-	}
+	npages = walk_pages(c, lin, len, &acc, true, phys, &first);
+	if (npages < 0)
+		return -1;
 	for (i = 0; i < npages; i++) {
 		u32 n = i ? len - first : first;
 		u8 *p = (u8 *)buf + off;
@@ -139,6 +166,17 @@ static int lin_access(struct sw_cpu *c, u32 lin, void *buf, u32 len, bool write,
 		off += n;
 	}
 	return 0;
+}
+
+int sw_data_probe(struct sw_cpu *c, u32 lin, u32 len, bool write)
+{
+	struct gpt_access acc = access_of(c, write, false);
+	u64 phys[2];
+	u32 first;
+
+	if (!c->shadow || !c->shadow->paging)
+		return 0;
+	return walk_pages(c, lin, len, &acc, false, phys, &first) < 0 ? -1 : 0;
 }
 
 int sw_lin_read(struct sw_cpu *c, u32 lin, void *buf, u32 len)
@@ -332,6 +370,25 @@ int sw_set_sreg(struct sw_cpu *c, int sreg, const struct vcpu_seg *s)
 	return 0;
 }
 
+/*
+ * A data segment register the guest loaded natively with a selector that
+ * names a DPL-3 entry of the host's GDT (Linux's user code and data,
+ * TLS): MOV to a segment register does not trap then, so until this exit
+ * the guest ran on the host's descriptor. From now on it gets its own:
+ * the load as its GDT says, checks included, when that load is valid;
+ * else the register keeps what it had (the #GP the load owed is lost).
+ */
+static void reload_host_gdt_sel(struct sw_cpu *c, int sreg, u16 sel)
+{
+	int vector = c->exc_vector, err = (int)c->exc_error;
+	bool has_err = c->exc_has_error;
+
+	sw_load_data_sreg(c, sreg, sel);
+	c->exc_vector = vector;
+	c->exc_error = (u32)err;
+	c->exc_has_error = has_err;
+}
+
 void sw_sync_from_host(struct sw_cpu *c)
 {
 	int r, k;
@@ -349,6 +406,10 @@ void sw_sync_from_host(struct sw_cpu *c)
 			continue;
 		}
 		k = h >> 3;
+		if (!(h & 4) && r != SW_CS && r != SW_SS) {
+			reload_host_gdt_sel(c, r, h);
+			continue;
+		}
 		if (!(h & 4) || k >= SW_NSLOTS || !c->slot_used[k])
 			continue; /* a host GDT selector: see refvmm-trap.md */
 		c->seg[r] = c->slot[k];

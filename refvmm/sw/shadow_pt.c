@@ -53,7 +53,8 @@ static u8 prot_of(const struct shadow_pt *s, const struct shadow_map *m,
 	 * D; a traced page stays read-only for good. */
 	if (!m->dirty || s->traced[m->ppn])
 		w = false;
-	return (r ? PROT_READ : 0) | (w ? PROT_WRITE : 0) | (x ? PROT_EXEC : 0);
+	return (r ? PROT_READ : 0) | (w ? PROT_WRITE : 0) |
+	       (x && s->native_exec ? PROT_EXEC : 0);
 }
 
 static void *lin_ptr(u32 lpn)
@@ -151,7 +152,8 @@ int shadow__flush(struct shadow_pt *s)
 		u64 top = s->ram_size < SW_WINDOW_BASE ? s->ram_size
 						       : SW_WINDOW_BASE;
 		void *p = mmap(lin_ptr(SHADOW_LO >> 12), top - SHADOW_LO,
-			       PROT_READ | PROT_WRITE | PROT_EXEC,
+			       PROT_READ | PROT_WRITE |
+				       (s->native_exec ? PROT_EXEC : 0),
 			       MAP_SHARED | MAP_FIXED, s->memfd, SHADOW_LO);
 
 		if (p == MAP_FAILED)
@@ -164,10 +166,11 @@ int shadow__flush(struct shadow_pt *s)
 }
 
 int shadow__init(struct shadow_pt *s, int memfd, u8 *ram, u64 ram_size,
-		 u32 budget)
+		 u32 budget, bool native_exec)
 {
 	memset(s, 0, sizeof(*s));
 	s->memfd = memfd;
+	s->native_exec = native_exec;
 	s->ram = ram;
 	s->ram_size = ram_size;
 	s->budget = budget;
@@ -507,7 +510,8 @@ bool shadow__mapped(const struct shadow_pt *s, u32 lin, int *prot)
 
 	if (!s->paging) {
 		if (prot)
-			*prot = PROT_READ | PROT_WRITE | PROT_EXEC;
+			*prot = PROT_READ | PROT_WRITE |
+				(s->native_exec ? PROT_EXEC : 0);
 		return s->identity_mapped && lin >= SHADOW_LO &&
 		       lin < s->ram_size;
 	}

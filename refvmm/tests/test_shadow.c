@@ -63,8 +63,8 @@ static void setup_shadow(u32 budget)
 	struct gpt_ctl c = ctl2l();
 
 	setup_ram();
-	cr_assert_eq(shadow__init(&sp, memfd, ram, RAM_SIZE, budget), 0, "%s",
-		     sp.err);
+	cr_assert_eq(shadow__init(&sp, memfd, ram, RAM_SIZE, budget, true), 0,
+		     "%s", sp.err);
 	cr_assert_eq(shadow__set_ctl(&sp, &c, false), 0);
 }
 

@@ -30,11 +30,17 @@ static int trap__run(struct vcpu *vcpu, struct vm_exit *exit)
 		emulate__complete_io(t);
 	for (;;) {
 		u32 he;
+		int r;
 
 		if (t->m->stop) {
 			exit->reason = VM_EXIT_OTHER;
 			return 0;
 		}
+		r = monitor__window_entry(t, exit);
+		if (r > 0)
+			return 0;
+		if (r == 0)
+			continue;
 		if (shadow__set_user(&t->sp, c->cpl == 3) < 0) {
 			exit->reason = VM_EXIT_INTERNAL;
 			snprintf(exit->detail, sizeof(exit->detail),

@@ -14,4 +14,169 @@
 /* pc-testdev's MMIO window: every access exits to the monitor. */
 #define TESTDEV_MMIO 0xff000000
 
+/*
+ * The escape guests' harness (escape-*.S): HARNESS at the entry loads a
+ * GDT of segments with distinct bases and an IDT whose 32 vectors all
+ * reach one handler, then continues at harness_main. A fault that
+ * expect_fault announced resumes at its label; any other fault ends the
+ * run with 0x40 + vector (status (0x40 + vector) << 1 | 1). The
+ * harness's variables live at HV_*, reached through SS, which stays
+ * flat.
+ */
+#define HV_EXPECT 0x180000 /* vector announced, -1 for none */
+#define HV_VEC	  0x180004 /* vector of the last fault */
+#define HV_ERR	  0x180008 /* its error code, 0 if it has none */
+#define HV_RESUME 0x18000c
+#define HV_ESP	  0x180010
+#define HV_IDT	  0x182000
+#define HV_STACK  0x190000
+
+/* A segment descriptor (SDM Vol. 3A 3.4.5): flags 0xc is G=1, D/B=1. */
+#define DESC(base, limit, access, flags)                                    \
+	.long ((limit) & 0xffff) | (((base) & 0xffff) << 16);               \
+	.long (((base) >> 16) & 0xff) | ((access) << 8) |                   \
+		((limit) & 0xf0000) | ((flags) << 20) | ((base) & 0xff000000)
+
+/* The harness's selectors. The accessed bit is preset in every
+ * descriptor, so no segment load writes the GDT in the code page. */
+#define SEL_CODE 0x08 /* flat execute/read code */
+#define SEL_FLAT 0x10 /* flat read/write data */
+#define SEL_DS	 0x18 /* data at BASE_DS */
+#define SEL_ES	 0x20
+#define SEL_FS	 0x28
+#define SEL_GS	 0x30
+#define SEL_XO	 0x38 /* flat execute-only code */
+#define SEL_WIN	 0x40 /* data at 0xffc00000, 4 MiB: the monitor window */
+#define SEL_WRAP 0x48 /* data at BASE_GS, limit 4 GiB: wraps past 4 GiB */
+#define BASE_DS	 0x200000
+#define BASE_ES	 0x400000
+#define BASE_FS	 0x600000
+#define BASE_GS	 0x800000
+/* Page-granular limit reaching exactly 4 GiB: the segment does not wrap
+ * (a wrapping one the monitor cannot shadow, and emulates instead). */
+#define LIMIT_TO_4G(base) (0xfffff - ((base) >> 12))
+
+#ifdef __ASSEMBLER__
+/* Ends the run: status (code << 1) | 1; 0 is the only pass. */
+.macro fail code
+	mov $\code, %al
+	out %al, $DEBUG_EXIT
+	hlt
+.endm
+
+.macro pass
+	fail 0
+.endm
+
+/* After a cmp/test: fails with @code unless ZF is set. */
+.macro fail_ne code
+	je .Lok\@
+	fail \code
+.Lok\@:
+.endm
+
+/* The next fault must be vector @vec; the handler resumes at @resume
+ * with this ESP. */
+.macro expect_fault vec, resume
+	movl $\vec, %ss:HV_EXPECT
+	movl $\resume, %ss:HV_RESUME
+	movl %esp, %ss:HV_ESP
+.endm
+
+/* After a resume: the fault's error code must be @err. */
+.macro fail_err err, code
+	cmpl $\err, %ss:HV_ERR
+	fail_ne \code
+.endm
+
+.macro load_segs ds, es, fs, gs
+	mov $\ds, %eax
+	mov %eax, %ds
+	mov $\es, %eax
+	mov %eax, %es
+	mov $\fs, %eax
+	mov %eax, %fs
+	mov $\gs, %eax
+	mov %eax, %gs
+.endm
+
+.macro HARNESS
+	cli
+	lgdt harness_gdtr
+	ljmp $SEL_CODE, $.Lflat\@
+.Lflat\@:
+	mov $SEL_FLAT, %eax
+	mov %eax, %ss
+	mov $HV_STACK, %esp
+	load_segs SEL_FLAT, SEL_FLAT, SEL_FLAT, SEL_FLAT
+	/* 32 interrupt gates (type 0xe, DPL 0), stubs 8 bytes apart */
+	mov $harness_stubs, %eax
+	mov $HV_IDT, %edi
+	mov $32, %ecx
+.Lgate\@:
+	mov %eax, %edx
+	and $0xffff, %edx
+	or $(SEL_CODE << 16), %edx
+	mov %edx, (%edi)
+	mov %eax, %edx
+	and $0xffff0000, %edx
+	or $0x8e00, %edx
+	mov %edx, 4(%edi)
+	add $8, %eax
+	add $8, %edi
+	loop .Lgate\@
+	lidt harness_idtr
+	movl $-1, HV_EXPECT
+	jmp harness_main
+
+	.p2align 3
+harness_gdt:
+	.quad 0
+	DESC(0, 0xfffff, 0x9b, 0xc)
+	DESC(0, 0xfffff, 0x93, 0xc)
+	DESC(BASE_DS, LIMIT_TO_4G(BASE_DS), 0x93, 0xc)
+	DESC(BASE_ES, LIMIT_TO_4G(BASE_ES), 0x93, 0xc)
+	DESC(BASE_FS, LIMIT_TO_4G(BASE_FS), 0x93, 0xc)
+	DESC(BASE_GS, LIMIT_TO_4G(BASE_GS), 0x93, 0xc)
+	DESC(0, 0xfffff, 0x99, 0xc)
+	DESC(0xffc00000, 0x3ff, 0x93, 0xc)
+	DESC(BASE_GS, 0xfffff, 0x93, 0xc)
+harness_gdtr:
+	.word harness_gdtr - harness_gdt - 1
+	.long harness_gdt
+harness_idtr:
+	.word 32 * 8 - 1
+	.long HV_IDT
+
+	.p2align 3
+harness_stubs:
+	.irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+	.p2align 3
+	push $\n
+	jmp harness_fault
+	.endr
+
+harness_fault:
+	pop %eax
+	/* the vectors that push an error code (SDM Vol. 3A 6.13) */
+	mov $0x227d00, %edx
+	bt %eax, %edx
+	mov $0, %edx
+	jnc .Lnoerr\@
+	pop %edx
+.Lnoerr\@:
+	mov %edx, %ss:HV_ERR
+	mov %eax, %ss:HV_VEC
+	cmp %ss:HV_EXPECT, %eax
+	je .Lresume\@
+	add $0x40, %eax
+	out %al, $DEBUG_EXIT
+	hlt
+.Lresume\@:
+	movl $-1, %ss:HV_EXPECT
+	mov %ss:HV_ESP, %esp
+	jmp *%ss:HV_RESUME
+.endm
+#endif
+
 #endif

@@ -12,7 +12,19 @@
 
 #include <stddef.h>
 
+/* Whether mmap/mprotect may still ask for PROT_EXEC after the filter:
+ * trap mode maps guest pages executable as the guest's page tables
+ * change; the BT modes make their executable mappings before. */
+enum sw_seccomp_exec {
+	SW_SECCOMP_EXEC_ALLOWED,
+	SW_SECCOMP_EXEC_FORBIDDEN,
+};
+
 /* Returns 0, or -errno with a reason in @err. */
+int sw_seccomp__install_for(enum sw_seccomp_exec exec, char *err,
+			    size_t errlen);
+
+/* sw_seccomp__install_for(SW_SECCOMP_EXEC_ALLOWED, ...) */
 int sw_seccomp__install(char *err, size_t errlen);
 
 /* The one file descriptor above 2 the monitor may write to after the
@@ -20,10 +32,11 @@ int sw_seccomp__install(char *err, size_t errlen);
 void sw_seccomp__allow_write_fd(int fd);
 
 /*
- * The test hook (REFVMM_SECCOMP_PROBE=open|write3|tiocsti): makes one
- * call the filter forbids, as escaped code would, so a test sees the
- * wall stop it. Returns only if @what is unknown or the call went
- * through.
+ * The test hook (REFVMM_SECCOMP_PROBE=open|write3|tiocsti|mmap-exec|
+ * mprotect-exec): makes one call the filter forbids, as escaped code
+ * would, so a test sees the wall stop it (the exec ones only where
+ * SW_SECCOMP_EXEC_FORBIDDEN). Returns only if @what is unknown or the
+ * call went through.
  */
 void sw_seccomp__probe(const char *what);
 

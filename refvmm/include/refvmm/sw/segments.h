@@ -30,6 +30,9 @@ int sw_lin_read(struct sw_cpu *c, u32 lin, void *buf, u32 len);
 int sw_lin_write(struct sw_cpu *c, u32 lin, const void *buf, u32 len);
 int sw_data_read(struct sw_cpu *c, u32 lin, void *buf, u32 len);
 int sw_data_write(struct sw_cpu *c, u32 lin, const void *buf, u32 len);
+/* The page checks of sw_data_read/sw_data_write without the access (and
+ * without setting accessed or dirty bits). */
+int sw_data_probe(struct sw_cpu *c, u32 lin, u32 len, bool write);
 /* Through a segment, with the limit and type checks (#GP(0) or #SS(0)). */
 int sw_seg_read(struct sw_cpu *c, const struct vcpu_seg *s, bool is_ss, u32 off,
 		void *buf, u32 len);

@@ -58,6 +58,9 @@ struct shadow_pt {
 	bool user;   /* the privilege class mapped now */
 	bool paging; /* CR0.PG: else identity, mapped at once */
 	bool identity_mapped;
+	/* Guest code runs natively on these pages (trap mode): they are
+	 * mapped executable. Binary translation never executes them. */
+	bool native_exec;
 	struct gpt_ctl ctl;
 	struct shadow_stats st;
 	/* A trace write in progress (shadow__trace_begin/end). */
@@ -73,8 +76,9 @@ struct shadow_pt {
 
 #define SHADOW_ALL (~0ull)
 
+/* @native_exec: see struct shadow_pt. */
 int shadow__init(struct shadow_pt *s, int memfd, u8 *ram, u64 ram_size,
-		 u32 budget);
+		 u32 budget, bool native_exec);
 void shadow__destroy(struct shadow_pt *s);
 
 /*

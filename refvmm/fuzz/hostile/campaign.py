@@ -44,9 +44,10 @@ def verdict(rc, err):
             return "contained", "killed by the harness time limit"
         return "crash", "signal %d" % sig
     if rc == EXIT_CONTAINMENT:
-        return "escape", "status 92 (guest reached monitor state)"
-    if "host cs 0x33" in err.lower() or "cs 0x33 seen" in err.lower():
-        return "escape", "host CS 0x33 seen"
+        return "escape", "status 92: " + err.strip()[-200:]
+    if "refvmm: containment:" in err:
+        # refvmm's own oracle (a breached check, host CS 0x33 seen)
+        return "escape", err[err.index("containment:"):].splitlines()[0]
     if rc == EXIT_HOST_ERROR:
         return "crash", "status 72: " + err.strip().splitlines()[0][:200] \
             if err.strip() else "status 72"

@@ -5,12 +5,14 @@
  * docs/refvmm.md). Only this file decides to end the process.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "refvmm/exitcode.h"
 #include "refvmm/host_cpu.h"
@@ -43,6 +45,8 @@ struct options {
 	unsigned int host_traps;
 	struct raw_load loads[MAX_LOADS];
 	unsigned int nr_loads;
+	bool count_insns;
+	const char *translog;
 	const char *image;
 };
 
@@ -98,6 +102,13 @@ static void usage(FILE *out)
 		"ADDR (guest-physical,\n"
 		"                     0x for hex) after the image; up to "
 		"16\n"
+		"  --count-insns      bt-simple, bt: count the guest "
+		"instructions translated\n"
+		"                     code runs (--stats: bt.guest_insns; "
+		"slower)\n"
+		"  --translation-log FILE  bt-simple, bt: one line per "
+		"instruction translated,\n"
+		"                     KIND HEXBYTES (docs/security.md)\n"
 		"  -h, --help         this text\n"
 		"\n"
 		"Exit status: (N << 1) | 1 when the guest writes N to port "
@@ -109,7 +120,8 @@ static void usage(FILE *out)
 		"80 triple fault; 82 guest hang (HLT nothing can wake); 84 "
 		"serial flood;\n"
 		"86 internal error (cannot emulate); 88 VM entry failed; 90 "
-		"timeout.\n"
+		"timeout;\n92 containment: the guest reached the monitor "
+		"(host code, monitor memory).\n"
 		"\n"
 		"trap mode runs 32-bit guests (2-level or PAE paging on shadow "
 		"page tables)\ndirectly at host CPL 3 and emulates what faults."
@@ -318,6 +330,12 @@ static int apply_option(int c, char *optarg, char **argv, struct options *o)
 				   optarg);
 		o->nr_loads++;
 		break;
+	case 'C':
+		o->count_insns = true;
+		break;
+	case 'X':
+		o->translog = optarg;
+		break;
 	case 'h':
 		usage(stdout);
 		return REFVMM_EXIT_OK;
@@ -347,6 +365,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{"serial-limit", required_argument, NULL, 'L'},
 		{"host-traps", required_argument, NULL, 'H'},
 		{"load", required_argument, NULL, 'l'},
+		{"count-insns", no_argument, NULL, 'C'},
+		{"translation-log", required_argument, NULL, 'X'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -371,6 +391,27 @@ static int parse_args(int argc, char **argv, struct options *o)
 					  : "more than one IMAGE given (see "
 					    "--help)");
 	o->image = argv[optind];
+	if ((o->count_insns || o->translog) && strncmp(o->mode, "bt", 2))
+		return die(REFVMM_EXIT_USAGE,
+			   "--count-insns and --translation-log need --mode "
+			   "bt-simple or bt");
+	return -1;
+}
+
+/* The translation log, on a descriptor above 2 (translog.h): -1 to go
+ * on, else the exit status. */
+static int open_translog(struct machine *m, const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int hi = fd >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, 3) : -1;
+
+	if (hi < 0)
+		return die(REFVMM_EXIT_USAGE,
+			   "cannot open --translation-log '%s': %s", path,
+			   strerror(errno));
+	if (hi != fd)
+		close(fd);
+	m->translog_fd = hi;
 	return -1;
 }
 
@@ -433,6 +474,9 @@ static int build_machine(struct machine *m, struct clock *clock,
 	m->log_events = o->log_events;
 	m->serial_limit = o->serial_limit;
 	m->host_traps = o->host_traps;
+	m->count_insns = o->count_insns;
+	if (o->translog && (r = open_translog(m, o->translog)) >= 0)
+		return r;
 
 	r = loader__load_file(m, o->image, o->image, info, err, sizeof(err));
 	if (r < 0) {

@@ -32,6 +32,7 @@
 #include "bt.h"
 #include "callout.h"
 #include "codepage.h"
+#include "integrity.h"
 #include "mmio.h"
 #include "refvmm/log.h"
 #include "refvmm/machine.h"
@@ -45,6 +46,7 @@
 #include "smc.h"
 #include "tcache.h"
 #include "translate.h"
+#include "translog.h"
 
 static const char *const exit_names[BT_EXIT_NR] = {
 	[BT_EXIT_CALLOUT] = "callout",	 [BT_EXIT_BRANCH] = "branch",
@@ -166,8 +168,8 @@ static int run_block(struct bt_vm *b, const struct bt_block *tb)
 	b->page->vif = (c->eflags & EFL_IF) ? 1 : 0;
 	b->page->vflags =
 		c->eflags & (EFL_IOPL | EFL_NT | EFL_VIF | EFL_VIP | EFL_TF);
-	b->page->guest_gs_sel = c->hsel_set[SW_GS];
-	b->page->guest_cs_sel = c->hsel_set[SW_CS];
+	b->ro->guest_gs_sel = c->hsel_set[SW_GS];
+	b->ro->guest_cs_sel = c->hsel_set[SW_CS];
 	c->hsel[SW_CS] = b->sel_code;
 	c->hsel[SW_GS] = b->sel_gs;
 	c->eip = (u32)(uintptr_t)tb->tc;
@@ -321,6 +323,8 @@ static bool step(struct bt_vm *b, struct vm_exit *exit)
 		tcache__table_set(b, &k, tb->tc);
 	entry_efl = c->eflags;
 	kind = run_block(b, tb);
+	b->st.guest_insns += b->page->insns;
+	b->page->insns = 0;
 	if (kind < 0)
 		return stop_internal(exit,
 				     "shadow page tables: a host mapping call "
@@ -354,6 +358,35 @@ static bool step(struct bt_vm *b, struct vm_exit *exit)
 	return monitor__handle(b->t, &ev, exit);
 }
 
+/*
+ * The test hook (REFVMM_BREACH_PROBE=canary|gs-selector): the monitor
+ * makes, itself, one store a guest that got past the translator could
+ * make, and the test sees the oracle end the run with status 92.
+ */
+static void breach_probe(struct bt_vm *b, const char *what)
+{
+	if (!what)
+		return;
+	if (!strcmp(what, "canary"))
+		((u8 *)b->page)[BT_GS_LIMIT] = 0;
+	else if (!strcmp(what, "gs-selector"))
+		b->ro->mon_gs_sel = 0x2b;
+}
+
+/* The containment oracle: a breach ends the run, whatever it was. */
+static void check_integrity(struct bt_vm *b, struct vm_exit *exit,
+			    bool *stopped)
+{
+	char why[160];
+
+	b->st.integrity_checks++;
+	if (integrity__check(b, why, sizeof(why)))
+		return;
+	machine__breach(b->t->m, "%s", why);
+	exit->reason = VM_EXIT_OTHER;
+	*stopped = true;
+}
+
 static int bt__run(struct vcpu *vcpu, struct vm_exit *exit)
 {
 	struct monitor *t = vcpu->mode_priv;
@@ -367,7 +400,7 @@ static int bt__run(struct vcpu *vcpu, struct vm_exit *exit)
 		if (breakpoint__io(b, port, size, exit))
 			return 0;
 	}
-	for (;;) {
+	for (u32 n = 1;; n++) {
 		if (t->m->stop) {
 			exit->reason = VM_EXIT_OTHER;
 			return 0;
@@ -375,6 +408,8 @@ static int bt__run(struct vcpu *vcpu, struct vm_exit *exit)
 		bool stopped = step(b, exit);
 
 		retranslate__after_fault(b, stopped);
+		if (stopped || n % BT_INTEGRITY_STEPS == 0)
+			check_integrity(b, exit, &stopped);
 		if (stopped)
 			return 0;
 	}
@@ -388,6 +423,8 @@ static void bt__destroy(struct vcpu *vcpu)
 	sw_signal_hook = NULL;
 	if (b) {
 		mmio__settle(b);
+		if (b->translog_fd > 2)
+			translog__flush(b);
 		if (b->host_insn)
 			cs_free(b->host_insn, 1);
 		if (b->guest_insn)
@@ -443,6 +480,8 @@ static int bt__init(struct vcpu *vcpu, char *err, size_t errlen)
 	b->t = t;
 	b->c = t->c;
 	b->chaining = !getenv("REFVMM_BT_NO_CHAIN");
+	b->count_insns = t->m->count_insns;
+	b->translog_fd = t->m->translog_fd;
 	b->feats = bt_feats(&t->m->cpu);
 	t->hooks = (struct monitor_hooks){
 		.emulate_first = callout__emulate,
@@ -468,6 +507,7 @@ static int bt__init(struct vcpu *vcpu, char *err, size_t errlen)
 	snprintf(t->host_notes[1], sizeof(t->host_notes[1]),
 		 "off: bt-simple translates every RDTSC into a callout");
 	sw_signal_hook = bt_signal_hook;
+	breach_probe(b, getenv("REFVMM_BREACH_PROBE"));
 	return 0;
 }
 
@@ -514,6 +554,15 @@ static void bt__stats(struct vcpu *vcpu, struct stats *s)
 	stats__set(s, "bt.cache_flushes", b->st.flushes);
 	stats__set(s, "bt.chain_patches", b->st.chain_patches);
 	stats__set(s, "bt.lookups.hit", b->page->hits);
+	stats__set(s, "bt.integrity_checks", b->st.integrity_checks);
+	if (b->count_insns)
+		stats__set(s, "bt.guest_insns", b->st.guest_insns);
+	for (int i = 0; i < BT_NKINDS; i++) {
+		char name[48];
+
+		snprintf(name, sizeof(name), "bt.kind.%s", bt_kind_names[i]);
+		stats__set(s, name, b->st.kinds[i]);
+	}
 	stats__set(s, "bt.lookups.miss", b->st.lookup_miss);
 	stats__set(s, "bt.callouts_total", b->st.callouts);
 	for (i = 1; i < BT_EXIT_NR; i++) {

@@ -399,7 +399,9 @@ static bool decode_vex(const u8 *p, size_t len, size_t i, struct bt_insn *o)
 	ml = modrm_len(p + i, len - i, o->addrsize16, &mem);
 	if (ml < 0)
 		return false;
-	o->has_mem = mem;
+	/* VMASKMOVDQU (VEX.0F F7) stores to DS:EDI like 0f f7 (SDM Vol.
+	 * 2B MASKMOVDQU): an override applies, though ModRM names none. */
+	o->has_mem = mem || (map == 1 && op == 0xf7);
 	i += (size_t)ml;
 	if (map == 3 ||
 	    (map == 1 && ((op >= 0x70 && op <= 0x73) || op == 0xc2 ||
@@ -568,12 +570,15 @@ static bool decode_imm(const u8 *p, size_t len, size_t i, const struct opc *e,
 		o->imm_len = op == 0xf6 ? 1 : (o->opsize16 ? 2 : 4);
 	/* Memory through a segment the prefix can override, though ModRM
 	 * names none: moffs, string sources (DS:ESI), XLAT (DS:EBX), and
-	 * MASKMOVQ/MASKMOVDQU (0f f7, DS:EDI; SDM Vol. 2B MASKMOVQ). The
-	 * translator runs them on the guest's segment, never the
-	 * monitor's GS. */
+	 * MASKMOVQ/MASKMOVDQU (0f f7, DS:EDI; SDM Vol. 2B MASKMOVQ) and
+	 * UMONITOR (f3 0f ae /6, mod=3: DS:r32; 66 and f2 forms take no
+	 * address, over-approximated). The translator runs them on the
+	 * guest's segment, never the monitor's GS. */
 	if ((!two_byte && ((op >= 0xa0 && op <= 0xa7) || op == 0xac ||
 			   op == 0xad || op == 0xd7)) ||
-	    (two_byte && op == 0xf7))
+	    (two_byte && op == 0xf7) ||
+	    (two_byte && op == 0xae && o->has_modrm &&
+	     (p[o->modrm_off] & 0xf8) == 0xf0))
 		o->has_mem = true;
 	if (i + o->imm_len > len || i + o->imm_len > 15)
 		return false;

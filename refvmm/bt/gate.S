@@ -3,18 +3,24 @@
  * jump to the 64-bit host code segment at a copy of these bytes in the
  * monitor window (a far jump from compatibility mode carries a 32-bit
  * offset); GS still holds the per-vCPU page, whose base the CPU keeps in
- * 64-bit mode. The gate saves the guest registers and flags into struct
- * sw_cpu (offsets: sw/cpu.h SW_OFF_*), switches to the host stack and
+ * 64-bit mode. The gate saves the guest registers, and the EIP the stub
+ * left in the vCPU page, into struct sw_cpu, the page below it, which no
+ * segment of translated code reaches (offsets: sw/cpu.h SW_OFF_*, gate.h),
+ * switches to the host stack and
  * continues in sw_world_landing like every other way back. Position
  * independent: only %gs-relative absolute addresses, and the landing's
  * address, an immediate the monitor writes into its copy of the gate
  * (the page is then read-only and executable): nothing translated code
  * can store to redirects the gate.
  */
-#define GPR	40
-#define HOST_EFL 76
-#define HSEL_SS	84
-#define EXIT_KIND 92
+#include "gate.h"
+
+#define GPR	  (BT_GATE_CPU + 40)
+#define EIP	  (BT_GATE_CPU + 72)
+#define HOST_EFL  (BT_GATE_CPU + 76)
+#define HSEL_SS	  (BT_GATE_CPU + 84)
+#define EXIT_KIND (BT_GATE_CPU + 92)
+#define HOST_RSP  (BT_GATE_CPU + 0)
 
 	.text
 	.code64
@@ -28,11 +34,13 @@ bt_gate_start:
 	movl %ebp, %gs:GPR + 20
 	movl %esi, %gs:GPR + 24
 	movl %edi, %gs:GPR + 28
+	movl %gs:BT_GATE_PG_EIP, %eax
+	movl %eax, %gs:EIP
 	movw %ss, %gs:HSEL_SS
 	movl $3, %gs:EXIT_KIND		/* BT_EXIT_KIND_CALLOUT */
 	movl $0x2b, %eax		/* HOST_SS64 */
 	movl %eax, %ss
-	movq %gs:0, %rsp		/* sw_cpu.host_rsp: free below it */
+	movq %gs:HOST_RSP, %rsp		/* free below it */
 	pushfq				/* before anything that sets flags */
 	popq %rax
 	movl %eax, %gs:HOST_EFL

@@ -24,6 +24,7 @@
 #include "refvmm/sw/segments.h"
 #include "refvmm/sw/shadow_pt.h"
 #include "retranslate.h"
+#include "site.h"
 #include "smc.h"
 #include "tcache.h"
 #include "translate.h"
@@ -78,12 +79,15 @@ static void log_adapt(struct bt_vm *b, const char *what, u32 lin)
 			    what, r ? r->flips : 0, b->adapt->threshold);
 }
 
-/* A jmp rel32 at @site to @dest, only inside the translations. */
+/* A jmp rel32 at @site to @dest. @site is the monitor's own: a block's
+ * map entry, or a stub's claim site__is accepted; still, only bytes of
+ * one translation are ever written. */
 static void patch_jump(struct bt_vm *b, u8 *site, const u8 *dest)
 {
+	const struct bt_block *tb = tcache__block_at(b, (u64)(uintptr_t)site);
 	u32 rel = (u32)(dest - (site + 5));
 
-	if (!tcache__holds(b, site, 5))
+	if (!tb || site + 5 > tb->tc + tb->tc_len)
 		return;
 	site[0] = 0xe9;
 	memcpy(site + 1, &rel, 4);
@@ -169,6 +173,11 @@ void retranslate__after_fault(struct bt_vm *b, bool stopped)
 		for (i = tb->nmap; i-- > 0;)
 			if (tb->map[i].off <= off)
 				break;
+		/* the first entry of the instruction: with --count-insns its
+		 * count, which the jump then skips for the new copy's */
+		while (i < tb->nmap && i > 0 && tb->map[i - 1].eip == p->eip &&
+		       tb->map[i - 1].boundary)
+			i--;
 		if (i < tb->nmap && tb->map[i].eip == p->eip &&
 		    tb->map[i].boundary && tb->map[i].off + 5u <= tb->tc_len)
 			site = tb->tc + tb->map[i].off;
@@ -187,7 +196,10 @@ bool retranslate__callout(struct bt_vm *b, const struct bt_key *k,
 	struct sw_cpu *c = b->c;
 	struct sw_event ev = vm__callout_event("adapted callout");
 	u32 eip = c->eip, lin = k->cs_base + eip;
-	u8 *site = (u8 *)(uintptr_t)b->page->patch_site;
+	/* the stub's claim, kept only when it names an adapt site */
+	u8 *site = site__is(b, BT_SITE_ADAPT, b->page->patch_site)
+			   ? (u8 *)(uintptr_t)b->page->patch_site
+			   : NULL;
 	const cs_insn *in = emulate__decode(t, eip);
 	u32 code_lin = 0;
 	bool would = in && would_trap(b, in, &code_lin);

@@ -22,9 +22,13 @@
 #include "refvmm/sw/ldt.h"
 #include "refvmm/sw/shadow_pt.h"
 #include "refvmm/sw/world_switch.h"
+#include "site.h"
 #include "tcache.h"
 
-_Static_assert(sizeof(struct bt_page) <= 4096, "one page");
+_Static_assert(sizeof(struct bt_page) <= BT_GS_LIMIT + 1, "one page");
+_Static_assert(BT_PG(eip) == BT_GATE_PG_EIP, "gate.h: bt_page.eip");
+_Static_assert(BT_GS_BASE + BT_GATE_CPU == BT_CPU_ADDR, "gate.h: sw_cpu");
+_Static_assert(BT_TABLE_ADDR + BT_TABLE_BYTES <= BT_TC_BASE, "layout");
 
 #define SHARED_SIZE 0x400
 
@@ -52,7 +56,9 @@ static void restore_flags_regs(struct emit *e)
  * guest target in the page, hash (eip ^ eip >> 12) & 0xfff into the
  * table of {eip, tc}; a hit jumps to the translation, a miss leaves for
  * the monitor. The flags are saved with LAHF/SETO and restored with
- * ADD/SAHF because the guest's branch does not change them.
+ * ADD/SAHF because the guest's branch does not change them. The table is
+ * read through %cs (flat, execute/read): no segment translated code has
+ * can write it.
  */
 static void build_shared(struct bt_vm *b)
 {
@@ -67,12 +73,12 @@ static void build_shared(struct bt_vm *b)
 	emit__gs_load_eax(&e, BT_PG(target));
 	emit__bytes(&e, "\x89\xc1\xc1\xe9\x0c\x31\xc1\x81\xe1\xff\x0f\x00\x00",
 		    13);
-	emit__bytes(&e, "\x65\x3b\x04\xcd", 4); /* cmp %gs:T(,%ecx,8), %eax */
-	emit__u32(&e, BT_TABLE_OFF);
+	emit__bytes(&e, "\x2e\x3b\x04\xcd", 4); /* cmp %cs:T(,%ecx,8), %eax */
+	emit__u32(&e, BT_TABLE_ADDR);
 	jne = e.p;
 	emit__bytes(&e, "\x75\x00", 2);
-	emit__bytes(&e, "\x65\x8b\x0c\xcd", 4); /* mov %gs:T+4(,%ecx,8), %ecx */
-	emit__u32(&e, BT_TABLE_OFF + 4);
+	emit__bytes(&e, "\x2e\x8b\x0c\xcd", 4); /* mov %cs:T+4(,%ecx,8), %ecx */
+	emit__u32(&e, BT_TABLE_ADDR + 4);
 	emit__gs_store_ecx(&e, BT_PG(jmp_target));
 	emit__bytes(&e, "\x65\xff\x05", 3); /* incl %gs:hits */
 	emit__u32(&e, BT_PG(hits));
@@ -88,7 +94,7 @@ static void build_shared(struct bt_vm *b)
 	b->step_ind_fn = e.p;
 	emit__gs_store_eax(&e, BT_PG(scr_eax));
 	emit__gs_load_eax(&e, BT_PG(target));
-	emit__gs_store_eax(&e, SW_OFF_EIP);
+	emit__gs_store_eax(&e, BT_PG(eip));
 	emit__gs_load_eax(&e, BT_PG(scr_eax));
 	emit__exit(&e, BT_EXIT_STEP);
 }
@@ -135,8 +141,9 @@ static int window_setup(struct bt_vm *b, char *err, size_t errlen)
 	}
 	if (mprotect(w, 0x1000, PROT_READ | PROT_EXEC) < 0)
 		goto err;
-	if (mprotect((u8 *)(uintptr_t)(BT_GS_BASE + BT_PAGE_OFF),
-		     BT_GS_LIMIT + 1 - BT_PAGE_OFF, PROT_READ | PROT_WRITE) < 0)
+	if (mprotect((u8 *)(uintptr_t)BT_GS_BASE,
+		     BT_TABLE_ADDR + BT_TABLE_BYTES - BT_GS_BASE,
+		     PROT_READ | PROT_WRITE) < 0)
 		goto err;
 	if (mprotect((u8 *)(uintptr_t)BT_TC_BASE, BT_TC_END - BT_TC_BASE,
 		     PROT_READ | PROT_WRITE | PROT_EXEC) < 0)
@@ -153,10 +160,12 @@ static int window_setup(struct bt_vm *b, char *err, size_t errlen)
 	}
 	b->sel_code = sw_slot_sel(BT_SLOT_CODE);
 	b->sel_gs = sw_slot_sel(BT_SLOT_GS);
-	b->page = (struct bt_page *)(uintptr_t)(BT_GS_BASE + BT_PAGE_OFF);
-	b->table = (u32 *)(uintptr_t)(BT_GS_BASE + BT_TABLE_OFF);
+	b->page = (struct bt_page *)(uintptr_t)BT_GS_BASE;
+	b->ro = (struct bt_ro *)(uintptr_t)BT_RO_ADDR;
+	b->table = (u32 *)(uintptr_t)BT_TABLE_ADDR;
+	memset(b->page, BT_CANARY, BT_GS_LIMIT + 1);
 	memset(b->page, 0, sizeof(*b->page));
-	b->page->mon_gs_sel = b->sel_gs;
+	b->ro->mon_gs_sel = b->sel_gs;
 	b->tc_base = (u8 *)(uintptr_t)BT_TC_BASE;
 	b->tc_end = (u8 *)(uintptr_t)BT_TC_END;
 	return 0;
@@ -193,7 +202,8 @@ int tcache__init(struct bt_vm *b, char *err, size_t errlen)
 	b->selfcheck = calloc(b->c->ram_size / 4096, 1);
 	b->code_pt = calloc(b->c->ram_size / 4096, 1);
 	if (!b->blocks || !b->maps || !b->page_idx || !b->codepages ||
-	    !b->data_stores || !b->selfcheck || !b->code_pt) {
+	    !b->data_stores || !b->selfcheck || !b->code_pt ||
+	    site__init(b) < 0) {
 		snprintf(err, errlen,
 			 "out of memory for the translation cache");
 		return -ENOMEM;
@@ -215,6 +225,7 @@ void tcache__destroy(struct bt_vm *b)
 	free(b->data_stores);
 	free(b->selfcheck);
 	free(b->code_pt);
+	site__destroy(b);
 }
 
 void tcache__flush(struct bt_vm *b, const char *why)
@@ -223,6 +234,7 @@ void tcache__flush(struct bt_vm *b, const char *why)
 		log__printf("bt flush: %s (%u blocks, %u bytes)", why,
 			    b->nblocks, (u32)(b->tc_free - b->tc_base));
 	codepage__forget_all(b);
+	site__clear_from(b, b->tc_base);
 	b->tc_free = b->tc_base + SHARED_SIZE;
 	b->nblocks = 0;
 	b->nmaps = 0;
@@ -341,18 +353,12 @@ bool tcache__map(const struct bt_vm *b, u64 addr, bool exact, u32 *eip)
 	return false;
 }
 
-bool tcache__holds(const struct bt_vm *b, const u8 *p, u32 len)
-{
-	return p >= b->tc_base + SHARED_SIZE && p + len <= b->tc_free &&
-	       p + len >= p;
-}
-
 void tcache__chain(struct bt_vm *b, u32 site, const u8 *target)
 {
 	u8 *s = (u8 *)(uintptr_t)site;
 	u32 rel;
 
-	if (!tcache__holds(b, s, 4))
+	if (!site__is(b, BT_SITE_CHAIN, site))
 		return;
 	rel = (u32)(target - (s + 4));
 	memcpy(s, &rel, 4);

@@ -25,11 +25,8 @@ void tcache__table_set(struct bt_vm *b, const struct bt_key *k, u8 *tc);
 const struct bt_block *tcache__block_at(const struct bt_vm *b, u64 addr);
 /* Guest EIP for cache address @addr; @exact: only a boundary start. */
 bool tcache__map(const struct bt_vm *b, u64 addr, bool exact, u32 *eip);
-/* Points the rel32 at @site to @target. */
-/* Whether [@p, @p + @len) lies in the translations (not the shared
- * routines, not free space): the only bytes a patch may write. A patch
- * site comes from the vCPU page, which translated code can write. */
-bool tcache__holds(const struct bt_vm *b, const u8 *p, u32 len);
+/* Points the rel32 at @site to @target, when @site is a chain site the
+ * translator recorded (site.h); any other value is ignored. */
 void tcache__chain(struct bt_vm *b, u32 site, const u8 *target);
 
 #endif

@@ -28,8 +28,10 @@
 #include "refvmm/log.h"
 #include "refvmm/machine.h"
 #include "refvmm/sw/segments.h"
+#include "site.h"
 #include "tcache.h"
 #include "translate.h"
+#include "translog.h"
 
 #define MAX_INSNS 32
 #define MAX_STUBS 4
@@ -47,11 +49,13 @@ struct tx {
 	u8 *start;
 	csh h; /* Capstone, for the length cross-check */
 	cs_insn *ci;
-	struct bt_map map[MAX_INSNS * 3 + MAX_STUBS * 2];
+	struct bt_map map[MAX_INSNS * 4 + MAX_STUBS * 2];
 	u32 nmap;
 	struct stub stubs[MAX_INSNS + MAX_STUBS];
 	u32 nstubs;
 	bool no_boundary_next; /* after an inline STI: its shadow */
+	u8 *count_at;	       /* --count-insns: the sequence of ... */
+	u32 count_eip;	       /* ... this instruction */
 };
 
 static void map_add(struct tx *x, u32 eip, bool boundary)
@@ -77,7 +81,7 @@ static void map_add(struct tx *x, u32 eip, bool boundary)
 static void emit_callout(struct tx *x, u32 eip, enum bt_exit code)
 {
 	map_add(x, eip, true);
-	emit__gs_imm(&x->e, SW_OFF_EIP, eip);
+	emit__gs_imm(&x->e, BT_PG(eip), eip);
 	emit__exit(&x->e, code);
 }
 
@@ -110,13 +114,14 @@ static void jump_lookup(struct tx *x)
 		(struct stub){.site = x->e.p - 4, .to_lookup = true};
 }
 
-/* mov %cs:abs, %gs  (the monitor code segment is flat) */
-static void load_gs(struct tx *x, u32 page_field)
+/* mov %cs:abs, %gs: the selector comes from struct bt_ro, which the
+ * code segment (flat, execute/read) can read and nothing can write. */
+static void load_gs(struct tx *x, u32 ro_addr)
 {
 	emit__u8(&x->e, 0x2e);
 	emit__u8(&x->e, 0x8e);
 	emit__u8(&x->e, 0x2d);
-	emit__u32(&x->e, BT_GS_BASE + page_field);
+	emit__u32(&x->e, ro_addr);
 }
 
 /* The guest instruction's bytes, segment overrides made GS. */
@@ -144,9 +149,9 @@ static void emit_ident(struct tx *x, const u8 *g, const struct bt_insn *in)
 		copy_insn(x, g, in, false);
 		return;
 	}
-	load_gs(x, in->seg == 1 ? BT_PG(guest_cs_sel) : BT_PG(guest_gs_sel));
+	load_gs(x, in->seg == 1 ? BT_RO(guest_cs_sel) : BT_RO(guest_gs_sel));
 	copy_insn(x, g, in, true);
-	load_gs(x, BT_PG(mon_gs_sel));
+	load_gs(x, BT_RO(mon_gs_sel));
 }
 
 /* mov r/m32 -> %eax with the instruction's own addressing. */
@@ -223,11 +228,17 @@ static bool adapted(const struct tx *x, u32 lin, const struct bt_insn *in)
 	       in->has_mem && !b->ndbp && adapt__is_callout(b->adapt, lin);
 }
 
+/* An adapted access: a callout whose site is patched to jump to the
+ * next translation of @eip. With --count-insns the site is the count
+ * before it, so the jump skips this count for the new one's. */
 static void emit_adapted(struct tx *x, u32 eip)
 {
+	u8 *site = x->count_at && x->count_eip == eip ? x->count_at : x->e.p;
+
 	map_add(x, eip, true);
-	emit__gs_imm(&x->e, SW_OFF_EIP, eip);
-	emit__gs_imm(&x->e, BT_PG(patch_site), (u32)(uintptr_t)(x->e.p - 11));
+	site__add(x->b, BT_SITE_ADAPT, site);
+	emit__gs_imm(&x->e, BT_PG(eip), eip);
+	emit__gs_imm(&x->e, BT_PG(patch_site), (u32)(uintptr_t)site);
 	emit__exit(&x->e, BT_EXIT_ADAPT);
 }
 
@@ -405,7 +416,9 @@ static void emit_stubs(struct tx *x)
 		} else {
 			dest = x->e.p;
 			map_add(x, s->target, true);
-			emit__gs_imm(&x->e, SW_OFF_EIP, s->target);
+			if (!x->k->single)
+				site__add(x->b, BT_SITE_CHAIN, s->site);
+			emit__gs_imm(&x->e, BT_PG(eip), s->target);
 			emit__gs_imm(&x->e, BT_PG(patch_site),
 				     x->k->single ? 0
 						  : (u32)(uintptr_t)s->site);
@@ -436,7 +449,7 @@ static void emit_check(struct tx *x, const struct bt_key *k, u8 *body, u32 glen)
 	int n = 0, i;
 
 	emit__restore_flags(e);
-	emit__gs_imm(e, SW_OFF_EIP, k->eip);
+	emit__gs_imm(e, BT_PG(eip), k->eip);
 	emit__exit(e, BT_EXIT_STALE);
 	end = e->p;
 	e->p = x->start;
@@ -527,6 +540,25 @@ static void make_room(struct bt_vm *b)
 		tcache__flush(b, "cache full");
 }
 
+/* --count-insns: the page's counter + 1 without touching the flags (LEA),
+ * EAX kept in the page meanwhile. A map entry of its own: the guest
+ * state is complete there, the instruction not yet run (after an inline
+ * STI neither is a boundary). */
+static void emit_count(struct tx *x, u32 eip)
+{
+	bool no_boundary = x->no_boundary_next;
+
+	map_add(x, eip, true);
+	x->no_boundary_next = no_boundary;
+	x->count_at = x->e.p;
+	x->count_eip = eip;
+	emit__gs_store_eax(&x->e, BT_PG(scr_cnt));
+	emit__gs_load_eax(&x->e, BT_PG(insns));
+	emit__bytes(&x->e, "\x8d\x40\x01", 3); /* lea 1(%eax), %eax */
+	emit__gs_store_eax(&x->e, BT_PG(insns));
+	emit__gs_load_eax(&x->e, BT_PG(scr_cnt));
+}
+
 /* The guest instructions of the block, until one ends it; returns their
  * count, *glen their bytes. */
 static u32 emit_body(struct tx *x, bool check, u32 *glen)
@@ -548,9 +580,13 @@ static u32 emit_body(struct tx *x, bool check, u32 *glen)
 				jmp_to(x, eip);
 				return n;
 			}
+			translog__insn(x->b, g, &in);
 			emit_callout(x, eip, stop);
 			return 1;
 		}
+		translog__insn(x->b, g, &in);
+		if (x->b->count_insns)
+			emit_count(x, eip);
 		ends = emit_insn(x, eip, g, &in);
 		codepage__note(x->b, k->cs_base + eip, in.len);
 		*glen += in.len;
@@ -597,6 +633,7 @@ struct bt_block *translate__block(struct bt_vm *b, const struct bt_key *k)
 	u8 *body;
 
 	make_room(b);
+	site__clear_from(b, b->tc_free);
 	memset(&x, 0, sizeof(x));
 	/* The length cross-check needs no operand detail: the trace
 	 * handle (detail off) decodes several times faster. */

@@ -12,18 +12,31 @@
 #include "../emu/monitor.h"
 #include "adapt.h"
 #include "decode.h"
+#include "kind.h"
 #include "refvmm/sw/shadow_desc.h"
 #include "refvmm/vcpu.h"
 
-/* The monitor window (sw/world_switch.c owns pages 0 and 1). */
-#define BT_GATE_ADDR  (SW_WINDOW_BASE + 0x100)	/* in the landing pad page */
-#define BT_GS_BASE    (SW_WINDOW_BASE + 0x1000) /* struct sw_cpu */
-#define BT_PAGE_OFF   0x1000			/* struct bt_page, from GS */
-#define BT_TABLE_OFF  0x2000			/* lookup table, from GS */
-#define BT_TABLE_SIZE 4096
-#define BT_GS_LIMIT   (BT_TABLE_OFF + BT_TABLE_SIZE * 8 - 1)
-#define BT_TC_BASE    (SW_WINDOW_BASE + 0x10000)
-#define BT_TC_END     ((u64)SW_WINDOW_BASE + SW_WINDOW_SIZE)
+/*
+ * The monitor window (sw/world_switch.c owns pages 0 and 1: the landing
+ * pad and struct sw_cpu). Translated code runs with GS = a segment over
+ * exactly one page, struct bt_page: its own scratch data and nothing the
+ * monitor trusts. What the monitor or the gate trusts lies outside every
+ * segment translated code can write through: struct sw_cpu (host stack
+ * pointer, XSAVE areas, hooks), the selectors translated code loads and
+ * the lookup table, which it reads through its code segment (flat,
+ * execute/read: a store through CS is #GP, SDM Vol. 3A 5.4.1), and the
+ * gate's destination, an immediate in its read-only page.
+ */
+#define BT_GATE_ADDR   (SW_WINDOW_BASE + 0x100)	 /* in the landing pad page */
+#define BT_CPU_ADDR    (SW_WINDOW_BASE + 0x1000) /* struct sw_cpu */
+#define BT_GS_BASE     (SW_WINDOW_BASE + 0x2000) /* struct bt_page */
+#define BT_GS_LIMIT    0xfff
+#define BT_RO_ADDR     (SW_WINDOW_BASE + 0x3000) /* struct bt_ro */
+#define BT_TABLE_ADDR  (SW_WINDOW_BASE + 0x4000) /* lookup table */
+#define BT_TABLE_SIZE  4096
+#define BT_TABLE_BYTES (BT_TABLE_SIZE * 8)
+#define BT_TC_BASE     (SW_WINDOW_BASE + 0x10000)
+#define BT_TC_END      ((u64)SW_WINDOW_BASE + SW_WINDOW_SIZE)
 
 /* Host LDT slots of the monitor (after trap mode's SW_NSLOTS). */
 #define BT_SLOT_CODE 76
@@ -48,7 +61,14 @@ enum bt_exit {
 /* sw_world__enter's kind for a callout (sw/cpu.h has 1 and 2). */
 #define BT_EXIT_KIND_CALLOUT 3
 
-/* The per-vCPU data translated code reaches at %gs:BT_PAGE_OFF. */
+/*
+ * The per-vCPU page translated code reaches through GS (BT_GS_BASE): its
+ * scratch, and what a stub tells the monitor. The monitor reads each
+ * field as a claim to check, never as a pointer or an index it trusts:
+ * exit_code is range-checked, patch_site must be a site the translator
+ * recorded (tcache__is_site), eip and target are guest state. The rest of
+ * the page is a canary (BT_CANARY) the integrity check reads.
+ */
 struct bt_page {
 	u32 exit_code;
 	u32 target;	/* indirect branch target (guest EIP) */
@@ -57,12 +77,29 @@ struct bt_page {
 	u32 scr_eax, scr_ecx, scr_fl;
 	u8 vif; /* the guest's EFLAGS.IF, for inline CLI */
 	u8 pad0[3];
-	u16 guest_gs_sel, guest_cs_sel, mon_gs_sel, pad1;
-	u64 hits;   /* indirect lookups that hit */
-	u32 vflags; /* the guest's IOPL, NT, VIF, VIP, TF, for PUSHF */
+	u32 eip;     /* guest EIP of a callout: the gate copies it to sw_cpu */
+	u64 hits;    /* indirect lookups that hit */
+	u32 vflags;  /* the guest's IOPL, NT, VIF, VIP, TF, for PUSHF */
+	u32 insns;   /* --count-insns: guest instructions since the last exit */
+	u32 scr_cnt; /* EAX while the count goes up */
 };
 
-#define BT_PG(field) (BT_PAGE_OFF + (u32)offsetof(struct bt_page, field))
+/* Where the monitor may write a jump (recorded when it was emitted). */
+enum bt_site {
+	BT_SITE_CHAIN, /* the rel32 of a branch stub's jump */
+	BT_SITE_ADAPT, /* the 5 bytes of an adapted callout's EIP store */
+};
+
+#define BT_PG(field) ((u32)offsetof(struct bt_page, field))
+#define BT_CANARY    0xa5
+
+/* What translated code loads into GS around a guest GS or CS access, read
+ * through %cs at BT_RO_ADDR: written by the monitor only. */
+struct bt_ro {
+	u16 guest_gs_sel, guest_cs_sel, mon_gs_sel;
+};
+
+#define BT_RO(field) (BT_RO_ADDR + (u32)offsetof(struct bt_ro, field))
 
 /* Translation key: what the translated code depends on. */
 struct bt_key {
@@ -113,6 +150,9 @@ struct bt_stats {
 	u64 kicks, kick_steps, steps, translate_ns, selfcheck_pages, stale;
 	u64 dbp_faults, dbp_hits, mmio_steps;
 	u64 host_faults; /* signals from translated code, not the kick */
+	u64 integrity_checks;
+	u64 guest_insns;      /* --count-insns: executed, as counted */
+	u64 kinds[BT_NKINDS]; /* translated instructions by kind */
 	u64 cls[BT_NCLASSES];
 };
 
@@ -131,7 +171,10 @@ struct bt_vm {
 	struct monitor *t;
 	struct sw_cpu *c;
 	struct bt_page *page;
-	u32 *table; /* BT_TABLE_SIZE x {eip, tc} */
+	struct bt_ro *ro;
+	u32 *table;	  /* BT_TABLE_SIZE x {eip, tc} */
+	u8 *sites[2];	  /* bitmaps over the cache: enum bt_site */
+	size_t sites_end; /* no site recorded at or after this offset */
 	u32 table_keyw;
 	u16 sel_code, sel_gs;
 	u32 feats; /* 1 << enum bt_feat the virtual CPU shows */
@@ -171,6 +214,10 @@ struct bt_vm {
 	cs_insn *guest_insn; /* the translator's Capstone cross-check */
 	struct bt_stats st;
 	struct bt_adapt *adapt; /* --mode bt only */
+	bool count_insns;	/* --count-insns */
+	int translog_fd;	/* --translation-log when above 2 */
+	size_t translog_len;
+	char translog_buf[65536];
 	struct bt_adapt_probe probe;
 };
 

@@ -14,8 +14,9 @@
 
 #include "refvmm/cpu_model.h"
 #include "refvmm/device.h"
-#include "refvmm/machine.h"
+#include "refvmm/exitcode.h"
 #include "refvmm/log.h"
+#include "refvmm/machine.h"
 
 int machine__init(struct machine *m, u64 ram_size, struct clock *clock)
 {
@@ -131,6 +132,19 @@ void machine__stop(struct machine *m, int status, const char *fmt, ...)
 	}
 }
 
+void machine__breach(struct machine *m, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	m->stop = true;
+	m->stop_status = REFVMM_EXIT_CONTAINMENT;
+	n = snprintf(m->stop_msg, sizeof(m->stop_msg), "containment: ");
+	va_start(ap, fmt);
+	vsnprintf(m->stop_msg + n, sizeof(m->stop_msg) - (size_t)n, fmt, ap);
+	va_end(ap);
+}
+
 void machine__pio(struct machine *m, struct vcpu *vcpu, u16 port, u8 *data,
 		  u32 len, bool is_write)
 {
@@ -143,13 +157,13 @@ void machine__pio(struct machine *m, struct vcpu *vcpu, u16 port, u8 *data,
 		stats__add(&m->stats, "io.unclaimed_port", 1);
 		if (m->log_events & LOG_IO)
 			log__printf("io %s port 0x%04x len %u value 0x%llx "
-				      "(unclaimed)",
-				      is_write ? "out" : "in", port, len,
-				      (unsigned long long)io__get(data, len));
+				    "(unclaimed)",
+				    is_write ? "out" : "in", port, len,
+				    (unsigned long long)io__get(data, len));
 	} else if (m->log_events & LOG_IO_ALL) {
 		log__printf("io %s port 0x%04x len %u value 0x%llx",
-			      is_write ? "out" : "in", port, len,
-			      (unsigned long long)io__get(data, len));
+			    is_write ? "out" : "in", port, len,
+			    (unsigned long long)io__get(data, len));
 	}
 }
 
@@ -165,8 +179,8 @@ void machine__mmio(struct machine *m, struct vcpu *vcpu, gpa_t addr, u8 *data,
 	}
 	if (m->log_events & LOG_MMIO)
 		log__printf("mmio %s 0x%llx len %u value 0x%llx%s",
-			      is_write ? "write" : "read",
-			      (unsigned long long)addr, len,
-			      (unsigned long long)io__get(data, len),
-			      r < 0 ? " (unclaimed)" : "");
+			    is_write ? "write" : "read",
+			    (unsigned long long)addr, len,
+			    (unsigned long long)io__get(data, len),
+			    r < 0 ? " (unclaimed)" : "");
 }

@@ -467,11 +467,13 @@ bool monitor__handle(struct monitor *t, const struct sw_event *ev,
 		exit->reason = VM_EXIT_KICK;
 		return true;
 	case SW_EV_ESCAPE:
-		machine__stop(t->m, REFVMM_EXIT_INTERNAL_ERROR,
-			      "guest left compatibility mode for the host's "
-			      "64-bit code segment 0x%x (rip 0x%x): direct "
-			      "execution cannot contain this (see --help)",
-			      HOST_CS64, eip);
+		machine__breach(t->m,
+				"guest left compatibility mode for the host's "
+				"64-bit code segment 0x%x (rip 0x%x)%s",
+				HOST_CS64, eip,
+				t->hooks.engine ? ""
+						: ": direct execution cannot "
+						  "contain this (see --help)");
 		exit->reason = VM_EXIT_OTHER;
 		return true;
 	case SW_EV_SYSCALL:
@@ -713,6 +715,7 @@ int monitor__init(struct vcpu *vcpu, char *err, size_t errlen)
 		goto err;
 	host_traps(t);
 	kick__set_target(&t->c->kick);
+	sw_seccomp__allow_write_fd(t->m->translog_fd);
 	r = sw_seccomp__install(err, errlen);
 	if (r < 0)
 		goto err;

@@ -19,6 +19,7 @@
 
 #include "../bt/adapt.h"
 #include "../bt/decode.h"
+#include "../bt/site.h"
 #include "../bt/tcache.h"
 #include "../bt/translate.h"
 
@@ -84,6 +85,9 @@ static void reset(u8 h0, u8 h1)
 	bvm.miss_stub = tc + 0x200;
 	bvm.tc_free = tc + 0x400;
 	bvm.tc_end = tc + TC_SIZE;
+	if (!bvm.sites[BT_SITE_CHAIN] && site__init(&bvm) < 0)
+		fail("out of memory", 0);
+	site__clear_from(&bvm, tc);
 	bvm.nblocks = 0;
 	bvm.nmaps = 0;
 	bvm.ncodepages = 0;

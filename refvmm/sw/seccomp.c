@@ -56,18 +56,29 @@ static const int allowed[] = {
  * (the guest's serial port) and stderr; asks the terminal only whether it
  * is one (TCGETS, glibc's isatty); uses prctl only for RDTSC trapping;
  * signals only itself (the deadline kick). A value of -1 stands for "this
- * process's pid", filled in at install time.
+ * process's pid", -2 for the one file the monitor may write besides
+ * (--translation-log; stderr when none), both filled in at install time.
  */
+#define VALUE_PID    (-1)
+#define VALUE_LOG_FD (-2)
+
 static const struct arg_rule {
 	int nr, arg;
-	long values[2];
+	long values[3];
 } arg_rules[] = {
-	{SYS_write, 0, {1, 2}},
-	{SYS_writev, 0, {1, 2}},
-	{SYS_ioctl, 1, {0x5401, 0x5401}}, /* TCGETS */
-	{SYS_prctl, 0, {PR_SET_TSC, PR_SET_TSC}},
-	{SYS_tgkill, 0, {-1, -1}},
+	{SYS_write, 0, {1, 2, VALUE_LOG_FD}},
+	{SYS_writev, 0, {1, 2, VALUE_LOG_FD}},
+	{SYS_ioctl, 1, {0x5401, 0x5401, 0x5401}}, /* TCGETS */
+	{SYS_prctl, 0, {PR_SET_TSC, PR_SET_TSC, PR_SET_TSC}},
+	{SYS_tgkill, 0, {VALUE_PID, VALUE_PID, VALUE_PID}},
 };
+
+static int log_fd = 2;
+
+void sw_seccomp__allow_write_fd(int fd)
+{
+	log_fd = fd > 2 ? fd : 2;
+}
 #define NRULES (sizeof(arg_rules) / sizeof(arg_rules[0]))
 
 #ifdef POPEK_COVERAGE
@@ -92,29 +103,38 @@ static const int coverage_allowed[1];
 
 #define NALLOWED  (sizeof(allowed) / sizeof(allowed[0]) + NCOVERAGE)
 #define MAX_INSNS 96
-/* Seven filter instructions before the rules, seven per rule, one load
+/* Seven filter instructions before the rules, eight per rule, one load
  * and two returns around the list. */
-_Static_assert(NALLOWED + 7 * NRULES + 10 <= MAX_INSNS,
+_Static_assert(NALLOWED + 8 * NRULES + 10 <= MAX_INSNS,
 	       "the allowlist outgrew the filter array");
 
 /* A rule: not this call, skip it; this call with an allowed value,
  * allow; any other value, trap. */
+static u32 rule_value(long v)
+{
+	if (v == VALUE_PID)
+		return (u32)getpid();
+	return (u32)(v == VALUE_LOG_FD ? log_fd : v);
+}
+
 static size_t emit_rule(struct sock_filter *f, size_t n,
 			const struct arg_rule *r)
 {
-	u32 v0 = (u32)(r->values[0] < 0 ? getpid() : r->values[0]);
-	u32 v1 = (u32)(r->values[1] < 0 ? getpid() : r->values[1]);
+	u32 v0 = rule_value(r->values[0]), v1 = rule_value(r->values[1]);
+	u32 v2 = rule_value(r->values[2]);
 
 	f[n++] = (struct sock_filter)BPF_STMT(
 		BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
 	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
-					      (u32)r->nr, 0, 5);
+					      (u32)r->nr, 0, 6);
 	f[n++] = (struct sock_filter)BPF_STMT(
 		BPF_LD | BPF_W | BPF_ABS,
 		offsetof(struct seccomp_data, args) + 8 * (u32)r->arg);
-	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, v0, 1,
+	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, v0, 2,
 					      0);
-	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, v1, 0,
+	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, v1, 1,
+					      0);
+	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, v2, 0,
 					      1);
 	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
 					      SECCOMP_RET_ALLOW);

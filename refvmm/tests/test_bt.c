@@ -13,6 +13,7 @@
 #include "../bt/breakpoint.h"
 #include "../bt/decode.h"
 #include "../bt/gate.h"
+#include "../bt/site.h"
 #include "../bt/tcache.h"
 #include "../bt/translate.h"
 #include "../bt/vm.h"
@@ -206,6 +207,7 @@ static void setup(void)
 	bvm.codepages = calloc(1, sizeof(*bvm.codepages));
 	bvm.selfcheck = calloc(1, 1);
 	bvm.data_stores = calloc(1, 1);
+	cr_assert_eq(site__init(&bvm), 0);
 }
 
 static void teardown(void)
@@ -220,6 +222,7 @@ static void teardown(void)
 	free(bvm.codepages);
 	free(bvm.selfcheck);
 	free(bvm.data_stores);
+	site__destroy(&bvm);
 }
 
 static const struct bt_block *translate(const u8 *code, size_t n, u8 cpl,
@@ -253,7 +256,7 @@ Test(bt_emit, ident_copied_then_fallthrough_stub)
 	cr_expect_eq(p[3], 0xe9);
 	p += 8 + (int32_t)rd32(p + 4);
 	cr_expect(!memcmp(p, "\x65\xc7\x05", 3), "stub: movl $eip, %%gs:eip");
-	cr_expect_eq(rd32(p + 3), SW_OFF_EIP);
+	cr_expect_eq(rd32(p + 3), BT_PG(eip));
 	cr_expect_eq(rd32(p + 7), GUEST_EIP + 3);
 	cr_expect_eq(rd32(p + 14), BT_PG(patch_site));
 	cr_expect_eq(rd32(p + 25), BT_PG(exit_code));
@@ -311,10 +314,10 @@ Test(bt_emit, gs_override_switches_gs_around_the_access)
 	const u8 *p = tb->tc;
 
 	cr_expect(!memcmp(p, "\x2e\x8e\x2d", 3), "mov %%cs:abs, %%gs");
-	cr_expect_eq(rd32(p + 3), BT_GS_BASE + BT_PG(guest_gs_sel));
+	cr_expect_eq(rd32(p + 3), BT_RO(guest_gs_sel));
 	cr_expect(!memcmp(p + 7, "\x65\x8b\x03", 3), "the access");
 	cr_expect(!memcmp(p + 10, "\x2e\x8e\x2d", 3));
-	cr_expect_eq(rd32(p + 13), BT_GS_BASE + BT_PG(mon_gs_sel));
+	cr_expect_eq(rd32(p + 13), BT_RO(mon_gs_sel));
 }
 
 Test(bt_emit, privileged_and_invalid_become_callouts)
@@ -461,6 +464,10 @@ Test(bt_decode, implicit_memory_is_memory)
 		{"gs lodsd", {0x65, 0xad}, 2},
 		{"gs xlat", {0x65, 0xd7}, 2},
 		{"gs mov eax, moffs", {0x65, 0xa1, 0, 0, 0, 0}, 6},
+		{"gs vmaskmovdqu xmm0, xmm1",
+		 {0x65, 0xc5, 0xf9, 0xf7, 0xc1},
+		 5},
+		{"gs umonitor eax", {0x65, 0xf3, 0x0f, 0xae, 0xf0}, 5},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -495,25 +502,39 @@ Test(bt_gate, landing_is_an_immediate_in_the_gate)
 	cr_assert_eq((u8)bt_gate_start[off - 1], 0xb8, "movabs rax: B8");
 }
 
-/* Patches (chaining, adaptation) write only inside the translations: a
- * site read from the vCPU page is checked against the cache's bounds,
- * never trusted. */
-Test(bt_tcache, patch_sites_stay_in_the_translations)
+/* Patches (chaining, adaptation) write only at sites the translator
+ * recorded: a site named in the vCPU page is a claim, checked against the
+ * monitor's own record, never a pointer it trusts. */
+Test(bt_emit, patch_sites_are_only_the_recorded_ones)
 {
-	static u8 buf[0x800];
-	struct bt_vm b;
+	static const u8 code[] = {0x01, 0xd8, 0x90, 0xeb, 0xfe};
+	const struct bt_block *tb = translate(code, sizeof(code), 0, 0);
+	u64 site = (u64)(uintptr_t)(tb->tc + 4);
+	u32 i, n = 0;
 
-	memset(&b, 0, sizeof(b));
-	b.tc_base = buf;
-	b.tc_free = buf + 0x600;
-	cr_expect(!tcache__holds(&b, buf, 5), "the shared routines");
-	cr_expect(!tcache__holds(&b, buf + 0x3ff, 5), "straddles the shared");
-	cr_expect(tcache__holds(&b, buf + 0x400, 5));
-	cr_expect(tcache__holds(&b, buf + 0x5fb, 5));
-	cr_expect(!tcache__holds(&b, buf + 0x5fc, 5), "past the used part");
-	cr_expect(!tcache__holds(&b, buf + 0x700, 4), "free space");
-	cr_expect(!tcache__holds(&b, (const u8 *)(uintptr_t)0x1028, 5),
-		  "a guest-chosen address");
+	/* the jmp's rel32 is the one chain site of the block */
+	cr_assert_eq(tb->tc[3], 0xe9);
+	cr_expect(site__is(&bvm, BT_SITE_CHAIN, site));
+	cr_expect(!site__is(&bvm, BT_SITE_ADAPT, site), "not an adapt site");
+	for (i = 0; i < tb->tc_len; i++)
+		n += site__is(&bvm, BT_SITE_CHAIN,
+			      (u64)(uintptr_t)(tb->tc + i));
+	cr_expect_eq(n, 1, "one site, not every byte of the block");
+	cr_expect(!site__is(&bvm, BT_SITE_CHAIN, site + 1), "mid-field");
+	cr_expect(!site__is(&bvm, BT_SITE_CHAIN, 0x1028), "guest-chosen");
+	cr_expect(!site__is(&bvm, BT_SITE_CHAIN, (u64)(uintptr_t)tc),
+		  "the shared routines");
+	/* a new block over the same bytes has its own sites only */
+	bvm.tc_free = tc + 0x400;
+	tb = translate((const u8 *)"\x90\x90\x90\x90\x90\xeb\xfe", 7, 0, 0);
+	cr_assert_eq(tb->tc[5], 0xe9);
+	cr_expect(!site__is(&bvm, BT_SITE_CHAIN, site),
+		  "old site inside the new block's code");
+	site = (u64)(uintptr_t)(tb->tc + 6);
+	cr_expect(site__is(&bvm, BT_SITE_CHAIN, site));
+	/* and a flush forgets every site */
+	site__clear_from(&bvm, bvm.tc_base);
+	cr_expect(!site__is(&bvm, BT_SITE_CHAIN, site), "after a flush");
 }
 
 /* MMX and SSE under CR0.EM/TS and CR4.OSFXSR (SDM Vol. 3A Table 13-1,
@@ -564,4 +585,46 @@ Test(bt_decode, sse_needs_osfxsr)
 	cr_expect_eq(decode__fpu_fault(BT_FPU_SSE, 0), 0);
 	cr_expect_eq(decode__fpu_fault(BT_FPU_SIMD, BT_FPU_NO_OSFXSR), 0);
 	cr_expect_eq(decode__fpu_fault(BT_FPU_X87, BT_FPU_NO_OSFXSR), 0);
+}
+
+/* The campaign's kinds (kind.h): which wall an instruction tests. */
+Test(bt_decode, kinds_of_instructions)
+{
+	static const struct {
+		u8 bytes[8];
+		u8 n;
+		enum bt_kind kind;
+	} cases[] = {
+		{{0x01, 0xd8}, 2, BT_KIND_PLAIN}, /* add eax, ebx */
+		{{0xea, 0, 0, 0x10, 0, 0x33, 0}, 7, BT_KIND_FAR}, /* ljmp */
+		{{0xcd, 0x80}, 2, BT_KIND_FAR},			  /* int 0x80 */
+		{{0xff, 0x2b}, 2, BT_KIND_FAR},	     /* ljmp *(%ebx) */
+		{{0xff, 0x23}, 2, BT_KIND_BRANCH},   /* jmp *(%ebx) */
+		{{0x8e, 0xe8}, 2, BT_KIND_SEGLOAD},  /* mov %eax, %gs */
+		{{0x0f, 0xa9}, 2, BT_KIND_SEGLOAD},  /* pop %gs */
+		{{0xc5, 0x03}, 2, BT_KIND_SEGLOAD},  /* lds (%ebx) */
+		{{0x65, 0xa4}, 2, BT_KIND_STRING},   /* gs movsb */
+		{{0x60}, 1, BT_KIND_STACK},	     /* pusha */
+		{{0xff, 0x33}, 2, BT_KIND_STACK},    /* push (%ebx) */
+		{{0x65, 0xd7}, 2, BT_KIND_IMPLICIT}, /* gs xlat */
+		{{0x65, 0x0f, 0xf7, 0xc1}, 4, BT_KIND_IMPLICIT}, /* maskmovq */
+		{{0x0f, 0xae, 0x03}, 3, BT_KIND_IMPLICIT},	 /* fxsave */
+		{{0x0f, 0xae, 0xe8}, 3, BT_KIND_PLAIN},		 /* lfence */
+		{{0xf4}, 1, BT_KIND_PRIVILEGED},		 /* hlt */
+		{{0xfa}, 1, BT_KIND_PRIVILEGED},		 /* cli */
+		{{0x0f, 0x57, 0xc0}, 3, BT_KIND_FPU},		 /* xorps */
+		{{0x0f, 0x0b}, 2, BT_KIND_PLAIN}, /* ud2: runs, and faults */
+		{{0x8f, 0xc8, 0, 0, 0}, 5, BT_KIND_UD}, /* XOP */
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct bt_insn in;
+
+		cr_assert(decode__insn(cases[i].bytes, cases[i].n, &in),
+			  "case %zu", i);
+		cr_expect_eq(kind__of(cases[i].bytes, &in), cases[i].kind,
+			     "case %zu: %s, expected %s", i,
+			     bt_kind_names[kind__of(cases[i].bytes, &in)],
+			     bt_kind_names[cases[i].kind]);
+	}
 }

@@ -844,7 +844,7 @@ Test(cli, bt_adapts_a_trapping_store_and_adapts_back)
 				      "adapt", asm_guest("adapt-loop"), NULL});
 	unsetenv("REFVMM_BT_THRESHOLD");
 	cr_assert_eq(r.status, (3 << 1) | 1, "%s", r.err);
-	cr_assert_eq(stat_of(&r, "bt.adapt.traps_counted"), 4);
+	cr_assert_eq(stat_of(&r, "bt.adapt.traps_counted"), 4, "%s", r.err);
 	cr_assert_eq(stat_of(&r, "bt.adapt.to_callout"), 1);
 	cr_assert_eq(stat_of(&r, "bt.adapt.to_ident"), 1);
 	cr_assert_eq(stat_of(&r, "bt.adapt.retranslations"), 2);
@@ -1049,6 +1049,96 @@ Test(cli, bt_maskmovq_with_gs_override_stays_in_the_guest)
 					r.status == REFVMM_EXIT_INTERNAL_ERROR,
 				"%s: status %d: %s", modes[i], r.status, r.err);
 	}
+}
+
+/*
+ * The containment oracle: a store into the monitor's vCPU page outside
+ * translated code's scratch, or into the selector translated code
+ * reloads GS with, ends the run with status 92 and one line saying what
+ * changed, even though the guest itself finishes normally. The monitor
+ * makes the store (REFVMM_BREACH_PROBE), as a guest past the translator
+ * would.
+ */
+Test(cli, bt_integrity_oracle_sees_a_breach)
+{
+	static const struct {
+		const char *probe, *line;
+	} probes[] = {
+		{"canary", "containment: vCPU page byte 0xfff is 0x00"},
+		{"gs-selector",
+		 "containment: the monitor's GS selector is 0x2b"},
+	};
+	const char *modes[] = {"bt-simple", "bt"};
+	struct result r;
+
+	for (int m = 0; m < 2; m++) {
+		run(&r, (const char *const[]){"--mode", modes[m],
+					      asm_guest("exit-0"), NULL});
+		cr_assert_eq(r.status, 1, "%s intact: %s", modes[m], r.err);
+		for (size_t i = 0; i < sizeof(probes) / sizeof(probes[0]);
+		     i++) {
+			setenv("REFVMM_BREACH_PROBE", probes[i].probe, 1);
+			run(&r,
+			    (const char *const[]){"--mode", modes[m],
+						  asm_guest("exit-0"), NULL});
+			unsetenv("REFVMM_BREACH_PROBE");
+			cr_assert_eq(r.status, REFVMM_EXIT_CONTAINMENT,
+				     "%s %s: status %d: %s", modes[m],
+				     probes[i].probe, r.status, r.err);
+			cr_assert(strstr(r.err, probes[i].line), "%s", r.err);
+		}
+	}
+}
+
+/*
+ * The campaign's instruments: --count-insns counts what translated code
+ * runs (adapt-loop: 2 + 200 * 5 + 1 + 2 = 1005 instructions, the OUT that
+ * ends it included, whether its MMIO store traps, is a callout or runs
+ * natively), --translation-log names each translated instruction's kind.
+ */
+Test(cli, bt_counts_guest_instructions_and_logs_translations)
+{
+	const char *modes[] = {"bt-simple", "bt"};
+	char log[] = "/tmp/refvmm-translog-XXXXXX";
+	int fd = mkstemp(log);
+	struct result r;
+	char line[128];
+	FILE *f;
+
+	cr_assert(fd >= 0);
+	close(fd);
+	for (int m = 0; m < 2; m++) {
+		run(&r,
+		    (const char *const[]){"--mode", modes[m], "--count-insns",
+					  "--stats", "--translation-log", log,
+					  asm_guest("adapt-loop"), NULL});
+		cr_assert_eq(r.status, (3 << 1) | 1, "%s", r.err);
+		cr_assert_eq(stat_of(&r, "bt.guest_insns"), 1005, "%s: %s",
+			     modes[m], r.err);
+		f = fopen(log, "r");
+		cr_assert_not_null(f);
+		cr_assert(fgets(line, sizeof(line), f));
+		cr_expect_str_eq(line, "plain bb000000ff\n", "mov $imm, %%ebx");
+		fclose(f);
+	}
+	unlink(log);
+	run(&r, (const char *const[]){"--mode", "trap", "--count-insns",
+				      asm_guest("exit-0"), NULL});
+	expect_line(&r, REFVMM_EXIT_USAGE, "need --mode bt-simple or bt");
+}
+
+/* trap mode cannot stop a far jump to the host's 64-bit code segment,
+ * but it notices the guest came back as 64-bit host code: status 92, and
+ * the line says direct execution cannot contain it. */
+Test(cli, trap_far_jump_to_host_code_is_reported_as_a_breach)
+{
+	struct result r;
+
+	run(&r,
+	    (const char *const[]){"--mode", "trap", "--timeout", "30",
+				  asm_guest("far-jump-to-host-code"), NULL});
+	expect_line(&r, REFVMM_EXIT_CONTAINMENT,
+		    "direct execution cannot contain this");
 }
 
 /*

@@ -23,6 +23,7 @@ enum refvmm_exit {
 	REFVMM_EXIT_INTERNAL_ERROR = 86,    /* monitor cannot emulate */
 	REFVMM_EXIT_ENTRY_FAILED = 88,	    /* hardware refused the state */
 	REFVMM_EXIT_TIMEOUT = 90,	    /* --timeout elapsed */
+	REFVMM_EXIT_CONTAINMENT = 92,	    /* the guest reached the monitor */
 };
 
 /* What a guest write of @value to the debug-exit port makes the status. */

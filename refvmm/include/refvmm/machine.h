@@ -58,6 +58,10 @@ struct machine {
 	u32 image_width;
 	u32 image_features;
 	unsigned int log_events;
+	/* The translation modes' campaign instruments (--count-insns,
+	 * --translation-log): a log is open when its fd is above 2. */
+	bool count_insns;
+	int translog_fd;
 
 	FILE *serial_out;
 	u64 serial_limit;
@@ -78,6 +82,12 @@ void *machine__gpa_to_hva(struct machine *m, gpa_t gpa, u64 len);
 /* Asks the run loop to end with @status; the first request wins. */
 void machine__stop(struct machine *m, int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* The guest reached the monitor (host code, monitor memory): ends the run
+ * with REFVMM_EXIT_CONTAINMENT whatever was asked before, since nothing
+ * the guest did after that can be believed. */
+void machine__breach(struct machine *m, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 /* Port and MMIO access as a mode sees it: unclaimed reads give all ones. */
 void machine__pio(struct machine *m, struct vcpu *vcpu, u16 port, u8 *data,

@@ -15,6 +15,10 @@
 /* Returns 0, or -errno with a reason in @err. */
 int sw_seccomp__install(char *err, size_t errlen);
 
+/* The one file descriptor above 2 the monitor may write to after the
+ * filter is installed (--translation-log); call before installing. */
+void sw_seccomp__allow_write_fd(int fd);
+
 /*
  * The test hook (REFVMM_SECCOMP_PROBE=open|write3|tiocsti): makes one
  * call the filter forbids, as escaped code would, so a test sees the

@@ -1,0 +1,66 @@
+/*
+ * The containment oracle (integrity.h). Translated code may write only
+ * its scratch in struct bt_page; everything else the checks read is
+ * written by the monitor alone, so a difference means a guest store got
+ * past the translator's walls (docs/security.md):
+ * - the gate's bytes, its landing immediate included (the page is
+ *   read-only to everyone: a change is a host mapping gone wrong);
+ * - the rest of the vCPU page after struct bt_page, filled with
+ *   BT_CANARY: translated code never addresses it;
+ * - the selector translated code reloads GS with after a guest GS access.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "gate.h"
+#include "integrity.h"
+
+static bool gate_intact(char *why, size_t len)
+{
+	const u8 *copy = (const u8 *)(uintptr_t)BT_GATE_ADDR;
+	size_t n = (size_t)(bt_gate_end - bt_gate_start);
+	size_t imm = (size_t)(bt_gate_landing_imm - bt_gate_start);
+	u64 landing;
+
+	memcpy(&landing, copy + imm, 8);
+	if (landing != (u64)(uintptr_t)sw_world_landing) {
+		snprintf(why, len, "the callout gate's landing is 0x%llx",
+			 (unsigned long long)landing);
+		return false;
+	}
+	if (memcmp(copy, bt_gate_start, imm) ||
+	    memcmp(copy + imm + 8, bt_gate_start + imm + 8, n - imm - 8)) {
+		snprintf(why, len, "the callout gate's code changed");
+		return false;
+	}
+	return true;
+}
+
+static bool canary_intact(const struct bt_vm *b, char *why, size_t len)
+{
+	const u8 *p = (const u8 *)b->page;
+	size_t i;
+
+	for (i = sizeof(*b->page); i <= BT_GS_LIMIT; i++)
+		if (p[i] != BT_CANARY) {
+			snprintf(why, len,
+				 "vCPU page byte 0x%zx is 0x%02x, not the "
+				 "canary 0x%02x",
+				 i, p[i], BT_CANARY);
+			return false;
+		}
+	return true;
+}
+
+bool integrity__check(const struct bt_vm *b, char *why, size_t len)
+{
+	if (!gate_intact(why, len) || !canary_intact(b, why, len))
+		return false;
+	if (b->ro->mon_gs_sel != b->sel_gs) {
+		snprintf(why, len,
+			 "the monitor's GS selector is 0x%x, not 0x%x",
+			 b->ro->mon_gs_sel, b->sel_gs);
+		return false;
+	}
+	return true;
+}

@@ -249,19 +249,24 @@ def payload(rnd, kind):
     segs = [rnd.randrange(16) for _ in range(4)]
     if rnd.random() < 0.5:
         segs[0] = segs[1] = 0     # flat DS/ES: stores land
+    if rnd.random() < 0.5:
+        segs[3] = 1               # GS based at 0x5000: gs:0 is not page 0
     seed = rnd.choice([0, 0x1028, WINDOW, 0xFFFFFFFF, PAYLOAD_GPA + 0x8000])
     return header(flags, rnd.choice([1, 1, 2]), n, segs, seed) + b"".join(slots)
 
 
 def sweep_payloads():
-    """GS and CS-overridden MASKMOVQ over the first 12 KiB of the segment,
+    """GS- and CS-overridden MASKMOVQ over the first 12 KiB of the segment,
     every 64 bytes, at CPL 0 and 3 (the decoder's 0f f7 case)."""
     out = []
     for seg in (b"\x65", b"\x2e"):
         for flags in (0, FLAG_CPL3):
             slots = [pad(s_maskmov_gs(None, i, off, seg))
                      for i, off in enumerate(range(0, 0x3000, 0x40))]
-            out.append(header(flags, 1, len(slots), [0, 0, 0, 0], 0) +
+            # GS is 0x3b (table index 1, based at 0x5000): offset 0 is
+            # not guest page 0, which the monitor cannot map and where a
+            # MASKMOVQ would end the run (status 86) at the first slot.
+            out.append(header(flags, 1, len(slots), [0, 0, 0, 1], 0) +
                        b"".join(slots))
     return out
 

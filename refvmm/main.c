@@ -27,6 +27,14 @@
 
 enum stats_format { STATS_NONE, STATS_TABLE, STATS_JSON };
 
+/* --load FILE@ADDR, several allowed. */
+#define MAX_LOADS 16
+
+struct raw_load {
+	const char *file;
+	u64 addr;
+};
+
 struct options {
 	const char *mode;
 	u64 mem;
@@ -35,6 +43,8 @@ struct options {
 	u64 timeout_ns;
 	u64 serial_limit;
 	unsigned int host_traps;
+	struct raw_load loads[MAX_LOADS];
+	unsigned int nr_loads;
 	bool count_insns;
 	const char *translog;
 	const char *image;
@@ -88,6 +98,10 @@ static void usage(FILE *out)
 		"                     offers them: all (default), none, or "
 		"cpuid,rdtsc\n"
 		"                     (CPUID faulting, RDTSC trapping)\n"
+		"  --load FILE@ADDR   copy FILE's bytes into guest RAM at "
+		"ADDR (guest-physical,\n"
+		"                     0x for hex) after the image; up to "
+		"16\n"
 		"  --count-insns      bt-simple, bt: count the guest "
 		"instructions translated\n"
 		"                     code runs (--stats: bt.guest_insns; "
@@ -231,9 +245,26 @@ static int parse_host_traps(const char *s, unsigned int *out)
 	return 0;
 }
 
+/* FILE@ADDR: the last '@' splits, so FILE may hold one. */
+static int parse_load(char *s, struct raw_load *l)
+{
+	char *at = strrchr(s, '@'), *end;
+	unsigned long long v;
+
+	if (!at || at == s || !at[1] || at[1] == '-' || at[1] == '+')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(at + 1, &end, 0);
+	if (errno || *end)
+		return -EINVAL;
+	*at = 0;
+	l->file = s;
+	l->addr = v;
+	return 0;
+}
+
 /* One option; -1 to go on, or the exit status to end with. */
-static int apply_option(int c, const char *optarg, char **argv,
-			struct options *o)
+static int apply_option(int c, char *optarg, char **argv, struct options *o)
 {
 	switch (c) {
 	case 'm':
@@ -289,6 +320,16 @@ static int apply_option(int c, const char *optarg, char **argv,
 				   "cpuid, rdtsc",
 				   optarg);
 		break;
+	case 'l':
+		if (o->nr_loads == MAX_LOADS)
+			return die(REFVMM_EXIT_USAGE,
+				   "more than %d --load options", MAX_LOADS);
+		if (parse_load(optarg, &o->loads[o->nr_loads]) < 0)
+			return die(REFVMM_EXIT_USAGE,
+				   "bad --load '%s': expected FILE@ADDR",
+				   optarg);
+		o->nr_loads++;
+		break;
 	case 'C':
 		o->count_insns = true;
 		break;
@@ -323,6 +364,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{"timeout", required_argument, NULL, 'T'},
 		{"serial-limit", required_argument, NULL, 'L'},
 		{"host-traps", required_argument, NULL, 'H'},
+		{"load", required_argument, NULL, 'l'},
 		{"count-insns", no_argument, NULL, 'C'},
 		{"translation-log", required_argument, NULL, 'X'},
 		{"help", no_argument, NULL, 'h'},
@@ -420,6 +462,7 @@ static int build_machine(struct machine *m, struct clock *clock,
 			 struct image_info *info)
 {
 	char err[512] = "";
+	unsigned int i;
 	int r;
 
 	r = machine__init(m, o->mem, clock);
@@ -438,6 +481,15 @@ static int build_machine(struct machine *m, struct clock *clock,
 	r = loader__load_file(m, o->image, o->image, info, err, sizeof(err));
 	if (r < 0) {
 		return die(load_status(r), "%s: %s", o->image, err);
+	}
+	for (i = 0; i < o->nr_loads; i++) {
+		const struct raw_load *l = &o->loads[i];
+
+		r = loader__load_raw(m, l->file, l->addr, err, sizeof(err));
+		if (r < 0)
+			return die(r == -ERANGE ? REFVMM_EXIT_USAGE
+						: REFVMM_EXIT_IMAGE_UNREADABLE,
+				   "--load: %s", err);
 	}
 	m->image_width = info->width;
 	m->image_features = info->features;

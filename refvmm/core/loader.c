@@ -285,8 +285,8 @@ static void load_segments(struct machine *m, const u8 *buf,
 
 /*
  * The information structure goes on the first page after the image (not
- * below 1 MiB: vm.mmap_min_addr keeps the lowest guest pages unmappable), followed by the memory
- * map, the command line and the loader name.
+ * below 1 MiB: vm.mmap_min_addr keeps the lowest guest pages unmappable),
+ * followed by the memory map, the command line and the loader name.
  */
 static int write_mb_info(struct machine *m, struct image_info *info,
 			 const char *cmdline, char *err, size_t errlen)
@@ -354,61 +354,107 @@ int loader__load_elf(struct machine *m, const u8 *buf, size_t len,
 	return write_mb_info(m, info, cmdline ? cmdline : "", err, errlen);
 }
 
-int loader__load_file(struct machine *m, const char *path, const char *cmdline,
-		      struct image_info *info, char *err, size_t errlen)
+/*
+ * The whole of @path into a new buffer (*@buf, freed by the caller) of
+ * *@len bytes; @what names the file in the message ("image", "file").
+ */
+static int read_whole(const char *path, const char *what, u8 **buf, size_t *len,
+		      char *err, size_t errlen)
 {
 	struct stat st;
 	size_t done = 0;
-	u8 *buf;
+	u8 *b;
 	int fd, r;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return fail(err, errlen, -errno, "cannot open image %s: %s",
+		return fail(err, errlen, -errno, "cannot open %s %s: %s", what,
 			    path, strerror(errno));
 	if (fstat(fd, &st) < 0) {
-		r = fail(err, errlen, -errno, "cannot stat image %s: %s", path,
-			 strerror(errno));
+		r = fail(err, errlen, -errno, "cannot stat %s %s: %s", what,
+			 path, strerror(errno));
 		goto err_close;
 	}
 	if (!S_ISREG(st.st_mode)) {
 		r = fail(err, errlen, -EISDIR,
-			 "cannot read image %s: not a regular file", path);
+			 "cannot read %s %s: not a regular file", what, path);
 		goto err_close;
 	}
 	if ((u64)st.st_size > LOADER_MAX_FILE) {
 		r = fail(err, errlen, -EFBIG,
-			 "cannot read image %s: larger than %llu MiB", path,
+			 "cannot read %s %s: larger than %llu MiB", what, path,
 			 LOADER_MAX_FILE / MiB);
 		goto err_close;
 	}
-	buf = malloc(st.st_size ? (size_t)st.st_size : 1);
-	if (!buf) {
+	b = malloc(st.st_size ? (size_t)st.st_size : 1);
+	if (!b) {
 		r = fail(err, errlen, -ENOMEM, "out of memory reading %s",
 			 path);
 		goto err_close;
 	}
 	while (done < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + done, (size_t)st.st_size - done);
+		ssize_t n = read(fd, b + done, (size_t)st.st_size - done);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
 			r = fail(err, errlen, n < 0 ? -errno : -EIO,
-				 "cannot read image %s: %s", path,
+				 "cannot read %s %s: %s", what, path,
 				 n < 0 ? strerror(errno) : "short read");
-			goto err_free;
+			free(b);
+			goto err_close;
 		}
 		done += (size_t)n;
 	}
-	r = loader__load_elf(m, buf, done, cmdline, info, err, errlen);
+	close(fd);
+	*buf = b;
+	*len = done;
+	return 0;
+err_close:
+	close(fd);
+	return r;
+}
+
+int loader__load_file(struct machine *m, const char *path, const char *cmdline,
+		      struct image_info *info, char *err, size_t errlen)
+{
+	size_t len;
+	u8 *buf;
+	int r;
+
+	r = read_whole(path, "image", &buf, &len, err, errlen);
+	if (r < 0)
+		return r;
 	/*
 	 * Read errors are -errno from open/read; the loader's own verdicts
 	 * are -ENOEXEC and -E2BIG. Keep them apart for the exit status.
 	 */
-err_free:
+	r = loader__load_elf(m, buf, len, cmdline, info, err, errlen);
 	free(buf);
-err_close:
-	close(fd);
+	return r;
+}
+
+int loader__load_raw(struct machine *m, const char *path, u64 addr, char *err,
+		     size_t errlen)
+{
+	size_t len;
+	u8 *buf;
+	int r;
+
+	r = read_whole(path, "file", &buf, &len, err, errlen);
+	if (r < 0)
+		return r;
+	if (addr > m->ram_size || len > m->ram_size - addr) {
+		r = fail(err, errlen, -ERANGE,
+			 "%s: %zu bytes at 0x%llx do not fit in guest RAM "
+			 "[0, 0x%llx)",
+			 path, len, (unsigned long long)addr,
+			 (unsigned long long)m->ram_size);
+	} else {
+		if (len)
+			memcpy(machine__gpa_to_hva(m, addr, len), buf, len);
+		r = 0;
+	}
+	free(buf);
 	return r;
 }

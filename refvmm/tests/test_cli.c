@@ -1400,3 +1400,83 @@ Test(cli, bt_modes_map_no_guest_page_executable)
 	cr_expect_eq(exec_guest_mappings("bt"), 0);
 	cr_expect_gt(exec_guest_mappings("trap"), 0);
 }
+
+/* --- --load FILE@ADDR: raw bytes into guest RAM after the image --- */
+
+/* A guest that exits with the byte at 0x300000 plus the one at 0x300100:
+ * mov 0x300000, %al; add 0x300100, %al; out %al, $0xf4. */
+static const uint8_t load_sum_code[] = {0xa0, 0x00, 0x00, 0x30, 0x00,
+					0x02, 0x05, 0x00, 0x01, 0x30,
+					0x00, 0xe6, 0xf4};
+
+Test(cli, load_places_bytes_at_each_address)
+{
+	struct result r;
+	char a[160], b[160], img[160];
+
+	/* write_file's path is one static buffer: each is copied. */
+	snprintf(img, sizeof(img), "%s",
+		 guest("sum.elf", load_sum_code, sizeof(load_sum_code)));
+	snprintf(a, sizeof(a), "%s@0x300000",
+		 write_file("a.bin", "\x11\x99", 2));
+	snprintf(b, sizeof(b), "%s@3145984", write_file("b.bin", "\x22", 1));
+	run(&r, (const char *const[]){"--mode", "bt-simple", "--load", a,
+				      "--load", b, img, NULL});
+	cr_assert_eq(r.status, ((0x11 + 0x22) << 1) | 1, "status %d: %s",
+		     r.status, r.err);
+}
+
+Test(cli, load_goes_over_the_image)
+{
+	/* mov $7, %al; out %al, $0xf4 over exit-0's first bytes. */
+	struct result r;
+	char spec[160];
+
+	snprintf(spec, sizeof(spec), "%s@0x100000",
+		 write_file("over.bin", "\xb0\x07\xe6\xf4", 4));
+	run(&r, (const char *const[]){"--mode", "bt-simple", "--load", spec,
+				      asm_guest("exit-0"), NULL});
+	cr_assert_eq(r.status, (7 << 1) | 1, "status %d: %s", r.status, r.err);
+}
+
+Test(cli, load_missing_file)
+{
+	struct result r;
+	char spec[160];
+
+	snprintf(spec, sizeof(spec), "%s/none.bin@0x200000", dir);
+	run(&r, (const char *const[]){"--mode", "bt-simple", "--load", spec,
+				      asm_guest("exit-0"), NULL});
+	expect_line(&r, REFVMM_EXIT_IMAGE_UNREADABLE, "cannot open file");
+}
+
+Test(cli, load_outside_guest_ram)
+{
+	struct result r;
+	char end[160], wrap[160];
+	const char *f = write_file("two.bin", "ab", 2);
+
+	/* The last byte of 2 MiB is RAM, the one after it is not. */
+	snprintf(end, sizeof(end), "%s@0x1fffff", f);
+	snprintf(wrap, sizeof(wrap), "%s@0xffffffffffffffff", f);
+	run(&r,
+	    (const char *const[]){"--mode", "bt-simple", "--mem", "2M",
+				  "--load", end, asm_guest("exit-0"), NULL});
+	expect_line(&r, REFVMM_EXIT_USAGE, "do not fit in guest RAM");
+	run(&r, (const char *const[]){"--mode", "bt-simple", "--load", wrap,
+				      asm_guest("exit-0"), NULL});
+	expect_line(&r, REFVMM_EXIT_USAGE, "do not fit in guest RAM");
+}
+
+Test(cli, load_bad_spec)
+{
+	static const char *const bad[] = {"file.bin", "file.bin@", "@0x1000",
+					  "file.bin@0x10zz", "file.bin@-1"};
+	struct result r;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		run(&r, (const char *const[]){"--load", bad[i],
+					      asm_guest("exit-0"), NULL});
+		expect_line(&r, REFVMM_EXIT_USAGE, "expected FILE@ADDR");
+	}
+}

@@ -37,4 +37,12 @@ int loader__load_elf(struct machine *m, const u8 *buf, size_t len,
 int loader__load_file(struct machine *m, const char *path, const char *cmdline,
 		      struct image_info *info, char *err, size_t errlen);
 
+/*
+ * Copies the bytes of @path into guest RAM at @addr, as they are (QEMU's
+ * "-device loader,file=,addr="). -ERANGE when they do not fit in RAM,
+ * -errno when the file cannot be read.
+ */
+int loader__load_raw(struct machine *m, const char *path, u64 addr, char *err,
+		     size_t errlen);
+
 #endif

@@ -14,6 +14,7 @@
 
 #include "refvmm/sw/shadow_desc.h"
 #include "refvmm/sw/shadow_pt.h"
+#include "refvmm/sw/traps.h"
 
 #define NPAGES (1u << 20) /* linear pages in 4 GiB */
 
@@ -53,6 +54,8 @@ static u8 prot_of(const struct shadow_pt *s, const struct shadow_map *m,
 	 * D; a traced page stays read-only for good. */
 	if (!m->dirty || s->traced[m->ppn])
 		w = false;
+	if (m->lpn >= s->noexec_lo >> 12 && m->lpn < s->noexec_hi >> 12)
+		x = false;
 	return (r ? PROT_READ : 0) | (w ? PROT_WRITE : 0) |
 	       (x && s->native_exec ? PROT_EXEC : 0);
 }
@@ -69,6 +72,18 @@ static int host_fail(struct shadow_pt *s, const char *what, u32 lpn)
 	snprintf(s->err, sizeof(s->err), "%s at 0x%x: %s", what, lpn << 12,
 		 strerror(e));
 	return -e;
+}
+
+/* The identity map's share of the no-exec range, made read/write only. */
+static int identity_noexec(struct shadow_pt *s, u64 top)
+{
+	u64 lo = s->noexec_lo > SHADOW_LO ? s->noexec_lo : SHADOW_LO;
+	u64 hi = s->noexec_hi < top ? s->noexec_hi : top;
+
+	if (!s->native_exec || lo >= hi)
+		return 0;
+	return mprotect(lin_ptr((u32)(lo >> 12)), hi - lo,
+			PROT_READ | PROT_WRITE);
 }
 
 static int set_prot(struct shadow_pt *s, struct shadow_map *m, u8 prot)
@@ -158,6 +173,8 @@ int shadow__flush(struct shadow_pt *s)
 
 		if (p == MAP_FAILED)
 			return host_fail(s, "mmap", SHADOW_LO >> 12);
+		if (identity_noexec(s, top) < 0)
+			return host_fail(s, "mprotect", s->noexec_lo >> 12);
 		s->identity_mapped = true;
 	}
 	if (s->on_change)
@@ -171,6 +188,9 @@ int shadow__init(struct shadow_pt *s, int memfd, u8 *ram, u64 ram_size,
 	memset(s, 0, sizeof(*s));
 	s->memfd = memfd;
 	s->native_exec = native_exec;
+	if (native_exec &&
+	    !traps__sysenter_landing_range(&s->noexec_lo, &s->noexec_hi))
+		s->noexec_lo = s->noexec_hi = 0;
 	s->ram = ram;
 	s->ram_size = ram_size;
 	s->budget = budget;
@@ -511,7 +531,10 @@ bool shadow__mapped(const struct shadow_pt *s, u32 lin, int *prot)
 	if (!s->paging) {
 		if (prot)
 			*prot = PROT_READ | PROT_WRITE |
-				(s->native_exec ? PROT_EXEC : 0);
+				(s->native_exec && (lin < s->noexec_lo ||
+						    lin >= s->noexec_hi)
+					 ? PROT_EXEC
+					 : 0);
 		return s->identity_mapped && lin >= SHADOW_LO &&
 		       lin < s->ram_size;
 	}

@@ -12,11 +12,22 @@ bool traps__vector_has_error(int v)
 	       v == 29 || v == 30;
 }
 
+#define LANDING_SPAN 0x4000
+
 bool traps__sysenter_landing(u32 eip)
 {
 	u32 vdso = (u32)getauxval(AT_SYSINFO_EHDR);
 
-	return vdso && eip - vdso < 0x4000;
+	return vdso && eip - vdso < LANDING_SPAN;
+}
+
+bool traps__sysenter_landing_range(u32 *lo, u32 *hi)
+{
+	u32 vdso = (u32)getauxval(AT_SYSINFO_EHDR);
+
+	*lo = vdso & ~0xfffu;
+	*hi = *lo + LANDING_SPAN;
+	return vdso != 0 && *hi > *lo;
 }
 
 void traps__decode(const struct sw_cpu *c, int exit_kind, struct sw_event *ev)

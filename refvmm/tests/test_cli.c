@@ -447,6 +447,27 @@ Test(cli, trap_guest_syscalls_never_reach_linux)
 	}
 }
 
+/*
+ * Linux returns from a compat SYSENTER to its vDSO landing pad, whose
+ * 32-bit address is the low half of the randomised 64-bit vDSO base: with
+ * 3 GiB of guest RAM it usually falls in RAM. Those pages are never
+ * executable in trap mode, so the return faults and is seen as the
+ * guest's SYSENTER (#GP(0) here: SYSENTER_CS is 0; no IDT: triple
+ * fault), never runs guest memory. Five runs, five vDSO placements.
+ */
+Test(cli, trap_sysenter_return_into_guest_ram_is_seen)
+{
+	struct result r;
+
+	for (int i = 0; i < 5; i++) {
+		run(&r, (const char *const[]){
+				"--mode", "trap", "--mem", "3G", "--timeout",
+				"30", asm_guest("syscall-sysenter"), NULL});
+		cr_assert_eq(r.status, REFVMM_EXIT_TRIPLE_FAULT, "run %d: %s",
+			     i, r.err);
+	}
+}
+
 Test(cli, trap_random_bytes_end_cleanly)
 {
 	uint8_t code[512];

@@ -61,6 +61,10 @@ struct shadow_pt {
 	/* Guest code runs natively on these pages (trap mode): they are
 	 * mapped executable. Binary translation never executes them. */
 	bool native_exec;
+	/* Linear pages never executable even then, [noexec_lo, noexec_hi):
+	 * where Linux's compat SYSENTER returns (traps.h), so that a return
+	 * there faults and is seen, never runs guest memory. */
+	u32 noexec_lo, noexec_hi;
 	struct gpt_ctl ctl;
 	struct shadow_stats st;
 	/* A trace write in progress (shadow__trace_begin/end). */

@@ -43,4 +43,8 @@ bool traps__vector_has_error(int vector);
  */
 bool traps__sysenter_landing(u32 eip);
 
+/* The linear pages that landing pad can be in, [*lo, *hi): false when
+ * the process has no vDSO. */
+bool traps__sysenter_landing_range(u32 *lo, u32 *hi);
+
 #endif

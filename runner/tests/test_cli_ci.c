@@ -1,8 +1,9 @@
 /*
- * The CI gate and the CLI around it, through the popek binary: lost
+ * The CLI a CI job uses, through the popek binary: the gate's lost
  * coverage, --fail-on-lost, the host class warning, the statuses of an
  * unreadable baseline (5) and of a filter that matches nothing (6),
- * report --quiet, and a results file of format 1 read as a baseline.
+ * report --quiet, a results file of format 1 read as a baseline, and
+ * per-command help.
  */
 #include <criterion/criterion.h>
 #include <fcntl.h>
@@ -305,3 +306,98 @@ Test(gate, filter_that_matches_nothing)
 	out_free(&r);
 }
 #endif
+
+/* The commands the global usage lists: its lines indented by two. */
+static char **usage_commands(size_t *n)
+{
+	struct out r = popek("help", NULL);
+	char **v = NULL, *line, *save = NULL;
+
+	cr_assert_eq(r.status, 0);
+	*n = 0;
+	for (line = strtok_r(r.out, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (strncmp(line, "  ", 2) || line[2] == ' ')
+			continue;
+		v = xrealloc(v, (*n + 1) * sizeof(*v));
+		v[(*n)++] = xstrndup(line + 2, strcspn(line + 2, " "));
+	}
+	out_free(&r);
+	return v;
+}
+
+Test(gate, every_command_has_help)
+{
+	size_t n, i;
+	char **cmds = usage_commands(&n), *start;
+
+	cr_assert_geq(n, 8, "%zu commands in the usage", n);
+	for (i = 0; i < n; i++) {
+		struct out a = popek(cmds[i], "--help", NULL),
+			   b = popek(cmds[i], "-h", NULL),
+			   c = popek("help", cmds[i], NULL);
+
+		start = xasprintf("usage: popek %s", cmds[i]);
+		cr_assert_eq(a.status, 0, "%s --help: %d %s", cmds[i], a.status,
+			     a.err);
+		cr_assert(str_starts(a.out, start), "%s", a.out);
+		cr_assert_str_eq(a.err, "");
+		cr_assert_eq(b.status, 0, "%s -h: %s", cmds[i], b.err);
+		cr_assert_str_eq(b.out, a.out);
+		cr_assert_eq(c.status, 0, "help %s: %s", cmds[i], c.err);
+		cr_assert_str_eq(c.out, a.out);
+		free(start);
+		out_free(&a);
+		out_free(&b);
+		out_free(&c);
+		free(cmds[i]);
+	}
+	free(cmds);
+}
+
+/*
+ * Every --option of a command's synopsis is explained below it: an
+ * option added to the usage without a line of help fails here.
+ */
+Test(gate, help_explains_every_option)
+{
+	static const char *const cmds[] = {"targets", "list", "run",   "report",
+					   "bench",   "iso",  "ingest"};
+	size_t i;
+
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		struct out r = popek("help", cmds[i], NULL);
+		char *body = strstr(r.out, "\n\n"), *p, *opt;
+
+		cr_assert_not_null(body, "%s: no option list:\n%s", cmds[i],
+				   r.out);
+		*body = '\0';
+		for (p = strstr(r.out, "--"); p; p = strstr(p + 2, "--")) {
+			opt = xstrndup(
+				p, strspn(p, "-abcdefghijklmnopqrstuvwxyz"));
+			cr_assert_not_null(strstr(body + 1, opt),
+					   "popek help %s does not explain %s",
+					   cmds[i], opt);
+			free(opt);
+		}
+		out_free(&r);
+	}
+}
+
+Test(gate, help_wins_over_other_arguments)
+{
+	struct out r = popek("run", "--bogus", "-t", "no-such", "-h", NULL);
+
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(str_starts(r.out, "usage: popek run "));
+	out_free(&r);
+	/* after --, -h is an argument, not a request */
+	r = popek("list", "--", "-h", NULL);
+	cr_assert_neq(r.status, 0);
+	out_free(&r);
+	r = popek("help", "frobnicate", NULL);
+	cr_assert_eq(r.status, 2);
+	cr_assert_str_eq(r.err, "popek: help: unknown command 'frobnicate'\n");
+	cr_assert_str_eq(r.out, "");
+	out_free(&r);
+}

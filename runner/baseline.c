@@ -173,7 +173,9 @@ static void find_lost(const struct results *base, const struct side *ns,
 	for (i = 0; i < base->nchecks; i++) {
 		const struct res_check *c = &base->checks[i];
 
-		if (!has(&ns->classes, xstrdup(c->host_class)) ||
+		/* a skip that vanished took no coverage with it */
+		if (c->cls == CLS_SKIP ||
+		    !has(&ns->classes, xstrdup(c->host_class)) ||
 		    has(&ns->ids, key(c, false)) ||
 		    !add_once(&seen, key(c, false), 0))
 			continue;

@@ -58,7 +58,8 @@ struct baseline_diff {
  * xfail, either or skip in the baseline, or absent from it. A fixed one is
  * the reverse (present in both, not skip now). A downgrade is a check that
  * ran in the baseline (any result but skip) and is skip now. A lost check
- * is in the baseline, not in this run, and of a host class this run has:
+ * ran in the baseline (not skip), is not in this run, and is of a host
+ * class this run has:
  * another host class's checks cannot be expected from this host, so they
  * are only counted as not compared (unseen).
  */

@@ -33,7 +33,7 @@ static void print_lost(FILE *f, const struct baseline_diff *d)
 	size_t i;
 
 	fprintf(f, "lost: %zu%s\n", d->nlost,
-		d->nlost ? " (in the baseline, not in this run)" : "");
+		d->nlost ? " (ran in the baseline, not in this run)" : "");
 	for (i = 0; i < d->nlost_groups; i++) {
 		const struct baseline_lost *g = &d->lost[i];
 

@@ -151,7 +151,7 @@ Test(gate, lost_coverage_is_reported_and_passes_by_default)
 		   "downgraded: 2 (ran in the baseline, skip now)\n"
 		   "  a.a.pass  qemu-tcg (" AMD "): pass -> skip: r\n"
 		   "  a.a.xfail  qemu-tcg (" AMD "): xfail -> skip: r\n"
-		   "lost: 2 (in the baseline, not in this run)\n"
+		   "lost: 2 (ran in the baseline, not in this run)\n"
 		   "  qemu-tcg (" AMD ") img-b: 2 checks (image not run)\n"
 		   "gate: passed, with lost coverage (2 lost, 2 downgraded; "
 		   "--fail-on-lost fails on it)\n");

@@ -4,27 +4,54 @@
  */
 #include "baseline.h"
 
+#include <string.h>
+
 static const char *before_name(int before)
 {
 	return before < 0 ? "absent" : class_name((enum check_class)before);
+}
+
+/*
+ * A dead or skipped image changes hundreds of checks with one reason;
+ * as in `popek run`, the first few stand for the rest.
+ */
+#define SAME_REASON_SHOWN 10
+
+static bool same_cause(const struct baseline_change *a,
+		       const struct baseline_change *b)
+{
+	return !strcmp(a->target, b->target) &&
+	       !strcmp(a->host_class, b->host_class) &&
+	       !strcmp(a->image, b->image) && !strcmp(a->reason, b->reason) &&
+	       a->before == b->before && a->now == b->now;
 }
 
 static void print_changes(FILE *f, const char *title, const char *what,
 			  const struct baseline_change *v, size_t n,
 			  bool reasons)
 {
-	size_t i;
+	size_t i, same = 0;
 
 	fprintf(f, "%s: %zu%s\n", title, n, n ? what : "");
 	for (i = 0; i < n; i++) {
 		const struct baseline_change *c = &v[i];
 
-		fprintf(f, "  %s  %s (%s): %s -> %s", c->id, c->target,
-			c->host_class, before_name(c->before),
-			class_name(c->now));
-		if (reasons && *c->reason)
-			fprintf(f, ": %s", c->reason);
-		fputc('\n', f);
+		same = i && same_cause(c, &v[i - 1]) ? same + 1 : 0;
+		if (same < SAME_REASON_SHOWN) {
+			fprintf(f, "  %s  %s (%s): %s -> %s", c->id, c->target,
+				c->host_class, before_name(c->before),
+				class_name(c->now));
+			if (reasons && *c->reason)
+				fprintf(f, ": %s", c->reason);
+			fputc('\n', f);
+		}
+		if (same >= SAME_REASON_SHOWN &&
+		    (i + 1 == n || !same_cause(&v[i + 1], c)))
+			fprintf(f,
+				"  ... and %zu more of %s (%s) %s, the same "
+				"way\n",
+				same + 1 - SAME_REASON_SHOWN, c->target,
+				c->host_class, c->image);
 	}
 }
 

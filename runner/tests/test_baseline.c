@@ -250,3 +250,39 @@ Test(baseline, verdict_line)
 	results_free(&now);
 	results_free(&base);
 }
+
+Test(baseline, one_cause_is_shown_ten_times)
+{
+	struct results now, base;
+	struct baseline_diff d;
+	char *text = NULL, *id;
+	size_t len, i, lines = 0;
+	FILE *f;
+
+	results_init(&now);
+	results_init(&base);
+	for (i = 0; i < 12; i++) {
+		id = xasprintf("a.a.c%02zu", i);
+		add(&base, "qemu-tcg", id, CLS_PASS);
+		add(&now, "qemu-tcg", id, CLS_SKIP);
+		free(id);
+	}
+	baseline_compare(&now, &base, &d);
+	cr_assert_eq(d.ndown, 12);
+	f = open_memstream(&text, &len);
+	baseline_print(f, &d, false);
+	fclose(f);
+	for (i = 0; i < len; i++)
+		lines += text[i] == '\n';
+	/* 3 headers, 10 checks, the rest in one line, lost, the verdict */
+	cr_assert_eq(lines, 16, "%s", text);
+	cr_assert_not_null(strstr(text, "  a.a.c09  qemu-tcg (" HC
+					"): pass -> skip: why\n"
+					"  ... and 2 more of qemu-tcg (" HC
+					") img, the same way\nlost: 0\n"),
+			   "%s", text);
+	free(text);
+	baseline_free(&d);
+	results_free(&now);
+	results_free(&base);
+}

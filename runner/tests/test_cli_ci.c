@@ -238,6 +238,7 @@ Test(gate, unreadable_baseline_has_its_own_status)
 Test(gate, report_quiet_shows_only_rows_that_are_not_pass)
 {
 	struct out r = popek("report", V1, "--quiet", NULL);
+	char *now;
 
 	cr_assert_eq(r.status, 0, "status %d: %s", r.status, r.err);
 	HAS(r.out, "check      qemu-tcg                 \n"
@@ -253,6 +254,16 @@ Test(gate, report_quiet_shows_only_rows_that_are_not_pass)
 	cr_assert_eq(r.status, 0);
 	LACKS(r.out, "a.b.pass");
 	out_free(&r);
+	/* nothing but passes: no header over no rows */
+	now = results_file("green.json", AMD, "a.a.pass=pass", "a.b.pass=pass",
+			   NULL);
+	r = popek("report", now, "--quiet", NULL);
+	cr_assert_eq(r.status, 0);
+	cr_assert(str_starts(r.out, "(0 of 2 checks shown; all pass in every "
+				    "column)\n\ntarget "),
+		  "%s", r.out);
+	out_free(&r);
+	free(now);
 }
 
 /* Format 1, as popek wrote it before this work, stays a valid baseline. */

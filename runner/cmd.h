@@ -13,6 +13,8 @@
 #define POPEK_EXIT_UNEXPECTED  1 /* unexpected results, or a failed command */
 #define POPEK_EXIT_USAGE       2
 #define POPEK_EXIT_NOTHING_RAN 3
+#define POPEK_EXIT_NO_BASELINE 5 /* the baseline cannot be read */
+#define POPEK_EXIT_NO_MATCH    6 /* a filter matches no image or check */
 #define POPEK_EXIT_INTERRUPTED 130
 
 int cmd_targets(int argc, char **argv, struct perr *e);

@@ -10,6 +10,7 @@
 
 #include "cmd.h"
 #include "elf_image.h"
+#include "run_args.h"
 
 struct entry {
 	const char *id, *image, *description;
@@ -80,6 +81,12 @@ int cmd_list(int argc, char **argv, struct perr *e)
 	dir = images_dir(dir_opt, &explicit_dir);
 	if (image_list_load(dir, explicit_dir, &list, e) < 0)
 		return POPEK_EXIT_UNEXPECTED;
+	ret = run_args_filters_match("list", &list, argv + optind,
+				     argc - optind, dir, e);
+	if (ret) {
+		image_list_free(&list);
+		return ret;
+	}
 	sel = xcalloc(list.n, sizeof(*sel));
 	for (i = 0; i < list.n; i++)
 		if (image_matches(&list.v[i], argv + optind, argc - optind))

@@ -43,9 +43,12 @@ int cmd_report(int argc, char **argv, struct perr *e)
 		{"baseline", required_argument, NULL, 'B'},
 		{"html", required_argument, NULL, 'H'},
 		{"json", required_argument, NULL, 'J'},
+		{"fail-on-lost", no_argument, NULL, 'L'},
+		{"quiet", no_argument, NULL, 'q'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *baseline = NULL, *html = NULL, *json = NULL;
+	bool fail_on_lost = false, quiet = false;
 	struct baseline_diff diff, *dp = NULL;
 	struct results all, base;
 	struct summary sum;
@@ -53,13 +56,17 @@ int cmd_report(int argc, char **argv, struct perr *e)
 	int c, ret = POPEK_EXIT_OK;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":q", opts, NULL)) != -1) {
 		if (c == 'B')
 			baseline = optarg;
 		else if (c == 'H')
 			html = optarg;
 		else if (c == 'J')
 			json = optarg;
+		else if (c == 'L')
+			fail_on_lost = true;
+		else if (c == 'q')
+			quiet = true;
 		else
 			return usage_error(e, "report", c, optopt,
 					   argv[optind - 1]);
@@ -68,25 +75,35 @@ int cmd_report(int argc, char **argv, struct perr *e)
 		perr_set(e, "report: no results files given");
 		return POPEK_EXIT_USAGE;
 	}
+	if (fail_on_lost && !baseline) {
+		perr_set(e, "report: --fail-on-lost needs --baseline F");
+		return POPEK_EXIT_USAGE;
+	}
 	if (load_merged(argv + optind, argc - optind, &all, e) < 0)
 		return POPEK_EXIT_UNEXPECTED;
 	if (baseline) {
+		/* its own status: a broken baseline is not a verdict */
 		if (load_merged((char **)&baseline, 1, &base, e) < 0) {
+			struct perr why = *e;
+
+			perr_set(e, "report: cannot read the baseline: %s",
+				 why.msg);
 			results_free(&all);
-			return POPEK_EXIT_UNEXPECTED;
+			return POPEK_EXIT_NO_BASELINE;
 		}
 		baseline_compare(&all, &base, &diff);
 		dp = &diff;
+		baseline_warn(stderr, dp, baseline);
 	}
 	matrix_build(&all, &m);
 	summary_compute(&all, &sum);
-	matrix_print(stdout, &m);
+	matrix_print(stdout, &m, quiet);
 	fputc('\n', stdout);
 	summary_print(stdout, &sum);
 	if (dp) {
 		fputc('\n', stdout);
-		baseline_print(stdout, dp);
-		if (dp->nnew)
+		baseline_print(stdout, dp, fail_on_lost);
+		if (baseline_failed(dp, fail_on_lost))
 			ret = POPEK_EXIT_UNEXPECTED;
 	}
 	fflush(stdout);

@@ -691,8 +691,10 @@ int cmd_run(int argc, char **argv, struct perr *e)
 	}
 	dir = images_dir(r.o.a.images, &explicit_dir);
 	if (image_list_load(dir, explicit_dir, &r.il, e) < 0 ||
+	    (ret = run_args_filters_match("run", &r.il, r.o.a.filters,
+					  r.o.a.nfilters, dir, e)) ||
 	    select_images(&r, dir, e) < 0) {
-		ret = POPEK_EXIT_NOTHING_RAN;
+		ret = ret ? ret : POPEK_EXIT_NOTHING_RAN;
 		goto out;
 	}
 	for (i = 0; i < r.ntargets; i++) {

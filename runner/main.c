@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "help.h"
 
 const char popek_usage[] =
 	"usage: popek COMMAND [ARGS]\n"
@@ -19,7 +20,8 @@ const char popek_usage[] =
 	"      [--timeout S] [--json F] [--junit F] [--tap] [--images DIR]\n"
 	"      [--targets DIR] [--quiet]\n"
 	"      boot images on targets and classify every check\n"
-	"  report FILE... [--baseline F] [--html F] [--json F]\n"
+	"  report FILE... [--baseline F] [--fail-on-lost] [--quiet] [--html F]"
+	"\n      [--json F]\n"
 	"      merge result files, print the matrix, compare with a "
 	"baseline\n"
 	"  bench -t TARGET[,TARGET...] [FILTER...] [--scale PCT] [--reps N]\n"
@@ -32,10 +34,14 @@ const char popek_usage[] =
 	"  ingest CAPTURE --json F [-t TARGET] [--host-class C] [--images DIR]"
 	"\n      [--targets DIR]\n"
 	"      results from the serial capture of an ISO run (bare metal)\n"
+	"  help [COMMAND]\n"
+	"      this text, or the options of one command (also COMMAND --help)"
+	"\n"
 	"\n"
 	"FILTERs are fnmatch(3) patterns over image names and check ids.\n"
 	"Exit status: 0 all expected, 1 unexpected results or error, 2 usage,"
-	"\n3 nothing could run. See docs/runner.md.\n";
+	"\n3 nothing could run, 5 unreadable baseline, 6 a filter matches "
+	"nothing.\nSee docs/runner.md.\n";
 
 static const struct {
 	const char *name;
@@ -56,6 +62,14 @@ int main(int argc, char **argv)
 		fputs("popek: no command given (see 'popek help')\n", stderr);
 		return POPEK_EXIT_USAGE;
 	}
+	if (!strcmp(argv[1], "help") && argc > 2) {
+		if (help_print(stdout, help_wanted(argc - 1, argv + 1)
+					       ? "help"
+					       : argv[2]))
+			return POPEK_EXIT_OK;
+		fprintf(stderr, "popek: help: unknown command '%s'\n", argv[2]);
+		return POPEK_EXIT_USAGE;
+	}
 	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") ||
 	    !strcmp(argv[1], "-h")) {
 		fputs(popek_usage, stdout);
@@ -64,6 +78,9 @@ int main(int argc, char **argv)
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (strcmp(argv[1], commands[i].name) != 0)
 			continue;
+		if (help_wanted(argc - 1, argv + 1) &&
+		    help_print(stdout, argv[1]))
+			return POPEK_EXIT_OK;
 		status = commands[i].fn(argc - 1, argv + 1, &e);
 		if (e.msg[0])
 			fprintf(stderr, "popek: %s\n", e.msg);

@@ -123,14 +123,36 @@ const char *matrix_cell_text(int cls)
 	return cls >= 0 && cls < CLS_COUNT ? text[cls] : "-";
 }
 
-void matrix_print(FILE *f, const struct matrix *m)
+static bool all_pass(const struct matrix *m, const struct matrix_row *row)
+{
+	size_t j;
+
+	for (j = 0; j < m->ncols; j++)
+		if (row->cells[j] >= 0 && row->cells[j] != CLS_PASS)
+			return false;
+	return true;
+}
+
+void matrix_print(FILE *f, const struct matrix *m, bool problems_only)
 {
 	int idw = 5, *w = xcalloc(m->ncols ? m->ncols : 1, sizeof(int));
-	size_t i, j;
+	size_t i, j, hidden = 0, shown = 0;
 
-	for (i = 0; i < m->nrows; i++)
+	for (i = 0; i < m->nrows; i++) {
+		if (problems_only && all_pass(m, &m->rows[i]))
+			continue;
+		shown++;
 		if ((int)strlen(m->rows[i].id) > idw)
 			idw = (int)strlen(m->rows[i].id);
+	}
+	if (problems_only && !shown) {
+		/* a header over no rows is noise in a CI log */
+		fprintf(f,
+			"(0 of %zu checks shown; all pass in every column)\n",
+			m->nrows);
+		free(w);
+		return;
+	}
 	for (j = 0; j < m->ncols; j++) {
 		w[j] = 5;
 		if ((int)strlen(m->cols[j].target) > w[j])
@@ -146,11 +168,20 @@ void matrix_print(FILE *f, const struct matrix *m)
 		fprintf(f, "  %-*s", w[j], m->cols[j].host_class);
 	fputc('\n', f);
 	for (i = 0; i < m->nrows; i++) {
+		if (problems_only && all_pass(m, &m->rows[i])) {
+			hidden++;
+			continue;
+		}
 		fprintf(f, "%-*s", idw, m->rows[i].id);
 		for (j = 0; j < m->ncols; j++)
 			fprintf(f, "  %-*s", w[j],
 				matrix_cell_text(m->rows[i].cells[j]));
 		fputc('\n', f);
 	}
+	if (problems_only)
+		fprintf(f,
+			"(%zu of %zu checks shown; the other %zu pass in every "
+			"column)\n",
+			m->nrows - hidden, m->nrows, hidden);
 	free(w);
 }

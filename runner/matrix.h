@@ -31,6 +31,10 @@ void matrix_build(const struct results *r, struct matrix *m);
 void matrix_free(struct matrix *m);
 /* pass, FAIL, xfail, XPASS, skip, ERROR: unexpected ones shout. */
 const char *matrix_cell_text(int cls);
-void matrix_print(FILE *f, const struct matrix *m);
+/*
+ * The text matrix. problems_only (report --quiet) keeps the rows with a
+ * result other than pass in some column, and says how many it left out.
+ */
+void matrix_print(FILE *f, const struct matrix *m, bool problems_only);
 
 #endif

@@ -148,3 +148,25 @@ int run_args_targets(const struct run_args *a, const char *cmd,
 	free(copy);
 	return ret;
 }
+
+int run_args_filters_match(const char *cmd, const struct image_list *il,
+			   char **filters, int nfilters, const char *dir,
+			   struct perr *e)
+{
+	size_t j;
+	int i;
+
+	for (i = 0; i < nfilters; i++) {
+		for (j = 0; j < il->n; j++)
+			if (image_matches(&il->v[j], &filters[i], 1))
+				break;
+		if (j == il->n && il->n) {
+			perr_set(e,
+				 "%s: filter '%s' matches no image name or "
+				 "check id in %s",
+				 cmd, filters[i], dir);
+			return POPEK_EXIT_NO_MATCH;
+		}
+	}
+	return 0;
+}

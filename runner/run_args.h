@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "elf_image.h"
 #include "target.h"
 #include "util.h"
 
@@ -55,5 +56,14 @@ int run_args_uint(const char *cmd, const char *opt, const char *arg,
 int run_args_targets(const struct run_args *a, const char *cmd,
 		     struct target_list *tl, struct target ***targets,
 		     char ***why, size_t *n, struct perr *e);
+
+/*
+ * Every filter must select an image: a misspelt one among others would
+ * narrow the run silently. 0, or POPEK_EXIT_NO_MATCH with *e naming cmd,
+ * the first filter that matches no image name or check id, and dir.
+ */
+int run_args_filters_match(const char *cmd, const struct image_list *il,
+			   char **filters, int nfilters, const char *dir,
+			   struct perr *e);
 
 #endif

@@ -6,6 +6,8 @@
 #ifndef POPEK_RUNNER_CMD_H
 #define POPEK_RUNNER_CMD_H
 
+#include <stddef.h>
+
 #include "util.h"
 
 /* Exit statuses (docs/runner.md). */
@@ -28,7 +30,11 @@ extern const char popek_usage[];
 
 /* Helpers shared by the commands (paths.c). */
 const char *images_dir(const char *opt, bool *explicit_dir);
-const char *targets_dir(const char *opt);
+struct target_path;
+/* The targets search path: each opts[i] (--targets), $POPEK_TARGETS,
+ * then the built-in directory. */
+void targets_path(struct target_path *sp, char *const *opts, size_t nopts);
+const char *builtin_targets_dir(void);
 /* Absolute path of the running popek binary, and its directory. */
 char *self_exe(void);
 char *self_dir(void);

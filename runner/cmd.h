@@ -16,6 +16,8 @@
 #define POPEK_EXIT_USAGE       2
 #define POPEK_EXIT_NOTHING_RAN 3
 #define POPEK_EXIT_INTERRUPTED 130
+/* popek check-target: the target does not boot images as popek needs */
+#define POPEK_EXIT_TARGET_BROKEN 7
 
 int cmd_targets(int argc, char **argv, struct perr *e);
 int cmd_list(int argc, char **argv, struct perr *e);
@@ -24,6 +26,7 @@ int cmd_report(int argc, char **argv, struct perr *e);
 int cmd_bench(int argc, char **argv, struct perr *e);
 int cmd_iso(int argc, char **argv, struct perr *e);
 int cmd_ingest(int argc, char **argv, struct perr *e);
+int cmd_check_target(int argc, char **argv, struct perr *e);
 
 /* The usage text main prints for `popek help`. */
 extern const char popek_usage[];

@@ -44,10 +44,10 @@ static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv, struct perr *e);
 } commands[] = {
-	{"targets", cmd_targets}, {"list", cmd_list},
-	{"run", cmd_run},	  {"report", cmd_report},
-	{"bench", cmd_bench},	  {"iso", cmd_iso},
-	{"ingest", cmd_ingest},	  {"check-target", cmd_check_target},
+	{"targets", cmd_targets}, {"list", cmd_list},	{"run", cmd_run},
+	{"report", cmd_report},	  {"bench", cmd_bench}, {"iso", cmd_iso},
+	{"ingest", cmd_ingest},
+	{"check-target", cmd_check_target},
 };
 
 int main(int argc, char **argv)

@@ -106,6 +106,20 @@ static const char *const stubs[2][4] = {
 	{mmu_user_read, mmu_user_write, mmu_user_fetch, mmu_user_rw},
 };
 
+/* The skip reason names what is missing, not the list of what might be. */
+static const char *missing_feature(unsigned lack)
+{
+	if (lack & NEED_NX)
+		return "the CPU lacks NX (EFER.NXE cannot be set)";
+	if (lack & NEED_SMEP)
+		return "the CPU lacks SMEP";
+	if (lack & NEED_SMAP)
+		return "the CPU lacks SMAP";
+	if (lack & NEED_PSE)
+		return "the CPU lacks PSE";
+	return "MAXPHYADDR is 52: bit 51 of an entry is not reserved";
+}
+
 static void run_case(const struct access_record *rec)
 {
 	struct mmu_case c = rec->c;
@@ -119,9 +133,8 @@ static void run_case(const struct access_record *rec)
 	bool ok;
 
 	if (rec->need & ~have) {
-		report_skipped(rec->id, "the CPU lacks a feature this case "
-					"needs (NX, SMEP, SMAP, PSE or "
-					"MAXPHYADDR < 52)");
+		report_skipped(rec->id, "%s",
+			       missing_feature(rec->need & ~have));
 		return;
 	}
 	c.maxphy = maxphy;

@@ -555,6 +555,7 @@ static void free_run(struct bench_run *r)
 	free(r->tmpdir);
 	image_list_free(&r->il);
 	target_list_free(&r->tl);
+	run_args_free(&r->o.a);
 	hostinfo_free(&r->host);
 }
 
@@ -576,8 +577,10 @@ int cmd_bench(int argc, char **argv, struct perr *e)
 	ret = parse_opts(&r.o, argc, argv, e);
 	if (ret)
 		return ret;
-	if (target_list_load(targets_dir(r.o.a.targets_dir), &r.tl, e) < 0)
+	if (run_args_load_targets(&r.o.a, &r.tl, e) < 0) {
+		run_args_free(&r.o.a);
 		return POPEK_EXIT_NOTHING_RAN;
+	}
 	ret = POPEK_EXIT_USAGE;
 	if (run_args_targets(&r.o.a, "bench", &r.tl, &r.set.targets, &r.why,
 			     &r.set.ntargets, e) < 0)

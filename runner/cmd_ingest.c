@@ -159,9 +159,17 @@ int cmd_ingest(int argc, char **argv, struct perr *e)
 		ret = POPEK_EXIT_UNEXPECTED;
 		goto out_sr;
 	}
-	if (target_list_load(targets_dir(o.targets_dir), &tl, e) < 0) {
-		ret = POPEK_EXIT_NOTHING_RAN;
-		goto out_sr;
+	{
+		char *dirs[1] = {(char *)o.targets_dir};
+		struct target_path sp;
+
+		targets_path(&sp, dirs, o.targets_dir ? 1 : 0);
+		ret = target_list_load_path(&sp, &tl, e);
+		target_path_free(&sp);
+		if (ret < 0) {
+			ret = POPEK_EXIT_NOTHING_RAN;
+			goto out_sr;
+		}
 	}
 	/* A target file gives its known infidelities; any other name (the
 	 * default, native) has none. */

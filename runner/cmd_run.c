@@ -152,14 +152,18 @@ static char *rerun_command(struct run *r, const struct target *t,
 
 	sb_add_shell_word(&sb, r->exe);
 	sb_adds(&sb, " run -t ");
-	sb_add_shell_word(&sb, t->name);
+	sb_add_shell_word(&sb, t->from_file ? t->path : t->name);
 	if (r->o.a.images) {
 		sb_adds(&sb, " --images ");
 		sb_add_shell_word(&sb, r->o.a.images);
 	}
-	if (r->o.a.targets_dir) {
+	for (size_t i = 0; i < r->o.a.ntargets_dirs; i++) {
 		sb_adds(&sb, " --targets ");
-		sb_add_shell_word(&sb, r->o.a.targets_dir);
+		sb_add_shell_word(&sb, r->o.a.targets_dirs[i]);
+	}
+	for (size_t i = 0; i < r->o.a.nsets; i++) {
+		sb_adds(&sb, " --target-set ");
+		sb_add_shell_word(&sb, r->o.a.sets[i]);
 	}
 	if (r->o.a.timeout)
 		sb_addf(&sb, " --timeout %u", r->o.a.timeout);
@@ -633,6 +637,7 @@ static void run_free(struct run *r)
 	image_list_free(&r->il);
 	target_list_free(&r->tl);
 	hostinfo_free(&r->host);
+	run_args_free(&r->o.a);
 }
 
 static int write_outputs(struct run *r, struct results *res, struct perr *e)
@@ -678,8 +683,10 @@ int cmd_run(int argc, char **argv, struct perr *e)
 
 		r.o.a.jobs = n > 0 ? (unsigned)n : 1;
 	}
-	if (target_list_load(targets_dir(r.o.a.targets_dir), &r.tl, e) < 0)
+	if (run_args_load_targets(&r.o.a, &r.tl, e) < 0) {
+		run_args_free(&r.o.a);
 		return POPEK_EXIT_NOTHING_RAN;
+	}
 	if (run_args_targets(&r.o.a, "run", &r.tl, &r.targets, &r.why,
 			     &r.ntargets, e) < 0) {
 		ret = POPEK_EXIT_USAGE;

@@ -13,6 +13,9 @@ const char popek_usage[] =
 	"\n"
 	"  targets [--targets DIR]\n"
 	"      list the targets and whether this host can run them\n"
+	"  check-target TARGET [--targets DIR] [--target-set K=V] [--images D]"
+	"\n      [--timeout S]\n"
+	"      boot the smoke images on one target, explain what is wrong\n"
 	"  list [FILTER...] [--images DIR] [--catalogue]\n"
 	"      list images and their checks (--catalogue: id, image, "
 	"description)\n"
@@ -50,6 +53,7 @@ static const struct {
 	{"targets", cmd_targets}, {"list", cmd_list},	{"run", cmd_run},
 	{"report", cmd_report},	  {"bench", cmd_bench}, {"iso", cmd_iso},
 	{"ingest", cmd_ingest},
+	{"check-target", cmd_check_target},
 };
 
 int main(int argc, char **argv)

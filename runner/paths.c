@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "target.h"
 
 #ifndef POPEK_IMAGE_DIR
 #define POPEK_IMAGE_DIR "build/images"
@@ -31,15 +32,27 @@ const char *images_dir(const char *opt, bool *explicit_dir)
 	return POPEK_IMAGE_DIR;
 }
 
-const char *targets_dir(const char *opt)
+const char *builtin_targets_dir(void)
+{
+	return POPEK_SOURCE_DIR "/targets";
+}
+
+/*
+ * Each --targets first, in the order given, then $POPEK_TARGETS, then the
+ * suite's own directory: a developer's files add to the built-in targets
+ * (and a name of theirs hides the built-in one) without copying them.
+ */
+void targets_path(struct target_path *sp, char *const *opts, size_t nopts)
 {
 	const char *env = getenv("POPEK_TARGETS");
+	size_t i;
 
-	if (opt)
-		return opt;
+	memset(sp, 0, sizeof(*sp));
+	for (i = 0; i < nopts; i++)
+		target_path_add(sp, opts[i]);
 	if (env && *env)
-		return env;
-	return POPEK_SOURCE_DIR "/targets";
+		target_path_add(sp, env);
+	target_path_add(sp, builtin_targets_dir());
 }
 
 char *self_exe(void)

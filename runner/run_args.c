@@ -18,6 +18,7 @@ static const struct option shared_opts[] = {
 	{"images", required_argument, NULL, 'I'},
 	{"targets", required_argument, NULL, 'T'},
 	{"quiet", no_argument, NULL, 'q'},
+	{"target-set", required_argument, NULL, 's' | 0x100},
 };
 
 #define NSHARED (sizeof(shared_opts) / sizeof(shared_opts[0]))
@@ -53,13 +54,31 @@ static struct option *all_opts(const struct run_args_spec *spec)
 	return v;
 }
 
+static void append(char ***v, size_t *n, char *s)
+{
+	*v = xrealloc(*v, (*n + 1) * sizeof(**v));
+	(*v)[(*n)++] = s;
+}
+
 /* One of the shared options: 0 or a usage status; -1 when not one. */
 static int take_shared(struct run_args *a, const struct run_args_spec *spec,
 		       int c, struct perr *e)
 {
 	switch (c) {
 	case 't':
-		a->targets = optarg;
+		if (!a->targets)
+			a->targets = optarg;
+		append(&a->tlist, &a->ntlist, optarg);
+		return 0;
+	case 's' | 0x100:
+		if (!strchr(optarg, '=') || *optarg == '=') {
+			perr_set(e,
+				 "%s: bad --target-set '%s' (expected "
+				 "[TARGET:]KEY=VALUE)",
+				 spec->cmd, optarg);
+			return POPEK_EXIT_USAGE;
+		}
+		append(&a->sets, &a->nsets, optarg);
 		return 0;
 	case 'j':
 		return run_args_uint(spec->cmd, "-j", optarg, 1, spec->max_jobs,
@@ -74,7 +93,7 @@ static int take_shared(struct run_args *a, const struct run_args_spec *spec,
 		a->images = optarg;
 		return 0;
 	case 'T':
-		a->targets_dir = optarg;
+		append(&a->targets_dirs, &a->ntargets_dirs, optarg);
 		return 0;
 	case 'q':
 		a->quiet = true;
@@ -99,13 +118,16 @@ int run_args_parse(struct run_args *a, const struct run_args_spec *spec,
 			ret = spec->take(spec->ctx, c, optarg, e);
 	}
 	free(opts);
-	if (ret)
+	if (ret) {
+		run_args_free(a);
 		return ret;
+	}
 	if (!a->targets) {
 		perr_set(e,
 			 "%s: no target given (use -t TARGET[,TARGET...];"
 			 " 'popek targets' lists them)",
 			 spec->cmd);
+		run_args_free(a);
 		return POPEK_EXIT_USAGE;
 	}
 	a->filters = argv + optind;
@@ -113,23 +135,139 @@ int run_args_parse(struct run_args *a, const struct run_args_spec *spec,
 	return 0;
 }
 
+void run_args_free(struct run_args *a)
+{
+	free(a->tlist);
+	free(a->targets_dirs);
+	free(a->sets);
+	target_path_free(&a->path);
+	a->tlist = a->targets_dirs = a->sets = NULL;
+	a->ntlist = a->ntargets_dirs = a->nsets = 0;
+}
+
+/* Each comma-separated word of every -t, in the order given. */
+static char **target_words(const struct run_args *a, size_t *n)
+{
+	char **v = NULL, *copy, *tok, *save;
+	size_t i;
+
+	*n = 0;
+	for (i = 0; i < a->ntlist; i++) {
+		copy = xstrdup(a->tlist[i]);
+		save = NULL;
+		for (tok = strtok_r(copy, ",", &save); tok;
+		     tok = strtok_r(NULL, ",", &save))
+			append(&v, n, xstrdup(tok));
+		free(copy);
+	}
+	return v;
+}
+
+static void words_free(char **v, size_t n)
+{
+	while (n)
+		free(v[--n]);
+	free(v);
+}
+
+int run_args_load_targets(struct run_args *a, struct target_list *tl,
+			  struct perr *e)
+{
+	size_t i, n, at;
+	char **words;
+	int ret = 0;
+
+	targets_path(&a->path, a->targets_dirs, a->ntargets_dirs);
+	if (target_list_load_path(&a->path, tl, e) < 0)
+		return -1;
+	words = target_words(a, &n);
+	for (i = 0; i < n && !ret; i++)
+		if (target_arg_is_file(words[i]))
+			ret = target_list_add_file(tl, words[i], &a->path, &at,
+						   e);
+	words_free(words, n);
+	return ret;
+}
+
+/* The target a -t word names: by name, or the file loaded from its path. */
+static struct target *find_word(struct target_list *tl, const char *word)
+{
+	size_t i;
+
+	if (!target_arg_is_file(word))
+		return target_list_find(tl, word);
+	for (i = 0; i < tl->n; i++)
+		if (tl->v[i].from_file && !strcmp(tl->v[i].path, word))
+			return &tl->v[i];
+	return NULL;
+}
+
+/*
+ * --target-set [TARGET:]KEY=VALUE on the targets of the run: with TARGET,
+ * on that one; without, on every one that has KEY (a param only some of
+ * them declare), and a KEY none of them has is an error, not a no-op.
+ */
+static int apply_sets(const struct run_args *a, const char *cmd,
+		      struct target **targets, size_t n, struct perr *e)
+{
+	size_t i, k, applied;
+	char *key, *value, *colon, *name;
+	int r, ret = 0;
+
+	for (i = 0; i < a->nsets && !ret; i++) {
+		key = xstrdup(a->sets[i]);
+		value = strchr(key, '=');
+		*value++ = '\0';
+		colon = strchr(key, ':');
+		name = NULL;
+		if (colon) {
+			*colon = '\0';
+			name = key;
+		}
+		applied = 0;
+		for (k = 0; k < n && !ret; k++) {
+			if (name && strcmp(targets[k]->name, name))
+				continue;
+			r = target_set(targets[k], colon ? colon + 1 : key,
+				       value, e);
+			if (r < 0 || (r > 0 && name)) {
+				struct perr inner = *e;
+
+				ret = perr_set(e, "%s: %s", cmd, inner.msg);
+			} else if (r == 0)
+				applied++;
+		}
+		if (!ret && !applied)
+			ret = name ? perr_set(e,
+					      "%s: --target-set %s: target "
+					      "%s is not in this run",
+					      cmd, a->sets[i], name)
+				   : perr_set(e,
+					      "%s: --target-set %s: no target "
+					      "of this run has a param '%s'",
+					      cmd, a->sets[i], key);
+		free(key);
+	}
+	return ret;
+}
+
 int run_args_targets(const struct run_args *a, const char *cmd,
 		     struct target_list *tl, struct target ***targets,
 		     char ***why, size_t *n, struct perr *e)
 {
-	char *copy = xstrdup(a->targets), *tok, *save = NULL;
 	struct target *t;
-	size_t i;
+	size_t i, k, nwords;
+	char **words = target_words(a, &nwords);
 	int ret = 0;
 
-	for (tok = strtok_r(copy, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save)) {
-		t = target_list_find(tl, tok);
+	for (k = 0; k < nwords; k++) {
+		t = find_word(tl, words[k]);
 		if (!t) {
 			ret = perr_set(e,
 				       "%s: unknown target '%s' ('popek "
-				       "targets' lists them)",
-				       cmd, tok);
+				       "targets' lists them; a target file is "
+				       "named by a path ending in .conf)",
+				       cmd, words[k]);
 			break;
 		}
 		for (i = 0; i < *n && (*targets)[i] != t; i++)
@@ -139,13 +277,18 @@ int run_args_targets(const struct run_args *a, const char *cmd,
 		*targets = xrealloc(*targets, (*n + 1) * sizeof(**targets));
 		*why = xrealloc(*why, (*n + 1) * sizeof(**why));
 		(*targets)[*n] = t;
-		target_usable(t, &(*why)[*n]);
+		(*why)[*n] = NULL;
 		(*n)++;
 	}
 	if (!ret && !*n)
 		ret = perr_set(e, "%s: no target given in '%s'", cmd,
 			       a->targets);
-	free(copy);
+	if (!ret)
+		ret = apply_sets(a, cmd, *targets, *n, e);
+	/* after the sets: a param may name the binary a requires checks */
+	for (i = 0; !ret && i < *n; i++)
+		target_usable((*targets)[i], &(*why)[i]);
+	words_free(words, nwords);
 	return ret;
 }
 

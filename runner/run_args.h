@@ -15,10 +15,17 @@
 #include "util.h"
 
 struct run_args {
-	char *targets;	  /* -t, as given */
+	char *targets; /* the first -t, as given */
+	char **tlist;  /* every -t, as given */
+	size_t ntlist;
 	unsigned jobs;	  /* -j; the command's default when not given */
 	unsigned timeout; /* 0: each target's own */
-	const char *json, *images, *targets_dir;
+	const char *json, *images;
+	char **targets_dirs; /* every --targets, as given */
+	size_t ntargets_dirs;
+	char **sets; /* every --target-set [TARGET:]KEY=VALUE */
+	size_t nsets;
+	struct target_path path; /* run_args_load_targets */
 	bool quiet;
 	char **filters;
 	int nfilters;
@@ -48,10 +55,20 @@ int run_args_parse(struct run_args *a, const struct run_args_spec *spec,
 int run_args_uint(const char *cmd, const char *opt, const char *arg,
 		  unsigned lo, unsigned hi, unsigned *out, struct perr *e);
 
+/* What run_args_parse and run_args_load_targets allocated. */
+void run_args_free(struct run_args *a);
+
+/*
+ * The targets along the search path (--targets, $POPEK_TARGETS, the
+ * built-in directory), and the files -t names by path.
+ */
+int run_args_load_targets(struct run_args *a, struct target_list *tl,
+			  struct perr *e);
+
 /*
  * The targets -t names, each once, in the order given, and for each
  * why it cannot run here (NULL when it can). The arrays grow from what
- * *targets, *why and *n hold.
+ * *targets, *why and *n hold. Applies the --target-set values.
  */
 int run_args_targets(const struct run_args *a, const char *cmd,
 		     struct target_list *tl, struct target ***targets,

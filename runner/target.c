@@ -5,7 +5,6 @@
 #include "target.h"
 
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
@@ -15,40 +14,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* {iso} is the ISO an ISO target boots (boot = iso); it takes {image}'s
- * place in the command. */
+/* The placeholders substituted for each run: {iso} is the ISO an ISO
+ * target boots (boot = iso), in {image}'s place; {cmdline} the image's
+ * command line, empty until the runner passes images one. */
 static const char *const placeholders[] = {"{image}", "{bindir}", "{srcdir}",
-					   "{iso}"};
-#define NPLACEHOLDERS 4
-
-static int check_placeholders(const char *path, int lineno, const char *arg,
-			      struct perr *e)
-{
-	const char *p = arg, *close;
-	size_t i;
-
-	while ((p = strchr(p, '{'))) {
-		close = strchr(p, '}');
-		if (!close)
-			return perr_set(e,
-					"%s:%d: unterminated placeholder in "
-					"'%s'",
-					path, lineno, arg);
-		for (i = 0; i < NPLACEHOLDERS; i++)
-			if (strncmp(p, placeholders[i],
-				    (size_t)(close - p + 1)) == 0 &&
-			    strlen(placeholders[i]) == (size_t)(close - p + 1))
-				break;
-		if (i == NPLACEHOLDERS)
-			return perr_set(
-				e,
-				"%s:%d: unknown placeholder '%.*s' "
-				"(known: {image} {bindir} {srcdir} {iso})",
-				path, lineno, (int)(close - p + 1), p);
-		p = close + 1;
-	}
-	return 0;
-}
+					   "{iso}", "{cmdline}"};
+#define NPLACEHOLDERS 5
 
 static int parse_command(struct target *t, const char *path, int lineno,
 			 char *value, struct perr *e)
@@ -56,16 +27,17 @@ static int parse_command(struct target *t, const char *path, int lineno,
 	char *tok, *save = NULL;
 	size_t cap = 0;
 
+	t->command_line = lineno;
 	for (tok = strtok_r(value, " \t", &save); tok;
 	     tok = strtok_r(NULL, " \t", &save)) {
-		if (check_placeholders(path, lineno, tok, e) < 0)
+		if (target_check_placeholders(path, lineno, tok, e) < 0)
 			return -1;
-		VEC_GROW(t->argv, t->argc + 1, cap);
-		t->argv[t->argc++] = xstrdup(tok);
+		VEC_GROW(t->tmpl, t->ntmpl + 1, cap);
+		t->tmpl[t->ntmpl++] = xstrdup(tok);
+		t->tmpl[t->ntmpl] = NULL; /* target_free may come next */
 	}
-	if (!t->argc)
+	if (!t->ntmpl)
 		return perr_set(e, "%s:%d: empty command", path, lineno);
-	t->argv[t->argc] = NULL;
 	return 0;
 }
 
@@ -90,9 +62,13 @@ static int parse_requires(struct target *t, const char *path, int lineno,
 				"'binary NAME', 'device PATH' or "
 				"'file PATH')",
 				path, lineno, value);
+	if (target_check_placeholders(path, lineno, arg, e) < 0)
+		return -1;
 	t->reqs = xrealloc(t->reqs, (t->nreqs + 1) * sizeof(*t->reqs));
 	t->reqs[t->nreqs].kind = (enum requirement_kind)i;
+	t->reqs[t->nreqs].tmpl = xstrdup(arg);
 	t->reqs[t->nreqs].arg = xstrdup(arg);
+	t->reqs[t->nreqs].line = lineno;
 	t->nreqs++;
 	return 0;
 }
@@ -369,32 +345,63 @@ static char *next_line(char **rest, int *lineno)
 }
 
 /*
- * include = FILE: the known infidelities of a host class shared by several
- * targets (every KVM-based target on kvm_pvm has the same ones). FILE is
- * relative to the including file and holds only xfail/xerror lines; or it
- * is another target file (NAME.conf), whose xfail/xerror lines are taken
- * and the rest ignored: a target that boots the same monitor another way
- * (qemu-iso) shares its infidelities.
+ * Where include = FILE is: a bare name beside the including file, else in
+ * the first directory of the search path holding it (a target kept in
+ * another repository includes the suite's kvm_pvm.infidelities); a path
+ * with '/' relative to the including file's directory.
  */
-static int parse_include(struct target *t, const char *path, int lineno,
-			 const char *file, struct perr *e)
+static char *find_include(const char *path, const struct target_path *sp,
+			  const char *file)
 {
 	const char *slash = strrchr(path, '/');
-	char *inc =
-		slash ? xasprintf("%.*s/%s", (int)(slash - path), path, file)
-		      : xstrdup(file);
+	char *beside =
+		file[0] == '/' ? xstrdup(file)
+		: slash ? xasprintf("%.*s/%s", (int)(slash - path), path, file)
+			: xstrdup(file);
+	char *found;
+
+	if (access(beside, F_OK) == 0 || strchr(file, '/'))
+		return beside;
+	found = target_path_find(sp, file);
+	if (found) {
+		free(beside);
+		return found;
+	}
+	return beside;
+}
+
+/*
+ * include = FILE: the known infidelities of a host class shared by several
+ * targets (every KVM-based target on kvm_pvm has the same ones). FILE
+ * holds only xfail/xerror lines; or it is another target file
+ * (NAME.conf), whose xfail/xerror lines are taken and the rest ignored: a
+ * target that boots the same monitor another way (qemu-iso) shares its
+ * infidelities.
+ */
+static int parse_include(struct target *t, const char *path,
+			 const struct target_path *sp, int lineno,
+			 const char *file, struct perr *e)
+{
+	char *inc = find_include(path, sp, file);
 	char *text, *line, *rest;
 	size_t flen = strlen(file);
 	bool conf = flen > 5 && !strcmp(file + flen - 5, ".conf");
 	int n = 0, ret = 0, kind;
 
-	if (strchr(file, '/'))
+	if (access(inc, F_OK) < 0) {
 		ret = perr_set(e,
-			       "%s:%d: include names a file beside the "
-			       "target file, not a path: '%s'",
-			       path, lineno, file);
-	text = ret ? NULL : read_whole_file(inc, NULL, e);
-	if (!ret && !text)
+			       "%s:%d: include '%s': not beside the target "
+			       "file%s (%s)",
+			       path, lineno, file,
+			       strchr(file, '/') ? ""
+						 : " nor in the targets "
+						   "search path",
+			       strerror(errno));
+		free(inc);
+		return ret;
+	}
+	text = read_whole_file(inc, NULL, e);
+	if (!text)
 		ret = -1;
 	rest = text;
 	while (!ret && (line = next_line(&rest, &n))) {
@@ -412,8 +419,9 @@ static int parse_include(struct target *t, const char *path, int lineno,
 	return ret;
 }
 
-static int parse_line(struct target *t, const char *path, int lineno,
-		      char *line, int *name_line, struct perr *e)
+static int parse_line(struct target *t, const char *path,
+		      const struct target_path *sp, int lineno, char *line,
+		      int *name_line, struct perr *e)
 {
 	int kind = rule_kind(line);
 	char *eq, *key, *value;
@@ -430,6 +438,9 @@ static int parse_line(struct target *t, const char *path, int lineno,
 	*eq = '\0';
 	key = str_trim(line);
 	value = str_trim(eq + 1);
+	if (str_starts(key, "param") && isspace((unsigned char)key[5]))
+		return target_parse_param(t, path, lineno, str_trim(key + 5),
+					  value, e);
 	if (!*value)
 		return perr_set(e, "%s:%d: %s has no value", path, lineno, key);
 
@@ -448,7 +459,7 @@ static int parse_line(struct target *t, const char *path, int lineno,
 		ONCE(t->description);
 		t->description = xstrdup(value);
 	} else if (strcmp(key, "command") == 0) {
-		ONCE(t->argv);
+		ONCE(t->tmpl);
 		return parse_command(t, path, lineno, value, e);
 	} else if (strcmp(key, "requires") == 0) {
 		return parse_requires(t, path, lineno, value, e);
@@ -473,7 +484,7 @@ static int parse_line(struct target *t, const char *path, int lineno,
 						  sizeof(*t->unsupported));
 		t->unsupported[t->nunsupported++] = u;
 	} else if (strcmp(key, "include") == 0) {
-		return parse_include(t, path, lineno, value, e);
+		return parse_include(t, path, sp, lineno, value, e);
 	} else if (strcmp(key, "fatal_stderr") == 0) {
 		t->fatal_stderr = xrealloc(t->fatal_stderr,
 					   (t->nfatal_stderr + 1) *
@@ -504,14 +515,15 @@ static bool command_uses(const struct target *t, const char *placeholder)
 {
 	size_t i;
 
-	for (i = 0; i < t->argc; i++)
-		if (strstr(t->argv[i], placeholder))
+	for (i = 0; i < t->ntmpl; i++)
+		if (strstr(t->tmpl[i], placeholder))
 			return true;
 	return false;
 }
 
-int target_parse(const char *path, const char *text, struct target *t,
-		 struct perr *e)
+int target_parse_in(const char *path, const char *text,
+		    const struct target_path *sp, struct target *t,
+		    struct perr *e)
 {
 	char *copy = xstrdup(text), *line, *rest, *want = NULL;
 	int lineno = 0, name_line = 0, ret = -1;
@@ -523,7 +535,7 @@ int target_parse(const char *path, const char *text, struct target *t,
 	t->path = xstrdup(path);
 	rest = copy;
 	while ((line = next_line(&rest, &lineno)))
-		if (parse_line(t, path, lineno, line, &name_line, e) < 0)
+		if (parse_line(t, path, sp, lineno, line, &name_line, e) < 0)
 			goto out;
 	if (!t->name) {
 		perr_set(e, "%s: missing required key 'name'", path);
@@ -533,7 +545,7 @@ int target_parse(const char *path, const char *text, struct target *t,
 		perr_set(e, "%s: missing required key 'description'", path);
 		goto out;
 	}
-	if (!t->argv) {
+	if (!t->tmpl) {
 		perr_set(e, "%s: missing required key 'command'", path);
 		goto out;
 	}
@@ -545,6 +557,18 @@ int target_parse(const char *path, const char *text, struct target *t,
 			 t->boot_iso ? "{image}" : "{iso}");
 		goto out;
 	}
+	/* Without it every image would boot the same thing (or nothing),
+	 * and the runner would classify whatever that printed. */
+	if (!command_uses(t, t->boot_iso ? "{iso}" : "{image}")) {
+		perr_set(e,
+			 "%s:%d: the command never names the image: a boot = "
+			 "%s target's command must use %s",
+			 path, t->command_line, t->boot_iso ? "iso" : "kernel",
+			 t->boot_iso ? "{iso}" : "{image}");
+		goto out;
+	}
+	if (target_check_params(t, e) < 0)
+		goto out;
 	want = expected_name(path);
 	if (strcmp(want, t->name) != 0) {
 		perr_set(e,
@@ -562,16 +586,28 @@ out:
 	return ret;
 }
 
-int target_load(const char *path, struct target *t, struct perr *e)
+int target_parse(const char *path, const char *text, struct target *t,
+		 struct perr *e)
+{
+	return target_parse_in(path, text, NULL, t, e);
+}
+
+int target_load_in(const char *path, const struct target_path *sp,
+		   struct target *t, struct perr *e)
 {
 	char *text = read_whole_file(path, NULL, e);
 	int r;
 
 	if (!text)
 		return -1;
-	r = target_parse(path, text, t, e);
+	r = target_parse_in(path, text, sp, t, e);
 	free(text);
 	return r;
+}
+
+int target_load(const char *path, struct target *t, struct perr *e)
+{
+	return target_load_in(path, NULL, t, e);
 }
 
 void target_free(struct target *t)
@@ -582,8 +618,17 @@ void target_free(struct target *t)
 	free(t->description);
 	free(t->path);
 	argv_free(t->argv);
-	for (i = 0; i < t->nreqs; i++)
+	argv_free(t->tmpl);
+	for (i = 0; i < t->nparams; i++) {
+		free(t->params[i].name);
+		free(t->params[i].value);
+	}
+	free(t->params);
+	free(t->unresolved);
+	for (i = 0; i < t->nreqs; i++) {
 		free(t->reqs[i].arg);
+		free(t->reqs[i].tmpl);
+	}
 	free(t->reqs);
 	for (i = 0; i < t->nxfails; i++) {
 		for (j = 0; j < t->xfails[i].nconds; j++)
@@ -604,43 +649,15 @@ void target_free(struct target *t)
 	memset(t, 0, sizeof(*t));
 }
 
-static int target_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct target *)a)->name,
-		      ((const struct target *)b)->name);
-}
-
 int target_list_load(const char *dir, struct target_list *list, struct perr *e)
 {
-	struct dirent *de;
-	DIR *d;
+	struct target_path sp = {0};
+	int r;
 
-	memset(list, 0, sizeof(*list));
-	d = opendir(dir);
-	if (!d)
-		return perr_set(e, "targets directory %s: %s", dir,
-				strerror(errno));
-	while ((de = readdir(d))) {
-		struct target t;
-		char *path;
-		int r;
-
-		if (de->d_name[0] == '.' || !str_ends(de->d_name, ".conf"))
-			continue;
-		path = xasprintf("%s/%s", dir, de->d_name);
-		r = target_load(path, &t, e);
-		free(path);
-		if (r < 0) {
-			closedir(d);
-			target_list_free(list);
-			return r;
-		}
-		VEC_GROW(list->v, list->n, list->cap);
-		list->v[list->n++] = t;
-	}
-	closedir(d);
-	qsort(list->v, list->n, sizeof(*list->v), target_cmp);
-	return 0;
+	target_path_add(&sp, dir);
+	r = target_list_load_path(&sp, list, e);
+	target_path_free(&sp);
+	return r;
 }
 
 void target_list_free(struct target_list *list)
@@ -698,6 +715,10 @@ bool target_usable(const struct target *t, char **why)
 	int fd;
 
 	*why = NULL;
+	if (t->unresolved) {
+		*why = xstrdup(t->unresolved);
+		return false;
+	}
 	for (i = 0; i < t->nreqs; i++) {
 		r = &t->reqs[i];
 		switch (r->kind) {
@@ -847,7 +868,7 @@ static char *substitute(const char *arg,
 char **target_expand(const struct target *t, const char *image,
 		     const char *bindir, const char *srcdir)
 {
-	const char *values[NPLACEHOLDERS] = {image, bindir, srcdir, image};
+	const char *values[NPLACEHOLDERS] = {image, bindir, srcdir, image, ""};
 	char **argv = xcalloc(t->argc + 1, sizeof(*argv));
 	size_t i;
 

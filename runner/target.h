@@ -19,7 +19,21 @@ enum requirement_kind { REQ_BINARY, REQ_DEVICE, REQ_FILE };
 
 struct requirement {
 	enum requirement_kind kind;
-	char *arg;
+	char *arg;  /* params and {env:NAME} substituted */
+	char *tmpl; /* as written */
+	int line;
+};
+
+/* param NAME = VALUE: a value a run may change (--target-set NAME=V). */
+struct target_param {
+	char *name, *value;
+	int line;
+};
+
+/* The directories target files are looked up in, first match first. */
+struct target_path {
+	char **dirs;
+	size_t n;
 };
 
 enum condition_kind {
@@ -59,8 +73,19 @@ struct xfail_rule {
 
 struct target {
 	char *name, *description, *path;
-	char **argv; /* the command template, split on spaces */
+	char **argv; /* the command template, split on spaces, with params
+		      * and {env:NAME} substituted (target_resolve) */
 	size_t argc;
+	char **tmpl; /* the command as written */
+	size_t ntmpl;
+	int command_line;
+	struct target_param *params;
+	size_t nparams;
+	/* why the command cannot be made here (an {env:NAME} not set), or
+	 * NULL; target_usable reports it */
+	char *unresolved;
+	/* named on the command line by its path (-t FILE.conf) */
+	bool from_file;
 	struct requirement *reqs;
 	size_t nreqs;
 	unsigned timeout;
@@ -88,13 +113,63 @@ struct target_list {
 };
 
 /* Parse the text of a target file; `path` names it in messages and
- * gives the expected name. */
+ * gives the expected name. An include is looked up beside `path`, then
+ * along sp (which may be NULL). */
+int target_parse_in(const char *path, const char *text,
+		    const struct target_path *sp, struct target *t,
+		    struct perr *e);
 int target_parse(const char *path, const char *text, struct target *t,
 		 struct perr *e);
+int target_load_in(const char *path, const struct target_path *sp,
+		   struct target *t, struct perr *e);
 int target_load(const char *path, struct target *t, struct perr *e);
 void target_free(struct target *t);
 /* Every *.conf in dir, sorted by name. */
 int target_list_load(const char *dir, struct target_list *list, struct perr *e);
+
+/*
+ * The search path (target_path.c): each directory's *.conf, a name found
+ * in an earlier directory hiding the same name further on; sorted by name.
+ */
+int target_list_load_path(const struct target_path *sp,
+			  struct target_list *list, struct perr *e);
+/* Add dirs (one directory, or several separated by ':'), each once. */
+void target_path_add(struct target_path *sp, const char *dirs);
+void target_path_free(struct target_path *sp);
+/* The first directory of sp holding file, as an allocated path, or NULL. */
+char *target_path_find(const struct target_path *sp, const char *file);
+/* Whether a -t word names a file (holds '/' or ends in .conf). */
+bool target_arg_is_file(const char *arg);
+/*
+ * Load the target file at path into list (named on the command line),
+ * replacing a target of the same name; *index says where it is.
+ */
+int target_list_add_file(struct target_list *list, const char *path,
+			 const struct target_path *sp, size_t *index,
+			 struct perr *e);
+
+/*
+ * Parameters and placeholders (target_param.c). Placeholders left for
+ * each run: {image} {iso} {bindir} {srcdir} {cmdline}. Reserved:
+ * {kernel} {initrd} {append}.
+ */
+/* Check the placeholders of one command word or requires value. */
+int target_check_placeholders(const char *path, int lineno, const char *arg,
+			      struct perr *e);
+/* param NAME = VALUE (line is the text after "param"). */
+int target_parse_param(struct target *t, const char *path, int lineno,
+		       const char *name, const char *value, struct perr *e);
+/* After parsing: every {NAME} is a param, then target_resolve. */
+int target_check_params(struct target *t, struct perr *e);
+/* Substitute params and {env:NAME} into argv and the requirements. */
+void target_resolve(struct target *t);
+/*
+ * --target-set KEY=VALUE on one target: a param, timeout or
+ * output_limit. Returns 0; 1 when the target has no such param (*e says
+ * so); -1 for a bad value.
+ */
+int target_set(struct target *t, const char *key, const char *value,
+	       struct perr *e);
 void target_list_free(struct target_list *list);
 struct target *target_list_find(struct target_list *list, const char *name);
 /* The unsupported rule whose glob matches the image name, or NULL. */

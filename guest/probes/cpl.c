@@ -5,6 +5,7 @@
  */
 #include "desc.h"
 #include "fault.h"
+#include "outcome.h"
 #include "report.h"
 #include "x86.h"
 
@@ -60,10 +61,10 @@ static void check_level(int n)
 	char id[CHECK_ID_MAX];
 
 	run_at_cpl(n, read_selectors, &s, &f);
-	report_equal(CHECK_ID(id, "runtime.cpl.{1..3}.enter",
-			      "code run at CPL {1} returns without exception",
-			      n),
-		     NO_FAULT, f.vector);
+	report_exception_result(
+		CHECK_ID(id, "runtime.cpl.{1..3}.enter",
+			 "code run at CPL {1} returns without exception", n),
+		NO_FAULT, ANY_ERROR, &f);
 	report_equal(CHECK_ID(id, "runtime.cpl.{1..3}.cs-rpl",
 			      "CS read at CPL {1} has RPL {1}", n),
 		     n, s.cs & 3);
@@ -74,9 +75,9 @@ static void check_level(int n)
 			      "after the return the CPL is 0 again", n),
 		     0, read_cs() & 3);
 	run_at_cpl(n, do_hlt, NULL, &f);
-	report_equal(CHECK_ID(id, "runtime.cpl.{1..3}.hlt",
-			      "HLT at CPL {1} raises #GP(0)", n),
-		     (u64)GP_VECTOR << 32, ((u64)f.vector << 32) | f.error);
+	report_exception_result(CHECK_ID(id, "runtime.cpl.{1..3}.hlt",
+					 "HLT at CPL {1} raises #GP(0)", n),
+				GP_VECTOR, 0, &f);
 	report_equal(CHECK_ID(id, "runtime.cpl.{1..3}.fault-cs",
 			      "a fault at CPL {1} saves a CS with RPL {1}", n),
 		     n, f.cs & 3);
@@ -96,27 +97,29 @@ void probe_main(void)
 
 	with_iopl(0);
 	run_at_cpl(3, do_cli, NULL, &f);
-	report_eq("runtime.cpl.3.cli-iopl0",
-		  "CLI at CPL 3 with IOPL 0 raises #GP(0)",
-		  (u64)GP_VECTOR << 32, ((u64)f.vector << 32) | f.error);
+	report_exception("runtime.cpl.3.cli-iopl0",
+			 "CLI at CPL 3 with IOPL 0 raises #GP(0)", GP_VECTOR, 0,
+			 &f);
 	run_at_cpl(3, do_in, NULL, &f);
-	report_eq("runtime.cpl.3.in-iopl0",
-		  "IN at CPL 3 with IOPL 0 and no I/O bitmap raises #GP(0)",
-		  (u64)GP_VECTOR << 32, ((u64)f.vector << 32) | f.error);
+	report_exception(
+		"runtime.cpl.3.in-iopl0",
+		"IN at CPL 3 with IOPL 0 and no I/O bitmap raises #GP(0)",
+		GP_VECTOR, 0, &f);
 	with_iopl(3);
 	run_at_cpl(3, do_cli, NULL, &f);
-	report_eq("runtime.cpl.3.cli-iopl3",
-		  "CLI at CPL 3 with IOPL 3 is allowed", NO_FAULT, f.vector);
+	report_exception("runtime.cpl.3.cli-iopl3",
+			 "CLI at CPL 3 with IOPL 3 is allowed", NO_FAULT,
+			 ANY_ERROR, &f);
 	with_iopl(0);
 
 	/* INT n checks the gate's DPL against the CPL; the error code names
 	 * the IDT entry: vector << 3 | IDT bit (SDM Vol. 3A, 6.12.1.1, 6.13).
 	 */
 	run_at_cpl(3, do_int40, NULL, &f);
-	report_eq("runtime.cpl.3.int-dpl0",
-		  "INT 0x40 at CPL 3 through a DPL 0 gate raises #GP(0x202)",
-		  ((u64)GP_VECTOR << 32) | 0x202,
-		  ((u64)f.vector << 32) | f.error);
+	report_exception(
+		"runtime.cpl.3.int-dpl0",
+		"INT 0x40 at CPL 3 through a DPL 0 gate raises #GP(0x202)",
+		GP_VECTOR, 0x202, &f);
 	run_at_cpl(3, do_int80, NULL, &f);
 	report_eq("runtime.cpl.3.int-dpl3",
 		  "INT 0x80 at CPL 3 through a DPL 3 gate is delivered", 0x80,

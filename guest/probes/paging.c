@@ -6,6 +6,7 @@
  */
 #include "paging.h"
 #include "fault.h"
+#include "outcome.h"
 #include "report.h"
 #include "x86.h"
 
@@ -72,38 +73,39 @@ static void paging_checks(struct pgtable *pt, int mode)
 	pg_unmap(pt, ALIAS);
 	write_cr2(0);
 	try_call(read_alias, (void *)(ALIAS + 8), &f);
-	report_equal(CHECK_ID(id, "runtime.paging." MODES ".pf-read-np",
-			      "a supervisor read of a non-present page raises "
-			      "#PF with error code 0",
-			      mode),
-		     (u64)PF_VECTOR << 32, ((u64)f.vector << 32) | f.error);
+	report_exception_result(
+		CHECK_ID(id, "runtime.paging." MODES ".pf-read-np",
+			 "a supervisor read of a non-present page raises "
+			 "#PF with error code 0",
+			 mode),
+		PF_VECTOR, 0, &f);
 	report_equal(CHECK_ID(id, "runtime.paging." MODES ".pf-cr2",
 			      "#PF loads CR2 with the faulting linear address",
 			      mode),
 		     ALIAS + 8, f.cr2);
 	try_call(write_alias, (void *)ALIAS, &f);
-	report_equal(CHECK_ID(id, "runtime.paging." MODES ".pf-write-np",
-			      "a supervisor write to a non-present page raises "
-			      "#PF with error code W",
-			      mode),
-		     ((u64)PF_VECTOR << 32) | PFERR_W,
-		     ((u64)f.vector << 32) | f.error);
+	report_exception_result(
+		CHECK_ID(id, "runtime.paging." MODES ".pf-write-np",
+			 "a supervisor write to a non-present page raises "
+			 "#PF with error code W",
+			 mode),
+		PF_VECTOR, PFERR_W, &f);
 	pg_map(pt, ALIAS, (ulong)page, 0);
 	run_at_cpl(3, read_alias, (void *)ALIAS, &f);
-	report_equal(CHECK_ID(id, "runtime.paging." MODES ".pf-user-read",
-			      "a CPL 3 read of a supervisor page raises #PF "
-			      "with error code P|U",
-			      mode),
-		     ((u64)PF_VECTOR << 32) | PFERR_P | PFERR_U,
-		     ((u64)f.vector << 32) | f.error);
+	report_exception_result(
+		CHECK_ID(id, "runtime.paging." MODES ".pf-user-read",
+			 "a CPL 3 read of a supervisor page raises #PF "
+			 "with error code P|U",
+			 mode),
+		PF_VECTOR, PFERR_P | PFERR_U, &f);
 	pg_map(pt, ALIAS, (ulong)page, PT_US);
 	run_at_cpl(3, write_alias, (void *)ALIAS, &f);
-	report_equal(CHECK_ID(id, "runtime.paging." MODES ".pf-user-write-ro",
-			      "a CPL 3 write to a read-only user page raises "
-			      "#PF with error code P|W|U",
-			      mode),
-		     ((u64)PF_VECTOR << 32) | PFERR_P | PFERR_W | PFERR_U,
-		     ((u64)f.vector << 32) | f.error);
+	report_exception_result(
+		CHECK_ID(id, "runtime.paging." MODES ".pf-user-write-ro",
+			 "a CPL 3 write to a read-only user page raises "
+			 "#PF with error code P|W|U",
+			 mode),
+		PF_VECTOR, PFERR_P | PFERR_W | PFERR_U, &f);
 	pg_unmap(pt, ALIAS);
 }
 

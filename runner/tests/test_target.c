@@ -65,7 +65,8 @@ Test(target, defaults)
 	struct perr e;
 
 	cr_assert_eq(target_parse("x/t.conf",
-				  "name=t\ndescription=d\ncommand=c\n", &t, &e),
+				  "name=t\ndescription=d\ncommand=c {image}\n",
+				  &t, &e),
 		     0, "%s", e.msg);
 	cr_assert_eq(t.timeout, 60);
 	cr_assert_eq(t.output_limit, 1048576);
@@ -125,7 +126,7 @@ Test(target, missing_name)
 
 Test(target, name_mismatch)
 {
-	expect_error("\nname = other\ndescription = d\ncommand = c\n",
+	expect_error("\nname = other\ndescription = d\ncommand = c {image}\n",
 		     "targets/t.conf:2: name 'other' does not match the file "
 		     "name (expected 't')");
 }
@@ -177,9 +178,155 @@ Test(target, bad_requires)
 
 Test(target, unknown_placeholder)
 {
+	expect_error("name = t\ndescription = d\ncommand = c {image} {imgae}\n",
+		     "targets/t.conf:3: unknown placeholder '{imgae}': no "
+		     "'param imgae = VALUE' line (known: {image} {iso} "
+		     "{bindir} {srcdir} {cmdline} {env:NAME} {PARAM})");
+	expect_error("name = t\ndescription = d\ncommand = c {image} {a-b}\n",
+		     "targets/t.conf:3: unknown placeholder '{a-b}' (known: "
+		     "{image} {iso} {bindir} {srcdir} {cmdline} {env:NAME} "
+		     "{PARAM})");
+	expect_error("name = t\ndescription = d\ncommand = c {image} {env:}\n",
+		     "targets/t.conf:3: bad placeholder '{env:}' (expected "
+		     "{env:NAME}, NAME letters, digits and _)");
+}
+
+Test(target, reserved_placeholders)
+{
 	expect_error("name = t\ndescription = d\ncommand = c {kernel}\n",
-		     "targets/t.conf:3: unknown placeholder '{kernel}' "
-		     "(known: {image} {bindir} {srcdir} {iso})");
+		     "targets/t.conf:3: placeholder '{kernel}' is reserved "
+		     "for booting a Linux guest, which popek does not do yet");
+	expect_error(HEAD "requires = file {initrd}\n",
+		     "targets/t.conf:4: placeholder '{initrd}' is reserved "
+		     "for booting a Linux guest, which popek does not do yet");
+	expect_error("name = t\ndescription = d\ncommand = q {image} "
+		     "-append {append}\n",
+		     "targets/t.conf:3: placeholder '{append}' is reserved "
+		     "for booting a Linux guest, which popek does not do yet");
+	expect_error(HEAD "param kernel = k\n",
+		     "targets/t.conf:4: param name 'kernel' is reserved");
+	expect_error(HEAD "param timeout = 5\n",
+		     "targets/t.conf:4: param name 'timeout' is reserved");
+	expect_error(HEAD "param cmdline = x\n",
+		     "targets/t.conf:4: param name 'cmdline' is reserved");
+}
+
+/* {cmdline}: the image's command line, empty until the runner passes one */
+Test(target, cmdline_placeholder)
+{
+	struct target t;
+	struct perr e;
+	char **argv;
+
+	cr_assert_eq(
+		target_parse("t/t.conf",
+			     "name=t\ndescription=d\n"
+			     "command=q -kernel {image} -append {cmdline}\n",
+			     &t, &e),
+		0, "%s", e.msg);
+	argv = target_expand(&t, "/i.elf", "/b", "/s");
+	cr_assert_str_eq(argv[3], "-append");
+	cr_assert_str_eq(argv[4], "");
+	cr_assert_null(argv[5]);
+	argv_free(argv);
+	target_free(&t);
+}
+
+Test(target, image_required)
+{
+	expect_error("name = t\ndescription = d\n\ncommand = qemu -kernel "
+		     "x.elf\n",
+		     "targets/t.conf:4: the command never names the image: a "
+		     "boot = kernel target's command must use {image}");
+	expect_error("name = t\ndescription = d\nboot = iso\ncommand = q "
+		     "-cdrom x.iso\n",
+		     "targets/t.conf:4: the command never names the image: a "
+		     "boot = iso target's command must use {iso}");
+}
+
+Test(target, params)
+{
+	struct target t;
+	struct perr e;
+	char **argv, *line;
+
+	cr_assert_eq(target_parse("t/t.conf",
+				  "name=t\ndescription=d\n"
+				  "command={qemu} -M accel={accel} {extra} "
+				  "-kernel {image}\n"
+				  "param qemu = /opt/q\nparam accel = tcg\n"
+				  "param extra =\nrequires = binary {qemu}\n",
+				  &t, &e),
+		     0, "%s", e.msg);
+	line = argv_join(t.argv);
+	cr_assert_str_eq(line, "/opt/q -M accel=tcg -kernel {image}");
+	free(line);
+	cr_assert_str_eq(t.reqs[0].arg, "/opt/q");
+	/* a whole-word param splits on spaces; an empty one vanishes */
+	cr_assert_eq(target_set(&t, "extra", "-smp 2", &e), 0);
+	cr_assert_eq(target_set(&t, "accel", "kvm", &e), 0);
+	cr_assert_eq(target_set(&t, "qemu", "qemu-system-x86_64", &e), 0);
+	argv = target_expand(&t, "/i.elf", "/b", "/s");
+	line = argv_join(argv);
+	cr_assert_str_eq(line, "qemu-system-x86_64 -M accel=kvm -smp 2 "
+			       "-kernel /i.elf");
+	free(line);
+	argv_free(argv);
+	cr_assert_str_eq(t.reqs[0].arg, "qemu-system-x86_64");
+	cr_assert_eq(target_set(&t, "timeout", "7", &e), 0);
+	cr_assert_eq(t.timeout, 7);
+	cr_assert_eq(target_set(&t, "timeout", "0", &e), -1);
+	cr_assert_str_eq(e.msg, "--target-set t:timeout must be a whole "
+				"number from 1 to 86400, not '0'");
+	cr_assert_eq(target_set(&t, "acel", "kvm", &e), 1);
+	cr_assert_str_eq(e.msg, "target t has no param 'acel' (it can set: "
+				"qemu accel extra timeout output_limit)");
+	target_free(&t);
+
+	expect_error(HEAD "param a = 1\nparam a = 2\n",
+		     "targets/t.conf:5: param a given twice");
+	expect_error(HEAD "param 9a = 1\n",
+		     "targets/t.conf:4: bad param name '9a' (letters, digits "
+		     "and _, not starting with a digit)");
+	expect_error(HEAD "param a = {image}\n",
+		     "targets/t.conf:4: a param's value holds no placeholder");
+	expect_error(HEAD "requires = binary {q}\n",
+		     "targets/t.conf:4: unknown placeholder '{q}': no 'param "
+		     "q = VALUE' line (known: {image} {iso} {bindir} {srcdir} "
+		     "{cmdline} {env:NAME} {PARAM})");
+}
+
+Test(target, env_placeholders)
+{
+	struct target t;
+	struct perr e;
+	char *why, *line;
+
+	setenv("POPEK_TEST_QEMU", "/x/qemu", 1);
+	unsetenv("POPEK_TEST_UNSET");
+	cr_assert_eq(
+		target_parse("t/t.conf",
+			     "name=t\ndescription=d\n"
+			     "command={env:POPEK_TEST_QEMU} -kernel {image}"
+			     " -name n{env:POPEK_TEST_QEMU}\n",
+			     &t, &e),
+		0, "%s", e.msg);
+	line = argv_join(t.argv);
+	cr_assert_str_eq(line, "/x/qemu -kernel {image} -name n/x/qemu");
+	free(line);
+	cr_assert(target_usable(&t, &why));
+	target_free(&t);
+	/* unset: the target is unusable, and says why */
+	cr_assert_eq(target_parse("t/t.conf",
+				  "name=t\ndescription=d\n"
+				  "command={env:POPEK_TEST_UNSET} {image}\n",
+				  &t, &e),
+		     0, "%s", e.msg);
+	cr_assert(!target_usable(&t, &why));
+	cr_assert_str_eq(why, "environment variable POPEK_TEST_UNSET is not "
+			      "set (the target uses {env:POPEK_TEST_UNSET})");
+	free(why);
+	target_free(&t);
 }
 
 Test(target, bad_xfail_lines)
@@ -380,14 +527,18 @@ Test(target, include_shared_infidelities)
 		       "command = q {image}\n"
 		       "include = nope.infidelities\n"));
 	cr_assert_eq(target_load(conf, &t, &e), -1);
-	cr_assert(strstr(e.msg, "nope.infidelities"), "%s", e.msg);
+	cr_assert(strstr(e.msg, "k.conf:4: include 'nope.infidelities': not "
+				"beside the target file nor in the targets "
+				"search path (No such file or directory)"),
+		  "%s", e.msg);
 	free(write_tmp(dir, "k.conf",
 		       "name = k\ndescription = d\n"
 		       "command = q {image}\n"
-		       "include = ../x\n"));
+		       "include = ../nope/x\n"));
 	cr_assert_eq(target_load(conf, &t, &e), -1);
-	cr_assert(strstr(e.msg, "k.conf:4: include names a file beside"), "%s",
-		  e.msg);
+	cr_assert(strstr(e.msg, "k.conf:4: include '../nope/x': not beside "
+				"the target file (No such"),
+		  "%s", e.msg);
 	free(inc);
 	free(conf);
 }
@@ -597,4 +748,72 @@ Test(target, bad_either_lines)
 	expect_error(HEAD "eithr a.b.c : why\n",
 		     "targets/t.conf:4: expected 'key = value' or an xfail, "
 		     "xerror or either line");
+}
+
+/* Two directories: the first hides a name of the second, an include is
+ * found along the path, and a file named by path replaces the name. */
+Test(target, search_path)
+{
+	char a[] = "/tmp/popek-target-XXXXXX", b[] = "/tmp/popek-target-XXXXXX";
+	struct target_path sp = {0};
+	struct target_list list;
+	struct perr e;
+	size_t at;
+	char *dirs, *p;
+
+	cr_assert(mkdtemp(a));
+	cr_assert(mkdtemp(b));
+	free(write_tmp(a, "x.conf",
+		       "name = x\ndescription = mine\ncommand = q {image}\n"
+		       "include = shared.infidelities\n"));
+	free(write_tmp(
+		b, "x.conf",
+		"name = x\ndescription = theirs\ncommand = q {image}\n"));
+	free(write_tmp(b, "y.conf",
+		       "name = y\ndescription = y\ncommand = q {image}\n"));
+	free(write_tmp(b, "shared.infidelities", "xfail a.* : shared\n"));
+	dirs = xasprintf("%s:%s:%s", a, b, a);
+	target_path_add(&sp, dirs);
+	cr_assert_eq(sp.n, 2);
+	cr_assert_eq(target_list_load_path(&sp, &list, &e), 0, "%s", e.msg);
+	cr_assert_eq(list.n, 2);
+	cr_assert_str_eq(list.v[0].description, "mine");
+	cr_assert_eq(list.v[0].nxfails, 1);
+	cr_assert_str_eq(list.v[0].xfails[0].reason, "shared");
+	cr_assert_str_eq(list.v[1].name, "y");
+	p = target_path_find(&sp, "shared.infidelities");
+	cr_assert(str_starts(p, b));
+	free(p);
+
+	/* -t DIR/FILE.conf: loaded, replacing the name found on the path */
+	p = write_tmp(b, "y.conf",
+		      "name = y\ndescription = by path\ncommand = q {image}\n"
+		      "include = shared.infidelities\n");
+	cr_assert_eq(target_list_add_file(&list, p, &sp, &at, &e), 0, "%s",
+		     e.msg);
+	cr_assert_eq(list.n, 2);
+	cr_assert_eq(at, 1);
+	cr_assert(list.v[1].from_file);
+	cr_assert_str_eq(list.v[1].description, "by path");
+	free(p);
+	cr_assert_eq(target_list_add_file(&list, "/nope/z.conf", &sp, &at, &e),
+		     -1);
+	cr_assert_str_eq(e.msg, "target file /nope/z.conf: No such file or "
+				"directory");
+	cr_assert_eq(target_list_add_file(&list, "/nope/z.txt", &sp, &at, &e),
+		     -1);
+	cr_assert_str_eq(e.msg, "target file '/nope/z.txt' must be named "
+				"NAME.conf (NAME being the target's name)");
+	target_list_free(&list);
+
+	/* a directory on the path that is not there is an error */
+	target_path_add(&sp, "/nope/targets");
+	cr_assert_eq(target_list_load_path(&sp, &list, &e), -1);
+	cr_assert_str_eq(e.msg, "targets directory /nope/targets: No such "
+				"file or directory");
+	target_path_free(&sp);
+	free(dirs);
+	p = xasprintf("rm -rf '%s' '%s'", a, b);
+	cr_assert_eq(system(p), 0);
+	free(p);
 }

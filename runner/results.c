@@ -165,6 +165,13 @@ int results_merge(struct results *into, const struct results *from,
 		strmap_put(&images, k, i);
 		free(k);
 	}
+	/* A merge started when its earliest run did (ISO 8601 sorts). */
+	if (from->started && *from->started &&
+	    (!into->started || !*into->started ||
+	     strcmp(from->started, into->started) < 0)) {
+		free(into->started);
+		into->started = xstrdup(from->started);
+	}
 	/* A merge of a cut-short run is cut short too. */
 	if (from->interrupted && *from->interrupted &&
 	    !(into->interrupted && *into->interrupted)) {

@@ -281,8 +281,8 @@ static char *render(const struct results *now, const struct results *base,
 
 	matrix_build(now, &m);
 	summary_compute(now, &s);
-	cr_assert_eq(html_write(path, &m, &s, base ? d : NULL, &e), 0, "%s",
-		     e.msg);
+	cr_assert_eq(html_write(path, &m, &s, base ? d : NULL, NULL, &e), 0,
+		     "%s", e.msg);
 	html = slurp(path);
 	matrix_free(&m);
 	summary_free(&s);

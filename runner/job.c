@@ -335,6 +335,23 @@ static void job_complete(struct job *j, double now)
 	j->done = true;
 }
 
+/*
+ * What a killed target wrote before it died is still in the pipes: read
+ * it, so an interrupted image keeps the checks it reported. The writers
+ * are dead (their group was killed and reaped), so this ends at EOF, or
+ * at EAGAIN if something escaped the group and still holds a pipe.
+ */
+static void drain(struct job *j)
+{
+	char buf[65536];
+	ssize_t n;
+
+	while (j->out_fd >= 0 && (n = read(j->out_fd, buf, sizeof(buf))) > 0)
+		got_stdout(j, buf, (size_t)n);
+	while (j->err_fd >= 0 && (n = read(j->err_fd, buf, sizeof(buf))) > 0)
+		got_stderr(j, buf, (size_t)n);
+}
+
 static void kill_all(struct job *jobs, size_t n)
 {
 	size_t i;
@@ -351,6 +368,7 @@ static void kill_all(struct job *jobs, size_t n)
 				       errno == EINTR)
 					;
 		}
+		drain(j);
 		close_fd(&j->out_fd);
 		close_fd(&j->err_fd);
 		if (j->err_line.len)

@@ -741,7 +741,9 @@ static void finish_interrupted(struct run *r, const char *sig)
 	for (k = 0; k < r->nslots; k++) {
 		struct slot *s = &r->slots[k];
 		struct job *j = s->job;
-		bool started = j && job_started(j);
+		/* an ISO image left for a resumed ISO still points at the
+		 * ISO that never reached it */
+		bool started = j && !j->done && job_started(j);
 
 		if (!(j && !j->done) && !s->iso_pending)
 			continue;

@@ -71,10 +71,27 @@ void html_write_about(FILE *f, const struct html_meta *meta)
 	free(me);
 }
 
+/*
+ * A results file may come from any worker: a log path is linked only when
+ * it is a plain path, no scheme before its first '/' (javascript:...), not
+ * network-relative ("//host", and '\\' that browsers read as '/'), and
+ * shown as text otherwise.
+ */
+static bool plain_path(const char *path)
+{
+	return strcspn(path, ":") >= strcspn(path, "/") &&
+	       !str_starts(path, "//") && !strchr(path, '\\');
+}
+
 static void log_link(FILE *f, const char *label, const char *path)
 {
 	if (!*path)
 		return;
+	if (!plain_path(path)) {
+		fprintf(f, " %s: ", label);
+		xml_escape(f, path);
+		return;
+	}
 	fputs(" <a href=\"", f);
 	xml_escape(f, path);
 	fprintf(f, "\">%s</a>", label);

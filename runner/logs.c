@@ -29,9 +29,15 @@ static char *safe_name(const char *s)
 	return c;
 }
 
+/*
+ * O_NOFOLLOW: in a directory others can write, a planted symlink must not
+ * make popek truncate a file it points at.
+ */
 static int open_log(const char *path, struct perr *e)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	int fd = open(path,
+		      O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+		      0666);
 
 	if (fd < 0)
 		perr_set(e, "cannot write %s: %s", path, strerror(errno));

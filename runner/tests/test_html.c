@@ -203,3 +203,37 @@ Test(html, metadata_and_problems_as_text)
 	free(page);
 	results_free(&r);
 }
+
+/* A results file from another host must not put a script in a link. */
+Test(html, log_links_are_plain_paths)
+{
+	static const char *const bad[] = {"javascript:alert(1)",
+					  " javascript:alert(1)",
+					  "//evil.example/x", "\\\\evil\\x"};
+	struct results r;
+	struct res_image *im;
+	char *page;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		results_init(&r);
+		im = results_add_image(&r, "qemu-tcg", HC, "mmu-a-32");
+		im->ok = false;
+		free(im->log_serial);
+		im->log_serial = xstrdup(bad[i]);
+		free(im->log_info);
+		im->log_info = xstrdup("logs/qemu-tcg/mmu-a-32.info.txt");
+		page = render(&r, NULL);
+		cr_assert_null(strstr(page, "<a href=\"javascript"), "%s",
+			       bad[i]);
+		cr_assert_null(strstr(page, "<a href=\" "), "%s", bad[i]);
+		cr_assert_null(strstr(page, "<a href=\"/"), "%s", bad[i]);
+		cr_assert_null(strstr(page, "<a href=\"\\"), "%s", bad[i]);
+		cr_assert(strstr(page, " serial: "), "%s", bad[i]);
+		cr_assert(strstr(page,
+				 "<a href=\"logs/qemu-tcg/mmu-a-32.info.txt"
+				 "\">info</a>"));
+		free(page);
+		results_free(&r);
+	}
+}

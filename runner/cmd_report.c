@@ -50,6 +50,7 @@ int cmd_report(int argc, char **argv, struct perr *e)
 	const char *baseline = NULL, *html = NULL, *json = NULL;
 	bool fail_on_lost = false, quiet = false;
 	struct baseline_diff diff, *dp = NULL;
+	struct html_meta meta;
 	struct results all, base;
 	struct summary sum;
 	struct matrix m;
@@ -107,7 +108,10 @@ int cmd_report(int argc, char **argv, struct perr *e)
 			ret = POPEK_EXIT_UNEXPECTED;
 	}
 	fflush(stdout);
-	if (html && html_write(html, &m, &sum, dp, e) < 0)
+	meta.now = &all;
+	meta.baseline = baseline;
+	meta.base = dp ? &base : NULL;
+	if (html && html_write(html, &m, &sum, dp, &meta, e) < 0)
 		ret = POPEK_EXIT_UNEXPECTED;
 	else if (json && results_json_write(&all, json, e) < 0)
 		ret = POPEK_EXIT_UNEXPECTED;

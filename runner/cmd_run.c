@@ -19,6 +19,8 @@
 #include "iso_stream.h"
 #include "job.h"
 #include "junit.h"
+#include "logs.h"
+#include "outpath.h"
 #include "results.h"
 #include "results_json.h"
 #include "run_args.h"
@@ -26,6 +28,7 @@
 #include "summary.h"
 #include "tap_stream.h"
 #include "target.h"
+#include "timestamp.h"
 
 #ifndef POPEK_SOURCE_DIR
 #define POPEK_SOURCE_DIR "."
@@ -38,6 +41,7 @@ struct run_opts {
 	bool sharded;
 	const char *junit;
 	bool tap;
+	const char *logs; /* --logs DIR */
 };
 
 /* One (target, image) pair: a job, or checks skipped without running. */
@@ -48,6 +52,9 @@ struct slot {
 	struct image_result result;
 	char *command, *rerun;
 	double started, finished;
+	char *started_wall;   /* ISO 8601, UTC */
+	struct job_logs logs; /* the job's logs; ISO: on the first slot */
+	bool not_run;	      /* a signal came before its turn */
 	/* boot = iso: the next image on the same ISO (the job's user is the
 	 * first slot of the ISO) */
 	struct slot *seq_next;
@@ -92,6 +99,9 @@ static int take_opt(void *ctx, int c, const char *arg, struct perr *e)
 	case 'A':
 		o->tap = true;
 		break;
+	case 'L':
+		o->logs = arg;
+		break;
 	}
 	return 0;
 }
@@ -102,6 +112,7 @@ static int parse_opts(struct run_opts *o, int argc, char **argv, struct perr *e)
 		{"shard", required_argument, NULL, 'S'},
 		{"junit", required_argument, NULL, 'U'},
 		{"tap", no_argument, NULL, 'A'},
+		{"logs", required_argument, NULL, 'L'},
 		{NULL, 0, NULL, 0},
 	};
 	const struct run_args_spec spec = {"run", 4096, opts, take_opt, o};
@@ -334,13 +345,66 @@ static void resume_iso_jobs(struct run *r)
 	free(bindir);
 }
 
+/*
+ * Opened when the job starts, closed when it ends: a run of thousands of
+ * images must not hold two descriptors for each. The job has forked but
+ * not read yet, so the logs miss nothing.
+ */
+static void open_logs(struct run *r, struct job *j, struct slot *s)
+{
+	struct perr e = {{0}};
+	char *name;
+
+	if (!r->o.logs)
+		return;
+	name = s->target->boot_iso
+		       ? xasprintf("iso-%zu", (size_t)(j - r->jobs) + 1)
+		       : xstrdup(s->image->name);
+	logs_free(&s->logs);
+	if (logs_open(r->o.logs, s->target->name, name, j, &s->logs, &e) < 0) {
+		/* a copy for people: the run goes on without it */
+		fprintf(stderr, "popek: --logs: %s; no more logs in this run\n",
+			e.msg);
+		r->o.logs = NULL;
+	}
+	free(name);
+}
+
+/* The job ended: its info file (each image it ran, classified). */
+static void close_logs(struct job *j)
+{
+	struct slot *head = j->user, *s;
+	struct logs_image *v;
+	struct perr e = {{0}};
+	size_t n = 0;
+
+	logs_close(j);
+	if (!head->logs.info)
+		return;
+	for (s = head; s; s = s->seq_next)
+		n++;
+	v = xcalloc(n, sizeof(*v));
+	for (n = 0, s = head; s; s = s->seq_next, n++) {
+		v[n].name = s->image->name;
+		v[n].rerun = s->rerun;
+		v[n].started = s->started_wall;
+		v[n].result = s->iso_pending ? NULL : &s->result;
+	}
+	if (logs_write_info(&head->logs, head->target->name, j, v, n, &e) < 0)
+		fprintf(stderr, "popek: --logs: %s\n", e.msg);
+	free(v);
+}
+
 static void progress_started(struct job *j, size_t done, size_t total,
 			     void *ctx)
 {
 	struct run *r = ctx;
 	struct slot *s = j->user;
 
+	open_logs(r, j, s);
+
 	s->started = now_monotonic();
+	s->started_wall = timestamp_now();
 	if (r->tty && !r->o.a.quiet)
 		fprintf(stderr, "\r\033[K[%zu/%zu] %s %s ...", done, total,
 			s->target->name, s->image->name);
@@ -373,6 +437,8 @@ static void finish_iso(struct run *r, struct job *j, struct slot *head,
 		}
 		s->started = head->started;
 		s->finished = head->finished;
+		if (s != head)
+			s->started_wall = xstrdup(head->started_wall);
 		seq_classify(s->image, &sr, &j->end, s->target, &r->host,
 			     &s->result);
 		print_finished(r, s, j->seconds, done, total);
@@ -389,11 +455,12 @@ static void progress_finished(struct job *j, size_t done, size_t total,
 	s->finished = now_monotonic();
 	if (s->target->boot_iso) {
 		finish_iso(r, j, s, done, total);
-		return;
+	} else {
+		classify_image(s->image, &j->tap, &j->end, s->target, &r->host,
+			       &s->result);
+		print_finished(r, s, j->seconds, done, total);
 	}
-	classify_image(s->image, &j->tap, &j->end, s->target, &r->host,
-		       &s->result);
-	print_finished(r, s, j->seconds, done, total);
+	close_logs(j);
 }
 
 static void print_finished(struct run *r, struct slot *s, double seconds,
@@ -421,6 +488,8 @@ static void print_finished(struct run *r, struct slot *s, double seconds,
 	fprintf(stderr, " (%.1f s)", seconds);
 	if (!s->result.ok)
 		fprintf(stderr, ": %s", s->result.reason);
+	else if (s->result.reason && *s->result.reason)
+		fprintf(stderr, ": xerror: %s", s->result.reason);
 	fputc('\n', stderr);
 }
 
@@ -433,6 +502,23 @@ static char *iso8601_now(void)
 	gmtime_r(&t, &tm);
 	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	return xstrdup(buf);
+}
+
+/* What --logs and the clock add to an image's entry. */
+static void slot_to_image(const struct slot *s, struct res_image *im)
+{
+	const struct slot *head = s->job ? s->job->user : s;
+
+	free(im->started);
+	im->started = xstrdup(s->started_wall ? s->started_wall : "");
+	if (!head->logs.info)
+		return;
+	free(im->log_serial);
+	im->log_serial = xstrdup(head->logs.serial);
+	free(im->log_stderr);
+	im->log_stderr = xstrdup(head->logs.stderr_);
+	free(im->log_info);
+	im->log_info = xstrdup(head->logs.info);
 }
 
 static void build_results(struct run *r, struct results *res, char *started)
@@ -462,7 +548,7 @@ static void build_results(struct run *r, struct results *res, char *started)
 
 			if (s->target != t)
 				continue;
-			if (s->job) {
+			if (s->job && s->started) {
 				if (!first || s->started < first)
 					first = s->started;
 				if (s->finished > last)
@@ -481,6 +567,7 @@ static void build_results(struct run *r, struct results *res, char *started)
 			im->rerun = xstrdup(s->rerun);
 			free(im->command);
 			im->command = xstrdup(s->command);
+			slot_to_image(s, im);
 			for (i = 0; i < s->result.nchecks; i++) {
 				const struct check_result *c =
 					&s->result.checks[i];
@@ -597,7 +684,8 @@ static void print_unexpected(FILE *f, struct run *r)
 
 		for (i = 0; i < s->result.nchecks && !any; i++)
 			any = class_unexpected(s->result.checks[i].cls);
-		if (!any)
+		/* after a signal, the images never started say nothing */
+		if (!any || s->not_run)
 			continue;
 		if (!header)
 			fputs("\nunexpected results:\n", f);
@@ -619,6 +707,8 @@ static void run_free(struct run *r)
 		image_result_free(&r->slots[i].result);
 		free(r->slots[i].command);
 		free(r->slots[i].rerun);
+		free(r->slots[i].started_wall);
+		logs_free(&r->slots[i].logs);
 	}
 	for (i = 0; i < r->njobs; i++) {
 		argv_free(r->jobs[i].argv);
@@ -638,6 +728,64 @@ static void run_free(struct run *r)
 	target_list_free(&r->tl);
 	hostinfo_free(&r->host);
 	run_args_free(&r->o.a);
+}
+
+/*
+ * After SIGINT/SIGTERM: what ran keeps its results, an image cut short
+ * keeps the checks it reported (the rest are errors), and an image not
+ * started is an error with every check. The files then say the run is
+ * incomplete, as the exit status does.
+ */
+static void finish_interrupted(struct run *r, const char *sig)
+{
+	char *cut = xasprintf("interrupted by %s while running", sig);
+	char *waiting =
+		xasprintf("not run: the run was interrupted by %s", sig);
+	size_t k;
+
+	for (k = 0; k < r->nslots; k++) {
+		struct slot *s = &r->slots[k];
+		struct job *j = s->job;
+		/* an ISO image left for a resumed ISO still points at the
+		 * ISO that never reached it */
+		bool started = j && !j->done && job_started(j);
+
+		if (!(j && !j->done) && !s->iso_pending)
+			continue;
+		image_result_free(&s->result);
+		if (started && !s->target->boot_iso) {
+			j->end.reason = cut;
+			classify_image(s->image, &j->tap, &j->end, s->target,
+				       &r->host, &s->result);
+			/* an xerror line must not make a cut run look whole */
+			s->result.ok = false;
+			j->end.reason = NULL;
+		} else {
+			classify_all(s->image, CLS_ERROR,
+				     started ? cut : waiting, &s->result);
+			s->result.ok = false;
+			free(s->result.reason);
+			s->result.reason = xstrdup(started ? cut : waiting);
+			s->not_run = !started;
+		}
+		s->iso_pending = false;
+		if (started)
+			s->finished = now_monotonic();
+	}
+	for (k = 0; k < r->njobs; k++)
+		if (r->jobs[k].interrupted)
+			close_logs(&r->jobs[k]);
+	free(cut);
+	free(waiting);
+}
+
+static int check_outputs(const struct run_opts *o, struct perr *e)
+{
+	if ((o->a.json && outpath_check("run", "--json", o->a.json, e) < 0) ||
+	    (o->junit && outpath_check("run", "--junit", o->junit, e) < 0) ||
+	    (o->logs && outpath_dir("run", "--logs", o->logs, e) < 0))
+		return POPEK_EXIT_USAGE;
+	return 0;
 }
 
 static int write_outputs(struct run *r, struct results *res, struct perr *e)
@@ -668,7 +816,7 @@ int cmd_run(int argc, char **argv, struct perr *e)
 	struct job_events ev = {progress_started, progress_finished, NULL};
 	struct run r = {0};
 	struct results res;
-	char *started;
+	char *started, *sig = NULL;
 	const char *dir;
 	bool explicit_dir, any_usable = false;
 	size_t first = 0;
@@ -676,6 +824,8 @@ int cmd_run(int argc, char **argv, struct perr *e)
 	int ret, signo = 0;
 
 	ret = parse_opts(&r.o, argc, argv, e);
+	if (!ret)
+		ret = check_outputs(&r.o, e);
 	if (ret)
 		return ret;
 	if (!r.o.a.jobs) {
@@ -728,17 +878,20 @@ int cmd_run(int argc, char **argv, struct perr *e)
 			fputs("\r\033[K", stderr);
 		fprintf(stderr,
 			"popek: interrupted by %s; killed every "
-			"target\n",
+			"target, writing what ran\n",
 			strsignal(signo));
-		free(started);
-		ret = signo == SIGINT ? POPEK_EXIT_INTERRUPTED : 128 + signo;
-		goto out;
+		sig = xasprintf("SIG%s", sigabbrev_np(signo));
+		finish_interrupted(&r, sig);
+		break;
 	}
-	if (r.tty && !r.o.a.quiet)
+	if (r.tty && !r.o.a.quiet && !sig)
 		fputs("\r\033[K", stderr);
 	build_results(&r, &res, started);
-	if (write_outputs(&r, &res, e) < 0)
+	res.interrupted = sig;
+	if (write_outputs(&r, &res, e) < 0 && !sig)
 		ret = POPEK_EXIT_UNEXPECTED;
+	else if (sig)
+		ret = signo == SIGINT ? POPEK_EXIT_INTERRUPTED : 128 + signo;
 	else if (!any_usable)
 		ret = POPEK_EXIT_NOTHING_RAN;
 	else if (!r.njobs && !r.iso_failures) {

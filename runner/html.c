@@ -2,10 +2,13 @@
  * The page is one file with inline CSS and one inline script, no external
  * scripts or fonts, so it can be uploaded as a CI artifact and opened
  * offline. Without the script every row shows; with it the filter form
- * (family, result, id text, changed against the baseline) hides rows, and
- * its state lives in the URL fragment (#family=mmu&result=fail,error) so
- * a filtered view can be linked. Reasons sit in title attributes:
- * hovering a cell shows what the check saw.
+ * (problems only, family, result, id text, changed against the baseline)
+ * hides rows, and its state lives in the URL fragment
+ * (#family=mmu&result=fail,error) so a filtered view can be linked. A page
+ * opened without a fragment shows the problems only: thousands of passing
+ * rows would bury the few that matter (#all shows every row). Reasons are
+ * text in the problems section and under each unexpected cell, and in
+ * title attributes for the rest.
  */
 #include "html.h"
 
@@ -14,6 +17,7 @@
 #include <string.h>
 
 #include "html_parts.h"
+#include "outpath.h"
 
 static const char css[] =
 	"body{font-family:sans-serif;margin:1em;color:#222}"
@@ -31,7 +35,12 @@ static const char css[] =
 	"tr.new td.id{color:#c00}"
 	"#filters{padding:.5em 0;border-bottom:1px solid #ccc}"
 	"#filters label{margin-right:.6em}#shown{color:#555}"
-	"nav a{margin-right:1em}";
+	"nav a{margin-right:1em}"
+	"table.about th{text-align:right;background:none;position:static}"
+	".warn{background:#fde0a0;padding:.4em;font-weight:bold}"
+	"table.problems td{vertical-align:top}"
+	"td small.why{display:block;font-size:11px;max-width:28em;"
+	"white-space:normal}";
 
 /*
  * Rows are shown when their family matches, one of their results is
@@ -44,6 +53,7 @@ static const char script[] =
 	"fam=document.getElementById('f-family'),"
 	"txt=document.getElementById('f-text'),"
 	"chg=document.getElementById('f-changed'),"
+	"prob=document.getElementById('f-problems'),"
 	"res=F.querySelectorAll('input[name=result]'),"
 	"shown=document.getElementById('shown');"
 	"function apply(){"
@@ -53,6 +63,7 @@ static const char script[] =
 	"ok=!fam.value||r.dataset.family===fam.value;"
 	"if(ok&&t)ok=r.cells[0].textContent.indexOf(t)>=0;"
 	"if(ok&&chg&&chg.checked)ok=r.dataset.changed==='1';"
+	"if(ok&&prob.checked)ok=r.dataset.problem==='1';"
 	"if(ok){rs=r.dataset.res.split(' ');ok=false;"
 	"for(j=0;j<rs.length;j++)if(want[rs[j]])ok=true;}"
 	"r.hidden=!ok;if(ok)n++;}"
@@ -64,46 +75,57 @@ static const char script[] =
 	"if(w.length<res.length)s.push('result='+w.join(','));"
 	"if(txt.value)s.push('id='+encodeURIComponent(txt.value));"
 	"if(chg&&chg.checked)s.push('changed=1');"
+	"if(prob.checked)s.push('problems=1');"
+	"if(!s.length)s.push('all');"
 	"history.replaceState(null,'','#'+s.join('&'));apply();}"
-	"function load(){var h=location.hash.slice(1).split('&'),i,kv,k,v;"
+	"function load(){var h=location.hash.slice(1),i,kv,k,v;"
+	"prob.checked=!h;h=h.split('&');"
 	"for(i=0;i<h.length;i++){kv=h[i].split('=');k=kv[0];"
 	"v=decodeURIComponent(kv[1]||'');"
 	"if(k==='family')fam.value=v;"
 	"else if(k==='id')txt.value=v;"
 	"else if(k==='changed'&&chg)chg.checked=v==='1';"
+	"else if(k==='problems')prob.checked=v==='1';"
 	"else if(k==='result'){var w=v.split(','),j;"
 	"for(j=0;j<res.length;j++)res[j].checked=w.indexOf(res[j].value)>=0;"
 	"}}}"
 	"F.hidden=false;load();apply();"
 	"F.addEventListener('input',save);F.addEventListener('change',save);"
+	"addEventListener('hashchange',function(){load();apply();});"
 	"})();";
 
 int html_write(const char *path, const struct matrix *m,
 	       const struct summary *s, const struct baseline_diff *diff,
-	       struct perr *e)
+	       const struct html_meta *meta, struct perr *e)
 {
-	FILE *f = fopen(path, "w");
+	static const struct html_meta none;
+	struct outfile out;
+	FILE *f;
 
-	if (!f)
-		return perr_set(e, "cannot write %s: %s", path,
-				strerror(errno));
+	if (!meta)
+		meta = &none;
+	if (outpath_open(&out, path, e) < 0)
+		return -1;
+	f = out.f;
 	fprintf(f,
 		"<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta "
 		"charset=\"utf-8\">\n<title>Popek conformance report"
 		"</title>\n<style>%s</style>\n</head>\n<body>\n<h1>Popek "
-		"conformance report</h1>\n<nav><a href=\"#summary\">per "
-		"target</a><a href=\"#families\">per family</a>%s<a "
+		"conformance report</h1>\n<nav><a href=\"#about\">about</a>"
+		"<a href=\"#summary\">per target</a>%s<a "
+		"href=\"#families\">per family</a>%s<a "
 		"href=\"#matrix\">matrix</a></nav>\n",
-		css, diff ? "<a href=\"#baseline\">baseline</a>" : "");
+		css, meta->now ? "<a href=\"#problems\">problems</a>" : "",
+		diff ? "<a href=\"#baseline\">baseline</a>" : "");
+	html_write_about(f, meta);
 	html_write_summary(f, s);
+	if (meta->now)
+		html_write_problems(f, meta->now);
 	html_write_families(f, m);
 	if (diff)
 		html_write_diff(f, diff);
 	html_write_filters(f, m, diff != NULL);
 	html_write_matrix(f, m, diff);
 	fprintf(f, "<script>%s</script>\n</body>\n</html>\n", script);
-	if (fclose(f) != 0)
-		return perr_set(e, "cannot write %s: %s", path,
-				strerror(errno));
-	return 0;
+	return outpath_commit(&out, e);
 }

@@ -7,9 +7,16 @@
 #include "summary.h"
 #include "util.h"
 
-/* diff may be NULL (no baseline). */
+/* Where the results come from, for the page's header. */
+struct html_meta {
+	const struct results *now;  /* the (merged) results shown */
+	const char *baseline;	    /* the --baseline path, or NULL */
+	const struct results *base; /* its results, or NULL */
+};
+
+/* diff may be NULL (no baseline); meta's members may be NULL. */
 int html_write(const char *path, const struct matrix *m,
 	       const struct summary *s, const struct baseline_diff *diff,
-	       struct perr *e);
+	       const struct html_meta *meta, struct perr *e);
 
 #endif

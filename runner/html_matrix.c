@@ -44,7 +44,10 @@ void html_write_filters(FILE *f, const struct matrix *m, bool baseline)
 	int c;
 
 	/* Hidden until the script runs: without it every row shows. */
-	fputs("<form id=\"filters\" hidden>\n<label>family <select "
+	fputs("<form id=\"filters\" hidden>\n<label><input "
+	      "type=\"checkbox\" id=\"f-problems\">problems only (fail, "
+	      "xpass, error, changed against the baseline; <a "
+	      "href=\"#all\">all rows</a>)</label>\n<label>family <select "
 	      "id=\"f-family\"><option value=\"\">all</option>",
 	      f);
 	for (i = 0; i < m->nrows; i++) {
@@ -101,25 +104,39 @@ static void write_cell(FILE *f, const struct matrix *m,
 	const struct baseline_change *ch;
 	int c = r->cells[j];
 	bool is_new = false;
+	const char *why;
 
 	if (c < 0) {
 		fputs("<td class=\"none\">-</td>", f);
 		return;
 	}
 	ch = cell_change(m, r, j, d, changes, &is_new);
-	fprintf(f, "<td class=\"%s%s\" title=\"",
-		class_name((enum check_class)c),
+	why = r->reasons[j] ? r->reasons[j] : "";
+	fprintf(f, "<td class=\"%s%s\"", class_name((enum check_class)c),
 		!ch	 ? ""
 		: is_new ? " new"
 			 : " fixed");
-	if (ch)
-		fprintf(f, "%s (baseline: %s) ",
-			is_new ? "NEW FAILURE" : "FIXED",
-			ch->before < 0
-				? "absent"
-				: class_name((enum check_class)ch->before));
-	xml_escape(f, r->reasons[j] ? r->reasons[j] : "");
-	fprintf(f, "\">%s</td>", matrix_cell_text(c));
+	/* a passing cell says nothing: no empty title in thousands */
+	if (ch || *why) {
+		fputs(" title=\"", f);
+		if (ch)
+			fprintf(f, "%s (baseline: %s) ",
+				is_new ? "NEW FAILURE" : "FIXED",
+				ch->before < 0
+					? "absent"
+					: class_name((enum check_class)
+							     ch->before));
+		xml_escape(f, why);
+		fputs("\"", f);
+	}
+	fprintf(f, ">%s", matrix_cell_text(c));
+	/* what went wrong is read, not hovered for */
+	if (*why && class_unexpected((enum check_class)c)) {
+		fputs("<small class=\"why\">", f);
+		xml_escape(f, why);
+		fputs("</small>", f);
+	}
+	fputs("</td>", f);
 }
 
 void html_write_matrix(FILE *f, const struct matrix *m,
@@ -143,7 +160,7 @@ void html_write_matrix(FILE *f, const struct matrix *m,
 	for (i = 0; i < m->nrows; i++) {
 		const struct matrix_row *r = &m->rows[i];
 		bool seen[CLS_COUNT] = {false}, changed = false, first = true,
-		     is_new;
+		     is_new, problem;
 		int c;
 
 		for (j = 0; j < m->ncols; j++) {
@@ -160,8 +177,11 @@ void html_write_matrix(FILE *f, const struct matrix *m,
 					class_name((enum check_class)c));
 				first = false;
 			}
-		fprintf(f, "\"%s><td class=\"id\" title=\"",
-			changed ? " data-changed=\"1\"" : "");
+		problem = changed || seen[CLS_FAIL] || seen[CLS_XPASS] ||
+			  seen[CLS_ERROR];
+		fprintf(f, "\"%s%s><td class=\"id\" title=\"",
+			changed ? " data-changed=\"1\"" : "",
+			problem ? " data-problem=\"1\"" : "");
 		xml_escape(f, r->description);
 		fputs("\">", f);
 		xml_escape(f, r->id);

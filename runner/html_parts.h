@@ -15,6 +15,12 @@
 /* The family of an id: its first dotted component ("mmu", "x86"). */
 size_t html_family_len(const char *id);
 
+struct html_meta;
+/* Date, popek version and commit, baseline, a cut-short run. */
+void html_write_about(FILE *f, const struct html_meta *meta);
+/* Images in error and unexpected checks, reasons as text, reruns, logs. */
+void html_write_problems(FILE *f, const struct results *r);
+
 /* Per target: the class counts, then a family x class breakdown. */
 void html_write_summary(FILE *f, const struct summary *s);
 void html_write_families(FILE *f, const struct matrix *m);

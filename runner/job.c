@@ -33,7 +33,13 @@ void job_init(struct job *j, char **argv, unsigned timeout, size_t output_limit,
 	j->output_limit = output_limit;
 	j->user = user;
 	j->out_fd = j->err_fd = -1;
+	j->serial_log = j->stderr_log = -1;
 	tap_report_init(&j->tap);
+}
+
+bool job_started(const struct job *j)
+{
+	return j->started > 0;
 }
 
 void job_free(struct job *j)
@@ -45,6 +51,24 @@ void job_free(struct job *j)
 	j->last_stderr = NULL;
 	free(j->fatal_line);
 	j->fatal_line = NULL;
+	free(j->diagnosis);
+	j->diagnosis = NULL;
+}
+
+/* A log is a copy for people: a failed write must not stop the run. */
+static void log_bytes(int fd, const char *buf, size_t n)
+{
+	ssize_t w;
+
+	while (fd >= 0 && n > 0) {
+		w = write(fd, buf, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		buf += w;
+		n -= (size_t)w;
+	}
 }
 
 static void child_exec(struct job *j, int out, int err)
@@ -149,6 +173,8 @@ static void got_stderr(struct job *j, const char *buf, size_t n)
 {
 	size_t i;
 
+	j->err_bytes += n;
+	log_bytes(j->stderr_log, buf, n);
 	if (j->err.len < JOB_STDERR_KEEP)
 		sb_add(&j->err, buf, n);
 	for (i = 0; i < n; i++) {
@@ -163,10 +189,12 @@ static void got_stdout(struct job *j, const char *buf, size_t n)
 {
 	unsigned images = j->tap.seq_images;
 
+	log_bytes(j->serial_log, buf, n);
+	/* Before the exit line these are the bytes the limit counts. */
+	j->out_bytes += n;
 	/* After the exit line the report is complete: drain and drop. */
 	if (j->tap.exit_seen)
 		return;
-	j->out_bytes += n;
 	tap_feed(&j->tap, buf, n);
 	/* An ISO run: the time limit is per image, from its marker on. */
 	if (j->tap.seq_images != images)
@@ -233,6 +261,64 @@ static bool job_check(struct job *j, double now)
 	return true;
 }
 
+/* The guest's exit port: QEMU's isa-debug-exit exits with (N << 1) | 1. */
+static bool has_debug_exit(const struct job *j)
+{
+	char *const *a;
+
+	for (a = j->argv; *a; a++)
+		if (strstr(*a, "isa-debug-exit"))
+			return true;
+	return false;
+}
+
+/*
+ * What the exit status alone hides: a target that wrote nothing on stdout
+ * most likely has COM1 elsewhere (no -serial stdio); and with
+ * isa-debug-exit its odd status is the guest's exit code encoded, status
+ * 1 meaning exit 0, which reads as a failure of the target itself.
+ */
+static void diagnose(struct job *j)
+{
+	int st = j->end.wait_status;
+	struct strbuf sb = {0};
+	bool odd;
+
+	if (j->tap.exit_seen || j->tap.sequence || j->end.reason ||
+	    j->end.fatal_line || j->end.flooded || !j->end.exited)
+		return;
+	odd = WIFEXITED(st) && (WEXITSTATUS(st) & 1) && has_debug_exit(j);
+	/* 126 and 127: the command could not be run at all (exec, shell) */
+	if (WIFEXITED(st) && WEXITSTATUS(st) >= 126 && WEXITSTATUS(st) <= 127)
+		return;
+	if (j->out_bytes == 0) {
+		sb_adds(&sb, "0 bytes on stdout: is COM1 on stdout "
+			     "(QEMU: -serial stdio)? ");
+		if (j->end.timed_out)
+			sb_addf(&sb, "timeout after %u s", j->end.timeout);
+		else if (WIFEXITED(st))
+			sb_addf(&sb, "the target exited with status %d",
+				WEXITSTATUS(st));
+		else
+			sb_addf(&sb, "the target was killed by signal %d (%s)",
+				WTERMSIG(st), strsignal(WTERMSIG(st)));
+	} else {
+		/* the ISO path says the same of the same stream; the
+		 * --logs info file decodes the status */
+		return;
+	}
+	if (odd && !j->end.timed_out)
+		sb_addf(&sb,
+			" (status %d is isa-debug-exit's encoding of a "
+			"guest exit %d: the guest ended without printing "
+			"'popek: exit')",
+			WEXITSTATUS(st), WEXITSTATUS(st) >> 1);
+	if (j->last_stderr && *j->last_stderr)
+		sb_addf(&sb, " (last stderr: %s)", j->last_stderr);
+	j->diagnosis = sb.s;
+	j->end.reason = j->diagnosis;
+}
+
 static void job_complete(struct job *j, double now)
 {
 	/* A line we cut short (flood, timeout) is not the guest's. */
@@ -241,9 +327,27 @@ static void job_complete(struct job *j, double now)
 	if (j->err_line.len)
 		note_stderr_line(j);
 	j->end.last_stderr = j->last_stderr;
+	diagnose(j);
 	j->seconds = now - j->started;
 	j->running = false;
 	j->done = true;
+}
+
+/*
+ * What a killed target wrote before it died is still in the pipes: read
+ * it, so an interrupted image keeps the checks it reported. The writers
+ * are dead (their group was killed and reaped), so this ends at EOF, or
+ * at EAGAIN if something escaped the group and still holds a pipe.
+ */
+static void drain(struct job *j)
+{
+	char buf[65536];
+	ssize_t n;
+
+	while (j->out_fd >= 0 && (n = read(j->out_fd, buf, sizeof(buf))) > 0)
+		got_stdout(j, buf, (size_t)n);
+	while (j->err_fd >= 0 && (n = read(j->err_fd, buf, sizeof(buf))) > 0)
+		got_stderr(j, buf, (size_t)n);
 }
 
 static void kill_all(struct job *jobs, size_t n)
@@ -262,9 +366,15 @@ static void kill_all(struct job *jobs, size_t n)
 				       errno == EINTR)
 					;
 		}
+		drain(j);
 		close_fd(&j->out_fd);
 		close_fd(&j->err_fd);
+		if (j->err_line.len)
+			note_stderr_line(j);
+		j->end.last_stderr = j->last_stderr;
+		j->seconds = now_monotonic() - j->started;
 		j->running = false;
+		j->interrupted = true;
 	}
 }
 

@@ -26,6 +26,9 @@ struct job {
 	/* stderr substrings that end the run (target_free owns them) */
 	char *const *fatal_stderr;
 	size_t nfatal_stderr;
+	/* --logs: every byte of stdout and of stderr is also written here
+	 * (-1: none; the caller opens and closes them) */
+	int serial_log, stderr_log;
 
 	/* Filled in by jobs_run. */
 	struct tap_report tap;
@@ -34,13 +37,17 @@ struct job {
 	char *fatal_line;  /* the stderr line that matched fatal_stderr */
 	struct run_end end;
 	double seconds;
+	size_t out_bytes, err_bytes; /* read from stdout and stderr */
+	/* the run ended for a reason the exit status alone hides (nothing
+	 * on stdout, isa-debug-exit's encoding); end.reason points here */
+	char *diagnosis;
+	bool interrupted; /* killed by jobs_run on SIGINT/SIGTERM */
 
 	/* Private to job.c. */
 	pid_t pid;
 	int out_fd, err_fd;
 	bool running, done, killed;
 	double started, deadline, kill_at, drain_until;
-	size_t out_bytes;
 	struct strbuf err_line;
 };
 
@@ -54,12 +61,16 @@ struct job_events {
 
 void job_init(struct job *j, char **argv, unsigned timeout, size_t output_limit,
 	      void *user);
+/* Whether the job was started (it may be neither done nor interrupted
+ * when a signal came before its turn). */
+bool job_started(const struct job *j);
 void job_free(struct job *j);
 
 /*
  * Run every job, at most `parallel` at a time. Returns 0 when all
  * finished, or -EINTR after SIGINT or SIGTERM (every child process group
- * killed and reaped first); *signo then says which signal.
+ * killed and reaped first; those jobs are `interrupted`, with their
+ * output so far and their seconds); *signo then says which signal.
  */
 int jobs_run(struct job *jobs, size_t n, unsigned parallel,
 	     const struct job_events *ev, int *signo);

@@ -28,6 +28,9 @@ void results_free(struct results *r)
 		hostinfo_free(&r->host);
 	free(r->started);
 	free(r->shard);
+	free(r->popek_version);
+	free(r->popek_commit);
+	free(r->interrupted);
 	for (i = 0; i < r->ntargets; i++) {
 		free(r->targets[i].name);
 		free(r->targets[i].host_class);
@@ -44,6 +47,10 @@ void results_free(struct results *r)
 		free(im->reason);
 		free(im->rerun);
 		free(im->command);
+		free(im->started);
+		free(im->log_serial);
+		free(im->log_stderr);
+		free(im->log_info);
 	}
 	free(r->images);
 	for (i = 0; i < r->nchecks; i++) {
@@ -93,6 +100,10 @@ struct res_image *results_add_image(struct results *r, const char *target,
 	im->exit_code = -1;
 	im->rerun = dup0(NULL);
 	im->command = dup0(NULL);
+	im->started = dup0(NULL);
+	im->log_serial = dup0(NULL);
+	im->log_stderr = dup0(NULL);
+	im->log_info = dup0(NULL);
 	return im;
 }
 
@@ -154,6 +165,26 @@ int results_merge(struct results *into, const struct results *from,
 		strmap_put(&images, k, i);
 		free(k);
 	}
+	/* A merge started when its earliest run did (ISO 8601 sorts). */
+	if (from->started && *from->started &&
+	    (!into->started || !*into->started ||
+	     strcmp(from->started, into->started) < 0)) {
+		free(into->started);
+		into->started = xstrdup(from->started);
+	}
+	/* A merge of a cut-short run is cut short too. */
+	if (from->interrupted && *from->interrupted &&
+	    !(into->interrupted && *into->interrupted)) {
+		free(into->interrupted);
+		into->interrupted = xstrdup(from->interrupted);
+	}
+	if (from->popek_version && *from->popek_version &&
+	    !(into->popek_version && *into->popek_version)) {
+		free(into->popek_version);
+		into->popek_version = xstrdup(from->popek_version);
+		free(into->popek_commit);
+		into->popek_commit = dup0(from->popek_commit);
+	}
 	for (i = 0; i < from->ntargets; i++) {
 		const struct res_target *ft = &from->targets[i];
 
@@ -192,6 +223,14 @@ int results_merge(struct results *into, const struct results *from,
 		im->rerun = dup0(fi->rerun);
 		free(im->command);
 		im->command = dup0(fi->command);
+		free(im->started);
+		im->started = dup0(fi->started);
+		free(im->log_serial);
+		im->log_serial = dup0(fi->log_serial);
+		free(im->log_stderr);
+		im->log_stderr = dup0(fi->log_stderr);
+		free(im->log_info);
+		im->log_info = dup0(fi->log_info);
 	}
 	for (i = 0; i < from->nchecks && ret == 0; i++) {
 		const struct res_check *fc = &from->checks[i];

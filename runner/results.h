@@ -32,6 +32,9 @@ struct res_image {
 	double seconds;
 	char *rerun;   /* popek command that reruns this image here */
 	char *command; /* the target's command line for this image */
+	char *started; /* UTC wall clock when it began, ISO 8601, or "" */
+	/* --logs: the files of this image's run, or "" (docs/runner.md) */
+	char *log_serial, *log_stderr, *log_info;
 };
 
 struct res_check {
@@ -44,6 +47,10 @@ struct results {
 	bool has_host; /* false for merged results */
 	struct hostinfo host;
 	char *started, *shard;
+	/* the popek that wrote the file (a file may predate them: "") */
+	char *popek_version, *popek_commit;
+	/* the signal that cut the run short ("SIGTERM"), or "" */
+	char *interrupted;
 	struct res_target *targets;
 	size_t ntargets, tcap;
 	struct res_image *images;

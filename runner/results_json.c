@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "outpath.h"
+#include "version.h"
+
 static json_t *str_or_null(const char *s)
 {
 	return s && *s ? json_string(s) : json_null();
@@ -30,9 +33,21 @@ static json_t *host_json(const struct hostinfo *h)
 			 h->host_class, "hostname", h->hostname);
 }
 
+/* The files --logs wrote for an image, or null. */
+static json_t *logs_json(const struct res_image *im)
+{
+	if (!*im->log_serial && !*im->log_stderr && !*im->log_info)
+		return json_null();
+	return json_pack("{s:o, s:o, s:o}", "serial",
+			 str_or_null(im->log_serial), "stderr",
+			 str_or_null(im->log_stderr), "info",
+			 str_or_null(im->log_info));
+}
+
 int results_json_write(const struct results *r, const char *path,
 		       struct perr *e)
 {
+	struct outfile out;
 	json_t *root, *targets = json_array(), *images = json_array();
 	json_t *checks = json_array();
 	size_t i;
@@ -56,7 +71,7 @@ int results_json_write(const struct results *r, const char *path,
 			images,
 			json_pack(
 				"{s:s, s:s, s:s, s:i, s:s, s:o, s:o, s:f, "
-				"s:s, s:s}",
+				"s:s, s:s, s:o, s:o}",
 				"target", im->target, "host_class",
 				im->host_class, "image", im->image, "width",
 				(int)im->width, "status",
@@ -67,7 +82,9 @@ int results_json_write(const struct results *r, const char *path,
 				im->exit_code < 0 ? json_null()
 						  : json_integer(im->exit_code),
 				"seconds", im->seconds, "rerun", im->rerun,
-				"command", im->command));
+				"command", im->command, "started",
+				str_or_null(im->started), "logs",
+				logs_json(im)));
 	}
 	for (i = 0; i < r->nchecks; i++) {
 		const struct res_check *c = &r->checks[i];
@@ -81,16 +98,26 @@ int results_json_write(const struct results *r, const char *path,
 				  str_or_null(c->reason), "description",
 				  c->description));
 	}
-	root = json_pack("{s:i, s:o, s:o, s:o, s:o, s:o, s:o}", "popek_results",
-			 POPEK_RESULTS_VERSION, "host",
-			 r->has_host ? host_json(&r->host) : json_null(),
-			 "started", str_or_null(r->started), "shard",
-			 str_or_null(r->shard), "targets", targets, "images",
-			 images, "checks", checks);
+	root = json_pack(
+		"{s:i, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+		"popek_results", POPEK_RESULTS_VERSION, "popek_version",
+		popek_version(), "popek_commit", popek_commit(), "host",
+		r->has_host ? host_json(&r->host) : json_null(), "started",
+		str_or_null(r->started), "shard", str_or_null(r->shard),
+		"interrupted", str_or_null(r->interrupted), "targets", targets,
+		"images", images, "checks", checks);
 	if (!root)
 		return perr_set(e, "%s: cannot build the JSON document", path);
-	if (json_dump_file(root, path, JSON_INDENT(1)) < 0)
+	if (outpath_open(&out, path, e) < 0) {
+		json_decref(root);
+		return -1;
+	}
+	if (json_dumpf(root, out.f, JSON_INDENT(1)) < 0) {
+		outpath_abort(&out);
 		ret = perr_set(e, "cannot write %s", path);
+	} else {
+		ret = outpath_commit(&out, e);
+	}
 	json_decref(root);
 	return ret;
 }
@@ -233,6 +260,37 @@ static int load_targets(struct loader *l, json_t *arr, struct results *r,
 	return 0;
 }
 
+/* Members added within version 1: absent in older files. */
+static int load_image_extras(struct loader *l, json_t *o, size_t i,
+			     struct res_image *im)
+{
+	const char *started, *serial, *err, *info;
+	json_t *logs = json_object_get(o, "logs");
+
+	if (get_str(l, o, "images", i, "started", "", &started) < 0)
+		return -1;
+	free(im->started);
+	im->started = xstrdup(started);
+	if (!logs || json_is_null(logs))
+		return 0;
+	if (!json_is_object(logs))
+		return perr_set(l->e,
+				"%s: images[%zu]: \"logs\" must be an "
+				"object or null",
+				l->path, i);
+	if (get_str(l, logs, "images", i, "serial", "", &serial) < 0 ||
+	    get_str(l, logs, "images", i, "stderr", "", &err) < 0 ||
+	    get_str(l, logs, "images", i, "info", "", &info) < 0)
+		return -1;
+	free(im->log_serial);
+	im->log_serial = xstrdup(serial);
+	free(im->log_stderr);
+	im->log_stderr = xstrdup(err);
+	free(im->log_info);
+	im->log_info = xstrdup(info);
+	return 0;
+}
+
 static int load_images(struct loader *l, json_t *arr, struct results *r,
 		       const char *hc)
 {
@@ -279,6 +337,8 @@ static int load_images(struct loader *l, json_t *arr, struct results *r,
 		im->rerun = xstrdup(rerun);
 		free(im->command);
 		im->command = xstrdup(command);
+		if (load_image_extras(l, o, i, im) < 0)
+			return -1;
 	}
 	return 0;
 }
@@ -318,6 +378,15 @@ static int load_checks(struct loader *l, json_t *arr, struct results *r,
 				  (enum check_class)c, reason, desc);
 	}
 	return 0;
+}
+
+/* An optional top-level string; anything else reads as absent. */
+static void load_top_str(json_t *root, const char *key, char **out)
+{
+	json_t *v = json_object_get(root, key);
+
+	if (json_is_string(v))
+		*out = xstrdup(json_string_value(v));
 }
 
 int results_json_load(const char *path, struct results *r, struct perr *e)
@@ -367,6 +436,9 @@ int results_json_load(const char *path, struct results *r, struct perr *e)
 	if (json_is_string(json_object_get(root, "shard")))
 		r->shard = xstrdup(
 			json_string_value(json_object_get(root, "shard")));
+	load_top_str(root, "popek_version", &r->popek_version);
+	load_top_str(root, "popek_commit", &r->popek_commit);
+	load_top_str(root, "interrupted", &r->interrupted);
 	targets = get_array(&l, root, "targets");
 	images = targets ? get_array(&l, root, "images") : NULL;
 	checks = images ? get_array(&l, root, "checks") : NULL;

@@ -2,7 +2,9 @@
  * One TAP line per check per target, ids prefixed "target:". TAP consumers
  * know only ok / not ok / SKIP / TODO, so xfail is a TODO (not ok, but
  * expected), xpass a plain "not ok" (unexpected), and either a TODO whose
- * ok / not ok says whether the check passed (expected both ways).
+ * ok / not ok says whether the check passed (expected both ways). Each
+ * image then gets a line "target:IMAGE:boot": not ok when it did not end
+ * properly, a TODO when that was expected (xerror).
  */
 #include "tap_stream.h"
 
@@ -64,5 +66,23 @@ void tap_stream_write(FILE *f, const struct results *r)
 		put_reason(f, c->reason);
 		fputc('\n', f);
 	}
-	fprintf(f, "1..%zu\n", r->nchecks);
+	/* The images last: a run whose checks all passed can still have an
+	 * image that died, and the stream must fail then as the run does. */
+	for (i = 0; i < r->nimages; i++) {
+		const struct res_image *im = &r->images[i];
+		size_t n = r->nchecks + i + 1;
+
+		if (!im->ok)
+			fprintf(f, "not ok %zu - %s:%s:boot # error: ", n,
+				im->target, im->image);
+		else if (*im->reason)
+			fprintf(f, "not ok %zu - %s:%s:boot # TODO xerror: ", n,
+				im->target, im->image);
+		else
+			fprintf(f, "ok %zu - %s:%s:boot", n, im->target,
+				im->image);
+		put_reason(f, im->reason);
+		fputc('\n', f);
+	}
+	fprintf(f, "1..%zu\n", r->nchecks + r->nimages);
 }

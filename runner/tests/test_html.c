@@ -11,6 +11,7 @@
 
 #include "baseline.h"
 #include "html.h"
+#include "util.h"
 
 #define HC "AuthenticAMD-25-1/kvm_pvm"
 
@@ -21,6 +22,7 @@ static char *render(const struct results *now, const struct results *base)
 	struct summary s;
 	struct matrix m;
 	struct perr e = {0};
+	struct html_meta meta = {now, base ? "ci/base.json" : NULL, base};
 	char *buf;
 	long n;
 	FILE *f;
@@ -32,7 +34,7 @@ static char *render(const struct results *now, const struct results *base)
 		baseline_compare(now, base, &d);
 	matrix_build(now, &m);
 	summary_compute(now, &s);
-	cr_assert_eq(html_write(path, &m, &s, base ? &d : NULL, &e), 0);
+	cr_assert_eq(html_write(path, &m, &s, base ? &d : NULL, &meta, &e), 0);
 	f = fopen(path, "r");
 	cr_assert(f);
 	fseek(f, 0, SEEK_END);
@@ -75,13 +77,16 @@ Test(html, rows_carry_family_results_and_image)
 			       "xfail\"><td class=\"id\" title=\"d\">mmu.a.one"
 			       "</td><td class=\"img\">mmu-a-32</td>"),
 		  "%s", page);
-	cr_assert(
-		strstr(page, "<tr data-family=\"runtime\" data-res=\"fail\">"));
+	cr_assert(strstr(page, "<tr data-family=\"runtime\" data-res=\"fail\" "
+			       "data-problem=\"1\">"));
 	/* The family filter lists each family once, in id order. */
 	cr_assert(strstr(page, "<option value=\"\">all</option><option>mmu"
 			       "</option><option>runtime</option></select>"));
 	cr_assert(strstr(page, "title=\"saw &lt;1&gt; &amp; &quot;2&quot;\">"
-			       "FAIL</td>"));
+			       "FAIL<small class=\"why\">saw &lt;1&gt; &amp; "
+			       "&quot;2&quot;</small></td>"));
+	/* a passing cell has nothing to hover for */
+	cr_assert(strstr(page, "<td class=\"pass\">pass</td>"));
 	/* No baseline: no change filter, no change marks. */
 	cr_assert_null(strstr(page, "id=\"f-changed\""));
 	cr_assert_null(strstr(page, "data-changed"));
@@ -122,12 +127,113 @@ Test(html, baseline_changes_are_marked)
 			       "&mdash; gate FAILED"),
 		  "%s", page);
 	cr_assert(strstr(page, "<td class=\"fail new\" title=\"NEW FAILURE "
-			       "(baseline: pass) saw 2\">FAIL</td>"));
+			       "(baseline: pass) saw 2\">FAIL<small "
+			       "class=\"why\">saw 2</small></td>"));
 	cr_assert(strstr(page, "<td class=\"pass fixed\" title=\"FIXED "
 			       "(baseline: error) \">pass</td>"));
 	cr_assert_eq(count(page, "data-changed=\"1\""), 2);
+	/* both changed rows are problems (the default view); x.a.same not */
+	cr_assert_eq(count(page, "data-problem=\"1\""), 2);
+	cr_assert(strstr(page, "<td data-meta=\"baseline\">ci/base.json</td>"),
+		  "%s", page);
 	cr_assert(strstr(page, "id=\"f-changed\""));
 	free(page);
 	results_free(&now);
 	results_free(&base);
+}
+
+Test(html, metadata_and_problems_as_text)
+{
+	struct results r;
+	struct res_image *im;
+	char *page;
+
+	results_init(&r);
+	r.started = xstrdup("2026-12-06T09:00:00Z");
+	r.popek_version = xstrdup("0.0-old");
+	r.popek_commit = xstrdup("abc123");
+	r.interrupted = xstrdup("SIGTERM");
+	results_add_target(&r, "qemu-tcg", HC, true, "", "qemu {image}");
+	im = results_add_image(&r, "qemu-tcg", HC, "mmu-a-32");
+	im->ok = false;
+	free(im->reason);
+	im->reason = xstrdup("timeout after 60 s");
+	free(im->rerun);
+	im->rerun = xstrdup("popek run -t qemu-tcg mmu-a-32");
+	free(im->log_serial);
+	im->log_serial = xstrdup("logs/qemu-tcg/mmu-a-32.serial.txt");
+	results_add_check(&r, "qemu-tcg", HC, "mmu-a-32", "mmu.a.one", CLS_FAIL,
+			  "#PF(0x3) at CR2=0x1000",
+			  "a write to a read-only page");
+	results_add_check(&r, "qemu-tcg", HC, "mmu-a-32", "mmu.a.two",
+			  CLS_ERROR, "timeout after 60 s", "d2");
+	results_add_check(&r, "qemu-tcg", HC, "mmu-a-32", "mmu.a.three",
+			  CLS_PASS, NULL, "d3");
+	page = render(&r, NULL);
+	cr_assert(strstr(page, "<td data-meta=\"started\">2026-12-06T09:00:00Z"
+			       "</td>"),
+		  "%s", page);
+	cr_assert(strstr(page, "<td data-meta=\"results-popek\">0.0-old "
+			       "(abc123)</td>"));
+	cr_assert(strstr(page, "<td data-meta=\"generated\">"));
+	cr_assert(strstr(page, "<td data-meta=\"popek\">"));
+	cr_assert(strstr(page, "data-meta=\"interrupted\">Partial results: "
+			       "the run was interrupted by SIGTERM."));
+	cr_assert(strstr(page, "<span data-count=\"problem-images\">1</span> "
+			       "images in error, <span data-count=\"problem-"
+			       "checks\">2</span> unexpected checks"));
+	/* the image: reason, rerun command and log as text and link */
+	cr_assert(strstr(page,
+			 "<td class=\"img\">mmu-a-32</td><td class=\"er"
+			 "ror\">error</td><td>timeout after 60 s</td><td>"
+			 "<code>popek run -t qemu-tcg mmu-a-32</code></td>"
+			 "<td> <a href=\"logs/qemu-tcg/mmu-a-32.serial.txt"
+			 "\">serial</a></td>"),
+		  "%s", page);
+	/* the failure with its reason and description; the error that
+	 * only repeats the image's reason is counted, not listed */
+	cr_assert(strstr(page, "<td class=\"id\">mmu.a.one</td><td class=\""
+			       "fail\">FAIL</td><td>#PF(0x3) at CR2=0x1000</td>"
+			       "<td>a write to a read-only page</td>"));
+	cr_assert_null(strstr(page, "<td class=\"id\">mmu.a.two</td>"));
+	cr_assert(strstr(page, "<span data-count=\"as-image\">1</span>"));
+	/* opened without a fragment, the page shows the problems only */
+	cr_assert(strstr(page, "prob.checked=!h;"));
+	cr_assert_eq(count(page, "data-problem=\"1\""), 2);
+	free(page);
+	results_free(&r);
+}
+
+/* A results file from another host must not put a script in a link. */
+Test(html, log_links_are_plain_paths)
+{
+	static const char *const bad[] = {"javascript:alert(1)",
+					  " javascript:alert(1)",
+					  "//evil.example/x", "\\\\evil\\x"};
+	struct results r;
+	struct res_image *im;
+	char *page;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		results_init(&r);
+		im = results_add_image(&r, "qemu-tcg", HC, "mmu-a-32");
+		im->ok = false;
+		free(im->log_serial);
+		im->log_serial = xstrdup(bad[i]);
+		free(im->log_info);
+		im->log_info = xstrdup("logs/qemu-tcg/mmu-a-32.info.txt");
+		page = render(&r, NULL);
+		cr_assert_null(strstr(page, "<a href=\"javascript"), "%s",
+			       bad[i]);
+		cr_assert_null(strstr(page, "<a href=\" "), "%s", bad[i]);
+		cr_assert_null(strstr(page, "<a href=\"/"), "%s", bad[i]);
+		cr_assert_null(strstr(page, "<a href=\"\\"), "%s", bad[i]);
+		cr_assert(strstr(page, " serial: "), "%s", bad[i]);
+		cr_assert(strstr(page,
+				 "<a href=\"logs/qemu-tcg/mmu-a-32.info.txt"
+				 "\">info</a>"));
+		free(page);
+		results_free(&r);
+	}
 }

@@ -39,8 +39,15 @@ static const struct {
 	 "  --junit F              JUnit XML, one testcase per check\n"
 	 "  --tap                  a TAP 13 stream on stdout instead of the "
 	 "table\n"
+	 "  --logs DIR             per image and target: serial stream, "
+	 "stderr,\n"
+	 "                         command and decoded exit status\n"
 	 "  --images DIR           the image directory\n"
-	 "  --targets DIR          the target file directory\n"
+	 "  --targets DIR[:DIR]    directories searched for target files "
+	 "first\n"
+	 "                         (then $POPEK_TARGETS, then the suite's)\n"
+	 "  --target-set [T:]K=V   override a target's param, timeout or\n"
+	 "                         output_limit for this run\n"
 	 "  -q, --quiet            no progress, no known-infidelity lines\n"
 	 "\n"
 	 "Exit status: 0 every result expected, 1 an unexpected result or\n"
@@ -90,6 +97,18 @@ static const struct {
 	 "  --targets DIR     the target file directory\n"
 	 "\n"
 	 "docs/iso.md.\n"},
+	{"check-target",
+	 "\n"
+	 "  --targets DIR[:DIR]    directories searched for target files "
+	 "first\n"
+	 "  --target-set [T:]K=V   override a param, timeout or "
+	 "output_limit\n"
+	 "  --images DIR           where the smoke images are\n"
+	 "  --timeout S            per image\n"
+	 "\n"
+	 "Reads the target file, then boots runtime-smoke-32/64 and says\n"
+	 "what to change when they do not report as popek needs. Exit 0\n"
+	 "works, 7 a problem found, 3 unusable, 2 usage. docs/targets.md.\n"},
 };
 
 bool help_wanted(int argc, char **argv)

@@ -372,8 +372,9 @@ Test(gate, every_command_has_help)
  */
 Test(gate, help_explains_every_option)
 {
-	static const char *const cmds[] = {"targets", "list", "run",   "report",
-					   "bench",   "iso",  "ingest"};
+	static const char *const cmds[] = {"targets", "list",	     "run",
+					   "report",  "bench",	     "iso",
+					   "ingest",  "check-target"};
 	size_t i;
 
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {

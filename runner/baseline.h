@@ -72,6 +72,16 @@ bool baseline_lost_coverage(const struct baseline_diff *d);
 /* The gate: new failures, or lost coverage when fail_on_lost. */
 bool baseline_failed(const struct baseline_diff *d, bool fail_on_lost);
 
+/*
+ * A dead or skipped image changes hundreds of checks with one reason;
+ * as in `popek run`, the first few of one cause stand for the rest.
+ */
+#define SAME_REASON_SHOWN 10
+
+/* a and b (adjacent changes) have one cause: image, reason, results. */
+bool baseline_same_cause(const struct baseline_change *a,
+			 const struct baseline_change *b);
+
 /* The sections, then one `gate:` verdict line. */
 void baseline_print(FILE *f, const struct baseline_diff *d, bool fail_on_lost);
 

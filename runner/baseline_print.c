@@ -11,14 +11,8 @@ static const char *before_name(int before)
 	return before < 0 ? "absent" : class_name((enum check_class)before);
 }
 
-/*
- * A dead or skipped image changes hundreds of checks with one reason;
- * as in `popek run`, the first few stand for the rest.
- */
-#define SAME_REASON_SHOWN 10
-
-static bool same_cause(const struct baseline_change *a,
-		       const struct baseline_change *b)
+bool baseline_same_cause(const struct baseline_change *a,
+			 const struct baseline_change *b)
 {
 	return !strcmp(a->target, b->target) &&
 	       !strcmp(a->host_class, b->host_class) &&
@@ -36,7 +30,7 @@ static void print_changes(FILE *f, const char *title, const char *what,
 	for (i = 0; i < n; i++) {
 		const struct baseline_change *c = &v[i];
 
-		same = i && same_cause(c, &v[i - 1]) ? same + 1 : 0;
+		same = i && baseline_same_cause(c, &v[i - 1]) ? same + 1 : 0;
 		if (same < SAME_REASON_SHOWN) {
 			fprintf(f, "  %s  %s (%s): %s -> %s", c->id, c->target,
 				c->host_class, before_name(c->before),
@@ -46,7 +40,7 @@ static void print_changes(FILE *f, const char *title, const char *what,
 			fputc('\n', f);
 		}
 		if (same >= SAME_REASON_SHOWN &&
-		    (i + 1 == n || !same_cause(&v[i + 1], c)))
+		    (i + 1 == n || !baseline_same_cause(&v[i + 1], c)))
 			fprintf(f,
 				"  ... and %zu more of %s (%s) %s, the same "
 				"way\n",

@@ -111,6 +111,7 @@ int cmd_report(int argc, char **argv, struct perr *e)
 	meta.now = &all;
 	meta.baseline = baseline;
 	meta.base = dp ? &base : NULL;
+	meta.fail_on_lost = fail_on_lost;
 	if (html && html_write(html, &m, &sum, dp, &meta, e) < 0)
 		ret = POPEK_EXIT_UNEXPECTED;
 	else if (json && results_json_write(&all, json, e) < 0)

@@ -38,6 +38,7 @@ static const char css[] =
 	"nav a{margin-right:1em}"
 	"table.about th{text-align:right;background:none;position:static}"
 	".warn{background:#fde0a0;padding:.4em;font-weight:bold}"
+	".note{background:#f4ecd0;padding:.4em}"
 	"table.problems td{vertical-align:top}"
 	"td small.why{display:block;font-size:11px;max-width:28em;"
 	"white-space:normal}";
@@ -123,7 +124,7 @@ int html_write(const char *path, const struct matrix *m,
 		html_write_problems(f, meta->now);
 	html_write_families(f, m);
 	if (diff)
-		html_write_diff(f, diff);
+		html_write_diff(f, diff, meta->fail_on_lost);
 	html_write_filters(f, m, diff != NULL);
 	html_write_matrix(f, m, diff);
 	fprintf(f, "<script>%s</script>\n</body>\n</html>\n", script);

@@ -12,6 +12,7 @@ struct html_meta {
 	const struct results *now;  /* the (merged) results shown */
 	const char *baseline;	    /* the --baseline path, or NULL */
 	const struct results *base; /* its results, or NULL */
+	bool fail_on_lost;	    /* the gate fails on lost coverage */
 };
 
 /* diff may be NULL (no baseline); meta's members may be NULL. */

@@ -24,8 +24,10 @@ void html_write_problems(FILE *f, const struct results *r);
 /* Per target: the class counts, then a family x class breakdown. */
 void html_write_summary(FILE *f, const struct summary *s);
 void html_write_families(FILE *f, const struct matrix *m);
-/* New failures and fixed checks against the baseline. */
-void html_write_diff(FILE *f, const struct baseline_diff *d);
+/* The gate: new failures, fixed checks, lost coverage (downgraded and
+ * lost checks), columns not compared, and the verdict `popek report`
+ * gives (fail_on_lost as there). */
+void html_write_diff(FILE *f, const struct baseline_diff *d, bool fail_on_lost);
 /* The filter form (shown by the page's script) and the matrix. */
 void html_write_filters(FILE *f, const struct matrix *m, bool baseline);
 void html_write_matrix(FILE *f, const struct matrix *m,

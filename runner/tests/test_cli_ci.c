@@ -2,8 +2,8 @@
  * The CLI a CI job uses, through the popek binary: the gate's lost
  * coverage, --fail-on-lost, the host class warning, the statuses of an
  * unreadable baseline (5) and of a filter that matches nothing (6),
- * report --quiet, a results file of format 1 read as a baseline, and
- * per-command help.
+ * report --quiet, a results file of format 1 read as a baseline, the
+ * gate on the HTML page, and per-command help.
  */
 #include <criterion/criterion.h>
 #include <fcntl.h>
@@ -281,6 +281,39 @@ Test(gate, format_1_file_is_a_baseline)
 	cr_assert_str_eq(r.err, "");
 	out_free(&r);
 	free(merged);
+}
+
+/* The page says what the CI log says: lost coverage and the verdict. */
+Test(gate, html_shows_lost_coverage)
+{
+	char *now = lossy_run(), *html = xasprintf("%s/report.html", dir),
+	     *page;
+	struct out r = popek("report", now, "--baseline", V1, "--fail-on-lost",
+			     "--html", html, NULL);
+
+	cr_assert_eq(r.status, 1, "status %d: %s", r.status, r.err);
+	page = slurp(html);
+	HAS(page, "<span data-count=\"downgraded\">2</span> downgraded, <span "
+		  "data-count=\"lost\">2</span> lost &mdash; gate <span "
+		  "data-gate=\"failed\">FAILED</span></h2>");
+	HAS(page, "<tr class=\"downgraded\"><td class=\"id\">a.a.xfail</td>"
+		  "<td>qemu-tcg</td><td>" AMD "</td><td>xfail</td><td class=\""
+		  "skip\">skip</td><td>r</td></tr>");
+	HAS(page, "<tr class=\"lost\"><td>qemu-tcg</td><td>" AMD "</td><td "
+		  "class=\"img\">img-b</td><td class=\"n\" data-lost=\"2\">2"
+		  "</td><td>image not run</td></tr>");
+	free(page);
+	out_free(&r);
+	/* without --fail-on-lost the same run passes, as its status says */
+	r = popek("report", now, "--baseline", V1, "--html", html, NULL);
+	cr_assert_eq(r.status, 0, "status %d: %s", r.status, r.err);
+	page = slurp(html);
+	HAS(page, "gate <span data-gate=\"passed\">passed, with lost coverage"
+		  "</span></h2>");
+	free(page);
+	out_free(&r);
+	free(html);
+	free(now);
 }
 
 #ifdef POPEK_SMOKE_IMAGE_DIR

@@ -329,7 +329,8 @@ Test(either, gate_does_not_fail)
 	cr_assert_eq(d.nfixed, 0);
 	html = render(&now, &base, &d);
 	cr_assert(strstr(html, "0</span> new failures"), "%s", html);
-	cr_assert(strstr(html, "gate passed"), "%s", html);
+	cr_assert(strstr(html, "gate <span data-gate=\"passed\">passed</span>"),
+		  "%s", html);
 	free(html);
 	baseline_free(&d);
 

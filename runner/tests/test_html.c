@@ -15,14 +15,16 @@
 
 #define HC "AuthenticAMD-25-1/kvm_pvm"
 
-static char *render(const struct results *now, const struct results *base)
+static char *render_gate(const struct results *now, const struct results *base,
+			 bool fail_on_lost)
 {
 	char path[] = "/tmp/popek-html-XXXXXX";
 	struct baseline_diff d;
 	struct summary s;
 	struct matrix m;
 	struct perr e = {0};
-	struct html_meta meta = {now, base ? "ci/base.json" : NULL, base};
+	struct html_meta meta = {now, base ? "ci/base.json" : NULL, base,
+				 fail_on_lost};
 	char *buf;
 	long n;
 	FILE *f;
@@ -49,6 +51,11 @@ static char *render(const struct results *now, const struct results *base)
 	if (base)
 		baseline_free(&d);
 	return buf;
+}
+
+static char *render(const struct results *now, const struct results *base)
+{
+	return render_gate(now, base, false);
 }
 
 static size_t count(const char *hay, const char *needle)
@@ -123,8 +130,11 @@ Test(html, baseline_changes_are_marked)
 			  "d");
 	page = render(&now, &base);
 	cr_assert(strstr(page, "<span data-count=\"new\">1</span> new failures"
-			       ", <span data-count=\"fixed\">1</span> fixed "
-			       "&mdash; gate FAILED"),
+			       ", <span data-count=\"fixed\">1</span> fixed, "
+			       "<span data-count=\"downgraded\">0</span> "
+			       "downgraded, <span data-count=\"lost\">0</span>"
+			       " lost &mdash; gate <span data-gate=\"failed\">"
+			       "FAILED</span>"),
 		  "%s", page);
 	cr_assert(strstr(page, "<td class=\"fail new\" title=\"NEW FAILURE "
 			       "(baseline: pass) saw 2\">FAIL<small "
@@ -236,4 +246,116 @@ Test(html, log_links_are_plain_paths)
 		free(page);
 		results_free(&r);
 	}
+}
+
+/*
+ * Lost coverage on the page as in the CI log: downgraded checks (one
+ * cause's first ten, then a count), lost images, columns the baseline
+ * lacks; the verdict is the exit status's, --fail-on-lost included.
+ */
+static void lost_coverage(struct results *now, struct results *base)
+{
+	char id[32];
+	int i;
+
+	results_init(now);
+	results_init(base);
+	for (i = 0; i < 12; i++) {
+		snprintf(id, sizeof(id), "x.a.c%02d", i);
+		results_add_check(base, "qemu-tcg", HC, "x-a-32", id, CLS_PASS,
+				  NULL, "d");
+		results_add_check(now, "qemu-tcg", HC, "x-a-32", id, CLS_SKIP,
+				  "target qemu-tcg does not run 32-bit images",
+				  "d");
+	}
+	results_add_check(base, "qemu-tcg", HC, "x-b-64", "x.b.one", CLS_PASS,
+			  NULL, "d");
+	results_add_check(base, "qemu-tcg", HC, "x-b-64", "x.b.two", CLS_XFAIL,
+			  "obstacle", "d");
+	results_add_check(now, "kvm", HC, "x-b-64", "x.b.one", CLS_PASS, NULL,
+			  "d");
+}
+
+Test(html, lost_coverage_is_listed)
+{
+	struct results now, base;
+	char *page;
+
+	lost_coverage(&now, &base);
+	page = render(&now, &base);
+	cr_assert(strstr(page, "<span data-count=\"new\">0</span> new failures"
+			       ", <span data-count=\"fixed\">0</span> fixed, "
+			       "<span data-count=\"downgraded\">12</span> "
+			       "downgraded, <span data-count=\"lost\">2</span>"
+			       " lost &mdash; gate <span data-gate=\"passed\">"
+			       "passed, with lost coverage</span></h2>"),
+		  "%s", page);
+	cr_assert(strstr(page, "<p class=\"note\" data-meta=\"lost-coverage\">"
+			       "Lost coverage: checks that ran in the baseline "
+			       "are skipped now or missing. The gate lets it "
+			       "through; --fail-on-lost fails on it.</p>"));
+	cr_assert(strstr(page, "<h3>Downgraded (ran in the baseline, skip now)"
+			       "</h3>\n<table class=\"diff\" data-list=\""
+			       "downgraded\">"));
+	cr_assert(strstr(page, "<tr class=\"downgraded\"><td class=\"id\">"
+			       "x.a.c00</td><td>qemu-tcg</td><td>" HC "</td>"
+			       "<td>pass</td><td class=\"skip\">skip</td><td>"
+			       "target qemu-tcg does not run 32-bit images"
+			       "</td></tr>"),
+		  "%s", page);
+	/* ten of one cause, then the other two as a count */
+	cr_assert_eq(count(page, "<tr class=\"downgraded\"><td class=\"id\">"),
+		     10);
+	cr_assert(strstr(page, "<tr class=\"downgraded\" data-more=\"2\"><td "
+			       "colspan=\"6\">... and 2 more of qemu-tcg (" HC
+			       ") x-a-32, the same way</td></tr>"));
+	cr_assert(strstr(page, "<tr class=\"lost\"><td>qemu-tcg</td><td>" HC
+			       "</td><td class=\"img\">x-b-64</td><td class=\""
+			       "n\" data-lost=\"2\">2</td><td>image not run"
+			       "</td></tr>"),
+		  "%s", page);
+	cr_assert(strstr(page, "<h3>Not in the baseline (every failure counts "
+			       "as new)</h3>\n<table class=\"diff\" data-list="
+			       "\"uncovered\">\n<tr><th>target</th><th>host "
+			       "class</th><th>checks</th></tr>\n<tr class=\""
+			       "uncovered\"><td>kvm</td><td>" HC "</td><td "
+			       "class=\"n\">1</td></tr>"),
+		  "%s", page);
+	cr_assert_null(strstr(page, "data-list=\"unseen\""));
+	free(page);
+
+	page = render_gate(&now, &base, true);
+	cr_assert(strstr(page, "lost &mdash; gate <span data-gate=\"failed\">"
+			       "FAILED</span></h2>"),
+		  "%s", page);
+	cr_assert(strstr(page, "<p class=\"warn\" data-meta=\"lost-coverage\">"
+			       "Lost coverage: checks that ran in the baseline "
+			       "are skipped now or missing. The gate fails on "
+			       "it (--fail-on-lost).</p>"));
+	free(page);
+	results_free(&now);
+	results_free(&base);
+}
+
+/* No lost coverage: no sections for it, and the gate passes plainly. */
+Test(html, no_lost_coverage_no_sections)
+{
+	struct results now, base;
+	char *page;
+
+	results_init(&now);
+	results_init(&base);
+	results_add_check(&base, "qemu-tcg", HC, "i", "x.a.one", CLS_PASS, NULL,
+			  "d");
+	results_add_check(&now, "qemu-tcg", HC, "i", "x.a.one", CLS_PASS, NULL,
+			  "d");
+	page = render_gate(&now, &base, true);
+	cr_assert(strstr(page, "gate <span data-gate=\"passed\">passed</span>"),
+		  "%s", page);
+	cr_assert_null(strstr(page, "data-meta=\"lost-coverage\""));
+	cr_assert_null(strstr(page, "data-list=\"downgraded\""));
+	cr_assert_null(strstr(page, "data-list=\"lost\""));
+	free(page);
+	results_free(&now);
+	results_free(&base);
 }

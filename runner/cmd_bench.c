@@ -107,23 +107,43 @@ static int parse_opts(struct bench_opts *o, int argc, char **argv,
 	return 0;
 }
 
+/* Selected when a filter matches; matched[i] notes that filter i did. */
 static bool row_selected(const struct bench_opts *o, const char *row,
-			 const char *bench, const char *image)
+			 const char *bench, const char *image, bool *matched)
 {
-	if (!o->a.nfilters)
-		return true;
+	bool any = !o->a.nfilters;
+
 	for (int i = 0; i < o->a.nfilters; i++)
 		if (!fnmatch(o->a.filters[i], row, 0) ||
 		    !fnmatch(o->a.filters[i], bench, 0) ||
 		    !fnmatch(o->a.filters[i], image, 0))
-			return true;
-	return false;
+			any = matched[i] = true;
+	return any;
 }
 
-/* Rows from the images' declared checks: perf.NAME.ran.WIDTH. */
+/* A misspelt filter among good ones would drop its rows silently: as
+ * run and list do, it stops the command with its own status. */
+static int filters_match(const struct bench_run *r, const bool *matched,
+			 const char *dir, struct perr *e)
+{
+	for (int i = 0; i < r->o.a.nfilters; i++)
+		if (!matched[i]) {
+			perr_set(e,
+				 "bench: filter '%s' matches no benchmark or "
+				 "image name in %s",
+				 r->o.a.filters[i], dir);
+			return POPEK_EXIT_NO_MATCH;
+		}
+	return 0;
+}
+
+/* Rows from the images' declared checks: perf.NAME.ran.WIDTH. 0, or an
+ * exit status. */
 static int make_rows(struct bench_run *r, const char *dir, struct perr *e)
 {
 	struct bench_set *s = &r->set;
+	bool *matched = xcalloc((size_t)r->o.a.nfilters + 1, sizeof(*matched));
+	int ret;
 
 	for (size_t i = 0; i < r->il.n; i++) {
 		const struct image *img = &r->il.v[i];
@@ -140,7 +160,8 @@ static int make_rows(struct bench_run *r, const char *dir, struct perr *e)
 				continue;
 			char *name = xasprintf("%s.%u", bench, img->width);
 
-			if (!row_selected(&r->o, name, bench, img->name)) {
+			if (!row_selected(&r->o, name, bench, img->name,
+					  matched)) {
 				free(name);
 				continue;
 			}
@@ -154,10 +175,16 @@ static int make_rows(struct bench_run *r, const char *dir, struct perr *e)
 			row->cells = xcalloc(s->ntargets, sizeof(*row->cells));
 		}
 	}
-	if (!s->nrows)
-		return perr_set(e, "bench: no benchmark in %s%s", dir,
-				r->o.a.nfilters ? " matches the filters"
-						: " (build the perf images)");
+	ret = r->il.n ? filters_match(r, matched, dir, e) : 0;
+	free(matched);
+	if (ret)
+		return ret;
+	if (!s->nrows) {
+		perr_set(e, "bench: no benchmark in %s%s", dir,
+			 r->o.a.nfilters ? " matches the filters"
+					 : " (build the perf images)");
+		return POPEK_EXIT_NOTHING_RAN;
+	}
 	return 0;
 }
 
@@ -590,8 +617,9 @@ int cmd_bench(int argc, char **argv, struct perr *e)
 		goto out;
 	dir = perf_images_dir(r.o.a.images);
 	if (image_list_load(dir, false, &r.il, e) < 0 ||
-	    make_rows(&r, dir, e) < 0)
+	    (ret = make_rows(&r, dir, e)))
 		goto out;
+	ret = POPEK_EXIT_NOTHING_RAN;
 	if (!mkdtemp(tmpl)) {
 		perr_set(e, "bench: cannot create a directory in /tmp: %s",
 			 strerror(errno));

@@ -12,6 +12,7 @@
 #include "cmd.h"
 #include "elf_image.h"
 #include "iso.h"
+#include "run_args.h"
 
 #define DEFAULT_GRUB_TIMEOUT 5
 
@@ -66,6 +67,12 @@ int cmd_iso(int argc, char **argv, struct perr *e)
 	dir = images_dir(images_opt, &explicit_dir);
 	if (image_list_load(dir, explicit_dir, &il, e) < 0)
 		return POPEK_EXIT_NOTHING_RAN;
+	ret = run_args_filters_match("iso", &il, argv + optind, argc - optind,
+				     dir, e);
+	if (ret) {
+		image_list_free(&il);
+		return ret;
+	}
 	sel = xcalloc(il.n ? il.n : 1, sizeof(*sel));
 	for (i = 0; i < il.n; i++)
 		if (image_matches(&il.v[i], argv + optind, argc - optind))

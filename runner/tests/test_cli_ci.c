@@ -316,6 +316,36 @@ Test(gate, html_shows_lost_coverage)
 	free(now);
 }
 
+#ifdef POPEK_PERF_IMAGE_DIR
+/*
+ * bench filters match a benchmark ("callret", "callret.64") or an image.
+ * The target ends at once, so a bench that ignored the misspelt filter
+ * fails this test in a second, not after a benchmark run.
+ */
+Test(gate, bench_filter_that_matches_nothing)
+{
+	char *conf = xasprintf("%s/quick.conf", dir),
+	     *json = xasprintf("%s/b.json", dir);
+	FILE *f = fopen(conf, "w");
+	struct out r;
+
+	cr_assert_not_null(f);
+	fputs("name = quick\ndescription = ends at once\n"
+	      "command = /bin/false {image}\n",
+	      f);
+	fclose(f);
+	r = popek("bench", "-t", "quick", "--targets", dir, "--json", json,
+		  "--images", POPEK_PERF_IMAGE_DIR, "callret.64",
+		  "perf-bench-32", "calret", NULL);
+	cr_assert_eq(r.status, 6, "status %d: %s", r.status, r.err);
+	cr_assert_str_eq(
+		r.err, "popek: bench: filter 'calret' matches no "
+		       "benchmark or image name in " POPEK_PERF_IMAGE_DIR "\n");
+	cr_assert_str_eq(r.out, "");
+	out_free(&r);
+}
+#endif
+
 #ifdef POPEK_SMOKE_IMAGE_DIR
 /* A misspelt filter among good ones used to narrow the run silently. */
 Test(gate, filter_that_matches_nothing)
@@ -323,7 +353,7 @@ Test(gate, filter_that_matches_nothing)
 	static const char want[] =
 		"popek: %s: filter 'conformnce-*' matches no image name or "
 		"check id in " POPEK_SMOKE_IMAGE_DIR "\n";
-	char *msg;
+	char *msg, *iso;
 	struct out r = popek("list", "--images", POPEK_SMOKE_IMAGE_DIR,
 			     "runtime-smoke-*", "conformnce-*", NULL);
 
@@ -347,6 +377,18 @@ Test(gate, filter_that_matches_nothing)
 		  "runtime.smoke.int3.64", NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	HAS(r.out, "runtime-smoke-64 (64-bit, ");
+	out_free(&r);
+	/* iso refuses it before building anything */
+	iso = xasprintf("%s/x.iso", dir);
+	r = popek("iso", "-o", iso, "--images", POPEK_SMOKE_IMAGE_DIR,
+		  "runtime-smoke-*", "conformnce-*", NULL);
+	cr_assert_eq(r.status, 6);
+	msg = xasprintf(want, "iso");
+	cr_assert_str_eq(r.err, msg);
+	cr_assert_str_eq(r.out, "");
+	cr_assert_neq(access(iso, F_OK), 0);
+	free(msg);
+	free(iso);
 	out_free(&r);
 }
 #endif

@@ -20,6 +20,7 @@
 #include "cmd.h"
 #include "elf_image.h"
 #include "job.h"
+#include "outpath.h"
 #include "run_args.h"
 
 #ifndef POPEK_SOURCE_DIR
@@ -104,6 +105,9 @@ static int parse_opts(struct bench_opts *o, int argc, char **argv,
 			 o->a.json);
 		return POPEK_EXIT_USAGE;
 	}
+	/* the chart goes beside it: one check covers both */
+	if (outpath_check("bench", "--json", o->a.json, e) < 0)
+		return POPEK_EXIT_USAGE;
 	return 0;
 }
 

@@ -12,6 +12,7 @@
 #include "cmd.h"
 #include "elf_image.h"
 #include "iso.h"
+#include "outpath.h"
 #include "run_args.h"
 
 #define DEFAULT_GRUB_TIMEOUT 5
@@ -64,6 +65,8 @@ int cmd_iso(int argc, char **argv, struct perr *e)
 		perr_set(e, "iso: no output file given (use -o FILE.iso)");
 		return POPEK_EXIT_USAGE;
 	}
+	if (outpath_check("iso", "-o", out, e) < 0)
+		return POPEK_EXIT_USAGE;
 	dir = images_dir(images_opt, &explicit_dir);
 	if (image_list_load(dir, explicit_dir, &il, e) < 0)
 		return POPEK_EXIT_NOTHING_RAN;

@@ -11,6 +11,7 @@
 #include "cmd.h"
 #include "html.h"
 #include "matrix.h"
+#include "outpath.h"
 #include "results.h"
 #include "results_json.h"
 #include "summary.h"
@@ -80,6 +81,10 @@ int cmd_report(int argc, char **argv, struct perr *e)
 		perr_set(e, "report: --fail-on-lost needs --baseline F");
 		return POPEK_EXIT_USAGE;
 	}
+	/* before the merge, which can take a while on a farm's shards */
+	if ((html && outpath_check("report", "--html", html, e) < 0) ||
+	    (json && outpath_check("report", "--json", json, e) < 0))
+		return POPEK_EXIT_USAGE;
 	if (load_merged(argv + optind, argc - optind, &all, e) < 0)
 		return POPEK_EXIT_UNEXPECTED;
 	if (baseline) {

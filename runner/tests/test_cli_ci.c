@@ -3,7 +3,8 @@
  * coverage, --fail-on-lost, the host class warning, the statuses of an
  * unreadable baseline (5) and of a filter that matches nothing (6),
  * report --quiet, a results file of format 1 read as a baseline, the
- * gate on the HTML page, and per-command help.
+ * gate on the HTML page, output paths checked before any work, and
+ * per-command help.
  */
 #include <criterion/criterion.h>
 #include <fcntl.h>
@@ -314,6 +315,51 @@ Test(gate, html_shows_lost_coverage)
 	out_free(&r);
 	free(html);
 	free(now);
+}
+
+/* A CI job must not learn after the work that it cannot keep the result. */
+Test(gate, output_paths_are_checked_first)
+{
+	char *none = xasprintf("%s/none/out.json", dir),
+	     *want = xasprintf("popek: report: --json %s: cannot write in "
+			       "%s/none: No such file or directory\n",
+			       none, dir);
+	struct out r = popek("report", V1, "--json", none, NULL);
+
+	cr_assert_eq(r.status, 2, "status %d: %s", r.status, r.err);
+	cr_assert_str_eq(r.err, want);
+	cr_assert_str_eq(r.out, "", "the matrix before the refusal");
+	out_free(&r);
+	free(want);
+	r = popek("report", V1, "--baseline", V1, "--html", dir, NULL);
+	cr_assert_eq(r.status, 2, "status %d: %s", r.status, r.err);
+	want = xasprintf("popek: report: --html %s: is a directory\n", dir);
+	cr_assert_str_eq(r.err, want);
+	cr_assert_str_eq(r.out, "");
+	out_free(&r);
+	free(want);
+	/* bench: before the images are even looked at (dir has none) */
+	r = popek("bench", "-t", "refvmm-trap", "--images", dir, "--json", none,
+		  NULL);
+	cr_assert_eq(r.status, 2, "status %d: %s", r.status, r.err);
+	want = xasprintf("popek: bench: --json %s: cannot write in %s/none: "
+			 "No such file or directory\n",
+			 none, dir);
+	cr_assert_str_eq(r.err, want);
+	out_free(&r);
+	free(want);
+	free(none);
+	/* iso: before the images are read */
+	none = xasprintf("%s/none/x.iso", dir);
+	r = popek("iso", "-o", none, "--images", dir, NULL);
+	cr_assert_eq(r.status, 2, "status %d: %s", r.status, r.err);
+	want = xasprintf("popek: iso: -o %s: cannot write in %s/none: No "
+			 "such file or directory\n",
+			 none, dir);
+	cr_assert_str_eq(r.err, want);
+	out_free(&r);
+	free(want);
+	free(none);
 }
 
 #ifdef POPEK_PERF_IMAGE_DIR

@@ -316,10 +316,7 @@ static void chain(struct bt_vm *b, const struct bt_key *k)
 	tb = translate__get(b, &nk);
 	if (gen != b->generation)
 		return;
-	tcache__chain(b, site, tb->tc);
-	if (b->t->m->log_events & LOG_BT)
-		log__printf("bt chain 0x%x -> 0x%x (guest 0x%x)", site,
-			    (u32)(uintptr_t)tb->tc, b->c->eip);
+	tcache__chain(b, site, tb->tc, b->c->eip);
 }
 
 /* The run stops to open the interrupt window the monitor stepped for. */

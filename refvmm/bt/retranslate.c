@@ -106,6 +106,7 @@ static void retranslate(struct bt_vm *b, const struct bt_key *k, u32 eip,
 	nk.eip = eip;
 	tb = translate__block(b, &nk);
 	tcache__insert(b, tb);
+	translate__trace_links(b);
 	if (site && gen == b->generation) {
 		patch_jump(b, site, tb->tc);
 		if (b->t->m->log_events & LOG_ADAPT)

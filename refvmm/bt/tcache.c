@@ -353,7 +353,14 @@ bool tcache__map(const struct bt_vm *b, u64 addr, bool exact, u32 *eip)
 	return false;
 }
 
-void tcache__chain(struct bt_vm *b, u32 site, const u8 *target)
+void tcache__trace_chain(const struct bt_vm *b, u32 site, u32 target, u32 eip)
+{
+	if (b->t->m->log_events & LOG_BT)
+		log__printf("bt chain 0x%x -> 0x%x (guest 0x%x)", site, target,
+			    eip);
+}
+
+void tcache__chain(struct bt_vm *b, u32 site, const u8 *target, u32 eip)
 {
 	u8 *s = (u8 *)(uintptr_t)site;
 	u32 rel;
@@ -363,4 +370,5 @@ void tcache__chain(struct bt_vm *b, u32 site, const u8 *target)
 	rel = (u32)(target - (s + 4));
 	memcpy(s, &rel, 4);
 	b->st.chain_patches++;
+	tcache__trace_chain(b, site, (u32)(uintptr_t)target, eip);
 }

@@ -25,8 +25,11 @@ void tcache__table_set(struct bt_vm *b, const struct bt_key *k, u8 *tc);
 const struct bt_block *tcache__block_at(const struct bt_vm *b, u64 addr);
 /* Guest EIP for cache address @addr; @exact: only a boundary start. */
 bool tcache__map(const struct bt_vm *b, u64 addr, bool exact, u32 *eip);
-/* Points the rel32 at @site to @target, when @site is a chain site the
- * translator recorded (site.h); any other value is ignored. */
-void tcache__chain(struct bt_vm *b, u32 site, const u8 *target);
+/* Points the rel32 at @site to @target (guest @eip's translation), when
+ * @site is a chain site the translator recorded (site.h); any other value
+ * is ignored. */
+void tcache__chain(struct bt_vm *b, u32 site, const u8 *target, u32 eip);
+/* The --trace bt line of one chain patch: every bt.chain_patches has one. */
+void tcache__trace_chain(const struct bt_vm *b, u32 site, u32 target, u32 eip);
 
 #endif

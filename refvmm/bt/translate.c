@@ -35,6 +35,8 @@
 
 #define MAX_INSNS 32
 #define MAX_STUBS 4
+_Static_assert(BT_MAX_LINKS >= MAX_INSNS + MAX_STUBS,
+	       "a block's every branch may be linked at translation");
 
 struct stub {
 	u8 *site; /* rel32 field that jumps to the stub */
@@ -100,6 +102,9 @@ static void branch_to(struct tx *x, u32 target)
 
 			memcpy(site, &rel, 4);
 			x->b->st.chain_patches++;
+			x->b->links[x->b->nlinks++] = (struct bt_link){
+				(u32)(uintptr_t)site, (u32)(uintptr_t)tb->tc,
+				target};
 			return;
 		}
 	}
@@ -633,6 +638,7 @@ struct bt_block *translate__block(struct bt_vm *b, const struct bt_key *k)
 	u8 *body;
 
 	make_room(b);
+	b->nlinks = 0;
 	site__clear_from(b, b->tc_free);
 	memset(&x, 0, sizeof(x));
 	/* The length cross-check needs no operand detail: the trace
@@ -713,6 +719,15 @@ static void log_block(struct bt_vm *b, const struct bt_block *tb)
 	}
 }
 
+void translate__trace_links(const struct bt_vm *b)
+{
+	u32 i;
+
+	for (i = 0; i < b->nlinks; i++)
+		tcache__trace_chain(b, b->links[i].site, b->links[i].tc,
+				    b->links[i].eip);
+}
+
 struct bt_block *translate__get(struct bt_vm *b, const struct bt_key *k)
 {
 	struct bt_block *tb;
@@ -734,5 +749,6 @@ struct bt_block *translate__get(struct bt_vm *b, const struct bt_key *k)
 		tcache__insert(b, tb);
 	if (b->t->m->log_events & LOG_BT)
 		log_block(b, tb);
+	translate__trace_links(b);
 	return tb;
 }

@@ -137,6 +137,14 @@ struct bt_block {
 #define BT_MMIO_PAGES	 2
 #define BT_MAX_DBP_PAGES 8 /* four breakpoints, each on up to two pages */
 
+/* The direct branches of one block (translate.c: MAX_INSNS + MAX_STUBS). */
+#define BT_MAX_LINKS 36
+
+/* A rel32 at cache address @site pointed at @tc, guest @eip's block. */
+struct bt_link {
+	u32 site, tc, eip;
+};
+
 struct bt_codepage {
 	u32 pfn;
 	u8 snap[4096];
@@ -208,6 +216,10 @@ struct bt_vm {
 	u32 smc_eip;
 	bool smc_active;
 	bool chaining;
+	/* The branches the last translate__block pointed straight at an
+	 * existing translation: --trace bt shows them after the block. */
+	struct bt_link links[BT_MAX_LINKS];
+	u32 nlinks;
 	volatile bool stepping; /* the kick is walking to a boundary */
 	csh cs_host;		/* Capstone for --trace bt */
 	cs_insn *host_insn;

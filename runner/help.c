@@ -64,8 +64,9 @@ static const struct {
 	 "  --html F        a self-contained HTML page\n"
 	 "  --json F        the merged results (a later --baseline)\n"
 	 "\n"
-	 "Exit status: 0, 1 the gate failed or a file is bad, 2 usage, 5 the\n"
-	 "baseline cannot be read. docs/runner.md, docs/ci.md.\n"},
+	 "Exit status: 0, 1 the gate failed or a file is bad, 2 usage (an\n"
+	 "unwritable --html or --json too), 5 the baseline cannot be read.\n"
+	 "docs/runner.md, docs/ci.md.\n"},
 	{"bench",
 	 "\n"
 	 "  -t, --target T[,T...]  the targets to time\n"
@@ -77,7 +78,9 @@ static const struct {
 	 "--quiet\n"
 	 "                         as for popek run\n"
 	 "\n"
-	 "docs/perf.md.\n"},
+	 "Exit status: 0 something was measured, 1 the JSON cannot be\n"
+	 "written, 2 usage (an unwritable --json too), 3 nothing measured,\n"
+	 "6 a FILTER matches no benchmark or image. docs/perf.md.\n"},
 	{"iso",
 	 "\n"
 	 "  -o, --output FILE.iso  where to write the ISO\n"
@@ -85,6 +88,8 @@ static const struct {
 	 "  --grub-timeout S       seconds GRUB waits at its menu (default "
 	 "5)\n"
 	 "\n"
+	 "Exit status: 0, 1 the ISO could not be built, 2 usage (an\n"
+	 "unwritable -o too), 3 no images, 6 a FILTER matches nothing.\n"
 	 "docs/iso.md.\n"},
 	{"ingest",
 	 "\n"

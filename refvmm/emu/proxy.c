@@ -177,6 +177,34 @@ static bool legacy_prefix(u8 b)
 	       b == 0x67;
 }
 
+/*
+ * The prefixes the monitor's copy keeps (operand size, LOCK, F2/F3), each
+ * once, in the order of their last occurrence: repeating a prefix
+ * changes nothing and the last of F2/F3 is the one that counts (SDM Vol.
+ * 2A 2.1.1). A guest may pad a valid instruction with repeated prefixes
+ * up to 15 bytes; its copy, with a RIP-relative operand four bytes
+ * longer, must not exceed 15 itself (#GP inside the monitor).
+ */
+static int keep_prefixes(const u8 *b, int npre, u8 *out)
+{
+	int n = 0;
+
+	for (int i = 0; i < npre; i++) {
+		bool later = false;
+
+		if (b[i] != 0x66 && b[i] != 0xf0 && b[i] != 0xf2 &&
+		    b[i] != 0xf3)
+			continue;
+		for (int j = i + 1; j < npre; j++)
+			later |= b[j] == b[i];
+		if (!later)
+			out[n++] = b[i];
+	}
+	return n;
+}
+
+#define MAX_INSN_LEN 15 /* SDM Vol. 2A 2.3.11 */
+
 int proxy__encode(const cs_insn *in, u8 *out, size_t outlen, u64 at,
 		  u64 scratch)
 {
@@ -195,16 +223,11 @@ int proxy__encode(const cs_insn *in, u8 *out, size_t outlen, u64 at,
 		 * minus prefixes that mean nothing without memory. */
 		if ((size_t)in->size + 1 > outlen)
 			return -1;
-		for (bool lead = true; k < in->size; k++) {
-			if (lead && k < in->size - 1 && legacy_prefix(b[k])) {
-				if (b[k] == 0x66 || b[k] == 0xf0 ||
-				    b[k] == 0xf2 || b[k] == 0xf3)
-					out[n++] = b[k];
-				continue;
-			}
-			lead = false;
-			out[n++] = b[k];
-		}
+		while (k < in->size - 1 && legacy_prefix(b[k]))
+			k++;
+		n = keep_prefixes(b, k, out);
+		memcpy(out + n, b + k, (size_t)(in->size - k));
+		n += in->size - k;
 		out[n++] = 0xc3;
 		return n;
 	}
@@ -226,12 +249,9 @@ int proxy__encode(const cs_insn *in, u8 *out, size_t outlen, u64 at,
 	}
 	if (end > in->size || (size_t)in->size + 8 > outlen)
 		return -1;
-	while (k < mo && legacy_prefix(b[k])) {
-		if (b[k] == 0xf0 || b[k] == 0xf2 || b[k] == 0xf3 ||
-		    b[k] == 0x66)
-			out[n++] = b[k];
+	while (k < mo && legacy_prefix(b[k]))
 		k++;
-	}
+	n = keep_prefixes(b, k, out);
 	memcpy(out + n, b + k, (size_t)(mo - k));
 	n += mo - k;
 	out[n++] = (u8)((modrm & 0x38) | 5); /* [rip + disp32] */
@@ -246,6 +266,8 @@ int proxy__encode(const cs_insn *in, u8 *out, size_t outlen, u64 at,
 
 		memcpy(out + n - (in->size - end) - 4, &r32, 4);
 	}
+	if (n > MAX_INSN_LEN)
+		return -1;
 	out[n++] = 0xc3; /* ret to proxy_stub.S */
 	return n;
 }

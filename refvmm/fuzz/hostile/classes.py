@@ -176,10 +176,6 @@ def mem(ctx, reg, target=None, store=False, a16=True):
     return rnd.choice(segs), mem32(ctx, reg, target)
 
 
-def sel_rpl(rnd, sel):
-    return sel | rnd.randrange(4)
-
-
 # ---- the kinds: body(ctx, here) -> bytes, last(ctx, here) -> bytes ----
 
 def implicit_body(ctx, here):
@@ -593,7 +589,8 @@ def branch_body(ctx, here):
     if k == 0:
         return hint + bytes([rnd.choice(JCC), skip]) + nops
     if k == 1:
-        return hint + b"\x0f" + bytes([rnd.choice(JCC) + 0x10]) + u32(skip) + nops
+        return hint + b"\x0f" + bytes([rnd.choice(JCC) + 0x10]) + \
+            u32(skip) + nops
     if k == 2:
         return rnd.choice([b"\xeb" + bytes([skip]), b"\xe9" + u32(skip),
                            b"\xe8" + u32(skip)]) + nops

@@ -17,8 +17,10 @@ import argparse
 import os
 import random
 import struct
+import sys
 
-import classes
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import classes  # noqa: E402
 
 PAYLOAD_GPA = 0x400000
 SLOT_BASE = PAYLOAD_GPA + 16

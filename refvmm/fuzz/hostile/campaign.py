@@ -88,23 +88,52 @@ class Refvmm:
         return rc, err, insns
 
 
-def read_tlog(path, seen):
-    """Adds each CLASS HEXBYTES line's bytes to seen[CLASS]; returns how
-    many were new."""
-    new = 0
+def tlog_lines(path):
+    """The (CLASS, HEXBYTES) pairs of one --translation-log."""
+    lines = set()
     try:
         with open(path, errors="replace") as f:
             for line in f:
                 parts = line.split()
-                if len(parts) != 2:
-                    continue
-                s = seen.setdefault(parts[0], set())
-                if parts[1] not in s:
-                    s.add(parts[1])
-                    new += 1
+                if len(parts) == 2:
+                    lines.add((parts[0], parts[1]))
     except FileNotFoundError:
         pass
+    return lines
+
+
+def add_lines(seen, lines):
+    """Adds each pair's bytes to seen[CLASS]; returns how many were new."""
+    new = 0
+    for cls, hexbytes in lines:
+        s = seen.setdefault(cls, set())
+        if hexbytes not in s:
+            s.add(hexbytes)
+            new += 1
     return new
+
+
+def add_forms(forms, form_of, lines, into):
+    """Each pair's form (hostile_forms: displacements and immediates
+    zeroed) into the per-class sets of each of into; form_of caches the
+    pairs already masked, so each distinct line goes through the tool
+    once per campaign."""
+    new = sorted(lines - form_of.keys())
+    if new:
+        text = "".join("%s %s\n" % kv for kv in new)
+        try:
+            out = subprocess.run([forms], input=text.encode(),
+                                 capture_output=True,
+                                 check=True).stdout.decode().splitlines()
+        except (OSError, subprocess.CalledProcessError):
+            return
+        for kv, line in zip(new, out):
+            parts = line.split()
+            form_of[kv] = parts[1] if len(parts) == 2 else kv[1]
+    for kv in lines:
+        if kv in form_of:
+            for d in into:
+                d.setdefault(kv[0], set()).add(form_of[kv])
 
 
 class Tally:
@@ -117,6 +146,7 @@ class Tally:
         self.verdicts = {}
         self.outcomes = {}
         self.seen = {}
+        self.forms = {}
 
     def add(self, v, key, insns):
         self.runs += 1
@@ -128,6 +158,10 @@ class Tally:
         return {c: len(self.seen.get(c, ())) for c in
                 sorted(set(CLASSES) | set(self.seen))}
 
+    def class_forms(self):
+        return {c: len(self.forms.get(c, ())) for c in
+                sorted(set(CLASSES) | set(self.seen))}
+
 
 class Report(Tally):
     def __init__(self, out):
@@ -137,6 +171,7 @@ class Report(Tally):
         self.afl = {}
         self.took = {}
         self.modes = {}
+        self.form_of = {}
         self.last = time.monotonic()
 
     def mode(self, mode):
@@ -270,8 +305,12 @@ def replay(args, rm, rep, mode, inputs, guided_dir=None):
             rc, err, insns = rm.run(mode, f, tlog)
             rep.took[(mode, f)] = time.monotonic() - t0
             rep.add(mode, f, rc, err, insns)
-            new = read_tlog(tlog, rep.seen)
-            read_tlog(tlog, rep.mode(mode).seen)
+            lines = tlog_lines(tlog)
+            new = add_lines(rep.seen, lines)
+            add_lines(rep.mode(mode).seen, lines)
+            if args.forms:
+                add_forms(args.forms, rep.form_of, lines,
+                          [rep.forms, rep.mode(mode).forms])
             if os.path.exists(tlog):
                 os.unlink(tlog)
             if guided_dir and new:
@@ -312,6 +351,8 @@ def per_mode(args, rep, rm):
                   "guest_insns": t.insns if rm.count_insns else None,
                   "translated_distinct": t.classes()
                   if rm.translation_log else None,
+                  "translated_forms": t.class_forms()
+                  if rm.translation_log and args.forms else None,
                   "verdicts": t.verdicts, "outcomes": t.outcomes}
     return out
 
@@ -334,9 +375,15 @@ def per_mode_md(args, rep, rm):
         rows.append(("contained: " + k,
                      [str(rep.mode(m).outcomes.get(k, 0)) for m in modes]))
     if rm.translation_log:
+        name = "distinct %s" + (" (encodings / forms)" if args.forms else "")
         for c in sorted(set(CLASSES) | set(rep.seen)):
-            rows.append(("distinct " + c, [str(rep.mode(m).classes().get(c, 0))
-                                           for m in modes]))
+            vals = []
+            for m in modes:
+                v = str(rep.mode(m).classes().get(c, 0))
+                if args.forms:
+                    v += " / %d" % rep.mode(m).class_forms().get(c, 0)
+                vals.append(v)
+            rows.append((name % c, vals))
     md = ["| per mode | " + " | ".join(modes) + " |",
           "| --- |" + " --- |" * len(modes)]
     md += ["| %s | %s |" % (name, " | ".join(vals)) for name, vals in rows]
@@ -351,6 +398,8 @@ def write_summary(args, rep, rm, elapsed):
         "replayed_runs": rep.runs, "afl_execs": afl_execs,
         "guest_insns": rep.insns if rm.count_insns else None,
         "translated_distinct": classes if rm.translation_log else None,
+        "translated_forms": rep.class_forms()
+        if rm.translation_log and args.forms else None,
         "verdicts": rep.verdicts, "outcomes": rep.outcomes,
         "escapes": rep.verdicts.get("escape", 0),
         "crashes": rep.verdicts.get("crash", 0),
@@ -376,9 +425,17 @@ def write_summary(args, rep, rm, elapsed):
     md += ["", "guest instructions executed (sum of bt.guest_insns): %s" % (
         rep.insns if rm.count_insns else "n/a (refvmm has no --count-insns)")]
     if rm.translation_log:
-        md += ["", "| class | distinct encodings translated (all modes) |",
-               "| --- | --- |"]
-        md += ["| %s | %d |" % kv for kv in classes.items()]
+        if args.forms:
+            forms = rep.class_forms()
+            md += ["", "| class | distinct encodings translated (all modes) "
+                   "| distinct forms (displacement, immediate zeroed) |",
+                   "| --- | --- | --- |"]
+            md += ["| %s | %d | %d |" % (c, n, forms.get(c, 0))
+                   for c, n in classes.items()]
+        else:
+            md += ["", "| class | distinct encodings translated (all modes) |",
+                   "| --- | --- |"]
+            md += ["| %s | %d |" % kv for kv in classes.items()]
     else:
         md += ["distinct translated encodings: n/a (refvmm has no "
                "--translation-log)"]
@@ -414,6 +471,8 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--timeout", type=float, default=2)
     ap.add_argument("--afl-refvmm", help="afl-built refvmm: fuzz with afl")
+    ap.add_argument("--forms", help="hostile_forms: also count distinct "
+                    "forms (displacements and immediates zeroed)")
     args = ap.parse_args()
     args.modes = args.modes.split(",")
     os.makedirs(args.out, exist_ok=True)

@@ -88,45 +88,100 @@ class Refvmm:
         return rc, err, insns
 
 
-def read_tlog(path, seen):
-    """Adds each CLASS HEXBYTES line's bytes to seen[CLASS]; returns how
-    many were new."""
-    new = 0
+def tlog_lines(path):
+    """The (CLASS, HEXBYTES) pairs of one --translation-log."""
+    lines = set()
     try:
         with open(path, errors="replace") as f:
             for line in f:
                 parts = line.split()
-                if len(parts) != 2:
-                    continue
-                s = seen.setdefault(parts[0], set())
-                if parts[1] not in s:
-                    s.add(parts[1])
-                    new += 1
+                if len(parts) == 2:
+                    lines.add((parts[0], parts[1]))
     except FileNotFoundError:
         pass
+    return lines
+
+
+def add_lines(seen, lines):
+    """Adds each pair's bytes to seen[CLASS]; returns how many were new."""
+    new = 0
+    for cls, hexbytes in lines:
+        s = seen.setdefault(cls, set())
+        if hexbytes not in s:
+            s.add(hexbytes)
+            new += 1
     return new
 
 
-class Report:
-    def __init__(self, out):
-        self.out = out
+def add_forms(forms, form_of, lines, into):
+    """Each pair's form (hostile_forms: displacements and immediates
+    zeroed) into the per-class sets of each of into; form_of caches the
+    pairs already masked, so each distinct line goes through the tool
+    once per campaign."""
+    new = sorted(lines - form_of.keys())
+    if new:
+        text = "".join("%s %s\n" % kv for kv in new)
+        try:
+            out = subprocess.run([forms], input=text.encode(),
+                                 capture_output=True,
+                                 check=True).stdout.decode().splitlines()
+        except (OSError, subprocess.CalledProcessError):
+            return
+        for kv, line in zip(new, out):
+            parts = line.split()
+            form_of[kv] = parts[1] if len(parts) == 2 else kv[1]
+    for kv in lines:
+        if kv in form_of:
+            for d in into:
+                d.setdefault(kv[0], set()).add(form_of[kv])
+
+
+class Tally:
+    """Runs, guest instructions, verdicts and distinct translated
+    encodings per class: of one mode, or of the whole campaign."""
+
+    def __init__(self):
         self.runs = 0
         self.insns = 0
         self.verdicts = {}
         self.outcomes = {}
-        self.failures = []
         self.seen = {}
-        self.afl = {}
-        self.took = {}
-        self.last = time.monotonic()
+        self.forms = {}
 
-    def add(self, mode, payload, rc, err, insns):
-        v, why = verdict(rc, err)
+    def add(self, v, key, insns):
         self.runs += 1
         self.insns += insns
         self.verdicts[v] = self.verdicts.get(v, 0) + 1
-        key = why.split(":")[0] if v == "contained" else v
         self.outcomes[key] = self.outcomes.get(key, 0) + 1
+
+    def classes(self):
+        return {c: len(self.seen.get(c, ())) for c in
+                sorted(set(CLASSES) | set(self.seen))}
+
+    def class_forms(self):
+        return {c: len(self.forms.get(c, ())) for c in
+                sorted(set(CLASSES) | set(self.seen))}
+
+
+class Report(Tally):
+    def __init__(self, out):
+        super().__init__()
+        self.out = out
+        self.failures = []
+        self.afl = {}
+        self.took = {}
+        self.modes = {}
+        self.form_of = {}
+        self.last = time.monotonic()
+
+    def mode(self, mode):
+        return self.modes.setdefault(mode, Tally())
+
+    def add(self, mode, payload, rc, err, insns):
+        v, why = verdict(rc, err)
+        key = why.split(":")[0] if v == "contained" else v
+        super().add(v, key, insns)
+        self.mode(mode).add(v, key, insns)
         if v != "contained":
             os.makedirs(os.path.join(self.out, "failures"), exist_ok=True)
             digest = hashlib.sha1(open(payload, "rb").read()).hexdigest()[:12]
@@ -150,12 +205,24 @@ class Report:
 
 def afl_seeds(args, mode, inputs, rep):
     """The inputs that ran in under a fifth of the timeout: afl calibrates
-    every seed several times, and a slow one costs that many timeouts."""
+    every seed several times, and a slow one costs that many timeouts.
+    Of the 64 KiB `classes` payloads, one per kind with --afl-classes."""
     d = os.path.join(args.out, "afl-seeds-" + mode)
     shutil.rmtree(d, ignore_errors=True)
     os.makedirs(d)
-    quick = [f for f in inputs
-             if rep.took.get((mode, f), 1e9) < args.timeout / 5]
+    quick, kinds = [], set()
+    for f in inputs:
+        if rep.took.get((mode, f), 1e9) >= args.timeout / 5:
+            continue
+        name = os.path.basename(f)
+        if name.startswith("gen-classes-"):
+            if not args.afl_classes:
+                continue
+            kind = name[len("gen-classes-"):].rsplit("-", 2)[0]
+            if kind in kinds:
+                continue
+            kinds.add(kind)
+        quick.append(f)
     for f in quick or inputs[:1]:
         shutil.copy(f, d)
     return d
@@ -238,7 +305,12 @@ def replay(args, rm, rep, mode, inputs, guided_dir=None):
             rc, err, insns = rm.run(mode, f, tlog)
             rep.took[(mode, f)] = time.monotonic() - t0
             rep.add(mode, f, rc, err, insns)
-            new = read_tlog(tlog, rep.seen)
+            lines = tlog_lines(tlog)
+            new = add_lines(rep.seen, lines)
+            add_lines(rep.mode(mode).seen, lines)
+            if args.forms:
+                add_forms(args.forms, rep.form_of, lines,
+                          [rep.forms, rep.mode(mode).forms])
             if os.path.exists(tlog):
                 os.unlink(tlog)
             if guided_dir and new:
@@ -265,16 +337,69 @@ def fallback(args, rm, rep, mode, seconds):
     shutil.rmtree(work, ignore_errors=True)
 
 
+def afl_execs_of(rep, mode):
+    a = rep.afl.get(mode, {})
+    return int(a.get("stats", {}).get("execs_done", 0) or 0)
+
+
+def per_mode(args, rep, rm):
+    """summary.json's "per_mode": what each mode ran and translated."""
+    out = {}
+    for m in args.modes:
+        t = rep.mode(m)
+        out[m] = {"replayed_runs": t.runs, "afl_execs": afl_execs_of(rep, m),
+                  "guest_insns": t.insns if rm.count_insns else None,
+                  "translated_distinct": t.classes()
+                  if rm.translation_log else None,
+                  "translated_forms": t.class_forms()
+                  if rm.translation_log and args.forms else None,
+                  "verdicts": t.verdicts, "outcomes": t.outcomes}
+    return out
+
+
+def per_mode_md(args, rep, rm):
+    """The per-mode table: one column per mode."""
+    modes = args.modes
+    rows = [("runs replayed", [str(rep.mode(m).runs) for m in modes]),
+            ("afl execs", [str(afl_execs_of(rep, m)) for m in modes]),
+            ("guest instructions (sum of bt.guest_insns)",
+             [str(rep.mode(m).insns) if rm.count_insns else "n/a"
+              for m in modes])]
+    for k in ("escape", "crash", "failure", "contained"):
+        rows.append(("verdict: " + k,
+                     [str(rep.mode(m).verdicts.get(k, 0)) for m in modes]))
+    keys = sorted(set(k for m in modes for k in rep.mode(m).outcomes))
+    for k in keys:
+        if k in ("escape", "crash", "failure"):
+            continue
+        rows.append(("contained: " + k,
+                     [str(rep.mode(m).outcomes.get(k, 0)) for m in modes]))
+    if rm.translation_log:
+        name = "distinct %s" + (" (encodings / forms)" if args.forms else "")
+        for c in sorted(set(CLASSES) | set(rep.seen)):
+            vals = []
+            for m in modes:
+                v = str(rep.mode(m).classes().get(c, 0))
+                if args.forms:
+                    v += " / %d" % rep.mode(m).class_forms().get(c, 0)
+                vals.append(v)
+            rows.append((name % c, vals))
+    md = ["| per mode | " + " | ".join(modes) + " |",
+          "| --- |" + " --- |" * len(modes)]
+    md += ["| %s | %s |" % (name, " | ".join(vals)) for name, vals in rows]
+    return md
+
+
 def write_summary(args, rep, rm, elapsed):
-    classes = {c: len(rep.seen.get(c, ())) for c in
-               sorted(set(CLASSES) | set(rep.seen))}
-    afl_execs = sum(int(a["stats"].get("execs_done", 0))
-                    for a in rep.afl.values() if a.get("stats"))
+    classes = rep.classes()
+    afl_execs = sum(afl_execs_of(rep, m) for m in rep.afl)
     data = {
         "modes": args.modes, "seconds": round(elapsed, 1),
         "replayed_runs": rep.runs, "afl_execs": afl_execs,
         "guest_insns": rep.insns if rm.count_insns else None,
         "translated_distinct": classes if rm.translation_log else None,
+        "translated_forms": rep.class_forms()
+        if rm.translation_log and args.forms else None,
         "verdicts": rep.verdicts, "outcomes": rep.outcomes,
         "escapes": rep.verdicts.get("escape", 0),
         "crashes": rep.verdicts.get("crash", 0),
@@ -285,6 +410,7 @@ def write_summary(args, rep, rm, elapsed):
                 for m, a in rep.afl.items()},
         "refvmm_features": {"count_insns": rm.count_insns,
                             "translation_log": rm.translation_log},
+        "per_mode": per_mode(args, rep, rm),
     }
     with open(os.path.join(args.out, "summary.json"), "w") as f:
         json.dump(data, f, indent=2)
@@ -299,12 +425,21 @@ def write_summary(args, rep, rm, elapsed):
     md += ["", "guest instructions executed (sum of bt.guest_insns): %s" % (
         rep.insns if rm.count_insns else "n/a (refvmm has no --count-insns)")]
     if rm.translation_log:
-        md += ["", "| class | distinct encodings translated |",
-               "| --- | --- |"]
-        md += ["| %s | %d |" % kv for kv in classes.items()]
+        if args.forms:
+            forms = rep.class_forms()
+            md += ["", "| class | distinct encodings translated (all modes) "
+                   "| distinct forms (displacement, immediate zeroed) |",
+                   "| --- | --- | --- |"]
+            md += ["| %s | %d | %d |" % (c, n, forms.get(c, 0))
+                   for c, n in classes.items()]
+        else:
+            md += ["", "| class | distinct encodings translated (all modes) |",
+                   "| --- | --- |"]
+            md += ["| %s | %d |" % kv for kv in classes.items()]
     else:
         md += ["distinct translated encodings: n/a (refvmm has no "
                "--translation-log)"]
+    md += [""] + per_mode_md(args, rep, rm)
     for m, a in rep.afl.items():
         if a.get("error"):
             md += ["", "afl-fuzz %s did not run to the end (status %s)" % (
@@ -328,9 +463,16 @@ def main():
                     help="per mode, afl or the fallback")
     ap.add_argument("--batch", type=int, default=0,
                     help="fixed-seed generated inputs replayed per mode")
+    ap.add_argument("--batch-classes", type=int, default=0,
+                    help="`classes` payloads (gen.py) in that batch: the "
+                    "kinds in turn")
+    ap.add_argument("--afl-classes", action="store_true",
+                    help="afl starts from one `classes` payload per kind too")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--timeout", type=float, default=2)
     ap.add_argument("--afl-refvmm", help="afl-built refvmm: fuzz with afl")
+    ap.add_argument("--forms", help="hostile_forms: also count distinct "
+                    "forms (displacements and immediates zeroed)")
     args = ap.parse_args()
     args.modes = args.modes.split(",")
     os.makedirs(args.out, exist_ok=True)
@@ -339,10 +481,14 @@ def main():
     start = time.monotonic()
     seeds = sorted(glob.glob(os.path.join(args.seeds, "*.bin")))
     batch_dir = os.path.join(args.out, "batch")
-    if args.batch:
+    if args.batch or args.batch_classes:
         shutil.rmtree(batch_dir, ignore_errors=True)
+        os.makedirs(batch_dir)
+    if args.batch:
         generate(args, args.seed, args.batch, "mixed", batch_dir)
         generate(args, args.seed, 0, "sweep", batch_dir)
+    if args.batch_classes:
+        generate(args, args.seed, args.batch_classes, "classes", batch_dir)
     batch = sorted(glob.glob(os.path.join(batch_dir, "*.bin")))
     for mode in args.modes:
         log("%s: %d seeds + %d generated inputs" % (mode, len(seeds),

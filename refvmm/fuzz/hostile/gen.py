@@ -8,7 +8,8 @@ of the host's selectors, accesses aimed at the monitor window, code that
 rewrites itself, descriptor-table games. Every slot is padded with UD2,
 so a slot that runs to its end faults into the template's recovery.
 
-  gen.py --out DIR --seed N --count K [--kind mixed|structured|random|sweep]
+  gen.py --out DIR --seed N --count K
+         [--kind mixed|structured|random|sweep|classes] [--class CLASS]
 
 writes K payloads, the same bytes for the same seed. docs/hostile-campaign.md
 """
@@ -16,6 +17,10 @@ import argparse
 import os
 import random
 import struct
+import sys
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import classes  # noqa: E402
 
 PAYLOAD_GPA = 0x400000
 SLOT_BASE = PAYLOAD_GPA + 16
@@ -277,17 +282,27 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--count", type=int, default=16)
     ap.add_argument("--kind", default="mixed",
-                    choices=["mixed", "structured", "random", "sweep"])
+                    choices=["mixed", "structured", "random", "sweep",
+                             "classes"])
+    ap.add_argument("--class", dest="cls", choices=sorted(classes.KINDS),
+                    help="classes: only this kind (default: each in turn)")
     ap.add_argument("--prefix", default="gen")
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
     if a.kind == "sweep":
         items = sweep_payloads()
+    elif a.kind == "classes":
+        # payload n: kind n mod 9, from a generator of its own
+        kinds = [a.cls] if a.cls else sorted(classes.KINDS)
+        names = [kinds[n % len(kinds)] for n in range(a.count)]
+        items = [classes.payload(random.Random(a.seed * 7919 + n), k)
+                 for n, k in enumerate(names)]
     else:
         rnd = random.Random(a.seed)
         items = [payload(rnd, a.kind) for _ in range(a.count)]
     for n, data in enumerate(items):
-        name = "%s-%s-%d-%03d.bin" % (a.prefix, a.kind, a.seed, n)
+        kind = a.kind if a.kind != "classes" else "classes-" + names[n]
+        name = "%s-%s-%d-%03d.bin" % (a.prefix, kind, a.seed, n)
         with open(os.path.join(a.out, name), "wb") as f:
             f.write(data)
     print("gen.py: %d payloads in %s" % (len(items), a.out))

@@ -43,6 +43,7 @@ _start:
 	jz 1f
 	call build_page_tables
 1:	call reset_machine
+	call fill_low_ram
 	jmp start_slot
 
 /*
@@ -72,6 +73,27 @@ recover:
 	/* The exit port is not there: nothing left but to stop. */
 2:	hlt
 	jmp 2b
+
+/*
+ * RAM from 0x1000 up to the template, and the RAM the monitor window's
+ * linear range maps to, hold UD2s, not zeros: a slot that strays there
+ * (the IP of a 16-bit far jump, a call gate into the window) faults into
+ * the recovery at once instead of running 00 00 (ADD) for megabytes,
+ * into the template's own code, until the timeout. Page 0 stays: it is
+ * no RAM the BT modes map (a run that touches it ends with status 86).
+ */
+fill_low_ram:
+	mov $0x1000, %edi
+	mov $(0x100000 - 0x1000) / 4, %ecx
+	mov $0x0b0f0b0f, %eax
+	cld
+	rep stosl
+	/* the RAM behind the monitor window's linear range too: a call
+	 * gate into the window would run 4 MiB of zeros */
+	mov $WINDOW_ALIAS_GPA, %edi
+	mov $0x400000 / 4, %ecx
+	rep stosl
+	ret
 
 /* The payload's header, clamped; slots end at the first all-zero one. */
 read_header:
@@ -180,6 +202,9 @@ build_page_tables:
 	jb 4b
 	mov $window_pt + 7, %eax
 	mov %eax, page_dir + 1023 * 4
+	/* linear page 0 not present: a slot that runs off the top of the
+	 * window wraps to 0 and gets #PF, not the run's end (status 86) */
+	movl $0, page_tables
 	ret
 
 /*

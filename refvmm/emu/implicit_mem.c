@@ -17,25 +17,8 @@
 
 #include "fpu_image.h"
 #include "implicit_mem.h"
+#include "operand.h"
 #include "refvmm/sw/segments.h"
-
-static int seg_of(const cs_x86 *x)
-{
-	switch (x->prefix[1]) {
-	case 0x26:
-		return SW_ES;
-	case 0x2e:
-		return SW_CS;
-	case 0x36:
-		return SW_SS;
-	case 0x64:
-		return SW_FS;
-	case 0x65:
-		return SW_GS;
-	default:
-		return SW_DS;
-	}
-}
 
 /* A register's value as the address size uses it. */
 static u32 addr_reg(const struct sw_cpu *c, const cs_x86 *x, int gpr)
@@ -50,7 +33,7 @@ static int xlat(struct sw_cpu *c, const cs_x86 *x)
 
 	if (x->addr_size == 2)
 		off &= 0xffff;
-	if (sw_read(c, seg_of(x), off, &b, 1) < 0)
+	if (sw_read(c, operand__ds_override(x), off, &b, 1) < 0)
 		return -1;
 	c->gpr[SW_EAX] = (c->gpr[SW_EAX] & ~0xffu) | b;
 	return 0;
@@ -86,7 +69,7 @@ static int maskmov(struct sw_cpu *c, const cs_insn *in, bool xmm)
 	const cs_x86 *x = &in->detail->x86;
 	u8 modrm = in->bytes[x->encoding.modrm_offset];
 	u32 len = xmm ? 16 : 8, off = addr_reg(c, x, SW_EDI);
-	int sreg = seg_of(x);
+	int sreg = operand__ds_override(x);
 	u8 data[16], mask[16];
 	u32 i, j, lo, hi;
 

@@ -97,6 +97,22 @@ int operand__sreg(x86_reg r)
 	}
 }
 
+int operand__ds_override(const cs_x86 *x)
+{
+	static const struct {
+		u8 prefix;
+		int seg;
+	} overrides[] = {
+		{0x26, SW_ES}, {0x2e, SW_CS}, {0x36, SW_SS},
+		{0x3e, SW_DS}, {0x64, SW_FS}, {0x65, SW_GS},
+	};
+
+	for (size_t i = 0; i < sizeof(overrides) / sizeof(overrides[0]); i++)
+		if (x->prefix[1] == overrides[i].prefix)
+			return overrides[i].seg;
+	return SW_DS;
+}
+
 u32 operand__addr(struct sw_cpu *c, const cs_x86 *x, const cs_x86_op *op,
 		  int *sreg)
 {

@@ -23,6 +23,9 @@ u32 operand__get_reg(const struct sw_cpu *c, x86_reg r);
 void operand__set_reg(struct sw_cpu *c, x86_reg r, u32 v);
 /* Capstone segment register -> SW_ES.. (-1 for anything else). */
 int operand__sreg(x86_reg r);
+/* The segment of an implicit DS operand (string source, XLAT, MASKMOV*):
+ * the override prefix's, else DS (SDM Vol. 1 3.7.5). */
+int operand__ds_override(const cs_x86 *x);
 /* Capstone general register -> encoding number (EAX 0 .. EDI 7), -1 for
  * anything else and for AH..BH. */
 int operand__gpr(x86_reg r);

@@ -7,6 +7,7 @@
  * that faulted, as the CPU does. A long REP is cut into bounded slices
  * (the instruction restarts from EIP), as an interrupt would cut it.
  */
+#include "operand.h"
 #include "string_insn.h"
 #include "refvmm/sw/segments.h"
 
@@ -34,30 +35,12 @@ static u32 cmp_flags(u32 a, u32 b, int size)
 	return (u32)f & 0x8d5u;
 }
 
-static int seg_override(const cs_x86 *x)
-{
-	switch (x->prefix[1]) {
-	case 0x26:
-		return SW_ES;
-	case 0x2e:
-		return SW_CS;
-	case 0x36:
-		return SW_SS;
-	case 0x64:
-		return SW_FS;
-	case 0x65:
-		return SW_GS;
-	default:
-		return SW_DS;
-	}
-}
-
 int string_insn__emulate(struct monitor *t, const cs_insn *in, bool *done)
 {
 	struct sw_cpu *c = t->c;
 	const cs_x86 *x = &in->detail->x86;
 	u8 op = x->opcode[0];
-	int size, src = seg_override(x);
+	int size, src = operand__ds_override(x);
 	bool rep = x->prefix[0] == 0xf3 || x->prefix[0] == 0xf2;
 	bool repne = x->prefix[0] == 0xf2;
 	bool cmps = op == 0xa6 || op == 0xa7, scas = op == 0xae || op == 0xaf;

@@ -329,8 +329,10 @@ static bool step(struct bt_vm *b, struct vm_exit *exit)
 		tcache__table_set(b, &k, tb->tc);
 	entry_efl = c->eflags;
 	kind = run_block(b, tb);
-	b->st.guest_insns += b->page->insns;
-	b->page->insns = 0;
+	if (b->count_insns) {
+		b->st.guest_insns += b->page->insns;
+		b->page->insns = 0;
+	}
 	if (kind < 0)
 		return stop_internal(exit,
 				     "shadow page tables: a host mapping call "

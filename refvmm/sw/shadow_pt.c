@@ -32,6 +32,12 @@ static bool mappable_ppn(const struct shadow_pt *s, u64 ppn)
 	return (ppn + 1) << 12 <= s->ram_size;
 }
 
+/* Whether @lin lies where guest code never runs natively (noexec_lo). */
+static bool noexec(const struct shadow_pt *s, u32 lin)
+{
+	return lin >= s->noexec_lo && lin < s->noexec_hi;
+}
+
 /* Host protection for a mapping in privilege class @user (4.6.1). */
 static u8 prot_of(const struct shadow_pt *s, const struct shadow_map *m,
 		  bool user)
@@ -54,7 +60,7 @@ static u8 prot_of(const struct shadow_pt *s, const struct shadow_map *m,
 	 * D; a traced page stays read-only for good. */
 	if (!m->dirty || s->traced[m->ppn])
 		w = false;
-	if (m->lpn >= s->noexec_lo >> 12 && m->lpn < s->noexec_hi >> 12)
+	if (noexec(s, m->lpn << 12))
 		x = false;
 	return (r ? PROT_READ : 0) | (w ? PROT_WRITE : 0) |
 	       (x && s->native_exec ? PROT_EXEC : 0);
@@ -531,10 +537,8 @@ bool shadow__mapped(const struct shadow_pt *s, u32 lin, int *prot)
 	if (!s->paging) {
 		if (prot)
 			*prot = PROT_READ | PROT_WRITE |
-				(s->native_exec && (lin < s->noexec_lo ||
-						    lin >= s->noexec_hi)
-					 ? PROT_EXEC
-					 : 0);
+				(s->native_exec && !noexec(s, lin) ? PROT_EXEC
+								   : 0);
 		return s->identity_mapped && lin >= SHADOW_LO &&
 		       lin < s->ram_size;
 	}

@@ -10,24 +10,19 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli_scratch.h"
 #include "util.h"
 
-static char dir[64];
+static char dir[CLI_SCRATCH_LEN];
 
 static void setup(void)
 {
-	strcpy(dir, "/tmp/popek-cli-XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
-	unsetenv("POPEK_IMAGES");
-	unsetenv("POPEK_TARGETS");
+	cli_scratch_make(dir, "cli");
 }
 
 static void teardown(void)
 {
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	cr_assert_eq(system(cmd), 0);
+	cli_scratch_remove(dir);
 }
 
 TestSuite(cli, .init = setup, .fini = teardown);
@@ -89,13 +84,7 @@ static void assert_one_error_line(const char *err)
 
 static void write_file(const char *name, const char *text)
 {
-	char *path = xasprintf("%s/%s", dir, name);
-	FILE *f = fopen(path, "w");
-
-	cr_assert_not_null(f);
-	fputs(text, f);
-	fclose(f);
-	free(path);
+	free(cli_scratch_write(dir, name, text));
 }
 
 Test(cli, unknown_target)

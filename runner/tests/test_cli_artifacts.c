@@ -18,24 +18,19 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli_scratch.h"
 #include "util.h"
 
-static char dir[64];
+static char dir[CLI_SCRATCH_LEN];
 
 static void setup(void)
 {
-	strcpy(dir, "/tmp/popek-art-XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
-	unsetenv("POPEK_IMAGES");
-	unsetenv("POPEK_TARGETS");
+	cli_scratch_make(dir, "art");
 }
 
 static void teardown(void)
 {
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	cr_assert_eq(system(cmd), 0);
+	cli_scratch_remove(dir);
 }
 
 TestSuite(artifacts, .init = setup, .fini = teardown, .timeout = 60);
@@ -47,22 +42,13 @@ static char *path_in(const char *name)
 
 static void write_file(const char *name, const char *text)
 {
-	char *path = path_in(name);
-	FILE *f = fopen(path, "w");
-
-	cr_assert_not_null(f);
-	fputs(text, f);
-	fclose(f);
-	free(path);
+	free(cli_scratch_write(dir, name, text));
 }
 
 static char *slurp(const char *name)
 {
-	char *path = path_in(name), *text;
-	struct perr e;
+	char *path = path_in(name), *text = cli_scratch_read(path);
 
-	text = read_whole_file(path, NULL, &e);
-	cr_assert_not_null(text, "%s", e.msg);
 	free(path);
 	return text;
 }

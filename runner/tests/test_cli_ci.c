@@ -15,28 +15,23 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli_scratch.h"
 #include "util.h"
 
 #define V1    POPEK_SOURCE_DIR "/runner/tests/data/results-v1.json"
 #define AMD   "AuthenticAMD-25-1/kvm_amd"
 #define INTEL "GenuineIntel-6-85/kvm_intel"
 
-static char dir[64];
+static char dir[CLI_SCRATCH_LEN];
 
 static void setup(void)
 {
-	strcpy(dir, "/tmp/popek-gate-XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
-	unsetenv("POPEK_IMAGES");
-	unsetenv("POPEK_TARGETS");
+	cli_scratch_make(dir, "gate");
 }
 
 static void teardown(void)
 {
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	cr_assert_eq(system(cmd), 0);
+	cli_scratch_remove(dir);
 }
 
 TestSuite(gate, .init = setup, .fini = teardown);
@@ -48,11 +43,7 @@ struct out {
 
 static char *slurp(const char *path)
 {
-	struct perr e;
-	char *s = read_whole_file(path, NULL, &e);
-
-	cr_assert_not_null(s, "%s", e.msg);
-	return s;
+	return cli_scratch_read(path);
 }
 
 /* Run popek with the arguments (NULL-terminated); stdout and stderr kept. */

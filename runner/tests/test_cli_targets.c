@@ -13,24 +13,19 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli_scratch.h"
 #include "util.h"
 
-static char dir[64];
+static char dir[CLI_SCRATCH_LEN];
 
 static void setup(void)
 {
-	strcpy(dir, "/tmp/popek-clit-XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
-	unsetenv("POPEK_IMAGES");
-	unsetenv("POPEK_TARGETS");
+	cli_scratch_make(dir, "clit");
 }
 
 static void teardown(void)
 {
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	cr_assert_eq(system(cmd), 0);
+	cli_scratch_remove(dir);
 }
 
 TestSuite(clit, .init = setup, .fini = teardown);
@@ -96,13 +91,7 @@ static char *sub(const char *name)
 
 static char *write_file(const char *name, const char *text)
 {
-	char *path = xasprintf("%s/%s", dir, name);
-	FILE *f = fopen(path, "w");
-
-	cr_assert_not_null(f);
-	fputs(text, f);
-	fclose(f);
-	return path;
+	return cli_scratch_write(dir, name, text);
 }
 
 #define CONF(n, cmd) "name = " n "\ndescription = d " n "\ncommand = " cmd "\n"

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "refvmm/boot.h"
 #include "refvmm/exitcode.h"
 #include "refvmm/host_cpu.h"
 #include "refvmm/loader.h"
@@ -47,7 +48,7 @@ struct options {
 	unsigned int nr_loads;
 	bool count_insns;
 	const char *translog;
-	const char *image;
+	struct boot_request boot; /* IMAGE or --kernel, --initrd, --append */
 };
 
 static void usage(FILE *out)
@@ -58,10 +59,15 @@ static void usage(FILE *out)
 		"usage: refvmm [--mode MODE] [--mem SIZE] "
 		"[--stats[=table|json]]\n"
 		"              [--trace EVENTS] [--timeout S] [--serial-limit "
-		"BYTES] IMAGE\n"
+		"BYTES]\n"
+		"              (IMAGE | --kernel FILE [--initrd FILE] "
+		"[--append CMDLINE])\n"
 		"\n"
 		"Boots IMAGE, a Multiboot v1 ELF32 kernel (64-bit probe images "
-		"wrapped as\nELF32), with COM1 on stdout and the exit port "
+		"wrapped as\nELF32), or --kernel FILE: a Linux bzImage "
+		"(32-bit boot protocol, with\n--initrd and the command line "
+		"--append) or a Multiboot image (--append\nafter its name on "
+		"its command line), with COM1 on stdout and the exit port\n"
 		"0xf4.\n"
 		"\n"
 		"  --mode MODE        execution mode (default hw):\n");
@@ -336,6 +342,15 @@ static int apply_option(int c, char *optarg, char **argv, struct options *o)
 	case 'X':
 		o->translog = optarg;
 		break;
+	case 'k':
+		o->boot.kernel = optarg;
+		break;
+	case 'i':
+		o->boot.initrd = optarg;
+		break;
+	case 'a':
+		o->boot.append = optarg;
+		break;
 	case 'h':
 		usage(stdout);
 		return REFVMM_EXIT_OK;
@@ -367,6 +382,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{"load", required_argument, NULL, 'l'},
 		{"count-insns", no_argument, NULL, 'C'},
 		{"translation-log", required_argument, NULL, 'X'},
+		{"kernel", required_argument, NULL, 'k'},
+		{"initrd", required_argument, NULL, 'i'},
+		{"append", required_argument, NULL, 'a'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -385,12 +403,19 @@ static int parse_args(int argc, char **argv, struct options *o)
 		if (r >= 0)
 			return r;
 	}
-	if (optind != argc - 1)
+	if (o->boot.kernel && optind != argc)
+		return die(REFVMM_EXIT_USAGE,
+			   "both --kernel and IMAGE given (see --help)");
+	if (!o->boot.kernel && optind != argc - 1)
 		return die(REFVMM_EXIT_USAGE,
 			   optind == argc ? "no IMAGE given (see --help)"
 					  : "more than one IMAGE given (see "
 					    "--help)");
-	o->image = argv[optind];
+	if (!o->boot.kernel && (o->boot.initrd || o->boot.append))
+		return die(REFVMM_EXIT_USAGE,
+			   "--initrd and --append need --kernel (see --help)");
+	if (!o->boot.kernel)
+		o->boot.kernel = argv[optind];
 	if ((o->count_insns || o->translog) && strncmp(o->mode, "bt", 2))
 		return die(REFVMM_EXIT_USAGE,
 			   "--count-insns and --translation-log need --mode "
@@ -421,6 +446,8 @@ static int load_status(int r)
 		return REFVMM_EXIT_IMAGE_MALFORMED;
 	if (r == -E2BIG)
 		return REFVMM_EXIT_IMAGE_UNSUPPORTED;
+	if (r == -EINVAL) /* --initrd with a Multiboot kernel */
+		return REFVMM_EXIT_USAGE;
 	return REFVMM_EXIT_IMAGE_UNREADABLE;
 }
 
@@ -459,8 +486,9 @@ static void print_stats(struct vcpu *vcpu, const struct options *o)
  * machine then still needs machine__exit). */
 static int build_machine(struct machine *m, struct clock *clock,
 			 const struct options *o, const struct mode_ops *mode,
-			 struct image_info *info)
+			 struct boot_info *boot)
 {
+	struct image_info *info;
 	char err[512] = "";
 	unsigned int i;
 	int r;
@@ -478,10 +506,10 @@ static int build_machine(struct machine *m, struct clock *clock,
 	if (o->translog && (r = open_translog(m, o->translog)) >= 0)
 		return r;
 
-	r = loader__load_file(m, o->image, o->image, info, err, sizeof(err));
-	if (r < 0) {
-		return die(load_status(r), "%s: %s", o->image, err);
-	}
+	r = boot__load(m, &o->boot, boot, err, sizeof(err));
+	if (r < 0)
+		return die(load_status(r), "%s", err);
+	info = &boot->image;
 	for (i = 0; i < o->nr_loads; i++) {
 		const struct raw_load *l = &o->loads[i];
 
@@ -498,7 +526,7 @@ static int build_machine(struct machine *m, struct clock *clock,
 		return die(REFVMM_EXIT_IMAGE_UNSUPPORTED,
 			   "%s: a %u-bit image cannot run in mode %s (use "
 			   "--mode hw)",
-			   o->image, info->width, mode->name);
+			   o->boot.kernel, info->width, mode->name);
 	}
 	r = machine__init_devices(m);
 	if (r < 0) {
@@ -512,7 +540,7 @@ static int run(const struct options *o)
 {
 	struct run_options ropts = {.timeout_ns = o->timeout_ns};
 	const struct mode_ops *mode = mode__find(o->mode);
-	struct image_info info;
+	struct boot_info boot;
 	struct machine m;
 	struct clock clock;
 	struct vcpu vcpu;
@@ -525,14 +553,14 @@ static int run(const struct options *o)
 			   o->mode);
 
 	clock__init_monotonic(&clock);
-	status = build_machine(&m, &clock, o, mode, &info);
+	status = build_machine(&m, &clock, o, mode, &boot);
 	if (status >= 0)
 		goto out_machine;
 
 	memset(&vcpu, 0, sizeof(vcpu));
 	vcpu.machine = &m;
 	vcpu.mode = mode;
-	vcpu__reset_multiboot(&vcpu, info.entry, (u32)info.mb_info);
+	boot__reset_vcpu(&vcpu, &boot);
 
 	r = kick__init();
 	if (r < 0) {

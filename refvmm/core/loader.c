@@ -354,12 +354,8 @@ int loader__load_elf(struct machine *m, const u8 *buf, size_t len,
 	return write_mb_info(m, info, cmdline ? cmdline : "", err, errlen);
 }
 
-/*
- * The whole of @path into a new buffer (*@buf, freed by the caller) of
- * *@len bytes; @what names the file in the message ("image", "file").
- */
-static int read_whole(const char *path, const char *what, u8 **buf, size_t *len,
-		      char *err, size_t errlen)
+int loader__read_whole(const char *path, const char *what, u8 **buf,
+		       size_t *len, char *err, size_t errlen)
 {
 	struct stat st;
 	size_t done = 0;
@@ -422,7 +418,7 @@ int loader__load_file(struct machine *m, const char *path, const char *cmdline,
 	u8 *buf;
 	int r;
 
-	r = read_whole(path, "image", &buf, &len, err, errlen);
+	r = loader__read_whole(path, "image", &buf, &len, err, errlen);
 	if (r < 0)
 		return r;
 	/*
@@ -441,7 +437,7 @@ int loader__load_raw(struct machine *m, const char *path, u64 addr, char *err,
 	u8 *buf;
 	int r;
 
-	r = read_whole(path, "file", &buf, &len, err, errlen);
+	r = loader__read_whole(path, "file", &buf, &len, err, errlen);
 	if (r < 0)
 		return r;
 	if (addr > m->ram_size || len > m->ram_size - addr) {

@@ -937,6 +937,24 @@ static enum emu_result emu_rdtsc(struct monitor *t, const cs_insn *in,
 	return done(c, in);
 }
 
+/* CLAC/STAC (SDM Vol. 2A CLAC, Vol. 2B STAC): #UD outside CPL 0 or
+ * without SMAP; otherwise only EFLAGS.AC changes. The shadow walk reads
+ * AC at each supervisor access to a user page, so nothing is flushed. */
+static enum emu_result emu_clac_stac(struct monitor *t, const cs_insn *in,
+				     struct vm_exit *exit)
+{
+	struct sw_cpu *c = t->c;
+
+	(void)exit;
+	if (c->cpl || !cpu_model__has(model_of(c), FEAT_SMAP))
+		return raise_ud(c);
+	if (in->id == X86_INS_STAC)
+		vm__set_eflags(c, c->eflags | EFL_AC);
+	else
+		vm__set_eflags(c, c->eflags & ~EFL_AC);
+	return done(c, in);
+}
+
 static enum emu_result emu_rdpmc(struct monitor *t, const cs_insn *in,
 				 struct vm_exit *exit)
 {
@@ -1020,6 +1038,8 @@ static const struct {
 	{X86_INS_RDTSC, emu_rdtsc},	   /* Vol. 2B RDTSC */
 	{X86_INS_RDTSCP, emu_rdtsc},	   /* Vol. 2B RDTSCP */
 	{X86_INS_RDPMC, emu_rdpmc},	   /* Vol. 2B RDPMC */
+	{X86_INS_CLAC, emu_clac_stac},	   /* Vol. 2A CLAC */
+	{X86_INS_STAC, emu_clac_stac},	   /* Vol. 2B STAC */
 	{X86_INS_SYSENTER, emu_sysenter},  /* Vol. 2B SYSENTER */
 	{X86_INS_SYSEXIT, emu_sysexit},	   /* Vol. 2B SYSEXIT */
 	{X86_INS_SYSCALL, emu_syscall},	   /* Vol. 2B SYSCALL */

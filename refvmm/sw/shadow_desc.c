@@ -87,7 +87,9 @@ enum shadow_result shadow_desc__make(const struct vcpu_seg *g, u32 window,
 		.base = (u32)base,
 		.seg_32bit = g->db,
 		.useable = g->avl,
-		.contents = desc__is_code(g) ? 2 : desc__is_expand_down(g) ? 1 : 0,
+		.contents = desc__is_code(g)	      ? 2
+			    : desc__is_expand_down(g) ? 1
+						      : 0,
 		/* code: execute-only; data: read-only (Table 3-1 bit 1) */
 		.read_exec_only = !(g->type & 2),
 	};
@@ -99,9 +101,13 @@ enum shadow_result shadow_desc__make(const struct vcpu_seg *g, u32 window,
 		if (reach >= window)
 			goto emulate;
 	} else {
+		/*
+		 * A reach past 4 GiB wraps into low memory (Linux's i386
+		 * per-CPU FS: base = the CPU's offset, limit 4 GiB). Cut it
+		 * at the window like any other: offsets that wrap fault and
+		 * are emulated, the common ones run natively.
+		 */
 		reach = base + limit;
-		if (reach > 0xffffffffull)
-			goto emulate; /* wraps past 4 GiB into low memory */
 		if (reach >= window) {
 			limit = window - 1 - base;
 			r = SHADOW_TRUNCATED;
@@ -111,7 +117,8 @@ enum shadow_result shadow_desc__make(const struct vcpu_seg *g, u32 window,
 		/* Page granular: round down, never reach further. */
 		o->limit_in_pages = true;
 		o->limit = (u32)(((limit + 1) >> 12) - 1);
-		if (((u64)o->limit << 12 | 0xfff) != limit && r == SHADOW_NATIVE)
+		if (((u64)o->limit << 12 | 0xfff) != limit &&
+		    r == SHADOW_NATIVE)
 			r = SHADOW_TRUNCATED;
 	} else {
 		o->limit = (u32)limit;

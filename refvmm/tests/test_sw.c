@@ -8,16 +8,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../emu/deliver.h"
 #include "refvmm/sw/cpu.h"
 #include "refvmm/sw/segments.h"
 #include "refvmm/sw/shadow_desc.h"
-#include "../emu/deliver.h"
 
 static struct vcpu_seg seg(u32 base, u32 limit, u8 type, u8 dpl, bool g,
 			   bool db)
 {
-	struct vcpu_seg s = {.base = base, .limit = limit, .type = type,
-			     .s = 1, .dpl = dpl, .present = 1, .g = g,
+	struct vcpu_seg s = {.base = base,
+			     .limit = limit,
+			     .type = type,
+			     .s = 1,
+			     .dpl = dpl,
+			     .present = 1,
+			     .g = g,
 			     .db = db};
 	return s;
 }
@@ -96,16 +101,28 @@ Test(shadow_desc, expand_down)
 	cr_assert(!desc__offset_ok(&high, 0xfff, 1));
 }
 
-Test(shadow_desc, wrapping_and_window_based_emulated)
+Test(shadow_desc, wrapping_truncated_below_the_window)
 {
 	struct vcpu_seg wrap = seg(0x10000000, 0xffffffff, 0x3, 0, true, true);
-	struct vcpu_seg inwin = seg(SW_WINDOW_BASE + 0x1000, 0xfff, 0x3, 0,
-				    false, true);
+	struct shadow_desc d;
+
+	/* Reach 0x10000000 + 4 GiB - 1 wraps: offsets up to the window
+	 * run natively, page granular (0xefc00000 bytes). */
+	cr_assert_eq(shadow_desc__make(&wrap, SW_WINDOW_BASE, &d),
+		     SHADOW_TRUNCATED);
+	cr_assert(!d.not_present);
+	cr_assert(d.limit_in_pages);
+	cr_assert_eq(d.limit, (SW_WINDOW_BASE - 0x10000000) / 4096 - 1);
+	cr_assert_eq(d.base, 0x10000000);
+}
+
+Test(shadow_desc, window_based_emulated)
+{
+	struct vcpu_seg inwin =
+		seg(SW_WINDOW_BASE + 0x1000, 0xfff, 0x3, 0, false, true);
 	struct vcpu_seg sys = seg(0x1000, 0x67, 0x9, 0, false, false);
 	struct shadow_desc d;
 
-	cr_assert_eq(shadow_desc__make(&wrap, SW_WINDOW_BASE, &d),
-		     SHADOW_EMULATE);
 	cr_assert_eq(shadow_desc__make(&inwin, SW_WINDOW_BASE, &d),
 		     SHADOW_EMULATE);
 	sys.s = 0; /* a TSS is never a code/data shadow */
@@ -132,8 +149,8 @@ static struct sw_cpu *cache_cpu(u8 *ram)
 	c->ram_size = 0x10000;
 	c->gdt_base = 0x1000;
 	c->gdt_limit = 0xff;
-	gdt[16] = 0x00cf93000000ffffull;    /* flat */
-	gdt[17] = 0x0040930080000fffull;    /* base 0x8000, 4 KiB */
+	gdt[16] = 0x00cf93000000ffffull; /* flat */
+	gdt[17] = 0x0040930080000fffull; /* base 0x8000, 4 KiB */
 	return c;
 }
 

@@ -33,6 +33,15 @@ int loader__load_elf(struct machine *m, const u8 *buf, size_t len,
 		     const char *cmdline, struct image_info *info, char *err,
 		     size_t errlen);
 
+/*
+ * The whole of @path into a new buffer (*@buf, freed by the caller) of
+ * *@len bytes; @what names the file in the message ("image", "file").
+ * -errno (and @err) when it cannot be read, is not a regular file or is
+ * larger than 256 MiB.
+ */
+int loader__read_whole(const char *path, const char *what, u8 **buf,
+		       size_t *len, char *err, size_t errlen);
+
 /* Reads @path and loads it; -ENOENT/-EACCES/... when it cannot be read. */
 int loader__load_file(struct machine *m, const char *path, const char *cmdline,
 		      struct image_info *info, char *err, size_t errlen);

@@ -107,8 +107,8 @@ bool monitor__deliver(struct monitor *t, int vector, bool has_error, u32 error,
 	if (r == -2) {
 		exit->reason = VM_EXIT_INTERNAL;
 		snprintf(exit->detail, sizeof(exit->detail),
-			 "trap mode: vector 0x%x goes through a task gate or "
-			 "16-bit gate, which it does not model",
+			 "trap mode: vector 0x%x goes through a 16-bit gate, "
+			 "which it does not model",
 			 vector);
 		return false;
 	}

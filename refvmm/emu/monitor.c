@@ -453,10 +453,11 @@ static bool fault_event(struct monitor *t, const struct sw_event *ev, u32 eip,
 		return emulated(t, ev, eip, tf, old_if, soft_ints, exit);
 	case EMU_RAISE:
 		log_event(t, ev, eip, "raised to the guest");
-		c->eip = eip;
+		if (!c->exc_new_task)
+			c->eip = eip;
 		return !monitor__deliver(t, c->exc_vector, c->exc_has_error,
-					 c->exc_error, DELIVER_EXCEPTION, eip,
-					 exit);
+					 c->exc_error, DELIVER_EXCEPTION,
+					 c->eip, exit);
 	case EMU_EXIT:
 		log_event(t, ev, eip, "exit to the run loop");
 		return true;

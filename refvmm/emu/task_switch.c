@@ -31,6 +31,7 @@
 
 #define TSS_TYPE_BUSY 0x2 /* in the descriptor's type field */
 #define DR6_BT	      0x8000u
+#define DR7_LOCAL     0x55u /* L0-L3 */
 
 #define VEC_DB 1
 #define VEC_TS 10
@@ -63,6 +64,15 @@ static u16 get16(const u8 *p)
 
 	memcpy(&v, p, 2);
 	return v;
+}
+
+/* A fault once the switch has committed belongs to the new task: it
+ * returns to the new task's EIP (Vol. 3A 6.15, #TS "Saved Instruction
+ * Pointer"). */
+static int in_new_task(struct sw_cpu *c)
+{
+	c->exc_new_task = true;
+	return -1;
 }
 
 static struct monitor *monitor_of(const struct sw_cpu *c)
@@ -282,6 +292,8 @@ static int switch_to(struct sw_cpu *c, enum task_source src, struct task *n,
 	c->tr.selector = n->sel;
 	c->tr.type |= TSS_TYPE_BUSY;
 	c->cr0 |= CR0_TS;
+	/* Local breakpoints belong to the old task (Vol. 3B 17.2.4). */
+	c->dr[7] &= ~DR7_LOCAL;
 	load_cr3(c, get32(n->tss + TSS_CR3));
 	vm__set_eflags(c, eflags);
 	c->eip = get32(n->tss + TSS_EIP);
@@ -290,18 +302,23 @@ static int switch_to(struct sw_cpu *c, enum task_source src, struct task *n,
 	t = monitor_of(c);
 	if (t)
 		vm__count(t, "emulated.task_switch", source_names[src]);
-	return load_segments(c, n->tss, ext);
+	if (load_segments(c, n->tss, ext) < 0)
+		return in_new_task(c);
+	return 0;
 }
 
 /* The new task's first instruction: within CS (#GP(0), with EXT for an
  * event), then the T flag's debug trap (8.2.1, DR6.BT; Vol. 3B 17.2.3). */
 static int first_insn(struct sw_cpu *c, const struct task *n, u32 ext)
 {
-	if (!desc__offset_ok(&c->seg[SW_CS], c->eip, 1))
-		return sw_gp(c, ext);
+	if (!desc__offset_ok(&c->seg[SW_CS], c->eip, 1)) {
+		sw_gp(c, ext);
+		return in_new_task(c);
+	}
 	if (get16(n->tss + TSS_TRAP) & 1) {
 		c->dr[6] |= DR6_BT;
-		return sw_raise(c, VEC_DB, 0, false);
+		sw_raise(c, VEC_DB, 0, false);
+		return in_new_task(c);
 	}
 	return 0;
 }
@@ -344,7 +361,7 @@ int task_switch__gate(struct sw_cpu *c, u16 tss_sel, u32 ext, u32 eflags,
 	if (has_error && stack__push(c, error, 4) < 0) {
 		if (c->exc_vector == VEC_SS)
 			c->exc_error = ext;
-		return -1;
+		return in_new_task(c);
 	}
 	return first_insn(c, &n, ext);
 }

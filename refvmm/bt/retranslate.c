@@ -223,10 +223,11 @@ bool retranslate__callout(struct bt_vm *b, const struct bt_key *k,
 		}
 		return false;
 	case EMU_RAISE:
-		c->eip = eip;
+		if (!c->exc_new_task)
+			c->eip = eip;
 		return !monitor__deliver(t, c->exc_vector, c->exc_has_error,
-					 c->exc_error, DELIVER_EXCEPTION, eip,
-					 exit);
+					 c->exc_error, DELIVER_EXCEPTION,
+					 c->eip, exit);
 	case EMU_NOT:
 		/* The emulator cannot do it: run it natively from now on
 		 * (it faults, and the monitor's other paths serve it). */

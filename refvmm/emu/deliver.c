@@ -1,7 +1,8 @@
 /*
  * Event delivery through the guest IDT, and IRET (SDM Vol. 3A 6.12
  * "Exception and interrupt handling", 6.13 error codes, 6.15 #DF;
- * Vol. 2A INT n and IRET, protected mode, 32-bit gates only).
+ * Vol. 2A INT n and IRET, protected mode, 32-bit gates; task gates and
+ * IRET with NT = 1 switch tasks in task_switch.c).
  */
 #include <string.h>
 
@@ -9,6 +10,7 @@
 #include "far.h"
 #include "refvmm/sw/segments.h"
 #include "refvmm/sw/shadow_desc.h"
+#include "task_switch.h"
 
 #define IRET_FLAGS 0x254dd5u /* CF PF AF ZF SF TF DF OF NT RF AC ID */
 
@@ -110,9 +112,11 @@ static int read_gate(struct sw_cpu *c, int vector, enum deliver_source src,
 		return sw_gp(c, idt_err);
 	if (!(hi & 0x8000))
 		return sw_raise(c, 11, idt_err, true);
-	if (g->type == 0x5 || g->type == 0x6 || g->type == 0x7)
-		return -2; /* task gates and 16-bit gates: not modelled */
 	g->sel = (u16)(lo >> 16);
+	if (g->type == 0x5)
+		return 1; /* a task gate: g->sel is the TSS */
+	if (g->type == 0x6 || g->type == 0x7)
+		return -2; /* 16-bit gates: not modelled */
 	g->off = (lo & 0xffff) | (hi & 0xffff0000u);
 	if (!(g->sel & ~3u))
 		return sw_gp(c, ext);
@@ -174,10 +178,13 @@ static int deliver_once(struct monitor *t, int vector, bool has_error,
 	r = read_gate(c, vector, src, ext, &g);
 	if (r < 0)
 		return r;
-	newcpl = desc__is_conforming(&g.cs) ? c->cpl : g.cs.dpl;
 	eflags = c->eflags;
 	if (src == DELIVER_EXCEPTION && is_fault(vector))
 		eflags |= EFL_RF;
+	if (r == 1)
+		return task_switch__gate(c, g.sel, ext, eflags, ret_eip,
+					 has_error, error);
+	newcpl = desc__is_conforming(&g.cs) ? c->cpl : g.cs.dpl;
 	if (push_event_frame(c, newcpl, ext, eflags, ret_eip, has_error,
 			     error) < 0)
 		return -1;
@@ -238,7 +245,7 @@ int deliver__iret(struct sw_cpu *c)
 	bool outer;
 
 	if (c->eflags & EFL_NT)
-		return sw_gp(c, 0); /* task return: no task switching here */
+		return sw_gp(c, 0); /* emulate.c takes the task return */
 	if (!c->seg[SW_SS].db)
 		sp &= 0xffff;
 	if (sw_read(c, SW_SS, sp, frame, 12) < 0)

@@ -15,8 +15,9 @@ enum deliver_source {
 /*
  * Delivers @vector through the guest IDT with @return_eip in the frame;
  * nested faults become #DF, a fault while delivering #DF is a triple
- * fault: returns -1 and the caller stops the machine; -2 for a task gate
- * or 16-bit gate, which are not modelled.
+ * fault: returns -1 and the caller stops the machine; -2 for a 16-bit
+ * gate, which is not modelled. A task gate switches tasks
+ * (task_switch.c).
  */
 int deliver__event(struct monitor *t, int vector, bool has_error, u32 error,
 		   enum deliver_source src, u32 return_eip);

@@ -25,6 +25,7 @@
 #include "refvmm/vcpu.h"
 #include "stack.h"
 #include "string_insn.h"
+#include "task_switch.h"
 
 const cs_insn *emulate__decode(struct monitor *t, u32 eip)
 {
@@ -774,8 +775,16 @@ static enum emu_result emu_retf(struct monitor *t, const cs_insn *in,
 static enum emu_result emu_iret(struct monitor *t, const cs_insn *in,
 				struct vm_exit *exit)
 {
-	(void)in, (void)exit;
-	return deliver__iret(t->c) < 0 ? EMU_RAISE : EMU_DONE;
+	struct sw_cpu *c = t->c;
+	int r;
+
+	(void)exit;
+	/* A task return needs the address after IRET (SDM Vol. 2A IRET). */
+	if (c->eflags & EFL_NT)
+		r = task_switch__iret(c, c->eip + in->size);
+	else
+		r = deliver__iret(c);
+	return r < 0 ? EMU_RAISE : EMU_DONE;
 }
 
 static enum emu_result emu_int(struct monitor *t, const cs_insn *in,
@@ -788,8 +797,8 @@ static enum emu_result emu_int(struct monitor *t, const cs_insn *in,
 
 	if (r == -2) {
 		snprintf(exit->detail, sizeof(exit->detail),
-			 "trap mode: INT 0x%x through a task gate or "
-			 "16-bit gate is not modelled",
+			 "trap mode: INT 0x%x through a 16-bit gate is "
+			 "not modelled",
 			 v);
 		exit->reason = VM_EXIT_INTERNAL;
 		return EMU_FATAL;

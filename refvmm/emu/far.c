@@ -9,6 +9,7 @@
 #include "refvmm/sw/segments.h"
 #include "refvmm/sw/shadow_desc.h"
 #include "stack.h"
+#include "task_switch.h"
 #include "vm.h"
 
 static int check_code_target(struct sw_cpu *c, u16 sel, struct vcpu_seg *cs)
@@ -112,8 +113,10 @@ int far__transfer(struct sw_cpu *c, bool call, u16 sel, u32 off, u32 next_eip)
 			return -1;
 		return set_cs(c, &d, sel, cpl, off);
 	}
+	if (task_switch__is_task(&d))
+		return task_switch__far(c, call, sel, &d, next_eip);
 	if (d.s || d.type != 0xc)
-		return sw_gp(c, sel & ~3u); /* TSS/task gate: not modelled */
+		return sw_gp(c, sel & ~3u);
 	/* 32-bit call gate (SDM Vol. 3A 5.8.3, 5.8.4) */
 	if (d.dpl < cpl || d.dpl < rpl)
 		return sw_gp(c, sel & ~3u);

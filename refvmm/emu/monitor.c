@@ -107,8 +107,8 @@ bool monitor__deliver(struct monitor *t, int vector, bool has_error, u32 error,
 	if (r == -2) {
 		exit->reason = VM_EXIT_INTERNAL;
 		snprintf(exit->detail, sizeof(exit->detail),
-			 "trap mode: vector 0x%x goes through a task gate or "
-			 "16-bit gate, which it does not model",
+			 "trap mode: vector 0x%x goes through a 16-bit gate, "
+			 "which it does not model",
 			 vector);
 		return false;
 	}
@@ -453,10 +453,11 @@ static bool fault_event(struct monitor *t, const struct sw_event *ev, u32 eip,
 		return emulated(t, ev, eip, tf, old_if, soft_ints, exit);
 	case EMU_RAISE:
 		log_event(t, ev, eip, "raised to the guest");
-		c->eip = eip;
+		if (!c->exc_new_task)
+			c->eip = eip;
 		return !monitor__deliver(t, c->exc_vector, c->exc_has_error,
-					 c->exc_error, DELIVER_EXCEPTION, eip,
-					 exit);
+					 c->exc_error, DELIVER_EXCEPTION,
+					 c->eip, exit);
 	case EMU_EXIT:
 		log_event(t, ev, eip, "exit to the run loop");
 		return true;

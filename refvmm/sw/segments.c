@@ -17,6 +17,7 @@ int sw_raise(struct sw_cpu *c, int vector, u32 error, bool has_error)
 	c->exc_vector = vector;
 	c->exc_error = error;
 	c->exc_has_error = has_error;
+	c->exc_new_task = false;
 	return -1;
 }
 
@@ -381,12 +382,13 @@ int sw_set_sreg(struct sw_cpu *c, int sreg, const struct vcpu_seg *s)
 static void reload_host_gdt_sel(struct sw_cpu *c, int sreg, u16 sel)
 {
 	int vector = c->exc_vector, err = (int)c->exc_error;
-	bool has_err = c->exc_has_error;
+	bool has_err = c->exc_has_error, new_task = c->exc_new_task;
 
 	sw_load_data_sreg(c, sreg, sel);
 	c->exc_vector = vector;
 	c->exc_error = (u32)err;
 	c->exc_has_error = has_err;
+	c->exc_new_task = new_task;
 }
 
 void sw_sync_from_host(struct sw_cpu *c)

@@ -95,10 +95,13 @@ struct sw_cpu {
 	bool seg_emulated[SW_NSREGS];
 	u64 slot_writes;
 
-	/* The exception an emulation step raised (segments.h sw_raise). */
+	/* The exception an emulation step raised (segments.h sw_raise).
+	 * exc_new_task: raised after a task switch committed, so it
+	 * returns to c->eip, the new task's, not to the instruction. */
 	int exc_vector;
 	u32 exc_error;
 	bool exc_has_error;
+	bool exc_new_task;
 
 	/* Guest RAM as the monitor sees it, and the machine for MMIO. */
 	struct shadow_pt *shadow; /* paging (NULL: linear == physical) */

@@ -1272,6 +1272,16 @@ static void escape_run(const char *name, const char *const *modes,
 
 static const char *const bt_modes[] = {"bt-simple", "bt", NULL};
 
+/* The RTC, the 8042 and PIT channel 2 through port 0x61, as Linux
+ * probes them, in every mode. */
+Test(cli, pc_devices_as_linux_probes_them)
+{
+	static const char *const all[] = {"hw", "trap", "bt-simple", "bt",
+					  NULL};
+
+	escape_run("pc-devices", all, NULL);
+}
+
 /* Not trap: it runs GS accesses through its emulator, which refuses
  * MASKMOV* and delivers #GP(0). */
 Test(cli, escape_maskmov_overrides_land_in_the_guest_segment)

@@ -2,8 +2,8 @@
  * The 8042 keyboard controller at 0x60 (data) and 0x64 (status and
  * command), with no keyboard and no mouse behind it: what Linux's i8042
  * driver and its reboot code ask of the controller itself (IBM PC AT
- * Technical Reference, "Keyboard Controller"; the command set Linux's
- * drivers/input/serio/i8042.h names).
+ * Technical Reference, "Keyboard Controller", and the command names
+ * of Linux's i8042 driver).
  *
  * The input buffer is never full (the controller takes a byte at once),
  * so a guest's wait for IBF to clear ends at its first read. Command

@@ -74,7 +74,7 @@ Test(port61, only_bits_0_to_3_are_written)
 
 Test(port61, pit_calibrate_tsc_sees_out2_rise)
 {
-	/* arch/x86/kernel/tsc.c: gate high, speaker off, channel 2 mode 0
+	/* Linux's pit_calibrate_tsc: gate high, speaker off, channel 2 mode 0
 	 * with a 10 ms latch (11931), then poll bit 5. */
 	outb((inb(0x61) & ~0x02) | 0x01, 0x61);
 	outb(0xb0, 0x43);

@@ -45,9 +45,17 @@ static void monotonic__sleep_until(struct clock *clock, u64 deadline)
 
 void clock__init_monotonic(struct clock *clock)
 {
+	struct timespec wall;
+	u64 mono = clock__monotonic_ns();
+
 	clock->now = monotonic__now;
 	clock->sleep_until = monotonic__sleep_until;
 	clock->test_ns = 0;
+	/* Once, at start: later changes of the host's wall clock are not
+	 * the guest's business, as a real RTC does not see them. */
+	syscall(SYS_clock_gettime, CLOCK_REALTIME, &wall);
+	clock->wall_offset_ns =
+		(s64)wall.tv_sec * (s64)NSEC_PER_SEC + wall.tv_nsec - (s64)mono;
 }
 
 static u64 test__now(struct clock *clock)
@@ -66,6 +74,7 @@ void clock__init_test(struct clock *clock, u64 start_ns)
 	clock->now = test__now;
 	clock->sleep_until = test__sleep_until;
 	clock->test_ns = start_ns;
+	clock->wall_offset_ns = 0;
 }
 
 void clock__advance(struct clock *clock, u64 ns)

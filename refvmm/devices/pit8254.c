@@ -1,15 +1,27 @@
 /*
  * 8254 PIT (Intel 8254 datasheet, order no. 231164). Counting is not
- * ticked: a channel remembers when its count was loaded, and the count,
- * OUT and the IRQ0 edges are computed from the clock at 1.193182 MHz.
- * Channel 0's OUT drives IRQ0; its gate is tied high as on the PC.
+ * ticked: a channel remembers when its count started and how many
+ * clocks it had counted before (GATE can pause it), and the count, OUT
+ * and the IRQ0 edges are computed from the clock's edges at 1.193182 MHz.
+ * Channel 0's OUT drives IRQ0; channels 0 and 1 have GATE tied high as
+ * on the PC, channel 2's GATE is port 0x61 bit 0.
  *
- * Modes (datasheet "Operation"): 0 interrupt on terminal count (OUT low
- * from the control word until the count reaches 0, then high); 2 rate
- * generator (OUT low for one clock when the count reaches 1, period N);
- * 3 square wave (OUT high for ceil(N/2) clocks, low for floor(N/2)).
- * In modes 2 and 3 OUT rises once per period: one IRQ0 edge each, and
- * periods missed while the monitor was away are coalesced into one.
+ * Modes (datasheet "Operation"), N the count, t the clocks counted:
+ * 0 interrupt on terminal count: OUT low until t = N, then high; GATE
+ *   low pauses counting.
+ * 1 one-shot: a GATE rising edge (trigger) loads N, OUT low until t = N.
+ * 2 rate generator: OUT low for one clock when the count reaches 1,
+ *   period N. GATE low stops counting and forces OUT high; its rising
+ *   edge reloads N.
+ * 3 square wave: OUT high for ceil(N/2) clocks, low for floor(N/2);
+ *   GATE as in mode 2.
+ * 4 software triggered strobe: OUT low for the one clock at t = N; GATE
+ *   low pauses counting.
+ * 5 hardware triggered strobe: mode 4 started by a trigger, as mode 1.
+ * The first clock that loads the count is not modelled. Channel 0's
+ * rising OUT edges raise IRQ0: once in modes 0 and 4 (Linux's one-shot
+ * clock event), once per period in modes 2 and 3, where periods missed
+ * while the monitor was away are coalesced into one edge.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -31,28 +43,16 @@ void pit8254__init(struct pit8254 *pit, struct clock *clock)
 	for (i = 0; i < 3; i++) {
 		pit->ch[i].rw = PIT_RW_WORD;
 		pit->ch[i].reload = 65536;
+		pit->ch[i].n = 65536;
+		pit->ch[i].gate = i != 2;
 		pit->ch[i].write_lsb_next = true;
 		pit->ch[i].read_lsb_next = true;
 	}
 }
 
-/* Input clocks since the count was loaded. */
-static u64 pit__ticks(struct pit8254 *pit, const struct pit_channel *c)
+static bool pit__triggered_mode(const struct pit_channel *c)
 {
-	u64 now = clock__now(pit->clock);
-
-	if (now <= c->load_ns)
-		return 0;
-	return (u64)((unsigned __int128)(now - c->load_ns) * PIT_HZ /
-		     NSEC_PER_SEC);
-}
-
-/* The time at which @ticks input clocks will have elapsed. */
-static u64 pit__ns_at(const struct pit_channel *c, u64 ticks)
-{
-	unsigned __int128 ns = (unsigned __int128)ticks * NSEC_PER_SEC;
-
-	return c->load_ns + (u64)((ns + PIT_HZ - 1) / PIT_HZ);
+	return c->mode == 1 || c->mode == 5;
 }
 
 static bool pit__periodic(const struct pit_channel *c)
@@ -60,66 +60,134 @@ static bool pit__periodic(const struct pit_channel *c)
 	return c->mode == 2 || c->mode == 3;
 }
 
+/* Whether the counting element decrements now. */
+static bool pit__runs(const struct pit_channel *c)
+{
+	if (!c->loaded)
+		return false;
+	/* In modes 1 and 5 GATE's level does not matter, only its edge. */
+	if (pit__triggered_mode(c))
+		return c->triggered;
+	return c->gate;
+}
+
+/*
+ * The input clock is free running: its edges sit on one grid from time
+ * 0, and a count loaded between two edges starts at the next one, so
+ * every stretch of counting is a whole number of clocks.
+ */
+static u64 pit__clock_edges(u64 ns)
+{
+	return (u64)((unsigned __int128)ns * PIT_HZ / NSEC_PER_SEC);
+}
+
+/* Input clocks counted in the current cycle. */
+static u64 pit__ticks(struct pit8254 *pit, const struct pit_channel *c)
+{
+	u64 now;
+
+	if (!pit__runs(c))
+		return c->base_ticks;
+	now = clock__now(pit->clock);
+	if (now <= c->load_ns)
+		return c->base_ticks;
+	return c->base_ticks + pit__clock_edges(now) -
+	       pit__clock_edges(c->load_ns);
+}
+
+/* The time at which @ticks clocks will have been counted (running). */
+static u64 pit__ns_at(const struct pit_channel *c, u64 ticks)
+{
+	unsigned __int128 edge;
+
+	if (ticks <= c->base_ticks)
+		return c->load_ns ? c->load_ns : 1; /* due already */
+	edge = pit__clock_edges(c->load_ns) + (ticks - c->base_ticks);
+	return (u64)((edge * NSEC_PER_SEC + PIT_HZ - 1) / PIT_HZ);
+}
+
+/* Restarts the cycle from the count register. */
+static void pit__start(struct pit8254 *pit, struct pit_channel *c)
+{
+	c->n = c->reload;
+	c->base_ticks = 0;
+	c->load_ns = clock__now(pit->clock);
+	c->fired = 0;
+}
+
+static void pit__irq_low(struct pit8254 *pit, int channel)
+{
+	if (channel == 0)
+		irq_line__set(&pit->irq0, 0);
+}
+
 u16 pit8254__count(struct pit8254 *pit, int channel)
 {
 	struct pit_channel *c = &pit->ch[channel];
-	u64 d, n = c->reload;
+	u64 t, n = c->n;
 
-	if (!c->armed)
+	if (!c->loaded)
 		return (u16)n;
-	d = pit__ticks(pit, c);
+	t = pit__ticks(pit, c);
 	switch (c->mode) {
 	case 2:
-		return (u16)(n - d % n);
+		return (u16)(n - t % n);
 	case 3:
 		/* Decrements by two, twice per period (datasheet Mode 3). */
-		return (u16)((n - (2 * d) % n) & ~1ull);
+		return (u16)((n - (2 * t) % n) & ~1ull);
 	default:
-		/* Mode 0 keeps counting down (wrapping) after terminal count.
-		 */
-		return (u16)(n - d);
+		/* Modes 0, 1, 4, 5 count on past 0, wrapping. */
+		return (u16)(n - t);
 	}
 }
 
-static bool pit__out(struct pit8254 *pit, int channel)
+bool pit8254__out(struct pit8254 *pit, int channel)
 {
 	struct pit_channel *c = &pit->ch[channel];
-	u64 d;
+	u64 t, n = c->n;
 
-	if (!c->armed)
-		return c->out;
-	d = pit__ticks(pit, c);
+	if (!c->loaded) /* the control word sets OUT low in mode 0 only */
+		return c->mode != 0;
+	t = pit__ticks(pit, c);
 	switch (c->mode) {
+	case 0:
+		return t >= n;
+	case 1:
+		return !c->triggered || t >= n;
 	case 2:
-		return d % c->reload != c->reload - 1;
+		return !c->gate || t % n != n - 1;
 	case 3:
-		return d % c->reload < (c->reload + 1) / 2;
+		return !c->gate || t % n < (n + 1) / 2;
 	default:
-		return d >= c->reload;
+		return t != n;
 	}
 }
 
 void pit8254__update(struct pit8254 *pit)
 {
 	struct pit_channel *c = &pit->ch[0];
-	u64 d, periods;
+	u64 t, periods;
 
-	if (!c->armed)
+	if (!pit__runs(c))
 		return;
-	d = pit__ticks(pit, c);
+	t = pit__ticks(pit, c);
 	if (pit__periodic(c)) {
-		periods = d / c->reload;
+		periods = t / c->n;
 		if (periods > c->fired) {
 			c->fired = periods;
 			pit->irqs++;
 			irq_line__pulse(&pit->irq0);
 		}
-	} else if (c->mode == 0 && !c->fired && d >= c->reload) {
+	} else if ((c->mode == 0 || c->mode == 1) && !c->fired && t >= c->n) {
 		c->fired = 1;
-		c->out = true;
 		pit->irqs++;
 		/* OUT stays high: a rising edge now, no falling edge. */
 		irq_line__set(&pit->irq0, 1);
+	} else if ((c->mode == 4 || c->mode == 5) && !c->fired && t > c->n) {
+		/* OUT rises again one clock after the strobe. */
+		c->fired = 1;
+		pit->irqs++;
+		irq_line__pulse(&pit->irq0);
 	}
 }
 
@@ -127,13 +195,45 @@ u64 pit8254__next_deadline(struct pit8254 *pit)
 {
 	struct pit_channel *c = &pit->ch[0];
 
-	if (!c->armed)
+	if (!pit__runs(c))
 		return 0;
 	if (pit__periodic(c))
-		return pit__ns_at(c, (c->fired + 1) * c->reload);
-	if (c->mode == 0 && !c->fired)
-		return pit__ns_at(c, c->reload);
-	return 0;
+		return pit__ns_at(c, (c->fired + 1) * c->n);
+	if (c->fired)
+		return 0;
+	if (c->mode == 0 || c->mode == 1)
+		return pit__ns_at(c, c->n);
+	return pit__ns_at(c, c->n + 1);
+}
+
+void pit8254__set_gate(struct pit8254 *pit, int channel, bool level)
+{
+	struct pit_channel *c = &pit->ch[channel];
+
+	if (c->gate == level)
+		return;
+	if (!level) {
+		/* Modes 0, 2, 3, 4: counting stops where it is. */
+		if (!pit__triggered_mode(c))
+			c->base_ticks = pit__ticks(pit, c);
+		c->gate = false;
+		return;
+	}
+	c->gate = true;
+	if (c->mode == 0 || c->mode == 4) {
+		/* Counting resumes from the held count. */
+		c->load_ns = clock__now(pit->clock);
+		return;
+	}
+	/* Modes 1, 2, 3, 5: the rising edge reloads the count. */
+	if (!c->loaded)
+		return;
+	pit__start(pit, c);
+	if (pit__triggered_mode(c)) {
+		c->triggered = true;
+		if (c->mode == 1)
+			pit__irq_low(pit, channel);
+	}
 }
 
 static void pit__load(struct pit8254 *pit, int channel, u32 count)
@@ -141,14 +241,13 @@ static void pit__load(struct pit8254 *pit, int channel, u32 count)
 	struct pit_channel *c = &pit->ch[channel];
 
 	c->reload = count ? count : 65536; /* 0 means 2^16 (binary) */
-	c->armed = true;
-	c->load_ns = clock__now(pit->clock);
-	c->fired = 0;
-	if (c->mode == 0) {
-		c->out = false;
-		if (channel == 0)
-			irq_line__set(&pit->irq0, 0);
-	}
+	c->loaded = true;
+	/* A one-shot under way runs on; the next trigger loads the count. */
+	if (pit__triggered_mode(c) && c->triggered)
+		return;
+	pit__start(pit, c);
+	if (c->mode == 0)
+		pit__irq_low(pit, channel);
 }
 
 static void pit__latch(struct pit8254 *pit, int channel)
@@ -187,7 +286,8 @@ static void pit__control(struct pit8254 *pit, u8 v)
 	if (c->mode > 5)
 		c->mode -= 4; /* 6 and 7 are aliases of 2 and 3 */
 	c->bcd = v & 1;
-	c->armed = false;
+	c->loaded = false;
+	c->triggered = false;
 	c->fired = 0;
 	c->latched = false;
 	c->write_lsb_next = true;
@@ -197,9 +297,7 @@ static void pit__control(struct pit8254 *pit, u8 v)
 	 * IRQ0 is modelled as pulses (one rising edge per period), so the
 	 * line itself rests low: programming the PIT raises no interrupt.
 	 */
-	c->out = c->mode != 0;
-	if (channel == 0)
-		irq_line__set(&pit->irq0, 0);
+	pit__irq_low(pit, channel);
 }
 
 static void pit__write_count(struct pit8254 *pit, int channel, u8 v)
@@ -217,9 +315,13 @@ static void pit__write_count(struct pit8254 *pit, int channel, u8 v)
 		if (c->write_lsb_next) {
 			c->write_latch = v;
 			c->write_lsb_next = false;
-			/* Mode 0: the first byte stops the count. */
-			if (c->mode == 0)
-				c->armed = false;
+			/* Mode 0: the first byte stops the count and sets
+			 * OUT low (datasheet Mode 0). */
+			if (c->mode == 0 && c->loaded) {
+				c->n = pit8254__count(pit, channel);
+				c->loaded = false;
+				pit__irq_low(pit, channel);
+			}
 		} else {
 			c->write_lsb_next = true;
 			pit__load(pit, channel, c->write_latch | (u32)v << 8);
@@ -268,12 +370,6 @@ void pit8254__write(struct pit8254 *pit, int port, u8 value)
 		pit__control(pit, value);
 	else
 		pit__write_count(pit, port, value);
-}
-
-/* Exposed for tests: OUT of a channel now. */
-bool pit8254__out(struct pit8254 *pit, int channel)
-{
-	return pit__out(pit, channel);
 }
 
 static int pit8254__io(struct vcpu *vcpu, u64 addr, u8 *data, u32 len,

@@ -331,6 +331,42 @@ Test(cli, guest_triple_fault)
 	expect_line(&r, REFVMM_EXIT_TRIPLE_FAULT, "triple fault");
 }
 
+/* A guest reset ends the run like QEMU's -no-reboot: status 0 and one
+ * line, in every mode (hw only with /dev/kvm, saying so without). */
+static void reset_run(const char *name, const char *why)
+{
+	static const char *const modes[] = {"hw", "trap", "bt-simple", "bt",
+					    NULL};
+	struct result r;
+
+	for (int i = 0; modes[i]; i++) {
+		if (!strcmp(modes[i], "hw") &&
+		    access("/dev/kvm", R_OK | W_OK)) {
+			fprintf(stderr, "%s: no usable /dev/kvm, hw not run\n",
+				name);
+			continue;
+		}
+		run(&r, (const char *const[]){"--mode", modes[i], "--timeout",
+					      "30", asm_guest(name), NULL});
+		cr_expect_eq(r.status, REFVMM_EXIT_GUEST_RESET,
+			     "%s --mode %s: status %d: %s", name, modes[i],
+			     r.status, r.err);
+		cr_expect_str_eq(r.err, why, "%s --mode %s", name, modes[i]);
+		cr_expect_eq(r.outlen, 0, "%s --mode %s", name, modes[i]);
+	}
+}
+
+Test(cli, guest_reset_through_the_8042)
+{
+	reset_run("reset-8042", "refvmm: guest reset (8042 command 0xfe)\n");
+}
+
+Test(cli, guest_reset_through_port_92)
+{
+	reset_run("reset-port92",
+		  "refvmm: guest reset (port 0x92 fast reset, 0x03)\n");
+}
+
 Test(cli, guest_serial_flood)
 {
 	const char *p = asm_guest("serial-flood");
@@ -1235,6 +1271,16 @@ static void escape_run(const char *name, const char *const *modes,
 }
 
 static const char *const bt_modes[] = {"bt-simple", "bt", NULL};
+
+/* The RTC, the 8042 and PIT channel 2 through port 0x61, as Linux
+ * probes them, in every mode. */
+Test(cli, pc_devices_as_linux_probes_them)
+{
+	static const char *const all[] = {"hw", "trap", "bt-simple", "bt",
+					  NULL};
+
+	escape_run("pc-devices", all, NULL);
+}
 
 /* Not trap: it runs GS accesses through its emulator, which refuses
  * MASKMOV* and delivers #GP(0). */

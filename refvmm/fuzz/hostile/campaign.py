@@ -25,9 +25,11 @@ CLASSES = ["implicit-memory", "far-transfer", "segment-load", "privileged",
 EXIT_HOST_ERROR = 72
 EXIT_CONTAINMENT = 92
 # What refvmm ends a contained run with: a guest debug-exit write (odd),
-# triple fault, hang, serial flood, internal error, timeout.
+# a guest reset (0 with its line: 8042 0xfe, port 0x92), triple fault,
+# hang, serial flood, internal error, timeout.
 CONTAINED = {80: "triple-fault", 82: "hang", 84: "serial-flood",
              86: "internal-error", 90: "timeout"}
+GUEST_RESET_LINE = "refvmm: guest reset ("
 
 
 def log(msg):
@@ -54,6 +56,8 @@ def verdict(rc, err):
         return "contained", "guest exit %d" % (rc >> 1)
     if rc in CONTAINED:
         return "contained", CONTAINED[rc]
+    if rc == 0 and err.startswith(GUEST_RESET_LINE):
+        return "contained", "guest-reset"
     return "failure", "status %d: %s" % (rc, err.strip()[:200])
 
 

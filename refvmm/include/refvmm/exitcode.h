@@ -4,13 +4,15 @@
  * A guest that writes N to the debug-exit port ends the process with
  * (N << 1) | 1, as QEMU's isa-debug-exit does, so every guest-chosen
  * status is odd. Everything refvmm decides itself is even, so the two can
- * never be confused.
+ * never be confused. A guest reset ends the run like QEMU's -no-reboot
+ * does, with 0 (and one line on stderr, which --help never prints).
  */
 #ifndef REFVMM_EXITCODE_H
 #define REFVMM_EXITCODE_H
 
 enum refvmm_exit {
 	REFVMM_EXIT_OK = 0,		    /* --help */
+	REFVMM_EXIT_GUEST_RESET = 0,	    /* reset line pulsed (-no-reboot) */
 	REFVMM_EXIT_USAGE = 2,		    /* bad command line */
 	REFVMM_EXIT_IMAGE_UNREADABLE = 64,  /* missing or unreadable image */
 	REFVMM_EXIT_IMAGE_MALFORMED = 66,   /* not a valid Multiboot ELF32 */

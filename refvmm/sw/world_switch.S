@@ -73,11 +73,16 @@ sw_world_critical_end:
 	iretq
 	.size sw_world_enter_asm, . - sw_world_enter_asm
 
-	/* Kicked before the guest ran: nothing of the guest changed. */
+	/*
+	 * Kicked before the guest ran: nothing of the guest changed. The
+	 * kick may have come between two of the segment loads above, so
+	 * the registers are part host, part guest: keep the selectors the
+	 * monitor set (HSEL) instead of reading them back.
+	 */
 	.globl sw_world_bail
 sw_world_bail:
 	movl $2, OFF_EXIT_KIND(%r15)	/* SW_EXIT_KICK */
-	jmp sw_world_landing
+	jmp sw_world_landing_kept
 
 /*
  * Every way back. Entered with CS 0x33, SS 0x2b, RSP somewhere on the
@@ -93,6 +98,7 @@ sw_world_landing:
 	movw %es, HSEL_ES(%r15)
 	movw %fs, HSEL_FS(%r15)
 	movw %gs, HSEL_GS(%r15)
+sw_world_landing_kept:
 	xor %eax, %eax
 	mov %eax, %ds
 	mov %eax, %es

@@ -163,7 +163,7 @@ static u32 access_size(struct monitor *t, u32 eip)
 static int run_block(struct bt_vm *b, const struct bt_block *tb)
 {
 	struct sw_cpu *c = b->c;
-	u32 he;
+	u32 he, kept;
 	int kind;
 
 	b->page->vif = (c->eflags & EFL_IF) ? 1 : 0;
@@ -179,17 +179,16 @@ static int run_block(struct bt_vm *b, const struct bt_block *tb)
 	c->hsel[SW_CS] = b->sel_code;
 	c->hsel[SW_GS] = b->sel_gs;
 	c->eip = (u32)(uintptr_t)tb->tc;
-	c->host_eflags =
-		(c->eflags & ~(EFL_VIRTUAL | EFL_TF)) | EFL_IF | EFL_FIXED;
+	kept = sw_eflags_kept(c) | EFL_TF;
+	c->host_eflags = (c->eflags & ~kept) | EFL_IF | EFL_FIXED;
 	b->stepping = false;
 	/* The shadow holds one privilege class at a time (shadow_pt.h). */
-	if (shadow__set_user(&b->t->sp, c->cpl == 3) < 0)
+	if (vm__shadow_class(b->t) < 0)
 		return -1;
 	kind = sw_world__enter(c);
 	b->stepping = false;
 	he = c->host_eflags;
-	c->eflags = (he & ~(EFL_VIRTUAL | EFL_TF)) |
-		    (c->eflags & (EFL_VIRTUAL | EFL_TF));
+	c->eflags = (he & ~kept) | (c->eflags & kept);
 	c->eflags = b->page->vif ? c->eflags | EFL_IF : c->eflags & ~EFL_IF;
 	c->hsel[SW_CS] = c->hsel_set[SW_CS];
 	c->hsel[SW_GS] = c->hsel_set[SW_GS];

@@ -132,7 +132,7 @@ void retranslate__before_fault(struct bt_vm *b, const struct bt_key *k, u64 rip,
 	p->armed = false;
 	if (!b->adapt || k->single || b->ndbp)
 		return;
-	sw_lin_read(b->c, k->cs_base + eip, g, 15);
+	sw_code_read(b->c, k->cs_base + eip, g, 15);
 	if (!decode__insn(g, 15, &bi) || bi.cls != BT_IDENT || !bi.has_mem)
 		return;
 	in = emulate__decode(b->t, eip);

@@ -38,7 +38,7 @@ const cs_insn *emulate__decode(struct monitor *t, u32 eip)
 
 	/* Byte by byte: an instruction may end just before a page the
 	 * guest has not mapped. */
-	while (len < 15 && sw_lin_read(c, lin + (u32)len, buf + len, 1) == 0)
+	while (len < 15 && sw_code_read(c, lin + (u32)len, buf + len, 1) == 0)
 		len++;
 	if (!cs_disasm_iter(t->cs, &p, &len, &addr, t->insn))
 		return NULL;

@@ -155,7 +155,7 @@ static u8 byte_at(struct monitor *t, u32 eip)
 {
 	u8 b;
 
-	sw_lin_read(t->c, (u32)t->c->seg[SW_CS].base + eip, &b, 1);
+	sw_code_read(t->c, (u32)t->c->seg[SW_CS].base + eip, &b, 1);
 	return b;
 }
 

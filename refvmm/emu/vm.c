@@ -41,3 +41,12 @@ void vm__paging_changed(struct monitor *t, bool cr3_write)
 		machine__stop(t->m, REFVMM_EXIT_HOST_ERROR,
 			      "shadow page tables: %s", t->sp.err);
 }
+
+int vm__shadow_class(struct monitor *t)
+{
+	const struct sw_cpu *c = t->c;
+
+	if (shadow__set_user(&t->sp, c->cpl == 3) < 0)
+		return -1;
+	return shadow__set_ac(&t->sp, c->cpl < 3 && (c->eflags & EFL_AC));
+}

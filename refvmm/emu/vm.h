@@ -93,6 +93,10 @@ void vm__set_eflags(struct sw_cpu *c, u32 v);
 int vm__iopl(const struct sw_cpu *c);
 /* CR0/CR3/CR4/EFER changed: tell the shadow page tables; stops the
  * machine when they cannot follow. */
+/* The shadow's privilege class for the next run of guest code: user or
+ * supervisor, and for the supervisor whether SMAP is suspended (AC = 1).
+ * -1 when the host calls failed. */
+int vm__shadow_class(struct monitor *t);
 void vm__paging_changed(struct monitor *t, bool cr3_write);
 
 #endif

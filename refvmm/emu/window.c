@@ -184,7 +184,7 @@ static int undecodable(struct monitor *t)
 	for (u32 k = 0; k < 15; k++) {
 		if (!desc__offset_ok(cs, c->eip + k, 1))
 			return sw_gp(c, 0);
-		if (sw_lin_read(c, (u32)cs->base + c->eip + k, &b, 1) < 0)
+		if (sw_code_read(c, (u32)cs->base + c->eip + k, &b, 1) < 0)
 			return -1;
 	}
 	return sw_raise(c, 6, 0, false);

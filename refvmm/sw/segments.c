@@ -137,11 +137,11 @@ static int walk_pages(struct sw_cpu *c, u32 lin, u32 len,
  * checked before any byte moves, as the CPU does for an access that
  * straddles two.
  */
-static int lin_access(struct sw_cpu *c, u32 lin, void *buf, u32 len, bool write,
-		      bool implicit)
+static int lin_access_as(struct sw_cpu *c, u32 lin, void *buf, u32 len,
+			 const struct gpt_access *acc)
 {
 	const struct shadow_pt *sp = c->shadow;
-	struct gpt_access acc = access_of(c, write, implicit);
+	bool write = acc->kind == GPT_WRITE;
 	u64 phys[2];
 	u32 first, off = 0;
 	int i, npages;
@@ -153,7 +153,7 @@ static int lin_access(struct sw_cpu *c, u32 lin, void *buf, u32 len, bool write,
 			phys_read(c, lin, buf, len);
 		return 0;
 	}
-	npages = walk_pages(c, lin, len, &acc, true, phys, &first);
+	npages = walk_pages(c, lin, len, acc, true, phys, &first);
 	if (npages < 0)
 		return -1;
 	for (i = 0; i < npages; i++) {
@@ -167,6 +167,21 @@ static int lin_access(struct sw_cpu *c, u32 lin, void *buf, u32 len, bool write,
 		off += n;
 	}
 	return 0;
+}
+
+static int lin_access(struct sw_cpu *c, u32 lin, void *buf, u32 len, bool write,
+		      bool implicit)
+{
+	struct gpt_access acc = access_of(c, write, implicit);
+
+	return lin_access_as(c, lin, buf, len, &acc);
+}
+
+int sw_code_read(struct sw_cpu *c, u32 lin, void *buf, u32 len)
+{
+	struct gpt_access acc = {.kind = GPT_FETCH, .user = c->cpl == 3};
+
+	return lin_access_as(c, lin, buf, len, &acc);
 }
 
 int sw_data_probe(struct sw_cpu *c, u32 lin, u32 len, bool write)

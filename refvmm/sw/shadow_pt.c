@@ -50,9 +50,10 @@ static u8 prot_of(const struct shadow_pt *s, const struct shadow_map *m,
 		w = r && m->rw;
 		x = r && !m->xd;
 	} else {
-		/* SMAP: user pages are never mapped for the supervisor
-		 * (its AC-dependent accesses go through emulation). */
-		r = !((ctl->cr4 & CR4_SMAP) && m->us);
+		/* SMAP: user pages are mapped for the supervisor only while
+		 * AC = 1 (implicit supervisor accesses are the monitor's,
+		 * never through these mappings). */
+		r = !((ctl->cr4 & CR4_SMAP) && m->us && !s->ac_open);
 		w = r && (m->rw || !(ctl->cr0 & CR0_WP));
 		x = r && !m->xd && !((ctl->cr4 & CR4_SMEP) && m->us);
 	}
@@ -161,6 +162,7 @@ int shadow__flush(struct shadow_pt *s)
 		m->ndep = 0;
 	}
 	s->used = 0;
+	s->nexposed = 0;
 	s->nfree = 0; /* entries below fresh come back through free_list */
 	s->fresh = 0;
 	memset(s->traced, 0, s->ram_size >> 12);
@@ -347,6 +349,63 @@ static void fill_from_walk(struct shadow_map *m, const struct gpt_walk *w)
 		m->dep[i] = w->entry[i];
 }
 
+static int close_exposed(struct shadow_pt *s)
+{
+	int r = 0;
+
+	for (u32 i = 0; i < s->nexposed; i++) {
+		struct shadow_map *m = map_of(s, s->exposed[i]);
+
+		if (m && set_prot(s, m, prot_of(s, m, s->user)) < 0)
+			r = -EIO;
+	}
+	s->nexposed = 0;
+	return r;
+}
+
+/* A user page mapped for the supervisor because AC = 1: remembered, to
+ * be closed when AC goes back to 0. */
+static void note_exposed(struct shadow_pt *s, const struct shadow_map *m)
+{
+	if (!s->ac_open || s->user || !m->us || !(s->ctl.cr4 & CR4_SMAP))
+		return;
+	if (s->nexposed == SHADOW_AC_PAGES) {
+		/* Close the oldest set; they open again on their next use. */
+		bool open = s->ac_open;
+
+		s->ac_open = false;
+		close_exposed(s);
+		s->ac_open = open;
+	}
+	s->exposed[s->nexposed++] = m->lpn;
+}
+
+int shadow__set_ac(struct shadow_pt *s, bool open)
+{
+	if (open == s->ac_open)
+		return 0;
+	s->ac_open = open;
+	return open ? 0 : close_exposed(s);
+}
+
+/*
+ * Whether host protection @prot lets an access of @kind through. When the
+ * guest's walk allows an access the shadow cannot grant (a supervisor
+ * access to a user page with SMAP and EFLAGS.AC set), mapping again would
+ * fault again for ever: the access is emulated.
+ */
+static bool permits(u8 prot, enum gpt_kind kind)
+{
+	switch (kind) {
+	case GPT_WRITE:
+		return prot & PROT_WRITE;
+	case GPT_FETCH:
+		return prot & PROT_EXEC;
+	default:
+		return prot & PROT_READ;
+	}
+}
+
 enum shadow_outcome shadow__fault(struct shadow_pt *s, u32 lin, u32 herr,
 				  bool ac, u32 *pf_error)
 {
@@ -391,12 +450,17 @@ enum shadow_outcome shadow__fault(struct shadow_pt *s, u32 lin, u32 herr,
 			s->st.trace++;
 			return SPT_TRACE;
 		}
+		if (!permits(prot, acc.kind))
+			return SPT_EMULATE;
 		if (prot == m->prot)
 			return SPT_SPURIOUS;
 		if (!(m->prot & PROT_WRITE) && (prot & PROT_WRITE))
 			s->st.dirty_upgrades++;
 		s->st.hidden++;
-		return set_prot(s, m, prot) < 0 ? SPT_EMULATE : SPT_HIDDEN;
+		if (set_prot(s, m, prot) < 0)
+			return SPT_EMULATE;
+		note_exposed(s, m);
+		return SPT_HIDDEN;
 	}
 	m = alloc_map(s, lpn);
 	if (!m)
@@ -412,11 +476,12 @@ enum shadow_outcome shadow__fault(struct shadow_pt *s, u32 lin, u32 herr,
 	}
 	s->st.hidden++;
 	s->st.mapped++;
+	note_exposed(s, m);
 	if (acc.kind == GPT_WRITE && s->traced[m->ppn]) {
 		s->st.trace++;
 		return SPT_TRACE;
 	}
-	return SPT_HIDDEN;
+	return permits(m->prot, acc.kind) ? SPT_HIDDEN : SPT_EMULATE;
 }
 
 int shadow__set_user(struct shadow_pt *s, bool user)

@@ -29,7 +29,7 @@ static int trap__run(struct vcpu *vcpu, struct vm_exit *exit)
 	if (t->io.pending)
 		emulate__complete_io(t);
 	for (;;) {
-		u32 he;
+		u32 he, kept;
 		int r;
 
 		if (t->m->stop) {
@@ -41,21 +41,21 @@ static int trap__run(struct vcpu *vcpu, struct vm_exit *exit)
 			return 0;
 		if (r == 0)
 			continue;
-		if (shadow__set_user(&t->sp, c->cpl == 3) < 0) {
+		if (vm__shadow_class(t) < 0) {
 			exit->reason = VM_EXIT_INTERNAL;
 			snprintf(exit->detail, sizeof(exit->detail),
 				 "shadow page tables: %s", t->sp.err);
 			return 0;
 		}
-		c->host_eflags =
-			(c->eflags & ~EFL_VIRTUAL) | EFL_IF | EFL_FIXED;
+		kept = sw_eflags_kept(c);
+		c->host_eflags = (c->eflags & ~kept) | EFL_IF | EFL_FIXED;
 		if (t->monitor_step || t->trace_step)
 			c->host_eflags |= EFL_TF;
 		kind = sw_world__enter(c);
 		he = c->host_eflags;
 		if ((t->monitor_step || t->trace_step) && !(c->eflags & EFL_TF))
 			he &= ~EFL_TF;
-		c->eflags = (he & ~EFL_VIRTUAL) | (c->eflags & EFL_VIRTUAL);
+		c->eflags = (he & ~kept) | (c->eflags & kept);
 		sw_sync_from_host(c);
 		traps__decode(c, kind, &ev);
 		t->events++;

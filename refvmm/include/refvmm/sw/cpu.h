@@ -121,6 +121,21 @@ struct sw_cpu {
 	int syscall_nr;
 };
 
+/*
+ * The EFLAGS bits the host must not take from the guest for a run at the
+ * guest's current CPL: EFL_VIRTUAL, and AC unless it checks alignment
+ * for the guest too. The host runs all guest code at CPL 3 with CR0.AM
+ * set, but AC only means "check alignment" at CPL 3 with CR0.AM (SDM
+ * Vol. 3A 2.5, 6.15 "#AC"): a kernel's STAC would otherwise make every
+ * misaligned access it does fault.
+ */
+static inline u32 sw_eflags_kept(const struct sw_cpu *c)
+{
+	bool ac_live = c->cpl == 3 && (c->cr0 & CR0_AM);
+
+	return EFL_VIRTUAL | (ac_live ? 0 : EFL_AC);
+}
+
 #define SW_OFF_HOST_RSP	   0
 #define SW_OFF_HOST_FSBASE 8
 #define SW_OFF_HOST_GSBASE 16

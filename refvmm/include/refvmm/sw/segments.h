@@ -22,11 +22,15 @@ static inline int sw_gp(struct sw_cpu *c, u32 error)
 /*
  * Linear memory, through the guest's page tables when paging is on: a
  * denied access raises #PF (CR2 set) and returns -1. sw_lin_* are the
- * implicit supervisor accesses (descriptor tables, IDT, TSS, instruction
- * bytes); sw_data_* the explicit ones, with the rights of the CPL (or of
- * c->acc_cpl when it is >= 0: a delivery pushing on an inner stack).
+ * implicit supervisor accesses (descriptor tables, IDT, TSS); sw_code_read
+ * the instruction fetches; sw_data_* the explicit ones, with the rights of the
+ * CPL (or of c->acc_cpl when it is >= 0: a delivery pushing on an inner stack).
  */
 int sw_lin_read(struct sw_cpu *c, u32 lin, void *buf, u32 len);
+/* An instruction fetch at the current CPL (SDM Vol. 3A 4.6: user code is
+ * fetched as user; SMAP never applies to fetches); #PF as the fetch
+ * would raise it. */
+int sw_code_read(struct sw_cpu *c, u32 lin, void *buf, u32 len);
 int sw_lin_write(struct sw_cpu *c, u32 lin, const void *buf, u32 len);
 int sw_data_read(struct sw_cpu *c, u32 lin, void *buf, u32 len);
 int sw_data_write(struct sw_cpu *c, u32 lin, const void *buf, u32 len);

@@ -27,7 +27,8 @@
 #include "refvmm/sw/guest_pt.h"
 #include "refvmm/types.h"
 
-#define SHADOW_LO 0x1000u /* vm.mmap_min_addr: page 0 is emulated */
+#define SHADOW_LO	0x1000u /* vm.mmap_min_addr: page 0 is emulated */
+#define SHADOW_AC_PAGES 64	/* user pages one STAC..CLAC opens, tracked */
 
 enum shadow_outcome {
 	SPT_HIDDEN,   /* mapped (or widened); resume */
@@ -53,9 +54,15 @@ struct shadow_pt {
 	u32 *slot_of; /* linear page -> pool index + 1 */
 	struct shadow_map *pool;
 	u32 *free_list, nfree, used, fresh;
-	u32 *live;   /* pool indices in use, dense */
-	u8 *traced;  /* per guest-physical page */
-	bool user;   /* the privilege class mapped now */
+	u32 *live;  /* pool indices in use, dense */
+	u8 *traced; /* per guest-physical page */
+	bool user;  /* the privilege class mapped now */
+	/* Supervisor class with SMAP and EFLAGS.AC = 1: user pages are open
+	 * to explicit supervisor accesses (SDM Vol. 3A 4.6.1). The user
+	 * pages opened that way, closed again when AC goes back to 0. */
+	bool ac_open;
+	u32 nexposed;
+	u32 exposed[SHADOW_AC_PAGES];
 	bool paging; /* CR0.PG: else identity, mapped at once */
 	bool identity_mapped;
 	/* Guest code runs natively on these pages (trap mode): they are
@@ -93,6 +100,9 @@ int shadow__set_ctl(struct shadow_pt *s, const struct gpt_ctl *ctl,
 		    bool cr3_write);
 /* The privilege class the guest runs in next (CPL 3 or not). */
 int shadow__set_user(struct shadow_pt *s, bool user);
+/* Whether supervisor code runs with SMAP suspended (CPL < 3, AC = 1):
+ * closing again revokes the user pages opened meanwhile. */
+int shadow__set_ac(struct shadow_pt *s, bool open);
 /* A host page fault at @lin: host error code @herr (P, W, I bits). */
 enum shadow_outcome shadow__fault(struct shadow_pt *s, u32 lin, u32 herr,
 				  bool ac, u32 *pf_error);

@@ -270,6 +270,41 @@ Test(cli, no_image_and_two_images)
 	expect_line(&r, REFVMM_EXIT_USAGE, "more than one IMAGE");
 }
 
+Test(cli, kernel_initrd_append_usage)
+{
+	const char *p = asm_guest("exit-5");
+	struct result r;
+
+	run(&r, (const char *const[]){"--initrd", "i.gz", "x.elf", NULL});
+	expect_line(&r, REFVMM_EXIT_USAGE,
+		    "--initrd and --append need --kernel");
+	run(&r, (const char *const[]){"--append", "quiet", "x.elf", NULL});
+	expect_line(&r, REFVMM_EXIT_USAGE,
+		    "--initrd and --append need --kernel");
+	run(&r, (const char *const[]){"--kernel", p, "x.elf", NULL});
+	expect_line(&r, REFVMM_EXIT_USAGE, "both --kernel and IMAGE");
+	/* A Multiboot kernel takes no initrd (QEMU's would be a module). */
+	run(&r, (const char *const[]){"--kernel", p, "--initrd", p, NULL});
+	expect_line(&r, REFVMM_EXIT_USAGE, "--initrd needs a Linux bzImage");
+	/* Neither a bzImage nor ELF: the Multiboot loader's verdict. */
+	run(&r, (const char *const[]){"--kernel", "/etc/hostname", NULL});
+	cr_assert_eq(r.status, REFVMM_EXIT_IMAGE_MALFORMED, "%s", r.err);
+	run(&r,
+	    (const char *const[]){"--kernel", "/nonexistent/bzImage", NULL});
+	expect_line(&r, REFVMM_EXIT_IMAGE_UNREADABLE, "/nonexistent/bzImage");
+}
+
+Test(cli, kernel_runs_a_multiboot_image)
+{
+	const char *p = asm_guest("exit-5");
+	struct result r;
+
+	/* --kernel with an ELF is the Multiboot path, as QEMU's -kernel. */
+	run(&r, (const char *const[]){"--mode", "bt", "--kernel", p, "--append",
+				      "a b", NULL});
+	cr_assert_eq(r.status, (5 << 1) | 1, "%s", r.err);
+}
+
 Test(cli, unknown_mode)
 {
 	struct result r;

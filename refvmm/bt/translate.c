@@ -181,12 +181,14 @@ static u32 mask_ip(const struct bt_insn *in, u32 v)
 
 /*
  * PUSHF against the virtual flags: the host's arithmetic flags, the
- * guest's IF (the vIF byte), IOPL, NT, VIF, VIP and TF (the page), RF and
+ * guest's IF (the vIF byte), IOPL, NT, AC, VIF, VIP and TF (the page:
+ * AC changes only by callouts, and the host holds it only where it
+ * checks alignment for the guest, sw_eflags_kept), RF and
  * VM clear (SDM Vol. 2B PUSHF). The store comes first: a fault there
  * leaves the guest as it was, and the emulator redoes the PUSHF.
  */
 #define PUSHF_HOST_MASK                                                        \
-	(EFL_TF | EFL_IF | EFL_IOPL | EFL_NT | EFL_VIF | EFL_VIP)
+	(EFL_TF | EFL_IF | EFL_IOPL | EFL_NT | EFL_AC | EFL_VIF | EFL_VIP)
 
 static void emit_pushf(struct tx *x, u32 eip)
 {

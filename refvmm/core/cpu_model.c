@@ -241,6 +241,10 @@ bool cpu_model__has_msr(const struct cpu_model *m, u32 msr)
 		return cpu_model__has(m, FEAT_RDTSCP);
 	case MSR_IA32_MISC_ENABLE:
 		return m->vendor == VENDOR_INTEL;
+	case MSR_BIOS_SIGN_ID:
+		/* Every P6-and-later Intel CPU and every AMD one: Linux reads
+		 * the microcode revision through it. */
+		return m->vendor == VENDOR_INTEL || m->vendor == VENDOR_AMD;
 	case MSR_AMD_HWCR:
 		return m->vendor == VENDOR_AMD;
 	default:

@@ -416,6 +416,9 @@ static int msr_read(struct sw_cpu *c, u32 msr, u64 *v)
 	case MSR_AMD_HWCR:
 		*v = c->msr_hwcr;
 		return 0;
+	case MSR_BIOS_SIGN_ID:
+		*v = 0; /* no microcode update: revision 0 (bits 63:32) */
+		return 0;
 	default:
 		return sw_gp(c, 0);
 	}
@@ -478,6 +481,13 @@ static int msr_write(struct sw_cpu *c, u32 msr, u64 v)
 		return 0;
 	case MSR_AMD_HWCR:
 		c->msr_hwcr = v;
+		return 0;
+	case MSR_BIOS_SIGN_ID:
+		/* Intel: software writes 0 before CPUID.1 to read the
+		 * revision after it (SDM Vol. 3A 10.11.7.1); nothing to
+		 * keep. AMD's PATCH_LEVEL is read-only. */
+		if (model_of(c)->vendor != VENDOR_INTEL)
+			return sw_gp(c, 0);
 		return 0;
 	default:
 		return sw_gp(c, 0);

@@ -131,6 +131,7 @@ Test(cpu_model, zen3_epyc_7763)
 	cr_expect(cpu_model__has_msr(&model, MSR_AMD_HWCR));
 	cr_expect(!cpu_model__has_msr(&model, MSR_IA32_MISC_ENABLE));
 	cr_expect(cpu_model__has_msr(&model, MSR_TSC_AUX));
+	cr_expect(cpu_model__has_msr(&model, MSR_BIOS_SIGN_ID));
 	cr_expect(!cpu_model__has_msr(&model, 0x1b)); /* IA32_APIC_BASE */
 	cr_expect(!cpu_model__has_msr(&model, 0x3b)); /* IA32_TSC_ADJUST */
 }
@@ -178,6 +179,7 @@ Test(cpu_model, icelake_xeon_8351n)
 	cr_expect_eq(s, 4, "leaf 4 subleaves in the dump: %u", s);
 	cr_expect(cpu_model__has_msr(&model, MSR_IA32_MISC_ENABLE));
 	cr_expect(!cpu_model__has_msr(&model, MSR_AMD_HWCR));
+	cr_expect(cpu_model__has_msr(&model, MSR_BIOS_SIGN_ID));
 }
 
 Test(cpu_model, parse_errors_are_one_line)

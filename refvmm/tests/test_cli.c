@@ -1360,6 +1360,13 @@ Test(cli, escape_xlat_follows_the_override)
 
 static const char *const sw_modes[] = {"bt-simple", "bt", "trap", NULL};
 
+/* Kicks that land between the entry's segment loads leave the guest's
+ * selectors alone (the bail path keeps what the monitor set). */
+Test(cli, segments_survive_kicks_at_entry)
+{
+	escape_run("segments-under-kicks", sw_modes, NULL);
+}
+
 Test(cli, escape_patch_site_forgery_stays_in_the_guest)
 {
 	escape_run("escape-patch-site", bt_and_hw, NULL);

@@ -224,19 +224,6 @@ int linux_boot__load(struct machine *m, const u8 *kernel, size_t klen,
 	return 0;
 }
 
-static void flat(struct vcpu_seg *s, u16 sel, u8 type)
-{
-	*s = (struct vcpu_seg){
-		.limit = 0xffffffff,
-		.selector = sel,
-		.type = type,
-		.s = 1,
-		.present = 1,
-		.db = 1,
-		.g = 1,
-	};
-}
-
 void linux_boot__reset_vcpu(struct vcpu *vcpu,
 			    const struct linux_boot_info *info)
 {
@@ -249,8 +236,8 @@ void linux_boot__reset_vcpu(struct vcpu *vcpu,
 	st->rax = 0;
 	st->rbx = 0;
 	st->rsi = LINUX_BOOT_PARAMS;
-	flat(&st->cs, LINUX_BOOT_CS, 0xb);
-	flat(&st->ds, LINUX_BOOT_DS, 0x3);
+	vcpu__flat_seg(&st->cs, LINUX_BOOT_CS, 0xb);
+	vcpu__flat_seg(&st->ds, LINUX_BOOT_DS, 0x3);
 	st->es = st->ds;
 	st->fs = st->ds;
 	st->gs = st->ds;

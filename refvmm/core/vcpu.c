@@ -9,7 +9,7 @@
  * (D/B = 1), page granular. The selector values are not architectural;
  * the guest loads its own GDT before it reloads a segment register.
  */
-static void seg__flat(struct vcpu_seg *s, u16 sel, u8 type)
+void vcpu__flat_seg(struct vcpu_seg *s, u16 sel, u8 type)
 {
 	*s = (struct vcpu_seg){
 		.base = 0,
@@ -32,8 +32,8 @@ void vcpu__reset_multiboot(struct vcpu *vcpu, u32 entry, u32 info)
 	st->rbx = info;
 	st->rip = entry;
 	st->rflags = X86_EFLAGS_FIXED; /* IF = 0 */
-	seg__flat(&st->cs, 0x08, 0xb);
-	seg__flat(&st->ds, 0x10, 0x3);
+	vcpu__flat_seg(&st->cs, 0x08, 0xb);
+	vcpu__flat_seg(&st->ds, 0x10, 0x3);
 	st->es = st->ds;
 	st->fs = st->ds;
 	st->gs = st->ds;

@@ -49,4 +49,8 @@ struct vcpu {
  */
 void vcpu__reset_multiboot(struct vcpu *vcpu, u32 entry, u32 info);
 
+/* A flat 4 GiB, 32-bit, page-granular code or data segment (descriptor
+ * @type) as a loader leaves it, with selector @sel. */
+void vcpu__flat_seg(struct vcpu_seg *s, u16 sel, u8 type);
+
 #endif

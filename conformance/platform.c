@@ -11,7 +11,8 @@
  *   read-only), all ones for an absent function and with the enable bit
  *   clear.
  * - The I/O APIC at 0xfec00000 (82093AA datasheet): the version register
- *   of QEMU's 24-pin I/O APIC version 0x20, pin 0 masked.
+ *   of QEMU's 24-pin I/O APIC version 0x20, pin 0 masked, and remote IRR
+ *   set by a level-triggered pin (ISA IRQ 10, raised through pc-testdev).
  * - Selectors 0x23, 0x2b, 0x33 and 0x7b from the image's own GDT (entries
  *   4, 5, 6 and 15: flat DPL-3 code, data, code, data, as a 64-bit Linux
  *   host lays out its own) loaded into DS, ES, FS and GS at CPL 0: MOV
@@ -32,7 +33,12 @@ POPEK_IMAGE(0, 0);
 #define PCI_DATA 0xcfc
 #define PCI_EN	 0x80000000u
 
-#define IOAPIC ((volatile u32 *)0xfec00000u)
+#define IOAPIC	       ((volatile u32 *)0xfec00000u)
+#define RTE_REMOTE_IRR 0x4000u
+#define RTE_LEVEL      0x8000u
+#define RTE_MASKED     0x10000u
+/* pc-testdev's IRQ line ports: a write sets the level of ISA IRQ n. */
+#define TESTDEV_IRQ 0x2000
 
 static inline void outw(u16 port, u16 v)
 {
@@ -162,8 +168,16 @@ static u32 ioapic_read(u32 reg)
 	return IOAPIC[4];
 }
 
+static void ioapic_write(u32 reg, u32 v)
+{
+	IOAPIC[0] = reg;
+	IOAPIC[4] = v;
+}
+
 static void check_ioapic(void)
 {
+	u32 rte;
+
 	report_eq("platform.pc.ioapic.version",
 		  "I/O APIC register 1 is 0x00170020: version 0x20, "
 		  "redirection entries 0-23",
@@ -171,6 +185,20 @@ static void check_ioapic(void)
 	report("platform.pc.ioapic.pin0-masked",
 	       "I/O APIC redirection entry 0 is masked (bit 16)",
 	       ioapic_read(0x10) & 0x10000, "saw 0x%08x", ioapic_read(0x10));
+
+	/* Pin 10 level-triggered and unmasked, then ISA IRQ 10 raised through
+	 * pc-testdev: the message goes out (to a local APIC, with IF=0 it
+	 * stays pending there) and remote IRR stays set until an EOI. */
+	ioapic_write(0x10 + 2 * 10 + 1, 0); /* destination: APIC ID 0 */
+	ioapic_write(0x10 + 2 * 10, RTE_LEVEL | 0xe0);
+	outb(TESTDEV_IRQ + 10, 1);
+	rte = ioapic_read(0x10 + 2 * 10);
+	outb(TESTDEV_IRQ + 10, 0);
+	ioapic_write(0x10 + 2 * 10, RTE_MASKED | 0xe0);
+	report_eq("platform.pc.ioapic.level-remote-irr",
+		  "a level pin raised while unmasked sends and sets remote "
+		  "IRR (bit 14) in its entry",
+		  RTE_LEVEL | RTE_REMOTE_IRR | 0xe0, rte);
 }
 
 struct seg_try {

@@ -234,3 +234,20 @@ Test(ioapic, isa_irq0_reaches_pin_2)
 	cr_assert_eq(ioapic__isa_pin(1), 1);
 	cr_assert_eq(ioapic__isa_pin(15), 15);
 }
+
+Test(ioapic, testdev_irq_lines_reach_their_pins)
+{
+	u8 v = 1;
+
+	/* pc-testdev's line for ISA IRQ 10 on pin 10, IRQ 0 on pin 2. */
+	set_rte(10, IOAPIC_RTE_LEVEL | 0x4a);
+	set_rte(2, 0x42);
+	machine__pio(&m, NULL, 0x2000 + 10, &v, 1, true);
+	machine__pio(&m, NULL, 0x2000 + 0, &v, 1, true);
+	cr_assert_eq(nr_msgs, 2);
+	cr_assert_eq(msgs[0].pin, 10);
+	cr_assert_eq(msgs[0].vector, 0x4a);
+	cr_assert_eq(msgs[1].pin, 2);
+	cr_assert_eq(msgs[1].vector, 0x42);
+	cr_assert_eq(rte(10), IOAPIC_RTE_LEVEL | IOAPIC_RTE_REMOTE_IRR | 0x4a);
+}

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "refvmm/device.h"
+#include "refvmm/ioapic.h"
 #include "refvmm/machine.h"
 #include "refvmm/pic8259.h"
 #include "refvmm/testdev.h"
@@ -64,8 +65,15 @@ static int testdev__irq(struct vcpu *vcpu, u64 addr, u8 *data, u32 len,
 		data[0] = 0;
 		return 0;
 	}
-	if (t->pic && irq < 16)
+	/* An ISA IRQ, as QEMU routes it: to the 8259 and to the I/O APIC
+	 * pin the ISA wiring gives. QEMU takes ISA IRQs only (0-15). */
+	if (irq >= 16)
+		return 0;
+	if (t->pic)
 		pic8259__set_irq(t->pic, irq, data[0] != 0);
+	if (t->ioapic)
+		ioapic__set_irq(t->ioapic, ioapic__isa_pin((unsigned int)irq),
+				data[0] != 0);
 	return 0;
 }
 
@@ -93,6 +101,7 @@ static int testdev__init(struct machine *m, void **priv)
 	if (!t)
 		return -ENOMEM;
 	t->pic = m->pic;
+	t->ioapic = m->ioapic;
 	r = io_bus__register(&m->pio, TESTDEV_PORT, 4, testdev__port, t,
 			     "testdev");
 	if (!r)

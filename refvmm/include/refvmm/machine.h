@@ -17,6 +17,7 @@
 
 struct pic8259;
 struct pit8254;
+struct ioapic;
 struct device_type;
 
 #define MACHINE_MEM_DEFAULT (256 * MiB)
@@ -46,6 +47,7 @@ struct machine {
 	size_t nr_devices;
 	struct pic8259 *pic; /* set by the PIC's init: others wire to it */
 	struct pit8254 *pit;
+	struct ioapic *ioapic; /* set by the I/O APIC's init */
 
 	struct clock *clock;
 	struct stats stats;

@@ -4,7 +4,8 @@
  *   ports 0xe0-0xe3   a 32-bit data latch, any access size
  *   ports 0xe4-0xe7   "flush page" (write only; QEMU re-protects the page)
  *   ports 0xe8-0xeb   the same latch, byte by byte
- *   ports 0x2000-0x2017 IRQ line control (write: level of ISA IRQ n)
+ *   ports 0x2000-0x2017 IRQ line control (write: level of ISA IRQ n,
+ *                       0-15, to the PIC and the I/O APIC)
  *   MMIO 0xff000000, 64 KiB of RAM-backed memory that always exits, so
  *   any instruction touching it must be emulated by the monitor.
  */
@@ -22,10 +23,12 @@
 #define TESTDEV_IOMEM_SIZE 0x10000u
 
 struct pic8259;
+struct ioapic;
 
 struct testdev {
 	u32 port_data;
 	struct pic8259 *pic;
+	struct ioapic *ioapic;
 	u8 iomem[TESTDEV_IOMEM_SIZE];
 };
 

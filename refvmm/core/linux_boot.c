@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "refvmm/e820.h"
 #include "refvmm/linux_boot.h"
 #include "refvmm/machine.h"
 #include "refvmm/vcpu.h"
@@ -45,13 +46,6 @@
 /* 2.06: cmdline_size exists; older kernels are not worth a code path. */
 #define MIN_VERSION 0x0206
 #define KERNEL_LOAD 0x100000u
-
-enum { E820_RAM = 1, E820_RESERVED = 2 };
-
-struct e820_entry {
-	u64 addr, size;
-	u32 type;
-} __attribute__((packed));
 
 static int fail(char *err, size_t errlen, int r, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -93,21 +87,15 @@ bool linux_boot__is_bzimage(const u8 *buf, size_t len)
 	return len >= HDR_MAGIC + 4 && !memcmp(buf + HDR_MAGIC, "HdrS", 4);
 }
 
-/* The physical map the kernel is told about (it also keeps the first
- * 1 MiB for itself): conventional memory, the EBDA and BIOS area
- * reserved as on a PC, then RAM from 1 MiB. */
-static unsigned int write_e820(u8 *bp, u64 ram_size)
+/* The physical map the kernel is told about (core/e820.c; it also keeps
+ * the first 1 MiB for itself). */
+static void write_e820(u8 *bp, u64 ram_size)
 {
-	const struct e820_entry map[] = {
-		{0, 0x9fc00, E820_RAM},
-		{0x9fc00, 0x400, E820_RESERVED},
-		{0xf0000, 0x10000, E820_RESERVED},
-		{MiB, ram_size - MiB, E820_RAM},
-	};
+	struct e820_entry map[E820_PC_ENTRIES];
+	unsigned int n = e820__pc_map(ram_size, map);
 
-	memcpy(bp + BP_E820_TABLE, map, sizeof(map));
-	bp[BP_E820_ENTRIES] = (u8)(sizeof(map) / sizeof(map[0]));
-	return (unsigned int)(sizeof(map) / sizeof(map[0]));
+	memcpy(bp + BP_E820_TABLE, map, n * sizeof(map[0]));
+	bp[BP_E820_ENTRIES] = (u8)n;
 }
 
 /* The flat GDT the protocol asks for: __BOOT_CS execute/read and

@@ -9,42 +9,25 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
+#include "pc_fixture.h"
 #include "refvmm/fw_cfg.h"
 #include "refvmm/linux_boot.h"
 #include "refvmm/machine.h"
 
 #define RAM (64 * MiB)
 
-static struct machine m;
-static struct clock clk;
-
 static void setup(void)
 {
-	clock__init_test(&clk, 0);
-	cr_assert_eq(machine__init(&m, RAM, &clk), 0);
-	cr_assert_eq(machine__init_devices(&m), 0);
+	pc_boot(RAM);
 }
 
-static void teardown(void)
-{
-	machine__exit(&m);
-}
-
-TestSuite(fw_cfg, .init = setup, .fini = teardown);
+TestSuite(fw_cfg, .init = setup, .fini = pc_exit);
 
 static void select_key(u16 key)
 {
 	u8 d[2] = {(u8)key, (u8)(key >> 8)};
 
 	machine__pio(&m, NULL, FW_CFG_PORT_SEL, d, 2, true);
-}
-
-static u8 inb(u16 port)
-{
-	u8 d = 0x5a;
-
-	machine__pio(&m, NULL, port, &d, 1, false);
-	return d;
 }
 
 static void read_item(u16 key, u8 *buf, size_t n)

@@ -7,52 +7,27 @@
  */
 #include <criterion/criterion.h>
 
+#include "pc_fixture.h"
 #include "refvmm/i440fx.h"
 #include "refvmm/machine.h"
 
-static struct machine m;
-static struct clock clk;
-
 static void setup(void)
 {
-	clock__init_test(&clk, 0);
-	cr_assert_eq(machine__init(&m, 256 * MiB, &clk), 0);
-	cr_assert_eq(machine__init_devices(&m), 0);
+	pc_boot(256 * MiB);
 }
 
-static void teardown(void)
-{
-	machine__exit(&m);
-}
-
-TestSuite(i440fx, .init = setup, .fini = teardown);
-
-static u32 in(u16 port, u32 len)
-{
-	u8 d[4] = {0x5a, 0x5a, 0x5a, 0x5a};
-
-	machine__pio(&m, NULL, port, d, len, false);
-	return (u32)io__get(d, len);
-}
-
-static void out(u16 port, u32 len, u32 v)
-{
-	u8 d[4];
-
-	io__put(d, len, v);
-	machine__pio(&m, NULL, port, d, len, true);
-}
+TestSuite(i440fx, .init = setup, .fini = pc_exit);
 
 static u32 cfg_read(u32 bdf, u32 reg)
 {
-	out(PCI_CONFIG_ADDRESS, 4, PCI_CONFIG_ENABLE | bdf << 8 | reg);
-	return in(PCI_CONFIG_DATA, 4);
+	pio_out(PCI_CONFIG_ADDRESS, 4, PCI_CONFIG_ENABLE | bdf << 8 | reg);
+	return pio_in(PCI_CONFIG_DATA, 4);
 }
 
 static void cfg_write(u32 bdf, u32 reg, u32 v)
 {
-	out(PCI_CONFIG_ADDRESS, 4, PCI_CONFIG_ENABLE | bdf << 8 | reg);
-	out(PCI_CONFIG_DATA, 4, v);
+	pio_out(PCI_CONFIG_ADDRESS, 4, PCI_CONFIG_ENABLE | bdf << 8 | reg);
+	pio_out(PCI_CONFIG_DATA, 4, v);
 }
 
 Test(i440fx, host_bridge_header)
@@ -78,51 +53,52 @@ Test(i440fx, device_specific_registers_at_reset)
 Test(i440fx, config_address_reads_back)
 {
 	/* Linux's pci_check_type1 writes 0x80000000 and reads it back. */
-	out(PCI_CONFIG_ADDRESS, 4, 0x80000000);
-	cr_assert_eq(in(PCI_CONFIG_ADDRESS, 4), 0x80000000);
-	out(PCI_CONFIG_ADDRESS, 4, 0x80001234);
-	cr_assert_eq(in(PCI_CONFIG_ADDRESS, 2), 0x1234);
-	cr_assert_eq(in(PCI_CONFIG_ADDRESS + 2, 2), 0x1234, "QEMU: low bytes");
-	cr_assert_eq(in(PCI_CONFIG_ADDRESS + 3, 1), 0x34);
+	pio_out(PCI_CONFIG_ADDRESS, 4, 0x80000000);
+	cr_assert_eq(pio_in(PCI_CONFIG_ADDRESS, 4), 0x80000000);
+	pio_out(PCI_CONFIG_ADDRESS, 4, 0x80001234);
+	cr_assert_eq(pio_in(PCI_CONFIG_ADDRESS, 2), 0x1234);
+	cr_assert_eq(pio_in(PCI_CONFIG_ADDRESS + 2, 2), 0x1234,
+		     "QEMU: low bytes");
+	cr_assert_eq(pio_in(PCI_CONFIG_ADDRESS + 3, 1), 0x34);
 }
 
 Test(i440fx, narrow_writes_to_config_address_are_ignored)
 {
-	out(PCI_CONFIG_ADDRESS, 4, 0x80001234);
-	out(PCI_CONFIG_ADDRESS, 1, 0x55);
-	out(PCI_CONFIG_ADDRESS + 3, 1, 0x01); /* Linux's type-1 probe */
-	out(PCI_CONFIG_ADDRESS + 2, 2, 0x6666);
-	cr_assert_eq(in(PCI_CONFIG_ADDRESS, 4), 0x80001234);
+	pio_out(PCI_CONFIG_ADDRESS, 4, 0x80001234);
+	pio_out(PCI_CONFIG_ADDRESS, 1, 0x55);
+	pio_out(PCI_CONFIG_ADDRESS + 3, 1, 0x01); /* Linux's type-1 probe */
+	pio_out(PCI_CONFIG_ADDRESS + 2, 2, 0x6666);
+	cr_assert_eq(pio_in(PCI_CONFIG_ADDRESS, 4), 0x80001234);
 }
 
 Test(i440fx, byte_and_word_reads_at_each_offset)
 {
-	out(PCI_CONFIG_ADDRESS, 4, PCI_CONFIG_ENABLE);
-	cr_assert_eq(in(PCI_CONFIG_DATA + 0, 1), 0x86);
-	cr_assert_eq(in(PCI_CONFIG_DATA + 1, 1), 0x80);
-	cr_assert_eq(in(PCI_CONFIG_DATA + 2, 1), 0x37);
-	cr_assert_eq(in(PCI_CONFIG_DATA + 3, 1), 0x12);
-	cr_assert_eq(in(PCI_CONFIG_DATA + 0, 2), 0x8086);
-	cr_assert_eq(in(PCI_CONFIG_DATA + 1, 2), 0x3780);
-	cr_assert_eq(in(PCI_CONFIG_DATA + 2, 2), 0x1237);
-	out(PCI_CONFIG_ADDRESS, 4, PCI_CONFIG_ENABLE | 0x08);
-	cr_assert_eq(in(PCI_CONFIG_DATA + 3, 1), 0x06);
-	cr_assert_eq(in(PCI_CONFIG_DATA + 0, 1), 0x02);
+	pio_out(PCI_CONFIG_ADDRESS, 4, PCI_CONFIG_ENABLE);
+	cr_assert_eq(pio_in(PCI_CONFIG_DATA + 0, 1), 0x86);
+	cr_assert_eq(pio_in(PCI_CONFIG_DATA + 1, 1), 0x80);
+	cr_assert_eq(pio_in(PCI_CONFIG_DATA + 2, 1), 0x37);
+	cr_assert_eq(pio_in(PCI_CONFIG_DATA + 3, 1), 0x12);
+	cr_assert_eq(pio_in(PCI_CONFIG_DATA + 0, 2), 0x8086);
+	cr_assert_eq(pio_in(PCI_CONFIG_DATA + 1, 2), 0x3780);
+	cr_assert_eq(pio_in(PCI_CONFIG_DATA + 2, 2), 0x1237);
+	pio_out(PCI_CONFIG_ADDRESS, 4, PCI_CONFIG_ENABLE | 0x08);
+	cr_assert_eq(pio_in(PCI_CONFIG_DATA + 3, 1), 0x06);
+	cr_assert_eq(pio_in(PCI_CONFIG_DATA + 0, 1), 0x02);
 }
 
 Test(i440fx, low_address_bits_are_ored_in)
 {
 	/* QEMU uses CONFIG_ADDRESS | (port & 3): bits 1:0 select too. */
-	out(PCI_CONFIG_ADDRESS, 4, PCI_CONFIG_ENABLE | 3);
-	cr_assert_eq(in(PCI_CONFIG_DATA, 1), 0x12);
+	pio_out(PCI_CONFIG_ADDRESS, 4, PCI_CONFIG_ENABLE | 3);
+	cr_assert_eq(pio_in(PCI_CONFIG_DATA, 1), 0x12);
 }
 
 Test(i440fx, disabled_cycle_reads_all_ones)
 {
-	out(PCI_CONFIG_ADDRESS, 4, 0x00000000);
-	cr_assert_eq(in(PCI_CONFIG_DATA, 4), 0xffffffff);
-	cr_assert_eq(in(PCI_CONFIG_DATA + 2, 2), 0xffff);
-	out(PCI_CONFIG_DATA, 4, 0);
+	pio_out(PCI_CONFIG_ADDRESS, 4, 0x00000000);
+	cr_assert_eq(pio_in(PCI_CONFIG_DATA, 4), 0xffffffff);
+	cr_assert_eq(pio_in(PCI_CONFIG_DATA + 2, 2), 0xffff);
+	pio_out(PCI_CONFIG_DATA, 4, 0);
 	cr_assert_eq(cfg_read(0, 0x00), 0x12378086);
 }
 
@@ -140,7 +116,7 @@ Test(i440fx, absent_functions_read_all_ones)
 		cr_assert_eq(cfg_read(bdf[i], 0x00), 0xffffffff, "bdf 0x%x",
 			     bdf[i]);
 		cfg_write(bdf[i], 0x04, 0x0007);
-		cr_assert_eq(in(PCI_CONFIG_DATA, 2), 0xffff);
+		cr_assert_eq(pio_in(PCI_CONFIG_DATA, 2), 0xffff);
 	}
 	cr_assert_eq(cfg_read(0, 0x04), 0, "the bridge saw none of it");
 }
@@ -170,8 +146,8 @@ Test(i440fx, writable_bits_as_qemu_has_them)
 
 Test(i440fx, byte_write_touches_one_byte)
 {
-	out(PCI_CONFIG_ADDRESS, 4, PCI_CONFIG_ENABLE | 0x40);
-	out(PCI_CONFIG_DATA + 2, 1, 0xab);
+	pio_out(PCI_CONFIG_ADDRESS, 4, PCI_CONFIG_ENABLE | 0x40);
+	pio_out(PCI_CONFIG_DATA + 2, 1, 0xab);
 	cr_assert_eq(cfg_read(0, 0x40), 0x00ab0000);
 }
 

@@ -8,39 +8,17 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
+#include "pc_fixture.h"
 #include "refvmm/exitcode.h"
 #include "refvmm/machine.h"
 #include "refvmm/pic8259.h"
 
-static struct machine m;
-static struct clock clk;
-
 static void setup(void)
 {
-	clock__init_test(&clk, 0);
-	cr_assert_eq(machine__init(&m, 4 * MiB, &clk), 0);
-	cr_assert_eq(machine__init_devices(&m), 0);
+	pc_boot(4 * MiB);
 }
 
-static void teardown(void)
-{
-	machine__exit(&m);
-}
-
-TestSuite(i8042, .init = setup, .fini = teardown);
-
-static u8 inb(u16 port)
-{
-	u8 d = 0;
-
-	machine__pio(&m, NULL, port, &d, 1, false);
-	return d;
-}
-
-static void outb(u8 v, u16 port)
-{
-	machine__pio(&m, NULL, port, &v, 1, true);
-}
+TestSuite(i8042, .init = setup, .fini = pc_exit);
 
 /* A command with one result, as Linux's i8042_command polls for it. */
 static u8 command(u8 cmd)

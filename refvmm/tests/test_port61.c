@@ -6,38 +6,16 @@
  */
 #include <criterion/criterion.h>
 
+#include "pc_fixture.h"
 #include "refvmm/machine.h"
 #include "refvmm/pit8254.h"
 
-static struct machine m;
-static struct clock clk;
-
 static void setup(void)
 {
-	clock__init_test(&clk, 0);
-	cr_assert_eq(machine__init(&m, 4 * MiB, &clk), 0);
-	cr_assert_eq(machine__init_devices(&m), 0);
+	pc_boot(4 * MiB);
 }
 
-static void teardown(void)
-{
-	machine__exit(&m);
-}
-
-TestSuite(port61, .init = setup, .fini = teardown);
-
-static u8 inb(u16 port)
-{
-	u8 d = 0;
-
-	machine__pio(&m, NULL, port, &d, 1, false);
-	return d;
-}
-
-static void outb(u8 v, u16 port)
-{
-	machine__pio(&m, NULL, port, &v, 1, true);
-}
+TestSuite(port61, .init = setup, .fini = pc_exit);
 
 /* The first ns at which @ticks PIT clocks have passed since time 0. */
 static u64 ns(u64 ticks)

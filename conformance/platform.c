@@ -40,18 +40,6 @@ POPEK_IMAGE(0, 0);
 /* pc-testdev's IRQ line ports: a write sets the level of ISA IRQ n. */
 #define TESTDEV_IRQ 0x2000
 
-static inline void outw(u16 port, u16 v)
-{
-	asm volatile("outw %0, %1" : : "a"(v), "Nd"(port));
-}
-static inline u16 inw(u16 port)
-{
-	u16 v;
-
-	asm volatile("inw %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
-
 static void fw_cfg_read(u16 key, void *buf, u32 n)
 {
 	u8 *p = buf;

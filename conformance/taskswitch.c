@@ -37,19 +37,6 @@ POPEK_IMAGE(0, 0);
 #define ARITH_FLAGS	0x8d5
 #define LINK_MARK	0x5a58 /* what JMP must leave in the back link */
 
-struct __attribute__((packed)) tss32 {
-	u16 link, r0;
-	u32 esp0;
-	u16 ss0, r1;
-	u32 esp1;
-	u16 ss1, r2;
-	u32 esp2;
-	u16 ss2, r3;
-	u32 cr3, eip, eflags, eax, ecx, edx, ebx, esp, ebp, esi, edi;
-	u16 es, r4, cs, r5, ss, r6, ds, r7, fs, r8, gs, r9, ldt, r10;
-	u16 trap, iomap_base;
-};
-
 struct __attribute__((packed)) farptr {
 	u32 off;
 	u16 sel;

@@ -39,7 +39,7 @@ struct __attribute__((packed)) idt_gate {
 	u16 off1;
 	u32 off2, reserved;
 };
-struct __attribute__((packed)) tss {
+struct __attribute__((packed)) tss64 {
 	u32 reserved0;
 	u64 rsp[3];
 	u64 reserved1;
@@ -47,24 +47,14 @@ struct __attribute__((packed)) tss {
 	u64 reserved2;
 	u16 reserved3, iomap_base;
 };
+typedef struct tss64 tss_t;
 #else
 struct __attribute__((packed)) idt_gate {
 	u16 off0, sel;
 	u8 zero, type;
 	u16 off1;
 };
-struct __attribute__((packed)) tss {
-	u16 link, r0;
-	u32 esp0;
-	u16 ss0, r1;
-	u32 esp1;
-	u16 ss1, r2;
-	u32 esp2;
-	u16 ss2, r3;
-	u32 cr3, eip, eflags, eax, ecx, edx, ebx, esp, ebp, esi, edi;
-	u16 es, r4, cs, r5, ss, r6, ds, r7, fs, r8, gs, r9, ldt, r10;
-	u16 trap, iomap_base;
-};
+typedef struct tss32 tss_t; /* desc.h */
 #endif
 
 /*
@@ -76,7 +66,7 @@ struct __attribute__((packed)) tss {
  */
 #define IOMAP_BYTES (65536 / 8)
 static struct __attribute__((packed)) {
-	struct tss tss;
+	tss_t tss;
 	u8 iomap[IOMAP_BYTES + 1];
 } tss_io __aligned(16);
 #define tss (tss_io.tss)

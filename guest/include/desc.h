@@ -62,6 +62,20 @@ void idt_loaded(struct descriptor_ptr *p);
 void load_gdt(void);
 void set_tss_stack(int cpl, ulong sp);
 #ifndef __x86_64__
+/* The 32-bit TSS (SDM Vol. 3A 8.2.1, Figure 8-2). */
+struct __attribute__((packed)) tss32 {
+	u16 link, r0;
+	u32 esp0;
+	u16 ss0, r1;
+	u32 esp1;
+	u16 ss1, r2;
+	u32 esp2;
+	u16 ss2, r3;
+	u32 cr3, eip, eflags, eax, ecx, edx, ebx, esp, ebp, esi, edi;
+	u16 es, r4, cs, r5, ss, r6, ds, r7, fs, r8, gs, r9, ldt, r10;
+	u16 trap, iomap_base;
+};
+
 /* The stack segment the TSS holds for entering this CPL (32-bit only). */
 void set_tss_ss(int cpl, u16 ss);
 #endif

@@ -17,6 +17,7 @@
 
 /* MSRs the model implies (SDM Vol. 4 Table 2-2, AMD APM Vol. 2 A.2). */
 #define MSR_IA32_TSC	     0x10u
+#define MSR_IA32_APIC_BASE   0x1bu
 #define MSR_IA32_MISC_ENABLE 0x1a0u
 #define MSR_IA32_PAT	     0x277u
 #define MSR_EFER	     0xc0000080u

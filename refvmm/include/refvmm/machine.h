@@ -15,6 +15,7 @@
 #include "stats.h"
 #include "types.h"
 
+struct lapic;
 struct pic8259;
 struct pit8254;
 struct device_type;
@@ -46,6 +47,7 @@ struct machine {
 	size_t nr_devices;
 	struct pic8259 *pic; /* set by the PIC's init: others wire to it */
 	struct pit8254 *pit;
+	struct lapic *lapic; /* the interrupt source when present (lapic.h) */
 
 	struct clock *clock;
 	struct stats stats;

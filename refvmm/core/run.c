@@ -63,6 +63,12 @@ void kick__set_target(volatile u8 *flag)
 	kick_flag = flag;
 }
 
+void kick__now(void)
+{
+	if (kick_flag)
+		*kick_flag = 1;
+}
+
 void kick__arm(u64 deadline_ns)
 {
 	struct itimerspec its;

@@ -12,6 +12,7 @@
 #include "refvmm/lapic.h"
 #include "refvmm/machine.h"
 #include "refvmm/pic8259.h"
+#include "refvmm/run.h"
 
 /* Writable bits of each LVT entry (SDM Vol. 3A, "Local Vector Table");
  * delivery status and remote IRR are read-only, timer mode bit 18 is
@@ -488,6 +489,8 @@ static int lapic__mmio(struct vcpu *vcpu, u64 addr, u8 *data, u32 len,
 		 * dropped (SDM: other accesses are undefined) */
 		if (len == 4 && !(off & 0xf))
 			lapic__write(l, off, (u32)io__get(data, 4));
+		/* a new interrupt or deadline: let the run loop see it */
+		kick__now();
 		return 0;
 	}
 	for (i = 0; i < len; i++) {

@@ -19,6 +19,7 @@
 #include "proxy.h"
 #include "refvmm/lapic.h"
 #include "refvmm/machine.h"
+#include "refvmm/run.h"
 #include "refvmm/sw/segments.h"
 #include "refvmm/sw/shadow_desc.h"
 #include "refvmm/sw/shadow_pt.h"
@@ -455,6 +456,7 @@ static int msr_write(struct sw_cpu *c, u32 msr, u64 v)
 		if (!c->vcpu->machine->lapic ||
 		    lapic__set_base(c->vcpu->machine->lapic, v) < 0)
 			return sw_gp(c, 0);
+		kick__now(); /* enabled or disabled: the 8259's path changed */
 		return 0;
 	case 0x174:
 		c->msr_sysenter_cs = v & 0xffff;

@@ -105,7 +105,8 @@ static struct kvm_cpuid2 *kvm__supported_cpuid(int kvm_fd)
 
 /*
  * The CPUID the guest sees: what KVM supports, minus the local APIC
- * (refvmm models none, and a guest must not believe it has one) and
+ * (refvmm's serves the software modes; KVM's exits and injection are
+ * not wired to it, and a guest must not believe it has one) and
  * minus x2APIC and the TSC deadline timer that depend on it. Refuses an
  * image whose required features are missing (-ENOTSUP).
  */
@@ -132,8 +133,8 @@ static int kvm__setup_cpuid(struct kvm_hw *hw, struct machine *m, char *err,
 		need |= POPEK_FEAT_LM;
 	if (need & POPEK_FEAT_APIC) {
 		snprintf(err, errlen,
-			 "image needs a local APIC, which refvmm does not "
-			 "model");
+			 "image needs a local APIC, which hw mode does not "
+			 "offer (the software modes do)");
 		r = -ENOTSUP;
 		goto out;
 	}

@@ -471,11 +471,32 @@ int lapic__ack(struct lapic *l)
 
 /* --- the device --- */
 
+/*
+ * A write of fewer than 4 bytes within a register merges into its
+ * current value: the SDM leaves such accesses undefined, but the BT
+ * modes write back only the bytes an instruction other than MOV changed
+ * (bt/mmio.c), so an OR into an LVT entry arrives as one byte.
+ */
+static void mmio_write(struct lapic *l, u32 off, const u8 *data, u32 len)
+{
+	u32 b = off & 0xf, reg = off & ~0xfu, v, mask;
+
+	if (b + len > 4)
+		return; /* beyond the register's 32 bits: nothing there */
+	if (len == 4) {
+		lapic__write(l, reg, (u32)io__get(data, 4));
+		return;
+	}
+	mask = ((1u << (8 * len)) - 1) << (8 * b);
+	v = lapic__read(l, reg) & ~mask;
+	lapic__write(l, reg, v | ((u32)io__get(data, len) << (8 * b)));
+}
+
 static int lapic__mmio(struct vcpu *vcpu, u64 addr, u8 *data, u32 len,
 		       bool is_write, void *ptr)
 {
 	struct lapic *l = ptr;
-	u64 base = l->apic_base & ~0xfffull;
+	u64 base = l->apic_base & ~0xfffull, deadline;
 	u32 off, i;
 
 	(void)vcpu;
@@ -485,12 +506,13 @@ static int lapic__mmio(struct vcpu *vcpu, u64 addr, u8 *data, u32 len,
 		return -EINVAL;
 	off = (u32)(addr - base);
 	if (is_write) {
-		/* 32-bit accesses at a register's start; the rest are
-		 * dropped (SDM: other accesses are undefined) */
-		if (len == 4 && !(off & 0xf))
-			lapic__write(l, off, (u32)io__get(data, 4));
-		/* a new interrupt or deadline: let the run loop see it */
-		kick__now();
+		deadline = lapic__next_deadline(l);
+		mmio_write(l, off, data, len);
+		/* The software modes emulate this inside a run: an interrupt
+		 * or a deadline the write made must reach the run loop
+		 * before the guest's next STI or its next long loop. */
+		if (lapic__has_output(l) || lapic__next_deadline(l) != deadline)
+			kick__now();
 		return 0;
 	}
 	for (i = 0; i < len; i++) {

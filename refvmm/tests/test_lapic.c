@@ -9,7 +9,9 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 
+#include "refvmm/io.h"
 #include "refvmm/lapic.h"
+#include "refvmm/machine.h"
 #include "refvmm/pic8259.h"
 
 #define T0 1000000ull
@@ -429,4 +431,35 @@ Test(lapic, apic_base_msr_rules)
 	cr_expect(!lapic__enabled(&apic));
 	cr_expect_eq(rd(APIC_SVR), 0xff, "disabling clears SVR's enable");
 	cr_expect_eq(rd(APIC_LVT_LINT0), 0x10700);
+}
+
+/* The page as the machine's MMIO bus delivers guest accesses to it. */
+Test(lapic, mmio_page_on_the_machine_bus)
+{
+	struct machine m;
+	struct clock c;
+	u8 d[4];
+
+	clock__init_test(&c, 0);
+	cr_assert_eq(machine__init(&m, 4 * MiB, &c), 0);
+	cr_assert_eq(machine__init_devices(&m), 0);
+	cr_assert(m.lapic);
+	machine__mmio(&m, NULL, 0xfee00030, d, 4, false);
+	cr_expect_eq(io__get(d, 4), 0x00050014u);
+	machine__mmio(&m, NULL, 0xfee00032, d, 1, false);
+	cr_expect_eq(d[0], 0x05, "a byte of the version register");
+	machine__mmio(&m, NULL, 0xfee00034, d, 4, false);
+	cr_expect_eq(io__get(d, 4), 0, "bytes 4-15 of a register slot");
+	io__put(d, 4, 0x1ff);
+	machine__mmio(&m, NULL, 0xfee000f0, d, 4, true);
+	cr_expect(lapic__enabled(m.lapic));
+	d[0] = 0x01; /* one byte of an OR that set bit 16: the mask */
+	machine__mmio(&m, NULL, 0xfee00352, d, 1, true);
+	cr_expect_eq(lapic__read(m.lapic, APIC_LVT_LINT0), 0x10700,
+		     "a byte write merges into the register");
+	cr_expect_eq(lapic__set_base(m.lapic, 0xfee00000ull), 0);
+	machine__mmio(&m, NULL, 0xfee00030, d, 4, false);
+	cr_expect_eq(io__get(d, 4), 0xffffffffu,
+		     "globally disabled: the page is unclaimed");
+	machine__exit(&m);
 }

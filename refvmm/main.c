@@ -17,6 +17,7 @@
 #include "refvmm/boot.h"
 #include "refvmm/exitcode.h"
 #include "refvmm/host_cpu.h"
+#include "refvmm/lapic.h"
 #include "refvmm/loader.h"
 #include "refvmm/log.h"
 #include "refvmm/machine.h"
@@ -475,6 +476,12 @@ static void print_stats(struct vcpu *vcpu, const struct options *o)
 		stats__set(&m->stats, "irq.spurious", m->pic->spurious);
 	if (m->pit)
 		stats__set(&m->stats, "irq.pit_raised", m->pit->irqs);
+	if (m->lapic) {
+		stats__set(&m->stats, "irq.lapic_timer", m->lapic->timer_irqs);
+		stats__set(&m->stats, "irq.lapic_ipis", m->lapic->ipis);
+		stats__set(&m->stats, "irq.lapic_extint", m->lapic->extint);
+		stats__set(&m->stats, "irq.lapic_spurious", m->lapic->spurious);
+	}
 	fflush(stdout);
 	if (o->stats == STATS_JSON)
 		stats__print_json(&m->stats, stderr);

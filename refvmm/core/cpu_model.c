@@ -14,19 +14,22 @@
 #define B(n) (1u << (n))
 
 /*
- * CPUID.1:EDX. Kept: FPU, DE, PSE, TSC, MSR, PAE, CX8, SEP, PGE, CMOV,
- * PAT, PSE-36, CLFSH, MMX, FXSR, SSE, SSE2. Hidden: VME (no virtual-8086
- * mode), MCE/MCA (no machine-check architecture), APIC (no local APIC
- * device), MTRR (no MTRRs), PSN, DS, ACPI, SS, HTT, TM, PBE.
+ * CPUID.1:EDX. Kept: FPU, DE, PSE, TSC, MSR, PAE, CX8, APIC (the xAPIC
+ * of devices/lapic.c), SEP, PGE, CMOV, PAT, PSE-36, CLFSH, MMX, FXSR,
+ * SSE, SSE2. Hidden: VME (no virtual-8086 mode), MCE/MCA (no
+ * machine-check architecture), MTRR (no MTRRs), PSN, DS, ACPI, SS, HTT,
+ * TM, PBE.
  */
 #define L1_EDX                                                                 \
-	(B(0) | B(2) | B(3) | B(4) | B(5) | B(6) | B(8) | B(11) | B(13) |      \
-	 B(15) | B(16) | B(17) | B(19) | B(23) | B(24) | B(25) | B(26))
+	(B(0) | B(2) | B(3) | B(4) | B(5) | B(6) | B(8) | B(9) | B(11) |       \
+	 B(13) | B(15) | B(16) | B(17) | B(19) | B(23) | B(24) | B(25) |       \
+	 B(26))
 /*
  * CPUID.1:ECX. Kept: SSE3, PCLMULQDQ, SSSE3, CX16, SSE4.1, SSE4.2,
  * MOVBE, POPCNT, AES, RDRAND (unprivileged, legacy encodings: they run
  * as the host runs them). Hidden: MONITOR (MONITOR/MWAIT not emulated),
- * VMX/SMX, PCID (a 64-bit feature), x2APIC, TSC-deadline (no APIC),
+ * VMX/SMX, PCID (a 64-bit feature), x2APIC (xAPIC mode only),
+ * TSC-deadline (the APIC timer has no TSC-deadline mode),
  * XSAVE/OSXSAVE and with them AVX, FMA, F16C (the guest's XCR0 is not
  * applied: a guest XSAVE would run with the host's XCR0), DTES64,
  * DS-CPL, EIST, TM2, CNXT-ID, SDBG, xTPR, PDCM, DCA.
@@ -229,6 +232,8 @@ bool cpu_model__has_msr(const struct cpu_model *m, u32 msr)
 	switch (msr) {
 	case MSR_IA32_TSC:
 		return cpu_model__has(m, FEAT_TSC);
+	case MSR_IA32_APIC_BASE:
+		return cpu_model__has(m, FEAT_APIC);
 	case 0x174: /* IA32_SYSENTER_CS, _ESP, _EIP */
 	case 0x175:
 	case 0x176:

@@ -1,8 +1,10 @@
 /*
  * The run loop every mode shares: exit = mode->run(vcpu); handle(exit).
- * Between two runs it advances the timers, offers the PIC's pending
- * interrupt to the mode, and arms the deadline timer that cuts a run
- * short when the PIT (or --timeout) is due while the guest computes.
+ * Between two runs it advances the timers, offers the pending interrupt
+ * to the mode, and arms the deadline timer that cuts a run short when a
+ * timer (or --timeout) is due while the guest computes. The interrupt
+ * source is the local APIC where there is one (it passes the 8259's
+ * output through, or steps aside while disabled), else the 8259.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -12,12 +14,13 @@
 #include <time.h>
 
 #include "refvmm/exitcode.h"
+#include "refvmm/lapic.h"
+#include "refvmm/log.h"
 #include "refvmm/machine.h"
 #include "refvmm/mode.h"
 #include "refvmm/pic8259.h"
 #include "refvmm/pit8254.h"
 #include "refvmm/run.h"
-#include "refvmm/log.h"
 #include "refvmm/vcpu.h"
 
 /*
@@ -60,6 +63,12 @@ void kick__set_target(volatile u8 *flag)
 	kick_flag = flag;
 }
 
+void kick__now(void)
+{
+	if (kick_flag)
+		*kick_flag = 1;
+}
+
 void kick__arm(u64 deadline_ns)
 {
 	struct itimerspec its;
@@ -90,12 +99,26 @@ static u64 earliest(u64 a, u64 b)
 	return a < b ? a : b;
 }
 
+static bool run__irq_pending(struct machine *m)
+{
+	if (m->lapic)
+		return lapic__has_output(m->lapic);
+	return m->pic && pic8259__has_output(m->pic);
+}
+
+/* The next timer interrupt (ns), 0 if none is armed. */
+static u64 run__timer_deadline(struct machine *m)
+{
+	return earliest(m->pit ? pit8254__next_deadline(m->pit) : 0,
+			m->lapic ? lapic__next_deadline(m->lapic) : 0);
+}
+
 /* The INTA cycle as the mode performs it, counted and traced. */
 static int run__ack(void *ctx)
 {
 	struct vcpu *vcpu = ctx;
 	struct machine *m = vcpu->machine;
-	int vector = pic8259__ack(m->pic);
+	int vector = m->lapic ? lapic__ack(m->lapic) : pic8259__ack(m->pic);
 
 	stats__add(&m->stats, "irq.injected", 1);
 	if (m->log_events & LOG_IRQ)
@@ -120,9 +143,9 @@ static void run__hlt(struct vcpu *vcpu, const struct vm_exit *exit,
 			      exit->detail);
 		return;
 	}
-	if (m->pic && pic8259__has_output(m->pic))
+	if (run__irq_pending(m))
 		return;
-	deadline = m->pit ? pit8254__next_deadline(m->pit) : 0;
+	deadline = run__timer_deadline(m);
 	if (!deadline) {
 		machine__stop(m, REFVMM_EXIT_GUEST_HANG,
 			      "guest halted with no timer armed (HLT with "
@@ -198,11 +221,12 @@ int vcpu__run_loop(struct vcpu *vcpu, const struct run_options *opts)
 		}
 		if (m->pit)
 			pit8254__update(m->pit);
-		if (m->pic && pic8259__has_output(m->pic) && mode->inject &&
+		if (m->lapic)
+			lapic__update(m->lapic);
+		if (run__irq_pending(m) && mode->inject &&
 		    mode->inject(vcpu, run__ack, vcpu) == -EAGAIN)
 			stats__add(&m->stats, "irq.window_requests", 1);
-		deadline = earliest(m->pit ? pit8254__next_deadline(m->pit) : 0,
-				    timeout_at);
+		deadline = earliest(run__timer_deadline(m), timeout_at);
 		if (deadline != armed) {
 			kick__arm(deadline);
 			armed = deadline;

@@ -17,7 +17,9 @@
 #include "implicit_mem.h"
 #include "operand.h"
 #include "proxy.h"
+#include "refvmm/lapic.h"
 #include "refvmm/machine.h"
+#include "refvmm/run.h"
 #include "refvmm/sw/segments.h"
 #include "refvmm/sw/shadow_desc.h"
 #include "refvmm/sw/shadow_pt.h"
@@ -392,6 +394,11 @@ static int msr_read(struct sw_cpu *c, u32 msr, u64 *v)
 	case MSR_IA32_TSC:
 		*v = sw_world__host_tsc() + (u64)c->tsc_offset;
 		return 0;
+	case MSR_IA32_APIC_BASE:
+		if (!c->vcpu->machine->lapic)
+			return sw_gp(c, 0);
+		*v = lapic__get_base(c->vcpu->machine->lapic);
+		return 0;
 	case 0x174:
 		*v = c->msr_sysenter_cs;
 		return 0;
@@ -446,6 +453,13 @@ static int msr_write(struct sw_cpu *c, u32 msr, u64 v)
 	switch (msr) {
 	case MSR_IA32_TSC:
 		c->tsc_offset = (s64)(v - sw_world__host_tsc());
+		return 0;
+	case MSR_IA32_APIC_BASE:
+		/* reserved bits, x2APIC (hidden), beyond MAXPHYADDR: #GP */
+		if (!c->vcpu->machine->lapic ||
+		    lapic__set_base(c->vcpu->machine->lapic, v) < 0)
+			return sw_gp(c, 0);
+		kick__now(); /* enabled or disabled: the 8259's path changed */
 		return 0;
 	case 0x174:
 		c->msr_sysenter_cs = v & 0xffff;

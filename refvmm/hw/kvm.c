@@ -54,6 +54,7 @@ static const struct {
 	{POPEK_FEAT_UMIP, "umip", 7, 0, 2, 2},
 	{POPEK_FEAT_SSE2, "sse2", 1, 0, 3, 26},
 	{POPEK_FEAT_TSC, "tsc", 1, 0, 3, 4},
+	{POPEK_FEAT_APIC, "apic", 1, 0, 3, 9},
 };
 
 static u32 *cpuid__reg(struct kvm_cpuid_entry2 *e, int reg)
@@ -104,10 +105,12 @@ static struct kvm_cpuid2 *kvm__supported_cpuid(int kvm_fd)
 }
 
 /*
- * The CPUID the guest sees: what KVM supports, minus the local APIC
- * (refvmm models none, and a guest must not believe it has one) and
- * minus x2APIC and the TSC deadline timer that depend on it. Refuses an
- * image whose required features are missing (-ENOTSUP).
+ * The CPUID the guest sees: what KVM supports, minus x2APIC and the TSC
+ * deadline timer, which refvmm's local APIC (devices/lapic.c, in user
+ * space: no in-kernel irqchip) does not have; its APIC ID, 0, is the
+ * initial APIC ID. KVM itself keeps CPUID.1:EDX.APIC equal to
+ * IA32_APIC_BASE's enable bit. Refuses an image whose required features
+ * are missing (-ENOTSUP).
  */
 static int kvm__setup_cpuid(struct kvm_hw *hw, struct machine *m, char *err,
 			    size_t errlen)
@@ -125,18 +128,11 @@ static int kvm__setup_cpuid(struct kvm_hw *hw, struct machine *m, char *err,
 	}
 	e = cpuid__find(c, 1, 0);
 	if (e) {
-		e->edx &= ~(1u << 9);		      /* APIC */
+		e->ebx &= 0x00ffffffu;		      /* initial APIC ID 0 */
 		e->ecx &= ~((1u << 21) | (1u << 24)); /* x2APIC, TSC-deadline */
 	}
 	if (m->image_width == 64)
 		need |= POPEK_FEAT_LM;
-	if (need & POPEK_FEAT_APIC) {
-		snprintf(err, errlen,
-			 "image needs a local APIC, which refvmm does not "
-			 "model");
-		r = -ENOTSUP;
-		goto out;
-	}
 	for (i = 0; i < ARRAY_SIZE(kvm_features); i++) {
 		if (!(need & kvm_features[i].feature))
 			continue;

@@ -395,7 +395,7 @@ Test(bt_emit, pushf_inline_from_the_virtual_flags)
 	cr_expect_eq(p[0], 0x9c, "the host's PUSHF first (precise)");
 	cr_expect(!memcmp(p + 17, "\x8b\x04\x24\x25", 4), "mov (%%esp); and");
 	cr_expect_eq(rd32(p + 21), ~(EFL_TF | EFL_IF | EFL_IOPL | EFL_NT |
-				     EFL_VIF | EFL_VIP));
+				     EFL_AC | EFL_VIF | EFL_VIP));
 	cr_expect_eq(rd32(p + 28), BT_PG(vflags));
 	cr_expect_eq(rd32(p + 35), BT_PG(vif));
 	bvm.tc_free = tc + 0x400;

@@ -1087,6 +1087,34 @@ Test(cli, bt_cpuid_is_the_virtual_cpu)
 	}
 }
 
+/* IA32_APIC_BASE in every software mode: 0xfee00900 at reset (base,
+ * enable, BSP), its own value written back, and #GP(0) for the hidden
+ * x2APIC enable bit (no IDT: a triple fault, which --trace names). */
+Test(cli, apic_base_msr_in_the_software_modes)
+{
+	const char *p = asm_guest("apic-base-x2apic");
+	const char *modes[] = {"bt-simple", "bt", "trap"};
+	struct result r;
+
+	for (int i = 0; i < 3; i++) {
+		run(&r, (const char *const[]){"--mode", modes[i], "--trace",
+					      "traps", p, NULL});
+		cr_assert_eq(r.status, REFVMM_EXIT_TRIPLE_FAULT,
+			     "%s: status %d: %s", modes[i], r.status, r.err);
+		cr_assert_eq(r.outlen, 4, "%s", modes[i]);
+		cr_assert(!memcmp(r.out, "\x00\x09\xe0\xfe", 4),
+			  "%s: %02x %02x %02x %02x", modes[i],
+			  (uint8_t)r.out[0], (uint8_t)r.out[1],
+			  (uint8_t)r.out[2], (uint8_t)r.out[3]);
+		/* the first WRMSR emulated, the second's #GP the guest's */
+		cr_assert(strstr(r.err, "wrmsr  -> emulated") &&
+				  strstr(r.err,
+					 "wrmsr  -> raised to the guest") &&
+				  strstr(r.err, "delivering vector 13"),
+			  "%s: %s", modes[i], r.err);
+	}
+}
+
 /* XGETBV and a VEX AVX instruction raise #UD under translation: the
  * virtual CPU has no XSAVE (no IDT here, so #UD ends as a triple
  * fault, which --trace names). */

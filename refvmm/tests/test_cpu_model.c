@@ -73,7 +73,6 @@ static void expect_hidden(void)
 		FEAT_RDPID,
 		FEAT_MOVDIRI,
 		FEAT_LM,
-		CPUID_FEATURE(1, 0, CPUID_EDX, 9, "apic"),
 		CPUID_FEATURE(1, 0, CPUID_EDX, 12, "mtrr"),
 		CPUID_FEATURE(1, 0, CPUID_ECX, 21, "x2apic"),
 		CPUID_FEATURE(7, 0, CPUID_EBX, 5, "avx2"),
@@ -84,6 +83,9 @@ static void expect_hidden(void)
 		cr_expect(!cpu_model__has(&model, hidden[i]), "%s shown",
 			  hidden[i].name);
 	cr_expect(cpu_model__has(&model, FEAT_HYPERVISOR));
+	/* the local APIC device (devices/lapic.c) and its base MSR */
+	cr_expect(cpu_model__has(&model, FEAT_APIC));
+	cr_expect(cpu_model__has_msr(&model, MSR_IA32_APIC_BASE));
 }
 
 static void expect_common(const char *vendor, u32 max_basic_host)
@@ -114,10 +116,10 @@ Test(cpu_model, zen3_epyc_7763)
 	load("zen3");
 	expect_common("AuthenticAMD", 0x10);
 	/* leaf 1: signature; CLFLUSH 8; features as listed */
-	expect_regs(1, 0, 0x00a00f11, 0x00000800, 0xc2d82203, 0x078ba97d);
+	expect_regs(1, 0, 0x00a00f11, 0x00000800, 0xc2d82203, 0x078bab7d);
 	/* BMI1 SMEP BMI2 ERMS RDSEED ADX SMAP CLFLUSHOPT CLWB SHA; UMIP */
 	expect_regs(7, 0, 0, 0x219c0388, 0x00000004, 0);
-	expect_regs(0x80000001, 0, 0x00a00f11, 0, 0x000001e1, 0x09d3a17d);
+	expect_regs(0x80000001, 0, 0x00a00f11, 0, 0x000001e1, 0x09d3a37d);
 	expect_regs(0x80000008, 0, 0x3030, 0, 0, 0);
 	cr_expect_eq(model.maxphyaddr, 48);
 	cr_expect(cpu_model__has(&model, FEAT_RDTSCP));
@@ -132,7 +134,6 @@ Test(cpu_model, zen3_epyc_7763)
 	cr_expect(!cpu_model__has_msr(&model, MSR_IA32_MISC_ENABLE));
 	cr_expect(cpu_model__has_msr(&model, MSR_TSC_AUX));
 	cr_expect(cpu_model__has_msr(&model, MSR_BIOS_SIGN_ID));
-	cr_expect(!cpu_model__has_msr(&model, 0x1b)); /* IA32_APIC_BASE */
 	cr_expect(!cpu_model__has_msr(&model, 0x3b)); /* IA32_TSC_ADJUST */
 }
 
@@ -141,10 +142,10 @@ Test(cpu_model, zen4_epyc_9654)
 	load("zen4");
 	expect_common("AuthenticAMD", 0x10);
 	cr_expect(cpuid_table__has(&host.t, FEAT_AVX512F));
-	expect_regs(1, 0, 0x00a10f11, 0x00000800, 0xc2d82203, 0x078ba97d);
+	expect_regs(1, 0, 0x00a10f11, 0x00000800, 0xc2d82203, 0x078bab7d);
 	/* leaf 7's last subleaf (host: 1) is 0 in the model; GFNI kept */
 	expect_regs(7, 0, 0, 0x219c0388, 0x00000104, 0);
-	expect_regs(0x80000001, 0, 0x00a10f11, 0, 0x000001e1, 0x09d3a17d);
+	expect_regs(0x80000001, 0, 0x00a10f11, 0, 0x000001e1, 0x09d3a37d);
 	expect_regs(0x80000008, 0, 0x3934, 0, 0, 0);
 	cr_expect_eq(model.maxphyaddr, 52);
 	cr_expect_eq(host.xsave_size, 0x980);
@@ -160,7 +161,7 @@ Test(cpu_model, icelake_xeon_8351n)
 
 	load("icelake");
 	expect_common("GenuineIntel", 0x1b);
-	expect_regs(1, 0, 0x000606a6, 0x00000800, 0xc2d82203, 0x078ba97d);
+	expect_regs(1, 0, 0x000606a6, 0x00000800, 0xc2d82203, 0x078bab7d);
 	expect_regs(7, 0, 0, 0x219c23c8, 0x00000104, 0);
 	expect_regs(0x80000001, 0, 0, 0, 0x00000121, 0x08100000);
 	expect_regs(0x80000008, 0, 0x392e, 0, 0, 0);

@@ -44,6 +44,7 @@ struct cpuid_feature {
 #define FEAT_MSR	CPUID_FEATURE(1, 0, CPUID_EDX, 5, "msr")
 #define FEAT_PAE	CPUID_FEATURE(1, 0, CPUID_EDX, 6, "pae")
 #define FEAT_MCE	CPUID_FEATURE(1, 0, CPUID_EDX, 7, "mce")
+#define FEAT_APIC	CPUID_FEATURE(1, 0, CPUID_EDX, 9, "apic")
 #define FEAT_SEP	CPUID_FEATURE(1, 0, CPUID_EDX, 11, "sep")
 #define FEAT_PGE	CPUID_FEATURE(1, 0, CPUID_EDX, 13, "pge")
 #define FEAT_PAT	CPUID_FEATURE(1, 0, CPUID_EDX, 16, "pat")

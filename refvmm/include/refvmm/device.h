@@ -12,6 +12,7 @@ struct machine;
 
 enum device_prio {
 	DEVICE_PRIO_IRQCHIP = 10,
+	DEVICE_PRIO_LAPIC = 15, /* after the 8259 it passes through */
 	DEVICE_PRIO_TIMER = 20,
 	DEVICE_PRIO_DEFAULT = 30,
 };

@@ -15,6 +15,7 @@
 #include "stats.h"
 #include "types.h"
 
+struct lapic;
 struct pic8259;
 struct pit8254;
 struct ioapic;
@@ -47,7 +48,11 @@ struct machine {
 	size_t nr_devices;
 	struct pic8259 *pic; /* set by the PIC's init: others wire to it */
 	struct pit8254 *pit;
+<<<<<<< HEAD
 	struct ioapic *ioapic; /* set by the I/O APIC's init */
+=======
+	struct lapic *lapic; /* the interrupt source when present (lapic.h) */
+>>>>>>> lapic
 
 	struct clock *clock;
 	struct stats stats;

@@ -24,5 +24,11 @@ int kick__init(void);
 void kick__set_target(volatile u8 *flag);
 void kick__arm(u64 deadline_ns);
 void kick__exit(void);
+/*
+ * Ends the mode's run at its next guest entry. For devices whose state
+ * changes inside a run (MMIO the software modes emulate in place): the
+ * run loop then looks at the interrupt source and the deadlines again.
+ */
+void kick__now(void);
 
 #endif

@@ -17,11 +17,8 @@
 
 /* MSRs the model implies (SDM Vol. 4 Table 2-2, AMD APM Vol. 2 A.2). */
 #define MSR_IA32_TSC	     0x10u
-<<<<<<< HEAD
-#define MSR_BIOS_SIGN_ID     0x8bu /* Intel; AMD's PATCH_LEVEL */
-=======
 #define MSR_IA32_APIC_BASE   0x1bu
->>>>>>> lapic
+#define MSR_BIOS_SIGN_ID     0x8bu /* Intel; AMD's PATCH_LEVEL */
 #define MSR_IA32_MISC_ENABLE 0x1a0u
 #define MSR_IA32_PAT	     0x277u
 #define MSR_EFER	     0xc0000080u

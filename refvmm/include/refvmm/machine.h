@@ -48,11 +48,8 @@ struct machine {
 	size_t nr_devices;
 	struct pic8259 *pic; /* set by the PIC's init: others wire to it */
 	struct pit8254 *pit;
-<<<<<<< HEAD
 	struct ioapic *ioapic; /* set by the I/O APIC's init */
-=======
 	struct lapic *lapic; /* the interrupt source when present (lapic.h) */
->>>>>>> lapic
 
 	struct clock *clock;
 	struct stats stats;

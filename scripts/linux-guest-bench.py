@@ -198,13 +198,12 @@ def run_kit(args, timeout):
 
 
 class Runner:
-    def __init__(self, nruns):
+    def __init__(self):
         self.n = 0
-        self.total = nruns
 
     def run(self, label, args, timeout):
         self.n += 1
-        tag = "[%d/%d] %s" % (self.n, self.total, label)
+        tag = "[%d] %s" % (self.n, label)
         progress(tag + " started")
         r = run_kit(args, timeout)
         progress("%s finished in %.1f s (status %d)" % (tag, r[3], r[0]))
@@ -216,7 +215,7 @@ def monitor_line(err_lines):
     CPUID bits it cannot offer are not one), if it gave one."""
     mon = [l for l in err_lines
            if (l.startswith("refvmm:") or l.startswith("qemu-system")) and
-           "warning:" not in l]
+           "warning:" not in l and "terminating on signal" not in l]
     return mon[-1] if mon else None
 
 
@@ -241,6 +240,8 @@ def judge(name, cls, expect_status, status, lines, err_lines, items):
     parts = ["status %d" % status]
     if status in (124, 137) and name.startswith("qemu"):
         parts.append("timed out")
+    elif status == 0 and name.startswith("qemu"):
+        parts.append("the guest reset the machine")
     if mon:
         parts.append(mon)
     if guest:
@@ -425,7 +426,9 @@ def main():
 
     nruns = NATIVE_RUNS + len(targets) + (
         sum(1 for t in targets if t.startswith("refvmm")) if counting else 0)
-    runner = Runner(nruns)
+    progress("up to %d runs: %d native, then %s" %
+             (nruns, NATIVE_RUNS, ", ".join(targets) or "no target"))
+    runner = Runner()
     rows = []
 
     # Native runs take a second: three of them, the median of each
@@ -476,9 +479,6 @@ def main():
                        "not found (scripts/install-deps)")
             progress("%s: %s" % (name, row["reason"]))
             rows.append(row)
-            if counting and is_refvmm:
-                runner.total -= 1
-            runner.total -= 1
             continue
         # refvmm exits 1 and QEMU (0 << 1) | 1 when /init wrote 0.
         st, out, err, secs = runner.run("%s %s" % (name, format_run(items)),
@@ -497,10 +497,9 @@ def main():
         if is_refvmm:
             row["counters"] = stats or {}
         if is_refvmm and counting:
-            if status != "ok":
+            if status == "failed":
                 row["counters_note"] = "not measured: the run failed"
-                runner.total -= 1
-            else:
+            elif status == "ok":
                 bargs = [x if x != format_run(items) else
                          format_run(base_items) for x in args]
                 st2, out2, err2, _ = runner.run(

@@ -3,6 +3,7 @@
 
     scripts/linux-guest bench [--targets LIST] [--run LIST] [--json FILE]
                               [--markdown] [--counter-base M] [--timeout S]
+                              [--logs DIR]
 
 Runs the kit's workloads natively and on each target through
 scripts/linux-guest (native, run-qemu, run-refvmm) and prints one table:
@@ -42,13 +43,14 @@ TARGETS = {
     "refvmm-bt": (["run-refvmm", "--mode", "bt"], "sw"),
     "refvmm-hw": (["run-refvmm", "--mode", "hw"], "hw"),
 }
-# Seconds. A software monitor boots in about a minute of wall time and
-# forkwait 200 takes about as long again; a hardware one boots in a
+# Seconds. A software monitor boots in well under a minute of wall time
+# and forkwait 200 takes about as long again; a hardware one boots in a
 # second or two, so a minute means it is not getting anywhere.
-DEFAULT_TIMEOUT = {"tcg": 300, "sw": 900, "hw": 60}
+DEFAULT_TIMEOUT = {"tcg": 300, "sw": 600, "hw": 60}
 
 WORKLOADS = ("forkwait", "syscalls", "pgfault")
 NATIVE_RUNS = 3
+TAIL = 40
 
 # The table's counter columns: label, then the --stats names it is read
 # from, first present wins. trap mode has no bt.host_faults: there every
@@ -198,8 +200,9 @@ def run_kit(args, timeout):
 
 
 class Runner:
-    def __init__(self):
+    def __init__(self, logs):
         self.n = 0
+        self.logs = logs
 
     def run(self, label, args, timeout):
         self.n += 1
@@ -207,6 +210,13 @@ class Runner:
         progress(tag + " started")
         r = run_kit(args, timeout)
         progress("%s finished in %.1f s (status %d)" % (tag, r[3], r[0]))
+        if self.logs:
+            base = os.path.join(self.logs, "%02d-%s" % (
+                self.n, re.sub(r"[^A-Za-z0-9.:,-]+", "_", label)))
+            with open(base + ".out", "w") as f:
+                f.write(r[1])
+            with open(base + ".err", "w") as f:
+                f.write(r[2])
         return r
 
 
@@ -359,6 +369,8 @@ def main():
                     help="popek.run list, e.g. forkwait:200,syscalls:10000")
     ap.add_argument("--json", metavar="FILE")
     ap.add_argument("--markdown", action="store_true")
+    ap.add_argument("--logs", metavar="DIR",
+                    help="keep each run's console and stderr in DIR")
     ap.add_argument("--counter-base", type=int, default=20, metavar="M",
                     help="forks of the second run for counters per fork")
     ap.add_argument("--timeout", type=int, metavar="S",
@@ -374,6 +386,8 @@ def main():
         items = parse_run(a.run)
     except ValueError as e:
         ap.error(str(e))
+    if a.logs:
+        os.makedirs(a.logs, exist_ok=True)
     if a.json:
         d = os.path.dirname(os.path.abspath(a.json))
         if not os.path.isdir(d) or not os.access(d, os.W_OK):
@@ -426,7 +440,7 @@ def main():
         sum(1 for t in targets if t.startswith("refvmm")) if counting else 0)
     progress("up to %d runs: %d native, then %s" %
              (nruns, NATIVE_RUNS, ", ".join(targets) or "no target"))
-    runner = Runner()
+    runner = Runner(a.logs)
     rows = []
 
     # Native runs take a second: three of them, the median of each
@@ -488,6 +502,10 @@ def main():
         row.update(status=status, reason=reason, exit_status=st,
                    wall_s=round(secs, 2), boot_ms=boot,
                    workloads=per_op(results))
+        if status != "ok":
+            # What the table's one line leaves out.
+            row["console_tail"] = lines[-TAIL:]
+            row["stderr"] = err_lines[-TAIL:]
         for n, w in row["workloads"].items():
             nw = native["workloads"].get(n)
             w["ratio_to_native"] = (w["ns_per_op"] / nw["ns_per_op"]

@@ -352,7 +352,9 @@ def table(data, markdown):
                                  c.rjust(wid[i]) for i, c in enumerate(r)))
     if notes:
         out.append("")
-        out += ["[%d] %s" % (i + 1, n) for i, n in enumerate(notes)]
+        # A markdown list: consecutive lines would run into one paragraph.
+        out += [("- " if markdown else "") + "[%d] %s" % (i + 1, n)
+                for i, n in enumerate(notes)]
     cnote = data.get("counters_note")
     if cnote:
         out += ["", cnote]

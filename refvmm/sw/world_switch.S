@@ -131,7 +131,21 @@ sw_world_landing_kept:
 sw_signal_entry:
 	mov sw_host_fsbase(%rip), %rax
 	wrfsbase %rax
-	jmp sw_signal_handler
+	sub $8, %rsp			/* the C ABI's alignment for the call */
+	call sw_signal_handler
+	add $8, %rsp
+	/*
+	 * Back into guest code at once (a single step, a kick turned into
+	 * a trap flag): the FS base is still the monitor's, so load FS
+	 * again from its selector, the guest's, for its descriptor's base.
+	 * The kernel leaves FS alone on the way back (64-bit sigreturn).
+	 */
+	cmpb $0, sw_signal_reload_fs(%rip)
+	je 1f
+	movb $0, sw_signal_reload_fs(%rip)
+	mov %fs, %eax
+	mov %eax, %fs
+1:	ret
 	.size sw_signal_entry, . - sw_signal_entry
 
 	.section .note.GNU-stack, "", @progbits

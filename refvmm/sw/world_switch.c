@@ -43,6 +43,9 @@ _Static_assert(sizeof(struct sw_cpu) <= 4096, "one page");
 /* Read by the asm: one vCPU per process, as signals are per process. */
 struct sw_cpu *sw_cpu_current;
 u64 sw_host_fsbase;
+/* Set when the handler returns straight into guest code (world_switch.S
+ * reloads FS for the guest's base then). */
+u8 sw_signal_reload_fs;
 int (*sw_signal_hook)(int sig, void *uc, struct sw_cpu *c);
 
 int sw_world_enter_asm(struct sw_cpu *c);
@@ -195,6 +198,8 @@ void sw_signal_handler(int sig, siginfo_t *si, void *ucv)
 	if (c && c->in_guest && sw_signal_hook) {
 		switch (sw_signal_hook(sig, ucv, c)) {
 		case SW_HOOK_RESUME:
+			if (cs != HOST_CS64)
+				sw_signal_reload_fs = 1;
 			return;
 		case SW_HOOK_KICK:
 			c->kick = 1;

@@ -1,10 +1,14 @@
 /*
  * Host identity from /proc/cpuinfo and /sys/module. The host class is
- * deliberately coarse (vendor, family, model, KVM backend): results from
- * hosts in one class are expected to agree, so the report can merge them.
+ * deliberately coarse (vendor, family, model, KVM backend, and the CPU
+ * emulator when popek runs in a guest of one): results from hosts in one
+ * class are expected to agree, so the report can merge them.
  */
 #include "hostinfo.h"
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -30,8 +34,17 @@ static void set_flags(struct hostinfo *h, const char *flags)
 static void set_class(struct hostinfo *h)
 {
 	free(h->host_class);
-	h->host_class = xasprintf("%s-%d-%d/%s", h->vendor, h->family, h->model,
-				  h->backend);
+	/*
+	 * An emulated CPU of some model is not that model: results from a
+	 * TCG guest must not merge with a real host's of the same class.
+	 */
+	if (h->emulator)
+		h->host_class =
+			xasprintf("%s-%d-%d/%s@%s", h->vendor, h->family,
+				  h->model, h->backend, h->emulator);
+	else
+		h->host_class = xasprintf("%s-%d-%d/%s", h->vendor, h->family,
+					  h->model, h->backend);
 }
 
 void hostinfo_set(struct hostinfo *h, const char *vendor,
@@ -96,6 +109,45 @@ void hostinfo_parse_cpuinfo(struct hostinfo *h, const char *cpuinfo,
 	free(text);
 }
 
+const char *hostinfo_emulator(const char signature[12])
+{
+	/* QEMU's TCG answers leaf 0x40000000 with this signature. */
+	if (memcmp(signature, "TCGTCGTCGTCG", 12) == 0)
+		return "qemu-tcg";
+	return NULL;
+}
+
+void hostinfo_set_emulator(struct hostinfo *h, const char *emulator)
+{
+	free(h->emulator);
+	h->emulator = emulator ? xstrdup(emulator) : NULL;
+	set_class(h);
+}
+
+/*
+ * The hypervisor leaves (0x40000000 up) are reserved for software only
+ * when CPUID.1:ECX bit 31 is set (SDM Vol. 2A, CPUID, "Hypervisor"):
+ * /proc/cpuinfo's "hypervisor" flag.
+ */
+static void probe_emulator(struct hostinfo *h)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	unsigned int a, b, c, d;
+	char sig[12];
+
+	if (!hostinfo_has_flag(h, "hypervisor"))
+		return;
+	__cpuid(0x40000000, a, b, c, d);
+	(void)a;
+	memcpy(sig, &b, 4);
+	memcpy(sig + 4, &c, 4);
+	memcpy(sig + 8, &d, 4);
+	hostinfo_set_emulator(h, hostinfo_emulator(sig));
+#else
+	(void)h;
+#endif
+}
+
 const char *hostinfo_kvm_backend(const char *sysmodule)
 {
 	static const char *const backends[] = {"kvm_intel", "kvm_amd",
@@ -123,6 +175,7 @@ int hostinfo_probe(struct hostinfo *h, struct perr *e)
 		return -1;
 	hostinfo_parse_cpuinfo(h, text, hostinfo_kvm_backend("/sys/module"));
 	free(text);
+	probe_emulator(h);
 	if (gethostname(name, sizeof(name)) == 0) {
 		name[sizeof(name) - 1] = '\0';
 		free(h->hostname);
@@ -153,6 +206,7 @@ void hostinfo_free(struct hostinfo *h)
 	free(h->vendor);
 	free(h->model_name);
 	free(h->backend);
+	free(h->emulator);
 	free(h->kernel);
 	free(h->host_class);
 	free(h->hostname);

@@ -19,7 +19,8 @@ struct hostinfo {
 	size_t nflags;
 	char *backend;	  /* kvm_intel, kvm_amd, kvm_pvm or none */
 	char *kernel;	  /* the kernel release (uname -r), "" if unknown */
-	char *host_class; /* vendor-family-model/backend */
+	char *emulator;	  /* "qemu-tcg" or NULL: see hostinfo_emulator */
+	char *host_class; /* vendor-family-model/backend[@emulator] */
 	char *hostname;
 };
 
@@ -37,6 +38,14 @@ void hostinfo_parse_cpuinfo(struct hostinfo *h, const char *cpuinfo,
 			    const char *backend);
 /* The KVM backend module loaded under sysmodule (normally /sys/module). */
 const char *hostinfo_kvm_backend(const char *sysmodule);
+/*
+ * The CPU emulator a hypervisor signature (CPUID leaf 0x40000000 EBX, ECX,
+ * EDX, 12 bytes) names, or NULL. Only emulators count: a hardware-assisted
+ * hypervisor runs the real CPU, so its guests stay in the host's class.
+ */
+const char *hostinfo_emulator(const char signature[12]);
+/* Mark the host as emulated by emulator (NULL: not): its class says so. */
+void hostinfo_set_emulator(struct hostinfo *h, const char *emulator);
 /* This host. */
 int hostinfo_probe(struct hostinfo *h, struct perr *e);
 bool hostinfo_has_flag(const struct hostinfo *h, const char *flag);

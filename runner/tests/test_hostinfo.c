@@ -46,6 +46,28 @@ Test(hostinfo, empty_cpuinfo)
 	hostinfo_free(&h);
 }
 
+Test(hostinfo, emulator_signature)
+{
+	cr_assert_str_eq(hostinfo_emulator("TCGTCGTCGTCG"), "qemu-tcg");
+	cr_assert_null(hostinfo_emulator("KVMKVMKVM\0\0\0"));
+	cr_assert_null(hostinfo_emulator("Microsoft Hv"));
+	cr_assert_null(hostinfo_emulator("TCGTCGTCGTCH"));
+}
+
+Test(hostinfo, emulator_in_class)
+{
+	struct hostinfo h;
+
+	hostinfo_parse_cpuinfo(&h, cpuinfo, "none");
+	hostinfo_set_emulator(&h, "qemu-tcg");
+	cr_assert_str_eq(h.emulator, "qemu-tcg");
+	cr_assert_str_eq(h.host_class, "AuthenticAMD-25-1/none@qemu-tcg");
+	hostinfo_set_emulator(&h, NULL);
+	cr_assert_null(h.emulator);
+	cr_assert_str_eq(h.host_class, "AuthenticAMD-25-1/none");
+	hostinfo_free(&h);
+}
+
 Test(hostinfo, kvm_backend_order)
 {
 	char dir[] = "/tmp/popek-sysmod-XXXXXX", path[256];

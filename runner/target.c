@@ -152,6 +152,9 @@ static int parse_condition(const char *path, int lineno, char *text,
 {
 	static const char *const backends[] = {"kvm_intel", "kvm_amd",
 					       "kvm_pvm", "none"};
+	/* The CPU emulators hostinfo_emulator recognises, and "none" for a
+	 * host whose CPU is the real one. */
+	static const char *const emulators[] = {"qemu-tcg", "none"};
 	size_t i;
 
 	memset(c, 0, sizeof(*c));
@@ -166,6 +169,8 @@ static int parse_condition(const char *path, int lineno, char *text,
 		c->kind = COND_NO_FEATURE;
 	else if (str_starts(text, "backend="))
 		c->kind = COND_BACKEND;
+	else if (str_starts(text, "emulator="))
+		c->kind = COND_EMULATOR;
 	else
 		goto bad;
 	c->value = strchr(text, '=') + 1;
@@ -182,13 +187,24 @@ static int parse_condition(const char *path, int lineno, char *text,
 					"kvm_pvm or none)",
 					path, lineno, c->value);
 	}
+	if (c->kind == COND_EMULATOR) {
+		for (i = 0; i < 2; i++)
+			if (strcmp(c->value, emulators[i]) == 0)
+				break;
+		if (i == 2)
+			return perr_set(e,
+					"%s:%d: unknown emulator '%s' "
+					"(expected qemu-tcg or none)",
+					path, lineno, c->value);
+	}
 	c->value = xstrdup(c->value);
 	return 0;
 bad:
 	c->value = NULL;
 	return perr_set(e,
 			"%s:%d: bad condition '%s' (expected vendor=, "
-			"feature=, !feature=, backend= or kernel OP VERSION)",
+			"feature=, !feature=, backend=, emulator= or kernel OP "
+			"VERSION)",
 			path, lineno, text);
 }
 
@@ -800,6 +816,9 @@ bool condition_holds(const struct condition *c, const struct hostinfo *h)
 		return !hostinfo_has_flag(h, c->value);
 	case COND_BACKEND:
 		return strcmp(h->backend, c->value) == 0;
+	case COND_EMULATOR:
+		return strcmp(h->emulator ? h->emulator : "none", c->value) ==
+		       0;
 	case COND_KERNEL:
 		return kernel_holds(c, h);
 	}

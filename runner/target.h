@@ -41,6 +41,7 @@ enum condition_kind {
 	COND_FEATURE,
 	COND_NO_FEATURE,
 	COND_BACKEND,
+	COND_EMULATOR,
 	COND_KERNEL
 };
 
@@ -49,7 +50,8 @@ enum version_op { VOP_EQ, VOP_NE, VOP_LT, VOP_LE, VOP_GT, VOP_GE };
 
 struct condition {
 	enum condition_kind kind;
-	char *value; /* after '=' (vendor, flag, backend); the version */
+	char *value; /* after '=' (vendor, flag, backend, emulator); the
+		      * version */
 	enum version_op op;
 	struct kernel_version version;
 };

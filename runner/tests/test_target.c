@@ -347,19 +347,71 @@ Test(target, bad_conditions)
 {
 	expect_error(HEAD "xfail a.b.c when cpu=zen : why\n",
 		     "targets/t.conf:4: bad condition 'cpu=zen' (expected "
-		     "vendor=, feature=, !feature=, backend= or kernel OP "
-		     "VERSION)");
+		     "vendor=, feature=, !feature=, backend=, emulator= or "
+		     "kernel OP VERSION)");
 	expect_error(HEAD "xfail a.b.c when vendor= : why\n",
 		     "targets/t.conf:4: bad condition 'vendor=' (expected "
-		     "vendor=, feature=, !feature=, backend= or kernel OP "
-		     "VERSION)");
+		     "vendor=, feature=, !feature=, backend=, emulator= or "
+		     "kernel OP VERSION)");
 	expect_error(HEAD "xfail a.b.c when backend=kvm_pvm,, : why\n",
 		     "targets/t.conf:4: bad condition '' (expected "
-		     "vendor=, feature=, !feature=, backend= or kernel OP "
-		     "VERSION)");
+		     "vendor=, feature=, !feature=, backend=, emulator= or "
+		     "kernel OP VERSION)");
 	expect_error(HEAD "xfail a.b.c when backend=xen : why\n",
 		     "targets/t.conf:4: unknown backend 'xen' (expected "
 		     "kvm_intel, kvm_amd, kvm_pvm or none)");
+	expect_error(HEAD "xfail a.b.c when emulator=bochs : why\n",
+		     "targets/t.conf:4: unknown emulator 'bochs' (expected "
+		     "qemu-tcg or none)");
+	expect_error(HEAD "xfail a.b.c when emulator= : why\n",
+		     "targets/t.conf:4: bad condition 'emulator=' (expected "
+		     "vendor=, feature=, !feature=, backend=, emulator= or "
+		     "kernel OP VERSION)");
+}
+
+/*
+ * A guest of QEMU TCG carries its emulator in its host class; emulator=
+ * tells it apart from the real CPU with the same vendor and backend.
+ */
+Test(target, emulator_conditions)
+{
+	static const char text[] =
+		HEAD "xfail a.tcg when emulator=qemu-tcg : TCG defect\n"
+		     "xfail a.real when emulator=none : real CPUs only\n"
+		     "xfail a.both when emulator=qemu-tcg,"
+		     "vendor=AuthenticAMD : TCG as EPYC\n";
+	static const struct {
+		const char *vendor, *emulator, *id;
+		bool holds;
+	} rows[] = {
+		{"GenuineIntel", "qemu-tcg", "a.tcg", true},
+		{"GenuineIntel", NULL, "a.tcg", false},
+		{"GenuineIntel", NULL, "a.real", true},
+		{"GenuineIntel", "qemu-tcg", "a.real", false},
+		{"AuthenticAMD", "qemu-tcg", "a.both", true},
+		{"GenuineIntel", "qemu-tcg", "a.both", false},
+		{"AuthenticAMD", NULL, "a.both", false},
+	};
+	struct hostinfo h;
+	struct target t;
+	struct perr e;
+	size_t i;
+
+	cr_assert_eq(target_parse("targets/t.conf", text, &t, &e), 0, "%s",
+		     e.msg);
+	cr_assert_eq(t.xfails[0].conds[0].kind, COND_EMULATOR);
+	cr_assert_str_eq(t.xfails[0].conds[0].value, "qemu-tcg");
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		hostinfo_set(&h, rows[i].vendor, "", 6, 85, "", "none");
+		hostinfo_set_emulator(&h, rows[i].emulator);
+		cr_assert_eq(target_find_xfail(&t, rows[i].id, &h) != NULL,
+			     rows[i].holds, "%s on %s/%s: expected %s",
+			     rows[i].id, rows[i].vendor,
+			     rows[i].emulator ? rows[i].emulator : "none",
+			     rows[i].holds ? "to apply" : "not to apply");
+		hostinfo_free(&h);
+	}
+	target_free(&t);
 }
 
 Test(target, usability)

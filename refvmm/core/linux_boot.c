@@ -5,12 +5,12 @@
  * field read from the kernel file is bounds-checked: it is untrusted.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "refvmm/e820.h"
 #include "refvmm/linux_boot.h"
+#include "refvmm/loader.h"
 #include "refvmm/machine.h"
 #include "refvmm/vcpu.h"
 
@@ -46,19 +46,6 @@
 /* 2.06: cmdline_size exists; older kernels are not worth a code path. */
 #define MIN_VERSION 0x0206
 #define KERNEL_LOAD 0x100000u
-
-static int fail(char *err, size_t errlen, int r, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t errlen, int r, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return r;
-}
 
 static u16 rd16(const u8 *p)
 {
@@ -122,53 +109,58 @@ int linux_boot__load(struct machine *m, const u8 *kernel, size_t klen,
 
 	memset(info, 0, sizeof(*info));
 	if (!linux_boot__is_bzimage(kernel, klen))
-		return fail(err, errlen, -ENOEXEC,
-			    "not a bzImage (no \"HdrS\" setup header at "
-			    "0x202)");
+		return loader__fail(
+			err, errlen, -ENOEXEC,
+			"not a bzImage (no \"HdrS\" setup header at "
+			"0x202)");
 	info->version = rd16(kernel + HDR_VERSION);
 	if (info->version < MIN_VERSION)
-		return fail(err, errlen, -ENOEXEC,
-			    "boot protocol %u.%02u is older than 2.06",
-			    info->version >> 8, info->version & 0xff);
+		return loader__fail(err, errlen, -ENOEXEC,
+				    "boot protocol %u.%02u is older than 2.06",
+				    info->version >> 8, info->version & 0xff);
 	hdr_end = HDR_MAGIC + kernel[HDR_JUMP + 1];
 	if (klen < HDR_INIT_SIZE + 4 || hdr_end > klen || hdr_end > BP_SIZE)
-		return fail(err, errlen, -ENOEXEC,
-			    "truncated setup header (%zu bytes)", klen);
+		return loader__fail(err, errlen, -ENOEXEC,
+				    "truncated setup header (%zu bytes)", klen);
 	if (!(kernel[HDR_LOADFLAGS] & LOADFLAG_LOADED_HIGH))
-		return fail(err, errlen, -ENOEXEC,
-			    "a zImage (loaded low) is not supported: "
-			    "LOADED_HIGH is clear");
+		return loader__fail(err, errlen, -ENOEXEC,
+				    "a zImage (loaded low) is not supported: "
+				    "LOADED_HIGH is clear");
 	setup_sects = kernel[HDR_SETUP_SECTS] ? kernel[HDR_SETUP_SECTS] : 4;
 	setup_len = (setup_sects + 1) * 512u;
 	if (setup_len >= klen)
-		return fail(err, errlen, -ENOEXEC,
-			    "no protected-mode kernel after %u setup sectors",
-			    setup_sects);
+		return loader__fail(
+			err, errlen, -ENOEXEC,
+			"no protected-mode kernel after %u setup sectors",
+			setup_sects);
 	info->kernel_size = (u32)(klen - setup_len);
 	info->entry = rd32(kernel + HDR_CODE32_START);
 	info->pref_address = rd32(kernel + HDR_PREF_ADDRESS);
 	info->init_size = rd32(kernel + HDR_INIT_SIZE);
 	if (info->entry != KERNEL_LOAD)
-		return fail(err, errlen, -ENOEXEC,
-			    "code32_start 0x%x: only 0x100000 is supported",
-			    info->entry);
+		return loader__fail(
+			err, errlen, -ENOEXEC,
+			"code32_start 0x%x: only 0x100000 is supported",
+			info->entry);
 	end = KERNEL_LOAD + info->kernel_size;
 	if ((u64)end > m->ram_size ||
 	    (u64)info->pref_address + info->init_size > m->ram_size)
-		return fail(err, errlen, -E2BIG,
-			    "the kernel needs [0x%x, 0x%llx) of guest RAM, "
-			    "there are %llu MiB",
-			    info->pref_address,
-			    (unsigned long long)info->pref_address +
-				    info->init_size,
-			    (unsigned long long)(m->ram_size / MiB));
+		return loader__fail(
+			err, errlen, -E2BIG,
+			"the kernel needs [0x%x, 0x%llx) of guest RAM, "
+			"there are %llu MiB",
+			info->pref_address,
+			(unsigned long long)info->pref_address +
+				info->init_size,
+			(unsigned long long)(m->ram_size / MiB));
 	cmdline_max = rd32(kernel + HDR_CMDLINE_SIZE);
 	if (cmdline_max > LINUX_BOOT_CMDLINE_MAX - 1)
 		cmdline_max = LINUX_BOOT_CMDLINE_MAX - 1;
 	if (cmd_len - 1 > cmdline_max)
-		return fail(err, errlen, -E2BIG,
-			    "--append is %zu bytes, the kernel takes %u",
-			    cmd_len - 1, cmdline_max);
+		return loader__fail(
+			err, errlen, -E2BIG,
+			"--append is %zu bytes, the kernel takes %u",
+			cmd_len - 1, cmdline_max);
 
 	bp = machine__gpa_to_hva(m, LINUX_BOOT_PARAMS, BP_SIZE);
 	memset(bp, 0, BP_SIZE);
@@ -189,11 +181,12 @@ int linux_boot__load(struct machine *m, const u8 *kernel, size_t klen,
 		u64 lo = (u64)info->pref_address + info->init_size;
 
 		if (ilen > top || ((top - ilen) & ~4095ull) < lo)
-			return fail(err, errlen, -E2BIG,
-				    "the initrd (%zu bytes) does not fit "
-				    "between 0x%llx and 0x%llx",
-				    ilen, (unsigned long long)lo,
-				    (unsigned long long)top);
+			return loader__fail(
+				err, errlen, -E2BIG,
+				"the initrd (%zu bytes) does not fit "
+				"between 0x%llx and 0x%llx",
+				ilen, (unsigned long long)lo,
+				(unsigned long long)top);
 		info->initrd_addr = (u32)((top - ilen) & ~4095ull);
 		info->initrd_size = (u32)ilen;
 		memcpy(machine__gpa_to_hva(m, info->initrd_addr, ilen), initrd,

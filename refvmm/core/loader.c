@@ -50,10 +50,7 @@ struct mb_mmap_entry {
 	u32 type; /* 1: available RAM */
 } __attribute__((packed));
 
-static int fail(char *err, size_t errlen, int r, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t errlen, int r, const char *fmt, ...)
+int loader__fail(char *err, size_t errlen, int r, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -83,14 +80,16 @@ static int find_multiboot(const u8 *buf, size_t len, char *err, size_t errlen)
 		if (h[0] != MB_HEADER_MAGIC || (u32)(h[0] + h[1] + h[2]))
 			continue;
 		if (h[1] & 0xffffu & ~MB_FLAG_SUPPORTED)
-			return fail(err, errlen, -ENOEXEC,
-				    "Multiboot header asks for flags 0x%x this "
-				    "loader does not provide",
-				    h[1] & 0xffffu & ~MB_FLAG_SUPPORTED);
+			return loader__fail(
+				err, errlen, -ENOEXEC,
+				"Multiboot header asks for flags 0x%x this "
+				"loader does not provide",
+				h[1] & 0xffffu & ~MB_FLAG_SUPPORTED);
 		return 0;
 	}
-	return fail(err, errlen, -ENOEXEC,
-		    "no Multiboot header in the first %u bytes", MB_SEARCH_LEN);
+	return loader__fail(err, errlen, -ENOEXEC,
+			    "no Multiboot header in the first %u bytes",
+			    MB_SEARCH_LEN);
 }
 
 /* One note list (a SHT_NOTE section or PT_NOTE segment): find "Popek". */
@@ -110,22 +109,23 @@ static int parse_notes(const u8 *p, u64 size, struct image_info *info,
 		desc_off = name_off + (((u64)namesz + 3) & ~3ull);
 		next = desc_off + (((u64)descsz + 3) & ~3ull);
 		if (next > size)
-			return fail(err, errlen, -ENOEXEC,
-				    "truncated ELF note");
+			return loader__fail(err, errlen, -ENOEXEC,
+					    "truncated ELF note");
 		if (namesz == sizeof(POPEK_NOTE_NAME) &&
 		    !memcmp(p + name_off, POPEK_NOTE_NAME, namesz) &&
 		    type == POPEK_NOTE_IMAGE) {
 			struct popek_image_note n;
 
 			if (descsz < sizeof(n))
-				return fail(err, errlen, -ENOEXEC,
-					    "Popek note too short (%u bytes)",
-					    descsz);
+				return loader__fail(
+					err, errlen, -ENOEXEC,
+					"Popek note too short (%u bytes)",
+					descsz);
 			memcpy(&n, p + desc_off, sizeof(n));
 			if (n.width != 32 && n.width != 64)
-				return fail(err, errlen, -ENOEXEC,
-					    "Popek note gives width %u",
-					    n.width);
+				return loader__fail(err, errlen, -ENOEXEC,
+						    "Popek note gives width %u",
+						    n.width);
 			info->width = n.width;
 			info->features = n.features;
 			info->flags = n.flags;
@@ -146,8 +146,8 @@ static int find_note(const u8 *buf, size_t len, const Elf32_Ehdr *eh,
 		return 0;
 	if (eh->e_shentsize != sizeof(Elf32_Shdr) ||
 	    !in_file(eh->e_shoff, (u64)eh->e_shnum * sizeof(Elf32_Shdr), len))
-		return fail(err, errlen, -ENOEXEC,
-			    "section header table outside the file");
+		return loader__fail(err, errlen, -ENOEXEC,
+				    "section header table outside the file");
 	for (i = 0; i < eh->e_shnum; i++) {
 		Elf32_Shdr sh;
 
@@ -155,8 +155,9 @@ static int find_note(const u8 *buf, size_t len, const Elf32_Ehdr *eh,
 		if (sh.sh_type != SHT_NOTE)
 			continue;
 		if (!in_file(sh.sh_offset, sh.sh_size, len))
-			return fail(err, errlen, -ENOEXEC,
-				    "note section %u outside the file", i);
+			return loader__fail(err, errlen, -ENOEXEC,
+					    "note section %u outside the file",
+					    i);
 		r = parse_notes(buf + sh.sh_offset, sh.sh_size, info, err,
 				errlen);
 		if (r < 0)
@@ -169,31 +170,37 @@ static int check_ehdr(const u8 *buf, size_t len, Elf32_Ehdr *eh, char *err,
 		      size_t errlen)
 {
 	if (len < SELFMAG || memcmp(buf, ELFMAG, SELFMAG))
-		return fail(err, errlen, -ENOEXEC, "not an ELF file");
+		return loader__fail(err, errlen, -ENOEXEC, "not an ELF file");
 	if (len < EI_NIDENT)
-		return fail(err, errlen, -ENOEXEC, "truncated ELF header");
+		return loader__fail(err, errlen, -ENOEXEC,
+				    "truncated ELF header");
 	if (buf[EI_CLASS] == ELFCLASS64)
-		return fail(err, errlen, -ENOEXEC,
-			    "ELF64 image: Multiboot images are ELF32 (wrap a "
-			    "64-bit image with objcopy -O elf32-i386)");
+		return loader__fail(
+			err, errlen, -ENOEXEC,
+			"ELF64 image: Multiboot images are ELF32 (wrap a "
+			"64-bit image with objcopy -O elf32-i386)");
 	if (buf[EI_CLASS] != ELFCLASS32 || buf[EI_DATA] != ELFDATA2LSB)
-		return fail(err, errlen, -ENOEXEC,
-			    "not a little-endian ELF32 file");
+		return loader__fail(err, errlen, -ENOEXEC,
+				    "not a little-endian ELF32 file");
 	if (len < sizeof(*eh))
-		return fail(err, errlen, -ENOEXEC, "truncated ELF header");
+		return loader__fail(err, errlen, -ENOEXEC,
+				    "truncated ELF header");
 	memcpy(eh, buf, sizeof(*eh));
 	if (eh->e_machine != EM_386)
-		return fail(err, errlen, -ENOEXEC,
-			    "wrong machine %u (expected EM_386)",
-			    eh->e_machine);
+		return loader__fail(err, errlen, -ENOEXEC,
+				    "wrong machine %u (expected EM_386)",
+				    eh->e_machine);
 	if (eh->e_type != ET_EXEC)
-		return fail(err, errlen, -ENOEXEC,
-			    "ELF type %u is not an executable", eh->e_type);
+		return loader__fail(err, errlen, -ENOEXEC,
+				    "ELF type %u is not an executable",
+				    eh->e_type);
 	if (eh->e_phentsize != sizeof(Elf32_Phdr) || !eh->e_phnum)
-		return fail(err, errlen, -ENOEXEC, "no program headers");
+		return loader__fail(err, errlen, -ENOEXEC,
+				    "no program headers");
 	if (!in_file(eh->e_phoff, (u64)eh->e_phnum * sizeof(Elf32_Phdr), len))
-		return fail(err, errlen, -ENOEXEC,
-			    "truncated: program headers beyond end of file");
+		return loader__fail(
+			err, errlen, -ENOEXEC,
+			"truncated: program headers beyond end of file");
 	return 0;
 }
 
@@ -219,21 +226,23 @@ static int check_segments(struct machine *m, const u8 *buf, size_t len,
 		if (ph.p_type != PT_LOAD || !ph.p_memsz)
 			continue;
 		if (ph.p_filesz > ph.p_memsz)
-			return fail(err, errlen, -ENOEXEC,
-				    "segment %u: file size above memory size",
-				    i);
+			return loader__fail(
+				err, errlen, -ENOEXEC,
+				"segment %u: file size above memory size", i);
 		if (!in_file(ph.p_offset, ph.p_filesz, len))
-			return fail(err, errlen, -ENOEXEC,
-				    "truncated: segment %u data beyond end of "
-				    "file",
-				    i);
+			return loader__fail(
+				err, errlen, -ENOEXEC,
+				"truncated: segment %u data beyond end of "
+				"file",
+				i);
 		end = (u64)ph.p_paddr + ph.p_memsz;
 		if (end > m->ram_size)
-			return fail(err, errlen, -E2BIG,
-				    "segment %u [0x%x, 0x%llx) outside guest "
-				    "RAM (%llu MiB)",
-				    i, ph.p_paddr, (unsigned long long)end,
-				    (unsigned long long)(m->ram_size / MiB));
+			return loader__fail(
+				err, errlen, -E2BIG,
+				"segment %u [0x%x, 0x%llx) outside guest "
+				"RAM (%llu MiB)",
+				i, ph.p_paddr, (unsigned long long)end,
+				(unsigned long long)(m->ram_size / MiB));
 		for (j = 0; j < i; j++) {
 			Elf32_Phdr o;
 
@@ -243,8 +252,9 @@ static int check_segments(struct machine *m, const u8 *buf, size_t len,
 				continue;
 			if (ph.p_paddr < (u64)o.p_paddr + o.p_memsz &&
 			    o.p_paddr < end)
-				return fail(err, errlen, -ENOEXEC,
-					    "segments %u and %u overlap", j, i);
+				return loader__fail(
+					err, errlen, -ENOEXEC,
+					"segments %u and %u overlap", j, i);
 		}
 		if (eh->e_entry >= ph.p_vaddr &&
 		    (u64)eh->e_entry < (u64)ph.p_vaddr + ph.p_memsz)
@@ -256,11 +266,13 @@ static int check_segments(struct machine *m, const u8 *buf, size_t len,
 		loads++;
 	}
 	if (!loads)
-		return fail(err, errlen, -ENOEXEC, "no loadable segment");
+		return loader__fail(err, errlen, -ENOEXEC,
+				    "no loadable segment");
 	if (!entry_ok)
-		return fail(err, errlen, -ENOEXEC,
-			    "entry point 0x%x is not in a loaded segment",
-			    eh->e_entry);
+		return loader__fail(
+			err, errlen, -ENOEXEC,
+			"entry point 0x%x is not in a loaded segment",
+			eh->e_entry);
 	return 0;
 }
 
@@ -316,9 +328,9 @@ static int write_mb_info(struct machine *m, struct image_info *info,
 	};
 
 	if (cmd_len > 4096 || end > m->ram_size)
-		return fail(err, errlen, -E2BIG,
-			    "no room in guest RAM for the Multiboot "
-			    "information after the image");
+		return loader__fail(err, errlen, -E2BIG,
+				    "no room in guest RAM for the Multiboot "
+				    "information after the image");
 	memcpy(machine__gpa_to_hva(m, base, sizeof(mbi)), &mbi, sizeof(mbi));
 	memcpy(machine__gpa_to_hva(m, mmap_gpa, sizeof(map)), map, sizeof(map));
 	memcpy(machine__gpa_to_hva(m, cmd_gpa, cmd_len), cmdline, cmd_len);
@@ -364,28 +376,30 @@ int loader__read_whole(const char *path, const char *what, u8 **buf,
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return fail(err, errlen, -errno, "cannot open %s %s: %s", what,
-			    path, strerror(errno));
+		return loader__fail(err, errlen, -errno,
+				    "cannot open %s %s: %s", what, path,
+				    strerror(errno));
 	if (fstat(fd, &st) < 0) {
-		r = fail(err, errlen, -errno, "cannot stat %s %s: %s", what,
-			 path, strerror(errno));
+		r = loader__fail(err, errlen, -errno, "cannot stat %s %s: %s",
+				 what, path, strerror(errno));
 		goto err_close;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		r = fail(err, errlen, -EISDIR,
-			 "cannot read %s %s: not a regular file", what, path);
+		r = loader__fail(err, errlen, -EISDIR,
+				 "cannot read %s %s: not a regular file", what,
+				 path);
 		goto err_close;
 	}
 	if ((u64)st.st_size > LOADER_MAX_FILE) {
-		r = fail(err, errlen, -EFBIG,
-			 "cannot read %s %s: larger than %llu MiB", what, path,
-			 LOADER_MAX_FILE / MiB);
+		r = loader__fail(err, errlen, -EFBIG,
+				 "cannot read %s %s: larger than %llu MiB",
+				 what, path, LOADER_MAX_FILE / MiB);
 		goto err_close;
 	}
 	b = malloc(st.st_size ? (size_t)st.st_size : 1);
 	if (!b) {
-		r = fail(err, errlen, -ENOMEM, "out of memory reading %s",
-			 path);
+		r = loader__fail(err, errlen, -ENOMEM,
+				 "out of memory reading %s", path);
 		goto err_close;
 	}
 	while (done < (size_t)st.st_size) {
@@ -394,9 +408,10 @@ int loader__read_whole(const char *path, const char *what, u8 **buf,
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			r = fail(err, errlen, n < 0 ? -errno : -EIO,
-				 "cannot read %s %s: %s", what, path,
-				 n < 0 ? strerror(errno) : "short read");
+			r = loader__fail(err, errlen, n < 0 ? -errno : -EIO,
+					 "cannot read %s %s: %s", what, path,
+					 n < 0 ? strerror(errno)
+					       : "short read");
 			free(b);
 			goto err_close;
 		}
@@ -441,11 +456,12 @@ int loader__load_raw(struct machine *m, const char *path, u64 addr, char *err,
 	if (r < 0)
 		return r;
 	if (addr > m->ram_size || len > m->ram_size - addr) {
-		r = fail(err, errlen, -ERANGE,
-			 "%s: %zu bytes at 0x%llx do not fit in guest RAM "
-			 "[0, 0x%llx)",
-			 path, len, (unsigned long long)addr,
-			 (unsigned long long)m->ram_size);
+		r = loader__fail(
+			err, errlen, -ERANGE,
+			"%s: %zu bytes at 0x%llx do not fit in guest RAM "
+			"[0, 0x%llx)",
+			path, len, (unsigned long long)addr,
+			(unsigned long long)m->ram_size);
 	} else {
 		if (len)
 			memcpy(machine__gpa_to_hva(m, addr, len), buf, len);

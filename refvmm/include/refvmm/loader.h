@@ -33,6 +33,11 @@ int loader__load_elf(struct machine *m, const u8 *buf, size_t len,
 		     const char *cmdline, struct image_info *info, char *err,
 		     size_t errlen);
 
+/* Formats @fmt into @err (one line for the user) and returns @r: the
+ * loaders' way of refusing an input. */
+int loader__fail(char *err, size_t errlen, int r, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
 /*
  * The whole of @path into a new buffer (*@buf, freed by the caller) of
  * *@len bytes; @what names the file in the message ("image", "file").

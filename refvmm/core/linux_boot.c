@@ -5,7 +5,6 @@
  * field read from the kernel file is bounds-checked: it is untrusted.
  */
 #include <errno.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "refvmm/e820.h"

@@ -233,6 +233,47 @@ static int rule_kind(const char *line)
 	return -1;
 }
 
+static void free_conditions(struct condition *conds, size_t n)
+{
+	while (n)
+		free(conds[--n].value);
+	free(conds);
+}
+
+/*
+ * The COND[,COND...] after a `when` of a `what` line (an expectation
+ * keyword or include) into *conds; nothing is kept on an error.
+ */
+static int parse_conditions(const char *path, int lineno, const char *what,
+			    char *text, struct condition **conds,
+			    size_t *nconds, struct perr *e)
+{
+	struct condition *c = NULL;
+	size_t n = 0;
+	char *tok, *next;
+
+	if (!*str_trim(text))
+		return perr_set(e,
+				"%s:%d: bad %s line: 'when' without "
+				"conditions",
+				path, lineno, what);
+	/* Split by hand: an empty condition (a,,b) is a typo. */
+	for (tok = text; tok; tok = next) {
+		next = strchr(tok, ',');
+		if (next)
+			*next++ = '\0';
+		c = xrealloc(c, (n + 1) * sizeof(*c));
+		if (parse_condition(path, lineno, tok, &c[n], e) < 0) {
+			free_conditions(c, n);
+			return -1;
+		}
+		n++;
+	}
+	*conds = c;
+	*nconds = n;
+	return 0;
+}
+
 /* xfail|xerror|either ID-GLOB [when COND[,COND...]] : reason */
 static int parse_xfail(struct target *t, const char *path, int lineno,
 		       char *line, int kind, struct perr *e)
@@ -242,7 +283,7 @@ static int parse_xfail(struct target *t, const char *path, int lineno,
 			       .covers_error = rule_kinds[kind].covers_error,
 			       .either = rule_kinds[kind].either};
 	char *rest = line + strlen(kw);
-	char *colon = strchr(rest, ':'), *glob, *when, *tok, *next;
+	char *colon = strchr(rest, ':'), *glob, *when;
 
 	if (!colon)
 		return perr_set(e,
@@ -272,36 +313,15 @@ static int parse_xfail(struct target *t, const char *path, int lineno,
 					"'when' after the pattern, saw "
 					"'%s'",
 					path, lineno, kw, when);
-		if (!*str_trim(when + 4)) {
-			perr_set(e,
-				 "%s:%d: bad %s line: 'when' without "
-				 "conditions",
-				 path, lineno, kw);
-			goto err;
-		}
-		/* Split by hand: an empty condition (a,,b) is a typo. */
-		for (tok = when + 4; tok; tok = next) {
-			next = strchr(tok, ',');
-			if (next)
-				*next++ = '\0';
-			r.conds = xrealloc(r.conds,
-					   (r.nconds + 1) * sizeof(*r.conds));
-			if (parse_condition(path, lineno, tok,
-					    &r.conds[r.nconds], e) < 0)
-				goto err;
-			r.nconds++;
-		}
+		if (parse_conditions(path, lineno, kw, when + 4, &r.conds,
+				     &r.nconds, e) < 0)
+			return -1;
 	}
 	r.glob = xstrdup(glob);
 	r.reason = xstrdup(r.reason);
 	t->xfails = xrealloc(t->xfails, (t->nxfails + 1) * sizeof(*t->xfails));
 	t->xfails[t->nxfails++] = r;
 	return 0;
-err:
-	while (r.nconds)
-		free(r.conds[--r.nconds].value);
-	free(r.conds);
-	return -1;
 }
 
 static char *expected_name(const char *path)
@@ -395,15 +415,35 @@ static char *find_include(const char *path, const struct target_path *sp,
  * infidelities.
  */
 static int parse_include(struct target *t, const char *path,
-			 const struct target_path *sp, int lineno,
-			 const char *file, struct perr *e)
+			 const struct target_path *sp, int lineno, char *file,
+			 struct perr *e)
 {
-	char *inc = find_include(path, sp, file);
-	char *text, *line, *rest;
-	size_t flen = strlen(file);
-	bool conf = flen > 5 && !strcmp(file + flen - 5, ".conf");
+	char *inc, *text, *line, *rest, *when = file;
+	struct condition *conds = NULL, *rc;
+	size_t flen, nconds = 0, i;
+	bool conf;
 	int n = 0, ret = 0, kind;
+	struct xfail_rule *r;
 
+	while (*when && !isspace((unsigned char)*when))
+		when++;
+	if (*when) {
+		*when++ = '\0';
+		when = str_trim(when);
+		if (!str_starts(when, "when") ||
+		    (when[4] && !isspace((unsigned char)when[4])))
+			return perr_set(e,
+					"%s:%d: bad include line: expected "
+					"'include = FILE [when COND,...]', "
+					"saw '%s' after the file",
+					path, lineno, when);
+		if (parse_conditions(path, lineno, "include", when + 4, &conds,
+				     &nconds, e) < 0)
+			return -1;
+	}
+	inc = find_include(path, sp, file);
+	flen = strlen(file);
+	conf = flen > 5 && !strcmp(file + flen - 5, ".conf");
 	if (access(inc, F_OK) < 0) {
 		ret = perr_set(e,
 			       "%s:%d: include '%s': not beside the target "
@@ -414,6 +454,7 @@ static int parse_include(struct target *t, const char *path,
 						   "search path",
 			       strerror(errno));
 		free(inc);
+		free_conditions(conds, nconds);
 		return ret;
 	}
 	text = read_whole_file(inc, NULL, e);
@@ -422,9 +463,22 @@ static int parse_include(struct target *t, const char *path,
 	rest = text;
 	while (!ret && (line = next_line(&rest, &n))) {
 		kind = rule_kind(line);
-		if (kind >= 0)
+		if (kind >= 0) {
 			ret = parse_xfail(t, inc, n, line, kind, e);
-		else if (!conf)
+			if (ret < 0 || !nconds)
+				continue;
+			/* The include's conditions are ANDed to the line's. */
+			r = &t->xfails[t->nxfails - 1];
+			r->conds =
+				xrealloc(r->conds, (r->nconds + nconds) *
+							   sizeof(*r->conds));
+			for (i = 0; i < nconds; i++) {
+				rc = &r->conds[r->nconds++];
+				*rc = conds[i];
+				if (rc->value)
+					rc->value = xstrdup(rc->value);
+			}
+		} else if (!conf)
 			ret = perr_set(e,
 				       "%s:%d: an included file holds only "
 				       "xfail, xerror and either lines",
@@ -432,6 +486,7 @@ static int parse_include(struct target *t, const char *path,
 	}
 	free(text);
 	free(inc);
+	free_conditions(conds, nconds);
 	return ret;
 }
 

@@ -595,6 +595,81 @@ Test(target, include_shared_infidelities)
 	free(conf);
 }
 
+/*
+ * include = FILE when COND,...: the file's lines hold only where the
+ * include's conditions hold too (a monitor nested in an emulator inherits
+ * the emulator's CPU infidelities, nowhere else).
+ */
+Test(target, include_with_conditions)
+{
+	char dir[] = "/tmp/popek-target-XXXXXX";
+	struct hostinfo tcg, amd, intel_tcg;
+	struct target t;
+	struct perr e;
+	char *inc, *conf;
+
+	cr_assert(mkdtemp(dir));
+	inc = write_tmp(dir, "emu.conf",
+			"name = emu\ndescription = d\ncommand = e {image}\n"
+			"xfail a.b.* : always\n"
+			"xfail a.c when vendor=GenuineIntel : Intel only\n");
+	conf = write_tmp(dir, "k.conf",
+			 "name = k\ndescription = d\ncommand = q {image}\n"
+			 "include = emu.conf when emulator=qemu-tcg,"
+			 "kernel>=6.1\n");
+	cr_assert_eq(target_load(conf, &t, &e), 0, "%s", e.msg);
+	cr_assert_eq(t.nxfails, 2);
+	cr_assert_eq(t.xfails[0].nconds, 2);
+	cr_assert_eq(t.xfails[0].conds[0].kind, COND_EMULATOR);
+	cr_assert_eq(t.xfails[1].nconds, 3);
+	cr_assert_eq(t.xfails[1].conds[0].kind, COND_VENDOR);
+	cr_assert_str_eq(t.xfails[1].conds[1].value, "qemu-tcg");
+	hostinfo_set(&tcg, "AuthenticAMD", "", 23, 1, "", "kvm_amd");
+	hostinfo_set_emulator(&tcg, "qemu-tcg");
+	hostinfo_set_kernel(&tcg, "6.1.0-57-amd64");
+	hostinfo_set(&intel_tcg, "GenuineIntel", "", 6, 85, "", "none");
+	hostinfo_set_emulator(&intel_tcg, "qemu-tcg");
+	hostinfo_set_kernel(&intel_tcg, "6.1.0-57-amd64");
+	hostinfo_set(&amd, "AuthenticAMD", "", 23, 1, "", "kvm_amd");
+	hostinfo_set_kernel(&amd, "6.1.0-57-amd64");
+	cr_assert_not_null(target_find_xfail(&t, "a.b.x", &tcg));
+	cr_assert_null(target_find_xfail(&t, "a.b.x", &amd));
+	cr_assert_null(target_find_xfail(&t, "a.c", &tcg));
+	cr_assert_not_null(target_find_xfail(&t, "a.c", &intel_tcg));
+	hostinfo_free(&tcg);
+	hostinfo_free(&intel_tcg);
+	hostinfo_free(&amd);
+	target_free(&t);
+
+	/* anything but `when` after the file, or a bad condition */
+	free(write_tmp(dir, "k.conf",
+		       "name = k\ndescription = d\ncommand = q {image}\n"
+		       "include = emu.conf if emulator=qemu-tcg\n"));
+	cr_assert_eq(target_load(conf, &t, &e), -1);
+	cr_assert(strstr(e.msg, "k.conf:4: bad include line: expected "
+				"'include = FILE [when COND,...]', saw 'if "
+				"emulator=qemu-tcg' after the file"),
+		  "%s", e.msg);
+	free(write_tmp(dir, "k.conf",
+		       "name = k\ndescription = d\ncommand = q {image}\n"
+		       "include = emu.conf when\n"));
+	cr_assert_eq(target_load(conf, &t, &e), -1);
+	cr_assert(strstr(e.msg, "k.conf:4: bad include line: 'when' without "
+				"conditions"),
+		  "%s", e.msg);
+	free(write_tmp(dir, "k.conf",
+		       "name = k\ndescription = d\ncommand = q {image}\n"
+		       "include = emu.conf when emulator=bochs\n"));
+	cr_assert_eq(target_load(conf, &t, &e), -1);
+	cr_assert(strstr(e.msg, "k.conf:4: unknown emulator 'bochs'"), "%s",
+		  e.msg);
+	free(inc);
+	free(conf);
+	inc = xasprintf("rm -rf '%s'", dir);
+	cr_assert_eq(system(inc), 0);
+	free(inc);
+}
+
 Test(target, unsupported_images)
 {
 	struct target t;

@@ -416,14 +416,22 @@ static char *find_include(const char *path, const struct target_path *sp,
  */
 static int parse_include(struct target *t, const char *path,
 			 const struct target_path *sp, int lineno, char *file,
-			 struct perr *e)
+			 int depth, struct perr *e)
 {
-	char *inc, *text, *line, *rest, *when = file;
+	char *inc, *text, *line, *rest, *when = file, *eq;
 	struct condition *conds = NULL, *rc;
-	size_t flen, nconds = 0, i;
+	size_t flen, nconds = 0, i, first = t->nxfails;
 	bool conf;
 	int n = 0, ret = 0, kind;
 	struct xfail_rule *r;
+
+	/* Target files include each other (qemu-iso.conf takes
+	 * qemu-tcg.conf, which takes its CPU's file): a loop would not end. */
+	if (depth > 4)
+		return perr_set(e,
+				"%s:%d: include '%s': included too deep "
+				"(an include loop?)",
+				path, lineno, file);
 
 	while (*when && !isspace((unsigned char)*when))
 		when++;
@@ -463,26 +471,33 @@ static int parse_include(struct target *t, const char *path,
 	rest = text;
 	while (!ret && (line = next_line(&rest, &n))) {
 		kind = rule_kind(line);
-		if (kind >= 0) {
+		eq = strchr(line, '=');
+		if (kind >= 0)
 			ret = parse_xfail(t, inc, n, line, kind, e);
-			if (ret < 0 || !nconds)
-				continue;
-			/* The include's conditions are ANDed to the line's. */
-			r = &t->xfails[t->nxfails - 1];
-			r->conds =
-				xrealloc(r->conds, (r->nconds + nconds) *
-							   sizeof(*r->conds));
-			for (i = 0; i < nconds; i++) {
-				rc = &r->conds[r->nconds++];
-				*rc = conds[i];
-				if (rc->value)
-					rc->value = xstrdup(rc->value);
-			}
-		} else if (!conf)
+		else if (!conf)
 			ret = perr_set(e,
 				       "%s:%d: an included file holds only "
 				       "xfail, xerror and either lines",
 				       inc, n);
+		else if (eq) {
+			*eq = '\0';
+			if (strcmp(str_trim(line), "include") == 0)
+				ret = parse_include(t, inc, sp, n,
+						    str_trim(eq + 1), depth + 1,
+						    e);
+		}
+	}
+	/* The include's conditions are ANDed to every line it brought. */
+	for (r = t->xfails + first;
+	     !ret && nconds && r < t->xfails + t->nxfails; r++) {
+		r->conds = xrealloc(r->conds,
+				    (r->nconds + nconds) * sizeof(*r->conds));
+		for (i = 0; i < nconds; i++) {
+			rc = &r->conds[r->nconds++];
+			*rc = conds[i];
+			if (rc->value)
+				rc->value = xstrdup(rc->value);
+		}
 	}
 	free(text);
 	free(inc);
@@ -555,7 +570,7 @@ static int parse_line(struct target *t, const char *path,
 						  sizeof(*t->unsupported));
 		t->unsupported[t->nunsupported++] = u;
 	} else if (strcmp(key, "include") == 0) {
-		return parse_include(t, path, sp, lineno, value, e);
+		return parse_include(t, path, sp, lineno, value, 0, e);
 	} else if (strcmp(key, "fatal_stderr") == 0) {
 		t->fatal_stderr = xrealloc(t->fatal_stderr,
 					   (t->nfatal_stderr + 1) *

@@ -670,6 +670,44 @@ Test(target, include_with_conditions)
 	free(inc);
 }
 
+/* A target file taken whole follows its own includes (qemu-iso takes
+ * qemu-tcg.conf, which takes its CPU's file); a loop is an error. */
+Test(target, include_nested)
+{
+	char dir[] = "/tmp/popek-target-XXXXXX";
+	struct target t;
+	struct perr e;
+	char *conf, *cmd;
+
+	cr_assert(mkdtemp(dir));
+	free(write_tmp(dir, "cpu.infidelities", "xfail a.cpu : cpu\n"));
+	free(write_tmp(dir, "emu.conf",
+		       "name = emu\ndescription = d\ncommand = e {image}\n"
+		       "xfail a.own : own\ninclude = cpu.infidelities\n"));
+	conf = write_tmp(dir, "iso.conf",
+			 "name = iso\ndescription = d\ncommand = i {image}\n"
+			 "include = emu.conf when emulator=qemu-tcg\n");
+	cr_assert_eq(target_load(conf, &t, &e), 0, "%s", e.msg);
+	cr_assert_eq(t.nxfails, 2);
+	cr_assert_str_eq(t.xfails[0].glob, "a.own");
+	cr_assert_str_eq(t.xfails[1].glob, "a.cpu");
+	cr_assert_eq(t.xfails[1].nconds, 1);
+	cr_assert_eq(t.xfails[1].conds[0].kind, COND_EMULATOR);
+	target_free(&t);
+
+	free(write_tmp(dir, "emu.conf",
+		       "name = emu\ndescription = d\ncommand = e {image}\n"
+		       "include = iso.conf\n"));
+	cr_assert_eq(target_load(conf, &t, &e), -1);
+	cr_assert(strstr(e.msg, "include 'iso.conf': included too deep (an "
+				"include loop?)"),
+		  "%s", e.msg);
+	free(conf);
+	cmd = xasprintf("rm -rf '%s'", dir);
+	cr_assert_eq(system(cmd), 0);
+	free(cmd);
+}
+
 Test(target, unsupported_images)
 {
 	struct target t;

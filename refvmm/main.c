@@ -66,9 +66,10 @@ static void usage(FILE *out)
 		"\n"
 		"Boots IMAGE, a Multiboot v1 ELF32 kernel (64-bit probe images "
 		"wrapped as\nELF32), or --kernel FILE: a Linux bzImage "
-		"(32-bit boot protocol, with\n--initrd and the command line "
-		"--append) or a Multiboot image (--append\nafter its name on "
-		"its command line), with COM1 on stdout and the exit port\n"
+		"(32-bit boot protocol; an x86_64\nkernel the 64-bit one, "
+		"--mode hw only; with --initrd and the command line\n"
+		"--append) or a Multiboot image (--append after its name on "
+		"its command\nline), with COM1 on stdout and the exit port "
 		"0xf4.\n"
 		"\n"
 		"  --mode MODE        execution mode (default hw):\n");

@@ -34,13 +34,14 @@ static int load_linux(struct machine *m, const struct boot_request *req,
 		return r;
 	}
 	info->protocol = BOOT_LINUX;
-	/* A bzImage starts in 32-bit protected mode and has no Popek
-	 * note: it needs nothing beyond the base CPU. */
+	/* A bzImage has no Popek note: an i386 kernel needs nothing
+	 * beyond the base CPU, an x86_64 one (entered in 64-bit mode) long
+	 * mode, which a 64-bit width asks of the mode and the host. */
 	info->image = (struct image_info){
 		.entry = info->linux_.entry,
 		.load_start = 0x100000,
 		.load_end = 0x100000 + (u64)info->linux_.kernel_size,
-		.width = 32,
+		.width = info->linux_.width,
 	};
 	return 0;
 }

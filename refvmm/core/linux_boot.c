@@ -1,5 +1,6 @@
 /*
- * Linux/x86 boot protocol, 32-bit entry (linux_boot.h). Offsets are the
+ * Linux/x86 boot protocol: the loader and the 32-bit entry (linux_boot.h;
+ * the 64-bit entry's tables and state are linux_boot64.c's). Offsets are the
  * setup header's and boot_params' (the kernel's
  * arch/x86/include/uapi/asm/bootparam.h layout, which is ABI). Every
  * field read from the kernel file is bounds-checked: it is untrusted.
@@ -29,12 +30,14 @@
 #define HDR_CMD_LINE_PTR   0x228
 #define HDR_INITRD_MAX	   0x22c
 #define HDR_KERNEL_ALIGN   0x230
+#define HDR_XLOADFLAGS	   0x236 /* 2.12 */
 #define HDR_CMDLINE_SIZE   0x238
 #define HDR_PREF_ADDRESS   0x258
 #define HDR_INIT_SIZE	   0x260
 
 #define LOADFLAG_LOADED_HIGH  0x01
 #define LOADFLAG_CAN_USE_HEAP 0x80
+#define XLF_KERNEL_64	      0x01 /* the 64-bit entry at +0x200 */
 
 /* boot_params outside the setup header. */
 #define BP_ALT_MEM_K	0x1e0
@@ -43,8 +46,9 @@
 #define BP_SIZE		4096
 
 /* 2.06: cmdline_size exists; older kernels are not worth a code path. */
-#define MIN_VERSION 0x0206
-#define KERNEL_LOAD 0x100000u
+#define MIN_VERSION	   0x0206
+#define XLOADFLAGS_VERSION 0x020c
+#define KERNEL_LOAD	   0x100000u
 
 static u16 rd16(const u8 *p)
 {
@@ -86,7 +90,7 @@ static void write_e820(u8 *bp, u64 ram_size)
 
 /* The flat GDT the protocol asks for: __BOOT_CS execute/read and
  * __BOOT_DS read/write, 4 GiB, 32-bit, DPL 0 (SDM Vol. 3A 3.4.5). */
-static void write_gdt(struct machine *m)
+static void write_gdt32(struct machine *m)
 {
 	const u64 gdt[4] = {
 		0, 0, 0x00cf9b000000ffffull, /* 0x10: code, accessed */
@@ -134,6 +138,11 @@ int linux_boot__load(struct machine *m, const u8 *kernel, size_t klen,
 			setup_sects);
 	info->kernel_size = (u32)(klen - setup_len);
 	info->entry = rd32(kernel + HDR_CODE32_START);
+	info->width = 32;
+	if (info->version >= XLOADFLAGS_VERSION &&
+	    hdr_end >= HDR_XLOADFLAGS + 2 &&
+	    (rd16(kernel + HDR_XLOADFLAGS) & XLF_KERNEL_64))
+		info->width = 64;
 	info->pref_address = rd32(kernel + HDR_PREF_ADDRESS);
 	info->init_size = rd32(kernel + HDR_INIT_SIZE);
 	if (info->entry != KERNEL_LOAD)
@@ -141,6 +150,12 @@ int linux_boot__load(struct machine *m, const u8 *kernel, size_t klen,
 			err, errlen, -ENOEXEC,
 			"code32_start 0x%x: only 0x100000 is supported",
 			info->entry);
+	if (info->width == 64 && info->kernel_size <= LINUX_BOOT_ENTRY64)
+		return loader__fail(err, errlen, -ENOEXEC,
+				    "XLF_KERNEL_64 set, but the protected-mode "
+				    "kernel (%u bytes) ends before its 64-bit "
+				    "entry at +0x200",
+				    info->kernel_size);
 	end = KERNEL_LOAD + info->kernel_size;
 	if ((u64)end > m->ram_size ||
 	    (u64)info->pref_address + info->init_size > m->ram_size)
@@ -200,7 +215,12 @@ int linux_boot__load(struct machine *m, const u8 *kernel, size_t klen,
 	wr32(bp + HDR_CMD_LINE_PTR, LINUX_BOOT_CMDLINE);
 	wr32(bp + BP_ALT_MEM_K, (u32)((m->ram_size - MiB) / KiB));
 	write_e820(bp, m->ram_size);
-	write_gdt(m);
+	if (info->width == 64) {
+		linux_boot64__write_tables(m);
+		info->entry += LINUX_BOOT_ENTRY64;
+	} else {
+		write_gdt32(m);
+	}
 	return 0;
 }
 
@@ -209,6 +229,10 @@ void linux_boot__reset_vcpu(struct vcpu *vcpu,
 {
 	struct vcpu_state *st = &vcpu->state;
 
+	if (info->width == 64) {
+		linux_boot64__reset_vcpu(vcpu, info);
+		return;
+	}
 	/* The Multiboot state is the same machine (flat PM, paging and
 	 * interrupts off, a usable TR for VM entry); only registers, the
 	 * GDT and the selectors differ. */

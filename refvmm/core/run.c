@@ -46,7 +46,16 @@ int kick__init(void)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = kick__handler;
 	sigemptyset(&sa.sa_mask);
-	/* No SA_RESTART: the point is to make KVM_RUN return EINTR. */
+	/*
+	 * SA_RESTART: a kick must not fail refvmm's own host I/O. Without
+	 * it a write to a slow stdout (a tty, a pipe) that the kick
+	 * interrupts before a byte went out fails with EINTR, and stdio
+	 * drops the buffered serial line, log event or stats. KVM_RUN
+	 * still returns at once: the handler sets kvm_run.immediate_exit,
+	 * and KVM ends the run with -EINTR itself, which the kernel never
+	 * restarts (signal(7)); so is clock_nanosleep, the HLT wait.
+	 */
+	sa.sa_flags = SA_RESTART;
 	if (sigaction(SIGUSR1, &sa, NULL) < 0)
 		return -errno;
 	memset(&sev, 0, sizeof(sev));

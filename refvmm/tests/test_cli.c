@@ -294,6 +294,43 @@ Test(cli, kernel_initrd_append_usage)
 	expect_line(&r, REFVMM_EXIT_IMAGE_UNREADABLE, "/nonexistent/bzImage");
 }
 
+/*
+ * An x86_64 bzImage (xloadflags XLF_KERNEL_64) is entered in 64-bit mode,
+ * which the software modes cannot run: each refuses it in one line
+ * before any device or engine is set up. The kernel itself is 0x400
+ * bytes of HLT: it never runs.
+ */
+Test(cli, kernel_64_bzimage_refused_by_the_software_modes)
+{
+	static const char *const modes[] = {"trap", "bt-simple", "bt"};
+	static uint8_t k[3 * 512 + 0x400];
+	const char *p;
+	struct result r;
+	size_t i;
+
+	k[0x1f1] = 2; /* setup_sects */
+	k[0x201] = 0x6a;
+	memcpy(k + 0x202, "HdrS", 4);
+	k[0x206] = 0x0f; /* 2.15 */
+	k[0x207] = 0x02;
+	k[0x211] = 0x01; /* LOADED_HIGH */
+	k[0x216] = 0x10; /* code32_start 0x100000 */
+	k[0x236] = 0x01; /* XLF_KERNEL_64 */
+	k[0x238] = 0xff; /* cmdline_size */
+	k[0x25a] = 0x20; /* pref_address 2 MiB */
+	k[0x262] = 0x10; /* init_size 1 MiB */
+	memset(k + 3 * 512, 0xf4, 0x400);
+	p = write_file("bzImage64", k, sizeof(k));
+	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		run(&r, (const char *const[]){"--mode", modes[i], "--kernel", p,
+					      "--append", "quiet", NULL});
+		expect_line(&r, REFVMM_EXIT_IMAGE_UNSUPPORTED,
+			    "a 64-bit image cannot run in mode");
+		cr_assert(strstr(r.err, modes[i]), "%s", r.err);
+		cr_assert(strstr(r.err, "--mode hw"), "%s", r.err);
+	}
+}
+
 Test(cli, kernel_runs_a_multiboot_image)
 {
 	const char *p = asm_guest("exit-5");

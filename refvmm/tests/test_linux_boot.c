@@ -224,3 +224,156 @@ Test(linux_boot, initrd_that_does_not_fit_refused)
 	cr_assert_eq(load(sizeof(k), 41 * MiB, ""), -E2BIG);
 	cr_assert(strstr(err, "initrd"), "%s", err);
 }
+
+/* --- The 64-bit entry: an x86_64 bzImage (xloadflags XLF_KERNEL_64). */
+
+static u64 get64(const u8 *p)
+{
+	return get32(p) | (u64)get32(p + 4) << 32;
+}
+
+static void make_kernel64(void)
+{
+	put16(k + 0x206, 0x020f); /* 2.15 >= 2.12: xloadflags exist */
+	put16(k + 0x236, 0x7f);	  /* KERNEL_64, CAN_BE_LOADED_ABOVE_4G, ... */
+}
+
+Test(linux_boot, kernel_64_is_entered_at_0x200_in_long_mode)
+{
+	make_kernel64();
+	cr_assert_eq(load(sizeof(k), 0, ""), 0, "%s", err);
+	cr_assert_eq(info.width, 64);
+	cr_assert_eq(info.entry, 0x100200);
+	/* The protected-mode part is still loaded from its first byte. */
+	cr_assert_eq(m.ram[0x100000], 0xf4);
+}
+
+Test(linux_boot, kernel_64_identity_map_is_exact)
+{
+	const u8 *pml4 = m.ram + LINUX_BOOT_PML4;
+	const u8 *pdpt = m.ram + LINUX_BOOT_PDPT;
+	const u8 *pd = m.ram + LINUX_BOOT_PD;
+	int i;
+
+	make_kernel64();
+	cr_assert_eq(load(sizeof(k), 1, ""), 0, "%s", err);
+	/* PML4[0] -> PDPT, present and writable; nothing else. */
+	cr_assert_eq(get64(pml4), 0x94003ull);
+	for (i = 1; i < 512; i++)
+		cr_assert_eq(get64(pml4 + 8 * i), 0, "PML4[%d]", i);
+	/* 64 MiB: one page directory, PDPT[0] -> it. */
+	cr_assert_eq(get64(pdpt), 0x95003ull);
+	cr_assert_eq(get64(pdpt + 8), 0);
+	/* 32 2-MiB pages (P|RW|PS), then nothing: the initrd at the top
+	 * of RAM is in the last one. */
+	cr_assert_eq(get64(pd), 0x83ull);
+	cr_assert_eq(get64(pd + 8), 0x200083ull);
+	cr_assert_eq(get64(pd + 8 * 31), 0x3e00083ull);
+	cr_assert_eq(get64(pd + 8 * 32), 0);
+	cr_assert_eq(info.initrd_addr >> 21, 31);
+	/* The page after the last directory is untouched. */
+	cr_assert_eq(m.ram[LINUX_BOOT_PD + 4096], 0xaa);
+}
+
+Test(linux_boot, kernel_64_identity_map_spans_gibs)
+{
+	const u8 *pdpt, *pd;
+
+	/* 1 GiB + 3 MiB of RAM: two page directories, the second with
+	 * two entries (the last 2-MiB page only half RAM). */
+	machine__exit(&m);
+	cr_assert_eq(machine__init(&m, GiB + 3 * MiB, &clk), 0);
+	pdpt = m.ram + LINUX_BOOT_PDPT;
+	pd = m.ram + LINUX_BOOT_PD;
+	make_kernel64();
+	cr_assert_eq(load(sizeof(k), 0, ""), 0, "%s", err);
+	cr_assert_eq(get64(pdpt), 0x95003ull);
+	cr_assert_eq(get64(pdpt + 8), 0x96003ull);
+	cr_assert_eq(get64(pdpt + 16), 0);
+	cr_assert_eq(get64(pd + 8 * 511), 0x3fe00083ull);
+	cr_assert_eq(get64(pd + 4096), 0x40000083ull);
+	cr_assert_eq(get64(pd + 4096 + 8), 0x40200083ull);
+	cr_assert_eq(get64(pd + 4096 + 16), 0);
+}
+
+Test(linux_boot, kernel_64_gdt_and_entry_state)
+{
+	struct vcpu v = {0};
+	const u8 *gdt = m.ram + LINUX_BOOT_GDT;
+
+	make_kernel64();
+	cr_assert_eq(load(sizeof(k), 0, ""), 0, "%s", err);
+	/* __BOOT_CS 64-bit code (L=1, D=0, G=1, P, DPL 0, type 0xb),
+	 * __BOOT_DS flat read/write data; entries 0 and 1 null. */
+	cr_assert_eq(get64(gdt), 0);
+	cr_assert_eq(get64(gdt + 8), 0);
+	cr_assert_eq(get64(gdt + 0x10), 0x00af9b000000ffffull);
+	cr_assert_eq(get64(gdt + 0x18), 0x00cf93000000ffffull);
+
+	linux_boot__reset_vcpu(&v, &info);
+	cr_assert_eq(v.state.rip, 0x100200);
+	cr_assert_eq(v.state.rsi, 0x90000);
+	cr_assert_eq(v.state.rax | v.state.rbx | v.state.rbp | v.state.rdi, 0);
+	cr_assert_eq(v.state.rflags, 0x2);	  /* IF = 0 */
+	cr_assert_eq(v.state.cr0, 0x80000011ull); /* PG | ET | PE */
+	cr_assert_eq(v.state.cr3, 0x93000);
+	cr_assert_eq(v.state.cr4, 0x20);   /* PAE */
+	cr_assert_eq(v.state.efer, 0x500); /* LMA | LME */
+	cr_assert_eq(v.state.cs.selector, 0x10);
+	cr_assert_eq(v.state.cs.type, 0xb);
+	cr_assert_eq(v.state.cs.l, 1);
+	cr_assert_eq(v.state.cs.db, 0);
+	cr_assert_eq(v.state.cs.present, 1);
+	cr_assert_eq(v.state.ds.selector, 0x18);
+	cr_assert_eq(v.state.ds.type, 0x3);
+	cr_assert_eq(v.state.ss.selector, 0x18);
+	cr_assert_eq(v.state.es.selector, 0x18);
+	cr_assert_eq(v.state.gdt_base, 0x92000);
+	cr_assert_eq(v.state.gdt_limit, 31);
+	cr_assert_eq(v.state.tr.type, 0xb);
+}
+
+Test(linux_boot, no_xlf_kernel_64_is_the_32_bit_entry)
+{
+	struct vcpu v = {0};
+
+	/* xloadflags without KERNEL_64 (an i386 kernel's: 0x1c). */
+	put16(k + 0x236, 0x1c);
+	cr_assert_eq(load(sizeof(k), 0, ""), 0, "%s", err);
+	cr_assert_eq(info.width, 32);
+	cr_assert_eq(info.entry, 0x100000);
+	cr_assert_eq(m.ram[LINUX_BOOT_PML4], 0xaa, "no page tables");
+	cr_assert_eq(get32(m.ram + LINUX_BOOT_GDT + 0x14), 0x00cf9b00);
+	linux_boot__reset_vcpu(&v, &info);
+	cr_assert_eq(v.state.efer | v.state.cr4 | v.state.cr3, 0);
+	cr_assert_eq(v.state.cs.l, 0);
+}
+
+Test(linux_boot, xloadflags_before_2_12_are_not_read)
+{
+	/* Protocol 2.11 has no xloadflags: the bit there is something
+	 * else (cmdline_size's neighbour), not a 64-bit kernel. */
+	make_kernel64();
+	put16(k + 0x206, 0x020b);
+	cr_assert_eq(load(sizeof(k), 0, ""), 0, "%s", err);
+	cr_assert_eq(info.width, 32);
+	cr_assert_eq(info.entry, 0x100000);
+}
+
+Test(linux_boot, kernel_64_without_an_entry_at_0x200_refused)
+{
+	make_kernel64();
+	/* 3 sectors of setup and 0x200 bytes of kernel: +0x200 is past it. */
+	cr_assert_eq(load(3 * 512 + 0x200, 0, ""), -ENOEXEC);
+	cr_assert(strstr(err, "XLF_KERNEL_64"), "%s", err);
+	cr_assert_eq(load(3 * 512 + 0x201, 0, ""), 0, "%s", err);
+}
+
+Test(linux_boot, kernel_64_too_little_memory_refused)
+{
+	make_kernel64();
+	put32(k + 0x260, 60 * MiB); /* 16 MiB + 60 MiB > 64 MiB */
+	cr_assert_eq(load(sizeof(k), 0, ""), -E2BIG);
+	cr_assert(strstr(err, "64 MiB"), "%s", err);
+	cr_assert_eq(m.ram[LINUX_BOOT_PML4], 0xaa, "nothing written");
+}

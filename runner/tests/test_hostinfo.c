@@ -68,6 +68,28 @@ Test(hostinfo, emulator_in_class)
 	hostinfo_free(&h);
 }
 
+/* kvm_amd without NPT in the CPU (QEMU's -cpu EPYC,-npt) is its own class:
+ * KVM shadows the guest's page tables there. */
+Test(hostinfo, shadow_paging_in_class)
+{
+	struct hostinfo h;
+
+	hostinfo_set(&h, "AuthenticAMD", "", 23, 1, "svm npt sse2", "kvm_amd");
+	hostinfo_set_emulator(&h, "qemu-tcg");
+	cr_assert_str_eq(h.host_class, "AuthenticAMD-23-1/kvm_amd@qemu-tcg");
+	hostinfo_free(&h);
+	hostinfo_set(&h, "AuthenticAMD", "", 23, 1, "svm sse2", "kvm_amd");
+	cr_assert_str_eq(h.host_class, "AuthenticAMD-23-1/kvm_amd-shadow");
+	hostinfo_set_emulator(&h, "qemu-tcg");
+	cr_assert_str_eq(h.host_class,
+			 "AuthenticAMD-23-1/kvm_amd-shadow@qemu-tcg");
+	cr_assert_str_eq(h.backend, "kvm_amd");
+	hostinfo_free(&h);
+	hostinfo_set(&h, "AuthenticAMD", "", 25, 1, "sse2", "kvm_pvm");
+	cr_assert_str_eq(h.host_class, "AuthenticAMD-25-1/kvm_pvm");
+	hostinfo_free(&h);
+}
+
 Test(hostinfo, kvm_backend_order)
 {
 	char dir[] = "/tmp/popek-sysmod-XXXXXX", path[256];

@@ -274,6 +274,22 @@ static int parse_conditions(const char *path, int lineno, const char *what,
 	return 0;
 }
 
+/* Ends the first word of s in place; the rest, trimmed. */
+static char *cut_word(char *s)
+{
+	while (*s && !isspace((unsigned char)*s))
+		s++;
+	if (*s)
+		*s++ = '\0';
+	return str_trim(s);
+}
+
+/* Whether s starts with the keyword `when` (then conditions follow). */
+static bool is_when(const char *s)
+{
+	return str_starts(s, "when") && (!s[4] || isspace((unsigned char)s[4]));
+}
+
 /* xfail|xerror|either ID-GLOB [when COND[,COND...]] : reason */
 static int parse_xfail(struct target *t, const char *path, int lineno,
 		       char *line, int kind, struct perr *e)
@@ -296,18 +312,12 @@ static int parse_xfail(struct target *t, const char *path, int lineno,
 		return perr_set(e, "%s:%d: bad %s line: empty reason", path,
 				lineno, kw);
 	glob = str_trim(rest);
-	when = glob;
-	while (*when && !isspace((unsigned char)*when))
-		when++;
-	if (*when)
-		*when++ = '\0';
-	when = str_trim(when);
+	when = cut_word(glob);
 	if (!*glob)
 		return perr_set(e, "%s:%d: bad %s line: no check id pattern",
 				path, lineno, kw);
 	if (*when) {
-		if (!str_starts(when, "when") ||
-		    (when[4] && !isspace((unsigned char)when[4])))
+		if (!is_when(when))
 			return perr_set(e,
 					"%s:%d: bad %s line: expected "
 					"'when' after the pattern, saw "
@@ -418,7 +428,7 @@ static int parse_include(struct target *t, const char *path,
 			 const struct target_path *sp, int lineno, char *file,
 			 int depth, struct perr *e)
 {
-	char *inc, *text, *line, *rest, *when = file, *eq;
+	char *inc, *text, *line, *rest, *when, *eq;
 	struct condition *conds = NULL, *rc;
 	size_t flen, nconds = 0, i, first = t->nxfails;
 	bool conf;
@@ -433,13 +443,9 @@ static int parse_include(struct target *t, const char *path,
 				"(an include loop?)",
 				path, lineno, file);
 
-	while (*when && !isspace((unsigned char)*when))
-		when++;
+	when = cut_word(file);
 	if (*when) {
-		*when++ = '\0';
-		when = str_trim(when);
-		if (!str_starts(when, "when") ||
-		    (when[4] && !isspace((unsigned char)when[4])))
+		if (!is_when(when))
 			return perr_set(e,
 					"%s:%d: bad include line: expected "
 					"'include = FILE [when COND,...]', "

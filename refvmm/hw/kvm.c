@@ -21,6 +21,7 @@
 
 #include <popek/image.h>
 
+#include "refvmm/io_breakpoint.h"
 #include "refvmm/machine.h"
 #include "refvmm/mode.h"
 #include "refvmm/run.h"
@@ -34,6 +35,11 @@ struct kvm_hw {
 	struct kvm_run *run;
 	size_t run_size;
 	const char *stats_unavailable; /* why there are no kvm.* stats */
+	/* the last exit was port I/O, completed by the next KVM_RUN */
+	bool io_pending;
+	u16 io_port;
+	u8 io_size;
+	u64 io_breakpoints; /* #DB traps raised for I/O breakpoints */
 };
 
 /* CPU features an image may need, as CPUID bits (SDM Vol. 2A, CPUID). */
@@ -453,6 +459,9 @@ static void kvm__exit_of(struct kvm_hw *hw, struct vm_exit *exit)
 		exit->io.is_write = run->io.direction == KVM_EXIT_IO_OUT;
 		exit->io.count = run->io.count;
 		exit->io.data = (u8 *)run + run->io.data_offset;
+		hw->io_pending = true;
+		hw->io_port = run->io.port;
+		hw->io_size = run->io.size;
 		break;
 	case KVM_EXIT_MMIO:
 		exit->reason = VM_EXIT_MMIO;
@@ -506,10 +515,56 @@ static void kvm__exit_of(struct kvm_hw *hw, struct vm_exit *exit)
 	}
 }
 
+/*
+ * KVM finishes a port I/O exit inside the next KVM_RUN by advancing RIP
+ * (and the TF single-step trap), without the I/O breakpoint check of SDM
+ * Vol. 3B 18.2.4. So refvmm makes it: when DR7 arms an I/O breakpoint,
+ * CR4.DE is set and the access hit one, DR6.Bn is set and a #DB is
+ * queued as already injected, which KVM delivers after it has completed
+ * the instruction: a trap at the next instruction, as on the CPU. Two
+ * extra ioctls per port I/O exit, one when no I/O breakpoint is armed.
+ */
+static void kvm__io_breakpoint(struct kvm_hw *hw)
+{
+	struct kvm_debugregs dbg;
+	struct kvm_vcpu_events ev;
+	struct kvm_sregs sregs;
+	u64 dr[4];
+	u32 hits;
+	int i;
+
+	if (ioctl(hw->vcpu_fd, KVM_GET_DEBUGREGS, &dbg) < 0 ||
+	    !io_bp_armed(dbg.dr7) ||
+	    ioctl(hw->vcpu_fd, KVM_GET_SREGS, &sregs) < 0)
+		return;
+	for (i = 0; i < 4; i++)
+		dr[i] = dbg.db[i];
+	hits = io_bp_hits(sregs.cr4, dbg.dr7, dr, hw->io_port, hw->io_size);
+	if (!hits || ioctl(hw->vcpu_fd, KVM_GET_VCPU_EVENTS, &ev) < 0 ||
+	    ev.exception.injected)
+		return;
+	dbg.dr6 |= hits;
+	dbg.flags = 0;
+	if (ioctl(hw->vcpu_fd, KVM_SET_DEBUGREGS, &dbg) < 0)
+		return;
+	ev.exception.injected = 1;
+	ev.exception.nr = 1; /* #DB */
+	ev.exception.has_error_code = 0;
+	ev.exception.error_code = 0;
+	/* NMI and SIPI state as they are */
+	ev.flags = 0;
+	if (ioctl(hw->vcpu_fd, KVM_SET_VCPU_EVENTS, &ev) == 0)
+		hw->io_breakpoints++;
+}
+
 static int kvm__run(struct vcpu *vcpu, struct vm_exit *exit)
 {
 	struct kvm_hw *hw = vcpu->mode_priv;
 
+	if (hw->io_pending) {
+		hw->io_pending = false;
+		kvm__io_breakpoint(hw);
+	}
 	if (ioctl(hw->vcpu_fd, KVM_RUN, NULL) < 0) {
 		if (errno == EINTR || errno == EAGAIN) {
 			exit->reason = VM_EXIT_KICK;
@@ -565,6 +620,7 @@ static void kvm__stats(struct vcpu *vcpu, struct stats *stats)
 
 	if (!hw)
 		return;
+	stats__set(stats, "hw.io_breakpoints", hw->io_breakpoints);
 	if (hw->stats_fd < 0) {
 		stats__note(stats, "kvm.stats", hw->stats_unavailable);
 		return;

@@ -97,6 +97,19 @@ seq_resume:
 	pop %ebp
 	ret
 
+/*
+ * Vectors 0x20-0xff while the sequencer drains what an image left
+ * pending in the local APIC: accept, EOI, return (seq_main.c).
+ */
+	.globl seq_irq_drain
+seq_irq_drain:
+	push %eax
+	mov seq_lapic_eoi, %eax
+	movl $0, (%eax)
+	incl seq_drained
+	pop %eax
+	iret
+
 /* Every vector: the sequencer itself never expects one. */
 	.globl seq_trap
 seq_trap:
@@ -120,6 +133,9 @@ seq_gdt_descr:
 seq_mb_magic: .long 0
 seq_mb_info: .long 0
 seq_saved_esp: .long 0
+	.globl seq_lapic_eoi, seq_drained
+seq_lapic_eoi: .long 0
+seq_drained: .long 0
 	.globl seq_ret_checks, seq_ret_failures
 seq_ret_checks: .long 0
 seq_ret_failures: .long 0

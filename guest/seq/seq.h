@@ -39,5 +39,7 @@ const char *seq_load_elf(const struct seq_image *img, u32 *entry);
 int seq_enter(u32 entry, u32 mbi);
 void seq_resume(void);
 void seq_trap(void);
+void seq_irq_drain(void);
+extern u32 seq_lapic_eoi, seq_drained;
 
 #endif

@@ -80,6 +80,41 @@ static void idt_init(void)
 	asm volatile("lidt %0" : : "m"(descr));
 }
 
+/*
+ * An interrupt an image left pending in the local APIC (an I/O APIC
+ * message it sent with IF=0, say) would reach the next image at its
+ * first STI. With the 8259s masked (the runtime's pic_init() masks them
+ * too), take whatever the local APIC holds and EOI it, for a bounded
+ * while, then give the vectors back to seq_trap.
+ */
+static void drain_interrupts(void)
+{
+	u32 a, b, c, d;
+	u64 base;
+
+	cpuid4(1, &a, &b, &c, &d);
+	/* CPUID.1:EDX.MSR (5) and .APIC (9) */
+	if (!(d & (1u << 5)) || !(d & (1u << 9)))
+		return;
+	base = rdmsr(0x1b); /* IA32_APIC_BASE */
+	/* IA32_APIC_BASE.EN (11); the xAPIC page below 4 GiB */
+	if (!(base & (1u << 11)) || (base >> 32))
+		return;
+	seq_lapic_eoi = ((u32)base & 0xfffff000u) + 0xb0;
+	outb(0x21, 0xff);
+	outb(0xa1, 0xff);
+	for (unsigned v = 0x20; v < 256; v++)
+		idt[v] = ((u32)seq_irq_drain & 0xffff) | (0x08ull << 16) |
+			 (0x8eull << 40) |
+			 ((u64)((u32)seq_irq_drain >> 16) << 48);
+	asm volatile("sti" ::: "memory");
+	/* A loop, not STI;NOP;CLI: QEMU's TCG takes interrupts only between
+	 * translation blocks. */
+	for (unsigned i = 0; i < 20000; i++)
+		asm volatile("pause" ::: "memory");
+	asm volatile("cli" ::: "memory");
+}
+
 /* What an image may have changed and the next one must not inherit. */
 static void restore_cpu(void)
 {
@@ -88,6 +123,8 @@ static void restore_cpu(void)
 	if (has_efer)
 		wrmsr(MSR_EFER, boot_efer);
 	asm volatile("mov %0, %%dr7" : : "r"(0x400ul));
+	idt_init();
+	drain_interrupts();
 	idt_init();
 }
 

@@ -258,7 +258,8 @@ static inline struct sw_event vm__callout_event(const char *what)
 				 .vector = 13,
 				 .has_error = true,
 				 .syscall_nr = -1,
-				 .what = what};
+				 .what = what,
+				 .callout = true};
 }
 
 #endif

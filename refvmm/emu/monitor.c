@@ -440,7 +440,8 @@ static bool fault_event(struct monitor *t, const struct sw_event *ev, u32 eip,
 	int r;
 
 	vm__count(t, "events",
-		  ev->vector == 13   ? "gp"
+		  ev->callout	     ? "callout"
+		  : ev->vector == 13 ? "gp"
 		  : ev->vector == 14 ? "pf"
 		  : ev->vector == 6  ? "ud"
 				     : "other_fault");

@@ -16,6 +16,7 @@
 #define OFF_USE_FXSAVE	97
 #define OFF_USE_XSAVEOPT 98
 #define OFF_HOST_FCW	100
+#define XFEATURE_PKRU	0x200 /* XCR0 bit 9 (SDM Vol. 1 13.1) */
 
 #define HSEL_ES (OFF_HSEL + 0)
 #define HSEL_CS (OFF_HSEL + 2)
@@ -34,8 +35,8 @@
  * call, and the SysV ABI makes every vector and x87 register
  * caller-saved; only MXCSR's and the x87 control word's control bits are
  * callee-saved. So the host's registers are not saved: its two control
- * words are, and the way back restores them after putting every other
- * component in its initial configuration (XRSTOR from the host area,
+ * words and PKRU are, and the way back restores them after putting every
+ * other component in its initial configuration (XRSTOR from the host area,
  * whose XSTATE_BV is 0; SDM Vol. 1 13.8.1), which costs little and
  * leaves nothing of the guest in the monitor's registers. The guest's
  * state is saved with XSAVEOPT where the CPU has it: the area is the one
@@ -52,6 +53,11 @@
 	mov OFF_XSAVE_HOST(%r15), %rcx
 	stmxcsr 24(%rcx)
 	fnstcw OFF_HOST_FCW(%r15)
+	/* PKRU is the thread's, not caller-saved: kept (8 bytes; where XCR0
+	 * lacks it this saves nothing). XSTATE_BV's other bits stay 0. */
+	mov $XFEATURE_PKRU, %eax
+	xor %edx, %edx
+	xsave64 (%rcx)
 	mov $-1, %eax
 	mov $-1, %edx
 	mov OFF_XSAVE_GUEST(%r15), %rcx

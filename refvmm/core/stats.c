@@ -21,6 +21,7 @@ void stats__init(struct stats *stats)
 	stats->cap = 0;
 	stats->slots = NULL;
 	stats->nslots = 0;
+	memset(stats->memo, 0, sizeof(stats->memo));
 }
 
 void stats__exit(struct stats *stats)
@@ -131,19 +132,48 @@ void stats__add(struct stats *stats, const char *name, u64 delta)
 		*c += delta;
 }
 
+/* Whether @full is "@group.@name". */
+static bool name_is(const char *full, const char *group, const char *name)
+{
+	while (*group)
+		if (*full++ != *group++)
+			return false;
+	return *full++ == '.' && !strcmp(full, name);
+}
+
 void stats__add_in(struct stats *stats, const char *group, const char *name,
 		   u64 delta)
 {
+	size_t m = ((uintptr_t)group ^ (uintptr_t)name >> 3) %
+		   (sizeof(stats->memo) / sizeof(stats->memo[0]));
+	u32 at = stats->memo[m].at;
+	struct stats_entry *e;
 	char buf[128];
-	size_t g = strlen(group), n = strlen(name);
+	size_t g, n;
 
+	/* The pointers only pick the memo slot: a name buffer reused with
+	 * other text fails the comparison and takes the long way. */
+	if (at && stats->memo[m].group == group &&
+	    stats->memo[m].name == name &&
+	    name_is(stats->entries[at - 1].name, group, name)) {
+		stats->entries[at - 1].value += delta;
+		return;
+	}
+	g = strlen(group);
+	n = strlen(name);
 	if (g + 1 + n >= sizeof(buf))
 		n = sizeof(buf) - 2 - g;
 	memcpy(buf, group, g);
 	buf[g] = '.';
 	memcpy(buf + g + 1, name, n);
 	buf[g + 1 + n] = 0;
-	stats__add(stats, buf, delta);
+	e = stats__get(stats, buf);
+	if (!e)
+		return;
+	e->value += delta;
+	stats->memo[m].group = group;
+	stats->memo[m].name = name;
+	stats->memo[m].at = (u32)(e - stats->entries) + 1;
 }
 
 void stats__set(struct stats *stats, const char *name, u64 value)

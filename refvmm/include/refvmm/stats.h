@@ -26,6 +26,12 @@ struct stats {
 	 * names there cost more than the world switch. */
 	u32 *slots;
 	size_t nslots;
+	/* stats__add_in's memo: the entry last found for a (group, name)
+	 * pair of pointers, checked against the entry's name before use. */
+	struct {
+		const char *group, *name;
+		u32 at; /* index + 1, 0 none */
+	} memo[64];
 };
 
 void stats__init(struct stats *stats);

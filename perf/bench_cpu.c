@@ -4,7 +4,8 @@
  * the monitor emulates (the UART scratch register), a guest-handled #DE
  * (SDM Vol. 3A, 6.15 "Interrupt 0"), and a control-register write: CR8
  * in 64-bit images (the task-priority register, SDM Vol. 3A, 10.8.6.1),
- * a CR3 reload with paging on in 32-bit ones (SDM Vol. 3A, 4.10.4.1).
+ * a CR3 reload with paging on in 32-bit ones (SDM Vol. 3A, 4.10.4.1),
+ * and a read of CR0, the cheapest privileged instruction.
  */
 #include "bench.h"
 #include "report.h"
@@ -146,6 +147,52 @@ const struct bench bench_divzero = {
 	.run = de_run,
 	.verify = de_verify,
 	.teardown = de_teardown,
+};
+
+/*
+ * cr0read: MOV from CR0, privileged (#GP at CPL > 0, SDM Vol. 2B MOV
+ * Control Registers) and so never run natively by a software monitor,
+ * but with nothing to do beyond copying a register: under binary
+ * translation one operation is one callout round trip and nothing else,
+ * which makes this row the cost of a callout.
+ */
+static ulong cr0_seen;
+
+static u64 cr0_run(u32 n)
+{
+	u32 k = n;
+	ulong v = 0;
+	u64 t0 = rdtsc();
+
+	asm volatile("1: mov %%cr0, %1\n\t"
+		     "dec %0\n\t"
+		     "jnz 1b"
+		     : "+r"(k), "+r"(v)
+		     :
+		     : "memory", "cc");
+	t0 = rdtsc() - t0;
+	cr0_seen = v;
+	return t0;
+}
+
+static bool cr0_verify(u64 ops, char *why, size_t len)
+{
+	ulong cr0 = read_cr0();
+
+	(void)ops;
+	/* PE is set in every image; the loop's last read equals CR0 now. */
+	if (cr0_seen == cr0 && (cr0_seen & X86_CR0_PE))
+		return true;
+	BENCH_WHY(why, len, "expected MOV from CR0 to read %#lx, saw %#lx", cr0,
+		  cr0_seen);
+	return false;
+}
+
+const struct bench bench_cr0read = {
+	.name = "cr0read",
+	.iters = 2000,
+	.run = cr0_run,
+	.verify = cr0_verify,
 };
 
 #ifdef __x86_64__

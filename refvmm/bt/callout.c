@@ -392,12 +392,10 @@ static bool debug(struct bt_vm *b, struct vm_exit *exit)
 static void count(struct bt_vm *b)
 {
 	const cs_insn *in = b->t->last;
-	char name[64];
 
 	b->st.callouts++;
-	snprintf(name, sizeof(name), "bt.callouts.%s",
-		 in ? in->mnemonic : "(undecodable)");
-	stats__add(&b->t->m->stats, name, 1);
+	stats__add_in(&b->t->m->stats, "bt.callouts",
+		      in ? in->mnemonic : "(undecodable)", 1);
 }
 
 /* The debug registers changed: translations must check the new

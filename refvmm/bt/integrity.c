@@ -39,9 +39,20 @@ static bool gate_intact(char *why, size_t len)
 static bool canary_intact(const struct bt_vm *b, char *why, size_t len)
 {
 	const u8 *p = (const u8 *)b->page;
-	size_t i;
+	size_t i, from = sizeof(*b->page);
+	u64 w, diff = 0;
 
-	for (i = sizeof(*b->page); i <= BT_GS_LIMIT; i++)
+	/* Eight bytes at a time, without a branch: the run loop checks on
+	 * every I/O exit, and a byte loop cost more than the exit. */
+	for (i = from; i + 8 <= BT_GS_LIMIT + 1; i += 8) {
+		memcpy(&w, p + i, 8);
+		diff |= w ^ (BT_CANARY * 0x0101010101010101ull);
+	}
+	for (; i <= BT_GS_LIMIT; i++)
+		diff |= p[i] ^ BT_CANARY;
+	if (!diff)
+		return true;
+	for (i = from; i <= BT_GS_LIMIT; i++)
 		if (p[i] != BT_CANARY) {
 			snprintf(why, len,
 				 "vCPU page byte 0x%zx is 0x%02x, not the "

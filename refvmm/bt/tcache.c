@@ -32,15 +32,24 @@ _Static_assert(BT_TABLE_ADDR + BT_TABLE_BYTES <= BT_TC_BASE, "layout");
 
 #define SHARED_SIZE 0x400
 
+/* An empty slot's tc is the miss stub: a stray match is harmless. */
+static void slot_clear(struct bt_vm *b, u32 i)
+{
+	b->table[2 * i] = 0xffffffffu;
+	b->table[2 * i + 1] = (u32)(uintptr_t)b->miss_stub;
+}
+
 static void table_clear(struct bt_vm *b)
 {
 	u32 i;
 
-	/* An empty slot's tc is the miss stub: a stray match is harmless. */
-	for (i = 0; i < BT_TABLE_SIZE; i++) {
-		b->table[2 * i] = 0xffffffffu;
-		b->table[2 * i + 1] = (u32)(uintptr_t)b->miss_stub;
-	}
+	if (b->ntable_used <= BT_TABLE_USED_MAX)
+		for (i = 0; i < b->ntable_used; i++)
+			slot_clear(b, b->table_used[i]);
+	else
+		for (i = 0; i < BT_TABLE_SIZE; i++)
+			slot_clear(b, i);
+	b->ntable_used = 0;
 	b->table_keyw = 0;
 }
 
@@ -210,6 +219,7 @@ int tcache__init(struct bt_vm *b, char *err, size_t errlen)
 	}
 	build_shared(b);
 	b->tc_free = b->tc_base + SHARED_SIZE;
+	b->ntable_used = BT_TABLE_USED_MAX + 1; /* all of it, once */
 	table_clear(b);
 	b->t->sp.on_change = paging_changed;
 	b->t->sp.change_ctx = b;
@@ -305,6 +315,12 @@ void tcache__table_set(struct bt_vm *b, const struct bt_key *k, u8 *tc)
 	if (keyw != b->table_keyw) {
 		table_clear(b);
 		b->table_keyw = keyw;
+	}
+	if (b->table[2 * i] == 0xffffffffu &&
+	    b->ntable_used <= BT_TABLE_USED_MAX) {
+		if (b->ntable_used < BT_TABLE_USED_MAX)
+			b->table_used[b->ntable_used] = (u16)i;
+		b->ntable_used++;
 	}
 	b->table[2 * i] = k->eip;
 	b->table[2 * i + 1] = (u32)(uintptr_t)tc;

@@ -27,16 +27,17 @@
  * execute/read: a store through CS is #GP, SDM Vol. 3A 5.4.1), and the
  * gate's destination, an immediate in its read-only page.
  */
-#define BT_GATE_ADDR   (SW_WINDOW_BASE + 0x100)	 /* in the landing pad page */
-#define BT_CPU_ADDR    (SW_WINDOW_BASE + 0x1000) /* struct sw_cpu */
-#define BT_GS_BASE     (SW_WINDOW_BASE + 0x2000) /* struct bt_page */
-#define BT_GS_LIMIT    0xfff
-#define BT_RO_ADDR     (SW_WINDOW_BASE + 0x3000) /* struct bt_ro */
-#define BT_TABLE_ADDR  (SW_WINDOW_BASE + 0x4000) /* lookup table */
-#define BT_TABLE_SIZE  4096
-#define BT_TABLE_BYTES (BT_TABLE_SIZE * 8)
-#define BT_TC_BASE     (SW_WINDOW_BASE + 0x10000)
-#define BT_TC_END      ((u64)SW_WINDOW_BASE + SW_WINDOW_SIZE)
+#define BT_GATE_ADDR	  (SW_WINDOW_BASE + 0x100) /* in the landing pad page */
+#define BT_CPU_ADDR	  (SW_WINDOW_BASE + 0x1000) /* struct sw_cpu */
+#define BT_GS_BASE	  (SW_WINDOW_BASE + 0x2000) /* struct bt_page */
+#define BT_GS_LIMIT	  0xfff
+#define BT_RO_ADDR	  (SW_WINDOW_BASE + 0x3000) /* struct bt_ro */
+#define BT_TABLE_ADDR	  (SW_WINDOW_BASE + 0x4000) /* lookup table */
+#define BT_TABLE_SIZE	  4096
+#define BT_TABLE_BYTES	  (BT_TABLE_SIZE * 8)
+#define BT_TABLE_USED_MAX 256
+#define BT_TC_BASE	  (SW_WINDOW_BASE + 0x10000)
+#define BT_TC_END	  ((u64)SW_WINDOW_BASE + SW_WINDOW_SIZE)
 
 /* Host LDT slots of the monitor (after trap mode's SW_NSLOTS). */
 #define BT_SLOT_CODE 76
@@ -180,7 +181,12 @@ struct bt_vm {
 	struct sw_cpu *c;
 	struct bt_page *page;
 	struct bt_ro *ro;
-	u32 *table;	  /* BT_TABLE_SIZE x {eip, tc} */
+	u32 *table; /* BT_TABLE_SIZE x {eip, tc} */
+	/* The slots set since the table was last empty (BT_TABLE_USED_MAX
+	 * + 1: too many to list, clear them all): a change of key word,
+	 * twice per system call, resets these instead of 32 KiB. */
+	u16 table_used[BT_TABLE_USED_MAX];
+	u32 ntable_used;
 	u8 *sites[2];	  /* bitmaps over the cache: enum bt_site */
 	size_t sites_end; /* no site recorded at or after this offset */
 	u32 table_keyw;
@@ -252,7 +258,8 @@ static inline struct sw_event vm__callout_event(const char *what)
 				 .vector = 13,
 				 .has_error = true,
 				 .syscall_nr = -1,
-				 .what = what};
+				 .what = what,
+				 .callout = true};
 }
 
 #endif

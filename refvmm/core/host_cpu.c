@@ -150,6 +150,7 @@ void host_cpu__derive(struct host_cpu *h)
 			h->xsave_max_size = reg_of(h, 0xd, 0, CPUID_ECX);
 		else
 			h->xsave_max_size = h->xsave_size;
+		h->xsaveopt = reg_of(h, 0xd, 1, CPUID_EAX) & 1;
 	}
 }
 

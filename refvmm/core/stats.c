@@ -1,7 +1,7 @@
 /*
- * Named counters (stats.h). A few dozen entries at most, so a flat array
- * searched linearly is enough; output is sorted by name so the table and
- * the JSON list the same entries in the same order.
+ * Named counters (stats.h): a flat array in creation order, found by a
+ * hash of the name (FNV-1a, linear probing); output is sorted by name so
+ * the table and the JSON list the same entries in the same order.
  */
 #include <errno.h>
 #include <jansson.h>
@@ -19,6 +19,9 @@ void stats__init(struct stats *stats)
 	stats->entries = NULL;
 	stats->nr = 0;
 	stats->cap = 0;
+	stats->slots = NULL;
+	stats->nslots = 0;
+	memset(stats->memo, 0, sizeof(stats->memo));
 }
 
 void stats__exit(struct stats *stats)
@@ -30,18 +33,59 @@ void stats__exit(struct stats *stats)
 		free(stats->entries[i].note);
 	}
 	free(stats->entries);
+	free(stats->slots);
 	stats__init(stats);
+}
+
+static size_t name_hash(const char *name)
+{
+	size_t h = 2166136261u;
+
+	for (; *name; name++)
+		h = (h ^ (u8)*name) * 16777619u;
+	return h;
+}
+
+/* The slot that holds @name, or the free slot where it would go. */
+static u32 *slot_of(const struct stats *stats, const char *name)
+{
+	size_t mask = stats->nslots - 1, i = name_hash(name) & mask;
+
+	while (stats->slots[i] &&
+	       strcmp(stats->entries[stats->slots[i] - 1].name, name))
+		i = (i + 1) & mask;
+	return &stats->slots[i];
+}
+
+/* Keeps the table at most half full. */
+static int grow_slots(struct stats *stats)
+{
+	size_t n = stats->nslots ? stats->nslots * 2 : 256, i;
+	u32 *old = stats->slots;
+
+	if (stats->nr * 2 < stats->nslots)
+		return 0;
+	stats->slots = calloc(n, sizeof(*stats->slots));
+	if (!stats->slots) {
+		stats->slots = old;
+		return -1;
+	}
+	stats->nslots = n;
+	for (i = 0; i < stats->nr; i++)
+		*slot_of(stats, stats->entries[i].name) = (u32)i + 1;
+	free(old);
+	return 0;
 }
 
 const struct stats_entry *stats__find(const struct stats *stats,
 				      const char *name)
 {
-	size_t i;
+	u32 at;
 
-	for (i = 0; i < stats->nr; i++)
-		if (!strcmp(stats->entries[i].name, name))
-			return &stats->entries[i];
-	return NULL;
+	if (!stats->nslots)
+		return NULL;
+	at = *slot_of(stats, name);
+	return at ? &stats->entries[at - 1] : NULL;
 }
 
 static struct stats_entry *stats__get(struct stats *stats, const char *name)
@@ -50,6 +94,8 @@ static struct stats_entry *stats__get(struct stats *stats, const char *name)
 
 	if (e)
 		return e;
+	if (grow_slots(stats) < 0)
+		return NULL;
 	if (stats->nr == stats->cap) {
 		size_t cap = stats->cap ? stats->cap * 2 : 32;
 		struct stats_entry *n =
@@ -67,6 +113,7 @@ static struct stats_entry *stats__get(struct stats *stats, const char *name)
 	e->value = 0;
 	e->note = NULL;
 	stats->nr++;
+	*slot_of(stats, name) = (u32)stats->nr;
 	return e;
 }
 
@@ -83,6 +130,50 @@ void stats__add(struct stats *stats, const char *name, u64 delta)
 
 	if (c)
 		*c += delta;
+}
+
+/* Whether @full is "@group.@name". */
+static bool name_is(const char *full, const char *group, const char *name)
+{
+	while (*group)
+		if (*full++ != *group++)
+			return false;
+	return *full++ == '.' && !strcmp(full, name);
+}
+
+void stats__add_in(struct stats *stats, const char *group, const char *name,
+		   u64 delta)
+{
+	size_t m = ((uintptr_t)group ^ (uintptr_t)name >> 3) %
+		   (sizeof(stats->memo) / sizeof(stats->memo[0]));
+	u32 at = stats->memo[m].at;
+	struct stats_entry *e;
+	char buf[128];
+	size_t g, n;
+
+	/* The pointers only pick the memo slot: a name buffer reused with
+	 * other text fails the comparison and takes the long way. */
+	if (at && stats->memo[m].group == group &&
+	    stats->memo[m].name == name &&
+	    name_is(stats->entries[at - 1].name, group, name)) {
+		stats->entries[at - 1].value += delta;
+		return;
+	}
+	g = strlen(group);
+	n = strlen(name);
+	if (g + 1 + n >= sizeof(buf))
+		n = sizeof(buf) - 2 - g;
+	memcpy(buf, group, g);
+	buf[g] = '.';
+	memcpy(buf + g + 1, name, n);
+	buf[g + 1 + n] = 0;
+	e = stats__get(stats, buf);
+	if (!e)
+		return;
+	e->value += delta;
+	stats->memo[m].group = group;
+	stats->memo[m].name = name;
+	stats->memo[m].at = (u32)(e - stats->entries) + 1;
 }
 
 void stats__set(struct stats *stats, const char *name, u64 value)

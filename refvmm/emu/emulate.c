@@ -15,6 +15,7 @@
 #include "emulate.h"
 #include "far.h"
 #include "implicit_mem.h"
+#include "insn_cache.h"
 #include "operand.h"
 #include "proxy.h"
 #include "refvmm/lapic.h"
@@ -33,19 +34,24 @@ const cs_insn *emulate__decode(struct monitor *t, u32 eip)
 {
 	struct sw_cpu *c = t->c;
 	u8 buf[16];
-	const u8 *p = buf;
 	size_t len = 0;
-	u64 addr = eip;
 	u32 lin = (u32)c->seg[SW_CS].base + eip;
+	u32 first = 4096 - (lin & 0xfff);
+	const cs_insn *in;
 
-	/* Byte by byte: an instruction may end just before a page the
-	 * guest has not mapped. */
+	/* The bytes on the instruction's first page at once, then byte by
+	 * byte: an instruction may end just before a page the guest has
+	 * not mapped. */
+	if (first > 15)
+		first = 15;
+	if (sw_code_read(c, lin, buf, first) == 0)
+		len = first;
 	while (len < 15 && sw_code_read(c, lin + (u32)len, buf + len, 1) == 0)
 		len++;
-	if (!cs_disasm_iter(t->cs, &p, &len, &addr, t->insn))
-		return NULL;
-	t->last = t->insn;
-	return t->insn;
+	in = insn_cache__decode(t->icache, t->cs, eip, buf, len);
+	if (in)
+		t->last = in;
+	return in;
 }
 
 static int need_cpl0(struct sw_cpu *c)
@@ -1118,9 +1124,11 @@ enum emu_result emulate__insn(struct monitor *t, const struct sw_event *ev,
 	}
 	fn = handler_of(in->id);
 	if (fn) {
-		char name[64];
+		char name[sizeof(in->mnemonic)];
 
-		snprintf(name, sizeof(name), "%s", in->mnemonic);
+		/* fn may decode again: the name is the instruction's now. */
+		memcpy(name, in->mnemonic, sizeof(name));
+		name[sizeof(name) - 1] = 0;
 		r = fn(t, in, exit);
 		if (r != EMU_NOT) {
 			vm__count(t, "emulated", name);

@@ -17,6 +17,9 @@
 #define XSTATE_BV   512
 #define XSTATE_X87  1u
 #define XSTATE_SSE  2u
+#define XSTATE_AVX  4u
+#define MXCSR_OFF   24
+#define MXCSR_INIT  0x1f80u
 #define FSW_TOP	    0x3800u
 #define FSW_ES	    0x0080u
 #define X87_INIT_CW 0x037f
@@ -83,4 +86,32 @@ void fpu_image__enter_mmx(struct sw_cpu *c)
 	v &= (u16)~FSW_TOP;
 	memcpy(x + FSW_OFF, &v, 2);
 	x[FTW_OFF] = 0xff;
+}
+
+u16 fpu_image__fcw(const struct sw_cpu *c)
+{
+	u16 v;
+
+	if (!in_use(c, XSTATE_X87))
+		return X87_INIT_CW;
+	memcpy(&v, c->xsave_guest, 2);
+	return v;
+}
+
+u16 fpu_image__fsw(const struct sw_cpu *c)
+{
+	return fsw(c);
+}
+
+/* XSAVEOPT writes MXCSR only with the SSE or AVX component; with both
+ * initial, MXCSR is too (SDM Vol. 1 13.6: XINUSE[1] stays set while
+ * MXCSR differs from 1F80H). */
+u32 fpu_image__mxcsr(const struct sw_cpu *c)
+{
+	u32 v;
+
+	if (!in_use(c, XSTATE_SSE | XSTATE_AVX))
+		return MXCSR_INIT;
+	memcpy(&v, c->xsave_guest + MXCSR_OFF, 4);
+	return v;
 }

@@ -20,4 +20,10 @@ bool fpu_image__x87_pending(const struct sw_cpu *c);
  * valid (SDM Vol. 1 9.5.1). */
 void fpu_image__enter_mmx(struct sw_cpu *c);
 
+/* FCW, FSW and MXCSR as the guest sees them (initial values where the
+ * image says the component is in its initial configuration). */
+u16 fpu_image__fcw(const struct sw_cpu *c);
+u16 fpu_image__fsw(const struct sw_cpu *c);
+u32 fpu_image__mxcsr(const struct sw_cpu *c);
+
 #endif

@@ -20,6 +20,7 @@
 
 #include "emulate.h"
 #include "far.h"
+#include "insn_cache.h"
 #include "monitor.h"
 #include "proxy.h"
 #include "refvmm/exitcode.h"
@@ -439,7 +440,8 @@ static bool fault_event(struct monitor *t, const struct sw_event *ev, u32 eip,
 	int r;
 
 	vm__count(t, "events",
-		  ev->vector == 13   ? "gp"
+		  ev->callout	     ? "callout"
+		  : ev->vector == 13 ? "gp"
 		  : ev->vector == 14 ? "pf"
 		  : ev->vector == 6  ? "ud"
 				     : "other_fault");
@@ -618,8 +620,7 @@ void monitor__destroy(struct vcpu *vcpu)
 	if (!t)
 		return;
 	kick__set_target(NULL);
-	if (t->insn)
-		cs_free(t->insn, 1);
+	insn_cache__free(t->icache);
 	if (t->cs)
 		cs_close(&t->cs);
 	sw_world__exit(t->c);
@@ -753,8 +754,8 @@ int monitor__init_for(struct vcpu *vcpu, enum monitor_code code, char *err,
 		goto err;
 	}
 	cs_option(t->cs, CS_OPT_DETAIL, CS_OPT_ON);
-	t->insn = cs_malloc(t->cs);
-	if (!t->insn) {
+	t->icache = insn_cache__new();
+	if (!t->icache) {
 		r = -ENOMEM;
 		goto err;
 	}

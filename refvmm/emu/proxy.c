@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "fpu_image.h"
 #include "operand.h"
 #include "proxy.h"
 #include "proxy_stub.h"
@@ -346,12 +347,9 @@ static bool divide_faults(struct sw_cpu *c, const cs_insn *in, const u8 *m,
 static bool fpu_exception_possible(const struct sw_cpu *c, const cs_insn *in)
 {
 	const cs_detail *d = in->detail;
-	u16 fsw, fcw;
-	u32 mxcsr;
+	u16 fsw = fpu_image__fsw(c), fcw = fpu_image__fcw(c);
+	u32 mxcsr = fpu_image__mxcsr(c);
 
-	memcpy(&fcw, c->xsave_guest, 2);
-	memcpy(&fsw, c->xsave_guest + 2, 2);
-	memcpy(&mxcsr, c->xsave_guest + 24, 4);
 	if (in_group(d, X86_GRP_FPU) || in_group(d, X86_GRP_MMX))
 		return (fsw & 0x80) || (~fcw & 0x3f);
 	if (data_group(d))

@@ -10,10 +10,7 @@
 
 void vm__count(struct monitor *t, const char *group, const char *name)
 {
-	char buf[96];
-
-	snprintf(buf, sizeof(buf), "%s.%s", group, name);
-	stats__add(&t->m->stats, buf, 1);
+	stats__add_in(&t->m->stats, group, name, 1);
 }
 
 void vm__set_eflags(struct sw_cpu *c, u32 v)

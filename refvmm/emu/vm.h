@@ -69,7 +69,7 @@ struct monitor {
 	struct machine *m;
 	struct sw_cpu *c;
 	csh cs;
-	cs_insn *insn;
+	struct insn_cache *icache; /* emulate__decode's */
 	struct monitor_io io;
 	struct shadow_pt sp;
 	enum monitor_code code;

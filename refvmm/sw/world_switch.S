@@ -14,6 +14,9 @@
 #define OFF_EXIT_KIND	92
 #define OFF_KICK	96
 #define OFF_USE_FXSAVE	97
+#define OFF_USE_XSAVEOPT 98
+#define OFF_HOST_FCW	100
+#define XFEATURE_PKRU	0x200 /* XCR0 bit 9 (SDM Vol. 1 13.1) */
 
 #define HSEL_ES (OFF_HSEL + 0)
 #define HSEL_CS (OFF_HSEL + 2)
@@ -27,6 +30,63 @@
 
 #include "refvmm/sw/fpu_switch.h"
 
+/*
+ * The extended state around the guest. The monitor enters through a
+ * call, and the SysV ABI makes every vector and x87 register
+ * caller-saved; only MXCSR's and the x87 control word's control bits are
+ * callee-saved. So the host's registers are not saved: its two control
+ * words and PKRU are, and the way back restores them after putting every
+ * other component in its initial configuration (XRSTOR from the host area,
+ * whose XSTATE_BV is 0; SDM Vol. 1 13.8.1), which costs little and
+ * leaves nothing of the guest in the monitor's registers. The guest's
+ * state is saved with XSAVEOPT where the CPU has it: the area is the one
+ * the entry's XRSTOR loaded, so components the guest did not modify are
+ * not written again (SDM Vol. 1 13.6, the modified optimization). A
+ * callout whose guest code used no x87/SSE/AVX thus saves nothing; one
+ * that did saves what it changed. Components left out with XSTATE_BV[i]
+ * clear are in their initial configuration, whatever the area holds
+ * (readers: emu/fpu_image.c, emu/proxy.c).
+ */
+.macro fpu_enter
+	cmpb $0, OFF_USE_FXSAVE(%r15)
+	jne 1f
+	mov OFF_XSAVE_HOST(%r15), %rcx
+	stmxcsr 24(%rcx)
+	fnstcw OFF_HOST_FCW(%r15)
+	/* PKRU is the thread's, not caller-saved: kept (8 bytes; where XCR0
+	 * lacks it this saves nothing). XSTATE_BV's other bits stay 0. */
+	mov $XFEATURE_PKRU, %eax
+	xor %edx, %edx
+	xsave64 (%rcx)
+	mov $-1, %eax
+	mov $-1, %edx
+	mov OFF_XSAVE_GUEST(%r15), %rcx
+	xrstor64 (%rcx)
+	jmp 2f
+1:	fpu_switch_r15 OFF_USE_FXSAVE, OFF_XSAVE_HOST, OFF_XSAVE_GUEST
+2:
+.endm
+
+.macro fpu_leave
+	cmpb $0, OFF_USE_FXSAVE(%r15)
+	jne 1f
+	mov $-1, %eax
+	mov $-1, %edx
+	mov OFF_XSAVE_GUEST(%r15), %rcx
+	cmpb $0, OFF_USE_XSAVEOPT(%r15)
+	je 3f
+	xsaveopt64 (%rcx)
+	jmp 4f
+3:	xsave64 (%rcx)
+4:	mov OFF_XSAVE_HOST(%r15), %rcx
+	xrstor64 (%rcx)
+	ldmxcsr 24(%rcx)
+	fldcw OFF_HOST_FCW(%r15)
+	jmp 2f
+1:	fpu_switch_r15 OFF_USE_FXSAVE, OFF_XSAVE_GUEST, OFF_XSAVE_HOST
+2:
+.endm
+
 	.globl sw_world_enter_asm
 	.type sw_world_enter_asm, @function
 sw_world_enter_asm:
@@ -38,7 +98,7 @@ sw_world_enter_asm:
 	push %r15
 	mov %rdi, %r15
 	mov %rsp, OFF_HOST_RSP(%r15)
-	fpu_switch_r15 OFF_USE_FXSAVE, OFF_XSAVE_HOST, OFF_XSAVE_GUEST
+	fpu_enter
 	/* iretq frame: SS, RSP, RFLAGS, CS, RIP */
 	movzwl HSEL_SS(%r15), %eax
 	push %rax
@@ -109,7 +169,7 @@ sw_world_landing_kept:
 	wrfsbase %rax
 	mov OFF_HOST_GSBASE(%r15), %rax
 	wrgsbase %rax
-	fpu_switch_r15 OFF_USE_FXSAVE, OFF_XSAVE_GUEST, OFF_XSAVE_HOST
+	fpu_leave
 	mov OFF_HOST_RSP(%r15), %rsp
 	movl OFF_EXIT_KIND(%r15), %eax
 	pop %r15

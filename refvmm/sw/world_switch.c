@@ -38,6 +38,9 @@ _Static_assert(offsetof(struct sw_cpu, hsel) == SW_OFF_HSEL, "asm");
 _Static_assert(offsetof(struct sw_cpu, exit_kind) == SW_OFF_EXIT_KIND, "asm");
 _Static_assert(offsetof(struct sw_cpu, kick) == SW_OFF_KICK, "asm");
 _Static_assert(offsetof(struct sw_cpu, use_fxsave) == SW_OFF_USE_FXSAVE, "asm");
+_Static_assert(offsetof(struct sw_cpu, use_xsaveopt) == SW_OFF_USE_XSAVEOPT,
+	       "asm");
+_Static_assert(offsetof(struct sw_cpu, host_fcw) == SW_OFF_HOST_FCW, "asm");
 _Static_assert(sizeof(struct sw_cpu) <= 4096, "one page");
 
 /* Read by the asm: one vCPU per process, as signals are per process. */
@@ -326,10 +329,14 @@ struct sw_cpu *sw_world__init(char *err, size_t errlen)
 	memset(c, 0, sizeof(*c));
 	xs = xsave_size(&fx);
 	c->use_fxsave = fx;
+	c->use_xsaveopt = !fx && host_cpu__get()->xsaveopt;
 	c->xsave_host = aligned_alloc(64, (xs + 63) & ~63u);
 	c->xsave_guest = aligned_alloc(64, (xs + 63) & ~63u);
 	if (!c->xsave_host || !c->xsave_guest)
 		goto err_free;
+	/* The host's area stays all zero but for MXCSR (world_switch.S):
+	 * XSTATE_BV 0 makes XRSTOR put every component in its initial
+	 * configuration. */
 	memset(c->xsave_host, 0, xs);
 	memset(c->xsave_guest, 0, xs);
 	if (fx) {

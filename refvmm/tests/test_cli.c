@@ -1654,3 +1654,27 @@ Test(cli, load_bad_spec)
 		expect_line(&r, REFVMM_EXIT_USAGE, "expected FILE@ADDR");
 	}
 }
+
+/*
+ * The guest's XMM registers, MXCSR and x87 stack survive callouts (the
+ * world switch saves the guest's extended state with XSAVEOPT and does
+ * not save the monitor's), also after the guest changed them between two
+ * callouts: exit 0 from the guest, in every software mode.
+ */
+Test(cli, fpu_state_survives_callouts)
+{
+	static const char *const modes[] = {"bt-simple", "bt", "trap"};
+	const char *p = asm_guest("fpu-across-callouts");
+	struct result r;
+
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		run(&r, (const char *const[]){"--mode", modes[i],
+					      "--stats=json", p, NULL});
+		cr_assert_eq(r.status, 1,
+			     "--mode %s: exit %d, guest check %d failed: %s",
+			     modes[i], r.status, r.status >> 1, r.err);
+		if (strcmp(modes[i], "trap"))
+			cr_assert(strstr(r.err, "\"bt.callouts.cpuid\": 2"),
+				  "--mode %s: %s", modes[i], r.err);
+	}
+}

@@ -20,6 +20,7 @@ struct host_cpu {
 	bool osxsave;	/* the host kernel enabled XSAVE (CR4.OSXSAVE) */
 	u32 xsave_size; /* XSAVE area for the host's XCR0, 512 with FXSAVE */
 	u32 xsave_max_size; /* for every component the CPU supports */
+	bool xsaveopt;	    /* XSAVEOPT (CPUID.(EAX=0DH,ECX=1):EAX[0]) */
 };
 
 /* Executes CPUID over every leaf and subleaf the host reports. */

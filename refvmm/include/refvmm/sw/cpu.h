@@ -62,7 +62,10 @@ struct sw_cpu {
 	u32 exit_kind;	     /* 92 */
 	u8 kick;	     /* 96: the run loop's "leave now" flag */
 	u8 use_fxsave;	     /* 97: no XSAVE on this host */
-	u8 pad0[6];
+	u8 use_xsaveopt;     /* 98: XSAVEOPT saves the guest's state */
+	u8 pad0;
+	u16 host_fcw; /* 100: the monitor's x87 control word */
+	u8 pad1[2];
 	/* --- C only --- */
 	bool in_guest;
 	u32 eflags; /* the guest's view, virtual bits included */
@@ -136,18 +139,20 @@ static inline u32 sw_eflags_kept(const struct sw_cpu *c)
 	return EFL_VIRTUAL | (ac_live ? 0 : EFL_AC);
 }
 
-#define SW_OFF_HOST_RSP	   0
-#define SW_OFF_HOST_FSBASE 8
-#define SW_OFF_HOST_GSBASE 16
-#define SW_OFF_XSAVE_HOST  24
-#define SW_OFF_XSAVE_GUEST 32
-#define SW_OFF_GPR	   40
-#define SW_OFF_EIP	   72
-#define SW_OFF_HOST_EFL	   76
-#define SW_OFF_HSEL	   80
-#define SW_OFF_EXIT_KIND   92
-#define SW_OFF_KICK	   96
-#define SW_OFF_USE_FXSAVE  97
+#define SW_OFF_HOST_RSP	    0
+#define SW_OFF_HOST_FSBASE  8
+#define SW_OFF_HOST_GSBASE  16
+#define SW_OFF_XSAVE_HOST   24
+#define SW_OFF_XSAVE_GUEST  32
+#define SW_OFF_GPR	    40
+#define SW_OFF_EIP	    72
+#define SW_OFF_HOST_EFL	    76
+#define SW_OFF_HSEL	    80
+#define SW_OFF_EXIT_KIND    92
+#define SW_OFF_KICK	    96
+#define SW_OFF_USE_FXSAVE   97
+#define SW_OFF_USE_XSAVEOPT 98
+#define SW_OFF_HOST_FCW	    100
 
 /* Host selector of LDT slot @n: TI=1, RPL 3. */
 static inline u16 sw_slot_sel(int n)

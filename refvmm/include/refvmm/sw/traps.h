@@ -29,6 +29,9 @@ struct sw_event {
 	u32 cr2;
 	int syscall_nr;
 	const char *what; /* for --trace and error lines */
+	/* Translated code left on purpose (a callout, bt/): no host fault
+	 * happened, counted as events.callout, not as the vector's. */
+	bool callout;
 };
 
 void traps__decode(const struct sw_cpu *c, int exit_kind, struct sw_event *ev);

@@ -39,7 +39,8 @@ struct kvm_hw {
 	bool io_pending;
 	u16 io_port;
 	u8 io_size;
-	u64 io_breakpoints; /* #DB traps raised for I/O breakpoints */
+	u64 io_breakpoints;	/* #DB traps raised for I/O breakpoints */
+	bool msr_filter_failed; /* hidden features' MSRs still answered */
 };
 
 /* CPU features an image may need, as CPUID bits (SDM Vol. 2A, CPUID). */
@@ -161,6 +162,34 @@ static int kvm__setup_cpuid(struct kvm_hw *hw, struct machine *m, char *err,
 out:
 	free(c);
 	return r;
+}
+
+/*
+ * MSRs of the features kvm__setup_cpuid() hides. KVM answers
+ * IA32_TSC_DEADLINE (6E0H) whatever the guest's CPUID says, but an MSR
+ * whose feature is not enumerated does not exist: RDMSR and WRMSR raise
+ * #GP(0) (SDM Vol. 2B RDMSR/WRMSR; Vol. 4 Table 2-2 gives 6E0H "if
+ * CPUID.01H:ECX.[24] = 1"). A filter range denying it makes KVM inject
+ * the #GP itself (no user-space MSR exit is enabled). Without the
+ * capability the access stays KVM's: hw.msr_filter reads 0, not fatal.
+ */
+static void kvm__hide_msrs(struct kvm_hw *hw)
+{
+	static u8 deny[1]; /* bit clear: access denied */
+	struct kvm_msr_filter f = {
+		.flags = KVM_MSR_FILTER_DEFAULT_ALLOW,
+		.ranges = {{
+			.flags = KVM_MSR_FILTER_READ | KVM_MSR_FILTER_WRITE,
+			.nmsrs = 1,
+			.base = 0x6e0,
+			.bitmap = deny,
+		}},
+	};
+
+	if (ioctl(hw->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_X86_MSR_FILTER) <=
+		    0 ||
+	    ioctl(hw->vm_fd, KVM_X86_SET_MSR_FILTER, &f) < 0)
+		hw->msr_filter_failed = true;
 }
 
 static void seg__to_kvm(struct kvm_segment *k, const struct vcpu_seg *s)
@@ -425,6 +454,7 @@ static int kvm__init(struct vcpu *vcpu, char *err, size_t errlen)
 	r = kvm__setup_cpuid(hw, m, err, errlen);
 	if (r < 0)
 		goto err;
+	kvm__hide_msrs(hw);
 	r = kvm__set_state(hw, &vcpu->state, err, errlen);
 	if (r < 0)
 		goto err;
@@ -621,6 +651,7 @@ static void kvm__stats(struct vcpu *vcpu, struct stats *stats)
 	if (!hw)
 		return;
 	stats__set(stats, "hw.io_breakpoints", hw->io_breakpoints);
+	stats__set(stats, "hw.msr_filter", !hw->msr_filter_failed);
 	if (hw->stats_fd < 0) {
 		stats__note(stats, "kvm.stats", hw->stats_unavailable);
 		return;

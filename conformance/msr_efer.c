@@ -90,10 +90,9 @@ static const char *bit_id(char *id, int bit)
 			bit);
 }
 
-static void efer_bits(void)
+static void efer_bits(u64 efer)
 {
 	char id[CHECK_ID_MAX];
-	u64 efer = rdmsr(MSR_EFER);
 
 	for (int bit = 0; bit < 64; bit++) {
 		u64 b = 1ull << bit;
@@ -135,7 +134,7 @@ static void efer_bits(void)
 
 /* Mode rules: LMA = LME && PG, set by the processor (SDM Vol. 3A 10.8.5;
  * APM Vol. 2 14.6). WRMSR that changes LME with CR0.PG=1 raises #GP(0). */
-static void efer_modes(void)
+static void efer_modes(u64 efer, const char *skip)
 {
 	const char *lma = DECLARE_CHECK(
 		"conformance.msr.efer.lma-state",
@@ -152,18 +151,20 @@ static void efer_modes(void)
 		DECLARE_CHECK("conformance.msr.efer.lme-set-no-paging",
 			      "WRMSR setting IA32_EFER.LME with CR0.PG=0 works "
 			      "and leaves LMA 0");
-	u64 efer = rdmsr(MSR_EFER), after;
+	u64 after;
 	bool pg = read_cr0() & (1ul << 31);
 	struct fault f, g;
 	char saw[32];
 	int vec;
 
-	if (!msr_cpu.lm) {
-		report_skipped(lma, "no 64-bit mode: LMA/LME not defined "
-				    "(their bits are checked as reserved)");
-		report_skipped(lma_wr, "no 64-bit mode");
-		report_skipped(lme_pg, "no 64-bit mode");
-		report_skipped(lme_nopg, "no 64-bit mode");
+	if (!msr_cpu.lm)
+		skip = "no 64-bit mode: LMA/LME not defined (their bits are "
+		       "checked as reserved)";
+	if (skip) {
+		report_skipped(lma, "%s", skip);
+		report_skipped(lma_wr, "%s", skip);
+		report_skipped(lme_pg, "%s", skip);
+		report_skipped(lme_nopg, "%s", skip);
 		return;
 	}
 #ifdef __x86_64__
@@ -204,17 +205,22 @@ static void efer_modes(void)
 
 void msr_efer(void)
 {
-	if (msr_cpu.max_ext < 0x80000001 ||
-	    !(msr_cpu.nx || msr_cpu.lm || msr_cpu.syscall)) {
-		char id[CHECK_ID_MAX];
+	const char *skip = NULL;
+	char id[CHECK_ID_MAX];
+	struct fault f;
+	u64 efer = 0;
 
+	if (msr_cpu.max_ext < 0x80000001 ||
+	    !(msr_cpu.nx || msr_cpu.lm || msr_cpu.syscall))
+		skip = "no IA32_EFER (conformance.msr.gated.efer)";
+	else if (msr_try_read(MSR_EFER, &efer, &f) != NO_FAULT)
+		skip = "RDMSR of IA32_EFER raised an exception although CPUID "
+		       "enumerates it (conformance.msr.gated.efer)";
+	if (skip) {
 		for (int bit = 0; bit < 64; bit++)
-			report_skipped(bit_id(id, bit),
-				       "no IA32_EFER (conformance.msr.gated."
-				       "efer)");
-		efer_modes();
-		return;
+			report_skipped(bit_id(id, bit), "%s", skip);
+	} else {
+		efer_bits(efer);
 	}
-	efer_bits();
-	efer_modes();
+	efer_modes(efer, skip);
 }

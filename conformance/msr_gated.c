@@ -23,7 +23,7 @@ struct gated {
 	enum gate gate;
 	u8 flags;
 	const char *needs;
-	struct x86_feature any[3];
+	struct x86_feature any[6];
 };
 
 #define GATED(name, msr, gate, flags, needs, ...)                              \
@@ -63,7 +63,7 @@ static bool present(const struct gated *g, const char **skip)
 	case G_FEAT:
 		break;
 	}
-	for (int i = 0; i < 3 && g->any[i].leaf; i++)
+	for (int i = 0; i < 6 && g->any[i].leaf; i++)
 		any |= this_cpu_has(g->any[i]);
 	return any;
 }
@@ -78,8 +78,11 @@ void msr_gated(void)
 		GATED("tsc-adjust", 0x3b, G_FEAT, VOLAT,
 		      "CPUID.7.0:EBX.TSC_ADJUST[1]", F(7, 0, 1, 1)),
 		GATED("spec-ctrl", 0x48, G_FEAT, 0,
-		      "IBRS, STIBP or SSBD (CPUID.7.0:EDX[26,27,31])",
-		      F(7, 0, 3, 26), F(7, 0, 3, 27), F(7, 0, 3, 31)),
+		      "IBRS, STIBP or SSBD (CPUID.7.0:EDX[26,27,31]; AMD: "
+		      "80000008H:EBX[14,15,24])",
+		      F(7, 0, 3, 26), F(7, 0, 3, 27), F(7, 0, 3, 31),
+		      F(0x80000008, 0, 1, 14), F(0x80000008, 0, 1, 15),
+		      F(0x80000008, 0, 1, 24)),
 		GATED("mtrrcap", 0xfe, G_FEAT, RO, "CPUID.1:EDX.MTRR[12]",
 		      F(1, 0, 3, 12)),
 		GATED("arch-capabilities", 0x10a, G_FEAT, RO,

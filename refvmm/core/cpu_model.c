@@ -195,7 +195,12 @@ void cpu_model__build(struct cpu_model *m, const struct host_cpu *h)
 	for (size_t i = 0; i < ARRAY_SIZE(cr4_bits); i++)
 		if (cpu_model__has(m, cr4_bits[i].f))
 			m->cr4_valid |= cr4_bits[i].bit;
-	m->efer_valid = EFER_SCE;
+	/* SCE: Intel defines it wherever IA32_EFER exists (SDM Vol. 4
+	 * Table 2-2); AMD only with CPUID.80000001H:EDX.SYSCALL, which the
+	 * model hides (APM Vol. 2 3.1.7, Vol. 3 Appendix E) */
+	m->efer_valid = 0;
+	if (m->vendor != VENDOR_AMD || cpu_model__has(m, FEAT_SYSCALL))
+		m->efer_valid |= EFER_SCE;
 	if (cpu_model__has(m, FEAT_NX))
 		m->efer_valid |= EFER_NXE;
 }

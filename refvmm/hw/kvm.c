@@ -24,6 +24,7 @@
 #include "refvmm/io_breakpoint.h"
 #include "refvmm/machine.h"
 #include "refvmm/mode.h"
+#include "refvmm/msr_rules.h"
 #include "refvmm/run.h"
 #include "refvmm/stats.h"
 #include "refvmm/vcpu.h"
@@ -39,7 +40,12 @@ struct kvm_hw {
 	bool io_pending;
 	u16 io_port;
 	u8 io_size;
-	u64 io_breakpoints; /* #DB traps raised for I/O breakpoints */
+	u64 io_breakpoints;	/* #DB traps raised for I/O breakpoints */
+	bool msr_filter_failed; /* hidden features' MSRs still answered */
+	bool msr_exits;		/* filtered writes come to user space */
+	u64 msr_checked;	/* writes checked by msr_rules.h */
+	bool guest_intel;	/* the guest's CPUID vendor */
+	int guest_vabits;	/* CPUID.80000008H:EAX[15:8] shown */
 };
 
 /* CPU features an image may need, as CPUID bits (SDM Vol. 2A, CPUID). */
@@ -132,6 +138,10 @@ static int kvm__setup_cpuid(struct kvm_hw *hw, struct machine *m, char *err,
 			 strerror(errno));
 		return -errno;
 	}
+	e = cpuid__find(c, 0, 0);
+	hw->guest_intel = e && e->ebx == 0x756e6547u; /* "Genu" */
+	e = cpuid__find(c, 0x80000008u, 0);
+	hw->guest_vabits = e && (e->eax >> 8 & 0xff) ? e->eax >> 8 & 0xff : 48;
 	e = cpuid__find(c, 1, 0);
 	if (e) {
 		e->ebx &= 0x00ffffffu;		      /* initial APIC ID 0 */
@@ -161,6 +171,85 @@ static int kvm__setup_cpuid(struct kvm_hw *hw, struct machine *m, char *err,
 out:
 	free(c);
 	return r;
+}
+
+/*
+ * MSRs KVM answers against the architecture, sent back to refvmm by a
+ * KVM MSR filter (KVM_X86_SET_MSR_FILTER) with user-space MSR exits
+ * (KVM_CAP_X86_USER_SPACE_MSR, KVM_MSR_EXIT_REASON_FILTER):
+ * - IA32_TSC_DEADLINE (6E0H): KVM answers it whatever CPUID says, but
+ *   the model hides TSC-deadline, so it does not exist: RDMSR and WRMSR
+ *   raise #GP(0) (SDM Vol. 2B RDMSR/WRMSR; Vol. 4 Table 2-2, "If
+ *   CPUID.01H:ECX.[24] = 1").
+ * - writes of IA32_PAT and, for an Intel guest, IA32_SYSENTER_ESP/EIP:
+ *   checked by msr_rules.h, then made with KVM_SET_MSRS (the filter
+ *   does not apply to the host's own accesses).
+ * Without user-space exits KVM injects the #GP for a denied MSR itself:
+ * then only 6E0H is filtered. Without the filter the accesses stay
+ * KVM's; stat hw.msr_filter reads 0.
+ */
+static void kvm__filter_msrs(struct kvm_hw *hw)
+{
+	static u8 deny[1]; /* bits clear: access denied */
+	struct kvm_enable_cap cap = {
+		.cap = KVM_CAP_X86_USER_SPACE_MSR,
+		.args = {KVM_MSR_EXIT_REASON_FILTER},
+	};
+	struct kvm_msr_filter f = {
+		.flags = KVM_MSR_FILTER_DEFAULT_ALLOW,
+		.ranges = {{
+			.flags = KVM_MSR_FILTER_READ | KVM_MSR_FILTER_WRITE,
+			.nmsrs = 1,
+			.base = 0x6e0,
+			.bitmap = deny,
+		}},
+	};
+	int n = 1;
+
+	if (ioctl(hw->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_X86_MSR_FILTER) <=
+	    0) {
+		hw->msr_filter_failed = true;
+		return;
+	}
+	hw->msr_exits = ioctl(hw->vm_fd, KVM_ENABLE_CAP, &cap) == 0;
+	if (hw->msr_exits) {
+		f.ranges[n++] = (struct kvm_msr_filter_range){
+			.flags = KVM_MSR_FILTER_WRITE,
+			.nmsrs = 1,
+			.base = MSR_RULES_PAT,
+			.bitmap = deny,
+		};
+		if (hw->guest_intel)
+			f.ranges[n++] = (struct kvm_msr_filter_range){
+				.flags = KVM_MSR_FILTER_WRITE,
+				.nmsrs = 2,
+				.base = MSR_RULES_SYSENTER_ESP,
+				.bitmap = deny,
+			};
+	}
+	if (ioctl(hw->vm_fd, KVM_X86_SET_MSR_FILTER, &f) < 0)
+		hw->msr_filter_failed = true;
+}
+
+/* A filtered RDMSR/WRMSR (kvm__filter_msrs): #GP(0) through
+ * run->msr.error, or the write made. */
+static void kvm__msr_exit(struct kvm_hw *hw)
+{
+	struct kvm_run *run = hw->run;
+	struct {
+		struct kvm_msrs h;
+		struct kvm_msr_entry e;
+	} w = {{.nmsrs = 1}, {.index = run->msr.index, .data = run->msr.data}};
+
+	run->msr.error = 1;
+	if (run->exit_reason != KVM_EXIT_X86_WRMSR || run->msr.index == 0x6e0)
+		return;
+	hw->msr_checked++;
+	if (msr_write_faults(run->msr.index, run->msr.data, hw->guest_intel,
+			     hw->guest_vabits))
+		return;
+	if (ioctl(hw->vcpu_fd, KVM_SET_MSRS, &w) == 1)
+		run->msr.error = 0;
 }
 
 static void seg__to_kvm(struct kvm_segment *k, const struct vcpu_seg *s)
@@ -425,6 +514,7 @@ static int kvm__init(struct vcpu *vcpu, char *err, size_t errlen)
 	r = kvm__setup_cpuid(hw, m, err, errlen);
 	if (r < 0)
 		goto err;
+	kvm__filter_msrs(hw);
 	r = kvm__set_state(hw, &vcpu->state, err, errlen);
 	if (r < 0)
 		goto err;
@@ -560,12 +650,18 @@ static void kvm__io_breakpoint(struct kvm_hw *hw)
 static int kvm__run(struct vcpu *vcpu, struct vm_exit *exit)
 {
 	struct kvm_hw *hw = vcpu->mode_priv;
+	int r;
 
 	if (hw->io_pending) {
 		hw->io_pending = false;
 		kvm__io_breakpoint(hw);
 	}
-	if (ioctl(hw->vcpu_fd, KVM_RUN, NULL) < 0) {
+	/* filtered MSR accesses are finished here, unseen by the loop */
+	while ((r = ioctl(hw->vcpu_fd, KVM_RUN, NULL)) == 0 &&
+	       (hw->run->exit_reason == KVM_EXIT_X86_RDMSR ||
+		hw->run->exit_reason == KVM_EXIT_X86_WRMSR))
+		kvm__msr_exit(hw);
+	if (r < 0) {
 		if (errno == EINTR || errno == EAGAIN) {
 			exit->reason = VM_EXIT_KICK;
 			return 0;
@@ -621,6 +717,8 @@ static void kvm__stats(struct vcpu *vcpu, struct stats *stats)
 	if (!hw)
 		return;
 	stats__set(stats, "hw.io_breakpoints", hw->io_breakpoints);
+	stats__set(stats, "hw.msr_filter", !hw->msr_filter_failed);
+	stats__set(stats, "hw.msr_checked", hw->msr_checked);
 	if (hw->stats_fd < 0) {
 		stats__note(stats, "kvm.stats", hw->stats_unavailable);
 		return;

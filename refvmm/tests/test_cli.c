@@ -1175,6 +1175,27 @@ Test(cli, bt_hidden_features_raise_ud)
 		}
 }
 
+/* XSAVES in every software mode raises #UD: the virtual CPU has no
+ * XSAVE. Trap mode sees the host's #GP (XSAVES at host CPL 3) and must
+ * answer with the virtual CPU's #UD, not reflect the #GP (no IDT: a
+ * triple fault, which --trace names). */
+Test(cli, hidden_xsaves_raises_ud)
+{
+	const char *modes[] = {"trap", "bt-simple", "bt"};
+	struct result r;
+
+	for (int m = 0; m < 3; m++) {
+		run(&r, (const char *const[]){
+				"--mode", modes[m], "--trace", "traps",
+				asm_guest("hidden-xsaves"), NULL});
+		cr_assert_eq(r.status, REFVMM_EXIT_TRIPLE_FAULT,
+			     "%s: status %d: %s", modes[m], r.status, r.err);
+		cr_assert(strstr(r.err, "vector 6") &&
+				  !strstr(r.err, "vector 13"),
+			  "%s: %s", modes[m], r.err);
+	}
+}
+
 /*
  * Containment: an implicit-memory store with a GS override aimed at the
  * monitor's landing address stays in the guest's own segment, under both

@@ -181,9 +181,7 @@ void restart_classify(const struct restart_state *st,
 		    !(c = find_result(out, tr->id)) || c->cls != CLS_SKIP)
 			continue;
 		k = find_killer(st, tr->number);
-		mark(c,
-		     k ? killer_reason(k)
-		       : xasprintf("not run: %s", guest_words(tr->reason)),
+		mark(c, k ? killer_reason(k) : xstrdup(guest_words(tr->reason)),
 		     t, h, &unexpected);
 	}
 	if (st->stopped && st->nkillers)

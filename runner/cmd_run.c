@@ -446,8 +446,11 @@ static void progress_started(struct job *j, size_t done, size_t total,
 
 	open_logs(r, j, s);
 
-	s->started = now_monotonic();
-	s->started_wall = timestamp_now();
+	/* a restart's boot goes on the image's first */
+	if (!s->restart.boots) {
+		s->started = now_monotonic();
+		s->started_wall = timestamp_now();
+	}
 	if (r->tty && !r->o.a.quiet)
 		fprintf(stderr, "\r\033[K[%zu/%zu] %s %s ...", done, total,
 			s->target->name, s->image->name);

@@ -46,6 +46,15 @@ static const struct restart_killer *find_killer(const struct restart_state *st,
 	return NULL;
 }
 
+static size_t cmdline_len(const struct restart_state *st)
+{
+	char *s = restart_cmdline(st);
+	size_t n = strlen(s);
+
+	free(s);
+	return n;
+}
+
 /* How a boot ended, as the checks it left unreported say it. */
 static char *boot_end(const struct tap_report *rep, const struct run_end *end)
 {
@@ -92,6 +101,11 @@ bool restart_after_boot(struct restart_state *st, const struct image *img,
 					    "stopped the restarts",
 					    st->max_restarts)
 				: xstrdup("restarts are off (--restarts 0)");
+	else if (st->nkillers >= RESTART_SKIP_MAX ||
+		 cmdline_len(st) + 12 > RESTART_CMDLINE_MAX)
+		st->stopped = xasprintf(
+			"the popek.skip list is full (%zu checks, %zu bytes)",
+			st->nkillers, cmdline_len(st));
 	else if (st->seconds >= st->max_seconds)
 		st->stopped = xasprintf("the bound of %.0f s over all boots "
 					"stopped the restarts (%.0f s used)",

@@ -21,6 +21,14 @@
 #define RESTART_MAX_DEFAULT	20u
 #define RESTART_SECONDS_DEFAULT 600u
 
+/*
+ * The popek.skip list stays within what every monitor passes: the guest
+ * reads 1024 ordinals (guest/include/skip.h), refvmm takes a Multiboot
+ * command line of 4095 bytes with the image's name first.
+ */
+#define RESTART_SKIP_MAX    1024u
+#define RESTART_CMDLINE_MAX 3072u
+
 /* The reason prefix of a SKIP line the guest prints for a listed check. */
 #define RESTART_SKIP_PREFIX "popek.skip:"
 

@@ -12,8 +12,9 @@
 
 #include "lib.h"
 
-/* At most this many ordinals are read; the rest of the list is ignored. */
-#define SKIP_MAX 64
+/* At most this many ordinals are read; the rest of the list is ignored
+ * (the runner's RESTART_SKIP_MAX). */
+#define SKIP_MAX 1024
 
 /* Reads "popek.skip=N,N,..." from the Multiboot command line. */
 void skip_parse(const char *cmdline);

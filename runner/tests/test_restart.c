@@ -303,3 +303,23 @@ Test(restart, what_the_bound_left_says_so)
 	image_result_free(&out);
 	tap_report_free(&r);
 }
+
+/* The list never outgrows what the guest reads and refvmm passes. */
+Test(restart, the_skip_list_is_bounded)
+{
+	struct tap_report r;
+	char *c;
+
+	restart_free(&st);
+	restart_init(&st, 5000, 1e9);
+	feed(&r, "TAP version 13\n");
+	while (restart_after_boot(&st, &img, &r, &crashed, 0.0))
+		st.killers[st.nkillers - 1].ordinal = 9000 + st.nkillers;
+	c = restart_cmdline(&st);
+	cr_assert_leq(strlen(c), RESTART_CMDLINE_MAX);
+	cr_assert_leq(st.nkillers, RESTART_SKIP_MAX);
+	cr_assert(!strncmp(st.stopped, "the popek.skip list is full", 27), "%s",
+		  st.stopped);
+	free(c);
+	tap_report_free(&r);
+}

@@ -323,10 +323,11 @@ static void make_slots(struct run *r)
 
 			s->target = t;
 			s->image = img;
-			restart_init(&s->restart,
-				     target_takes_cmdline(t) ? r->o.restarts
-							     : 0,
-				     r->o.restart_seconds);
+			restart_init(
+				&s->restart,
+				target_takes_cmdline(t) ? r->o.restarts : 0,
+				r->o.restart_seconds,
+				r->o.a.timeout ? r->o.a.timeout : t->timeout);
 			argv = target_expand(t, img->path, bindir,
 					     POPEK_SOURCE_DIR);
 			s->command = argv_join(argv);

@@ -52,7 +52,7 @@ static const struct {
 	 "  --restarts N           boots of an image past checks that end\n"
 	 "                         the target (default 20, 0: off)\n"
 	 "  --restart-time S       their bound in seconds per image\n"
-	 "                         (default 240); docs/protocol.md\n"
+	 "                         (default 900); docs/protocol.md\n"
 	 "\n"
 	 "Exit status: 0 every result expected, 1 an unexpected result or\n"
 	 "image error, 2 usage, 3 nothing could run, 6 a FILTER matches\n"

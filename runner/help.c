@@ -50,7 +50,7 @@ static const struct {
 	 "                         output_limit for this run\n"
 	 "  -q, --quiet            no progress, no known-infidelity lines\n"
 	 "  --restarts N           boots of an image past checks that end\n"
-	 "                         the target (default 20, 0: off)\n"
+	 "                         the target (default 0: off)\n"
 	 "  --restart-time S       their bound in seconds per image\n"
 	 "                         (default 900); docs/protocol.md\n"
 	 "\n"

@@ -64,6 +64,7 @@ struct slot {
 	/* boots past checks that ended the target (restart.h) */
 	struct restart_state restart;
 	bool restart_pending; /* boots again: make_restart_jobs */
+	size_t last_boot;     /* 1 + the index in jobs of the boot before */
 };
 
 struct run {
@@ -550,6 +551,7 @@ static bool make_restart_jobs(struct run *r)
 		free(s->command);
 		s->command = argv_join(argv);
 		j = new_job(r);
+		s->last_boot = (size_t)(s->job - r->jobs) + 1;
 		job_init(j, argv, s->job->timeout, s->job->output_limit, s);
 		j->fatal_stderr = s->target->fatal_stderr;
 		j->nfatal_stderr = s->target->nfatal_stderr;
@@ -853,6 +855,11 @@ static void finish_interrupted(struct run *r, const char *sig)
 
 		if (!(j && !j->done) && !s->iso_pending && !s->restart_pending)
 			continue;
+		/* a restart not begun: the boot before it says what ran */
+		if (j && !started && s->last_boot) {
+			j = &r->jobs[s->last_boot - 1];
+			started = true;
+		}
 		image_result_free(&s->result);
 		if (started && !s->target->boot_iso) {
 			j->end.reason = cut;

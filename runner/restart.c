@@ -214,8 +214,9 @@ void restart_classify(const struct restart_state *st,
 		}
 	if (!st->nkillers)
 		return;
-	sb_addf(&sb, "%u boots: %zu check%s ended the target", st->boots,
-		st->nkillers, st->nkillers == 1 ? "" : "s");
+	sb_addf(&sb, "%u boot%s: %zu check%s ended the target", st->boots,
+		st->boots == 1 ? "" : "s", st->nkillers,
+		st->nkillers == 1 ? "" : "s");
 	if (out->reason)
 		sb_addf(&sb, "; the last boot: %s", out->reason);
 	if (st->stopped)

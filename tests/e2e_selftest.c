@@ -252,3 +252,31 @@ Test(e2e, restarts_off_by_default)
 	expect(&r, "selftest.broken.after.32", "error", "before 'popek: exit'");
 	json_decref(r.json);
 }
+
+/*
+ * The same on refvmm-hw (hosts with /dev/kvm; CTest runs this suite as
+ * runner-e2e-restart-hw only there): what ends the target differs by
+ * host (a triple fault, or a KVM internal error where KVM cannot emulate
+ * the delivery), which boot it ended does not.
+ */
+TestSuite(e2e_hw, .timeout = 120);
+
+Test(e2e_hw, restart_past_the_killer)
+{
+	struct run r;
+
+	run_on("refvmm-hw --restarts 20", POPEK_TEST_IMAGE_DIR,
+	       "selftest-restart-32", &r);
+	cr_assert_eq(r.status, 1);
+	cr_assert_eq(count_checks(&r), 6);
+	expect(&r, "selftest.broken.first.32", "pass", NULL);
+	expect(&r, "selftest.broken.killer.32", "error",
+	       "ended the target on boot 1 (");
+	expect(&r, "selftest.broken.shares.32", "error",
+	       "not run, its outcome comes from the code of check 2");
+	expect(&r, "selftest.broken.after.32", "pass", NULL);
+	expect(&r, "selftest.broken.plain.32", "error",
+	       "; check 5 ended the target again although popek.skip listed "
+	       "it");
+	json_decref(r.json);
+}

@@ -11,6 +11,7 @@
 #include "desc.h"
 #include "ex_regs.h"
 #include "report.h"
+#include "skip.h"
 #include "x86.h"
 
 struct jmpbuf {
@@ -117,6 +118,10 @@ int try_call(void (*fn)(void *), void *arg, struct fault *f)
 	struct catch_ctx c;
 
 	arm(&c, f, false);
+	if (skip_run()) {
+		current_catch = c.prev;
+		return f->vector;
+	}
 	if (guest_setjmp(&c.jb) == 0) {
 		fn(arg);
 		current_catch = c.prev;
@@ -159,6 +164,10 @@ int run_at_cpl(int cpl, void (*fn)(void *), void *arg, struct fault *f)
 	if (cpl == 0)
 		return try_call(fn, arg, f);
 	arm(&c, f, true);
+	if (skip_run()) {
+		current_catch = c.prev;
+		return f->vector;
+	}
 	if (guest_setjmp(&c.jb) == 0)
 		enter_ring(cpl, fn, arg);
 	return f->vector;

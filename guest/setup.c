@@ -6,6 +6,7 @@
 #include "multiboot.h"
 #include "paging.h"
 #include "report.h"
+#include "skip.h"
 #include "x86.h"
 
 void uart_init(void);
@@ -21,6 +22,7 @@ u32 seq_return_addr;
 /*
  * "popek.seq=ADDR" on the Multiboot command line: we were started by the
  * ISO sequencer (docs/iso.md) and go back to it instead of halting.
+ * "popek.skip=N,..." lists checks a restarted image must not run (skip.h).
  */
 static void parse_cmdline(void)
 {
@@ -31,6 +33,7 @@ static void parse_cmdline(void)
 
 	if (mb_magic != MB_BOOT_MAGIC || !mbi || !(mbi[0] & (1u << 2)))
 		return;
+	skip_parse((const char *)(ulong)mbi[4]);
 	for (p = (const char *)(ulong)mbi[4]; *p; p++)
 		if (!memcmp(p, key, sizeof(key) - 1))
 			break;

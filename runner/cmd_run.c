@@ -21,6 +21,7 @@
 #include "junit.h"
 #include "logs.h"
 #include "outpath.h"
+#include "restart.h"
 #include "results.h"
 #include "results_json.h"
 #include "run_args.h"
@@ -41,7 +42,8 @@ struct run_opts {
 	bool sharded;
 	const char *junit;
 	bool tap;
-	const char *logs; /* --logs DIR */
+	const char *logs;		    /* --logs DIR */
+	unsigned restarts, restart_seconds; /* restart.h */
 };
 
 /* One (target, image) pair: a job, or checks skipped without running. */
@@ -59,6 +61,10 @@ struct slot {
 	 * first slot of the ISO) */
 	struct slot *seq_next;
 	bool iso_pending; /* runnable, waiting for make_iso_jobs */
+	/* boots past checks that ended the target (restart.h) */
+	struct restart_state restart;
+	bool restart_pending; /* boots again: make_restart_jobs */
+	size_t last_boot;     /* 1 + the index in jobs of the boot before */
 };
 
 struct run {
@@ -74,7 +80,7 @@ struct run {
 	struct slot *slots;
 	size_t nslots;
 	struct job *jobs;
-	size_t njobs;
+	size_t njobs, jobs_cap;
 	bool tty;
 	char *exe;
 	char *iso_dir; /* the ISOs of boot = iso targets, removed at the end */
@@ -102,6 +108,12 @@ static int take_opt(void *ctx, int c, const char *arg, struct perr *e)
 	case 'L':
 		o->logs = arg;
 		break;
+	case 'R' | 0x100:
+		return run_args_uint("run", "--restarts", arg, 0, 1000,
+				     &o->restarts, e);
+	case 'T' | 0x100:
+		return run_args_uint("run", "--restart-time", arg, 1, 86400,
+				     &o->restart_seconds, e);
 	}
 	return 0;
 }
@@ -113,10 +125,14 @@ static int parse_opts(struct run_opts *o, int argc, char **argv, struct perr *e)
 		{"junit", required_argument, NULL, 'U'},
 		{"tap", no_argument, NULL, 'A'},
 		{"logs", required_argument, NULL, 'L'},
+		{"restarts", required_argument, NULL, 'R' | 0x100},
+		{"restart-time", required_argument, NULL, 'T' | 0x100},
 		{NULL, 0, NULL, 0},
 	};
 	const struct run_args_spec spec = {"run", 4096, opts, take_opt, o};
 
+	o->restarts = RESTART_MAX_DEFAULT;
+	o->restart_seconds = RESTART_SECONDS_DEFAULT;
 	return run_args_parse(&o->a, &spec, argc, argv, e);
 }
 
@@ -181,6 +197,27 @@ static char *rerun_command(struct run *r, const struct target *t,
 	sb_adds(&sb, " ");
 	sb_add_shell_word(&sb, img->name);
 	return sb.s;
+}
+
+/*
+ * A new job at the end of r->jobs. Between calls to jobs_run nothing
+ * holds a pointer into the array but the slots, which follow it.
+ */
+static struct job *new_job(struct run *r)
+{
+	struct job *old = r->jobs;
+
+	if (r->njobs == r->jobs_cap) {
+		r->jobs_cap = r->jobs_cap ? 2 * r->jobs_cap : 16;
+		r->jobs = xrealloc(r->jobs, r->jobs_cap * sizeof(*r->jobs));
+		memset(r->jobs + r->njobs, 0,
+		       (r->jobs_cap - r->njobs) * sizeof(*r->jobs));
+		for (size_t k = 0; k < r->nslots && old != r->jobs; k++)
+			if (r->slots[k].job)
+				r->slots[k].job =
+					r->jobs + (r->slots[k].job - old);
+	}
+	return &r->jobs[r->njobs++];
 }
 
 /* The images an ISO cannot run get this reason on every check. */
@@ -250,7 +287,7 @@ static void make_iso_jobs(struct run *r, struct target *t, const char *bindir)
 		}
 		argv = target_expand(t, iso, bindir, POPEK_SOURCE_DIR);
 		free(iso);
-		j = &r->jobs[r->njobs++];
+		j = new_job(r);
 		job_init(j, argv, timeout, t->output_limit * size, head);
 		j->tap.sequence = true;
 		j->fatal_stderr = t->fatal_stderr;
@@ -272,7 +309,7 @@ static void make_slots(struct run *r)
 	size_t ti, ii, k = 0;
 
 	r->slots = xcalloc(r->ntargets * r->nimages, sizeof(*r->slots));
-	r->jobs = xcalloc(r->ntargets * r->nimages, sizeof(*r->jobs));
+	r->nslots = r->ntargets * r->nimages;
 	for (ti = 0; ti < r->ntargets; ti++) {
 		struct target *t = r->targets[ti];
 
@@ -287,6 +324,11 @@ static void make_slots(struct run *r)
 
 			s->target = t;
 			s->image = img;
+			restart_init(
+				&s->restart,
+				target_takes_cmdline(t) ? r->o.restarts : 0,
+				r->o.restart_seconds,
+				r->o.a.timeout ? r->o.a.timeout : t->timeout);
 			argv = target_expand(t, img->path, bindir,
 					     POPEK_SOURCE_DIR);
 			s->command = argv_join(argv);
@@ -314,7 +356,7 @@ static void make_slots(struct run *r)
 				s->iso_pending = true;
 				continue;
 			}
-			s->job = &r->jobs[r->njobs++];
+			s->job = new_job(r);
 			job_init(s->job, argv,
 				 r->o.a.timeout ? r->o.a.timeout : t->timeout,
 				 t->output_limit, s);
@@ -359,7 +401,9 @@ static void open_logs(struct run *r, struct job *j, struct slot *s)
 		return;
 	name = s->target->boot_iso
 		       ? xasprintf("iso-%zu", (size_t)(j - r->jobs) + 1)
-		       : xstrdup(s->image->name);
+	       : s->restart.boots ? xasprintf("%s.boot%u", s->image->name,
+					      s->restart.boots + 1)
+				  : xstrdup(s->image->name);
 	logs_free(&s->logs);
 	if (logs_open(r->o.logs, s->target->name, name, j, &s->logs, &e) < 0) {
 		/* a copy for people: the run goes on without it */
@@ -388,7 +432,8 @@ static void close_logs(struct job *j)
 		v[n].name = s->image->name;
 		v[n].rerun = s->rerun;
 		v[n].started = s->started_wall;
-		v[n].result = s->iso_pending ? NULL : &s->result;
+		v[n].result = s->iso_pending || s->restart_pending ? NULL
+								   : &s->result;
 	}
 	if (logs_write_info(&head->logs, head->target->name, j, v, n, &e) < 0)
 		fprintf(stderr, "popek: --logs: %s\n", e.msg);
@@ -403,8 +448,11 @@ static void progress_started(struct job *j, size_t done, size_t total,
 
 	open_logs(r, j, s);
 
-	s->started = now_monotonic();
-	s->started_wall = timestamp_now();
+	/* a restart's boot goes on the image's first */
+	if (!s->restart.boots) {
+		s->started = now_monotonic();
+		s->started_wall = timestamp_now();
+	}
 	if (r->tty && !r->o.a.quiet)
 		fprintf(stderr, "\r\033[K[%zu/%zu] %s %s ...", done, total,
 			s->target->name, s->image->name);
@@ -455,12 +503,63 @@ static void progress_finished(struct job *j, size_t done, size_t total,
 	s->finished = now_monotonic();
 	if (s->target->boot_iso) {
 		finish_iso(r, j, s, done, total);
+	} else if (!j->interrupted &&
+		   restart_after_boot(&s->restart, s->image, &j->tap, &j->end,
+				      j->seconds)) {
+		/* boots again past the killer: make_restart_jobs */
+		s->restart_pending = true;
+		close_logs(j);
+		if (!r->o.a.quiet && !r->tty)
+			fprintf(stderr,
+				"[%zu/%zu] %s %s: boot %u ended at check %ld "
+				"(%s); booting again without it\n",
+				done, total, s->target->name, s->image->name,
+				s->restart.boots,
+				s->restart.killers[s->restart.nkillers - 1]
+					.ordinal,
+				s->restart.killers[s->restart.nkillers - 1]
+					.reason);
+		return;
 	} else {
 		classify_image(s->image, &j->tap, &j->end, s->target, &r->host,
 			       &s->result);
-		print_finished(r, s, j->seconds, done, total);
+		restart_classify(&s->restart, &j->tap, s->target, &r->host,
+				 &s->result);
+		print_finished(r, s, s->restart.seconds, done, total);
 	}
 	close_logs(j);
+}
+
+/* The images whose last boot ended at a check boot again without it. */
+static bool make_restart_jobs(struct run *r)
+{
+	char *bindir = self_dir();
+	bool any = false;
+
+	for (size_t k = 0; k < r->nslots; k++) {
+		struct slot *s = &r->slots[k];
+		char *cmdline, **argv;
+		struct job *j;
+
+		if (!s->restart_pending)
+			continue;
+		s->restart_pending = false;
+		cmdline = restart_cmdline(&s->restart);
+		argv = target_expand_cmdline(s->target, s->image->path, cmdline,
+					     bindir, POPEK_SOURCE_DIR);
+		free(cmdline);
+		free(s->command);
+		s->command = argv_join(argv);
+		j = new_job(r);
+		s->last_boot = (size_t)(s->job - r->jobs) + 1;
+		job_init(j, argv, s->job->timeout, s->job->output_limit, s);
+		j->fatal_stderr = s->target->fatal_stderr;
+		j->nfatal_stderr = s->target->nfatal_stderr;
+		s->job = j;
+		any = true;
+	}
+	free(bindir);
+	return any;
 }
 
 static void print_finished(struct run *r, struct slot *s, double seconds,
@@ -562,7 +661,9 @@ static void build_results(struct run *r, struct results *res, char *started)
 			im->reason = xstrdup(s->result.reason ? s->result.reason
 							      : "");
 			im->exit_code = s->result.exit_code;
-			im->seconds = s->job ? s->job->seconds : 0;
+			im->seconds = s->target->boot_iso
+					      ? (s->job ? s->job->seconds : 0)
+					      : s->restart.seconds;
 			free(im->rerun);
 			im->rerun = xstrdup(s->rerun);
 			free(im->command);
@@ -709,6 +810,7 @@ static void run_free(struct run *r)
 		free(r->slots[i].rerun);
 		free(r->slots[i].started_wall);
 		logs_free(&r->slots[i].logs);
+		restart_free(&r->slots[i].restart);
 	}
 	for (i = 0; i < r->njobs; i++) {
 		argv_free(r->jobs[i].argv);
@@ -748,15 +850,23 @@ static void finish_interrupted(struct run *r, const char *sig)
 		struct job *j = s->job;
 		/* an ISO image left for a resumed ISO still points at the
 		 * ISO that never reached it */
-		bool started = j && !j->done && job_started(j);
+		bool started = j && ((!j->done && job_started(j)) ||
+				     s->restart_pending);
 
-		if (!(j && !j->done) && !s->iso_pending)
+		if (!(j && !j->done) && !s->iso_pending && !s->restart_pending)
 			continue;
+		/* a restart not begun: the boot before it says what ran */
+		if (j && !started && s->last_boot) {
+			j = &r->jobs[s->last_boot - 1];
+			started = true;
+		}
 		image_result_free(&s->result);
 		if (started && !s->target->boot_iso) {
 			j->end.reason = cut;
 			classify_image(s->image, &j->tap, &j->end, s->target,
 				       &r->host, &s->result);
+			restart_classify(&s->restart, &j->tap, s->target,
+					 &r->host, &s->result);
 			/* an xerror line must not make a cut run look whole */
 			s->result.ok = false;
 			j->end.reason = NULL;
@@ -769,6 +879,7 @@ static void finish_interrupted(struct run *r, const char *sig)
 			s->not_run = !started;
 		}
 		s->iso_pending = false;
+		s->restart_pending = false;
 		if (started)
 			s->finished = now_monotonic();
 	}
@@ -872,6 +983,7 @@ int cmd_run(int argc, char **argv, struct perr *e)
 			     &signo) == 0) {
 			first = r.njobs;
 			resume_iso_jobs(&r);
+			make_restart_jobs(&r);
 			continue;
 		}
 		if (r.tty && !r.o.a.quiet)

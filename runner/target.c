@@ -960,10 +960,23 @@ static char *substitute(const char *arg,
 	return sb.s;
 }
 
+bool target_takes_cmdline(const struct target *t)
+{
+	return !t->boot_iso && command_uses(t, "{cmdline}");
+}
+
 char **target_expand(const struct target *t, const char *image,
 		     const char *bindir, const char *srcdir)
 {
-	const char *values[NPLACEHOLDERS] = {image, bindir, srcdir, image, ""};
+	return target_expand_cmdline(t, image, "", bindir, srcdir);
+}
+
+char **target_expand_cmdline(const struct target *t, const char *image,
+			     const char *cmdline, const char *bindir,
+			     const char *srcdir)
+{
+	const char *values[NPLACEHOLDERS] = {image, bindir, srcdir, image,
+					     cmdline};
 	char **argv = xcalloc(t->argc + 1, sizeof(*argv));
 	size_t i;
 

@@ -202,6 +202,13 @@ const struct xfail_rule *target_find_xerror(const struct target *t,
  * substituted (NULL-terminated). */
 char **target_expand(const struct target *t, const char *image,
 		     const char *bindir, const char *srcdir);
+/* The same with {cmdline} substituted (target_expand: empty). */
+char **target_expand_cmdline(const struct target *t, const char *image,
+			     const char *cmdline, const char *bindir,
+			     const char *srcdir);
+/* Whether each image's command can carry a Multiboot command line: the
+ * command uses {cmdline} and boots images, not ISOs (restart.h). */
+bool target_takes_cmdline(const struct target *t);
 void argv_free(char **argv);
 /* argv as one shell-pasteable line. */
 char *argv_join(char *const *argv);

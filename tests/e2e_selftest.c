@@ -204,3 +204,79 @@ Test(e2e, probes_fail_on_a_deviating_target)
 	       "expected");
 	json_decref(r.json);
 }
+
+/*
+ * Restarts (docs/protocol.md): check 2 ends the target inside try_call,
+ * so boot 2 skips it and runs check 4; check 5 ends it in plain code,
+ * where popek.skip cannot reach, so boot 3 dies there again and the
+ * restarts stop, saying so.
+ */
+Test(e2e, restart_past_the_killer)
+{
+	struct run r;
+
+	/* options ride on the target argument of the command line */
+	run_on("qemu-restart --restarts 20", POPEK_TEST_IMAGE_DIR,
+	       "selftest-restart-32", &r);
+	cr_assert_eq(r.status, 1);
+	cr_assert_eq(count_checks(&r), 6);
+	expect(&r, "selftest.broken.first.32", "pass", NULL);
+	expect(&r, "selftest.broken.killer.32", "error",
+	       "ended the target on boot 1 (target exited with status 0 "
+	       "before 'popek: exit' (a triple fault under QEMU -no-reboot "
+	       "ends so)); later boots skipped it (popek.skip)");
+	expect(&r, "selftest.broken.shares.32", "error",
+	       "not run, its outcome comes from the code of check 2, which "
+	       "ended the target on an earlier boot");
+	expect(&r, "selftest.broken.after.32", "pass", NULL);
+	expect(&r, "selftest.broken.plain.32", "error",
+	       "; check 5 ended the target again although popek.skip listed "
+	       "it");
+	expect(&r, "selftest.broken.never.32", "error",
+	       "; check 5 ended the target again although popek.skip listed "
+	       "it");
+	json_decref(r.json);
+}
+
+/* Without --restarts (or with 0) nothing changes: everything after the
+ * killer is an error with the boot's reason. */
+Test(e2e, restarts_off_by_default)
+{
+	struct run r;
+
+	run_on("qemu-restart", POPEK_TEST_IMAGE_DIR, "selftest-restart-32", &r);
+	cr_assert_eq(r.status, 1);
+	expect(&r, "selftest.broken.first.32", "pass", NULL);
+	expect(&r, "selftest.broken.killer.32", "error",
+	       "before 'popek: exit'");
+	expect(&r, "selftest.broken.after.32", "error", "before 'popek: exit'");
+	json_decref(r.json);
+}
+
+/*
+ * The same on refvmm-hw (hosts with /dev/kvm; CTest runs this suite as
+ * runner-e2e-restart-hw only there): what ends the target differs by
+ * host (a triple fault, or a KVM internal error where KVM cannot emulate
+ * the delivery), which boot it ended does not.
+ */
+TestSuite(e2e_hw, .timeout = 120);
+
+Test(e2e_hw, restart_past_the_killer)
+{
+	struct run r;
+
+	run_on("refvmm-hw --restarts 20", POPEK_TEST_IMAGE_DIR,
+	       "selftest-restart-32", &r);
+	cr_assert_eq(r.status, 1);
+	cr_assert_eq(count_checks(&r), 6);
+	expect(&r, "selftest.broken.first.32", "pass", NULL);
+	expect(&r, "selftest.broken.killer.32", "error",
+	       "ended the target on boot 1 (");
+	expect(&r, "selftest.broken.shares.32", "error",
+	       "not run, its outcome comes from the code of check 2");
+	expect(&r, "selftest.broken.after.32", "pass", NULL);
+	expect(&r, "selftest.broken.plain.32", "error",
+	       "; check 5 ended the target again although popek.skip listed "
+	       "it");
+	json_decref(r.json);
+}

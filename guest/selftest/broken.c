@@ -5,10 +5,29 @@
  * never into the suite.
  */
 #include "desc.h"
+#include "fault.h"
 #include "report.h"
 #include "x86.h"
 
 POPEK_IMAGE(0, POPEK_IMAGE_SELFTEST);
+
+#if defined(BROKEN_RESTART)
+/* An empty IDT: INT3 -> #GP -> #DF -> shutdown (SDM Vol. 3A 6.15,
+ * "Interrupt 8"), which no catch context survives. */
+static void shut_down(void *arg)
+{
+	struct descriptor_ptr none = {0, 0};
+
+	(void)arg;
+	lidt(&none);
+	asm volatile("int3");
+}
+
+static void nothing(void *arg)
+{
+	(void)arg;
+}
+#endif
 
 void probe_main(void)
 {
@@ -62,6 +81,24 @@ void probe_main(void)
 	       "expected 0x3, saw 0x4");
 	report("selftest.broken.xpass", "passes, listed as an infidelity", true,
 	       "-");
+#elif defined(BROKEN_RESTART)
+	/* check 2 ends the target inside try_call (popek.skip can skip it,
+	 * and check 3 judges its outcome); check 5 ends it in plain code
+	 * (popek.skip cannot) */
+	struct fault f;
+
+	try_call(shut_down, NULL, &f);
+	report("selftest.broken.killer", "ends the target in try_call",
+	       f.vector == NO_FAULT, "saw %s", vector_name(f.vector));
+	report("selftest.broken.shares", "judges the killer's outcome",
+	       f.vector == NO_FAULT, "saw %s", vector_name(f.vector));
+	try_call(nothing, NULL, &f);
+	report("selftest.broken.after", "runs after the killer",
+	       f.vector == NO_FAULT, "saw %s", vector_name(f.vector));
+	shut_down(NULL);
+	report("selftest.broken.plain", "ends the target in plain code", true,
+	       "-");
+	report("selftest.broken.never", "never reported", true, "-");
 #else
 #error "one BROKEN_* mode"
 #endif

@@ -236,10 +236,17 @@ static void kvm__filter_msrs(struct kvm_hw *hw)
 static void kvm__msr_exit(struct kvm_hw *hw)
 {
 	struct kvm_run *run = hw->run;
-	struct {
+	/* struct kvm_msrs ends in a flexible array: storage for one entry. */
+	union {
 		struct kvm_msrs h;
-		struct kvm_msr_entry e;
-	} w = {{.nmsrs = 1}, {.index = run->msr.index, .data = run->msr.data}};
+		u8 bytes[sizeof(struct kvm_msrs) +
+			 sizeof(struct kvm_msr_entry)];
+	} w;
+
+	memset(&w, 0, sizeof(w));
+	w.h.nmsrs = 1;
+	w.h.entries[0].index = run->msr.index;
+	w.h.entries[0].data = run->msr.data;
 
 	run->msr.error = 1;
 	if (run->exit_reason != KVM_EXIT_X86_WRMSR || run->msr.index == 0x6e0)

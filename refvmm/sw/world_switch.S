@@ -98,6 +98,15 @@ sw_world_enter_asm:
 	push %r15
 	mov %rdi, %r15
 	mov %rsp, OFF_HOST_RSP(%r15)
+	/*
+	 * A guest's POPF sets NT at any CPL, and the kernel's sigreturn
+	 * hands it back to the monitor (NT is not among the flags a signal
+	 * frame restores). With NT set, IRETQ raises #GP (SDM Vol. 2A IRET:
+	 * a task return in IA-32e mode), so clear it before the iretq.
+	 */
+	pushfq
+	andq $~0x4000, (%rsp)
+	popfq
 	fpu_enter
 	/* iretq frame: SS, RSP, RFLAGS, CS, RIP */
 	movzwl HSEL_SS(%r15), %eax

@@ -20,6 +20,7 @@ POPEK_IMAGE(0, 0);
 #define TSS_BAD I(2) /* entered once, faults at its first instruction */
 #define GATE	I(3) /* scratch task gate */
 #define DS_NP	I(4) /* a data segment marked not present */
+#define TSS_IO	I(5) /* a CPL-3 task with an I/O bitmap */
 #define SEL(i)	((u16)((i) << 3))
 #define INT_VEC 0x41 /* an IDT task gate for INT n */
 
@@ -42,7 +43,15 @@ struct __attribute__((packed)) farptr {
 };
 
 static struct tss32 tss_a, tss_c, tss_bad;
-static u8 stacks[3][4096] __aligned(16);
+static u8 stacks[4][4096] __aligned(16);
+
+/* Ports 0-0x87 and the terminating byte of all ones (8.5.2). */
+#define IO_ALLOWED 0x80
+#define IO_DENIED  0x84
+static struct __attribute__((packed)) {
+	struct tss32 t;
+	u8 map[IO_DENIED / 8 + 1 + 1];
+} tss_io;
 
 /* A's registers at entry: EAX ECX EDX EBX ESP EBP ESI EDI (PUSHAL order
  * reversed), then EFLAGS, CS SS DS ES FS GS LDTR. */
@@ -58,7 +67,7 @@ const u16 es_mark = SEL_DATA(3) | 3, fs_mark = SEL_DATA(1) | 1,
 	  gs_mark = SEL_DATA(2) | 2, flat_ds = KERNEL_DS;
 
 extern char task_a_entry[], task_c_entry[], bad_entry[], int_ret[];
-extern char regs_ret[];
+extern char regs_ret[], io_entry[], io_denied[], io_end[];
 
 void task_a_body(void);
 void task_c_body(void);
@@ -84,7 +93,13 @@ asm(".text\n"
     "iret\n\t"
     "jmp task_c_entry\n"
     "bad_entry:\n\t"
-    "ud2\n");
+    "ud2\n"
+    "io_entry:\n\t"
+    "inb $" STR(IO_ALLOWED) ", %al\n"
+			    "io_denied:\n\t"
+			    "inb $" STR(IO_DENIED) ", %al\n"
+						   "io_end:\n\t"
+						   "ud2\n");
 
 static u8 type_of(int index)
 {
@@ -555,6 +570,104 @@ static void check_after_commit(void)
 	}
 }
 
+/* A software INT n checks the task gate's DPL against CPL (Vol. 2A
+ * INT n: #GP(vector * 8 + 2)); a gate not present is #NP(same). */
+static void run_int_cpl3(void *a)
+{
+	do_int(a);
+}
+
+static void check_int_gate_faults(void)
+{
+	struct descriptor_ptr idtr;
+	volatile u64 *idt;
+	u64 saved, gate;
+	struct fault f;
+
+	idt_loaded(&idtr);
+	idt = (volatile u64 *)idtr.base;
+	init_task(&tss_c, task_c_entry, 1);
+	set_tss(TSS_C, &tss_c, TSS_LIMIT, true);
+	saved = idt[INT_VEC];
+	gate = (u64)SEL(TSS_C) << 16 | (u64)TYPE_TASK_GATE << 40;
+	idt[INT_VEC] = gate | 1ull << 47;
+	run_at_cpl(3, run_int_cpl3, NULL, &f);
+	reset_tasks();
+	report_fault("conformance.task.int.dpl0-cpl3",
+		     "INT n at CPL 3 through a DPL-0 IDT task gate raises "
+		     "#GP(vector * 8 + 2)",
+		     GP_VECTOR, INT_VEC * 8 + 2, &f);
+	idt[INT_VEC] = gate | 1ull << 47 | 3ull << 45;
+	c_runs = 0;
+	run_at_cpl(3, run_int_cpl3, NULL, &f);
+	reset_tasks();
+	report("conformance.task.int.dpl3-cpl3",
+	       "INT n at CPL 3 through a DPL-3 IDT task gate runs the DPL-0 "
+	       "task, whose IRET returns to CPL 3",
+	       f.vector == NO_FAULT && c_runs == 1,
+	       "expected one run and no fault, saw %d runs and %s", c_runs,
+	       vector_name(f.vector));
+	idt[INT_VEC] = gate;
+	try_call(do_int, NULL, &f);
+	reset_tasks();
+	report_fault("conformance.task.int.np",
+		     "INT n through an IDT task gate not present raises "
+		     "#NP(vector * 8 + 2)",
+		     NP_VECTOR, INT_VEC * 8 + 2, &f);
+	idt[INT_VEC] = saved;
+}
+
+/*
+ * The new task's I/O permission bitmap and IOPL (8.5.2, Vol. 1 19.5):
+ * a CPL-3 task runs IN from an allowed port, then from a denied one,
+ * which faults in the task with #GP(0).
+ */
+static void run_io_task(u16 iomap, u32 eflags, struct fault *f)
+{
+	struct farptr p = {0, SEL(TSS_IO)};
+	ulong top = (ulong)stacks[3] + sizeof(stacks[3]);
+
+	init_task(&tss_io.t, io_entry, 3);
+	tss_io.t.esp = top - 2048;
+	tss_io.t.cs = SEL_CODE32(3) | 3;
+	tss_io.t.ss = tss_io.t.ds = tss_io.t.es = SEL_DATA(3) | 3;
+	tss_io.t.fs = tss_io.t.gs = SEL_DATA(3) | 3;
+	tss_io.t.eflags = eflags;
+	tss_io.t.iomap_base = iomap;
+	memset(tss_io.map, 0xff, sizeof(tss_io.map));
+	tss_io.map[IO_ALLOWED / 8] &= ~(1u << (IO_ALLOWED % 8));
+	set_tss(TSS_IO, &tss_io.t, sizeof(tss_io) - 1, true);
+	try_call(do_ljmp, &p, f);
+	reset_tasks();
+}
+
+static void check_io_bitmap(void)
+{
+	struct fault f;
+
+	run_io_task(sizeof(struct tss32), X86_EFLAGS_FIXED, &f);
+	report_fault("conformance.task.io.denied",
+		     "in a CPL-3 task with IOPL 0, IN from a port whose bit "
+		     "is set in the new TSS's bitmap raises #GP(0)",
+		     GP_VECTOR, 0, &f);
+	report_eq("conformance.task.io.allowed",
+		  "IN from a port whose bit is clear runs: the #GP is at the "
+		  "second IN",
+		  (ulong)io_denied, f.ip);
+	run_io_task(sizeof(tss_io), X86_EFLAGS_FIXED, &f);
+	report_eq("conformance.task.io.no-bitmap",
+		  "with the I/O map base at the TSS limit every port is "
+		  "denied: the #GP is at the first IN",
+		  (ulong)io_entry << 8 | GP_VECTOR,
+		  (u64)f.ip << 8 | (u8)f.vector);
+	run_io_task(sizeof(tss_io), X86_EFLAGS_FIXED | 0x3000, &f);
+	report_eq("conformance.task.io.iopl3",
+		  "IOPL 3 from the new TSS's EFLAGS allows both INs at CPL 3 "
+		  "without a bitmap: #UD at the UD2 after them",
+		  (ulong)io_end << 8 | UD_VECTOR,
+		  (u64)f.ip << 8 | (u8)f.vector);
+}
+
 void probe_main(void)
 {
 	check_jmp_regs();
@@ -563,4 +676,6 @@ void probe_main(void)
 	check_gate_faults();
 	check_iret_faults();
 	check_after_commit();
+	check_int_gate_faults();
+	check_io_bitmap();
 }

@@ -21,6 +21,7 @@ POPEK_IMAGE(0, 0);
 #define GATE	I(3) /* scratch task gate */
 #define DS_NP	I(4) /* a data segment marked not present */
 #define TSS_IO	I(5) /* a CPL-3 task with an I/O bitmap */
+#define TSS_H	I(6) /* the #TS handler task, through an IDT task gate */
 #define SEL(i)	((u16)((i) << 3))
 #define INT_VEC 0x41 /* an IDT task gate for INT n */
 
@@ -43,7 +44,8 @@ struct __attribute__((packed)) farptr {
 };
 
 static struct tss32 tss_a, tss_c, tss_bad;
-static u8 stacks[4][4096] __aligned(16);
+static struct tss32 tss_h;
+static u8 stacks[5][4096] __aligned(16);
 
 /* Ports 0-0x87 and the terminating byte of all ones (8.5.2). */
 #define IO_ALLOWED 0x80
@@ -59,7 +61,8 @@ volatile u32 a_gpr[8], a_flags;
 volatile u16 a_sreg[7];
 volatile u32 a_main_cr3, a_main_ldt, a_types;
 volatile u32 c_flags, c_esp, c_types;
-volatile int a_runs, c_runs;
+volatile int a_runs, c_runs, h_runs;
+volatile u32 h_err;
 volatile u32 main_esp;
 struct farptr main_task = {0, SEL_TSS};
 struct farptr target;
@@ -67,7 +70,7 @@ const u16 es_mark = SEL_DATA(3) | 3, fs_mark = SEL_DATA(1) | 1,
 	  gs_mark = SEL_DATA(2) | 2, flat_ds = KERNEL_DS;
 
 extern char task_a_entry[], task_c_entry[], bad_entry[], int_ret[];
-extern char regs_ret[], io_entry[], io_denied[], io_end[];
+extern char regs_ret[], io_entry[], io_denied[], io_end[], h_entry[];
 
 void task_a_body(void);
 void task_c_body(void);
@@ -95,11 +98,16 @@ asm(".text\n"
     "bad_entry:\n\t"
     "ud2\n"
     "io_entry:\n\t"
-    "inb $" STR(IO_ALLOWED) ", %al\n"
-			    "io_denied:\n\t"
-			    "inb $" STR(IO_DENIED) ", %al\n"
-						   "io_end:\n\t"
-						   "ud2\n");
+    "inb $0x80, %al\n" /* IO_ALLOWED */
+    "io_denied:\n\t"
+    "inb $0x84, %al\n" /* IO_DENIED */
+    "io_end:\n\t"
+    "ud2\n"
+    "h_entry:\n\t"
+    "popl h_err\n\t"
+    "incl h_runs\n\t"
+    "ljmp *main_task\n\t"
+    "jmp h_entry\n");
 
 static u8 type_of(int index)
 {
@@ -164,7 +172,7 @@ static void set_task_gate(int index, u16 tss_sel)
 
 static void reset_tasks(void)
 {
-	static const int tss_index[] = {TSS_A, TSS_C, TSS_BAD};
+	static const int tss_index[] = {TSS_A, TSS_C, TSS_BAD, TSS_H};
 
 	for (size_t i = 0; i < ARRAY_SIZE(tss_index); i++)
 		gdt[tss_index[i]] &= ~(2ull << 40);
@@ -570,6 +578,106 @@ static void check_after_commit(void)
 	}
 }
 
+/*
+ * A bad LDT, SS, CS or ES selector: in the SDM's order LDTR, SS and CS
+ * load before the data segments, so a fault for one of these leaves the
+ * new task without a usable stack for an interrupt gate (QEMU TCG even
+ * zeroes the caches of all of them first). #TS goes through an IDT task
+ * gate instead, as Linux does for #DF: the handler task gets the error
+ * code on its own stack, the faulting task's EIP is saved in its TSS,
+ * and the handler's back link names that task. The handler JMPs back to
+ * the runtime's task, which resumes after its JMP.
+ */
+static void check_after_commit_gate(void)
+{
+	enum { LDT, SS, CS, ES };
+	static const struct {
+		int field;
+		u16 sel;
+	} c[] = {
+		{LDT, BAD_SEL},	   {LDT, KERNEL_DS}, {SS, BAD_SEL},
+		{SS, KERNEL_CS32}, {CS, BAD_SEL},    {CS, KERNEL_DS},
+		{ES, BAD_SEL},
+	};
+	struct farptr p = {0, SEL(TSS_BAD)};
+	struct descriptor_ptr idtr;
+	char id[CHECK_ID_MAX];
+	volatile u64 *idt;
+	u64 saved;
+	struct fault f;
+
+	idt_loaded(&idtr);
+	idt = (volatile u64 *)idtr.base;
+	saved = idt[TS_VECTOR];
+	idt[TS_VECTOR] = (u64)SEL(TSS_H) << 16 | (u64)(0x80 | TYPE_TASK_GATE)
+							 << 40;
+	for (size_t i = 0; i < ARRAY_SIZE(c); i++) {
+		init_task(&tss_h, h_entry, 4);
+		set_tss(TSS_H, &tss_h, TSS_LIMIT, true);
+		init_task(&tss_bad, bad_entry, 2);
+		switch (c[i].field) {
+		case LDT:
+			tss_bad.ldt = c[i].sel;
+			break;
+		case SS:
+			tss_bad.ss = c[i].sel;
+			break;
+		case CS:
+			tss_bad.cs = c[i].sel;
+			break;
+		case ES:
+			tss_bad.es = c[i].sel;
+			break;
+		}
+		set_tss(TSS_BAD, &tss_bad, TSS_LIMIT, true);
+		h_runs = 0;
+		h_err = 0xffffffff;
+		try_call(do_ljmp, &p, &f);
+		reset_tasks();
+		report_equal(
+			CHECK_ID(
+				id,
+				"conformance.task.after."
+				"{ldt,ldt-type,ss,ss-type,cs,cs-type,es}",
+				"{1:an LDT selector beyond the GDT,an LDT "
+				"selector naming a data segment,an SS selector "
+				"beyond the GDT,an SS selector naming a code "
+				"segment,a CS selector beyond the GDT,a CS "
+				"selector naming a data segment,an ES selector "
+				"beyond the GDT} in the new TSS raises "
+				"#TS(selector) once (through an IDT task gate)",
+				(int)i),
+			(u64)1 << 32 | c[i].sel,
+			(u64)(f.vector != NO_FAULT) << 40 | (u64)h_runs << 32 |
+				h_err);
+		report_equal(
+			CHECK_ID(id,
+				 "conformance.task.after-eip."
+				 "{ldt,ldt-type,ss,ss-type,cs,cs-type,es}",
+				 "the #TS for {1:a bad LDT selector,an LDT "
+				 "naming a data segment,a bad SS,an SS naming "
+				 "code,a bad CS,a CS naming data,a bad ES} is "
+				 "raised at the new task's first instruction "
+				 "(saved in its TSS)",
+				 (int)i),
+			(ulong)bad_entry, tss_bad.eip);
+		report_equal(
+			CHECK_ID(id,
+				 "conformance.task.after-link."
+				 "{ldt,ldt-type,ss,ss-type,cs,cs-type,es}",
+				 "the #TS for {1:a bad LDT selector,an LDT "
+				 "naming a data segment,a bad SS,an SS naming "
+				 "code,a bad CS,a CS naming data,a bad ES} "
+				 "comes "
+				 "after the commit: the handler task's back "
+				 "link "
+				 "names the new task",
+				 (int)i),
+			SEL(TSS_BAD), tss_h.link);
+	}
+	idt[TS_VECTOR] = saved;
+}
+
 /* A software INT n checks the task gate's DPL against CPL (Vol. 2A
  * INT n: #GP(vector * 8 + 2)); a gate not present is #NP(same). */
 static void run_int_cpl3(void *a)
@@ -678,4 +786,5 @@ void probe_main(void)
 	check_after_commit();
 	check_int_gate_faults();
 	check_io_bitmap();
+	check_after_commit_gate();
 }

@@ -474,6 +474,15 @@ static void check_gate_faults(void)
 		     "GDT raises #GP(that selector)",
 		     GP_VECTOR, BAD_SEL, &f);
 	reset_tasks();
+	set_task_gate(GATE, SEL(TSS_BAD) | 4);
+	set_tss(TSS_BAD, &tss_bad, TSS_LIMIT, true);
+	try_call(do_ljmp, &p, &f);
+	report_fault("conformance.task.gate.ldt-sel",
+		     "JMP through a task gate naming an LDT selector raises "
+		     "#GP(that selector)",
+		     GP_VECTOR, SEL(TSS_BAD) | 4, &f);
+	reset_tasks();
+
 	p.sel = SEL(TSS_BAD);
 	set_tss(TSS_BAD, &tss_bad, TSS_LIMIT - 1, true);
 	try_call(do_lcall, &p, &f);

@@ -22,6 +22,8 @@ POPEK_IMAGE(0, 0);
 #define DS_NP	I(4) /* a data segment marked not present */
 #define TSS_IO	I(5) /* a CPL-3 task with an I/O bitmap */
 #define TSS_H	I(6) /* the #TS handler task, through an IDT task gate */
+#define TSS_HNP I(7) /* the same TSS, for #NP */
+#define TSS_HSS I(8) /* the same TSS, for #SS */
 #define SEL(i)	((u16)((i) << 3))
 #define INT_VEC 0x41 /* an IDT task gate for INT n */
 
@@ -62,7 +64,7 @@ volatile u16 a_sreg[7];
 volatile u32 a_main_cr3, a_main_ldt, a_types;
 volatile u32 c_flags, c_esp, c_types;
 volatile int a_runs, c_runs, h_runs;
-volatile u32 h_err;
+volatile u32 h_err, h_vec;
 volatile u32 main_esp;
 struct farptr main_task = {0, SEL_TSS};
 struct farptr target;
@@ -74,6 +76,7 @@ extern char regs_ret[], io_entry[], io_denied[], io_end[], h_entry[];
 
 void task_a_body(void);
 void task_c_body(void);
+void h_body(void);
 
 asm(".text\n"
     "task_a_entry:\n\t"
@@ -105,7 +108,7 @@ asm(".text\n"
     "ud2\n"
     "h_entry:\n\t"
     "popl h_err\n\t"
-    "incl h_runs\n\t"
+    "call h_body\n\t"
     "ljmp *main_task\n\t"
     "jmp h_entry\n");
 
@@ -142,6 +145,17 @@ void task_c_body(void)
 	c_types = (u32)type_of(TSS_C) << 8 | type_of(SEL_TSS >> 3);
 }
 
+/* Three descriptors name the handler's TSS; the busy one tells which
+ * IDT gate, so which exception, switched to it. */
+void h_body(void)
+{
+	h_runs++;
+	h_vec = type_of(TSS_H) == TYPE_TSS32_BUSY     ? TS_VECTOR
+		: type_of(TSS_HNP) == TYPE_TSS32_BUSY ? NP_VECTOR
+		: type_of(TSS_HSS) == TYPE_TSS32_BUSY ? SS_VECTOR
+						      : 0xff;
+}
+
 static void init_task(struct tss32 *t, const char *entry, int stack)
 {
 	ulong top = (ulong)stacks[stack] + sizeof(stacks[0]);
@@ -172,7 +186,8 @@ static void set_task_gate(int index, u16 tss_sel)
 
 static void reset_tasks(void)
 {
-	static const int tss_index[] = {TSS_A, TSS_C, TSS_BAD, TSS_H};
+	static const int tss_index[] = {TSS_A, TSS_C,	TSS_BAD,
+					TSS_H, TSS_HNP, TSS_HSS};
 
 	for (size_t i = 0; i < ARRAY_SIZE(tss_index); i++)
 		gdt[tss_index[i]] &= ~(2ull << 40);
@@ -606,23 +621,32 @@ static void check_after_commit_gate(void)
 	} c[] = {
 		{LDT, BAD_SEL},	   {LDT, KERNEL_DS}, {SS, BAD_SEL},
 		{SS, KERNEL_CS32}, {CS, BAD_SEL},    {CS, KERNEL_DS},
-		{ES, BAD_SEL},
+		{ES, BAD_SEL},	   {SS, SEL(DS_NP)}, {ES, SEL(DS_NP)},
 	};
+	static const u8 vec[] = {TS_VECTOR, TS_VECTOR, TS_VECTOR,
+				 TS_VECTOR, TS_VECTOR, TS_VECTOR,
+				 TS_VECTOR, SS_VECTOR, NP_VECTOR};
+	static const int gate_vec[] = {TS_VECTOR, NP_VECTOR, SS_VECTOR};
+	static const int gate_tss[] = {TSS_H, TSS_HNP, TSS_HSS};
 	struct farptr p = {0, SEL(TSS_BAD)};
 	struct descriptor_ptr idtr;
 	char id[CHECK_ID_MAX];
 	volatile u64 *idt;
-	u64 saved;
+	u64 saved[3];
 	struct fault f;
 
+	gdt[DS_NP] = gdt[KERNEL_DS >> 3] & ~(1ull << 47);
 	idt_loaded(&idtr);
 	idt = (volatile u64 *)idtr.base;
-	saved = idt[TS_VECTOR];
-	idt[TS_VECTOR] = (u64)SEL(TSS_H) << 16 | (u64)(0x80 | TYPE_TASK_GATE)
-							 << 40;
+	for (int g = 0; g < 3; g++) {
+		saved[g] = idt[gate_vec[g]];
+		idt[gate_vec[g]] = (u64)SEL(gate_tss[g]) << 16 |
+				   (u64)(0x80 | TYPE_TASK_GATE) << 40;
+	}
 	for (size_t i = 0; i < ARRAY_SIZE(c); i++) {
 		init_task(&tss_h, h_entry, 4);
-		set_tss(TSS_H, &tss_h, TSS_LIMIT, true);
+		for (int g = 0; g < 3; g++)
+			set_tss(gate_tss[g], &tss_h, TSS_LIMIT, true);
 		init_task(&tss_bad, bad_entry, 2);
 		switch (c[i].field) {
 		case LDT:
@@ -641,31 +665,40 @@ static void check_after_commit_gate(void)
 		set_tss(TSS_BAD, &tss_bad, TSS_LIMIT, true);
 		h_runs = 0;
 		h_err = 0xffffffff;
+		h_vec = 0;
 		try_call(do_ljmp, &p, &f);
 		reset_tasks();
 		report_equal(
 			CHECK_ID(
 				id,
 				"conformance.task.after."
-				"{ldt,ldt-type,ss,ss-type,cs,cs-type,es}",
+				"{ldt,ldt-type,ss,ss-type,cs,cs-type,es,ss-np,"
+				"es-np}",
 				"{1:an LDT selector beyond the GDT,an LDT "
 				"selector naming a data segment,an SS selector "
 				"beyond the GDT,an SS selector naming a code "
 				"segment,a CS selector beyond the GDT,a CS "
 				"selector naming a data segment,an ES selector "
-				"beyond the GDT} in the new TSS raises "
-				"#TS(selector) once (through an IDT task gate)",
+				"beyond the GDT,an SS selector naming a "
+				"segment "
+				"not present,an ES selector naming a segment "
+				"not "
+				"present} in the new TSS raises {1:#TS,#TS,#TS,"
+				"#TS,#TS,#TS,#TS,#SS,#NP}(selector) once "
+				"(through an IDT task gate)",
 				(int)i),
-			(u64)1 << 32 | c[i].sel,
-			(u64)(f.vector != NO_FAULT) << 40 | (u64)h_runs << 32 |
-				h_err);
+			(u64)vec[i] << 48 | (u64)1 << 32 | c[i].sel,
+			(u64)h_vec << 48 | (u64)(f.vector != NO_FAULT) << 40 |
+				(u64)h_runs << 32 | h_err);
 		report_equal(
 			CHECK_ID(id,
 				 "conformance.task.after-eip."
-				 "{ldt,ldt-type,ss,ss-type,cs,cs-type,es}",
-				 "the #TS for {1:a bad LDT selector,an LDT "
+				 "{ldt,ldt-type,ss,ss-type,cs,cs-type,es,ss-np,"
+				 "es-np}",
+				 "the fault for {1:a bad LDT selector,an LDT "
 				 "naming a data segment,a bad SS,an SS naming "
-				 "code,a bad CS,a CS naming data,a bad ES} is "
+				 "code,a bad CS,a CS naming data,a bad ES,an "
+				 "SS not present,an ES not present} is "
 				 "raised at the new task's first instruction "
 				 "(saved in its TSS)",
 				 (int)i),
@@ -673,10 +706,12 @@ static void check_after_commit_gate(void)
 		report_equal(
 			CHECK_ID(id,
 				 "conformance.task.after-link."
-				 "{ldt,ldt-type,ss,ss-type,cs,cs-type,es}",
-				 "the #TS for {1:a bad LDT selector,an LDT "
+				 "{ldt,ldt-type,ss,ss-type,cs,cs-type,es,ss-np,"
+				 "es-np}",
+				 "the fault for {1:a bad LDT selector,an LDT "
 				 "naming a data segment,a bad SS,an SS naming "
-				 "code,a bad CS,a CS naming data,a bad ES} "
+				 "code,a bad CS,a CS naming data,a bad ES,an "
+				 "SS not present,an ES not present} "
 				 "comes "
 				 "after the commit: the handler task's back "
 				 "link "
@@ -684,7 +719,8 @@ static void check_after_commit_gate(void)
 				 (int)i),
 			SEL(TSS_BAD), tss_h.link);
 	}
-	idt[TS_VECTOR] = saved;
+	for (int g = 0; g < 3; g++)
+		idt[gate_vec[g]] = saved[g];
 }
 
 /* A software INT n checks the task gate's DPL against CPL (Vol. 2A

@@ -13,6 +13,7 @@
  * again with LTR, whatever the check left behind.
  */
 #include "common.h"
+#include "task.h"
 
 POPEK_IMAGE(0, 0);
 
@@ -28,14 +29,11 @@ POPEK_IMAGE(0, 0);
 #define GATE_BUSY I(8) /* task gate to the runtime's (busy) TSS */
 #define SEL(i)	  ((u16)((i) << 3))
 
-#define TYPE_TSS32	0x9
-#define TYPE_TSS32_BUSY 0xb
-#define TYPE_TASK_GATE	0x5
-#define TSS_LIMIT	0x67  /* 104 bytes: the least a 32-bit TSS may have */
-#define BAD_SEL		0x1f8 /* index 63: beyond the GDT's 48 entries */
-#define TASK_FLAGS	0x8d7 /* CF PF AF ZF SF OF and the fixed bit */
-#define ARITH_FLAGS	0x8d5
-#define LINK_MARK	0x5a58 /* what JMP must leave in the back link */
+#define TSS_LIMIT   0x67  /* 104 bytes: the least a 32-bit TSS may have */
+#define BAD_SEL	    0x1f8 /* index 63: beyond the GDT's 48 entries */
+#define TASK_FLAGS  0x8d7 /* CF PF AF ZF SF OF and the fixed bit */
+#define ARITH_FLAGS 0x8d5
+#define LINK_MARK   0x5a58 /* what JMP must leave in the back link */
 
 struct __attribute__((packed)) farptr {
 	u32 off;
@@ -90,62 +88,31 @@ asm(".text\n"
     "seg_entry:\n\t"
     "ud2\n");
 
-static u8 type_of(int index)
-{
-	return (gdt[index] >> 40) & 0xf;
-}
-
-static struct tss32 *main_tss(void)
-{
-	u64 d = gdt[SEL_TSS >> 3];
-
-	return (struct tss32 *)(ulong)(((d >> 16) & 0xffffff) |
-				       ((d >> 32) & 0xff000000));
-}
-
 void task_a_body(void)
 {
 	a_runs++;
-	a_types = (u32)type_of(TSS_A) << 8 | type_of(SEL_TSS >> 3);
+	a_types = (u32)gdt_type(TSS_A) << 8 | gdt_type(SEL_TSS >> 3);
 	a_cr0 = read_cr0();
 }
 
 void task_b_body(void)
 {
 	b_runs++;
-	b_types = (u32)type_of(TSS_B) << 8 | type_of(SEL_TSS >> 3);
+	b_types = (u32)gdt_type(TSS_B) << 8 | gdt_type(SEL_TSS >> 3);
 }
 
 void df_body(void)
 {
 	df_runs++;
-	df_types = (u32)type_of(TSS_DF) << 8 | type_of(SEL_TSS >> 3);
-	df_saved_eip = main_tss()->eip;
+	df_types = (u32)gdt_type(TSS_DF) << 8 | gdt_type(SEL_TSS >> 3);
+	df_saved_eip = runtime_tss()->eip;
 	idt_set_present(DE_VECTOR, true);
 }
 
 static void init_task(struct tss32 *t, const char *entry, int stack)
 {
-	ulong top = (ulong)stacks[stack] + sizeof(stacks[0]);
-
-	memset(t, 0, sizeof(*t));
+	task_init(t, entry, (ulong)stacks[stack] + sizeof(stacks[0]));
 	t->link = LINK_MARK;
-	t->esp0 = top;
-	t->ss0 = KERNEL_DS;
-	t->cr3 = read_cr3();
-	t->eip = (ulong)entry;
-	t->eflags = X86_EFLAGS_FIXED;
-	t->esp = top - 16;
-	t->cs = KERNEL_CS32;
-	t->ss = t->ds = t->es = t->fs = t->gs = KERNEL_DS;
-	t->iomap_base = sizeof(*t); /* no I/O bitmap */
-}
-
-static void set_tss(int index, struct tss32 *t, u32 limit, bool present)
-{
-	gdt_set_system(index, (ulong)t, limit, TYPE_TSS32, 0);
-	if (!present)
-		gdt[index] &= ~(1ull << 47);
 }
 
 static void set_task_gate(int index, int tss_index, int dpl, bool present)
@@ -196,14 +163,14 @@ PROBE do_div0(void *a)
 static void check_jmp(void)
 {
 	struct farptr p = {0, SEL(TSS_A)};
-	struct tss32 *m = main_tss();
+	struct tss32 *m = runtime_tss();
 	struct fault f;
 
 	init_task(&tss_a, task_a_entry, 0);
 	tss_a.eax = 0x600dcafe;
 	tss_a.ebx = 0x12345678;
 	tss_a.eflags = TASK_FLAGS;
-	set_tss(TSS_A, &tss_a, TSS_LIMIT, true);
+	gdt_set_tss(TSS_A, &tss_a, TSS_LIMIT, true);
 	a_runs = 0;
 	try_call(do_ljmp, &p, &f);
 	report("conformance.task.jmp.run",
@@ -239,7 +206,7 @@ static void check_jmp(void)
 		  "JMP back: the runtime's TSS busy again, the task's "
 		  "available (types 0xb, 0x9)",
 		  TYPE_TSS32_BUSY << 8 | TYPE_TSS32,
-		  (u32)type_of(SEL_TSS >> 3) << 8 | type_of(TSS_A));
+		  (u32)gdt_type(SEL_TSS >> 3) << 8 | gdt_type(TSS_A));
 	report_eq("conformance.task.jmp.back-saved",
 		  "JMP back saves the task's EIP (after its JMP) and EAX "
 		  "in its TSS",
@@ -258,7 +225,7 @@ static void check_call(void)
 
 	init_task(&tss_b, task_b_entry, 1);
 	tss_b.eflags = TASK_FLAGS;
-	set_tss(TSS_B, &tss_b, TSS_LIMIT, true);
+	gdt_set_tss(TSS_B, &tss_b, TSS_LIMIT, true);
 	set_task_gate(GATE_B, TSS_B, 0, true);
 	b_runs = 0;
 	try_call(do_lcall, &p, &f);
@@ -283,7 +250,7 @@ static void check_call(void)
 		  "IRET to the back link: the returning task's TSS available, "
 		  "the caller's busy (types 0x9, 0xb)",
 		  TYPE_TSS32 << 8 | TYPE_TSS32_BUSY,
-		  (u32)type_of(TSS_B) << 8 | type_of(SEL_TSS >> 3));
+		  (u32)gdt_type(TSS_B) << 8 | gdt_type(SEL_TSS >> 3));
 	report_eq("conformance.task.iret.saved",
 		  "IRET saves the task's EIP (after IRET) with NT clear",
 		  (u64)(ulong)task_b_back << 32,
@@ -309,9 +276,9 @@ static void check_privilege(void)
 	struct fault f;
 
 	init_task(&tss_a, task_a_entry, 0);
-	set_tss(TSS_A, &tss_a, TSS_LIMIT, true);
+	gdt_set_tss(TSS_A, &tss_a, TSS_LIMIT, true);
 	init_task(&tss_b, task_b_entry, 1);
-	set_tss(TSS_B, &tss_b, TSS_LIMIT, true);
+	gdt_set_tss(TSS_B, &tss_b, TSS_LIMIT, true);
 	set_task_gate(GATE_B, TSS_B, 0, true);
 	set_task_gate(GATE_B3, TSS_B, 3, true);
 
@@ -373,7 +340,7 @@ static void check_faults(void)
 	reset_tasks();
 
 	init_task(&tss_bad, seg_entry, 3);
-	set_tss(TSS_BAD, &tss_bad, TSS_LIMIT - 1, true);
+	gdt_set_tss(TSS_BAD, &tss_bad, TSS_LIMIT - 1, true);
 	p.sel = SEL(TSS_BAD);
 	try_call(do_ljmp, &p, &f);
 	report_fault("conformance.task.limit.jmp",
@@ -382,15 +349,15 @@ static void check_faults(void)
 	report_eq("conformance.task.limit.unchanged",
 		  "after that #TS no busy bit has changed (types 0x9, 0xb)",
 		  TYPE_TSS32 << 8 | TYPE_TSS32_BUSY,
-		  (u32)type_of(TSS_BAD) << 8 | type_of(SEL_TSS >> 3));
+		  (u32)gdt_type(TSS_BAD) << 8 | gdt_type(SEL_TSS >> 3));
 	reset_tasks();
-	set_tss(TSS_BAD, &tss_bad, TSS_LIMIT, false);
+	gdt_set_tss(TSS_BAD, &tss_bad, TSS_LIMIT, false);
 	try_call(do_ljmp, &p, &f);
 	report_fault("conformance.task.np.tss",
 		     "JMP to a TSS marked not present raises #NP(selector)",
 		     NP_VECTOR, SEL(TSS_BAD), &f);
 	reset_tasks();
-	set_tss(TSS_BAD, &tss_bad, TSS_LIMIT, true);
+	gdt_set_tss(TSS_BAD, &tss_bad, TSS_LIMIT, true);
 	set_task_gate(GATE_BAD, TSS_BAD, 0, false);
 	p.sel = SEL(GATE_BAD);
 	try_call(do_lcall, &p, &f);
@@ -411,9 +378,9 @@ static void check_after_commit(void)
 
 	init_task(&tss_seg, seg_entry, 3);
 	tss_seg.gs = BAD_SEL;
-	set_tss(TSS_SEG, &tss_seg, TSS_LIMIT, true);
+	gdt_set_tss(TSS_SEG, &tss_seg, TSS_LIMIT, true);
 	try_call(do_ljmp, &p, &f);
-	types = (u32)type_of(TSS_SEG) << 8 | type_of(SEL_TSS >> 3);
+	types = (u32)gdt_type(TSS_SEG) << 8 | gdt_type(SEL_TSS >> 3);
 	reset_tasks();
 	report_fault("conformance.task.after.ts",
 		     "a GS selector outside the GDT in the new TSS raises "
@@ -445,7 +412,7 @@ static void check_double_fault(void)
 	idt_loaded(&idtr);
 	idt = (volatile u64 *)idtr.base;
 	init_task(&tss_df, df_entry, 2);
-	set_tss(TSS_DF, &tss_df, TSS_LIMIT, true);
+	gdt_set_tss(TSS_DF, &tss_df, TSS_LIMIT, true);
 	saved = idt[DF_VECTOR];
 	idt[DF_VECTOR] = (u64)SEL(TSS_DF) << 16 | (u64)(0x80 | TYPE_TASK_GATE)
 							  << 40;

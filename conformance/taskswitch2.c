@@ -11,6 +11,7 @@
  * registers; after each check the runtime's TSS is current again.
  */
 #include "common.h"
+#include "task.h"
 
 POPEK_IMAGE(0, 0);
 
@@ -27,18 +28,15 @@ POPEK_IMAGE(0, 0);
 #define SEL(i)	((u16)((i) << 3))
 #define INT_VEC 0x41 /* an IDT task gate for INT n */
 
-#define TYPE_TSS32	0x9
-#define TYPE_TSS32_BUSY 0xb
-#define TYPE_TASK_GATE	0x5
-#define TSS_LIMIT	0x67
-#define BAD_SEL		0x1f8 /* index 63: beyond the GDT's 48 entries */
-#define TASK_FLAGS	0x8d7
-#define MAIN_FLAGS	0xcd7 /* arithmetic flags, DF and the fixed bit */
-#define CR3_MARK	0x00bad000
-#define LDT_MARK	0x1234
-#define NT_FLAG		0x4000
-#define XSTR(x)		#x
-#define STR(x)		XSTR(x)
+#define TSS_LIMIT  0x67
+#define BAD_SEL	   0x1f8 /* index 63: beyond the GDT's 48 entries */
+#define TASK_FLAGS 0x8d7
+#define MAIN_FLAGS 0xcd7 /* arithmetic flags, DF and the fixed bit */
+#define CR3_MARK   0x00bad000
+#define LDT_MARK   0x1234
+#define NT_FLAG	   0x4000
+#define XSTR(x)	   #x
+#define STR(x)	   XSTR(x)
 
 struct __attribute__((packed)) farptr {
 	u32 off;
@@ -112,27 +110,14 @@ asm(".text\n"
     "ljmp *main_task\n\t"
     "jmp h_entry\n");
 
-static u8 type_of(int index)
-{
-	return (gdt[index] >> 40) & 0xf;
-}
-
-static struct tss32 *main_tss(void)
-{
-	u64 d = gdt[SEL_TSS >> 3];
-
-	return (struct tss32 *)(ulong)(((d >> 16) & 0xffffff) |
-				       ((d >> 32) & 0xff000000));
-}
-
 /* The static fields are not saved (8.2.1); put the real ones back so
  * that the switch back to the runtime's task loads them. */
 void task_a_body(void)
 {
-	struct tss32 *m = main_tss();
+	struct tss32 *m = runtime_tss();
 
 	a_runs++;
-	a_types = (u32)type_of(TSS_A) << 8 | type_of(SEL_TSS >> 3);
+	a_types = (u32)gdt_type(TSS_A) << 8 | gdt_type(SEL_TSS >> 3);
 	a_main_cr3 = m->cr3;
 	a_main_ldt = m->ldt;
 	m->cr3 = read_cr3();
@@ -142,7 +127,7 @@ void task_a_body(void)
 void task_c_body(void)
 {
 	c_runs++;
-	c_types = (u32)type_of(TSS_C) << 8 | type_of(SEL_TSS >> 3);
+	c_types = (u32)gdt_type(TSS_C) << 8 | gdt_type(SEL_TSS >> 3);
 }
 
 /* Three descriptors name the handler's TSS; the busy one tells which
@@ -150,33 +135,15 @@ void task_c_body(void)
 void h_body(void)
 {
 	h_runs++;
-	h_vec = type_of(TSS_H) == TYPE_TSS32_BUSY     ? TS_VECTOR
-		: type_of(TSS_HNP) == TYPE_TSS32_BUSY ? NP_VECTOR
-		: type_of(TSS_HSS) == TYPE_TSS32_BUSY ? SS_VECTOR
-						      : 0xff;
+	h_vec = gdt_type(TSS_H) == TYPE_TSS32_BUSY     ? TS_VECTOR
+		: gdt_type(TSS_HNP) == TYPE_TSS32_BUSY ? NP_VECTOR
+		: gdt_type(TSS_HSS) == TYPE_TSS32_BUSY ? SS_VECTOR
+						       : 0xff;
 }
 
 static void init_task(struct tss32 *t, const char *entry, int stack)
 {
-	ulong top = (ulong)stacks[stack] + sizeof(stacks[0]);
-
-	memset(t, 0, sizeof(*t));
-	t->esp0 = top;
-	t->ss0 = KERNEL_DS;
-	t->cr3 = read_cr3();
-	t->eip = (ulong)entry;
-	t->eflags = X86_EFLAGS_FIXED;
-	t->esp = top - 16;
-	t->cs = KERNEL_CS32;
-	t->ss = t->ds = t->es = t->fs = t->gs = KERNEL_DS;
-	t->iomap_base = sizeof(*t);
-}
-
-static void set_tss(int index, struct tss32 *t, u32 limit, bool present)
-{
-	gdt_set_system(index, (ulong)t, limit, TYPE_TSS32, 0);
-	if (!present)
-		gdt[index] &= ~(1ull << 47);
+	task_init(t, entry, (ulong)stacks[stack] + sizeof(stacks[0]));
 }
 
 static void set_task_gate(int index, u16 tss_sel)
@@ -192,7 +159,7 @@ static void reset_tasks(void)
 	for (size_t i = 0; i < ARRAY_SIZE(tss_index); i++)
 		gdt[tss_index[i]] &= ~(2ull << 40);
 	gdt[SEL_TSS >> 3] &= ~(2ull << 40);
-	main_tss()->link = 0;
+	runtime_tss()->link = 0;
 	asm volatile("ltr %w0\n\tclts\n\tmov %1, %%fs\n\tmov %1, %%gs"
 		     :
 		     : "r"(SEL_TSS), "r"((u32)KERNEL_DS)
@@ -272,7 +239,7 @@ static void check_jmp_regs(void)
 		       SEL_DATA(1) | 1,
 		       SEL_DATA(2) | 2,
 		       0};
-	struct tss32 *m = main_tss();
+	struct tss32 *m = runtime_tss();
 	char id[CHECK_ID_MAX];
 	struct fault f;
 	u32 saved[8];
@@ -289,7 +256,7 @@ static void check_jmp_regs(void)
 	tss_a.ds = tss_a.es = sreg[2];
 	tss_a.fs = sreg[4];
 	tss_a.gs = sreg[5];
-	set_tss(TSS_A, &tss_a, TSS_LIMIT, true);
+	gdt_set_tss(TSS_A, &tss_a, TSS_LIMIT, true);
 	m->cr3 = CR3_MARK;
 	m->ldt = LDT_MARK;
 	target = (struct farptr){0, SEL(TSS_A)};
@@ -367,7 +334,7 @@ static void check_int_gate(void)
 	idt_loaded(&idtr);
 	idt = (volatile u64 *)idtr.base;
 	init_task(&tss_c, task_c_entry, 1);
-	set_tss(TSS_C, &tss_c, TSS_LIMIT, true);
+	gdt_set_tss(TSS_C, &tss_c, TSS_LIMIT, true);
 	saved = idt[INT_VEC];
 	idt[INT_VEC] = (u64)SEL(TSS_C) << 16 | (u64)(0x80 | TYPE_TASK_GATE)
 						       << 40;
@@ -395,12 +362,12 @@ static void check_int_gate(void)
 		  TYPE_TSS32_BUSY << 8 | TYPE_TSS32_BUSY, c_types);
 	report_eq("conformance.task.int.saved-eip",
 		  "INT n saves the EIP after the INT in the old TSS",
-		  (ulong)int_ret, main_tss()->eip);
+		  (ulong)int_ret, runtime_tss()->eip);
 	report_eq("conformance.task.int.iret-busy",
 		  "IRET back from that task: its TSS available, the caller's "
 		  "busy (0x9, 0xb)",
 		  TYPE_TSS32 << 8 | TYPE_TSS32_BUSY,
-		  (u32)type_of(TSS_C) << 8 | type_of(SEL_TSS >> 3));
+		  (u32)gdt_type(TSS_C) << 8 | gdt_type(SEL_TSS >> 3));
 	reset_tasks();
 }
 
@@ -411,7 +378,7 @@ static void check_call_tss(void)
 	struct fault f;
 
 	init_task(&tss_c, task_c_entry, 1);
-	set_tss(TSS_C, &tss_c, TSS_LIMIT, true);
+	gdt_set_tss(TSS_C, &tss_c, TSS_LIMIT, true);
 	c_runs = 0;
 	try_call(do_lcall, &p, &f);
 	report("conformance.task.call-tss.run",
@@ -431,7 +398,7 @@ static void check_call_tss(void)
 	reset_tasks();
 
 	init_task(&tss_a, task_a_entry, 0);
-	set_tss(TSS_A, &tss_a, TSS_LIMIT, true);
+	gdt_set_tss(TSS_A, &tss_a, TSS_LIMIT, true);
 	set_task_gate(GATE, SEL(TSS_A));
 	p.sel = SEL(GATE);
 	a_runs = 0;
@@ -460,7 +427,7 @@ static void check_gate_faults(void)
 	struct fault f;
 
 	init_task(&tss_bad, bad_entry, 2);
-	set_tss(TSS_BAD, &tss_bad, TSS_LIMIT - 1, true);
+	gdt_set_tss(TSS_BAD, &tss_bad, TSS_LIMIT - 1, true);
 	set_task_gate(GATE, SEL(TSS_BAD));
 	try_call(do_lcall, &p, &f);
 	report_fault("conformance.task.gate.limit",
@@ -468,7 +435,7 @@ static void check_gate_faults(void)
 		     "raises #TS(TSS selector)",
 		     TS_VECTOR, SEL(TSS_BAD), &f);
 	reset_tasks();
-	set_tss(TSS_BAD, &tss_bad, TSS_LIMIT, false);
+	gdt_set_tss(TSS_BAD, &tss_bad, TSS_LIMIT, false);
 	try_call(do_lcall, &p, &f);
 	report_fault("conformance.task.gate.np-tss",
 		     "CALL through a task gate to a TSS not present raises "
@@ -490,7 +457,7 @@ static void check_gate_faults(void)
 		     GP_VECTOR, BAD_SEL, &f);
 	reset_tasks();
 	set_task_gate(GATE, SEL(TSS_BAD) | 4);
-	set_tss(TSS_BAD, &tss_bad, TSS_LIMIT, true);
+	gdt_set_tss(TSS_BAD, &tss_bad, TSS_LIMIT, true);
 	try_call(do_ljmp, &p, &f);
 	report_fault("conformance.task.gate.ldt-sel",
 		     "JMP through a task gate naming an LDT selector raises "
@@ -499,13 +466,13 @@ static void check_gate_faults(void)
 	reset_tasks();
 
 	p.sel = SEL(TSS_BAD);
-	set_tss(TSS_BAD, &tss_bad, TSS_LIMIT - 1, true);
+	gdt_set_tss(TSS_BAD, &tss_bad, TSS_LIMIT - 1, true);
 	try_call(do_lcall, &p, &f);
 	report_fault("conformance.task.call.limit",
 		     "CALL to a TSS with limit 0x66 raises #TS(selector)",
 		     TS_VECTOR, SEL(TSS_BAD), &f);
 	reset_tasks();
-	set_tss(TSS_BAD, &tss_bad, TSS_LIMIT, false);
+	gdt_set_tss(TSS_BAD, &tss_bad, TSS_LIMIT, false);
 	try_call(do_lcall, &p, &f);
 	report_fault("conformance.task.call.np",
 		     "CALL to a TSS not present raises #NP(selector)",
@@ -517,7 +484,7 @@ static void check_gate_faults(void)
  * GDT, else #TS(back link). */
 static void iret_with_link(u16 link, struct fault *f)
 {
-	main_tss()->link = link;
+	runtime_tss()->link = link;
 	try_call(do_iret_nt, NULL, f);
 	reset_tasks();
 }
@@ -527,7 +494,7 @@ static void check_iret_faults(void)
 	struct fault f;
 
 	init_task(&tss_bad, bad_entry, 2);
-	set_tss(TSS_BAD, &tss_bad, TSS_LIMIT, true);
+	gdt_set_tss(TSS_BAD, &tss_bad, TSS_LIMIT, true);
 	iret_with_link(SEL(TSS_BAD), &f);
 	report_fault("conformance.task.iret.link-available",
 		     "IRET with NT to a back link naming an available TSS "
@@ -569,14 +536,14 @@ static void check_after_commit(void)
 
 	gdt[DS_NP] = gdt[KERNEL_DS >> 3] & ~(1ull << 47);
 	init_task(&tss_c, task_c_entry, 1);
-	set_tss(TSS_C, &tss_c, TSS_LIMIT, true);
+	gdt_set_tss(TSS_C, &tss_c, TSS_LIMIT, true);
 	for (size_t i = 0; i < ARRAY_SIZE(c); i++) {
 		init_task(&tss_bad, bad_entry, 2);
 		if (c[i].fs)
 			tss_bad.fs = c[i].sel;
 		else
 			tss_bad.ds = c[i].sel;
-		set_tss(TSS_BAD, &tss_bad, TSS_LIMIT, true);
+		gdt_set_tss(TSS_BAD, &tss_bad, TSS_LIMIT, true);
 		try_call(do_ljmp, &p, &f);
 		reset_tasks();
 		check_fault(CHECK_ID(id,
@@ -646,7 +613,7 @@ static void check_after_commit_gate(void)
 	for (size_t i = 0; i < ARRAY_SIZE(c); i++) {
 		init_task(&tss_h, h_entry, 4);
 		for (int g = 0; g < 3; g++)
-			set_tss(gate_tss[g], &tss_h, TSS_LIMIT, true);
+			gdt_set_tss(gate_tss[g], &tss_h, TSS_LIMIT, true);
 		init_task(&tss_bad, bad_entry, 2);
 		switch (c[i].field) {
 		case LDT:
@@ -662,7 +629,7 @@ static void check_after_commit_gate(void)
 			tss_bad.es = c[i].sel;
 			break;
 		}
-		set_tss(TSS_BAD, &tss_bad, TSS_LIMIT, true);
+		gdt_set_tss(TSS_BAD, &tss_bad, TSS_LIMIT, true);
 		h_runs = 0;
 		h_err = 0xffffffff;
 		h_vec = 0;
@@ -740,7 +707,7 @@ static void check_int_gate_faults(void)
 	idt_loaded(&idtr);
 	idt = (volatile u64 *)idtr.base;
 	init_task(&tss_c, task_c_entry, 1);
-	set_tss(TSS_C, &tss_c, TSS_LIMIT, true);
+	gdt_set_tss(TSS_C, &tss_c, TSS_LIMIT, true);
 	saved = idt[INT_VEC];
 	gate = (u64)SEL(TSS_C) << 16 | (u64)TYPE_TASK_GATE << 40;
 	idt[INT_VEC] = gate | 1ull << 47;
@@ -789,7 +756,7 @@ static void run_io_task(u16 iomap, u32 eflags, struct fault *f)
 	tss_io.t.iomap_base = iomap;
 	memset(tss_io.map, 0xff, sizeof(tss_io.map));
 	tss_io.map[IO_ALLOWED / 8] &= ~(1u << (IO_ALLOWED % 8));
-	set_tss(TSS_IO, &tss_io.t, sizeof(tss_io) - 1, true);
+	gdt_set_tss(TSS_IO, &tss_io.t, sizeof(tss_io) - 1, true);
 	try_call(do_ljmp, &p, f);
 	reset_tasks();
 }

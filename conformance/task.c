@@ -34,3 +34,17 @@ void gdt_set_tss(int index, struct tss32 *t, u32 limit, bool present)
 	if (!present)
 		gdt[index] &= ~(1ull << 47);
 }
+
+volatile u64 *idt_gates(void)
+{
+	struct descriptor_ptr idtr;
+
+	idt_loaded(&idtr);
+	return (volatile u64 *)idtr.base;
+}
+
+u64 task_gate(u16 tss_sel, int dpl, bool present)
+{
+	return (u64)tss_sel << 16 | (u64)TYPE_TASK_GATE << 40 | (u64)dpl << 45 |
+	       (u64)present << 47;
+}

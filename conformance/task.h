@@ -20,5 +20,9 @@ struct tss32 *runtime_tss(void);
 void task_init(struct tss32 *t, const char *entry, ulong top);
 /* GDT entry index: an available 32-bit TSS at t, present or not. */
 void gdt_set_tss(int index, struct tss32 *t, u32 limit, bool present);
+/* The loaded IDT's gates, to install task gates in and restore. */
+volatile u64 *idt_gates(void);
+/* A task gate descriptor for TSS selector tss_sel (SDM Vol. 3A 8.2.5). */
+u64 task_gate(u16 tss_sel, int dpl, bool present);
 
 #endif

@@ -404,18 +404,14 @@ static void check_after_commit(void)
  */
 static void check_double_fault(void)
 {
-	struct descriptor_ptr idtr;
-	volatile u64 *idt;
+	volatile u64 *idt = idt_gates();
 	u64 saved;
 	struct fault f;
 
-	idt_loaded(&idtr);
-	idt = (volatile u64 *)idtr.base;
 	init_task(&tss_df, df_entry, 2);
 	gdt_set_tss(TSS_DF, &tss_df, TSS_LIMIT, true);
 	saved = idt[DF_VECTOR];
-	idt[DF_VECTOR] = (u64)SEL(TSS_DF) << 16 | (u64)(0x80 | TYPE_TASK_GATE)
-							  << 40;
+	idt[DF_VECTOR] = task_gate(SEL(TSS_DF), 0, true);
 	idt_set_present(DE_VECTOR, false);
 	df_runs = 0;
 	try_call(do_div0, NULL, &f);

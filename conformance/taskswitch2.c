@@ -326,18 +326,14 @@ static void check_jmp_regs(void)
 /* Vol. 3A 6.12.2, Table 8-2: INT n through an IDT task gate. */
 static void check_int_gate(void)
 {
-	struct descriptor_ptr idtr;
-	volatile u64 *idt;
+	volatile u64 *idt = idt_gates();
 	u64 saved;
 	struct fault f;
 
-	idt_loaded(&idtr);
-	idt = (volatile u64 *)idtr.base;
 	init_task(&tss_c, task_c_entry, 1);
 	gdt_set_tss(TSS_C, &tss_c, TSS_LIMIT, true);
 	saved = idt[INT_VEC];
-	idt[INT_VEC] = (u64)SEL(TSS_C) << 16 | (u64)(0x80 | TYPE_TASK_GATE)
-						       << 40;
+	idt[INT_VEC] = task_gate(SEL(TSS_C), 0, true);
 	c_runs = 0;
 	try_call(do_int, NULL, &f);
 	idt[INT_VEC] = saved;
@@ -596,19 +592,15 @@ static void check_after_commit_gate(void)
 	static const int gate_vec[] = {TS_VECTOR, NP_VECTOR, SS_VECTOR};
 	static const int gate_tss[] = {TSS_H, TSS_HNP, TSS_HSS};
 	struct farptr p = {0, SEL(TSS_BAD)};
-	struct descriptor_ptr idtr;
 	char id[CHECK_ID_MAX];
-	volatile u64 *idt;
+	volatile u64 *idt = idt_gates();
 	u64 saved[3];
 	struct fault f;
 
 	gdt[DS_NP] = gdt[KERNEL_DS >> 3] & ~(1ull << 47);
-	idt_loaded(&idtr);
-	idt = (volatile u64 *)idtr.base;
 	for (int g = 0; g < 3; g++) {
 		saved[g] = idt[gate_vec[g]];
-		idt[gate_vec[g]] = (u64)SEL(gate_tss[g]) << 16 |
-				   (u64)(0x80 | TYPE_TASK_GATE) << 40;
+		idt[gate_vec[g]] = task_gate(SEL(gate_tss[g]), 0, true);
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(c); i++) {
 		init_task(&tss_h, h_entry, 4);
@@ -699,25 +691,21 @@ static void run_int_cpl3(void *a)
 
 static void check_int_gate_faults(void)
 {
-	struct descriptor_ptr idtr;
-	volatile u64 *idt;
-	u64 saved, gate;
+	volatile u64 *idt = idt_gates();
+	u64 saved;
 	struct fault f;
 
-	idt_loaded(&idtr);
-	idt = (volatile u64 *)idtr.base;
 	init_task(&tss_c, task_c_entry, 1);
 	gdt_set_tss(TSS_C, &tss_c, TSS_LIMIT, true);
 	saved = idt[INT_VEC];
-	gate = (u64)SEL(TSS_C) << 16 | (u64)TYPE_TASK_GATE << 40;
-	idt[INT_VEC] = gate | 1ull << 47;
+	idt[INT_VEC] = task_gate(SEL(TSS_C), 0, true);
 	run_at_cpl(3, run_int_cpl3, NULL, &f);
 	reset_tasks();
 	report_fault("conformance.task.int.dpl0-cpl3",
 		     "INT n at CPL 3 through a DPL-0 IDT task gate raises "
 		     "#GP(vector * 8 + 2)",
 		     GP_VECTOR, INT_VEC * 8 + 2, &f);
-	idt[INT_VEC] = gate | 1ull << 47 | 3ull << 45;
+	idt[INT_VEC] = task_gate(SEL(TSS_C), 3, true);
 	c_runs = 0;
 	run_at_cpl(3, run_int_cpl3, NULL, &f);
 	reset_tasks();
@@ -727,7 +715,7 @@ static void check_int_gate_faults(void)
 	       f.vector == NO_FAULT && c_runs == 1,
 	       "expected one run and no fault, saw %d runs and %s", c_runs,
 	       vector_name(f.vector));
-	idt[INT_VEC] = gate;
+	idt[INT_VEC] = task_gate(SEL(TSS_C), 0, false);
 	try_call(do_int, NULL, &f);
 	reset_tasks();
 	report_fault("conformance.task.int.np",

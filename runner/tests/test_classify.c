@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "classify.h"
+#include "fake_image.h"
 
 static struct image img;
 static struct target tgt;
@@ -18,31 +19,14 @@ static const char target_text[] =
 	"xfail t.y.* when vendor=AuthenticAMD,backend=kvm_pvm : pvm only\n"
 	"xfail t.z.umip when !feature=umip : needs umip\n";
 
-static void add_decl(const char *id)
-{
-	VEC_GROW(img.checks, img.nchecks, img.cap);
-	img.checks[img.nchecks].id = xstrdup(id);
-	img.checks[img.nchecks].description = xasprintf("desc of %s", id);
-	img.nchecks++;
-}
-
 static void setup(void)
 {
-	struct perr e;
+	static const char *const ids[] = {"t.a.pass",  "t.a.fail",   "t.a.skip",
+					  "t.x.fails", "t.x.passes", "t.y.one",
+					  "t.z.umip",  NULL};
 
-	memset(&img, 0, sizeof(img));
-	img.name = xstrdup("img");
-	img.path = xstrdup("/x/img.elf");
-	img.width = 32;
-	add_decl("t.a.pass");
-	add_decl("t.a.fail");
-	add_decl("t.a.skip");
-	add_decl("t.x.fails");
-	add_decl("t.x.passes");
-	add_decl("t.y.one");
-	add_decl("t.z.umip");
-	cr_assert_eq(target_parse("/t/fake.conf", target_text, &tgt, &e), 0,
-		     "%s", e.msg);
+	fake_image(&img, ids);
+	fake_target(&tgt, target_text);
 	hostinfo_set(&amd_pvm, "AuthenticAMD", "AMD EPYC", 25, 1,
 		     "fpu sse2 umip", "kvm_pvm");
 	hostinfo_set(&intel, "GenuineIntel", "Xeon", 6, 85, "fpu sse2",

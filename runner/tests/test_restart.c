@@ -2,6 +2,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
+#include "fake_image.h"
 #include "restart.h"
 
 static struct image img;
@@ -14,29 +15,14 @@ static const char target_text[] = "name = fake\n"
 				  "command = true -append {cmdline} {image}\n"
 				  "xerror t.b.listed : kills the fake target\n";
 
-static void add_decl(const char *id)
-{
-	VEC_GROW(img.checks, img.nchecks, img.cap);
-	img.checks[img.nchecks].id = xstrdup(id);
-	img.checks[img.nchecks].description = xasprintf("desc of %s", id);
-	img.nchecks++;
-}
-
 static void setup(void)
 {
-	struct perr e;
+	static const char *const ids[] = {"t.a.one",	"t.a.kills",
+					  "t.a.shares", "t.b.listed",
+					  "t.c.last",	NULL};
 
-	memset(&img, 0, sizeof(img));
-	img.name = xstrdup("img");
-	img.path = xstrdup("/x/img.elf");
-	img.width = 32;
-	add_decl("t.a.one");
-	add_decl("t.a.kills");
-	add_decl("t.a.shares");
-	add_decl("t.b.listed");
-	add_decl("t.c.last");
-	cr_assert_eq(target_parse("/t/fake.conf", target_text, &tgt, &e), 0,
-		     "%s", e.msg);
+	fake_image(&img, ids);
+	fake_target(&tgt, target_text);
 	hostinfo_set(&host, "AuthenticAMD", "AMD EPYC", 25, 1, "fpu sse2",
 		     "kvm_amd");
 	restart_init(&st, 3, 100, 10);

@@ -144,6 +144,33 @@ static void drain_isr(void)
 	}
 }
 
+static bool irr_pending(void)
+{
+	/* vectors 0-15 never leave IRR on a target that accepts them */
+	if (apic_read(APIC_IRR) & 0xffff0000u)
+		return true;
+	for (int r = 1; r < 8; r++)
+		if (apic_read(APIC_IRR + r * 16))
+			return true;
+	return false;
+}
+
+/*
+ * Takes an interrupt a target held wrongly (a TPR lowered through CR8
+ * that it did not see), so it cannot disturb the next check's order.
+ * The loop reads the APIC on purpose: on a target that delivers only at
+ * an exit each read is one, so the interrupt comes here and not later.
+ */
+static void drain_irr(void)
+{
+	u64 t0 = rdtsc();
+
+	sti();
+	while (irr_pending() && rdtsc() - t0 < WAIT_TSC)
+		;
+	cli();
+}
+
 void apic_reset_state(void)
 {
 	static const u32 lvts[] = {APIC_LVT_TIMER, APIC_LVT_LINT0,
@@ -160,11 +187,7 @@ void apic_reset_state(void)
 		apic_write(APIC_LVT_THERMAL, APIC_LVT_MASKED);
 	apic_write(APIC_TPR, 0);
 	drain_isr();
-	/* an interrupt a target held wrongly (a TPR it did not see lowered)
-	 * is taken here, so it cannot disturb the next check's order */
-	sti();
-	apic_settle();
-	cli();
+	drain_irr();
 	drain_isr();
 	if (!apic.x2mode)
 		apic_write(APIC_ESR, 0);

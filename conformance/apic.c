@@ -18,6 +18,17 @@ volatile unsigned apic_norder;
 volatile bool apic_no_eoi;
 struct apic_seen apic_seen[256];
 
+/* Set by the runtime when the ISO sequencer started this image. */
+extern u32 seq_return_addr;
+
+const char *apic_no_mode_change(void)
+{
+	return seq_return_addr ? "started by the ISO sequencer: the next "
+				 "image shares this APIC, which may not "
+				 "come back from x2APIC or disabled mode"
+			       : NULL;
+}
+
 bool apic_skipped(const char *id)
 {
 	if (!apic.skip)
@@ -107,11 +118,14 @@ void apic_hits_clear(void)
 }
 
 /*
- * About 50 ms of a 2 GHz TSC: far beyond any delivery latency of hardware
- * (a few instructions) and of an emulator that delivers at its next exit,
- * short enough that the image stays fast where nothing is delivered.
+ * About 1 s of a 2 GHz TSC: far beyond any delivery latency of hardware
+ * (a few instructions) and of an emulator whose timer thread a loaded
+ * host schedules late; a wait this long is spent only where an
+ * interrupt is missing. SETTLE_TSC (10 ms) is how long a held
+ * interrupt is given to arrive wrongly.
  */
-#define WAIT_TSC 100000000ull
+#define WAIT_TSC   2000000000ull
+#define SETTLE_TSC 20000000ull
 
 bool apic_wait_hits(u8 v, unsigned n)
 {
@@ -126,7 +140,7 @@ void apic_settle(void)
 {
 	u64 t0 = rdtsc();
 
-	while (rdtsc() - t0 < WAIT_TSC / 10)
+	while (rdtsc() - t0 < SETTLE_TSC)
 		asm volatile("pause" ::: "memory");
 }
 

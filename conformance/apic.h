@@ -118,6 +118,14 @@ void apic_settle(void);
 /* Reports a skip for the member when nothing can be checked. */
 bool apic_skipped(const char *id);
 
+/*
+ * Why the checks that leave xAPIC mode (x2APIC, global disable) must not
+ * run, or NULL: under the ISO sequencer the next image gets this
+ * machine, and QEMU's and Bochs's APIC, once globally disabled, do not
+ * come back (docs/probes/apic.md).
+ */
+const char *apic_no_mode_change(void);
+
 void apic_mode(void);
 void apic_mode_last(void);
 void apic_x2apic(void);

@@ -186,6 +186,15 @@ static void order(void)
 	report_equal(both, 1, apic_hits[0x65]);
 }
 
+/* Where vector v was first taken in apic_order, or -1. */
+static int order_of(u8 v)
+{
+	for (unsigned i = 0; i < apic_norder && i < ARRAY_SIZE(apic_order); i++)
+		if (apic_order[i] == v)
+			return (int)i;
+	return -1;
+}
+
 static volatile bool nest_isr_outer;
 static volatile unsigned nest_same_during, nest_higher_during;
 
@@ -233,11 +242,15 @@ static void nesting(void)
 		ok[2] = (apic_seen[0xa5].ppr & 0xff) == 0xa0;
 		snprintf(why[2], sizeof(why[2]), "expected PPR 0xa0, saw %#x",
 			 apic_seen[0xa5].ppr);
-		ok[3] = apic_hits[0x4a] == 1 && apic_norder == 3 &&
-			apic_order[2] == 0x4a;
+		/* 4AH once, after A5H (taken inside 45H's handler); a
+		 * spurious interrupt in between is allowed */
+		ok[3] = apic_hits[0x4a] == 1 &&
+			order_of(0x4a) > order_of(0xa5) &&
+			order_of(0xa5) > order_of(0x45);
 		snprintf(why[3], sizeof(why[3]),
-			 "saw %u deliveries of 4AH, %u in all", apic_hits[0x4a],
-			 apic_norder);
+			 "saw %u deliveries of 4AH, order %x %x %x %x",
+			 apic_hits[0x4a], apic_order[0], apic_order[1],
+			 apic_order[2], apic_order[3]);
 	}
 	for (int i = 0; i < 4; i++) {
 		CHECK_ID(id,

@@ -31,7 +31,8 @@ static void tpr_ppr(void)
 	char id[CHECK_ID_MAX], id2[CHECK_ID_MAX];
 
 	for (int c = 0; c < 16; c++) {
-		u32 tpr = (u32)c << 4 | (u32)(c ^ 9);
+		/* TPR[3:0] never 0, so a target that drops them fails */
+		u32 tpr = (u32)c << 4 | (u32)(c ^ 9) | 1;
 		u32 r, p;
 
 		MEMBER(id, rw, c);

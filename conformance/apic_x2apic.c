@@ -157,6 +157,8 @@ void apic_x2apic(void)
 	declare();
 	if (!why && !apic.x2apic)
 		why = "CPUID.1:ECX.x2APIC is 0";
+	if (!why)
+		why = apic_no_mode_change();
 	for (int i = 0; i < NFUNC; i++)
 		MEMBER(id[i], pat_func, i);
 	if (why) {

@@ -99,6 +99,10 @@ void kick__exit(void)
 	kick_flag = NULL;
 }
 
+/* How long an interrupt held by the TPR waits before the loop looks at
+ * a TPR the guest may have lowered without an exit. */
+#define LAPIC_RECHECK_NS 1000000ull
+
 static u64 earliest(u64 a, u64 b)
 {
 	if (!a)
@@ -236,6 +240,11 @@ int vcpu__run_loop(struct vcpu *vcpu, const struct run_options *opts)
 		    mode->inject(vcpu, run__ack, vcpu) == -EAGAIN)
 			stats__add(&m->stats, "irq.window_requests", 1);
 		deadline = earliest(run__timer_deadline(m), timeout_at);
+		/* hw mode: a MOV to CR8 that lowers the TPR under an
+		 * interrupt it held need not exit (kvm_pvm does not), so look
+		 * again soon: the exit brings the new CR8 (kvm.c) */
+		if (m->lapic && lapic__held(m->lapic))
+			deadline = earliest(deadline, now + LAPIC_RECHECK_NS);
 		if (deadline != armed) {
 			kick__arm(deadline);
 			armed = deadline;

@@ -424,6 +424,30 @@ bool lapic__enabled(const struct lapic *l)
 	return (l->apic_base & APIC_BASE_ENABLE) && (l->svr & APIC_SVR_ENABLE);
 }
 
+/* "When IA32_APIC_BASE[11] is 0 ... the CPUID feature flag for the APIC
+ * is also set to 0" (SDM Vol. 3A 12.4.3). */
+u32 lapic__cpuid1_edx(const struct lapic *l, u32 edx)
+{
+	return l->apic_base & APIC_BASE_ENABLE ? edx : edx & ~(1u << 9);
+}
+
+/* SDM Vol. 3A 12.8.6.1: MOV to CR8 writes TPR[7:4] from CR8[3:0] and
+ * clears TPR[3:0]; MOV from CR8 reads TPR[7:4]. */
+u8 lapic__cr8(const struct lapic *l)
+{
+	return (u8)((l->tpr >> 4) & 0xf);
+}
+
+void lapic__set_cr8(struct lapic *l, u8 cr8)
+{
+	l->tpr = (u32)(cr8 & 0xf) << 4;
+}
+
+bool lapic__held(const struct lapic *l)
+{
+	return lapic__enabled(l) && highest(l->irr) >= 0 && deliverable(l) < 0;
+}
+
 /* --- the CPU's INTR --- */
 
 static bool extint_open(const struct lapic *l)

@@ -526,6 +526,9 @@ static void emu_cpuid(struct sw_cpu *c)
 	v = cpu_model__cpuid(model_of(c), leaf, c->gpr[SW_ECX]);
 	if (leaf == 0 && (c->msr_misc_enable & MISC_ENABLE_LIMIT_CPUID))
 		v.r[CPUID_EAX] = v.r[CPUID_EAX] < 2 ? v.r[CPUID_EAX] : 2;
+	if (leaf == 1 && c->vcpu->machine->lapic)
+		v.r[CPUID_EDX] = lapic__cpuid1_edx(c->vcpu->machine->lapic,
+						   v.r[CPUID_EDX]);
 	c->gpr[SW_EAX] = v.r[CPUID_EAX];
 	c->gpr[SW_EBX] = v.r[CPUID_EBX];
 	c->gpr[SW_ECX] = v.r[CPUID_ECX];

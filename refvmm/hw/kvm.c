@@ -22,6 +22,7 @@
 #include <popek/image.h>
 
 #include "refvmm/io_breakpoint.h"
+#include "refvmm/lapic.h"
 #include "refvmm/machine.h"
 #include "refvmm/mode.h"
 #include "refvmm/msr_rules.h"
@@ -584,6 +585,11 @@ static void kvm__exit_of(struct kvm_hw *hw, struct vm_exit *exit)
 	case KVM_EXIT_INTR:
 		exit->reason = VM_EXIT_KICK;
 		break;
+	case KVM_EXIT_SET_TPR:
+		/* CR8 lowered: an interrupt it held may be deliverable now
+		 * (the new class is taken in kvm__run) */
+		exit->reason = VM_EXIT_KICK;
+		break;
 	case KVM_EXIT_SHUTDOWN:
 		exit->reason = VM_EXIT_SHUTDOWN;
 		kvm__where(hw, where, sizeof(where));
@@ -657,17 +663,31 @@ static void kvm__io_breakpoint(struct kvm_hw *hw)
 static int kvm__run(struct vcpu *vcpu, struct vm_exit *exit)
 {
 	struct kvm_hw *hw = vcpu->mode_priv;
+	struct lapic *l = vcpu->machine->lapic;
 	int r;
 
 	if (hw->io_pending) {
 		hw->io_pending = false;
 		kvm__io_breakpoint(hw);
 	}
+	/*
+	 * CR8 is the TPR's class (SDM Vol. 3A 12.8.6.1). Without an
+	 * in-kernel irqchip KVM loads the guest's CR8 from kvm_run->cr8 at
+	 * each KVM_RUN and stores it back at each exit (KVM's api.rst, "cr8"):
+	 * TPR written through MMIO goes in here, and a MOV to CR8 comes out
+	 * below. Only a changed class is taken back, so TPR[3:0] written
+	 * through MMIO survives the round trip.
+	 */
+	if (l)
+		hw->run->cr8 = lapic__cr8(l);
 	/* filtered MSR accesses are finished here, unseen by the loop */
 	while ((r = ioctl(hw->vcpu_fd, KVM_RUN, NULL)) == 0 &&
 	       (hw->run->exit_reason == KVM_EXIT_X86_RDMSR ||
 		hw->run->exit_reason == KVM_EXIT_X86_WRMSR))
 		kvm__msr_exit(hw);
+	/* KVM stores CR8 on every return, a kick (EINTR) included */
+	if (l && hw->run->cr8 != lapic__cr8(l))
+		lapic__set_cr8(l, (u8)hw->run->cr8);
 	if (r < 0) {
 		if (errno == EINTR || errno == EAGAIN) {
 			exit->reason = VM_EXIT_KICK;

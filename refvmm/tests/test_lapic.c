@@ -433,6 +433,32 @@ Test(lapic, apic_base_msr_rules)
 	cr_expect_eq(rd(APIC_LVT_LINT0), 0x10700);
 }
 
+Test(lapic, cpuid_apic_flag_follows_global_enable)
+{
+	cr_expect_eq(lapic__cpuid1_edx(&apic, 0x1234f2ffu), 0x1234f2ffu);
+	cr_expect_eq(lapic__set_base(&apic, 0xfee00000ull), 0);
+	cr_expect_eq(lapic__cpuid1_edx(&apic, 0x1234f2ffu), 0x1234f0ffu,
+		     "globally disabled: CPUID.1:EDX.APIC reads 0");
+	cr_expect_eq(lapic__set_base(&apic, 0xfee00800ull), 0);
+	cr_expect_eq(lapic__cpuid1_edx(&apic, 0x1234f2ffu), 0x1234f2ffu);
+}
+
+Test(lapic, cr8_is_tpr_class)
+{
+	enable();
+	wr(APIC_TPR, 0x5a);
+	cr_expect_eq(lapic__cr8(&apic), 5);
+	lapic__set_cr8(&apic, 0x3);
+	cr_expect_eq(rd(APIC_TPR), 0x30, "TPR[3:0] cleared");
+	lapic__set_irr(&apic, 0x35);
+	cr_expect(!lapic__has_output(&apic), "class 3 held by CR8 3");
+	cr_expect(lapic__held(&apic));
+	lapic__set_cr8(&apic, 0);
+	cr_expect(!lapic__held(&apic));
+	cr_expect(lapic__has_output(&apic));
+	cr_expect_eq(lapic__ack(&apic), 0x35);
+}
+
 /* The page as the machine's MMIO bus delivers guest accesses to it. */
 Test(lapic, mmio_page_on_the_machine_bus)
 {

@@ -117,6 +117,15 @@ u64 lapic__get_base(const struct lapic *l);
 int lapic__set_base(struct lapic *l, u64 value);
 /* Enabled in IA32_APIC_BASE and in the SVR: it owns delivery. */
 bool lapic__enabled(const struct lapic *l);
+/* CPUID.1:EDX as the guest sees it: the APIC flag (bit 9) follows
+ * IA32_APIC_BASE.EN. */
+u32 lapic__cpuid1_edx(const struct lapic *l, u32 edx);
+/* CR8 is TPR[7:4]: read it, or write it (TPR[3:0] cleared). */
+u8 lapic__cr8(const struct lapic *l);
+void lapic__set_cr8(struct lapic *l, u8 cr8);
+/* A vector waits in IRR behind the PPR: only a TPR (CR8) or EOI change
+ * lets it in. */
+bool lapic__held(const struct lapic *l);
 
 /* An interrupt request at the LAPIC (a fixed-mode message). */
 void lapic__set_irr(struct lapic *l, u8 vector);

@@ -180,7 +180,7 @@ static void self_physical(void)
 	       in_loop(e->ip), "expected an IP in [%#lx, %#lx], saw %#lx",
 	       (ulong)nmi_loop, (ulong)nmi_loop_end, e->ip);
 	report_eq("conformance.nmi.lapic.self.cs",
-		  "the NMI's saved CS is the interrupted code's", read_cs(),
+		  "the NMI's saved CS is the interrupted code's", KERNEL_CS,
 		  e->cs);
 	report_eq("conformance.nmi.lapic.self.if0",
 		  "an NMI is delivered with IF=0, and the saved EFLAGS show "

@@ -193,7 +193,7 @@ __attribute__((noinline, noclone)) void nmi_faulting_iret(void)
 void nmi_resume_at(struct ex_regs *r, ulong ip, ulong sp)
 {
 	r->ip = ip;
-	r->cs = read_cs();
+	r->cs = KERNEL_CS;
 #ifdef __x86_64__
 	r->sp = sp;
 	r->ss = read_ss();

@@ -411,6 +411,7 @@ void probe_main(void)
 	lint1();
 	nmi_block_checks();
 	nmi_shadow_checks();
+	nmi_exception_iret_checks();
 	nmi_gate_ist(1);
 	set_irq_handler(NMI_VECTOR, NULL);
 }

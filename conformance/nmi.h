@@ -117,6 +117,7 @@ bool nmi_unblocked_early(ulong stub, unsigned count_in_handler);
 
 void nmi_block_checks(void);
 void nmi_df_checks(void);
+void nmi_exception_iret_checks(void);
 void nmi_shadow_checks(void);
 
 #endif

@@ -124,7 +124,9 @@ static void pending_int3(void)
 	set_irq_handler(BP_VECTOR, NULL);
 }
 
-static void exception_iret(void)
+/* Last in the image: INT3 ends the run on kvm_pvm, and every other check
+ * is reported before it. */
+void nmi_exception_iret_checks(void)
 {
 	u64 c;
 	unsigned n;
@@ -282,7 +284,6 @@ void nmi_block_checks(void)
 {
 	nested();
 	with_sti();
-	exception_iret();
 	faulting_iret();
 	nmi_df_checks();
 }

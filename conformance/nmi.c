@@ -38,6 +38,10 @@ static void nmi_handler(struct ex_regs *r)
 #ifdef __x86_64__
 		e->sp = r->sp;
 		e->ss = r->ss;
+#else
+		/* only a privilege change pushes SS:ESP */
+		e->sp = (r->cs & 3) ? r->sp : 0;
+		e->ss = (r->cs & 3) ? r->ss : 0;
 #endif
 		e->handler_flags = read_flags();
 		e->depth = nmi_log.depth;
@@ -377,6 +381,44 @@ static void lint1(void)
 	lapic_write(APIC_LVT_LINT1, old);
 }
 
+PROBE send_from_cpl3(void *a)
+{
+	struct send *s = a;
+
+	lapic_send(s->dest, s->lo);
+	nmi_wait(1, &s->cycles);
+}
+
+/* NMIs are not subject to gate DPL and leave CPL 3 through the TSS's
+ * ring-0 stack (SDM Vol. 3A 6.12.1, 6.12.1.1; 64-bit: 6.14.2). */
+static void from_cpl3(void)
+{
+	struct send s = {.dest = lapic_id(), .lo = APIC_DM_NMI};
+	struct nmi_event *e = &nmi_log.ev[0];
+	struct fault f;
+	unsigned n;
+
+	nmi_reset();
+	run_at_cpl_flags(3, iopl_flags(0, false), send_from_cpl3, &s, &f);
+	n = nmi_wait(2, NULL);
+	/* The way back to CPL 0 (INT 0x7f) is the runtime's, not this
+	 * check's: what it raised is only noted. */
+	if (f.vector != NO_FAULT)
+		report_diag("returning from CPL 3 raised %s at %#lx",
+			    vector_name(f.vector), f.ip);
+	report_nmis("conformance.nmi.lapic.cpl3.delivered",
+		    "an NMI sent at CPL 3 (the xAPIC page is user-accessible "
+		    "here) is delivered once",
+		    1, n, s.cycles);
+	report_eq("conformance.nmi.lapic.cpl3.cs",
+		  "the NMI frame holds the CPL 3 code selector (RPL 3)",
+		  sel_code_rpl(3), e->cs);
+	report_eq("conformance.nmi.lapic.cpl3.ss",
+		  "the NMI frame holds the CPL 3 stack selector: the handler "
+		  "ran on the ring-0 stack",
+		  sel_data_rpl(3), e->ss);
+}
+
 static void spurious(struct ex_regs *r)
 {
 	(void)r;
@@ -409,6 +451,7 @@ void probe_main(void)
 	vector_ignored();
 	destinations();
 	lint1();
+	from_cpl3();
 	nmi_block_checks();
 	nmi_shadow_checks();
 	nmi_exception_iret_checks();

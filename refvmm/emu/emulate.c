@@ -809,9 +809,6 @@ static enum emu_result emu_iret(struct monitor *t, const cs_insn *in,
 	int r;
 
 	(void)exit;
-	/* Any IRET unblocks NMIs, "even if the instruction causes a fault"
-	 * (SDM Vol. 3A 6.7.1). */
-	c->nmi_blocked = false;
 	/* A task return needs the address after IRET (SDM Vol. 2A IRET). */
 	if (c->eflags & EFL_NT)
 		r = task_switch__iret(c, c->eip + in->size);

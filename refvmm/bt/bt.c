@@ -227,7 +227,8 @@ static bool mmio_again(struct bt_vm *b, int kind)
 	traps__decode(c, kind, &ev);
 	if (ev.kind == SW_EV_FAULT && ev.vector == 14 &&
 	    mmio__addr(b, ev.cr2) && c->eip == b->mmio_eip &&
-	    mmio__open(b, ev.cr2, c->eip))
+	    mmio__open(b, ev.cr2, c->eip,
+		       ev.error & 2 ? access_size(b->t, c->eip) : 0))
 		return true;
 	mmio__settle(b);
 	return false;
@@ -294,7 +295,8 @@ static bool translator_fault(struct bt_vm *b, struct sw_event *ev,
 			*stop = st == MONITOR_EXIT;
 			return true;
 		}
-		if (mmio__open(b, ev->cr2, c->eip))
+		if (mmio__open(b, ev->cr2, c->eip,
+			       ev->error & 2 ? access_size(b->t, c->eip) : 0))
 			return true;
 	}
 	if (!(ev->error & 2) || !codepage__protected(b, ev->cr2))
@@ -626,6 +628,7 @@ const struct mode_ops bt_simple_mode_ops = {
 	.init = bt__init,
 	.run = bt__run,
 	.inject = monitor__inject,
+	.inject_nmi = monitor__inject_nmi,
 	.stats = bt__stats,
 	.destroy = bt__destroy,
 };
@@ -638,6 +641,7 @@ const struct mode_ops bt_mode_ops = {
 	.init = bt_adaptive__init,
 	.run = bt__run,
 	.inject = monitor__inject,
+	.inject_nmi = monitor__inject_nmi,
 	.stats = bt__stats,
 	.destroy = bt__destroy,
 };

@@ -350,7 +350,9 @@ static bool step_done(struct bt_vm *b, u32 entry_efl, bool was_mstep,
 				      c->eip, exit))
 			return true;
 	}
-	return was_mstep ? window_open(b->t, exit) : false;
+	/* a one-instruction block may have sent an NMI (an MMIO store) */
+	return was_mstep ? window_open(b->t, exit)
+			 : monitor__nmi_window(b->t, exit);
 }
 
 /* An exception at EIP, before the instruction ran. */

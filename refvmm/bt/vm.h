@@ -215,7 +215,8 @@ struct bt_vm {
 	struct {
 		u32 page;
 		u8 before[4096];
-	} mmio[BT_MMIO_PAGES]; /* shadow pages of MMIO (mmio.c) */
+		u32 store_off, store_len; /* the faulting store, if any */
+	} mmio[BT_MMIO_PAGES];		  /* shadow pages of MMIO (mmio.c) */
 	u32 nmmio, mmio_eip;
 	u32 smc_pending[4];
 	u32 nsmc;

@@ -236,6 +236,18 @@ int vcpu__run_loop(struct vcpu *vcpu, const struct run_options *opts)
 			pit8254__update(m->pit);
 		if (m->lapic)
 			lapic__update(m->lapic);
+		/* NMI before a maskable interrupt (SDM Vol. 3A 6.9). */
+		if (m->lapic && lapic__nmi_pending(m->lapic) &&
+		    mode->inject_nmi) {
+			if (mode->inject_nmi(vcpu) == 0) {
+				lapic__take_nmi(m->lapic);
+				stats__add(&m->stats, "nmi.injected", 1);
+				if (m->log_events & LOG_IRQ)
+					log__printf("nmi inject");
+			} else {
+				stats__add(&m->stats, "nmi.window_requests", 1);
+			}
+		}
 		if (run__irq_pending(m) && mode->inject &&
 		    mode->inject(vcpu, run__ack, vcpu) == -EAGAIN)
 			stats__add(&m->stats, "irq.window_requests", 1);

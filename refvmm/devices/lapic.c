@@ -255,7 +255,19 @@ static void icr_send(struct lapic *l)
 {
 	u32 vector = l->icr_lo & 0xff, mode = (l->icr_lo >> 8) & 7;
 
-	/* fixed and lowest priority; SMI, NMI, INIT, SIPI are not modelled */
+	/* The vector of an NMI message is ignored (SDM Vol. 3A, "Interrupt
+	 * Command Register"): no illegal-vector error for it. With the self
+	 * or all-including-self shorthand NMI is an invalid combination
+	 * (the SDM's tables of valid ICR combinations): not sent. */
+	if (mode == APIC_DM_NMI) {
+		if (!((l->icr_lo >> 18) & 3) && icr_targets_self(l)) {
+			l->nmi_pending = true;
+			l->nmis++;
+			l->ipis++;
+		}
+		return;
+	}
+	/* fixed and lowest priority; SMI, INIT, SIPI are not modelled */
 	if (mode != APIC_DM_FIXED && mode != 1)
 		return;
 	if (vector < 16) {
@@ -266,6 +278,11 @@ static void icr_send(struct lapic *l)
 		accept(l, vector);
 		l->ipis++;
 	}
+}
+
+void lapic__take_nmi(struct lapic *l)
+{
+	l->nmi_pending = false;
 }
 
 /* --- registers --- */

@@ -244,6 +244,9 @@ int deliver__iret(struct sw_cpu *c)
 	u16 sel, ssel = 0;
 	bool outer;
 
+	/* Any IRET unblocks NMIs, "even if the instruction causes a fault"
+	 * (SDM Vol. 3A 6.7.1). */
+	c->nmi_blocked = false;
 	if (c->eflags & EFL_NT)
 		return sw_gp(c, 0); /* emulate.c takes the task return */
 	if (!c->seg[SW_SS].db)

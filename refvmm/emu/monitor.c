@@ -25,6 +25,7 @@
 #include "proxy.h"
 #include "refvmm/exitcode.h"
 #include "refvmm/host_cpu.h"
+#include "refvmm/lapic.h"
 #include "refvmm/log.h"
 #include "refvmm/machine.h"
 #include "refvmm/mode.h"
@@ -120,6 +121,25 @@ bool monitor__deliver(struct monitor *t, int vector, bool has_error, u32 error,
 	return false;
 }
 
+/*
+ * The run loop injects NMIs: exit to it when an emulated access just made
+ * one pending (a self-NMI through the ICR) and the guest does not block
+ * it, or when one waited for the guest to unblock NMIs and an IRET just
+ * did (even one that faulted) with no shadow left. Either way the NMI
+ * comes at this boundary, before the next guest instruction.
+ */
+bool monitor__nmi_window(struct monitor *t, struct vm_exit *exit)
+{
+	struct lapic *l = t->m->lapic;
+	struct sw_cpu *c = t->c;
+	bool fresh = l && lapic__nmi_pending(l) && !t->nmi_window;
+
+	if (c->nmi_blocked || (!fresh && (!t->nmi_window || c->irq_shadow)))
+		return false;
+	exit->reason = VM_EXIT_IRQ_WINDOW;
+	return true;
+}
+
 /* Single-step #DB after an emulated instruction (SDM Vol. 3B 17.3.1.4). */
 enum monitor_step monitor__emulate(struct monitor *t, const struct sw_event *ev,
 				   struct vm_exit *exit, bool *completed)
@@ -131,13 +151,15 @@ enum monitor_step monitor__emulate(struct monitor *t, const struct sw_event *ev,
 		*completed = r == EMU_DONE;
 	switch (r) {
 	case EMU_DONE:
-		return MONITOR_RESUME;
+		return monitor__nmi_window(t, exit) ? MONITOR_EXIT
+						    : MONITOR_RESUME;
 	case EMU_RAISE:
-		return monitor__deliver(t, c->exc_vector, c->exc_has_error,
-					c->exc_error, DELIVER_EXCEPTION, c->eip,
-					exit)
-			       ? MONITOR_RESUME
-			       : MONITOR_EXIT;
+		if (!monitor__deliver(t, c->exc_vector, c->exc_has_error,
+				      c->exc_error, DELIVER_EXCEPTION, c->eip,
+				      exit))
+			return MONITOR_EXIT;
+		return monitor__nmi_window(t, exit) ? MONITOR_EXIT
+						    : MONITOR_RESUME;
 	case EMU_NOT:
 		return MONITOR_NOT;
 	default:
@@ -476,8 +498,8 @@ static bool fault_event(struct monitor *t, const struct sw_event *ev, u32 eip,
 	}
 }
 
-bool monitor__handle(struct monitor *t, const struct sw_event *ev,
-		     struct vm_exit *exit)
+static bool handle_event(struct monitor *t, const struct sw_event *ev,
+			 struct vm_exit *exit)
 {
 	struct sw_cpu *c = t->c;
 	u32 eip = c->eip;
@@ -529,6 +551,59 @@ bool monitor__handle(struct monitor *t, const struct sw_event *ev,
 	}
 }
 
+bool monitor__handle(struct monitor *t, const struct sw_event *ev,
+		     struct vm_exit *exit)
+{
+	if (handle_event(t, ev, exit))
+		return true;
+	return monitor__nmi_window(t, exit);
+}
+
+/* Stops the machine after an event could not be delivered. */
+static void undeliverable(struct monitor *t, const struct vm_exit *exit)
+{
+	machine__stop(t->m,
+		      exit->reason == VM_EXIT_SHUTDOWN
+			      ? REFVMM_EXIT_TRIPLE_FAULT
+			      : REFVMM_EXIT_INTERNAL_ERROR,
+		      "%s%s",
+		      exit->reason == VM_EXIT_SHUTDOWN
+			      ? "guest shut down (triple fault)"
+			      : "",
+		      exit->detail);
+}
+
+/*
+ * NMI: blocked from its delivery until the next IRET (SDM Vol. 3A 6.7.1),
+ * and here also in an STI or MOV SS shadow, which the SDM allows for STI
+ * (Vol. 2B STI) and asks for MOV SS ("inhibits interrupts", 6.8.3).
+ */
+int monitor__inject_nmi(struct vcpu *vcpu)
+{
+	struct monitor *t = vcpu->mode_priv;
+	struct sw_cpu *c = t->c;
+	struct vm_exit exit;
+
+	if (c->nmi_blocked || c->irq_shadow) {
+		t->nmi_window = true;
+		if (c->irq_shadow)
+			t->monitor_step = true;
+		return -EAGAIN;
+	}
+	t->nmi_window = false;
+	if (t->io.pending)
+		emulate__complete_io(t);
+	memset(&exit, 0, sizeof(exit));
+	if (!monitor__deliver(t, 2, false, 0, DELIVER_EXTERNAL, c->eip,
+			      &exit)) {
+		undeliverable(t, &exit);
+		return 0;
+	}
+	c->nmi_blocked = true;
+	vm__count(t, "delivered", "nmi");
+	return 0;
+}
+
 int monitor__inject(struct vcpu *vcpu, irq_ack_fn ack, void *ctx)
 {
 	struct monitor *t = vcpu->mode_priv;
@@ -551,15 +626,7 @@ int monitor__inject(struct vcpu *vcpu, irq_ack_fn ack, void *ctx)
 	memset(&exit, 0, sizeof(exit));
 	if (!monitor__deliver(t, vector, false, 0, DELIVER_EXTERNAL, c->eip,
 			      &exit))
-		machine__stop(t->m,
-			      exit.reason == VM_EXIT_SHUTDOWN
-				      ? REFVMM_EXIT_TRIPLE_FAULT
-				      : REFVMM_EXIT_INTERNAL_ERROR,
-			      "%s%s",
-			      exit.reason == VM_EXIT_SHUTDOWN
-				      ? "guest shut down (triple fault)"
-				      : "",
-			      exit.detail);
+		undeliverable(t, &exit);
 	else
 		vm__count(t, "delivered", "interrupt");
 	return 0;

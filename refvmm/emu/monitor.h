@@ -38,6 +38,10 @@ int monitor__seccomp(struct monitor *t, char *err, size_t errlen);
 void monitor__destroy(struct vcpu *vcpu);
 void monitor__stats(struct vcpu *vcpu, struct stats *stats);
 int monitor__inject(struct vcpu *vcpu, irq_ack_fn ack, void *ctx);
+int monitor__inject_nmi(struct vcpu *vcpu);
+/* True (with @exit set) when the run loop must come to inject an NMI now:
+ * one became pending and is not blocked, or an IRET unblocked one. */
+bool monitor__nmi_window(struct monitor *t, struct vm_exit *exit);
 /*
  * Emulates the instruction behind @ev and delivers what it raised: the
  * one "emulate, then deliver the exception" step. MONITOR_RESUME: back to

@@ -371,6 +371,7 @@ int task_switch__iret(struct sw_cpu *c, u32 next_eip)
 	struct task n;
 	u16 link;
 
+	c->nmi_blocked = false; /* as deliver__iret() */
 	/* Vol. 2A IRET "TASK-RETURN": the back link must name a busy TSS
 	 * in the GDT, else #TS(link). */
 	if (sw_lin_read(c, (u32)c->tr.base + TSS_LINK, &link, 2) < 0)

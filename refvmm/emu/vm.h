@@ -77,6 +77,7 @@ struct monitor {
 	u64 proxied, window_steps;
 	bool trace_step; /* single-stepping a write to a traced page */
 	bool window_requested;
+	bool nmi_window; /* an NMI waits for the IRET or the shadow's end */
 	bool monitor_step;
 	bool cpuid_faulting, tsc_trapping, seccomp_on, shadow_on;
 	char host_notes[3][160];

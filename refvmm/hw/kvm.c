@@ -729,6 +729,20 @@ static int kvm__inject(struct vcpu *vcpu, irq_ack_fn ack, void *ctx)
 }
 
 /*
+ * KVM_NMI queues an NMI; without an in-kernel irqchip KVM itself holds it
+ * while the guest blocks NMIs and injects it after the IRET (api.rst,
+ * "KVM_NMI").
+ */
+static int kvm__inject_nmi(struct vcpu *vcpu)
+{
+	struct kvm_hw *hw = vcpu->mode_priv;
+
+	if (ioctl(hw->vcpu_fd, KVM_NMI) < 0)
+		return -errno;
+	return 0;
+}
+
+/*
  * KVM's own per-vCPU counters (binary stats, api.rst "KVM_GET_STATS_FD"):
  * header, then descriptors of name_size-byte names, then u64 data.
  * Single-valued counters go in as kvm.<name>; histograms are skipped.
@@ -792,6 +806,7 @@ const struct mode_ops kvm_mode_ops = {
 	.init = kvm__init,
 	.run = kvm__run,
 	.inject = kvm__inject,
+	.inject_nmi = kvm__inject_nmi,
 	.stats = kvm__stats,
 	.destroy = kvm__destroy,
 };

@@ -269,10 +269,46 @@ Test(lapic, self_ipi_by_shorthand_and_destination)
 	wr(APIC_ICR_HI, 0x04000000u);
 	wr(APIC_ICR_LO, 0x846);
 	cr_expect_eq(rd(APIC_IRR + 0x20), 0x33);
-	wr(APIC_ICR_LO, 0x40447); /* NMI by shorthand: not modelled */
+	wr(APIC_ICR_LO, 0x40447); /* NMI with shorthand self: invalid */
 	cr_expect_eq(rd(APIC_IRR + 0x20), 0x33);
+	cr_expect_not(lapic__nmi_pending(&apic));
 	cr_expect_eq(apic.ipis, 4);
 	cr_expect_eq(lapic__ack(&apic), 0x45);
+}
+
+/* Delivery mode NMI (SDM Vol. 3A, "Interrupt Command Register"): the
+ * vector is ignored, no IRR bit and no illegal-vector error; one latch. */
+Test(lapic, nmi_through_the_icr)
+{
+	enable();
+	wr(APIC_ICR_HI, 0);
+	wr(APIC_ICR_LO, 0x405); /* NMI, vector 5, physical 0: this one */
+	cr_expect(lapic__nmi_pending(&apic));
+	cr_expect_eq(rd(APIC_IRR), 0, "vector 5 not requested");
+	wr(APIC_ESR, 0);
+	cr_expect_eq(rd(APIC_ESR), 0, "no send-illegal-vector error");
+	wr(APIC_ICR_LO, 0x440); /* a second one while pending: one latch */
+	cr_expect_eq(rd(APIC_IRR + 0x20), 0);
+	cr_expect_eq(apic.nmis, 2);
+	lapic__take_nmi(&apic);
+	cr_expect_not(lapic__nmi_pending(&apic));
+	cr_expect_not(lapic__has_output(&apic), "no fixed interrupt either");
+
+	wr(APIC_ICR_LO, 0xc0400); /* all excluding self: nobody */
+	wr(APIC_ICR_HI, 0x01000000u);
+	wr(APIC_ICR_LO, 0x400); /* physical 1: another processor */
+	cr_expect_not(lapic__nmi_pending(&apic));
+	wr(APIC_ICR_HI, 0xff000000u);
+	wr(APIC_ICR_LO, 0x400); /* physical broadcast */
+	cr_expect(lapic__nmi_pending(&apic));
+	lapic__take_nmi(&apic);
+	wr(APIC_LDR, 0x01000000u);
+	wr(APIC_ICR_HI, 0x02000000u);
+	wr(APIC_ICR_LO, 0xc00); /* logical 0x02, this one is 0x01 */
+	cr_expect_not(lapic__nmi_pending(&apic));
+	wr(APIC_ICR_HI, 0x01000000u);
+	wr(APIC_ICR_LO, 0xc00); /* logical 0x01 */
+	cr_expect(lapic__nmi_pending(&apic));
 }
 
 Test(lapic, timer_one_shot)

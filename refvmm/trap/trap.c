@@ -73,6 +73,7 @@ const struct mode_ops trap_mode_ops = {
 	.init = monitor__init,
 	.run = trap__run,
 	.inject = monitor__inject,
+	.inject_nmi = monitor__inject_nmi,
 	.stats = monitor__stats,
 	.destroy = monitor__destroy,
 };

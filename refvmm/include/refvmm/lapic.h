@@ -76,6 +76,7 @@ enum {
 #define APIC_LVT_MASKED	   (1u << 16)
 #define APIC_LVT_PERIODIC  (1u << 17)
 #define APIC_DM_FIXED	   0u
+#define APIC_DM_NMI	   4u
 #define APIC_DM_EXTINT	   7u
 
 /* ESR bits (SDM Vol. 3A, "Error Handling") */
@@ -103,6 +104,10 @@ struct lapic {
 	struct pic8259 *pic; /* LINT0's ExtINT source, or NULL */
 	u64 maxphys_mask;    /* address bits IA32_APIC_BASE may hold */
 	u64 timer_irqs, ipis, spurious, extint;
+	/* An NMI message accepted and not yet taken by the CPU: one latch,
+	 * however many arrive meanwhile (the NMI input is an edge). */
+	bool nmi_pending;
+	u64 nmis;
 };
 
 /* The state after RESET for the bootstrap processor, APIC ID 0. */
@@ -129,6 +134,14 @@ bool lapic__held(const struct lapic *l);
 
 /* An interrupt request at the LAPIC (a fixed-mode message). */
 void lapic__set_irr(struct lapic *l, u8 vector);
+
+/* An NMI message for this processor is pending: the CPU takes it with
+ * lapic__take_nmi() when it can (its own NMI blocking decides). */
+static inline bool lapic__nmi_pending(const struct lapic *l)
+{
+	return l->nmi_pending;
+}
+void lapic__take_nmi(struct lapic *l);
 
 /* The timer: sets IRR for expirations up to now; next one (ns) or 0. */
 void lapic__update(struct lapic *l);

@@ -72,6 +72,13 @@ struct mode_ops {
 	 * Otherwise asks for an exit when it can and returns -EAGAIN.
 	 */
 	int (*inject)(struct vcpu *vcpu, irq_ack_fn ack, void *ctx);
+	/*
+	 * Delivers an NMI (vector 2) if the guest is not blocking NMIs
+	 * (SDM Vol. 3A 6.7.1: from one NMI's delivery to the next IRET) and
+	 * returns 0; otherwise asks for an exit when it can take one and
+	 * returns -EAGAIN. NULL: the mode has no NMIs.
+	 */
+	int (*inject_nmi)(struct vcpu *vcpu);
 	/* Adds the mode's own counters to @stats. */
 	void (*stats)(struct vcpu *vcpu, struct stats *stats);
 	void (*destroy)(struct vcpu *vcpu);

@@ -81,7 +81,8 @@ struct sw_cpu {
 	u32 msr_tsc_aux;
 	s64 tsc_offset;
 	int cpl;
-	bool irq_shadow; /* after STI / MOV SS: one instruction first */
+	bool irq_shadow;  /* after STI / MOV SS: one instruction first */
+	bool nmi_blocked; /* from an NMI's delivery to the next IRET */
 
 	/* Host LDT slots (segments.c): guest GDT index i is shadowed at
 	 * host LDT index i, so a host selector the guest saved in memory

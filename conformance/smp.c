@@ -57,13 +57,19 @@ void probe_main(void)
 		report_diag("%d CPUs in the ACPI MADT; BSP APIC ID %u, AP %u",
 			    smp_cpus(), smp_apic_id(0), smp_apic_id(AP));
 	}
-	smp_start_checks();
-	smp_ipi_checks();
-	smp_nmi_checks();
-	smp_lock_checks();
-	smp_order_checks();
-	smp_xmc_checks();
-	smp_tlb_checks();
+	static void (*const areas[])(void) = {smp_start_checks, smp_ipi_checks,
+					      smp_nmi_checks,	smp_lock_checks,
+					      smp_order_checks, smp_xmc_checks,
+					      smp_tlb_checks};
+
+	for (size_t i = 0; i < ARRAY_SIZE(areas); i++) {
+		u64 t0 = rdtsc();
+
+		areas[i]();
+		if (!smp_skip)
+			report_diag("area %u: %llu Mcycles", (unsigned)i,
+				    (unsigned long long)(rdtsc() - t0) >> 20);
+	}
 	if (!smp_skip)
 		smp_park(AP);
 }

@@ -11,6 +11,44 @@
 
 /* A second page for the restart: another vector, another CS. */
 #define RESTART_PAGE 0x9000
+/* The page of a SIPI sent to the AP while it runs. */
+#define STALE_PAGE 0xa000
+
+static void ap_nothing(void *arg)
+{
+	(void)arg;
+}
+
+/*
+ * A SIPI reaches a processor that is not in the wait-for-SIPI state: it
+ * is ignored (SDM Vol. 3A 9.4.4.1, 12.6.1 "Start-Up"), then and after the
+ * next INIT, which leaves the AP waiting for a SIPI of its own.
+ */
+static void stale_sipi_checks(void)
+{
+	u32 running = 0, after_init = 0;
+
+	if (!smp_skip) {
+		smp_tramp_install(STALE_PAGE);
+		lapic_ipi(smp_apic_id(AP), ICR_STARTUP | (STALE_PAGE >> 12));
+		delay_us(1000);
+		smp_call(AP, ap_nothing, NULL);
+		running = smp_tramp(STALE_PAGE)->entries;
+		smp_park(AP);
+		delay_us(20000);
+		after_init = smp_tramp(STALE_PAGE)->entries;
+	}
+	SMP_EQ("conformance.smp.start.stale-sipi.running",
+	       "A SIPI to an AP that runs is ignored: the AP goes on with its "
+	       "work and never enters the vector's page (SDM Vol. 3A "
+	       "9.4.4.1)",
+	       0, running);
+	SMP_EQ("conformance.smp.start.stale-sipi.after-init",
+	       "A SIPI ignored while the AP ran is not kept for later: after "
+	       "the next INIT the AP waits for a new SIPI and does not enter "
+	       "the old vector's page (SDM Vol. 3A 9.4.4.1, 12.6.1)",
+	       0, after_init);
+}
 
 static void init_state_checks(volatile struct smp_tramp_data *td, u32 sig)
 {
@@ -56,16 +94,19 @@ static void init_state_checks(volatile struct smp_tramp_data *td, u32 sig)
 	       "After INIT the AP's CR4 is 0 (SDM Vol. 3A Table 9-1)", 0,
 	       td->cr4);
 	for (int i = 0; i < 7; i++)
-		smp_eq(CHECK_ID(id,
-				"conformance.smp.start.init.{eax,ebx,ecx,esi,"
-				"edi,ebp,esp}",
-				"After INIT the AP's {1:EAX,EBX,ECX,ESI,EDI,EBP,"
-				"ESP} is 0 (SDM Vol. 3A Table 9-1)",
-				i),
+		smp_eq(CHECK_ID(
+			       id,
+			       "conformance.smp.start.init.{eax,ebx,ecx,esi,"
+			       "edi,ebp,esp}",
+			       "After INIT the AP's {1:EAX,EBX,ECX,ESI,EDI,EBP,"
+			       "ESP} is 0 (SDM Vol. 3A Table 9-1)",
+			       i),
 		       0, gpr[i]);
 	for (int i = 0; i < 5; i++)
-		smp_eq(CHECK_ID(id, "conformance.smp.start.init.{ds,es,fs,gs,ss}",
-				"After INIT the AP's {1:DS,ES,FS,GS,SS} selector "
+		smp_eq(CHECK_ID(id,
+				"conformance.smp.start.init.{ds,es,fs,gs,ss}",
+				"After INIT the AP's {1:DS,ES,FS,GS,SS} "
+				"selector "
 				"is 0 (SDM Vol. 3A Table 9-1)",
 				i),
 		       0, seg[i]);
@@ -89,8 +130,8 @@ static void bsp_ap_checks(void)
 	SMP_CHECK("conformance.smp.start.apic-id.differs",
 		  "The AP's APIC ID differs from the BSP's (SDM Vol. 3A 9.4.1)",
 		  ap->apic_id != bsp_id,
-		  "expected an APIC ID other than the BSP's %u, saw %u",
-		  bsp_id, ap->apic_id);
+		  "expected an APIC ID other than the BSP's %u, saw %u", bsp_id,
+		  ap->apic_id);
 	SMP_EQ("conformance.smp.start.apic-id.madt",
 	       "The AP that starts has the APIC ID the INIT and SIPI were "
 	       "sent to (the ACPI MADT's; SDM Vol. 3A 12.6.1)",
@@ -156,35 +197,40 @@ void smp_start_checks(void)
 	init_state_checks(td, cpuid(1, 0).a);
 	bsp_ap_checks();
 
-	/* INIT again while the AP runs in protected/long mode with paging:
-	 * it is reset and starts over at the new vector. */
+	stale_sipi_checks();
+	/* INIT-SIPI-SIPI again, at another vector: the AP, which ran in
+	 * protected/long mode before, starts over there. */
 	if (!smp_skip) {
 		smp_start_ap(AP, RESTART_PAGE, &r);
 		td = smp_tramp(RESTART_PAGE);
+		report_diag("restart: the page of the first start was "
+			    "entered %u times",
+			    smp_tramp(SMP_TRAMP_PAGE)->entries);
 	}
 	SMP_CHECK("conformance.smp.start.restart.started",
-		  "INIT-SIPI-SIPI restarts an AP that is running (SDM Vol. 3A "
+		  "INIT-SIPI-SIPI starts the AP a second time (SDM Vol. 3A "
 		  "9.4.4)",
 		  r.started,
 		  "expected AP %d to start again, saw nothing in %llu cycles",
 		  AP, (unsigned long long)r.waited);
 	SMP_EQ("conformance.smp.start.restart.entries",
-	       "The restarted AP enters the new vector's page once",
+	       "The restarted AP enters the new vector's page once (SDM Vol. "
+	       "3A 9.4.4.1)",
 	       1, td->entries);
 	SMP_EQ("conformance.smp.start.restart.cs",
 	       "The restarted AP starts at CS = the new vector << 8 (SDM "
 	       "Vol. 3A 9.4.4.1)",
 	       RESTART_PAGE >> 4, td->cs);
 	SMP_EQ("conformance.smp.start.restart.cr0",
-	       "INIT resets CR0 of a running AP to 60000010H: PE and PG go "
-	       "(SDM Vol. 3A Table 9-1)",
+	       "The restarted AP, which had PE and PG set, starts with CR0 "
+	       "60000010H (SDM Vol. 3A Table 9-1)",
 	       0x60000010, td->cr0);
 	SMP_EQ("conformance.smp.start.restart.eflags",
-	       "INIT resets EFLAGS of a running AP (IF was 1) to 00000002H "
-	       "(SDM Vol. 3A Table 9-1)",
+	       "The restarted AP, which had IF set, starts with EFLAGS "
+	       "00000002H (SDM Vol. 3A Table 9-1)",
 	       2, td->eflags);
 	SMP_EQ("conformance.smp.start.restart.dr7",
-	       "INIT resets DR7 of a running AP to 00000400H (SDM Vol. 3A "
+	       "The restarted AP starts with DR7 00000400H (SDM Vol. 3A "
 	       "Table 9-1)",
 	       0x400, td->dr7);
 }

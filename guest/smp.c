@@ -115,19 +115,25 @@ const struct smp_ap_info *smp_ap_info(int cpu)
 	return &aps[cpu].info;
 }
 
-void smp_start_ap(int cpu, u32 page, struct smp_start *s)
+void smp_tramp_install(u32 page)
 {
 	volatile struct smp_tramp_data *td = smp_tramp(page);
-	u32 id = smp_apic_id(cpu), vec = page >> 12;
-	struct ap *ap = &aps[cpu];
-	u64 t0;
 
-	memset(s, 0, sizeof(*s));
 	memcpy((void *)(ulong)page, smp_tramp_start,
 	       smp_tramp_end - smp_tramp_start);
 	memset((void *)td, 0, sizeof(*td));
 	td->gdtr_limit = sizeof(gdt) - 1;
 	td->gdtr_base = (u32)(ulong)gdt;
+}
+
+void smp_start_ap(int cpu, u32 page, struct smp_start *s)
+{
+	u32 id = smp_apic_id(cpu), vec = page >> 12;
+	struct ap *ap = &aps[cpu];
+	u64 t0;
+
+	memset(s, 0, sizeof(*s));
+	smp_tramp_install(page);
 	smp_boot_cr0 = read_cr0();
 	smp_boot_cr3 = read_cr3();
 	/* CR4.PCIDE cannot be set outside IA-32e mode (SDM Vol. 3A 2.5) */

@@ -69,7 +69,8 @@ static void parse_madt(const u8 *madt)
 
 	memcpy(&len, madt + 4, 4);
 	add(bsp);
-	for (u32 off = 44; off + 2 <= len && madt[off + 1]; off += madt[off + 1]) {
+	for (u32 off = 44; off + 2 <= len && madt[off + 1];
+	     off += madt[off + 1]) {
 		const u8 *e = madt + off;
 		u32 id;
 
@@ -111,13 +112,15 @@ static void scan(void)
 		return;
 	scanned = true;
 	if (on_refvmm()) {
-		reason = "one CPU: refvmm runs one vCPU (its software modes are "
-			 "uniprocessor by design, its hw mode has one vCPU "
-			 "today; docs/refvmm.md)";
+		reason =
+			"one CPU: refvmm runs one vCPU (its software modes are "
+			"uniprocessor by design, its hw mode has one vCPU "
+			"today; docs/refvmm.md)";
 		return;
 	}
 	if (!(cpuid(1, 0).d & (1u << 9))) {
-		reason = "one CPU: the target has no local APIC (CPUID.1:EDX.APIC "
+		reason = "one CPU: the target has no local APIC "
+			 "(CPUID.1:EDX.APIC "
 			 "= 0), so no application processor can be started";
 		return;
 	}
@@ -130,8 +133,9 @@ static void scan(void)
 	}
 	parse_madt(madt);
 	if (ncpus < 2)
-		reason = "one CPU: the target has no application processor (the "
-			 "ACPI MADT lists one enabled processor)";
+		reason =
+			"one CPU: the target has no application processor (the "
+			"ACPI MADT lists one enabled processor)";
 }
 
 const char *smp_uniprocessor_reason(void)

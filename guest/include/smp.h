@@ -21,31 +21,31 @@
 #define SMP_MAX_CPUS 4
 
 /* xAPIC registers (SDM Vol. 3A Table 12-1), offsets from the base. */
-#define APIC_ID	     0x20
-#define APIC_EOI     0xb0
-#define APIC_SVR     0xf0
-#define APIC_ISR     0x100
-#define APIC_IRR     0x200
-#define APIC_ICR_LO  0x300
-#define APIC_ICR_HI  0x310
+#define APIC_ID	       0x20
+#define APIC_EOI       0xb0
+#define APIC_SVR       0xf0
+#define APIC_ISR       0x100
+#define APIC_IRR       0x200
+#define APIC_ICR_LO    0x300
+#define APIC_ICR_HI    0x310
 #define APIC_LVT_LINT0 0x350
 #define APIC_LVT_LINT1 0x360
 
 /* ICR low fields (SDM Vol. 3A 12.6.1, Figure 12-12). */
-#define ICR_FIXED	  (0u << 8)
-#define ICR_NMI		  (4u << 8)
-#define ICR_INIT	  (5u << 8)
-#define ICR_STARTUP	  (6u << 8)
-#define ICR_BUSY	  (1u << 12) /* delivery status: send pending */
-#define ICR_ASSERT	  (1u << 14)
-#define ICR_LEVEL	  (1u << 15)
-#define ICR_SELF	  (1u << 18)
-#define ICR_ALL		  (2u << 18)
-#define ICR_ALL_BUT_SELF  (3u << 18)
+#define ICR_FIXED	 (0u << 8)
+#define ICR_NMI		 (4u << 8)
+#define ICR_INIT	 (5u << 8)
+#define ICR_STARTUP	 (6u << 8)
+#define ICR_BUSY	 (1u << 12) /* delivery status: send pending */
+#define ICR_ASSERT	 (1u << 14)
+#define ICR_LEVEL	 (1u << 15)
+#define ICR_SELF	 (1u << 18)
+#define ICR_ALL		 (2u << 18)
+#define ICR_ALL_BUT_SELF (3u << 18)
 
-#define MSR_APIC_BASE	  0x1b
-#define APIC_BASE_BSP	  (1ull << 8)
-#define APIC_BASE_ENABLE  (1ull << 11)
+#define MSR_APIC_BASE	 0x1b
+#define APIC_BASE_BSP	 (1ull << 8)
+#define APIC_BASE_ENABLE (1ull << 11)
 
 /* The xAPIC of the CPU that runs this (every CPU maps it at one base). */
 u32 lapic_read(u32 reg);
@@ -87,6 +87,8 @@ struct smp_start {
  * 4 KiB aligned). The AP then idles in smp_ap_entry() waiting for work.
  */
 void smp_start_ap(int cpu, u32 page, struct smp_start *s);
+/* Copies the trampoline to page and clears its data area. */
+void smp_tramp_install(u32 page);
 /* What the AP recorded in real mode at its last start from page. */
 volatile struct smp_tramp_data *smp_tramp(u32 page);
 /* What the AP saw of itself once in protected/long mode. */

@@ -59,14 +59,11 @@ struct __attribute__((packed)) smp_tramp_data {
 };
 _Static_assert(__builtin_offsetof(struct smp_tramp_data, eax) == TD_EAX,
 	       "layout");
-_Static_assert(__builtin_offsetof(struct smp_tramp_data, entries) ==
-		       TD_ENTRIES,
+_Static_assert(__builtin_offsetof(struct smp_tramp_data, entries) == TD_ENTRIES,
 	       "layout");
-_Static_assert(__builtin_offsetof(struct smp_tramp_data, sgdt_limit) ==
-		       TD_SGDT,
+_Static_assert(__builtin_offsetof(struct smp_tramp_data, sgdt_limit) == TD_SGDT,
 	       "layout");
-_Static_assert(__builtin_offsetof(struct smp_tramp_data, sidt_limit) ==
-		       TD_SIDT,
+_Static_assert(__builtin_offsetof(struct smp_tramp_data, sidt_limit) == TD_SIDT,
 	       "layout");
 #endif
 

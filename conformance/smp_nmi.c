@@ -167,5 +167,4 @@ void smp_nmi_checks(void)
 	to_bsp();
 	all_but_self();
 	blocking();
-	set_irq_handler(NMI_VECTOR, NULL);
 }

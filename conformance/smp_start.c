@@ -197,7 +197,6 @@ void smp_start_checks(void)
 	init_state_checks(td, cpuid(1, 0).a);
 	bsp_ap_checks();
 
-	stale_sipi_checks();
 	/* INIT-SIPI-SIPI again, at another vector: the AP, which ran in
 	 * protected/long mode before, starts over there. */
 	if (!smp_skip) {
@@ -233,4 +232,22 @@ void smp_start_checks(void)
 	       "The restarted AP starts with DR7 00000400H (SDM Vol. 3A "
 	       "Table 9-1)",
 	       0x400, td->dr7);
+	stale_sipi_checks();
+	/* The stale-SIPI checks leave the AP in wait-for-SIPI: start it again
+	 * for the other areas. */
+	if (!smp_skip)
+		smp_start_ap(AP, SMP_TRAMP_PAGE, &r);
+	SMP_CHECK(
+		"conformance.smp.start.after-stale.started",
+		"After the ignored SIPI and an INIT, INIT-SIPI-SIPI starts the "
+		"AP again (SDM Vol. 3A 9.4.4)",
+		r.started,
+		"expected AP %d to start again, saw nothing in %llu cycles", AP,
+		(unsigned long long)r.waited);
+	if (!r.started && !smp_skip)
+		report_bail("no AP: the remaining checks need one");
+	SMP_EQ("conformance.smp.start.after-stale.entries",
+	       "The AP enters the page of the new SIPI once, not the page "
+	       "of the ignored one (SDM Vol. 3A 9.4.4.1)",
+	       1, smp_tramp(SMP_TRAMP_PAGE)->entries);
 }

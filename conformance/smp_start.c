@@ -1,8 +1,8 @@
 /*
  * conformance.smp.start: INIT-SIPI-SIPI (SDM Vol. 3A 9.4.4) and what the
  * architecture pins down about the AP it starts: the real-mode entry at
- * CS = vector << 8, IP = 0 (9.4.4.1, 9.1.4), the register state after
- * INIT (Table 9-1), its APIC ID and IA32_APIC_BASE.BSP (9.4.1, 12.4.4).
+ * CS = vector << 8, IP = 0 (9.4.4.1, 10.1.4), the register state after
+ * INIT (Table 10-1), its APIC ID and IA32_APIC_BASE.BSP (9.4.1, 12.4.4).
  * The trampoline records the entry state before it changes anything
  * (guest/smp_tramp.S).
  */
@@ -52,14 +52,11 @@ static void stale_sipi_checks(void)
 
 static void init_state_checks(volatile struct smp_tramp_data *td, u32 sig)
 {
-	static const char *const names[] = {"EAX", "EBX", "ECX", "ESI",
-					    "EDI", "EBP", "ESP"};
 	u32 gpr[] = {td->eax, td->ebx, td->ecx, td->esi,
 		     td->edi, td->ebp, td->esp};
 	u32 seg[] = {td->ds, td->es, td->fs, td->gs, td->ss};
 	char id[CHECK_ID_MAX];
 
-	(void)names;
 	SMP_EQ("conformance.smp.start.init.cs",
 	       "The AP starts at CS = SIPI vector << 8 (SDM Vol. 3A 9.4.4.1)",
 	       SMP_TRAMP_PAGE >> 4, td->cs);
@@ -68,30 +65,30 @@ static void init_state_checks(volatile struct smp_tramp_data *td, u32 sig)
 	       "9.4.4.1)",
 	       0, td->ip);
 	SMP_EQ("conformance.smp.start.init.cr0",
-	       "After INIT the AP's CR0 is 60000010H (SDM Vol. 3A Table 9-1)",
+	       "After INIT the AP's CR0 is 60000010H (SDM Vol. 3A Table 10-1)",
 	       0x60000010, td->cr0);
 	SMP_EQ("conformance.smp.start.init.eflags",
 	       "After INIT the AP's EFLAGS is 00000002H (SDM Vol. 3A Table "
-	       "9-1)",
+	       "10-1)",
 	       2, td->eflags);
 	SMP_EQ("conformance.smp.start.init.edx",
 	       "After INIT the AP's EDX holds the processor signature, "
-	       "CPUID.1:EAX (SDM Vol. 3A 9.1.4, Table 9-1)",
+	       "CPUID.1:EAX (SDM Vol. 3A 10.1.4, Table 10-1)",
 	       sig, td->edx);
 	SMP_EQ("conformance.smp.start.init.dr6",
-	       "After INIT the AP's DR6 is FFFF0FF0H (SDM Vol. 3A Table 9-1)",
+	       "After INIT the AP's DR6 is FFFF0FF0H (SDM Vol. 3A Table 10-1)",
 	       0xffff0ff0, td->dr6);
 	SMP_EQ("conformance.smp.start.init.dr7",
-	       "After INIT the AP's DR7 is 00000400H (SDM Vol. 3A Table 9-1)",
+	       "After INIT the AP's DR7 is 00000400H (SDM Vol. 3A Table 10-1)",
 	       0x400, td->dr7);
 	SMP_EQ("conformance.smp.start.init.cr2",
-	       "After INIT the AP's CR2 is 0 (SDM Vol. 3A Table 9-1)", 0,
+	       "After INIT the AP's CR2 is 0 (SDM Vol. 3A Table 10-1)", 0,
 	       td->cr2);
 	SMP_EQ("conformance.smp.start.init.cr3",
-	       "After INIT the AP's CR3 is 0 (SDM Vol. 3A Table 9-1)", 0,
+	       "After INIT the AP's CR3 is 0 (SDM Vol. 3A Table 10-1)", 0,
 	       td->cr3);
 	SMP_EQ("conformance.smp.start.init.cr4",
-	       "After INIT the AP's CR4 is 0 (SDM Vol. 3A Table 9-1)", 0,
+	       "After INIT the AP's CR4 is 0 (SDM Vol. 3A Table 10-1)", 0,
 	       td->cr4);
 	for (int i = 0; i < 7; i++)
 		smp_eq(CHECK_ID(
@@ -99,7 +96,7 @@ static void init_state_checks(volatile struct smp_tramp_data *td, u32 sig)
 			       "conformance.smp.start.init.{eax,ebx,ecx,esi,"
 			       "edi,ebp,esp}",
 			       "After INIT the AP's {1:EAX,EBX,ECX,ESI,EDI,EBP,"
-			       "ESP} is 0 (SDM Vol. 3A Table 9-1)",
+			       "ESP} is 0 (SDM Vol. 3A Table 10-1)",
 			       i),
 		       0, gpr[i]);
 	for (int i = 0; i < 5; i++)
@@ -107,16 +104,16 @@ static void init_state_checks(volatile struct smp_tramp_data *td, u32 sig)
 				"conformance.smp.start.init.{ds,es,fs,gs,ss}",
 				"After INIT the AP's {1:DS,ES,FS,GS,SS} "
 				"selector "
-				"is 0 (SDM Vol. 3A Table 9-1)",
+				"is 0 (SDM Vol. 3A Table 10-1)",
 				i),
 		       0, seg[i]);
 	SMP_EQ("conformance.smp.start.init.gdtr",
 	       "After INIT the AP's GDTR has base 0, limit FFFFH (SDM Vol. 3A "
-	       "Table 9-1); value base << 16 | limit",
+	       "Table 10-1); value base << 16 | limit",
 	       0xffff, (u64)td->sgdt_base << 16 | td->sgdt_limit);
 	SMP_EQ("conformance.smp.start.init.idtr",
 	       "After INIT the AP's IDTR has base 0, limit FFFFH (SDM Vol. 3A "
-	       "Table 9-1); value base << 16 | limit",
+	       "Table 10-1); value base << 16 | limit",
 	       0xffff, (u64)td->sidt_base << 16 | td->sidt_limit);
 }
 
@@ -222,15 +219,15 @@ void smp_start_checks(void)
 	       RESTART_PAGE >> 4, td->cs);
 	SMP_EQ("conformance.smp.start.restart.cr0",
 	       "The restarted AP, which had PE and PG set, starts with CR0 "
-	       "60000010H (SDM Vol. 3A Table 9-1)",
+	       "60000010H (SDM Vol. 3A Table 10-1)",
 	       0x60000010, td->cr0);
 	SMP_EQ("conformance.smp.start.restart.eflags",
 	       "The restarted AP, which had IF set, starts with EFLAGS "
-	       "00000002H (SDM Vol. 3A Table 9-1)",
+	       "00000002H (SDM Vol. 3A Table 10-1)",
 	       2, td->eflags);
 	SMP_EQ("conformance.smp.start.restart.dr7",
 	       "The restarted AP starts with DR7 00000400H (SDM Vol. 3A "
-	       "Table 9-1)",
+	       "Table 10-1)",
 	       0x400, td->dr7);
 	stale_sipi_checks();
 	/* The stale-SIPI checks leave the AP in wait-for-SIPI: start it again

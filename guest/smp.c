@@ -35,7 +35,7 @@ struct ap {
 static struct ap aps[SMP_MAX_CPUS];
 
 #ifdef __x86_64__
-/* The 64-bit TSS (SDM Vol. 3A 9.7, Figure 9-11). */
+/* The 64-bit TSS (SDM Vol. 3A 8.7, Figure 8-11). */
 struct __attribute__((packed)) tss64 {
 	u32 reserved0;
 	u64 rsp[3];
@@ -49,7 +49,7 @@ static struct tss64 ap_tss[SMP_MAX_CPUS] __aligned(16);
 /*
  * The runtime's IDT sends NMI, #DF and #MC to IST 1 (desc.c): each AP
  * needs a TSS of its own for that, in two GDT slots counted from the end
- * (a 64-bit TSS descriptor is 16 bytes, SDM Vol. 3A 9.2.3).
+ * (a 64-bit TSS descriptor is 16 bytes, SDM Vol. 3A 8.2.3).
  */
 static void ap_tss_load(int cpu)
 {

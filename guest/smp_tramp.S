@@ -4,7 +4,7 @@
  * the start of the 4 KiB page the vector names; the BSP copies the bytes
  * from smp_tramp_start to smp_tramp_end there (guest/smp.c). Before
  * touching anything the code records the state INIT left (SDM Vol. 3A
- * Table 9-1) in the page's data area (smp_tramp.h), addressed through CS
+ * Table 10-1) in the page's data area (smp_tramp.h), addressed through CS
  * so that no other segment register has to change first. It then loads
  * the runtime's GDT, enters protected mode and far-jumps into the image's
  * 32-bit code; a 64-bit image continues into long mode on the BSP's page

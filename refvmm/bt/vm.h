@@ -13,6 +13,7 @@
 #include "adapt.h"
 #include "decode.h"
 #include "kind.h"
+#include "refvmm/sw/guest_pt.h"
 #include "refvmm/sw/shadow_desc.h"
 #include "refvmm/vcpu.h"
 
@@ -120,6 +121,9 @@ struct bt_map {
 	u32 eip;
 };
 
+/* A fetch from this linear page faults (aspace.c). */
+#define BT_NO_PAGE 0xffffffffu
+
 struct bt_block {
 	struct bt_key key;
 	u8 *tc;
@@ -128,8 +132,26 @@ struct bt_block {
 	struct bt_map *map;
 	u32 nmap;
 	bool nocache;
+	/* The linear pages its code was fetched from (one or two) and the
+	 * guest-physical pages a fetch at the key's CPL found there, or
+	 * BT_NO_PAGE; whether that still holds in address-space epoch
+	 * @epoch (aspace.c). */
+	u8 npages;
+	bool valid;
+	u32 lpn[2], ppn[2];
+	u64 epoch;
 	struct bt_block *hnext;
 };
+
+/* A patch of translated code that jumps to another block, undone when
+ * the guest's address space changes (aspace.c): the bytes it replaced. */
+struct bt_undo {
+	u8 *site;
+	u8 len;
+	u8 orig[5];
+};
+
+#define BT_MAX_UNDO 16384
 
 #define BT_MAX_BLOCKS	 32768
 #define BT_MAX_MAP	 (BT_MAX_BLOCKS * 24)
@@ -160,6 +182,7 @@ struct bt_stats {
 	u64 dbp_faults, dbp_hits, mmio_steps;
 	u64 host_faults; /* signals from translated code, not the kick */
 	u64 integrity_checks;
+	u64 space_changes, blocks_revalidated, blocks_stale, links_undone;
 	u64 guest_insns;      /* --count-insns: executed, as counted */
 	u64 kinds[BT_NKINDS]; /* translated instructions by kind */
 	u64 cls[BT_NCLASSES];
@@ -200,6 +223,20 @@ struct bt_vm {
 	u32 nmaps;
 	struct bt_block *hash[BT_HASH];
 	u64 generation; /* bumped by every flush */
+	/* Address spaces (aspace.c): the epoch, bumped when the guest's
+	 * tables may map code differently; the paging controls and CR0.PG
+	 * it was last bumped for; the patches to undo then. */
+	u64 epoch;
+	struct gpt_ctl seen;
+	bool paged;
+	struct bt_undo *undo;
+	u32 nundo;
+	bool undo_full;
+	struct {
+		u64 epoch;
+		u32 lpn, ppn;
+		u8 cpl;
+	} memo; /* the last fetch walk of a check */
 	/* code-page protection (self-modifying code) */
 	u16 *page_idx;	 /* pfn -> index + 1 into codepages */
 	u8 *data_stores; /* pfn -> stores seen on it while protected */

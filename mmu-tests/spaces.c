@@ -5,7 +5,8 @@
  * (directly and through a register), and one frame is mapped without
  * the rights to fetch it (not present, supervisor-only, XD). After each
  * MOV to CR3 a fetch must use the new tables (SDM Vol. 3A 4.10.4.1: the
- * load invalidates every non-global TLB entry; 4.6 fetch rights). A
+ * load invalidates every non-global TLB entry; 4.6 fetch rights), and
+ * after a PTE change and INVLPG within one space, at CPL 0 and 3. A
  * binary translator keyed by linear EIP must neither run the other
  * space's translation nor keep one the new tables forbid to fetch.
  */
@@ -194,6 +195,40 @@ static void supervisor_checks(struct pgtable *a, struct pgtable *d)
 		  ((u64)UD_VECTOR << 32) | 0xa3, ((u64)(u32)vec << 32) | x.v);
 }
 
+/* Within space @a, code that ran at CPL @cpl remapped (PTE, INVLPG) to
+ * @to, then back to @from: the new frame's code runs each time. */
+static u64 remap_run(struct pgtable *a, int cpl, u8 *from, u8 *to)
+{
+	ulong va = CODE_VA + 2 * PAGE_SIZE;
+	struct call_arg x = {va + 0x300, 0};
+	struct fault f;
+	u32 seen[3];
+
+	write_cr3(a->root);
+	for (int i = 0; i < 3; i++) {
+		pg_map(a, va, (ulong)(i == 1 ? to : from), PT_RW | PT_US);
+		x.v = 0;
+		if (cpl == 3)
+			run_at_cpl(3, do_user_call, &x, &f);
+		else
+			try_call(do_call, &x, &f);
+		seen[i] = x.v;
+	}
+	return (u64)seen[0] << 32 | seen[1] << 16 | seen[2];
+}
+
+static void remap_checks(struct pgtable *a, u8 *fa2, u8 *fb2)
+{
+	report_eq(ID("remap.supervisor"),
+		  "one space, CPL 0: code remapped to another frame and back "
+		  "(PTE and INVLPG) runs the new frame's code each time",
+		  0xa3ull << 32 | 0xb3 << 16 | 0xa3, remap_run(a, 0, fa2, fb2));
+	report_eq(ID("remap.user"),
+		  "one space, CPL 3: code remapped to another frame and back "
+		  "(PTE and INVLPG) runs the new frame's code each time",
+		  0xa3ull << 32 | 0xb3 << 16 | 0xa3, remap_run(a, 3, fa2, fb2));
+}
+
 #if defined(MMU_PAE) || defined(__x86_64__)
 #define XD_DESC                                                                \
 	"the same frame XD in the next space: the call raises #PF (error "     \
@@ -255,6 +290,7 @@ void probe_main(void)
 	switch_checks(&a, &b);
 	unmapped_checks(&a, &c);
 	supervisor_checks(&a, &d);
+	remap_checks(&a, fa2, fb2);
 #if defined(MMU_PAE) || defined(__x86_64__)
 	struct pgtable e;
 

@@ -10,7 +10,10 @@
  * a changed entry of a table such a walk read, a change of CR0.PG/WP,
  * CR4.PSE/PAE/SMEP/SMAP or EFER.NXE) the epoch goes up and nothing is
  * dropped: a lookup walks the block's pages again, once per epoch, and
- * runs it only where they map as recorded. Two address spaces that map
+ * runs it only where they map as recorded. Supervisor and user blocks
+ * have an epoch each: a changed table that only CPL 3 walks read (a
+ * process's page tables, copy-on-write at a fork) leaves the kernel's
+ * blocks and their links alone. Two address spaces that map
  * one EIP to different code keep a block each under the same key; the
  * lookup takes the one whose pages match.
  *
@@ -38,10 +41,22 @@
 #define CR0_WALK (CR0_PG | CR0_WP)
 #define CR4_WALK (CR4_PSE | CR4_PAE | CR4_SMEP | CR4_SMAP)
 
+/* The epoch of blocks (and walks) at CPL @cpl. */
+static u64 *epoch_of(struct bt_vm *b, u32 cpl)
+{
+	return &b->epoch[cpl == 3];
+}
+
+static u8 walks_of(u32 cpl)
+{
+	return cpl == 3 ? BT_WALK_USER : BT_WALK_SUP;
+}
+
 int aspace__init(struct bt_vm *b)
 {
 	b->undo = calloc(BT_MAX_UNDO, sizeof(*b->undo));
-	b->epoch = 1; /* the walk memo starts out of date */
+	/* the walk memo starts out of date */
+	b->epoch[0] = b->epoch[1] = 1;
 	b->paged = paging__on(b);
 	b->seen = b->t->sp.ctl;
 	return b->undo ? 0 : -ENOMEM;
@@ -59,11 +74,11 @@ static u32 walk(struct bt_vm *b, u32 lpn, u8 cpl)
 {
 	u8 user = cpl == 3;
 
-	if (b->memo.epoch == b->epoch && b->memo.lpn == lpn &&
+	if (b->memo.epoch == *epoch_of(b, cpl) && b->memo.lpn == lpn &&
 	    b->memo.cpl == user)
 		return b->memo.ppn;
 	b->memo.ppn = paging__fetch_page(b, lpn, cpl);
-	b->memo.epoch = b->epoch;
+	b->memo.epoch = *epoch_of(b, cpl);
 	b->memo.lpn = lpn;
 	b->memo.cpl = user;
 	return b->memo.ppn;
@@ -79,19 +94,20 @@ void aspace__record(struct bt_vm *b, struct bt_block *tb, u32 span)
 	tb->lpn[1] = last;
 	for (u32 i = 0; i < tb->npages; i++)
 		tb->ppn[i] = walk(b, tb->lpn[i], tb->key.cpl);
-	tb->epoch = b->epoch;
+	tb->epoch = *epoch_of(b, tb->key.cpl);
 	tb->valid = true;
 }
 
 bool aspace__valid(struct bt_vm *b, struct bt_block *tb)
 {
+	u64 now = *epoch_of(b, tb->key.cpl);
 	bool ok = true;
 
-	if (tb->epoch == b->epoch)
+	if (tb->epoch == now)
 		return tb->valid;
 	for (u32 i = 0; i < tb->npages && ok; i++)
 		ok = walk(b, tb->lpn[i], tb->key.cpl) == tb->ppn[i];
-	tb->epoch = b->epoch;
+	tb->epoch = now;
 	tb->valid = ok;
 	if (ok)
 		b->st.blocks_revalidated++;
@@ -131,26 +147,46 @@ void aspace__link(struct bt_vm *b, u8 *site, u32 len,
 	u = &b->undo[b->nundo++];
 	u->site = site;
 	u->len = (u8)len;
+	u->walks = from ? walks_of(from->key.cpl) : BT_WALK_BOTH;
 	memcpy(u->orig, site, len);
 }
 
-bool aspace__changed(struct bt_vm *b, bool all)
+/* Puts back the patches made by @walks blocks, last first (a site
+ * patched twice gets its first bytes); the others stay, in order. */
+static void undo(struct bt_vm *b, u8 walks)
+{
+	u32 i, n = 0;
+
+	for (i = b->nundo; i-- > 0;) {
+		const struct bt_undo *u = &b->undo[i];
+
+		if (u->walks & walks) {
+			memcpy(u->site, u->orig, u->len);
+			b->st.links_undone++;
+		}
+	}
+	for (i = 0; i < b->nundo; i++)
+		if (!(b->undo[i].walks & walks))
+			b->undo[n++] = b->undo[i];
+	b->nundo = n;
+}
+
+bool aspace__changed(struct bt_vm *b, u8 walks, bool all)
 {
 	bool keep = b->paged && paging__on(b) && !b->undo_full;
 
-	b->paged = paging__on(b);
-	b->seen = b->t->sp.ctl;
+	if (all || walks == BT_WALK_BOTH) {
+		b->paged = paging__on(b);
+		b->seen = b->t->sp.ctl;
+	}
 	if (!keep)
 		return false;
-	b->epoch++;
+	if (walks & BT_WALK_SUP)
+		b->epoch[0]++;
+	if (walks & BT_WALK_USER)
+		b->epoch[1]++;
 	b->st.space_changes++;
-	/* last patch first: a site patched twice gets its first bytes */
-	while (b->nundo) {
-		const struct bt_undo *u = &b->undo[--b->nundo];
-
-		memcpy(u->site, u->orig, u->len);
-		b->st.links_undone++;
-	}
+	undo(b, walks);
 	if (all) {
 		/* The shadow forgot its traces: the tables walked before
 		 * concern no block now, the code pages must stay traced. */
@@ -174,5 +210,6 @@ void aspace__flushed(struct bt_vm *b)
 {
 	b->nundo = 0;
 	b->undo_full = false;
-	b->epoch++;
+	b->epoch[0]++;
+	b->epoch[1]++;
 }

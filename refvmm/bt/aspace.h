@@ -27,11 +27,12 @@ bool aspace__within(const struct bt_block *to, const struct bt_block *from);
  * @from's pages. */
 void aspace__link(struct bt_vm *b, u8 *site, u32 len,
 		  const struct bt_block *from, const struct bt_block *to);
-/* The guest's tables may map code differently now (@all: the shadow
- * dropped its traces too): a new epoch, the patches undone; the caller
- * clears the lookup table. Returns false when the cache must be flushed
- * instead (paging turned on or off, too many patches to undo). */
-bool aspace__changed(struct bt_vm *b, bool all);
+/* The guest's tables may map the code of @walks blocks (BT_WALK_*)
+ * differently now (@all: the shadow dropped its traces too): a new epoch
+ * for them, their patches undone; the caller clears the lookup table.
+ * Returns false when the cache must be flushed instead (paging turned on
+ * or off, too many patches to undo). */
+bool aspace__changed(struct bt_vm *b, u8 walks, bool all);
 /* Have the paging controls (CR3, CR0.PG/WP, CR4.PSE/PAE/SMEP/SMAP,
  * EFER.NXE) changed since the last epoch began? */
 bool aspace__moved(const struct bt_vm *b);

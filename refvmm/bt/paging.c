@@ -30,22 +30,22 @@ bool paging__on(const struct bt_vm *b)
 	return b->t->sp.paging;
 }
 
-bool paging__changed(struct bt_vm *b, u64 ppn)
+u8 paging__changed(struct bt_vm *b, u64 ppn)
 {
-	if (ppn != SHADOW_ALL &&
-	    (ppn >= b->c->ram_size >> 12 || !b->code_pt[ppn]))
-		return false;
-	return true;
+	if (ppn == SHADOW_ALL)
+		return BT_WALK_BOTH;
+	return ppn < b->c->ram_size >> 12 ? b->code_pt[ppn] : 0;
 }
 
-/* The walk's tables: a change to any of them may change what it finds. */
-static void trace_tables(struct bt_vm *b, const struct gpt_walk *w)
+/* The tables of a walk at CPL @cpl: a change to any of them may change
+ * what it finds. */
+static void trace_tables(struct bt_vm *b, const struct gpt_walk *w, u32 cpl)
 {
 	for (int i = 0; i < w->n; i++) {
 		u64 t = w->table[i] >> 12;
 
 		if (t < b->c->ram_size >> 12) {
-			b->code_pt[t] = 1;
+			b->code_pt[t] |= cpl == 3 ? BT_WALK_USER : BT_WALK_SUP;
 			shadow__trace_phys(&b->t->sp, t);
 		}
 	}
@@ -62,7 +62,7 @@ u32 paging__fetch_page(struct bt_vm *b, u32 lpn, u8 cpl)
 		return lpn;
 	ok = gpt_walk(&sp->ctl, b->c->ram, b->c->ram_size, lpn << 12, &acc,
 		      true, &w);
-	trace_tables(b, &w);
+	trace_tables(b, &w, cpl);
 	return ok ? (u32)(w.phys >> 12) : BT_NO_PAGE;
 }
 
@@ -90,7 +90,7 @@ u32 paging__fetch(struct bt_vm *b, u32 lin, u8 *buf, u32 len, u32 *pf_lin,
 			memset(buf + got, 0, len - got);
 			return got;
 		}
-		trace_tables(b, &w);
+		trace_tables(b, &w, b->c->cpl);
 		if (w.phys + n <= b->c->ram_size)
 			memcpy(buf + got, b->c->ram + w.phys, n);
 		else

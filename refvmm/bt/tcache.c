@@ -186,12 +186,13 @@ err:
 	return -errno;
 }
 
-/* The guest's tables may map code differently (@all: the shadow
- * dropped its traces): a new address-space epoch, which nothing reached
- * through the lookup table outlives; a flush when paging went on or off. */
-static void space_changed(struct bt_vm *b, bool all, const char *why)
+/* The guest's tables may map the code of @walks blocks differently
+ * (@all: the shadow dropped its traces): a new address-space epoch,
+ * which nothing reached through the lookup table outlives; a flush when
+ * paging went on or off. */
+static void space_changed(struct bt_vm *b, u8 walks, bool all, const char *why)
 {
-	if (aspace__changed(b, all)) {
+	if (aspace__changed(b, walks, all)) {
 		tcache__table_clear(b);
 		return;
 	}
@@ -204,8 +205,10 @@ static void paging_changed(void *ctx, u64 ppn)
 {
 	struct bt_vm *b = ctx;
 
-	if (paging__changed(b, ppn))
-		space_changed(b, ppn == SHADOW_ALL,
+	u8 walks = paging__changed(b, ppn);
+
+	if (walks)
+		space_changed(b, walks, ppn == SHADOW_ALL,
 			      ppn == SHADOW_ALL ? "guest paging state changed"
 						: "a page table code was "
 						  "fetched through changed");
@@ -214,7 +217,8 @@ static void paging_changed(void *ctx, u64 ppn)
 void tcache__sync(struct bt_vm *b)
 {
 	if (aspace__moved(b))
-		space_changed(b, false, "guest paging controls changed");
+		space_changed(b, BT_WALK_BOTH, false,
+			      "guest paging controls changed");
 }
 
 int tcache__init(struct bt_vm *b, char *err, size_t errlen)

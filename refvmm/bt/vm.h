@@ -124,6 +124,12 @@ struct bt_map {
 /* A fetch from this linear page faults (aspace.c). */
 #define BT_NO_PAGE 0xffffffffu
 
+/* The privilege classes of fetch walks (SDM Vol. 3A 4.6: CPL 3 or not),
+ * as bits: the walks a page table was read by (bt_vm.code_pt). */
+#define BT_WALK_SUP  1u
+#define BT_WALK_USER 2u
+#define BT_WALK_BOTH (BT_WALK_SUP | BT_WALK_USER)
+
 struct bt_block {
 	struct bt_key key;
 	u8 *tc;
@@ -134,8 +140,8 @@ struct bt_block {
 	bool nocache;
 	/* The linear pages its code was fetched from (one or two) and the
 	 * guest-physical pages a fetch at the key's CPL found there, or
-	 * BT_NO_PAGE; whether that still holds in address-space epoch
-	 * @epoch (aspace.c). */
+	 * BT_NO_PAGE; whether that still holds in epoch @epoch of its
+	 * privilege class (aspace.c). */
 	u8 npages;
 	bool valid;
 	u32 lpn[2], ppn[2];
@@ -148,6 +154,7 @@ struct bt_block {
 struct bt_undo {
 	u8 *site;
 	u8 len;
+	u8 walks; /* BT_WALK_*: the source block's class */
 	u8 orig[5];
 };
 
@@ -223,10 +230,11 @@ struct bt_vm {
 	u32 nmaps;
 	struct bt_block *hash[BT_HASH];
 	u64 generation; /* bumped by every flush */
-	/* Address spaces (aspace.c): the epoch, bumped when the guest's
-	 * tables may map code differently; the paging controls and CR0.PG
-	 * it was last bumped for; the patches to undo then. */
-	u64 epoch;
+	/* Address spaces (aspace.c): the epochs of supervisor and user
+	 * blocks, bumped when the guest's tables may map their code
+	 * differently; the paging controls and CR0.PG they were last both
+	 * bumped for; the patches to undo then. */
+	u64 epoch[2];
 	struct gpt_ctl seen;
 	bool paged;
 	struct bt_undo *undo;
@@ -241,7 +249,7 @@ struct bt_vm {
 	u16 *page_idx;	 /* pfn -> index + 1 into codepages */
 	u8 *data_stores; /* pfn -> stores seen on it while protected */
 	u8 *selfcheck;	 /* pfn -> 1: never protected, blocks check */
-	u8 *code_pt;	 /* pfn -> 1: a page table code was fetched through */
+	u8 *code_pt; /* pfn -> BT_WALK_*: a table code was fetched through */
 	u64 paging_flushes;
 	struct bt_codepage *codepages;
 	u32 ncodepages;

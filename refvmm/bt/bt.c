@@ -323,6 +323,7 @@ static bool step(struct bt_vm *b, struct vm_exit *exit)
 				     "0x%x)",
 				     c->eip, c->seg[SW_CS].selector);
 	current_key(b, &k);
+	tcache__sync(b);
 	smc_run = b->smc_active && k.eip == b->smc_eip;
 	mmio_run = b->nmmio && k.eip == b->mmio_eip;
 	tb = translate__get(b, &k);
@@ -601,6 +602,10 @@ static void bt__stats(struct vcpu *vcpu, struct stats *s)
 	stats__set(s, "bt.single_instruction_blocks", b->st.steps);
 	stats__set(s, "bt.data_breakpoints.page_faults", b->st.dbp_faults);
 	stats__set(s, "bt.paging_flushes", b->paging_flushes);
+	stats__set(s, "bt.space.changes", b->st.space_changes);
+	stats__set(s, "bt.space.blocks_revalidated", b->st.blocks_revalidated);
+	stats__set(s, "bt.space.blocks_stale", b->st.blocks_stale);
+	stats__set(s, "bt.space.links_undone", b->st.links_undone);
 	stats__set(s, "bt.mmio.shadow_page_steps", b->st.mmio_steps);
 	stats__set(s, "bt.host_faults", b->st.host_faults);
 	stats__set(s, "bt.data_breakpoints.hits", b->st.dbp_hits);

@@ -18,6 +18,7 @@
  *   smc.c          self-modifying code: writes to code pages
  *   breakpoint.c   instruction, data and I/O breakpoints
  *   paging.c       translation on guest paging: fetch walks
+ *   aspace.c       blocks kept across address spaces: checked, unlinked
  *   mmio.c         any instruction on MMIO, on a shadow page
  *   callout.c      callouts: what a stub asks, and the sensitive
  *                  instructions trap mode never sees

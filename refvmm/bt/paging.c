@@ -3,13 +3,14 @@
  *
  * Translations are keyed by guest linear EIP, so they depend on the
  * guest's page tables: code is fetched through a fetch walk with the
- * guest's rights (SDM Vol. 3A 4.6: U/S, XD, SMEP), every page-table page
- * such a walk reads is traced by the shadow and remembered here, and the
- * cache is flushed when one of those entries changes or the shadow
- * flushes (CR3 writes, paging controls). Pages holding translated code
- * are traced too, so a guest store there comes back as a trace fault, is
- * emulated (trap mode's emulators), and the write hook compares the
- * translated bytes (smc.c): self-modifying code through any alias.
+ * guest's rights (SDM Vol. 3A 4.6: U/S, XD, SMEP), and every page-table
+ * page such a walk reads is traced by the shadow and remembered here.
+ * When one of those entries changes or the shadow flushes (CR3 writes,
+ * paging controls), the blocks are checked again against the new tables
+ * before they run (aspace.c). Pages holding translated code are traced
+ * too, so a guest store there comes back as a trace fault, is emulated
+ * (trap mode's emulators), and the write hook compares the translated
+ * bytes (smc.c): self-modifying code through any alias.
  *
  * With paging on, the paging-off shortcuts that assume guest-physical ==
  * host-linear (code-page mprotect, self-checking pages, MMIO shadow
@@ -29,13 +30,40 @@ bool paging__on(const struct bt_vm *b)
 	return b->t->sp.paging;
 }
 
-bool paging__changed(struct bt_vm *b, u64 ppn)
+u8 paging__changed(struct bt_vm *b, u64 ppn)
 {
-	if (ppn != SHADOW_ALL &&
-	    (ppn >= b->c->ram_size >> 12 || !b->code_pt[ppn]))
-		return false;
-	b->paging_flushes++;
-	return true;
+	if (ppn == SHADOW_ALL)
+		return BT_WALK_BOTH;
+	return ppn < b->c->ram_size >> 12 ? b->code_pt[ppn] : 0;
+}
+
+/* The tables of a walk at CPL @cpl: a change to any of them may change
+ * what it finds. */
+static void trace_tables(struct bt_vm *b, const struct gpt_walk *w, u32 cpl)
+{
+	for (int i = 0; i < w->n; i++) {
+		u64 t = w->table[i] >> 12;
+
+		if (t < b->c->ram_size >> 12) {
+			b->code_pt[t] |= cpl == 3 ? BT_WALK_USER : BT_WALK_SUP;
+			shadow__trace_phys(&b->t->sp, t);
+		}
+	}
+}
+
+u32 paging__fetch_page(struct bt_vm *b, u32 lpn, u8 cpl)
+{
+	struct shadow_pt *sp = &b->t->sp;
+	struct gpt_access acc = {.kind = GPT_FETCH, .user = cpl == 3};
+	struct gpt_walk w;
+	bool ok;
+
+	if (!sp->paging)
+		return lpn;
+	ok = gpt_walk(&sp->ctl, b->c->ram, b->c->ram_size, lpn << 12, &acc,
+		      true, &w);
+	trace_tables(b, &w, cpl);
+	return ok ? (u32)(w.phys >> 12) : BT_NO_PAGE;
 }
 
 u32 paging__fetch(struct bt_vm *b, u32 lin, u8 *buf, u32 len, u32 *pf_lin,
@@ -62,14 +90,7 @@ u32 paging__fetch(struct bt_vm *b, u32 lin, u8 *buf, u32 len, u32 *pf_lin,
 			memset(buf + got, 0, len - got);
 			return got;
 		}
-		for (int i = 0; i < w.n; i++) {
-			u64 t = w.table[i] >> 12;
-
-			if (t < b->c->ram_size >> 12) {
-				b->code_pt[t] = 1;
-				shadow__trace_phys(sp, t);
-			}
-		}
+		trace_tables(b, &w, b->c->cpl);
 		if (w.phys + n <= b->c->ram_size)
 			memcpy(buf + got, b->c->ram + w.phys, n);
 		else

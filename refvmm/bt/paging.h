@@ -21,8 +21,12 @@ u32 paging__fetch(struct bt_vm *b, u32 lin, u8 *buf, u32 len, u32 *pf_lin,
 /* Guest-physical address of code at @lin (identity with paging off; 0
  * when unmapped). */
 u32 paging__code_phys(struct bt_vm *b, u32 lin);
-/* Does a change the shadow reports (@ppn, or SHADOW_ALL) concern a page
- * table code was fetched through? Counted as a paging flush when so. */
-bool paging__changed(struct bt_vm *b, u64 ppn);
+/* The guest-physical page a fetch at CPL @cpl finds at linear page @lpn
+ * (identity with paging off), or BT_NO_PAGE when it faults; the tables
+ * the walk read are traced, found or not. */
+u32 paging__fetch_page(struct bt_vm *b, u32 lpn, u8 cpl);
+/* Which fetch walks (BT_WALK_*, 0: none) read the page table of a change
+ * the shadow reports (@ppn; SHADOW_ALL: both)? */
+u8 paging__changed(struct bt_vm *b, u64 ppn);
 
 #endif

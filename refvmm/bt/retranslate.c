@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "aspace.h"
 #include "codepage.h"
 #include "refvmm/log.h"
 #include "refvmm/machine.h"
@@ -89,6 +90,7 @@ static void patch_jump(struct bt_vm *b, u8 *site, const u8 *dest)
 
 	if (!tb || site + 5 > tb->tc + tb->tc_len)
 		return;
+	aspace__link(b, site, 5, tb, tcache__block_at(b, (u64)(uintptr_t)dest));
 	site[0] = 0xe9;
 	memcpy(site + 1, &rel, 4);
 	b->adapt->patches++;

@@ -3,8 +3,9 @@
  * GS page and cache area; the blocks and their hash; the indirect-branch
  * lookup table that translated code reads itself; chaining; the map from
  * a cache address back to a guest EIP. A flush drops every block and
- * every code page (codepage.c); the guest's page tables can ask for one
- * (paging.c).
+ * every code page (codepage.c). A change of the guest's page tables
+ * flushes nothing: the blocks are checked against the new tables before
+ * they run again (aspace.c).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "aspace.h"
 #include "codepage.h"
 #include "emit.h"
 #include "gate.h"
@@ -39,7 +41,7 @@ static void slot_clear(struct bt_vm *b, u32 i)
 	b->table[2 * i + 1] = (u32)(uintptr_t)b->miss_stub;
 }
 
-static void table_clear(struct bt_vm *b)
+void tcache__table_clear(struct bt_vm *b)
 {
 	u32 i;
 
@@ -184,17 +186,39 @@ err:
 	return -errno;
 }
 
-/* The shadow changed a page table (or all): flush when code was fetched
- * through it. */
+/* The guest's tables may map the code of @walks blocks differently
+ * (@all: the shadow dropped its traces): a new address-space epoch,
+ * which nothing reached through the lookup table outlives; a flush when
+ * paging went on or off. */
+static void space_changed(struct bt_vm *b, u8 walks, bool all, const char *why)
+{
+	if (aspace__changed(b, walks, all)) {
+		tcache__table_clear(b);
+		return;
+	}
+	b->paging_flushes++;
+	tcache__flush(b, why);
+}
+
+/* The shadow changed a page table (or all). */
 static void paging_changed(void *ctx, u64 ppn)
 {
 	struct bt_vm *b = ctx;
 
-	if (paging__changed(b, ppn))
-		tcache__flush(b, ppn == SHADOW_ALL
-					 ? "guest paging state changed"
-					 : "a page table code was fetched "
-					   "through changed");
+	u8 walks = paging__changed(b, ppn);
+
+	if (walks)
+		space_changed(b, walks, ppn == SHADOW_ALL,
+			      ppn == SHADOW_ALL ? "guest paging state changed"
+						: "a page table code was "
+						  "fetched through changed");
+}
+
+void tcache__sync(struct bt_vm *b)
+{
+	if (aspace__moved(b))
+		space_changed(b, BT_WALK_BOTH, false,
+			      "guest paging controls changed");
 }
 
 int tcache__init(struct bt_vm *b, char *err, size_t errlen)
@@ -212,7 +236,7 @@ int tcache__init(struct bt_vm *b, char *err, size_t errlen)
 	b->code_pt = calloc(b->c->ram_size / 4096, 1);
 	if (!b->blocks || !b->maps || !b->page_idx || !b->codepages ||
 	    !b->data_stores || !b->selfcheck || !b->code_pt ||
-	    site__init(b) < 0) {
+	    site__init(b) < 0 || aspace__init(b) < 0) {
 		snprintf(err, errlen,
 			 "out of memory for the translation cache");
 		return -ENOMEM;
@@ -220,7 +244,7 @@ int tcache__init(struct bt_vm *b, char *err, size_t errlen)
 	build_shared(b);
 	b->tc_free = b->tc_base + SHARED_SIZE;
 	b->ntable_used = BT_TABLE_USED_MAX + 1; /* all of it, once */
-	table_clear(b);
+	tcache__table_clear(b);
 	b->t->sp.on_change = paging_changed;
 	b->t->sp.change_ctx = b;
 	return 0;
@@ -236,6 +260,7 @@ void tcache__destroy(struct bt_vm *b)
 	free(b->selfcheck);
 	free(b->code_pt);
 	site__destroy(b);
+	aspace__destroy(b);
 }
 
 void tcache__flush(struct bt_vm *b, const char *why)
@@ -249,7 +274,8 @@ void tcache__flush(struct bt_vm *b, const char *why)
 	b->nblocks = 0;
 	b->nmaps = 0;
 	memset(b->hash, 0, sizeof(b->hash));
-	table_clear(b);
+	tcache__table_clear(b);
+	aspace__flushed(b);
 	b->generation++;
 	b->st.flushes++;
 }
@@ -277,12 +303,15 @@ static bool key_eq(const struct bt_key *a, const struct bt_key *b)
 	       a->ss16 == b->ss16 && a->wreq == b->wreq;
 }
 
+/* The newest block of @k whose code pages the guest's tables map as
+ * when it was translated: address spaces that map @k's EIP differently
+ * each have theirs. */
 struct bt_block *tcache__find(struct bt_vm *b, const struct bt_key *k)
 {
 	struct bt_block *tb;
 
 	for (tb = b->hash[hash_of(k)]; tb; tb = tb->hnext)
-		if (key_eq(&tb->key, k))
+		if (key_eq(&tb->key, k) && aspace__valid(b, tb))
 			return tb;
 	return NULL;
 }
@@ -313,7 +342,7 @@ void tcache__table_set(struct bt_vm *b, const struct bt_key *k, u8 *tc)
 	u32 keyw = key_word(k), i = table_index(k->eip);
 
 	if (keyw != b->table_keyw) {
-		table_clear(b);
+		tcache__table_clear(b);
 		b->table_keyw = keyw;
 	}
 	if (b->table[2 * i] == 0xffffffffu &&
@@ -383,6 +412,8 @@ void tcache__chain(struct bt_vm *b, u32 site, const u8 *target, u32 eip)
 
 	if (!site__is(b, BT_SITE_CHAIN, site))
 		return;
+	aspace__link(b, s, 4, tcache__block_at(b, site),
+		     tcache__block_at(b, (u64)(uintptr_t)target));
 	rel = (u32)(target - (s + 4));
 	memcpy(s, &rel, 4);
 	b->st.chain_patches++;

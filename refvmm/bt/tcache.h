@@ -15,12 +15,18 @@ int tcache__init(struct bt_vm *b, char *err, size_t errlen);
 void tcache__destroy(struct bt_vm *b);
 /* Drops every translation (@why for --trace bt). */
 void tcache__flush(struct bt_vm *b, const char *why);
+/* The block of @k that may run under the guest's tables now, or NULL. */
 struct bt_block *tcache__find(struct bt_vm *b, const struct bt_key *k);
 struct bt_block *tcache__alloc(struct bt_vm *b);
 void tcache__insert(struct bt_vm *b, struct bt_block *tb);
 /* The indirect-branch lookup table: @k's EIP goes to @tc. It serves one
  * key (but for EIP) at a time: another key clears it first. */
 void tcache__table_set(struct bt_vm *b, const struct bt_key *k, u8 *tc);
+/* Before a lookup: the paging controls changed without the shadow
+ * reporting it (aspace.h), a new epoch. */
+void tcache__sync(struct bt_vm *b);
+/* Empties the lookup table (only the slots in use, when it knows them). */
+void tcache__table_clear(struct bt_vm *b);
 /* The block holding cache address @addr (async-signal-safe). */
 const struct bt_block *tcache__block_at(const struct bt_vm *b, u64 addr);
 /* Guest EIP for cache address @addr; @exact: only a boundary start. */

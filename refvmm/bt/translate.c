@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "aspace.h"
 #include "breakpoint.h"
 #include "codepage.h"
 #include "emit.h"
@@ -42,11 +43,14 @@ struct stub {
 	u8 *site; /* rel32 field that jumps to the stub */
 	u32 target;
 	bool to_lookup; /* jump to the lookup routine, not a stub */
+	const struct bt_block *link; /* the target's translation, if any */
 };
 
 struct tx {
 	struct bt_vm *b;
 	const struct bt_key *k;
+	struct bt_block *tb;
+	u32 span; /* guest bytes from EIP the fetches relied on */
 	struct emit e;
 	u8 *start;
 	csh h; /* Capstone, for the length cross-check */
@@ -87,28 +91,18 @@ static void emit_callout(struct tx *x, u32 eip, enum bt_exit code)
 	emit__exit(&x->e, code);
 }
 
-/* A rel32 jump field at x->e.p - 4 that goes to guest @target. */
+/* A rel32 jump field at x->e.p - 4 that goes to guest @target: to its
+ * translation when one exists (emit_stubs links it). */
 static void branch_to(struct tx *x, u32 target)
 {
-	const struct bt_block *tb;
+	const struct bt_block *tb = NULL;
 	struct bt_key k = *x->k;
-	u8 *site = x->e.p - 4;
 
 	k.eip = target;
-	if (!k.single && x->b->chaining) {
+	if (!k.single && x->b->chaining)
 		tb = tcache__find(x->b, &k);
-		if (tb) {
-			u32 rel = (u32)(tb->tc - (site + 4));
-
-			memcpy(site, &rel, 4);
-			x->b->st.chain_patches++;
-			x->b->links[x->b->nlinks++] = (struct bt_link){
-				(u32)(uintptr_t)site, (u32)(uintptr_t)tb->tc,
-				target};
-			return;
-		}
-	}
-	x->stubs[x->nstubs++] = (struct stub){.site = site, .target = target};
+	x->stubs[x->nstubs++] =
+		(struct stub){.site = x->e.p - 4, .target = target, .link = tb};
 }
 
 static void jump_lookup(struct tx *x)
@@ -409,6 +403,22 @@ static bool emit_insn(struct tx *x, u32 eip, const u8 *g,
 	return true;
 }
 
+/* Points stub @s's jump at its target's translation. A target on a page
+ * the block does not have keeps its stub: the link is undone when the
+ * guest's tables change (aspace.c). */
+static void link_stub(struct tx *x, const struct stub *s)
+{
+	struct bt_vm *b = x->b;
+	u32 rel = (u32)(s->link->tc - (s->site + 4));
+
+	aspace__link(b, s->site, 4, x->tb, s->link);
+	memcpy(s->site, &rel, 4);
+	b->st.chain_patches++;
+	b->links[b->nlinks++] =
+		(struct bt_link){(u32)(uintptr_t)s->site,
+				 (u32)(uintptr_t)s->link->tc, s->target};
+}
+
 static void emit_stubs(struct tx *x)
 {
 	u32 i, rel;
@@ -420,6 +430,10 @@ static void emit_stubs(struct tx *x)
 		if (s->to_lookup) {
 			dest = x->k->single ? x->b->step_ind_fn
 					    : x->b->lookup_fn;
+		} else if (s->link && (!paging__on(x->b) ||
+				       aspace__within(s->link, x->tb))) {
+			link_stub(x, s);
+			continue;
 		} else {
 			dest = x->e.p;
 			map_add(x, s->target, true);
@@ -434,6 +448,8 @@ static void emit_stubs(struct tx *x)
 		}
 		rel = (u32)(dest - (s->site + 4));
 		memcpy(s->site, &rel, 4);
+		if (s->link)
+			link_stub(x, s);
 	}
 }
 
@@ -578,6 +594,8 @@ static u32 emit_body(struct tx *x, bool check, u32 *glen)
 		struct bt_insn in;
 		u32 got = fetch_insn(x, eip, g, &in);
 		u32 stop = raised_before(x, eip, &in, got);
+		/* through the first byte that could not be fetched */
+		u32 end = eip - k->eip + (got < in.len ? got + 1 : in.len);
 		bool ends;
 
 		if (stop || (in.cls == BT_UD && n)) {
@@ -587,6 +605,7 @@ static u32 emit_body(struct tx *x, bool check, u32 *glen)
 				jmp_to(x, eip);
 				return n;
 			}
+			x->span = end;
 			translog__insn(x->b, g, &in);
 			emit_callout(x, eip, stop);
 			return 1;
@@ -596,6 +615,7 @@ static u32 emit_body(struct tx *x, bool check, u32 *glen)
 			emit_count(x, eip);
 		ends = emit_insn(x, eip, g, &in);
 		codepage__note(x->b, k->cs_base + eip, in.len);
+		x->span = end;
 		*glen += in.len;
 		eip += in.len;
 		n++;
@@ -650,8 +670,10 @@ struct bt_block *translate__block(struct bt_vm *b, const struct bt_key *k)
 		b->guest_insn = cs_malloc(x.h);
 	x.ci = b->guest_insn;
 	tb = tcache__alloc(b);
+	tb->key = *k;
 	x.b = b;
 	x.k = k;
+	x.tb = tb;
 	x.e.p = x.start = b->tc_free;
 	/* A page that code shares with hot data is not write-protected:
 	 * its blocks compare their guest bytes on entry instead. */
@@ -663,6 +685,7 @@ struct bt_block *translate__block(struct bt_vm *b, const struct bt_key *k)
 	}
 	body = x.e.p;
 	n = emit_body(&x, check, &glen);
+	aspace__record(b, tb, x.span);
 	emit_stubs(&x);
 	if (check)
 		emit_check(&x, k, body, glen);

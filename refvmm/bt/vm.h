@@ -13,6 +13,7 @@
 #include "adapt.h"
 #include "decode.h"
 #include "kind.h"
+#include "refvmm/sw/guest_pt.h"
 #include "refvmm/sw/shadow_desc.h"
 #include "refvmm/vcpu.h"
 
@@ -120,6 +121,15 @@ struct bt_map {
 	u32 eip;
 };
 
+/* A fetch from this linear page faults (aspace.c). */
+#define BT_NO_PAGE 0xffffffffu
+
+/* The privilege classes of fetch walks (SDM Vol. 3A 4.6: CPL 3 or not),
+ * as bits: the walks a page table was read by (bt_vm.code_pt). */
+#define BT_WALK_SUP  1u
+#define BT_WALK_USER 2u
+#define BT_WALK_BOTH (BT_WALK_SUP | BT_WALK_USER)
+
 struct bt_block {
 	struct bt_key key;
 	u8 *tc;
@@ -128,8 +138,27 @@ struct bt_block {
 	struct bt_map *map;
 	u32 nmap;
 	bool nocache;
+	/* The linear pages its code was fetched from (one or two) and the
+	 * guest-physical pages a fetch at the key's CPL found there, or
+	 * BT_NO_PAGE; whether that still holds in epoch @epoch of its
+	 * privilege class (aspace.c). */
+	u8 npages;
+	bool valid;
+	u32 lpn[2], ppn[2];
+	u64 epoch;
 	struct bt_block *hnext;
 };
+
+/* A patch of translated code that jumps to another block, undone when
+ * the guest's address space changes (aspace.c): the bytes it replaced. */
+struct bt_undo {
+	u8 *site;
+	u8 len;
+	u8 walks; /* BT_WALK_*: the source block's class */
+	u8 orig[5];
+};
+
+#define BT_MAX_UNDO 16384
 
 #define BT_MAX_BLOCKS	 32768
 #define BT_MAX_MAP	 (BT_MAX_BLOCKS * 24)
@@ -160,6 +189,7 @@ struct bt_stats {
 	u64 dbp_faults, dbp_hits, mmio_steps;
 	u64 host_faults; /* signals from translated code, not the kick */
 	u64 integrity_checks;
+	u64 space_changes, blocks_revalidated, blocks_stale, links_undone;
 	u64 guest_insns;      /* --count-insns: executed, as counted */
 	u64 kinds[BT_NKINDS]; /* translated instructions by kind */
 	u64 cls[BT_NCLASSES];
@@ -200,11 +230,26 @@ struct bt_vm {
 	u32 nmaps;
 	struct bt_block *hash[BT_HASH];
 	u64 generation; /* bumped by every flush */
+	/* Address spaces (aspace.c): the epochs of supervisor and user
+	 * blocks, bumped when the guest's tables may map their code
+	 * differently; the paging controls and CR0.PG they were last both
+	 * bumped for; the patches to undo then. */
+	u64 epoch[2];
+	struct gpt_ctl seen;
+	bool paged;
+	struct bt_undo *undo;
+	u32 nundo;
+	bool undo_full;
+	struct {
+		u64 epoch;
+		u32 lpn, ppn;
+		u8 cpl;
+	} memo; /* the last fetch walk of a check */
 	/* code-page protection (self-modifying code) */
 	u16 *page_idx;	 /* pfn -> index + 1 into codepages */
 	u8 *data_stores; /* pfn -> stores seen on it while protected */
 	u8 *selfcheck;	 /* pfn -> 1: never protected, blocks check */
-	u8 *code_pt;	 /* pfn -> 1: a page table code was fetched through */
+	u8 *code_pt; /* pfn -> BT_WALK_*: a table code was fetched through */
 	u64 paging_flushes;
 	struct bt_codepage *codepages;
 	u32 ncodepages;

@@ -1,0 +1,215 @@
+/*
+ * Translations across guest address spaces (aspace.h).
+ *
+ * The cache is keyed by CS:EIP (and the rest of struct bt_key), which
+ * names code only through the guest's current page tables. Each block
+ * records, per linear page its fetches used (at most two: a block is
+ * under 500 bytes), the guest-physical page a fetch at its CPL found
+ * there, or that the fetch faulted (SDM Vol. 3A 4.6: U/S, XD, SMEP,
+ * checked by the walk). When the tables may have changed (a CR3 write,
+ * a changed entry of a table such a walk read, a change of CR0.PG/WP,
+ * CR4.PSE/PAE/SMEP/SMAP or EFER.NXE) the epoch goes up and nothing is
+ * dropped: a lookup walks the block's pages again, once per epoch, and
+ * runs it only where they map as recorded. Supervisor and user blocks
+ * have an epoch each: a changed table that only CPL 3 walks read (a
+ * process's page tables, copy-on-write at a fork) leaves the kernel's
+ * blocks and their links alone. Two address spaces that map
+ * one EIP to different code keep a block each under the same key; the
+ * lookup takes the one whose pages match.
+ *
+ * Translated code also reaches blocks without a lookup: through chained
+ * jumps and the indirect-branch table. At a new epoch the table is
+ * cleared (tcache.c; it lists its slots), and every patched jump to a block
+ * with a page its source does not have is put back to its exit stub; a jump
+ * within the source's own pages stays, since the source runs only where
+ * those pages map as recorded. The code pages themselves stay traced
+ * whatever maps them (codepage.c), so a write to translated code through
+ * any alias of any address space is still seen (smc.c).
+ *
+ * Global pages (CR4.PGE, SDM Vol. 3A 4.10.4.1) would let kernel blocks
+ * skip the walk after a CR3 write; they are checked like the others.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aspace.h"
+#include "codepage.h"
+#include "paging.h"
+
+/* What a walk depends on besides the tables (4.1.1, 4.1.3, 4.6). */
+#define CR0_WALK (CR0_PG | CR0_WP)
+#define CR4_WALK (CR4_PSE | CR4_PAE | CR4_SMEP | CR4_SMAP)
+
+/* The epoch of blocks (and walks) at CPL @cpl. */
+static u64 *epoch_of(struct bt_vm *b, u32 cpl)
+{
+	return &b->epoch[cpl == 3];
+}
+
+static u8 walks_of(u32 cpl)
+{
+	return cpl == 3 ? BT_WALK_USER : BT_WALK_SUP;
+}
+
+int aspace__init(struct bt_vm *b)
+{
+	b->undo = calloc(BT_MAX_UNDO, sizeof(*b->undo));
+	/* the walk memo starts out of date */
+	b->epoch[0] = b->epoch[1] = 1;
+	b->paged = paging__on(b);
+	b->seen = b->t->sp.ctl;
+	return b->undo ? 0 : -ENOMEM;
+}
+
+void aspace__destroy(struct bt_vm *b)
+{
+	free(b->undo);
+	b->undo = NULL;
+}
+
+/* A fetch walk at CPL @cpl of linear page @lpn; the result holds for the
+ * whole epoch (any change to its tables ends the epoch). */
+static u32 walk(struct bt_vm *b, u32 lpn, u8 cpl)
+{
+	u8 user = cpl == 3;
+
+	if (b->memo.epoch == *epoch_of(b, cpl) && b->memo.lpn == lpn &&
+	    b->memo.cpl == user)
+		return b->memo.ppn;
+	b->memo.ppn = paging__fetch_page(b, lpn, cpl);
+	b->memo.epoch = *epoch_of(b, cpl);
+	b->memo.lpn = lpn;
+	b->memo.cpl = user;
+	return b->memo.ppn;
+}
+
+void aspace__record(struct bt_vm *b, struct bt_block *tb, u32 span)
+{
+	u32 lin = tb->key.cs_base + tb->key.eip;
+	u32 first = lin >> 12, last = (lin + (span ? span : 1) - 1) >> 12;
+
+	tb->npages = first == last ? 1 : 2;
+	tb->lpn[0] = first;
+	tb->lpn[1] = last;
+	for (u32 i = 0; i < tb->npages; i++)
+		tb->ppn[i] = walk(b, tb->lpn[i], tb->key.cpl);
+	tb->epoch = *epoch_of(b, tb->key.cpl);
+	tb->valid = true;
+}
+
+bool aspace__valid(struct bt_vm *b, struct bt_block *tb)
+{
+	u64 now = *epoch_of(b, tb->key.cpl);
+	bool ok = true;
+
+	if (tb->epoch == now)
+		return tb->valid;
+	for (u32 i = 0; i < tb->npages && ok; i++)
+		ok = walk(b, tb->lpn[i], tb->key.cpl) == tb->ppn[i];
+	tb->epoch = now;
+	tb->valid = ok;
+	if (ok)
+		b->st.blocks_revalidated++;
+	else
+		b->st.blocks_stale++;
+	return ok;
+}
+
+bool aspace__within(const struct bt_block *to, const struct bt_block *from)
+{
+	if ((to->key.cpl == 3) != (from->key.cpl == 3))
+		return false;
+	for (u32 i = 0; i < to->npages; i++) {
+		bool found = false;
+
+		for (u32 j = 0; j < from->npages && !found; j++)
+			found = to->lpn[i] == from->lpn[j] &&
+				to->ppn[i] == from->ppn[j];
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
+void aspace__link(struct bt_vm *b, u8 *site, u32 len,
+		  const struct bt_block *from, const struct bt_block *to)
+{
+	struct bt_undo *u;
+
+	/* Without paging no epoch ends: a change of CR0.PG flushes. */
+	if (!paging__on(b) || (from && to && aspace__within(to, from)))
+		return;
+	if (b->nundo == BT_MAX_UNDO || len > sizeof(u->orig)) {
+		b->undo_full = true; /* the next change flushes */
+		return;
+	}
+	u = &b->undo[b->nundo++];
+	u->site = site;
+	u->len = (u8)len;
+	u->walks = from ? walks_of(from->key.cpl) : BT_WALK_BOTH;
+	memcpy(u->orig, site, len);
+}
+
+/* Puts back the patches made by @walks blocks, last first (a site
+ * patched twice gets its first bytes); the others stay, in order. */
+static void undo(struct bt_vm *b, u8 walks)
+{
+	u32 i, n = 0;
+
+	for (i = b->nundo; i-- > 0;) {
+		const struct bt_undo *u = &b->undo[i];
+
+		if (u->walks & walks) {
+			memcpy(u->site, u->orig, u->len);
+			b->st.links_undone++;
+		}
+	}
+	for (i = 0; i < b->nundo; i++)
+		if (!(b->undo[i].walks & walks))
+			b->undo[n++] = b->undo[i];
+	b->nundo = n;
+}
+
+bool aspace__changed(struct bt_vm *b, u8 walks, bool all)
+{
+	bool keep = b->paged && paging__on(b) && !b->undo_full;
+
+	if (all || walks == BT_WALK_BOTH) {
+		b->paged = paging__on(b);
+		b->seen = b->t->sp.ctl;
+	}
+	if (!keep)
+		return false;
+	if (walks & BT_WALK_SUP)
+		b->epoch[0]++;
+	if (walks & BT_WALK_USER)
+		b->epoch[1]++;
+	b->st.space_changes++;
+	undo(b, walks);
+	if (all) {
+		/* The shadow forgot its traces: the tables walked before
+		 * concern no block now, the code pages must stay traced. */
+		memset(b->code_pt, 0, b->c->ram_size / 4096);
+		for (u32 i = 0; i < b->ncodepages; i++)
+			codepage__protect(b, b->codepages[i].pfn);
+	}
+	return true;
+}
+
+bool aspace__moved(const struct bt_vm *b)
+{
+	const struct gpt_ctl *c = &b->t->sp.ctl, *s = &b->seen;
+
+	return c->cr3 != s->cr3 || (c->cr0 ^ s->cr0) & CR0_WALK ||
+	       (c->cr4 ^ s->cr4) & CR4_WALK || (c->efer ^ s->efer) & EFER_NXE ||
+	       paging__on(b) != b->paged;
+}
+
+void aspace__flushed(struct bt_vm *b)
+{
+	b->nundo = 0;
+	b->undo_full = false;
+	b->epoch[0]++;
+	b->epoch[1]++;
+}

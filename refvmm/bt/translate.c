@@ -209,6 +209,23 @@ static void emit_pushf(struct tx *x, u32 eip)
 	emit__restore_flags(e);
 }
 
+/* The forms emit_div rewrites: not LOCK (#UD, which the CPU raises
+ * when the bytes run as they are), and a divisor load within the
+ * 15-byte limit (MOVZX is a byte longer than the DIV it reads for). */
+static bool div_rewritable(const u8 *g, const struct bt_insn *in)
+{
+	u32 i, len = in->div == 4 ? 1u : 2u;
+
+	if (!in->div)
+		return false;
+	for (i = 0; i < in->nprefix; i++) {
+		if (g[i] == 0xf0)
+			return false;
+		len += g[i] != 0x66 && g[i] != 0xf2 && g[i] != 0xf3;
+	}
+	return len + in->len - in->modrm_off <= 15;
+}
+
 /*
  * DIV/IDIV r/m: a zero divisor is #DE, a fault at the DIV (SDM Vol. 2A
  * DIV, IDIV; Vol. 3A 6.15, interrupt 0), raised here by a callout
@@ -444,7 +461,7 @@ static bool emit_insn(struct tx *x, u32 eip, const u8 *g,
 	}
 	switch (in->cls) {
 	case BT_IDENT:
-		if (in->div) {
+		if (div_rewritable(g, in)) {
 			emit_div(x, eip, g, in);
 			return false;
 		}

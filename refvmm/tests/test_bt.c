@@ -778,3 +778,25 @@ Test(bt_emit, into_leaves_only_on_overflow)
 	cr_expect_str_eq(lines[4], "nop ");
 	cr_expect_eq(tb->ninsn, 3);
 }
+
+/* LOCK DIV is #UD (SDM Vol. 2A LOCK), and a DIV whose MOVZX would pass
+ * 15 bytes runs as it is: neither is rewritten. */
+Test(bt_emit, div_forms_left_to_the_cpu)
+{
+	static const u8 lock[] = {0xf0, 0xf7, 0x33, 0xf4};
+	u8 long_div[16];
+	const struct bt_block *tb = translate(lock, sizeof(lock), 0, 0);
+
+	cr_expect_eq(rd32(tb->tc + 18), BT_EXIT_RAISE_UD, "LOCK DIV: #UD");
+	memset(long_div, 0x26, 13); /* es: x 13, div byte [ebx] */
+	long_div[13] = 0xf6;
+	long_div[14] = 0x33;
+	long_div[15] = 0xf4;
+	bvm.tc_free = tc + 0x400;
+	tb = translate(long_div, sizeof(long_div), 0, 0);
+	cr_expect(!memcmp(tb->tc, long_div, 15), "15-byte DIV copied");
+	long_div[1] = 0x66; /* the MOVZX drops it: 14 bytes, rewritten */
+	bvm.tc_free = tc + 0x400;
+	tb = translate(long_div + 1, 15, 0, 0);
+	cr_expect(!memcmp(tb->tc, "\x65\x89\x0d", 3), "rewritten");
+}

@@ -250,6 +250,7 @@ static void emit_div(struct tx *x, u32 eip, const u8 *g,
 {
 	struct emit *e = &x->e;
 	bool swap = in->has_mem && (in->seg == 1 || in->seg == 5);
+	bool shadow = x->no_boundary_next; /* after an inline STI */
 	u8 modrm = g[in->modrm_off], *raise, *next;
 	u32 i;
 
@@ -287,6 +288,7 @@ static void emit_div(struct tx *x, u32 eip, const u8 *g,
 	next = e->p;
 	raise[-1] = (u8)(e->p - raise);
 	emit__gs_load_ecx(e, BT_PG(scr_ecx));
+	x->no_boundary_next = shadow; /* the raise is in the shadow too */
 	emit_callout(x, eip, BT_EXIT_RAISE_DE);
 	next[-1] = (u8)(e->p - next);
 }
@@ -296,12 +298,14 @@ static void emit_div(struct tx *x, u32 eip, const u8 *g,
  * block leave (SDM Vol. 2A INT n/INTO/INT3/INT1). */
 static void emit_into(struct tx *x, u32 eip)
 {
+	bool shadow = x->no_boundary_next; /* after an inline STI */
 	u8 *next;
 
 	map_add(x, eip, true);
 	emit__u8(&x->e, 0x71); /* jno next */
 	emit__u8(&x->e, 0);
 	next = x->e.p;
+	x->no_boundary_next = shadow;
 	emit_callout(x, eip, BT_EXIT_CALLOUT);
 	next[-1] = (u8)(x->e.p - next);
 }

@@ -800,3 +800,27 @@ Test(bt_emit, div_forms_left_to_the_cpu)
 	tb = translate(long_div + 1, 15, 0, 0);
 	cr_expect(!memcmp(tb->tc, "\x65\x89\x0d", 3), "rewritten");
 }
+
+/* After an inline STI the DIV is in its shadow (SDM Vol. 2B STI): the
+ * raise callout is no boundary either, so no interrupt lands there. */
+Test(bt_emit, div_raise_in_the_sti_shadow)
+{
+	static const u8 code[] = {0xfb, 0xf7, 0xf1, 0xf4}; /* sti; div ecx */
+	char lines[32][64], w[64];
+	u32 addr[32], eip = 0;
+	const struct bt_block *tb;
+	size_t n, i;
+
+	bvm.nblocks = 0;
+	tb = translate(code, sizeof(code), 0, 0);
+	n = host_listing(tb, lines, 32, addr);
+	snprintf(w, sizeof(w), "mov dword ptr gs:[0x%x], 0x%x", BT_PG(eip),
+		 GUEST_EIP + 1);
+	for (i = 0; i < n && strcmp(lines[i], w); i++)
+		;
+	cr_assert_lt(i, n, "no raise callout for the DIV");
+	cr_expect(!tcache__map(&bvm, at(tb, addr[i]), true, &eip),
+		  "the raise callout is a boundary in the STI shadow");
+	cr_expect(!tcache__map(&bvm, at(tb, addr[1]), true, &eip),
+		  "the DIV is a boundary in the STI shadow");
+}

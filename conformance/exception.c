@@ -356,6 +356,111 @@ static void double_fault(void)
 	idt_set_present(DE_VECTOR, true);
 }
 
+/*
+ * #DE is a fault (SDM Vol. 3A 6.15, interrupt 0): the handler sees every
+ * register and flag as before the DIV, at the DIV. A monitor that finds
+ * the zero divisor itself (a binary translator testing it first) must
+ * leave no trace of the test: a divisor ECX names, a byte in memory,
+ * and a word and a byte of ECX whose other bits are not zero.
+ */
+extern char de_r32[], de_m8[], de_r16[], de_r8h[];
+static volatile struct ex_regs de_regs;
+static volatile u8 de_zero8;
+
+#ifdef __x86_64__
+#define R(x)	 r##x
+#define DE_FLAGS "pushq %[fl]\n\tpopfq\n\t"
+#else
+#define R(x)	 e##x
+#define DE_FLAGS "pushl %[fl]\n\tpopfl\n\t"
+#endif
+
+/* Records the frame and skips the DIV (lengths of the four below). */
+static void de_record(struct ex_regs *r)
+{
+	de_regs = *r;
+	r->ip += r->ip == (ulong)de_m8 ? 6 : r->ip == (ulong)de_r16 ? 3 : 2;
+}
+
+#define DE_ARITH                                                               \
+	(X86_EFLAGS_CF | X86_EFLAGS_PF | X86_EFLAGS_AF | X86_EFLAGS_ZF |       \
+	 X86_EFLAGS_SF | X86_EFLAGS_OF)
+
+/* The registers each DIV starts with: EAX, EBX, ECX, EDX, ESI, EDI. */
+static const ulong de_in[4][6] = {
+	{0x11111111, 0x22222222, 0, 0x4444, 0x55555555, 0x66666666},
+	{0x1111, 0x22222222, 0x5a5a5a5a, 0x44444444, 0x5555, 0x6666},
+	{0x1111, 0x2222, 0xabcd0000, 0x4444, 0x5555, 0x6666},
+	{0x1111, 0x2222, 0xff, 0x4444, 0x5555, 0x6666},
+};
+
+/* Every GPR an address could use holds a value under test: the memory
+ * divisor is absolute (32-bit) or RIP-relative. */
+#define DE_IN(v)                                                               \
+	"a"(v[0]), "b"(v[1]), "c"(v[2]), "d"(v[3]), "S"(v[4]),                 \
+		"D"(v[5]), [fl] "m"(fl), [z] "m"(de_zero8)
+
+PROBE de_run(void *a)
+{
+	int k = *(int *)a;
+	const ulong *v = de_in[k];
+	ulong fl = read_flags() | DE_ARITH;
+
+	if (k == 0)
+		asm volatile(DE_FLAGS AT(de_r32) "divl %%ecx" ::DE_IN(v)
+			     : "cc", "memory");
+	else if (k == 1)
+		asm volatile(DE_FLAGS AT(de_m8) "divb %[z]" ::DE_IN(v)
+			     : "cc", "memory");
+	else if (k == 2)
+		asm volatile(DE_FLAGS AT(de_r16) "idivw %%cx" ::DE_IN(v)
+			     : "cc", "memory");
+	else
+		asm volatile(DE_FLAGS AT(de_r8h) "divb %%ch" ::DE_IN(v)
+			     : "cc", "memory");
+}
+
+static void divide_state(void)
+{
+	static char *const at[4] = {de_r32, de_m8, de_r16, de_r8h};
+	const volatile struct ex_regs *r = &de_regs;
+	char id[CHECK_ID_MAX];
+	struct fault f;
+
+	set_irq_handler(DE_VECTOR, de_record);
+	for (int k = 0; k < 4; k++) {
+		const ulong *v = de_in[k];
+		bool same;
+
+		memset((void *)&de_regs, 0xee, sizeof(de_regs));
+		try_call(de_run, &k, &f);
+		same = r->R(ax) == v[0] && r->R(bx) == v[1] &&
+		       r->R(cx) == v[2] && r->R(dx) == v[3] &&
+		       r->R(si) == v[4] && r->R(di) == v[5];
+		report_result(
+			CHECK_ID(id,
+				 "conformance.exception.de.state.{r32,m8,r16,"
+				 "r8h}",
+				 "#DE of a zero divisor ({1:ECX,a byte in "
+				 "memory,CX with ECX's high bits set,CH with "
+				 "CL set}): the handler sees the DIV's IP, "
+				 "every GPR and the arithmetic flags as before "
+				 "it",
+				 k),
+			f.vector == NO_FAULT && r->vector == DE_VECTOR &&
+				r->ip == (ulong)at[k] && same &&
+				(r->flags & DE_ARITH) == DE_ARITH,
+			"vector %lu at %#lx (the DIV at %#lx, then %s); "
+			"AX..DI %#lx %#lx %#lx %#lx %#lx %#lx; flags %#lx",
+			r->vector, r->ip, (ulong)at[k],
+			f.vector == NO_FAULT ? "resumed"
+					     : vector_name(f.vector),
+			r->R(ax), r->R(bx), r->R(cx), r->R(dx), r->R(si),
+			r->R(di), r->flags);
+	}
+	set_irq_handler(DE_VECTOR, NULL);
+}
+
 struct __attribute__((packed)) farptr {
 	u32 off;
 	u16 sel;
@@ -447,6 +552,9 @@ void probe_main(void)
 	frames();
 	single_step();
 	resume_flag();
+	/* before the #DFs: on kvm_pvm, checks after those are not reported
+	 * (targets/kvm_pvm.infidelities) */
+	divide_state();
 	double_fault();
 	selector_errors();
 }

@@ -34,6 +34,7 @@
 struct bench_opts {
 	struct run_args a;
 	unsigned scale, reps;
+	unsigned counter_iters; /* 0: the timing run's iters */
 	bool counters;
 };
 
@@ -74,6 +75,9 @@ static int take_opt(void *ctx, int c, const char *arg, struct perr *e)
 	case 'N':
 		o->counters = false;
 		break;
+	case 'C':
+		return run_args_uint("bench", "--counter-iters", arg, 1,
+				     1000000, &o->counter_iters, e);
 	}
 	return 0;
 }
@@ -85,6 +89,7 @@ static int parse_opts(struct bench_opts *o, int argc, char **argv,
 		{"scale", required_argument, NULL, 's'},
 		{"reps", required_argument, NULL, 'r'},
 		{"no-counters", no_argument, NULL, 'N'},
+		{"counter-iters", required_argument, NULL, 'C'},
 		{NULL, 0, NULL, 0},
 	};
 	const struct run_args_spec spec = {"bench", 64, opts, take_opt, o};
@@ -315,7 +320,8 @@ static int make_timing_jobs(struct bench_run *r, struct perr *e)
 
 /*
  * The counter runs: each measured refvmm cell twice more, at exactly the
- * timing run's operations per repetition and at twice that, with the
+ * timing run's operations per repetition (or --counter-iters: the timing
+ * run sizes itself by the host's speed) and at twice that, with the
  * same fixed warm-up: counters per operation are the difference over
  * the extra operations, and start-up, set-up and reporting cancel.
  */
@@ -329,14 +335,15 @@ static int make_counter_jobs(struct bench_run *r, struct perr *e)
 		for (size_t ti = 0; ti < s->ntargets && !ret; ti++) {
 			struct bench_cell *c = &s->rows[ri].cells[ti];
 
+			unsigned n = r->o.counter_iters
+					     ? r->o.counter_iters
+					     : (unsigned)c->line.iters;
+
 			if (!r->refvmm[ti] || c->status != BENCH_OK)
 				continue;
-			ret = add_job(r, ri, ti, (unsigned)c->line.iters,
-				      bindir, e);
+			ret = add_job(r, ri, ti, n, bindir, e);
 			if (!ret)
-				ret = add_job(r, ri, ti,
-					      2 * (unsigned)c->line.iters,
-					      bindir, e);
+				ret = add_job(r, ri, ti, 2 * n, bindir, e);
 		}
 	free(bindir);
 	return ret;

@@ -77,6 +77,8 @@ static const struct {
 	 "  --scale PCT            operations per repetition, in percent\n"
 	 "  --reps N               repetitions (1-31, default 7)\n"
 	 "  --no-counters          do not read refvmm's exit counters\n"
+	 "  --counter-iters N      counter runs at N and 2N operations per\n"
+	 "                         repetition (default: the timing run's)\n"
 	 "  --json F               the bench results file\n"
 	 "  -j, --jobs N, --timeout S, --images DIR, --targets DIR, -q, "
 	 "--quiet\n"

@@ -35,6 +35,7 @@
 #define X86_EFLAGS_CF	 (1ul << 0)
 #define X86_EFLAGS_FIXED (1ul << 1)
 #define X86_EFLAGS_PF	 (1ul << 2)
+#define X86_EFLAGS_AF	 (1ul << 4)
 #define X86_EFLAGS_ZF	 (1ul << 6)
 #define X86_EFLAGS_SF	 (1ul << 7)
 #define X86_EFLAGS_TF	 (1ul << 8)

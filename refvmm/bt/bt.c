@@ -55,7 +55,7 @@ static const char *const exit_names[BT_EXIT_NR] = {
 	[BT_EXIT_RAISE_UD] = "raise_ud", [BT_EXIT_RAISE_GP] = "raise_gp",
 	[BT_EXIT_RAISE_NM] = "raise_nm", [BT_EXIT_DEBUG] = "breakpoint",
 	[BT_EXIT_RAISE_PF] = "raise_pf", [BT_EXIT_STALE] = "stale_code",
-	[BT_EXIT_ADAPT] = "adapted",
+	[BT_EXIT_ADAPT] = "adapted",	 [BT_EXIT_RAISE_DE] = "raise_de",
 };
 
 /* --- signals inside translated code (async-signal-safe) --- */

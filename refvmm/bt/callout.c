@@ -5,9 +5,10 @@
  * callout__run reads what the stub asked (bt_page.exit_code): chain a
  * direct branch, fill an indirect-lookup miss, end a one-instruction
  * block (with the single-step and data-breakpoint #DB it owes), raise
- * what the translator found the instruction raises, drop stale code,
- * perform an adapted access (retranslate.c), or emulate the instruction
- * exactly as if it had trapped.
+ * what the translator found the instruction raises or what its
+ * translation found (a zero divisor), drop stale code, perform an
+ * adapted access (retranslate.c), or emulate the instruction exactly as
+ * if it had trapped.
  *
  * callout__emulate emulates the sensitive instructions that do not trap
  * at CPL 3, so trap mode never emulates them (docs/refvmm-trap.md, the
@@ -363,6 +364,15 @@ static bool raise_exc(struct bt_vm *b, int vector, bool has_error, u32 error,
 				 DELIVER_EXCEPTION, b->c->eip, exit);
 }
 
+/* BT_EXIT_RAISE_DE: DIV/IDIV found its divisor zero. What the host's
+ * SIGFPE would have led to (monitor__handle): the monitor's step to an
+ * interrupt window ends, the #DE is delivered at the DIV. */
+static bool raise_de(struct bt_vm *b, struct vm_exit *exit)
+{
+	b->t->monitor_step = false;
+	return raise_exc(b, 0, false, 0, exit);
+}
+
 /* BT_EXIT_RAISE_PF: fetch again; the walk gives CR2 and the error code
  * now. */
 static bool raise_pf(struct bt_vm *b, struct vm_exit *exit)
@@ -481,6 +491,8 @@ bool callout__run(struct bt_vm *b, const struct bt_key *k, u32 entry_efl,
 		return debug(b, exit);
 	case BT_EXIT_RAISE_UD:
 		return monitor__handle(b->t, &ev, exit);
+	case BT_EXIT_RAISE_DE:
+		return raise_de(b, exit);
 	default:
 		return emulate(b, was_mstep, exit);
 	}

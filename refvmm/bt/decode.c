@@ -649,6 +649,9 @@ bool decode__insn(const u8 *p, size_t len, struct bt_insn *o)
 	if (!decode_imm(p, len, i, e, two_byte, op, cls, o))
 		return false;
 	o->cls = cls;
+	if (!two_byte && (op == 0xf6 || op == 0xf7) &&
+	    ((p[o->modrm_off] >> 3) & 7) >= 6)
+		o->div = op == 0xf6 ? 1 : o->opsize16 ? 2 : 4;
 	o->fpu = fpu_kind(o, p, two_byte, map3, op,
 			  o->has_modrm ? p + o->modrm_off : NULL);
 	o->feat = legacy_feat(o, p, two_byte, map3, map3 ? p[start + 2] : op);

@@ -47,6 +47,7 @@ struct bt_insn {
 	u16 ret_imm; /* c2 iw */
 	u8 fpu;	     /* enum bt_fpu: what CR0.EM/MP/TS do to it */
 	u8 feat;     /* enum bt_feat: the CPUID feature it needs */
+	u8 div;	     /* DIV/IDIV (f6/f7 /6, /7): the divisor's bytes, else 0 */
 };
 
 /*

@@ -203,6 +203,107 @@ static void emit_pushf(struct tx *x, u32 eip)
 	emit__restore_flags(e);
 }
 
+/* The forms emit_div rewrites: not LOCK (#UD, which the CPU raises
+ * when the bytes run as they are), and a divisor load within the
+ * 15-byte limit (MOVZX is a byte longer than the DIV it reads for). */
+static bool div_rewritable(const u8 *g, const struct bt_insn *in)
+{
+	u32 i, len = in->div == 4 ? 1u : 2u;
+
+	if (!in->div)
+		return false;
+	for (i = 0; i < in->nprefix; i++) {
+		if (g[i] == 0xf0)
+			return false;
+		len += g[i] != 0x66 && g[i] != 0xf2 && g[i] != 0xf3;
+	}
+	return len + in->len - in->modrm_off <= 15;
+}
+
+/*
+ * DIV/IDIV r/m: a zero divisor is #DE, a fault at the DIV (SDM Vol. 2A
+ * DIV, IDIV; Vol. 3A 6.15, interrupt 0), raised here by a callout
+ * instead of by the host's SIGFPE. The divisor is read once, into ECX
+ * (saved in the page; a fault on that read leaves every guest register
+ * as it was) with the guest's own addressing, tested with JECXZ (flags
+ * untouched), and the division runs on its copy in the page:
+ *
+ *	mov %ecx, %gs:scr_ecx
+ *	mov/movzx r/m, %ecx	the guest's prefixes and ModRM, reg = ECX
+ *	jecxz 1f
+ *	mov %ecx, %gs:divisor
+ *	mov %gs:scr_ecx, %ecx
+ *	div/idiv %gs:divisor	a quotient too large: the host's #DE
+ *	jmp 2f
+ * 1:	mov %gs:scr_ecx, %ecx
+ *	callout BT_EXIT_RAISE_DE
+ * 2:
+ */
+static void emit_div(struct tx *x, u32 eip, const u8 *g,
+		     const struct bt_insn *in)
+{
+	struct emit *e = &x->e;
+	bool swap = in->has_mem && (in->seg == 1 || in->seg == 5);
+	bool shadow = x->no_boundary_next; /* after an inline STI */
+	u8 modrm = g[in->modrm_off], *raise, *next;
+	u32 i;
+
+	map_add(x, eip, true);
+	emit__gs_store_ecx(e, BT_PG(scr_ecx));
+	if (swap)
+		load_gs(x, in->seg == 1 ? BT_RO(guest_cs_sel)
+					: BT_RO(guest_gs_sel));
+	for (i = 0; i < in->nprefix; i++)
+		if (g[i] != 0x66 && g[i] != 0xf0 && g[i] != 0xf2 &&
+		    g[i] != 0xf3)
+			emit__u8(e, swap && g[i] != 0x67 ? 0x65 : g[i]);
+	if (in->div == 4)
+		emit__u8(e, 0x8b);
+	else
+		emit__bytes(e, in->div == 1 ? "\x0f\xb6" : "\x0f\xb7", 2);
+	emit__u8(e, (u8)((modrm & ~0x38u) | 1u << 3));
+	for (i = in->modrm_off + 1u; i < in->len; i++)
+		emit__u8(e, g[i]);
+	if (swap)
+		load_gs(x, BT_RO(mon_gs_sel));
+	emit__u8(e, 0xe3); /* jecxz raise */
+	emit__u8(e, 0);
+	raise = e->p;
+	emit__gs_store_ecx(e, BT_PG(divisor));
+	emit__gs_load_ecx(e, BT_PG(scr_ecx));
+	emit__u8(e, 0x65);
+	if (in->div == 2)
+		emit__u8(e, 0x66);
+	emit__u8(e, in->div == 1 ? 0xf6 : 0xf7);
+	emit__u8(e, (u8)((modrm & 0x38u) | 5u)); /* disp32 */
+	emit__u32(e, BT_PG(divisor));
+	emit__u8(e, 0xeb); /* jmp next */
+	emit__u8(e, 0);
+	next = e->p;
+	raise[-1] = (u8)(e->p - raise);
+	emit__gs_load_ecx(e, BT_PG(scr_ecx));
+	x->no_boundary_next = shadow; /* the raise is in the shadow too */
+	emit_callout(x, eip, BT_EXIT_RAISE_DE);
+	next[-1] = (u8)(e->p - next);
+}
+
+/* INTO: with OF clear nothing happens; with OF set the callout raises
+ * #OF through the guest IDT (callout__emulate), so only then does the
+ * block leave (SDM Vol. 2A INT n/INTO/INT3/INT1). */
+static void emit_into(struct tx *x, u32 eip)
+{
+	bool shadow = x->no_boundary_next; /* after an inline STI */
+	u8 *next;
+
+	map_add(x, eip, true);
+	emit__u8(&x->e, 0x71); /* jno next */
+	emit__u8(&x->e, 0);
+	next = x->e.p;
+	x->no_boundary_next = shadow;
+	emit_callout(x, eip, BT_EXIT_CALLOUT);
+	next[-1] = (u8)(x->e.p - next);
+}
+
 /* `jmp rel32` to guest @eip's translation, chained when it exists. */
 static void jmp_rel(struct tx *x, u32 eip)
 {
@@ -358,6 +459,10 @@ static bool emit_insn(struct tx *x, u32 eip, const u8 *g,
 	}
 	switch (in->cls) {
 	case BT_IDENT:
+		if (div_rewritable(g, in)) {
+			emit_div(x, eip, g, in);
+			return false;
+		}
 		map_add(x, eip, true);
 		emit_ident(x, g, in);
 		return false;
@@ -396,6 +501,11 @@ static bool emit_insn(struct tx *x, u32 eip, const u8 *g,
 	case BT_UD:
 		emit_callout(x, eip, BT_EXIT_RAISE_UD);
 		return true;
+	case BT_CALLOUT:
+		if (in->len != 1 || g[0] != 0xce)
+			break;
+		emit_into(x, eip);
+		return false;
 	default:
 		break;
 	}

@@ -57,6 +57,7 @@ enum bt_exit {
 	BT_EXIT_STALE,	     /* a self-checking block found its code changed */
 	BT_EXIT_RAISE_PF,    /* #PF fetching the instruction at EIP */
 	BT_EXIT_ADAPT,	     /* bt: an adapted access at EIP (retranslate.c) */
+	BT_EXIT_RAISE_DE,    /* #DE at EIP (DIV/IDIV by zero) */
 	BT_EXIT_NR,
 };
 
@@ -84,6 +85,7 @@ struct bt_page {
 	u32 vflags;  /* the guest's IOPL, NT, VIF, VIP, TF, for PUSHF */
 	u32 insns;   /* --count-insns: guest instructions since the last exit */
 	u32 scr_cnt; /* EAX while the count goes up */
+	u32 divisor; /* DIV/IDIV's divisor, read once (translate.c) */
 };
 
 /* Where the monitor may write a jump (recorded when it was emitted). */

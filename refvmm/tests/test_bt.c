@@ -628,3 +628,199 @@ Test(bt_decode, kinds_of_instructions)
 			     bt_kind_names[cases[i].kind]);
 	}
 }
+
+/* DIV/IDIV (f6/f7 /6, /7) carry their divisor's width; /0-/5 none. */
+Test(bt_decode, div_divisor_width)
+{
+	static const struct {
+		u8 bytes[4];
+		u8 n, div;
+	} cases[] = {
+		{{0xf7, 0xf3}, 2, 4},	    /* div ebx */
+		{{0xf7, 0xfb}, 2, 4},	    /* idiv ebx */
+		{{0x66, 0xf7, 0x33}, 3, 2}, /* div word [ebx] */
+		{{0xf6, 0xf4}, 2, 1},	    /* div ah */
+		{{0xf6, 0x3b}, 2, 1},	    /* idiv byte [ebx] */
+		{{0xf7, 0xe3}, 2, 0},	    /* mul ebx */
+		{{0xf7, 0xdb}, 2, 0},	    /* neg ebx */
+		{{0xf6, 0xc3, 0x01}, 3, 0}, /* test bl, 1 */
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct bt_insn in;
+
+		cr_assert(decode__insn(cases[i].bytes, cases[i].n, &in),
+			  "case %zu", i);
+		cr_expect_eq(in.cls, BT_IDENT, "case %zu", i);
+		cr_expect_eq(in.div, cases[i].div, "case %zu: div %u", i,
+			     in.div);
+	}
+}
+
+/* The host instructions of @tb, as "mnemonic op_str" lines, into @out,
+ * and their offsets in the block (so branch targets are offsets too). */
+static size_t host_listing(const struct bt_block *tb, char out[][64],
+			   size_t max, u32 *addr)
+{
+	csh h;
+	cs_insn *ci;
+	const u8 *p = tb->tc;
+	size_t len = tb->tc_len, n = 0;
+	u64 a = 0;
+
+	cr_assert(cs_open(CS_ARCH_X86, CS_MODE_32, &h) == CS_ERR_OK);
+	ci = cs_malloc(h);
+	while (n < max && cs_disasm_iter(h, &p, &len, &a, ci)) {
+		snprintf(out[n], 64, "%.31s %.31s", ci->mnemonic, ci->op_str);
+		addr[n++] = (u32)ci->address;
+	}
+	cs_free(ci, 1);
+	cs_close(&h);
+	return n;
+}
+
+static u64 at(const struct bt_block *tb, u32 off)
+{
+	return (u64)(uintptr_t)tb->tc + off;
+}
+
+/* A zero divisor is found before the division, which runs on the one
+ * read of it; the raise callout is at the DIV's EIP. */
+Test(bt_emit, div_tests_its_divisor_read_once)
+{
+	static const u8 code[] = {0xf6, 0x33, 0x90, 0xf4}; /* div byte [ebx] */
+	/* each line with the page offset or value it names */
+	static const struct {
+		const char *fmt;
+		u32 arg;
+	} want[] = {
+		{"mov dword ptr gs:[0x%x], ecx", BT_PG(scr_ecx)},
+		{"movzx ecx, byte ptr [ebx]", 0},
+		{"jecxz", 0},
+		{"mov dword ptr gs:[0x%x], ecx", BT_PG(divisor)},
+		{"mov ecx, dword ptr gs:[0x%x]", BT_PG(scr_ecx)},
+		{"div byte ptr gs:[0x%x]", BT_PG(divisor)},
+		{"jmp", 0},
+		{"mov ecx, dword ptr gs:[0x%x]", BT_PG(scr_ecx)},
+		{"mov dword ptr gs:[0x%x], 0x100", BT_PG(eip)},
+		{"mov dword ptr gs:[0], 0x%x", BT_EXIT_RAISE_DE},
+		{"ljmp", 0},
+		{"nop", 0},
+	};
+	char lines[32][64], w[64];
+	u32 addr[32], eip = 0;
+	const struct bt_block *tb;
+	size_t n, i;
+
+	bvm.nblocks = 0;
+	tb = translate(code, sizeof(code), 0, 0);
+	n = host_listing(tb, lines, 32, addr);
+	cr_assert_geq(n, 12);
+	for (i = 0; i < 12; i++) {
+		snprintf(w, sizeof(w), want[i].fmt, want[i].arg);
+		cr_expect(!strncmp(lines[i], w, strlen(w)),
+			  "host instruction %zu: '%s', expected '%s'", i,
+			  lines[i], w);
+	}
+	/* jecxz to the raise, jmp past it to the NOP */
+	cr_expect_eq(strtoul(strchr(lines[2], ' '), NULL, 0), addr[7]);
+	cr_expect_eq(strtoul(strchr(lines[6], ' '), NULL, 0), addr[11]);
+	cr_expect_eq(tb->ninsn, 3, "the block goes on after the DIV");
+	/* a fault anywhere before the NOP is the DIV's */
+	cr_expect(tcache__map(&bvm, at(tb, addr[1]), false, &eip) &&
+		  eip == GUEST_EIP);
+	cr_expect(tcache__map(&bvm, at(tb, addr[8]), true, &eip) &&
+			  eip == GUEST_EIP,
+		  "the raise callout is a boundary at the DIV");
+	cr_expect(!tcache__map(&bvm, at(tb, addr[3]), true, &eip),
+		  "no boundary while ECX is the monitor's");
+	cr_expect(tcache__map(&bvm, at(tb, addr[11]), true, &eip) &&
+		  eip == GUEST_EIP + 2);
+}
+
+/* 16 bits: MOVZX word without the operand-size prefix, the division
+ * with it; a GS override reads the divisor with the guest's GS. */
+Test(bt_emit, div_word_through_gs)
+{
+	static const u8 code[] = {0x65, 0x66, 0xf7, 0x7b, 0x08, 0xf4};
+	char lines[32][64];
+	u32 addr[32];
+	const struct bt_block *tb = translate(code, sizeof(code), 0, 0);
+	size_t n = host_listing(tb, lines, 32, addr);
+
+	char want[64];
+
+	cr_assert_geq(n, 8);
+	snprintf(want, sizeof(want), "mov gs, word ptr cs:[0x%x]",
+		 BT_RO(guest_gs_sel));
+	cr_expect_str_eq(lines[1], want);
+	cr_expect_str_eq(lines[2], "movzx ecx, word ptr gs:[ebx + 8]");
+	snprintf(want, sizeof(want), "mov gs, word ptr cs:[0x%x]",
+		 BT_RO(mon_gs_sel));
+	cr_expect_str_eq(lines[3], want);
+	snprintf(want, sizeof(want), "idiv word ptr gs:[0x%x]", BT_PG(divisor));
+	cr_expect_str_eq(lines[7], want);
+}
+
+/* INTO leaves only with OF set; the block goes on. */
+Test(bt_emit, into_leaves_only_on_overflow)
+{
+	static const u8 code[] = {0xce, 0x90, 0xf4};
+	char lines[32][64];
+	u32 addr[32];
+	const struct bt_block *tb = translate(code, sizeof(code), 3, 0);
+	size_t n = host_listing(tb, lines, 32, addr);
+
+	cr_assert_geq(n, 5);
+	cr_expect(!strncmp(lines[0], "jno ", 4), "%s", lines[0]);
+	cr_expect_eq(strtoul(lines[0] + 4, NULL, 0), addr[4]);
+	cr_expect_str_eq(lines[2], "mov dword ptr gs:[0], 1");
+	cr_expect_str_eq(lines[4], "nop ");
+	cr_expect_eq(tb->ninsn, 3);
+}
+
+/* LOCK DIV is #UD (SDM Vol. 2A LOCK), and a DIV whose MOVZX would pass
+ * 15 bytes runs as it is: neither is rewritten. */
+Test(bt_emit, div_forms_left_to_the_cpu)
+{
+	static const u8 lock[] = {0xf0, 0xf7, 0x33, 0xf4};
+	u8 long_div[16];
+	const struct bt_block *tb = translate(lock, sizeof(lock), 0, 0);
+
+	cr_expect_eq(rd32(tb->tc + 18), BT_EXIT_RAISE_UD, "LOCK DIV: #UD");
+	memset(long_div, 0x26, 13); /* es: x 13, div byte [ebx] */
+	long_div[13] = 0xf6;
+	long_div[14] = 0x33;
+	long_div[15] = 0xf4;
+	bvm.tc_free = tc + 0x400;
+	tb = translate(long_div, sizeof(long_div), 0, 0);
+	cr_expect(!memcmp(tb->tc, long_div, 15), "15-byte DIV copied");
+	long_div[1] = 0x66; /* the MOVZX drops it: 14 bytes, rewritten */
+	bvm.tc_free = tc + 0x400;
+	tb = translate(long_div + 1, 15, 0, 0);
+	cr_expect(!memcmp(tb->tc, "\x65\x89\x0d", 3), "rewritten");
+}
+
+/* After an inline STI the DIV is in its shadow (SDM Vol. 2B STI): the
+ * raise callout is no boundary either, so no interrupt lands there. */
+Test(bt_emit, div_raise_in_the_sti_shadow)
+{
+	static const u8 code[] = {0xfb, 0xf7, 0xf1, 0xf4}; /* sti; div ecx */
+	char lines[32][64], w[64];
+	u32 addr[32], eip = 0;
+	const struct bt_block *tb;
+	size_t n, i;
+
+	bvm.nblocks = 0;
+	tb = translate(code, sizeof(code), 0, 0);
+	n = host_listing(tb, lines, 32, addr);
+	snprintf(w, sizeof(w), "mov dword ptr gs:[0x%x], 0x%x", BT_PG(eip),
+		 GUEST_EIP + 1);
+	for (i = 0; i < n && strcmp(lines[i], w); i++)
+		;
+	cr_assert_lt(i, n, "no raise callout for the DIV");
+	cr_expect(!tcache__map(&bvm, at(tb, addr[i]), true, &eip),
+		  "the raise callout is a boundary in the STI shadow");
+	cr_expect(!tcache__map(&bvm, at(tb, addr[1]), true, &eip),
+		  "the DIV is a boundary in the STI shadow");
+}

@@ -12,7 +12,8 @@
  * 4.10.2.3, 4.8), and so does the fill. D is set only by a write (4.8):
  * a clean page is filled read-only. A fill is made only where the guest
  * is about to use the page (a leaf entry changed to another frame or
- * left with A set, the page of the last true fault, INVLPG of an entry
+ * left with A set, the page of the last true fault unless its retried
+ * write must fault anyway to set D, INVLPG of an entry
  * with A set), never where the guest just cleared A: it reads A back to
  * age its pages.
  */
@@ -431,14 +432,19 @@ static bool eager_fill(struct shadow_pt *s, u32 lpn, u32 old_ppn)
 {
 	struct gpt_walk w;
 	struct shadow_map *m;
-	bool a;
+	u64 leaf;
 
 	if (lpn < (SHADOW_LO >> 12) || lpn >= (SW_WINDOW_BASE >> 12) ||
 	    map_of(s, lpn) || !fill_walk(s, lpn, false, &w))
 		return false;
-	a = entry_at(s, w.entry[w.n - 1]) & GPT_A;
-	if (!a && lpn != s->pending_lpn &&
+	leaf = entry_at(s, w.entry[w.n - 1]);
+	if (!(leaf & GPT_A) && lpn != s->pending_lpn &&
 	    (old_ppn == NO_PPN || old_ppn == (u32)(w.phys >> 12)))
+		return false;
+	/* The retried store of a true fault to a clean page faults again
+	 * to set D whatever is mapped: its hidden fault maps it writable
+	 * in one call, a fill now would only add one. */
+	if (lpn == s->pending_lpn && s->pending_write && !(leaf & GPT_D))
 		return false;
 	if (!fill_walk(s, lpn, true, &w))
 		return false;
@@ -588,6 +594,7 @@ enum shadow_outcome shadow__fault(struct shadow_pt *s, u32 lin, u32 herr,
 	if (!gpt_walk(&s->ctl, s->ram, s->ram_size, lin, &acc, true, &w)) {
 		s->st.true_faults++;
 		s->pending_lpn = lpn;
+		s->pending_write = acc.kind == GPT_WRITE;
 		*pf_error = w.error;
 		return SPT_TRUE;
 	}

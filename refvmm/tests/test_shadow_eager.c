@@ -182,10 +182,10 @@ Test(shadow_eager, the_page_of_a_true_fault_is_filled_when_mapped)
 	map_by_fault(0, false); /* the table is traced and its range known */
 	*pte(6) = 0;
 	*pte(7) = 0;
-	cr_assert_eq(shadow__fault(&sp, LIN + 0x6008, PF_W, false, &err),
+	cr_assert_eq(shadow__fault(&sp, LIN + 0x6008, 0, false, &err),
 		     SPT_TRUE);
-	/* pgfault: the #PF handler maps the page, A and D clear; the
-	 * retried access finds it (read-only: its write sets D). */
+	/* The #PF handler maps the page, A and D clear; the retried read
+	 * finds it (read-only: a write sets D first). */
 	store_pte(6, frame(11) | P | RW);
 	cr_assert(can(LIN + 0x6000, false));
 	cr_assert_eq(byte_at(LIN + 0x6000), 0x4b);
@@ -201,6 +201,31 @@ Test(shadow_eager, the_page_of_a_true_fault_is_filled_when_mapped)
 	cr_assert(can(LIN + 0x7000, false));
 	cr_assert_eq(sp.st.eager_fills, 2);
 	cr_assert_eq(sp.st.hidden, 1);
+}
+
+Test(shadow_eager, a_retried_store_to_a_clean_page_maps_itself)
+{
+	u32 err = 0;
+
+	map_by_fault(0, false);
+	*pte(6) = 0;
+	cr_assert_eq(shadow__fault(&sp, LIN + 0x6008, PF_W, false, &err),
+		     SPT_TRUE);
+	/* pgfault: the store must come back to set D whatever is mapped,
+	 * and its hidden fault maps the page writable in one call. */
+	store_pte(6, frame(11) | P | RW);
+	cr_assert(!can(LIN + 0x6000, false));
+	cr_assert_eq(*pte(6) & GPT_A, 0);
+	map_by_fault(6, true);
+	cr_assert_eq(*pte(6) & (GPT_A | GPT_D), GPT_A | GPT_D);
+	cr_assert(can(LIN + 0x6000, true));
+	/* With D already set by the handler, the fill maps it writable. */
+	*pte(7) = 0;
+	cr_assert_eq(shadow__fault(&sp, LIN + 0x7008, PF_W, false, &err),
+		     SPT_TRUE);
+	store_pte(7, frame(12) | P | RW | GPT_D);
+	cr_assert(can(LIN + 0x7000, true));
+	cr_assert_eq(sp.st.eager_fills, 1);
 }
 
 Test(shadow_eager, clearing_a_drops_the_page_and_keeps_a_clear)

@@ -73,6 +73,7 @@ struct shadow_pt {
 	/* The linear page of the last true fault, 0 if none: the page the
 	 * guest's #PF handler is about to map for a retried access. */
 	u32 pending_lpn;
+	bool pending_write;
 	bool user; /* the privilege class mapped now */
 	/* Supervisor class with SMAP and EFLAGS.AC = 1: user pages are open
 	 * to explicit supervisor accesses (SDM Vol. 3A 4.6.1). The user

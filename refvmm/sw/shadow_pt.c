@@ -13,9 +13,9 @@
  * a clean page is filled read-only. A fill is made only where the guest
  * is about to use the page (a leaf entry changed to another frame or
  * left with A set, the page of the last true fault unless its retried
- * write must fault anyway to set D, INVLPG of an entry
- * with A set), never where the guest just cleared A: it reads A back to
- * age its pages.
+ * write must fault anyway to set D, INVLPG of an entry with A set),
+ * never where the guest just cleared A: it reads A back to age its
+ * pages.
  */
 #define _GNU_SOURCE
 #include <errno.h>

@@ -4,6 +4,18 @@
  * guest's tables through a hidden fault. What must never happen is a
  * mapping that allows more than the guest's tables do now: traces, the
  * privilege class and the D bit keep that true.
+ *
+ * An eager fill maps a page before any access to it, from a walk as a
+ * read in the class mapped now. That is a translation cached for an
+ * access that has not occurred, which a processor may do; before
+ * caching one it sets the A bits of the entries used (SDM Vol. 3A
+ * 4.10.2.3, 4.8), and so does the fill. D is set only by a write (4.8):
+ * a clean page is filled read-only. A fill is made only where the guest
+ * is about to use the page (a leaf entry changed to another frame or
+ * left with A set, the page of the last true fault unless its retried
+ * write must fault anyway to set D, INVLPG of an entry with A set),
+ * never where the guest just cleared A: it reads A back to age its
+ * pages.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -17,6 +29,17 @@
 #include "refvmm/sw/traps.h"
 
 #define NPAGES (1u << 20) /* linear pages in 4 GiB */
+/* Eager fills one page-table write may make: a write that changes more
+ * entries (a table zeroed or copied at once) drops the rest as before. */
+#define EAGER_MAX 16
+#define NO_PPN	  (~0u)
+#define RMAP_MANY 1u /* in base: leaf table of more than one range */
+
+/* A page-table page's linear range as a leaf table (one 4 MiB or 2 MiB
+ * range; RMAP_MANY when walks met it for two). */
+struct shadow_rmap {
+	u32 gen, base;
+};
 
 struct shadow_map {
 	u32 lpn, ppn;
@@ -166,6 +189,8 @@ int shadow__flush(struct shadow_pt *s)
 	s->nfree = 0; /* entries below fresh come back through free_list */
 	s->fresh = 0;
 	memset(s->traced, 0, s->ram_size >> 12);
+	s->rmap_gen++;
+	s->pending_lpn = 0;
 	s->trace_lpn = 0;
 	if (munmap(lin_ptr(SHADOW_LO >> 12), SW_WINDOW_BASE - SHADOW_LO) < 0)
 		return host_fail(s, "munmap", SHADOW_LO >> 12);
@@ -207,8 +232,9 @@ int shadow__init(struct shadow_pt *s, int memfd, u8 *ram, u64 ram_size,
 	s->free_list = calloc(budget, sizeof(*s->free_list));
 	s->live = calloc(budget, sizeof(*s->live));
 	s->traced = calloc((ram_size >> 12) + 1, 1);
+	s->rmap = calloc((ram_size >> 12) + 1, sizeof(*s->rmap));
 	if (!s->slot_of || !s->pool || !s->free_list || !s->traced ||
-	    !s->live) {
+	    !s->live || !s->rmap) {
 		shadow__destroy(s);
 		snprintf(s->err, sizeof(s->err), "out of memory");
 		return -ENOMEM;
@@ -225,6 +251,8 @@ void shadow__destroy(struct shadow_pt *s)
 	free(s->free_list);
 	free(s->live);
 	free(s->traced);
+	free(s->rmap);
+	s->rmap = NULL;
 	s->slot_of = NULL;
 	s->pool = NULL;
 	s->free_list = NULL;
@@ -254,69 +282,9 @@ static int trace_page(struct shadow_pt *s, u64 ppn)
 	return 0;
 }
 
-/*
- * Drops every mapping that used an entry of page @ppn marked in
- * @changed (one flag per entry of @esz bytes).
- */
 int shadow__trace_phys(struct shadow_pt *s, u64 ppn)
 {
 	return trace_page(s, ppn);
-}
-
-static int drop_deps(struct shadow_pt *s, u64 ppn, const u8 *changed, u32 esz)
-{
-	u32 lpns[256], n = 0, i;
-	int r;
-
-	if (s->on_change)
-		s->on_change(s->change_ctx, ppn);
-	for (i = s->used; i-- > 0;) {
-		struct shadow_map *m = &s->pool[s->live[i]];
-		bool hit = false;
-
-		for (int d = 0; d < m->ndep && !hit; d++)
-			hit = (m->dep[d] >> 12) == ppn &&
-			      changed[(m->dep[d] & 0xfff) / esz];
-		if (!hit)
-			continue;
-		lpns[n++] = m->lpn;
-		release(s, m);
-		if (n == 256) {
-			r = unmap_runs(s, lpns, n, NULL);
-			if (r < 0)
-				return r;
-			n = 0;
-		}
-	}
-	return n ? unmap_runs(s, lpns, n, NULL) : 0;
-}
-
-static u32 entry_size(const struct shadow_pt *s)
-{
-	return gpt_pae(&s->ctl) ? 8 : 4;
-}
-
-void shadow__phys_written(struct shadow_pt *s, u64 phys, u32 len)
-{
-	u8 changed[1024];
-	u32 esz = entry_size(s);
-	u64 p;
-
-	if (!s->paging || !len)
-		return;
-	for (p = phys & ~0xfffull; p < phys + len; p += 4096) {
-		u64 lo = p > phys ? p : phys, hi = phys + len;
-		u64 off;
-
-		if (!mappable_ppn(s, p >> 12) || !s->traced[p >> 12])
-			continue;
-		if (hi > p + 4096)
-			hi = p + 4096;
-		memset(changed, 0, sizeof(changed));
-		for (off = (lo - p) / esz; off <= (hi - 1 - p) / esz; off++)
-			changed[off] = 1;
-		drop_deps(s, p >> 12, changed, esz);
-	}
 }
 
 static struct shadow_map *alloc_map(struct shadow_pt *s, u32 lpn)
@@ -406,6 +374,206 @@ static bool permits(u8 prot, enum gpt_kind kind)
 	}
 }
 
+static u32 leaf_span(const struct shadow_pt *s)
+{
+	return gpt_pae(&s->ctl) ? 2u << 20 : 4u << 20;
+}
+
+/* Remembers the linear range the leaf table of walk @w serves (4 KiB
+ * pages only: a large page's PDE has no table below it). */
+static void rmap_note(struct shadow_pt *s, const struct gpt_walk *w, u32 lin)
+{
+	u64 ppn = w->table[w->n - 1] >> 12;
+	u32 base = lin & ~(leaf_span(s) - 1);
+	struct shadow_rmap *r;
+
+	if (w->large || !mappable_ppn(s, ppn))
+		return;
+	r = &s->rmap[ppn];
+	if (r->gen != s->rmap_gen) {
+		r->gen = s->rmap_gen;
+		r->base = base;
+	} else if (r->base != base) {
+		r->base = RMAP_MANY;
+	}
+}
+
+static u64 entry_at(const struct shadow_pt *s, u64 addr)
+{
+	u64 v = 0;
+
+	memcpy(&v, s->ram + addr, gpt_pae(&s->ctl) ? 8 : 4);
+	return v;
+}
+
+/* The walk an eager fill of @lpn makes: a read in the class mapped now
+ * (what the next access there most likely is, and the least it needs). */
+static bool fill_walk(struct shadow_pt *s, u32 lpn, bool set_ad,
+		      struct gpt_walk *w)
+{
+	struct gpt_access acc = {
+		.kind = GPT_READ,
+		.user = s->user,
+		.ac = s->ac_open,
+	};
+
+	return gpt_walk(&s->ctl, s->ram, s->ram_size, lpn << 12, &acc, set_ad,
+			w) &&
+	       mappable_ppn(s, w->phys >> 12);
+}
+
+/*
+ * Maps @lpn ahead of an access (the file's header says when). @old_ppn
+ * is the frame a mapping just dropped had, NO_PPN if none: a leaf entry
+ * left on that frame with A clear was aged by the guest, not remapped.
+ * Returns whether the page is mapped now.
+ */
+static bool eager_fill(struct shadow_pt *s, u32 lpn, u32 old_ppn)
+{
+	struct gpt_walk w;
+	struct shadow_map *m;
+	u64 leaf;
+
+	if (lpn < (SHADOW_LO >> 12) || lpn >= (SW_WINDOW_BASE >> 12) ||
+	    map_of(s, lpn) || !fill_walk(s, lpn, false, &w))
+		return false;
+	leaf = entry_at(s, w.entry[w.n - 1]);
+	if (!(leaf & GPT_A) && lpn != s->pending_lpn &&
+	    (old_ppn == NO_PPN || old_ppn == (u32)(w.phys >> 12)))
+		return false;
+	/* The retried store of a true fault to a clean page faults again
+	 * to set D whatever is mapped: its hidden fault maps it writable
+	 * in one call, a fill now would only add one. */
+	if (lpn == s->pending_lpn && s->pending_write && !(leaf & GPT_D))
+		return false;
+	if (!fill_walk(s, lpn, true, &w))
+		return false;
+	for (int i = 0; i < w.n; i++)
+		if (trace_page(s, w.table[i] >> 12) < 0)
+			return false;
+	rmap_note(s, &w, lpn << 12);
+	m = alloc_map(s, lpn);
+	if (!m)
+		return false;
+	fill_from_walk(m, &w);
+	m->prot = prot_of(s, m, s->user);
+	if (mmap(lin_ptr(lpn), 4096, m->prot, MAP_SHARED | MAP_FIXED, s->memfd,
+		 (off_t)m->ppn << 12) == MAP_FAILED) {
+		host_fail(s, "mmap", lpn);
+		release(s, m);
+		return false;
+	}
+	if (lpn == s->pending_lpn)
+		s->pending_lpn = 0;
+	s->st.eager_fills++;
+	s->st.mapped++;
+	note_exposed(s, m);
+	return true;
+}
+
+struct refill {
+	u32 lpn, old_ppn;
+};
+
+static bool listed(const struct refill *r, u32 n, u32 lpn)
+{
+	for (u32 i = 0; i < n; i++)
+		if (r[i].lpn == lpn)
+			return true;
+	return false;
+}
+
+/*
+ * Entries of page @ppn marked in @changed (one flag per entry of @esz
+ * bytes) changed: every mapping that used one is dropped, and where a
+ * leaf entry changed, filled again from the new entries at once (up to
+ * EAGER_MAX), both for the mappings it had and, through the range the
+ * page serves as a leaf table, for entries nothing mapped.
+ */
+static int drop_deps(struct shadow_pt *s, u64 ppn, const u8 *changed, u32 esz)
+{
+	u32 lpns[256], n = 0, i, nr = 0, nold;
+	struct refill r[EAGER_MAX];
+	const struct shadow_rmap *rm = &s->rmap[ppn];
+	int ret;
+
+	if (s->on_change)
+		s->on_change(s->change_ctx, ppn);
+	for (i = s->used; i-- > 0;) {
+		struct shadow_map *m = &s->pool[s->live[i]];
+		int hit = -1;
+
+		for (int d = 0; d < m->ndep && hit < 0; d++)
+			if ((m->dep[d] >> 12) == ppn &&
+			    changed[(m->dep[d] & 0xfff) / esz])
+				hit = d;
+		if (hit < 0)
+			continue;
+		if (hit == m->ndep - 1 && nr < EAGER_MAX) {
+			/* Mapped over in one call by the fill, or unmapped
+			 * below when the fill does not map it. */
+			r[nr++] = (struct refill){m->lpn, m->ppn};
+			release(s, m);
+			continue;
+		}
+		lpns[n++] = m->lpn;
+		release(s, m);
+		if (n == 256) {
+			ret = unmap_runs(s, lpns, n, NULL);
+			if (ret < 0)
+				return ret;
+			n = 0;
+		}
+	}
+	nold = nr;
+	if (rm->gen == s->rmap_gen && rm->base != RMAP_MANY)
+		for (i = 0; i < 4096 / esz && nr < EAGER_MAX; i++) {
+			u32 lpn = (rm->base >> 12) + i;
+
+			if (changed[i] && !listed(r, nold, lpn))
+				r[nr++] = (struct refill){lpn, NO_PPN};
+		}
+	for (i = 0; i < nr; i++)
+		if (!eager_fill(s, r[i].lpn, r[i].old_ppn) && i < nold) {
+			lpns[n++] = r[i].lpn;
+			if (n == 256) {
+				ret = unmap_runs(s, lpns, n, NULL);
+				if (ret < 0)
+					return ret;
+				n = 0;
+			}
+		}
+	return n ? unmap_runs(s, lpns, n, NULL) : 0;
+}
+
+static u32 entry_size(const struct shadow_pt *s)
+{
+	return gpt_pae(&s->ctl) ? 8 : 4;
+}
+
+void shadow__phys_written(struct shadow_pt *s, u64 phys, u32 len)
+{
+	u8 changed[1024];
+	u32 esz = entry_size(s);
+	u64 p;
+
+	if (!s->paging || !len)
+		return;
+	for (p = phys & ~0xfffull; p < phys + len; p += 4096) {
+		u64 lo = p > phys ? p : phys, hi = phys + len;
+		u64 off;
+
+		if (!mappable_ppn(s, p >> 12) || !s->traced[p >> 12])
+			continue;
+		if (hi > p + 4096)
+			hi = p + 4096;
+		memset(changed, 0, sizeof(changed));
+		for (off = (lo - p) / esz; off <= (hi - 1 - p) / esz; off++)
+			changed[off] = 1;
+		drop_deps(s, p >> 12, changed, esz);
+	}
+}
+
 enum shadow_outcome shadow__fault(struct shadow_pt *s, u32 lin, u32 herr,
 				  bool ac, u32 *pf_error)
 {
@@ -425,6 +593,8 @@ enum shadow_outcome shadow__fault(struct shadow_pt *s, u32 lin, u32 herr,
 		return SPT_EMULATE; /* page 0 or beyond RAM */
 	if (!gpt_walk(&s->ctl, s->ram, s->ram_size, lin, &acc, true, &w)) {
 		s->st.true_faults++;
+		s->pending_lpn = lpn;
+		s->pending_write = acc.kind == GPT_WRITE;
 		*pf_error = w.error;
 		return SPT_TRUE;
 	}
@@ -435,6 +605,7 @@ enum shadow_outcome shadow__fault(struct shadow_pt *s, u32 lin, u32 herr,
 	for (int i = 0; i < w.n; i++)
 		if (trace_page(s, w.table[i] >> 12) < 0)
 			return SPT_EMULATE;
+	rmap_note(s, &w, lin);
 	m = map_of(s, lpn);
 	if (m && m->ppn != (u32)(w.phys >> 12)) {
 		/* Stale (should not happen: traces drop these first). */
@@ -539,17 +710,42 @@ int shadow__set_ctl(struct shadow_pt *s, const struct gpt_ctl *ctl,
 	return shadow__flush(s);
 }
 
+/* Whether mapping @m is what a walk gives now, A still set in the leaf
+ * (the guest has not aged the page since). */
+static bool still_valid(struct shadow_pt *s, const struct shadow_map *m)
+{
+	struct gpt_walk w;
+
+	return fill_walk(s, m->lpn, false, &w) &&
+	       (u32)(w.phys >> 12) == m->ppn && w.rw == m->rw &&
+	       w.us == m->us && w.xd == m->xd && w.dirty == m->dirty &&
+	       (entry_at(s, w.entry[w.n - 1]) & GPT_A);
+}
+
+/*
+ * INVLPG. Traces keep every mapping in line with the entries it used,
+ * so one still valid is kept (no host call); any other is refilled from
+ * the entries now, or dropped; an unmapped page whose leaf entry has A
+ * set is filled, as the access that follows an INVLPG would.
+ */
 void shadow__invlpg(struct shadow_pt *s, u32 lin)
 {
-	struct shadow_map *m = map_of(s, lin >> 12);
-	u32 lpn;
+	u32 lpn = lin >> 12, old = NO_PPN;
+	struct shadow_map *m = map_of(s, lpn);
 
 	s->st.invlpg++;
-	if (!m)
+	if (!s->paging)
 		return;
-	lpn = m->lpn;
-	release(s, m);
-	if (munmap(lin_ptr(lpn), 4096) < 0)
+	if (m) {
+		if (still_valid(s, m)) {
+			s->st.invlpg_kept++;
+			return;
+		}
+		old = m->ppn;
+		release(s, m);
+	}
+	if (!eager_fill(s, lpn, NO_PPN) && old != NO_PPN &&
+	    munmap(lin_ptr(lpn), 4096) < 0)
 		host_fail(s, "munmap", lpn);
 }
 

@@ -10,13 +10,21 @@
  *   trace fault   a write to a page that holds a guest page table (all
  *                 its aliases are mapped read-only): the write is
  *                 applied and the mappings that used the changed
- *                 entries are dropped.
+ *                 entries are dropped, or filled again at once from the
+ *                 new entries (an eager fill, below).
  *
  * The cache is for one guest privilege class at a time (supervisor or
  * user, SDM Vol. 3A 4.6): entering CPL 3 drops or narrows the mappings
  * of supervisor-only pages, in as few range calls as the layout allows.
  * A page is mapped writable only once its guest D bit is set (4.8), so
  * the first write to a clean page comes back to set it.
+ *
+ * An eager fill maps a page ahead of the access the guest is about to
+ * make, so that it takes no hidden fault: after a write to a PTE (found
+ * through the mappings that used it, or through the linear range its
+ * table was last walked for) and at INVLPG. It walks as a read in the
+ * class mapped now, so it sets A bits as the processor's own walk would
+ * and never D (see shadow_pt.c).
  *
  * The number of mappings is bounded (each is a VMA and Linux caps them:
  * vm.max_map_count); a full cache is flushed and counted as an eviction.
@@ -41,10 +49,11 @@ enum shadow_outcome {
 struct shadow_stats {
 	u64 hidden, true_faults, trace, evictions, cr3_switches, priv_switches,
 		priv_range_calls, invlpg, flushes, mapped, traced_pages,
-		dirty_upgrades;
+		dirty_upgrades, eager_fills, invlpg_kept;
 };
 
 struct shadow_map;
+struct shadow_rmap;
 
 struct shadow_pt {
 	int memfd;
@@ -56,7 +65,16 @@ struct shadow_pt {
 	u32 *free_list, nfree, used, fresh;
 	u32 *live;  /* pool indices in use, dense */
 	u8 *traced; /* per guest-physical page */
-	bool user;  /* the privilege class mapped now */
+	/* Per guest-physical page: the linear range it was last walked
+	 * for as a leaf page table; valid in generation rmap_gen only (a
+	 * flush starts a new one instead of clearing the array). */
+	struct shadow_rmap *rmap;
+	u32 rmap_gen;
+	/* The linear page of the last true fault, 0 if none: the page the
+	 * guest's #PF handler is about to map for a retried access. */
+	u32 pending_lpn;
+	bool pending_write;
+	bool user; /* the privilege class mapped now */
 	/* Supervisor class with SMAP and EFLAGS.AC = 1: user pages are open
 	 * to explicit supervisor accesses (SDM Vol. 3A 4.6.1). The user
 	 * pages opened that way, closed again when AC goes back to 0. */
@@ -106,7 +124,8 @@ int shadow__set_ac(struct shadow_pt *s, bool open);
 /* A host page fault at @lin: host error code @herr (P, W, I bits). */
 enum shadow_outcome shadow__fault(struct shadow_pt *s, u32 lin, u32 herr,
 				  bool ac, u32 *pf_error);
-/* INVLPG (SDM Vol. 2A): drop what maps @lin. */
+/* INVLPG (SDM Vol. 2A): bring what maps @lin in line with the guest's
+ * entries now (keep, refill or drop). */
 void shadow__invlpg(struct shadow_pt *s, u32 lin);
 /* Drops every mapping (eviction, CR3, paging on/off). */
 int shadow__flush(struct shadow_pt *s);

@@ -71,6 +71,8 @@ void check_nested(void)
 	gdt_set_tss(TSS_B, &tss_b, TSS_LIMIT, true);
 	gdt_set_tss(TSS_C, &tss_c, TSS_LIMIT, true);
 	nb_runs = nc_runs = 0;
+	nb_types = 0;
+	nb_c_flags = 0xffffffff; /* a body that never ran fails */
 	nc_call_f.vector = nc_jmp_f.vector = 0;
 	try_call(task3_lcall, &p, &f);
 	types = task3_types(SEL_TSS >> 3, TSS_B) << 8 | gdt_type(TSS_C);

@@ -73,7 +73,8 @@ static int io_allowed(struct sw_cpu *c, u16 port, u32 size)
 
 	if (c->cpl <= vm__iopl(c))
 		return 0;
-	if (c->tr.unusable || c->tr.limit < 0x67)
+	/* A 16-bit TSS has no I/O map (SDM Vol. 3A 8.6). */
+	if (c->tr.unusable || !(c->tr.type & 0x8) || c->tr.limit < 0x67)
 		return sw_gp(c, 0);
 	sw_lin_read(c, (u32)c->tr.base + 0x66, &base, 2);
 	byte = (u32)base + port / 8;

@@ -1,10 +1,13 @@
 /*
- * Hardware task switches to 32-bit TSSes (SDM Vol. 3A chapter 8, "Task
- * Management": 8.3 the switch, Table 8-1 its checks, Table 8-2 busy, NT,
- * back link and TS; Vol. 2A JMP, CALL, IRET and INT n, the TSS and
- * task-gate paths; Vol. 3A 6.11-6.12.2 IDT task gates). 16-bit TSSes are
- * refused with #GP(selector), and so is a new task with EFLAGS.VM = 1:
- * the monitor models neither 286 tasks nor virtual-8086 mode.
+ * Hardware task switches to 32-bit and 16-bit TSSes (SDM Vol. 3A chapter
+ * 8, "Task Management": 8.3 the switch, Table 8-1 its checks, Table 8-2
+ * busy, NT, back link and TS, 8.6 16-bit TSSes; Vol. 2A JMP, CALL, IRET
+ * and INT n, the TSS and task-gate paths; Vol. 3A 6.11-6.12.2 IDT task
+ * gates). A new task with EFLAGS.VM = 1 is refused with #GP(selector):
+ * the monitor does not model virtual-8086 mode. A 16-bit TSS as the
+ * current task serves switches and I/O permission checks, not the
+ * inner-level stacks of a privilege change (which read Figure 8-2's
+ * ESPn/SSn only).
  */
 #include <string.h>
 
@@ -15,19 +18,33 @@
 #include "task_switch.h"
 #include "vm.h"
 
-/* The 32-bit TSS (SDM Vol. 3A 8.2.1, Figure 8-2). Segment selectors
- * follow in ES CS SS DS FS GS order, which is enum sw_sreg's. */
-#define TSS_LINK   0x00
-#define TSS_CR3	   0x1c
-#define TSS_EIP	   0x20
-#define TSS_EFLAGS 0x24
-#define TSS_GPR	   0x28
-#define TSS_SEG	   0x48
-#define TSS_LDT	   0x60
-#define TSS_TRAP   0x64
-#define TSS_SIZE   0x68
+/* The 32-bit TSS (SDM Vol. 3A 8.2.1, Figure 8-2): the fields only it
+ * has. Segment selectors follow in ES CS SS DS FS GS order, which is
+ * enum sw_sreg's, in both formats. */
+#define TSS_LINK 0x00
+#define TSS_CR3	 0x1c
+#define TSS_TRAP 0x64
+#define TSS_SIZE 0x68
 /* The dynamic fields a switch saves: EIP up to the last selector. */
-#define TSS_DYN_LEN (TSS_LDT - TSS_EIP)
+#define TSS_DYN_LEN (0x60 - 0x20)
+
+/* Where a TSS keeps what a switch saves and loads: the 32-bit format
+ * and the 16-bit one (Figure 8-10: 16-bit fields, ES CS SS DS only). */
+struct tss_layout {
+	u32 size, eip, eflags, gpr, seg, ldt;
+	u32 width; /* of a register field and of a selector slot */
+	int nsegs;
+};
+
+static const struct tss_layout layout32 = {0x68, 0x20, 0x24, 0x28,
+					   0x48, 0x60, 4,    SW_NSREGS};
+static const struct tss_layout layout16 = {0x2c, 0x0e, 0x10, 0x12,
+					   0x22, 0x2a, 2,    4};
+
+static const struct tss_layout *layout_of(const struct vcpu_seg *d)
+{
+	return d->type & 0x8 ? &layout32 : &layout16;
+}
 
 #define TSS_TYPE_BUSY 0x2 /* in the descriptor's type field */
 #define DR6_BT	      0x8000u
@@ -64,6 +81,17 @@ static u16 get16(const u8 *p)
 
 	memcpy(&v, p, 2);
 	return v;
+}
+
+/* A register field of @width bytes (the guest is little-endian). */
+static u32 get_field(const u8 *p, u32 width)
+{
+	return width == 4 ? get32(p) : get16(p);
+}
+
+static void put_field(u8 *p, u32 v, u32 width)
+{
+	memcpy(p, &v, width);
 }
 
 /* A fault once the switch has committed belongs to the new task: it
@@ -113,32 +141,33 @@ static int fetch_tss(struct sw_cpu *c, u16 sel, u32 ext, int vec, bool busy,
 	if (n->d.s || (n->d.type & 0x5) != 0x1 ||
 	    !!(n->d.type & TSS_TYPE_BUSY) != busy)
 		return sw_raise(c, vec, err, true);
-	if (!(n->d.type & 0x8))
-		return sw_gp(c, err); /* 16-bit TSS: not modelled */
 	if (!n->d.present)
 		return sw_raise(c, VEC_NP, err, true);
 	n->sel = sel;
 	return 0;
 }
 
-/* The outgoing task's dynamic fields into its TSS (8.3 step 8). */
+/* The outgoing task's dynamic fields into its TSS (8.3 step 8); a
+ * 16-bit TSS keeps the low halves only (8.6). */
 static int save_old(struct sw_cpu *c, u32 eflags, u32 eip)
 {
+	const struct tss_layout *l = layout_of(&c->tr);
 	u8 dyn[TSS_DYN_LEN];
-	u32 base = (u32)c->tr.base;
+	u32 base = (u32)c->tr.base, len = l->ldt - l->eip, w = l->width;
 	int r;
 
-	if (c->tr.unusable || c->tr.limit < TSS_SIZE - 1)
+	if (c->tr.unusable || c->tr.limit < l->size - 1)
 		return sw_raise(c, VEC_TS, c->tr.selector & ~3u, true);
 	/* Read first: the selector slots' upper halves are reserved. */
-	if (sw_lin_read(c, base + TSS_EIP, dyn, sizeof(dyn)) < 0)
+	if (sw_lin_read(c, base + l->eip, dyn, len) < 0)
 		return -1;
-	memcpy(dyn, &eip, 4);
-	memcpy(dyn + TSS_EFLAGS - TSS_EIP, &eflags, 4);
-	memcpy(dyn + TSS_GPR - TSS_EIP, c->gpr, sizeof(c->gpr));
-	for (r = 0; r < SW_NSREGS; r++)
-		memcpy(dyn + TSS_SEG - TSS_EIP + 4 * r, &c->seg[r].selector, 2);
-	return sw_lin_write(c, base + TSS_EIP, dyn, sizeof(dyn));
+	put_field(dyn, eip, w);
+	put_field(dyn + l->eflags - l->eip, eflags, w);
+	for (r = 0; r < 8; r++)
+		put_field(dyn + l->gpr - l->eip + w * r, c->gpr[r], w);
+	for (r = 0; r < l->nsegs; r++)
+		memcpy(dyn + l->seg - l->eip + w * r, &c->seg[r].selector, 2);
+	return sw_lin_write(c, base + l->eip, dyn, len);
 }
 
 /* The new task's LDT (8.3 step 12; Table 8-1: #TS(LDT selector)). */
@@ -211,16 +240,19 @@ static const int load_order[SW_NSREGS] = {SW_CS, SW_SS, SW_ES,
  * a data register whose descriptor was not reached is left unusable,
  * CS and SS keep their old hidden parts under the new selector.
  */
-static int load_segments(struct sw_cpu *c, const u8 *tss, u32 ext)
+static int load_segments(struct sw_cpu *c, const u8 *tss,
+			 const struct tss_layout *l, u32 ext)
 {
 	u16 sel[SW_NSREGS];
 	struct vcpu_seg null;
 	int i, j, r;
 
+	/* A 16-bit TSS has no FS and GS: they become null, as QEMU and
+	 * Bochs do (8.6 does not say). */
 	for (r = 0; r < SW_NSREGS; r++)
-		sel[r] = get16(tss + TSS_SEG + 4 * r);
+		sel[r] = r < l->nsegs ? get16(tss + l->seg + l->width * r) : 0;
 	c->cpl = sel[SW_CS] & 3;
-	if (load_ldt(c, get16(tss + TSS_LDT), ext) < 0)
+	if (load_ldt(c, get16(tss + l->ldt), ext) < 0)
 		i = 0;
 	else
 		for (i = 0; i < SW_NSREGS; i++)
@@ -263,16 +295,20 @@ static void load_cr3(struct sw_cpu *c, u32 cr3)
 static int switch_to(struct sw_cpu *c, enum task_source src, struct task *n,
 		     u32 ext, u32 old_eflags, u32 old_eip)
 {
+	const struct tss_layout *l = layout_of(&n->d);
 	u16 old_sel = c->tr.selector;
 	bool nest = src == TASK_CALL || src == TASK_INT;
-	u32 eflags;
+	u32 eflags, w = l->width;
 	struct monitor *t;
+	int r;
 
-	if (n->d.limit < TSS_SIZE - 1)
+	if (n->d.limit < l->size - 1)
 		return sw_raise(c, VEC_TS, (n->sel & ~3u) | ext, true);
-	if (sw_lin_read(c, (u32)n->d.base, n->tss, TSS_SIZE) < 0)
+	if (sw_lin_read(c, (u32)n->d.base, n->tss, l->size) < 0)
 		return -1;
-	eflags = get32(n->tss + TSS_EFLAGS);
+	/* A 16-bit FLAGS image leaves EFLAGS[31:16] as they are. */
+	eflags = w == 4 ? get32(n->tss + l->eflags)
+			: (c->eflags & 0xffff0000u) | get16(n->tss + l->eflags);
 	if (eflags & EFL_VM)
 		return sw_gp(c, (n->sel & ~3u) | ext); /* not modelled */
 	if (src == TASK_IRET)
@@ -294,28 +330,35 @@ static int switch_to(struct sw_cpu *c, enum task_source src, struct task *n,
 	c->cr0 |= CR0_TS;
 	/* Local breakpoints belong to the old task (Vol. 3B 17.2.4). */
 	c->dr[7] &= ~DR7_LOCAL;
-	load_cr3(c, get32(n->tss + TSS_CR3));
+	if (w == 4)
+		load_cr3(c, get32(n->tss + TSS_CR3)); /* 16-bit: none (8.6) */
 	vm__set_eflags(c, eflags);
-	c->eip = get32(n->tss + TSS_EIP);
-	memcpy(c->gpr, n->tss + TSS_GPR, sizeof(c->gpr));
+	c->eip = get_field(n->tss + l->eip, w);
+	/* From a 16-bit TSS the upper halves "are modified and not
+	 * maintained" (8.6): all ones, as QEMU and Bochs load them. */
+	for (r = 0; r < 8; r++)
+		c->gpr[r] =
+			w == 4 ? get32(n->tss + l->gpr + 4 * r)
+			       : 0xffff0000u | get16(n->tss + l->gpr + 2 * r);
 	c->irq_shadow = false;
 	t = monitor_of(c);
 	if (t)
 		vm__count(t, "emulated.task_switch", source_names[src]);
-	if (load_segments(c, n->tss, ext) < 0)
+	if (load_segments(c, n->tss, l, ext) < 0)
 		return in_new_task(c);
 	return 0;
 }
 
 /* The new task's first instruction: within CS (#GP(0), with EXT for an
- * event), then the T flag's debug trap (8.2.1, DR6.BT; Vol. 3B 17.2.3). */
+ * event), then the T flag's debug trap (8.2.1, DR6.BT; Vol. 3B 18.2.3),
+ * which only a 32-bit TSS has. */
 static int first_insn(struct sw_cpu *c, const struct task *n, u32 ext)
 {
 	if (!desc__offset_ok(&c->seg[SW_CS], c->eip, 1)) {
 		sw_gp(c, ext);
 		return in_new_task(c);
 	}
-	if (get16(n->tss + TSS_TRAP) & 1) {
+	if ((n->d.type & 0x8) && (get16(n->tss + TSS_TRAP) & 1)) {
 		c->dr[6] |= DR6_BT;
 		sw_raise(c, VEC_DB, 0, false);
 		return in_new_task(c);

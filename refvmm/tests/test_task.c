@@ -161,9 +161,9 @@ Test(task_switch, faults_before_the_commit_change_nothing)
 	*gdt(30) = tss_desc(NEW_TSS, 0x67, 0x9) & ~(1ull << 47);
 	cr_assert_eq(jmp_to(c, NEW_SEL, false), -1);
 	cr_assert_eq(c->exc_vector, 11, "not present: #NP");
-	*gdt(30) = tss_desc(NEW_TSS, 0x67, 0x1);
+	*gdt(30) = tss_desc(NEW_TSS, 0x2a, 0x1);
 	cr_assert_eq(jmp_to(c, NEW_SEL, false), -1);
-	cr_assert_eq(c->exc_vector, 13, "16-bit TSS: refused");
+	cr_assert_eq(c->exc_vector, 10, "16-bit TSS shorter than 44: #TS");
 	*gdt(30) = tss_desc(NEW_TSS, 0x67, 0x9);
 	cr_assert_eq(jmp_to(c, NEW_SEL | 3, false), -1);
 	cr_assert_eq(c->exc_vector, 13, "RPL 3 > DPL 0");
@@ -203,5 +203,50 @@ Test(task_switch, the_t_flag_traps_at_the_first_instruction)
 	cr_assert(c->exc_new_task);
 	cr_assert_eq(c->dr[6] & 0x8000, 0x8000, "DR6.BT");
 	cr_assert_eq(c->dr[7], 0x402, "L0 cleared, G0 kept");
+	task_free(c);
+}
+
+/* A 16-bit TSS (8.6, Figure 8-10): 16-bit fields, ES CS SS DS only, no
+ * CR3 and no T flag; a switch out of it saves the low halves. */
+Test(task_switch, a_16_bit_tss_loads_and_saves_16_bit_fields)
+{
+	struct sw_cpu *c = task_cpu();
+	int r;
+
+	memset(ram + NEW_TSS, 0, 0x68);
+	*tss32(NEW_TSS, 0x1c) = 0xbad000; /* a 32-bit TSS's CR3: BP, SI */
+	*tss16(NEW_TSS, 0x0e) = 0x1234;
+	*tss16(NEW_TSS, 0x10) = 0x8d7;
+	for (r = 0; r < 8; r++)
+		*tss16(NEW_TSS, 0x12 + 2 * r) = (u16)(0x1110 + r);
+	*tss16(NEW_TSS, 0x22) = 0x88; /* ES */
+	*tss16(NEW_TSS, 0x24) = 0x80; /* CS */
+	*tss16(NEW_TSS, 0x26) = 0x88; /* SS */
+	*tss16(NEW_TSS, 0x28) = 0x88; /* DS */
+	*tss16(NEW_TSS, 0x64) = 1;    /* and its T flag */
+	*gdt(30) = tss_desc(NEW_TSS, 0x2b, 0x1);
+	c->cr0 |= CR0_PG;
+	c->cr3 = 0x5000;
+	cr_assert_eq(jmp_to(c, GATE, true), 0);
+	cr_assert_eq(c->eip, 0x1234);
+	cr_assert_eq(c->gpr[SW_EAX] & 0xffff, 0x1110);
+	cr_assert_eq(c->gpr[SW_EDI] & 0xffff, 0x1117);
+	cr_assert_eq(c->eflags & 0xffff, 0x8d7 | EFL_NT);
+	cr_assert_eq(c->cr3, 0x5000, "no CR3 in a 16-bit TSS");
+	cr_assert_eq(c->seg[SW_FS].selector, 0, "FS null");
+	cr_assert_eq(type_at(30), 0x3, "busy 16-bit TSS");
+	cr_assert_eq(*tss16(NEW_TSS, 0x00), OLD_SEL, "back link");
+	c->gpr[SW_EAX] = 0xdeadbeef;
+	c->eflags |= EFL_DF;
+	cr_assert_eq(task_switch__iret(c, 0x12345678), 0);
+	cr_assert_eq(c->tr.selector, OLD_SEL);
+	cr_assert_eq(type_at(30), 0x1);
+	cr_assert_eq(*tss16(NEW_TSS, 0x0e), 0x5678, "IP: low half");
+	cr_assert_eq(*tss16(NEW_TSS, 0x10), (0x8d7 | EFL_DF) & 0xffff,
+		     "FLAGS with NT cleared");
+	cr_assert_eq(*tss16(NEW_TSS, 0x12), 0xbeef, "AX: low half");
+	cr_assert_eq(*tss16(NEW_TSS, 0x14), 0x1111, "CX");
+	cr_assert_eq(*tss16(NEW_TSS, 0x24), 0x80, "CS");
+	cr_assert_eq(*tss16(NEW_TSS, 0x2c), 0, "nothing past 44 bytes");
 	task_free(c);
 }

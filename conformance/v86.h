@@ -11,8 +11,12 @@
 
 #define X86_EFLAGS_VIF (1ul << 19)
 #define X86_EFLAGS_VIP (1ul << 20)
-#define FEAT_VME       X86_FEATURE(1, 0, 3, 1, "vme")
-#define FEAT_SEP       X86_FEATURE(1, 0, 3, 11, "sep")
+/* A fault's frame carries RF = 1 (SDM Vol. 3B 17.3.1.1), an INT n's
+ * RF = 0; checks about other flags compare the frame without it, and
+ * conformance.v86.exit.rf-* check it on its own. */
+#define NO_RF(flags) ((flags) & ~X86_EFLAGS_RF)
+#define FEAT_VME     X86_FEATURE(1, 0, 3, 1, "vme")
+#define FEAT_SEP     X86_FEATURE(1, 0, 3, 11, "sep")
 
 /* What v86_enter() IRETs to: the frame IRET pops on its way to
  * virtual-8086 mode (SDM Vol. 2A IRET, "RETURN-TO-VIRTUAL-8086-MODE"),

@@ -38,7 +38,7 @@ static void check_entry_exit(void)
 				      "conformance.v86.enter.{cs,ss,ds,es,fs,"
 				      "gs}",
 				      "IRET to virtual-8086 mode loads "
-				      "{0:CS,SS,DS,ES,FS,GS} with the "
+				      "{1:CS,SS,DS,ES,FS,GS} with the "
 				      "popped value",
 				      i),
 			     want[i], seen[i] & 0xffff);
@@ -50,7 +50,11 @@ static void check_entry_exit(void)
 	report_eq("conformance.v86.exit.frame-eflags",
 		  "the exit frame holds EFLAGS with VM = 1 and the IOPL "
 		  "entered with",
-		  c.eflags, e.frame[F_EFLAGS]);
+		  c.eflags, NO_RF(e.frame[F_EFLAGS]));
+	report_eq("conformance.v86.exit.rf-fault",
+		  "a fault in virtual-8086 mode (HLT's #GP) pushes EFLAGS "
+		  "with RF = 1",
+		  X86_EFLAGS_RF, e.frame[F_EFLAGS] & X86_EFLAGS_RF);
 	report_eq("conformance.v86.exit.frame-ss",
 		  "the exit frame holds the 8086 SS", LOW_SEG, e.frame[F_SS]);
 	report_eq("conformance.v86.exit.frame-esp",
@@ -61,7 +65,7 @@ static void check_entry_exit(void)
 				      "conformance.v86.exit.frame-{es,ds,fs,"
 				      "gs}",
 				      "leaving virtual-8086 mode pushes "
-				      "{0:ES,DS,FS,GS} above SS",
+				      "{1:ES,DS,FS,GS} above SS",
 				      i),
 			     fwant[i], e.frame[fslot[i]]);
 	const u16 hseg[] = {e.h_ds, e.h_es, e.h_fs, e.h_gs};
@@ -70,7 +74,7 @@ static void check_entry_exit(void)
 				      "conformance.v86.exit.handler-{ds,es,"
 				      "fs,gs}",
 				      "the handler entered from virtual-8086 "
-				      "mode finds {0:DS,ES,FS,GS} null",
+				      "mode finds {1:DS,ES,FS,GS} null",
 				      i),
 			     0, hseg[i]);
 	report_eq("conformance.v86.exit.handler-ss",

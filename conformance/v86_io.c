@@ -33,8 +33,8 @@ static void check_in_out(void)
 				CHECK_ID(id,
 					 "conformance.v86.io.{in,out}.iopl{0,3}"
 					 ".allowed",
-					 "virtual-8086 mode, IOPL {1:0,3}: "
-					 "{0:IN,OUT} on a port the bitmap "
+					 "virtual-8086 mode, IOPL {2:0,3}: "
+					 "{1:IN,OUT} on a port the bitmap "
 					 "allows runs",
 					 d, i),
 				&e, GP_VECTOR, 0, after[d]);
@@ -44,8 +44,8 @@ static void check_in_out(void)
 				CHECK_ID(id,
 					 "conformance.v86.io.{in,out}.iopl{0,3}"
 					 ".denied",
-					 "virtual-8086 mode, IOPL {1:0,3}: "
-					 "{0:IN,OUT} on a port the bitmap "
+					 "virtual-8086 mode, IOPL {2:0,3}: "
+					 "{1:IN,OUT} on a port the bitmap "
 					 "denies raises #GP(0)",
 					 d, i),
 				&e, GP_VECTOR, 0, entry[d]);

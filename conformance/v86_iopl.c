@@ -55,15 +55,20 @@ static void check_effects(struct v86_exit *e, const struct v86_ctx *c)
 	report_eq("conformance.v86.iopl3.popf.flags",
 		  "virtual-8086 mode, IOPL 3: POPF loads FLAGS but not IOPL "
 		  "(VM stays)",
-		  vm3 | POPF_VALUE, e[POPF].frame[F_EFLAGS]);
+		  vm3 | POPF_VALUE, NO_RF(e[POPF].frame[F_EFLAGS]));
 	report_eq("conformance.v86.iopl3.int.frame-eflags",
 		  "virtual-8086 mode, IOPL 3: INT n to the protected-mode "
 		  "handler pushes EFLAGS with VM = 1",
-		  c[INT].eflags, e[INT].frame[F_EFLAGS]);
+		  c[INT].eflags, NO_RF(e[INT].frame[F_EFLAGS]));
+	report_eq("conformance.v86.exit.rf-int",
+		  "INT n out of virtual-8086 mode pushes EFLAGS with RF = 0 "
+		  "(a software interrupt clears it first)",
+		  0, e[INT].frame[F_EFLAGS] & X86_EFLAGS_RF);
 	report_eq("conformance.v86.iopl3.iret.flags",
 		  "virtual-8086 mode, IOPL 3: IRET pops IP, CS, FLAGS but not "
 		  "IOPL",
-		  vm3 | X86_EFLAGS_FIXED | IRET_FLAGS, e[IRET].frame[F_EFLAGS]);
+		  vm3 | X86_EFLAGS_FIXED | IRET_FLAGS,
+		  NO_RF(e[IRET].frame[F_EFLAGS]));
 }
 
 void check_v86_iopl(void)
@@ -84,8 +89,8 @@ void check_v86_iopl(void)
 				id,
 				"conformance.v86.iopl.{cli,sti,pushf,popf,int,"
 				"iret}.iopl{0..3}",
-				"virtual-8086 mode, IOPL {1}: "
-				"{0:CLI,STI,PUSHF,POPF,INT n,IRET} raises "
+				"virtual-8086 mode, IOPL {2}: "
+				"{1:CLI,STI,PUSHF,POPF,INT n,IRET} raises "
 				"#GP(0) below IOPL 3 and runs at IOPL 3",
 				i, iopl);
 			if (iopl < 3)

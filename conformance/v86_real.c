@@ -41,14 +41,14 @@ static void check_segments(void)
 				      "conformance.realmode.segbase."
 				      "{ds,es,fs,gs,ss}",
 				      "real mode: a store through "
-				      "{0:DS,ES,FS,GS,SS} = S at offset 0 "
+				      "{1:DS,ES,FS,GS,SS} = S at offset 0 "
 				      "lands at linear S * 16",
 				      n),
 			     0xa5d0 + n, seen);
 		report_equal(CHECK_ID(id,
 				      "conformance.realmode.selector."
 				      "{ds,es,fs,gs,ss}",
-				      "real mode: MOV from {0:DS,ES,FS,GS,SS} "
+				      "real mode: MOV from {1:DS,ES,FS,GS,SS} "
 				      "reads back the value loaded",
 				      n),
 			     sel, low_res(R_SEGRD + 4 * n));

@@ -115,7 +115,7 @@ static void check_pushf_popf(void)
 	report_eq("conformance.v86.vme.popf.flags",
 		  "VME, IOPL 0: POPF loads the popped IF into VIF, the "
 		  "arithmetic flags as they are, IF and IOPL unchanged",
-		  VM | VIF | X86_EFLAGS_FIXED | 0xd5, e.frame[F_EFLAGS]);
+		  VM | VIF | X86_EFLAGS_FIXED | 0xd5, NO_RF(e.frame[F_EFLAGS]));
 	run(v86_popf, 0, VIF | IF, 0);
 	report_eq("conformance.v86.vme.popf.vif-clear",
 		  "VME, IOPL 0: POPF of IF = 0 clears VIF, IF stays set", IF,
@@ -148,7 +148,7 @@ static void check_iret(void)
 		  "VME, IOPL 0: IRET loads the popped IF into VIF, CF as "
 		  "popped, IF and IOPL unchanged",
 		  VM | VIF | X86_EFLAGS_FIXED | X86_EFLAGS_CF,
-		  e.frame[F_EFLAGS]);
+		  NO_RF(e.frame[F_EFLAGS]));
 	run(v86_iret, 0, VIP, IF);
 	report_exit("conformance.v86.vme.iret.vip",
 		    "VME, IOPL 0: IRET of IF = 1 with VIP set raises #GP(0)",

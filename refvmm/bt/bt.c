@@ -318,9 +318,9 @@ static bool step(struct bt_vm *b, struct vm_exit *exit)
 
 	if (!c->seg[SW_CS].db)
 		return stop_internal(exit,
-				     "bt-simple translates 32-bit code "
-				     "segments only (CS.D=0 at 0x%x, cs "
-				     "0x%x)",
+				     "binary translation (bt-simple, bt) "
+				     "runs 32-bit code segments only (CS.D=0 "
+				     "at 0x%x, cs 0x%x)",
 				     c->eip, c->seg[SW_CS].selector);
 	current_key(b, &k);
 	tcache__sync(b);

@@ -253,6 +253,14 @@ int deliver__iret(struct sw_cpu *c)
 		sp &= 0xffff;
 	if (sw_read(c, SW_SS, sp, frame, 12) < 0)
 		return -1;
+	/* VM = 1 in the image at CPL 0 is the way to virtual-8086 mode,
+	 * taken before any check of CS, which is then an 8086 segment (SDM
+	 * Vol. 2A IRET, RETURN-TO-VIRTUAL-8086-MODE). That mode does not
+	 * exist in the host process's IA-32e mode: refused with #GP(0)
+	 * whatever the CS, so the guest sees one documented answer
+	 * (docs/refvmm.md, "Real and virtual-8086 mode"). */
+	if (cpl == 0 && (frame[2] & EFL_VM))
+		return sw_gp(c, 0);
 	sel = (u16)frame[1];
 	rpl = sel & 3;
 	if (!(sel & ~3u))
@@ -264,8 +272,6 @@ int deliver__iret(struct sw_cpu *c)
 		return sw_gp(c, sel & ~3u);
 	if (!cs.present)
 		return sw_raise(c, 11, sel & ~3u, true);
-	if (cpl == 0 && (frame[2] & EFL_VM))
-		return sw_gp(c, 0); /* virtual-8086 mode: not modelled */
 	outer = rpl > cpl;
 	if (outer) {
 		if (sw_read(c, SW_SS, sp + 12, frame + 3, 8) < 0)

@@ -247,8 +247,9 @@ static enum emu_result emu_mov_cr(struct monitor *t, const cs_insn *in,
 		if (!(v & CR0_PE)) {
 			machine__stop(t->m, 68,
 				      "guest left protected mode (mov to CR0 "
-				      "with PE=0 at 0x%x): not supported by "
-				      "--mode trap",
+				      "with PE=0 at 0x%x): the software modes "
+				      "run in a 64-bit host process, which has "
+				      "no real-address mode",
 				      c->eip);
 			return EMU_FATAL;
 		}

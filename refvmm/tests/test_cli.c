@@ -707,6 +707,28 @@ Test(cli, software_modes_hostile_page_table_storm)
 	}
 }
 
+Test(cli, software_modes_refuse_real_and_virtual_8086_mode)
+{
+	const char *modes[] = {"trap", "bt-simple", "bt"};
+	struct result r;
+
+	/* The host process runs in IA-32e mode, where neither mode exists
+	 * (docs/refvmm.md, "Real and virtual-8086 mode"): clearing CR0.PE
+	 * stops the run with one line, IRET with VM = 1 is #GP(0) to the
+	 * guest, which then exits 0 itself. */
+	for (int i = 0; i < 3; i++) {
+		run(&r, (const char *const[]){
+				"--mode", modes[i], "--timeout", "10",
+				asm_guest("leave-protected-mode"), NULL});
+		expect_line(&r, 68, "guest left protected mode");
+		run(&r,
+		    (const char *const[]){"--mode", modes[i], "--timeout", "10",
+					  asm_guest("iret-to-v86"), NULL});
+		cr_assert_eq(r.status, 1, "%s: status %d: %s", modes[i],
+			     r.status, r.err);
+	}
+}
+
 Test(cli, hw_hostile_random_code_and_wild_jumps)
 {
 	const char *names[] = {"hostile-random-32", "hostile-jumps-32",

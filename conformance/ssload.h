@@ -33,7 +33,7 @@ enum kind {
 };
 
 /* Base of the K_RW / K_LDT segments: outside 64-bit mode an access
- * through SS at offset x reads linear SS_BASE + x (Vol. 3A, 3.4.3). */
+ * through SS at offset x reads linear SS_BASE + x (Vol. 3A, 3.4.5). */
 #define SS_BASE 0x1000u
 
 #define SS_SLOT(n) (GDT_FREE + (n))

@@ -2,8 +2,9 @@
  * conformance.ssload.{ret,iret}: a far RET or IRET to an outer privilege
  * level pops SS and checks it against the new CPL (the return CS's RPL)
  * with the same rules as MOV SS (Vol. 2B RET, Vol. 2A IRET: #GP(selector),
- * #SS(selector) for P = 0; a null SS is #GP(0) outside 64-bit mode and,
- * in 64-bit mode, when returning to CPL 3 or with RPL != the new CPL).
+ * #SS(selector) for P = 0; a null SS is #GP(0) outside 64-bit mode and
+ * in 64-bit mode when returning to CPL 3; two points where the SDM
+ * contradicts itself accept either outcome, see ret_one()).
  * conformance.ssload.{int,exc,callgate}: an INT n, an exception or a call
  * through a call gate to an inner level takes SS from the TSS and checks
  * it against the new CPL (Vol. 2A INT n and CALL; Vol. 3A 6.12.1): the

@@ -76,8 +76,11 @@ static void record(struct fault *f, struct ex_regs *r)
 	f->sp = r->sp;
 	f->ss = r->ss;
 #else
-	f->sp = (r->cs & 3) ? r->sp : 0;
-	f->ss = (r->cs & 3) ? r->ss : 0;
+	/* Without a privilege change the CPU pushes no SS:ESP: the
+	 * interrupted ESP is just above the frame (EIP, CS, EFLAGS, the
+	 * stub's vector and error code), and SS is still the one in use. */
+	f->sp = (r->cs & 3) ? r->sp : r->esp_at_pusha + 5 * sizeof(ulong);
+	f->ss = (r->cs & 3) ? r->ss : read_ss();
 #endif
 }
 

@@ -22,8 +22,8 @@ struct fault {
 	ulong ip;	/* saved EIP/RIP in the exception frame */
 	u16 cs;		/* saved CS: its RPL is the CPL at the fault */
 	ulong flags;	/* saved EFLAGS/RFLAGS */
-	ulong sp; /* saved stack pointer (only from another CPL in 32-bit) */
-	u16 ss;	  /* saved SS (only from another CPL in 32-bit) */
+	ulong sp; /* stack pointer at the event (32-bit, same CPL: derived) */
+	u16 ss;	  /* SS at the event (32-bit, same CPL: the current SS) */
 };
 
 int try_call(void (*fn)(void *), void *arg, struct fault *f);

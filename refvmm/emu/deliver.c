@@ -48,7 +48,7 @@ static int tss_stack(struct sw_cpu *c, int cpl, u32 ext, struct vcpu_seg *ss,
 {
 	u32 off = 4 + 8 * (u32)cpl;
 	u16 sel = 0;
-	u32 ts_err = (c->tr.selector & ~3u) | ext;
+	u32 ts_err = (c->tr.selector & ~3u) | ext, lin;
 
 	if (c->tr.unusable || off + 5 > c->tr.limit)
 		return sw_raise(c, 10, ts_err, true);
@@ -57,11 +57,13 @@ static int tss_stack(struct sw_cpu *c, int cpl, u32 ext, struct vcpu_seg *ss,
 		return -1;
 	if (!(sel & ~3u))
 		return sw_raise(c, 10, ext, true);
-	if (sw_desc_fetch(c, sel, ss, NULL) < 0 || (sel & 3) != cpl ||
+	if (sw_desc_fetch(c, sel, ss, &lin) < 0 || (sel & 3) != cpl ||
 	    ss->dpl != cpl || !desc__is_writable_data(ss))
 		return sw_raise(c, 10, (sel & ~3u) | ext, true);
 	if (!ss->present)
 		return sw_raise(c, 12, (sel & ~3u) | ext, true);
+	/* The new SS's accessed bit (SDM Vol. 3A 3.4.5.1). */
+	sw_desc_set_accessed(c, lin);
 	ss->type |= 1;
 	return 0;
 }
@@ -238,7 +240,7 @@ int deliver__event(struct monitor *t, int vector, bool has_error, u32 error,
 int deliver__iret(struct sw_cpu *c)
 {
 	struct vcpu_seg cs, ss;
-	u32 frame[5], mask, sp = c->gpr[SW_ESP];
+	u32 frame[5], mask, sp = c->gpr[SW_ESP], ss_lin = 0;
 	u32 newflags, writable = IRET_FLAGS;
 	int rpl, cpl = c->cpl, r;
 	u16 sel, ssel = 0;
@@ -279,12 +281,13 @@ int deliver__iret(struct sw_cpu *c)
 		ssel = (u16)frame[4];
 		if (!(ssel & ~3u))
 			return sw_gp(c, 0);
-		if (sw_desc_fetch(c, ssel, &ss, NULL) < 0 ||
+		if (sw_desc_fetch(c, ssel, &ss, &ss_lin) < 0 ||
 		    (ssel & 3) != rpl || !desc__is_writable_data(&ss) ||
 		    ss.dpl != rpl)
 			return sw_gp(c, ssel & ~3u);
 		if (!ss.present)
 			return sw_raise(c, 12, ssel & ~3u, true);
+		sw_desc_set_accessed(c, ss_lin);
 		ss.type |= 1;
 	}
 	if (cpl == 0)

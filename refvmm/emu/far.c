@@ -49,6 +49,7 @@ static int call_gate_inner(struct sw_cpu *c, struct vcpu_seg *cs, u16 tsel,
 	u32 esp, params[32], frame[36], sp;
 	struct vcpu_seg ss;
 	u16 ssel = 0;
+	u32 ss_lin;
 	int i, n = 0;
 
 	if (c->tr.unusable || 8u * (u32)newcpl + 4 + 5 > c->tr.limit)
@@ -57,7 +58,7 @@ static int call_gate_inner(struct sw_cpu *c, struct vcpu_seg *cs, u16 tsel,
 	sw_lin_read(c, (u32)c->tr.base + 8 + 8u * (u32)newcpl, &ssel, 2);
 	if (!(ssel & ~3u))
 		return sw_raise(c, 10, 0, true);
-	if (sw_desc_fetch(c, ssel, &ss, NULL) < 0 || (ssel & 3) != newcpl ||
+	if (sw_desc_fetch(c, ssel, &ss, &ss_lin) < 0 || (ssel & 3) != newcpl ||
 	    ss.dpl != newcpl || !desc__is_writable_data(&ss))
 		return sw_raise(c, 10, ssel & ~3u, true);
 	if (!ss.present)
@@ -76,6 +77,9 @@ static int call_gate_inner(struct sw_cpu *c, struct vcpu_seg *cs, u16 tsel,
 	frame[n++] = c->gpr[SW_ESP];
 	frame[n++] = c->seg[SW_SS].selector;
 	sp = esp - 4u * (u32)n;
+	/* Loading SS sets its descriptor's accessed bit (SDM Vol. 3A
+	 * 3.4.5.1), on a stack switch as on MOV SS. */
+	sw_desc_set_accessed(c, ss_lin);
 	ss.type |= 1;
 	c->acc_cpl = newcpl; /* the pushes are the new level's */
 	i = sw_seg_write(c, &ss, true, sp, frame, 4u * (u32)n);
@@ -149,7 +153,7 @@ int far__transfer(struct sw_cpu *c, bool call, u16 sel, u32 off, u32 next_eip)
 int far__return(struct sw_cpu *c, u32 imm)
 {
 	struct vcpu_seg cs, ss;
-	u32 frame[4], sp = c->gpr[SW_ESP];
+	u32 frame[4], sp = c->gpr[SW_ESP], ss_lin;
 	int rpl, cpl = c->cpl;
 	u16 sel, ssel;
 
@@ -173,13 +177,16 @@ int far__return(struct sw_cpu *c, u32 imm)
 	ssel = (u16)frame[3];
 	if (!(ssel & ~3u))
 		return sw_gp(c, 0);
-	if (sw_desc_fetch(c, ssel, &ss, NULL) < 0 || (ssel & 3) != rpl ||
+	if (sw_desc_fetch(c, ssel, &ss, &ss_lin) < 0 || (ssel & 3) != rpl ||
 	    ss.dpl != rpl || !desc__is_writable_data(&ss))
 		return sw_gp(c, ssel & ~3u);
 	if (!ss.present)
 		return sw_raise(c, 12, ssel & ~3u, true);
 	if (set_cs(c, &cs, sel, rpl, frame[0]) < 0)
 		return -1;
+	/* Loading SS sets its descriptor's accessed bit (SDM Vol. 3A
+	 * 3.4.5.1), on a stack switch as on MOV SS. */
+	sw_desc_set_accessed(c, ss_lin);
 	ss.type |= 1;
 	sw_set_sreg(c, SW_SS, &ss);
 	c->gpr[SW_ESP] = frame[2] + imm;

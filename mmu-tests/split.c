@@ -1,7 +1,8 @@
 /*
  * mmu.split: CPL 3 against a supervisor page the supervisor has just
  * used. Every way a user instruction can form the page's address (a
- * plain load and store, string, stack, read-modify-write, x87, XLAT, an
+ * plain load and store, string, stack, read-modify-write, x87 load and
+ * environment store, XLAT, an
  * indirect jump, each segment override) must raise #PF with U/S = 1 in
  * the error code, P = 1 and W as the access (SDM Vol. 3A 4.6.1, 4.7),
  * CR2 the address, and leave the page as it was; a user page the guest
@@ -105,6 +106,14 @@ static void u_x87(void *a)
 	asm volatile("ud2");
 }
 
+/* Stores 28 bytes (the x87 environment): an instruction a monitor may
+ * not emulate, so it runs natively again where refvmm lifts the split. */
+static void u_fnstenv(void *a)
+{
+	asm volatile("fninit; fnstenv (%0)" : : "r"(a) : "memory");
+	asm volatile("ud2");
+}
+
 static void u_xlat(void *a)
 {
 	asm volatile("xor %%eax, %%eax; xlat" : : "b"(a) : "eax", "memory");
@@ -181,6 +190,7 @@ void probe_main(void)
 	CHECK("fs", "an FS-overridden load raises #PF(P|U)", u_fs, 5);
 	CHECK("gs", "a GS-overridden load raises #PF(P|U)", u_gs, 5);
 	CHECK("x87", "FILD raises #PF(P|U)", u_x87, 5);
+	CHECK("fnstenv", "FNSTENV raises #PF(P|W|U)", u_fnstenv, 7);
 	CHECK("xlat", "XLAT raises #PF(P|U)", u_xlat, 5);
 	CHECK("jmp", "JMP through memory raises #PF(P|U)", u_jmp, 5);
 	report_eq(ID("untouched"), "the page still holds what CPL 0 wrote",

@@ -307,19 +307,31 @@ static bool translator_fault(struct bt_vm *b, struct sw_event *ev,
 /*
  * A #GP(0) or #SS(0) at CPL 3 while user segments end at the privilege
  * split (shadow_class.h) may be an access the cut stopped, not one the
- * guest's descriptors forbid. The split is lifted for the rest of this
- * user period and the instruction runs again on the full segments: an
- * access to a supervisor page then takes the #PF the guest's tables give
- * it (U = 1, P as they say: SDM Vol. 3A 4.7), and a #GP that comes
- * again is the guest's own. 1 lifted, 0 not that, -1 the host calls
+ * guest's descriptors forbid. The emulator decides it with the guest's
+ * own segments and tables, as for any truncated segment (Linux's TLS
+ * offsets that wrap past 4 GiB: every user period has some). What it
+ * cannot emulate runs again natively without the split, lifted for the
+ * rest of this user period: an access to a supervisor page then takes
+ * the #PF the guest's tables give it (U/S = 1, P as they say: SDM Vol.
+ * 3A 4.7), and a #GP that comes again is the guest's own. 1 handled
+ * (*stop: the run loop must see @exit), 0 not that, -1 the host calls
  * failed.
  */
-static int split_lift(struct bt_vm *b, const struct sw_event *ev)
+static int split_fault(struct bt_vm *b, struct sw_event *ev,
+		       struct vm_exit *exit, bool *stop)
 {
+	enum monitor_step st;
+
 	if (ev->kind != SW_EV_FAULT || ev->error ||
 	    (ev->vector != 13 && ev->vector != 12) || b->c->cpl != 3 ||
 	    !b->c->seg_cut)
 		return 0;
+	st = try_emulate(b, ev, exit, NULL);
+	if (st != MONITOR_NOT) {
+		*stop = st == MONITOR_EXIT;
+		return 1;
+	}
+	*stop = false;
 	if (shadow__split_lift(&b->t->sp) < 0 || sw_set_seg_cut(b->c, 0) < 0)
 		return -1;
 	return 1;
@@ -384,7 +396,7 @@ static bool step(struct bt_vm *b, struct vm_exit *exit)
 	if (ev.kind == SW_EV_FAULT && ev.vector == 14 &&
 	    translator_fault(b, &ev, exit, &stop))
 		return stop;
-	lift = split_lift(b, &ev);
+	lift = split_fault(b, &ev, exit, &stop);
 	if (lift < 0)
 		return stop_internal(exit,
 				     "shadow page tables: a host mapping call "
@@ -392,7 +404,7 @@ static bool step(struct bt_vm *b, struct vm_exit *exit)
 				     "vector %u)",
 				     c->eip, (u32)ev.vector);
 	if (lift)
-		return false;
+		return stop;
 	return monitor__handle(b->t, &ev, exit);
 }
 

@@ -166,6 +166,10 @@ static int run_block(struct bt_vm *b, const struct bt_block *tb)
 	u32 he, kept;
 	int kind;
 
+	/* The shadow's privilege class and the segments' cut first: the
+	 * cut rewrites the shadows the selectors below name. */
+	if (vm__shadow_class(b->t) < 0)
+		return -1;
 	b->page->vif = (c->eflags & EFL_IF) ? 1 : 0;
 	b->page->vflags = c->eflags & (EFL_IOPL | EFL_NT | EFL_AC | EFL_VIF |
 				       EFL_VIP | EFL_TF);
@@ -182,9 +186,6 @@ static int run_block(struct bt_vm *b, const struct bt_block *tb)
 	kept = sw_eflags_kept(c) | EFL_TF;
 	c->host_eflags = (c->eflags & ~kept) | EFL_IF | EFL_FIXED;
 	b->stepping = false;
-	/* The shadow holds one privilege class at a time (shadow_pt.h). */
-	if (vm__shadow_class(b->t) < 0)
-		return -1;
 	kind = sw_world__enter(c);
 	b->stepping = false;
 	he = c->host_eflags;
@@ -305,6 +306,39 @@ static bool translator_fault(struct bt_vm *b, struct sw_event *ev,
 	return true;
 }
 
+/*
+ * A #GP(0) or #SS(0) at CPL 3 while user segments end at the privilege
+ * split (shadow_class.h) may be an access the cut stopped, not one the
+ * guest's descriptors forbid. The emulator decides it with the guest's
+ * own segments and tables, as for any truncated segment (Linux's TLS
+ * offsets that wrap past 4 GiB: every user period has some). What it
+ * cannot emulate runs again natively without the split, lifted for the
+ * rest of this user period: an access to a supervisor page then takes
+ * the #PF the guest's tables give it (U/S = 1, P as they say: SDM Vol.
+ * 3A 4.7), and a #GP that comes again is the guest's own. 1 handled
+ * (*stop: the run loop must see @exit), 0 not that, -1 the host calls
+ * failed.
+ */
+static int split_fault(struct bt_vm *b, struct sw_event *ev,
+		       struct vm_exit *exit, bool *stop)
+{
+	enum monitor_step st;
+
+	if (ev->kind != SW_EV_FAULT || ev->error ||
+	    (ev->vector != 13 && ev->vector != 12) || b->c->cpl != 3 ||
+	    !b->c->seg_cut)
+		return 0;
+	st = try_emulate(b, ev, exit, NULL);
+	if (st != MONITOR_NOT) {
+		*stop = st == MONITOR_EXIT;
+		return 1;
+	}
+	*stop = false;
+	if (shadow__split_lift(&b->t->sp) < 0 || sw_set_seg_cut(b->c, 0) < 0)
+		return -1;
+	return 1;
+}
+
 /* One entry into the cache and what came back. */
 static bool step(struct bt_vm *b, struct vm_exit *exit)
 {
@@ -314,7 +348,7 @@ static bool step(struct bt_vm *b, struct vm_exit *exit)
 	struct sw_event ev;
 	u32 entry_efl;
 	bool smc_run, mmio_run, stop;
-	int kind;
+	int kind, lift;
 
 	if (!c->seg[SW_CS].db)
 		return stop_internal(exit,
@@ -364,6 +398,15 @@ static bool step(struct bt_vm *b, struct vm_exit *exit)
 	traps__decode(c, kind, &ev);
 	if (ev.kind == SW_EV_FAULT && ev.vector == 14 &&
 	    translator_fault(b, &ev, exit, &stop))
+		return stop;
+	lift = split_fault(b, &ev, exit, &stop);
+	if (lift < 0)
+		return stop_internal(exit,
+				     "shadow page tables: a host mapping call "
+				     "failed lifting the split (eip 0x%x, "
+				     "vector %u)",
+				     c->eip, (u32)ev.vector);
+	if (lift)
 		return stop;
 	return monitor__handle(b->t, &ev, exit);
 }
@@ -490,6 +533,9 @@ static int bt__init(struct vcpu *vcpu, char *err, size_t errlen)
 	b->t = t;
 	b->c = t->c;
 	b->chaining = !getenv("REFVMM_BT_NO_CHAIN");
+	/* No segment load or host selector reaches translated code: the
+	 * monitor can cut user segments at the privilege split. */
+	t->sp.split_ok = !getenv("REFVMM_BT_NO_SPLIT");
 	b->count_insns = t->m->count_insns;
 	b->translog_fd = t->m->translog_fd;
 	b->feats = bt_feats(&t->m->cpu);

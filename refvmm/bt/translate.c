@@ -123,21 +123,36 @@ static void load_gs(struct tx *x, u32 ro_addr)
 	emit__u32(&x->e, ro_addr);
 }
 
+static bool seg_prefix(u8 v)
+{
+	return v == 0x26 || v == 0x2e || v == 0x36 || v == 0x3e || v == 0x64 ||
+	       v == 0x65;
+}
+
+/*
+ * Prefix byte @i of @g as the host runs it: every segment override
+ * becomes the one the decoder chose (the last), or GS with @seg_to_gs.
+ * Which of several overrides a processor uses is not architectural
+ * (SDM Vol. 2A 2.1.1); with one kind left, no processor can pick a
+ * segment the translator did not see (translated code runs under a flat
+ * code segment of the monitor's).
+ */
+static u8 prefix_byte(const u8 *g, const struct bt_insn *in, u32 i,
+		      bool seg_to_gs)
+{
+	static const u8 segs[6] = {0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65};
+
+	if (i >= in->nprefix || !seg_prefix(g[i]))
+		return g[i];
+	return seg_to_gs ? 0x65 : segs[in->seg];
+}
+
 /* The guest instruction's bytes, segment overrides made GS. */
 static void copy_insn(struct tx *x, const u8 *g, const struct bt_insn *in,
 		      bool seg_to_gs)
 {
-	u32 i;
-
-	for (i = 0; i < in->len; i++) {
-		u8 v = g[i];
-
-		if (seg_to_gs && i < in->nprefix &&
-		    (v == 0x26 || v == 0x2e || v == 0x36 || v == 0x3e ||
-		     v == 0x64 || v == 0x65))
-			v = 0x65;
-		emit__u8(&x->e, v);
-	}
+	for (u32 i = 0; i < in->len; i++)
+		emit__u8(&x->e, prefix_byte(g, in, i, seg_to_gs));
 }
 
 static void emit_ident(struct tx *x, const u8 *g, const struct bt_insn *in)
@@ -161,7 +176,7 @@ static void emit_load_target(struct tx *x, const u8 *g,
 
 	for (i = 0; i < in->nprefix; i++)
 		if (g[i] != 0xf0 && g[i] != 0xf2 && g[i] != 0xf3)
-			emit__u8(&x->e, g[i]);
+			emit__u8(&x->e, prefix_byte(g, in, i, false));
 	emit__u8(&x->e, 0x8b);
 	emit__u8(&x->e, g[in->modrm_off] & ~0x38u);
 	for (i = in->modrm_off + 1u; i < in->len; i++)

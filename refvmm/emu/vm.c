@@ -6,6 +6,7 @@
 #include "refvmm/exitcode.h"
 #include "refvmm/machine.h"
 #include "refvmm/stats.h"
+#include "refvmm/sw/segments.h"
 #include "vm.h"
 
 void vm__count(struct monitor *t, const char *group, const char *name)
@@ -43,7 +44,14 @@ int vm__shadow_class(struct monitor *t)
 {
 	const struct sw_cpu *c = t->c;
 
+	struct sw_cpu *w = t->c;
+
 	if (shadow__set_user(&t->sp, c->cpl == 3) < 0)
+		return -1;
+	/* The segments end where the shadow keeps supervisor pages from;
+	 * when CS or SS cannot, there is no split (shadow_class.h). */
+	if (sw_set_seg_cut(w, t->sp.split) < 0 &&
+	    (shadow__split_lift(&t->sp) < 0 || sw_set_seg_cut(w, 0) < 0))
 		return -1;
 	return shadow__set_ac(&t->sp, c->cpl < 3 && (c->eflags & EFL_AC));
 }

@@ -323,18 +323,25 @@ static int private_slot(const struct sw_cpu *c, int except)
 	return -1; /* cannot happen: more private slots than registers */
 }
 
+static u32 seg_window(const struct sw_cpu *c)
+{
+	return c->seg_cut ? c->seg_cut : SW_WINDOW_BASE;
+}
+
 static int write_slot(struct sw_cpu *c, int slot, const struct vcpu_seg *s)
 {
 	struct shadow_desc d;
 	int r;
 
-	if (c->slot_used[slot] && !memcmp(&c->slot[slot], s, sizeof(*s)))
+	if (c->slot_used[slot] && c->slot_cut[slot] == c->seg_cut &&
+	    !memcmp(&c->slot[slot], s, sizeof(*s)))
 		return 0;
-	shadow_desc__make(s, SW_WINDOW_BASE, &d);
+	shadow_desc__make(s, seg_window(c), &d);
 	r = ldt__write(slot, &d);
 	if (r < 0)
 		return r;
 	c->slot[slot] = *s;
+	c->slot_cut[slot] = c->seg_cut;
 	c->slot_used[slot] = true;
 	c->slot_writes++;
 	return 0;
@@ -352,7 +359,7 @@ int sw_set_sreg(struct sw_cpu *c, int sreg, const struct vcpu_seg *s)
 		c->hsel[sreg] = c->hsel_set[sreg] = s->selector & 3;
 		return 0;
 	}
-	if (shadow_desc__make(s, SW_WINDOW_BASE, &d) == SHADOW_EMULATE) {
+	if (shadow_desc__make(s, seg_window(c), &d) == SHADOW_EMULATE) {
 		if (sreg == SW_CS || sreg == SW_SS)
 			return -ENOTSUP;
 		c->seg_emulated[sreg] = true;
@@ -431,6 +438,47 @@ void sw_sync_from_host(struct sw_cpu *c)
 			continue; /* a host GDT selector: see refvmm-trap.md */
 		c->seg[r] = c->slot[k];
 	}
+}
+
+int sw_set_seg_cut(struct sw_cpu *c, u32 cut)
+{
+	struct shadow_desc d;
+	int r, k, bad = 0;
+
+	if (cut >= SW_WINDOW_BASE)
+		cut = 0;
+	if (cut == c->seg_cut)
+		return 0;
+	c->seg_cut = cut;
+	for (r = 0; r < SW_NSREGS; r++) {
+		u16 h = c->hsel_set[r];
+
+		if (c->seg[r].unusable)
+			continue;
+		if (c->seg_emulated[r]) {
+			/* A wider cut may shadow it again. */
+			sw_set_sreg(c, r, &c->seg[r]);
+			continue;
+		}
+		k = h >> 3;
+		if (!(h & 4) || k >= SW_NSLOTS || !c->slot_used[k])
+			continue; /* not a shadow the monitor wrote */
+		if (shadow_desc__make(&c->slot[k], seg_window(c), &d) ==
+		    SHADOW_EMULATE) {
+			if (r == SW_CS || r == SW_SS) {
+				bad = -1;
+				continue;
+			}
+			c->seg_emulated[r] = true;
+			c->hsel[r] = c->hsel_set[r] = 0;
+			continue;
+		}
+		/* Rewritten in place: other registers on the slot hold
+		 * the same descriptor and get the same cut. */
+		if (write_slot(c, k, &c->slot[k]) < 0)
+			bad = -1;
+	}
+	return bad;
 }
 
 /* SDM Vol. 2A, MOV: "IF SS is loaded" / "IF DS, ES, FS, or GS is loaded". */

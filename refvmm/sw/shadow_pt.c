@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "refvmm/sw/shadow_class.h"
 #include "refvmm/sw/shadow_desc.h"
 #include "refvmm/sw/shadow_pt.h"
 #include "refvmm/sw/traps.h"
@@ -88,6 +89,18 @@ static u8 prot_of(const struct shadow_pt *s, const struct shadow_map *m,
 		x = false;
 	return (r ? PROT_READ : 0) | (w ? PROT_WRITE : 0) |
 	       (x && s->native_exec ? PROT_EXEC : 0);
+}
+
+/* Above the split at CPL 3 a mapping stays as the supervisor has it:
+ * no user access can form its address (shadow_class.h). */
+static bool kept(const struct shadow_pt *s, const struct shadow_map *m)
+{
+	return s->user && m->lpn >= s->split >> 12;
+}
+
+static u8 prot_now(const struct shadow_pt *s, const struct shadow_map *m)
+{
+	return prot_of(s, m, s->user && !kept(s, m));
 }
 
 static void *lin_ptr(u32 lpn)
@@ -219,6 +232,7 @@ int shadow__init(struct shadow_pt *s, int memfd, u8 *ram, u64 ram_size,
 		 u32 budget, bool native_exec)
 {
 	memset(s, 0, sizeof(*s));
+	s->split = SW_WINDOW_BASE;
 	s->memfd = memfd;
 	s->native_exec = native_exec;
 	if (native_exec &&
@@ -274,7 +288,7 @@ static int trace_page(struct shadow_pt *s, u64 ppn)
 		struct shadow_map *m = &s->pool[s->live[i]];
 
 		if (m->ndep && m->ppn == ppn && (m->prot & PROT_WRITE)) {
-			r = set_prot(s, m, prot_of(s, m, s->user));
+			r = set_prot(s, m, prot_now(s, m));
 			if (r < 0)
 				return r;
 		}
@@ -305,8 +319,13 @@ static struct shadow_map *alloc_map(struct shadow_pt *s, u32 lpn)
 	return m;
 }
 
-static void fill_from_walk(struct shadow_map *m, const struct gpt_walk *w)
+static void fill_from_walk(struct shadow_pt *s, struct shadow_map *m,
+			   const struct gpt_walk *w)
 {
+	u64 end = ((u64)m->lpn + 1) << 12;
+
+	if (w->us && end > s->user_top)
+		s->user_top = end;
 	m->ppn = (u32)(w->phys >> 12);
 	m->rw = w->rw;
 	m->us = w->us;
@@ -324,7 +343,7 @@ static int close_exposed(struct shadow_pt *s)
 	for (u32 i = 0; i < s->nexposed; i++) {
 		struct shadow_map *m = map_of(s, s->exposed[i]);
 
-		if (m && set_prot(s, m, prot_of(s, m, s->user)) < 0)
+		if (m && set_prot(s, m, prot_now(s, m)) < 0)
 			r = -EIO;
 	}
 	s->nexposed = 0;
@@ -455,8 +474,8 @@ static bool eager_fill(struct shadow_pt *s, u32 lpn, u32 old_ppn)
 	m = alloc_map(s, lpn);
 	if (!m)
 		return false;
-	fill_from_walk(m, &w);
-	m->prot = prot_of(s, m, s->user);
+	fill_from_walk(s, m, &w);
+	m->prot = prot_now(s, m);
 	if (mmap(lin_ptr(lpn), 4096, m->prot, MAP_SHARED | MAP_FIXED, s->memfd,
 		 (off_t)m->ppn << 12) == MAP_FAILED) {
 		host_fail(s, "mmap", lpn);
@@ -601,6 +620,10 @@ enum shadow_outcome shadow__fault(struct shadow_pt *s, u32 lin, u32 herr,
 	if (lin < SHADOW_LO || lin >= SW_WINDOW_BASE ||
 	    !mappable_ppn(s, w.phys >> 12))
 		return SPT_EMULATE;
+	/* No CPL-3 access forms an address above the split; one that did
+	 * would map a page the user class must not hold: no split then. */
+	if (s->user && lin >= s->split && shadow__split_lift(s) < 0)
+		return SPT_EMULATE;
 	/* Every table the walk used is traced from now on. */
 	for (int i = 0; i < w.n; i++)
 		if (trace_page(s, w.table[i] >> 12) < 0)
@@ -615,8 +638,8 @@ enum shadow_outcome shadow__fault(struct shadow_pt *s, u32 lin, u32 herr,
 	if (m) {
 		u8 prot;
 
-		fill_from_walk(m, &w);
-		prot = prot_of(s, m, s->user);
+		fill_from_walk(s, m, &w);
+		prot = prot_now(s, m);
 		if (acc.kind == GPT_WRITE && s->traced[m->ppn]) {
 			s->st.trace++;
 			return SPT_TRACE;
@@ -636,8 +659,8 @@ enum shadow_outcome shadow__fault(struct shadow_pt *s, u32 lin, u32 herr,
 	m = alloc_map(s, lpn);
 	if (!m)
 		return SPT_EMULATE;
-	fill_from_walk(m, &w);
-	m->prot = prot_of(s, m, s->user);
+	fill_from_walk(s, m, &w);
+	m->prot = prot_now(s, m);
 	p = mmap(lin_ptr(lpn), 4096, m->prot, MAP_SHARED | MAP_FIXED, s->memfd,
 		 (off_t)m->ppn << 12);
 	if (p == MAP_FAILED) {
@@ -655,25 +678,21 @@ enum shadow_outcome shadow__fault(struct shadow_pt *s, u32 lin, u32 herr,
 	return permits(m->prot, acc.kind) ? SPT_HIDDEN : SPT_EMULATE;
 }
 
-int shadow__set_user(struct shadow_pt *s, bool user)
+/* Every mapping to what the class (and the split) allow now. */
+static int reclass(struct shadow_pt *s)
 {
 	u32 *lpns, n = 0, i;
 	int r = 0;
 
-	if (user == s->user)
-		return 0;
-	s->user = user;
-	if (!s->paging)
-		return 0;
-	s->st.priv_switches++;
 	lpns = malloc((size_t)(s->used ? s->used : 1) * sizeof(*lpns));
 	if (!lpns)
 		return -ENOMEM;
 	for (i = s->used; i-- > 0;) {
 		struct shadow_map *m = &s->pool[s->live[i]];
-		u8 prot;
+		u8 prot = prot_now(s, m);
 
-		prot = prot_of(s, m, user);
+		if (kept(s, m) && prot)
+			s->st.split_kept++;
 		if (!prot) {
 			lpns[n++] = m->lpn;
 			release(s, m);
@@ -688,6 +707,29 @@ int shadow__set_user(struct shadow_pt *s, bool user)
 		r = unmap_runs(s, lpns, n, &s->st.priv_range_calls);
 	free(lpns);
 	return r;
+}
+
+int shadow__set_user(struct shadow_pt *s, bool user)
+{
+	if (user == s->user)
+		return 0;
+	s->user = user;
+	s->split = SW_WINDOW_BASE;
+	if (!s->paging)
+		return 0;
+	if (user && s->split_ok)
+		s->split = shadow_class__split(s->user_top, SW_WINDOW_BASE);
+	s->st.priv_switches++;
+	return reclass(s);
+}
+
+int shadow__split_lift(struct shadow_pt *s)
+{
+	if (!s->user || s->split == SW_WINDOW_BASE)
+		return 0;
+	s->split = SW_WINDOW_BASE;
+	s->st.split_lifts++;
+	return s->paging ? reclass(s) : 0;
 }
 
 int shadow__set_ctl(struct shadow_pt *s, const struct gpt_ctl *ctl,

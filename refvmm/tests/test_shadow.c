@@ -4,7 +4,7 @@
  * guest walk's decision for every combination of P, R/W, U/S, CPL,
  * CR0.WP and access type (SDM Vol. 3A 4.6, 4.7), A/D updates (4.8),
  * hidden vs true faults, trace invalidation, CR3 switches, privilege
- * classes and eviction under a tiny budget.
+ * classes, the privilege split and eviction under a tiny budget.
  */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include "refvmm/sw/guest_pt.h"
+#include "refvmm/sw/shadow_class.h"
+#include "refvmm/sw/shadow_desc.h"
 #include "refvmm/sw/shadow_pt.h"
 
 #define RAM_SIZE (8u << 20)
@@ -375,4 +377,117 @@ Test(shadow_pt, eviction_under_a_tiny_budget, .fini = teardown)
 	cr_assert(shadow__mapped(&sp, LIN + 9 * 4096, NULL));
 	cr_assert(!shadow__mapped(&sp, LIN + 3 * 4096, NULL));
 	cr_assert(!can(LIN + 3 * 4096, false));
+}
+
+/* --- the privilege split (shadow_class.h) --- */
+
+Test(shadow_class, split_above_the_highest_user_page)
+{
+	/* Nothing seen: no split. */
+	cr_assert_eq(shadow_class__split(0, SW_WINDOW_BASE), SW_WINDOW_BASE);
+	/* Linux: the stack's top page ends at 0xc0000000. */
+	cr_assert_eq(shadow_class__split(0xc0000000u, SW_WINDOW_BASE),
+		     0xc0000000u);
+	/* A program's first pages: rounded up to 4 MiB. */
+	cr_assert_eq(shadow_class__split(0x0804a000u, SW_WINDOW_BASE),
+		     0x08400000u);
+	cr_assert_eq(shadow_class__split(0x00400001u, SW_WINDOW_BASE),
+		     0x00800000u);
+	/* User pages up to the window: nothing above them to keep. */
+	cr_assert_eq(shadow_class__split(0xffb00000u, SW_WINDOW_BASE),
+		     SW_WINDOW_BASE);
+	cr_assert_eq(shadow_class__split((u64)SW_WINDOW_BASE, SW_WINDOW_BASE),
+		     SW_WINDOW_BASE);
+}
+
+#define SUP_LIN 0x800000u /* PDE 2 -> PT2: supervisor pages */
+
+/* User pages at LIN (PDE 1), supervisor pages at SUP_LIN (PDE 2), one
+ * of each below the split and the supervisor one above it mapped. */
+static void setup_split(bool split_ok)
+{
+	u32 err = 0;
+
+	setup_shadow(64);
+	sp.split_ok = split_ok;
+	*pde(2) = PT2 | 7;
+	((u32 *)(void *)(ram + PT2))[0] = (DATA + 0x8000) | 3;
+	*pte(4) = (DATA + 0x4000) | 3; /* supervisor only, below the split */
+	cr_assert_eq(shadow__fault(&sp, LIN + 0x5000, 0, false, &err),
+		     SPT_HIDDEN);
+	cr_assert_eq(shadow__fault(&sp, LIN + 0x4000, 0, false, &err),
+		     SPT_HIDDEN);
+	cr_assert_eq(shadow__fault(&sp, SUP_LIN, PF_W, false, &err),
+		     SPT_HIDDEN);
+	cr_assert_eq(sp.user_top, LIN + 0x6000);
+}
+
+Test(shadow_pt, split_keeps_supervisor_pages_above_it, .fini = teardown)
+{
+	int prot = 0;
+
+	setup_split(true);
+	cr_assert_eq(shadow__set_user(&sp, true), 0);
+	cr_assert_eq(sp.split, 0x800000u);
+	/* Above the split: untouched, no host call. */
+	cr_assert(shadow__mapped(&sp, SUP_LIN, &prot));
+	cr_assert_eq(prot, PROT_READ | PROT_WRITE | PROT_EXEC);
+	cr_assert_eq(sp.st.split_kept, 1);
+	/* Below it: the class still decides (one munmap). */
+	cr_assert(!shadow__mapped(&sp, LIN + 0x4000, NULL));
+	cr_assert(shadow__mapped(&sp, LIN + 0x5000, NULL));
+	cr_assert_eq(sp.st.priv_range_calls, 1);
+	/* Back to CPL 0: nothing to do for the kept page. */
+	cr_assert_eq(shadow__set_user(&sp, false), 0);
+	cr_assert_eq(sp.split, SW_WINDOW_BASE);
+	cr_assert(shadow__mapped(&sp, SUP_LIN, NULL));
+	cr_assert_eq(sp.st.priv_range_calls, 1);
+}
+
+Test(shadow_pt, split_lift_drops_what_it_kept, .fini = teardown)
+{
+	u32 err = 0;
+
+	setup_split(true);
+	cr_assert_eq(shadow__set_user(&sp, true), 0);
+	cr_assert(can(SUP_LIN, true)); /* only the segments keep it out */
+	cr_assert_eq(shadow__split_lift(&sp), 0);
+	cr_assert_eq(sp.st.split_lifts, 1);
+	cr_assert_eq(sp.split, SW_WINDOW_BASE);
+	cr_assert(!shadow__mapped(&sp, SUP_LIN, NULL));
+	cr_assert(!can(SUP_LIN, false));
+	/* The user access it stopped now faults as the tables say. */
+	cr_assert_eq(shadow__fault(&sp, SUP_LIN, 0, false, &err), SPT_TRUE);
+	cr_assert_eq(err, PF_P | PF_U);
+	/* Lifted once per user period. */
+	cr_assert_eq(shadow__split_lift(&sp), 0);
+	cr_assert_eq(sp.st.split_lifts, 1);
+}
+
+Test(shadow_pt, user_fault_above_the_split_lifts_it, .fini = teardown)
+{
+	u32 err = 0;
+
+	setup_split(true);
+	((u32 *)(void *)(ram + PT2))[1] = (DATA + 0x9000) | 7; /* user */
+	cr_assert_eq(shadow__set_user(&sp, true), 0);
+	cr_assert_eq(shadow__fault(&sp, SUP_LIN + 0x1000, 0, false, &err),
+		     SPT_HIDDEN);
+	cr_assert_eq(sp.st.split_lifts, 1);
+	cr_assert(!shadow__mapped(&sp, SUP_LIN, NULL));
+	cr_assert(!can(SUP_LIN, false));
+	/* The next user period puts the split above that page. */
+	cr_assert_eq(shadow__set_user(&sp, false), 0);
+	cr_assert_eq(shadow__set_user(&sp, true), 0);
+	cr_assert_eq(sp.split, 0xc00000u);
+}
+
+Test(shadow_pt, no_split_without_the_monitor_cutting_segments, .fini = teardown)
+{
+	setup_split(false);
+	cr_assert_eq(shadow__set_user(&sp, true), 0);
+	cr_assert_eq(sp.split, SW_WINDOW_BASE);
+	cr_assert(!shadow__mapped(&sp, SUP_LIN, NULL));
+	cr_assert(!can(SUP_LIN, false));
+	cr_assert_eq(sp.st.split_kept, 0);
 }

@@ -98,6 +98,12 @@ struct sw_cpu {
 	 * every access through it faults and is emulated. */
 	bool seg_emulated[SW_NSREGS];
 	u64 slot_writes;
+	/* Where the shadows end, 0 for the window: at CPL 3 the shadow
+	 * page tables' privilege split (shadow_class.h), so that no user
+	 * access reaches the supervisor mappings they keep. Each slot
+	 * remembers the cut it was written with. */
+	u32 seg_cut;
+	u32 slot_cut[SW_NSLOTS];
 
 	/* The exception an emulation step raised (segments.h sw_raise).
 	 * exc_new_task: raised after a task switch committed, so it

@@ -58,6 +58,12 @@ int sw_load_data_sreg(struct sw_cpu *c, int sreg, u16 sel);
 int sw_set_sreg(struct sw_cpu *c, int sreg, const struct vcpu_seg *s);
 /* After an exit: what the host selectors say the guest loaded natively. */
 void sw_sync_from_host(struct sw_cpu *c);
+/*
+ * Cuts every segment shadow below linear @cut (0: the window) and
+ * rewrites those the registers hold now; -1 when CS or SS could not be
+ * shadowed below it (the caller goes back to the window).
+ */
+int sw_set_seg_cut(struct sw_cpu *c, u32 cut);
 /* The null selector as a segment register holds it. */
 void sw_null_seg(struct vcpu_seg *s, u16 sel);
 

@@ -15,7 +15,9 @@
  *
  * The cache is for one guest privilege class at a time (supervisor or
  * user, SDM Vol. 3A 4.6): entering CPL 3 drops or narrows the mappings
- * of supervisor-only pages, in as few range calls as the layout allows.
+ * of supervisor-only pages, in as few range calls as the layout allows,
+ * except above the privilege split (shadow_class.h) where the monitor
+ * keeps user code out by segment limits instead.
  * A page is mapped writable only once its guest D bit is set (4.8), so
  * the first write to a clean page comes back to set it.
  *
@@ -49,7 +51,8 @@ enum shadow_outcome {
 struct shadow_stats {
 	u64 hidden, true_faults, trace, evictions, cr3_switches, priv_switches,
 		priv_range_calls, invlpg, flushes, mapped, traced_pages,
-		dirty_upgrades, eager_fills, invlpg_kept;
+		dirty_upgrades, eager_fills, invlpg_kept, split_kept,
+		split_lifts;
 };
 
 struct shadow_map;
@@ -82,6 +85,15 @@ struct shadow_pt {
 	u32 nexposed;
 	u32 exposed[SHADOW_AC_PAGES];
 	bool paging; /* CR0.PG: else identity, mapped at once */
+	/* The monitor cuts every segment user code can use at the split
+	 * (binary translation: no native segment load, no host selector):
+	 * set_user may keep supervisor mappings above it. */
+	bool split_ok;
+	/* At CPL 3: supervisor mappings at or above it are kept as they
+	 * are; SW_WINDOW_BASE when none are (supervisor class, lifted). */
+	u32 split;
+	/* One past the highest user page mapped so far (it only grows). */
+	u64 user_top;
 	bool identity_mapped;
 	/* Guest code runs natively on these pages (trap mode): they are
 	 * mapped executable. Binary translation never executes them. */
@@ -116,8 +128,13 @@ void shadow__destroy(struct shadow_pt *s);
  */
 int shadow__set_ctl(struct shadow_pt *s, const struct gpt_ctl *ctl,
 		    bool cr3_write);
-/* The privilege class the guest runs in next (CPL 3 or not). */
+/* The privilege class the guest runs in next (CPL 3 or not). With
+ * split_ok, s->split is then where its segments must end. */
 int shadow__set_user(struct shadow_pt *s, bool user);
+/* A CPL-3 access stopped at the split (or the segments could not be cut
+ * there): the rest of this user period runs without a split, its
+ * supervisor mappings re-protected as without one. */
+int shadow__split_lift(struct shadow_pt *s);
 /* Whether supervisor code runs with SMAP suspended (CPL < 3, AC = 1):
  * closing again revokes the user pages opened meanwhile. */
 int shadow__set_ac(struct shadow_pt *s, bool open);

@@ -151,7 +151,10 @@ void host_cpu__derive(struct host_cpu *h)
 		else
 			h->xsave_max_size = h->xsave_size;
 		h->xsaveopt = reg_of(h, 0xd, 1, CPUID_EAX) & 1;
+		h->xinuse = (reg_of(h, 0xd, 1, CPUID_EAX) >> 2) & 1;
 	}
+	if (h->max_basic >= 7)
+		h->ospke = (reg_of(h, 7, 0, CPUID_ECX) >> 4) & 1;
 }
 
 int host_cpu__parse(struct host_cpu *h, const char *text, char *err,

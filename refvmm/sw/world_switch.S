@@ -15,8 +15,13 @@
 #define OFF_KICK	96
 #define OFF_USE_FXSAVE	97
 #define OFF_USE_XSAVEOPT 98
+#define OFF_INIT_IN_USE	99
 #define OFF_HOST_FCW	100
-#define XFEATURE_PKRU	0x200 /* XCR0 bit 9 (SDM Vol. 1 13.1) */
+#define OFF_USE_RDPKRU	102
+#define OFF_HOST_PKRU	104
+#define XFEATURE_X87	0x1   /* XCR0 bit 0 (SDM Vol. 1 13.1) */
+#define XFEATURE_SSE	0x2   /* XCR0 bit 1 */
+#define XFEATURE_PKRU	0x200 /* XCR0 bit 9 */
 
 #define HSEL_ES (OFF_HSEL + 0)
 #define HSEL_CS (OFF_HSEL + 2)
@@ -37,8 +42,11 @@
  * callee-saved. So the host's registers are not saved: its two control
  * words and PKRU are, and the way back restores them after putting every
  * other component in its initial configuration (XRSTOR from the host area,
- * whose XSTATE_BV is 0; SDM Vol. 1 13.8.1), which costs little and
- * leaves nothing of the guest in the monitor's registers. The guest's
+ * whose XSTATE_BV is 0; SDM Vol. 1 13.8.1), which leaves nothing of the
+ * guest in the monitor's registers. Where XGETBV reads XINUSE
+ * (init_in_use), the reset covers only the components in use, none when
+ * the guest touched no x87/SSE/AVX state, and PKRU is kept with
+ * RDPKRU/WRPKRU instead of an XSAVE and an XRSTOR. The guest's
  * state is saved with XSAVEOPT where the CPU has it: the area is the one
  * the entry's XRSTOR loaded, so components the guest did not modify are
  * not written again (SDM Vol. 1 13.6, the modified optimization). A
@@ -53,12 +61,20 @@
 	mov OFF_XSAVE_HOST(%r15), %rcx
 	stmxcsr 24(%rcx)
 	fnstcw OFF_HOST_FCW(%r15)
+	cmpb $0, OFF_INIT_IN_USE(%r15)
+	je 5f
+	cmpb $0, OFF_USE_RDPKRU(%r15)
+	je 6f
+	xor %ecx, %ecx
+	rdpkru
+	mov %eax, OFF_HOST_PKRU(%r15)
+	jmp 6f
 	/* PKRU is the thread's, not caller-saved: kept (8 bytes; where XCR0
 	 * lacks it this saves nothing). XSTATE_BV's other bits stay 0. */
-	mov $XFEATURE_PKRU, %eax
+5:	mov $XFEATURE_PKRU, %eax
 	xor %edx, %edx
 	xsave64 (%rcx)
-	mov $-1, %eax
+6:	mov $-1, %eax
 	mov $-1, %edx
 	mov OFF_XSAVE_GUEST(%r15), %rcx
 	xrstor64 (%rcx)
@@ -78,10 +94,37 @@
 	xsaveopt64 (%rcx)
 	jmp 4f
 3:	xsave64 (%rcx)
-4:	mov OFF_XSAVE_HOST(%r15), %rcx
+4:	cmpb $0, OFF_INIT_IN_USE(%r15)
+	je 5f
+	/* Only components not in their initial configuration need the
+	 * reset (XINUSE, SDM Vol. 1 13.6), and of those not SSE's: XMM
+	 * registers are caller-saved and MXCSR is loaded below. The x87
+	 * stack must be empty for the C ABI: FNINIT does that (a guest
+	 * from RESET has FCW 0x40, not the initial 0x37F, so this is the
+	 * common case). PKRU is written below. */
+	mov $1, %ecx
+	xgetbv
+	test $XFEATURE_X87, %al
+	jz 7f
+	fninit
+7:	and $~(XFEATURE_X87 | XFEATURE_SSE | XFEATURE_PKRU), %eax
+	mov %eax, %ecx
+	or %edx, %ecx
+	jz 6f
+5:	mov OFF_XSAVE_HOST(%r15), %rcx
 	xrstor64 (%rcx)
+6:	mov OFF_XSAVE_HOST(%r15), %rcx
 	ldmxcsr 24(%rcx)
 	fldcw OFF_HOST_FCW(%r15)
+	cmpb $0, OFF_USE_RDPKRU(%r15)
+	je 2f
+	xor %ecx, %ecx
+	rdpkru
+	cmp OFF_HOST_PKRU(%r15), %eax
+	je 2f
+	mov OFF_HOST_PKRU(%r15), %eax
+	xor %edx, %edx
+	wrpkru
 	jmp 2f
 1:	fpu_switch_r15 OFF_USE_FXSAVE, OFF_XSAVE_GUEST, OFF_XSAVE_HOST
 2:

@@ -41,6 +41,10 @@ _Static_assert(offsetof(struct sw_cpu, use_fxsave) == SW_OFF_USE_FXSAVE, "asm");
 _Static_assert(offsetof(struct sw_cpu, use_xsaveopt) == SW_OFF_USE_XSAVEOPT,
 	       "asm");
 _Static_assert(offsetof(struct sw_cpu, host_fcw) == SW_OFF_HOST_FCW, "asm");
+_Static_assert(offsetof(struct sw_cpu, init_in_use) == SW_OFF_INIT_IN_USE,
+	       "asm");
+_Static_assert(offsetof(struct sw_cpu, use_rdpkru) == SW_OFF_USE_RDPKRU, "asm");
+_Static_assert(offsetof(struct sw_cpu, host_pkru) == SW_OFF_HOST_PKRU, "asm");
 _Static_assert(sizeof(struct sw_cpu) <= 4096, "one page");
 
 /* Read by the asm: one vCPU per process, as signals are per process. */
@@ -293,6 +297,30 @@ static u32 xsave_size(bool *fx)
 	return h->xsave_size;
 }
 
+/*
+ * The shorter way back (world_switch.S): XGETBV with ECX 1 tells which
+ * components are not in their initial configuration (XINUSE, SDM Vol. 1
+ * 13.6), and only those need resetting. PKRU is then kept with
+ * RDPKRU/WRPKRU, so the host's area holds nothing XRSTOR must load;
+ * where XCR0 has PKRU but the kernel did not enable RDPKRU, or XINUSE
+ * is not readable, every component is reset as before.
+ */
+static void set_xstate_paths(struct sw_cpu *c, bool fx)
+{
+	const struct host_cpu *h = host_cpu__get();
+	u32 lo, hi;
+	bool pkru;
+
+	if (fx || !h->xinuse)
+		return;
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	pkru = lo & (1u << 9);
+	if (pkru && !h->ospke)
+		return;
+	c->init_in_use = 1;
+	c->use_rdpkru = pkru;
+}
+
 struct sw_cpu *sw_world__init(char *err, size_t errlen)
 {
 	u8 *window;
@@ -330,6 +358,7 @@ struct sw_cpu *sw_world__init(char *err, size_t errlen)
 	xs = xsave_size(&fx);
 	c->use_fxsave = fx;
 	c->use_xsaveopt = !fx && host_cpu__get()->xsaveopt;
+	set_xstate_paths(c, fx);
 	c->xsave_host = aligned_alloc(64, (xs + 63) & ~63u);
 	c->xsave_guest = aligned_alloc(64, (xs + 63) & ~63u);
 	if (!c->xsave_host || !c->xsave_guest)

@@ -21,6 +21,8 @@ struct host_cpu {
 	u32 xsave_size; /* XSAVE area for the host's XCR0, 512 with FXSAVE */
 	u32 xsave_max_size; /* for every component the CPU supports */
 	bool xsaveopt;	    /* XSAVEOPT (CPUID.(EAX=0DH,ECX=1):EAX[0]) */
+	bool xinuse; /* XGETBV with ECX 1 (CPUID.(EAX=0DH,ECX=1):EAX[2]) */
+	bool ospke;  /* RDPKRU/WRPKRU enabled (CPUID.(EAX=7,ECX=0):ECX[4]) */
 };
 
 /* Executes CPUID over every leaf and subleaf the host reports. */

@@ -63,9 +63,11 @@ struct sw_cpu {
 	u8 kick;	     /* 96: the run loop's "leave now" flag */
 	u8 use_fxsave;	     /* 97: no XSAVE on this host */
 	u8 use_xsaveopt;     /* 98: XSAVEOPT saves the guest's state */
-	u8 pad0;
-	u16 host_fcw; /* 100: the monitor's x87 control word */
-	u8 pad1[2];
+	u8 init_in_use;	     /* 99: the way back resets only XINUSE */
+	u16 host_fcw;	     /* 100: the monitor's x87 control word */
+	u8 use_rdpkru;	     /* 102: PKRU kept with RDPKRU/WRPKRU */
+	u8 pad1;
+	u32 host_pkru; /* 104: the monitor's PKRU (use_rdpkru) */
 	/* --- C only --- */
 	bool in_guest;
 	u32 eflags; /* the guest's view, virtual bits included */
@@ -159,7 +161,10 @@ static inline u32 sw_eflags_kept(const struct sw_cpu *c)
 #define SW_OFF_KICK	    96
 #define SW_OFF_USE_FXSAVE   97
 #define SW_OFF_USE_XSAVEOPT 98
+#define SW_OFF_INIT_IN_USE  99
 #define SW_OFF_HOST_FCW	    100
+#define SW_OFF_USE_RDPKRU   102
+#define SW_OFF_HOST_PKRU    104
 
 /* Host selector of LDT slot @n: TI=1, RPL 3. */
 static inline u16 sw_slot_sel(int n)

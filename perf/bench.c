@@ -40,15 +40,15 @@ static volatile struct bench_params {
 struct pgtable *bench_pt;
 
 extern const struct bench bench_int80, bench_fastcall, bench_in, bench_ctlreg,
-	bench_callret, bench_cr0read, bench_pgfault, bench_divzero,
-	bench_ptemod, bench_forkwait;
+	bench_callret, bench_cr0read, bench_irqsave, bench_pgfault,
+	bench_divzero, bench_ptemod, bench_forkwait;
 
 /* Paging benchmarks last: a 32-bit monitor without paging support stops
  * the image there, after the others have reported. */
 static const struct bench *const benches[] = {
-	&bench_callret, &bench_int80,	 &bench_fastcall, &bench_in,
-	&bench_divzero, &bench_ctlreg,	 &bench_cr0read,  &bench_pgfault,
-	&bench_ptemod,	&bench_forkwait,
+	&bench_callret, &bench_int80,  &bench_fastcall, &bench_in,
+	&bench_divzero, &bench_ctlreg, &bench_cr0read,	&bench_irqsave,
+	&bench_pgfault, &bench_ptemod, &bench_forkwait,
 };
 
 static bool selected(const struct bench *b)
@@ -182,6 +182,10 @@ static const char *check_id(const struct bench *b)
 	if (!strcmp(b->name, "cr0read"))
 		return DECLARE_CHECK("perf.cr0read.ran",
 				     "MOV from CR0 ran and read CR0");
+	if (!strcmp(b->name, "irqsave"))
+		return DECLARE_CHECK("perf.irqsave.ran",
+				     "PUSHF; CLI; POPF cleared IF inside and "
+				     "put the caller's IF back");
 	if (!strcmp(b->name, "in"))
 		return DECLARE_CHECK("perf.in.ran",
 				     "IN from the UART scratch register "

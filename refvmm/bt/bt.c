@@ -172,7 +172,7 @@ static int run_block(struct bt_vm *b, const struct bt_block *tb)
 		return -1;
 	b->page->vif = (c->eflags & EFL_IF) ? 1 : 0;
 	b->page->vflags = c->eflags & (EFL_IOPL | EFL_NT | EFL_AC | EFL_VIF |
-				       EFL_VIP | EFL_TF);
+				       EFL_VIP | EFL_TF | EFL_ID);
 	b->ro->guest_gs_sel = c->hsel_set[SW_GS];
 	/* An execute-only CS cannot be loaded into GS (#GP(selector)); with
 	 * a null GS the CS-overridden access faults #GP(0) and the emulator

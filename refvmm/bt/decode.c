@@ -23,6 +23,7 @@ const char *const bt_class_names[BT_NCLASSES] = {
 	[BT_CLI] = "cli",
 	[BT_PUSHF] = "pushf",
 	[BT_STI] = "sti",
+	[BT_POPF] = "popf",
 	[BT_CALLOUT] = "callout",
 };
 
@@ -100,7 +101,7 @@ static const struct opc one[256] = {
 	ID(0, I0), ID(0, I0),
 	/* 98-9f: CWDE, CDQ, CALL far, FWAIT, PUSHF, POPF, SAHF, LAHF */
 	ID(0, I0), ID(0, I0), CO(0, IP), ID(0, I0), {BT_PUSHF, 0, I0},
-	CO(0, I0), ID(0, I0), ID(0, I0),
+	{BT_POPF, 0, I0}, ID(0, I0), ID(0, I0),
 	/* a0-a7: MOV moffs, MOVS, CMPS */
 	ID(0, IM), ID(0, IM), ID(0, IM), ID(0, IM), ID(0, I0), ID(0, I0),
 	ID(0, I0), ID(0, I0),

@@ -25,6 +25,7 @@ enum bt_class {
 	BT_CLI,	     /* fa: inline against the virtual IF */
 	BT_PUSHF,    /* 9c: inline against the virtual flags */
 	BT_STI,	     /* fb: inline when no interrupt waits for IF */
+	BT_POPF,     /* 9d: inline when no bit the key holds changes */
 	BT_CALLOUT,  /* privileged or sensitive: the shared emulator */
 	BT_NCLASSES,
 };

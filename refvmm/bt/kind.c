@@ -120,7 +120,7 @@ enum bt_kind kind__of(const u8 *g, const struct bt_insn *in)
 	if (in->cls == BT_CALLOUT || in->cls == BT_CLI || in->cls == BT_STI)
 		return BT_KIND_PRIVILEGED;
 	if (in->cls != BT_IDENT && in->cls != BT_CLI && in->cls != BT_STI &&
-	    in->cls != BT_PUSHF)
+	    in->cls != BT_PUSHF && in->cls != BT_POPF)
 		return BT_KIND_BRANCH;
 	if (in->fpu != BT_FPU_NONE || map < 0)
 		return BT_KIND_FPU;

@@ -10,6 +10,8 @@
  *   RET, JMP/CALL r/m  the guest target into the page, then the shared
  *              indirect lookup;
  *   CLI        a store to the virtual IF when CPL <= IOPL;
+ *   STI, PUSHF, POPF  against the virtual flags in the page, when the
+ *              key makes them static (emit_pushf, emit_popf);
  *   the rest   a callout stub: guest EIP and a reason into the page,
  *              far jump to the gate.
  * The map records, for each guest instruction and each exit stub, the
@@ -216,6 +218,77 @@ static void emit_pushf(struct tx *x, u32 eip)
 	emit__u32(e, EFL_IF);
 	emit__bytes(e, "\x89\x04\x24", 3); /* 1: mov %eax, (%esp) */
 	emit__restore_flags(e);
+}
+
+/*
+ * POPF (32-bit operand and stack, no interrupt waiting for IF) when the
+ * popped value keeps every bit the key or the host's run depends on:
+ * TF, NT, AC, ID, and IOPL at CPL 0 (SDM Vol. 2B POPF: CPL 0 writes IF
+ * and IOPL, CPL <= IOPL writes IF, RF is cleared, VIP, VIF and VM are
+ * not changed). Then POPF is a load, the virtual IF where the guest may
+ * write it, DF, and OF SF ZF AF PF CF through SAHF (the host's POPF
+ * would drop the TF a kick steps with):
+ *
+ *	save_flags		EAX and the guest's flags into the page
+ *	mov %gs:scr_eax, %eax
+ *	mov (%esp), %eax	a fault here leaves the guest as it was
+ *	xor %gs:vflags, %eax
+ *	test $kept, %eax
+ *	jnz 3f
+ *	xor %gs:vflags, %eax	the popped value again
+ *	bt $9, %eax; setc %gs:vif	(CPL <= IOPL only)
+ *	bt $10, %eax; jc 1f; cld; jmp 2f; 1: std; 2:
+ *	shr $3, %ah; and $1, %ah; xchg %al, %ah	AL = OF, AH = SF..CF
+ *	mov %eax, %gs:scr_fl
+ *	restore_flags
+ *	lea 4(%esp), %esp
+ *	jmp 4f
+ * 3:	restore_flags		a bit the key holds changes: the callout
+ *	callout BT_EXIT_CALLOUT
+ * 4:
+ */
+static void emit_popf(struct tx *x, u32 eip)
+{
+	struct emit *e = &x->e;
+	bool shadow = x->no_boundary_next; /* after an inline STI */
+	bool if_writable = x->k->cpl <= x->k->iopl;
+	u32 kept = EFL_TF | EFL_NT | EFL_AC | EFL_ID |
+		   (x->k->cpl == 0 ? EFL_IOPL : 0);
+	u8 *slow, *next;
+
+	map_add(x, eip, true);
+	emit__save_flags(e);
+	emit__gs_load_eax(e, BT_PG(scr_eax));
+	emit__bytes(e, "\x8b\x04\x24", 3); /* mov (%esp), %eax */
+	emit__bytes(e, "\x65\x33\x05", 3); /* xor %gs:vflags, %eax */
+	emit__u32(e, BT_PG(vflags));
+	emit__u8(e, 0xa9); /* test $kept, %eax */
+	emit__u32(e, kept);
+	emit__bytes(e, "\x0f\x85", 2); /* jnz slow */
+	emit__u32(e, 0);
+	slow = e->p;
+	emit__bytes(e, "\x65\x33\x05", 3); /* xor %gs:vflags, %eax */
+	emit__u32(e, BT_PG(vflags));
+	if (if_writable) {
+		emit__bytes(e, "\x0f\xba\xe0\x09", 4); /* bt $9, %eax */
+		emit__bytes(e, "\x65\x0f\x92\x05", 4); /* setc %gs:vif */
+		emit__u32(e, BT_PG(vif));
+	}
+	/* bt $10, %eax; jc 1f; cld; jmp 2f; 1: std; 2: */
+	emit__bytes(e, "\x0f\xba\xe0\x0a\x72\x03\xfc\xeb\x01\xfd", 10);
+	/* shr $3, %ah; and $1, %ah; xchg %al, %ah */
+	emit__bytes(e, "\xc0\xec\x03\x80\xe4\x01\x86\xc4", 8);
+	emit__gs_store_eax(e, BT_PG(scr_fl));
+	emit__restore_flags(e);
+	emit__bytes(e, "\x8d\x64\x24\x04", 4); /* lea 4(%esp), %esp */
+	emit__bytes(e, "\xe9", 1);	       /* jmp next */
+	emit__u32(e, 0);
+	next = e->p;
+	memcpy(slow - 4, &(u32){(u32)(e->p - slow)}, 4);
+	emit__restore_flags(e);
+	x->no_boundary_next = shadow; /* the callout is in the shadow too */
+	emit_callout(x, eip, BT_EXIT_CALLOUT);
+	memcpy(next - 4, &(u32){(u32)(e->p - next)}, 4);
 }
 
 /* The forms emit_div rewrites: not LOCK (#UD, which the CPU raises
@@ -496,6 +569,14 @@ static bool emit_insn(struct tx *x, u32 eip, const u8 *g,
 		map_add(x, eip, true);
 		emit__gs_imm8(&x->e, BT_PG(vif), 1);
 		x->no_boundary_next = true;
+		return false;
+	case BT_POPF:
+		/* With an interrupt waiting for IF, a POPF that may set IF
+		 * must let the monitor open the window: a callout. */
+		if (in->opsize16 || k->ss16 || k->single ||
+		    (k->wreq && k->cpl <= k->iopl))
+			break;
+		emit_popf(x, eip);
 		return false;
 	case BT_CLI:
 		if (k->cpl > k->iopl)

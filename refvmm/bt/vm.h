@@ -82,7 +82,7 @@ struct bt_page {
 	u8 pad0[3];
 	u32 eip;     /* guest EIP of a callout: the gate copies it to sw_cpu */
 	u64 hits;    /* indirect lookups that hit */
-	u32 vflags;  /* the guest's IOPL, NT, VIF, VIP, TF, for PUSHF */
+	u32 vflags;  /* guest IOPL NT AC VIF VIP TF ID, for PUSHF and POPF */
 	u32 insns;   /* --count-insns: guest instructions since the last exit */
 	u32 scr_cnt; /* EAX while the count goes up */
 	u32 divisor; /* DIV/IDIV's divisor, read once (translate.c) */
@@ -113,7 +113,7 @@ struct bt_key {
 	bool single; /* one instruction, then back to the monitor */
 	bool nobp;   /* EFLAGS.RF: instruction breakpoints do not fire */
 	bool ss16;   /* SS.B=0: PUSHF stays a callout */
-	bool wreq;   /* an interrupt waits for IF: STI stays a callout */
+	bool wreq;   /* an interrupt waits for IF: STI, POPF stay callouts */
 };
 
 /* tc offset -> guest EIP; boundary: the guest state is all there. */

@@ -66,7 +66,7 @@ static const struct decode_case decode_cases[] = {
 	{"call *[ebx+4]", {0xff, 0x53, 0x04}, 3, BT_CALL_IND, 3},
 	{"cli", {0xfa}, 1, BT_CLI, 1},
 	{"pushf", {0x9c}, 1, BT_PUSHF, 1},
-	{"popf", {0x9d}, 1, BT_CALLOUT, 1},
+	{"popf", {0x9d}, 1, BT_POPF, 1},
 	{"sti", {0xfb}, 1, BT_STI, 1},
 	{"hlt", {0xf4}, 1, BT_CALLOUT, 1},
 	{"mov eax, cs (8c)", {0x8c, 0xc8}, 2, BT_CALLOUT, 2},
@@ -401,6 +401,62 @@ Test(bt_emit, pushf_inline_from_the_virtual_flags)
 	bvm.tc_free = tc + 0x400;
 	tb = translate(pushf16, sizeof(pushf16), 3, 0);
 	cr_expect_eq(tb->ninsn, 1, "PUSHFW: a callout");
+	cr_expect_eq(rd32(tb->tc + 18), BT_EXIT_CALLOUT);
+}
+
+static bool has_bytes(const u8 *p, size_t n, const char *b, size_t bn)
+{
+	size_t i;
+
+	for (i = 0; i + bn <= n; i++)
+		if (!memcmp(p + i, b, bn))
+			return true;
+	return false;
+}
+
+Test(bt_emit, popf_inline_when_the_key_bits_stay)
+{
+	static const u8 code[] = {0x9d, 0xf4};
+	static const u8 popf16[] = {0x66, 0x9d, 0xf4};
+	static const char setc_vif[] = "\x65\x0f\x92\x05";
+	struct bt_key k = {.eip = GUEST_EIP, .wreq = true};
+	const struct bt_block *tb = translate(code, sizeof(code), 0, 0);
+	const u8 *p = tb->tc;
+
+	cr_expect_eq(tb->ninsn, 2, "POPF does not end the block");
+	cr_expect(!memcmp(p, "\x65\xa3", 2), "EAX and the flags saved first");
+	cr_expect(!memcmp(p + 22, "\x8b\x04\x24", 3),
+		  "then the load: a fault leaves the guest as it was");
+	cr_expect(!memcmp(p + 25, "\x65\x33\x05", 3), "xor %%gs:vflags");
+	cr_expect_eq(rd32(p + 28), BT_PG(vflags));
+	cr_expect_eq(p[32], 0xa9, "test $kept, %%eax");
+	cr_expect_eq(rd32(p + 33), EFL_TF | EFL_NT | EFL_AC | EFL_ID | EFL_IOPL,
+		     "CPL 0 writes IOPL: a change leaves");
+	cr_expect(!memcmp(p + 37, "\x0f\x85", 2), "jnz to the callout");
+	cr_expect(has_bytes(p, tb->tc_len, setc_vif, 4), "CPL 0 writes IF");
+	cr_expect(has_bytes(p, tb->tc_len, "\x8d\x64\x24\x04", 4),
+		  "lea 4(%%esp), %%esp: ESP last");
+	cr_expect_eq(tb->nmap, 3, "POPF, its callout, HLT's callout");
+	cr_expect(tb->map[1].off > 37 && tb->map[1].eip == GUEST_EIP &&
+			  tb->map[1].boundary,
+		  "the callout is at the POPF, a boundary");
+
+	bvm.tc_free = tc + 0x400;
+	tb = translate(code, sizeof(code), 3, 0);
+	cr_expect_eq(tb->ninsn, 2);
+	cr_expect_eq(rd32(tb->tc + 33), EFL_TF | EFL_NT | EFL_AC | EFL_ID,
+		     "CPL 3: IOPL is not written, not checked");
+	cr_expect(!has_bytes(tb->tc, tb->tc_len, setc_vif, 4),
+		  "CPL > IOPL: IF stays (SDM Vol. 2B POPF)");
+
+	bvm.tc_free = tc + 0x800;
+	tb = translate(popf16, sizeof(popf16), 0, 0);
+	cr_expect_eq(tb->ninsn, 1, "POPFW: a callout");
+	cr_expect_eq(rd32(tb->tc + 18), BT_EXIT_CALLOUT);
+
+	bvm.tc_free = tc + 0xc00;
+	tb = translate__block(&bvm, &k);
+	cr_expect_eq(tb->ninsn, 1, "an interrupt waits for IF: a callout");
 	cr_expect_eq(rd32(tb->tc + 18), BT_EXIT_CALLOUT);
 }
 

@@ -90,8 +90,8 @@ Test(bench, qemu_tcg_measures_every_benchmark)
 	run_bench("-t qemu-tcg --scale 5", &r);
 	cr_assert_eq(r.status, 0, "%s", r.out);
 	rows = json_object_get(r.json, "benchmarks");
-	/* 10 benchmarks in each width (perf/bench.c) */
-	cr_assert_eq(json_array_size(rows), 20, "%s", r.out);
+	/* 11 benchmarks in each width (perf/bench.c) */
+	cr_assert_eq(json_array_size(rows), 22, "%s", r.out);
 	cr_assert_eq(json_integer_value(json_object_get(r.json, "reps")), 3);
 	cr_assert_not_null(json_string_value(
 		json_object_get(json_object_get(r.json, "host"), "cpu")));

@@ -253,6 +253,49 @@ void classify_image(const struct image *img, const struct tap_report *rep,
 	free(ended);
 }
 
+static struct check_result *result_of(struct image_result *out, const char *id)
+{
+	for (size_t i = 0; i < out->nchecks; i++)
+		if (!strcmp(out->checks[i].id, id))
+			return &out->checks[i];
+	return NULL;
+}
+
+size_t classify_reached_by_restart(const struct tap_report *rep,
+				   long first_reached, struct image_result *out)
+{
+	size_t failed = 0;
+
+	for (size_t i = 0; i < rep->nresults; i++) {
+		const struct tap_result *tr = &rep->results[i];
+		struct check_result *c = result_of(out, tr->id);
+		const char *why = *tr->reason ? tr->reason : "no reason given";
+
+		/* Only an xerror line's verdict on a reported check is
+		 * reread; a check reported twice stays an error. */
+		if (tr->number < first_reached || tr->kind == TAP_SKIP || !c ||
+		    !c->rule || !c->rule->covers_error || c->rule->either ||
+		    (c->cls != CLS_XPASS && c->cls != CLS_XFAIL))
+			continue;
+		free(c->reason);
+		if (c->cls == CLS_XPASS) {
+			c->cls = CLS_PASS;
+			c->reason = xstrdup("");
+		} else {
+			c->cls = CLS_FAIL;
+			c->reason = xasprintf(
+				"%s (reached only by a restart: the xerror "
+				"line '%s' covers the target ending the image, "
+				"not this failure, which needs an xfail line "
+				"of its own)",
+				why, c->rule->glob);
+			failed++;
+		}
+		c->rule = NULL;
+	}
+	return failed;
+}
+
 void classify_all(const struct image *img, enum check_class cls,
 		  const char *reason, struct image_result *out)
 {

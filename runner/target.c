@@ -586,6 +586,15 @@ static int parse_line(struct target *t, const char *path,
 		if (parse_uint(path, lineno, key, value, 1ul << 30, &n, e) < 0)
 			return -1;
 		t->output_limit = n;
+	} else if (strcmp(key, "restarts") == 0) {
+		/* the bound of --restarts (cmd_run.c) */
+		if (parse_uint(path, lineno, key, value, 1000, &n, e) < 0)
+			return -1;
+		t->restarts = (unsigned)n;
+	} else if (strcmp(key, "restart_time") == 0) {
+		if (parse_uint(path, lineno, key, value, 86400, &n, e) < 0)
+			return -1;
+		t->restart_time = (unsigned)n;
 	} else if (strcmp(key, "widths") == 0) {
 		return parse_widths(t, path, lineno, value, e);
 	} else if (strcmp(key, "boot") == 0) {
@@ -657,6 +666,14 @@ int target_parse_in(const char *path, const char *text,
 			 "%s target's command must use %s",
 			 path, t->command_line, t->boot_iso ? "iso" : "kernel",
 			 t->boot_iso ? "{iso}" : "{image}");
+		goto out;
+	}
+	/* A restart passes popek.skip on the image's command line. */
+	if ((t->restarts || t->restart_time) && !target_takes_cmdline(t)) {
+		perr_set(e,
+			 "%s: restarts need a command that boots images and "
+			 "passes {cmdline}",
+			 path);
 		goto out;
 	}
 	if (target_check_params(t, e) < 0)

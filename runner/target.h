@@ -107,6 +107,9 @@ struct target {
 	/* boot = iso: the target boots one ISO holding several images and
 	 * the ISO sequencer (docs/iso.md), not one image per run */
 	bool boot_iso;
+	/* restarts = N, restart_time = S: the target's defaults for
+	 * --restarts and --restart-time (0: not given) */
+	unsigned restarts, restart_time;
 };
 
 struct target_list {

@@ -22,7 +22,7 @@ static const char *const reserved_names[] = {"kernel", "initrd", "append"};
 static const char *const key_names[] = {
 	"name",	  "description",  "command", "requires", "timeout",
 	"widths", "unsupported",  "include", "boot",	 "output_limit",
-	"param",  "fatal_stderr", "env",
+	"param",  "fatal_stderr", "env",     "restarts", "restart_time",
 };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))

@@ -123,11 +123,13 @@ static int take_opt(void *ctx, int c, const char *arg, struct perr *e)
 }
 
 /* The command line's bounds, else the target file's, else restart.h's. */
-static unsigned run_restarts(const struct run_opts *o, const struct target *t)
+static unsigned run_restarts(const struct run_opts *o, const struct target *t,
+			     const struct image *img)
 {
 	if (!target_takes_cmdline(t))
 		return 0;
-	if (o->restarts_given || !t->restarts)
+	if (o->restarts_given || !t->restarts ||
+	    !target_restarts_image(t, img->name))
 		return o->restarts;
 	return t->restarts;
 }
@@ -346,7 +348,7 @@ static void make_slots(struct run *r)
 
 			s->target = t;
 			s->image = img;
-			restart_init(&s->restart, run_restarts(&r->o, t),
+			restart_init(&s->restart, run_restarts(&r->o, t, img),
 				     run_restart_seconds(&r->o, t),
 				     r->o.a.timeout ? r->o.a.timeout
 						    : t->timeout);

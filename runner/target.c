@@ -595,6 +595,17 @@ static int parse_line(struct target *t, const char *path,
 		if (parse_uint(path, lineno, key, value, 86400, &n, e) < 0)
 			return -1;
 		t->restart_time = (unsigned)n;
+	} else if (strcmp(key, "restart_images") == 0) {
+		char *tok, *save = NULL;
+
+		for (tok = strtok_r(value, " \t", &save); tok;
+		     tok = strtok_r(NULL, " \t", &save)) {
+			t->restart_images =
+				xrealloc(t->restart_images,
+					 (t->nrestart_images + 1) *
+						 sizeof(*t->restart_images));
+			t->restart_images[t->nrestart_images++] = xstrdup(tok);
+		}
 	} else if (strcmp(key, "widths") == 0) {
 		return parse_widths(t, path, lineno, value, e);
 	} else if (strcmp(key, "boot") == 0) {
@@ -669,7 +680,8 @@ int target_parse_in(const char *path, const char *text,
 		goto out;
 	}
 	/* A restart passes popek.skip on the image's command line. */
-	if ((t->restarts || t->restart_time) && !target_takes_cmdline(t)) {
+	if ((t->restarts || t->restart_time || t->nrestart_images) &&
+	    !target_takes_cmdline(t)) {
 		perr_set(e,
 			 "%s: restarts need a command that boots images and "
 			 "passes {cmdline}",
@@ -755,6 +767,9 @@ void target_free(struct target *t)
 	}
 	free(t->unsupported);
 	free(t->fatal_stderr);
+	for (i = 0; i < t->nrestart_images; i++)
+		free(t->restart_images[i]);
+	free(t->restart_images);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -1025,6 +1040,14 @@ char *argv_join(char *const *argv)
 	}
 	sb_add(&sb, "", 0);
 	return sb.s;
+}
+
+bool target_restarts_image(const struct target *t, const char *image)
+{
+	for (size_t i = 0; i < t->nrestart_images; i++)
+		if (fnmatch(t->restart_images[i], image, 0) == 0)
+			return true;
+	return t->nrestart_images == 0;
 }
 
 const struct unsupported_rule *target_find_unsupported(const struct target *t,

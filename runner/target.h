@@ -110,6 +110,10 @@ struct target {
 	/* restarts = N, restart_time = S: the target's defaults for
 	 * --restarts and --restart-time (0: not given) */
 	unsigned restarts, restart_time;
+	/* restart_images = GLOB ...: the images restarts = N applies to
+	 * (none given: every image) */
+	char **restart_images;
+	size_t nrestart_images;
 };
 
 struct target_list {
@@ -177,6 +181,8 @@ int target_set(struct target *t, const char *key, const char *value,
 	       struct perr *e);
 void target_list_free(struct target_list *list);
 struct target *target_list_find(struct target_list *list, const char *name);
+/* Whether the target file's restarts = N applies to the image. */
+bool target_restarts_image(const struct target *t, const char *image);
 /* The unsupported rule whose glob matches the image name, or NULL. */
 const struct unsupported_rule *target_find_unsupported(const struct target *t,
 						       const char *image);

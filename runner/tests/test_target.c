@@ -169,15 +169,20 @@ Test(target, restarts)
 	cr_assert_eq(target_parse("x/t.conf",
 				  "name=t\ndescription=d\n"
 				  "command=c --append {cmdline} {image}\n"
-				  "restarts = 250\nrestart_time = 600\n",
+				  "restarts = 250\nrestart_time = 600\n"
+				  "restart_images = conformance-* x-?\n",
 				  &t, &e),
 		     0, "%s", e.msg);
 	cr_assert_eq(t.restarts, 250);
 	cr_assert_eq(t.restart_time, 600);
+	cr_assert(target_restarts_image(&t, "conformance-popf-32"));
+	cr_assert(target_restarts_image(&t, "x-1"));
+	cr_assert_not(target_restarts_image(&t, "x86-instr-alu-32"));
 	target_free(&t);
 	cr_assert_eq(target_parse("x/t.conf", HEAD, &t, &e), 0, "%s", e.msg);
 	cr_assert_eq(t.restarts, 0);
 	cr_assert_eq(t.restart_time, 0);
+	cr_assert(target_restarts_image(&t, "x86-instr-alu-32"));
 	target_free(&t);
 	expect_error(HEAD "restarts = 1001\n",
 		     "targets/t.conf:4: restarts must be a whole number from "

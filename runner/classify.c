@@ -193,8 +193,8 @@ void classify_image(const struct image *img, const struct tap_report *rep,
 
 		n = count_reports(rep, d->id, &tr);
 		x = target_find_xfail(t, d->id, h);
-		/* An either line never hides an error: a check not
-		 * reported is held to the first xerror line, if any. */
+		/* An xfail or either line never hides an error: a check
+		 * not reported is held to the first xerror line, if any. */
 		xe = n == 0 ? target_find_xerror(t, d->id, h) : NULL;
 		if (n == 0 && xe && xe->covers_error) {
 			add(out, d->id, CLS_XFAIL,

@@ -201,8 +201,9 @@ bool condition_holds(const struct condition *c, const struct hostinfo *h);
 const struct xfail_rule *target_find_xfail(const struct target *t,
 					   const char *id,
 					   const struct hostinfo *h);
-/* The same, passing over either lines: what a check that was never
- * reported is held to (only an xerror line covers it). */
+/* The first xerror line, passing over xfail and either lines: what a
+ * check that was never reported is held to (only an xerror line covers
+ * it). */
 const struct xfail_rule *target_find_xerror(const struct target *t,
 					    const char *id,
 					    const struct hostinfo *h);

@@ -47,6 +47,7 @@ static void add(struct image_result *out, const char *id, enum check_class c,
 	r->cls = c;
 	r->reason = reason ? reason : xstrdup("");
 	r->description = description;
+	r->rule = NULL;
 }
 
 static char *with_stderr(char *msg, const char *last_stderr)
@@ -274,8 +275,8 @@ size_t classify_reached_by_restart(const struct tap_report *rep,
 		/* Only an xerror line's verdict on a reported check is
 		 * reread; a check reported twice stays an error. */
 		if (tr->number < first_reached || tr->kind == TAP_SKIP || !c ||
-		    !c->rule || !c->rule->covers_error || c->rule->either ||
-		    (c->cls != CLS_XPASS && c->cls != CLS_XFAIL))
+		    (c->cls != CLS_XPASS && c->cls != CLS_XFAIL) || !c->rule ||
+		    !c->rule->covers_error || c->rule->either)
 			continue;
 		free(c->reason);
 		if (c->cls == CLS_XPASS) {

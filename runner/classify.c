@@ -47,6 +47,7 @@ static void add(struct image_result *out, const char *id, enum check_class c,
 	r->cls = c;
 	r->reason = reason ? reason : xstrdup("");
 	r->description = description;
+	r->rule = NULL;
 }
 
 static char *with_stderr(char *msg, const char *last_stderr)
@@ -193,8 +194,8 @@ void classify_image(const struct image *img, const struct tap_report *rep,
 
 		n = count_reports(rep, d->id, &tr);
 		x = target_find_xfail(t, d->id, h);
-		/* An either line never hides an error: a check not
-		 * reported is held to the first xerror line, if any. */
+		/* An xfail or either line never hides an error: a check
+		 * not reported is held to the first xerror line, if any. */
 		xe = n == 0 ? target_find_xerror(t, d->id, h) : NULL;
 		if (n == 0 && xe && xe->covers_error) {
 			add(out, d->id, CLS_XFAIL,
@@ -251,6 +252,49 @@ void classify_image(const struct image *img, const struct tap_report *rep,
 		out->ok = known && covered > 0;
 	free(missing);
 	free(ended);
+}
+
+static struct check_result *result_of(struct image_result *out, const char *id)
+{
+	for (size_t i = 0; i < out->nchecks; i++)
+		if (!strcmp(out->checks[i].id, id))
+			return &out->checks[i];
+	return NULL;
+}
+
+size_t classify_reached_by_restart(const struct tap_report *rep,
+				   long first_reached, struct image_result *out)
+{
+	size_t failed = 0;
+
+	for (size_t i = 0; i < rep->nresults; i++) {
+		const struct tap_result *tr = &rep->results[i];
+		struct check_result *c = result_of(out, tr->id);
+		const char *why = *tr->reason ? tr->reason : "no reason given";
+
+		/* Only an xerror line's verdict on a reported check is
+		 * reread; a check reported twice stays an error. */
+		if (tr->number < first_reached || tr->kind == TAP_SKIP || !c ||
+		    (c->cls != CLS_XPASS && c->cls != CLS_XFAIL) || !c->rule ||
+		    !c->rule->covers_error || c->rule->either)
+			continue;
+		free(c->reason);
+		if (c->cls == CLS_XPASS) {
+			c->cls = CLS_PASS;
+			c->reason = xstrdup("");
+		} else {
+			c->cls = CLS_FAIL;
+			c->reason = xasprintf(
+				"%s (reached only by a restart: the xerror "
+				"line '%s' covers the target ending the image, "
+				"not this failure, which needs an xfail line "
+				"of its own)",
+				why, c->rule->glob);
+			failed++;
+		}
+		c->rule = NULL;
+	}
+	return failed;
 }
 
 void classify_all(const struct image *img, enum check_class cls,

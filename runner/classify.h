@@ -70,6 +70,19 @@ char *run_end_reason(const struct tap_report *rep, const struct run_end *end);
 void classify_image(const struct image *img, const struct tap_report *rep,
 		    const struct run_end *end, const struct target *t,
 		    const struct hostinfo *h, struct image_result *out);
+/*
+ * After restarts (docs/protocol.md, "Restarts"): a check reported with
+ * a number of at least first_reached ran only because a restart skipped
+ * an earlier killer. An xerror line matching it says the target may end
+ * the image at or before it; restarts routed around that death, so the
+ * line says nothing about the check's own outcome: a pass is a pass, a
+ * failure is a fail that needs an xfail line of its own. Returns how many
+ * such failures there are.
+ */
+size_t classify_reached_by_restart(const struct tap_report *rep,
+				   long first_reached,
+				   struct image_result *out);
+
 /* Every declared check gets cls with reason (widths, unavailable ...). */
 void classify_all(const struct image *img, enum check_class cls,
 		  const char *reason, struct image_result *out);

@@ -44,6 +44,8 @@ struct run_opts {
 	bool tap;
 	const char *logs;		    /* --logs DIR */
 	unsigned restarts, restart_seconds; /* restart.h */
+	/* given on the command line: they override the target file's */
+	bool restarts_given, restart_seconds_given;
 };
 
 /* One (target, image) pair: a job, or checks skipped without running. */
@@ -109,13 +111,35 @@ static int take_opt(void *ctx, int c, const char *arg, struct perr *e)
 		o->logs = arg;
 		break;
 	case 'R' | 0x100:
+		o->restarts_given = true;
 		return run_args_uint("run", "--restarts", arg, 0, 1000,
 				     &o->restarts, e);
 	case 'T' | 0x100:
+		o->restart_seconds_given = true;
 		return run_args_uint("run", "--restart-time", arg, 1, 86400,
 				     &o->restart_seconds, e);
 	}
 	return 0;
+}
+
+/* The command line's bounds, else the target file's, else restart.h's. */
+static unsigned run_restarts(const struct run_opts *o, const struct target *t,
+			     const struct image *img)
+{
+	if (!target_takes_cmdline(t))
+		return 0;
+	if (o->restarts_given || !t->restarts ||
+	    !target_restarts_image(t, img->name))
+		return o->restarts;
+	return t->restarts;
+}
+
+static unsigned run_restart_seconds(const struct run_opts *o,
+				    const struct target *t)
+{
+	if (o->restart_seconds_given || !t->restart_time)
+		return o->restart_seconds;
+	return t->restart_time;
 }
 
 static int parse_opts(struct run_opts *o, int argc, char **argv, struct perr *e)
@@ -324,11 +348,10 @@ static void make_slots(struct run *r)
 
 			s->target = t;
 			s->image = img;
-			restart_init(
-				&s->restart,
-				target_takes_cmdline(t) ? r->o.restarts : 0,
-				r->o.restart_seconds,
-				r->o.a.timeout ? r->o.a.timeout : t->timeout);
+			restart_init(&s->restart, run_restarts(&r->o, t, img),
+				     run_restart_seconds(&r->o, t),
+				     r->o.a.timeout ? r->o.a.timeout
+						    : t->timeout);
 			argv = target_expand(t, img->path, bindir,
 					     POPEK_SOURCE_DIR);
 			s->command = argv_join(argv);

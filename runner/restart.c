@@ -1,6 +1,7 @@
 /* Restarting an image past the check that ended its target (restart.h). */
 #include "restart.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -185,6 +186,8 @@ void restart_classify(const struct restart_state *st,
 {
 	bool unexpected = false;
 	struct strbuf sb = {0};
+	long first = LONG_MAX;
+	size_t hidden;
 
 	for (size_t i = 0; i < rep->nresults; i++) {
 		const struct tap_result *tr = &rep->results[i];
@@ -214,9 +217,18 @@ void restart_classify(const struct restart_state *st,
 		}
 	if (!st->nkillers)
 		return;
+	for (size_t i = 0; i < st->nkillers; i++)
+		if (st->killers[i].ordinal < first)
+			first = st->killers[i].ordinal;
+	hidden = classify_reached_by_restart(rep, first, out);
 	sb_addf(&sb, "%u boot%s: %zu check%s ended the target", st->boots,
 		st->boots == 1 ? "" : "s", st->nkillers,
 		st->nkillers == 1 ? "" : "s");
+	if (hidden)
+		sb_addf(&sb,
+			"; %zu check%s the first killer hid failed (each "
+			"needs an xfail line of its own)",
+			hidden, hidden == 1 ? "" : "s");
 	if (out->reason)
 		sb_addf(&sb, "; the last boot: %s", out->reason);
 	if (st->stopped)

@@ -18,13 +18,14 @@
 #include "target.h"
 
 /*
- * The defaults of --restarts and --restart-time. Restarts are opt-in: each
- * boots the image from its first check again, and on a kvm_pvm host 56
- * of the 79 images die, most of them at hundreds of checks (every CPL
- * change), which made a bounded run many times longer than today's
- * (docs/protocol.md, "Restarts"). With --restarts N the count decides on
- * a target whose killers end it at once, so results do not depend on the
- * host's load; the time only stops a target that hangs at each killer.
+ * The defaults of --restarts and --restart-time where the target file
+ * names none (restarts = N, restart_time = S). Restarts are opt-in per
+ * target: each boots the image from its first check again, and on a
+ * kvm_pvm host most 32-bit images die at every CPL change, hundreds of
+ * boots for some (docs/protocol.md, "Restarts"). With a count bound the
+ * count decides on a target whose killers end it at once, so results do
+ * not depend on the host's load; the time only stops a target that hangs
+ * at each killer.
  */
 #define RESTART_MAX_DEFAULT	0u
 #define RESTART_SECONDS_DEFAULT 900u

@@ -586,6 +586,26 @@ static int parse_line(struct target *t, const char *path,
 		if (parse_uint(path, lineno, key, value, 1ul << 30, &n, e) < 0)
 			return -1;
 		t->output_limit = n;
+	} else if (strcmp(key, "restarts") == 0) {
+		/* the bound of --restarts (cmd_run.c) */
+		if (parse_uint(path, lineno, key, value, 1000, &n, e) < 0)
+			return -1;
+		t->restarts = (unsigned)n;
+	} else if (strcmp(key, "restart_time") == 0) {
+		if (parse_uint(path, lineno, key, value, 86400, &n, e) < 0)
+			return -1;
+		t->restart_time = (unsigned)n;
+	} else if (strcmp(key, "restart_images") == 0) {
+		char *tok, *save = NULL;
+
+		for (tok = strtok_r(value, " \t", &save); tok;
+		     tok = strtok_r(NULL, " \t", &save)) {
+			t->restart_images =
+				xrealloc(t->restart_images,
+					 (t->nrestart_images + 1) *
+						 sizeof(*t->restart_images));
+			t->restart_images[t->nrestart_images++] = xstrdup(tok);
+		}
 	} else if (strcmp(key, "widths") == 0) {
 		return parse_widths(t, path, lineno, value, e);
 	} else if (strcmp(key, "boot") == 0) {
@@ -657,6 +677,15 @@ int target_parse_in(const char *path, const char *text,
 			 "%s target's command must use %s",
 			 path, t->command_line, t->boot_iso ? "iso" : "kernel",
 			 t->boot_iso ? "{iso}" : "{image}");
+		goto out;
+	}
+	/* A restart passes popek.skip on the image's command line. */
+	if ((t->restarts || t->restart_time || t->nrestart_images) &&
+	    !target_takes_cmdline(t)) {
+		perr_set(e,
+			 "%s: restarts need a command that boots images and "
+			 "passes {cmdline}",
+			 path);
 		goto out;
 	}
 	if (target_check_params(t, e) < 0)
@@ -738,6 +767,9 @@ void target_free(struct target *t)
 	}
 	free(t->unsupported);
 	free(t->fatal_stderr);
+	for (i = 0; i < t->nrestart_images; i++)
+		free(t->restart_images[i]);
+	free(t->restart_images);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -904,14 +936,15 @@ bool condition_holds(const struct condition *c, const struct hostinfo *h)
 static const struct xfail_rule *find_rule(const struct target *t,
 					  const char *id,
 					  const struct hostinfo *h,
-					  bool skip_either)
+					  bool only_xerror)
 {
 	size_t i, j;
 
 	for (i = 0; i < t->nxfails; i++) {
 		const struct xfail_rule *r = &t->xfails[i];
 
-		if ((skip_either && r->either) || fnmatch(r->glob, id, 0) != 0)
+		if ((only_xerror && !r->covers_error) ||
+		    fnmatch(r->glob, id, 0) != 0)
 			continue;
 		for (j = 0; j < r->nconds; j++)
 			if (!condition_holds(&r->conds[j], h))
@@ -933,6 +966,8 @@ const struct xfail_rule *target_find_xerror(const struct target *t,
 					    const char *id,
 					    const struct hostinfo *h)
 {
+	/* An xfail or either line speaks for a check that ran; whether the
+	 * target may end the image before it is an xerror line's claim. */
 	return find_rule(t, id, h, true);
 }
 
@@ -1008,6 +1043,14 @@ char *argv_join(char *const *argv)
 	}
 	sb_add(&sb, "", 0);
 	return sb.s;
+}
+
+bool target_restarts_image(const struct target *t, const char *image)
+{
+	for (size_t i = 0; i < t->nrestart_images; i++)
+		if (fnmatch(t->restart_images[i], image, 0) == 0)
+			return true;
+	return t->nrestart_images == 0;
 }
 
 const struct unsupported_rule *target_find_unsupported(const struct target *t,

@@ -107,6 +107,13 @@ struct target {
 	/* boot = iso: the target boots one ISO holding several images and
 	 * the ISO sequencer (docs/iso.md), not one image per run */
 	bool boot_iso;
+	/* restarts = N, restart_time = S: the target's defaults for
+	 * --restarts and --restart-time (0: not given) */
+	unsigned restarts, restart_time;
+	/* restart_images = GLOB ...: the images restarts = N applies to
+	 * (none given: every image) */
+	char **restart_images;
+	size_t nrestart_images;
 };
 
 struct target_list {
@@ -174,6 +181,8 @@ int target_set(struct target *t, const char *key, const char *value,
 	       struct perr *e);
 void target_list_free(struct target_list *list);
 struct target *target_list_find(struct target_list *list, const char *name);
+/* Whether the target file's restarts = N applies to the image. */
+bool target_restarts_image(const struct target *t, const char *image);
 /* The unsupported rule whose glob matches the image name, or NULL. */
 const struct unsupported_rule *target_find_unsupported(const struct target *t,
 						       const char *image);
@@ -192,8 +201,9 @@ bool condition_holds(const struct condition *c, const struct hostinfo *h);
 const struct xfail_rule *target_find_xfail(const struct target *t,
 					   const char *id,
 					   const struct hostinfo *h);
-/* The same, passing over either lines: what a check that was never
- * reported is held to (only an xerror line covers it). */
+/* The first xerror line, passing over xfail and either lines: what a
+ * check that was never reported is held to (only an xerror line covers
+ * it). */
 const struct xfail_rule *target_find_xerror(const struct target *t,
 					    const char *id,
 					    const struct hostinfo *h);

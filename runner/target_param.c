@@ -20,9 +20,10 @@ static const char *const reserved_names[] = {"kernel", "initrd", "append"};
 /* Keys of a target file: a param of that name would make --target-set
  * ambiguous. */
 static const char *const key_names[] = {
-	"name",	  "description",  "command", "requires", "timeout",
-	"widths", "unsupported",  "include", "boot",	 "output_limit",
-	"param",  "fatal_stderr", "env",
+	"name",	   "description",  "command",	   "requires",
+	"timeout", "widths",	   "unsupported",  "include",
+	"boot",	   "output_limit", "param",	   "fatal_stderr",
+	"env",	   "restarts",	   "restart_time", "restart_images",
 };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))

@@ -456,6 +456,34 @@ Test(classify, plain_xfail_does_not_cover_errors)
 	tap_report_free(&rep);
 }
 
+/*
+ * An xfail line before an xerror line: the xfail line speaks for the
+ * check when it runs, the xerror line for the target dying before it
+ * (a restart bound may leave it either way).
+ */
+Test(classify, an_xfail_line_first_leaves_the_breakage_to_xerror)
+{
+	struct tap_report rep;
+	struct image_result res;
+	struct target t;
+
+	xerror_target(&t, "xfail t.a.fail : fails when it runs\n"
+			  "xfail t.x.fails : fails when it runs\n"
+			  "xerror t.* : dies\n");
+	feed(&rep, broke_after_two);
+	classify_image(&img, &rep, &fatal, &t, &amd_pvm, &res);
+	cr_assert_eq(find(&res, "t.a.fail")->cls, CLS_XFAIL);
+	cr_assert_eq(find(&res, "t.a.fail")->rule, &t.xfails[0]);
+	cr_assert_eq(find(&res, "t.x.fails")->cls, CLS_XFAIL);
+	cr_assert_eq(find(&res, "t.x.fails")->rule, &t.xfails[2]);
+	cr_assert_str_eq(find(&res, "t.x.fails")->reason,
+			 "known infidelity: dies (target reported 'KVM "
+			 "internal error. Suberror: 1' before 'popek: exit')");
+	image_result_free(&res);
+	target_free(&t);
+	tap_report_free(&rep);
+}
+
 /* either: the check may pass or fail on the hosts named. */
 static const char either_rules[] =
 	"either t.a.* when backend=kvm_pvm : host CPU dependent\n"

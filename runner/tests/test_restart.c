@@ -314,3 +314,108 @@ Test(restart, the_skip_list_is_bounded)
 	free(c);
 	tap_report_free(&r);
 }
+
+/*
+ * An xerror line over the whole family t.a (the target may end the image
+ * anywhere in it), t.a.kills the check that does. Boot 1 dies at check
+ * 2; boot 2 skips it and runs to the end with report.
+ */
+static void restart_past_a_family_line(const char *report,
+				       struct image_result *out)
+{
+	struct target wide;
+	struct tap_report r;
+
+	fake_target(&wide, "name = fake\ndescription = a fake target\n"
+			   "command = true -append {cmdline} {image}\n"
+			   "xerror t.a.* : the fake target dies in t.a\n");
+	feed(&r, "TAP version 13\nnot ok 1 - t.a.one # expected 1, saw 2\n");
+	cr_assert(restart_after_boot(&st, &img, &r, &crashed, 1.0));
+	tap_report_free(&r);
+	feed(&r, report);
+	cr_assert_not(restart_after_boot(&st, &img, &r, &clean, 1.0));
+	classify_image(&img, &r, &clean, &wide, &host, out);
+	restart_classify(&st, &r, &wide, &host, out);
+	/* the rules point into the target: no result may keep one */
+	for (size_t i = 0; i < out->nchecks; i++)
+		out->checks[i].rule = NULL;
+	tap_report_free(&r);
+	target_free(&wide);
+}
+
+Test(restart, an_xerror_line_passes_what_a_restart_reached)
+{
+	struct image_result out;
+	const struct check_result *c;
+
+	restart_past_a_family_line(
+		"TAP version 13\nnot ok 1 - t.a.one # expected 1, saw 2\n"
+		"ok 2 - t.a.kills # SKIP popek.skip: not run, it ended the "
+		"target on an earlier boot\nok 3 - t.a.shares\n"
+		"ok 4 - t.b.listed\nok 5 - t.c.last\n1..5\npopek: exit 0\n",
+		&out);
+	/* reported on boot 1 too: the line speaks for it as before */
+	cr_assert_eq(find(&out, "t.a.one")->cls, CLS_XFAIL);
+	c = find(&out, "t.a.kills");
+	cr_assert_eq(c->cls, CLS_XFAIL);
+	cr_assert(strstr(c->reason, "the fake target dies in t.a"), "%s",
+		  c->reason);
+	c = find(&out, "t.a.shares");
+	cr_assert_eq(c->cls, CLS_PASS, "%s: %s", class_name(c->cls), c->reason);
+	cr_assert_str_eq(c->reason, "");
+	cr_assert(out.ok);
+	cr_assert_str_eq(out.reason, "2 boots: 1 check ended the target");
+	image_result_free(&out);
+}
+
+Test(restart, a_failure_the_killer_hid_is_a_fail_and_says_so)
+{
+	struct image_result out;
+	const struct check_result *c;
+
+	restart_past_a_family_line(
+		"TAP version 13\nnot ok 1 - t.a.one # expected 1, saw 2\n"
+		"ok 2 - t.a.kills # SKIP popek.skip: not run, it ended the "
+		"target on an earlier boot\n"
+		"not ok 3 - t.a.shares # expected 0x10, saw 0x30\n"
+		"ok 4 - t.b.listed\nok 5 - t.c.last\n1..5\npopek: exit 1\n",
+		&out);
+	c = find(&out, "t.a.shares");
+	cr_assert_eq(c->cls, CLS_FAIL);
+	cr_assert_str_eq(c->reason,
+			 "expected 0x10, saw 0x30 (reached only by a restart: "
+			 "the xerror line 't.a.*' covers the target ending the "
+			 "image, not this failure, which needs an xfail line "
+			 "of its own)");
+	cr_assert(class_unexpected(c->cls));
+	cr_assert_eq(find(&out, "t.a.one")->cls, CLS_XFAIL);
+	cr_assert_eq(find(&out, "t.a.kills")->cls, CLS_XFAIL);
+	cr_assert_str_eq(out.reason,
+			 "2 boots: 1 check ended the target; 1 check the "
+			 "first killer hid failed (each needs an xfail line "
+			 "of its own)");
+	image_result_free(&out);
+}
+
+/* Without a restart the line keeps its full meaning: a pass is stale. */
+Test(restart, without_a_restart_an_xerror_pass_stays_xpass)
+{
+	struct target wide;
+	struct tap_report r;
+	struct image_result out;
+
+	fake_target(&wide, "name = fake\ndescription = a fake target\n"
+			   "command = true -append {cmdline} {image}\n"
+			   "xerror t.a.* : the fake target dies in t.a\n");
+	feed(&r, "TAP version 13\nok 1 - t.a.one\nok 2 - t.a.kills\n"
+		 "not ok 3 - t.a.shares # saw 1\nok 4 - t.b.listed\n"
+		 "ok 5 - t.c.last\n1..5\npopek: exit 1\n");
+	cr_assert_not(restart_after_boot(&st, &img, &r, &clean, 1.0));
+	classify_image(&img, &r, &clean, &wide, &host, &out);
+	restart_classify(&st, &r, &wide, &host, &out);
+	cr_assert_eq(find(&out, "t.a.kills")->cls, CLS_XPASS);
+	cr_assert_eq(find(&out, "t.a.shares")->cls, CLS_XFAIL);
+	image_result_free(&out);
+	tap_report_free(&r);
+	target_free(&wide);
+}

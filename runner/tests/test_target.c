@@ -160,6 +160,39 @@ Test(target, bad_numbers)
 		     "from 1 to 1073741824, not '1M'");
 }
 
+/* The restart bounds a run takes when the command line names none. */
+Test(target, restarts)
+{
+	struct target t;
+	struct perr e;
+
+	cr_assert_eq(target_parse("x/t.conf",
+				  "name=t\ndescription=d\n"
+				  "command=c --append {cmdline} {image}\n"
+				  "restarts = 250\nrestart_time = 600\n"
+				  "restart_images = conformance-* x-?\n",
+				  &t, &e),
+		     0, "%s", e.msg);
+	cr_assert_eq(t.restarts, 250);
+	cr_assert_eq(t.restart_time, 600);
+	cr_assert(target_restarts_image(&t, "conformance-popf-32"));
+	cr_assert(target_restarts_image(&t, "x-1"));
+	cr_assert_not(target_restarts_image(&t, "x86-instr-alu-32"));
+	target_free(&t);
+	cr_assert_eq(target_parse("x/t.conf", HEAD, &t, &e), 0, "%s", e.msg);
+	cr_assert_eq(t.restarts, 0);
+	cr_assert_eq(t.restart_time, 0);
+	cr_assert(target_restarts_image(&t, "x86-instr-alu-32"));
+	target_free(&t);
+	expect_error(HEAD "restarts = 1001\n",
+		     "targets/t.conf:4: restarts must be a whole number from "
+		     "1 to 1000, not '1001'");
+	/* popek.skip travels on the command line */
+	expect_error(HEAD "restarts = 5\n",
+		     "targets/t.conf: restarts need a command that boots "
+		     "images and passes {cmdline}");
+}
+
 Test(target, bad_widths)
 {
 	expect_error(HEAD "widths = 16\n", "targets/t.conf:4: bad width '16' "

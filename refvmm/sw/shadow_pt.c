@@ -417,12 +417,42 @@ static void rmap_note(struct shadow_pt *s, const struct gpt_walk *w, u32 lin)
 	}
 }
 
+static u32 entry_size(const struct shadow_pt *s)
+{
+	return gpt_pae(&s->ctl) ? 8 : 4;
+}
+
 static u64 entry_at(const struct shadow_pt *s, u64 addr)
 {
 	u64 v = 0;
 
-	memcpy(&v, s->ram + addr, gpt_pae(&s->ctl) ? 8 : 4);
+	memcpy(&v, s->ram + addr, entry_size(s));
 	return v;
+}
+
+/*
+ * A new mapping of @lpn from walk @w, with the protection the class
+ * (and the split) allow now: the one way a hidden fault and an eager
+ * fill both map a page. NULL when the budget or the host refuses.
+ */
+static struct shadow_map *map_walked(struct shadow_pt *s, u32 lpn,
+				     const struct gpt_walk *w)
+{
+	struct shadow_map *m = alloc_map(s, lpn);
+
+	if (!m)
+		return NULL;
+	fill_from_walk(s, m, w);
+	m->prot = prot_now(s, m);
+	if (mmap(lin_ptr(lpn), 4096, m->prot, MAP_SHARED | MAP_FIXED, s->memfd,
+		 (off_t)m->ppn << 12) == MAP_FAILED) {
+		host_fail(s, "mmap", lpn);
+		release(s, m);
+		return NULL;
+	}
+	s->st.mapped++;
+	note_exposed(s, m);
+	return m;
 }
 
 /* The walk an eager fill of @lpn makes: a read in the class mapped now
@@ -450,7 +480,6 @@ static bool fill_walk(struct shadow_pt *s, u32 lpn, bool set_ad,
 static bool eager_fill(struct shadow_pt *s, u32 lpn, u32 old_ppn)
 {
 	struct gpt_walk w;
-	struct shadow_map *m;
 	u64 leaf;
 
 	if (lpn < (SHADOW_LO >> 12) || lpn >= (SW_WINDOW_BASE >> 12) ||
@@ -471,22 +500,11 @@ static bool eager_fill(struct shadow_pt *s, u32 lpn, u32 old_ppn)
 		if (trace_page(s, w.table[i] >> 12) < 0)
 			return false;
 	rmap_note(s, &w, lpn << 12);
-	m = alloc_map(s, lpn);
-	if (!m)
+	if (!map_walked(s, lpn, &w))
 		return false;
-	fill_from_walk(s, m, &w);
-	m->prot = prot_now(s, m);
-	if (mmap(lin_ptr(lpn), 4096, m->prot, MAP_SHARED | MAP_FIXED, s->memfd,
-		 (off_t)m->ppn << 12) == MAP_FAILED) {
-		host_fail(s, "mmap", lpn);
-		release(s, m);
-		return false;
-	}
 	if (lpn == s->pending_lpn)
 		s->pending_lpn = 0;
 	s->st.eager_fills++;
-	s->st.mapped++;
-	note_exposed(s, m);
 	return true;
 }
 
@@ -565,11 +583,6 @@ static int drop_deps(struct shadow_pt *s, u64 ppn, const u8 *changed, u32 esz)
 	return n ? unmap_runs(s, lpns, n, NULL) : 0;
 }
 
-static u32 entry_size(const struct shadow_pt *s)
-{
-	return gpt_pae(&s->ctl) ? 8 : 4;
-}
-
 void shadow__phys_written(struct shadow_pt *s, u64 phys, u32 len)
 {
 	u8 changed[1024];
@@ -606,7 +619,6 @@ enum shadow_outcome shadow__fault(struct shadow_pt *s, u32 lin, u32 herr,
 	};
 	struct gpt_walk w;
 	struct shadow_map *m;
-	void *p;
 
 	if (!s->paging)
 		return SPT_EMULATE; /* page 0 or beyond RAM */
@@ -656,21 +668,10 @@ enum shadow_outcome shadow__fault(struct shadow_pt *s, u32 lin, u32 herr,
 		note_exposed(s, m);
 		return SPT_HIDDEN;
 	}
-	m = alloc_map(s, lpn);
+	m = map_walked(s, lpn, &w);
 	if (!m)
 		return SPT_EMULATE;
-	fill_from_walk(s, m, &w);
-	m->prot = prot_now(s, m);
-	p = mmap(lin_ptr(lpn), 4096, m->prot, MAP_SHARED | MAP_FIXED, s->memfd,
-		 (off_t)m->ppn << 12);
-	if (p == MAP_FAILED) {
-		host_fail(s, "mmap", lpn);
-		release(s, m);
-		return SPT_EMULATE;
-	}
 	s->st.hidden++;
-	s->st.mapped++;
-	note_exposed(s, m);
 	if (acc.kind == GPT_WRITE && s->traced[m->ppn]) {
 		s->st.trace++;
 		return SPT_TRACE;

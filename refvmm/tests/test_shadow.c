@@ -8,12 +8,11 @@
  */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
-#include <setjmp.h>
-#include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "host_access.h"
 #include "refvmm/sw/guest_pt.h"
 #include "refvmm/sw/shadow_class.h"
 #include "refvmm/sw/shadow_desc.h"
@@ -188,39 +187,13 @@ Test(guest_pt, pae_nx_and_fetch_error_code)
 
 /* --- the shadow --- */
 
-static sigjmp_buf jb;
-static void on_segv(int sig)
-{
-	(void)sig;
-	siglongjmp(jb, 1);
-}
-
-/* Whether this process can read / write linear @lin right now. */
-static bool can(u32 lin, bool write)
-{
-	struct sigaction sa = {.sa_handler = on_segv}, old;
-	volatile bool ok = false;
-
-	sigaction(SIGSEGV, &sa, &old);
-	if (!sigsetjmp(jb, 1)) {
-		volatile u8 *p = (u8 *)(uintptr_t)lin;
-		u8 v = *p;
-
-		if (write)
-			*p = v;
-		ok = true;
-	}
-	sigaction(SIGSEGV, &old, NULL);
-	return ok;
-}
-
 Test(shadow_pt, hidden_fault_maps_the_guest_page, .fini = teardown)
 {
 	u32 err = 0;
 	int prot;
 
 	setup_shadow(64);
-	cr_assert(!can(LIN + 0x2000, false));
+	cr_assert(!host_can_access(LIN + 0x2000, false));
 	cr_assert_eq(shadow__fault(&sp, LIN + 0x2000, 0, false, &err),
 		     SPT_HIDDEN);
 	cr_assert(shadow__mapped(&sp, LIN + 0x2000, &prot));
@@ -230,12 +203,12 @@ Test(shadow_pt, hidden_fault_maps_the_guest_page, .fini = teardown)
 	cr_assert(*pte(2) & GPT_A);
 	cr_assert(!(*pte(2) & GPT_D));
 	cr_assert_eq(prot, PROT_READ | PROT_EXEC);
-	cr_assert(!can(LIN + 0x2000, true));
+	cr_assert(!host_can_access(LIN + 0x2000, true));
 	/* The first write sets D and opens the page. */
 	cr_assert_eq(shadow__fault(&sp, LIN + 0x2000, PF_W, false, &err),
 		     SPT_HIDDEN);
 	cr_assert(*pte(2) & GPT_D);
-	cr_assert(can(LIN + 0x2000, true));
+	cr_assert(host_can_access(LIN + 0x2000, true));
 	cr_assert_eq(sp.st.hidden, 2);
 	cr_assert_eq(sp.st.dirty_upgrades, 1);
 	cr_assert_eq(sp.st.true_faults, 0);
@@ -272,9 +245,9 @@ Test(shadow_pt, supervisor_pages_leave_with_cpl3, .fini = teardown)
 		     SPT_HIDDEN);
 	cr_assert_eq(shadow__set_user(&sp, true), 0);
 	cr_assert(!shadow__mapped(&sp, LIN + 0x4000, NULL));
-	cr_assert(!can(LIN + 0x4000, false));
+	cr_assert(!host_can_access(LIN + 0x4000, false));
 	cr_assert(shadow__mapped(&sp, LIN + 0x5000, NULL));
-	cr_assert(can(LIN + 0x5000, false));
+	cr_assert(host_can_access(LIN + 0x5000, false));
 	cr_assert_eq(sp.st.priv_switches, 1);
 	cr_assert_eq(sp.st.priv_range_calls, 1);
 	/* Back at CPL 0 it comes back through a hidden fault. */
@@ -294,11 +267,11 @@ Test(shadow_pt, wp0_supervisor_write_to_read_only_page, .fini = teardown)
 	*pte(6) = (DATA + 0x6000) | 5; /* read-only user page */
 	cr_assert_eq(shadow__fault(&sp, LIN + 0x6000, PF_W, false, &err),
 		     SPT_HIDDEN);
-	cr_assert(can(LIN + 0x6000, true));
+	cr_assert(host_can_access(LIN + 0x6000, true));
 	/* The same page at CPL 3 is read-only again. */
 	cr_assert_eq(shadow__set_user(&sp, true), 0);
-	cr_assert(can(LIN + 0x6000, false));
-	cr_assert(!can(LIN + 0x6000, true));
+	cr_assert(host_can_access(LIN + 0x6000, false));
+	cr_assert(!host_can_access(LIN + 0x6000, true));
 }
 
 Test(shadow_pt, trace_write_refills_what_the_pte_mapped, .fini = teardown)
@@ -313,7 +286,7 @@ Test(shadow_pt, trace_write_refills_what_the_pte_mapped, .fini = teardown)
 	cr_assert_eq(shadow__fault(&sp, LIN + 0xf000, 0, false, &err),
 		     SPT_HIDDEN);
 	/* The page-table page is traced: its alias is read-only. */
-	cr_assert(!can(LIN + 0xf000, true));
+	cr_assert(!host_can_access(LIN + 0xf000, true));
 	cr_assert_eq(shadow__fault(&sp, LIN + 0xf004, PF_W, false, &err),
 		     SPT_TRACE);
 	cr_assert_eq(sp.st.trace, 1);
@@ -321,7 +294,7 @@ Test(shadow_pt, trace_write_refills_what_the_pte_mapped, .fini = teardown)
 	cr_assert_eq(shadow__trace_begin(&sp, LIN + 0xf004), 0);
 	*(volatile u32 *)(uintptr_t)(LIN + 0xf004) = (DATA + 0x8000) | 7;
 	cr_assert_eq(shadow__trace_end(&sp), 0);
-	cr_assert(!can(LIN + 0xf000, true));
+	cr_assert(!host_can_access(LIN + 0xf000, true));
 	/* Filled again from the new entry at once (test_shadow_eager.c). */
 	cr_assert(shadow__mapped(&sp, LIN + 0x1000, NULL));
 	cr_assert_eq(*(volatile u8 *)(uintptr_t)(LIN + 0x1000), 0x48);
@@ -376,7 +349,7 @@ Test(shadow_pt, eviction_under_a_tiny_budget, .fini = teardown)
 	cr_assert_eq(sp.used, 2);
 	cr_assert(shadow__mapped(&sp, LIN + 9 * 4096, NULL));
 	cr_assert(!shadow__mapped(&sp, LIN + 3 * 4096, NULL));
-	cr_assert(!can(LIN + 3 * 4096, false));
+	cr_assert(!host_can_access(LIN + 3 * 4096, false));
 }
 
 /* --- the privilege split (shadow_class.h) --- */
@@ -450,12 +423,13 @@ Test(shadow_pt, split_lift_drops_what_it_kept, .fini = teardown)
 
 	setup_split(true);
 	cr_assert_eq(shadow__set_user(&sp, true), 0);
-	cr_assert(can(SUP_LIN, true)); /* only the segments keep it out */
+	cr_assert(host_can_access(SUP_LIN,
+				  true)); /* only the segments keep it out */
 	cr_assert_eq(shadow__split_lift(&sp), 0);
 	cr_assert_eq(sp.st.split_lifts, 1);
 	cr_assert_eq(sp.split, SW_WINDOW_BASE);
 	cr_assert(!shadow__mapped(&sp, SUP_LIN, NULL));
-	cr_assert(!can(SUP_LIN, false));
+	cr_assert(!host_can_access(SUP_LIN, false));
 	/* The user access it stopped now faults as the tables say. */
 	cr_assert_eq(shadow__fault(&sp, SUP_LIN, 0, false, &err), SPT_TRUE);
 	cr_assert_eq(err, PF_P | PF_U);
@@ -475,7 +449,7 @@ Test(shadow_pt, user_fault_above_the_split_lifts_it, .fini = teardown)
 		     SPT_HIDDEN);
 	cr_assert_eq(sp.st.split_lifts, 1);
 	cr_assert(!shadow__mapped(&sp, SUP_LIN, NULL));
-	cr_assert(!can(SUP_LIN, false));
+	cr_assert(!host_can_access(SUP_LIN, false));
 	/* The next user period puts the split above that page. */
 	cr_assert_eq(shadow__set_user(&sp, false), 0);
 	cr_assert_eq(shadow__set_user(&sp, true), 0);
@@ -488,6 +462,6 @@ Test(shadow_pt, no_split_without_the_monitor_cutting_segments, .fini = teardown)
 	cr_assert_eq(shadow__set_user(&sp, true), 0);
 	cr_assert_eq(sp.split, SW_WINDOW_BASE);
 	cr_assert(!shadow__mapped(&sp, SUP_LIN, NULL));
-	cr_assert(!can(SUP_LIN, false));
+	cr_assert(!host_can_access(SUP_LIN, false));
 	cr_assert_eq(sp.st.split_kept, 0);
 }

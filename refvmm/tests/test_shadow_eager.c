@@ -9,12 +9,11 @@
  */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
-#include <setjmp.h>
-#include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "host_access.h"
 #include "refvmm/sw/guest_pt.h"
 #include "refvmm/sw/shadow_pt.h"
 
@@ -71,33 +70,6 @@ static void teardown(void)
 
 TestSuite(shadow_eager, .init = setup, .fini = teardown);
 
-static sigjmp_buf jb;
-static void on_segv(int sig)
-{
-	(void)sig;
-	siglongjmp(jb, 1);
-}
-
-/* Whether this process can read / write linear @lin right now: what
- * the guest's next access there would find without a host fault. */
-static bool can(u32 lin, bool write)
-{
-	struct sigaction sa = {.sa_handler = on_segv}, old;
-	volatile bool ok = false;
-
-	sigaction(SIGSEGV, &sa, &old);
-	if (!sigsetjmp(jb, 1)) {
-		volatile u8 *p = (u8 *)(uintptr_t)lin;
-		u8 v = *p;
-
-		if (write)
-			*p = v;
-		ok = true;
-	}
-	sigaction(SIGSEGV, &old, NULL);
-	return ok;
-}
-
 static u8 byte_at(u32 lin)
 {
 	return *(volatile u8 *)(uintptr_t)lin;
@@ -125,24 +97,24 @@ Test(shadow_eager, pte_write_then_access_takes_no_hidden_fault)
 	cr_assert_eq(byte_at(LIN + 0x1000), 0x41);
 	/* ptemod: the PTE moves to another frame, A and D clear. */
 	store_pte(1, frame(9) | P | RW | US);
-	cr_assert(can(LIN + 0x1000, false));
+	cr_assert(host_can_access(LIN + 0x1000, false));
 	cr_assert_eq(byte_at(LIN + 0x1000), 0x49);
 	cr_assert_eq(sp.st.hidden, 1);
 	cr_assert_eq(sp.st.eager_fills, 1);
 	/* A set, as a processor does before caching a translation; D not:
 	 * no write happened, so the page stays read-only until one. */
 	cr_assert_eq(*pte(1) & (GPT_A | GPT_D), GPT_A);
-	cr_assert(!can(LIN + 0x1000, true));
+	cr_assert(!host_can_access(LIN + 0x1000, true));
 	map_by_fault(1, true);
 	cr_assert(*pte(1) & GPT_D);
-	cr_assert(can(LIN + 0x1000, true));
+	cr_assert(host_can_access(LIN + 0x1000, true));
 }
 
 Test(shadow_eager, a_dirty_pte_is_filled_writable)
 {
 	map_by_fault(2, true);
 	store_pte(2, frame(10) | P | RW | US | GPT_A | GPT_D);
-	cr_assert(can(LIN + 0x2000, true));
+	cr_assert(host_can_access(LIN + 0x2000, true));
 	cr_assert_eq(byte_at(LIN + 0x2000), 0x4a);
 	cr_assert_eq(sp.st.hidden, 1);
 }
@@ -151,27 +123,27 @@ Test(shadow_eager, lowered_rights_are_never_left_mapped)
 {
 	/* RW 1 -> 0 (CR0.WP = 1): the filled mapping is read-only. */
 	map_by_fault(3, true);
-	cr_assert(can(LIN + 0x3000, true));
+	cr_assert(host_can_access(LIN + 0x3000, true));
 	store_pte(3, frame(3) | P | US | GPT_A | GPT_D);
-	cr_assert(can(LIN + 0x3000, false));
-	cr_assert(!can(LIN + 0x3000, true));
+	cr_assert(host_can_access(LIN + 0x3000, false));
+	cr_assert(!host_can_access(LIN + 0x3000, true));
 	/* P 1 -> 0: nothing mapped. */
 	map_by_fault(4, true);
 	store_pte(4, frame(4) | RW | US | GPT_A | GPT_D);
-	cr_assert(!can(LIN + 0x4000, false));
+	cr_assert(!host_can_access(LIN + 0x4000, false));
 	cr_assert(!shadow__mapped(&sp, LIN + 0x4000, NULL));
 	/* U 1 -> 0 while the user class is mapped: nothing mapped. */
 	cr_assert_eq(shadow__set_user(&sp, true), 0);
 	map_by_fault(5, true);
 	store_pte(5, frame(5) | P | RW | GPT_A | GPT_D);
-	cr_assert(!can(LIN + 0x5000, false));
+	cr_assert(!host_can_access(LIN + 0x5000, false));
 	/* And a supervisor PTE written in the supervisor class does not
 	 * survive into the user class. */
 	cr_assert_eq(shadow__set_user(&sp, false), 0);
 	store_pte(5, frame(5) | P | RW | GPT_A | GPT_D);
-	cr_assert(can(LIN + 0x5000, true));
+	cr_assert(host_can_access(LIN + 0x5000, true));
 	cr_assert_eq(shadow__set_user(&sp, true), 0);
-	cr_assert(!can(LIN + 0x5000, false));
+	cr_assert(!host_can_access(LIN + 0x5000, false));
 	cr_assert_eq(sp.st.eager_fills, 2);
 }
 
@@ -187,18 +159,18 @@ Test(shadow_eager, the_page_of_a_true_fault_is_filled_when_mapped)
 	/* The #PF handler maps the page, A and D clear; the retried read
 	 * finds it (read-only: a write sets D first). */
 	store_pte(6, frame(11) | P | RW);
-	cr_assert(can(LIN + 0x6000, false));
+	cr_assert(host_can_access(LIN + 0x6000, false));
 	cr_assert_eq(byte_at(LIN + 0x6000), 0x4b);
 	cr_assert_eq(*pte(6) & (GPT_A | GPT_D), GPT_A);
-	cr_assert(!can(LIN + 0x6000, true));
+	cr_assert(!host_can_access(LIN + 0x6000, true));
 	/* Another not-present entry made present without A: no access
 	 * waits for it, so it is left alone (A stays clear). */
 	store_pte(7, frame(12) | P | RW);
-	cr_assert(!can(LIN + 0x7000, false));
+	cr_assert(!host_can_access(LIN + 0x7000, false));
 	cr_assert_eq(*pte(7) & GPT_A, 0);
 	/* With A already set it is filled. */
 	store_pte(7, frame(12) | P | RW | GPT_A);
-	cr_assert(can(LIN + 0x7000, false));
+	cr_assert(host_can_access(LIN + 0x7000, false));
 	cr_assert_eq(sp.st.eager_fills, 2);
 	cr_assert_eq(sp.st.hidden, 1);
 }
@@ -214,17 +186,17 @@ Test(shadow_eager, a_retried_store_to_a_clean_page_maps_itself)
 	/* pgfault: the store must come back to set D whatever is mapped,
 	 * and its hidden fault maps the page writable in one call. */
 	store_pte(6, frame(11) | P | RW);
-	cr_assert(!can(LIN + 0x6000, false));
+	cr_assert(!host_can_access(LIN + 0x6000, false));
 	cr_assert_eq(*pte(6) & GPT_A, 0);
 	map_by_fault(6, true);
 	cr_assert_eq(*pte(6) & (GPT_A | GPT_D), GPT_A | GPT_D);
-	cr_assert(can(LIN + 0x6000, true));
+	cr_assert(host_can_access(LIN + 0x6000, true));
 	/* With D already set by the handler, the fill maps it writable. */
 	*pte(7) = 0;
 	cr_assert_eq(shadow__fault(&sp, LIN + 0x7008, PF_W, false, &err),
 		     SPT_TRUE);
 	store_pte(7, frame(12) | P | RW | GPT_D);
-	cr_assert(can(LIN + 0x7000, true));
+	cr_assert(host_can_access(LIN + 0x7000, true));
 	cr_assert_eq(sp.st.eager_fills, 1);
 }
 
@@ -234,10 +206,10 @@ Test(shadow_eager, clearing_a_drops_the_page_and_keeps_a_clear)
 	cr_assert(*pte(8) & GPT_A);
 	/* The guest ages the page: A cleared, same frame. */
 	store_pte(8, *pte(8) & ~GPT_A);
-	cr_assert(!can(LIN + 0x8000, false));
+	cr_assert(!host_can_access(LIN + 0x8000, false));
 	cr_assert_eq(*pte(8) & GPT_A, 0);
 	shadow__invlpg(&sp, LIN + 0x8000);
-	cr_assert(!can(LIN + 0x8000, false));
+	cr_assert(!host_can_access(LIN + 0x8000, false));
 	cr_assert_eq(*pte(8) & GPT_A, 0);
 	/* The next access sets A again through a hidden fault. */
 	map_by_fault(8, false);
@@ -249,23 +221,23 @@ Test(shadow_eager, invlpg_keeps_refills_or_drops)
 {
 	map_by_fault(9, false);
 	shadow__invlpg(&sp, LIN + 0x9abc);
-	cr_assert(can(LIN + 0x9000, false));
+	cr_assert(host_can_access(LIN + 0x9000, false));
 	cr_assert_eq(sp.st.invlpg_kept, 1);
 	/* A PTE changed behind the shadow's back (nothing reported it):
 	 * INVLPG brings the mapping in line. */
 	*pte(9) = frame(13) | P | RW | US | GPT_A;
 	shadow__invlpg(&sp, LIN + 0x9000);
-	cr_assert(can(LIN + 0x9000, false));
+	cr_assert(host_can_access(LIN + 0x9000, false));
 	cr_assert_eq(byte_at(LIN + 0x9000), 0x4d);
 	*pte(9) = 0;
 	shadow__invlpg(&sp, LIN + 0x9000);
-	cr_assert(!can(LIN + 0x9000, false));
+	cr_assert(!host_can_access(LIN + 0x9000, false));
 	/* Unmapped, A set: filled; A clear: left alone. */
 	*pte(10) |= GPT_A;
 	shadow__invlpg(&sp, LIN + 0xa000);
-	cr_assert(can(LIN + 0xa000, false));
+	cr_assert(host_can_access(LIN + 0xa000, false));
 	shadow__invlpg(&sp, LIN + 0xb000);
-	cr_assert(!can(LIN + 0xb000, false));
+	cr_assert(!host_can_access(LIN + 0xb000, false));
 	cr_assert_eq(*pte(11) & GPT_A, 0);
 	cr_assert_eq(sp.st.eager_fills, 2);
 	cr_assert_eq(sp.st.invlpg, 5);

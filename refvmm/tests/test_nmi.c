@@ -11,45 +11,23 @@
 
 #include "../emu/deliver.h"
 #include "../emu/task_switch.h"
+#include "flat_cpu.h"
 #include "refvmm/sw/cpu.h"
 #include "refvmm/sw/segments.h"
 #include "refvmm/sw/shadow_desc.h"
 #include "refvmm/x86_regs.h"
 
-#define GDT   0x1000
-#define STACK 0x8000
+#define STACK FLAT_STACK
 
 static u8 *ram;
 
-/* CPL 0, flat CS 0x80 and data 0x88, ESP at STACK, NMIs blocked. */
+/* flat_cpu's CPU with NMIs blocked. */
 static struct sw_cpu *nmi_cpu(void)
 {
-	struct sw_cpu *c = calloc(1, sizeof(*c));
-	struct vcpu_seg s;
+	struct sw_cpu *c = flat_cpu(&ram);
 
-	ram = calloc(1, 0x10000);
-	c->ram = ram;
-	c->ram_size = 0x10000;
-	c->gdt_base = GDT;
-	c->gdt_limit = 0x17f;
-	c->cr0 = CR0_PE;
-	((u64 *)(ram + GDT))[16] = 0x00cf9b000000ffffull;
-	((u64 *)(ram + GDT))[17] = 0x00cf93000000ffffull;
-	for (int r = 0; r < SW_NSREGS; r++) {
-		desc__decode(((u64 *)(ram + GDT))[r == SW_CS ? 16 : 17],
-			     r == SW_CS ? 0x80 : 0x88, &s);
-		cr_assert_eq(sw_set_sreg(c, r, &s), 0);
-	}
-	c->eflags = 0x2;
-	c->gpr[SW_ESP] = STACK;
 	c->nmi_blocked = true;
 	return c;
-}
-
-static void nmi_free(struct sw_cpu *c)
-{
-	free(c);
-	free(ram);
 }
 
 /* EIP, CS, EFLAGS at ESP: the same-level IRET frame. */
@@ -68,7 +46,7 @@ Test(nmi_blocking, iret_unblocks)
 	cr_assert_eq(deliver__iret(c), 0);
 	cr_assert_eq(c->eip, 0x1234);
 	cr_assert_not(c->nmi_blocked);
-	nmi_free(c);
+	flat_cpu_free(c);
 }
 
 Test(nmi_blocking, faulting_iret_unblocks_too)
@@ -81,7 +59,7 @@ Test(nmi_blocking, faulting_iret_unblocks_too)
 	cr_assert_eq(c->exc_error, 0);
 	cr_assert_eq(c->gpr[SW_ESP], STACK, "the frame is still there");
 	cr_assert_not(c->nmi_blocked, "unblocked before #GP is delivered");
-	nmi_free(c);
+	flat_cpu_free(c);
 }
 
 Test(nmi_blocking, task_return_unblocks_even_when_it_faults)
@@ -95,5 +73,5 @@ Test(nmi_blocking, task_return_unblocks_even_when_it_faults)
 	c->eflags |= EFL_NT;
 	cr_assert_eq(task_switch__iret(c, 0x5555), -1);
 	cr_assert_not(c->nmi_blocked);
-	nmi_free(c);
+	flat_cpu_free(c);
 }

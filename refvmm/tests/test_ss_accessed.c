@@ -9,13 +9,14 @@
 
 #include "../emu/deliver.h"
 #include "../emu/far.h"
+#include "flat_cpu.h"
 #include "refvmm/sw/cpu.h"
 #include "refvmm/sw/segments.h"
 #include "refvmm/sw/shadow_desc.h"
 #include "refvmm/x86_regs.h"
 
-#define GDT	 0x1000
-#define STACK	 0x8000
+#define GDT	 FLAT_GDT
+#define STACK	 FLAT_STACK
 #define CS3	 0xb3 /* GDT index 22, RPL 3 */
 #define SS3	 0xbb /* index 23: writable data, DPL 3, accessed clear */
 #define SS3_NP	 0xc3 /* index 24: the same, not present */
@@ -28,37 +29,15 @@ static u64 *gdt(int i)
 	return (u64 *)(ram + GDT) + i;
 }
 
-/* CPL 0, flat CS 0x80 and data 0x88, ESP at STACK. */
+/* flat_cpu's CPU with a DPL-3 code segment and two DPL-3 stacks. */
 static struct sw_cpu *cpu(void)
 {
-	struct sw_cpu *c = calloc(1, sizeof(*c));
-	struct vcpu_seg s;
+	struct sw_cpu *c = flat_cpu(&ram);
 
-	ram = calloc(1, 0x10000);
-	c->ram = ram;
-	c->ram_size = 0x10000;
-	c->gdt_base = GDT;
-	c->gdt_limit = 0x17f;
-	c->cr0 = CR0_PE;
-	*gdt(16) = 0x00cf9b000000ffffull;
-	*gdt(17) = 0x00cf93000000ffffull;
 	*gdt(22) = 0x00cffb000000ffffull;
 	*gdt(23) = 0x00cff2000000ffffull;
 	*gdt(24) = 0x00cf72000000ffffull;
-	for (int r = 0; r < SW_NSREGS; r++) {
-		desc__decode(*gdt(r == SW_CS ? 16 : 17),
-			     r == SW_CS ? 0x80 : 0x88, &s);
-		cr_assert_eq(sw_set_sreg(c, r, &s), 0);
-	}
-	c->eflags = 0x2;
-	c->gpr[SW_ESP] = STACK;
 	return c;
-}
-
-static void cpu_free(struct sw_cpu *c)
-{
-	free(c);
-	free(ram);
 }
 
 static void put_frame(const u32 *f, int n)
@@ -78,7 +57,7 @@ Test(ss_accessed, ret_outward_sets_the_accessed_bit)
 	cr_assert_eq(c->seg[SW_SS].selector, SS3);
 	cr_assert_eq(c->gpr[SW_ESP], 0x9000);
 	cr_assert(*gdt(23) & ACCESSED, "RET set the SS descriptor's A bit");
-	cpu_free(c);
+	flat_cpu_free(c);
 }
 
 Test(ss_accessed, iret_outward_sets_the_accessed_bit)
@@ -90,7 +69,7 @@ Test(ss_accessed, iret_outward_sets_the_accessed_bit)
 	cr_assert_eq(deliver__iret(c), 0);
 	cr_assert_eq(c->seg[SW_SS].selector, SS3);
 	cr_assert(*gdt(23) & ACCESSED, "IRET set the SS descriptor's A bit");
-	cpu_free(c);
+	flat_cpu_free(c);
 }
 
 Test(ss_accessed, a_refused_ss_stays_unaccessed)
@@ -104,5 +83,5 @@ Test(ss_accessed, a_refused_ss_stays_unaccessed)
 	cr_assert_eq(c->exc_error, SS3_NP & ~3u);
 	cr_assert_eq(c->cpl, 0);
 	cr_assert_not(*gdt(24) & ACCESSED);
-	cpu_free(c);
+	flat_cpu_free(c);
 }

@@ -9,12 +9,13 @@
 #include <string.h>
 
 #include "../emu/task_switch.h"
+#include "flat_cpu.h"
 #include "refvmm/sw/cpu.h"
 #include "refvmm/sw/segments.h"
 #include "refvmm/sw/shadow_desc.h"
 #include "refvmm/x86_regs.h"
 
-#define GDT	0x1000
+#define GDT	FLAT_GDT
 #define OLD_TSS 0x2000
 #define NEW_TSS 0x3000
 #define OLD_SEL 0xe0 /* GDT index 28 */
@@ -50,33 +51,17 @@ static u16 *tss16(u32 base, u32 off)
 	return (u16 *)(ram + base + off);
 }
 
-/* CPL 0 in the old task, flat CS 0x80 and data 0x88, TR = OLD_SEL. */
+/* flat_cpu's CPU in the old task, TR = OLD_SEL. */
 static struct sw_cpu *task_cpu(void)
 {
-	struct sw_cpu *c = calloc(1, sizeof(*c));
-	struct vcpu_seg s;
+	struct sw_cpu *c = flat_cpu(&ram);
 	int r;
 
-	ram = calloc(1, 0x10000);
-	c->ram = ram;
-	c->ram_size = 0x10000;
-	c->gdt_base = GDT;
-	c->gdt_limit = 0x17f;
-	c->cr0 = CR0_PE;
-	*gdt(16) = 0x00cf9b000000ffffull;
-	*gdt(17) = 0x00cf93000000ffffull;
 	*gdt(28) = tss_desc(OLD_TSS, 0x67, 0xb);
 	*gdt(30) = tss_desc(NEW_TSS, 0x67, 0x9);
 	*gdt(31) = (u64)NEW_SEL << 16 | (u64)0x85 << 40;
 	desc__decode(*gdt(28), OLD_SEL, &c->tr);
-	for (r = 0; r < SW_NSREGS; r++) {
-		desc__decode(*gdt(r == SW_CS ? 16 : 17),
-			     r == SW_CS ? 0x80 : 0x88, &s);
-		cr_assert_eq(sw_set_sreg(c, r, &s), 0);
-	}
-	c->eflags = 0x2;
 	c->gpr[SW_EAX] = 0xaaaa0000;
-	c->gpr[SW_ESP] = 0x8000;
 	/* The new task: EIP 0x1234, flags CF..OF, its own registers. */
 	*tss32(NEW_TSS, 0x00) = 0x5a58;
 	*tss32(NEW_TSS, 0x20) = 0x1234;
@@ -86,12 +71,6 @@ static struct sw_cpu *task_cpu(void)
 	for (r = 0; r < SW_NSREGS; r++)
 		*tss16(NEW_TSS, 0x48 + 4 * r) = r == SW_CS ? 0x80 : 0x88;
 	return c;
-}
-
-static void task_free(struct sw_cpu *c)
-{
-	free(c);
-	free(ram);
 }
 
 static int jmp_to(struct sw_cpu *c, u16 sel, bool call)
@@ -123,7 +102,7 @@ Test(task_switch, jmp_loads_the_new_task_and_saves_the_old)
 	cr_assert_eq(*tss16(NEW_TSS, 0x00), 0x5a58, "JMP writes no link");
 	cr_assert_eq(c->seg[SW_DS].selector, 0x88);
 	cr_assert_not(c->seg[SW_DS].unusable);
-	task_free(c);
+	flat_cpu_free(c);
 }
 
 Test(task_switch, call_through_a_gate_nests_and_iret_returns)
@@ -144,7 +123,7 @@ Test(task_switch, call_through_a_gate_nests_and_iret_returns)
 	cr_assert_eq(type_at(28), 0xb);
 	cr_assert_eq(*tss32(NEW_TSS, 0x20), 0x7777);
 	cr_assert_eq(*tss32(NEW_TSS, 0x24) & EFL_NT, 0, "saved NT cleared");
-	task_free(c);
+	flat_cpu_free(c);
 }
 
 Test(task_switch, faults_before_the_commit_change_nothing)
@@ -173,7 +152,7 @@ Test(task_switch, faults_before_the_commit_change_nothing)
 	cr_assert_eq(c->eip, 0);
 	cr_assert_eq(type_at(28), 0xb);
 	cr_assert_eq(type_at(30), 0x9);
-	task_free(c);
+	flat_cpu_free(c);
 }
 
 Test(task_switch, a_bad_selector_faults_in_the_new_task)
@@ -189,7 +168,7 @@ Test(task_switch, a_bad_selector_faults_in_the_new_task)
 	cr_assert_eq(c->tr.selector, NEW_SEL);
 	cr_assert_eq(c->seg[SW_GS].selector, 0x1f8);
 	cr_assert(c->seg[SW_GS].unusable);
-	task_free(c);
+	flat_cpu_free(c);
 }
 
 Test(task_switch, the_t_flag_traps_at_the_first_instruction)
@@ -203,7 +182,7 @@ Test(task_switch, the_t_flag_traps_at_the_first_instruction)
 	cr_assert(c->exc_new_task);
 	cr_assert_eq(c->dr[6] & 0x8000, 0x8000, "DR6.BT");
 	cr_assert_eq(c->dr[7], 0x402, "L0 cleared, G0 kept");
-	task_free(c);
+	flat_cpu_free(c);
 }
 
 /* A 16-bit TSS (8.6, Figure 8-10): 16-bit fields, ES CS SS DS only, no
@@ -248,5 +227,5 @@ Test(task_switch, a_16_bit_tss_loads_and_saves_16_bit_fields)
 	cr_assert_eq(*tss16(NEW_TSS, 0x14), 0x1111, "CX");
 	cr_assert_eq(*tss16(NEW_TSS, 0x24), 0x80, "CS");
 	cr_assert_eq(*tss16(NEW_TSS, 0x2c), 0, "nothing past 44 bytes");
-	task_free(c);
+	flat_cpu_free(c);
 }

@@ -538,7 +538,7 @@ static int lapic__mmio(struct vcpu *vcpu, u64 addr, u8 *data, u32 len,
 {
 	struct lapic *l = ptr;
 	u64 base = l->apic_base & ~0xfffull, deadline;
-	u32 off, i;
+	u32 off, i, v = 0;
 
 	(void)vcpu;
 	/* globally disabled or moved away: not there at all */
@@ -556,11 +556,15 @@ static int lapic__mmio(struct vcpu *vcpu, u64 addr, u8 *data, u32 len,
 			kick__now();
 		return 0;
 	}
+	/* Each register is read once per access: the current count moves
+	 * between two reads, and bytes of two samples would make a count
+	 * no timer ever held (above the initial count at a reload). */
 	for (i = 0; i < len; i++) {
 		u32 o = off + i, b = o & 0xf;
 
-		data[i] =
-			b < 4 ? (u8)(lapic__read(l, o & ~0xfu) >> (8 * b)) : 0;
+		if (i == 0 || b == 0)
+			v = lapic__read(l, o & ~0xfu);
+		data[i] = b < 4 ? (u8)(v >> (8 * b)) : 0;
 	}
 	return 0;
 }

@@ -525,3 +525,38 @@ Test(lapic, mmio_page_on_the_machine_bus)
 		     "globally disabled: the page is unclaimed");
 	machine__exit(&m);
 }
+
+/* A clock that moves 97 ticks (at divide-by-2) at every reading, as
+ * real time may between two samples of one access on a loaded host. */
+static u64 moving__now(struct clock *c)
+{
+	return c->test_ns += 2 * 97;
+}
+
+/* A periodic count read as four bytes at a reload: every byte comes
+ * from the one sample, never 0x0000_00xx's low byte with the reloaded
+ * count's upper bytes (a value above the initial count). */
+Test(lapic, mmio_read_is_one_sample)
+{
+	struct machine m;
+	struct clock c;
+	u8 d[4];
+
+	clock__init_test(&c, 0);
+	cr_assert_eq(machine__init(&m, 4 * MiB, &c), 0);
+	cr_assert_eq(machine__init_devices(&m), 0);
+	cr_assert(m.lapic);
+	lapic__write(m.lapic, APIC_SVR, 0x1ff);
+	lapic__write(m.lapic, APIC_TIMER_DIV, 0); /* divide by 2 */
+	lapic__write(m.lapic, APIC_LVT_TIMER,
+		     APIC_LVT_MASKED | APIC_LVT_PERIODIC);
+	lapic__write(m.lapic, APIC_TIMER_INIT, 0x30d40);
+	c.now = moving__now;
+	for (int i = 0; i < 4000; i++) {
+		machine__mmio(&m, NULL, 0xfee00390, d, 4, false);
+		cr_assert_leq(io__get(d, 4), 0x30d40u, "read %#x at read %d",
+			      (u32)io__get(d, 4), i);
+		cr_assert_geq(io__get(d, 4), 1u);
+	}
+	machine__exit(&m);
+}

@@ -102,6 +102,8 @@ u64 bt_fast_callout(void)
 	b->t->emulated++;
 	c->eip += len;
 	b->page->target = c->eip;
+	b->ro->fast_ip = (u32)(uintptr_t)b->lookup_fn;
+	b->ro->fast_cs = b->sel_code;
 	return (u64)(uintptr_t)b->lookup_fn;
 }
 

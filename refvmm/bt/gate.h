@@ -14,6 +14,9 @@
  */
 #define BT_GATE_CPU    (-0x1000)
 #define BT_GATE_PG_EIP 32
+/* struct bt_ro, one page above the vCPU page: its far pointer (fast_ip,
+ * fast_cs) is where a fast callout returns to. */
+#define BT_GATE_RO 0x1000
 /* BT_EXIT_FAST (vm.h), which the gate compares bt_page.exit_code with. */
 #define BT_GATE_EXIT_FAST 13
 

@@ -31,6 +31,10 @@
 _Static_assert(sizeof(struct bt_page) <= BT_GS_LIMIT + 1, "one page");
 _Static_assert(BT_PG(eip) == BT_GATE_PG_EIP, "gate.h: bt_page.eip");
 _Static_assert(BT_PG(exit_code) == 0, "gate.S: bt_page.exit_code");
+_Static_assert(BT_RO_ADDR - BT_GS_BASE == BT_GATE_RO, "gate.h: bt_ro");
+_Static_assert(offsetof(struct bt_ro, fast_ip) == 8 &&
+		       offsetof(struct bt_ro, fast_cs) == 12,
+	       "gate.S: RO_FAR");
 _Static_assert(BT_EXIT_FAST == BT_GATE_EXIT_FAST, "gate.h: BT_EXIT_FAST");
 _Static_assert(BT_GS_BASE + BT_GATE_CPU == BT_CPU_ADDR, "gate.h: sw_cpu");
 _Static_assert(BT_TABLE_ADDR + BT_TABLE_BYTES <= BT_TC_BASE, "layout");

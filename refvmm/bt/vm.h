@@ -106,6 +106,11 @@ enum bt_site {
  * through %cs at BT_RO_ADDR: written by the monitor only. */
 struct bt_ro {
 	u16 guest_gs_sel, guest_cs_sel, mon_gs_sel;
+	u16 pad;
+	/* Where the gate returns to after a fast callout (gate.S, fast.c):
+	 * a far pointer, m16:32, 4-byte aligned for #AC (SDM Vol. 1 4.1.1). */
+	u32 fast_ip;
+	u16 fast_cs;
 };
 
 #define BT_RO(field) (BT_RO_ADDR + (u32)offsetof(struct bt_ro, field))

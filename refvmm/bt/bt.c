@@ -558,10 +558,6 @@ static int bt__init(struct vcpu *vcpu, char *err, size_t errlen)
 	}
 	b->t = t;
 	b->c = t->c;
-	/* run_block never enters with TF in the host's flags (the guest's
-	 * TF makes one-instruction blocks): a far jump, not IRETQ, enters
-	 * the cache (world_switch.S) */
-	t->c->far_entry = 1;
 	b->chaining = !getenv("REFVMM_BT_NO_CHAIN");
 	/* No segment load or host selector reaches translated code: the
 	 * monitor can cut user segments at the privilege split. */

@@ -19,9 +19,6 @@
 #define OFF_HOST_FCW	100
 #define OFF_USE_RDPKRU	102
 #define OFF_HOST_PKRU	104
-#define OFF_FAR_ENTRY	103
-#define OFF_FAR_IP	108
-#define OFF_FAR_CS	112
 #define XFEATURE_X87	0x1   /* XCR0 bit 0 (SDM Vol. 1 13.1) */
 #define XFEATURE_SSE	0x2   /* XCR0 bit 1 */
 #define XFEATURE_PKRU	0x200 /* XCR0 bit 9 */
@@ -154,8 +151,6 @@ sw_world_enter_asm:
 	andq $~0x4000, (%rsp)
 	popfq
 	fpu_enter
-	cmpb $0, OFF_FAR_ENTRY(%r15)
-	jne sw_world_far_entry
 	/* iretq frame: SS, RSP, RFLAGS, CS, RIP */
 	movzwl HSEL_SS(%r15), %eax
 	push %rax
@@ -196,47 +191,8 @@ sw_world_critical_end:
 	 * the registers are part host, part guest: keep the selectors the
 	 * monitor set (HSEL) instead of reading them back.
 	 */
-	/*
-	 * The same entry without the IRETQ, for a guest whose flags hold
-	 * no TF (translated code: bt): the flags by POPFQ, SS and ESP by
-	 * moves, CS:EIP by a far jump, which costs less. A kick from here to
-	 * the jump goes to sw_world_bail too, with SS and RSP perhaps
-	 * already the guest's: the bail takes the host's back.
-	 */
-sw_world_far_entry:
-	movl OFF_EIP(%r15), %eax
-	movl %eax, OFF_FAR_IP(%r15)
-	movzwl HSEL_CS(%r15), %eax
-	movw %ax, OFF_FAR_CS(%r15)
-	.globl sw_world_far_critical, sw_world_far_critical_end
-sw_world_far_critical:
-	movw HSEL_DS(%r15), %ds
-	movw HSEL_ES(%r15), %es
-	movw HSEL_FS(%r15), %fs
-	movw HSEL_GS(%r15), %gs
-	cmpb $0, OFF_KICK(%r15)
-	jne sw_world_bail
-	movl OFF_HOST_EFL(%r15), %eax
-	push %rax
-	popfq
-	movl OFF_GPR + 0(%r15), %eax
-	movl OFF_GPR + 4(%r15), %ecx
-	movl OFF_GPR + 8(%r15), %edx
-	movl OFF_GPR + 12(%r15), %ebx
-	movl OFF_GPR + 20(%r15), %ebp
-	movl OFF_GPR + 24(%r15), %esi
-	movl OFF_GPR + 28(%r15), %edi
-	movw HSEL_SS(%r15), %ss
-	movl OFF_GPR + 16(%r15), %esp
-sw_world_far_critical_end:
-	ljmpl *OFF_FAR_IP(%r15)
-
 	.globl sw_world_bail
 sw_world_bail:
-	movl $0x2b, %eax		/* HOST_SS64 */
-	movl %eax, %ss
-	mov OFF_HOST_RSP(%r15), %rsp
-	sub $256, %rsp
 	movl $2, OFF_EXIT_KIND(%r15)	/* SW_EXIT_KICK */
 	jmp sw_world_landing_kept
 

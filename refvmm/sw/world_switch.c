@@ -45,9 +45,6 @@ _Static_assert(offsetof(struct sw_cpu, init_in_use) == SW_OFF_INIT_IN_USE,
 	       "asm");
 _Static_assert(offsetof(struct sw_cpu, use_rdpkru) == SW_OFF_USE_RDPKRU, "asm");
 _Static_assert(offsetof(struct sw_cpu, host_pkru) == SW_OFF_HOST_PKRU, "asm");
-_Static_assert(offsetof(struct sw_cpu, far_entry) == SW_OFF_FAR_ENTRY, "asm");
-_Static_assert(offsetof(struct sw_cpu, far_ip) == SW_OFF_FAR_IP, "asm");
-_Static_assert(offsetof(struct sw_cpu, far_cs) == SW_OFF_FAR_CS, "asm");
 _Static_assert(sizeof(struct sw_cpu) <= 4096, "one page");
 
 /* Read by the asm: one vCPU per process, as signals are per process. */
@@ -62,7 +59,6 @@ int sw_world_enter_asm(struct sw_cpu *c);
 void sw_signal_entry(int sig, siginfo_t *si, void *uc);
 void sw_signal_handler(int sig, siginfo_t *si, void *uc);
 extern char sw_world_critical[], sw_world_critical_end[], sw_world_bail[];
-extern char sw_world_far_critical[], sw_world_far_critical_end[];
 extern char sw_world_landing[];
 
 /* asm/sigcontext.h uc_flags; glibc's ucontext.h lacks them. */
@@ -226,10 +222,8 @@ void sw_signal_handler(int sig, siginfo_t *si, void *ucv)
 		if (!c || !c->in_guest)
 			return;
 		if (monitor) {
-			if ((rip >= (u64)sw_world_critical &&
-			     rip <= (u64)sw_world_critical_end) ||
-			    (rip >= (u64)sw_world_far_critical &&
-			     rip <= (u64)sw_world_far_critical_end))
+			if (rip >= (u64)sw_world_critical &&
+			    rip <= (u64)sw_world_critical_end)
 				g[REG_RIP] = (greg_t)sw_world_bail;
 			return;
 		}

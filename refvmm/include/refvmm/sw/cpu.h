@@ -66,10 +66,8 @@ struct sw_cpu {
 	u8 init_in_use;	     /* 99: the way back resets only XINUSE */
 	u16 host_fcw;	     /* 100: the monitor's x87 control word */
 	u8 use_rdpkru;	     /* 102: PKRU kept with RDPKRU/WRPKRU */
-	u8 far_entry;	     /* 103: enter by a far jump, not IRETQ (bt) */
-	u32 host_pkru;	     /* 104: the monitor's PKRU (use_rdpkru) */
-	u32 far_ip; /* 108: far_entry's m16:32 pointer (4-aligned for */
-	u16 far_cs; /* 112: #AC, SDM Vol. 1 4.1.1): EIP and HSEL CS */
+	u8 pad1;
+	u32 host_pkru; /* 104: the monitor's PKRU (use_rdpkru) */
 	/* --- C only --- */
 	bool in_guest;
 	u32 eflags; /* the guest's view, virtual bits included */
@@ -167,9 +165,6 @@ static inline u32 sw_eflags_kept(const struct sw_cpu *c)
 #define SW_OFF_HOST_FCW	    100
 #define SW_OFF_USE_RDPKRU   102
 #define SW_OFF_HOST_PKRU    104
-#define SW_OFF_FAR_ENTRY    103
-#define SW_OFF_FAR_IP	    108
-#define SW_OFF_FAR_CS	    112
 
 /* Host selector of LDT slot @n: TI=1, RPL 3. */
 static inline u16 sw_slot_sel(int n)

@@ -101,6 +101,8 @@ bt_gate_fast_critical_end:
 bt_gate_fast_bail:
 	movq %gs:HOST_RSP, %rsp
 	subq $256, %rsp
+	pushq $0x202			/* the guest's DF or AC may be set */
+	popfq
 	movl $2, %gs:EXIT_KIND		/* SW_EXIT_KICK */
 	jmp 1b
 bt_gate_end:

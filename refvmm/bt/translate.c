@@ -543,11 +543,13 @@ static bool emit_branch(struct tx *x, u32 eip, const u8 *g,
 static u32 fast_op(const struct bt_key *k, const u8 *g,
 		   const struct bt_insn *in)
 {
-	u8 modrm = g[2];
-	u32 cr = (modrm >> 3) & 7;
+	u8 modrm;
+	u32 cr;
 
 	if (k->single || k->cpl != 0 || in->nprefix || in->len != 3)
 		return 0;
+	modrm = g[2];
+	cr = (modrm >> 3) & 7;
 	if (g[0] == 0x0f && g[1] == 0x20 && (modrm >> 6) == 3 &&
 	    (cr == 0 || cr == 2 || cr == 3 || cr == 4))
 		return BT_FAST_OP(BT_FAST_MOV_FROM_CR, modrm & 7, cr, 3);

@@ -32,6 +32,8 @@
 #include "bt.h"
 #include "callout.h"
 #include "codepage.h"
+#include "fast.h"
+#include "gate.h"
 #include "integrity.h"
 #include "mmio.h"
 #include "refvmm/log.h"
@@ -56,6 +58,7 @@ static const char *const exit_names[BT_EXIT_NR] = {
 	[BT_EXIT_RAISE_NM] = "raise_nm", [BT_EXIT_DEBUG] = "breakpoint",
 	[BT_EXIT_RAISE_PF] = "raise_pf", [BT_EXIT_STALE] = "stale_code",
 	[BT_EXIT_ADAPT] = "adapted",	 [BT_EXIT_RAISE_DE] = "raise_de",
+	/* BT_EXIT_FAST: counted as the callout it is (fast.c) */
 };
 
 /* --- signals inside translated code (async-signal-safe) --- */
@@ -69,6 +72,18 @@ static bool boundary(const struct bt_vm *b, u64 rip)
 	return tcache__map(b, rip, true, &eip);
 }
 
+/* Where @label of the gate is in its copy in the monitor window. */
+static u64 gate_copy(const char *label)
+{
+	return BT_GATE_ADDR + (u64)(label - bt_gate_start);
+}
+
+static bool fast_return(u64 rip)
+{
+	return rip >= gate_copy(bt_gate_fast_critical) &&
+	       rip <= gate_copy(bt_gate_fast_critical_end);
+}
+
 static int bt_signal_hook(int sig, void *ucv, struct sw_cpu *c)
 {
 	struct bt_vm *b = vm__of(c);
@@ -79,6 +94,13 @@ static int bt_signal_hook(int sig, void *ucv, struct sw_cpu *c)
 
 	if (!b || b->c != c)
 		return SW_HOOK_PASS;
+	if (sig == SIGUSR1 && cs == HOST_CS64 && fast_return(rip)) {
+		/* between the fast return's test of the kick and its IRETQ:
+		 * leave as the kick instead (gate.S) */
+		c->kick = 1;
+		g[REG_RIP] = (greg_t)gate_copy(bt_gate_fast_bail);
+		return SW_HOOK_RESUME;
+	}
 	if (sig == SIGTRAP && b->stepping) {
 		if (cs == HOST_CS64) {
 			/* stepped into the callout gate: the callout ends
@@ -433,6 +455,7 @@ static void check_integrity(struct bt_vm *b, struct vm_exit *exit,
 	char why[160];
 
 	b->st.integrity_checks++;
+	fast__checked(b);
 	if (integrity__check(b, why, sizeof(why)))
 		return;
 	machine__breach(b->t->m, "%s", why);
@@ -461,7 +484,10 @@ static int bt__run(struct vcpu *vcpu, struct vm_exit *exit)
 		bool stopped = step(b, exit);
 
 		retranslate__after_fault(b, stopped);
-		if (stopped || n % BT_INTEGRITY_STEPS == 0)
+		/* fast callouts are entries too: they leave it to here
+		 * once BT_INTEGRITY_STEPS of them ran since the last */
+		if (stopped || n % BT_INTEGRITY_STEPS == 0 ||
+		    b->fast_since_check >= BT_INTEGRITY_STEPS)
 			check_integrity(b, exit, &stopped);
 		if (stopped)
 			return 0;
@@ -599,6 +625,24 @@ static int bt_adaptive__init(struct vcpu *vcpu, char *err, size_t errlen)
 	return 0;
 }
 
+/* The fast callouts under the names the full path counts them by
+ * (callout.c count, monitor.c fault_event, emulate.c emulate__insn):
+ * added once, so a second --stats print does not add them again. */
+static void fold_fast(struct bt_vm *b, struct stats *s)
+{
+	for (int i = 0; i < BT_FAST_NOPS; i++) {
+		u64 n = b->fast_done[i];
+
+		if (!n)
+			continue;
+		stats__add(s, "events.callout", n);
+		stats__add_in(s, "emulated", bt_fast_names[i], n);
+		stats__add_in(s, "bt.callouts", bt_fast_names[i], n);
+		b->st.fast_callouts += n;
+		b->fast_done[i] = 0;
+	}
+}
+
 static void bt__stats(struct vcpu *vcpu, struct stats *s)
 {
 	struct monitor *t = vcpu->mode_priv;
@@ -628,7 +672,11 @@ static void bt__stats(struct vcpu *vcpu, struct stats *s)
 	}
 	stats__set(s, "bt.lookups.miss", b->st.lookup_miss);
 	stats__set(s, "bt.callouts_total", b->st.callouts);
+	fold_fast(b, s);
+	stats__set(s, "bt.fast_callouts", b->st.fast_callouts);
 	for (i = 1; i < BT_EXIT_NR; i++) {
+		if (!exit_names[i])
+			continue;
 		snprintf(name, sizeof(name), "bt.exits.%s", exit_names[i]);
 		stats__set(s, name, b->st.exits[i]);
 	}

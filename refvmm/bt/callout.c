@@ -464,6 +464,9 @@ bool callout__run(struct bt_vm *b, const struct bt_key *k, u32 entry_efl,
 			 c->eip);
 		return true;
 	}
+	/* a fast callout the gate left to this path is the callout it is */
+	if (code == BT_EXIT_FAST)
+		code = BT_EXIT_CALLOUT;
 	b->st.exits[code]++;
 	switch (code) {
 	case BT_EXIT_BRANCH:

@@ -3,7 +3,7 @@
  * its scratch in struct bt_page; everything else the checks read is
  * written by the monitor alone, so a difference means a guest store got
  * past the translator's walls (docs/security.md):
- * - the gate's bytes, its landing immediate included (the page is
+ * - the gate's bytes, its two immediates included (the page is
  *   read-only to everyone: a change is a host mapping gone wrong);
  * - the rest of the vCPU page after struct bt_page, filled with
  *   BT_CANARY: translated code never addresses it;
@@ -15,21 +15,34 @@
 #include "gate.h"
 #include "integrity.h"
 
+/* The copy's bytes [@from, @to) are the gate's. */
+static bool same_upto(const u8 *copy, size_t from, size_t to)
+{
+	return !memcmp(copy + from, bt_gate_start + from, to - from);
+}
+
 static bool gate_intact(char *why, size_t len)
 {
 	const u8 *copy = (const u8 *)(uintptr_t)BT_GATE_ADDR;
 	size_t n = (size_t)(bt_gate_end - bt_gate_start);
-	size_t imm = (size_t)(bt_gate_landing_imm - bt_gate_start);
-	u64 landing;
+	size_t fast = (size_t)(bt_gate_fast_imm - bt_gate_start);
+	size_t land = (size_t)(bt_gate_landing_imm - bt_gate_start);
+	u64 landing, handler;
 
-	memcpy(&landing, copy + imm, 8);
+	memcpy(&landing, copy + land, 8);
+	memcpy(&handler, copy + fast, 8);
 	if (landing != (u64)(uintptr_t)sw_world_landing) {
 		snprintf(why, len, "the callout gate's landing is 0x%llx",
 			 (unsigned long long)landing);
 		return false;
 	}
-	if (memcmp(copy, bt_gate_start, imm) ||
-	    memcmp(copy + imm + 8, bt_gate_start + imm + 8, n - imm - 8)) {
+	if (handler != (u64)(uintptr_t)bt_fast_callout) {
+		snprintf(why, len, "the callout gate's fast handler is 0x%llx",
+			 (unsigned long long)handler);
+		return false;
+	}
+	if (!same_upto(copy, 0, fast) || !same_upto(copy, fast + 8, land) ||
+	    !same_upto(copy, land + 8, n)) {
 		snprintf(why, len, "the callout gate's code changed");
 		return false;
 	}

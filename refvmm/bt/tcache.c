@@ -17,6 +17,7 @@
 #include "aspace.h"
 #include "codepage.h"
 #include "emit.h"
+#include "fast.h"
 #include "gate.h"
 #include "paging.h"
 #include "refvmm/log.h"
@@ -29,6 +30,12 @@
 
 _Static_assert(sizeof(struct bt_page) <= BT_GS_LIMIT + 1, "one page");
 _Static_assert(BT_PG(eip) == BT_GATE_PG_EIP, "gate.h: bt_page.eip");
+_Static_assert(BT_PG(exit_code) == 0, "gate.S: bt_page.exit_code");
+_Static_assert(BT_RO_ADDR - BT_GS_BASE == BT_GATE_RO, "gate.h: bt_ro");
+_Static_assert(offsetof(struct bt_ro, fast_ip) == 8 &&
+		       offsetof(struct bt_ro, fast_cs) == 12,
+	       "gate.S: RO_FAR");
+_Static_assert(BT_EXIT_FAST == BT_GATE_EXIT_FAST, "gate.h: BT_EXIT_FAST");
 _Static_assert(BT_GS_BASE + BT_GATE_CPU == BT_CPU_ADDR, "gate.h: sw_cpu");
 _Static_assert(BT_TABLE_ADDR + BT_TABLE_BYTES <= BT_TC_BASE, "layout");
 
@@ -110,17 +117,28 @@ static void build_shared(struct bt_vm *b)
 	emit__exit(&e, BT_EXIT_STEP);
 }
 
-/* The landing's address into the copy of the gate at @copy. */
-static int gate_set_landing(u8 *copy)
+/* @to into the copy of the gate at @copy, at immediate @at, which
+ * holds @placeholder. */
+static int gate_set(u8 *copy, const char *at, u64 placeholder, u64 to)
 {
-	size_t off = (size_t)(bt_gate_landing_imm - bt_gate_start);
-	u64 imm, landing = (u64)(uintptr_t)sw_world_landing;
+	size_t off = (size_t)(at - bt_gate_start);
+	u64 imm;
 
 	memcpy(&imm, copy + off, 8);
-	if (imm != BT_GATE_LANDING_PLACEHOLDER)
+	if (imm != placeholder)
 		return -1;
-	memcpy(copy + off, &landing, 8);
+	memcpy(copy + off, &to, 8);
 	return 0;
+}
+
+/* The landing's and the fast handler's addresses into the copy. */
+static int gate_set_landing(u8 *copy)
+{
+	if (gate_set(copy, bt_gate_landing_imm, BT_GATE_LANDING_PLACEHOLDER,
+		     (u64)(uintptr_t)sw_world_landing) < 0)
+		return -1;
+	return gate_set(copy, bt_gate_fast_imm, BT_GATE_FAST_PLACEHOLDER,
+			(u64)(uintptr_t)bt_fast_callout);
 }
 
 static int window_setup(struct bt_vm *b, char *err, size_t errlen)
@@ -146,8 +164,8 @@ static int window_setup(struct bt_vm *b, char *err, size_t errlen)
 	memcpy(w + (BT_GATE_ADDR - SW_WINDOW_BASE), bt_gate_start, gate);
 	if (gate_set_landing(w + (BT_GATE_ADDR - SW_WINDOW_BASE)) < 0) {
 		snprintf(err, errlen,
-			 "the callout gate has no landing "
-			 "placeholder");
+			 "the callout gate has no landing or fast "
+			 "handler placeholder");
 		return -EINVAL;
 	}
 	if (mprotect(w, 0x1000, PROT_READ | PROT_EXEC) < 0)

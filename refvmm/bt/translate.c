@@ -26,6 +26,7 @@
 #include "breakpoint.h"
 #include "codepage.h"
 #include "emit.h"
+#include "fast.h"
 #include "paging.h"
 #include "refvmm/clock.h"
 #include "refvmm/log.h"
@@ -533,6 +534,29 @@ static bool emit_branch(struct tx *x, u32 eip, const u8 *g,
 }
 
 /*
+ * A callout the gate may finish itself (fast.h): its bt_page.fast_op, or
+ * 0. Only the plain encodings (no prefix: LOCK MOV CR0 is CR8 on AMD and
+ * #UD on Intel, SDM Vol. 2A MOV), in blocks that run more than one
+ * instruction (a single-instruction block owes a #DB or a window after
+ * it), at CPL 0 (above it the instruction faults).
+ */
+static u32 fast_op(const struct bt_key *k, const u8 *g,
+		   const struct bt_insn *in)
+{
+	u8 modrm;
+	u32 cr;
+
+	if (k->single || k->cpl != 0 || in->nprefix || in->len != 3)
+		return 0;
+	modrm = g[2];
+	cr = (modrm >> 3) & 7;
+	if (g[0] == 0x0f && g[1] == 0x20 && (modrm >> 6) == 3 &&
+	    (cr == 0 || cr == 2 || cr == 3 || cr == 4))
+		return BT_FAST_OP(BT_FAST_MOV_FROM_CR, modrm & 7, cr, 3);
+	return 0;
+}
+
+/*
  * One guest instruction; returns true when it ends the block.
  */
 static bool emit_insn(struct tx *x, u32 eip, const u8 *g,
@@ -604,6 +628,13 @@ static bool emit_insn(struct tx *x, u32 eip, const u8 *g,
 		return false;
 	default:
 		break;
+	}
+	if (fast_op(k, g, in)) {
+		map_add(x, eip, true);
+		emit__gs_imm(&x->e, BT_PG(eip), eip);
+		emit__gs_imm(&x->e, BT_PG(fast_op), fast_op(k, g, in));
+		emit__exit(&x->e, BT_EXIT_FAST);
+		return true;
 	}
 	emit_callout(x, eip, BT_EXIT_CALLOUT);
 	return true;

@@ -17,6 +17,9 @@
 #include "refvmm/sw/shadow_desc.h"
 #include "refvmm/vcpu.h"
 
+/* The operations a fast callout finishes (fast.h). */
+#define BT_FAST_NOPS 1
+
 /*
  * The monitor window (sw/world_switch.c owns pages 0 and 1: the landing
  * pad and struct sw_cpu). Translated code runs with GS = a segment over
@@ -58,6 +61,7 @@ enum bt_exit {
 	BT_EXIT_RAISE_PF,    /* #PF fetching the instruction at EIP */
 	BT_EXIT_ADAPT,	     /* bt: an adapted access at EIP (retranslate.c) */
 	BT_EXIT_RAISE_DE,    /* #DE at EIP (DIV/IDIV by zero) */
+	BT_EXIT_FAST,	     /* emulate at EIP; fast_op says how (fast.h) */
 	BT_EXIT_NR,
 };
 
@@ -86,6 +90,7 @@ struct bt_page {
 	u32 insns;   /* --count-insns: guest instructions since the last exit */
 	u32 scr_cnt; /* EAX while the count goes up */
 	u32 divisor; /* DIV/IDIV's divisor, read once (translate.c) */
+	u32 fast_op; /* BT_EXIT_FAST: the instruction, encoded (fast.h) */
 };
 
 /* Where the monitor may write a jump (recorded when it was emitted). */
@@ -101,6 +106,11 @@ enum bt_site {
  * through %cs at BT_RO_ADDR: written by the monitor only. */
 struct bt_ro {
 	u16 guest_gs_sel, guest_cs_sel, mon_gs_sel;
+	u16 pad;
+	/* Where the gate returns to after a fast callout (gate.S, fast.c):
+	 * a far pointer, m16:32, 4-byte aligned for #AC (SDM Vol. 1 4.1.1). */
+	u32 fast_ip;
+	u16 fast_cs;
 };
 
 #define BT_RO(field) (BT_RO_ADDR + (u32)offsetof(struct bt_ro, field))
@@ -191,6 +201,7 @@ struct bt_stats {
 	u64 dbp_faults, dbp_hits, mmio_steps;
 	u64 host_faults; /* signals from translated code, not the kick */
 	u64 integrity_checks;
+	u64 fast_callouts; /* finished by the gate (fast.c), as folded */
 	u64 space_changes, blocks_revalidated, blocks_stale, links_undone;
 	u64 guest_insns;      /* --count-insns: executed, as counted */
 	u64 kinds[BT_NKINDS]; /* translated instructions by kind */
@@ -285,6 +296,11 @@ struct bt_vm {
 	size_t translog_len;
 	char translog_buf[65536];
 	struct bt_adapt_probe probe;
+	/* Fast callouts (fast.c): finished per operation, not yet in the
+	 * named counters (bt__stats adds them), and since the run loop's
+	 * last integrity check. */
+	u64 fast_done[BT_FAST_NOPS];
+	u32 fast_since_check;
 };
 
 /* The translation engine a monitor runs (NULL under trap mode): what

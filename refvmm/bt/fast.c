@@ -1,0 +1,113 @@
+/*
+ * Fast callouts (fast.h). The gate calls bt_fast_callout for a
+ * BT_EXIT_FAST stub before it leaves the guest's world: the guest's
+ * x87/SSE/AVX registers, MXCSR, PKRU, FS base and data selectors are
+ * still loaded, so this file is built with -mgeneral-regs-only and
+ * -fno-stack-protector (the canary is FS-relative), calls no function
+ * and copies no structure (no memcpy).
+ *
+ * It finishes an instruction only when the full path would do exactly
+ * this and nothing more; anything else returns 0 before a single field
+ * changed, and the callout runs the full path at the same instruction:
+ * - state the full path looks at around the emulation: a kick or stop
+ *   pending, an NMI waiting (monitor__nmi_window), the trace-step or
+ *   interrupt-window step, an interrupt shadow, guest TF, --trace
+ *   traps (the log line), the integrity check's turn (bt.c);
+ * - the instruction's own checks: MOV from CRn is #GP(0) above CPL 0
+ *   and #UD for CR1, CR5-CR7 (SDM Vol. 2A MOV, Control Registers).
+ * bt_page is translated code's scratch, so fast_op is a claim like
+ * exit_code: every field is range-checked, and no value makes this do
+ * more than a CPL-0 guest could do itself (read its control registers).
+ */
+#include "fast.h"
+#include "integrity.h"
+#include "refvmm/lapic.h"
+#include "refvmm/log.h"
+#include "refvmm/machine.h"
+
+#if defined(__SSE__) || defined(__MMX__) || defined(__SSP__) ||                \
+	defined(__SSP_STRONG__) || defined(__SSP_ALL__)
+#error "fast.c must be built with -mgeneral-regs-only -fno-stack-protector"
+#endif
+
+const char *const bt_fast_names[BT_FAST_NOPS] = {
+	[BT_FAST_MOV_FROM_CR - 1] = "mov",
+};
+
+extern struct sw_cpu *sw_cpu_current;
+
+/* Whatever the instruction, the full path must see this callout. */
+static bool must_take_full_path(const struct bt_vm *b, const struct sw_cpu *c)
+{
+	const struct monitor *t = b->t;
+	const struct lapic *l = t->m->lapic;
+
+	return c->kick || t->m->stop || t->trace_step || t->monitor_step ||
+	       t->nmi_window || (l && lapic__nmi_pending(l)) || c->irq_shadow ||
+	       (c->host_eflags & EFL_TF) || (t->m->log_events & LOG_TRAPS) ||
+	       b->fast_since_check >= BT_INTEGRITY_STEPS;
+}
+
+/* MOV r32, CRn at CPL 0: the register gets the value, nothing else
+ * changes (the flags are undefined; the full path leaves them). */
+static bool mov_from_cr(struct sw_cpu *c, u32 reg, u32 cr)
+{
+	if (c->cpl != 0)
+		return false;
+	switch (cr) {
+	case 0:
+		c->gpr[reg] = c->cr0;
+		return true;
+	case 2:
+		c->gpr[reg] = c->cr2;
+		return true;
+	case 3:
+		c->gpr[reg] = c->cr3;
+		return true;
+	case 4:
+		c->gpr[reg] = c->cr4;
+		return true;
+	default:
+		return false;
+	}
+}
+
+u64 bt_fast_callout(void)
+{
+	struct sw_cpu *c = sw_cpu_current;
+	struct bt_vm *b = vm__of(c);
+	u32 op, kind, len;
+
+	if (!b || b->c != c || b->page->exit_code != BT_EXIT_FAST ||
+	    must_take_full_path(b, c))
+		return 0;
+	op = b->page->fast_op;
+	kind = op & 0xff;
+	len = (op >> 16) & 0xf;
+	if (!len || op >> 20)
+		return 0;
+	switch (kind) {
+	case BT_FAST_MOV_FROM_CR:
+		if (!mov_from_cr(c, (op >> 8) & 7, (op >> 12) & 0xf))
+			return 0;
+		break;
+	default:
+		return 0;
+	}
+	/* Done: what the full path counts, in plain slots. */
+	b->fast_done[kind - 1]++;
+	b->fast_since_check++;
+	b->st.exits[BT_EXIT_CALLOUT]++;
+	b->st.callouts++;
+	b->t->emulated++;
+	c->eip += len;
+	b->page->target = c->eip;
+	b->ro->fast_ip = (u32)(uintptr_t)b->lookup_fn;
+	b->ro->fast_cs = b->sel_code;
+	return (u64)(uintptr_t)b->lookup_fn;
+}
+
+void fast__checked(struct bt_vm *b)
+{
+	b->fast_since_check = 0;
+}

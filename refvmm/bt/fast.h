@@ -1,0 +1,35 @@
+/*
+ * Fast callouts (fast.c): the few callouts the gate finishes itself and
+ * returns from to translated code, without the world switch's way back,
+ * the run loop or the emulator. Docs: refvmm-bt.md, "Fast callouts".
+ */
+#ifndef REFVMM_BT_FAST_H
+#define REFVMM_BT_FAST_H
+
+#include "gate.h"
+#include "vm.h"
+
+/*
+ * bt_page.fast_op of a BT_EXIT_FAST stub: what the translator decoded,
+ * so the handler neither fetches nor decodes. Bits 0-7 the operation
+ * (enum bt_fast_kind), 8-10 a general register, 12-15 a control
+ * register, 16-19 the instruction's length.
+ */
+enum bt_fast_kind {
+	BT_FAST_MOV_FROM_CR = 1, /* MOV r32, CRn (0F 20 /r) */
+};
+
+#define BT_FAST_OP(kind, reg, cr, len)                                         \
+	((u32)(kind) | (u32)(reg) << 8 | (u32)(cr) << 12 | (u32)(len) << 16)
+
+/* What each operation counts as, by the names the slow path's counters
+ * give it (bt__stats adds bt_vm.fast_done[kind - 1] under them). */
+extern const char *const bt_fast_names[BT_FAST_NOPS];
+
+/* bt_fast_callout, the gate's fast handler: gate.h. */
+
+/* The run loop's entry count for the integrity check: fast callouts
+ * since it last checked (bt.c). */
+void fast__checked(struct bt_vm *b);
+
+#endif

@@ -1,0 +1,30 @@
+#!/bin/sh
+# The fast callout handler (bt/fast.c) runs with the guest's x87, SSE
+# and AVX registers and FS base still loaded: its code may use no vector
+# or x87 register, nothing FS-relative (a stack canary), and call
+# nothing outside itself (memcpy and friends use vector registers).
+# Reads the disassembly of BINARY for FUNCTION... (default: every
+# function of fast.c) and exits 1 naming each stray instruction.
+set -eu
+bin=${1:?usage: fast_callout_audit.sh BINARY [FUNCTION...]}
+shift
+fns=${*:-bt_fast_callout must_take_full_path mov_from_cr fast__checked}
+command -v objdump >/dev/null || { echo "objdump not found"; exit 1; }
+objdump -d --no-show-raw-insn "$bin" | awk -v fns="$fns" '
+BEGIN { n = split(fns, f, " "); for (i = 1; i <= n; i++) want[f[i]] = 1 }
+/^[0-9a-f]+ <.*>:$/ {
+	fn = $2; gsub(/[<>:]/, "", fn); sub(/\..*/, "", fn)
+	in_set = (fn in want); if (in_set) seen[fn]++; next
+}
+!in_set { next }
+/%[xyz]mm|%mm[0-7]|%st|%fs:|%k[0-7]/ || $2 ~ /^(f|v|call|emms|ldmxcsr|stmxcsr|xsave|xrstor)/ {
+	if ($2 ~ /^call/ && $0 ~ /<(bt_fast_callout|must_take_full_path|mov_from_cr)/) next
+	$1 = $1; printf "stray in %s: %s\n", fn, $0; bad++
+}
+END {
+	if (!seen["bt_fast_callout"] && fns ~ /bt_fast_callout/) {
+		print "no bt_fast_callout: the handler moved?"; bad++
+	}
+	if (bad) exit 1
+	printf "ok: %s use general registers only and call nothing\n", fns
+}'

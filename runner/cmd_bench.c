@@ -264,6 +264,10 @@ static int add_job(struct bench_run *r, size_t ri, size_t ti, unsigned iters,
 		 &r->bj[r->njobs]);
 	r->jobs[r->njobs].fatal_stderr = t->fatal_stderr;
 	r->jobs[r->njobs].nfatal_stderr = t->nfatal_stderr;
+	/* the counters are printed as refvmm exits, after the guest's exit
+	 * line: a loaded host can take longer than JOB_GRACE_SECONDS there
+	 * (a wrapper such as scripts/host-vm-exits, in a TCG VM, too) */
+	r->jobs[r->njobs].wait_exit = r->refvmm[ti];
 	r->njobs++;
 	return 0;
 }

@@ -235,11 +235,12 @@ static bool job_check(struct job *j, double now)
 		j->end.wait_status = status;
 	}
 	if (!j->end.exited) {
-		if (j->tap.exit_seen && !j->kill_at)
+		if (j->tap.exit_seen && !j->kill_at && !j->wait_exit)
 			j->kill_at = now + JOB_GRACE_SECONDS;
 		if (j->kill_at && now >= j->kill_at && !j->killed)
 			kill_group(j);
-		if (!j->tap.exit_seen && !j->killed && now >= j->deadline) {
+		if ((!j->tap.exit_seen || j->wait_exit) && !j->killed &&
+		    now >= j->deadline) {
 			j->end.timed_out = true;
 			kill_group(j);
 		}
@@ -388,7 +389,8 @@ static int poll_timeout_ms(struct job *jobs, size_t n, double now)
 
 		if (!j->running || j->killed)
 			continue;
-		if (!j->end.exited && !j->tap.exit_seen && j->deadline < next)
+		if (!j->end.exited && (!j->tap.exit_seen || j->wait_exit) &&
+		    j->deadline < next)
 			next = j->deadline;
 		if (j->kill_at && j->kill_at < next)
 			next = j->kill_at;

@@ -29,6 +29,10 @@ struct job {
 	/* --logs: every byte of stdout and of stderr is also written here
 	 * (-1: none; the caller opens and closes them) */
 	int serial_log, stderr_log;
+	/* What the caller needs comes after the exit line (refvmm's
+	 * --stats=json, printed as it exits): no JOB_GRACE_SECONDS kill once
+	 * `popek: exit` is seen, only the deadline. */
+	bool wait_exit;
 
 	/* Filled in by jobs_run. */
 	struct tap_report tap;

@@ -26,6 +26,7 @@
 #include "refvmm/pit8254.h"
 #include "refvmm/run.h"
 #include "refvmm/vcpu.h"
+#include "refvmm/watchdog.h"
 
 enum stats_format { STATS_NONE, STATS_TABLE, STATS_JSON };
 
@@ -577,6 +578,13 @@ static int run(const struct options *o)
 			     strerror(-r));
 		goto out_machine;
 	}
+	r = watchdog__init();
+	if (r < 0) {
+		status = die(REFVMM_EXIT_HOST_ERROR,
+			     "cannot create the watchdog timer: %s",
+			     strerror(-r));
+		goto out_kick;
+	}
 	r = mode->init(&vcpu, err, sizeof(err));
 	if (r < 0) {
 		status = die(init_status(r), "%s", err);
@@ -590,6 +598,7 @@ static int run(const struct options *o)
 	print_stats(&vcpu, o);
 	mode->destroy(&vcpu);
 out_kick:
+	watchdog__exit();
 	kick__exit();
 out_machine:
 	machine__exit(&m);

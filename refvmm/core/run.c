@@ -22,6 +22,7 @@
 #include "refvmm/pit8254.h"
 #include "refvmm/run.h"
 #include "refvmm/vcpu.h"
+#include "refvmm/watchdog.h"
 
 /*
  * Signals are per process, so the kick target is too: the one vCPU's
@@ -217,6 +218,9 @@ int vcpu__run_loop(struct vcpu *vcpu, const struct run_options *opts)
 	u64 armed = UINT64_MAX;
 	char name[64];
 
+	/* The kick asks a run to end at timeout_at; the watchdog ends the
+	 * process if it cannot. */
+	watchdog__arm(timeout_at);
 	while (!m->stop) {
 		struct vm_exit exit;
 		u64 now, deadline;
@@ -272,5 +276,6 @@ int vcpu__run_loop(struct vcpu *vcpu, const struct run_options *opts)
 		run__handle(vcpu, &exit, timeout_at);
 	}
 	kick__arm(0);
+	watchdog__arm(0);
 	return m->stop_status;
 }

@@ -161,6 +161,26 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/*
+ * Takes @n pages at @lpn out of the shadow. With paging on, the whole
+ * window is held by one PROT_NONE reservation and a page leaves by
+ * going back to it: a gap would let the host free the page tables that
+ * served the page (a mapping alone in its 2 MiB or 1 GiB range), and
+ * the next mapping there would allocate them again, which costs more
+ * than the mapping itself. An access to the reservation faults as an
+ * unmapped page does (not present).
+ */
+static int unmap_pages(struct shadow_pt *s, u32 lpn, u32 n)
+{
+	if (!s->reserved)
+		return munmap(lin_ptr(lpn), (size_t)n << 12);
+	return mmap(lin_ptr(lpn), (size_t)n << 12, PROT_NONE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1,
+		    0) == MAP_FAILED
+		       ? -1
+		       : 0;
+}
+
 /* Unmaps the pages in @lpns (sorted here), one call per run. */
 static int unmap_runs(struct shadow_pt *s, u32 *lpns, u32 n, u64 *calls)
 {
@@ -170,7 +190,7 @@ static int unmap_runs(struct shadow_pt *s, u32 *lpns, u32 n, u64 *calls)
 	while (i < n) {
 		for (j = i + 1; j < n && lpns[j] == lpns[j - 1] + 1; j++)
 			;
-		if (munmap(lin_ptr(lpns[i]), (size_t)(j - i) << 12) < 0)
+		if (unmap_pages(s, lpns[i], j - i) < 0)
 			return host_fail(s, "munmap", lpns[i]);
 		if (calls)
 			(*calls)++;
@@ -205,9 +225,11 @@ int shadow__flush(struct shadow_pt *s)
 	s->rmap_gen++;
 	s->pending_lpn = 0;
 	s->trace_lpn = 0;
-	if (munmap(lin_ptr(SHADOW_LO >> 12), SW_WINDOW_BASE - SHADOW_LO) < 0)
-		return host_fail(s, "munmap", SHADOW_LO >> 12);
+	s->reserved = s->paging;
 	s->identity_mapped = false;
+	if (unmap_pages(s, SHADOW_LO >> 12,
+			(SW_WINDOW_BASE - SHADOW_LO) >> 12) < 0)
+		return host_fail(s, "munmap", SHADOW_LO >> 12);
 	if (!s->paging) {
 		/* Paging off: linear == physical, every page reachable. */
 		u64 top = s->ram_size < SW_WINDOW_BASE ? s->ram_size
@@ -444,7 +466,10 @@ static struct shadow_map *map_walked(struct shadow_pt *s, u32 lpn,
 		return NULL;
 	fill_from_walk(s, m, w);
 	m->prot = prot_now(s, m);
-	if (mmap(lin_ptr(lpn), 4096, m->prot, MAP_SHARED | MAP_FIXED, s->memfd,
+	/* Populated now: the access it is made for follows at once, and a
+	 * host fault to fill the host's entry would cost more. */
+	if (mmap(lin_ptr(lpn), 4096, m->prot,
+		 MAP_SHARED | MAP_FIXED | MAP_POPULATE, s->memfd,
 		 (off_t)m->ppn << 12) == MAP_FAILED) {
 		host_fail(s, "mmap", lpn);
 		release(s, m);
@@ -788,7 +813,7 @@ void shadow__invlpg(struct shadow_pt *s, u32 lin)
 		release(s, m);
 	}
 	if (!eager_fill(s, lpn, NO_PPN) && old != NO_PPN &&
-	    munmap(lin_ptr(lpn), 4096) < 0)
+	    unmap_pages(s, lpn, 1) < 0)
 		host_fail(s, "munmap", lpn);
 }
 

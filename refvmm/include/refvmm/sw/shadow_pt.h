@@ -95,6 +95,9 @@ struct shadow_pt {
 	/* One past the highest user page mapped so far (it only grows). */
 	u64 user_top;
 	bool identity_mapped;
+	/* Paging on: unmapped pages of the window are one PROT_NONE
+	 * reservation, not a gap (shadow_pt.c, unmap_pages). */
+	bool reserved;
 	/* Guest code runs natively on these pages (trap mode): they are
 	 * mapped executable. Binary translation never executes them. */
 	bool native_exec;

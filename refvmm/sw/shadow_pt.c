@@ -164,6 +164,14 @@ static int set_prot(struct shadow_pt *s, struct shadow_map *m, u8 prot)
 	return 0;
 }
 
+/* Counts @m's entries in s->depc, @by = 1, or takes them out, -1. */
+static void count_deps(struct shadow_pt *s, const struct shadow_map *m, int by)
+{
+	for (int d = 0; d < m->ndep; d++)
+		if (mappable_ppn(s, m->dep[d] >> 12))
+			s->depc[m->dep[d] >> 12] += (u32)by;
+}
+
 /* The live list keeps scans proportional to the mappings, not the
  * budget; removal swaps the last entry in, so scans that release go
  * from the end. */
@@ -172,6 +180,7 @@ static void release(struct shadow_pt *s, struct shadow_map *m)
 	u32 idx = (u32)(m - s->pool), last;
 
 	s->slot_of[m->lpn] = 0;
+	count_deps(s, m, -1);
 	m->ndep = 0;
 	s->free_list[s->nfree++] = idx;
 	last = s->live[--s->used];
@@ -247,6 +256,7 @@ int shadow__flush(struct shadow_pt *s)
 	s->nfree = 0; /* entries below fresh come back through free_list */
 	s->fresh = 0;
 	memset(s->traced, 0, s->ram_size >> 12);
+	memset(s->depc, 0, (s->ram_size >> 12) * sizeof(*s->depc));
 	s->ntlist = 0;
 	s->rmap_gen++;
 	s->pending_lpn = 0;
@@ -295,9 +305,10 @@ int shadow__init(struct shadow_pt *s, int memfd, u8 *ram, u64 ram_size,
 	s->live = calloc(budget, sizeof(*s->live));
 	s->traced = calloc((ram_size >> 12) + 1, 1);
 	s->tlist = calloc((ram_size >> 12) + 1, sizeof(*s->tlist));
+	s->depc = calloc((ram_size >> 12) + 1, sizeof(*s->depc));
 	s->rmap = calloc((ram_size >> 12) + 1, sizeof(*s->rmap));
 	if (!s->slot_of || !s->pool || !s->free_list || !s->traced ||
-	    !s->live || !s->rmap || !s->tlist) {
+	    !s->live || !s->rmap || !s->tlist || !s->depc) {
 		shadow__destroy(s);
 		snprintf(s->err, sizeof(s->err), "out of memory");
 		return -ENOMEM;
@@ -315,7 +326,9 @@ void shadow__destroy(struct shadow_pt *s)
 	free(s->live);
 	free(s->traced);
 	free(s->tlist);
+	free(s->depc);
 	s->tlist = NULL;
+	s->depc = NULL;
 	free(s->rmap);
 	s->rmap = NULL;
 	s->slot_of = NULL;
@@ -386,9 +399,11 @@ static void fill_from_walk(struct shadow_pt *s, struct shadow_map *m,
 	m->us = w->us;
 	m->xd = w->xd;
 	m->dirty = w->dirty;
+	count_deps(s, m, -1);
 	m->ndep = (u8)w->n;
 	for (int i = 0; i < w->n; i++)
 		m->dep[i] = w->entry[i];
+	count_deps(s, m, 1);
 }
 
 static int close_exposed(struct shadow_pt *s)
@@ -627,7 +642,9 @@ static int drop_deps(struct shadow_pt *s, u64 ppn, const u8 *changed, u32 esz)
 
 	if (s->on_change)
 		s->on_change(s->change_ctx, ppn);
-	for (i = s->used; i-- > 0;) {
+	/* No mapping used an entry of @ppn: nothing to search (a table of
+	 * a space not current, or one being built). */
+	for (i = s->depc[ppn] ? s->used : 0; i-- > 0;) {
 		struct shadow_map *m = &s->pool[s->live[i]];
 		int hit = -1;
 
@@ -893,7 +910,9 @@ static int switch_space(struct shadow_pt *s, u64 old_top)
 		if (m->ndep && off < span &&
 		    at + entry_size(s) <= s->ram_size &&
 		    entry_at(s, m->dep[0]) == entry_at(s, at)) {
+			count_deps(s, m, -1);
 			m->dep[0] = at;
+			count_deps(s, m, 1);
 			for (int d = 0; d < m->ndep; d++)
 				if (mappable_ppn(s, m->dep[d] >> 12))
 					mark_traced(s, m->dep[d] >> 12);

@@ -70,6 +70,8 @@ struct shadow_pt {
 	u32 *live;	    /* pool indices in use, dense */
 	u8 *traced;	    /* per guest-physical page */
 	u32 *tlist, ntlist; /* the pages traced now (shadow_pt.c) */
+	/* Per guest-physical page: entries of it the live mappings used. */
+	u32 *depc;
 	/* Per guest-physical page: the linear range it was last walked
 	 * for as a leaf page table; valid in generation rmap_gen only (a
 	 * flush starts a new one instead of clearing the array). */

@@ -878,6 +878,10 @@ void monitor__stats(struct vcpu *vcpu, struct stats *stats)
 	stats__set(stats, "shadow.priv_range_calls", t->sp.st.priv_range_calls);
 	stats__set(stats, "shadow.split_kept", t->sp.st.split_kept);
 	stats__set(stats, "shadow.split_lifts", t->sp.st.split_lifts);
+	stats__set(stats, "shadow.switch_kept", t->sp.st.switch_kept);
+	stats__set(stats, "shadow.switch_rewalked", t->sp.st.switch_rewalked);
+	stats__set(stats, "shadow.switch_dropped", t->sp.st.switch_dropped);
+	stats__set(stats, "shadow.refreshed", t->sp.st.refreshed);
 	stats__set(stats, "shadow.pages_mapped", t->sp.st.mapped);
 	stats__set(stats, "shadow.traced_pages", t->sp.st.traced_pages);
 	stats__note(stats, "host.cpuid_faulting",

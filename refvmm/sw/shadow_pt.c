@@ -35,6 +35,12 @@
 #define EAGER_MAX 16
 #define NO_PPN	  (~0u)
 #define RMAP_MANY 1u /* in base: leaf table of more than one range */
+/* s->traced: a page-table page whose every alias is read-only and whose
+ * writes come back; or one that was, until a CR3 switch left no mapping
+ * using it: its aliases are still read-only, so tracing it again needs
+ * no search for writable ones. */
+#define TRACED	    1
+#define TRACE_STALE 2
 
 /* A page-table page's linear range as a leaf table (one 4 MiB or 2 MiB
  * range; RMAP_MANY when walks met it for two). */
@@ -83,7 +89,7 @@ static u8 prot_of(const struct shadow_pt *s, const struct shadow_map *m,
 	}
 	/* 4.8: a clean page stays read-only until its first write sets
 	 * D; a traced page stays read-only for good. */
-	if (!m->dirty || s->traced[m->ppn])
+	if (!m->dirty || s->traced[m->ppn] == TRACED)
 		w = false;
 	if (noexec(s, m->lpn << 12))
 		x = false;
@@ -129,14 +135,41 @@ static int identity_noexec(struct shadow_pt *s, u64 top)
 			PROT_READ | PROT_WRITE);
 }
 
+/* Marks @ppn traced; s->tlist lists the traced pages, so a CR3 switch
+ * finds them without a pass over all of RAM. */
+static void mark_traced(struct shadow_pt *s, u64 ppn)
+{
+	if (s->traced[ppn] == TRACED)
+		return;
+	s->traced[ppn] = TRACED;
+	s->tlist[s->ntlist++] = (u32)ppn;
+}
+
+/* A writable alias of a stale page makes it a page to search again. */
+static void note_writable(struct shadow_pt *s, const struct shadow_map *m,
+			  u8 prot)
+{
+	if ((prot & PROT_WRITE) && s->traced[m->ppn] == TRACE_STALE)
+		s->traced[m->ppn] = 0;
+}
+
 static int set_prot(struct shadow_pt *s, struct shadow_map *m, u8 prot)
 {
 	if (prot == m->prot)
 		return 0;
+	note_writable(s, m, prot);
 	if (mprotect(lin_ptr(m->lpn), 4096, prot) < 0)
 		return host_fail(s, "mprotect", m->lpn);
 	m->prot = prot;
 	return 0;
+}
+
+/* Counts @m's entries in s->depc, @by = 1, or takes them out, -1. */
+static void count_deps(struct shadow_pt *s, const struct shadow_map *m, int by)
+{
+	for (int d = 0; d < m->ndep; d++)
+		if (mappable_ppn(s, m->dep[d] >> 12))
+			s->depc[m->dep[d] >> 12] += (u32)by;
 }
 
 /* The live list keeps scans proportional to the mappings, not the
@@ -147,6 +180,7 @@ static void release(struct shadow_pt *s, struct shadow_map *m)
 	u32 idx = (u32)(m - s->pool), last;
 
 	s->slot_of[m->lpn] = 0;
+	count_deps(s, m, -1);
 	m->ndep = 0;
 	s->free_list[s->nfree++] = idx;
 	last = s->live[--s->used];
@@ -161,6 +195,26 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/*
+ * Takes @n pages at @lpn out of the shadow. With paging on, the whole
+ * window is held by one PROT_NONE reservation and a page leaves by
+ * going back to it: a gap would let the host free the page tables that
+ * served the page (a mapping alone in its 2 MiB or 1 GiB range), and
+ * the next mapping there would allocate them again, which costs more
+ * than the mapping itself. An access to the reservation faults as an
+ * unmapped page does (not present).
+ */
+static int unmap_pages(struct shadow_pt *s, u32 lpn, u32 n)
+{
+	if (!s->reserved)
+		return munmap(lin_ptr(lpn), (size_t)n << 12);
+	return mmap(lin_ptr(lpn), (size_t)n << 12, PROT_NONE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1,
+		    0) == MAP_FAILED
+		       ? -1
+		       : 0;
+}
+
 /* Unmaps the pages in @lpns (sorted here), one call per run. */
 static int unmap_runs(struct shadow_pt *s, u32 *lpns, u32 n, u64 *calls)
 {
@@ -170,7 +224,7 @@ static int unmap_runs(struct shadow_pt *s, u32 *lpns, u32 n, u64 *calls)
 	while (i < n) {
 		for (j = i + 1; j < n && lpns[j] == lpns[j - 1] + 1; j++)
 			;
-		if (munmap(lin_ptr(lpns[i]), (size_t)(j - i) << 12) < 0)
+		if (unmap_pages(s, lpns[i], j - i) < 0)
 			return host_fail(s, "munmap", lpns[i]);
 		if (calls)
 			(*calls)++;
@@ -202,12 +256,16 @@ int shadow__flush(struct shadow_pt *s)
 	s->nfree = 0; /* entries below fresh come back through free_list */
 	s->fresh = 0;
 	memset(s->traced, 0, s->ram_size >> 12);
+	memset(s->depc, 0, (s->ram_size >> 12) * sizeof(*s->depc));
+	s->ntlist = 0;
 	s->rmap_gen++;
 	s->pending_lpn = 0;
 	s->trace_lpn = 0;
-	if (munmap(lin_ptr(SHADOW_LO >> 12), SW_WINDOW_BASE - SHADOW_LO) < 0)
-		return host_fail(s, "munmap", SHADOW_LO >> 12);
+	s->reserved = s->paging;
 	s->identity_mapped = false;
+	if (unmap_pages(s, SHADOW_LO >> 12,
+			(SW_WINDOW_BASE - SHADOW_LO) >> 12) < 0)
+		return host_fail(s, "munmap", SHADOW_LO >> 12);
 	if (!s->paging) {
 		/* Paging off: linear == physical, every page reachable. */
 		u64 top = s->ram_size < SW_WINDOW_BASE ? s->ram_size
@@ -246,9 +304,11 @@ int shadow__init(struct shadow_pt *s, int memfd, u8 *ram, u64 ram_size,
 	s->free_list = calloc(budget, sizeof(*s->free_list));
 	s->live = calloc(budget, sizeof(*s->live));
 	s->traced = calloc((ram_size >> 12) + 1, 1);
+	s->tlist = calloc((ram_size >> 12) + 1, sizeof(*s->tlist));
+	s->depc = calloc((ram_size >> 12) + 1, sizeof(*s->depc));
 	s->rmap = calloc((ram_size >> 12) + 1, sizeof(*s->rmap));
 	if (!s->slot_of || !s->pool || !s->free_list || !s->traced ||
-	    !s->live || !s->rmap) {
+	    !s->live || !s->rmap || !s->tlist || !s->depc) {
 		shadow__destroy(s);
 		snprintf(s->err, sizeof(s->err), "out of memory");
 		return -ENOMEM;
@@ -265,6 +325,10 @@ void shadow__destroy(struct shadow_pt *s)
 	free(s->free_list);
 	free(s->live);
 	free(s->traced);
+	free(s->tlist);
+	free(s->depc);
+	s->tlist = NULL;
+	s->depc = NULL;
 	free(s->rmap);
 	s->rmap = NULL;
 	s->slot_of = NULL;
@@ -280,9 +344,13 @@ static int trace_page(struct shadow_pt *s, u64 ppn)
 	u32 i;
 	int r;
 
-	if (!mappable_ppn(s, ppn) || s->traced[ppn])
+	if (!mappable_ppn(s, ppn) || s->traced[ppn] == TRACED)
 		return 0;
-	s->traced[ppn] = 1;
+	if (s->traced[ppn] == TRACE_STALE) {
+		mark_traced(s, ppn);
+		return 0;
+	}
+	mark_traced(s, ppn);
 	s->st.traced_pages++;
 	for (i = 0; i < s->used; i++) {
 		struct shadow_map *m = &s->pool[s->live[i]];
@@ -331,9 +399,11 @@ static void fill_from_walk(struct shadow_pt *s, struct shadow_map *m,
 	m->us = w->us;
 	m->xd = w->xd;
 	m->dirty = w->dirty;
+	count_deps(s, m, -1);
 	m->ndep = (u8)w->n;
 	for (int i = 0; i < w->n; i++)
 		m->dep[i] = w->entry[i];
+	count_deps(s, m, 1);
 }
 
 static int close_exposed(struct shadow_pt *s)
@@ -444,7 +514,11 @@ static struct shadow_map *map_walked(struct shadow_pt *s, u32 lpn,
 		return NULL;
 	fill_from_walk(s, m, w);
 	m->prot = prot_now(s, m);
-	if (mmap(lin_ptr(lpn), 4096, m->prot, MAP_SHARED | MAP_FIXED, s->memfd,
+	note_writable(s, m, m->prot);
+	/* Populated now: the access it is made for follows at once, and a
+	 * host fault to fill the host's entry would cost more. */
+	if (mmap(lin_ptr(lpn), 4096, m->prot,
+		 MAP_SHARED | MAP_FIXED | MAP_POPULATE, s->memfd,
 		 (off_t)m->ppn << 12) == MAP_FAILED) {
 		host_fail(s, "mmap", lpn);
 		release(s, m);
@@ -508,6 +582,38 @@ static bool eager_fill(struct shadow_pt *s, u32 lpn, u32 old_ppn)
 	return true;
 }
 
+/*
+ * A leaf entry of mapping @m changed but still maps its frame, A set
+ * (its rights or D moved): @m takes the new walk in place, with no host
+ * call unless its protection must shrink. A right the entry now grants
+ * is left for the access that needs it (a hidden fault widens the
+ * mapping then), unless @m is the page of the last true fault, whose
+ * retried access follows the handler's write at once.
+ */
+static bool refresh(struct shadow_pt *s, struct shadow_map *m)
+{
+	struct gpt_walk w;
+	u8 prot;
+
+	if (!fill_walk(s, m->lpn, false, &w) || (u32)(w.phys >> 12) != m->ppn ||
+	    !(entry_at(s, w.entry[w.n - 1]) & GPT_A) ||
+	    !fill_walk(s, m->lpn, true, &w))
+		return false;
+	for (int i = 0; i < w.n; i++)
+		if (trace_page(s, w.table[i] >> 12) < 0)
+			return false;
+	rmap_note(s, &w, m->lpn << 12);
+	fill_from_walk(s, m, &w);
+	prot = prot_now(s, m);
+	if (m->lpn != s->pending_lpn)
+		prot &= m->prot;
+	if (set_prot(s, m, prot) < 0)
+		return false;
+	note_exposed(s, m);
+	s->st.refreshed++;
+	return true;
+}
+
 struct refill {
 	u32 lpn, old_ppn;
 };
@@ -536,7 +642,9 @@ static int drop_deps(struct shadow_pt *s, u64 ppn, const u8 *changed, u32 esz)
 
 	if (s->on_change)
 		s->on_change(s->change_ctx, ppn);
-	for (i = s->used; i-- > 0;) {
+	/* No mapping used an entry of @ppn: nothing to search (a table of
+	 * a space not current, or one being built). */
+	for (i = s->depc[ppn] ? s->used : 0; i-- > 0;) {
 		struct shadow_map *m = &s->pool[s->live[i]];
 		int hit = -1;
 
@@ -545,6 +653,8 @@ static int drop_deps(struct shadow_pt *s, u64 ppn, const u8 *changed, u32 esz)
 			    changed[(m->dep[d] & 0xfff) / esz])
 				hit = d;
 		if (hit < 0)
+			continue;
+		if (hit == m->ndep - 1 && refresh(s, m))
 			continue;
 		if (hit == m->ndep - 1 && nr < EAGER_MAX) {
 			/* Mapped over in one call by the fill, or unmapped
@@ -567,7 +677,8 @@ static int drop_deps(struct shadow_pt *s, u64 ppn, const u8 *changed, u32 esz)
 		for (i = 0; i < 4096 / esz && nr < EAGER_MAX; i++) {
 			u32 lpn = (rm->base >> 12) + i;
 
-			if (changed[i] && !listed(r, nold, lpn))
+			if (changed[i] && !listed(r, nold, lpn) &&
+			    !map_of(s, lpn))
 				r[nr++] = (struct refill){lpn, NO_PPN};
 		}
 	for (i = 0; i < nr; i++)
@@ -595,7 +706,7 @@ void shadow__phys_written(struct shadow_pt *s, u64 phys, u32 len)
 		u64 lo = p > phys ? p : phys, hi = phys + len;
 		u64 off;
 
-		if (!mappable_ppn(s, p >> 12) || !s->traced[p >> 12])
+		if (!mappable_ppn(s, p >> 12) || s->traced[p >> 12] != TRACED)
 			continue;
 		if (hi > p + 4096)
 			hi = p + 4096;
@@ -652,7 +763,7 @@ enum shadow_outcome shadow__fault(struct shadow_pt *s, u32 lin, u32 herr,
 
 		fill_from_walk(s, m, &w);
 		prot = prot_now(s, m);
-		if (acc.kind == GPT_WRITE && s->traced[m->ppn]) {
+		if (acc.kind == GPT_WRITE && s->traced[m->ppn] == TRACED) {
 			s->st.trace++;
 			return SPT_TRACE;
 		}
@@ -672,7 +783,7 @@ enum shadow_outcome shadow__fault(struct shadow_pt *s, u32 lin, u32 herr,
 	if (!m)
 		return SPT_EMULATE;
 	s->st.hidden++;
-	if (acc.kind == GPT_WRITE && s->traced[m->ppn]) {
+	if (acc.kind == GPT_WRITE && s->traced[m->ppn] == TRACED) {
 		s->st.trace++;
 		return SPT_TRACE;
 	}
@@ -733,22 +844,122 @@ int shadow__split_lift(struct shadow_pt *s)
 	return s->paging ? reclass(s) : 0;
 }
 
+/* Where the walk's first entry for linear 0 lies (4.3; 4.4.1: with
+ * PAE, CR3 bits 31:5 locate the PDPT). */
+static u64 top_table(const struct gpt_ctl *ctl)
+{
+	return gpt_pae(ctl) ? (ctl->cr3 & ~0x1fu) : (ctl->cr3 & ~0xfffu);
+}
+
+/*
+ * Whether a walk of @m's page in the new space finds what @m holds,
+ * through entries that all have A set already: then @m is that walk's
+ * translation, and takes its entries as its own (a copy-on-write child
+ * whose table copy still maps the parent's page). Else the access
+ * must come back and walk, setting A.
+ */
+static bool same_in_new_space(struct shadow_pt *s, struct shadow_map *m)
+{
+	struct gpt_walk w;
+
+	if (!fill_walk(s, m->lpn, false, &w) || (u32)(w.phys >> 12) != m->ppn ||
+	    w.rw != m->rw || w.us != m->us || w.xd != m->xd ||
+	    w.dirty != m->dirty)
+		return false;
+	/* PAE PDPTEs have no A bit (4.4.1). */
+	for (int i = gpt_pae(&s->ctl) ? 1 : 0; i < w.n; i++)
+		if (!(entry_at(s, w.entry[i]) & GPT_A))
+			return false;
+	for (int i = 0; i < w.n; i++)
+		if (trace_page(s, w.table[i] >> 12) < 0)
+			return false;
+	rmap_note(s, &w, m->lpn << 12);
+	fill_from_walk(s, m, &w);
+	return true;
+}
+
+/*
+ * A CR3 write with the format unchanged: the walks of the new space
+ * are taken from the new top-level table. A mapping whose top-level
+ * entry there equals the one it was made through (the old one, kept in
+ * line by its trace) reaches the same lower tables and entries, so a
+ * walk now finds exactly what it found, A already set in every entry:
+ * the mapping stays, with no host call and no fault (the kernel's half
+ * of every process; all of it at a reload of the same CR3). One whose
+ * page a walk of the new tables still finds the same way stays too;
+ * any other goes. The tables only the dropped mappings used stop being
+ * traced.
+ */
+static int switch_space(struct shadow_pt *s, u64 old_top)
+{
+	u64 top = top_table(&s->ctl), span = gpt_pae(&s->ctl) ? 32 : 4096;
+	u32 *lpns, n = 0, i;
+	int r;
+
+	lpns = malloc((size_t)(s->used ? s->used : 1) * sizeof(*lpns));
+	if (!lpns)
+		return shadow__flush(s);
+	for (i = 0; i < s->ntlist; i++)
+		if (s->traced[s->tlist[i]] == TRACED)
+			s->traced[s->tlist[i]] = TRACE_STALE;
+	s->ntlist = 0;
+	for (i = s->used; i-- > 0;) {
+		struct shadow_map *m = &s->pool[s->live[i]];
+		u64 off = m->dep[0] - old_top, at = top + off;
+
+		if (m->ndep && off < span &&
+		    at + entry_size(s) <= s->ram_size &&
+		    entry_at(s, m->dep[0]) == entry_at(s, at)) {
+			count_deps(s, m, -1);
+			m->dep[0] = at;
+			count_deps(s, m, 1);
+			for (int d = 0; d < m->ndep; d++)
+				if (mappable_ppn(s, m->dep[d] >> 12))
+					mark_traced(s, m->dep[d] >> 12);
+			s->st.switch_kept++;
+			continue;
+		}
+		if (same_in_new_space(s, m)) {
+			s->st.switch_rewalked++;
+			continue;
+		}
+		lpns[n++] = m->lpn;
+		release(s, m);
+	}
+	s->st.switch_dropped += n;
+	r = n ? unmap_runs(s, lpns, n, NULL) : 0;
+	free(lpns);
+	if (r < 0)
+		return r;
+	r = trace_page(s, top >> 12);
+	if (r < 0)
+		return r;
+	s->rmap_gen++;
+	s->pending_lpn = 0;
+	if (s->on_change)
+		s->on_change(s->change_ctx, SHADOW_ALL);
+	return 0;
+}
+
 int shadow__set_ctl(struct shadow_pt *s, const struct gpt_ctl *ctl,
 		    bool cr3_write)
 {
 	/* What a walk depends on (4.1.1, 4.1.3): PG, WP, PSE, PAE, SMEP,
 	 * SMAP, NXE and CR3. */
 	const u32 cr0m = 0x80010000u, cr4m = 0x300030u;
-	bool change = (ctl->cr0 ^ s->ctl.cr0) & cr0m ||
+	bool format = (ctl->cr0 ^ s->ctl.cr0) & cr0m ||
 		      (ctl->cr4 ^ s->ctl.cr4) & cr4m ||
-		      (ctl->efer ^ s->ctl.efer) & EFER_NXE ||
-		      ctl->cr3 != s->ctl.cr3;
+		      (ctl->efer ^ s->ctl.efer) & EFER_NXE;
+	u64 old_top = top_table(&s->ctl);
+	u32 old_cr3 = s->ctl.cr3;
 
 	s->ctl = *ctl;
 	s->paging = ctl->cr0 & 0x80000000u;
 	if (cr3_write)
 		s->st.cr3_switches++;
-	if (!change && !(cr3_write && s->paging))
+	if (!format && s->paging && (cr3_write || ctl->cr3 != old_cr3))
+		return switch_space(s, old_top);
+	if (!format && ctl->cr3 == old_cr3)
 		return 0;
 	return shadow__flush(s);
 }
@@ -788,7 +999,7 @@ void shadow__invlpg(struct shadow_pt *s, u32 lin)
 		release(s, m);
 	}
 	if (!eager_fill(s, lpn, NO_PPN) && old != NO_PPN &&
-	    munmap(lin_ptr(lpn), 4096) < 0)
+	    unmap_pages(s, lpn, 1) < 0)
 		host_fail(s, "munmap", lpn);
 }
 

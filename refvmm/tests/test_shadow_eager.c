@@ -144,7 +144,9 @@ Test(shadow_eager, lowered_rights_are_never_left_mapped)
 	cr_assert(host_can_access(LIN + 0x5000, true));
 	cr_assert_eq(shadow__set_user(&sp, true), 0);
 	cr_assert(!host_can_access(LIN + 0x5000, false));
-	cr_assert_eq(sp.st.eager_fills, 2);
+	/* Page 3 kept its frame: narrowed in place, not mapped again. */
+	cr_assert_eq(sp.st.refreshed, 1);
+	cr_assert_eq(sp.st.eager_fills, 1);
 }
 
 Test(shadow_eager, the_page_of_a_true_fault_is_filled_when_mapped)
@@ -249,6 +251,30 @@ Test(shadow_eager, a_whole_table_write_fills_a_bounded_number)
 	for (u32 i = 0; i < NPTE; i++)
 		*pte(i) = frame(i) | P | RW | US | GPT_A;
 	shadow__phys_written(&sp, PT, 4096);
+	/* Page 0 keeps its mapping (same frame), 16 more are filled. */
+	cr_assert_eq(sp.st.refreshed, 1);
 	cr_assert_eq(sp.st.eager_fills, 16);
-	cr_assert_eq(sp.used, 16);
+	cr_assert_eq(sp.used, 17);
+}
+
+Test(shadow_eager, a_right_granted_in_place_waits_for_its_access)
+{
+	u32 err = 0;
+
+	map_by_fault(2, true);
+	cr_assert(host_can_access(LIN + 0x2000, true));
+	/* fork: RW cleared, same frame: narrowed at once. */
+	store_pte(2, frame(2) | P | US | GPT_A | GPT_D);
+	cr_assert(!host_can_access(LIN + 0x2000, true));
+	cr_assert(host_can_access(LIN + 0x2000, false));
+	/* RW back: the mapping may stay narrower than the entry until a
+	 * write needs it, which widens it as a hidden fault. */
+	store_pte(2, frame(2) | P | RW | US | GPT_A | GPT_D);
+	cr_assert(!host_can_access(LIN + 0x2000, true));
+	cr_assert_eq(byte_at(LIN + 0x2000), 0x42);
+	cr_assert_eq(shadow__fault(&sp, LIN + 0x2000, PF_W, false, &err),
+		     SPT_HIDDEN);
+	cr_assert(host_can_access(LIN + 0x2000, true));
+	cr_assert_eq(sp.st.refreshed, 2);
+	cr_assert_eq(sp.st.eager_fills, 0);
 }

@@ -52,7 +52,8 @@ struct shadow_stats {
 	u64 hidden, true_faults, trace, evictions, cr3_switches, priv_switches,
 		priv_range_calls, invlpg, flushes, mapped, traced_pages,
 		dirty_upgrades, eager_fills, invlpg_kept, split_kept,
-		split_lifts;
+		split_lifts, switch_kept, switch_rewalked, switch_dropped,
+		refreshed;
 };
 
 struct shadow_map;
@@ -66,8 +67,11 @@ struct shadow_pt {
 	u32 *slot_of; /* linear page -> pool index + 1 */
 	struct shadow_map *pool;
 	u32 *free_list, nfree, used, fresh;
-	u32 *live;  /* pool indices in use, dense */
-	u8 *traced; /* per guest-physical page */
+	u32 *live;	    /* pool indices in use, dense */
+	u8 *traced;	    /* per guest-physical page */
+	u32 *tlist, ntlist; /* the pages traced now (shadow_pt.c) */
+	/* Per guest-physical page: entries of it the live mappings used. */
+	u32 *depc;
 	/* Per guest-physical page: the linear range it was last walked
 	 * for as a leaf page table; valid in generation rmap_gen only (a
 	 * flush starts a new one instead of clearing the array). */
@@ -95,6 +99,9 @@ struct shadow_pt {
 	/* One past the highest user page mapped so far (it only grows). */
 	u64 user_top;
 	bool identity_mapped;
+	/* Paging on: unmapped pages of the window are one PROT_NONE
+	 * reservation, not a gap (shadow_pt.c, unmap_pages). */
+	bool reserved;
 	/* Guest code runs natively on these pages (trap mode): they are
 	 * mapped executable. Binary translation never executes them. */
 	bool native_exec;

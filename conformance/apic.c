@@ -179,7 +179,7 @@ static void drain_irr(void)
 {
 	u64 t0 = rdtsc();
 
-	sti();
+	irq_enable();
 	while (irr_pending() && rdtsc() - t0 < WAIT_TSC)
 		;
 	cli();

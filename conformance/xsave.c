@@ -141,44 +141,96 @@ bool xcr0_valid(u64 v)
 	return !!(v & (1ull << 17)) == !!(v & (1ull << 18));
 }
 
-void set_xmm0(const u8 v[16])
+/*
+ * The state planters and readers run their instruction through
+ * try_call(): on a target where an SSE, AVX or x87 memory operand ends
+ * the run, popek.skip can then skip it with the check it prepares.
+ */
+void xstate_op(void (*fn)(void *), void *p)
+{
+	struct fault f;
+
+	if (try_call(fn, p, &f) != NO_FAULT)
+		report_bail("planting or reading register state raised %s at "
+			    "%#lx",
+			    vector_name(f.vector), f.ip);
+}
+
+PROBE op_set_xmm0(void *v)
 {
 	asm volatile("movups (%0), %%xmm0" ::"r"(v) : "memory");
 }
-void get_xmm0(u8 v[16])
+PROBE op_get_xmm0(void *v)
 {
 	asm volatile("movups %%xmm0, (%0)" ::"r"(v) : "memory");
 }
-void set_ymm0_hi(const u8 v[16])
+PROBE op_set_ymm0_hi(void *v)
 {
 	asm volatile("vinsertf128 $1, (%0), %%ymm0, %%ymm0" ::"r"(v)
 		     : "memory");
 }
-void get_ymm0_hi(u8 v[16])
+PROBE op_get_ymm0_hi(void *v)
 {
 	asm volatile("vextractf128 $1, %%ymm0, (%0)" ::"r"(v) : "memory");
 }
+PROBE op_get_fcw(void *v)
+{
+	asm volatile("fnstcw (%0)" ::"r"(v) : "memory");
+}
+PROBE op_set_fcw(void *v)
+{
+	asm volatile("fldcw (%0)" ::"r"(v) : "memory");
+}
+PROBE op_get_mxcsr(void *v)
+{
+	asm volatile("stmxcsr (%0)" ::"r"(v) : "memory");
+}
+PROBE op_set_mxcsr(void *v)
+{
+	asm volatile("ldmxcsr (%0)" ::"r"(v) : "memory");
+}
+void op_fxsave(void *a)
+{
+	asm volatile("fxsave (%0)" ::"r"(a) : "memory");
+}
+
+void set_xmm0(const u8 v[16])
+{
+	xstate_op(op_set_xmm0, (void *)v);
+}
+void get_xmm0(u8 v[16])
+{
+	xstate_op(op_get_xmm0, v);
+}
+void set_ymm0_hi(const u8 v[16])
+{
+	xstate_op(op_set_ymm0_hi, (void *)v);
+}
+void get_ymm0_hi(u8 v[16])
+{
+	xstate_op(op_get_ymm0_hi, v);
+}
 u16 get_fcw(void)
 {
-	u16 v;
+	u16 v = 0;
 
-	asm volatile("fnstcw %0" : "=m"(v));
+	xstate_op(op_get_fcw, &v);
 	return v;
 }
 void set_fcw(u16 v)
 {
-	asm volatile("fldcw %0" ::"m"(v));
+	xstate_op(op_set_fcw, &v);
 }
 u32 get_mxcsr(void)
 {
-	u32 v;
+	u32 v = 0;
 
-	asm volatile("stmxcsr %0" : "=m"(v));
+	xstate_op(op_get_mxcsr, &v);
 	return v;
 }
 void set_mxcsr(u32 v)
 {
-	asm volatile("ldmxcsr %0" ::"m"(v));
+	xstate_op(op_set_mxcsr, &v);
 }
 
 static void enumerate(void)
@@ -290,12 +342,12 @@ static void nm_checks(ulong cr0)
 	xop_addr = area;
 	xop_mask = xc.work;
 	xsetbv0(xc.work);
-	op_xsave(NULL); /* a valid image for the restores */
+	xstate_op(op_xsave, NULL); /* a valid image for the restores */
 	for (int i = 0; i < XI_N; i++) {
 		bool has = xinsn_enumerated((enum xinsn)i);
 
 		if (i == XI_XRSTORS && has)
-			op_xsaves(NULL);
+			xstate_op(op_xsaves, NULL);
 		write_cr0(cr0 | X86_CR0_TS);
 		try_call(xinsn_op[i], NULL, &f);
 		write_cr0(cr0);

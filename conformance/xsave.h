@@ -77,7 +77,12 @@ void xsetbv0(u64 v);
 /* Whether XSETBV accepts v as XCR0 (SDM Vol. 3A 2.6, Vol. 1 13.3). */
 bool xcr0_valid(u64 v);
 
-/* Register state the checks plant and read back. */
+/* Runs fn(p), an instruction that plants or reads state, through
+ * try_call(); bails on a fault. */
+void xstate_op(void (*fn)(void *), void *p);
+void op_fxsave(void *a);
+
+/* Register state the checks plant and read back (through xstate_op). */
 void set_xmm0(const u8 v[16]);
 void get_xmm0(u8 v[16]);
 void set_ymm0_hi(const u8 v[16]); /* YMM0[255:128]; XMM0 kept */

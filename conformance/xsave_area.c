@@ -195,7 +195,7 @@ static void save_checks(int opt)
 
 		set_mxcsr(0x9f80);
 		memset(C, 0, sizeof(C));
-		asm volatile("fxsave (%0)" ::"r"(C) : "memory");
+		xstate_op(op_fxsave, C);
 		mask = get32(C, 28);
 		memset(C, 0, sizeof(C));
 		run(op, C, XF_SSE, &f);

@@ -14,6 +14,7 @@
  */
 #include "common.h"
 #include "paging.h"
+#include "setup_check.h"
 #include "task3.h"
 
 POPEK_IMAGE(0, 0);
@@ -175,21 +176,12 @@ PROBE cr3_paging_on(void *pt)
  */
 static bool cr3_paging(struct pgtable *pt)
 {
-	static const char *const why = "paging could not be turned on "
-				       "(conformance.task.cr3.pg-enable)";
-	char id[CHECK_ID_MAX];
-	struct fault f;
-	bool on;
+	char id[CHECK_ID_MAX], why[SETUP_WHY_MAX];
 
-	try_call(cr3_paging_on, pt, &f);
-	on = f.vector == NO_FAULT && (read_cr0() & X86_CR0_PG);
-	report_result(
-		DECLARE_CHECK("conformance.task.cr3.pg-enable",
-			      "MOV to CR0 setting PG with CR4.PAE=0 and CR3 "
-			      "naming 32-bit page tables turns paging on"),
-		on, "expected no exception and CR0.PG set, saw %s, CR0 %#lx",
-		vector_name(f.vector), read_cr0());
-	if (on)
+	if (!SETUP_CHECK("conformance.task.cr3.pg-enable",
+			 "MOV to CR0 setting PG with CR4.PAE=0 and CR3 naming "
+			 "32-bit page tables turns paging on",
+			 cr3_paging_on, pt, why))
 		return true;
 	for (int call = 0; call < 2; call++) {
 		report_skipped(CR3_ID(id, CR3_RUN, call), "%s", why);

@@ -13,6 +13,7 @@
  * sees, never from one host.
  */
 #include "xsave.h"
+#include "setup_check.h"
 
 POPEK_IMAGE(0, 0);
 
@@ -275,6 +276,8 @@ static void osxsave_set(ulong cr4)
 	cr4_target = cr4 | CR4_OSXSAVE;
 	try_call(write_cr4_target, NULL, &f);
 	xc.on = f.vector == NO_FAULT && (read_cr4() & CR4_OSXSAVE);
+	xc.why = xc.xsave ? "CR4.OSXSAVE could not be set"
+			  : "CPUID does not enumerate xsave";
 	report_fault("conformance.xsave.cr4.osxsave-set",
 		     "MOV to CR4 sets OSXSAVE where CPUID.1:ECX.XSAVE=1, and "
 		     "raises #GP(0) where it is 0",
@@ -416,6 +419,34 @@ static void nm_skip(const char *why)
 		    "XSAVE at CPL 3 with CR0.TS=1 raises #NM", "%s", why);
 }
 
+static u64 xcr0_boot;
+
+PROBE xcr0_rw(void *a)
+{
+	(void)a;
+	xop_ecx = 0;
+	op_xgetbv(&xcr0_boot);
+	xop_mask = xcr0_boot;
+	op_xsetbv(NULL);
+}
+
+/*
+ * Every check from here on reads or writes XCR0 (xgetbv0(), xsetbv0()):
+ * where XGETBV or XSETBV ends the target, this set-up check is the one
+ * killer, and the checks that need XCR0 report skip naming it.
+ */
+static void xcr0_setup(void)
+{
+	static char why[SETUP_WHY_MAX];
+
+	xc.why = SETUP_CHECK("conformance.xsave.setup.xcr0",
+			     "with CR4.OSXSAVE=1, XGETBV(0) reads XCR0 and "
+			     "XSETBV(0) writes it back without an exception "
+			     "(the set-up of every check that needs XCR0)",
+			     xcr0_rw, NULL, why);
+	xc.on = !xc.why;
+}
+
 void probe_main(void)
 {
 	ulong cr0 = read_cr0() & ~(X86_CR0_TS | X86_CR0_EM);
@@ -433,8 +464,10 @@ void probe_main(void)
 			    "areas",
 			    xc.max_size, AREA_BYTES);
 	osxsave_set(cr4 & ~CR4_OSXSAVE);
+	if (xc.on)
+		xcr0_setup();
 	if (xc.on) {
-		xcr0 = xgetbv0();
+		xcr0 = xcr0_boot;
 		/* The area checks run with every user component whose
 		 * content they can plant and whose restore cannot fault
 		 * on that content: no MPX (BNDCSR), no AMX (TILECFG). */
@@ -448,8 +481,7 @@ void probe_main(void)
 	if (xc.on) {
 		nm_checks(cr0);
 	} else {
-		nm_skip(xc.xsave ? "CR4.OSXSAVE could not be set"
-				 : "CPUID does not enumerate xsave");
+		nm_skip(xc.why);
 	}
 	xsave_cpl_checks();
 	if (xc.on)

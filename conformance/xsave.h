@@ -39,8 +39,9 @@ enum xinsn {
 
 struct xsave_cpu {
 	bool xsave; /* CPUID.1:ECX.XSAVE */
-	bool on;    /* CR4.OSXSAVE could be set (probe_main) */
-	bool avx;   /* CPUID.1:ECX.AVX */
+	bool on;    /* CR4.OSXSAVE could be set and XCR0 read and written */
+	const char *why; /* why not, the skip reason of what needs it */
+	bool avx;	 /* CPUID.1:ECX.AVX */
 	bool opt, compact, xinuse, sup; /* CPUID.(0DH,1):EAX bits 0-3 */
 	bool intel;    /* vendor GenuineIntel: Intel SDM wording applies */
 	u64 supported; /* CPUID.(0DH,0):EDX:EAX, the XCR0 bits allowed */

@@ -58,9 +58,7 @@ static int run(void (*op)(void *), u8 *buf, u64 mask, struct fault *f)
 static bool unmet(const char *id, bool need, const char *what)
 {
 	if (!xc.on) {
-		report_skipped(id, "%s",
-			       xc.xsave ? "CR4.OSXSAVE could not be set"
-					: "CPUID does not enumerate xsave");
+		report_skipped(id, "%s", xc.why);
 		return true;
 	}
 	if (!need) {

@@ -150,9 +150,7 @@ void xsave_xcr_cpl(void)
 			 "XSETBV at CPL {1} raises #GP(0) and leaves XCR0",
 			 cpl);
 		if (!xc.on) {
-			report_skipped(id, "CR4.OSXSAVE is not set (%s)",
-				       xc.xsave ? "MOV to CR4 failed"
-						: "no xsave");
+			report_skipped(id, "%s", xc.why);
 			continue;
 		}
 		xsetbv0(base);
@@ -175,7 +173,7 @@ void xsave_xcr_cpl(void)
 			 "at CPL 0",
 			 cpl);
 		if (!xc.on) {
-			report_skipped(id, "CR4.OSXSAVE is not set");
+			report_skipped(id, "%s", xc.why);
 			continue;
 		}
 		xsetbv0(xc.work);
@@ -192,7 +190,7 @@ void xsave_xcr_cpl(void)
 			    "XGETBV(1) at CPL 3 returns XCR0 AND XINUSE where "
 			    "CPUID.(0DH,1):EAX[2]=1, else raises #GP(0)");
 	if (!xc.on) {
-		report_skipped(cid, "CR4.OSXSAVE is not set");
+		report_skipped(cid, "%s", xc.why);
 	} else {
 		xop_ecx = 1;
 		v[0] = ~0ull;
@@ -209,7 +207,7 @@ void xsave_xcr_cpl(void)
 	cid = DECLARE_CHECK("conformance.xsave.xgetbv.ecx2-cpl3",
 			    "XGETBV with ECX=2 at CPL 3 raises #GP(0)");
 	if (!xc.on) {
-		report_skipped(cid, "CR4.OSXSAVE is not set");
+		report_skipped(cid, "%s", xc.why);
 	} else {
 		xop_ecx = 2;
 		run_at_cpl(3, op_xgetbv, &v[0], &f);
@@ -371,8 +369,7 @@ static void avx_checks(void)
 void xsave_xcr_checks(void)
 {
 	if (!xc.on) {
-		skip_all(xc.xsave ? "CR4.OSXSAVE could not be set"
-				  : "CPUID does not enumerate xsave");
+		skip_all(xc.why);
 		return;
 	}
 	xsetbv0(xc.work);

@@ -9,11 +9,13 @@
 #include "fault.h"
 #include "pic.h"
 #include "report.h"
+#include "setup_check.h"
 #include "x86.h"
 
 POPEK_IMAGE(0, POPEK_IMAGE_SELFTEST);
 
-#if defined(BROKEN_RESTART) || defined(BROKEN_IRQRESTART)
+#if defined(BROKEN_RESTART) || defined(BROKEN_IRQRESTART) ||                   \
+	defined(BROKEN_SETUPRESTART)
 /* An empty IDT: INT3 -> #GP -> #DF -> shutdown (SDM Vol. 3A 6.15,
  * "Interrupt 8"), which no catch context survives. */
 static void shut_down(void *arg)
@@ -153,6 +155,30 @@ void probe_main(void)
 	pit_stop();
 	try_call(nothing, NULL, &f);
 	report("selftest.broken.irq-last", "reported on the third boot",
+	       f.vector == NO_FAULT, "saw %s", vector_name(f.vector));
+#elif defined(BROKEN_SETUPRESTART)
+	/* Set-up that ends the target, as a check of its own: boot 2 skips
+	 * it, the two checks that need it report skip naming it, and the
+	 * check after them runs. */
+	char why[SETUP_WHY_MAX];
+	const char *need = SETUP_CHECK("selftest.broken.setup",
+				       "set-up that ends the target", shut_down,
+				       NULL, why);
+	struct fault f;
+
+	if (need) {
+		report_skip("selftest.broken.needs-setup", "needs the set-up",
+			    "%s", need);
+		report_skip("selftest.broken.needs-setup-too",
+			    "needs the set-up too", "%s", need);
+	} else {
+		report("selftest.broken.needs-setup", "needs the set-up", true,
+		       "-");
+		report("selftest.broken.needs-setup-too",
+		       "needs the set-up too", true, "-");
+	}
+	try_call(nothing, NULL, &f);
+	report("selftest.broken.after-setup", "runs after the set-up",
 	       f.vector == NO_FAULT, "saw %s", vector_name(f.vector));
 #else
 #error "one BROKEN_* mode"

@@ -52,7 +52,7 @@ static void selfipi(void)
 			      "expected IRR bit %#x set and no delivery, saw "
 			      "IRR %d, %u deliveries",
 			      v, irr, early);
-		sti();
+		irq_enable();
 		apic_wait_hits(v, 1);
 		apic_settle();
 		cli();
@@ -120,7 +120,7 @@ static void priority_masking(void)
 			set_prio(m, (u32)c);
 			apic_self_ipi(lo);
 			wait_irr(lo);
-			sti();
+			irq_enable();
 			apic_settle();
 			held = apic_bit(APIC_IRR, lo);
 			report_result(id[0], !apic_hits[lo] && held,
@@ -166,7 +166,7 @@ static void order(void)
 	apic_self_ipi(0xa5);
 	apic_self_ipi(0x75);
 	wait_irr(0x45);
-	sti();
+	irq_enable();
 	apic_wait_hits(0x45, 1);
 	cli();
 	report_result(id,
@@ -179,7 +179,7 @@ static void order(void)
 	wait_irr(0x65);
 	apic_self_ipi(0x65);
 	wait_irr(0x65);
-	sti();
+	irq_enable();
 	apic_wait_hits(0x65, 1);
 	apic_settle();
 	cli();
@@ -227,7 +227,7 @@ static void nesting(void)
 		apic.nest_hook = nest_hook;
 		cli();
 		apic_self_ipi(0x45);
-		sti();
+		irq_enable();
 		apic_wait_hits(0x45, 1);
 		apic_wait_hits(0x4a, 1);
 		cli();
@@ -288,7 +288,7 @@ static void eoi(void)
 		apic_no_eoi = true;
 		cli();
 		apic_self_ipi(0x45);
-		sti();
+		irq_enable();
 		apic_wait_hits(0x45, 1);
 		apic_self_ipi(0xa5);
 		apic_wait_hits(0xa5, 1);
@@ -301,7 +301,7 @@ static void eoi(void)
 		ok[2] = !apic_bit(APIC_ISR, 0x45) && !apic_bit(APIC_ISR, 0xa5);
 		apic_hits_clear();
 		apic_self_ipi(0x45);
-		sti();
+		irq_enable();
 		apic_wait_hits(0x45, 1);
 		apic_self_ipi(0x48);
 		apic_settle();
@@ -383,7 +383,7 @@ static void esr(void)
 		apic_settle();
 		e = esr_latch();
 		irr = apic_read(APIC_IRR) & 0xffff;
-		sti();
+		irq_enable();
 		apic_settle();
 		cli();
 		report_result(id,
@@ -400,7 +400,7 @@ static void esr(void)
 		apic_hits_clear();
 		esr_latch();
 		apic_write(APIC_LVT_ERROR, 0xe5);
-		sti();
+		irq_enable();
 		apic_self_ipi(3);
 		apic_wait_hits(0xe5, 1);
 		cli();

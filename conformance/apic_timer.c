@@ -99,7 +99,7 @@ static void oneshot(void)
 	ok[5] = ok[4] && apic_read(APIC_TIMER_CUR) == 0;
 	apic_hits_clear();
 	timer_start(TIMER_VEC, 0xb, SHORT);
-	sti();
+	irq_enable();
 	apic_wait_hits(TIMER_VEC, 1);
 	apic_settle();
 	cli();
@@ -107,7 +107,7 @@ static void oneshot(void)
 	ok[8] = apic_hits[TIMER_VEC] && apic_seen[TIMER_VEC].cur == 0;
 	apic_hits_clear();
 	timer_start(APIC_LVT_MASKED | TIMER_VEC, 0xb, SHORT);
-	sti();
+	irq_enable();
 	wait_zero();
 	apic_settle();
 	cli();
@@ -144,7 +144,7 @@ static void periodic(void)
 	apic_hits_clear();
 	cli();
 	timer_start(APIC_LVT_PERIODIC | TIMER_VEC, 0xb, SHORT);
-	sti();
+	irq_enable();
 	ok[0] = apic_wait_hits(TIMER_VEC, 3);
 	cli();
 	apic_write(APIC_LVT_TIMER, APIC_LVT_MASKED | APIC_LVT_PERIODIC);
@@ -159,7 +159,7 @@ static void periodic(void)
 	}
 	ok[2] = max <= SHORT;
 	apic_write(APIC_LVT_TIMER, APIC_LVT_PERIODIC | TIMER_VEC);
-	sti();
+	irq_enable();
 	apic_write(APIC_TIMER_INIT, 0);
 	hits = apic_hits[TIMER_VEC];
 	apic_settle();
@@ -307,13 +307,13 @@ void apic_deadline(void)
 	ok[2] = rdmsr(MSR_TSC_DEADLINE) == t;
 	wrmsr(MSR_TSC_DEADLINE, rdtsc() + 100000);
 	wrmsr(MSR_TSC_DEADLINE, 0);
-	sti();
+	irq_enable();
 	apic_settle();
 	cli();
 	ok[3] = !apic_hits[0xc5] && rdmsr(MSR_TSC_DEADLINE) == 0;
 	dl = rdtsc() + 2000000;
 	wrmsr(MSR_TSC_DEADLINE, dl);
-	sti();
+	irq_enable();
 	apic_wait_hits(0xc5, 1);
 	apic_settle();
 	cli();
@@ -322,7 +322,7 @@ void apic_deadline(void)
 	ok[6] = apic_hits[0xc5] && rdmsr(MSR_TSC_DEADLINE) == 0;
 	apic_hits_clear();
 	wrmsr(MSR_TSC_DEADLINE, 1);
-	sti();
+	irq_enable();
 	apic_wait_hits(0xc5, 1);
 	cli();
 	ok[7] = apic_hits[0xc5] == 1;

@@ -201,7 +201,7 @@ void apic_x2apic(void)
 	wrmsr(0x808, 0);
 	apic_hits_clear();
 	wrmsr(0x83f, 0x65);
-	sti();
+	irq_enable();
 	apic_wait_hits(0x65, 1);
 	report_equal(id[5], 1, apic_hits[0x65]);
 	/* fixed, physical, no shorthand: destination is bits 63:32 */

@@ -14,6 +14,7 @@
  */
 #include "common.h"
 #include "paging.h"
+#include "setup_check.h"
 #include "task3.h"
 
 POPEK_IMAGE(0, 0);
@@ -124,6 +125,78 @@ static void run_cr3_task(const struct pgtable *pt, bool call, struct fault *f,
 	task3_reset();
 }
 
+/* The ids of check_cr3's checks; CR3_ID(buf, name, call) declares one
+ * for both the report and the skip. */
+#define CR3_RUN                                                                \
+	"conformance.task.cr3.{jmp,call}.run",                                 \
+		"{1:JMP,CALL} to a TSS with paging on runs the task once, "    \
+		"which {1:JMPs back,returns by IRET}"
+#define CR3_LOADED                                                             \
+	"conformance.task.cr3.{jmp,call}.loaded",                              \
+		"{1:JMP,CALL} to a task loads CR3 from the new TSS"
+#define CR3_MAPPING                                                            \
+	"conformance.task.cr3.{jmp,call}.mapping",                             \
+		"after {1:JMP,CALL} to a task a linear page maps to the "      \
+		"frame the new task's page tables name"
+#define CR3_OLD_FIELD                                                          \
+	"conformance.task.cr3.{jmp,call}.old-field",                           \
+		"{1:JMP,CALL} to a task does not write the old CR3 into the "  \
+		"old TSS"
+#define CR3_BACK                                                               \
+	"conformance.task.cr3.{jmp,iret}.back",                                \
+		"{1:JMP,IRET} back to the runtime's task loads the CR3 of "    \
+		"its TSS"
+#define CR3_BACK_MAPPING                                                       \
+	"conformance.task.cr3.{jmp,iret}.back-mapping",                        \
+		"after {1:JMP,IRET} back the linear page maps to the frame "   \
+		"of the runtime TSS's page tables"
+#define CR3_NOT_SAVED                                                          \
+	"conformance.task.cr3.{jmp,iret}.not-saved",                           \
+		"{1:JMP,IRET} out of a task that changed CR3 leaves its "      \
+		"TSS's CR3 field as it was"
+#define CR3_ID(buf, name, call) CHECK_ID(buf, name, call)
+#define CR3_PAGING_ID                                                          \
+	DECLARE_CHECK("conformance.task.cr3.paging",                           \
+		      "a task switch leaves CR0.PG set")
+#define CR3_TSS16_ID                                                           \
+	DECLARE_CHECK("conformance.task.cr3.tss16",                            \
+		      "a 16-bit TSS has no CR3: the 16-bit task runs on the "  \
+		      "previous task's page tables (8.6)")
+
+PROBE cr3_paging_on(void *pt)
+{
+	pg_enable(pt);
+}
+
+/*
+ * Turning paging on is the set-up of every CR3 check, and a check of its
+ * own (SDM Vol. 3A 4.1.2: MOV to CR0 setting PG with PE=1 and CR3 naming
+ * 32-bit page tables): where it faults, or popek.skip skipped it because
+ * it ended the target, the CR3 checks are reported skipped.
+ */
+static bool cr3_paging(struct pgtable *pt)
+{
+	char id[CHECK_ID_MAX], why[SETUP_WHY_MAX];
+
+	if (!SETUP_CHECK("conformance.task.cr3.pg-enable",
+			 "MOV to CR0 setting PG with CR4.PAE=0 and CR3 naming "
+			 "32-bit page tables turns paging on",
+			 cr3_paging_on, pt, why))
+		return true;
+	for (int call = 0; call < 2; call++) {
+		report_skipped(CR3_ID(id, CR3_RUN, call), "%s", why);
+		report_skipped(CR3_ID(id, CR3_LOADED, call), "%s", why);
+		report_skipped(CR3_ID(id, CR3_MAPPING, call), "%s", why);
+		report_skipped(CR3_ID(id, CR3_OLD_FIELD, call), "%s", why);
+		report_skipped(CR3_ID(id, CR3_BACK, call), "%s", why);
+		report_skipped(CR3_ID(id, CR3_BACK_MAPPING, call), "%s", why);
+		report_skipped(CR3_ID(id, CR3_NOT_SAVED, call), "%s", why);
+	}
+	report_skipped(CR3_PAGING_ID, "%s", why);
+	report_skipped(CR3_TSS16_ID, "%s", why);
+	return false;
+}
+
 void check_cr3(void)
 {
 	struct tss32 *m = runtime_tss();
@@ -141,67 +214,31 @@ void check_cr3(void)
 		frame[0] = FRAME_MARK + i;
 		pg_map(&pt[i], CR3_VA, (ulong)frame, PT_RW);
 	}
-	pg_enable(&pt[0]);
+	if (!cr3_paging(&pt[0])) {
+		free_all_pages_after(mark);
+		return;
+	}
 	for (int call = 0; call < 2; call++) {
 		run_cr3_task(pt, call, &f, &after, &word);
-		report_equal(CHECK_ID(id, "conformance.task.cr3.{jmp,call}.run",
-				      "{1:JMP,CALL} to a TSS with paging on "
-				      "runs the task once, which "
-				      "{1:JMPs back,returns by IRET}",
-				      call),
-			     (u64)NO_FAULT << 32 | 1,
+		report_equal(CR3_ID(id, CR3_RUN, call), (u64)NO_FAULT << 32 | 1,
 			     (u64)(u32)f.vector << 32 | (u32)cr3_runs);
-		report_equal(CHECK_ID(id,
-				      "conformance.task.cr3.{jmp,call}.loaded",
-				      "{1:JMP,CALL} to a task loads CR3 from "
-				      "the new TSS",
-				      call),
-			     (u32)pt[1].root, cr3_seen);
-		report_equal(CHECK_ID(id,
-				      "conformance.task.cr3.{jmp,call}.mapping",
-				      "after {1:JMP,CALL} to a task a linear "
-				      "page maps to the frame the new task's "
-				      "page tables name",
-				      call),
-			     FRAME_MARK + 1, cr3_word);
-		report_equal(
-			CHECK_ID(id,
-				 "conformance.task.cr3.{jmp,call}.old-field",
-				 "{1:JMP,CALL} to a task does not write the "
-				 "old CR3 into the old TSS",
-				 call),
-			(u32)pt[2].root, cr3_main_field);
-		report_equal(CHECK_ID(id,
-				      "conformance.task.cr3.{jmp,iret}.back",
-				      "{1:JMP,IRET} back to the runtime's task "
-				      "loads the CR3 of its TSS",
-				      call),
-			     (u32)pt[2].root, after);
-		report_equal(
-			CHECK_ID(id,
-				 "conformance.task.cr3.{jmp,iret}.back-mapping",
-				 "after {1:JMP,IRET} back the linear page "
-				 "maps to the frame of the runtime TSS's "
-				 "page tables",
-				 call),
-			FRAME_MARK + 2, word);
-		report_equal(
-			CHECK_ID(id,
-				 "conformance.task.cr3.{jmp,iret}.not-saved",
-				 "{1:JMP,IRET} out of a task that changed CR3 "
-				 "leaves its TSS's CR3 field as it was",
-				 call),
-			(u32)pt[1].root, cr3_tss.cr3);
+		report_equal(CR3_ID(id, CR3_LOADED, call), (u32)pt[1].root,
+			     cr3_seen);
+		report_equal(CR3_ID(id, CR3_MAPPING, call), FRAME_MARK + 1,
+			     cr3_word);
+		report_equal(CR3_ID(id, CR3_OLD_FIELD, call), (u32)pt[2].root,
+			     cr3_main_field);
+		report_equal(CR3_ID(id, CR3_BACK, call), (u32)pt[2].root,
+			     after);
+		report_equal(CR3_ID(id, CR3_BACK_MAPPING, call), FRAME_MARK + 2,
+			     word);
+		report_equal(CR3_ID(id, CR3_NOT_SAVED, call), (u32)pt[1].root,
+			     cr3_tss.cr3);
 	}
-	report_eq("conformance.task.cr3.paging",
-		  "a task switch leaves CR0.PG set", X86_CR0_PG,
-		  cr3_cr0 & X86_CR0_PG);
+	report_equal(CR3_PAGING_ID, X86_CR0_PG, cr3_cr0 & X86_CR0_PG);
 	write_cr3(pt[0].root);
 	seen16 = tss16_cr3_seen(pt[0].root);
-	report_eq("conformance.task.cr3.tss16",
-		  "a 16-bit TSS has no CR3: the 16-bit task runs on the "
-		  "previous task's page tables (8.6)",
-		  (u32)pt[0].root, seen16);
+	report_equal(CR3_TSS16_ID, (u32)pt[0].root, seen16);
 	pg_disable();
 	m->cr3 = saved_cr3;
 	free_all_pages_after(mark);

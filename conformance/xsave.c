@@ -13,6 +13,7 @@
  * sees, never from one host.
  */
 #include "xsave.h"
+#include "setup_check.h"
 
 POPEK_IMAGE(0, 0);
 
@@ -141,44 +142,96 @@ bool xcr0_valid(u64 v)
 	return !!(v & (1ull << 17)) == !!(v & (1ull << 18));
 }
 
-void set_xmm0(const u8 v[16])
+/*
+ * The state planters and readers run their instruction through
+ * try_call(): on a target where an SSE, AVX or x87 memory operand ends
+ * the run, popek.skip can then skip it with the check it prepares.
+ */
+void xstate_op(void (*fn)(void *), void *p)
+{
+	struct fault f;
+
+	if (try_call(fn, p, &f) != NO_FAULT)
+		report_bail("planting or reading register state raised %s at "
+			    "%#lx",
+			    vector_name(f.vector), f.ip);
+}
+
+PROBE op_set_xmm0(void *v)
 {
 	asm volatile("movups (%0), %%xmm0" ::"r"(v) : "memory");
 }
-void get_xmm0(u8 v[16])
+PROBE op_get_xmm0(void *v)
 {
 	asm volatile("movups %%xmm0, (%0)" ::"r"(v) : "memory");
 }
-void set_ymm0_hi(const u8 v[16])
+PROBE op_set_ymm0_hi(void *v)
 {
 	asm volatile("vinsertf128 $1, (%0), %%ymm0, %%ymm0" ::"r"(v)
 		     : "memory");
 }
-void get_ymm0_hi(u8 v[16])
+PROBE op_get_ymm0_hi(void *v)
 {
 	asm volatile("vextractf128 $1, %%ymm0, (%0)" ::"r"(v) : "memory");
 }
+PROBE op_get_fcw(void *v)
+{
+	asm volatile("fnstcw (%0)" ::"r"(v) : "memory");
+}
+PROBE op_set_fcw(void *v)
+{
+	asm volatile("fldcw (%0)" ::"r"(v) : "memory");
+}
+PROBE op_get_mxcsr(void *v)
+{
+	asm volatile("stmxcsr (%0)" ::"r"(v) : "memory");
+}
+PROBE op_set_mxcsr(void *v)
+{
+	asm volatile("ldmxcsr (%0)" ::"r"(v) : "memory");
+}
+void op_fxsave(void *a)
+{
+	asm volatile("fxsave (%0)" ::"r"(a) : "memory");
+}
+
+void set_xmm0(const u8 v[16])
+{
+	xstate_op(op_set_xmm0, (void *)v);
+}
+void get_xmm0(u8 v[16])
+{
+	xstate_op(op_get_xmm0, v);
+}
+void set_ymm0_hi(const u8 v[16])
+{
+	xstate_op(op_set_ymm0_hi, (void *)v);
+}
+void get_ymm0_hi(u8 v[16])
+{
+	xstate_op(op_get_ymm0_hi, v);
+}
 u16 get_fcw(void)
 {
-	u16 v;
+	u16 v = 0;
 
-	asm volatile("fnstcw %0" : "=m"(v));
+	xstate_op(op_get_fcw, &v);
 	return v;
 }
 void set_fcw(u16 v)
 {
-	asm volatile("fldcw %0" ::"m"(v));
+	xstate_op(op_set_fcw, &v);
 }
 u32 get_mxcsr(void)
 {
-	u32 v;
+	u32 v = 0;
 
-	asm volatile("stmxcsr %0" : "=m"(v));
+	xstate_op(op_get_mxcsr, &v);
 	return v;
 }
 void set_mxcsr(u32 v)
 {
-	asm volatile("ldmxcsr %0" ::"m"(v));
+	xstate_op(op_set_mxcsr, &v);
 }
 
 static void enumerate(void)
@@ -223,6 +276,8 @@ static void osxsave_set(ulong cr4)
 	cr4_target = cr4 | CR4_OSXSAVE;
 	try_call(write_cr4_target, NULL, &f);
 	xc.on = f.vector == NO_FAULT && (read_cr4() & CR4_OSXSAVE);
+	xc.why = xc.xsave ? "CR4.OSXSAVE could not be set"
+			  : "CPUID does not enumerate xsave";
 	report_fault("conformance.xsave.cr4.osxsave-set",
 		     "MOV to CR4 sets OSXSAVE where CPUID.1:ECX.XSAVE=1, and "
 		     "raises #GP(0) where it is 0",
@@ -290,12 +345,12 @@ static void nm_checks(ulong cr0)
 	xop_addr = area;
 	xop_mask = xc.work;
 	xsetbv0(xc.work);
-	op_xsave(NULL); /* a valid image for the restores */
+	xstate_op(op_xsave, NULL); /* a valid image for the restores */
 	for (int i = 0; i < XI_N; i++) {
 		bool has = xinsn_enumerated((enum xinsn)i);
 
 		if (i == XI_XRSTORS && has)
-			op_xsaves(NULL);
+			xstate_op(op_xsaves, NULL);
 		write_cr0(cr0 | X86_CR0_TS);
 		try_call(xinsn_op[i], NULL, &f);
 		write_cr0(cr0);
@@ -364,6 +419,34 @@ static void nm_skip(const char *why)
 		    "XSAVE at CPL 3 with CR0.TS=1 raises #NM", "%s", why);
 }
 
+static u64 xcr0_boot;
+
+PROBE xcr0_rw(void *a)
+{
+	(void)a;
+	xop_ecx = 0;
+	op_xgetbv(&xcr0_boot);
+	xop_mask = xcr0_boot;
+	op_xsetbv(NULL);
+}
+
+/*
+ * Every check from here on reads or writes XCR0 (xgetbv0(), xsetbv0()):
+ * where XGETBV or XSETBV ends the target, this set-up check is the one
+ * killer, and the checks that need XCR0 report skip naming it.
+ */
+static void xcr0_setup(void)
+{
+	static char why[SETUP_WHY_MAX];
+
+	xc.why = SETUP_CHECK("conformance.xsave.setup.xcr0",
+			     "with CR4.OSXSAVE=1, XGETBV(0) reads XCR0 and "
+			     "XSETBV(0) writes it back without an exception "
+			     "(the set-up of every check that needs XCR0)",
+			     xcr0_rw, NULL, why);
+	xc.on = !xc.why;
+}
+
 void probe_main(void)
 {
 	ulong cr0 = read_cr0() & ~(X86_CR0_TS | X86_CR0_EM);
@@ -381,8 +464,10 @@ void probe_main(void)
 			    "areas",
 			    xc.max_size, AREA_BYTES);
 	osxsave_set(cr4 & ~CR4_OSXSAVE);
+	if (xc.on)
+		xcr0_setup();
 	if (xc.on) {
-		xcr0 = xgetbv0();
+		xcr0 = xcr0_boot;
 		/* The area checks run with every user component whose
 		 * content they can plant and whose restore cannot fault
 		 * on that content: no MPX (BNDCSR), no AMX (TILECFG). */
@@ -396,8 +481,7 @@ void probe_main(void)
 	if (xc.on) {
 		nm_checks(cr0);
 	} else {
-		nm_skip(xc.xsave ? "CR4.OSXSAVE could not be set"
-				 : "CPUID does not enumerate xsave");
+		nm_skip(xc.why);
 	}
 	xsave_cpl_checks();
 	if (xc.on)

@@ -39,8 +39,9 @@ enum xinsn {
 
 struct xsave_cpu {
 	bool xsave; /* CPUID.1:ECX.XSAVE */
-	bool on;    /* CR4.OSXSAVE could be set (probe_main) */
-	bool avx;   /* CPUID.1:ECX.AVX */
+	bool on;    /* CR4.OSXSAVE could be set and XCR0 read and written */
+	const char *why; /* why not, the skip reason of what needs it */
+	bool avx;	 /* CPUID.1:ECX.AVX */
 	bool opt, compact, xinuse, sup; /* CPUID.(0DH,1):EAX bits 0-3 */
 	bool intel;    /* vendor GenuineIntel: Intel SDM wording applies */
 	u64 supported; /* CPUID.(0DH,0):EDX:EAX, the XCR0 bits allowed */
@@ -77,7 +78,12 @@ void xsetbv0(u64 v);
 /* Whether XSETBV accepts v as XCR0 (SDM Vol. 3A 2.6, Vol. 1 13.3). */
 bool xcr0_valid(u64 v);
 
-/* Register state the checks plant and read back. */
+/* Runs fn(p), an instruction that plants or reads state, through
+ * try_call(); bails on a fault. */
+void xstate_op(void (*fn)(void *), void *p);
+void op_fxsave(void *a);
+
+/* Register state the checks plant and read back (through xstate_op). */
 void set_xmm0(const u8 v[16]);
 void get_xmm0(u8 v[16]);
 void set_ymm0_hi(const u8 v[16]); /* YMM0[255:128]; XMM0 kept */

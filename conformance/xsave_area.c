@@ -58,9 +58,7 @@ static int run(void (*op)(void *), u8 *buf, u64 mask, struct fault *f)
 static bool unmet(const char *id, bool need, const char *what)
 {
 	if (!xc.on) {
-		report_skipped(id, "%s",
-			       xc.xsave ? "CR4.OSXSAVE could not be set"
-					: "CPUID does not enumerate xsave");
+		report_skipped(id, "%s", xc.why);
 		return true;
 	}
 	if (!need) {
@@ -195,7 +193,7 @@ static void save_checks(int opt)
 
 		set_mxcsr(0x9f80);
 		memset(C, 0, sizeof(C));
-		asm volatile("fxsave (%0)" ::"r"(C) : "memory");
+		xstate_op(op_fxsave, C);
 		mask = get32(C, 28);
 		memset(C, 0, sizeof(C));
 		run(op, C, XF_SSE, &f);

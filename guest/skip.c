@@ -56,6 +56,16 @@ bool skip_run(void)
 	return false;
 }
 
+bool skip_pending(void)
+{
+	return tainted != 0;
+}
+
+void skip_clear(void)
+{
+	tainted = 0;
+}
+
 const char *skip_reason(char *buf, size_t size, unsigned n)
 {
 	if (!tainted)

@@ -238,6 +238,65 @@ Test(e2e, restart_past_the_killer)
 	json_decref(r.json);
 }
 
+/*
+ * An interrupt handler that ends the target (its IRET does on some
+ * monitors): the STI of irq_enable() and the IF=1 of run_at_cpl_flags()
+ * come under popek.skip, so the interrupt of a listed check is never
+ * taken and three boots report all five checks.
+ */
+static void expect_irq_restart(struct run *r)
+{
+	cr_assert_eq(r->status, 1);
+	cr_assert_eq(count_checks(r), 5);
+	expect(r, "selftest.broken.first.32", "pass", NULL);
+	expect(r, "selftest.broken.irq-killer.32", "error",
+	       "ended the target on boot 1 (");
+	expect(r, "selftest.broken.irq-after.32", "pass", NULL);
+	expect(r, "selftest.broken.irq-ring.32", "error",
+	       "ended the target on boot 2 (");
+	expect(r, "selftest.broken.irq-last.32", "pass", NULL);
+}
+
+Test(e2e, restart_past_an_interrupt_that_kills)
+{
+	struct run r;
+
+	run_on("qemu-restart --restarts 20", POPEK_TEST_IMAGE_DIR,
+	       "selftest-irqrestart-32", &r);
+	expect_irq_restart(&r);
+	json_decref(r.json);
+}
+
+/*
+ * Set-up that ends the target, run as a check of its own
+ * (setup_check()): boot 2 skips it, and the checks that need it report
+ * skip naming it rather than an error each.
+ */
+static void expect_setup_restart(struct run *r)
+{
+	cr_assert_eq(r->status, 1);
+	cr_assert_eq(count_checks(r), 5);
+	expect(r, "selftest.broken.first.32", "pass", NULL);
+	expect(r, "selftest.broken.setup.32", "error",
+	       "ended the target on boot 1 (");
+	expect(r, "selftest.broken.needs-setup.32", "skip",
+	       "needs the set-up of check 2 (selftest.broken.setup.32), "
+	       "which ended the target on an earlier boot (popek.skip)");
+	expect(r, "selftest.broken.needs-setup-too.32", "skip",
+	       "needs the set-up of check 2");
+	expect(r, "selftest.broken.after-setup.32", "pass", NULL);
+}
+
+Test(e2e, restart_past_set_up_that_kills)
+{
+	struct run r;
+
+	run_on("qemu-restart --restarts 20", POPEK_TEST_IMAGE_DIR,
+	       "selftest-setuprestart-32", &r);
+	expect_setup_restart(&r);
+	json_decref(r.json);
+}
+
 /* Without --restarts (or with 0) nothing changes: everything after the
  * killer is an error with the boot's reason. */
 Test(e2e, restarts_off_by_default)
@@ -278,5 +337,25 @@ Test(e2e_hw, restart_past_the_killer)
 	expect(&r, "selftest.broken.plain.32", "error",
 	       "; check 5 ended the target again although popek.skip listed "
 	       "it");
+	json_decref(r.json);
+}
+
+Test(e2e_hw, restart_past_an_interrupt_that_kills)
+{
+	struct run r;
+
+	run_on("refvmm-hw --restarts 20", POPEK_TEST_IMAGE_DIR,
+	       "selftest-irqrestart-32", &r);
+	expect_irq_restart(&r);
+	json_decref(r.json);
+}
+
+Test(e2e_hw, restart_past_set_up_that_kills)
+{
+	struct run r;
+
+	run_on("refvmm-hw --restarts 20", POPEK_TEST_IMAGE_DIR,
+	       "selftest-setuprestart-32", &r);
+	expect_setup_restart(&r);
 	json_decref(r.json);
 }

@@ -36,6 +36,18 @@ int run_at_cpl(int cpl, void (*fn)(void *), void *arg, struct fault *f);
 int run_at_cpl_flags(int cpl, ulong flags, void (*fn)(void *), void *arg,
 		     struct fault *f);
 
+/*
+ * Sets IF through try_call(), so that popek.skip can keep a check's
+ * interrupts from being taken: where the return from a handler (IRET)
+ * ends the target, the handler's return is part of the listed check's
+ * code, and skipping that check must skip its interrupts too. Returns
+ * false, IF still 0, when popek.skip keeps it from running; the reports
+ * up to the next try_call()/run_at_cpl() that does run are then SKIP.
+ * Code that must take the interrupt at one instruction (STI;HLT, the
+ * STI shadow) runs its STI inside a try_call() of its own instead.
+ */
+bool irq_enable(void);
+
 /* Names a vector for failure messages: "#GP", "#PF", "INT 0x80". */
 const char *vector_name(int vector);
 

@@ -20,6 +20,11 @@
 void skip_parse(const char *cmdline);
 /* The primitives ask before running fn: true means do not run it. */
 bool skip_run(void);
+/* Whether the reports to come depend on a fn popek.skip did not run. */
+bool skip_pending(void);
+/* The reports to come no longer depend on it: a set-up check that was
+ * skipped has said so, and its dependents give their own reason. */
+void skip_clear(void);
 /* The SKIP reason for the check reported as ordinal n, or NULL when it is
  * reported as usual. */
 const char *skip_reason(char *buf, size_t size, unsigned n);

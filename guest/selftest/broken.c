@@ -5,13 +5,17 @@
  * never into the suite.
  */
 #include "desc.h"
+#include "ex_regs.h"
 #include "fault.h"
+#include "pic.h"
 #include "report.h"
+#include "setup_check.h"
 #include "x86.h"
 
 POPEK_IMAGE(0, POPEK_IMAGE_SELFTEST);
 
-#if defined(BROKEN_RESTART)
+#if defined(BROKEN_RESTART) || defined(BROKEN_IRQRESTART) ||                   \
+	defined(BROKEN_SETUPRESTART)
 /* An empty IDT: INT3 -> #GP -> #DF -> shutdown (SDM Vol. 3A 6.15,
  * "Interrupt 8"), which no catch context survives. */
 static void shut_down(void *arg)
@@ -26,6 +30,26 @@ static void shut_down(void *arg)
 static void nothing(void *arg)
 {
 	(void)arg;
+}
+#endif
+
+#if defined(BROKEN_IRQRESTART)
+/* An interrupt handler that ends the target, as the return from every
+ * handler (IRET) does on some monitors. */
+static void end_in_handler(struct ex_regs *r)
+{
+	(void)r;
+	shut_down(NULL);
+}
+
+/* IRQ 0 latched in the master PIC's IRR (OCW3 read IRR), IF still 0. */
+static void wait_irq0_pending(void)
+{
+	for (unsigned long g = 0; g < 100000000ul; g++) {
+		outb(0x20, 0x0a);
+		if (inb(0x20) & 1)
+			return;
+	}
 }
 #endif
 
@@ -99,6 +123,63 @@ void probe_main(void)
 	report("selftest.broken.plain", "ends the target in plain code", true,
 	       "-");
 	report("selftest.broken.never", "never reported", true, "-");
+#elif defined(BROKEN_IRQRESTART)
+	/* The interrupt pending at check 2's irq_enable() and at check 4's
+	 * run_at_cpl_flags() with IF=1 ends the target in its handler:
+	 * popek.skip must keep both interrupts from being taken, so that
+	 * three boots report every check. */
+	struct fault f;
+
+	set_irq_handler(PIC_VECTOR_BASE, end_in_handler);
+	pic_init();
+	pit_periodic(1000);
+	pic_unmask(0);
+	wait_irq0_pending();
+	irq_enable();
+	/* Some monitors deliver only at an exit: give them port reads. */
+	for (unsigned i = 0; i < 100000; i++)
+		inb(0x21);
+	asm volatile("cli" ::: "memory");
+	report("selftest.broken.irq-killer",
+	       "its interrupt handler ends the target", false,
+	       "the handler returned");
+	try_call(nothing, NULL, &f);
+	report("selftest.broken.irq-after", "runs after the killer",
+	       f.vector == NO_FAULT, "saw %s", vector_name(f.vector));
+	wait_irq0_pending();
+	run_at_cpl_flags(3, X86_EFLAGS_IF, nothing, NULL, &f);
+	report("selftest.broken.irq-ring",
+	       "its interrupt, taken with IF=1 at CPL 3, ends the target",
+	       false, "the handler returned");
+	pic_mask(0);
+	pit_stop();
+	try_call(nothing, NULL, &f);
+	report("selftest.broken.irq-last", "reported on the third boot",
+	       f.vector == NO_FAULT, "saw %s", vector_name(f.vector));
+#elif defined(BROKEN_SETUPRESTART)
+	/* Set-up that ends the target, as a check of its own: boot 2 skips
+	 * it, the two checks that need it report skip naming it, and the
+	 * check after them runs. */
+	char why[SETUP_WHY_MAX];
+	const char *need = SETUP_CHECK("selftest.broken.setup",
+				       "set-up that ends the target", shut_down,
+				       NULL, why);
+	struct fault f;
+
+	if (need) {
+		report_skip("selftest.broken.needs-setup", "needs the set-up",
+			    "%s", need);
+		report_skip("selftest.broken.needs-setup-too",
+			    "needs the set-up too", "%s", need);
+	} else {
+		report("selftest.broken.needs-setup", "needs the set-up", true,
+		       "-");
+		report("selftest.broken.needs-setup-too",
+		       "needs the set-up too", true, "-");
+	}
+	try_call(nothing, NULL, &f);
+	report("selftest.broken.after-setup", "runs after the set-up",
+	       f.vector == NO_FAULT, "saw %s", vector_name(f.vector));
 #else
 #error "one BROKEN_* mode"
 #endif

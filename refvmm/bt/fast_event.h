@@ -154,10 +154,10 @@ static bool fast_raise_de(struct bt_vm *b, struct sw_cpu *c)
  * IRET at CPL 0 to the same CS at RPL 0 (SDM Vol. 2A IRET,
  * PROTECTED-MODE-RETURN: RETURN-TO-SAME-PRIVILEGE-LEVEL). Declined: NMIs
  * blocked (IRET unblocks them: the NMI window is the run loop's), NT (a
- * task return), VM in the image, another CS, a change of IOPL or of
- * another flag bt_page.vflags holds, IF opening with a window
- * requested, a frame that is not plain memory. RF is left clear: with no
- * breakpoint enabled (fast.c) the next entry would clear it (bt.c
+ * task return), TF (the single-step trap after it), VM in the image, another
+ * CS, a change of IOPL or of another flag bt_page.vflags holds, IF opening with
+ * a window requested, a frame that is not plain memory. RF is left clear: with
+ * no breakpoint enabled (fast.c) the next entry would clear it (bt.c
  * current_key) before any instruction.
  */
 static bool fast_iret(struct bt_vm *b, struct sw_cpu *c)
@@ -167,7 +167,7 @@ static bool fast_iret(struct bt_vm *b, struct sw_cpu *c)
 	u32 writable = FAST_IRET_FLAGS | EFL_IOPL | EFL_IF | EFL_VIF | EFL_VIP;
 	u64 p;
 
-	if (c->cpl != 0 || c->nmi_blocked || (efl & EFL_NT) ||
+	if (c->cpl != 0 || c->nmi_blocked || (efl & (EFL_NT | EFL_TF)) ||
 	    !fast_stack_ok(ss, sp, 12) ||
 	    !fast_phys(b, c, (u32)ss->base + sp, 12, false, &p))
 		return false;

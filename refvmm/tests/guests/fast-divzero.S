@@ -4,7 +4,10 @@
  * segment that counts, skips the DIV and IRETs. 1000 times with paging
  * off, then 1000 times with paging on, where the stack page's PTE has
  * D = 0 at first: the first delivery there must take the full path
- * (the walk sets D; SDM Vol. 3A 4.8), the others need not.
+ * (the walk sets D; SDM Vol. 3A 4.8), the others need not. Then 10 times
+ * through a gate to a second code segment (the same flat descriptor at
+ * another selector): delivery and IRET must both take the full path,
+ * and the handler must run in that segment.
  * Exit 0 when every #DE was counted, ECX and the registers the DIV reads
  * kept, and the stack PTE's D is set; else the failed check's number.
  */
@@ -87,11 +90,45 @@
 	mov $3, %bl
 	testl $0x40, PT + (STACK_PG >> 12) * 4
 	jz fail
+
+	/* vector 0 to de_handler2 through selector 0x18 */
+	mov $de_handler2, %eax
+	mov %eax, %edx
+	and $0xffff, %edx
+	or $(0x18 << 16), %edx
+	mov %edx, IDT
+	and $0xffff0000, %eax
+	or $0x8e00, %eax
+	mov %eax, IDT + 4
+	mov $10, %ecx
+	xor %ebx, %ebx
+4:	div %ebx
+	dec %ecx
+	jnz 4b
+	mov $5, %bl
+	cmpl $(2 * N + 10), DE_COUNT
+	jne fail
+	mov %cs, %eax
+	mov $6, %bl
+	cmp $0x08, %eax
+	jne fail
 	mov $0, %al
 	out %al, $DEBUG_EXIT
 
 
 de_handler:
+	incl DE_COUNT
+	addl $2, (%esp)
+	iret
+
+de_handler2:
+	push %eax
+	mov %cs, %eax
+	cmp $0x18, %eax
+	pop %eax
+	mov $7, %bl
+	jne fail
+	xor %ebx, %ebx		/* the divisor again */
 	incl DE_COUNT
 	addl $2, (%esp)
 	iret
@@ -106,6 +143,7 @@ gdt:
 	.quad 0
 	DESC(0, 0xfffff, 0x9b, 0xc)
 	DESC(0, 0xfffff, 0x93, 0xc)
+	DESC(0, 0xfffff, 0x9b, 0xc)
 gdtr:
 	.word gdtr - gdt - 1
 	.long gdt

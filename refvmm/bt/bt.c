@@ -635,11 +635,16 @@ static void fold_fast(struct bt_vm *b, struct stats *s)
 
 		if (!n)
 			continue;
+		stats__add_in(s, "bt.fast", bt_fast_names[i], n);
+		b->st.fast_callouts += n;
+		b->fast_done[i] = 0;
+		if (i == BT_FAST_RAISE_DE - 1) {
+			stats__add_in(s, "delivered.exception", "DE", n);
+			continue;
+		}
 		stats__add(s, "events.callout", n);
 		stats__add_in(s, "emulated", bt_fast_names[i], n);
 		stats__add_in(s, "bt.callouts", bt_fast_names[i], n);
-		b->st.fast_callouts += n;
-		b->fast_done[i] = 0;
 	}
 }
 

@@ -28,6 +28,7 @@
 #include "breakpoint.h"
 #include "callout.h"
 #include "codepage.h"
+#include "fast.h"
 #include "paging.h"
 #include "refvmm/log.h"
 #include "refvmm/machine.h"
@@ -464,9 +465,12 @@ bool callout__run(struct bt_vm *b, const struct bt_key *k, u32 entry_efl,
 			 c->eip);
 		return true;
 	}
-	/* a fast callout the gate left to this path is the callout it is */
+	/* a fast callout the gate left to this path is the callout it is:
+	 * a raise of #DE, or an emulation */
 	if (code == BT_EXIT_FAST)
-		code = BT_EXIT_CALLOUT;
+		code = (b->page->fast_op & 0xff) == BT_FAST_RAISE_DE
+			       ? BT_EXIT_RAISE_DE
+			       : BT_EXIT_CALLOUT;
 	b->st.exits[code]++;
 	switch (code) {
 	case BT_EXIT_BRANCH:

@@ -14,12 +14,18 @@
  *   interrupt-window step, an interrupt shadow, guest TF, --trace
  *   traps (the log line), the integrity check's turn (bt.c);
  * - the instruction's own checks: MOV from CRn is #GP(0) above CPL 0
- *   and #UD for CR1, CR5-CR7 (SDM Vol. 2A MOV, Control Registers).
+ *   and #UD for CR1, CR5-CR7 (SDM Vol. 2A MOV, Control Registers); the
+ *   #DE round trip's are in fast_event.h, its memory in fast_mem.h;
+ * - for those two, also an enabled breakpoint (RF and data breakpoints
+ *   stay the full path's), a store the monitor is stepping or an MMIO
+ *   page open (bt.c runs those alone).
  * bt_page is translated code's scratch, so fast_op is a claim like
  * exit_code: every field is range-checked, and no value makes this do
- * more than a CPL-0 guest could do itself (read its control registers).
+ * more than a CPL-0 guest could do itself (read its control registers,
+ * divide by zero, return from its handler).
  */
 #include "fast.h"
+#include "fast_event.h"
 #include "integrity.h"
 #include "refvmm/lapic.h"
 #include "refvmm/log.h"
@@ -32,6 +38,8 @@
 
 const char *const bt_fast_names[BT_FAST_NOPS] = {
 	[BT_FAST_MOV_FROM_CR - 1] = "mov",
+	[BT_FAST_RAISE_DE - 1] = "raise_de",
+	[BT_FAST_IRET - 1] = "iretd",
 };
 
 extern struct sw_cpu *sw_cpu_current;
@@ -46,6 +54,13 @@ static bool must_take_full_path(const struct bt_vm *b, const struct sw_cpu *c)
 	       t->nmi_window || (l && lapic__nmi_pending(l)) || c->irq_shadow ||
 	       (c->host_eflags & EFL_TF) || (t->m->log_events & LOG_TRAPS) ||
 	       b->fast_since_check >= BT_INTEGRITY_STEPS;
+}
+
+/* The guest-memory operations also leave these to the full path. */
+static bool memory_op_allowed(const struct bt_vm *b, const struct sw_cpu *c)
+{
+	return !(c->dr[7] & 0xff) && !b->smc_active && !b->nmmio &&
+	       c->acc_cpl < 0;
 }
 
 /* MOV r32, CRn at CPL 0: the register gets the value, nothing else
@@ -72,6 +87,15 @@ static bool mov_from_cr(struct sw_cpu *c, u32 reg, u32 cr)
 	}
 }
 
+/* Back to translated code at c->eip through the indirect lookup. */
+static u64 fast_back(struct bt_vm *b, const struct sw_cpu *c)
+{
+	b->page->target = c->eip;
+	b->ro->fast_ip = (u32)(uintptr_t)b->lookup_fn;
+	b->ro->fast_cs = b->sel_code;
+	return (u64)(uintptr_t)b->lookup_fn;
+}
+
 u64 bt_fast_callout(void)
 {
 	struct sw_cpu *c = sw_cpu_current;
@@ -91,6 +115,19 @@ u64 bt_fast_callout(void)
 		if (!mov_from_cr(c, (op >> 8) & 7, (op >> 12) & 0xf))
 			return 0;
 		break;
+	case BT_FAST_RAISE_DE:
+		/* a raise, not an emulation: EIP stays the DIV's for the
+		 * frame, and raise_de's counters (fast_event.h) */
+		if (!memory_op_allowed(b, c) || !fast_raise_de(b, c))
+			return 0;
+		b->fast_done[kind - 1]++;
+		b->fast_since_check++;
+		return fast_back(b, c);
+	case BT_FAST_IRET:
+		if (len != 1 || !memory_op_allowed(b, c) || !fast_iret(b, c))
+			return 0;
+		len = 0; /* EIP is the frame's */
+		break;
 	default:
 		return 0;
 	}
@@ -101,10 +138,7 @@ u64 bt_fast_callout(void)
 	b->st.callouts++;
 	b->t->emulated++;
 	c->eip += len;
-	b->page->target = c->eip;
-	b->ro->fast_ip = (u32)(uintptr_t)b->lookup_fn;
-	b->ro->fast_cs = b->sel_code;
-	return (u64)(uintptr_t)b->lookup_fn;
+	return fast_back(b, c);
 }
 
 void fast__checked(struct bt_vm *b)

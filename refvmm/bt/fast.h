@@ -17,13 +17,18 @@
  */
 enum bt_fast_kind {
 	BT_FAST_MOV_FROM_CR = 1, /* MOV r32, CRn (0F 20 /r) */
+	BT_FAST_RAISE_DE,	 /* DIV/IDIV by zero: #DE at EIP */
+	BT_FAST_IRET,		 /* IRETD (CF) */
 };
 
 #define BT_FAST_OP(kind, reg, cr, len)                                         \
 	((u32)(kind) | (u32)(reg) << 8 | (u32)(cr) << 12 | (u32)(len) << 16)
 
 /* What each operation counts as, by the names the slow path's counters
- * give it (bt__stats adds bt_vm.fast_done[kind - 1] under them). */
+ * give it (bt__stats adds bt_vm.fast_done[kind - 1] under them): an
+ * emulated callout's events.callout, emulated.NAME, bt.callouts.NAME,
+ * but BT_FAST_RAISE_DE's delivered.exception.DE (a raise, as
+ * BT_EXIT_RAISE_DE). bt.fast.NAME counts each. */
 extern const char *const bt_fast_names[BT_FAST_NOPS];
 
 /* bt_fast_callout, the gate's fast handler: gate.h. */

@@ -372,7 +372,16 @@ static void emit_div(struct tx *x, u32 eip, const u8 *g,
 	raise[-1] = (u8)(e->p - raise);
 	emit__gs_load_ecx(e, BT_PG(scr_ecx));
 	x->no_boundary_next = shadow; /* the raise is in the shadow too */
-	emit_callout(x, eip, BT_EXIT_RAISE_DE);
+	if (x->k->single || x->k->cpl != 0 || shadow) {
+		emit_callout(x, eip, BT_EXIT_RAISE_DE);
+	} else {
+		/* the gate may deliver it itself (fast.c) */
+		map_add(x, eip, true);
+		emit__gs_imm(e, BT_PG(eip), eip);
+		emit__gs_imm(e, BT_PG(fast_op),
+			     BT_FAST_OP(BT_FAST_RAISE_DE, 0, 0, in->len));
+		emit__exit(e, BT_EXIT_FAST);
+	}
 	next[-1] = (u8)(e->p - next);
 }
 
@@ -535,8 +544,9 @@ static bool emit_branch(struct tx *x, u32 eip, const u8 *g,
 
 /*
  * A callout the gate may finish itself (fast.h): its bt_page.fast_op, or
- * 0. Only the plain encodings (no prefix: LOCK MOV CR0 is CR8 on AMD and
- * #UD on Intel, SDM Vol. 2A MOV), in blocks that run more than one
+ * 0: MOV from CRn and IRETD. Only the plain encodings (no prefix: LOCK
+ * MOV CR0 is CR8 on AMD and #UD on Intel, SDM Vol. 2A MOV; 66 CF is
+ * the 16-bit IRET), in blocks that run more than one
  * instruction (a single-instruction block owes a #DB or a window after
  * it), at CPL 0 (above it the instruction faults).
  */
@@ -546,7 +556,11 @@ static u32 fast_op(const struct bt_key *k, const u8 *g,
 	u8 modrm;
 	u32 cr;
 
-	if (k->single || k->cpl != 0 || in->nprefix || in->len != 3)
+	if (k->single || k->cpl != 0 || in->nprefix)
+		return 0;
+	if (in->len == 1 && g[0] == 0xcf)
+		return BT_FAST_OP(BT_FAST_IRET, 0, 0, 1);
+	if (in->len != 3)
 		return 0;
 	modrm = g[2];
 	cr = (modrm >> 3) & 7;
@@ -629,7 +643,8 @@ static bool emit_insn(struct tx *x, u32 eip, const u8 *g,
 	default:
 		break;
 	}
-	if (fast_op(k, g, in)) {
+	/* an IRET in an inline STI's shadow keeps the full path */
+	if (fast_op(k, g, in) && !(x->no_boundary_next && g[0] == 0xcf)) {
 		map_add(x, eip, true);
 		emit__gs_imm(&x->e, BT_PG(eip), eip);
 		emit__gs_imm(&x->e, BT_PG(fast_op), fast_op(k, g, in));

@@ -12,6 +12,7 @@
 
 #include "../bt/breakpoint.h"
 #include "../bt/decode.h"
+#include "../bt/fast.h"
 #include "../bt/gate.h"
 #include "../bt/site.h"
 #include "../bt/tcache.h"
@@ -741,7 +742,8 @@ static u64 at(const struct bt_block *tb, u32 off)
 }
 
 /* A zero divisor is found before the division, which runs on the one
- * read of it; the raise callout is at the DIV's EIP. */
+ * read of it; the raise callout is at the DIV's EIP. At CPL 3 (the
+ * gate's fast #DE is CPL 0 only, below) a plain raise callout. */
 Test(bt_emit, div_tests_its_divisor_read_once)
 {
 	static const u8 code[] = {0xf6, 0x33, 0x90, 0xf4}; /* div byte [ebx] */
@@ -769,7 +771,7 @@ Test(bt_emit, div_tests_its_divisor_read_once)
 	size_t n, i;
 
 	bvm.nblocks = 0;
-	tb = translate(code, sizeof(code), 0, 0);
+	tb = translate(code, sizeof(code), 3, 0);
 	n = host_listing(tb, lines, 32, addr);
 	cr_assert_geq(n, 12);
 	for (i = 0; i < 12; i++) {
@@ -792,6 +794,76 @@ Test(bt_emit, div_tests_its_divisor_read_once)
 		  "no boundary while ECX is the monitor's");
 	cr_expect(tcache__map(&bvm, at(tb, addr[11]), true, &eip) &&
 		  eip == GUEST_EIP + 2);
+}
+
+/* At CPL 0 the raise is a fast stub (bt/fast.c): the DIV's EIP, the
+ * operation with the DIV's length in fast_op, BT_EXIT_FAST; the same
+ * boundary at the DIV. */
+Test(bt_emit, div_raise_is_a_fast_stub_at_cpl0)
+{
+	static const u8 code[] = {0xf6, 0x33, 0x90, 0xf4}; /* div byte [ebx] */
+	char lines[32][64], w[64];
+	u32 addr[32], eip = 0;
+	const struct bt_block *tb;
+	size_t n;
+
+	bvm.nblocks = 0;
+	tb = translate(code, sizeof(code), 0, 0);
+	n = host_listing(tb, lines, 32, addr);
+	cr_assert_geq(n, 13);
+	snprintf(w, sizeof(w), "mov dword ptr gs:[0x%x], 0x100", BT_PG(eip));
+	cr_expect(!strncmp(lines[8], w, strlen(w)), "'%s'", lines[8]);
+	snprintf(w, sizeof(w), "mov dword ptr gs:[0x%x], 0x%x", BT_PG(fast_op),
+		 BT_FAST_OP(BT_FAST_RAISE_DE, 0, 0, 2));
+	cr_expect(!strncmp(lines[9], w, strlen(w)), "'%s'", lines[9]);
+	snprintf(w, sizeof(w), "mov dword ptr gs:[0], 0x%x", BT_EXIT_FAST);
+	cr_expect(!strncmp(lines[10], w, strlen(w)), "'%s'", lines[10]);
+	cr_expect(!strncmp(lines[11], "ljmp", 4), "'%s'", lines[11]);
+	cr_expect(tcache__map(&bvm, at(tb, addr[8]), true, &eip) &&
+			  eip == GUEST_EIP,
+		  "the fast stub is a boundary at the DIV");
+	cr_expect_eq(tb->ninsn, 3, "the block goes on after the DIV");
+}
+
+/* IRETD at CPL 0 is a fast stub; the 16-bit IRET (66 CF) and IRETD at
+ * CPL 3 stay callouts the full path emulates. */
+Test(bt_emit, iret_is_a_fast_stub_at_cpl0_only)
+{
+	static const struct {
+		u8 code[2];
+		size_t len;
+		u8 cpl;
+		u32 exit;
+	} cases[] = {
+		{{0xcf}, 1, 0, BT_EXIT_FAST},
+		{{0x66, 0xcf}, 2, 0, BT_EXIT_CALLOUT},
+		{{0xcf}, 1, 3, BT_EXIT_CALLOUT},
+	};
+	char lines[32][64], w[64];
+	u32 addr[32];
+	size_t n, i, j;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		bvm.nblocks = 0;
+		n = host_listing(
+			translate(cases[i].code, cases[i].len, cases[i].cpl, 0),
+			lines, 32, addr);
+		/* Capstone writes immediates below 10 in decimal */
+		snprintf(w, sizeof(w),
+			 cases[i].exit < 10 ? "mov dword ptr gs:[0], %u"
+					    : "mov dword ptr gs:[0], 0x%x",
+			 cases[i].exit);
+		for (j = 0; j < n && strncmp(lines[j], w, strlen(w)); j++)
+			;
+		cr_expect(j < n, "case %zu: no '%s'", i, w);
+		snprintf(w, sizeof(w), "mov dword ptr gs:[0x%x], 0x%x",
+			 BT_PG(fast_op), BT_FAST_OP(BT_FAST_IRET, 0, 0, 1));
+		for (j = 0; j < n && strncmp(lines[j], w, strlen(w)); j++)
+			;
+		cr_expect((j < n) == (cases[i].exit == BT_EXIT_FAST),
+			  "case %zu: fast_op store %s", i,
+			  j < n ? "present" : "absent");
+	}
 }
 
 /* 16 bits: MOVZX word without the operand-size prefix, the division

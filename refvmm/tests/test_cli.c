@@ -1732,6 +1732,43 @@ Test(cli, bt_fast_callouts_finish_in_the_gate)
 }
 
 /*
+ * The #DE round trip (bt/fast_event.h): 2000 DIVs by zero at CPL 0, each
+ * delivered through the guest's IDT to a handler that IRETs. With paging
+ * off all 2000 deliveries and IRETs are fast; with paging on, the first
+ * delivery finds the stack page's D clear and takes the full path, which
+ * sets it (the guest checks D and its count of #DE). Then 10 through a
+ * gate to another code segment: full path both ways. The counters are
+ * the full path's either way: 2010 raise_de exits and #DE deliveries,
+ * 2010 IRETD callouts.
+ */
+Test(cli, bt_fast_divide_error_round_trip)
+{
+	static const char *const modes[] = {"bt-simple", "bt"};
+	const char *p = asm_guest("fast-divzero");
+	struct result r;
+
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		run(&r, (const char *const[]){"--mode", modes[i], "--stats", p,
+					      NULL});
+		cr_assert_eq(r.status, 1,
+			     "--mode %s: exit %d, guest check %d failed: %s",
+			     modes[i], r.status, r.status >> 1, r.err);
+		cr_assert_eq(stat_of(&r, "bt.fast.raise_de"), 1999,
+			     "--mode %s: %s", modes[i], r.err);
+		cr_assert_eq(stat_of(&r, "bt.fast.iretd"), 2000,
+			     "--mode %s: %s", modes[i], r.err);
+		cr_assert_eq(stat_of(&r, "bt.exits.raise_de"), 2010,
+			     "--mode %s: %s", modes[i], r.err);
+		cr_assert_eq(stat_of(&r, "delivered.exception.DE"), 2010,
+			     "--mode %s: %s", modes[i], r.err);
+		cr_assert_eq(stat_of(&r, "bt.callouts.iretd"), 2010,
+			     "--mode %s: %s", modes[i], r.err);
+		cr_assert_eq(stat_of(&r, "emulated.iretd"), 2010,
+			     "--mode %s: %s", modes[i], r.err);
+	}
+}
+
+/*
  * The guest's XMM registers, MXCSR and x87 stack survive callouts (the
  * world switch saves the guest's extended state with XSAVEOPT and does
  * not save the monitor's), also after the guest changed them between two

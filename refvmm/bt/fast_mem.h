@@ -1,0 +1,101 @@
+/*
+ * Guest memory for the fast callouts (fast.c), in general registers
+ * only: included by fast.c alone, so these static functions are part of
+ * the handler the audit reads (refvmm.bt.fast_audit) and call nothing.
+ *
+ * What the full path's accesses (sw/segments.c, sw/guest_pt.c) would do
+ * for a CPL-0 access of a few bytes, when that is nothing but moving the
+ * bytes; else false, before anything changed:
+ * - the access stays in one page and in RAM (no MMIO, no split);
+ * - with paging (32-bit, CR4.PAE = 0; SDM Vol. 3A 4.3), the PDE and PTE
+ *   are present with A set, no 4 MiB page, the page allows the access
+ *   with no SMAP question (U/S = 0 somewhere on the way) and, to write,
+ *   R/W = 1 in both and D already set: the full walk would then set no
+ *   bit (4.8) and raise nothing (4.7);
+ * - a write reaches no page the monitor watches: a page table the
+ *   shadow traces (shadow__phys_written), a page with translations
+ *   (smc__monitor_write), a table code was fetched through (paging.c).
+ * Guest entries are read once each, into locals; every index into a
+ * monitor array is bounded by the guest's RAM size first.
+ */
+#ifndef REFVMM_BT_FAST_MEM_H
+#define REFVMM_BT_FAST_MEM_H
+
+#include "refvmm/sw/shadow_pt.h"
+#include "vm.h"
+
+/* A 32-bit load from guest RAM, which the guest may change under us:
+ * one access, whatever the compiler would do with a plain one. */
+static inline u32 fast_ram_u32(const struct sw_cpu *c, u64 phys)
+{
+	return *(const volatile u32 *)(const void *)(c->ram + phys);
+}
+
+/* One guest page-table entry at guest-physical @addr, or 0 (not
+ * present) outside RAM, as guest_pt.c's entry_read gives it. */
+static inline u32 fast_pte(const struct sw_cpu *c, u64 addr)
+{
+	if (addr + 4 > c->ram_size)
+		return 0;
+	return fast_ram_u32(c, addr);
+}
+
+/* Whether the monitor must see a write to guest-physical page @ppn. */
+static inline bool fast_watched(const struct bt_vm *b, const struct sw_cpu *c,
+				u64 ppn)
+{
+	const struct shadow_pt *sp = c->shadow;
+
+	if (ppn >= c->ram_size >> 12)
+		return true;
+	if (b->page_idx[ppn] || b->code_pt[ppn])
+		return true;
+	return sp && sp->paging && ((ppn + 1) << 12) <= sp->ram_size &&
+	       sp->traced[ppn];
+}
+
+/*
+ * The guest-physical address of @len (1-12) bytes at linear @lin for a
+ * supervisor data access (@write: a store), or false: the full path
+ * must do it.
+ */
+static inline bool fast_phys(const struct bt_vm *b, const struct sw_cpu *c,
+			     u32 lin, u32 len, bool write, u64 *phys)
+{
+	const struct shadow_pt *sp = c->shadow;
+	u32 pde, pte, all;
+	u64 p;
+
+	if (!len || len > 12 || (lin & 0xfff) + len > 4096)
+		return false;
+	if (!sp || !sp->paging) {
+		p = lin;
+	} else {
+		if (sp->ctl.cr4 & CR4_PAE)
+			return false;
+		pde = fast_pte(c, (u64)(sp->ctl.cr3 & ~0xfffu) +
+					  (u64)(lin >> 22) * 4);
+		if (!(pde & GPT_P) || !(pde & GPT_A) || (pde & GPT_PS))
+			return false;
+		pte = fast_pte(c, (u64)(pde & ~0xfffu) +
+					  (u64)((lin >> 12) & 0x3ff) * 4);
+		if (!(pte & GPT_P) || !(pte & GPT_A))
+			return false;
+		all = pde & pte;
+		/* 4.6.1: SMAP decides for supervisor accesses to user
+		 * pages; such a page is left to the full walk. */
+		if ((all & GPT_US) && (sp->ctl.cr4 & CR4_SMAP))
+			return false;
+		if (write && (!(all & GPT_RW) || !(pte & GPT_D)))
+			return false;
+		p = (u64)(pte & ~0xfffu) | (lin & 0xfff);
+	}
+	if (p + len > c->ram_size)
+		return false;
+	if (write && fast_watched(b, c, p >> 12))
+		return false;
+	*phys = p;
+	return true;
+}
+
+#endif

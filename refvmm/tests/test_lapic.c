@@ -495,6 +495,15 @@ Test(lapic, cr8_is_tpr_class)
 	cr_expect_eq(lapic__ack(&apic), 0x35);
 }
 
+/* A machine with its devices, on a test clock at 0. */
+static void machine_up(struct machine *m, struct clock *c)
+{
+	clock__init_test(c, 0);
+	cr_assert_eq(machine__init(m, 4 * MiB, c), 0);
+	cr_assert_eq(machine__init_devices(m), 0);
+	cr_assert(m->lapic);
+}
+
 /* The page as the machine's MMIO bus delivers guest accesses to it. */
 Test(lapic, mmio_page_on_the_machine_bus)
 {
@@ -502,10 +511,7 @@ Test(lapic, mmio_page_on_the_machine_bus)
 	struct clock c;
 	u8 d[4];
 
-	clock__init_test(&c, 0);
-	cr_assert_eq(machine__init(&m, 4 * MiB, &c), 0);
-	cr_assert_eq(machine__init_devices(&m), 0);
-	cr_assert(m.lapic);
+	machine_up(&m, &c);
 	machine__mmio(&m, NULL, 0xfee00030, d, 4, false);
 	cr_expect_eq(io__get(d, 4), 0x00050014u);
 	machine__mmio(&m, NULL, 0xfee00032, d, 1, false);
@@ -542,10 +548,7 @@ Test(lapic, mmio_read_is_one_sample)
 	struct clock c;
 	u8 d[4];
 
-	clock__init_test(&c, 0);
-	cr_assert_eq(machine__init(&m, 4 * MiB, &c), 0);
-	cr_assert_eq(machine__init_devices(&m), 0);
-	cr_assert(m.lapic);
+	machine_up(&m, &c);
 	lapic__write(m.lapic, APIC_SVR, 0x1ff);
 	lapic__write(m.lapic, APIC_TIMER_DIV, 0); /* divide by 2 */
 	lapic__write(m.lapic, APIC_LVT_TIMER,

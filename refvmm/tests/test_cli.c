@@ -1698,6 +1698,17 @@ Test(cli, load_bad_spec)
 	}
 }
 
+/* One run of a test guest in @mode with @stats (--stats or
+ * --stats=json); the guest's exit 0 (status 1) or the failed check. */
+static void run_guest_passing(struct result *r, const char *mode,
+			      const char *stats, const char *path)
+{
+	run(r, (const char *const[]){"--mode", mode, stats, path, NULL});
+	cr_assert_eq(r->status, 1,
+		     "--mode %s: exit %d, guest check %d failed: %s", mode,
+		     r->status, r->status >> 1, r->err);
+}
+
 /*
  * MOV from CR0 and CR2 at CPL 0 finish in the gate (bt/fast.c) and read
  * what the full path reads: the guest checks the values. Counted under
@@ -1714,11 +1725,7 @@ Test(cli, bt_fast_callouts_finish_in_the_gate)
 	unsigned long fast, mov, checks;
 
 	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
-		run(&r, (const char *const[]){"--mode", modes[i], "--stats", p,
-					      NULL});
-		cr_assert_eq(r.status, 1,
-			     "--mode %s: exit %d, guest check %d failed: %s",
-			     modes[i], r.status, r.status >> 1, r.err);
+		run_guest_passing(&r, modes[i], "--stats", p);
 		fast = stat_of(&r, "bt.fast_callouts");
 		mov = stat_of(&r, "bt.callouts.mov");
 		checks = stat_of(&r, "bt.integrity_checks");
@@ -1748,11 +1755,7 @@ Test(cli, bt_fast_divide_error_round_trip)
 	struct result r;
 
 	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
-		run(&r, (const char *const[]){"--mode", modes[i], "--stats", p,
-					      NULL});
-		cr_assert_eq(r.status, 1,
-			     "--mode %s: exit %d, guest check %d failed: %s",
-			     modes[i], r.status, r.status >> 1, r.err);
+		run_guest_passing(&r, modes[i], "--stats", p);
 		cr_assert_eq(stat_of(&r, "bt.fast.raise_de"), 1999,
 			     "--mode %s: %s", modes[i], r.err);
 		cr_assert_eq(stat_of(&r, "bt.fast.iretd"), 2000,
@@ -1783,11 +1786,7 @@ Test(cli, fpu_state_survives_callouts)
 	struct result r;
 
 	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
-		run(&r, (const char *const[]){"--mode", modes[i],
-					      "--stats=json", p, NULL});
-		cr_assert_eq(r.status, 1,
-			     "--mode %s: exit %d, guest check %d failed: %s",
-			     modes[i], r.status, r.status >> 1, r.err);
+		run_guest_passing(&r, modes[i], "--stats=json", p);
 		if (!strcmp(modes[i], "trap"))
 			continue;
 		cr_assert(strstr(r.err, "\"bt.callouts.cpuid\": 2"),

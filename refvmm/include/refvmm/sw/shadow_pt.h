@@ -39,6 +39,9 @@
 
 #define SHADOW_LO	0x1000u /* vm.mmap_min_addr: page 0 is emulated */
 #define SHADOW_AC_PAGES 64	/* user pages one STAC..CLAC opens, tracked */
+/* The live mappings are listed by 4 MiB linear range: one range per
+ * top-level entry without PAE, 256 per PDPTE with it (shadow_pt.c). */
+#define SHADOW_BUCKETS 1024u
 
 enum shadow_outcome {
 	SPT_HIDDEN,   /* mapped (or widened); resume */
@@ -67,10 +70,15 @@ struct shadow_pt {
 	u32 *slot_of; /* linear page -> pool index + 1 */
 	struct shadow_map *pool;
 	u32 *free_list, nfree, used, fresh;
-	u32 *live;	    /* pool indices in use, dense */
+	u32 *live; /* pool indices in use, dense */
+	/* Per 4 MiB linear range: the first of its mappings (pool index +
+	 * 1, 0 if none) and how many it has. */
+	u32 bucket_head[SHADOW_BUCKETS], bucket_n[SHADOW_BUCKETS];
 	u8 *traced;	    /* per guest-physical page */
 	u32 *tlist, ntlist; /* the pages traced now (shadow_pt.c) */
-	/* Per guest-physical page: entries of it the live mappings used. */
+	/* Per guest-physical page: entries of it the live mappings used
+	 * below the top level (every live mapping used the current top
+	 * table's entry for its range: the buckets count those). */
 	u32 *depc;
 	/* Per guest-physical page: the linear range it was last walked
 	 * for as a leaf page table; valid in generation rmap_gen only (a

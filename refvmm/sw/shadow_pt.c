@@ -41,6 +41,16 @@
  * no search for writable ones. */
 #define TRACED	    1
 #define TRACE_STALE 2
+/* s->gone: what took a page's mapping out, for the counters that name
+ * the hidden fault bringing it back. */
+enum {
+	GONE_NEVER,
+	GONE_SWITCH,
+	GONE_PT_WRITE,
+	GONE_CLASS,
+	GONE_INVLPG,
+	GONE_FLUSH
+};
 
 /* A page-table page's linear range as a leaf table (one 4 MiB or 2 MiB
  * range; RMAP_MANY when walks met it for two). */
@@ -255,6 +265,7 @@ static void release(struct shadow_pt *s, struct shadow_map *m)
 	u32 idx = (u32)(m - s->pool), last;
 
 	bucket_unlink(s, m);
+	s->gone[m->lpn] = s->why;
 	s->slot_of[m->lpn] = 0;
 	count_deps(s, m, -1);
 	m->ndep = 0;
@@ -325,6 +336,7 @@ int shadow__flush(struct shadow_pt *s)
 		struct shadow_map *m = &s->pool[s->live[i]];
 
 		s->slot_of[m->lpn] = 0;
+		s->gone[m->lpn] = GONE_FLUSH;
 		m->ndep = 0;
 	}
 	s->used = 0;
@@ -378,6 +390,7 @@ int shadow__init(struct shadow_pt *s, int memfd, u8 *ram, u64 ram_size,
 	s->ram_size = ram_size;
 	s->budget = budget;
 	s->slot_of = calloc(NPAGES, sizeof(*s->slot_of));
+	s->gone = calloc(NPAGES, 1);
 	s->pool = calloc(budget, sizeof(*s->pool));
 	s->free_list = calloc(budget, sizeof(*s->free_list));
 	s->live = calloc(budget, sizeof(*s->live));
@@ -385,8 +398,8 @@ int shadow__init(struct shadow_pt *s, int memfd, u8 *ram, u64 ram_size,
 	s->tlist = calloc((ram_size >> 12) + 1, sizeof(*s->tlist));
 	s->depc = calloc((ram_size >> 12) + 1, sizeof(*s->depc));
 	s->rmap = calloc((ram_size >> 12) + 1, sizeof(*s->rmap));
-	if (!s->slot_of || !s->pool || !s->free_list || !s->traced ||
-	    !s->live || !s->rmap || !s->tlist || !s->depc) {
+	if (!s->slot_of || !s->gone || !s->pool || !s->free_list ||
+	    !s->traced || !s->live || !s->rmap || !s->tlist || !s->depc) {
 		shadow__destroy(s);
 		snprintf(s->err, sizeof(s->err), "out of memory");
 		return -ENOMEM;
@@ -399,6 +412,8 @@ void shadow__destroy(struct shadow_pt *s)
 	if (s->slot_of)
 		munmap(lin_ptr(SHADOW_LO >> 12), SW_WINDOW_BASE - SHADOW_LO);
 	free(s->slot_of);
+	free(s->gone);
+	s->gone = NULL;
 	free(s->pool);
 	free(s->free_list);
 	free(s->live);
@@ -796,6 +811,7 @@ static int drop_deps(struct shadow_pt *s, u64 ppn, const u8 *changed, u32 esz)
 
 	if (s->on_change)
 		s->on_change(s->change_ctx, ppn);
+	s->why = GONE_PT_WRITE;
 	if (ppn == top_table(&s->ctl) >> 12) {
 		ret = drop_top(s, changed, esz, &dr);
 		if (ret < 0)
@@ -854,6 +870,21 @@ void shadow__phys_written(struct shadow_pt *s, u64 phys, u32 len)
 	}
 }
 
+/* A hidden fault maps @lpn again: counted by what took it out. */
+static void count_refetch(struct shadow_pt *s, u32 lpn)
+{
+	u64 *by[] = {
+		[GONE_NEVER] = &s->st.hidden_first,
+		[GONE_SWITCH] = &s->st.hidden_switch,
+		[GONE_PT_WRITE] = &s->st.hidden_pt_write,
+		[GONE_CLASS] = &s->st.hidden_class,
+		[GONE_INVLPG] = &s->st.hidden_invlpg,
+		[GONE_FLUSH] = &s->st.hidden_flush,
+	};
+
+	(*by[s->gone[lpn]])++;
+}
+
 enum shadow_outcome shadow__fault(struct shadow_pt *s, u32 lin, u32 herr,
 				  bool ac, u32 *pf_error)
 {
@@ -896,6 +927,7 @@ enum shadow_outcome shadow__fault(struct shadow_pt *s, u32 lin, u32 herr,
 		m = NULL;
 	}
 	if (m) {
+		bool was_dirty = m->dirty;
 		u8 prot;
 
 		fill_from_walk(s, m, &w);
@@ -910,6 +942,10 @@ enum shadow_outcome shadow__fault(struct shadow_pt *s, u32 lin, u32 herr,
 			return SPT_SPURIOUS;
 		if (!(m->prot & PROT_WRITE) && (prot & PROT_WRITE))
 			s->st.dirty_upgrades++;
+		if (acc.kind == GPT_WRITE && !was_dirty)
+			s->st.hidden_set_d++;
+		else
+			s->st.hidden_widen++;
 		s->st.hidden++;
 		if (set_prot(s, m, prot) < 0)
 			return SPT_EMULATE;
@@ -920,6 +956,7 @@ enum shadow_outcome shadow__fault(struct shadow_pt *s, u32 lin, u32 herr,
 	if (!m)
 		return SPT_EMULATE;
 	s->st.hidden++;
+	count_refetch(s, lpn);
 	if (acc.kind == GPT_WRITE && s->traced[m->ppn] == TRACED) {
 		s->st.trace++;
 		return SPT_TRACE;
@@ -941,6 +978,7 @@ static int reclass(struct shadow_pt *s, u32 lo, u32 hi)
 
 	if (lo >= hi)
 		return 0;
+	s->why = GONE_CLASS;
 	for (b = bucket_of(lo); b <= bucket_of(hi - 1); b++)
 		cap += s->bucket_n[b];
 	lpns = malloc((size_t)(cap ? cap : 1) * sizeof(*lpns));
@@ -1062,6 +1100,7 @@ static int switch_space(struct shadow_pt *s, u64 old_top)
 	lpns = malloc((size_t)(s->used ? s->used : 1) * sizeof(*lpns));
 	if (!lpns)
 		return shadow__flush(s);
+	s->why = GONE_SWITCH;
 	for (u32 t = 0; t < ntop; t++) {
 		u64 was = old_top + (u64)t * esz, now = top + (u64)t * esz;
 		u32 nb = 0;
@@ -1176,6 +1215,7 @@ void shadow__invlpg(struct shadow_pt *s, u32 lin)
 			return;
 		}
 		old = m->ppn;
+		s->why = GONE_INVLPG;
 		release(s, m);
 	}
 	if (!eager_fill(s, lpn, NO_PPN) && old != NO_PPN &&

@@ -57,6 +57,12 @@ struct shadow_stats {
 		dirty_upgrades, eager_fills, invlpg_kept, split_kept,
 		split_lifts, switch_kept, switch_rewalked, switch_dropped,
 		refreshed;
+	/* Hidden faults by what they bring back (shadow_pt.c): a page
+	 * never mapped, or one a CR3 switch, a page-table write, a
+	 * privilege switch, an INVLPG or a flush took out; a mapping
+	 * widened for a write that sets D, or for another right. */
+	u64 hidden_first, hidden_switch, hidden_pt_write, hidden_class,
+		hidden_invlpg, hidden_flush, hidden_set_d, hidden_widen;
 };
 
 struct shadow_map;
@@ -74,6 +80,9 @@ struct shadow_pt {
 	/* Per 4 MiB linear range: the first of its mappings (pool index +
 	 * 1, 0 if none) and how many it has. */
 	u32 bucket_head[SHADOW_BUCKETS], bucket_n[SHADOW_BUCKETS];
+	/* Per linear page: what took its mapping out last (SHADOW_GONE_*
+	 * in shadow_pt.c, 0 never mapped), and what takes them out now. */
+	u8 *gone, why;
 	u8 *traced;	    /* per guest-physical page */
 	u32 *tlist, ntlist; /* the pages traced now (shadow_pt.c) */
 	/* Per guest-physical page: entries of it the live mappings used

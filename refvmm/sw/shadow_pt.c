@@ -240,7 +240,24 @@ static void bucket_link(struct shadow_pt *s, struct shadow_map *m)
 	if (m->bnext)
 		s->pool[m->bnext - 1].bprev = slot;
 	s->bucket_head[b] = slot;
-	s->bucket_n[b]++;
+	if (!s->bucket_n[b]++)
+		s->bucket_map[b / 64] |= 1ull << (b % 64);
+}
+
+/* The first bucket from @b on, before @end, that has mappings; @end if
+ * none. */
+static u32 next_bucket(const struct shadow_pt *s, u32 b, u32 end)
+{
+	while (b < end) {
+		u64 w = s->bucket_map[b / 64] >> (b % 64);
+
+		if (w) {
+			b += (u32)__builtin_ctzll(w);
+			return b < end ? b : end;
+		}
+		b = (b | 63) + 1;
+	}
+	return end;
 }
 
 static void bucket_unlink(struct shadow_pt *s, struct shadow_map *m)
@@ -253,7 +270,8 @@ static void bucket_unlink(struct shadow_pt *s, struct shadow_map *m)
 		s->bucket_head[b] = m->bnext;
 	if (m->bnext)
 		s->pool[m->bnext - 1].bprev = m->bprev;
-	s->bucket_n[b]--;
+	if (!--s->bucket_n[b])
+		s->bucket_map[b / 64] &= ~(1ull << (b % 64));
 }
 
 /* The live list keeps scans proportional to the mappings, not the
@@ -342,6 +360,7 @@ int shadow__flush(struct shadow_pt *s)
 	s->used = 0;
 	memset(s->bucket_head, 0, sizeof(s->bucket_head));
 	memset(s->bucket_n, 0, sizeof(s->bucket_n));
+	memset(s->bucket_map, 0, sizeof(s->bucket_map));
 	s->nexposed = 0;
 	s->nfree = 0; /* entries below fresh come back through free_list */
 	s->fresh = 0;
@@ -394,12 +413,14 @@ int shadow__init(struct shadow_pt *s, int memfd, u8 *ram, u64 ram_size,
 	s->pool = calloc(budget, sizeof(*s->pool));
 	s->free_list = calloc(budget, sizeof(*s->free_list));
 	s->live = calloc(budget, sizeof(*s->live));
+	s->drop_buf = calloc(budget, sizeof(*s->drop_buf));
 	s->traced = calloc((ram_size >> 12) + 1, 1);
 	s->tlist = calloc((ram_size >> 12) + 1, sizeof(*s->tlist));
 	s->depc = calloc((ram_size >> 12) + 1, sizeof(*s->depc));
 	s->rmap = calloc((ram_size >> 12) + 1, sizeof(*s->rmap));
 	if (!s->slot_of || !s->gone || !s->pool || !s->free_list ||
-	    !s->traced || !s->live || !s->rmap || !s->tlist || !s->depc) {
+	    !s->traced || !s->live || !s->drop_buf || !s->rmap || !s->tlist ||
+	    !s->depc) {
 		shadow__destroy(s);
 		snprintf(s->err, sizeof(s->err), "out of memory");
 		return -ENOMEM;
@@ -417,6 +438,8 @@ void shadow__destroy(struct shadow_pt *s)
 	free(s->pool);
 	free(s->free_list);
 	free(s->live);
+	free(s->drop_buf);
+	s->drop_buf = NULL;
 	free(s->traced);
 	free(s->tlist);
 	free(s->depc);
@@ -779,7 +802,9 @@ static int drop_top(struct shadow_pt *s, const u8 *changed, u32 esz,
 	for (u32 t = 0; t < ntop; t++) {
 		if (!changed[first + t])
 			continue;
-		for (u32 b = t * per; b < (t + 1) * per; b++) {
+		for (u32 b = next_bucket(s, t * per, (t + 1) * per);
+		     b < (t + 1) * per;
+		     b = next_bucket(s, b + 1, (t + 1) * per)) {
 			u32 slot = s->bucket_head[b], next;
 
 			for (; slot; slot = next) {
@@ -973,18 +998,15 @@ enum shadow_outcome shadow__fault(struct shadow_pt *s, u32 lin, u32 herr,
  */
 static int reclass(struct shadow_pt *s, u32 lo, u32 hi)
 {
-	u32 *lpns, n = 0, cap = 0, b;
+	u32 *lpns = s->drop_buf, n = 0, b, end;
 	int r = 0;
 
 	if (lo >= hi)
 		return 0;
 	s->why = GONE_CLASS;
-	for (b = bucket_of(lo); b <= bucket_of(hi - 1); b++)
-		cap += s->bucket_n[b];
-	lpns = malloc((size_t)(cap ? cap : 1) * sizeof(*lpns));
-	if (!lpns)
-		return -ENOMEM;
-	for (b = bucket_of(lo); b <= bucket_of(hi - 1) && r == 0; b++) {
+	end = bucket_of(hi - 1) + 1;
+	for (b = next_bucket(s, bucket_of(lo), end); b < end && r == 0;
+	     b = next_bucket(s, b + 1, end)) {
 		u32 slot = s->bucket_head[b], next;
 
 		for (; slot; slot = next) {
@@ -1007,7 +1029,6 @@ static int reclass(struct shadow_pt *s, u32 lo, u32 hi)
 	}
 	if (r == 0 && n)
 		r = unmap_runs(s, lpns, n, &s->st.priv_range_calls);
-	free(lpns);
 	return r;
 }
 
@@ -1093,22 +1114,20 @@ static bool same_in_new_space(struct shadow_pt *s, struct shadow_map *m)
 static int switch_space(struct shadow_pt *s, u64 old_top)
 {
 	u64 top = top_table(&s->ctl);
-	u32 esz = entry_size(s), per = buckets_per_top(s),
-	    ntop = gpt_pae(&s->ctl) ? 4 : 1024, *lpns, n = 0, i, k;
+	u32 esz = entry_size(s), per = buckets_per_top(s), *lpns = s->drop_buf,
+	    n = 0, i, k, t;
 	int r = 0;
 
-	lpns = malloc((size_t)(s->used ? s->used : 1) * sizeof(*lpns));
-	if (!lpns)
-		return shadow__flush(s);
 	s->why = GONE_SWITCH;
-	for (u32 t = 0; t < ntop; t++) {
+	/* Only the top-level entries whose ranges have mappings. */
+	for (t = next_bucket(s, 0, SHADOW_BUCKETS) / per;
+	     t < SHADOW_BUCKETS / per;
+	     t = next_bucket(s, (t + 1) * per, SHADOW_BUCKETS) / per) {
 		u64 was = old_top + (u64)t * esz, now = top + (u64)t * esz;
 		u32 nb = 0;
 
 		for (u32 b = t * per; b < (t + 1) * per; b++)
 			nb += s->bucket_n[b];
-		if (!nb)
-			continue;
 		/* The whole range keeps its mappings: their lower entries
 		 * are the ones they used, and dep_addr finds their new
 		 * top-level entry. */
@@ -1136,7 +1155,6 @@ static int switch_space(struct shadow_pt *s, u64 old_top)
 	s->st.switch_dropped += n;
 	if (n)
 		r = unmap_runs(s, lpns, n, NULL);
-	free(lpns);
 	if (r < 0)
 		return r;
 	/* Tables no live mapping uses below the top level go stale (the

@@ -80,6 +80,8 @@ struct shadow_pt {
 	/* Per 4 MiB linear range: the first of its mappings (pool index +
 	 * 1, 0 if none) and how many it has. */
 	u32 bucket_head[SHADOW_BUCKETS], bucket_n[SHADOW_BUCKETS];
+	u64 bucket_map[SHADOW_BUCKETS / 64]; /* the ranges that have any */
+	u32 *drop_buf; /* pages a pass unmaps, one call per run */
 	/* Per linear page: what took its mapping out last (SHADOW_GONE_*
 	 * in shadow_pt.c, 0 never mapped), and what takes them out now. */
 	u8 *gone, why;

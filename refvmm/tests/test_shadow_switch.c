@@ -278,7 +278,7 @@ Test(shadow_switch, the_new_directory_alias_goes_read_only)
 		     SPT_TRACE);
 }
 
-Test(shadow_switch, a_range_switch_visits_only_its_own_range)
+Test(shadow_switch, a_pde_write_takes_out_its_range_alone)
 {
 	/* 4 MiB ranges: a PDE write in the current directory takes out
 	 * the mappings of its range alone, found without a search. */

@@ -821,6 +821,40 @@ static int drop_top(struct shadow_pt *s, const u8 *changed, u32 esz,
 }
 
 /*
+ * Changed entries of page @ppn as a page table without PAE: a mapping
+ * that used one was walked through a PDE of the current directory that
+ * points to @ppn, and still is (a PDE write drops the mappings made
+ * through it), so only the ranges of such PDEs are searched.
+ */
+static int drop_leaf(struct shadow_pt *s, u64 ppn, const u8 *changed, u32 esz,
+		     struct dropping *dr)
+{
+	u64 top = top_table(&s->ctl);
+	int ret;
+
+	for (u32 t = next_bucket(s, 0, SHADOW_BUCKETS); t < SHADOW_BUCKETS;
+	     t = next_bucket(s, t + 1, SHADOW_BUCKETS)) {
+		u64 pde = entry_at(s, top + (u64)t * 4);
+		u32 slot, next;
+
+		if (!(pde & 1) || (pde >> 12) != ppn)
+			continue;
+		for (slot = s->bucket_head[t]; slot; slot = next) {
+			struct shadow_map *m = map_at(s, slot);
+			int hit = dep_hit(s, m, ppn, changed, esz, 1);
+
+			next = m->bnext;
+			if (hit < 0)
+				continue;
+			ret = drop_hit(s, m, hit, dr);
+			if (ret < 0)
+				return ret;
+		}
+	}
+	return 0;
+}
+
+/*
  * Entries of page @ppn marked in @changed (one flag per entry of @esz
  * bytes) changed: every mapping that used one is dropped, and where a
  * leaf entry changed, filled again from the new entries at once (up to
@@ -832,6 +866,7 @@ static int drop_deps(struct shadow_pt *s, u64 ppn, const u8 *changed, u32 esz)
 	struct dropping dr = {.n = 0, .nr = 0};
 	const struct shadow_rmap *rm = &s->rmap[ppn];
 	u32 i, nold;
+	bool search;
 	int ret;
 
 	if (s->on_change)
@@ -844,7 +879,15 @@ static int drop_deps(struct shadow_pt *s, u64 ppn, const u8 *changed, u32 esz)
 	}
 	/* No mapping used an entry of @ppn below the top level: nothing to
 	 * search (a table of a space not current, or one being built). */
-	for (i = s->depc[ppn] ? s->used : 0; i-- > 0;) {
+	search = s->depc[ppn] != 0;
+	if (search && !gpt_pae(&s->ctl) &&
+	    top_table(&s->ctl) + 4096 <= s->ram_size) {
+		ret = drop_leaf(s, ppn, changed, esz, &dr);
+		if (ret < 0)
+			return ret;
+		search = false;
+	}
+	for (i = search ? s->used : 0; i-- > 0;) {
 		struct shadow_map *m = &s->pool[s->live[i]];
 		int hit = dep_hit(s, m, ppn, changed, esz, 1);
 

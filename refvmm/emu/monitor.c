@@ -884,6 +884,14 @@ void monitor__stats(struct vcpu *vcpu, struct stats *stats)
 	stats__set(stats, "shadow.refreshed", t->sp.st.refreshed);
 	stats__set(stats, "shadow.pages_mapped", t->sp.st.mapped);
 	stats__set(stats, "shadow.traced_pages", t->sp.st.traced_pages);
+	stats__set(stats, "shadow.hidden.first", t->sp.st.hidden_first);
+	stats__set(stats, "shadow.hidden.switch", t->sp.st.hidden_switch);
+	stats__set(stats, "shadow.hidden.pt_write", t->sp.st.hidden_pt_write);
+	stats__set(stats, "shadow.hidden.class", t->sp.st.hidden_class);
+	stats__set(stats, "shadow.hidden.invlpg", t->sp.st.hidden_invlpg);
+	stats__set(stats, "shadow.hidden.flush", t->sp.st.hidden_flush);
+	stats__set(stats, "shadow.hidden.set_d", t->sp.st.hidden_set_d);
+	stats__set(stats, "shadow.hidden.widen", t->sp.st.hidden_widen);
 	stats__note(stats, "host.cpuid_faulting",
 		    t->cpuid_faulting ? "on" : t->host_notes[0]);
 	stats__note(stats, "host.rdtsc_trapping",

@@ -41,6 +41,16 @@
  * no search for writable ones. */
 #define TRACED	    1
 #define TRACE_STALE 2
+/* s->gone: what took a page's mapping out, for the counters that name
+ * the hidden fault bringing it back. */
+enum {
+	GONE_NEVER,
+	GONE_SWITCH,
+	GONE_PT_WRITE,
+	GONE_CLASS,
+	GONE_INVLPG,
+	GONE_FLUSH
+};
 
 /* A page-table page's linear range as a leaf table (one 4 MiB or 2 MiB
  * range; RMAP_MANY when walks met it for two). */
@@ -53,13 +63,56 @@ struct shadow_map {
 	u8 prot; /* what the host mapping allows now */
 	bool rw, us, xd, dirty;
 	u8 ndep;
-	u32 live_pos; /* index in s->live */
-	u64 dep[3];   /* guest-physical addresses of the entries used */
+	u32 live_pos;	  /* index in s->live */
+	u32 bprev, bnext; /* its bucket's list: pool index + 1, 0 at an end */
+	/* Guest-physical addresses of the entries used; dep[0], the
+	 * top-level entry, is read through dep_addr (a CR3 switch that
+	 * keeps the mapping moves it to the new table without a visit). */
+	u64 dep[3];
 };
 
 static bool mappable_ppn(const struct shadow_pt *s, u64 ppn)
 {
 	return (ppn + 1) << 12 <= s->ram_size;
+}
+
+static u32 entry_size(const struct shadow_pt *s)
+{
+	return gpt_pae(&s->ctl) ? 8 : 4;
+}
+
+/* Where the walk's first entry for linear 0 lies (4.3; 4.4.1: with
+ * PAE, CR3 bits 31:5 locate the PDPT). */
+static u64 top_table(const struct gpt_ctl *ctl)
+{
+	return gpt_pae(ctl) ? (ctl->cr3 & ~0x1fu) : (ctl->cr3 & ~0xfffu);
+}
+
+/* The top-level entry's index for @lpn: the PDE (4.3) or the PDPTE
+ * (4.4.1). A bucket is one PDE's range, or a 256th of a PDPTE's. */
+static u32 top_index(const struct shadow_pt *s, u32 lpn)
+{
+	return gpt_pae(&s->ctl) ? lpn >> 18 : lpn >> 10;
+}
+
+static u32 buckets_per_top(const struct shadow_pt *s)
+{
+	return gpt_pae(&s->ctl) ? 256 : 1;
+}
+
+static u32 bucket_of(u32 lpn)
+{
+	return lpn >> 10;
+}
+
+/* Every live mapping was made through, or kept for, the current top
+ * table's entry for its range (switch_space). */
+static u64 dep_addr(const struct shadow_pt *s, const struct shadow_map *m,
+		    int d)
+{
+	if (d)
+		return m->dep[d];
+	return top_table(&s->ctl) + (u64)top_index(s, m->lpn) * entry_size(s);
 }
 
 /* Whether @lin lies where guest code never runs natively (noexec_lo). */
@@ -164,21 +217,73 @@ static int set_prot(struct shadow_pt *s, struct shadow_map *m, u8 prot)
 	return 0;
 }
 
-/* Counts @m's entries in s->depc, @by = 1, or takes them out, -1. */
+/* Counts @m's entries below the top level in s->depc, @by = 1, or takes
+ * them out, -1. */
 static void count_deps(struct shadow_pt *s, const struct shadow_map *m, int by)
 {
-	for (int d = 0; d < m->ndep; d++)
+	for (int d = 1; d < m->ndep; d++)
 		if (mappable_ppn(s, m->dep[d] >> 12))
 			s->depc[m->dep[d] >> 12] += (u32)by;
 }
 
+static struct shadow_map *map_at(const struct shadow_pt *s, u32 slot)
+{
+	return slot ? &s->pool[slot - 1] : NULL;
+}
+
+static void bucket_link(struct shadow_pt *s, struct shadow_map *m)
+{
+	u32 b = bucket_of(m->lpn), slot = (u32)(m - s->pool) + 1;
+
+	m->bprev = 0;
+	m->bnext = s->bucket_head[b];
+	if (m->bnext)
+		s->pool[m->bnext - 1].bprev = slot;
+	s->bucket_head[b] = slot;
+	if (!s->bucket_n[b]++)
+		s->bucket_map[b / 64] |= 1ull << (b % 64);
+}
+
+/* The first bucket from @b on, before @end, that has mappings; @end if
+ * none. */
+static u32 next_bucket(const struct shadow_pt *s, u32 b, u32 end)
+{
+	while (b < end) {
+		u64 w = s->bucket_map[b / 64] >> (b % 64);
+
+		if (w) {
+			b += (u32)__builtin_ctzll(w);
+			return b < end ? b : end;
+		}
+		b = (b | 63) + 1;
+	}
+	return end;
+}
+
+static void bucket_unlink(struct shadow_pt *s, struct shadow_map *m)
+{
+	u32 b = bucket_of(m->lpn);
+
+	if (m->bprev)
+		s->pool[m->bprev - 1].bnext = m->bnext;
+	else
+		s->bucket_head[b] = m->bnext;
+	if (m->bnext)
+		s->pool[m->bnext - 1].bprev = m->bprev;
+	if (!--s->bucket_n[b])
+		s->bucket_map[b / 64] &= ~(1ull << (b % 64));
+}
+
 /* The live list keeps scans proportional to the mappings, not the
  * budget; removal swaps the last entry in, so scans that release go
- * from the end. */
+ * from the end. The buckets keep the passes of CR3 and privilege
+ * switches proportional to the ranges that change. */
 static void release(struct shadow_pt *s, struct shadow_map *m)
 {
 	u32 idx = (u32)(m - s->pool), last;
 
+	bucket_unlink(s, m);
+	s->gone[m->lpn] = s->why;
 	s->slot_of[m->lpn] = 0;
 	count_deps(s, m, -1);
 	m->ndep = 0;
@@ -249,9 +354,13 @@ int shadow__flush(struct shadow_pt *s)
 		struct shadow_map *m = &s->pool[s->live[i]];
 
 		s->slot_of[m->lpn] = 0;
+		s->gone[m->lpn] = GONE_FLUSH;
 		m->ndep = 0;
 	}
 	s->used = 0;
+	memset(s->bucket_head, 0, sizeof(s->bucket_head));
+	memset(s->bucket_n, 0, sizeof(s->bucket_n));
+	memset(s->bucket_map, 0, sizeof(s->bucket_map));
 	s->nexposed = 0;
 	s->nfree = 0; /* entries below fresh come back through free_list */
 	s->fresh = 0;
@@ -300,15 +409,18 @@ int shadow__init(struct shadow_pt *s, int memfd, u8 *ram, u64 ram_size,
 	s->ram_size = ram_size;
 	s->budget = budget;
 	s->slot_of = calloc(NPAGES, sizeof(*s->slot_of));
+	s->gone = calloc(NPAGES, 1);
 	s->pool = calloc(budget, sizeof(*s->pool));
 	s->free_list = calloc(budget, sizeof(*s->free_list));
 	s->live = calloc(budget, sizeof(*s->live));
+	s->drop_buf = calloc(budget, sizeof(*s->drop_buf));
 	s->traced = calloc((ram_size >> 12) + 1, 1);
 	s->tlist = calloc((ram_size >> 12) + 1, sizeof(*s->tlist));
 	s->depc = calloc((ram_size >> 12) + 1, sizeof(*s->depc));
 	s->rmap = calloc((ram_size >> 12) + 1, sizeof(*s->rmap));
-	if (!s->slot_of || !s->pool || !s->free_list || !s->traced ||
-	    !s->live || !s->rmap || !s->tlist || !s->depc) {
+	if (!s->slot_of || !s->gone || !s->pool || !s->free_list ||
+	    !s->traced || !s->live || !s->drop_buf || !s->rmap || !s->tlist ||
+	    !s->depc) {
 		shadow__destroy(s);
 		snprintf(s->err, sizeof(s->err), "out of memory");
 		return -ENOMEM;
@@ -321,9 +433,13 @@ void shadow__destroy(struct shadow_pt *s)
 	if (s->slot_of)
 		munmap(lin_ptr(SHADOW_LO >> 12), SW_WINDOW_BASE - SHADOW_LO);
 	free(s->slot_of);
+	free(s->gone);
+	s->gone = NULL;
 	free(s->pool);
 	free(s->free_list);
 	free(s->live);
+	free(s->drop_buf);
+	s->drop_buf = NULL;
 	free(s->traced);
 	free(s->tlist);
 	free(s->depc);
@@ -384,6 +500,7 @@ static struct shadow_map *alloc_map(struct shadow_pt *s, u32 lpn)
 	s->slot_of[lpn] = (u32)(m - s->pool) + 1;
 	m->live_pos = s->used;
 	s->live[s->used++] = (u32)(m - s->pool);
+	bucket_link(s, m);
 	return m;
 }
 
@@ -485,11 +602,6 @@ static void rmap_note(struct shadow_pt *s, const struct gpt_walk *w, u32 lin)
 	} else if (r->base != base) {
 		r->base = RMAP_MANY;
 	}
-}
-
-static u32 entry_size(const struct shadow_pt *s)
-{
-	return gpt_pae(&s->ctl) ? 8 : 4;
 }
 
 static u64 entry_at(const struct shadow_pt *s, u64 addr)
@@ -626,6 +738,122 @@ static bool listed(const struct refill *r, u32 n, u32 lpn)
 	return false;
 }
 
+/* The first entry of @m from the @from-th on that lies in page @ppn
+ * and is marked in @changed (one flag per entry of @esz bytes); -1 if
+ * none. */
+static int dep_hit(const struct shadow_pt *s, const struct shadow_map *m,
+		   u64 ppn, const u8 *changed, u32 esz, int from)
+{
+	for (int d = from; d < m->ndep; d++) {
+		u64 a = dep_addr(s, m, d);
+
+		if ((a >> 12) == ppn && changed[(a & 0xfff) / esz])
+			return d;
+	}
+	return -1;
+}
+
+/* What a page-table write takes out: pages to unmap in runs, and the
+ * pages to fill again from the new entries. */
+struct dropping {
+	u32 lpns[256], n, nr;
+	struct refill r[EAGER_MAX];
+};
+
+static int drop_later(struct shadow_pt *s, struct dropping *dr, u32 lpn)
+{
+	dr->lpns[dr->n++] = lpn;
+	if (dr->n < 256)
+		return 0;
+	dr->n = 0;
+	return unmap_runs(s, dr->lpns, 256, NULL);
+}
+
+/* Mapping @m used the changed entry @hit: refreshed in place, kept for
+ * a refill, or dropped. */
+static int drop_hit(struct shadow_pt *s, struct shadow_map *m, int hit,
+		    struct dropping *dr)
+{
+	u32 lpn = m->lpn;
+
+	if (hit == m->ndep - 1 && refresh(s, m))
+		return 0;
+	if (hit == m->ndep - 1 && dr->nr < EAGER_MAX) {
+		/* Mapped over in one call by the fill, or unmapped
+		 * below when the fill does not map it. */
+		dr->r[dr->nr++] = (struct refill){m->lpn, m->ppn};
+		release(s, m);
+		return 0;
+	}
+	release(s, m);
+	return drop_later(s, dr, lpn);
+}
+
+/* Changed entries of the current top table: the mappings made through
+ * them are the buckets of their ranges, found without a search. */
+static int drop_top(struct shadow_pt *s, const u8 *changed, u32 esz,
+		    struct dropping *dr)
+{
+	u32 first = (u32)(top_table(&s->ctl) & 0xfff) / esz, per,
+	    ntop = gpt_pae(&s->ctl) ? 4 : 1024;
+	int ret;
+
+	per = buckets_per_top(s);
+	for (u32 t = 0; t < ntop; t++) {
+		if (!changed[first + t])
+			continue;
+		for (u32 b = next_bucket(s, t * per, (t + 1) * per);
+		     b < (t + 1) * per;
+		     b = next_bucket(s, b + 1, (t + 1) * per)) {
+			u32 slot = s->bucket_head[b], next;
+
+			for (; slot; slot = next) {
+				struct shadow_map *m = map_at(s, slot);
+
+				next = m->bnext;
+				ret = drop_hit(s, m, 0, dr);
+				if (ret < 0)
+					return ret;
+			}
+		}
+	}
+	return 0;
+}
+
+/*
+ * Changed entries of page @ppn as a page table without PAE: a mapping
+ * that used one was walked through a PDE of the current directory that
+ * points to @ppn, and still is (a PDE write drops the mappings made
+ * through it), so only the ranges of such PDEs are searched.
+ */
+static int drop_leaf(struct shadow_pt *s, u64 ppn, const u8 *changed, u32 esz,
+		     struct dropping *dr)
+{
+	u64 top = top_table(&s->ctl);
+	int ret;
+
+	for (u32 t = next_bucket(s, 0, SHADOW_BUCKETS); t < SHADOW_BUCKETS;
+	     t = next_bucket(s, t + 1, SHADOW_BUCKETS)) {
+		u64 pde = entry_at(s, top + (u64)t * 4);
+		u32 slot, next;
+
+		if (!(pde & 1) || (pde >> 12) != ppn)
+			continue;
+		for (slot = s->bucket_head[t]; slot; slot = next) {
+			struct shadow_map *m = map_at(s, slot);
+			int hit = dep_hit(s, m, ppn, changed, esz, 1);
+
+			next = m->bnext;
+			if (hit < 0)
+				continue;
+			ret = drop_hit(s, m, hit, dr);
+			if (ret < 0)
+				return ret;
+		}
+	}
+	return 0;
+}
+
 /*
  * Entries of page @ppn marked in @changed (one flag per entry of @esz
  * bytes) changed: every mapping that used one is dropped, and where a
@@ -635,63 +863,56 @@ static bool listed(const struct refill *r, u32 n, u32 lpn)
  */
 static int drop_deps(struct shadow_pt *s, u64 ppn, const u8 *changed, u32 esz)
 {
-	u32 lpns[256], n = 0, i, nr = 0, nold;
-	struct refill r[EAGER_MAX];
+	struct dropping dr = {.n = 0, .nr = 0};
 	const struct shadow_rmap *rm = &s->rmap[ppn];
+	u32 i, nold;
+	bool search;
 	int ret;
 
 	if (s->on_change)
 		s->on_change(s->change_ctx, ppn);
-	/* No mapping used an entry of @ppn: nothing to search (a table of
-	 * a space not current, or one being built). */
-	for (i = s->depc[ppn] ? s->used : 0; i-- > 0;) {
+	s->why = GONE_PT_WRITE;
+	if (ppn == top_table(&s->ctl) >> 12) {
+		ret = drop_top(s, changed, esz, &dr);
+		if (ret < 0)
+			return ret;
+	}
+	/* No mapping used an entry of @ppn below the top level: nothing to
+	 * search (a table of a space not current, or one being built). */
+	search = s->depc[ppn] != 0;
+	if (search && !gpt_pae(&s->ctl) &&
+	    top_table(&s->ctl) + 4096 <= s->ram_size) {
+		ret = drop_leaf(s, ppn, changed, esz, &dr);
+		if (ret < 0)
+			return ret;
+		search = false;
+	}
+	for (i = search ? s->used : 0; i-- > 0;) {
 		struct shadow_map *m = &s->pool[s->live[i]];
-		int hit = -1;
+		int hit = dep_hit(s, m, ppn, changed, esz, 1);
 
-		for (int d = 0; d < m->ndep && hit < 0; d++)
-			if ((m->dep[d] >> 12) == ppn &&
-			    changed[(m->dep[d] & 0xfff) / esz])
-				hit = d;
 		if (hit < 0)
 			continue;
-		if (hit == m->ndep - 1 && refresh(s, m))
-			continue;
-		if (hit == m->ndep - 1 && nr < EAGER_MAX) {
-			/* Mapped over in one call by the fill, or unmapped
-			 * below when the fill does not map it. */
-			r[nr++] = (struct refill){m->lpn, m->ppn};
-			release(s, m);
-			continue;
-		}
-		lpns[n++] = m->lpn;
-		release(s, m);
-		if (n == 256) {
-			ret = unmap_runs(s, lpns, n, NULL);
-			if (ret < 0)
-				return ret;
-			n = 0;
-		}
+		ret = drop_hit(s, m, hit, &dr);
+		if (ret < 0)
+			return ret;
 	}
-	nold = nr;
+	nold = dr.nr;
 	if (rm->gen == s->rmap_gen && rm->base != RMAP_MANY)
-		for (i = 0; i < 4096 / esz && nr < EAGER_MAX; i++) {
+		for (i = 0; i < 4096 / esz && dr.nr < EAGER_MAX; i++) {
 			u32 lpn = (rm->base >> 12) + i;
 
-			if (changed[i] && !listed(r, nold, lpn) &&
+			if (changed[i] && !listed(dr.r, nold, lpn) &&
 			    !map_of(s, lpn))
-				r[nr++] = (struct refill){lpn, NO_PPN};
+				dr.r[dr.nr++] = (struct refill){lpn, NO_PPN};
 		}
-	for (i = 0; i < nr; i++)
-		if (!eager_fill(s, r[i].lpn, r[i].old_ppn) && i < nold) {
-			lpns[n++] = r[i].lpn;
-			if (n == 256) {
-				ret = unmap_runs(s, lpns, n, NULL);
-				if (ret < 0)
-					return ret;
-				n = 0;
-			}
+	for (i = 0; i < dr.nr; i++)
+		if (!eager_fill(s, dr.r[i].lpn, dr.r[i].old_ppn) && i < nold) {
+			ret = drop_later(s, &dr, dr.r[i].lpn);
+			if (ret < 0)
+				return ret;
 		}
-	return n ? unmap_runs(s, lpns, n, NULL) : 0;
+	return dr.n ? unmap_runs(s, dr.lpns, dr.n, NULL) : 0;
 }
 
 void shadow__phys_written(struct shadow_pt *s, u64 phys, u32 len)
@@ -715,6 +936,21 @@ void shadow__phys_written(struct shadow_pt *s, u64 phys, u32 len)
 			changed[off] = 1;
 		drop_deps(s, p >> 12, changed, esz);
 	}
+}
+
+/* A hidden fault maps @lpn again: counted by what took it out. */
+static void count_refetch(struct shadow_pt *s, u32 lpn)
+{
+	u64 *by[] = {
+		[GONE_NEVER] = &s->st.hidden_first,
+		[GONE_SWITCH] = &s->st.hidden_switch,
+		[GONE_PT_WRITE] = &s->st.hidden_pt_write,
+		[GONE_CLASS] = &s->st.hidden_class,
+		[GONE_INVLPG] = &s->st.hidden_invlpg,
+		[GONE_FLUSH] = &s->st.hidden_flush,
+	};
+
+	(*by[s->gone[lpn]])++;
 }
 
 enum shadow_outcome shadow__fault(struct shadow_pt *s, u32 lin, u32 herr,
@@ -759,6 +995,7 @@ enum shadow_outcome shadow__fault(struct shadow_pt *s, u32 lin, u32 herr,
 		m = NULL;
 	}
 	if (m) {
+		bool was_dirty = m->dirty;
 		u8 prot;
 
 		fill_from_walk(s, m, &w);
@@ -773,6 +1010,10 @@ enum shadow_outcome shadow__fault(struct shadow_pt *s, u32 lin, u32 herr,
 			return SPT_SPURIOUS;
 		if (!(m->prot & PROT_WRITE) && (prot & PROT_WRITE))
 			s->st.dirty_upgrades++;
+		if (acc.kind == GPT_WRITE && !was_dirty)
+			s->st.hidden_set_d++;
+		else
+			s->st.hidden_widen++;
 		s->st.hidden++;
 		if (set_prot(s, m, prot) < 0)
 			return SPT_EMULATE;
@@ -783,6 +1024,7 @@ enum shadow_outcome shadow__fault(struct shadow_pt *s, u32 lin, u32 herr,
 	if (!m)
 		return SPT_EMULATE;
 	s->st.hidden++;
+	count_refetch(s, lpn);
 	if (acc.kind == GPT_WRITE && s->traced[m->ppn] == TRACED) {
 		s->st.trace++;
 		return SPT_TRACE;
@@ -790,39 +1032,61 @@ enum shadow_outcome shadow__fault(struct shadow_pt *s, u32 lin, u32 herr,
 	return permits(m->prot, acc.kind) ? SPT_HIDDEN : SPT_EMULATE;
 }
 
-/* Every mapping to what the class (and the split) allow now. */
-static int reclass(struct shadow_pt *s)
+/*
+ * The mappings in linear pages [@lo, @hi) to what the class (and the
+ * split) allow now: the range a privilege switch or a lift changes.
+ * Outside it a mapping's protection is the same in both classes (at or
+ * above the split the user class keeps the supervisor's), so it is not
+ * visited; the buckets that meet the range are.
+ */
+static int reclass(struct shadow_pt *s, u32 lo, u32 hi)
 {
-	u32 *lpns, n = 0, i;
+	u32 *lpns = s->drop_buf, n = 0, b, end;
 	int r = 0;
 
-	lpns = malloc((size_t)(s->used ? s->used : 1) * sizeof(*lpns));
-	if (!lpns)
-		return -ENOMEM;
-	for (i = s->used; i-- > 0;) {
-		struct shadow_map *m = &s->pool[s->live[i]];
-		u8 prot = prot_now(s, m);
+	if (lo >= hi)
+		return 0;
+	s->why = GONE_CLASS;
+	end = bucket_of(hi - 1) + 1;
+	for (b = next_bucket(s, bucket_of(lo), end); b < end && r == 0;
+	     b = next_bucket(s, b + 1, end)) {
+		u32 slot = s->bucket_head[b], next;
 
-		if (kept(s, m) && prot)
-			s->st.split_kept++;
-		if (!prot) {
-			lpns[n++] = m->lpn;
-			release(s, m);
-		} else if (prot != m->prot) {
-			r = set_prot(s, m, prot);
-			s->st.priv_range_calls++;
-			if (r < 0)
-				break;
+		for (; slot; slot = next) {
+			struct shadow_map *m = map_at(s, slot);
+			u8 prot = prot_now(s, m);
+
+			next = m->bnext;
+			if (kept(s, m) && prot)
+				s->st.split_kept++;
+			if (!prot) {
+				lpns[n++] = m->lpn;
+				release(s, m);
+			} else if (prot != m->prot) {
+				r = set_prot(s, m, prot);
+				s->st.priv_range_calls++;
+				if (r < 0)
+					break;
+			}
 		}
 	}
 	if (r == 0 && n)
 		r = unmap_runs(s, lpns, n, &s->st.priv_range_calls);
-	free(lpns);
 	return r;
+}
+
+/* Mappings in buckets wholly at or above the split: the user class
+ * keeps them as they are. */
+static void count_split_kept(struct shadow_pt *s)
+{
+	for (u32 b = ((s->split >> 12) + 1023) >> 10; b < SHADOW_BUCKETS; b++)
+		s->st.split_kept += s->bucket_n[b];
 }
 
 int shadow__set_user(struct shadow_pt *s, bool user)
 {
+	u32 was = s->split;
+
 	if (user == s->user)
 		return 0;
 	s->user = user;
@@ -832,23 +1096,23 @@ int shadow__set_user(struct shadow_pt *s, bool user)
 	if (user && s->split_ok)
 		s->split = shadow_class__split(s->user_top, SW_WINDOW_BASE);
 	s->st.priv_switches++;
-	return reclass(s);
+	if (!user) /* below the split the user period held user rights */
+		return reclass(s, SHADOW_LO >> 12, was >> 12);
+	/* A bucket the split cuts is visited whole, its pages at or above
+	 * the split counted there. */
+	count_split_kept(s);
+	return reclass(s, SHADOW_LO >> 12, s->split >> 12);
 }
 
 int shadow__split_lift(struct shadow_pt *s)
 {
+	u32 was = s->split;
+
 	if (!s->user || s->split == SW_WINDOW_BASE)
 		return 0;
 	s->split = SW_WINDOW_BASE;
 	s->st.split_lifts++;
-	return s->paging ? reclass(s) : 0;
-}
-
-/* Where the walk's first entry for linear 0 lies (4.3; 4.4.1: with
- * PAE, CR3 bits 31:5 locate the PDPT). */
-static u64 top_table(const struct gpt_ctl *ctl)
-{
-	return gpt_pae(ctl) ? (ctl->cr3 & ~0x1fu) : (ctl->cr3 & ~0xfffu);
+	return s->paging ? reclass(s, was >> 12, SW_WINDOW_BASE >> 12) : 0;
 }
 
 /*
@@ -892,45 +1156,61 @@ static bool same_in_new_space(struct shadow_pt *s, struct shadow_map *m)
  */
 static int switch_space(struct shadow_pt *s, u64 old_top)
 {
-	u64 top = top_table(&s->ctl), span = gpt_pae(&s->ctl) ? 32 : 4096;
-	u32 *lpns, n = 0, i;
-	int r;
+	u64 top = top_table(&s->ctl);
+	u32 esz = entry_size(s), per = buckets_per_top(s), *lpns = s->drop_buf,
+	    n = 0, i, k, t;
+	int r = 0;
 
-	lpns = malloc((size_t)(s->used ? s->used : 1) * sizeof(*lpns));
-	if (!lpns)
-		return shadow__flush(s);
-	for (i = 0; i < s->ntlist; i++)
-		if (s->traced[s->tlist[i]] == TRACED)
-			s->traced[s->tlist[i]] = TRACE_STALE;
-	s->ntlist = 0;
-	for (i = s->used; i-- > 0;) {
-		struct shadow_map *m = &s->pool[s->live[i]];
-		u64 off = m->dep[0] - old_top, at = top + off;
+	s->why = GONE_SWITCH;
+	/* Only the top-level entries whose ranges have mappings. */
+	for (t = next_bucket(s, 0, SHADOW_BUCKETS) / per;
+	     t < SHADOW_BUCKETS / per;
+	     t = next_bucket(s, (t + 1) * per, SHADOW_BUCKETS) / per) {
+		u64 was = old_top + (u64)t * esz, now = top + (u64)t * esz;
+		u32 nb = 0;
 
-		if (m->ndep && off < span &&
-		    at + entry_size(s) <= s->ram_size &&
-		    entry_at(s, m->dep[0]) == entry_at(s, at)) {
-			count_deps(s, m, -1);
-			m->dep[0] = at;
-			count_deps(s, m, 1);
-			for (int d = 0; d < m->ndep; d++)
-				if (mappable_ppn(s, m->dep[d] >> 12))
-					mark_traced(s, m->dep[d] >> 12);
-			s->st.switch_kept++;
+		for (u32 b = t * per; b < (t + 1) * per; b++)
+			nb += s->bucket_n[b];
+		/* The whole range keeps its mappings: their lower entries
+		 * are the ones they used, and dep_addr finds their new
+		 * top-level entry. */
+		if (was + esz <= s->ram_size && now + esz <= s->ram_size &&
+		    entry_at(s, was) == entry_at(s, now)) {
+			s->st.switch_kept += nb;
 			continue;
 		}
-		if (same_in_new_space(s, m)) {
-			s->st.switch_rewalked++;
-			continue;
+		for (u32 b = t * per; b < (t + 1) * per; b++) {
+			u32 slot = s->bucket_head[b], next;
+
+			for (; slot; slot = next) {
+				struct shadow_map *m = map_at(s, slot);
+
+				next = m->bnext;
+				if (same_in_new_space(s, m)) {
+					s->st.switch_rewalked++;
+					continue;
+				}
+				lpns[n++] = m->lpn;
+				release(s, m);
+			}
 		}
-		lpns[n++] = m->lpn;
-		release(s, m);
 	}
 	s->st.switch_dropped += n;
-	r = n ? unmap_runs(s, lpns, n, NULL) : 0;
-	free(lpns);
+	if (n)
+		r = unmap_runs(s, lpns, n, NULL);
 	if (r < 0)
 		return r;
+	/* Tables no live mapping uses below the top level go stale (the
+	 * old top table among them); the kept ones used nothing else. */
+	for (i = k = 0; i < s->ntlist; i++) {
+		u32 ppn = s->tlist[i];
+
+		if (s->traced[ppn] == TRACED && !s->depc[ppn])
+			s->traced[ppn] = TRACE_STALE;
+		if (s->traced[ppn] == TRACED)
+			s->tlist[k++] = ppn;
+	}
+	s->ntlist = k;
 	r = trace_page(s, top >> 12);
 	if (r < 0)
 		return r;
@@ -996,6 +1276,7 @@ void shadow__invlpg(struct shadow_pt *s, u32 lin)
 			return;
 		}
 		old = m->ppn;
+		s->why = GONE_INVLPG;
 		release(s, m);
 	}
 	if (!eager_fill(s, lpn, NO_PPN) && old != NO_PPN &&

@@ -257,3 +257,41 @@ Test(shadow_switch, a_table_copy_with_the_same_entries_keeps_them)
 	cr_assert_eq(nchanged, 1);
 	cr_assert(!host_can_access(LIN2, false));
 }
+
+Test(shadow_switch, the_new_directory_alias_goes_read_only)
+{
+	u32 err = 0;
+
+	/* The kernel built the child's directory through a writable alias
+	 * (LIN + 0x6000 maps PD2, D set), in the range that stays. */
+	*entry(PT, 6) = PD2 | P | RW | US | 0x40;
+	cr_assert_eq(shadow__fault(&sp, LIN + 0x6000, PF_W, false, &err),
+		     SPT_HIDDEN);
+	cr_assert(host_can_access(LIN + 0x6000, true));
+	fork_directory();
+	switch_to(PD2);
+	cr_assert_eq(sp.st.switch_kept, 1);
+	/* Traced from now on: the kept alias must not write it unseen. */
+	cr_assert(host_can_access(LIN + 0x6000, false));
+	cr_assert(!host_can_access(LIN + 0x6000, true));
+	cr_assert_eq(shadow__fault(&sp, LIN + 0x6000, PF_W, false, &err),
+		     SPT_TRACE);
+}
+
+Test(shadow_switch, a_pde_write_takes_out_its_range_alone)
+{
+	/* 4 MiB ranges: a PDE write in the current directory takes out
+	 * the mappings of its range alone, found without a search. */
+	touch(LIN);
+	touch(LIN + 0x1000);
+	touch(LIN2);
+	*entry(PD, 2) = PT3 | P | RW | US;
+	shadow__phys_written(&sp, PD + 8, 4);
+	cr_assert(!host_can_access(LIN2, false));
+	cr_assert(host_can_access(LIN, false));
+	cr_assert(host_can_access(LIN + 0x1000, false));
+	cr_assert_eq(sp.bucket_n[LIN >> 22], 2);
+	cr_assert_eq(sp.bucket_n[LIN2 >> 22], 0);
+	touch(LIN2);
+	cr_assert_eq(byte_at(LIN2), 0x40 + 16);
+}

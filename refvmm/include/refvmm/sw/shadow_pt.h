@@ -39,6 +39,9 @@
 
 #define SHADOW_LO	0x1000u /* vm.mmap_min_addr: page 0 is emulated */
 #define SHADOW_AC_PAGES 64	/* user pages one STAC..CLAC opens, tracked */
+/* The live mappings are listed by 4 MiB linear range: one range per
+ * top-level entry without PAE, 256 per PDPTE with it (shadow_pt.c). */
+#define SHADOW_BUCKETS 1024u
 
 enum shadow_outcome {
 	SPT_HIDDEN,   /* mapped (or widened); resume */
@@ -54,6 +57,12 @@ struct shadow_stats {
 		dirty_upgrades, eager_fills, invlpg_kept, split_kept,
 		split_lifts, switch_kept, switch_rewalked, switch_dropped,
 		refreshed;
+	/* Hidden faults by what they bring back (shadow_pt.c): a page
+	 * never mapped, or one a CR3 switch, a page-table write, a
+	 * privilege switch, an INVLPG or a flush took out; a mapping
+	 * widened for a write that sets D, or for another right. */
+	u64 hidden_first, hidden_switch, hidden_pt_write, hidden_class,
+		hidden_invlpg, hidden_flush, hidden_set_d, hidden_widen;
 };
 
 struct shadow_map;
@@ -67,10 +76,20 @@ struct shadow_pt {
 	u32 *slot_of; /* linear page -> pool index + 1 */
 	struct shadow_map *pool;
 	u32 *free_list, nfree, used, fresh;
-	u32 *live;	    /* pool indices in use, dense */
+	u32 *live; /* pool indices in use, dense */
+	/* Per 4 MiB linear range: the first of its mappings (pool index +
+	 * 1, 0 if none) and how many it has. */
+	u32 bucket_head[SHADOW_BUCKETS], bucket_n[SHADOW_BUCKETS];
+	u64 bucket_map[SHADOW_BUCKETS / 64]; /* the ranges that have any */
+	u32 *drop_buf; /* pages a pass unmaps, one call per run */
+	/* Per linear page: what took its mapping out last (SHADOW_GONE_*
+	 * in shadow_pt.c, 0 never mapped), and what takes them out now. */
+	u8 *gone, why;
 	u8 *traced;	    /* per guest-physical page */
 	u32 *tlist, ntlist; /* the pages traced now (shadow_pt.c) */
-	/* Per guest-physical page: entries of it the live mappings used. */
+	/* Per guest-physical page: entries of it the live mappings used
+	 * below the top level (every live mapping used the current top
+	 * table's entry for its range: the buckets count those). */
 	u32 *depc;
 	/* Per guest-physical page: the linear range it was last walked
 	 * for as a leaf page table; valid in generation rmap_gen only (a

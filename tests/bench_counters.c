@@ -12,8 +12,11 @@
  * Two counters are derived, because the guest prints its times through
  * the UART (one IN polling LSR and one OUT per byte, docs/perf.md) and a
  * time's digits differ between the N and the 2N run:
- *   callouts  bt.callouts_total - 2 x serial.bytes
- *   io        exits.io - 2 x serial.bytes
+ *   callouts        bt.callouts_total - 2 x serial.bytes
+ *   io              exits.io - 2 x serial.bytes
+ *   events.callout  events.callout - 2 x serial.bytes
+ * (the last counts every callout too, the UART's included: taken as is,
+ * it moved with the digits, 1.014 per operation in a loaded run).
  */
 #include <jansson.h>
 #include <stdbool.h>
@@ -96,6 +99,8 @@ static double counter(json_t *per, const char *name)
 		return num(per, "bt.callouts_total") - uart;
 	if (!strcmp(name, "io"))
 		return num(per, "exits.io") - uart;
+	if (!strcmp(name, "events.callout"))
+		return num(per, "events.callout") - uart;
 	return num(per, name);
 }
 

@@ -694,6 +694,20 @@ static bool eager_fill(struct shadow_pt *s, u32 lpn, u32 old_ppn)
 	return true;
 }
 
+/* @m takes walk @w as its translation: every table the walk read is
+ * traced from now on (false if one cannot be), and the leaf table's
+ * linear range noted for eager fills. */
+static bool adopt_walk(struct shadow_pt *s, struct shadow_map *m,
+		       const struct gpt_walk *w)
+{
+	for (int i = 0; i < w->n; i++)
+		if (trace_page(s, w->table[i] >> 12) < 0)
+			return false;
+	rmap_note(s, w, m->lpn << 12);
+	fill_from_walk(s, m, w);
+	return true;
+}
+
 /*
  * A leaf entry of mapping @m changed but still maps its frame, A set
  * (its rights or D moved): @m takes the new walk in place, with no host
@@ -711,11 +725,8 @@ static bool refresh(struct shadow_pt *s, struct shadow_map *m)
 	    !(entry_at(s, w.entry[w.n - 1]) & GPT_A) ||
 	    !fill_walk(s, m->lpn, true, &w))
 		return false;
-	for (int i = 0; i < w.n; i++)
-		if (trace_page(s, w.table[i] >> 12) < 0)
-			return false;
-	rmap_note(s, &w, m->lpn << 12);
-	fill_from_walk(s, m, &w);
+	if (!adopt_walk(s, m, &w))
+		return false;
 	prot = prot_now(s, m);
 	if (m->lpn != s->pending_lpn)
 		prot &= m->prot;
@@ -1134,11 +1145,8 @@ static bool same_in_new_space(struct shadow_pt *s, struct shadow_map *m)
 	for (int i = gpt_pae(&s->ctl) ? 1 : 0; i < w.n; i++)
 		if (!(entry_at(s, w.entry[i]) & GPT_A))
 			return false;
-	for (int i = 0; i < w.n; i++)
-		if (trace_page(s, w.table[i] >> 12) < 0)
-			return false;
-	rmap_note(s, &w, m->lpn << 12);
-	fill_from_walk(s, m, &w);
+	if (!adopt_walk(s, m, &w))
+		return false;
 	return true;
 }
 

@@ -41,12 +41,7 @@ static u32 *pte(u32 i)
 
 static void setup_ram(void)
 {
-	memfd = memfd_create("guest", 0);
-	cr_assert(memfd >= 0);
-	cr_assert_eq(ftruncate(memfd, RAM_SIZE), 0);
-	ram = mmap(NULL, RAM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, memfd,
-		   0);
-	cr_assert_neq(ram, MAP_FAILED);
+	memfd = guest_ram_create(RAM_SIZE, &ram);
 	*pde(1) = PT | 7; /* P RW US */
 	for (u32 i = 0; i < 16; i++)
 		*pte(i) = (DATA + i * 4096) | 7;

@@ -45,12 +45,7 @@ static void setup(void)
 {
 	struct gpt_ctl c = {.cr0 = 0x80010011u, .cr3 = PD, .maxphy = 48};
 
-	memfd = memfd_create("guest", 0);
-	cr_assert(memfd >= 0);
-	cr_assert_eq(ftruncate(memfd, RAM_SIZE), 0);
-	ram = mmap(NULL, RAM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, memfd,
-		   0);
-	cr_assert_neq(ram, MAP_FAILED);
+	memfd = guest_ram_create(RAM_SIZE, &ram);
 	*(u32 *)(void *)(ram + PD + 4) = PT | P | RW | US;
 	for (u32 i = 0; i < NPTE; i++) {
 		*pte(i) = frame(i) | P | RW | US;

@@ -64,12 +64,7 @@ static void setup(void)
 {
 	struct gpt_ctl c = ctl(PD);
 
-	memfd = memfd_create("guest", 0);
-	cr_assert(memfd >= 0);
-	cr_assert_eq(ftruncate(memfd, RAM_SIZE), 0);
-	ram = mmap(NULL, RAM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, memfd,
-		   0);
-	cr_assert_neq(ram, MAP_FAILED);
+	memfd = guest_ram_create(RAM_SIZE, &ram);
 	*entry(PD, 1) = PT | P | RW | US;
 	*entry(PD, 2) = PT2 | P | RW | US;
 	for (u32 i = 0; i < 8; i++) {

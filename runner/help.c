@@ -80,7 +80,7 @@ static const struct {
 	 "  --reps N               repetitions (1-31, default 7)\n"
 	 "  --no-counters          do not read refvmm's exit counters\n"
 	 "  --counter-iters N      counter runs at N and 2N operations per\n"
-	 "                         repetition (default: the timing run's)\n"
+	 "                         repetition (default 128)\n"
 	 "  --json F               the bench results file\n"
 	 "  -j, --jobs N, --timeout S, --images DIR, --targets DIR, -q, "
 	 "--quiet\n"

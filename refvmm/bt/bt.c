@@ -643,6 +643,9 @@ static void fold_fast(struct bt_vm *b, struct stats *s)
 			continue;
 		}
 		stats__add(s, "events.callout", n);
+		/* the full path's IN is an I/O exit of the run loop */
+		if (i == BT_FAST_IN - 1)
+			stats__add(s, "exits.io", n);
 		stats__add_in(s, "emulated", bt_fast_names[i], n);
 		stats__add_in(s, "bt.callouts", bt_fast_names[i], n);
 	}

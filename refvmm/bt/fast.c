@@ -19,10 +19,13 @@
  * - for those two, also an enabled breakpoint (RF and data breakpoints
  *   stay the full path's), a store the monitor is stepping or an MMIO
  *   page open (bt.c runs those alone).
+ * An IN of a port whose device published the read as pure
+ * (pio_pure.h) is answered from the machine's cells: the device model is
+ * not called, as a pure read would not change it.
  * bt_page is translated code's scratch, so fast_op is a claim like
  * exit_code: every field is range-checked, and no value makes this do
  * more than a CPL-0 guest could do itself (read its control registers,
- * divide by zero, return from its handler).
+ * divide by zero, return from its handler, read a port its IOPL lets it).
  */
 #include "fast.h"
 #include "fast_event.h"
@@ -40,6 +43,7 @@ const char *const bt_fast_names[BT_FAST_NOPS] = {
 	[BT_FAST_MOV_FROM_CR - 1] = "mov",
 	[BT_FAST_RAISE_DE - 1] = "raise_de",
 	[BT_FAST_IRET - 1] = "iretd",
+	[BT_FAST_IN - 1] = "in",
 };
 
 extern struct sw_cpu *sw_cpu_current;
@@ -87,6 +91,27 @@ static bool mov_from_cr(struct sw_cpu *c, u32 reg, u32 cr)
 	}
 }
 
+/*
+ * IN AL, imm8 / IN AL, DX of a port published as pure, where no I/O
+ * permission check applies: CPL <= IOPL in protected mode (SDM Vol. 2A
+ * IN; bt runs no virtual-8086 code), and with the bitmap's check the
+ * full path's. AL gets the byte; the flags and the rest of EAX stay.
+ * --trace io-all logs every access: the full path's.
+ */
+static bool in_byte(const struct bt_vm *b, struct sw_cpu *c, u32 op)
+{
+	const struct machine *m = b->t->m;
+	u16 port = (op >> 8) & 1 ? (u16)c->gpr[SW_EDX] : (u16)(op >> 24);
+	u8 v;
+
+	if (c->cpl < 0 || (u32)c->cpl > ((fast_eflags(b, c) >> 12) & 3) ||
+	    (m->log_events & LOG_IO_ALL) ||
+	    !pio_pure__read(&m->pio_pure, port, &v))
+		return false;
+	c->gpr[SW_EAX] = (c->gpr[SW_EAX] & ~0xffu) | v;
+	return true;
+}
+
 /* Back to translated code at c->eip through the indirect lookup. */
 static u64 fast_back(struct bt_vm *b, const struct sw_cpu *c)
 {
@@ -108,7 +133,7 @@ u64 bt_fast_callout(void)
 	op = b->page->fast_op;
 	kind = op & 0xff;
 	len = (op >> 16) & 0xf;
-	if (!len || op >> 20)
+	if (!len || (op >> 20 & 0xf) || (op >> 24 && kind != BT_FAST_IN))
 		return 0;
 	switch (kind) {
 	case BT_FAST_MOV_FROM_CR:
@@ -127,6 +152,13 @@ u64 bt_fast_callout(void)
 		if (len != 1 || !memory_op_allowed(b, c) || !fast_iret(b, c))
 			return 0;
 		len = 0; /* EIP is the frame's */
+		break;
+	case BT_FAST_IN:
+		/* an enabled I/O breakpoint (DR7, CR4.DE) is the full
+		 * path's, as the data breakpoints are */
+		if (len != ((op >> 8 & 1) ? 1u : 2u) ||
+		    !memory_op_allowed(b, c) || !in_byte(b, c, op))
+			return 0;
 		break;
 	default:
 		return 0;

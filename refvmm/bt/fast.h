@@ -13,12 +13,14 @@
  * bt_page.fast_op of a BT_EXIT_FAST stub: what the translator decoded,
  * so the handler neither fetches nor decodes. Bits 0-7 the operation
  * (enum bt_fast_kind), 8-10 a general register, 12-15 a control
- * register, 16-19 the instruction's length.
+ * register, 16-19 the instruction's length, 20-23 zero; for BT_FAST_IN
+ * bit 8 says the DX form and 24-31 hold the imm8 port.
  */
 enum bt_fast_kind {
 	BT_FAST_MOV_FROM_CR = 1, /* MOV r32, CRn (0F 20 /r) */
 	BT_FAST_RAISE_DE,	 /* DIV/IDIV by zero: #DE at EIP */
 	BT_FAST_IRET,		 /* IRETD (CF) */
+	BT_FAST_IN,		 /* IN AL, imm8 (E4 ib) / IN AL, DX (EC) */
 };
 
 #define BT_FAST_OP(kind, reg, cr, len)                                         \

@@ -544,11 +544,12 @@ static bool emit_branch(struct tx *x, u32 eip, const u8 *g,
 
 /*
  * A callout the gate may finish itself (fast.h): its bt_page.fast_op, or
- * 0: MOV from CRn and IRETD. Only the plain encodings (no prefix: LOCK
- * MOV CR0 is CR8 on AMD and #UD on Intel, SDM Vol. 2A MOV; 66 CF is
- * the 16-bit IRET), in blocks that run more than one
+ * 0: MOV from CRn, IRETD and the byte IN. Only the plain encodings (no
+ * prefix: LOCK MOV CR0 is CR8 on AMD and #UD on Intel, SDM Vol. 2A MOV;
+ * 66 CF is the 16-bit IRET), in blocks that run more than one
  * instruction (a single-instruction block owes a #DB or a window after
- * it), at CPL 0 (above it the instruction faults).
+ * it), at CPL 0 (above it the instruction faults) or, for IN, at a CPL
+ * its IOPL allows.
  */
 static u32 fast_op(const struct bt_key *k, const u8 *g,
 		   const struct bt_insn *in)
@@ -556,7 +557,14 @@ static u32 fast_op(const struct bt_key *k, const u8 *g,
 	u8 modrm;
 	u32 cr;
 
-	if (k->single || k->cpl != 0 || in->nprefix)
+	if (k->single || in->nprefix)
+		return 0;
+	/* IN AL: where CPL <= IOPL skips the bitmap (SDM Vol. 2A IN) */
+	if (k->cpl <= k->iopl && in->len == 1 && g[0] == 0xec)
+		return BT_FAST_OP(BT_FAST_IN, 1, 0, 1);
+	if (k->cpl <= k->iopl && in->len == 2 && g[0] == 0xe4)
+		return BT_FAST_OP(BT_FAST_IN, 0, 0, 2) | (u32)g[1] << 24;
+	if (k->cpl != 0)
 		return 0;
 	if (in->len == 1 && g[0] == 0xcf)
 		return BT_FAST_OP(BT_FAST_IRET, 0, 0, 1);

@@ -21,11 +21,25 @@ static void chip__reset(struct pic_chip *c)
 	c->lowest_prio = 7;
 }
 
+/*
+ * The pure reads (pio_pure.h): the odd port reads OCW1, the IMR, in
+ * every state (8259A datasheet, "Reading the 8259A Status"), and only a
+ * write changes it. The even port's IRR/ISR follow the interrupt lines
+ * and acknowledges, and its poll read acknowledges: never published.
+ */
+static void pic8259__publish(struct pic8259 *pic)
+{
+	for (int chip = 0; chip < 2; chip++)
+		pio_pure__publish(pic->pure, pic->pure_idx[chip], true,
+				  pic->chip[chip].imr);
+}
+
 void pic8259__reset(struct pic8259 *pic)
 {
 	chip__reset(&pic->chip[0]);
 	chip__reset(&pic->chip[1]);
 	pic->spurious = 0;
+	pic8259__publish(pic);
 }
 
 /*
@@ -281,10 +295,12 @@ static int pic8259__io(struct vcpu *vcpu, u64 addr, u8 *data, u32 len,
 	(void)vcpu;
 	if (len != 1)
 		return -EINVAL;
-	if (is_write)
+	if (is_write) {
 		pic8259__write(ptr, chip, a0, data[0]);
-	else
+		pic8259__publish(ptr);
+	} else {
 		data[0] = pic8259__read(ptr, chip, a0);
+	}
 	return 0;
 }
 
@@ -303,6 +319,10 @@ static int pic8259__dev_init(struct machine *m, void **priv)
 	if (r < 0)
 		goto err_free;
 	m->pic = pic;
+	pic->pure = &m->pio_pure;
+	pic->pure_idx[0] = pio_pure__claim(pic->pure, 0x21);
+	pic->pure_idx[1] = pio_pure__claim(pic->pure, 0xa1);
+	pic8259__publish(pic);
 	*priv = pic;
 	return 0;
 

@@ -153,6 +153,38 @@ void uart16550__write(struct uart16550 *u, u16 offset, u8 value)
 	uart16550__update_irq(u);
 }
 
+/*
+ * The reads a monitor may answer itself (pio_pure.h): all but RBR (it
+ * clears LSR.DR) and IIR (it clears the THRE interrupt it reports);
+ * with DLAB set, offset 0 is DLL, a plain latch. LSR is pure in this
+ * model: it never sets the error bits a read would clear (OE, PE, FE,
+ * BI). The values come from uart16550__read itself, which returns before
+ * any side effect for these offsets.
+ */
+static void uart16550__publish(struct uart16550 *u)
+{
+	bool dlab = u->lcr & UART_LCR_DLAB;
+
+	if (!u->pure)
+		return;
+	for (u16 off = 0; off < 8; off++) {
+		bool pure =
+			off != UART_IIR_FCR && (off != UART_RBR_THR || dlab);
+
+		pio_pure__publish(u->pure, u->pure_idx[off], pure,
+				  pure ? uart16550__read(u, off) : 0);
+	}
+}
+
+void uart16550__publish_to(struct uart16550 *u, struct pio_pure_set *s)
+{
+	u->pure = s;
+	for (u16 off = 0; off < 8; off++)
+		u->pure_idx[off] = pio_pure__claim(s, (u16)(u->base + off));
+	uart16550__publish(u);
+}
+
+/* Every register change comes through here: published after each. */
 static int uart16550__io(struct vcpu *vcpu, u64 addr, u8 *data, u32 len,
 			 bool is_write, void *ptr)
 {
@@ -166,6 +198,7 @@ static int uart16550__io(struct vcpu *vcpu, u64 addr, u8 *data, u32 len,
 		uart16550__write(u, off, data[0]);
 	else
 		data[0] = uart16550__read(u, off);
+	uart16550__publish(u);
 	return 0;
 }
 
@@ -211,6 +244,7 @@ static int uart16550__dev_init(struct machine *m, void **priv)
 		free(u);
 		return r;
 	}
+	uart16550__publish_to(u, &m->pio_pure);
 	*priv = u;
 	return 0;
 }

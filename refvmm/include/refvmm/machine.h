@@ -12,6 +12,7 @@
 #include "clock.h"
 #include "cpu_model.h"
 #include "io.h"
+#include "pio_pure.h"
 #include "stats.h"
 #include "types.h"
 
@@ -43,13 +44,15 @@ struct machine {
 
 	struct io_bus pio;
 	struct io_bus mmio;
+	/* Port reads a monitor may answer without the device (pio_pure.h). */
+	struct pio_pure_set pio_pure;
 
 	struct device_instance *devices;
 	size_t nr_devices;
 	struct pic8259 *pic; /* set by the PIC's init: others wire to it */
 	struct pit8254 *pit;
 	struct ioapic *ioapic; /* set by the I/O APIC's init */
-	struct lapic *lapic; /* the interrupt source when present (lapic.h) */
+	struct lapic *lapic;   /* the interrupt source when present (lapic.h) */
 
 	struct clock *clock;
 	struct stats stats;

@@ -5,6 +5,7 @@
 #ifndef REFVMM_PIC8259_H
 #define REFVMM_PIC8259_H
 
+#include "pio_pure.h"
 #include "types.h"
 
 struct pic_chip {
@@ -22,6 +23,10 @@ struct pic_chip {
 struct pic8259 {
 	struct pic_chip chip[2]; /* 0 master (0x20), 1 slave (0xa0) */
 	u64 spurious;
+	/* The machine's pure port reads (pio_pure.h): the IMRs at 0x21
+	 * and 0xa1; NULL if none. */
+	struct pio_pure_set *pure;
+	int pure_idx[2];
 };
 
 void pic8259__reset(struct pic8259 *pic);

@@ -3,6 +3,7 @@
 #define REFVMM_UART16550_H
 
 #include "irq.h"
+#include "pio_pure.h"
 #include "types.h"
 
 struct machine;
@@ -41,11 +42,17 @@ struct uart16550 {
 	/* Where transmitted bytes go; returns 0 or a negative errno. */
 	int (*tx)(void *ctx, u8 byte);
 	void *tx_ctx;
+	/* The machine's pure port reads (pio_pure.h), NULL if none: a
+	 * cell per register offset, -1 unclaimed. */
+	struct pio_pure_set *pure;
+	int pure_idx[8];
 };
 
 void uart16550__init(struct uart16550 *u, u16 base);
 u8 uart16550__read(struct uart16550 *u, u16 offset);
 void uart16550__write(struct uart16550 *u, u16 offset, u8 value);
 u8 uart16550__iir(const struct uart16550 *u);
+/* Claims the eight ports in @s and publishes them (uart16550.c). */
+void uart16550__publish_to(struct uart16550 *u, struct pio_pure_set *s);
 
 #endif

@@ -1,8 +1,9 @@
 /*
  * The guest's x87 and SSE state across callouts: XMM0-7, MXCSR and two
- * x87 registers are loaded, then MOV from CR0, CPUID and an IN from the
- * UART's scratch register (each a callout under bt, a trap under trap
- * mode, one an I/O exit to the run loop) run, and every register must
+ * x87 registers are loaded, then MOV from CR0, CPUID and INs from the
+ * UART's scratch register and IIR (each a callout under bt, a trap under
+ * trap mode; the IIR read an I/O exit to the run loop, the scratch
+ * register's a fast one, pio_pure.h) run, and every register must
  * read back as loaded. Then XMM3 and MXCSR change after a callout (the
  * state the world switch restored is modified: XSAVEOPT must write it
  * again, SDM Vol. 1 13.6), and one more callout must keep the new
@@ -81,6 +82,8 @@ callouts:
 	xor %ecx, %ecx
 	cpuid
 	mov $(COM1 + 7), %dx
+	in %dx, %al
+	mov $(COM1 + 2), %dx
 	in %dx, %al
 	mov %cr0, %eax
 	ret

@@ -193,6 +193,8 @@ static int run_block(struct bt_vm *b, const struct bt_block *tb)
 	if (vm__shadow_class(b->t) < 0)
 		return -1;
 	b->page->vif = (c->eflags & EFL_IF) ? 1 : 0;
+	b->page->tsc_offset = (u64)c->tsc_offset;
+	b->page->tsc_aux = c->msr_tsc_aux;
 	b->page->vflags = c->eflags & (EFL_IOPL | EFL_NT | EFL_AC | EFL_VIF |
 				       EFL_VIP | EFL_TF | EFL_ID);
 	b->ro->guest_gs_sel = c->hsel_set[SW_GS];
@@ -528,9 +530,10 @@ static u32 bt_feats(const struct cpu_model *m)
 		enum bt_feat f;
 		struct cpuid_feature cpuid;
 	} map[] = {
-		{BT_FEAT_AVX, FEAT_AVX},     {BT_FEAT_BMI1, FEAT_BMI1},
-		{BT_FEAT_BMI2, FEAT_BMI2},   {BT_FEAT_OSXSAVE, FEAT_XSAVE},
-		{BT_FEAT_RDPID, FEAT_RDPID}, {BT_FEAT_MOVDIR, FEAT_MOVDIRI},
+		{BT_FEAT_AVX, FEAT_AVX},       {BT_FEAT_BMI1, FEAT_BMI1},
+		{BT_FEAT_BMI2, FEAT_BMI2},     {BT_FEAT_OSXSAVE, FEAT_XSAVE},
+		{BT_FEAT_RDPID, FEAT_RDPID},   {BT_FEAT_MOVDIR, FEAT_MOVDIRI},
+		{BT_FEAT_RDTSCP, FEAT_RDTSCP},
 	};
 	u32 feats = 1u << BT_FEAT_NONE;
 
@@ -582,12 +585,14 @@ static int bt__init(struct vcpu *vcpu, char *err, size_t errlen)
 		return -EIO;
 	}
 	t->c->write_hook = smc__monitor_write;
-	/* RDTSC is always a callout here: no need to trap the host's (which
-	 * also traps the monitor's own vDSO clock). */
+	/* RDTSC is a callout or, at CPL 0, a host RDTSC plus the guest's
+	 * offset in the translation: the host's must not trap (which also
+	 * traps the monitor's own vDSO clock). */
 	sw_world__set_tsc_trapping(false);
 	t->tsc_trapping = false;
 	snprintf(t->host_notes[1], sizeof(t->host_notes[1]),
-		 "off: bt-simple translates every RDTSC into a callout");
+		 "off: the translator handles every RDTSC (a callout, or "
+		 "the host's TSC plus the guest's offset at CPL 0)");
 	sw_signal_hook = bt_signal_hook;
 	/* Every executable mapping is made (the gate, the translation
 	 * cache, the proxy page): from here on none may be. */
@@ -682,6 +687,7 @@ static void bt__stats(struct vcpu *vcpu, struct stats *s)
 	stats__set(s, "bt.callouts_total", b->st.callouts);
 	fold_fast(b, s);
 	stats__set(s, "bt.fast_callouts", b->st.fast_callouts);
+	stats__set(s, "bt.inline.rdtsc", b->page->inline_rdtsc);
 	for (i = 1; i < BT_EXIT_NR; i++) {
 		if (!exit_names[i])
 			continue;

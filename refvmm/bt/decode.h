@@ -66,6 +66,8 @@ enum bt_feat {
 	BT_FEAT_RDPID,	 /* F3 0F C7 /7 (mod=3) */
 	BT_FEAT_MOVDIR,	 /* 0F 38 F8/F9: MOVDIRI, MOVDIR64B, ENQCMD(S) */
 	BT_FEAT_WAITPKG, /* 66/F2/F3 0F AE /6 (mod=3) */
+	BT_FEAT_RDTSCP,	 /* 0F 01 F9: in line only where shown (emit_rdtsc;
+			  * else the callout raises the #UD) */
 	BT_NFEATS,
 };
 

@@ -223,13 +223,17 @@ bool retranslate__callout(struct bt_vm *b, const struct bt_key *k,
 				  lin);
 			retranslate(b, k, eip, site, gen);
 		}
-		return false;
+		/* the access may have sent an NMI (a store to the ICR):
+		 * it comes at this boundary, as after any emulation */
+		return monitor__nmi_window(t, exit);
 	case EMU_RAISE:
 		if (!c->exc_new_task)
 			c->eip = eip;
-		return !monitor__deliver(t, c->exc_vector, c->exc_has_error,
-					 c->exc_error, DELIVER_EXCEPTION,
-					 c->eip, exit);
+		if (!monitor__deliver(t, c->exc_vector, c->exc_has_error,
+				      c->exc_error, DELIVER_EXCEPTION, c->eip,
+				      exit))
+			return true;
+		return monitor__nmi_window(t, exit);
 	case EMU_NOT:
 		/* The emulator cannot do it: run it natively from now on
 		 * (it faults, and the monitor's other paths serve it). */

@@ -292,6 +292,65 @@ static void emit_popf(struct tx *x, u32 eip)
 	memcpy(next - 4, &(u32){(u32)(e->p - next)}, 4);
 }
 
+/*
+ * RDTSC (0F 31) and RDTSCP (0F 01 F9) at CPL 0, where CR4.TSD does not
+ * apply (SDM Vol. 2B RDTSC, RDTSCP), run in the translation: the host's
+ * TSC plus the guest's offset, which is what the callout computes, with
+ * the guest's flags kept and ECX the guest's IA32_TSC_AUX:
+ *
+ *	save_flags		EAX and the guest's flags into the page
+ *	add $1, %gs:inline_rdtsc; adc $0, %gs:inline_rdtsc+4
+ *	rdtsc | rdtscp
+ *	add %gs:tsc_offset, %eax
+ *	adc %gs:tsc_offset+4, %edx
+ *	mov %eax, %gs:scr_eax
+ *	restore_flags		EAX the sum's low half
+ *	mov %gs:tsc_aux, %ecx	(RDTSCP)
+ *
+ * No prefix (the callout decides what one means), not in a
+ * single-instruction block, and RDTSCP only where the virtual CPU has
+ * it (else #UD, the callout's). The host runs RDTSC untrapped under
+ * translation (bt.c).
+ */
+static int rdtsc_inline(const struct tx *x, const u8 *g,
+			const struct bt_insn *in)
+{
+	if (x->k->cpl != 0 || x->k->single || in->nprefix)
+		return 0;
+	if (in->len == 2 && g[0] == 0x0f && g[1] == 0x31)
+		return 1;
+	if (in->len == 3 && g[0] == 0x0f && g[1] == 0x01 && g[2] == 0xf9 &&
+	    (x->b->feats & (1u << BT_FEAT_RDTSCP)))
+		return 2;
+	return 0;
+}
+
+static void emit_rdtsc(struct tx *x, u32 eip, bool rdtscp)
+{
+	struct emit *e = &x->e;
+
+	map_add(x, eip, true);
+	emit__save_flags(e);
+	emit__bytes(e, "\x65\x83\x05", 3); /* add $1, %gs:inline_rdtsc */
+	emit__u32(e, BT_PG(inline_rdtsc));
+	emit__u8(e, 1);
+	emit__bytes(e, "\x65\x83\x15", 3); /* adc $0, %gs:inline_rdtsc+4 */
+	emit__u32(e, BT_PG(inline_rdtsc) + 4);
+	emit__u8(e, 0);
+	if (rdtscp)
+		emit__bytes(e, "\x0f\x01\xf9", 3);
+	else
+		emit__bytes(e, "\x0f\x31", 2);
+	emit__bytes(e, "\x65\x03\x05", 3); /* add %gs:tsc_offset, %eax */
+	emit__u32(e, BT_PG(tsc_offset));
+	emit__bytes(e, "\x65\x13\x15", 3); /* adc %gs:tsc_offset+4, %edx */
+	emit__u32(e, BT_PG(tsc_offset) + 4);
+	emit__gs_store_eax(e, BT_PG(scr_eax));
+	emit__restore_flags(e);
+	if (rdtscp)
+		emit__gs_load_ecx(e, BT_PG(tsc_aux));
+}
+
 /* The forms emit_div rewrites: not LOCK (#UD, which the CPU raises
  * when the bytes run as they are), and a divisor load within the
  * 15-byte limit (MOVZX is a byte longer than the DIV it reads for). */
@@ -644,6 +703,10 @@ static bool emit_insn(struct tx *x, u32 eip, const u8 *g,
 		emit_callout(x, eip, BT_EXIT_RAISE_UD);
 		return true;
 	case BT_CALLOUT:
+		if (rdtsc_inline(x, g, in)) {
+			emit_rdtsc(x, eip, rdtsc_inline(x, g, in) == 2);
+			return false;
+		}
 		if (in->len != 1 || g[0] != 0xce)
 			break;
 		emit_into(x, eip);

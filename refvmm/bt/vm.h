@@ -91,6 +91,13 @@ struct bt_page {
 	u32 scr_cnt; /* EAX while the count goes up */
 	u32 divisor; /* DIV/IDIV's divisor, read once (translate.c) */
 	u32 fast_op; /* BT_EXIT_FAST: the instruction, encoded (fast.h) */
+	/* RDTSC in the translation (translate.c emit_rdtsc): the guest's
+	 * TSC offset and IA32_TSC_AUX, copied in by run_block; and how
+	 * many the translations ran */
+	u64 tsc_offset;
+	u32 tsc_aux;
+	u32 pad1;
+	u64 inline_rdtsc;
 };
 
 /* Where the monitor may write a jump (recorded when it was emitted). */

@@ -53,7 +53,8 @@ struct i8042 {
 	struct machine *m;
 	struct irq_line irq1;
 	u8 status, ctr, outport, out;
-	u8 pending; /* a command waiting for its byte on 0x60, or 0 */
+	u8 pending;   /* a command waiting for its byte on 0x60, or 0 */
+	int pure_idx; /* the status read's cell (pio_pure.h), or -1 */
 };
 
 static void i8042__update_irq(struct i8042 *k)
@@ -162,6 +163,10 @@ static int i8042__io(struct vcpu *vcpu, u64 addr, u8 *data, u32 len,
 		k->status &= ~STR_OBF;
 		i8042__update_irq(k);
 	}
+	/* The status read changes nothing (a driver polls it for OBF and
+	 * IBF): a pure read, published after every access that may
+	 * change it. The data read takes the byte: never. */
+	pio_pure__publish(&k->m->pio_pure, k->pure_idx, true, k->status);
 	return 0;
 }
 
@@ -187,7 +192,12 @@ static int i8042__init(struct machine *m, void **priv)
 	r = io_bus__register(&m->pio, I8042_DATA, 1, i8042__io, k, "i8042");
 	if (r < 0)
 		return r;
-	return io_bus__register(&m->pio, I8042_CMD, 1, i8042__io, k, "i8042");
+	r = io_bus__register(&m->pio, I8042_CMD, 1, i8042__io, k, "i8042");
+	if (r < 0)
+		return r;
+	k->pure_idx = pio_pure__claim(&m->pio_pure, I8042_CMD);
+	pio_pure__publish(&m->pio_pure, k->pure_idx, true, k->status);
+	return 0;
 }
 
 static void i8042__exit(struct machine *m, void *priv)

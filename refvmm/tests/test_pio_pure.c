@@ -33,8 +33,8 @@ static bool cell_of(u16 port, u8 *v)
 	return pio_pure__read(&m.pio_pure, port, v);
 }
 
-/* After reset: the PIC's IMRs and the UART's registers but RBR
- * (DLAB clear) and IIR, at the values of a reset. */
+/* After reset: the PIC's IMRs, the 8042's status and the UART's
+ * registers but RBR (DLAB clear) and IIR, at the values of a reset. */
 Test(pio_pure, published_after_reset)
 {
 	static const struct {
@@ -46,7 +46,8 @@ Test(pio_pure, published_after_reset)
 		{0xa1, true, 0x00},  {0x3f8, false, 0},	  {0x3f9, true, 0x00},
 		{0x3fa, false, 0},   {0x3fb, true, 0x00}, {0x3fc, true, 0x00},
 		{0x3fd, true, 0x60}, {0x3fe, true, 0xb0}, {0x3ff, true, 0x00},
-		{0x60, false, 0},    {0x40, false, 0},	  {0x80, false, 0},
+		{0x60, false, 0},    {0x64, true, 0x14},  {0x40, false, 0},
+		{0x80, false, 0},
 	};
 	u8 v;
 
@@ -89,17 +90,19 @@ static void snapshot(u16 *out)
  * every cell as it was, after each step of a random sequence. */
 Test(pio_pure, cells_follow_the_devices)
 {
-	static const u16 ports[] = {0x20,  0x21,  0xa0,	 0xa1,	0x3f8, 0x3f9,
-				    0x3fa, 0x3fb, 0x3fc, 0x3fd, 0x3fe, 0x3ff};
+	static const u16 ports[] = {0x20,  0x21,  0xa0,	 0xa1,	0x3f8,
+				    0x3f9, 0x3fa, 0x3fb, 0x3fc, 0x3fd,
+				    0x3fe, 0x3ff, 0x60,	 0x64};
 	u32 seed = 12345, checked = 0;
 	u16 before[PIO_PURE_MAX], after[PIO_PURE_MAX];
 
 	for (int step = 0; step < 20000; step++) {
 		seed = seed * 1103515245u + 12345u;
-		u16 port = ports[(seed >> 16) % 12];
+		u16 port = ports[(seed >> 16) % 14];
 		u8 val = (u8)(seed >> 8);
 
-		if (seed & 0x80000000u)
+		/* not the 8042's commands: one pulses the reset line */
+		if ((seed & 0x80000000u) && port != 0x64)
 			outb(val, port);
 		else
 			(void)inb(port);

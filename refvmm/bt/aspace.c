@@ -190,7 +190,7 @@ bool aspace__changed(struct bt_vm *b, u8 walks, bool all)
 	if (all) {
 		/* The shadow forgot its traces: the tables walked before
 		 * concern no block now, the code pages must stay traced. */
-		memset(b->code_pt, 0, b->c->ram_size / 4096);
+		paging__forget(b);
 		for (u32 i = 0; i < b->ncodepages; i++)
 			codepage__protect(b, b->codepages[i].pfn);
 	}

@@ -128,5 +128,5 @@ void codepage__forget_all(struct bt_vm *b)
 	for (i = 0; i < b->nsmc; i++)
 		codepage__protect(b, b->smc_pending[i]);
 	b->nsmc = 0;
-	memset(b->code_pt, 0, b->c->ram_size / 4096);
+	paging__forget(b);
 }

@@ -30,24 +30,72 @@ bool paging__on(const struct bt_vm *b)
 	return b->t->sp.paging;
 }
 
-u8 paging__changed(struct bt_vm *b, u64 ppn)
+/*
+ * A walk's result depends on the entries it read and on nothing else
+ * of their tables (SDM Vol. 3A 4.3, 4.4: each level reads one entry),
+ * so a change to a table code was fetched through concerns a block only
+ * when it changed one of the entries a fetch walk used, a not-present
+ * one included (the walk reads it too, and it may become present).
+ * Which entries: a bit per 4 bytes of the table, kept since the last
+ * flush (an entry a later walk no longer uses stays marked: a change
+ * to it only costs an epoch too many).
+ */
+static bool entry_used(const struct bt_vm *b, u64 ppn, const u8 *changed,
+		       u32 esz)
+{
+	const u8 *used = b->code_pte[ppn];
+
+	if (!used || !changed || (esz != 4 && esz != 8))
+		return true;
+	for (u32 i = 0; i < 4096 / esz; i++) {
+		u32 bit = i * esz / 4;
+
+		if (changed[i] && (used[bit >> 3] >> (bit & 7) & 1))
+			return true;
+	}
+	return false;
+}
+
+u8 paging__changed(struct bt_vm *b, u64 ppn, const u8 *changed, u32 esz)
 {
 	if (ppn == SHADOW_ALL)
 		return BT_WALK_BOTH;
-	return ppn < b->c->ram_size >> 12 ? b->code_pt[ppn] : 0;
+	if (ppn >= b->c->ram_size >> 12 || !b->code_pt[ppn])
+		return 0;
+	if (!entry_used(b, ppn, changed, esz)) {
+		b->st.space_unchanged++;
+		return 0;
+	}
+	return b->code_pt[ppn];
 }
 
-/* The tables of a walk at CPL @cpl: a change to any of them may change
- * what it finds. */
+void paging__forget(struct bt_vm *b)
+{
+	u32 n = (u32)(b->c->ram_size / 4096);
+
+	memset(b->code_pt, 0, n);
+	for (u32 i = 0; i < n; i++)
+		if (b->code_pte[i])
+			memset(b->code_pte[i], 0, 4096 / 32);
+}
+
+/* The tables of a walk at CPL @cpl: a change to an entry it used may
+ * change what it finds. A table whose bitmap cannot be had counts with
+ * all its entries (NULL). */
 static void trace_tables(struct bt_vm *b, const struct gpt_walk *w, u32 cpl)
 {
 	for (int i = 0; i < w->n; i++) {
 		u64 t = w->table[i] >> 12;
+		u32 bit = (u32)(w->entry[i] & 0xfff) / 4;
 
-		if (t < b->c->ram_size >> 12) {
-			b->code_pt[t] |= cpl == 3 ? BT_WALK_USER : BT_WALK_SUP;
-			shadow__trace_phys(&b->t->sp, t);
-		}
+		if (t >= b->c->ram_size >> 12)
+			continue;
+		if (!b->code_pt[t] && !b->code_pte[t])
+			b->code_pte[t] = calloc(1, 4096 / 32);
+		if (b->code_pte[t])
+			b->code_pte[t][bit >> 3] |= (u8)(1u << (bit & 7));
+		b->code_pt[t] |= cpl == 3 ? BT_WALK_USER : BT_WALK_SUP;
+		shadow__trace_phys(&b->t->sp, t);
 	}
 }
 

@@ -25,8 +25,11 @@ u32 paging__code_phys(struct bt_vm *b, u32 lin);
  * (identity with paging off), or BT_NO_PAGE when it faults; the tables
  * the walk read are traced, found or not. */
 u32 paging__fetch_page(struct bt_vm *b, u32 lpn, u8 cpl);
-/* Which fetch walks (BT_WALK_*, 0: none) read the page table of a change
- * the shadow reports (@ppn; SHADOW_ALL: both)? */
-u8 paging__changed(struct bt_vm *b, u64 ppn);
+/* Which fetch walks (BT_WALK_*, 0: none) used an entry of a change the
+ * shadow reports (@ppn, @changed of @esz-byte entries; SHADOW_ALL:
+ * both)? */
+u8 paging__changed(struct bt_vm *b, u64 ppn, const u8 *changed, u32 esz);
+/* No table is one code was fetched through any more (a flush). */
+void paging__forget(struct bt_vm *b);
 
 #endif

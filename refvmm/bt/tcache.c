@@ -218,12 +218,12 @@ static void space_changed(struct bt_vm *b, u8 walks, bool all, const char *why)
 	tcache__flush(b, why);
 }
 
-/* The shadow changed a page table (or all). */
-static void paging_changed(void *ctx, u64 ppn)
+/* The shadow changed entries of a page table (or all). */
+static void paging_changed(void *ctx, u64 ppn, const u8 *changed, u32 esz)
 {
 	struct bt_vm *b = ctx;
 
-	u8 walks = paging__changed(b, ppn);
+	u8 walks = paging__changed(b, ppn, changed, esz);
 
 	if (walks)
 		space_changed(b, walks, ppn == SHADOW_ALL,
@@ -252,8 +252,9 @@ int tcache__init(struct bt_vm *b, char *err, size_t errlen)
 	b->data_stores = calloc(b->c->ram_size / 4096, 1);
 	b->selfcheck = calloc(b->c->ram_size / 4096, 1);
 	b->code_pt = calloc(b->c->ram_size / 4096, 1);
+	b->code_pte = calloc(b->c->ram_size / 4096, sizeof(*b->code_pte));
 	if (!b->blocks || !b->maps || !b->page_idx || !b->codepages ||
-	    !b->data_stores || !b->selfcheck || !b->code_pt ||
+	    !b->data_stores || !b->selfcheck || !b->code_pt || !b->code_pte ||
 	    site__init(b) < 0 || aspace__init(b) < 0) {
 		snprintf(err, errlen,
 			 "out of memory for the translation cache");
@@ -277,6 +278,10 @@ void tcache__destroy(struct bt_vm *b)
 	free(b->data_stores);
 	free(b->selfcheck);
 	free(b->code_pt);
+	if (b->code_pte)
+		for (u32 i = 0; i < b->c->ram_size / 4096; i++)
+			free(b->code_pte[i]);
+	free(b->code_pte);
 	site__destroy(b);
 	aspace__destroy(b);
 }

@@ -210,6 +210,7 @@ struct bt_stats {
 	u64 integrity_checks;
 	u64 fast_callouts; /* finished by the gate (fast.c), as folded */
 	u64 space_changes, blocks_revalidated, blocks_stale, links_undone;
+	u64 space_unchanged;  /* table changes no code walk's entry saw */
 	u64 guest_insns;      /* --count-insns: executed, as counted */
 	u64 kinds[BT_NKINDS]; /* translated instructions by kind */
 	u64 cls[BT_NCLASSES];
@@ -270,6 +271,9 @@ struct bt_vm {
 	u8 *data_stores; /* pfn -> stores seen on it while protected */
 	u8 *selfcheck;	 /* pfn -> 1: never protected, blocks check */
 	u8 *code_pt; /* pfn -> BT_WALK_*: a table code was fetched through */
+	/* pfn -> the entries of that table code fetches used, a bit per
+	 * 4 bytes (NULL: not known, any entry counts; paging.c) */
+	u8 **code_pte;
 	u64 paging_flushes;
 	struct bt_codepage *codepages;
 	u32 ncodepages;

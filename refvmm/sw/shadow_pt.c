@@ -391,7 +391,7 @@ int shadow__flush(struct shadow_pt *s)
 		s->identity_mapped = true;
 	}
 	if (s->on_change)
-		s->on_change(s->change_ctx, SHADOW_ALL);
+		s->on_change(s->change_ctx, SHADOW_ALL, NULL, 0);
 	return 0;
 }
 
@@ -881,7 +881,7 @@ static int drop_deps(struct shadow_pt *s, u64 ppn, const u8 *changed, u32 esz)
 	int ret;
 
 	if (s->on_change)
-		s->on_change(s->change_ctx, ppn);
+		s->on_change(s->change_ctx, ppn, changed, esz);
 	s->why = GONE_PT_WRITE;
 	if (ppn == top_table(&s->ctl) >> 12) {
 		ret = drop_top(s, changed, esz, &dr);
@@ -1225,7 +1225,7 @@ static int switch_space(struct shadow_pt *s, u64 old_top)
 	s->rmap_gen++;
 	s->pending_lpn = 0;
 	if (s->on_change)
-		s->on_change(s->change_ctx, SHADOW_ALL);
+		s->on_change(s->change_ctx, SHADOW_ALL, NULL, 0);
 	return 0;
 }
 

@@ -47,9 +47,11 @@ static u32 frame(u32 i)
 	return DATA + i * 4096;
 }
 
-static void on_change(void *ctx, u64 ppn)
+static void on_change(void *ctx, u64 ppn, const u8 *changed, u32 esz)
 {
 	(void)ctx;
+	(void)changed;
+	(void)esz;
 	if (nchanged < 8)
 		changed_ppn[nchanged] = ppn;
 	nchanged++;

@@ -135,9 +135,11 @@ struct shadow_pt {
 	u8 snapshot[4096];
 	char err[160]; /* the last host call that failed */
 	/* Told when guest translations may have changed: @ppn is the
-	 * page-table page whose entries changed, or SHADOW_ALL (a flush).
-	 * Binary translation keys its cache on them (refvmm/bt/paging.c). */
-	void (*on_change)(void *ctx, u64 ppn);
+	 * page-table page whose entries changed, @changed one flag per
+	 * entry of @esz bytes saying which; or SHADOW_ALL (a flush, and
+	 * @changed NULL). Binary translation keys its cache on them
+	 * (refvmm/bt/paging.c). */
+	void (*on_change)(void *ctx, u64 ppn, const u8 *changed, u32 esz);
 	void *change_ctx;
 };
 

@@ -71,11 +71,25 @@ static void sort_u64(u64 *v, u32 n)
 		}
 }
 
-/* Values are hundredths of a cycle; printed as "123.45". */
+/*
+ * Values are hundredths of a cycle; printed as "000000000123.45". Every
+ * number of the line has a fixed width: popek bench takes a monitor's
+ * counters per operation from two runs (N and 2N operations), and the
+ * UART accesses of a line whose length followed the measured times
+ * would not cancel between them (one trap per byte under trap mode).
+ */
+#define FIXED_WIDTH "012"
+
+static void print_hundredths(const char *sep, u64 v)
+{
+	printf("%s%" FIXED_WIDTH "llu.%02llu", sep,
+	       (unsigned long long)(v / 100), (unsigned long long)(v % 100));
+}
+
 static void print_fixed(const char *key, u64 v)
 {
-	printf(" %s=%llu.%02llu", key, (unsigned long long)(v / 100),
-	       (unsigned long long)(v % 100));
+	printf(" %s=", key);
+	print_hundredths("", v);
 }
 
 /*
@@ -110,12 +124,11 @@ static void print_result(const struct bench *b, u64 *samples, u32 reps,
 	print_fixed("cycles", median);
 	print_fixed("min", sorted[0]);
 	print_fixed("max", sorted[reps - 1]);
-	printf(" iters=%u reps=%u ops=%llu tsc=%llu samples=", iters, reps,
-	       (unsigned long long)ops, (unsigned long long)tsc);
+	printf(" iters=%" FIXED_WIDTH "u reps=%u ops=%" FIXED_WIDTH
+	       "llu tsc=%" FIXED_WIDTH "llu samples=",
+	       iters, reps, (unsigned long long)ops, (unsigned long long)tsc);
 	for (u32 r = 0; r < reps; r++)
-		printf("%s%llu.%02llu", r ? "," : "",
-		       (unsigned long long)(samples[r] / 100),
-		       (unsigned long long)(samples[r] % 100));
+		print_hundredths(r ? "," : "", samples[r]);
 	printf("\n");
 }
 

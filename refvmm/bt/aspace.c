@@ -171,6 +171,24 @@ static void undo(struct bt_vm *b, u8 walks)
 	b->nundo = n;
 }
 
+static void new_epoch(struct bt_vm *b, u8 walks)
+{
+	if (walks & BT_WALK_SUP)
+		b->epoch[0]++;
+	if (walks & BT_WALK_USER)
+		b->epoch[1]++;
+	b->st.space_changes++;
+	undo(b, walks);
+}
+
+/* The shadow let the pages only bt traced go stale: the code pages
+ * must stay traced (codepage.c). */
+static void protect_code(struct bt_vm *b)
+{
+	for (u32 i = 0; i < b->ncodepages; i++)
+		codepage__protect(b, b->codepages[i].pfn);
+}
+
 bool aspace__changed(struct bt_vm *b, u8 walks, bool all)
 {
 	bool keep = b->paged && paging__on(b) && !b->undo_full;
@@ -181,19 +199,43 @@ bool aspace__changed(struct bt_vm *b, u8 walks, bool all)
 	}
 	if (!keep)
 		return false;
-	if (walks & BT_WALK_SUP)
-		b->epoch[0]++;
-	if (walks & BT_WALK_USER)
-		b->epoch[1]++;
-	b->st.space_changes++;
-	undo(b, walks);
+	new_epoch(b, walks);
 	if (all) {
 		/* The shadow forgot its traces: the tables walked before
-		 * concern no block now, the code pages must stay traced. */
+		 * concern no block now. */
 		paging__forget(b);
-		for (u32 i = 0; i < b->ncodepages; i++)
-			codepage__protect(b, b->codepages[i].pfn);
+		protect_code(b);
 	}
+	return true;
+}
+
+/*
+ * With 32-bit paging (PAE's PDPTEs are loaded at the CR3 write, SDM
+ * Vol. 3A 4.4.1: not this comparison) and nothing else of the format
+ * changed, a class keeps its epoch when paging__switched finds the new
+ * top-level table holding every entry its code walks used: the kernel's
+ * half of each Linux process is the same directory entries, so its
+ * blocks and links outlive the switch between processes.
+ */
+bool aspace__switched(struct bt_vm *b, u8 *walks)
+{
+	const struct gpt_ctl *now = &b->t->sp.ctl, *was = &b->seen;
+	u8 kept;
+
+	*walks = BT_WALK_BOTH;
+	if (!b->paged || !paging__on(b) || b->undo_full ||
+	    (now->cr4 & CR4_PAE) || ((now->cr0 ^ was->cr0) & CR0_WALK) ||
+	    ((now->cr4 ^ was->cr4) & CR4_WALK) ||
+	    ((now->efer ^ was->efer) & EFER_NXE))
+		return aspace__changed(b, BT_WALK_BOTH, true);
+	kept = paging__switched(b, was->cr3 >> 12, now->cr3 >> 12);
+	b->seen = *now;
+	*walks = (u8)(BT_WALK_BOTH & ~kept);
+	if (*walks)
+		new_epoch(b, *walks);
+	else
+		b->st.space_kept++;
+	protect_code(b);
 	return true;
 }
 

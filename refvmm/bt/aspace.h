@@ -33,6 +33,11 @@ void aspace__link(struct bt_vm *b, u8 *site, u32 len,
  * Returns false when the cache must be flushed instead (paging turned on
  * or off, too many patches to undo). */
 bool aspace__changed(struct bt_vm *b, u8 walks, bool all);
+/* The shadow switched to a new CR3 (SHADOW_SWITCH): as aspace__changed
+ * with all set, but a walk class whose code the new tables map through
+ * the same entries keeps its epoch and links; *walks says which got a
+ * new one (the caller then clears the lookup table). False: flush. */
+bool aspace__switched(struct bt_vm *b, u8 *walks);
 /* Have the paging controls (CR3, CR0.PG/WP, CR4.PSE/PAE/SMEP/SMAP,
  * EFER.NXE) changed since the last epoch began? */
 bool aspace__moved(const struct bt_vm *b);

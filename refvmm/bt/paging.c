@@ -36,47 +36,185 @@ bool paging__on(const struct bt_vm *b)
  * so a change to a table code was fetched through concerns a block only
  * when it changed one of the entries a fetch walk used, a not-present
  * one included (the walk reads it too, and it may become present).
- * Which entries: a bit per 4 bytes of the table, kept since the last
- * flush (an entry a later walk no longer uses stays marked: a change
- * to it only costs an epoch too many).
+ * Which entries: per table a bit per 4 bytes and per walk class
+ * (BT_PTE_HALF bytes each, supervisor first), kept since the class was
+ * last forgotten (an entry a later walk no longer uses stays marked: a
+ * change to it only costs an epoch too many).
  */
-static bool entry_used(const struct bt_vm *b, u64 ppn, const u8 *changed,
-		       u32 esz)
+#define BT_PTE_HALF (4096 / 32)
+
+static u8 *half_of(u8 *used, u8 walk)
 {
-	const u8 *used = b->code_pte[ppn];
+	return used + (walk == BT_WALK_USER ? BT_PTE_HALF : 0);
+}
 
-	if (!used || !changed || (esz != 4 && esz != 8))
-		return true;
-	for (u32 i = 0; i < 4096 / esz; i++) {
-		u32 bit = i * esz / 4;
-
-		if (changed[i] && (used[bit >> 3] >> (bit & 7) & 1))
-			return true;
-	}
-	return false;
+static bool marked(const u8 *half, u32 bit)
+{
+	return half[bit >> 3] >> (bit & 7) & 1;
 }
 
 u8 paging__changed(struct bt_vm *b, u64 ppn, const u8 *changed, u32 esz)
 {
+	u8 *used, hit = 0;
+
 	if (ppn == SHADOW_ALL)
 		return BT_WALK_BOTH;
 	if (ppn >= b->c->ram_size >> 12 || !b->code_pt[ppn])
 		return 0;
-	if (!entry_used(b, ppn, changed, esz)) {
-		b->st.space_unchanged++;
-		return 0;
+	used = b->code_pte[ppn];
+	if (!used || !changed || (esz != 4 && esz != 8))
+		return b->code_pt[ppn];
+	for (u32 i = 0; i < 4096 / esz; i++) {
+		u32 bit = i * esz / 4;
+
+		if (!changed[i])
+			continue;
+		if (marked(half_of(used, BT_WALK_SUP), bit))
+			hit |= BT_WALK_SUP;
+		if (marked(half_of(used, BT_WALK_USER), bit))
+			hit |= BT_WALK_USER;
 	}
-	return b->code_pt[ppn];
+	hit &= b->code_pt[ppn];
+	if (!hit)
+		b->st.space_unchanged++;
+	return hit;
+}
+
+/* Table @t is no longer one @walks fetch walks went through. */
+static void drop_walks(struct bt_vm *b, u32 t, u8 walks)
+{
+	b->code_pt[t] &= (u8)~walks;
+	if (!b->code_pte[t])
+		return;
+	if (walks & BT_WALK_SUP)
+		memset(half_of(b->code_pte[t], BT_WALK_SUP), 0, BT_PTE_HALF);
+	if (walks & BT_WALK_USER)
+		memset(half_of(b->code_pte[t], BT_WALK_USER), 0, BT_PTE_HALF);
+}
+
+/* Only the tables of @keep walks stay listed, and of those with
+ * @needed (a bitmap of pfns, NULL: all) only the ones it has. */
+static void keep_only(struct bt_vm *b, u8 keep, const u8 *needed)
+{
+	u32 n = 0;
+
+	for (u32 i = 0; i < b->ncode_pts; i++) {
+		u32 t = b->code_pts[i];
+		bool need = !needed || (needed[t >> 3] >> (t & 7) & 1);
+
+		drop_walks(b, t,
+			   need ? (u8)(BT_WALK_BOTH & ~keep) : BT_WALK_BOTH);
+		if (b->code_pt[t])
+			b->code_pts[n++] = t;
+	}
+	b->ncode_pts = n;
 }
 
 void paging__forget(struct bt_vm *b)
 {
-	u32 n = (u32)(b->c->ram_size / 4096);
+	keep_only(b, 0, NULL);
+}
 
-	memset(b->code_pt, 0, n);
-	for (u32 i = 0; i < n; i++)
-		if (b->code_pte[i])
-			memset(b->code_pte[i], 0, 4096 / 32);
+/* Did every entry @walk walks used in top table @from hold, at the same
+ * index of @to, the same value? (Then they reach the same lower tables
+ * and entries: the shadow's switch_space makes the same comparison.)
+ * None used: no block of the class is valid now, nothing to keep. */
+static bool same_top(const struct bt_vm *b, u32 from, u32 to, u8 walk)
+{
+	const u32 *old = (const u32 *)(b->c->ram + ((u64)from << 12));
+	const u32 *now = (const u32 *)(b->c->ram + ((u64)to << 12));
+	const u8 *half;
+
+	if (!(b->code_pt[from] & walk))
+		return true;
+	if (!b->code_pte[from])
+		return false;
+	half = half_of(b->code_pte[from], walk);
+	for (u32 i = 0; i < 1024; i++)
+		if (marked(half, i) && old[i] != now[i])
+			return false;
+	return true;
+}
+
+/* In @needed (a pfn bitmap): the new top table and the page tables its
+ * entries used by @keep walks point to (present, not a 4 MiB page: SDM
+ * Vol. 3A 4.3), the only tables the blocks kept depend on now. With
+ * @set false, clears the same bits. */
+static void need_tables(struct bt_vm *b, u32 to, u8 keep, bool set)
+{
+	const u32 *now = (const u32 *)(b->c->ram + ((u64)to << 12));
+	u32 npages = (u32)(b->c->ram_size >> 12);
+	u8 *need = b->pt_needed;
+	bool pse = b->t->sp.ctl.cr4 & CR4_PSE;
+
+	for (u32 i = 0; i <= 1024; i++) {
+		u32 t = to, e;
+
+		if (i < 1024) {
+			e = now[i];
+			if (!(marked(half_of(b->code_pte[to], BT_WALK_SUP),
+				     i) &&
+			      (keep & BT_WALK_SUP)) &&
+			    !(marked(half_of(b->code_pte[to], BT_WALK_USER),
+				     i) &&
+			      (keep & BT_WALK_USER)))
+				continue;
+			if (!(e & 1) || (pse && (e & 0x80)))
+				continue;
+			t = e >> 12;
+		}
+		if (t >= npages)
+			continue;
+		if (set)
+			need[t >> 3] |= (u8)(1u << (t & 7));
+		else
+			need[t >> 3] &= (u8) ~(1u << (t & 7));
+	}
+}
+
+u8 paging__switched(struct bt_vm *b, u32 from, u32 to)
+{
+	u32 npages = (u32)(b->c->ram_size >> 12);
+	u8 keep = 0;
+
+	if (from >= npages || to >= npages)
+		return 0;
+	if (same_top(b, from, to, BT_WALK_SUP))
+		keep |= BT_WALK_SUP;
+	if (same_top(b, from, to, BT_WALK_USER))
+		keep |= BT_WALK_USER;
+	/* The new top table takes over the old one's marks of the walks
+	 * kept: the blocks valid now reached their code through them. */
+	if (keep && !b->code_pte[to] &&
+	    !(b->code_pte[to] = calloc(1, 2 * BT_PTE_HALF)))
+		keep = 0;
+	if (!keep) {
+		keep_only(b, 0, NULL);
+		return 0;
+	}
+	for (u8 w = BT_WALK_SUP; w <= BT_WALK_USER; w <<= 1) {
+		if (!(keep & w) || !(b->code_pt[from] & w))
+			continue;
+		for (u32 i = 0; i < BT_PTE_HALF; i++)
+			half_of(b->code_pte[to], w)[i] |=
+				half_of(b->code_pte[from], w)[i];
+		if (!b->code_pt[to])
+			b->code_pts[b->ncode_pts++] = to;
+		b->code_pt[to] |= w;
+	}
+	/* The other tables (the old top, another process's) stop
+	 * counting: what they hold no kept block depends on any more, and
+	 * a page table page reused as data must not stay traced. */
+	need_tables(b, to, keep, true);
+	keep_only(b, keep, b->pt_needed);
+	need_tables(b, to, keep, false);
+	/* The switch let the tables only code walks used go stale; they
+	 * are traced again before any guest instruction runs (a stale
+	 * page no alias made writable since is so at no cost). */
+	for (u32 i = 0; i < b->ncode_pts; i++)
+		if (shadow__trace_phys(&b->t->sp, b->code_pts[i]) < 0)
+			return 0;
+	return keep;
 }
 
 /* The tables of a walk at CPL @cpl: a change to an entry it used may
@@ -84,17 +222,23 @@ void paging__forget(struct bt_vm *b)
  * all its entries (NULL). */
 static void trace_tables(struct bt_vm *b, const struct gpt_walk *w, u32 cpl)
 {
+	u8 walk = cpl == 3 ? BT_WALK_USER : BT_WALK_SUP;
+
 	for (int i = 0; i < w->n; i++) {
 		u64 t = w->table[i] >> 12;
 		u32 bit = (u32)(w->entry[i] & 0xfff) / 4;
 
 		if (t >= b->c->ram_size >> 12)
 			continue;
-		if (!b->code_pt[t] && !b->code_pte[t])
-			b->code_pte[t] = calloc(1, 4096 / 32);
+		if (!b->code_pt[t]) {
+			b->code_pts[b->ncode_pts++] = (u32)t;
+			if (!b->code_pte[t])
+				b->code_pte[t] = calloc(1, 2 * BT_PTE_HALF);
+		}
 		if (b->code_pte[t])
-			b->code_pte[t][bit >> 3] |= (u8)(1u << (bit & 7));
-		b->code_pt[t] |= cpl == 3 ? BT_WALK_USER : BT_WALK_SUP;
+			half_of(b->code_pte[t], walk)[bit >> 3] |=
+				(u8)(1u << (bit & 7));
+		b->code_pt[t] |= walk;
 		shadow__trace_phys(&b->t->sp, t);
 	}
 }

@@ -31,5 +31,12 @@ u32 paging__fetch_page(struct bt_vm *b, u32 lpn, u8 cpl);
 u8 paging__changed(struct bt_vm *b, u64 ppn, const u8 *changed, u32 esz);
 /* No table is one code was fetched through any more (a flush). */
 void paging__forget(struct bt_vm *b);
+/*
+ * A CR3 write moved the top-level table from page @from to page @to
+ * (32-bit paging, the format unchanged): the walk classes whose code
+ * walks used only entries @to holds unchanged, now @to's too, their
+ * tables traced again; the other classes' tables forgotten.
+ */
+u8 paging__switched(struct bt_vm *b, u32 from, u32 to);
 
 #endif

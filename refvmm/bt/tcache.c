@@ -222,8 +222,18 @@ static void space_changed(struct bt_vm *b, u8 walks, bool all, const char *why)
 static void paging_changed(void *ctx, u64 ppn, const u8 *changed, u32 esz)
 {
 	struct bt_vm *b = ctx;
+	u8 walks;
 
-	u8 walks = paging__changed(b, ppn, changed, esz);
+	if (ppn == SHADOW_SWITCH) {
+		if (!aspace__switched(b, &walks)) {
+			b->paging_flushes++;
+			tcache__flush(b, "guest paging state changed");
+		} else if (walks) {
+			tcache__table_clear(b);
+		}
+		return;
+	}
+	walks = paging__changed(b, ppn, changed, esz);
 
 	if (walks)
 		space_changed(b, walks, ppn == SHADOW_ALL,
@@ -253,9 +263,12 @@ int tcache__init(struct bt_vm *b, char *err, size_t errlen)
 	b->selfcheck = calloc(b->c->ram_size / 4096, 1);
 	b->code_pt = calloc(b->c->ram_size / 4096, 1);
 	b->code_pte = calloc(b->c->ram_size / 4096, sizeof(*b->code_pte));
+	b->code_pts = calloc(b->c->ram_size / 4096, sizeof(*b->code_pts));
+	b->pt_needed = calloc(b->c->ram_size / 4096 / 8 + 1, 1);
 	if (!b->blocks || !b->maps || !b->page_idx || !b->codepages ||
 	    !b->data_stores || !b->selfcheck || !b->code_pt || !b->code_pte ||
-	    site__init(b) < 0 || aspace__init(b) < 0) {
+	    !b->code_pts || !b->pt_needed || site__init(b) < 0 ||
+	    aspace__init(b) < 0) {
 		snprintf(err, errlen,
 			 "out of memory for the translation cache");
 		return -ENOMEM;
@@ -282,6 +295,8 @@ void tcache__destroy(struct bt_vm *b)
 		for (u32 i = 0; i < b->c->ram_size / 4096; i++)
 			free(b->code_pte[i]);
 	free(b->code_pte);
+	free(b->code_pts);
+	free(b->pt_needed);
 	site__destroy(b);
 	aspace__destroy(b);
 }

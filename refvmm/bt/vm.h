@@ -211,6 +211,7 @@ struct bt_stats {
 	u64 fast_callouts; /* finished by the gate (fast.c), as folded */
 	u64 space_changes, blocks_revalidated, blocks_stale, links_undone;
 	u64 space_unchanged;  /* table changes no code walk's entry saw */
+	u64 space_kept;	      /* CR3 writes that kept both epochs */
 	u64 guest_insns;      /* --count-insns: executed, as counted */
 	u64 kinds[BT_NKINDS]; /* translated instructions by kind */
 	u64 cls[BT_NCLASSES];
@@ -274,6 +275,8 @@ struct bt_vm {
 	/* pfn -> the entries of that table code fetches used, a bit per
 	 * 4 bytes (NULL: not known, any entry counts; paging.c) */
 	u8 **code_pte;
+	u32 *code_pts, ncode_pts; /* the pfns whose code_pt is not 0 */
+	u8 *pt_needed;		  /* scratch pfn bitmap (paging.c) */
 	u64 paging_flushes;
 	struct bt_codepage *codepages;
 	u32 ncodepages;

@@ -1225,7 +1225,7 @@ static int switch_space(struct shadow_pt *s, u64 old_top)
 	s->rmap_gen++;
 	s->pending_lpn = 0;
 	if (s->on_change)
-		s->on_change(s->change_ctx, SHADOW_ALL, NULL, 0);
+		s->on_change(s->change_ctx, SHADOW_SWITCH, NULL, 0);
 	return 0;
 }
 

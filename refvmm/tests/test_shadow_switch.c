@@ -140,7 +140,7 @@ Test(shadow_switch, shared_entries_stay_the_process_goes)
 	cr_assert_eq(byte_at(LIN + 0x1000), 0x41);
 	cr_assert_eq(sp.st.flushes, flushes);
 	cr_assert_eq(nchanged, 1);
-	cr_assert_eq(changed_ppn[0], SHADOW_ALL);
+	cr_assert_eq(changed_ppn[0], SHADOW_SWITCH);
 }
 
 Test(shadow_switch, a_differing_accessed_bit_drops)

@@ -144,6 +144,10 @@ struct shadow_pt {
 };
 
 #define SHADOW_ALL (~0ull)
+/* on_change's @ppn after a CR3 write with the format unchanged: the
+ * tables only dropped mappings used went stale, as at SHADOW_ALL, but a
+ * listener may compare the old and the new top-level table first. */
+#define SHADOW_SWITCH (~1ull)
 
 /* @native_exec: see struct shadow_pt. */
 int shadow__init(struct shadow_pt *s, int memfd, u8 *ram, u64 ram_size,

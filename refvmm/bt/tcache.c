@@ -48,7 +48,8 @@ static void slot_clear(struct bt_vm *b, u32 i)
 	b->table[2 * i + 1] = (u32)(uintptr_t)b->miss_stub;
 }
 
-void tcache__table_clear(struct bt_vm *b)
+/* Empties the table (its listed slots, or all of them). */
+static void table_empty(struct bt_vm *b)
 {
 	u32 i;
 
@@ -60,6 +61,79 @@ void tcache__table_clear(struct bt_vm *b)
 			slot_clear(b, i);
 	b->ntable_used = 0;
 	b->table_keyw = 0;
+}
+
+/* An invalidation: what the table and its stashes held may not run. */
+void tcache__table_clear(struct bt_vm *b)
+{
+	tcache__table_drop(b, BT_WALK_BOTH);
+}
+
+/* A new epoch for @walks blocks: the table and the stashes of keys at
+ * their CPLs go (a key word holds one CPL, so one walk class); the
+ * others hold blocks still valid. */
+void tcache__table_drop(struct bt_vm *b, u8 walks)
+{
+	if (!b->table_keyw || (b->table_walk & walks))
+		table_empty(b);
+	for (u32 i = 0; i < BT_TABLE_STASHES; i++)
+		if (b->stash[i].walk & walks)
+			b->stash[i].keyw = 0;
+}
+
+static struct bt_table_stash *stash_of(struct bt_vm *b, u32 keyw)
+{
+	for (u32 i = 0; i < BT_TABLE_STASHES; i++)
+		if (b->stash[i].keyw == keyw)
+			return &b->stash[i];
+	return NULL;
+}
+
+/*
+ * The key word changes (CPL at every system call and interrupt from
+ * user mode): the table may hold entries of one key word only. What it
+ * holds is kept aside, not lost: nothing invalidated it (every
+ * invalidation clears the stashes too), so when the key word comes back
+ * its entries are put back and its lookups hit again.
+ */
+static void table_switch(struct bt_vm *b, u32 keyw, u8 walk)
+{
+	struct bt_table_stash *s;
+	u32 i;
+
+	if (b->table_keyw && b->ntable_used <= BT_TABLE_USED_MAX) {
+		s = stash_of(b, b->table_keyw);
+		if (!s) {
+			s = &b->stash[b->stash_next];
+			b->stash_next = (b->stash_next + 1) % BT_TABLE_STASHES;
+		}
+		s->keyw = b->table_keyw;
+		s->walk = b->table_walk;
+		s->n = b->ntable_used;
+		for (i = 0; i < s->n; i++) {
+			u32 k = b->table_used[i];
+
+			s->idx[i] = (u16)k;
+			s->entry[2 * i] = b->table[2 * k];
+			s->entry[2 * i + 1] = b->table[2 * k + 1];
+		}
+	}
+	table_empty(b);
+	b->table_keyw = keyw;
+	b->table_walk = walk;
+	s = stash_of(b, keyw);
+	if (!s)
+		return;
+	for (i = 0; i < s->n; i++) {
+		u32 k = s->idx[i];
+
+		b->table_used[i] = (u16)k;
+		b->table[2 * k] = s->entry[2 * i];
+		b->table[2 * k + 1] = s->entry[2 * i + 1];
+	}
+	b->ntable_used = s->n;
+	s->keyw = 0;
+	b->st.table_restored++;
 }
 
 /* Restores the flags, EAX and ECX the lookup saved. */
@@ -211,7 +285,7 @@ err:
 static void space_changed(struct bt_vm *b, u8 walks, bool all, const char *why)
 {
 	if (aspace__changed(b, walks, all)) {
-		tcache__table_clear(b);
+		tcache__table_drop(b, walks);
 		return;
 	}
 	b->paging_flushes++;
@@ -229,7 +303,7 @@ static void paging_changed(void *ctx, u64 ppn, const u8 *changed, u32 esz)
 			b->paging_flushes++;
 			tcache__flush(b, "guest paging state changed");
 		} else if (walks) {
-			tcache__table_clear(b);
+			tcache__table_drop(b, walks);
 		}
 		return;
 	}
@@ -379,10 +453,8 @@ void tcache__table_set(struct bt_vm *b, const struct bt_key *k, u8 *tc)
 {
 	u32 keyw = key_word(k), i = table_index(k->eip);
 
-	if (keyw != b->table_keyw) {
-		tcache__table_clear(b);
-		b->table_keyw = keyw;
-	}
+	if (keyw != b->table_keyw)
+		table_switch(b, keyw, k->cpl == 3 ? BT_WALK_USER : BT_WALK_SUP);
 	if (b->table[2 * i] == 0xffffffffu &&
 	    b->ntable_used <= BT_TABLE_USED_MAX) {
 		if (b->ntable_used < BT_TABLE_USED_MAX)

@@ -39,7 +39,8 @@
 #define BT_TABLE_ADDR	  (SW_WINDOW_BASE + 0x4000) /* lookup table */
 #define BT_TABLE_SIZE	  4096
 #define BT_TABLE_BYTES	  (BT_TABLE_SIZE * 8)
-#define BT_TABLE_USED_MAX 256
+#define BT_TABLE_USED_MAX 1024
+#define BT_TABLE_STASHES  4
 #define BT_TC_BASE	  (SW_WINDOW_BASE + 0x10000)
 #define BT_TC_END	  ((u64)SW_WINDOW_BASE + SW_WINDOW_SIZE)
 
@@ -212,6 +213,7 @@ struct bt_stats {
 	u64 space_changes, blocks_revalidated, blocks_stale, links_undone;
 	u64 space_unchanged;  /* table changes no code walk's entry saw */
 	u64 space_kept;	      /* CR3 writes that kept both epochs */
+	u64 table_restored;   /* lookup tables put back (tcache.c) */
 	u64 guest_insns;      /* --count-insns: executed, as counted */
 	u64 kinds[BT_NKINDS]; /* translated instructions by kind */
 	u64 cls[BT_NCLASSES];
@@ -239,9 +241,21 @@ struct bt_vm {
 	 * twice per system call, resets these instead of 32 KiB. */
 	u16 table_used[BT_TABLE_USED_MAX];
 	u32 ntable_used;
+	/* The listed slots of the last key words switched away from
+	 * (tcache.c): put back when the key word comes back, dropped with
+	 * the table at every invalidation. */
+	struct bt_table_stash {
+		u32 keyw; /* 0: empty */
+		u8 walk;  /* BT_WALK_* of its key's CPL */
+		u32 n;
+		u16 idx[BT_TABLE_USED_MAX];
+		u32 entry[2 * BT_TABLE_USED_MAX];
+	} stash[BT_TABLE_STASHES];
+	u32 stash_next;
 	u8 *sites[2];	  /* bitmaps over the cache: enum bt_site */
 	size_t sites_end; /* no site recorded at or after this offset */
 	u32 table_keyw;
+	u8 table_walk; /* BT_WALK_* of table_keyw's CPL */
 	u16 sel_code, sel_gs;
 	u32 feats; /* 1 << enum bt_feat the virtual CPU shows */
 	u8 *tc_base, *tc_free, *tc_end;

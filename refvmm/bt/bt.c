@@ -585,6 +585,9 @@ static int bt__init(struct vcpu *vcpu, char *err, size_t errlen)
 		return -EIO;
 	}
 	t->c->write_hook = smc__monitor_write;
+	/* The guest never reads a host selector here (segment register
+	 * reads are callouts): the cut shadows get their own LDT entries. */
+	t->c->seg_banks = true;
 	/* RDTSC is a callout or, at CPL 0, a host RDTSC plus the guest's
 	 * offset in the translation: the host's must not trap (which also
 	 * traps the monitor's own vDSO clock). */

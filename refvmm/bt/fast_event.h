@@ -78,8 +78,8 @@ static bool fast_same_cs(const struct bt_vm *b, const struct sw_cpu *c, u32 sel)
 	    idx >= SW_SHADOW_SLOTS || idx * 8 + 7 > c->gdt_limit)
 		return false;
 	if (c->seg_emulated[SW_CS] || !c->slot_used[idx] ||
-	    c->hsel_set[SW_CS] != sw_slot_sel((int)idx) ||
-	    c->slot_cut[idx] != c->seg_cut || !fast_seg_eq(&c->slot[idx], cs))
+	    c->hsel_set[SW_CS] != sw_slot_sel(sw_slot_phys(c, (int)idx)) ||
+	    !sw_slot_current(c, (int)idx) || !fast_seg_eq(&c->slot[idx], cs))
 		return false;
 	if (!fast_phys(b, c, c->gdt_base + idx * 8, 8, false, &p))
 		return false;

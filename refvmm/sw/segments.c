@@ -308,7 +308,7 @@ static bool slot_referenced(const struct sw_cpu *c, int slot, int except)
 	int r;
 
 	for (r = 0; r < SW_NSREGS; r++)
-		if (r != except && c->hsel[r] == sw_slot_sel(slot))
+		if (r != except && sw_sel_slot(c, c->hsel[r]) == slot)
 			return true;
 	return false;
 }
@@ -328,20 +328,40 @@ static u32 seg_window(const struct sw_cpu *c)
 	return c->seg_cut ? c->seg_cut : SW_WINDOW_BASE;
 }
 
+/*
+ * Slot @slot holds @s at the current cut, in the host LDT entry the
+ * current bank uses (sw_slot_phys). With banks, the other bank's entry
+ * stays what it was while the descriptor does, so a class switch back
+ * finds it written.
+ */
 static int write_slot(struct sw_cpu *c, int slot, const struct vcpu_seg *s)
 {
+	bool banked = c->seg_banks && c->seg_cut;
+	bool same =
+		c->slot_used[slot] && !memcmp(&c->slot[slot], s, sizeof(*s));
 	struct shadow_desc d;
 	int r;
 
-	if (c->slot_used[slot] && c->slot_cut[slot] == c->seg_cut &&
-	    !memcmp(&c->slot[slot], s, sizeof(*s)))
+	if (same &&
+	    (banked ? c->bank_ok[slot] && c->bank_cut[slot] == c->seg_cut
+		    : c->slot_cut[slot] == c->seg_cut))
 		return 0;
 	shadow_desc__make(s, seg_window(c), &d);
-	r = ldt__write(slot, &d);
+	r = ldt__write(sw_slot_phys(c, slot), &d);
 	if (r < 0)
 		return r;
+	if (!same) {
+		/* the other bank's entry holds the old descriptor */
+		c->bank_ok[slot] = false;
+		c->slot_cut[slot] = ~0u;
+	}
 	c->slot[slot] = *s;
-	c->slot_cut[slot] = c->seg_cut;
+	if (banked) {
+		c->bank_ok[slot] = true;
+		c->bank_cut[slot] = c->seg_cut;
+	} else {
+		c->slot_cut[slot] = c->seg_cut;
+	}
 	c->slot_used[slot] = true;
 	c->slot_writes++;
 	return 0;
@@ -374,12 +394,13 @@ int sw_set_sreg(struct sw_cpu *c, int sreg, const struct vcpu_seg *s)
 		    desc__encode(&c->slot[slot]) != desc__encode(s))
 			for (o = 0; o < SW_NSREGS; o++) {
 				if (o == sreg ||
-				    c->hsel[o] != sw_slot_sel(slot))
+				    sw_sel_slot(c, c->hsel[o]) != slot)
 					continue;
 				r = private_slot(c, o);
 				if (r < 0 || write_slot(c, r, &c->seg[o]) < 0)
 					return -EIO;
-				c->hsel[o] = c->hsel_set[o] = sw_slot_sel(r);
+				c->hsel[o] = c->hsel_set[o] =
+					sw_slot_sel(sw_slot_phys(c, r));
 			}
 	} else {
 		slot = private_slot(c, sreg);
@@ -389,7 +410,7 @@ int sw_set_sreg(struct sw_cpu *c, int sreg, const struct vcpu_seg *s)
 	r = write_slot(c, slot, s);
 	if (r < 0)
 		return r;
-	c->hsel[sreg] = c->hsel_set[sreg] = sw_slot_sel(slot);
+	c->hsel[sreg] = c->hsel_set[sreg] = sw_slot_sel(sw_slot_phys(c, slot));
 	return 0;
 }
 
@@ -429,12 +450,12 @@ void sw_sync_from_host(struct sw_cpu *c)
 			sw_null_seg(&c->seg[r], h);
 			continue;
 		}
-		k = h >> 3;
+		k = sw_sel_slot(c, h);
 		if (!(h & 4) && r != SW_CS && r != SW_SS) {
 			reload_host_gdt_sel(c, r, h);
 			continue;
 		}
-		if (!(h & 4) || k >= SW_NSLOTS || !c->slot_used[k])
+		if (k < 0 || !c->slot_used[k])
 			continue; /* a host GDT selector: see refvmm-trap.md */
 		c->seg[r] = c->slot[k];
 	}
@@ -460,8 +481,8 @@ int sw_set_seg_cut(struct sw_cpu *c, u32 cut)
 			sw_set_sreg(c, r, &c->seg[r]);
 			continue;
 		}
-		k = h >> 3;
-		if (!(h & 4) || k >= SW_NSLOTS || !c->slot_used[k])
+		k = sw_sel_slot(c, h);
+		if (k < 0 || !c->slot_used[k])
 			continue; /* not a shadow the monitor wrote */
 		if (shadow_desc__make(&c->slot[k], seg_window(c), &d) ==
 		    SHADOW_EMULATE) {
@@ -473,10 +494,14 @@ int sw_set_seg_cut(struct sw_cpu *c, u32 cut)
 			c->hsel[r] = c->hsel_set[r] = 0;
 			continue;
 		}
-		/* Rewritten in place: other registers on the slot hold
-		 * the same descriptor and get the same cut. */
+		/* Rewritten in place, or with banks the other bank's
+		 * entry: other registers on the slot hold the same
+		 * descriptor and get the same cut. */
 		if (write_slot(c, k, &c->slot[k]) < 0)
 			bad = -1;
+		else if (c->seg_banks)
+			c->hsel[r] = c->hsel_set[r] =
+				sw_slot_sel(sw_slot_phys(c, k));
 	}
 	return bad;
 }

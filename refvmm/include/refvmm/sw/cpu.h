@@ -106,6 +106,14 @@ struct sw_cpu {
 	 * remembers the cut it was written with. */
 	u32 seg_cut;
 	u32 slot_cut[SW_NSLOTS];
+	/* With seg_banks (binary translation, where the guest never sees a
+	 * host selector) each slot has a second host LDT entry, SW_BANK
+	 * above, for the cut shadows: a switch of privilege class then
+	 * changes selectors, not descriptors (no modify_ldt once both are
+	 * written). bank_ok[k]: that entry holds slot[k] at bank_cut[k]. */
+	bool seg_banks;
+	bool bank_ok[SW_NSLOTS];
+	u32 bank_cut[SW_NSLOTS];
 
 	/* The exception an emulation step raised (segments.h sw_raise).
 	 * exc_new_task: raised after a task switch committed, so it
@@ -170,6 +178,37 @@ static inline u32 sw_eflags_kept(const struct sw_cpu *c)
 static inline u16 sw_slot_sel(int n)
 {
 	return (u16)((n << 3) | 4 | 3);
+}
+
+/* The cut shadows' host LDT entries: slot k's at k + SW_BANK (after the
+ * monitor's own slots, bt/vm.h). */
+#define SW_BANK 128
+
+/* The host LDT entry slot @k is used through now (seg_banks). */
+static inline int sw_slot_phys(const struct sw_cpu *c, int k)
+{
+	return c->seg_banks && c->seg_cut ? k + SW_BANK : k;
+}
+
+/* Does the host LDT entry slot @k is used through hold it at the
+ * current cut? */
+static inline bool sw_slot_current(const struct sw_cpu *c, int k)
+{
+	if (c->seg_banks && c->seg_cut)
+		return c->bank_ok[k] && c->bank_cut[k] == c->seg_cut;
+	return c->slot_cut[k] == c->seg_cut;
+}
+
+/* The slot a host selector names, either bank; -1 for none. */
+static inline int sw_sel_slot(const struct sw_cpu *c, u16 h)
+{
+	int k = h >> 3;
+
+	if (!(h & 4))
+		return -1;
+	if (c->seg_banks && k >= SW_BANK)
+		k -= SW_BANK;
+	return k < SW_NSLOTS ? k : -1;
 }
 
 #endif

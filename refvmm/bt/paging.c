@@ -66,7 +66,17 @@ u8 paging__changed(struct bt_vm *b, u64 ppn, const u8 *changed, u32 esz)
 		return b->code_pt[ppn];
 	for (u32 i = 0; i < 4096 / esz; i++) {
 		u32 bit = i * esz / 4;
+		u64 w;
 
+		/* a write changes one entry or a few: skip the others
+		 * eight flags at a time */
+		if (!(i & 7)) {
+			memcpy(&w, changed + i, 8);
+			if (!w) {
+				i += 7;
+				continue;
+			}
+		}
 		if (!changed[i])
 			continue;
 		if (marked(half_of(used, BT_WALK_SUP), bit))

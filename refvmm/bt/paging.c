@@ -140,9 +140,14 @@ static bool same_top(const struct bt_vm *b, u32 from, u32 to, u8 walk)
 	if (!b->code_pte[from])
 		return false;
 	half = half_of(b->code_pte[from], walk);
-	for (u32 i = 0; i < 1024; i++)
+	for (u32 i = 0; i < 1024; i++) {
+		if (!(i & 7) && !half[i >> 3]) {
+			i += 7; /* none of these eight used */
+			continue;
+		}
 		if (marked(half, i) && old[i] != now[i])
 			return false;
+	}
 	return true;
 }
 
@@ -156,18 +161,20 @@ static void need_tables(struct bt_vm *b, u32 to, u8 keep, bool set)
 	u32 npages = (u32)(b->c->ram_size >> 12);
 	u8 *need = b->pt_needed;
 	bool pse = b->t->sp.ctl.cr4 & CR4_PSE;
+	const u8 *sup = half_of(b->code_pte[to], BT_WALK_SUP);
+	const u8 *user = half_of(b->code_pte[to], BT_WALK_USER);
 
 	for (u32 i = 0; i <= 1024; i++) {
 		u32 t = to, e;
 
+		if (i < 1024 && !(i & 7) && !sup[i >> 3] && !user[i >> 3]) {
+			i += 7; /* none of these eight used */
+			continue;
+		}
 		if (i < 1024) {
 			e = now[i];
-			if (!(marked(half_of(b->code_pte[to], BT_WALK_SUP),
-				     i) &&
-			      (keep & BT_WALK_SUP)) &&
-			    !(marked(half_of(b->code_pte[to], BT_WALK_USER),
-				     i) &&
-			      (keep & BT_WALK_USER)))
+			if (!((keep & BT_WALK_SUP) && marked(sup, i)) &&
+			    !((keep & BT_WALK_USER) && marked(user, i)))
 				continue;
 			if (!(e & 1) || (pse && (e & 0x80)))
 				continue;

@@ -42,98 +42,75 @@ _Static_assert(BT_TABLE_ADDR + BT_TABLE_BYTES <= BT_TC_BASE, "layout");
 #define SHARED_SIZE 0x400
 
 /* An empty slot's tc is the miss stub: a stray match is harmless. */
-static void slot_clear(struct bt_vm *b, u32 i)
+static void slot_clear(struct bt_vm *b, u32 t, u32 i)
 {
-	b->table[2 * i] = 0xffffffffu;
-	b->table[2 * i + 1] = (u32)(uintptr_t)b->miss_stub;
+	u32 *slot = b->table + 2 * (t * BT_TABLE_SIZE + i);
+
+	slot[0] = 0xffffffffu;
+	slot[1] = (u32)(uintptr_t)b->miss_stub;
 }
 
-/* Empties the table (its listed slots, or all of them). */
-static void table_empty(struct bt_vm *b)
+/* Empties table @t (its listed slots, or all of them) and frees it. */
+static void table_empty(struct bt_vm *b, u32 t)
 {
+	struct bt_table *tb = &b->tables[t];
 	u32 i;
 
-	if (b->ntable_used <= BT_TABLE_USED_MAX)
-		for (i = 0; i < b->ntable_used; i++)
-			slot_clear(b, b->table_used[i]);
+	if (tb->nused <= BT_TABLE_USED_MAX)
+		for (i = 0; i < tb->nused; i++)
+			slot_clear(b, t, tb->used[i]);
 	else
 		for (i = 0; i < BT_TABLE_SIZE; i++)
-			slot_clear(b, i);
-	b->ntable_used = 0;
-	b->table_keyw = 0;
+			slot_clear(b, t, i);
+	tb->nused = 0;
+	tb->keyw = 0;
 }
 
-/* An invalidation: what the table and its stashes held may not run. */
+/* An invalidation: what the tables held may not run. */
 void tcache__table_clear(struct bt_vm *b)
 {
 	tcache__table_drop(b, BT_WALK_BOTH);
 }
 
-/* A new epoch for @walks blocks: the table and the stashes of keys at
- * their CPLs go (a key word holds one CPL, so one walk class); the
- * others hold blocks still valid. */
+/* A new epoch for @walks blocks: the tables of keys at their CPLs go (a
+ * key word holds one CPL, so one walk class); the others hold blocks
+ * still valid. */
 void tcache__table_drop(struct bt_vm *b, u8 walks)
 {
-	if (!b->table_keyw || (b->table_walk & walks))
-		table_empty(b);
-	for (u32 i = 0; i < BT_TABLE_STASHES; i++)
-		if (b->stash[i].walk & walks)
-			b->stash[i].keyw = 0;
-}
-
-static struct bt_table_stash *stash_of(struct bt_vm *b, u32 keyw)
-{
-	for (u32 i = 0; i < BT_TABLE_STASHES; i++)
-		if (b->stash[i].keyw == keyw)
-			return &b->stash[i];
-	return NULL;
+	for (u32 t = 0; t < BT_NTABLES; t++)
+		if (b->tables[t].nused && (b->tables[t].walk & walks))
+			table_empty(b, t);
 }
 
 /*
- * The key word changes (CPL at every system call and interrupt from
- * user mode): the table may hold entries of one key word only. What it
- * holds is kept aside, not lost: nothing invalidated it (every
- * invalidation clears the stashes too), so when the key word comes back
- * its entries are put back and its lookups hit again.
+ * A table holds entries of one key word (translated code compares only
+ * the EIP). At a change of key word (CPL at every system call and
+ * interrupt from user mode) the lookup moves to that key word's table
+ * if one has it, with its entries; else the next table in turn is
+ * emptied for it. bt_page.table_off tells the lookup which one.
  */
-static void table_switch(struct bt_vm *b, u32 keyw, u8 walk)
+static void table_select(struct bt_vm *b, u32 keyw, u8 walk)
 {
-	struct bt_table_stash *s;
-	u32 i;
+	u32 t;
 
-	if (b->table_keyw && b->ntable_used <= BT_TABLE_USED_MAX) {
-		s = stash_of(b, b->table_keyw);
-		if (!s) {
-			s = &b->stash[b->stash_next];
-			b->stash_next = (b->stash_next + 1) % BT_TABLE_STASHES;
+	for (t = 0; t < BT_NTABLES; t++)
+		if (b->tables[t].keyw == keyw)
+			break;
+	if (t == BT_NTABLES) {
+		/* the current table if an epoch freed it, else in turn */
+		t = b->table_cur;
+		if (b->tables[t].keyw) {
+			t = b->table_next;
+			b->table_next = (t + 1) % BT_NTABLES;
 		}
-		s->keyw = b->table_keyw;
-		s->walk = b->table_walk;
-		s->n = b->ntable_used;
-		for (i = 0; i < s->n; i++) {
-			u32 k = b->table_used[i];
-
-			s->idx[i] = (u16)k;
-			s->entry[2 * i] = b->table[2 * k];
-			s->entry[2 * i + 1] = b->table[2 * k + 1];
-		}
+		table_empty(b, t);
+		b->tables[t].keyw = keyw;
+		b->tables[t].walk = walk;
+	} else {
+		b->st.table_restored++;
 	}
-	table_empty(b);
-	b->table_keyw = keyw;
-	b->table_walk = walk;
-	s = stash_of(b, keyw);
-	if (!s)
-		return;
-	for (i = 0; i < s->n; i++) {
-		u32 k = s->idx[i];
-
-		b->table_used[i] = (u16)k;
-		b->table[2 * k] = s->entry[2 * i];
-		b->table[2 * k + 1] = s->entry[2 * i + 1];
-	}
-	b->ntable_used = s->n;
-	s->keyw = 0;
-	b->st.table_restored++;
+	b->table_cur = t;
+	b->page->table_off = t * BT_TABLE_SIZE;
 }
 
 /* Restores the flags, EAX and ECX the lookup saved. */
@@ -165,6 +142,13 @@ static void build_shared(struct bt_vm *b)
 	emit__gs_load_eax(&e, BT_PG(target));
 	emit__bytes(&e, "\x89\xc1\xc1\xe9\x0c\x31\xc1\x81\xe1\xff\x0f\x00\x00",
 		    13);
+	/* the current table's slots; masked again, so that no value of
+	 * table_off (translated code's scratch) reads outside the tables */
+	emit__bytes(&e, "\x65\x03\x0d", 3); /* add %gs:table_off, %ecx */
+	emit__u32(&e, BT_PG(table_off));
+	emit__u8(&e, 0x81); /* and $(BT_NTABLES * BT_TABLE_SIZE - 1), %ecx */
+	emit__u8(&e, 0xe1);
+	emit__u32(&e, BT_NTABLES * BT_TABLE_SIZE - 1);
 	emit__bytes(&e, "\x2e\x3b\x04\xcd", 4); /* cmp %cs:T(,%ecx,8), %eax */
 	emit__u32(&e, BT_TABLE_ADDR);
 	jne = e.p;
@@ -349,8 +333,10 @@ int tcache__init(struct bt_vm *b, char *err, size_t errlen)
 	}
 	build_shared(b);
 	b->tc_free = b->tc_base + SHARED_SIZE;
-	b->ntable_used = BT_TABLE_USED_MAX + 1; /* all of it, once */
-	tcache__table_clear(b);
+	for (u32 t = 0; t < BT_NTABLES; t++) {
+		b->tables[t].nused = BT_TABLE_USED_MAX + 1; /* all, once */
+		table_empty(b, t);
+	}
 	b->t->sp.on_change = paging_changed;
 	b->t->sp.change_ctx = b;
 	return 0;
@@ -452,17 +438,21 @@ static u32 table_index(u32 eip)
 void tcache__table_set(struct bt_vm *b, const struct bt_key *k, u8 *tc)
 {
 	u32 keyw = key_word(k), i = table_index(k->eip);
+	struct bt_table *tb = &b->tables[b->table_cur];
+	u32 *slot;
 
-	if (keyw != b->table_keyw)
-		table_switch(b, keyw, k->cpl == 3 ? BT_WALK_USER : BT_WALK_SUP);
-	if (b->table[2 * i] == 0xffffffffu &&
-	    b->ntable_used <= BT_TABLE_USED_MAX) {
-		if (b->ntable_used < BT_TABLE_USED_MAX)
-			b->table_used[b->ntable_used] = (u16)i;
-		b->ntable_used++;
+	if (keyw != tb->keyw) {
+		table_select(b, keyw, k->cpl == 3 ? BT_WALK_USER : BT_WALK_SUP);
+		tb = &b->tables[b->table_cur];
 	}
-	b->table[2 * i] = k->eip;
-	b->table[2 * i + 1] = (u32)(uintptr_t)tc;
+	slot = b->table + 2 * (b->table_cur * BT_TABLE_SIZE + i);
+	if (slot[0] == 0xffffffffu && tb->nused <= BT_TABLE_USED_MAX) {
+		if (tb->nused < BT_TABLE_USED_MAX)
+			tb->used[tb->nused] = (u16)i;
+		tb->nused++;
+	}
+	slot[0] = k->eip;
+	slot[1] = (u32)(uintptr_t)tc;
 }
 
 /* Async-signal-safe: only reads the arrays. */

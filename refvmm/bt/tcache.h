@@ -27,7 +27,7 @@ void tcache__table_set(struct bt_vm *b, const struct bt_key *k, u8 *tc);
 void tcache__sync(struct bt_vm *b);
 /* Empties the lookup table (only the slots in use, when it knows them). */
 void tcache__table_clear(struct bt_vm *b);
-/* Only the table and stashes of keys whose CPL walks are in @walks. */
+/* Only the tables of keys whose CPL's walks are in @walks. */
 void tcache__table_drop(struct bt_vm *b, u8 walks);
 /* The block holding cache address @addr (async-signal-safe). */
 const struct bt_block *tcache__block_at(const struct bt_vm *b, u64 addr);

@@ -37,11 +37,11 @@
 #define BT_GS_LIMIT	  0xfff
 #define BT_RO_ADDR	  (SW_WINDOW_BASE + 0x3000) /* struct bt_ro */
 #define BT_TABLE_ADDR	  (SW_WINDOW_BASE + 0x4000) /* lookup table */
-#define BT_TABLE_SIZE	  4096
-#define BT_TABLE_BYTES	  (BT_TABLE_SIZE * 8)
+#define BT_TABLE_SIZE	  4096			    /* slots per table */
+#define BT_NTABLES	  4 /* a power of two: the lookup masks */
+#define BT_TABLE_BYTES	  (BT_NTABLES * BT_TABLE_SIZE * 8)
 #define BT_TABLE_USED_MAX 1024
-#define BT_TABLE_STASHES  4
-#define BT_TC_BASE	  (SW_WINDOW_BASE + 0x10000)
+#define BT_TC_BASE	  (SW_WINDOW_BASE + 0x24000)
 #define BT_TC_END	  ((u64)SW_WINDOW_BASE + SW_WINDOW_SIZE)
 
 /* Host LDT slots of the monitor (after trap mode's SW_NSLOTS). */
@@ -92,6 +92,7 @@ struct bt_page {
 	u32 scr_cnt; /* EAX while the count goes up */
 	u32 divisor; /* DIV/IDIV's divisor, read once (translate.c) */
 	u32 fast_op; /* BT_EXIT_FAST: the instruction, encoded (fast.h) */
+	u32 table_off; /* the current lookup table's first slot (tcache.c) */
 	/* RDTSC in the translation (translate.c emit_rdtsc): the guest's
 	 * TSC offset and IA32_TSC_AUX, copied in by run_block; and how
 	 * many the translations ran */
@@ -235,27 +236,21 @@ struct bt_vm {
 	struct sw_cpu *c;
 	struct bt_page *page;
 	struct bt_ro *ro;
-	u32 *table; /* BT_TABLE_SIZE x {eip, tc} */
-	/* The slots set since the table was last empty (BT_TABLE_USED_MAX
-	 * + 1: too many to list, clear them all): a change of key word,
-	 * twice per system call, resets these instead of 32 KiB. */
-	u16 table_used[BT_TABLE_USED_MAX];
-	u32 ntable_used;
-	/* The listed slots of the last key words switched away from
-	 * (tcache.c): put back when the key word comes back, dropped with
-	 * the table at every invalidation. */
-	struct bt_table_stash {
-		u32 keyw; /* 0: empty */
+	u32 *table; /* BT_NTABLES x BT_TABLE_SIZE x {eip, tc} */
+	/* A lookup table per recent key word (tcache.c): the lookup reads
+	 * the one bt_page.table_off names, so a change of key word (twice
+	 * per system call) is a store, and each table keeps its entries. */
+	struct bt_table {
+		u32 keyw; /* 0: free */
 		u8 walk;  /* BT_WALK_* of its key's CPL */
-		u32 n;
-		u16 idx[BT_TABLE_USED_MAX];
-		u32 entry[2 * BT_TABLE_USED_MAX];
-	} stash[BT_TABLE_STASHES];
-	u32 stash_next;
+		/* the slots set since it was last empty (BT_TABLE_USED_MAX
+		 * + 1: too many to list, clear them all) */
+		u32 nused;
+		u16 used[BT_TABLE_USED_MAX];
+	} tables[BT_NTABLES];
+	u32 table_cur, table_next;
 	u8 *sites[2];	  /* bitmaps over the cache: enum bt_site */
 	size_t sites_end; /* no site recorded at or after this offset */
-	u32 table_keyw;
-	u8 table_walk; /* BT_WALK_* of table_keyw's CPL */
 	u16 sel_code, sel_gs;
 	u32 feats; /* 1 << enum bt_feat the virtual CPU shows */
 	u8 *tc_base, *tc_free, *tc_end;

@@ -4,7 +4,7 @@
  * every GS offset 0..0x40 and 0x1000..0x1040 (the translator's own GS
  * page keeps its exit fields near both), each a pointer the monitor
  * would patch through: first into guest RAM (a canary page), then into
- * the translation cache (0xffc1011c). After each round, branches that
+ * the translation cache (0xffc2411c). After each round, branches that
  * must be chained (new direct targets, a loop, CALL/RET) and a callout.
  * Architecturally (SDM Vol. 3A 3.4.2) every store lands at BASE_GS +
  * offset, the overlapping dwords leaving the pointer's low byte at each
@@ -65,7 +65,7 @@ harness_main:
 .endm
 
 	round CANARY+0x11c, 1
-	round 0xffc1011c, 4
+	round 0xffc2411c, 4
 	pass
 
 nothing:

@@ -716,7 +716,8 @@ static void bt__stats(struct vcpu *vcpu, struct stats *s)
 	stats__set(s, "bt.space.changes", b->st.space_changes);
 	stats__set(s, "bt.space.unchanged", b->st.space_unchanged);
 	stats__set(s, "bt.space.kept", b->st.space_kept);
-	stats__set(s, "bt.table.restored", b->st.table_restored);
+	stats__set(s, "bt.table.found", b->st.table_found);
+	stats__set(s, "bt.table.new", b->st.table_new);
 	stats__set(s, "bt.space.blocks_revalidated", b->st.blocks_revalidated);
 	stats__set(s, "bt.space.blocks_stale", b->st.blocks_stale);
 	stats__set(s, "bt.space.links_undone", b->st.links_undone);

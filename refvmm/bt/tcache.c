@@ -97,17 +97,19 @@ static void table_select(struct bt_vm *b, u32 keyw, u8 walk)
 		if (b->tables[t].keyw == keyw)
 			break;
 	if (t == BT_NTABLES) {
-		/* the current table if an epoch freed it, else in turn */
-		t = b->table_cur;
-		if (b->tables[t].keyw) {
+		/* a table an epoch freed, else one in turn */
+		for (t = 0; t < BT_NTABLES && b->tables[t].keyw; t++)
+			;
+		if (t == BT_NTABLES) {
 			t = b->table_next;
 			b->table_next = (t + 1) % BT_NTABLES;
 		}
 		table_empty(b, t);
 		b->tables[t].keyw = keyw;
+		b->st.table_new++;
 		b->tables[t].walk = walk;
 	} else {
-		b->st.table_restored++;
+		b->st.table_found++;
 	}
 	b->table_cur = t;
 	b->page->table_off = t * BT_TABLE_SIZE;

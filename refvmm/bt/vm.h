@@ -214,7 +214,8 @@ struct bt_stats {
 	u64 space_changes, blocks_revalidated, blocks_stale, links_undone;
 	u64 space_unchanged;  /* table changes no code walk's entry saw */
 	u64 space_kept;	      /* CR3 writes that kept both epochs */
-	u64 table_restored;   /* lookup tables put back (tcache.c) */
+	u64 table_found;      /* a key word found its lookup table (tcache.c) */
+	u64 table_new;	      /* a key word given an emptied one */
 	u64 guest_insns;      /* --count-insns: executed, as counted */
 	u64 kinds[BT_NKINDS]; /* translated instructions by kind */
 	u64 cls[BT_NCLASSES];

@@ -588,6 +588,10 @@ static int bt__init(struct vcpu *vcpu, char *err, size_t errlen)
 	/* The guest never reads a host selector here (segment register
 	 * reads are callouts): the cut shadows get their own LDT entries. */
 	t->c->seg_banks = true;
+	/* nor any extended state beyond x87 and SSE (VEX is #UD without
+	 * CR4.OSXSAVE, which the virtual CPU never offers): the world
+	 * switch moves only those (sw/world_switch.S guest_rfbm) */
+	t->c->guest_narrow = !t->c->use_fxsave;
 	/* RDTSC is a callout or, at CPL 0, a host RDTSC plus the guest's
 	 * offset in the translation: the host's must not trap (which also
 	 * traps the monitor's own vDSO clock). */

@@ -18,6 +18,7 @@
 #define OFF_INIT_IN_USE	99
 #define OFF_HOST_FCW	100
 #define OFF_USE_RDPKRU	102
+#define OFF_GUEST_NARROW 103
 #define OFF_HOST_PKRU	104
 #define XFEATURE_X87	0x1   /* XCR0 bit 0 (SDM Vol. 1 13.1) */
 #define XFEATURE_SSE	0x2   /* XCR0 bit 1 */
@@ -55,6 +56,25 @@
  * clear are in their initial configuration, whatever the area holds
  * (readers: emu/fpu_image.c, emu/proxy.c).
  */
+/*
+ * EDX:EAX, the components the guest's XRSTOR and XSAVEOPT move: all of
+ * them, or with guest_narrow (binary translation: VEX is #UD without
+ * CR4.OSXSAVE, which the virtual CPU never offers) x87 and SSE only,
+ * so that the monitor's AVX and AVX-512 state is neither initialised
+ * on entry nor reset on the way back. The guest cannot read the upper
+ * halves left there: only VEX and EVEX encodings reach them (SDM Vol. 1
+ * 14.1.3, legacy SSE preserves them).
+ */
+.macro guest_rfbm
+	mov $-1, %eax
+	mov $-1, %edx
+	cmpb $0, OFF_GUEST_NARROW(%r15)
+	je 9f
+	mov $(XFEATURE_X87 | XFEATURE_SSE), %eax
+	xor %edx, %edx
+9:
+.endm
+
 .macro fpu_enter
 	cmpb $0, OFF_USE_FXSAVE(%r15)
 	jne 1f
@@ -74,8 +94,7 @@
 5:	mov $XFEATURE_PKRU, %eax
 	xor %edx, %edx
 	xsave64 (%rcx)
-6:	mov $-1, %eax
-	mov $-1, %edx
+6:	guest_rfbm
 	mov OFF_XSAVE_GUEST(%r15), %rcx
 	xrstor64 (%rcx)
 	jmp 2f
@@ -86,8 +105,7 @@
 .macro fpu_leave
 	cmpb $0, OFF_USE_FXSAVE(%r15)
 	jne 1f
-	mov $-1, %eax
-	mov $-1, %edx
+	guest_rfbm
 	mov OFF_XSAVE_GUEST(%r15), %rcx
 	cmpb $0, OFF_USE_XSAVEOPT(%r15)
 	je 3f
@@ -107,7 +125,11 @@
 	test $XFEATURE_X87, %al
 	jz 7f
 	fninit
-7:	and $~(XFEATURE_X87 | XFEATURE_SSE | XFEATURE_PKRU), %eax
+	/* A narrow guest never loaded the other components: what they
+	 * hold is the monitor's own, caller-saved, nothing to reset. */
+7:	cmpb $0, OFF_GUEST_NARROW(%r15)
+	jne 6f
+	and $~(XFEATURE_X87 | XFEATURE_SSE | XFEATURE_PKRU), %eax
 	mov %eax, %ecx
 	or %edx, %ecx
 	jz 6f

@@ -41,6 +41,8 @@ _Static_assert(offsetof(struct sw_cpu, use_fxsave) == SW_OFF_USE_FXSAVE, "asm");
 _Static_assert(offsetof(struct sw_cpu, use_xsaveopt) == SW_OFF_USE_XSAVEOPT,
 	       "asm");
 _Static_assert(offsetof(struct sw_cpu, host_fcw) == SW_OFF_HOST_FCW, "asm");
+_Static_assert(offsetof(struct sw_cpu, guest_narrow) == SW_OFF_GUEST_NARROW,
+	       "asm");
 _Static_assert(offsetof(struct sw_cpu, init_in_use) == SW_OFF_INIT_IN_USE,
 	       "asm");
 _Static_assert(offsetof(struct sw_cpu, use_rdpkru) == SW_OFF_USE_RDPKRU, "asm");

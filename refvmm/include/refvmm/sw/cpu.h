@@ -66,8 +66,8 @@ struct sw_cpu {
 	u8 init_in_use;	     /* 99: the way back resets only XINUSE */
 	u16 host_fcw;	     /* 100: the monitor's x87 control word */
 	u8 use_rdpkru;	     /* 102: PKRU kept with RDPKRU/WRPKRU */
-	u8 pad1;
-	u32 host_pkru; /* 104: the monitor's PKRU (use_rdpkru) */
+	u8 guest_narrow;     /* 103: the guest reaches x87 and SSE only */
+	u32 host_pkru;	     /* 104: the monitor's PKRU (use_rdpkru) */
 	/* --- C only --- */
 	bool in_guest;
 	u32 eflags; /* the guest's view, virtual bits included */
@@ -172,6 +172,7 @@ static inline u32 sw_eflags_kept(const struct sw_cpu *c)
 #define SW_OFF_INIT_IN_USE  99
 #define SW_OFF_HOST_FCW	    100
 #define SW_OFF_USE_RDPKRU   102
+#define SW_OFF_GUEST_NARROW 103
 #define SW_OFF_HOST_PKRU    104
 
 /* Host selector of LDT slot @n: TI=1, RPL 3. */

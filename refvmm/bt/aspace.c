@@ -171,6 +171,13 @@ static void undo(struct bt_vm *b, u8 walks)
 	b->nundo = n;
 }
 
+/* Has what a walk depends on besides CR3 and the tables changed? */
+static bool format_moved(const struct gpt_ctl *c, const struct gpt_ctl *s)
+{
+	return (c->cr0 ^ s->cr0) & CR0_WALK || (c->cr4 ^ s->cr4) & CR4_WALK ||
+	       (c->efer ^ s->efer) & EFER_NXE;
+}
+
 static void new_epoch(struct bt_vm *b, u8 walks)
 {
 	if (walks & BT_WALK_SUP)
@@ -224,9 +231,7 @@ bool aspace__switched(struct bt_vm *b, u8 *walks)
 
 	*walks = BT_WALK_BOTH;
 	if (!b->paged || !paging__on(b) || b->undo_full ||
-	    (now->cr4 & CR4_PAE) || ((now->cr0 ^ was->cr0) & CR0_WALK) ||
-	    ((now->cr4 ^ was->cr4) & CR4_WALK) ||
-	    ((now->efer ^ was->efer) & EFER_NXE))
+	    (now->cr4 & CR4_PAE) || format_moved(now, was))
 		return aspace__changed(b, BT_WALK_BOTH, true);
 	kept = paging__switched(b, was->cr3 >> 12, now->cr3 >> 12);
 	b->seen = *now;
@@ -243,8 +248,7 @@ bool aspace__moved(const struct bt_vm *b)
 {
 	const struct gpt_ctl *c = &b->t->sp.ctl, *s = &b->seen;
 
-	return c->cr3 != s->cr3 || (c->cr0 ^ s->cr0) & CR0_WALK ||
-	       (c->cr4 ^ s->cr4) & CR4_WALK || (c->efer ^ s->efer) & EFER_NXE ||
+	return c->cr3 != s->cr3 || format_moved(c, s) ||
 	       paging__on(b) != b->paged;
 }
 

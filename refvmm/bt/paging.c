@@ -53,6 +53,16 @@ static bool marked(const u8 *half, u32 bit)
 	return half[bit >> 3] >> (bit & 7) & 1;
 }
 
+/* The marks of @walks walks in byte @k of bitmap @used: entries 8k to
+ * 8k + 7, bit i for entry 8k + i. */
+static u8 marks_at(u8 *used, u8 walks, u32 k)
+{
+	return (u8)(((walks & BT_WALK_SUP) ? half_of(used, BT_WALK_SUP)[k]
+					   : 0) |
+		    ((walks & BT_WALK_USER) ? half_of(used, BT_WALK_USER)[k]
+					    : 0));
+}
+
 u8 paging__changed(struct bt_vm *b, u64 ppn, const u8 *changed, u32 esz)
 {
 	u8 *used, hit = 0;
@@ -133,22 +143,30 @@ static bool same_top(const struct bt_vm *b, u32 from, u32 to, u8 walk)
 {
 	const u32 *old = (const u32 *)(b->c->ram + ((u64)from << 12));
 	const u32 *now = (const u32 *)(b->c->ram + ((u64)to << 12));
-	const u8 *half;
 
 	if (!(b->code_pt[from] & walk))
 		return true;
 	if (!b->code_pte[from])
 		return false;
-	half = half_of(b->code_pte[from], walk);
-	for (u32 i = 0; i < 1024; i++) {
-		if (!(i & 7) && !half[i >> 3]) {
-			i += 7; /* none of these eight used */
-			continue;
+	for (u32 k = 0; k < BT_PTE_HALF; k++)
+		for (u32 m = marks_at(b->code_pte[from], walk, k); m;
+		     m &= m - 1) {
+			u32 i = 8 * k + (u32)__builtin_ctz(m);
+
+			if (old[i] != now[i])
+				return false;
 		}
-		if (marked(half, i) && old[i] != now[i])
-			return false;
-	}
 	return true;
+}
+
+static void need_one(u8 *need, u32 t, u32 npages, bool set)
+{
+	if (t >= npages)
+		return;
+	if (set)
+		need[t >> 3] |= (u8)(1u << (t & 7));
+	else
+		need[t >> 3] &= (u8) ~(1u << (t & 7));
 }
 
 /* In @needed (a pfn bitmap): the new top table and the page tables its
@@ -159,34 +177,17 @@ static void need_tables(struct bt_vm *b, u32 to, u8 keep, bool set)
 {
 	const u32 *now = (const u32 *)(b->c->ram + ((u64)to << 12));
 	u32 npages = (u32)(b->c->ram_size >> 12);
-	u8 *need = b->pt_needed;
 	bool pse = b->t->sp.ctl.cr4 & CR4_PSE;
-	const u8 *sup = half_of(b->code_pte[to], BT_WALK_SUP);
-	const u8 *user = half_of(b->code_pte[to], BT_WALK_USER);
 
-	for (u32 i = 0; i <= 1024; i++) {
-		u32 t = to, e;
+	need_one(b->pt_needed, to, npages, set);
+	for (u32 k = 0; k < BT_PTE_HALF; k++)
+		for (u32 m = marks_at(b->code_pte[to], keep, k); m;
+		     m &= m - 1) {
+			u32 e = now[8 * k + (u32)__builtin_ctz(m)];
 
-		if (i < 1024 && !(i & 7) && !sup[i >> 3] && !user[i >> 3]) {
-			i += 7; /* none of these eight used */
-			continue;
+			if ((e & 1) && !(pse && (e & 0x80)))
+				need_one(b->pt_needed, e >> 12, npages, set);
 		}
-		if (i < 1024) {
-			e = now[i];
-			if (!((keep & BT_WALK_SUP) && marked(sup, i)) &&
-			    !((keep & BT_WALK_USER) && marked(user, i)))
-				continue;
-			if (!(e & 1) || (pse && (e & 0x80)))
-				continue;
-			t = e >> 12;
-		}
-		if (t >= npages)
-			continue;
-		if (set)
-			need[t >> 3] |= (u8)(1u << (t & 7));
-		else
-			need[t >> 3] &= (u8) ~(1u << (t & 7));
-	}
 }
 
 u8 paging__switched(struct bt_vm *b, u32 from, u32 to)

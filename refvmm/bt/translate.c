@@ -644,6 +644,7 @@ static bool emit_insn(struct tx *x, u32 eip, const u8 *g,
 		      const struct bt_insn *in)
 {
 	const struct bt_key *k = x->k;
+	int rdtsc;
 
 	x->b->st.cls[in->cls]++;
 	if (adapted(x, k->cs_base + eip, in)) {
@@ -703,8 +704,9 @@ static bool emit_insn(struct tx *x, u32 eip, const u8 *g,
 		emit_callout(x, eip, BT_EXIT_RAISE_UD);
 		return true;
 	case BT_CALLOUT:
-		if (rdtsc_inline(x, g, in)) {
-			emit_rdtsc(x, eip, rdtsc_inline(x, g, in) == 2);
+		rdtsc = rdtsc_inline(x, g, in);
+		if (rdtsc) {
+			emit_rdtsc(x, eip, rdtsc == 2);
 			return false;
 		}
 		if (in->len != 1 || g[0] != 0xce)

@@ -342,9 +342,7 @@ static int write_slot(struct sw_cpu *c, int slot, const struct vcpu_seg *s)
 	struct shadow_desc d;
 	int r;
 
-	if (same &&
-	    (banked ? c->bank_ok[slot] && c->bank_cut[slot] == c->seg_cut
-		    : c->slot_cut[slot] == c->seg_cut))
+	if (same && sw_slot_current(c, slot))
 		return 0;
 	shadow_desc__make(s, seg_window(c), &d);
 	r = ldt__write(sw_slot_phys(c, slot), &d);
@@ -352,16 +350,14 @@ static int write_slot(struct sw_cpu *c, int slot, const struct vcpu_seg *s)
 		return r;
 	if (!same) {
 		/* the other bank's entry holds the old descriptor */
-		c->bank_ok[slot] = false;
+		c->bank_cut[slot] = 0;
 		c->slot_cut[slot] = ~0u;
 	}
 	c->slot[slot] = *s;
-	if (banked) {
-		c->bank_ok[slot] = true;
+	if (banked)
 		c->bank_cut[slot] = c->seg_cut;
-	} else {
+	else
 		c->slot_cut[slot] = c->seg_cut;
-	}
 	c->slot_used[slot] = true;
 	c->slot_writes++;
 	return 0;

@@ -110,9 +110,9 @@ struct sw_cpu {
 	 * host selector) each slot has a second host LDT entry, SW_BANK
 	 * above, for the cut shadows: a switch of privilege class then
 	 * changes selectors, not descriptors (no modify_ldt once both are
-	 * written). bank_ok[k]: that entry holds slot[k] at bank_cut[k]. */
+	 * written). bank_cut[k]: the cut that entry holds slot[k] at; 0
+	 * for none (a cut entry always has a cut). */
 	bool seg_banks;
-	bool bank_ok[SW_NSLOTS];
 	u32 bank_cut[SW_NSLOTS];
 
 	/* The exception an emulation step raised (segments.h sw_raise).
@@ -196,7 +196,7 @@ static inline int sw_slot_phys(const struct sw_cpu *c, int k)
 static inline bool sw_slot_current(const struct sw_cpu *c, int k)
 {
 	if (c->seg_banks && c->seg_cut)
-		return c->bank_ok[k] && c->bank_cut[k] == c->seg_cut;
+		return c->bank_cut[k] == c->seg_cut;
 	return c->slot_cut[k] == c->seg_cut;
 }
 

@@ -137,8 +137,7 @@ static void current_key(struct bt_vm *b, struct bt_key *k)
 	k->cs_base = (u32)c->seg[SW_CS].base;
 	k->cpl = (u8)c->cpl;
 	k->iopl = (u8)((c->eflags & EFL_IOPL) >> 12);
-	k->fpu = (u8)(c->cr0 & (CR0_EM | CR0_MP | CR0_TS)) |
-		 (c->cr4 & CR4_OSFXSR ? 0 : BT_FPU_NO_OSFXSR);
+	k->fpu = bt_key_fpu(c);
 	k->ss16 = !c->seg[SW_SS].db;
 	k->wreq = b->t->window_requested;
 	/* RF=1 matters only for an instruction breakpoint: run one
@@ -212,6 +211,9 @@ static int run_block(struct bt_vm *b, const struct bt_block *tb)
 	b->stepping = false;
 	kind = sw_world__enter(c);
 	b->stepping = false;
+	/* a fast callout may have changed CPL, and with it where AC lives
+	 * (fast_cpl.h composed the host flags for the new one) */
+	kept = sw_eflags_kept(c) | EFL_TF;
 	he = c->host_eflags;
 	c->eflags = (he & ~kept) | (c->eflags & kept);
 	c->eflags = b->page->vif ? c->eflags | EFL_IF : c->eflags & ~EFL_IF;
@@ -398,6 +400,12 @@ static bool step(struct bt_vm *b, struct vm_exit *exit)
 				     "shadow page tables: a host mapping call "
 				     "failed (cpl %u, eip 0x%x)",
 				     (u32)c->cpl, c->eip);
+	/* The key of the block that came back: a fast callout may have
+	 * changed CPL, CS and SS on the way (fast_cpl.h), and a chain or
+	 * an adaptation must be made under the key that block has. */
+	k.cpl = (u8)c->cpl;
+	k.cs_base = (u32)c->seg[SW_CS].base;
+	k.ss16 = !c->seg[SW_SS].db;
 	if (kind != BT_EXIT_KIND_CALLOUT && !map_back(b, &k, kind)) {
 		if (smc_run)
 			smc__settle(b);

@@ -28,6 +28,7 @@
  * divide by zero, return from its handler, read a port its IOPL lets it).
  */
 #include "fast.h"
+#include "fast_cpl.h"
 #include "fast_event.h"
 #include "integrity.h"
 #include "refvmm/lapic.h"
@@ -40,10 +41,10 @@
 #endif
 
 const char *const bt_fast_names[BT_FAST_NOPS] = {
-	[BT_FAST_MOV_FROM_CR - 1] = "mov",
-	[BT_FAST_RAISE_DE - 1] = "raise_de",
-	[BT_FAST_IRET - 1] = "iretd",
-	[BT_FAST_IN - 1] = "in",
+	[BT_FAST_MOV_FROM_CR - 1] = "mov", [BT_FAST_RAISE_DE - 1] = "raise_de",
+	[BT_FAST_IRET - 1] = "iretd",	   [BT_FAST_IN - 1] = "in",
+	[BT_FAST_INT - 1] = "int",	   [BT_FAST_SYSENTER - 1] = "sysenter",
+	[BT_FAST_SYSEXIT - 1] = "sysexit",
 };
 
 extern struct sw_cpu *sw_cpu_current;
@@ -133,7 +134,8 @@ u64 bt_fast_callout(void)
 	op = b->page->fast_op;
 	kind = op & 0xff;
 	len = (op >> 16) & 0xf;
-	if (!len || (op >> 20 & 0xf) || (op >> 24 && kind != BT_FAST_IN))
+	if (!len || (op >> 20 & 0xf) ||
+	    (op >> 24 && kind != BT_FAST_IN && kind != BT_FAST_INT))
 		return 0;
 	switch (kind) {
 	case BT_FAST_MOV_FROM_CR:
@@ -149,9 +151,27 @@ u64 bt_fast_callout(void)
 		b->fast_since_check++;
 		return fast_back(b, c);
 	case BT_FAST_IRET:
-		if (len != 1 || !memory_op_allowed(b, c) || !fast_iret(b, c))
+		/* to the same level, else to CPL 3 (fast_cpl.h) */
+		if (len != 1 || !memory_op_allowed(b, c) ||
+		    !(fast_iret(b, c) || fast_iret_outer(b, c)))
 			return 0;
 		len = 0; /* EIP is the frame's */
+		break;
+	case BT_FAST_INT:
+		if (len != 2 || !memory_op_allowed(b, c) ||
+		    !fast_int(b, c, op >> 24, len))
+			return 0;
+		len = 0; /* EIP is the gate's */
+		break;
+	case BT_FAST_SYSENTER:
+	case BT_FAST_SYSEXIT:
+		/* no memory, but the new key must be an ordinary one: no
+		 * breakpoint, no store or MMIO step (bt.c current_key) */
+		if (len != 2 || !memory_op_allowed(b, c) ||
+		    !(kind == BT_FAST_SYSENTER ? fast_sysenter(b, c)
+					       : fast_sysexit(b, c)))
+			return 0;
+		len = 0;
 		break;
 	case BT_FAST_IN:
 		/* an enabled I/O breakpoint (DR7, CR4.DE) is the full

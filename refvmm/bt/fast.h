@@ -14,13 +14,17 @@
  * so the handler neither fetches nor decodes. Bits 0-7 the operation
  * (enum bt_fast_kind), 8-10 a general register, 12-15 a control
  * register, 16-19 the instruction's length, 20-23 zero; for BT_FAST_IN
- * bit 8 says the DX form and 24-31 hold the imm8 port.
+ * bit 8 says the DX form and 24-31 hold the imm8 port, for BT_FAST_INT
+ * 24-31 the vector.
  */
 enum bt_fast_kind {
 	BT_FAST_MOV_FROM_CR = 1, /* MOV r32, CRn (0F 20 /r) */
 	BT_FAST_RAISE_DE,	 /* DIV/IDIV by zero: #DE at EIP */
 	BT_FAST_IRET,		 /* IRETD (CF) */
 	BT_FAST_IN,		 /* IN AL, imm8 (E4 ib) / IN AL, DX (EC) */
+	BT_FAST_INT,		 /* INT imm8 (CD ib) at CPL 3 */
+	BT_FAST_SYSENTER,	 /* SYSENTER (0F 34) */
+	BT_FAST_SYSEXIT,	 /* SYSEXIT (0F 35) at CPL 0 */
 };
 
 #define BT_FAST_OP(kind, reg, cr, len)                                         \

@@ -55,7 +55,7 @@ static inline bool fast_watched(const struct bt_vm *b, const struct sw_cpu *c,
 }
 
 /*
- * The guest-physical address of @len (1-12) bytes at linear @lin for a
+ * The guest-physical address of @len (1-20) bytes at linear @lin for a
  * supervisor data access (@write: a store), or false: the full path
  * must do it.
  */
@@ -66,7 +66,7 @@ static inline bool fast_phys(const struct bt_vm *b, const struct sw_cpu *c,
 	u32 pde, pte, all;
 	u64 p;
 
-	if (!len || len > 12 || (lin & 0xfff) + len > 4096)
+	if (!len || len > 20 || (lin & 0xfff) + len > 4096)
 		return false;
 	if (!sp || !sp->paging) {
 		p = lin;

@@ -20,7 +20,8 @@
  * address the handler gave (the indirect lookup). A kick that came
  * meanwhile, or that comes between its test and the jump (the signal
  * hook moves such a signal to bt_gate_fast_bail), leaves instead as the
- * kick, at that address.
+ * kick, at that address. A handler that changed CPL also changed the
+ * guest's SS shadow (sw_cpu.hsel), which the gate loads before it returns.
  */
 #include "gate.h"
 
@@ -80,6 +81,14 @@ bt_gate_start:
 	 * flags and registers. The EIP is the guest's for a kick from here.
 	 */
 2:	movl %eax, %gs:EIP
+	/* A change of CPL (fast_cpl.h) gave the guest another SS shadow:
+	 * loaded here, before the kick test, so that a kick from now on
+	 * leaves with the SS the handler recorded. */
+	movw %ss, %cx
+	cmpw %gs:HSEL_SS, %cx
+	je 3f
+	movw %gs:HSEL_SS, %ss
+3:
 	.globl bt_gate_fast_critical, bt_gate_fast_critical_end
 bt_gate_fast_critical:
 	cmpb $0, %gs:KICK

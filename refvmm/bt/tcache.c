@@ -380,19 +380,9 @@ void tcache__flush(struct bt_vm *b, const char *why)
 	b->st.flushes++;
 }
 
-static u32 key_word(const struct bt_key *k)
-{
-	u32 h = k->cs_base * 0x9e3779b1u;
-
-	h ^= (u32)k->cpl << 1 | (u32)k->iopl << 3 | (u32)k->single << 5 |
-	     (u32)k->fpu << 6 | (u32)k->nobp << 10 | (u32)k->ss16 << 11 |
-	     (u32)k->wreq << 12;
-	return h | 1; /* never 0: an empty table has key word 0 */
-}
-
 static u32 hash_of(const struct bt_key *k)
 {
-	return (k->eip ^ (k->eip >> 11) ^ key_word(k)) % BT_HASH;
+	return (k->eip ^ (k->eip >> 11) ^ bt_key_word(k)) % BT_HASH;
 }
 
 static bool key_eq(const struct bt_key *a, const struct bt_key *b)
@@ -439,7 +429,7 @@ static u32 table_index(u32 eip)
 
 void tcache__table_set(struct bt_vm *b, const struct bt_key *k, u8 *tc)
 {
-	u32 keyw = key_word(k), i = table_index(k->eip);
+	u32 keyw = bt_key_word(k), i = table_index(k->eip);
 	struct bt_table *tb = &b->tables[b->table_cur];
 	u32 *slot;
 

@@ -603,12 +603,13 @@ static bool emit_branch(struct tx *x, u32 eip, const u8 *g,
 
 /*
  * A callout the gate may finish itself (fast.h): its bt_page.fast_op, or
- * 0: MOV from CRn, IRETD and the byte IN. Only the plain encodings (no
- * prefix: LOCK MOV CR0 is CR8 on AMD and #UD on Intel, SDM Vol. 2A MOV;
- * 66 CF is the 16-bit IRET), in blocks that run more than one
- * instruction (a single-instruction block owes a #DB or a window after
- * it), at CPL 0 (above it the instruction faults) or, for IN, at a CPL
- * its IOPL allows.
+ * 0: MOV from CRn, IRETD, the byte IN, INT n, SYSENTER and SYSEXIT. Only
+ * the plain encodings (no prefix: LOCK MOV CR0 is CR8 on AMD and #UD on
+ * Intel, SDM Vol. 2A MOV; 66 CF is the 16-bit IRET), in blocks that run
+ * more than one instruction (a single-instruction block owes a #DB or a
+ * window after it), at CPL 0 (above it MOV CRn, IRET's fast cases and
+ * SYSEXIT fault or go elsewhere), for IN at a CPL its IOPL allows, for
+ * INT n at CPL 3 (the system call the handler serves), SYSENTER at any.
  */
 static u32 fast_op(const struct bt_key *k, const u8 *g,
 		   const struct bt_insn *in)
@@ -623,10 +624,17 @@ static u32 fast_op(const struct bt_key *k, const u8 *g,
 		return BT_FAST_OP(BT_FAST_IN, 1, 0, 1);
 	if (k->cpl <= k->iopl && in->len == 2 && g[0] == 0xe4)
 		return BT_FAST_OP(BT_FAST_IN, 0, 0, 2) | (u32)g[1] << 24;
+	/* system calls: INT n from user mode, SYSENTER from any level */
+	if (k->cpl == 3 && in->len == 2 && g[0] == 0xcd)
+		return BT_FAST_OP(BT_FAST_INT, 0, 0, 2) | (u32)g[1] << 24;
+	if (in->len == 2 && g[0] == 0x0f && g[1] == 0x34)
+		return BT_FAST_OP(BT_FAST_SYSENTER, 0, 0, 2);
 	if (k->cpl != 0)
 		return 0;
 	if (in->len == 1 && g[0] == 0xcf)
 		return BT_FAST_OP(BT_FAST_IRET, 0, 0, 1);
+	if (in->len == 2 && g[0] == 0x0f && g[1] == 0x35)
+		return BT_FAST_OP(BT_FAST_SYSEXIT, 0, 0, 2);
 	if (in->len != 3)
 		return 0;
 	modrm = g[2];

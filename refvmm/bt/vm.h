@@ -18,7 +18,7 @@
 #include "refvmm/vcpu.h"
 
 /* The operations a fast callout finishes (fast.h). */
-#define BT_FAST_NOPS 4
+#define BT_FAST_NOPS 7
 
 /*
  * The monitor window (sw/world_switch.c owns pages 0 and 1: the landing
@@ -134,6 +134,27 @@ struct bt_key {
 	bool ss16;   /* SS.B=0: PUSHF stays a callout */
 	bool wreq;   /* an interrupt waits for IF: STI, POPF stay callouts */
 };
+
+/* The key's fpu field: what x87/SSE raise follows from CR0.EM/MP/TS
+ * and CR4.OSFXSR (decode.h). */
+static inline u8 bt_key_fpu(const struct sw_cpu *c)
+{
+	return (u8)(c->cr0 & (CR0_EM | CR0_MP | CR0_TS)) |
+	       (c->cr4 & CR4_OSFXSR ? 0 : BT_FPU_NO_OSFXSR);
+}
+
+/* What a lookup table holds entries of (tcache.c): every field of the
+ * key but the EIP, hashed; never 0 (an empty table's). Inline: the fast
+ * callouts (fast.c) compute it too. */
+static inline u32 bt_key_word(const struct bt_key *k)
+{
+	u32 h = k->cs_base * 0x9e3779b1u;
+
+	h ^= (u32)k->cpl << 1 | (u32)k->iopl << 3 | (u32)k->single << 5 |
+	     (u32)k->fpu << 6 | (u32)k->nobp << 10 | (u32)k->ss16 << 11 |
+	     (u32)k->wreq << 12;
+	return h | 1;
+}
 
 /* tc offset -> guest EIP; boundary: the guest state is all there. */
 struct bt_map {

@@ -1,0 +1,264 @@
+/*
+ * System calls as fast callouts that change CPL (bt/fast_cpl.h), paging
+ * off: N INT 0x80 round trips from CPL 3 through an interrupt gate of
+ * DPL 3 (the stack from the TSS), then N SYSENTER/SYSEXIT round trips.
+ * The kernel side checks what the CPU must have done on the way in (SDM
+ * Vol. 3A 6.12.1: CS, SS, ESP = ESP0 - 20, the frame's EIP, CS, EFLAGS,
+ * ESP, SS, read through an SS0 whose base is not 0, IF clear; Vol. 2B SYSENTER: the MSRs' CS + 8 as SS, ESP, IF
+ * clear), the user side what it must see on the way back (CS, SS, ESP,
+ * IF, EAX the handler changed). The first INT's handler loads DS with a
+ * DPL-0 selector, which the IRET to CPL 3 must null (SDM Vol. 2A IRET):
+ * the user checks it and loads its own again.
+ * Exit 0 when every check passed and both handlers counted N; else the
+ * failed check's number (from CPL 3 through INT 0x81 with BL).
+ */
+#include "guest.h"
+
+#define N	 500
+#define COUNT	 0x180000
+#define SCOUNT	 0x180004
+#define IDT	 0x181000
+#define TSS	 0x182000
+#define KSTACK	 0x190000 /* the TSS's ESP0, linear */
+#define KSS_BASE 0x10000  /* SS0's base: the frame is reached through it */
+#define USTACK	 0x1a0000
+#define SESTACK	 0x1b0000 /* IA32_SYSENTER_ESP */
+#define SEL_K_CS 0x08
+#define SEL_K_DS 0x10
+#define SEL_U_CS 0x1b
+#define SEL_U_DS 0x23
+#define SEL_TSS	 0x28
+#define SEL_SE	 0x30 /* IA32_SYSENTER_CS: CS, +8 SS, +16 and +24 at CPL 3 */
+#define SEL_K_SS 0x50 /* SS0: data at KSS_BASE */
+
+/* IDT entry @vec: a gate of @type (0xe interrupt), DPL 3, to @fn */
+.macro GATE vec, fn
+	mov $\fn, %eax
+	mov %eax, %edx
+	and $0xffff, %edx
+	or $(SEL_K_CS << 16), %edx
+	mov %edx, IDT + \vec * 8
+	and $0xffff0000, %eax
+	or $0xee00, %eax
+	mov %eax, IDT + \vec * 8 + 4
+.endm
+
+.macro WRMSR_IMM msr, val
+	mov $\msr, %ecx
+	mov $\val, %eax
+	xor %edx, %edx
+	wrmsr
+.endm
+
+/* at CPL 3: the check failed, BL says which */
+.macro ufail code
+	mov $\code, %bl
+	int $0x81
+.endm
+
+	cli
+	mov $0xff, %al		/* no interrupt while IF = 1 at CPL 3 */
+	out %al, $0x21
+	out %al, $0xa1
+	lgdt gdtr
+	ljmp $SEL_K_CS, $1f
+1:	mov $SEL_K_DS, %eax
+	mov %eax, %ds
+	mov %eax, %es
+	mov %eax, %ss
+	mov $0x188000, %esp
+	/* the TSS: ESP0, SS0; its descriptor's base is TSS */
+	mov $TSS, %edi
+	mov $26, %ecx
+	xor %eax, %eax
+	rep stosl
+	movl $(KSTACK - KSS_BASE), TSS + 4
+	movl $SEL_K_SS, TSS + 8
+	mov $SEL_TSS, %eax
+	ltr %ax
+	GATE 0x80, int80
+	GATE 0x81, ufail_k
+	GATE 0x82, done
+	lidt idtr
+	WRMSR_IMM 0x174, SEL_SE
+	WRMSR_IMM 0x175, SESTACK
+	WRMSR_IMM 0x176, sysenter_k
+	movl $0, COUNT
+	movl $0, SCOUNT
+	mov $SEL_U_DS, %eax
+	mov %eax, %ds
+	mov %eax, %es
+	mov %eax, %fs
+	mov %eax, %gs
+	push $SEL_U_DS
+	push $USTACK
+	push $0x202		/* IF */
+	push $SEL_U_CS
+	push $user
+	iret
+
+user:
+	mov $N, %esi
+2:	mov $0x1234, %eax
+	int $0x80
+	.globl int_ret
+int_ret:
+	cmp $0x1235, %eax
+	je 3f
+	ufail 1
+3:	mov %ds, %edx
+	cmp $N, %esi		/* the first return nulled DS */
+	jne 4f
+	test %edx, %edx
+	je 5f
+	ufail 2
+5:	mov $SEL_U_DS, %edx
+	mov %edx, %ds
+	mov %ds, %edx
+4:	cmp $SEL_U_DS, %edx
+	je 6f
+	ufail 3
+6:	mov %cs, %edx
+	cmp $SEL_U_CS, %edx
+	je 7f
+	ufail 4
+7:	mov %ss, %edx
+	cmp $SEL_U_DS, %edx
+	je 8f
+	ufail 5
+8:	cmp $USTACK, %esp
+	je 9f
+	ufail 6
+9:	pushf
+	pop %edx
+	test $0x200, %edx
+	jnz 10f
+	ufail 7
+10:	dec %esi
+	jnz 2b
+
+	mov $N, %esi
+11:	mov %esp, %ecx
+	mov $sys_ret, %edx
+	sysenter
+sys_ret:
+	mov %cs, %eax
+	cmp $(SEL_SE + 16 + 3), %eax
+	je 12f
+	ufail 8
+12:	mov %ss, %eax
+	cmp $(SEL_SE + 24 + 3), %eax
+	je 13f
+	ufail 9
+13:	cmp $USTACK, %esp
+	je 14f
+	ufail 10
+14:	mov %ds, %eax
+	cmp $SEL_U_DS, %eax
+	je 15f
+	ufail 11
+15:	pushf
+	pop %eax
+	test $0x200, %eax
+	jnz 16f
+	ufail 12
+16:	dec %esi
+	jnz 11b
+	int $0x82
+
+/* INT 0x80 at CPL 0: the frame and the new state, count, EAX + 1 */
+int80:
+	cmp $(KSTACK - KSS_BASE - 20), %esp
+	je 1f
+	fail 20
+1:	cmpl $int_ret, (%esp)
+	je 1f
+	fail 21
+1:	cmpl $SEL_U_CS, 4(%esp)
+	je 1f
+	fail 22
+1:	testl $0x200, 8(%esp)
+	jnz 1f
+	fail 23
+1:	cmpl $USTACK, 12(%esp)
+	je 1f
+	fail 24
+1:	cmpl $SEL_U_DS, 16(%esp)
+	je 1f
+	fail 25
+1:	mov %cs, %edx
+	cmp $SEL_K_CS, %edx
+	je 1f
+	fail 26
+1:	mov %ss, %edx
+	cmp $SEL_K_SS, %edx
+	je 1f
+	fail 27
+1:	pushf
+	pop %edx
+	test $0x200, %edx
+	jz 1f
+	fail 28
+1:	inc %eax
+	cmpl $0, COUNT
+	jne 1f
+	mov $SEL_K_DS, %edx	/* DPL 0: the IRET to CPL 3 nulls it */
+	mov %edx, %ds
+1:	incl COUNT
+	iret
+
+/* SYSENTER at CPL 0: flat CS and SS from the MSR, ESP, IF clear */
+sysenter_k:
+	mov %cs, %eax
+	cmp $SEL_SE, %eax
+	je 1f
+	fail 30
+1:	mov %ss, %eax
+	cmp $(SEL_SE + 8), %eax
+	je 1f
+	fail 31
+1:	cmp $SESTACK, %esp
+	je 1f
+	fail 32
+1:	pushf
+	pop %eax
+	test $0x200, %eax
+	jz 1f
+	fail 33
+1:	incl SCOUNT
+	sti
+	sysexit
+
+ufail_k:
+	mov %bl, %al
+	out %al, $DEBUG_EXIT
+	hlt
+
+done:
+	cmpl $N, COUNT
+	je 1f
+	fail 40
+1:	cmpl $N, SCOUNT
+	je 1f
+	fail 41
+1:	pass
+
+	.p2align 3
+gdt:
+	.quad 0
+	DESC(0, 0xfffff, 0x9b, 0xc)	/* 0x08 */
+	DESC(0, 0xfffff, 0x93, 0xc)	/* 0x10 */
+	DESC(0, 0xfffff, 0xfb, 0xc)	/* 0x18 */
+	DESC(0, 0xfffff, 0xf3, 0xc)	/* 0x20 */
+	DESC(TSS, 0x67, 0x89, 0x0)	/* 0x28 */
+	DESC(0, 0xfffff, 0x9b, 0xc)	/* 0x30: what SYSENTER loads */
+	DESC(0, 0xfffff, 0x93, 0xc)
+	DESC(0, 0xfffff, 0xfb, 0xc)
+	DESC(0, 0xfffff, 0xf3, 0xc)
+	DESC(KSS_BASE, LIMIT_TO_4G(KSS_BASE), 0x93, 0xc) /* 0x50 */
+gdtr:
+	.word gdtr - gdt - 1
+	.long gdt
+idtr:
+	.word 0x83 * 8 - 1
+	.long IDT

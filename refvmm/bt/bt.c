@@ -541,7 +541,7 @@ static u32 bt_feats(const struct cpu_model *m)
 		{BT_FEAT_AVX, FEAT_AVX},       {BT_FEAT_BMI1, FEAT_BMI1},
 		{BT_FEAT_BMI2, FEAT_BMI2},     {BT_FEAT_OSXSAVE, FEAT_XSAVE},
 		{BT_FEAT_RDPID, FEAT_RDPID},   {BT_FEAT_MOVDIR, FEAT_MOVDIRI},
-		{BT_FEAT_RDTSCP, FEAT_RDTSCP},
+		{BT_FEAT_RDTSCP, FEAT_RDTSCP}, {BT_FEAT_SMAP, FEAT_SMAP},
 	};
 	u32 feats = 1u << BT_FEAT_NONE;
 
@@ -702,6 +702,7 @@ static void bt__stats(struct vcpu *vcpu, struct stats *s)
 	stats__set(s, "bt.callouts_total", b->st.callouts);
 	fold_fast(b, s);
 	stats__set(s, "bt.fast_callouts", b->st.fast_callouts);
+	stats__set(s, "bt.lookups.fast_miss", b->st.fast_misses);
 	stats__set(s, "bt.inline.rdtsc", b->page->inline_rdtsc);
 	for (i = 1; i < BT_EXIT_NR; i++) {
 		if (!exit_names[i])

@@ -68,6 +68,8 @@ enum bt_feat {
 	BT_FEAT_WAITPKG, /* 66/F2/F3 0F AE /6 (mod=3) */
 	BT_FEAT_RDTSCP,	 /* 0F 01 F9: in line only where shown (emit_rdtsc;
 			  * else the callout raises the #UD) */
+	BT_FEAT_SMAP,	 /* CLAC, STAC: fast callouts only where shown
+			  * (fast.c; else the callout raises the #UD) */
 	BT_NFEATS,
 };
 

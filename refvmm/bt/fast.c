@@ -30,6 +30,8 @@
 #include "fast.h"
 #include "fast_cpl.h"
 #include "fast_event.h"
+#include "fast_lookup.h"
+#include "fast_seg.h"
 #include "integrity.h"
 #include "refvmm/lapic.h"
 #include "refvmm/log.h"
@@ -44,7 +46,9 @@ const char *const bt_fast_names[BT_FAST_NOPS] = {
 	[BT_FAST_MOV_FROM_CR - 1] = "mov", [BT_FAST_RAISE_DE - 1] = "raise_de",
 	[BT_FAST_IRET - 1] = "iretd",	   [BT_FAST_IN - 1] = "in",
 	[BT_FAST_INT - 1] = "int",	   [BT_FAST_SYSENTER - 1] = "sysenter",
-	[BT_FAST_SYSEXIT - 1] = "sysexit",
+	[BT_FAST_SYSEXIT - 1] = "sysexit", [BT_FAST_PUSH_SREG - 1] = "push",
+	[BT_FAST_POP_SREG - 1] = "pop",	   [BT_FAST_STAC - 1] = "stac",
+	[BT_FAST_CLAC - 1] = "clac",
 };
 
 extern struct sw_cpu *sw_cpu_current;
@@ -113,6 +117,27 @@ static bool in_byte(const struct bt_vm *b, struct sw_cpu *c, u32 op)
 	return true;
 }
 
+/*
+ * CLAC/STAC at CPL 0 (emulate.c emu_clac_stac; SDM Vol. 2A CLAC, Vol. 2B
+ * STAC; the translator emits them only where the virtual CPU shows
+ * SMAP): EFLAGS.AC, the copy translated PUSHF and POPF read
+ * (bt_page.vflags), and the shadow's AC as vm__shadow_class records it.
+ * A CLAC with user pages exposed to the supervisor while AC was 1 is
+ * the full path's: closing them takes host calls (shadow__set_ac).
+ */
+static bool set_ac(struct bt_vm *b, struct sw_cpu *c, bool ac)
+{
+	struct shadow_pt *sp = c->shadow;
+	u32 efl = fast_eflags(b, c);
+
+	if (c->cpl != 0 || !sp || (!ac && sp->nexposed))
+		return false;
+	fast_set_eflags(b, c, ac ? efl | EFL_AC : efl & ~EFL_AC);
+	b->page->vflags = (b->page->vflags & ~EFL_AC) | (ac ? EFL_AC : 0);
+	sp->ac_open = ac;
+	return true;
+}
+
 /* Back to translated code at c->eip through the indirect lookup. */
 static u64 fast_back(struct bt_vm *b, const struct sw_cpu *c)
 {
@@ -128,8 +153,17 @@ u64 bt_fast_callout(void)
 	struct bt_vm *b = vm__of(c);
 	u32 op, kind, len;
 
-	if (!b || b->c != c || b->page->exit_code != BT_EXIT_FAST ||
-	    must_take_full_path(b, c))
+	if (!b || b->c != c || must_take_full_path(b, c))
+		return 0;
+	if (b->page->exit_code == BT_EXIT_MISS) {
+		/* the branch's target is the guest's EIP (callout.c) */
+		if (!fast_miss(b, c))
+			return 0;
+		b->fast_since_check++;
+		c->eip = b->page->target;
+		return fast_back(b, c);
+	}
+	if (b->page->exit_code != BT_EXIT_FAST)
 		return 0;
 	op = b->page->fast_op;
 	kind = op & 0xff;
@@ -162,6 +196,21 @@ u64 bt_fast_callout(void)
 		    !fast_int(b, c, op >> 24, len))
 			return 0;
 		len = 0; /* EIP is the gate's */
+		break;
+	case BT_FAST_PUSH_SREG:
+		if (len != ((op >> 8 & 7) >= SW_FS ? 2u : 1u) ||
+		    !memory_op_allowed(b, c) || !push_sreg(b, c, op >> 8 & 7))
+			return 0;
+		break;
+	case BT_FAST_POP_SREG:
+		if (len != ((op >> 8 & 7) >= SW_FS ? 2u : 1u) ||
+		    !memory_op_allowed(b, c) || !pop_sreg(b, c, op >> 8 & 7))
+			return 0;
+		break;
+	case BT_FAST_STAC:
+	case BT_FAST_CLAC:
+		if (len != 3 || !set_ac(b, c, kind == BT_FAST_STAC))
+			return 0;
 		break;
 	case BT_FAST_SYSENTER:
 	case BT_FAST_SYSEXIT:

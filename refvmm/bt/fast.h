@@ -12,7 +12,7 @@
 /*
  * bt_page.fast_op of a BT_EXIT_FAST stub: what the translator decoded,
  * so the handler neither fetches nor decodes. Bits 0-7 the operation
- * (enum bt_fast_kind), 8-10 a general register, 12-15 a control
+ * (enum bt_fast_kind), 8-10 a general or segment register, 12-15 a control
  * register, 16-19 the instruction's length, 20-23 zero; for BT_FAST_IN
  * bit 8 says the DX form and 24-31 hold the imm8 port, for BT_FAST_INT
  * 24-31 the vector.
@@ -25,6 +25,12 @@ enum bt_fast_kind {
 	BT_FAST_INT,		 /* INT imm8 (CD ib) at CPL 3 */
 	BT_FAST_SYSENTER,	 /* SYSENTER (0F 34) */
 	BT_FAST_SYSEXIT,	 /* SYSEXIT (0F 35) at CPL 0 */
+	BT_FAST_PUSH_SREG,	 /* PUSH ES/CS/SS/DS (06 0E 16 1E), FS/GS
+				  * (0F A0, 0F A8) at CPL 0 */
+	BT_FAST_POP_SREG,	 /* POP ES/DS (07 1F), FS/GS (0F A1, 0F A9)
+				  * at CPL 0 */
+	BT_FAST_STAC,		 /* STAC (0F 01 CB) at CPL 0 */
+	BT_FAST_CLAC,		 /* CLAC (0F 01 CA) at CPL 0 */
 };
 
 #define BT_FAST_OP(kind, reg, cr, len)                                         \

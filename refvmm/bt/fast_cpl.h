@@ -23,7 +23,7 @@
 #ifndef REFVMM_BT_FAST_CPL_H
 #define REFVMM_BT_FAST_CPL_H
 
-#include "fast_event.h"
+#include "fast_seg.h"
 
 /* A new CS and SS, and the host selectors their shadow slots give. */
 struct fast_switch {
@@ -31,52 +31,6 @@ struct fast_switch {
 	u16 hcs, hss;
 	u32 table; /* the lookup table of the new key */
 };
-
-/* GDT selector @sel's descriptor as desc__decode gives it, and its raw
- * accessed bit; false for an LDT selector, a null one, one beyond the
- * limit, or a descriptor that is not plain memory (fast_mem.h). */
-static bool fast_gdt_desc(const struct bt_vm *b, const struct sw_cpu *c,
-			  u32 sel, struct vcpu_seg *d, bool *accessed)
-{
-	u32 idx = (sel >> 3) & 0x1fff, lo, hi, limit;
-	u64 p;
-
-	if ((sel & 4) || !idx || idx * 8 + 7 > c->gdt_limit ||
-	    !fast_phys(b, c, c->gdt_base + idx * 8, 8, false, &p))
-		return false;
-	lo = fast_ram_u32(c, p);
-	hi = fast_ram_u32(c, p + 4);
-	limit = (lo & 0xffff) | (hi & 0xf0000);
-	d->selector = (u16)sel;
-	d->base = (lo >> 16) | ((hi & 0xff) << 16) | (hi & 0xff000000);
-	d->type = (u8)((hi >> 8) & 0xf);
-	d->s = (hi >> 12) & 1;
-	d->dpl = (hi >> 13) & 3;
-	d->present = (hi >> 15) & 1;
-	d->avl = (hi >> 20) & 1;
-	d->l = (hi >> 21) & 1;
-	d->db = (hi >> 22) & 1;
-	d->g = (hi >> 23) & 1;
-	d->limit = d->g ? (limit << 12) | 0xfff : limit;
-	d->unusable = 0;
-	*accessed = d->type & 1;
-	return true;
-}
-
-/* The host selector segment @d gets (sw_set_sreg): its GDT slot holds
- * exactly @d at the current cut, so loading it writes nothing. */
-static bool fast_slot(const struct sw_cpu *c, const struct vcpu_seg *d,
-		      u16 *hsel)
-{
-	u32 idx = d->selector >> 3;
-
-	if ((d->selector & 4) || !idx || idx >= SW_SHADOW_SLOTS ||
-	    !c->slot_used[idx] || !sw_slot_current(c, (int)idx) ||
-	    !fast_seg_eq(&c->slot[idx], d))
-		return false;
-	*hsel = sw_slot_sel(sw_slot_phys(c, (int)idx));
-	return true;
-}
 
 /*
  * Whether CPL can become @cpl with CS and SS as in @s: the class switch

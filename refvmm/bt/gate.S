@@ -13,7 +13,8 @@
  * its copy of the gate (the page is then read-only and executable):
  * nothing translated code can store to redirects the gate.
  *
- * A BT_EXIT_FAST stub first gets bt_fast_callout (fast.c), still in the
+ * A BT_EXIT_FAST stub, and the lookup's miss (BT_EXIT_MISS), first get
+ * bt_fast_callout (fast.c), still in the
  * guest's world (extended state, FS base, data selectors): when it
  * finished the instruction, the gate returns to translated code with a
  * far jump (cheaper than an IRETQ, and SS was never changed) at the
@@ -21,7 +22,8 @@
  * meanwhile, or that comes between its test and the jump (the signal
  * hook moves such a signal to bt_gate_fast_bail), leaves instead as the
  * kick, at that address. A handler that changed CPL also changed the
- * guest's SS shadow (sw_cpu.hsel), which the gate loads before it returns.
+ * guest's SS shadow, a POP Sreg its DS, ES or FS (sw_cpu.hsel): the gate
+ * loads those before it returns.
  */
 #include "gate.h"
 
@@ -29,7 +31,10 @@
 #define EIP	  (BT_GATE_CPU + 72)
 #define HOST_EFL  (BT_GATE_CPU + 76)
 #define HSEL_CS	  (BT_GATE_CPU + 82)
+#define HSEL_ES	  (BT_GATE_CPU + 80)
 #define HSEL_SS	  (BT_GATE_CPU + 84)
+#define HSEL_DS	  (BT_GATE_CPU + 86)
+#define HSEL_FS	  (BT_GATE_CPU + 88)
 #define EXIT_KIND (BT_GATE_CPU + 92)
 #define KICK	  (BT_GATE_CPU + 96)
 #define HOST_RSP  (BT_GATE_CPU + 0)
@@ -62,8 +67,10 @@ bt_gate_start:
 	pushq $0x202			/* DF, TF, AC off for the C ABI */
 	popfq
 	cmpl $BT_GATE_EXIT_FAST, %gs:0	/* bt_page.exit_code */
+	je 4f
+	cmpl $BT_GATE_EXIT_MISS, %gs:0
 	jne 1f
-	movabsq $0x1122334455667789, %rax	/* bt_fast_callout */
+4:	movabsq $0x1122334455667789, %rax	/* bt_fast_callout */
 	.globl bt_gate_fast_imm
 	.set bt_gate_fast_imm, . - 8
 	call *%rax
@@ -81,13 +88,26 @@ bt_gate_start:
 	 * flags and registers. The EIP is the guest's for a kick from here.
 	 */
 2:	movl %eax, %gs:EIP
-	/* A change of CPL (fast_cpl.h) gave the guest another SS shadow:
-	 * loaded here, before the kick test, so that a kick from now on
-	 * leaves with the SS the handler recorded. */
+	/* A change of CPL (fast_cpl.h) gave the guest another SS shadow,
+	 * a POP another DS, ES or FS (fast_seg.h): loaded here, before the
+	 * kick test, so that a kick from now on leaves with the selectors
+	 * the handler recorded (the landing reads DS, ES, FS back). */
 	movw %ss, %cx
 	cmpw %gs:HSEL_SS, %cx
 	je 3f
 	movw %gs:HSEL_SS, %ss
+3:	movw %ds, %cx
+	cmpw %gs:HSEL_DS, %cx
+	je 3f
+	movw %gs:HSEL_DS, %ds
+3:	movw %es, %cx
+	cmpw %gs:HSEL_ES, %cx
+	je 3f
+	movw %gs:HSEL_ES, %es
+3:	movw %fs, %cx
+	cmpw %gs:HSEL_FS, %cx
+	je 3f
+	movw %gs:HSEL_FS, %fs
 3:
 	.globl bt_gate_fast_critical, bt_gate_fast_critical_end
 bt_gate_fast_critical:

@@ -17,8 +17,10 @@
 /* struct bt_ro, one page above the vCPU page: its far pointer (fast_ip,
  * fast_cs) is where a fast callout returns to. */
 #define BT_GATE_RO 0x1000
-/* BT_EXIT_FAST (vm.h), which the gate compares bt_page.exit_code with. */
+/* BT_EXIT_FAST and BT_EXIT_MISS (vm.h), the exit codes the gate gives
+ * bt_fast_callout first. */
 #define BT_GATE_EXIT_FAST 13
+#define BT_GATE_EXIT_MISS 3
 
 #ifndef __ASSEMBLER__
 #include "refvmm/types.h"

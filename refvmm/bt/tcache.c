@@ -36,6 +36,7 @@ _Static_assert(offsetof(struct bt_ro, fast_ip) == 8 &&
 		       offsetof(struct bt_ro, fast_cs) == 12,
 	       "gate.S: RO_FAR");
 _Static_assert(BT_EXIT_FAST == BT_GATE_EXIT_FAST, "gate.h: BT_EXIT_FAST");
+_Static_assert(BT_EXIT_MISS == BT_GATE_EXIT_MISS, "gate.h: BT_EXIT_MISS");
 _Static_assert(BT_GS_BASE + BT_GATE_CPU == BT_CPU_ADDR, "gate.h: sw_cpu");
 _Static_assert(BT_TABLE_ADDR + BT_TABLE_BYTES <= BT_TC_BASE, "layout");
 
@@ -380,19 +381,6 @@ void tcache__flush(struct bt_vm *b, const char *why)
 	b->st.flushes++;
 }
 
-static u32 hash_of(const struct bt_key *k)
-{
-	return (k->eip ^ (k->eip >> 11) ^ bt_key_word(k)) % BT_HASH;
-}
-
-static bool key_eq(const struct bt_key *a, const struct bt_key *b)
-{
-	return a->eip == b->eip && a->cs_base == b->cs_base &&
-	       a->cpl == b->cpl && a->iopl == b->iopl && a->fpu == b->fpu &&
-	       a->single == b->single && a->nobp == b->nobp &&
-	       a->ss16 == b->ss16 && a->wreq == b->wreq;
-}
-
 /* The newest block of @k whose code pages the guest's tables map as
  * when it was translated: address spaces that map @k's EIP differently
  * each have theirs. */
@@ -400,8 +388,8 @@ struct bt_block *tcache__find(struct bt_vm *b, const struct bt_key *k)
 {
 	struct bt_block *tb;
 
-	for (tb = b->hash[hash_of(k)]; tb; tb = tb->hnext)
-		if (key_eq(&tb->key, k) && aspace__valid(b, tb))
+	for (tb = b->hash[bt_key_hash(k)]; tb; tb = tb->hnext)
+		if (bt_key_eq(&tb->key, k) && aspace__valid(b, tb))
 			return tb;
 	return NULL;
 }
@@ -416,35 +404,19 @@ struct bt_block *tcache__alloc(struct bt_vm *b)
 
 void tcache__insert(struct bt_vm *b, struct bt_block *tb)
 {
-	u32 h = hash_of(&tb->key);
+	u32 h = bt_key_hash(&tb->key);
 
 	tb->hnext = b->hash[h];
 	b->hash[h] = tb;
 }
 
-static u32 table_index(u32 eip)
-{
-	return (eip ^ (eip >> 12)) & (BT_TABLE_SIZE - 1);
-}
-
 void tcache__table_set(struct bt_vm *b, const struct bt_key *k, u8 *tc)
 {
-	u32 keyw = bt_key_word(k), i = table_index(k->eip);
-	struct bt_table *tb = &b->tables[b->table_cur];
-	u32 *slot;
+	u32 keyw = bt_key_word(k);
 
-	if (keyw != tb->keyw) {
+	if (keyw != b->tables[b->table_cur].keyw)
 		table_select(b, keyw, k->cpl == 3 ? BT_WALK_USER : BT_WALK_SUP);
-		tb = &b->tables[b->table_cur];
-	}
-	slot = b->table + 2 * (b->table_cur * BT_TABLE_SIZE + i);
-	if (slot[0] == 0xffffffffu && tb->nused <= BT_TABLE_USED_MAX) {
-		if (tb->nused < BT_TABLE_USED_MAX)
-			tb->used[tb->nused] = (u16)i;
-		tb->nused++;
-	}
-	slot[0] = k->eip;
-	slot[1] = (u32)(uintptr_t)tc;
+	bt_table_put(b, b->table_cur, bt_table_index(k->eip), k->eip, tc);
 }
 
 /* Async-signal-safe: only reads the arrays. */

@@ -603,15 +603,18 @@ static bool emit_branch(struct tx *x, u32 eip, const u8 *g,
 
 /*
  * A callout the gate may finish itself (fast.h): its bt_page.fast_op, or
- * 0: MOV from CRn, IRETD, the byte IN, INT n, SYSENTER and SYSEXIT. Only
+ * 0: MOV from CRn, IRETD, the byte IN, INT n, SYSENTER, SYSEXIT, PUSH
+ * and POP Sreg, CLAC and STAC. Only
  * the plain encodings (no prefix: LOCK MOV CR0 is CR8 on AMD and #UD on
  * Intel, SDM Vol. 2A MOV; 66 CF is the 16-bit IRET), in blocks that run
  * more than one instruction (a single-instruction block owes a #DB or a
  * window after it), at CPL 0 (above it MOV CRn, IRET's fast cases and
- * SYSEXIT fault or go elsewhere), for IN at a CPL its IOPL allows, for
- * INT n at CPL 3 (the system call the handler serves), SYSENTER at any.
+ * SYSEXIT fault or go elsewhere; PUSH Sreg's fast store is a supervisor
+ * one; CLAC and STAC where the virtual CPU shows SMAP), for IN at a CPL
+ * its IOPL allows, for INT n at CPL 3 (the system call the handler
+ * serves), SYSENTER at any.
  */
-static u32 fast_op(const struct bt_key *k, const u8 *g,
+static u32 fast_op(const struct bt_key *k, u32 feats, const u8 *g,
 		   const struct bt_insn *in)
 {
 	u8 modrm;
@@ -633,6 +636,21 @@ static u32 fast_op(const struct bt_key *k, const u8 *g,
 		return 0;
 	if (in->len == 1 && g[0] == 0xcf)
 		return BT_FAST_OP(BT_FAST_IRET, 0, 0, 1);
+	if (in->len == 1 && (g[0] & 0xe7) == 0x06)
+		return BT_FAST_OP(BT_FAST_PUSH_SREG, g[0] >> 3, 0, 1);
+	if (in->len == 2 && g[0] == 0x0f && (g[1] == 0xa0 || g[1] == 0xa8))
+		return BT_FAST_OP(BT_FAST_PUSH_SREG, g[1] == 0xa0 ? 4 : 5, 0,
+				  2);
+	/* POP ES, POP DS; not POP SS (17), whose interrupt shadow needs a
+	 * single-instruction block next */
+	if (in->len == 1 && (g[0] == 0x07 || g[0] == 0x1f))
+		return BT_FAST_OP(BT_FAST_POP_SREG, g[0] >> 3, 0, 1);
+	if (in->len == 2 && g[0] == 0x0f && (g[1] == 0xa1 || g[1] == 0xa9))
+		return BT_FAST_OP(BT_FAST_POP_SREG, g[1] == 0xa1 ? 4 : 5, 0, 2);
+	if (in->len == 3 && g[0] == 0x0f && g[1] == 0x01 &&
+	    (g[2] == 0xca || g[2] == 0xcb) && (feats & (1u << BT_FEAT_SMAP)))
+		return BT_FAST_OP(g[2] == 0xcb ? BT_FAST_STAC : BT_FAST_CLAC, 0,
+				  0, 3);
 	if (in->len == 2 && g[0] == 0x0f && g[1] == 0x35)
 		return BT_FAST_OP(BT_FAST_SYSEXIT, 0, 0, 2);
 	if (in->len != 3)
@@ -725,10 +743,12 @@ static bool emit_insn(struct tx *x, u32 eip, const u8 *g,
 		break;
 	}
 	/* an IRET in an inline STI's shadow keeps the full path */
-	if (fast_op(k, g, in) && !(x->no_boundary_next && g[0] == 0xcf)) {
+	if (fast_op(k, x->b->feats, g, in) &&
+	    !(x->no_boundary_next && g[0] == 0xcf)) {
 		map_add(x, eip, true);
 		emit__gs_imm(&x->e, BT_PG(eip), eip);
-		emit__gs_imm(&x->e, BT_PG(fast_op), fast_op(k, g, in));
+		emit__gs_imm(&x->e, BT_PG(fast_op),
+			     fast_op(k, x->b->feats, g, in));
 		emit__exit(&x->e, BT_EXIT_FAST);
 		return true;
 	}

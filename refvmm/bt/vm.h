@@ -18,7 +18,7 @@
 #include "refvmm/vcpu.h"
 
 /* The operations a fast callout finishes (fast.h). */
-#define BT_FAST_NOPS 7
+#define BT_FAST_NOPS 11
 
 /*
  * The monitor window (sw/world_switch.c owns pages 0 and 1: the landing
@@ -202,9 +202,24 @@ struct bt_undo {
 
 #define BT_MAX_UNDO 16384
 
-#define BT_MAX_BLOCKS	 32768
-#define BT_MAX_MAP	 (BT_MAX_BLOCKS * 24)
-#define BT_HASH		 16384
+#define BT_MAX_BLOCKS 32768
+#define BT_MAX_MAP    (BT_MAX_BLOCKS * 24)
+#define BT_HASH	      16384
+
+/* The block hash's bucket of @k (tcache.c), and whether two keys are
+ * one: inline for the fast lookup miss (fast.c) too. */
+static inline u32 bt_key_hash(const struct bt_key *k)
+{
+	return (k->eip ^ (k->eip >> 11) ^ bt_key_word(k)) % BT_HASH;
+}
+
+static inline bool bt_key_eq(const struct bt_key *a, const struct bt_key *b)
+{
+	return a->eip == b->eip && a->cs_base == b->cs_base &&
+	       a->cpl == b->cpl && a->iopl == b->iopl && a->fpu == b->fpu &&
+	       a->single == b->single && a->nobp == b->nobp &&
+	       a->ss16 == b->ss16 && a->wreq == b->wreq;
+}
 #define BT_MAX_CODEPAGES 1024
 #define BT_MMIO_PAGES	 2
 #define BT_MAX_DBP_PAGES 8 /* four breakpoints, each on up to two pages */
@@ -237,6 +252,7 @@ struct bt_stats {
 	u64 space_kept;	      /* CR3 writes that kept both epochs */
 	u64 table_found;      /* a key word found its lookup table (tcache.c) */
 	u64 table_new;	      /* a key word given an emptied one */
+	u64 fast_misses;      /* lookup misses the gate filled (fast.c) */
 	u64 guest_insns;      /* --count-insns: executed, as counted */
 	u64 kinds[BT_NKINDS]; /* translated instructions by kind */
 	u64 cls[BT_NCLASSES];
@@ -369,6 +385,31 @@ static inline struct sw_event vm__callout_event(const char *what)
 				 .syscall_nr = -1,
 				 .what = what,
 				 .callout = true};
+}
+
+/* The lookup table slot of guest EIP @eip (the lookup routine's hash,
+ * tcache.c build_shared). */
+static inline u32 bt_table_index(u32 eip)
+{
+	return (eip ^ (eip >> 12)) & (BT_TABLE_SIZE - 1);
+}
+
+/* Table @t's slot @i becomes {@eip, @tc}, listed for the next emptying
+ * (tcache.c table_empty). Inline: the fast lookup miss (fast.c) fills
+ * slots too. */
+static inline void bt_table_put(struct bt_vm *b, u32 t, u32 i, u32 eip,
+				const u8 *tc)
+{
+	struct bt_table *tb = &b->tables[t];
+	u32 *slot = b->table + 2 * (t * BT_TABLE_SIZE + i);
+
+	if (slot[0] == 0xffffffffu && tb->nused <= BT_TABLE_USED_MAX) {
+		if (tb->nused < BT_TABLE_USED_MAX)
+			tb->used[tb->nused] = (u16)i;
+		tb->nused++;
+	}
+	slot[0] = eip;
+	slot[1] = (u32)(uintptr_t)tc;
 }
 
 #endif

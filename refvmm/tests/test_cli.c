@@ -1850,6 +1850,73 @@ Test(cli, bt_fast_system_calls_change_cpl_in_the_gate)
 	}
 }
 
+/*
+ * Lookup misses finished by the gate (bt/fast_lookup.h): 1000 calls each
+ * through a register to two functions whose EIPs share a lookup table
+ * slot, so that every call misses. The first two misses of each target
+ * take the full path (one translates the block, the next checks it in
+ * the current epoch: aspace.c); every other one is filled by the gate
+ * and runs the right block (the guest sums what each function adds).
+ */
+Test(cli, bt_fast_lookup_misses_fill_the_table_in_the_gate)
+{
+	static const char *const modes[] = {"bt-simple", "bt"};
+	const char *p = asm_guest("fast-lookup");
+	struct result r;
+
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		run_guest_passing(&r, modes[i], "--stats", p);
+		cr_assert_eq(stat_of(&r, "bt.lookups.fast_miss"), 1998,
+			     "--mode %s: %s", modes[i], r.err);
+		cr_assert_eq(stat_of(&r, "bt.lookups.miss"), 2002,
+			     "--mode %s: %s", modes[i], r.err);
+	}
+}
+
+/* CPUID.(EAX=7,ECX=0):EBX[20], SMAP, as the virtual CPU reports it (the
+ * host's: the model keeps it). */
+static bool host_has_smap(void)
+{
+	unsigned int a, b, c, d;
+
+	return __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b >> 20 & 1);
+}
+
+/*
+ * PUSH and POP Sreg, CLAC and STAC at CPL 0 finish in the gate
+ * (bt/fast_seg.h, fast.c): 200 rounds of pushing DS, ES, FS, GS (four
+ * segments with distinct bases) and popping them back rotated, the
+ * guest checking each register by its selector and by a marker read
+ * through it, and STAC/CLAC with EFLAGS.AC checked where the CPU has
+ * SMAP. Every one of them fast (1600 of each, 200 of STAC and CLAC),
+ * counted as the full path counts them.
+ */
+Test(cli, bt_fast_segment_pushes_pops_and_smap_flags)
+{
+	static const char *const modes[] = {"bt-simple", "bt"};
+	const char *p = asm_guest("fast-segs");
+	unsigned long smap = host_has_smap() ? 200 : 0;
+	struct result r;
+
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		run_guest_passing(&r, modes[i], "--stats", p);
+		cr_assert_eq(stat_of(&r, "bt.fast.push"), 1600, "--mode %s: %s",
+			     modes[i], r.err);
+		cr_assert_eq(stat_of(&r, "bt.fast.pop"), 1600, "--mode %s: %s",
+			     modes[i], r.err);
+		cr_assert_eq(stat_of(&r, "bt.callouts.pop"), 1600,
+			     "--mode %s: %s", modes[i], r.err);
+		cr_assert_eq(stat_of(&r, "emulated.pop"), 1600, "--mode %s: %s",
+			     modes[i], r.err);
+		cr_assert_eq(stat_of(&r, "bt.fast.stac"), smap, "--mode %s: %s",
+			     modes[i], r.err);
+		cr_assert_eq(stat_of(&r, "bt.fast.clac"), smap, "--mode %s: %s",
+			     modes[i], r.err);
+		cr_assert_eq(stat_of(&r, "emulated.clac"), smap,
+			     "--mode %s: %s", modes[i], r.err);
+	}
+}
+
 /* CPUID.80000001H:EDX[27], RDTSCP, as the virtual CPU reports it (the
  * host's: the model keeps it). */
 static bool host_has_rdtscp(void)

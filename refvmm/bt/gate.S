@@ -64,9 +64,13 @@ bt_gate_start:
 	movl %eax, %gs:HOST_EFL
 	subq $256, %rsp
 	andq $-16, %rsp
-	pushq $0x202			/* DF, TF, AC off for the C ABI */
+	/* DF, TF, AC (and NT) off for the C ABI: the POPFQ only when one
+	 * is on (translated code cannot set NT; it is virtual) */
+	testl $0x44500, %eax
+	jz 5f
+	pushq $0x202
 	popfq
-	cmpl $BT_GATE_EXIT_FAST, %gs:0	/* bt_page.exit_code */
+5:	cmpl $BT_GATE_EXIT_FAST, %gs:0	/* bt_page.exit_code */
 	je 4f
 	cmpl $BT_GATE_EXIT_MISS, %gs:0
 	jne 1f

@@ -54,18 +54,26 @@ static u8 walks_of(u32 cpl)
 
 int aspace__init(struct bt_vm *b)
 {
-	b->undo = calloc(BT_MAX_UNDO, sizeof(*b->undo));
+	int r = 0;
+
+	for (u32 l = 0; l < BT_UNDO_LISTS; l++) {
+		b->undo[l] = calloc(BT_MAX_UNDO, sizeof(*b->undo[l]));
+		if (!b->undo[l])
+			r = -ENOMEM;
+	}
 	/* the walk memo starts out of date */
 	b->epoch[0] = b->epoch[1] = 1;
 	b->paged = paging__on(b);
 	b->seen = b->t->sp.ctl;
-	return b->undo ? 0 : -ENOMEM;
+	return r;
 }
 
 void aspace__destroy(struct bt_vm *b)
 {
-	free(b->undo);
-	b->undo = NULL;
+	for (u32 l = 0; l < BT_UNDO_LISTS; l++) {
+		free(b->undo[l]);
+		b->undo[l] = NULL;
+	}
 }
 
 /* A fetch walk at CPL @cpl of linear page @lpn; the result holds for the
@@ -135,40 +143,39 @@ bool aspace__within(const struct bt_block *to, const struct bt_block *from)
 void aspace__link(struct bt_vm *b, u8 *site, u32 len,
 		  const struct bt_block *from, const struct bt_block *to)
 {
+	u32 l = from ? from->key.cpl == 3 : 2;
 	struct bt_undo *u;
 
 	/* Without paging no epoch ends: a change of CR0.PG flushes. */
 	if (!paging__on(b) || (from && to && aspace__within(to, from)))
 		return;
-	if (b->nundo == BT_MAX_UNDO || len > sizeof(u->orig)) {
+	if (b->nundo[l] == BT_MAX_UNDO || len > sizeof(u->orig)) {
 		b->undo_full = true; /* the next change flushes */
 		return;
 	}
-	u = &b->undo[b->nundo++];
+	u = &b->undo[l][b->nundo[l]++];
 	u->site = site;
 	u->len = (u8)len;
 	u->walks = from ? walks_of(from->key.cpl) : BT_WALK_BOTH;
 	memcpy(u->orig, site, len);
 }
 
-/* Puts back the patches made by @walks blocks, last first (a site
- * patched twice gets its first bytes); the others stay, in order. */
+/* Puts back the patches made by @walks blocks (and those of sites in no
+ * block), last first: a site patched twice gets its first bytes. A site
+ * is in one list, its block's. */
 static void undo(struct bt_vm *b, u8 walks)
 {
-	u32 i, n = 0;
+	for (u32 l = 0; l < BT_UNDO_LISTS; l++) {
+		if (l < 2 && !(walks & (l ? BT_WALK_USER : BT_WALK_SUP)))
+			continue;
+		for (u32 i = b->nundo[l]; i-- > 0;) {
+			const struct bt_undo *u = &b->undo[l][i];
 
-	for (i = b->nundo; i-- > 0;) {
-		const struct bt_undo *u = &b->undo[i];
-
-		if (u->walks & walks) {
 			memcpy(u->site, u->orig, u->len);
 			b->st.links_undone++;
 		}
+		b->nundo[l] = 0;
 	}
-	for (i = 0; i < b->nundo; i++)
-		if (!(b->undo[i].walks & walks))
-			b->undo[n++] = b->undo[i];
-	b->nundo = n;
 }
 
 /* Has what a walk depends on besides CR3 and the tables changed? */
@@ -254,7 +261,8 @@ bool aspace__moved(const struct bt_vm *b)
 
 void aspace__flushed(struct bt_vm *b)
 {
-	b->nundo = 0;
+	for (u32 l = 0; l < BT_UNDO_LISTS; l++)
+		b->nundo[l] = 0;
 	b->undo_full = false;
 	b->epoch[0]++;
 	b->epoch[1]++;

@@ -200,7 +200,9 @@ struct bt_undo {
 	u8 orig[5];
 };
 
-#define BT_MAX_UNDO 16384
+#define BT_MAX_UNDO 16384 /* per list */
+/* The undo lists: supervisor blocks', user blocks', sites in no block. */
+#define BT_UNDO_LISTS 3
 
 #define BT_MAX_BLOCKS 32768
 #define BT_MAX_MAP    (BT_MAX_BLOCKS * 24)
@@ -302,12 +304,15 @@ struct bt_vm {
 	/* Address spaces (aspace.c): the epochs of supervisor and user
 	 * blocks, bumped when the guest's tables may map their code
 	 * differently; the paging controls and CR0.PG they were last both
-	 * bumped for; the patches to undo then. */
+	 * bumped for; the patches to undo then, in one list per class of
+	 * their source block (and one for a site in no block), so that an
+	 * epoch reads only its own (a Linux fork keeps thousands of the
+	 * kernel's links across a dozen user epochs). */
 	u64 epoch[2];
 	struct gpt_ctl seen;
 	bool paged;
-	struct bt_undo *undo;
-	u32 nundo;
+	struct bt_undo *undo[BT_UNDO_LISTS];
+	u32 nundo[BT_UNDO_LISTS];
 	bool undo_full;
 	struct {
 		u64 epoch;

@@ -876,7 +876,11 @@ static int drop_deps(struct shadow_pt *s, u64 ppn, const u8 *changed, u32 esz)
 {
 	struct dropping dr = {.n = 0, .nr = 0};
 	const struct shadow_rmap *rm = &s->rmap[ppn];
-	u32 i, nold;
+	/* @changed holds 0 or 1 per entry */
+	const u8 *lo = memchr(changed, 1, 4096 / esz);
+	const u8 *hi = memrchr(changed, 1, 4096 / esz);
+	u32 i, nold, first = lo ? (u32)(lo - changed) : 1,
+		     last = hi ? (u32)(hi - changed) : 0;
 	bool search;
 	int ret;
 
@@ -910,7 +914,9 @@ static int drop_deps(struct shadow_pt *s, u64 ppn, const u8 *changed, u32 esz)
 	}
 	nold = dr.nr;
 	if (rm->gen == s->rmap_gen && rm->base != RMAP_MANY)
-		for (i = 0; i < 4096 / esz && dr.nr < EAGER_MAX; i++) {
+		/* from the first changed entry to the last (a guest store
+		 * changes one or two of the page's 512 or 1024) */
+		for (i = first; i <= last && dr.nr < EAGER_MAX; i++) {
 			u32 lpn = (rm->base >> 12) + i;
 
 			if (changed[i] && !listed(dr.r, nold, lpn) &&

@@ -130,7 +130,10 @@ static bool set_ac(struct bt_vm *b, struct sw_cpu *c, bool ac)
 	struct shadow_pt *sp = c->shadow;
 	u32 efl = fast_eflags(b, c);
 
-	if (c->cpl != 0 || !sp || (!ac && sp->nexposed))
+	/* the translator emits them only where SMAP is shown; fast_op is
+	 * a claim, so the handler checks again (else #UD: the full path) */
+	if (c->cpl != 0 || !sp || !(b->feats & (1u << BT_FEAT_SMAP)) ||
+	    (!ac && sp->nexposed))
 		return false;
 	fast_set_eflags(b, c, ac ? efl | EFL_AC : efl & ~EFL_AC);
 	b->page->vflags = (b->page->vflags & ~EFL_AC) | (ac ? EFL_AC : 0);

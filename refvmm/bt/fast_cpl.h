@@ -85,9 +85,11 @@ static void fast_switch(struct bt_vm *b, struct sw_cpu *c, int cpl, u32 eflags,
 	sp->user = cpl == 3;
 	sp->split = SW_WINDOW_BASE;
 	sp->ac_open = cpl < 3 && (eflags & EFL_AC);
+	/* table_select counts a change of key word only */
+	if (s->table != b->table_cur)
+		b->st.table_found++;
 	b->table_cur = s->table;
 	b->page->table_off = s->table * BT_TABLE_SIZE;
-	b->st.table_found++;
 }
 
 /*
@@ -199,7 +201,8 @@ static bool fast_iret_outer(struct bt_vm *b, struct sw_cpu *c)
 
 		if (i == SW_CS || i == SW_SS || d->unusable)
 			continue;
-		if (!((d->type & 8) && (d->type & 4)) && d->dpl < 3)
+		/* desc__is_code && desc__is_conforming, as far.c tests */
+		if (!(d->s && (d->type & 0xc) == 0xc) && d->dpl < 3)
 			return false;
 	}
 	nf = (efl & ~writable) | (f[2] & writable) | EFL_FIXED;

@@ -65,6 +65,8 @@ struct shadow_map {
 	u8 ndep;
 	u32 live_pos;	  /* index in s->live */
 	u32 bprev, bnext; /* its bucket's list: pool index + 1, 0 at an end */
+	u32 pprev, pnext; /* its guest-physical page's list (s->phead), alike */
+	bool plinked;
 	/* Guest-physical addresses of the entries used; dep[0], the
 	 * top-level entry, is read through dep_addr (a CR3 switch that
 	 * keeps the mapping moves it to the new table without a visit). */
@@ -274,6 +276,36 @@ static void bucket_unlink(struct shadow_pt *s, struct shadow_map *m)
 		s->bucket_map[b / 64] &= ~(1ull << (b % 64));
 }
 
+/* The mappings of one guest-physical page (a page about to be traced
+ * has its writable aliases found without a pass over every mapping). */
+static void ppn_link(struct shadow_pt *s, struct shadow_map *m)
+{
+	u32 idx = (u32)(m - s->pool) + 1, head;
+
+	if (!mappable_ppn(s, m->ppn))
+		return;
+	head = s->phead[m->ppn];
+	m->pprev = 0;
+	m->pnext = head;
+	if (head)
+		s->pool[head - 1].pprev = idx;
+	s->phead[m->ppn] = idx;
+	m->plinked = true;
+}
+
+static void ppn_unlink(struct shadow_pt *s, struct shadow_map *m)
+{
+	if (!m->plinked)
+		return;
+	if (m->pprev)
+		s->pool[m->pprev - 1].pnext = m->pnext;
+	else
+		s->phead[m->ppn] = m->pnext;
+	if (m->pnext)
+		s->pool[m->pnext - 1].pprev = m->pprev;
+	m->plinked = false;
+}
+
 /* The live list keeps scans proportional to the mappings, not the
  * budget; removal swaps the last entry in, so scans that release go
  * from the end. The buckets keep the passes of CR3 and privilege
@@ -283,6 +315,7 @@ static void release(struct shadow_pt *s, struct shadow_map *m)
 	u32 idx = (u32)(m - s->pool), last;
 
 	bucket_unlink(s, m);
+	ppn_unlink(s, m);
 	s->gone[m->lpn] = s->why;
 	s->slot_of[m->lpn] = 0;
 	count_deps(s, m, -1);
@@ -358,6 +391,7 @@ int shadow__flush(struct shadow_pt *s)
 		m->ndep = 0;
 	}
 	s->used = 0;
+	memset(s->phead, 0, ((s->ram_size >> 12) + 1) * sizeof(*s->phead));
 	memset(s->bucket_head, 0, sizeof(s->bucket_head));
 	memset(s->bucket_n, 0, sizeof(s->bucket_n));
 	memset(s->bucket_map, 0, sizeof(s->bucket_map));
@@ -418,9 +452,10 @@ int shadow__init(struct shadow_pt *s, int memfd, u8 *ram, u64 ram_size,
 	s->tlist = calloc((ram_size >> 12) + 1, sizeof(*s->tlist));
 	s->depc = calloc((ram_size >> 12) + 1, sizeof(*s->depc));
 	s->rmap = calloc((ram_size >> 12) + 1, sizeof(*s->rmap));
+	s->phead = calloc((ram_size >> 12) + 1, sizeof(*s->phead));
 	if (!s->slot_of || !s->gone || !s->pool || !s->free_list ||
-	    !s->traced || !s->live || !s->drop_buf || !s->rmap || !s->tlist ||
-	    !s->depc) {
+	    !s->traced || !s->live || !s->drop_buf || !s->rmap || !s->phead ||
+	    !s->tlist || !s->depc) {
 		shadow__destroy(s);
 		snprintf(s->err, sizeof(s->err), "out of memory");
 		return -ENOMEM;
@@ -447,6 +482,8 @@ void shadow__destroy(struct shadow_pt *s)
 	s->depc = NULL;
 	free(s->rmap);
 	s->rmap = NULL;
+	free(s->phead);
+	s->phead = NULL;
 	s->slot_of = NULL;
 	s->pool = NULL;
 	s->free_list = NULL;
@@ -468,10 +505,10 @@ static int trace_page(struct shadow_pt *s, u64 ppn)
 	}
 	mark_traced(s, ppn);
 	s->st.traced_pages++;
-	for (i = 0; i < s->used; i++) {
-		struct shadow_map *m = &s->pool[s->live[i]];
+	for (i = s->phead[ppn]; i; i = s->pool[i - 1].pnext) {
+		struct shadow_map *m = &s->pool[i - 1];
 
-		if (m->ndep && m->ppn == ppn && (m->prot & PROT_WRITE)) {
+		if (m->ndep && (m->prot & PROT_WRITE)) {
 			r = set_prot(s, m, prot_now(s, m));
 			if (r < 0)
 				return r;
@@ -511,7 +548,9 @@ static void fill_from_walk(struct shadow_pt *s, struct shadow_map *m,
 
 	if (w->us && end > s->user_top)
 		s->user_top = end;
+	ppn_unlink(s, m);
 	m->ppn = (u32)(w->phys >> 12);
+	ppn_link(s, m);
 	m->rw = w->rw;
 	m->us = w->us;
 	m->xd = w->xd;

@@ -74,6 +74,9 @@ struct shadow_pt {
 	u64 ram_size;
 	u32 budget;   /* mappings at most */
 	u32 *slot_of; /* linear page -> pool index + 1 */
+	/* guest-physical page -> its first mapping (pool index + 1); the
+	 * others through shadow_map.pnext */
+	u32 *phead;
 	struct shadow_map *pool;
 	u32 *free_list, nfree, used, fresh;
 	u32 *live; /* pool indices in use, dense */

@@ -71,34 +71,18 @@ static bool fast_same_cs(const struct bt_vm *b, const struct sw_cpu *c, u32 sel)
 {
 	const struct vcpu_seg *cs = &c->seg[SW_CS];
 	struct vcpu_seg d;
-	u32 idx = sel >> 3, lo, hi, limit;
-	u64 p;
+	u32 idx = sel >> 3;
+	bool acc;
 
-	if (sel != cs->selector || (sel & 7) || !idx ||
-	    idx >= SW_SHADOW_SLOTS || idx * 8 + 7 > c->gdt_limit)
+	if (sel != cs->selector || (sel & 7) || !idx || idx >= SW_SHADOW_SLOTS)
 		return false;
 	if (c->seg_emulated[SW_CS] || !c->slot_used[idx] ||
 	    c->hsel_set[SW_CS] != sw_slot_sel(sw_slot_phys(c, (int)idx)) ||
 	    !sw_slot_current(c, (int)idx) || !fast_seg_eq(&c->slot[idx], cs))
 		return false;
-	if (!fast_phys(b, c, c->gdt_base + idx * 8, 8, false, &p))
+	if (!fast_gdt_desc(b, c, sel, &d, &acc))
 		return false;
-	lo = fast_ram_u32(c, p);
-	hi = fast_ram_u32(c, p + 4);
-	/* desc__decode (SDM Vol. 3A 3.4.5) */
-	limit = (lo & 0xffff) | (hi & 0xf0000);
-	d.selector = (u16)sel;
-	d.base = (lo >> 16) | ((hi & 0xff) << 16) | (hi & 0xff000000);
-	d.type = (u8)(((hi >> 8) & 0xf) | 1);
-	d.s = (hi >> 12) & 1;
-	d.dpl = (hi >> 13) & 3;
-	d.present = (hi >> 15) & 1;
-	d.avl = (hi >> 20) & 1;
-	d.l = (hi >> 21) & 1;
-	d.db = (hi >> 22) & 1;
-	d.g = (hi >> 23) & 1;
-	d.limit = d.g ? (limit << 12) | 0xfff : limit;
-	d.unusable = 0;
+	d.type |= 1; /* loaded as deliver.c loads it */
 	return d.s && (d.type & 8) && d.dpl == 0 && d.present &&
 	       fast_seg_eq(&d, cs);
 }

@@ -1,7 +1,7 @@
 /*
  * Segment registers for the fast callouts (fast.c; included there and by
- * fast_cpl.h): GDT descriptors read through fast_mem.h, the host
- * selector a descriptor's shadow slot gives when loading it would write
+ * fast_cpl.h): the host selector a descriptor (fast_mem.h
+ * fast_gdt_desc) gets from its shadow slot when loading it would write
  * nothing (sw_set_sreg), and PUSH and POP of a data segment register at
  * CPL 0. The gate loads the data segment registers the handler changed
  * (sw_cpu.hsel) before it returns; GS is the monitor's while translated
@@ -11,37 +11,6 @@
 #define REFVMM_BT_FAST_SEG_H
 
 #include "fast_event.h"
-
-/* GDT selector @sel's descriptor as desc__decode gives it, and its raw
- * accessed bit; false for an LDT selector, a null one, one beyond the
- * limit, or a descriptor that is not plain memory (fast_mem.h). */
-static bool fast_gdt_desc(const struct bt_vm *b, const struct sw_cpu *c,
-			  u32 sel, struct vcpu_seg *d, bool *accessed)
-{
-	u32 idx = (sel >> 3) & 0x1fff, lo, hi, limit;
-	u64 p;
-
-	if ((sel & 4) || !idx || idx * 8 + 7 > c->gdt_limit ||
-	    !fast_phys(b, c, c->gdt_base + idx * 8, 8, false, &p))
-		return false;
-	lo = fast_ram_u32(c, p);
-	hi = fast_ram_u32(c, p + 4);
-	limit = (lo & 0xffff) | (hi & 0xf0000);
-	d->selector = (u16)sel;
-	d->base = (lo >> 16) | ((hi & 0xff) << 16) | (hi & 0xff000000);
-	d->type = (u8)((hi >> 8) & 0xf);
-	d->s = (hi >> 12) & 1;
-	d->dpl = (hi >> 13) & 3;
-	d->present = (hi >> 15) & 1;
-	d->avl = (hi >> 20) & 1;
-	d->l = (hi >> 21) & 1;
-	d->db = (hi >> 22) & 1;
-	d->g = (hi >> 23) & 1;
-	d->limit = d->g ? (limit << 12) | 0xfff : limit;
-	d->unusable = 0;
-	*accessed = d->type & 1;
-	return true;
-}
 
 /* The host selector segment @d gets (sw_set_sreg): its GDT slot holds
  * exactly @d at the current cut, so loading it writes nothing. */

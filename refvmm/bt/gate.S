@@ -40,6 +40,15 @@
 #define HOST_RSP  (BT_GATE_CPU + 0)
 #define RO_FAR	  (BT_GATE_RO + 8)	/* struct bt_ro: fast_ip, fast_cs */
 
+/* %sreg becomes the selector at %gs:off unless it holds it already */
+.macro reload_sreg sreg, off
+	movw %\sreg, %cx
+	cmpw %gs:\off, %cx
+	je 3f
+	movw %gs:\off, %\sreg
+3:
+.endm
+
 	.text
 	.code64
 	.globl bt_gate_start, bt_gate_end
@@ -96,23 +105,10 @@ bt_gate_start:
 	 * a POP another DS, ES or FS (fast_seg.h): loaded here, before the
 	 * kick test, so that a kick from now on leaves with the selectors
 	 * the handler recorded (the landing reads DS, ES, FS back). */
-	movw %ss, %cx
-	cmpw %gs:HSEL_SS, %cx
-	je 3f
-	movw %gs:HSEL_SS, %ss
-3:	movw %ds, %cx
-	cmpw %gs:HSEL_DS, %cx
-	je 3f
-	movw %gs:HSEL_DS, %ds
-3:	movw %es, %cx
-	cmpw %gs:HSEL_ES, %cx
-	je 3f
-	movw %gs:HSEL_ES, %es
-3:	movw %fs, %cx
-	cmpw %gs:HSEL_FS, %cx
-	je 3f
-	movw %gs:HSEL_FS, %fs
-3:
+	reload_sreg ss, HSEL_SS
+	reload_sreg ds, HSEL_DS
+	reload_sreg es, HSEL_ES
+	reload_sreg fs, HSEL_FS
 	.globl bt_gate_fast_critical, bt_gate_fast_critical_end
 bt_gate_fast_critical:
 	cmpb $0, %gs:KICK

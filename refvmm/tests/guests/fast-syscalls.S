@@ -56,6 +56,13 @@
 	int $0x81
 .endm
 
+/* after a cmp/test at CPL 3: fails with @code unless ZF is set */
+.macro ufail_ne code
+	je .Luok\@
+	ufail \code
+.Luok\@:
+.endm
+
 	cli
 	mov $0xff, %al		/* no interrupt while IF = 1 at CPL 3 */
 	out %al, $0x21
@@ -104,32 +111,26 @@ user:
 	.globl int_ret
 int_ret:
 	cmp $0x1235, %eax
-	je 3f
-	ufail 1
-3:	mov %ds, %edx
+	ufail_ne 1
+	mov %ds, %edx
 	cmp $N, %esi		/* the first return nulled DS */
 	jne 4f
 	test %edx, %edx
-	je 5f
-	ufail 2
-5:	mov $SEL_U_DS, %edx
+	ufail_ne 2
+	mov $SEL_U_DS, %edx
 	mov %edx, %ds
 	mov %ds, %edx
 4:	cmp $SEL_U_DS, %edx
-	je 6f
-	ufail 3
-6:	mov %cs, %edx
+	ufail_ne 3
+	mov %cs, %edx
 	cmp $SEL_U_CS, %edx
-	je 7f
-	ufail 4
-7:	mov %ss, %edx
+	ufail_ne 4
+	mov %ss, %edx
 	cmp $SEL_U_DS, %edx
-	je 8f
-	ufail 5
-8:	cmp $USTACK, %esp
-	je 9f
-	ufail 6
-9:	pushf
+	ufail_ne 5
+	cmp $USTACK, %esp
+	ufail_ne 6
+	pushf
 	pop %edx
 	test $0x200, %edx
 	jnz 10f
@@ -144,20 +145,16 @@ int_ret:
 sys_ret:
 	mov %cs, %eax
 	cmp $(SEL_SE + 16 + 3), %eax
-	je 12f
-	ufail 8
-12:	mov %ss, %eax
+	ufail_ne 8
+	mov %ss, %eax
 	cmp $(SEL_SE + 24 + 3), %eax
-	je 13f
-	ufail 9
-13:	cmp $USTACK, %esp
-	je 14f
-	ufail 10
-14:	mov %ds, %eax
+	ufail_ne 9
+	cmp $USTACK, %esp
+	ufail_ne 10
+	mov %ds, %eax
 	cmp $SEL_U_DS, %eax
-	je 15f
-	ufail 11
-15:	pushf
+	ufail_ne 11
+	pushf
 	pop %eax
 	test $0x200, %eax
 	jnz 16f
@@ -169,37 +166,29 @@ sys_ret:
 /* INT 0x80 at CPL 0: the frame and the new state, count, EAX + 1 */
 int80:
 	cmp $(KSTACK - KSS_BASE - 20), %esp
-	je 1f
-	fail 20
-1:	cmpl $int_ret, (%esp)
-	je 1f
-	fail 21
-1:	cmpl $SEL_U_CS, 4(%esp)
-	je 1f
-	fail 22
-1:	testl $0x200, 8(%esp)
+	fail_ne 20
+	cmpl $int_ret, (%esp)
+	fail_ne 21
+	cmpl $SEL_U_CS, 4(%esp)
+	fail_ne 22
+	testl $0x200, 8(%esp)
 	jnz 1f
 	fail 23
 1:	cmpl $USTACK, 12(%esp)
-	je 1f
-	fail 24
-1:	cmpl $SEL_U_DS, 16(%esp)
-	je 1f
-	fail 25
-1:	mov %cs, %edx
+	fail_ne 24
+	cmpl $SEL_U_DS, 16(%esp)
+	fail_ne 25
+	mov %cs, %edx
 	cmp $SEL_K_CS, %edx
-	je 1f
-	fail 26
-1:	mov %ss, %edx
+	fail_ne 26
+	mov %ss, %edx
 	cmp $SEL_K_SS, %edx
-	je 1f
-	fail 27
-1:	pushf
+	fail_ne 27
+	pushf
 	pop %edx
 	test $0x200, %edx
-	jz 1f
-	fail 28
-1:	inc %eax
+	fail_ne 28
+	inc %eax
 	cmpl $0, COUNT
 	jne 1f
 	mov $SEL_K_DS, %edx	/* DPL 0: the IRET to CPL 3 nulls it */
@@ -211,21 +200,17 @@ int80:
 sysenter_k:
 	mov %cs, %eax
 	cmp $SEL_SE, %eax
-	je 1f
-	fail 30
-1:	mov %ss, %eax
+	fail_ne 30
+	mov %ss, %eax
 	cmp $(SEL_SE + 8), %eax
-	je 1f
-	fail 31
-1:	cmp $SESTACK, %esp
-	je 1f
-	fail 32
-1:	pushf
+	fail_ne 31
+	cmp $SESTACK, %esp
+	fail_ne 32
+	pushf
 	pop %eax
 	test $0x200, %eax
-	jz 1f
-	fail 33
-1:	incl SCOUNT
+	fail_ne 33
+	incl SCOUNT
 	sti
 	sysexit
 
@@ -236,12 +221,10 @@ ufail_k:
 
 done:
 	cmpl $N, COUNT
-	je 1f
-	fail 40
-1:	cmpl $N, SCOUNT
-	je 1f
-	fail 41
-1:	pass
+	fail_ne 40
+	cmpl $N, SCOUNT
+	fail_ne 41
+	pass
 
 	.p2align 3
 gdt:

@@ -134,12 +134,7 @@ static void current_key(struct bt_vm *b, struct bt_key *k)
 	struct sw_cpu *c = b->c;
 
 	k->eip = c->eip;
-	k->cs_base = (u32)c->seg[SW_CS].base;
-	k->cpl = (u8)c->cpl;
-	k->iopl = (u8)((c->eflags & EFL_IOPL) >> 12);
-	k->fpu = bt_key_fpu(c);
-	k->ss16 = !c->seg[SW_SS].db;
-	k->wreq = b->t->window_requested;
+	bt_key_state(b, k);
 	/* RF=1 matters only for an instruction breakpoint: run one
 	 * instruction without them, then RF is clear (17.3.1.1). */
 	k->nobp = false;
@@ -402,10 +397,9 @@ static bool step(struct bt_vm *b, struct vm_exit *exit)
 				     (u32)c->cpl, c->eip);
 	/* The key of the block that came back: a fast callout may have
 	 * changed CPL, CS and SS on the way (fast_cpl.h), and a chain or
-	 * an adaptation must be made under the key that block has. */
-	k.cpl = (u8)c->cpl;
-	k.cs_base = (u32)c->seg[SW_CS].base;
-	k.ss16 = !c->seg[SW_SS].db;
+	 * an adaptation must be made under the key that block has (the
+	 * other fields follow from state no fast callout changes). */
+	bt_key_state(b, &k);
 	if (kind != BT_EXIT_KIND_CALLOUT && !map_back(b, &k, kind)) {
 		if (smc_run)
 			smc__settle(b);

@@ -201,13 +201,12 @@ u64 bt_fast_callout(void)
 		len = 0; /* EIP is the gate's */
 		break;
 	case BT_FAST_PUSH_SREG:
-		if (len != ((op >> 8 & 7) >= SW_FS ? 2u : 1u) ||
-		    !memory_op_allowed(b, c) || !push_sreg(b, c, op >> 8 & 7))
-			return 0;
-		break;
 	case BT_FAST_POP_SREG:
+		/* FS and GS have the two-byte opcodes (0F A0/A1, A8/A9) */
 		if (len != ((op >> 8 & 7) >= SW_FS ? 2u : 1u) ||
-		    !memory_op_allowed(b, c) || !pop_sreg(b, c, op >> 8 & 7))
+		    !memory_op_allowed(b, c) ||
+		    !(kind == BT_FAST_PUSH_SREG ? push_sreg(b, c, op >> 8 & 7)
+						: pop_sreg(b, c, op >> 8 & 7)))
 			return 0;
 		break;
 	case BT_FAST_STAC:

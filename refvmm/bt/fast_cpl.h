@@ -32,6 +32,24 @@ struct fast_switch {
 	u32 table; /* the lookup table of the new key */
 };
 
+/* A present non-conforming code segment of DPL @dpl: where a privilege
+ * change through a gate, or an IRET to an outer level, may go here
+ * (conforming code keeps the CPL: the full path's). */
+static bool fast_code_at(const struct vcpu_seg *d, u32 dpl)
+{
+	return d->s && (d->type & 8) && !(d->type & 4) && d->dpl == dpl &&
+	       d->present;
+}
+
+/* A present writable data segment of DPL @dpl whose accessed bit is
+ * set already (loading it would set it: SDM Vol. 3A 3.4.5.1): the
+ * stack of a privilege change to @dpl. */
+static bool fast_stack_at(const struct vcpu_seg *d, bool accessed, u32 dpl)
+{
+	return accessed && d->s && !(d->type & 8) && (d->type & 2) &&
+	       d->dpl == dpl && d->present;
+}
+
 /*
  * Whether CPL can become @cpl with CS and SS as in @s: the class switch
  * costs the shadow nothing, the new slots hold the descriptors, the new
@@ -123,8 +141,7 @@ static bool fast_int(struct bt_vm *b, struct sw_cpu *c, u32 vector, u32 len)
 	    !(hi & 0x8000) ||
 	    !fast_gdt_desc(b, c, (lo >> 16) & 0xffff, &s.cs, &acc))
 		return false;
-	if (!s.cs.s || !(s.cs.type & 8) || (s.cs.type & 4) || s.cs.dpl ||
-	    !s.cs.present)
+	if (!fast_code_at(&s.cs, 0))
 		return false;
 	s.cs.selector &= ~3u;
 	s.cs.type |= 1;
@@ -134,9 +151,8 @@ static bool fast_int(struct bt_vm *b, struct sw_cpu *c, u32 vector, u32 len)
 		return false;
 	esp0 = fast_ram_u32(c, p);
 	sel0 = fast_ram_u32(c, p + 4) & 0xffff;
-	if ((sel0 & 3) || !fast_gdt_desc(b, c, sel0, &s.ss, &acc) || !acc ||
-	    !s.ss.s || (s.ss.type & 8) || !(s.ss.type & 2) || s.ss.dpl ||
-	    !s.ss.present || esp0 < 20)
+	if ((sel0 & 3) || !fast_gdt_desc(b, c, sel0, &s.ss, &acc) ||
+	    !fast_stack_at(&s.ss, acc, 0) || esp0 < 20)
 		return false;
 	sp = esp0 - 20;
 	if (!fast_stack_ok(&s.ss, sp, 20) ||
@@ -189,11 +205,8 @@ static bool fast_iret_outer(struct bt_vm *b, struct sw_cpu *c)
 		f[i] = fast_ram_u32(c, p + 4 * i);
 	if ((f[2] & EFL_VM) || (f[1] & 3) != 3 || (f[4] & 3) != 3 ||
 	    !fast_gdt_desc(b, c, f[1] & 0xffff, &s.cs, &acc) ||
-	    !fast_gdt_desc(b, c, f[4] & 0xffff, &s.ss, &acc) || !acc)
-		return false;
-	if (!s.cs.s || !(s.cs.type & 8) || (s.cs.type & 4) || s.cs.dpl != 3 ||
-	    !s.cs.present || !s.ss.s || (s.ss.type & 8) || !(s.ss.type & 2) ||
-	    s.ss.dpl != 3 || !s.ss.present)
+	    !fast_gdt_desc(b, c, f[4] & 0xffff, &s.ss, &acc) ||
+	    !fast_code_at(&s.cs, 3) || !fast_stack_at(&s.ss, acc, 3))
 		return false;
 	s.cs.type |= 1;
 	for (i = 0; i < SW_NSREGS; i++) {

@@ -35,14 +35,9 @@ static bool fast_miss(struct bt_vm *b, struct sw_cpu *c)
 	    (b->smc_active && k.eip == b->smc_eip) ||
 	    (b->nmmio && k.eip == b->mmio_eip))
 		return false;
-	k.cs_base = (u32)c->seg[SW_CS].base;
-	k.cpl = (u8)c->cpl;
-	k.iopl = (u8)((efl & EFL_IOPL) >> 12);
-	k.fpu = bt_key_fpu(c);
+	bt_key_state(b, &k);
 	k.single = false;
 	k.nobp = false;
-	k.ss16 = !c->seg[SW_SS].db;
-	k.wreq = b->t->window_requested;
 	if (b->tables[b->table_cur].keyw != bt_key_word(&k))
 		return false;
 	now = b->epoch[k.cpl == 3];

@@ -671,6 +671,7 @@ static bool emit_insn(struct tx *x, u32 eip, const u8 *g,
 {
 	const struct bt_key *k = x->k;
 	int rdtsc;
+	u32 fast;
 
 	x->b->st.cls[in->cls]++;
 	if (adapted(x, k->cs_base + eip, in)) {
@@ -743,12 +744,11 @@ static bool emit_insn(struct tx *x, u32 eip, const u8 *g,
 		break;
 	}
 	/* an IRET in an inline STI's shadow keeps the full path */
-	if (fast_op(k, x->b->feats, g, in) &&
-	    !(x->no_boundary_next && g[0] == 0xcf)) {
+	fast = fast_op(k, x->b->feats, g, in);
+	if (fast && !(x->no_boundary_next && g[0] == 0xcf)) {
 		map_add(x, eip, true);
 		emit__gs_imm(&x->e, BT_PG(eip), eip);
-		emit__gs_imm(&x->e, BT_PG(fast_op),
-			     fast_op(k, x->b->feats, g, in));
+		emit__gs_imm(&x->e, BT_PG(fast_op), fast);
 		emit__exit(&x->e, BT_EXIT_FAST);
 		return true;
 	}

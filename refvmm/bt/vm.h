@@ -392,6 +392,21 @@ static inline struct sw_event vm__callout_event(const char *what)
 				 .callout = true};
 }
 
+/* The key's fields that follow from the virtual CPU's state (all but
+ * the EIP, single and nobp): the run loop's current key (bt.c), the key
+ * of the block a run came back from, and the fast lookup miss's. */
+static inline void bt_key_state(const struct bt_vm *b, struct bt_key *k)
+{
+	const struct sw_cpu *c = b->c;
+
+	k->cs_base = (u32)c->seg[SW_CS].base;
+	k->cpl = (u8)c->cpl;
+	k->iopl = (u8)((c->eflags & EFL_IOPL) >> 12);
+	k->fpu = bt_key_fpu(c);
+	k->ss16 = !c->seg[SW_SS].db;
+	k->wreq = b->t->window_requested;
+}
+
 /* The lookup table slot of guest EIP @eip (the lookup routine's hash,
  * tcache.c build_shared). */
 static inline u32 bt_table_index(u32 eip)

@@ -47,11 +47,6 @@ static u64 *epoch_of(struct bt_vm *b, u32 cpl)
 	return &b->epoch[cpl == 3];
 }
 
-static u8 walks_of(u32 cpl)
-{
-	return cpl == 3 ? BT_WALK_USER : BT_WALK_SUP;
-}
-
 int aspace__init(struct bt_vm *b)
 {
 	int r = 0;
@@ -156,7 +151,6 @@ void aspace__link(struct bt_vm *b, u8 *site, u32 len,
 	u = &b->undo[l][b->nundo[l]++];
 	u->site = site;
 	u->len = (u8)len;
-	u->walks = from ? walks_of(from->key.cpl) : BT_WALK_BOTH;
 	memcpy(u->orig, site, len);
 }
 

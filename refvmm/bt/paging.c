@@ -66,6 +66,7 @@ static u8 marks_at(u8 *used, u8 walks, u32 k)
 u8 paging__changed(struct bt_vm *b, u64 ppn, const u8 *changed, u32 esz)
 {
 	u8 *used, hit = 0;
+	u32 first, last;
 
 	if (ppn == SHADOW_ALL)
 		return BT_WALK_BOTH;
@@ -74,19 +75,11 @@ u8 paging__changed(struct bt_vm *b, u64 ppn, const u8 *changed, u32 esz)
 	used = b->code_pte[ppn];
 	if (!used || !changed || (esz != 4 && esz != 8))
 		return b->code_pt[ppn];
-	for (u32 i = 0; i < 4096 / esz; i++) {
+	if (!shadow__changed_range(changed, 4096 / esz, &first, &last))
+		first = 1, last = 0;
+	for (u32 i = first; i <= last; i++) {
 		u32 bit = i * esz / 4;
-		u64 w;
 
-		/* a write changes one entry or a few: skip the others
-		 * eight flags at a time */
-		if (!(i & 7)) {
-			memcpy(&w, changed + i, 8);
-			if (!w) {
-				i += 7;
-				continue;
-			}
-		}
 		if (!changed[i])
 			continue;
 		if (marked(half_of(used, BT_WALK_SUP), bit))

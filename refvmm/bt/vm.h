@@ -196,7 +196,6 @@ struct bt_block {
 struct bt_undo {
 	u8 *site;
 	u8 len;
-	u8 walks; /* BT_WALK_*: the source block's class */
 	u8 orig[5];
 };
 

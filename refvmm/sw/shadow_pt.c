@@ -911,15 +911,22 @@ static int drop_leaf(struct shadow_pt *s, u64 ppn, const u8 *changed, u32 esz,
  * EAGER_MAX), both for the mappings it had and, through the range the
  * page serves as a leaf table, for entries nothing mapped.
  */
+bool shadow__changed_range(const u8 *changed, u32 n, u32 *first, u32 *last)
+{
+	const u8 *lo = memchr(changed, 1, n), *hi = memrchr(changed, 1, n);
+
+	if (!lo)
+		return false;
+	*first = (u32)(lo - changed);
+	*last = (u32)(hi - changed);
+	return true;
+}
+
 static int drop_deps(struct shadow_pt *s, u64 ppn, const u8 *changed, u32 esz)
 {
 	struct dropping dr = {.n = 0, .nr = 0};
 	const struct shadow_rmap *rm = &s->rmap[ppn];
-	/* @changed holds 0 or 1 per entry */
-	const u8 *lo = memchr(changed, 1, 4096 / esz);
-	const u8 *hi = memrchr(changed, 1, 4096 / esz);
-	u32 i, nold, first = lo ? (u32)(lo - changed) : 1,
-		     last = hi ? (u32)(hi - changed) : 0;
+	u32 i, nold, first = 1, last = 0;
 	bool search;
 	int ret;
 
@@ -952,9 +959,8 @@ static int drop_deps(struct shadow_pt *s, u64 ppn, const u8 *changed, u32 esz)
 			return ret;
 	}
 	nold = dr.nr;
-	if (rm->gen == s->rmap_gen && rm->base != RMAP_MANY)
-		/* from the first changed entry to the last (a guest store
-		 * changes one or two of the page's 512 or 1024) */
+	if (rm->gen == s->rmap_gen && rm->base != RMAP_MANY &&
+	    shadow__changed_range(changed, 4096 / esz, &first, &last))
 		for (i = first; i <= last && dr.nr < EAGER_MAX; i++) {
 			u32 lpn = (rm->base >> 12) + i;
 

@@ -146,6 +146,11 @@ struct shadow_pt {
 	void *change_ctx;
 };
 
+/* The first and last entry on_change's @changed flags (0 or 1 each, of
+ * @n entries): false when none is. A guest store changes one entry or
+ * two, so a pass over the flags goes from the one to the other. */
+bool shadow__changed_range(const u8 *changed, u32 n, u32 *first, u32 *last);
+
 #define SHADOW_ALL (~0ull)
 /* on_change's @ppn after a CR3 write with the format unchanged: the
  * tables only dropped mappings used went stale, as at SHADOW_ALL, but a

@@ -17,8 +17,8 @@
  *   (smc__monitor_write), a table code was fetched through (paging.c).
  * Guest entries are read once each, into locals; every index into a
  * monitor array is bounded by the guest's RAM size first. A GDT
- * descriptor is read the same way and decoded as desc__decode does
- * (fast_gdt_desc: the decoder, a call, is the full path's).
+ * descriptor is read the same way and decoded by desc__decode, which is
+ * always inline (fast_gdt_desc).
  */
 #ifndef REFVMM_BT_FAST_MEM_H
 #define REFVMM_BT_FAST_MEM_H
@@ -106,27 +106,14 @@ static inline bool fast_phys(const struct bt_vm *b, const struct sw_cpu *c,
 static bool fast_gdt_desc(const struct bt_vm *b, const struct sw_cpu *c,
 			  u32 sel, struct vcpu_seg *d, bool *accessed)
 {
-	u32 idx = (sel >> 3) & 0x1fff, lo, hi, limit;
+	u32 idx = (sel >> 3) & 0x1fff;
 	u64 p;
 
 	if ((sel & 4) || !idx || idx * 8 + 7 > c->gdt_limit ||
 	    !fast_phys(b, c, c->gdt_base + idx * 8, 8, false, &p))
 		return false;
-	lo = fast_ram_u32(c, p);
-	hi = fast_ram_u32(c, p + 4);
-	limit = (lo & 0xffff) | (hi & 0xf0000);
-	d->selector = (u16)sel;
-	d->base = (lo >> 16) | ((hi & 0xff) << 16) | (hi & 0xff000000);
-	d->type = (u8)((hi >> 8) & 0xf);
-	d->s = (hi >> 12) & 1;
-	d->dpl = (hi >> 13) & 3;
-	d->present = (hi >> 15) & 1;
-	d->avl = (hi >> 20) & 1;
-	d->l = (hi >> 21) & 1;
-	d->db = (hi >> 22) & 1;
-	d->g = (hi >> 23) & 1;
-	d->limit = d->g ? (limit << 12) | 0xfff : limit;
-	d->unusable = 0;
+	desc__decode((u64)fast_ram_u32(c, p + 4) << 32 | fast_ram_u32(c, p),
+		     (u16)sel, d);
 	*accessed = d->type & 1;
 	return true;
 }

@@ -4,25 +4,6 @@
  */
 #include "refvmm/sw/shadow_desc.h"
 
-void desc__decode(u64 raw, u16 selector, struct vcpu_seg *s)
-{
-	u32 lo = (u32)raw, hi = (u32)(raw >> 32);
-	u32 limit = (lo & 0xffff) | (hi & 0xf0000);
-
-	s->selector = selector;
-	s->base = (lo >> 16) | ((hi & 0xff) << 16) | (hi & 0xff000000);
-	s->type = (hi >> 8) & 0xf;
-	s->s = (hi >> 12) & 1;
-	s->dpl = (hi >> 13) & 3;
-	s->present = (hi >> 15) & 1;
-	s->avl = (hi >> 20) & 1;
-	s->l = (hi >> 21) & 1;
-	s->db = (hi >> 22) & 1;
-	s->g = (hi >> 23) & 1;
-	s->limit = s->g ? (limit << 12) | 0xfff : limit;
-	s->unusable = 0;
-}
-
 u64 desc__encode(const struct vcpu_seg *s)
 {
 	u32 limit = s->g ? s->limit >> 12 : s->limit;

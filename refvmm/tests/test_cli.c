@@ -1710,6 +1710,21 @@ static void run_guest_passing(struct result *r, const char *mode,
 		     r->status, r->status >> 1, r->err);
 }
 
+/* A counter and the value a run must print for it. */
+struct want_stat {
+	const char *name;
+	unsigned long value;
+};
+
+/* Every counter of @want at its value in the --stats of run @r. */
+static void expect_stats(const struct result *r, const char *mode,
+			 const struct want_stat *want, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		cr_assert_eq(stat_of(r, want[i].name), want[i].value,
+			     "--mode %s: %s: %s", mode, want[i].name, r->err);
+}
+
 /*
  * MOV from CR0 and CR2 at CPL 0 finish in the gate (bt/fast.c) and read
  * what the full path reads: the guest checks the values. Counted under
@@ -1824,29 +1839,23 @@ Test(cli, bt_fast_system_calls_change_cpl_in_the_gate)
 	static const char *const modes[] = {"bt-simple", "bt"};
 	const char *p = asm_guest("fast-syscalls");
 	struct result r;
+	static const struct want_stat want[] = {
+		{"emulated.int", 501},
+		{"emulated.iretd", 501},
+		{"emulated.sysenter", 500},
+		{"emulated.sysexit", 500},
+		{"trap.delivered_soft_int", 501},
+		{"bt.fast.int", 500},
+		{"bt.fast.iretd", 499},
+		{"bt.fast.sysenter", 499},
+		{"bt.fast.sysexit", 499},
+		{"bt.callouts.int", 501},
+	};
 
 	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
 		run_guest_passing(&r, modes[i], "--stats", p);
-		cr_assert_eq(stat_of(&r, "emulated.int"), 501, "--mode %s: %s",
-			     modes[i], r.err);
-		cr_assert_eq(stat_of(&r, "emulated.iretd"), 501,
-			     "--mode %s: %s", modes[i], r.err);
-		cr_assert_eq(stat_of(&r, "emulated.sysenter"), 500,
-			     "--mode %s: %s", modes[i], r.err);
-		cr_assert_eq(stat_of(&r, "emulated.sysexit"), 500,
-			     "--mode %s: %s", modes[i], r.err);
-		cr_assert_eq(stat_of(&r, "trap.delivered_soft_int"), 501,
-			     "--mode %s: %s", modes[i], r.err);
-		cr_assert_eq(stat_of(&r, "bt.fast.int"), 500, "--mode %s: %s",
-			     modes[i], r.err);
-		cr_assert_eq(stat_of(&r, "bt.fast.iretd"), 499, "--mode %s: %s",
-			     modes[i], r.err);
-		cr_assert_eq(stat_of(&r, "bt.fast.sysenter"), 499,
-			     "--mode %s: %s", modes[i], r.err);
-		cr_assert_eq(stat_of(&r, "bt.fast.sysexit"), 499,
-			     "--mode %s: %s", modes[i], r.err);
-		cr_assert_eq(stat_of(&r, "bt.callouts.int"), 501,
-			     "--mode %s: %s", modes[i], r.err);
+		expect_stats(&r, modes[i], want,
+			     sizeof(want) / sizeof(want[0]));
 	}
 }
 
@@ -1863,13 +1872,15 @@ Test(cli, bt_fast_lookup_misses_fill_the_table_in_the_gate)
 	static const char *const modes[] = {"bt-simple", "bt"};
 	const char *p = asm_guest("fast-lookup");
 	struct result r;
+	static const struct want_stat want[] = {
+		{"bt.lookups.fast_miss", 1998},
+		{"bt.lookups.miss", 2002},
+	};
 
 	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
 		run_guest_passing(&r, modes[i], "--stats", p);
-		cr_assert_eq(stat_of(&r, "bt.lookups.fast_miss"), 1998,
-			     "--mode %s: %s", modes[i], r.err);
-		cr_assert_eq(stat_of(&r, "bt.lookups.miss"), 2002,
-			     "--mode %s: %s", modes[i], r.err);
+		expect_stats(&r, modes[i], want,
+			     sizeof(want) / sizeof(want[0]));
 	}
 }
 
@@ -1896,24 +1907,18 @@ Test(cli, bt_fast_segment_pushes_pops_and_smap_flags)
 	static const char *const modes[] = {"bt-simple", "bt"};
 	const char *p = asm_guest("fast-segs");
 	unsigned long smap = host_has_smap() ? 200 : 0;
+	const struct want_stat want[] = {
+		{"bt.fast.push", 1600},	   {"bt.fast.pop", 1600},
+		{"bt.callouts.pop", 1600}, {"emulated.pop", 1600},
+		{"bt.fast.stac", smap},	   {"bt.fast.clac", smap},
+		{"emulated.clac", smap},
+	};
 	struct result r;
 
 	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
 		run_guest_passing(&r, modes[i], "--stats", p);
-		cr_assert_eq(stat_of(&r, "bt.fast.push"), 1600, "--mode %s: %s",
-			     modes[i], r.err);
-		cr_assert_eq(stat_of(&r, "bt.fast.pop"), 1600, "--mode %s: %s",
-			     modes[i], r.err);
-		cr_assert_eq(stat_of(&r, "bt.callouts.pop"), 1600,
-			     "--mode %s: %s", modes[i], r.err);
-		cr_assert_eq(stat_of(&r, "emulated.pop"), 1600, "--mode %s: %s",
-			     modes[i], r.err);
-		cr_assert_eq(stat_of(&r, "bt.fast.stac"), smap, "--mode %s: %s",
-			     modes[i], r.err);
-		cr_assert_eq(stat_of(&r, "bt.fast.clac"), smap, "--mode %s: %s",
-			     modes[i], r.err);
-		cr_assert_eq(stat_of(&r, "emulated.clac"), smap,
-			     "--mode %s: %s", modes[i], r.err);
+		expect_stats(&r, modes[i], want,
+			     sizeof(want) / sizeof(want[0]));
 	}
 }
 

@@ -174,8 +174,9 @@ static u32 access_size(struct monitor *t, u32 eip)
 }
 
 /* Runs translation @tb: the guest's flags and selectors around
- * sw_world__enter. Returns how the run came back (its kind), or -1 when
- * the shadow could not switch privilege class. */
+ * sw_world__enter. Returns how the run came back (its kind), -1 when
+ * the shadow could not switch privilege class, -2 when bt_page.sysx
+ * names a SYSENTER or SYSEXIT that was not armed. */
 static int run_block(struct bt_vm *b, const struct bt_block *tb)
 {
 	struct sw_cpu *c = b->c;
@@ -204,8 +205,16 @@ static int run_block(struct bt_vm *b, const struct bt_block *tb)
 	kept = sw_eflags_kept(c) | EFL_TF;
 	c->host_eflags = (c->eflags & ~kept) | EFL_IF | EFL_FIXED;
 	b->stepping = false;
+	fast__sysx_arm(b);
 	kind = sw_world__enter(c);
 	b->stepping = false;
+	/* a translated SYSENTER or SYSEXIT may have changed CPL, CS and SS
+	 * (fast_sysx.h): the record first, everything below reads it */
+	if (!fast__sysx_sync(b))
+		return -2;
+	b->st.inline_sysx[0] += b->page->inline_sysx[0];
+	b->st.inline_sysx[1] += b->page->inline_sysx[1];
+	b->page->inline_sysx[0] = b->page->inline_sysx[1] = 0;
 	/* a fast callout may have changed CPL, and with it where AC lives
 	 * (fast_cpl.h composed the host flags for the new one) */
 	kept = sw_eflags_kept(c) | EFL_TF;
@@ -390,6 +399,12 @@ static bool step(struct bt_vm *b, struct vm_exit *exit)
 		b->st.guest_insns += b->page->insns;
 		b->page->insns = 0;
 	}
+	if (kind == -2)
+		return stop_internal(
+			exit,
+			"bt: translated code reports a SYSENTER or "
+			"SYSEXIT (%u) that was not armed (eip 0x%x)",
+			(u32)b->page->sysx, c->eip);
 	if (kind < 0)
 		return stop_internal(exit,
 				     "shadow page tables: a host mapping call "
@@ -698,6 +713,9 @@ static void bt__stats(struct vcpu *vcpu, struct stats *s)
 	stats__set(s, "bt.fast_callouts", b->st.fast_callouts);
 	stats__set(s, "bt.lookups.fast_miss", b->st.fast_misses);
 	stats__set(s, "bt.inline.rdtsc", b->page->inline_rdtsc);
+	stats__set(s, "bt.inline.sysenter", b->st.inline_sysx[0]);
+	stats__set(s, "bt.inline.sysexit", b->st.inline_sysx[1]);
+	stats__set(s, "bt.inline.armed_entries", b->st.sysx_armed);
 	for (i = 1; i < BT_EXIT_NR; i++) {
 		if (!exit_names[i])
 			continue;

@@ -32,6 +32,7 @@
 #include "fast_event.h"
 #include "fast_lookup.h"
 #include "fast_seg.h"
+#include "fast_sysx.h"
 #include "integrity.h"
 #include "refvmm/lapic.h"
 #include "refvmm/log.h"
@@ -156,7 +157,8 @@ u64 bt_fast_callout(void)
 	struct bt_vm *b = vm__of(c);
 	u32 op, kind, len;
 
-	if (!b || b->c != c || must_take_full_path(b, c))
+	if (!b || b->c != c || !fast_sysx_sync(b, c) ||
+	    must_take_full_path(b, c))
 		return 0;
 	if (b->page->exit_code == BT_EXIT_MISS) {
 		/* the branch's target is the guest's EIP (callout.c) */
@@ -192,12 +194,14 @@ u64 bt_fast_callout(void)
 		if (len != 1 || !memory_op_allowed(b, c) ||
 		    !(fast_iret(b, c) || fast_iret_outer(b, c)))
 			return 0;
+		fast_sysx_disarm(b);
 		len = 0; /* EIP is the frame's */
 		break;
 	case BT_FAST_INT:
 		if (len != 2 || !memory_op_allowed(b, c) ||
 		    !fast_int(b, c, op >> 24, len))
 			return 0;
+		fast_sysx_disarm(b);
 		len = 0; /* EIP is the gate's */
 		break;
 	case BT_FAST_PUSH_SREG:
@@ -213,6 +217,7 @@ u64 bt_fast_callout(void)
 	case BT_FAST_CLAC:
 		if (len != 3 || !set_ac(b, c, kind == BT_FAST_STAC))
 			return 0;
+		fast_sysx_disarm(b);
 		break;
 	case BT_FAST_SYSENTER:
 	case BT_FAST_SYSEXIT:
@@ -242,6 +247,16 @@ u64 bt_fast_callout(void)
 	b->t->emulated++;
 	c->eip += len;
 	return fast_back(b, c);
+}
+
+void fast__sysx_arm(struct bt_vm *b)
+{
+	fast_sysx_arm(b);
+}
+
+bool fast__sysx_sync(struct bt_vm *b)
+{
+	return fast_sysx_sync(b, b->c);
 }
 
 void fast__checked(struct bt_vm *b)

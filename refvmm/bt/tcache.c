@@ -123,6 +123,67 @@ static void restore_flags_regs(struct emit *e)
 	emit__gs_load_ecx(e, BT_PG(scr_ecx));
 }
 
+/* mov %cs:@ro, %esp; mov %esp, %gs:@pg (ESP is the scratch: the
+ * instruction loads it after) */
+static void esp_copy(struct emit *e, u32 ro, u32 pg)
+{
+	emit__bytes(e, "\x2e\x8b\x25", 3);
+	emit__u32(e, ro);
+	emit__bytes(e, "\x65\x89\x25", 3);
+	emit__u32(e, pg);
+}
+
+/*
+ * SYSENTER (i = 0) and SYSEXIT (i = 1) in the translation (fast_sysx.h),
+ * entered with the guest EIP of the instruction in the page. Armed: the
+ * record of which ran, the new SS shadow, the count, the new key word's
+ * table, the target, ESP, for SYSENTER IF = 0 (SDM Vol. 2B SYSENTER:
+ * VM, IF, RF cleared; VM and RF are clear where armed), then the
+ * lookup. None of it changes the guest's flags or other registers, and
+ * no instruction but the last jump is a boundary: a kick steps to the
+ * lookup. Disarmed: the fast callout.
+ */
+static void build_sysx(struct bt_vm *b, struct emit *e)
+{
+	for (u32 i = 0; i < 2; i++) {
+		u32 rel;
+
+		b->sysx_fn[i] = e->p;
+		emit__gs_imm8(e, BT_PG(sysx), i ? BT_SYSX_EXIT : BT_SYSX_ENTER);
+		emit__bytes(e, "\x2e\x8e\x15", 3); /* mov %cs:sysx_ss, %ss */
+		emit__u32(e, BT_RO(sysx_ss[0]) + 2 * i);
+		/* inline_sysx[i]++ without touching the flags */
+		emit__bytes(e, "\x65\x8b\x25", 3);
+		emit__u32(e, BT_PG(inline_sysx[0]) + 4 * i);
+		emit__bytes(e, "\x8d\x64\x24\x01", 4); /* lea 1(%esp), %esp */
+		emit__bytes(e, "\x65\x89\x25", 3);
+		emit__u32(e, BT_PG(inline_sysx[0]) + 4 * i);
+		esp_copy(e, BT_RO(sysx_table_off[0]) + 4 * i, BT_PG(table_off));
+		if (i == 0) {
+			esp_copy(e, BT_RO(sysenter_eip), BT_PG(target));
+			emit__bytes(e, "\x2e\x8b\x25", 3);
+			emit__u32(e, BT_RO(sysenter_esp));
+			emit__gs_imm8(e, BT_PG(vif), 0);
+		} else {
+			emit__bytes(e, "\x65\x89\x15",
+				    3); /* mov %edx, target */
+			emit__u32(e, BT_PG(target));
+			emit__bytes(e, "\x89\xcc", 2); /* mov %ecx, %esp */
+		}
+		emit__u8(e, 0xe9); /* jmp lookup */
+		rel = (u32)(b->lookup_fn - (e->p + 4));
+		emit__u32(e, rel);
+
+		b->sysx_leave_fn[i] = e->p;
+		emit__gs_imm(e, BT_PG(fast_op),
+			     BT_FAST_OP(i ? BT_FAST_SYSEXIT : BT_FAST_SYSENTER,
+					0, 0, 2));
+		emit__exit(e, BT_EXIT_FAST);
+	}
+	b->ro->sysx_fn[0] = (u32)(uintptr_t)b->sysx_leave_fn[0];
+	b->ro->sysx_fn[1] = (u32)(uintptr_t)b->sysx_leave_fn[1];
+}
+
 /*
  * The indirect-branch lookup, shared by every RET and JMP/CALL r/m:
  * guest target in the page, hash (eip ^ eip >> 12) & 0xfff into the
@@ -176,6 +237,9 @@ static void build_shared(struct bt_vm *b)
 	emit__gs_store_eax(&e, BT_PG(eip));
 	emit__gs_load_eax(&e, BT_PG(scr_eax));
 	emit__exit(&e, BT_EXIT_STEP);
+	build_sysx(b, &e);
+	if (e.p > b->tc_base + SHARED_SIZE)
+		abort(); /* SHARED_SIZE too small: a build-time mistake */
 }
 
 /* @to into the copy of the gate at @copy, at immediate @at, which

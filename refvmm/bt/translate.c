@@ -745,6 +745,18 @@ static bool emit_insn(struct tx *x, u32 eip, const u8 *g,
 	}
 	/* an IRET in an inline STI's shadow keeps the full path */
 	fast = fast_op(k, x->b->feats, g, in);
+	if ((fast & 0xff) == BT_FAST_SYSENTER ||
+	    (fast & 0xff) == BT_FAST_SYSEXIT) {
+		/* through bt_ro to the shared routine, armed or not
+		 * (fast_sysx.h): jmp *%cs:sysx_fn[i] */
+		map_add(x, eip, true);
+		emit__gs_imm(&x->e, BT_PG(eip), eip);
+		emit__bytes(&x->e, "\x2e\xff\x25", 3);
+		emit__u32(&x->e,
+			  BT_RO(sysx_fn[0]) +
+				  ((fast & 0xff) == BT_FAST_SYSEXIT ? 4 : 0));
+		return true;
+	}
 	if (fast && !(x->no_boundary_next && g[0] == 0xcf)) {
 		map_add(x, eip, true);
 		emit__gs_imm(&x->e, BT_PG(eip), eip);

@@ -66,6 +66,10 @@ enum bt_exit {
 	BT_EXIT_NR,
 };
 
+/* bt_page.sysx: which ran last in the translation (fast_sysx.h) */
+#define BT_SYSX_ENTER 1
+#define BT_SYSX_EXIT  2
+
 /* sw_world__enter's kind for a callout (sw/cpu.h has 1 and 2). */
 #define BT_EXIT_KIND_CALLOUT 3
 
@@ -84,7 +88,10 @@ struct bt_page {
 	u32 jmp_target; /* lookup hit: the translation */
 	u32 scr_eax, scr_ecx, scr_fl;
 	u8 vif; /* the guest's EFLAGS.IF, for inline CLI */
-	u8 pad0[3];
+	/* BT_SYSX_*: the last SYSENTER or SYSEXIT the translation ran
+	 * since the monitor last looked (fast_sysx.h); a claim */
+	u8 sysx;
+	u8 pad0[2];
 	u32 eip;     /* guest EIP of a callout: the gate copies it to sw_cpu */
 	u64 hits;    /* indirect lookups that hit */
 	u32 vflags;  /* guest IOPL NT AC VIF VIP TF ID, for PUSHF and POPF */
@@ -100,6 +107,9 @@ struct bt_page {
 	u32 tsc_aux;
 	u32 pad1;
 	u64 inline_rdtsc;
+	/* SYSENTER, SYSEXIT the translation ran (fast_sysx.h), since the
+	 * run loop last added them to bt_stats */
+	u32 inline_sysx[2];
 };
 
 /* Where the monitor may write a jump (recorded when it was emitted). */
@@ -120,6 +130,14 @@ struct bt_ro {
 	 * a far pointer, m16:32, 4-byte aligned for #AC (SDM Vol. 1 4.1.1). */
 	u32 fast_ip;
 	u16 fast_cs;
+	/* SYSENTER and SYSEXIT in the translation (fast_sysx.h), armed by
+	 * the run loop: where each jumps (the routine that does it, or the
+	 * one that leaves as the fast callout), the SS shadow and the
+	 * lookup table of the state after it, IA32_SYSENTER_ESP and EIP */
+	u16 sysx_ss[2];
+	u32 sysx_fn[2];
+	u32 sysx_table_off[2];
+	u32 sysenter_esp, sysenter_eip;
 };
 
 #define BT_RO(field) (BT_RO_ADDR + (u32)offsetof(struct bt_ro, field))
@@ -254,6 +272,8 @@ struct bt_stats {
 	u64 table_found;      /* a key word found its lookup table (tcache.c) */
 	u64 table_new;	      /* a key word given an emptied one */
 	u64 fast_misses;      /* lookup misses the gate filled (fast.c) */
+	u64 inline_sysx[2];   /* SYSENTER, SYSEXIT in the translation */
+	u64 sysx_armed;	      /* entries with those armed (fast_sysx.h) */
 	u64 guest_insns;      /* --count-insns: executed, as counted */
 	u64 kinds[BT_NKINDS]; /* translated instructions by kind */
 	u64 cls[BT_NCLASSES];
@@ -294,6 +314,10 @@ struct bt_vm {
 	u32 feats; /* 1 << enum bt_feat the virtual CPU shows */
 	u8 *tc_base, *tc_free, *tc_end;
 	u8 *lookup_fn, *miss_stub, *step_ind_fn; /* shared, at tc_base */
+	/* shared too: SYSENTER, SYSEXIT in the translation, and the way
+	 * each leaves as its fast callout instead (fast_sysx.h) */
+	u8 *sysx_fn[2], *sysx_leave_fn[2];
+	bool sysx_armed;
 	struct bt_block *blocks;
 	u32 nblocks;
 	struct bt_map *maps;

@@ -4,11 +4,13 @@
  * DPL 3 (the stack from the TSS), then N SYSENTER/SYSEXIT round trips.
  * The kernel side checks what the CPU must have done on the way in (SDM
  * Vol. 3A 6.12.1: CS, SS, ESP = ESP0 - 20, the frame's EIP, CS, EFLAGS,
- * ESP, SS, read through an SS0 whose base is not 0, IF clear; Vol. 2B SYSENTER: the MSRs' CS + 8 as SS, ESP, IF
- * clear), the user side what it must see on the way back (CS, SS, ESP,
- * IF, EAX the handler changed). The first INT's handler loads DS with a
- * DPL-0 selector, which the IRET to CPL 3 must null (SDM Vol. 2A IRET):
- * the user checks it and loads its own again.
+ * ESP, SS, read through an SS0 whose base is not 0, IF clear; Vol. 2B
+ * SYSENTER: the MSRs' CS + 8 as SS, ESP, IF clear, and its first push
+ * goes through that flat SS although the user's SS before SYSENTER has
+ * another base), the user side what it must see on the way back (CS,
+ * SS, ESP, IF, EAX the handler changed). The first INT's handler loads
+ * DS with a DPL-0 selector, which the IRET to CPL 3 must null (SDM Vol.
+ * 2A IRET): the user checks it and loads its own again.
  * Exit 0 when every check passed and both handlers counted N; else the
  * failed check's number (from CPL 3 through INT 0x81 with BL).
  */
@@ -30,6 +32,7 @@
 #define SEL_TSS	 0x28
 #define SEL_SE	 0x30 /* IA32_SYSENTER_CS: CS, +8 SS, +16 and +24 at CPL 3 */
 #define SEL_K_SS 0x50 /* SS0: data at KSS_BASE */
+#define SEL_U_SS 0x5b /* DPL 3 data at KSS_BASE: the user's before SYSENTER */
 
 /* IDT entry @vec: a gate of @type (0xe interrupt), DPL 3, to @fn */
 .macro GATE vec, fn
@@ -139,7 +142,11 @@ int_ret:
 	jnz 2b
 
 	mov $N, %esi
-11:	mov %esp, %ecx
+	/* each SYSENTER from a user SS whose base is not 0: the kernel's
+	 * first push must go through the flat SS SYSENTER loads */
+11:	mov $SEL_U_SS, %ebx
+	mov %ebx, %ss
+	mov %esp, %ecx
 	mov $sys_ret, %edx
 	sysenter
 sys_ret:
@@ -198,6 +205,10 @@ int80:
 
 /* SYSENTER at CPL 0: flat CS and SS from the MSR, ESP, IF clear */
 sysenter_k:
+	push $0x5e5e5e5e	/* before any exit: read back through DS */
+	cmpl $0x5e5e5e5e, SESTACK - 4
+	fail_ne 34
+	add $4, %esp
 	mov %cs, %eax
 	cmp $SEL_SE, %eax
 	fail_ne 30
@@ -239,6 +250,7 @@ gdt:
 	DESC(0, 0xfffff, 0xfb, 0xc)
 	DESC(0, 0xfffff, 0xf3, 0xc)
 	DESC(KSS_BASE, LIMIT_TO_4G(KSS_BASE), 0x93, 0xc) /* 0x50 */
+	DESC(KSS_BASE, LIMIT_TO_4G(KSS_BASE), 0xf3, 0xc) /* 0x58 */
 gdtr:
 	.word gdtr - gdt - 1
 	.long gdt

@@ -873,6 +873,8 @@ void monitor__stats(struct vcpu *vcpu, struct stats *stats)
 	stats__set(stats, "shadow.cr3_switches", t->sp.st.cr3_switches);
 	stats__set(stats, "shadow.invlpg", t->sp.st.invlpg);
 	stats__set(stats, "shadow.invlpg_kept", t->sp.st.invlpg_kept);
+	stats__set(stats, "shadow.kept_unmaps", t->sp.st.kept_unmaps);
+	stats__set(stats, "shadow.kept_remaps", t->sp.st.kept_remaps);
 	stats__set(stats, "shadow.eager_fills", t->sp.st.eager_fills);
 	stats__set(stats, "shadow.priv_switches", t->sp.st.priv_switches);
 	stats__set(stats, "shadow.priv_range_calls", t->sp.st.priv_range_calls);

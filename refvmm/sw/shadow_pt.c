@@ -342,8 +342,12 @@ static int cmp_u32(const void *a, const void *b)
  * than the mapping itself. An access to the reservation faults as an
  * unmapped page does (not present).
  */
-static int unmap_pages(struct shadow_pt *s, u32 lpn, u32 n)
+/* @n pages at @lpn back to the reservation (@forget: host_ppn says so;
+ * the whole window's flush clears what it set instead). */
+static int reserve_range(struct shadow_pt *s, u32 lpn, u32 n, bool forget)
 {
+	for (u32 i = 0; forget && i < n; i++)
+		s->host_ppn[lpn + i] = 0;
 	if (!s->reserved)
 		return munmap(lin_ptr(lpn), (size_t)n << 12);
 	return mmap(lin_ptr(lpn), (size_t)n << 12, PROT_NONE,
@@ -351,6 +355,53 @@ static int unmap_pages(struct shadow_pt *s, u32 lpn, u32 n)
 		    0) == MAP_FAILED
 		       ? -1
 		       : 0;
+}
+
+/*
+ * A single page leaves by mprotect(PROT_NONE) on its frame instead: the
+ * host call costs a third of going back to the reservation (no VMA
+ * replaced), and a page mapped again on the same frame (the retried
+ * store of a #PF handler's page, a user page SMAP closed, a PTE set
+ * back) is one more mprotect instead of an mmap (map_walked). An
+ * access there faults as at the reservation: the shadow decides from
+ * its own mappings and the guest's tables, never from the host's error
+ * code. At most SHADOW_KEPT_MAX pages are kept (each stays a VMA of its
+ * own): the oldest goes back to the reservation.
+ */
+static int keep_page(struct shadow_pt *s, u32 lpn)
+{
+	u32 slot, old;
+
+	if (mprotect(lin_ptr(lpn), 4096, PROT_NONE) < 0)
+		return -1;
+	s->host_ppn[lpn] |= SHADOW_KEPT;
+	s->st.kept_unmaps++;
+	if (s->nkept < SHADOW_KEPT_MAX) {
+		slot = s->nkept++;
+		s->kept[slot] = lpn;
+		s->kept_at[lpn] = (u16)(slot + 1);
+		return 0;
+	}
+	slot = s->kept_next;
+	s->kept_next = (slot + 1) % SHADOW_KEPT_MAX;
+	old = s->kept[slot];
+	s->kept[slot] = lpn;
+	s->kept_at[lpn] = (u16)(slot + 1);
+	/* the oldest goes back to the reservation, unless it was mapped
+	 * again since or is kept in a later slot */
+	if (old == lpn || !(s->host_ppn[old] & SHADOW_KEPT) ||
+	    s->kept_at[old] != slot + 1)
+		return 0;
+	s->kept_at[old] = 0;
+	return reserve_range(s, old, 1, true);
+}
+
+static int unmap_pages(struct shadow_pt *s, u32 lpn, u32 n)
+{
+	if (n == 1 && s->reserved && s->host_ppn && s->host_ppn[lpn] &&
+	    !(s->host_ppn[lpn] & SHADOW_KEPT))
+		return keep_page(s, lpn);
+	return reserve_range(s, lpn, n, true);
 }
 
 /* Unmaps the pages in @lpns (sorted here), one call per run. */
@@ -387,9 +438,13 @@ int shadow__flush(struct shadow_pt *s)
 		struct shadow_map *m = &s->pool[s->live[i]];
 
 		s->slot_of[m->lpn] = 0;
+		s->host_ppn[m->lpn] = 0;
 		s->gone[m->lpn] = GONE_FLUSH;
 		m->ndep = 0;
 	}
+	for (i = 0; i < s->nkept; i++)
+		s->host_ppn[s->kept[i]] = s->kept_at[s->kept[i]] = 0;
+	s->nkept = s->kept_next = 0;
 	s->used = 0;
 	memset(s->phead, 0, ((s->ram_size >> 12) + 1) * sizeof(*s->phead));
 	memset(s->bucket_head, 0, sizeof(s->bucket_head));
@@ -406,8 +461,8 @@ int shadow__flush(struct shadow_pt *s)
 	s->trace_lpn = 0;
 	s->reserved = s->paging;
 	s->identity_mapped = false;
-	if (unmap_pages(s, SHADOW_LO >> 12,
-			(SW_WINDOW_BASE - SHADOW_LO) >> 12) < 0)
+	if (reserve_range(s, SHADOW_LO >> 12,
+			  (SW_WINDOW_BASE - SHADOW_LO) >> 12, false) < 0)
 		return host_fail(s, "munmap", SHADOW_LO >> 12);
 	if (!s->paging) {
 		/* Paging off: linear == physical, every page reachable. */
@@ -443,6 +498,8 @@ int shadow__init(struct shadow_pt *s, int memfd, u8 *ram, u64 ram_size,
 	s->ram_size = ram_size;
 	s->budget = budget;
 	s->slot_of = calloc(NPAGES, sizeof(*s->slot_of));
+	s->host_ppn = calloc(NPAGES, sizeof(*s->host_ppn));
+	s->kept_at = calloc(NPAGES, sizeof(*s->kept_at));
 	s->gone = calloc(NPAGES, 1);
 	s->pool = calloc(budget, sizeof(*s->pool));
 	s->free_list = calloc(budget, sizeof(*s->free_list));
@@ -453,9 +510,9 @@ int shadow__init(struct shadow_pt *s, int memfd, u8 *ram, u64 ram_size,
 	s->depc = calloc((ram_size >> 12) + 1, sizeof(*s->depc));
 	s->rmap = calloc((ram_size >> 12) + 1, sizeof(*s->rmap));
 	s->phead = calloc((ram_size >> 12) + 1, sizeof(*s->phead));
-	if (!s->slot_of || !s->gone || !s->pool || !s->free_list ||
-	    !s->traced || !s->live || !s->drop_buf || !s->rmap || !s->phead ||
-	    !s->tlist || !s->depc) {
+	if (!s->slot_of || !s->host_ppn || !s->kept_at || !s->gone ||
+	    !s->pool || !s->free_list || !s->traced || !s->live ||
+	    !s->drop_buf || !s->rmap || !s->phead || !s->tlist || !s->depc) {
 		shadow__destroy(s);
 		snprintf(s->err, sizeof(s->err), "out of memory");
 		return -ENOMEM;
@@ -468,6 +525,10 @@ void shadow__destroy(struct shadow_pt *s)
 	if (s->slot_of)
 		munmap(lin_ptr(SHADOW_LO >> 12), SW_WINDOW_BASE - SHADOW_LO);
 	free(s->slot_of);
+	free(s->host_ppn);
+	s->host_ppn = NULL;
+	free(s->kept_at);
+	s->kept_at = NULL;
 	free(s->gone);
 	s->gone = NULL;
 	free(s->pool);
@@ -666,15 +727,25 @@ static struct shadow_map *map_walked(struct shadow_pt *s, u32 lpn,
 	fill_from_walk(s, m, w);
 	m->prot = prot_now(s, m);
 	note_writable(s, m, m->prot);
-	/* Populated now: the access it is made for follows at once, and a
-	 * host fault to fill the host's entry would cost more. */
-	if (mmap(lin_ptr(lpn), 4096, m->prot,
-		 MAP_SHARED | MAP_FIXED | MAP_POPULATE, s->memfd,
-		 (off_t)m->ppn << 12) == MAP_FAILED) {
+	if (s->host_ppn[lpn] == ((m->ppn + 1) | SHADOW_KEPT)) {
+		/* the host kept the frame there (unmap_pages) */
+		if (mprotect(lin_ptr(lpn), 4096, m->prot) < 0) {
+			host_fail(s, "mprotect", lpn);
+			release(s, m);
+			return NULL;
+		}
+		s->st.kept_remaps++;
+	} else if (mmap(lin_ptr(lpn), 4096, m->prot,
+			MAP_SHARED | MAP_FIXED | MAP_POPULATE, s->memfd,
+			(off_t)m->ppn << 12) == MAP_FAILED) {
+		/* Populated now: the access it is made for follows at
+		 * once, and a host fault to fill the host's entry would
+		 * cost more. */
 		host_fail(s, "mmap", lpn);
 		release(s, m);
 		return NULL;
 	}
+	s->host_ppn[lpn] = m->ppn + 1;
 	s->st.mapped++;
 	note_exposed(s, m);
 	return m;

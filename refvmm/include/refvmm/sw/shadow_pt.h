@@ -42,6 +42,10 @@
 /* The live mappings are listed by 4 MiB linear range: one range per
  * top-level entry without PAE, 256 per PDPTE with it (shadow_pt.c). */
 #define SHADOW_BUCKETS 1024u
+/* Pages the shadow dropped but the host keeps PROT_NONE on their frame
+ * (each is a host VMA of its own: bounded) */
+#define SHADOW_KEPT_MAX 1024u
+#define SHADOW_KEPT	0x80000000u
 
 enum shadow_outcome {
 	SPT_HIDDEN,   /* mapped (or widened); resume */
@@ -56,7 +60,7 @@ struct shadow_stats {
 		priv_range_calls, invlpg, flushes, mapped, traced_pages,
 		dirty_upgrades, eager_fills, invlpg_kept, split_kept,
 		split_lifts, switch_kept, switch_rewalked, switch_dropped,
-		refreshed;
+		refreshed, kept_unmaps, kept_remaps;
 	/* Hidden faults by what they bring back (shadow_pt.c): a page
 	 * never mapped, or one a CR3 switch, a page-table write, a
 	 * privilege switch, an INVLPG or a flush took out; a mapping
@@ -124,6 +128,15 @@ struct shadow_pt {
 	/* Paging on: unmapped pages of the window are one PROT_NONE
 	 * reservation, not a gap (shadow_pt.c, unmap_pages). */
 	bool reserved;
+	/* Per linear page: the guest frame the host maps there (+ 1; 0 the
+	 * reservation), with SHADOW_KEPT while the shadow has no mapping
+	 * (a page left PROT_NONE on its frame, so that mapping it again on
+	 * the same frame is one mprotect); the kept pages, oldest first
+	 * from kept_next, at most SHADOW_KEPT_MAX (shadow_pt.c,
+	 * unmap_pages). */
+	u32 *host_ppn;
+	u32 kept[SHADOW_KEPT_MAX], nkept, kept_next;
+	u16 *kept_at; /* per linear page: its latest slot in kept, + 1 */
 	/* Guest code runs natively on these pages (trap mode): they are
 	 * mapped executable. Binary translation never executes them. */
 	bool native_exec;

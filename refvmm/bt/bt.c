@@ -182,6 +182,7 @@ static int run_block(struct bt_vm *b, const struct bt_block *tb)
 	struct sw_cpu *c = b->c;
 	u32 he, kept;
 	int kind;
+	bool sysx_ok;
 
 	/* The shadow's privilege class and the segments' cut first: the
 	 * cut rewrites the shadows the selectors below name. */
@@ -206,12 +207,16 @@ static int run_block(struct bt_vm *b, const struct bt_block *tb)
 	c->host_eflags = (c->eflags & ~kept) | EFL_IF | EFL_FIXED;
 	b->stepping = false;
 	fast__sysx_arm(b);
+	if (b->breach_sysx && b->sysx_armed && c->cpl == 3) {
+		/* the claim a translated SYSENTER makes, with none run */
+		b->page->sysx = BT_SYSX_ENTER;
+		b->breach_sysx = false;
+	}
 	kind = sw_world__enter(c);
 	b->stepping = false;
 	/* a translated SYSENTER or SYSEXIT may have changed CPL, CS and SS
 	 * (fast_sysx.h): the record first, everything below reads it */
-	if (!fast__sysx_sync(b))
-		return -2;
+	sysx_ok = fast__sysx_sync(b);
 	b->st.inline_sysx[0] += b->page->inline_sysx[0];
 	b->st.inline_sysx[1] += b->page->inline_sysx[1];
 	b->page->inline_sysx[0] = b->page->inline_sysx[1] = 0;
@@ -224,7 +229,7 @@ static int run_block(struct bt_vm *b, const struct bt_block *tb)
 	c->hsel[SW_CS] = c->hsel_set[SW_CS];
 	c->hsel[SW_GS] = c->hsel_set[SW_GS];
 	sw_sync_from_host(c);
-	return kind;
+	return sysx_ok ? kind : -2;
 }
 
 /* Back by a signal or the kick: EIP becomes the guest instruction of the
@@ -403,7 +408,8 @@ static bool step(struct bt_vm *b, struct vm_exit *exit)
 		return stop_internal(
 			exit,
 			"bt: translated code reports a SYSENTER or "
-			"SYSEXIT (%u) that was not armed (eip 0x%x)",
+			"SYSEXIT (%u) that was not armed or did not run "
+			"(host address 0x%x)",
 			(u32)b->page->sysx, c->eip);
 	if (kind < 0)
 		return stop_internal(exit,
@@ -453,9 +459,11 @@ static bool step(struct bt_vm *b, struct vm_exit *exit)
 }
 
 /*
- * The test hook (REFVMM_BREACH_PROBE=canary|gs-selector): the monitor
+ * The test hook (REFVMM_BREACH_PROBE=canary|gs-selector|sysx): the monitor
  * makes, itself, one store a guest that got past the translator could
- * make, and the test sees the oracle end the run with status 92.
+ * make, and the test sees the oracle end the run with status 92; for
+ * sysx, a translated SYSENTER's claim in the page with none run, which
+ * the sync refuses (status 86: fast_sysx.h).
  */
 static void breach_probe(struct bt_vm *b, const char *what)
 {
@@ -465,6 +473,8 @@ static void breach_probe(struct bt_vm *b, const char *what)
 		((u8 *)b->page)[BT_GS_LIMIT] = 0;
 	else if (!strcmp(what, "gs-selector"))
 		b->ro->mon_gs_sel = 0x2b;
+	else if (!strcmp(what, "sysx"))
+		b->breach_sysx = true; /* run_block, once armed at CPL 3 */
 }
 
 /* The containment oracle: a breach ends the run, whatever it was. */

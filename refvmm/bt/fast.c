@@ -8,7 +8,9 @@
  *
  * It finishes an instruction only when the full path would do exactly
  * this and nothing more; anything else returns 0 before a single field
- * changed, and the callout runs the full path at the same instruction:
+ * of the instruction's changed (the record of a translated SYSENTER or
+ * SYSEXIT is brought up to date first either way: fast_sysx.h), and the
+ * callout runs the full path at the same instruction:
  * - state the full path looks at around the emulation: a kick or stop
  *   pending, an NMI waiting (monitor__nmi_window), the trace-step or
  *   interrupt-window step, an interrupt shadow, guest TF, --trace

@@ -106,8 +106,9 @@ static void fast_sysx_arm(struct bt_vm *b)
  * The monitor's record after a translated SYSENTER or SYSEXIT: CPL, CS,
  * SS (and their host selectors), the shadow's class, the lookup table,
  * as fast_switch makes them. ESP, EIP and the virtual IF are translated
- * code's already. False when bt_page.sysx names nothing armed: nothing
- * changed then, and the run ends (bt.c).
+ * code's already. False when bt_page.sysx (a claim) names nothing armed
+ * or the live SS is not the one its routine loads: nothing changed
+ * then, and the run ends (bt.c).
  */
 static inline __attribute__((always_inline)) bool
 fast_sysx_sync(struct bt_vm *b, struct sw_cpu *c)
@@ -117,8 +118,11 @@ fast_sysx_sync(struct bt_vm *b, struct sw_cpu *c)
 
 	if (!m)
 		return true;
+	/* The live SS (the gate's store, the signal frame's) is the
+	 * witness: only the routine loads the new shadow's selector, and a
+	 * SYSENTER's is a DPL-0 one no CPL-3 code can load itself. */
 	if ((m != BT_SYSX_ENTER && m != BT_SYSX_EXIT) || !b->sysx_armed ||
-	    !fast_sysx_can_arm(b, c, s))
+	    !fast_sysx_can_arm(b, c, s) || c->hsel[SW_SS] != s[m - 1].hss)
 		return false;
 	fast_switch(b, c, m == BT_SYSX_ENTER ? 0 : 3, c->eflags, &s[m - 1]);
 	b->page->sysx = 0;

@@ -44,7 +44,9 @@ extern char sw_world_landing[];
  * sw_cpu, on the host stack, with the guest's extended state, FS base
  * and data selectors still loaded. Returns where translated code goes
  * on (the lookup routine, with bt_page.target the next guest EIP), or 0:
- * nothing was changed and the callout takes the full path. Compiled
+ * the instruction was not done and the callout takes the full path (the
+ * monitor's record may have caught up with a translated SYSENTER or
+ * SYSEXIT first, as the full path's would: fast_sysx.h). Compiled
  * with -mgeneral-regs-only and calls nothing: it must not touch a
  * vector, x87 or FS-relative location.
  */

@@ -318,6 +318,7 @@ struct bt_vm {
 	 * each leaves as its fast callout instead (fast_sysx.h) */
 	u8 *sysx_fn[2], *sysx_leave_fn[2];
 	bool sysx_armed;
+	bool breach_sysx; /* REFVMM_BREACH_PROBE=sysx (bt.c) */
 	struct bt_block *blocks;
 	u32 nblocks;
 	struct bt_map *maps;

@@ -1293,6 +1293,30 @@ Test(cli, bt_integrity_oracle_sees_a_breach)
 }
 
 /*
+ * bt_page.sysx is translated code's claim that a SYSENTER or SYSEXIT ran
+ * in the translation (bt/fast_sysx.h): written with none run, at CPL 3
+ * while the routines are armed, the live SS is not the one the routine
+ * loads, and the run ends with an internal error instead of CPL 0 for
+ * the user's code.
+ */
+Test(cli, bt_a_forged_sysenter_claim_ends_the_run)
+{
+	const char *modes[] = {"bt-simple", "bt"};
+	struct result r;
+
+	for (int m = 0; m < 2; m++) {
+		setenv("REFVMM_BREACH_PROBE", "sysx", 1);
+		run(&r,
+		    (const char *const[]){"--mode", modes[m],
+					  asm_guest("fast-syscalls"), NULL});
+		unsetenv("REFVMM_BREACH_PROBE");
+		expect_line(&r, REFVMM_EXIT_INTERNAL_ERROR,
+			    "reports a SYSENTER or SYSEXIT (1) that was not "
+			    "armed or did not run");
+	}
+}
+
+/*
  * The campaign's instruments: --count-insns counts what translated code
  * runs (adapt-loop: 2 + 200 * 5 + 1 + 2 = 1005 instructions, the OUT that
  * ends it included, whether its MMIO store traps, is a callout or runs
@@ -1850,8 +1874,8 @@ Test(cli, bt_fast_system_calls_change_cpl_in_the_gate)
 		{"trap.delivered_soft_int", 501},
 		{"bt.fast.int", 500},
 		{"bt.fast.iretd", 499},
-		{"bt.inline.sysenter", 499},
-		{"bt.inline.sysexit", 499},
+		{"bt.inline.sysenter", 999},
+		{"bt.inline.sysexit", 999},
 		{"bt.callouts.int", 501},
 	};
 

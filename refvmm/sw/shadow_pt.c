@@ -951,8 +951,11 @@ static int drop_leaf(struct shadow_pt *s, u64 ppn, const u8 *changed, u32 esz,
 		     struct dropping *dr)
 {
 	u64 top = top_table(&s->ctl);
+	u32 first, last;
 	int ret;
 
+	if (!shadow__changed_range(changed, 4096 / esz, &first, &last))
+		return 0;
 	for (u32 t = next_bucket(s, 0, SHADOW_BUCKETS); t < SHADOW_BUCKETS;
 	     t = next_bucket(s, t + 1, SHADOW_BUCKETS)) {
 		u64 pde = entry_at(s, top + (u64)t * 4);
@@ -960,6 +963,24 @@ static int drop_leaf(struct shadow_pt *s, u64 ppn, const u8 *changed, u32 esz,
 
 		if (!(pde & 1) || (pde >> 12) != ppn)
 			continue;
+		if (last - first < s->bucket_n[t]) {
+			/* Fewer changed entries than mappings in the range:
+			 * entry i of the table PDE t names serves the page
+			 * t * 1024 + i alone (4.3), so only its mapping can
+			 * have used it. */
+			for (u32 i = first; i <= last; i++) {
+				struct shadow_map *m = map_of(s, t * 1024 + i);
+				int hit;
+
+				if (!changed[i] || !m)
+					continue;
+				hit = dep_hit(s, m, ppn, changed, esz, 1);
+				if (hit >= 0 &&
+				    (ret = drop_hit(s, m, hit, dr)) < 0)
+					return ret;
+			}
+			continue;
+		}
 		for (slot = s->bucket_head[t]; slot; slot = next) {
 			struct shadow_map *m = map_at(s, slot);
 			int hit = dep_hit(s, m, ppn, changed, esz, 1);

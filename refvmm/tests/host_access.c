@@ -4,10 +4,13 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include "host_access.h"
+#include "refvmm/sw/guest_pt.h"
+#include "refvmm/sw/shadow_pt.h"
 
 static sigjmp_buf jb;
 
@@ -44,4 +47,23 @@ int guest_ram_create(size_t size, u8 **ram)
 	*ram = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	cr_assert_neq(*ram, MAP_FAILED);
 	return fd;
+}
+
+u8 host_byte(u32 lin)
+{
+	return *(volatile u8 *)(uintptr_t)lin;
+}
+
+void shadow_store_entry(struct shadow_pt *sp, u8 *ram, u32 phys, u32 v)
+{
+	memcpy(ram + phys, &v, 4);
+	shadow__phys_written(sp, phys, 4);
+}
+
+void shadow_hidden_fault(struct shadow_pt *sp, u32 lin, bool write)
+{
+	u32 err = 0;
+
+	cr_assert_eq(shadow__fault(sp, lin, write ? PF_W : 0, false, &err),
+		     SPT_HIDDEN, "at 0x%x", lin);
 }

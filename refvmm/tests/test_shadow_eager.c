@@ -65,35 +65,24 @@ static void teardown(void)
 
 TestSuite(shadow_eager, .init = setup, .fini = teardown);
 
-static u8 byte_at(u32 lin)
-{
-	return *(volatile u8 *)(uintptr_t)lin;
-}
-
-/* What the monitor does for an emulated guest store to PTE @i. */
 static void store_pte(u32 i, u32 v)
 {
-	*pte(i) = v;
-	shadow__phys_written(&sp, PT + i * 4, 4);
+	shadow_store_entry(&sp, ram, PT + i * 4, v);
 }
 
 static void map_by_fault(u32 i, bool write)
 {
-	u32 err = 0;
-
-	cr_assert_eq(shadow__fault(&sp, LIN + i * 4096, write ? PF_W : 0, false,
-				   &err),
-		     SPT_HIDDEN);
+	shadow_hidden_fault(&sp, LIN + i * 4096, write);
 }
 
 Test(shadow_eager, pte_write_then_access_takes_no_hidden_fault)
 {
 	map_by_fault(1, false);
-	cr_assert_eq(byte_at(LIN + 0x1000), 0x41);
+	cr_assert_eq(host_byte(LIN + 0x1000), 0x41);
 	/* ptemod: the PTE moves to another frame, A and D clear. */
 	store_pte(1, frame(9) | P | RW | US);
 	cr_assert(host_can_access(LIN + 0x1000, false));
-	cr_assert_eq(byte_at(LIN + 0x1000), 0x49);
+	cr_assert_eq(host_byte(LIN + 0x1000), 0x49);
 	cr_assert_eq(sp.st.hidden, 1);
 	cr_assert_eq(sp.st.eager_fills, 1);
 	/* A set, as a processor does before caching a translation; D not:
@@ -110,7 +99,7 @@ Test(shadow_eager, a_dirty_pte_is_filled_writable)
 	map_by_fault(2, true);
 	store_pte(2, frame(10) | P | RW | US | GPT_A | GPT_D);
 	cr_assert(host_can_access(LIN + 0x2000, true));
-	cr_assert_eq(byte_at(LIN + 0x2000), 0x4a);
+	cr_assert_eq(host_byte(LIN + 0x2000), 0x4a);
 	cr_assert_eq(sp.st.hidden, 1);
 }
 
@@ -157,7 +146,7 @@ Test(shadow_eager, the_page_of_a_true_fault_is_filled_when_mapped)
 	 * finds it (read-only: a write sets D first). */
 	store_pte(6, frame(11) | P | RW);
 	cr_assert(host_can_access(LIN + 0x6000, false));
-	cr_assert_eq(byte_at(LIN + 0x6000), 0x4b);
+	cr_assert_eq(host_byte(LIN + 0x6000), 0x4b);
 	cr_assert_eq(*pte(6) & (GPT_A | GPT_D), GPT_A);
 	cr_assert(!host_can_access(LIN + 0x6000, true));
 	/* Another not-present entry made present without A: no access
@@ -225,7 +214,7 @@ Test(shadow_eager, invlpg_keeps_refills_or_drops)
 	*pte(9) = frame(13) | P | RW | US | GPT_A;
 	shadow__invlpg(&sp, LIN + 0x9000);
 	cr_assert(host_can_access(LIN + 0x9000, false));
-	cr_assert_eq(byte_at(LIN + 0x9000), 0x4d);
+	cr_assert_eq(host_byte(LIN + 0x9000), 0x4d);
 	*pte(9) = 0;
 	shadow__invlpg(&sp, LIN + 0x9000);
 	cr_assert(!host_can_access(LIN + 0x9000, false));
@@ -266,7 +255,7 @@ Test(shadow_eager, a_right_granted_in_place_waits_for_its_access)
 	 * write needs it, which widens it as a hidden fault. */
 	store_pte(2, frame(2) | P | RW | US | GPT_A | GPT_D);
 	cr_assert(!host_can_access(LIN + 0x2000, true));
-	cr_assert_eq(byte_at(LIN + 0x2000), 0x42);
+	cr_assert_eq(host_byte(LIN + 0x2000), 0x42);
 	cr_assert_eq(shadow__fault(&sp, LIN + 0x2000, PF_W, false, &err),
 		     SPT_HIDDEN);
 	cr_assert(host_can_access(LIN + 0x2000, true));

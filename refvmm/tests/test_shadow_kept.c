@@ -66,30 +66,20 @@ static void teardown(void)
 
 TestSuite(shadow_kept, .init = setup, .fini = teardown);
 
-static u8 byte_at(u32 lin)
-{
-	return *(volatile u8 *)(uintptr_t)lin;
-}
-
 static void store_pte(u32 i, u32 v)
 {
-	*pte(i) = v;
-	shadow__phys_written(&sp, PT + i * 4, 4);
+	shadow_store_entry(&sp, ram, PT + i * 4, v);
 }
 
 static void map_by_fault(u32 i, bool write)
 {
-	u32 err = 0;
-
-	cr_assert_eq(shadow__fault(&sp, LIN + i * 4096, write ? PF_W : 0, false,
-				   &err),
-		     SPT_HIDDEN, "page %u", i);
+	shadow_hidden_fault(&sp, LIN + i * 4096, write);
 }
 
 Test(shadow_kept, a_dropped_page_faults_and_comes_back_on_its_frame)
 {
 	map_by_fault(3, true);
-	cr_assert_eq(byte_at(LIN + 0x3000), 3);
+	cr_assert_eq(host_byte(LIN + 0x3000), 3);
 	/* not present: dropped, kept PROT_NONE, and no access gets through */
 	store_pte(3, frame(3) | RW | US);
 	cr_assert(!host_can_access(LIN + 0x3000, false));
@@ -98,7 +88,7 @@ Test(shadow_kept, a_dropped_page_faults_and_comes_back_on_its_frame)
 	/* present again on the same frame: one mprotect, the same page */
 	store_pte(3, frame(3) | P | RW | US | GPT_A | GPT_D);
 	cr_assert(host_can_access(LIN + 0x3000, true));
-	cr_assert_eq(byte_at(LIN + 0x3000), 3);
+	cr_assert_eq(host_byte(LIN + 0x3000), 3);
 	cr_assert_eq(sp.st.kept_remaps, 1);
 }
 
@@ -110,16 +100,16 @@ Test(shadow_kept, a_kept_page_mapped_on_another_frame_shows_that_frame)
 	/* ptemod's other frame: mapped by mmap, not the kept frame */
 	store_pte(4, frame(9) | P | RW | US | GPT_A);
 	cr_assert(host_can_access(LIN + 0x4000, false));
-	cr_assert_eq(byte_at(LIN + 0x4000), 9);
+	cr_assert_eq(host_byte(LIN + 0x4000), 9);
 	cr_assert_eq(sp.st.kept_remaps, 0);
 	/* and dropped again, then back on frame 9: the kept one is 9 */
 	store_pte(4, 0);
 	store_pte(4, frame(9) | P | RW | US | GPT_A);
-	cr_assert_eq(byte_at(LIN + 0x4000), 9);
+	cr_assert_eq(host_byte(LIN + 0x4000), 9);
 	cr_assert_eq(sp.st.kept_remaps, 1);
 	store_pte(4, 0);
 	store_pte(4, frame(4) | P | RW | US | GPT_A);
-	cr_assert_eq(byte_at(LIN + 0x4000), 4);
+	cr_assert_eq(host_byte(LIN + 0x4000), 4);
 	cr_assert_eq(sp.st.kept_remaps, 1);
 }
 
@@ -158,7 +148,7 @@ Test(shadow_kept, at_most_the_bound_are_kept_and_the_oldest_go_back)
 		store_pte(i, frame(i) | P | RW | US | GPT_A);
 	cr_assert_eq(sp.st.kept_remaps, SHADOW_KEPT_MAX);
 	for (u32 i = 0; i < n; i++)
-		cr_assert_eq(byte_at(LIN + i * 4096), i & 0xff, "page %u", i);
+		cr_assert_eq(host_byte(LIN + i * 4096), i & 0xff, "page %u", i);
 }
 
 Test(shadow_kept, a_flush_forgets_what_the_host_kept)
@@ -174,6 +164,6 @@ Test(shadow_kept, a_flush_forgets_what_the_host_kept)
 	cr_assert_eq(shadow__set_ctl(&sp, &c, false), 0);
 	*pte(6) = frame(6) | P | RW | US | GPT_A;
 	map_by_fault(6, false);
-	cr_assert_eq(byte_at(LIN + 0x6000), 6);
+	cr_assert_eq(host_byte(LIN + 0x6000), 6);
 	cr_assert_eq(sp.st.kept_remaps, 0);
 }

@@ -92,19 +92,6 @@ static void teardown(void)
 
 TestSuite(shadow_switch, .init = setup, .fini = teardown);
 
-static void touch(u32 lin)
-{
-	u32 err = 0;
-
-	cr_assert_eq(shadow__fault(&sp, lin, 0, false, &err), SPT_HIDDEN,
-		     "at 0x%x", lin);
-}
-
-static u8 byte_at(u32 lin)
-{
-	return *(volatile u8 *)(uintptr_t)lin;
-}
-
 /* The child's directory: a copy of the parent's, its own process PT. */
 static void fork_directory(void)
 {
@@ -123,9 +110,9 @@ Test(shadow_switch, shared_entries_stay_the_process_goes)
 {
 	u64 flushes = sp.st.flushes;
 
-	touch(LIN);
-	touch(LIN + 0x1000);
-	touch(LIN2);
+	shadow_hidden_fault(&sp, LIN, false);
+	shadow_hidden_fault(&sp, LIN + 0x1000, false);
+	shadow_hidden_fault(&sp, LIN2, false);
 	fork_directory();
 	switch_to(PD2);
 	/* PDE 1 is the same entry, A included: both pages stay mapped. */
@@ -135,9 +122,9 @@ Test(shadow_switch, shared_entries_stay_the_process_goes)
 	/* PDE 2 now leads elsewhere: the parent's page must not show. */
 	cr_assert(!host_can_access(LIN2, false));
 	cr_assert_eq(sp.st.switch_dropped, 1);
-	touch(LIN2);
-	cr_assert_eq(byte_at(LIN2), 0x40 + 16);
-	cr_assert_eq(byte_at(LIN + 0x1000), 0x41);
+	shadow_hidden_fault(&sp, LIN2, false);
+	cr_assert_eq(host_byte(LIN2), 0x40 + 16);
+	cr_assert_eq(host_byte(LIN + 0x1000), 0x41);
 	cr_assert_eq(sp.st.flushes, flushes);
 	cr_assert_eq(nchanged, 1);
 	cr_assert_eq(changed_ppn[0], SHADOW_SWITCH);
@@ -145,7 +132,7 @@ Test(shadow_switch, shared_entries_stay_the_process_goes)
 
 Test(shadow_switch, a_differing_accessed_bit_drops)
 {
-	touch(LIN);
+	shadow_hidden_fault(&sp, LIN, false);
 	cr_assert(*entry(PD, 1) & A);
 	fork_directory();
 	*entry(PD2, 1) &= ~A;
@@ -153,14 +140,14 @@ Test(shadow_switch, a_differing_accessed_bit_drops)
 	/* A walk now would set A in the child's PDE: it must happen. */
 	cr_assert(!host_can_access(LIN, false));
 	cr_assert_eq(sp.st.switch_kept, 0);
-	touch(LIN);
+	shadow_hidden_fault(&sp, LIN, false);
 	cr_assert(*entry(PD2, 1) & A);
 }
 
 Test(shadow_switch, reload_keeps_everything_and_traces_stay)
 {
-	touch(LIN);
-	touch(LIN2 + 0x3000);
+	shadow_hidden_fault(&sp, LIN, false);
+	shadow_hidden_fault(&sp, LIN2 + 0x3000, false);
 	switch_to(PD);
 	cr_assert(host_can_access(LIN, false));
 	cr_assert(host_can_access(LIN2 + 0x3000, false));
@@ -173,8 +160,8 @@ Test(shadow_switch, reload_keeps_everything_and_traces_stay)
 
 Test(shadow_switch, new_top_traced_old_tables_released)
 {
-	touch(LIN);
-	touch(LIN2);
+	shadow_hidden_fault(&sp, LIN, false);
+	shadow_hidden_fault(&sp, LIN2, false);
 	fork_directory();
 	switch_to(PD2);
 	nchanged = 0;
@@ -193,20 +180,20 @@ Test(shadow_switch, new_top_traced_old_tables_released)
 
 Test(shadow_switch, back_to_the_parent_compares_again)
 {
-	touch(LIN);
-	touch(LIN2);
+	shadow_hidden_fault(&sp, LIN, false);
+	shadow_hidden_fault(&sp, LIN2, false);
 	fork_directory();
 	switch_to(PD2);
-	touch(LIN2);
-	cr_assert_eq(byte_at(LIN2), 0x40 + 16);
+	shadow_hidden_fault(&sp, LIN2, false);
+	cr_assert_eq(host_byte(LIN2), 0x40 + 16);
 	/* Meanwhile the parent's PDE 1 changed, untraced (PD was left):
 	 * the switch back compares the entries as they are now. */
 	*entry(PD, 1) = PT3 | P | RW | US | A;
 	switch_to(PD);
 	cr_assert(!host_can_access(LIN, false));
 	cr_assert(!host_can_access(LIN2, false));
-	touch(LIN);
-	cr_assert_eq(byte_at(LIN), 0x40 + 16);
+	shadow_hidden_fault(&sp, LIN, false);
+	cr_assert_eq(host_byte(LIN), 0x40 + 16);
 }
 
 Test(shadow_switch, a_released_table_is_written_through_its_alias)
@@ -216,8 +203,8 @@ Test(shadow_switch, a_released_table_is_written_through_its_alias)
 	/* PDE 1's PT maps PT2 (the parent's process table) at LIN + 0x7000,
 	 * read-only while PT2 is traced. */
 	*entry(PT, 7) = PT2 | P | RW | US | 0x40; /* D set */
-	touch(LIN2);
-	touch(LIN + 0x7000);
+	shadow_hidden_fault(&sp, LIN2, false);
+	shadow_hidden_fault(&sp, LIN + 0x7000, false);
 	cr_assert(!host_can_access(LIN + 0x7000, true));
 	fork_directory();
 	switch_to(PD2);
@@ -231,9 +218,9 @@ Test(shadow_switch, a_released_table_is_written_through_its_alias)
 
 Test(shadow_switch, a_table_copy_with_the_same_entries_keeps_them)
 {
-	touch(LIN2);
-	touch(LIN2 + 0x1000);
-	touch(LIN2 + 0x2000);
+	shadow_hidden_fault(&sp, LIN2, false);
+	shadow_hidden_fault(&sp, LIN2 + 0x1000, false);
+	shadow_hidden_fault(&sp, LIN2 + 0x2000, false);
 	/* fork: the child's PT3 is a copy of PT2 (A set by the touches),
 	 * its page 1 made read-only, page 2 never accessed in the copy. */
 	memcpy(ram + PT3, ram + PT2, 4096);
@@ -279,9 +266,9 @@ Test(shadow_switch, a_pde_write_takes_out_its_range_alone)
 {
 	/* 4 MiB ranges: a PDE write in the current directory takes out
 	 * the mappings of its range alone, found without a search. */
-	touch(LIN);
-	touch(LIN + 0x1000);
-	touch(LIN2);
+	shadow_hidden_fault(&sp, LIN, false);
+	shadow_hidden_fault(&sp, LIN + 0x1000, false);
+	shadow_hidden_fault(&sp, LIN2, false);
 	*entry(PD, 2) = PT3 | P | RW | US;
 	shadow__phys_written(&sp, PD + 8, 4);
 	cr_assert(!host_can_access(LIN2, false));
@@ -289,6 +276,6 @@ Test(shadow_switch, a_pde_write_takes_out_its_range_alone)
 	cr_assert(host_can_access(LIN + 0x1000, false));
 	cr_assert_eq(sp.bucket_n[LIN >> 22], 2);
 	cr_assert_eq(sp.bucket_n[LIN2 >> 22], 0);
-	touch(LIN2);
-	cr_assert_eq(byte_at(LIN2), 0x40 + 16);
+	shadow_hidden_fault(&sp, LIN2, false);
+	cr_assert_eq(host_byte(LIN2), 0x40 + 16);
 }

@@ -70,6 +70,19 @@
 .Luok\@:
 .endm
 
+/* at CPL 3 after SYSEXIT: its CS and SS (the MSR's + 16 and + 24, RPL
+ * 3), the user's ESP; fails with @cs, @ss or @sp */
+.macro after_sysexit cs, ss, sp
+	mov %cs, %eax
+	cmp $(SEL_SE + 16 + 3), %eax
+	ufail_ne \cs
+	mov %ss, %eax
+	cmp $(SEL_SE + 24 + 3), %eax
+	ufail_ne \ss
+	cmp $USTACK, %esp
+	ufail_ne \sp
+.endm
+
 	cli
 	mov $0xff, %al		/* no interrupt while IF = 1 at CPL 3 */
 	out %al, $0x21
@@ -155,14 +168,7 @@ int_ret:
 	mov $sys_ret, %edx
 	sysenter
 sys_ret:
-	mov %cs, %eax
-	cmp $(SEL_SE + 16 + 3), %eax
-	ufail_ne 8
-	mov %ss, %eax
-	cmp $(SEL_SE + 24 + 3), %eax
-	ufail_ne 9
-	cmp $USTACK, %esp
-	ufail_ne 10
+	after_sysexit 8, 9, 10
 	mov %ds, %eax
 	cmp $SEL_U_DS, %eax
 	ufail_ne 11
@@ -186,14 +192,7 @@ sys_ret:
 18:	dec %esi
 	jnz 17b
 	xor %ebp, %ebp
-	mov %cs, %eax
-	cmp $(SEL_SE + 16 + 3), %eax
-	ufail_ne 13
-	mov %ss, %eax
-	cmp $(SEL_SE + 24 + 3), %eax
-	ufail_ne 14
-	cmp $USTACK, %esp
-	ufail_ne 15
+	after_sysexit 13, 14, 15
 	int $0x82
 
 /* INT 0x80 at CPL 0: the frame and the new state, count, EAX + 1 */

@@ -196,14 +196,14 @@ u64 bt_fast_callout(void)
 		if (len != 1 || !memory_op_allowed(b, c) ||
 		    !(fast_iret(b, c) || fast_iret_outer(b, c)))
 			return 0;
-		fast_sysx_disarm(b);
+		fast_sysx_arm(b);
 		len = 0; /* EIP is the frame's */
 		break;
 	case BT_FAST_INT:
 		if (len != 2 || !memory_op_allowed(b, c) ||
 		    !fast_int(b, c, op >> 24, len))
 			return 0;
-		fast_sysx_disarm(b);
+		fast_sysx_arm(b);
 		len = 0; /* EIP is the gate's */
 		break;
 	case BT_FAST_PUSH_SREG:
@@ -219,7 +219,7 @@ u64 bt_fast_callout(void)
 	case BT_FAST_CLAC:
 		if (len != 3 || !set_ac(b, c, kind == BT_FAST_STAC))
 			return 0;
-		fast_sysx_disarm(b);
+		fast_sysx_arm(b);
 		break;
 	case BT_FAST_SYSENTER:
 	case BT_FAST_SYSEXIT:

@@ -36,8 +36,8 @@
  *   interrupt shadow, instruction counting or --trace traps, which the
  *   full path serves one instruction at a time;
  * - IA32_SYSENTER_CS[15:2] not 0 (else #GP(0)) and CR0.PE set.
- * A fast callout that changes CS or AC (INT, IRET, STAC, CLAC) disarms
- * them until the run loop enters again.
+ * A fast callout that changes CS or AC (INT, IRET, STAC, CLAC) arms
+ * them again for the state it leaves.
  */
 #ifndef REFVMM_BT_FAST_SYSX_H
 #define REFVMM_BT_FAST_SYSX_H
@@ -82,7 +82,7 @@ static void fast_sysx_disarm(struct bt_vm *b)
 	b->ro->sysx_fn[1] = (u32)(uintptr_t)b->sysx_leave_fn[1];
 }
 
-static void fast_sysx_arm(struct bt_vm *b)
+static inline __attribute__((always_inline)) void fast_sysx_arm(struct bt_vm *b)
 {
 	struct sw_cpu *c = b->c;
 	struct fast_switch s[2];

@@ -51,7 +51,7 @@ const char *const bt_fast_names[BT_FAST_NOPS] = {
 	[BT_FAST_INT - 1] = "int",	   [BT_FAST_SYSENTER - 1] = "sysenter",
 	[BT_FAST_SYSEXIT - 1] = "sysexit", [BT_FAST_PUSH_SREG - 1] = "push",
 	[BT_FAST_POP_SREG - 1] = "pop",	   [BT_FAST_STAC - 1] = "stac",
-	[BT_FAST_CLAC - 1] = "clac",
+	[BT_FAST_CLAC - 1] = "clac",	   [BT_FAST_MOV_SREG - 1] = "mov",
 };
 
 extern struct sw_cpu *sw_cpu_current;
@@ -213,6 +213,11 @@ u64 bt_fast_callout(void)
 		    !memory_op_allowed(b, c) ||
 		    !(kind == BT_FAST_PUSH_SREG ? push_sreg(b, c, op >> 8 & 7)
 						: pop_sreg(b, c, op >> 8 & 7)))
+			return 0;
+		break;
+	case BT_FAST_MOV_SREG:
+		if (len != 2 || !memory_op_allowed(b, c) ||
+		    !mov_sreg(b, c, op >> 8 & 7, op >> 12 & 0xf))
 			return 0;
 		break;
 	case BT_FAST_STAC:

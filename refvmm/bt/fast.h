@@ -31,6 +31,8 @@ enum bt_fast_kind {
 				  * at CPL 0 */
 	BT_FAST_STAC,		 /* STAC (0F 01 CB) at CPL 0 */
 	BT_FAST_CLAC,		 /* CLAC (0F 01 CA) at CPL 0 */
+	BT_FAST_MOV_SREG,	 /* MOV ES/DS/FS/GS, r16 (8E /r, mod 3) at
+				  * CPL 0: reg the segment, cr the source */
 };
 
 #define BT_FAST_OP(kind, reg, cr, len)                                         \

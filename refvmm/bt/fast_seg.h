@@ -48,28 +48,22 @@ static bool push_sreg(struct bt_vm *b, struct sw_cpu *c, u32 sreg)
 }
 
 /*
- * POP DS/ES/FS/GS at CPL 0, 32-bit operand (emulate.c emu_pop_sreg,
- * segments.c sw_load_data_sreg; SDM Vol. 2B POP, "IF DS, ES, FS, or GS
- * is loaded"): a null selector, or a GDT selector of a present readable
- * segment whose DPL allows the RPL (conforming code aside) and whose
- * accessed bit is set already (the full path would set it), in its
- * shadow slot at the current cut. ESP goes up by 4. Declined: an LDT
- * selector, and whatever the full path would raise.
+ * DS, ES, FS or GS becomes @sel at CPL 0 (segments.c sw_load_data_sreg;
+ * SDM Vol. 2B MOV and POP, "IF DS, ES, FS, or GS is loaded"): a null
+ * selector, or a GDT selector of a present readable segment whose DPL
+ * allows the RPL (conforming code aside) and whose accessed bit is set
+ * already (the full path would set it), in its shadow slot at the
+ * current cut. Declined: an LDT selector, and whatever the full path
+ * would raise. Nothing changes when it declines.
  */
-static bool pop_sreg(struct bt_vm *b, struct sw_cpu *c, u32 sreg)
+static bool load_data_sreg(struct bt_vm *b, struct sw_cpu *c, u32 sreg, u32 sel)
 {
-	const struct vcpu_seg *ss = &c->seg[SW_SS];
-	u32 sp = c->gpr[SW_ESP], sel;
 	struct vcpu_seg d;
 	bool acc;
 	u16 h;
-	u64 p;
 
-	if (c->cpl != 0 || sreg == SW_CS || sreg == SW_SS ||
-	    sreg >= SW_NSREGS || !fast_stack_ok(ss, sp, 4) ||
-	    !fast_phys(b, c, (u32)ss->base + sp, 4, false, &p))
+	if (c->cpl != 0 || sreg == SW_CS || sreg == SW_SS || sreg >= SW_NSREGS)
 		return false;
-	sel = fast_ram_u32(c, p) & 0xffff;
 	if (!(sel & ~3u)) {
 		d = (struct vcpu_seg){.selector = (u16)sel, .unusable = 1};
 		h = (u16)(sel & 3);
@@ -90,8 +84,30 @@ static bool pop_sreg(struct bt_vm *b, struct sw_cpu *c, u32 sreg)
 		b->ro->guest_gs_sel = h;
 	else
 		c->hsel[sreg] = h;
+	return true;
+}
+
+/* POP DS/ES/FS/GS at CPL 0, 32-bit operand (emulate.c emu_pop_sreg):
+ * the selector from the stack, then ESP goes up by 4. */
+static bool pop_sreg(struct bt_vm *b, struct sw_cpu *c, u32 sreg)
+{
+	const struct vcpu_seg *ss = &c->seg[SW_SS];
+	u32 sp = c->gpr[SW_ESP];
+	u64 p;
+
+	if (c->cpl != 0 || !fast_stack_ok(ss, sp, 4) ||
+	    !fast_phys(b, c, (u32)ss->base + sp, 4, false, &p) ||
+	    !load_data_sreg(b, c, sreg, fast_ram_u32(c, p) & 0xffff))
+		return false;
 	c->gpr[SW_ESP] = sp + 4;
 	return true;
+}
+
+/* MOV DS/ES/FS/GS, r16 at CPL 0 (8E /r, mod 3): the selector from
+ * general register @src (its low 16 bits; SDM Vol. 2A MOV). */
+static bool mov_sreg(struct bt_vm *b, struct sw_cpu *c, u32 sreg, u32 src)
+{
+	return src < 8 && load_data_sreg(b, c, sreg, c->gpr[src] & 0xffff);
 }
 
 #endif

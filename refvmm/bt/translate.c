@@ -603,8 +603,8 @@ static bool emit_branch(struct tx *x, u32 eip, const u8 *g,
 
 /*
  * A callout the gate may finish itself (fast.h): its bt_page.fast_op, or
- * 0: MOV from CRn, IRETD, the byte IN, INT n, SYSENTER, SYSEXIT, PUSH
- * and POP Sreg, CLAC and STAC. Only
+ * 0: MOV from CRn, IRETD, the byte IN, INT n, SYSENTER, SYSEXIT, PUSH,
+ * POP and MOV to Sreg, CLAC and STAC. Only
  * the plain encodings (no prefix: LOCK MOV CR0 is CR8 on AMD and #UD on
  * Intel, SDM Vol. 2A MOV; 66 CF is the 16-bit IRET), in blocks that run
  * more than one instruction (a single-instruction block owes a #DB or a
@@ -653,6 +653,12 @@ static u32 fast_op(const struct bt_key *k, u32 feats, const u8 *g,
 				  0, 3);
 	if (in->len == 2 && g[0] == 0x0f && g[1] == 0x35)
 		return BT_FAST_OP(BT_FAST_SYSEXIT, 0, 0, 2);
+	/* MOV ES/DS/FS/GS, r16: Linux's kernel entry loads three; not SS
+	 * (its interrupt shadow), CS (#UD) or 6, 7 (#UD) */
+	if (in->len == 2 && g[0] == 0x8e && (g[1] >> 6) == 3 &&
+	    ((g[1] >> 3 & 7) == 0 ||
+	     ((g[1] >> 3 & 7) >= 3 && (g[1] >> 3 & 7) <= 5)))
+		return BT_FAST_OP(BT_FAST_MOV_SREG, g[1] >> 3 & 7, g[1] & 7, 2);
 	if (in->len != 3)
 		return 0;
 	modrm = g[2];

@@ -18,7 +18,7 @@
 #include "refvmm/vcpu.h"
 
 /* The operations a fast callout finishes (fast.h). */
-#define BT_FAST_NOPS 11
+#define BT_FAST_NOPS 12
 
 /*
  * The monitor window (sw/world_switch.c owns pages 0 and 1: the landing

@@ -1134,29 +1134,26 @@ enum emu_result emulate__insn(struct monitor *t, const struct sw_event *ev,
 			      struct vm_exit *exit)
 {
 	const cs_insn *in = emulate__decode(t, t->c->eip);
+	char name[sizeof(in->mnemonic)];
 	enum emu_result r;
 	emu_fn fn;
 
 	if (!in)
 		return EMU_NOT;
-	if (t->hooks.emulate_first) {
-		r = t->hooks.emulate_first(t, in, exit);
-		if (r != EMU_NOT)
-			return r;
-	}
-	fn = handler_of(in->id);
-	if (fn) {
-		char name[sizeof(in->mnemonic)];
-
-		/* fn may decode again: the name is the instruction's now. */
-		memcpy(name, in->mnemonic, sizeof(name));
-		name[sizeof(name) - 1] = 0;
+	/* fn may decode again: the name is the instruction's now. */
+	memcpy(name, in->mnemonic, sizeof(name));
+	name[sizeof(name) - 1] = 0;
+	/* the engine's own emulations (bt: PUSH Sreg, PUSHF, POPF, INT3,
+	 * branches) count as the shared ones do */
+	r = t->hooks.emulate_first ? t->hooks.emulate_first(t, in, exit)
+				   : EMU_NOT;
+	fn = r == EMU_NOT ? handler_of(in->id) : NULL;
+	if (fn)
 		r = fn(t, in, exit);
-		if (r != EMU_NOT) {
-			vm__count(t, "emulated", name);
-			t->emulated++;
-			return r;
-		}
+	if (r != EMU_NOT) {
+		vm__count(t, "emulated", name);
+		t->emulated++;
+		return r;
 	}
 	if (ev->vector == 14 || (ev->vector == 13 && !ev->error) ||
 	    (ev->vector == 12 && !ev->error))

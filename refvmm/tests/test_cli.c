@@ -1958,31 +1958,52 @@ static bool host_has_smap(void)
 }
 
 /*
- * PUSH and POP Sreg, CLAC and STAC at CPL 0 finish in the gate
+ * PUSH, POP and MOV to Sreg, CLAC and STAC at CPL 0 finish in the gate
  * (bt/fast_seg.h, fast.c): 200 rounds of pushing DS, ES, FS, GS (four
- * segments with distinct bases) and popping them back rotated, the
- * guest checking each register by its selector and by a marker read
- * through it, and STAC/CLAC with EFLAGS.AC checked where the CPU has
- * SMAP. Every one of them fast (1600 of each, 200 of STAC and CLAC),
- * counted as the full path counts them.
+ * segments with distinct bases) and popping them back rotated, then
+ * loading them by MOV from four registers, the guest checking each
+ * register by its selector and by a marker read through it, and
+ * STAC/CLAC with EFLAGS.AC checked where the CPU has SMAP. Counted as the
+ * full path counts them (1600 PUSH, 1600 POP, 1604 MOV to Sreg with the
+ * harness's 4, 3205 other MOVs: the checks' reads of the selectors and
+ * the harness's), and every one fast but the 4097th: after 4096 fast
+ * callouts one goes the full way so that the run loop checks integrity
+ * (fast.c), a PUSH or a POP here depending on whether STAC and CLAC ran.
  */
 Test(cli, bt_fast_segment_pushes_pops_and_smap_flags)
 {
 	static const char *const modes[] = {"bt-simple", "bt"};
+	static const char *const fast[] = {"bt.fast.push", "bt.fast.pop",
+					   "bt.fast.mov", "bt.fast.stac",
+					   "bt.fast.clac"};
 	const char *p = asm_guest("fast-segs");
 	unsigned long smap = host_has_smap() ? 200 : 0;
 	const struct want_stat want[] = {
-		{"bt.fast.push", 1600},	   {"bt.fast.pop", 1600},
-		{"bt.callouts.pop", 1600}, {"emulated.pop", 1600},
-		{"bt.fast.stac", smap},	   {"bt.fast.clac", smap},
-		{"emulated.clac", smap},
+		{"bt.callouts.push", 1600},
+		{"emulated.push", 1600},
+		{"bt.callouts.pop", 1600},
+		{"emulated.pop", 1600},
+		{"bt.callouts.mov", 4809},
+		{"emulated.mov", 4809},
+		{"bt.callouts.stac", smap},
+		{"bt.callouts.clac", smap},
+		{"bt.fast_callouts", 4803 + 2 * smap},
 	};
 	struct result r;
 
 	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		unsigned long sum = 0;
+
 		run_guest_passing(&r, modes[i], "--stats", p);
 		expect_stats(&r, modes[i], want,
 			     sizeof(want) / sizeof(want[0]));
+		for (size_t k = 0; k < sizeof(fast) / sizeof(fast[0]); k++)
+			if (strstr(r.err, fast[k]))
+				sum += stat_of(&r, fast[k]);
+		cr_assert_eq(sum, 4803 + 2 * smap, "--mode %s: %s", modes[i],
+			     r.err);
+		cr_assert_geq(stat_of(&r, "bt.fast.mov"), 1603, "--mode %s",
+			      modes[i]);
 	}
 }
 

@@ -1,12 +1,13 @@
 /*
- * PUSH and POP of segment registers, CLAC and STAC as fast callouts
- * (bt/fast_seg.h, fast.c) at CPL 0. DS, ES, FS and GS hold four data
- * segments with distinct bases, each with its own marker at offset
+ * PUSH, POP and MOV of segment registers, CLAC and STAC as fast
+ * callouts (bt/fast_seg.h, fast.c) at CPL 0. DS, ES, FS and GS hold four
+ * data segments with distinct bases, each with its own marker at offset
  * 0x1000; N times the four are pushed and popped back in the reverse
- * order, which rotates them (DS gets GS's selector, ES FS's, ...), and
+ * order, which rotates them (DS gets GS's selector, ES FS's, ...), then
+ * loaded by MOV from four registers with another order and back, and
  * every register is checked by its selector and by the marker read
- * through it (a POP that changed the selector but not the segment the
- * CPU uses shows). Where the CPU shows SMAP (CPUID.(EAX=7,ECX=0):EBX[20])
+ * through it (a POP or MOV that changed the selector but not the segment
+ * the CPU uses shows). Where the CPU shows SMAP (CPUID.(EAX=7,ECX=0):EBX[20])
  * each round also runs STAC and CLAC and checks EFLAGS.AC with PUSHF.
  * Exit 0 when every check passed; else the failed check's number, or
  * 0x40 + vector for an unexpected fault (guest.h HARNESS).
@@ -41,6 +42,18 @@
 	fail_ne \code + 7
 .endm
 
+/* DS, ES, FS, GS loaded by MOV from four registers */
+.macro MOVSEGS a, b, c, d
+	mov $\a, %eax
+	mov $\b, %ecx
+	mov $\c, %edx
+	mov $\d, %edi
+	mov %eax, %ds
+	mov %ecx, %es
+	mov %edx, %fs
+	mov %edi, %gs
+.endm
+
 .macro ROTATE
 	push %ds
 	push %es
@@ -73,6 +86,10 @@ harness_main:
 	CHECK SEL_GS, SEL_FS, SEL_ES, SEL_DS, 1
 	ROTATE
 	CHECK SEL_DS, SEL_ES, SEL_FS, SEL_GS, 9
+	MOVSEGS SEL_FS, SEL_GS, SEL_DS, SEL_ES
+	CHECK SEL_FS, SEL_GS, SEL_DS, SEL_ES, 20
+	MOVSEGS SEL_DS, SEL_ES, SEL_FS, SEL_GS
+	CHECK SEL_DS, SEL_ES, SEL_FS, SEL_GS, 28
 	test %ebp, %ebp
 	jz 3f
 	stac

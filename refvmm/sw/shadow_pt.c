@@ -358,22 +358,23 @@ static int reserve_range(struct shadow_pt *s, u32 lpn, u32 n, bool forget)
 }
 
 /*
- * A single page leaves by mprotect(PROT_NONE) on its frame instead: the
- * host call costs a third of going back to the reservation (no VMA
- * replaced), and a page mapped again on the same frame (the retried
- * store of a #PF handler's page, a user page SMAP closed, a PTE set
- * back) is one more mprotect instead of an mmap (map_walked). An
- * access there faults as at the reservation: the shadow decides from
- * its own mappings and the guest's tables, never from the host's error
- * code. At most SHADOW_KEPT_MAX pages are kept (each stays a VMA of its
- * own): the oldest goes back to the reservation.
+ * A run of up to SHADOW_KEPT_RUN pages, each mapped, leaves by one
+ * mprotect(PROT_NONE) on their frames instead: the host call costs a
+ * third of going back to the reservation (no VMA replaced), and a page
+ * mapped again on the same frame (the retried store of a #PF handler's
+ * page, a user page SMAP closed at a kernel entry, a PTE set back) is
+ * one more mprotect instead of an mmap (map_walked). An access there
+ * faults as at the reservation: the shadow decides from its own
+ * mappings and the guest's tables, never from the host's error code. At
+ * most SHADOW_KEPT_MAX pages are kept (each stays a VMA of its own): the
+ * oldest goes back to the reservation, unless it was mapped again since.
  */
-static int keep_page(struct shadow_pt *s, u32 lpn)
+#define SHADOW_KEPT_RUN 64
+
+static int note_kept(struct shadow_pt *s, u32 lpn)
 {
 	u32 slot, old;
 
-	if (mprotect(lin_ptr(lpn), 4096, PROT_NONE) < 0)
-		return -1;
 	s->host_ppn[lpn] |= SHADOW_KEPT;
 	s->st.kept_unmaps++;
 	if (s->nkept < SHADOW_KEPT_MAX) {
@@ -398,10 +399,19 @@ static int keep_page(struct shadow_pt *s, u32 lpn)
 
 static int unmap_pages(struct shadow_pt *s, u32 lpn, u32 n)
 {
-	if (n == 1 && s->reserved && s->host_ppn && s->host_ppn[lpn] &&
-	    !(s->host_ppn[lpn] & SHADOW_KEPT))
-		return keep_page(s, lpn);
-	return reserve_range(s, lpn, n, true);
+	bool keep = s->reserved && s->host_ppn && n <= SHADOW_KEPT_RUN;
+
+	for (u32 i = 0; keep && i < n; i++)
+		keep = s->host_ppn[lpn + i] &&
+		       !(s->host_ppn[lpn + i] & SHADOW_KEPT);
+	if (!keep)
+		return reserve_range(s, lpn, n, true);
+	if (mprotect(lin_ptr(lpn), (size_t)n << 12, PROT_NONE) < 0)
+		return -1;
+	for (u32 i = 0; i < n; i++)
+		if (note_kept(s, lpn + i) < 0)
+			return -1;
+	return 0;
 }
 
 /* Unmaps the pages in @lpns (sorted here), one call per run. */

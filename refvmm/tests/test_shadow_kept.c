@@ -1,11 +1,11 @@
 /*
- * Pages the shadow drops one at a time stay on their frame in the host,
- * PROT_NONE (shadow_pt.c keep_page): mapping one again on the same
- * frame is an mprotect, not an mmap. Whatever the host keeps, an access
- * to a page the shadow does not map must fault, and a page mapped again
- * must show the frame the guest's entry names now. Real mappings in
- * this process: whether an access works is tried, not asked of the
- * shadow.
+ * Pages the shadow drops alone or in short runs stay on their frame in
+ * the host, PROT_NONE (shadow_pt.c unmap_pages): mapping one again on
+ * the same frame is an mprotect, not an mmap. Whatever the host keeps,
+ * an access to a page the shadow does not map must fault, and a page
+ * mapped again must show the frame the guest's entry names now. Real
+ * mappings in this process: whether an access works is tried, not asked
+ * of the shadow.
  */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
@@ -90,6 +90,25 @@ Test(shadow_kept, a_dropped_page_faults_and_comes_back_on_its_frame)
 	cr_assert(host_can_access(LIN + 0x3000, true));
 	cr_assert_eq(host_byte(LIN + 0x3000), 3);
 	cr_assert_eq(sp.st.kept_remaps, 1);
+}
+
+Test(shadow_kept, a_run_dropped_by_one_write_is_kept_in_one_call)
+{
+	u32 none[4] = {0, 0, 0, 0};
+
+	for (u32 i = 10; i < 14; i++)
+		map_by_fault(i, false);
+	/* one 16-byte store takes four PTEs out: one run of four pages */
+	memcpy(pte(10), none, sizeof(none));
+	shadow__phys_written(&sp, PT + 10 * 4, sizeof(none));
+	cr_assert_eq(sp.st.kept_unmaps, 4);
+	for (u32 i = 10; i < 14; i++) {
+		cr_assert(!host_can_access(LIN + i * 4096, false), "page %u",
+			  i);
+		store_pte(i, frame(i) | P | RW | US | GPT_A);
+		cr_assert_eq(host_byte(LIN + i * 4096), i, "page %u", i);
+	}
+	cr_assert_eq(sp.st.kept_remaps, 4);
 }
 
 Test(shadow_kept, a_kept_page_mapped_on_another_frame_shows_that_frame)

@@ -67,8 +67,11 @@ const cs_insn *insn_cache__decode(struct insn_cache *ic, csh cs, u32 eip,
 	ic->last[set] = (u8)(ic->last[set] ^ 1);
 	e = &ic->e[set][ic->last[set]];
 	e->valid = false;
-	if (!cs_disasm_iter(cs, &p, &len, &addr, ic->scratch))
+	if (!cs_disasm_iter(cs, &p, &len, &addr, ic->scratch)) {
+		/* the next miss fills this way, now empty, not the other */
+		ic->last[set] = (u8)(ic->last[set] ^ 1);
 		return NULL;
+	}
 	e->insn = *ic->scratch;
 	if (ic->scratch->detail) {
 		e->detail = *ic->scratch->detail;

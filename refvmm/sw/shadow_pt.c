@@ -342,12 +342,18 @@ static int cmp_u32(const void *a, const void *b)
  * than the mapping itself. An access to the reservation faults as an
  * unmapped page does (not present).
  */
+static void set_host_ppn(struct shadow_pt *s, u32 lpn, u32 v)
+{
+	s->host_ppn[lpn] = v;
+	s->host_gen[lpn] = s->host_gen_cur;
+}
+
 /* @n pages at @lpn back to the reservation (@forget: host_ppn says so;
  * the whole window's flush clears what it set instead). */
 static int reserve_range(struct shadow_pt *s, u32 lpn, u32 n, bool forget)
 {
 	for (u32 i = 0; forget && i < n; i++)
-		s->host_ppn[lpn + i] = 0;
+		set_host_ppn(s, lpn + i, 0);
 	if (!s->reserved)
 		return munmap(lin_ptr(lpn), (size_t)n << 12);
 	return mmap(lin_ptr(lpn), (size_t)n << 12, PROT_NONE,
@@ -375,7 +381,7 @@ static int note_kept(struct shadow_pt *s, u32 lpn)
 {
 	u32 slot, old;
 
-	s->host_ppn[lpn] |= SHADOW_KEPT;
+	set_host_ppn(s, lpn, shadow_host_ppn(s, lpn) | SHADOW_KEPT);
 	s->st.kept_unmaps++;
 	if (s->nkept < SHADOW_KEPT_MAX) {
 		slot = s->nkept++;
@@ -390,7 +396,7 @@ static int note_kept(struct shadow_pt *s, u32 lpn)
 	s->kept_at[lpn] = (u16)(slot + 1);
 	/* the oldest goes back to the reservation, unless it was mapped
 	 * again since or is kept in a later slot */
-	if (old == lpn || !(s->host_ppn[old] & SHADOW_KEPT) ||
+	if (old == lpn || !(shadow_host_ppn(s, old) & SHADOW_KEPT) ||
 	    s->kept_at[old] != slot + 1)
 		return 0;
 	s->kept_at[old] = 0;
@@ -402,8 +408,8 @@ static int unmap_pages(struct shadow_pt *s, u32 lpn, u32 n)
 	bool keep = s->reserved && s->host_ppn && n <= SHADOW_KEPT_RUN;
 
 	for (u32 i = 0; keep && i < n; i++)
-		keep = s->host_ppn[lpn + i] &&
-		       !(s->host_ppn[lpn + i] & SHADOW_KEPT);
+		keep = shadow_host_ppn(s, lpn + i) &&
+		       !(shadow_host_ppn(s, lpn + i) & SHADOW_KEPT);
 	if (!keep)
 		return reserve_range(s, lpn, n, true);
 	if (mprotect(lin_ptr(lpn), (size_t)n << 12, PROT_NONE) < 0)
@@ -448,13 +454,18 @@ int shadow__flush(struct shadow_pt *s)
 		struct shadow_map *m = &s->pool[s->live[i]];
 
 		s->slot_of[m->lpn] = 0;
-		s->host_ppn[m->lpn] = 0;
 		s->gone[m->lpn] = GONE_FLUSH;
 		m->ndep = 0;
 	}
 	for (i = 0; i < s->nkept; i++)
-		s->host_ppn[s->kept[i]] = s->kept_at[s->kept[i]] = 0;
+		s->kept_at[s->kept[i]] = 0;
 	s->nkept = s->kept_next = 0;
+	/* the whole window goes back to the reservation below: every
+	 * host_ppn, also of pages released and not yet unmapped, is 0 */
+	if (!++s->host_gen_cur) {
+		memset(s->host_gen, 0, NPAGES * sizeof(*s->host_gen));
+		s->host_gen_cur = 1;
+	}
 	s->used = 0;
 	memset(s->phead, 0, ((s->ram_size >> 12) + 1) * sizeof(*s->phead));
 	memset(s->bucket_head, 0, sizeof(s->bucket_head));
@@ -509,6 +520,7 @@ int shadow__init(struct shadow_pt *s, int memfd, u8 *ram, u64 ram_size,
 	s->budget = budget;
 	s->slot_of = calloc(NPAGES, sizeof(*s->slot_of));
 	s->host_ppn = calloc(NPAGES, sizeof(*s->host_ppn));
+	s->host_gen = calloc(NPAGES, sizeof(*s->host_gen));
 	s->kept_at = calloc(NPAGES, sizeof(*s->kept_at));
 	s->gone = calloc(NPAGES, 1);
 	s->pool = calloc(budget, sizeof(*s->pool));
@@ -520,8 +532,8 @@ int shadow__init(struct shadow_pt *s, int memfd, u8 *ram, u64 ram_size,
 	s->depc = calloc((ram_size >> 12) + 1, sizeof(*s->depc));
 	s->rmap = calloc((ram_size >> 12) + 1, sizeof(*s->rmap));
 	s->phead = calloc((ram_size >> 12) + 1, sizeof(*s->phead));
-	if (!s->slot_of || !s->host_ppn || !s->kept_at || !s->gone ||
-	    !s->pool || !s->free_list || !s->traced || !s->live ||
+	if (!s->slot_of || !s->host_ppn || !s->host_gen || !s->kept_at ||
+	    !s->gone || !s->pool || !s->free_list || !s->traced || !s->live ||
 	    !s->drop_buf || !s->rmap || !s->phead || !s->tlist || !s->depc) {
 		shadow__destroy(s);
 		snprintf(s->err, sizeof(s->err), "out of memory");
@@ -537,6 +549,8 @@ void shadow__destroy(struct shadow_pt *s)
 	free(s->slot_of);
 	free(s->host_ppn);
 	s->host_ppn = NULL;
+	free(s->host_gen);
+	s->host_gen = NULL;
 	free(s->kept_at);
 	s->kept_at = NULL;
 	free(s->gone);
@@ -730,14 +744,25 @@ static u64 entry_at(const struct shadow_pt *s, u64 addr)
 static struct shadow_map *map_walked(struct shadow_pt *s, u32 lpn,
 				     const struct gpt_walk *w)
 {
+	u64 flushes = s->st.flushes;
 	struct shadow_map *m = alloc_map(s, lpn);
 
 	if (!m)
 		return NULL;
+	/* A full budget flushed the shadow to make room: the traces of the
+	 * tables this walk read, which the caller made, went with it. */
+	if (s->st.flushes != flushes) {
+		for (int i = 0; i < w->n; i++)
+			if (trace_page(s, w->table[i] >> 12) < 0) {
+				release(s, m);
+				return NULL;
+			}
+		rmap_note(s, w, lpn << 12);
+	}
 	fill_from_walk(s, m, w);
 	m->prot = prot_now(s, m);
 	note_writable(s, m, m->prot);
-	if (s->host_ppn[lpn] == ((m->ppn + 1) | SHADOW_KEPT)) {
+	if (shadow_host_ppn(s, lpn) == ((m->ppn + 1) | SHADOW_KEPT)) {
 		/* the host kept the frame there (unmap_pages) */
 		if (mprotect(lin_ptr(lpn), 4096, m->prot) < 0) {
 			host_fail(s, "mprotect", lpn);
@@ -755,7 +780,7 @@ static struct shadow_map *map_walked(struct shadow_pt *s, u32 lpn,
 		release(s, m);
 		return NULL;
 	}
-	s->host_ppn[lpn] = m->ppn + 1;
+	set_host_ppn(s, lpn, m->ppn + 1);
 	s->st.mapped++;
 	note_exposed(s, m);
 	return m;

@@ -349,6 +349,53 @@ Test(shadow_pt, eviction_under_a_tiny_budget, .fini = teardown)
 	cr_assert(!host_can_access(LIN + 3 * 4096, false));
 }
 
+/* The mapping that made the flush keeps its tables traced: a write to
+ * its PTE right after is seen, and the page goes. */
+Test(shadow_pt, the_mapping_that_flushed_keeps_its_tables_traced,
+     .fini = teardown)
+{
+	u32 err = 0;
+
+	setup_shadow(4);
+	for (u32 i = 0; i < 5; i++)
+		cr_assert_eq(shadow__fault(&sp, LIN + i * 4096, 0, false, &err),
+			     SPT_HIDDEN);
+	cr_assert_eq(sp.st.evictions, 1);
+	cr_assert(host_can_access(LIN + 4 * 4096, false));
+	shadow_store_entry(&sp, ram, PT + 4 * 4, 0);
+	cr_assert(!host_can_access(LIN + 4 * 4096, false));
+	cr_assert(!shadow__mapped(&sp, LIN + 4 * 4096, NULL));
+}
+
+/* A flush in the middle of a PTE change (its refills fill the budget)
+ * leaves no record of a frame the host no longer maps: the page the
+ * change took out, mapped again on its frame, shows that frame, and a
+ * store there reaches guest RAM. */
+Test(shadow_pt, a_flush_during_a_change_forgets_the_pages_it_dropped,
+     .fini = teardown)
+{
+	u32 err = 0, v[3];
+
+	setup_shadow(4);
+	for (u32 i = 0; i < 4; i++)
+		cr_assert_eq(shadow__fault(&sp, LIN + i * 4096, 0, false, &err),
+			     SPT_HIDDEN);
+	/* PTE 3 (mapped) not present; PTEs 4, 5 present with A: filled */
+	v[0] = (DATA + 3 * 4096) | 6;
+	v[1] = (DATA + 4 * 4096) | 7 | GPT_A;
+	v[2] = (DATA + 5 * 4096) | 7 | GPT_A;
+	memcpy(pte(3), v, sizeof(v));
+	shadow__phys_written(&sp, PT + 3 * 4, sizeof(v));
+	cr_assert_eq(sp.st.evictions, 1);
+	shadow_store_entry(&sp, ram, PT + 3 * 4,
+			   (DATA + 3 * 4096) | 7 | GPT_A | GPT_D);
+	/* A and D set: filled at once, writable */
+	cr_assert(host_can_access(LIN + 0x3000, true));
+	cr_assert_eq(host_byte(LIN + 0x3000), 0x43);
+	*(volatile u8 *)(uintptr_t)(LIN + 0x3000) = 0x77;
+	cr_assert_eq(ram[DATA + 3 * 4096], 0x77);
+}
+
 /* --- the privilege split (shadow_class.h) --- */
 
 Test(shadow_class, split_above_the_highest_user_page)

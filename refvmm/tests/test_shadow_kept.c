@@ -159,8 +159,8 @@ Test(shadow_kept, at_most_the_bound_are_kept_and_the_oldest_go_back)
 	for (u32 i = 0; i < n; i++) {
 		cr_assert(!host_can_access(LIN + i * 4096, false), "page %u",
 			  i);
-		cr_assert_eq(sp.host_ppn[(LIN >> 12) + i] != 0, i >= 16,
-			     "page %u", i);
+		cr_assert_eq(shadow_host_ppn(&sp, (LIN >> 12) + i) != 0,
+			     i >= 16, "page %u", i);
 	}
 	/* the first 16 went back to the reservation: mapped by mmap */
 	for (u32 i = 0; i < n; i++)
@@ -179,7 +179,7 @@ Test(shadow_kept, a_flush_forgets_what_the_host_kept)
 	cr_assert_eq(sp.nkept, 1);
 	cr_assert_eq(shadow__flush(&sp), 0);
 	cr_assert_eq(sp.nkept, 0);
-	cr_assert_eq(sp.host_ppn[(LIN >> 12) + 6], 0);
+	cr_assert_eq(shadow_host_ppn(&sp, (LIN >> 12) + 6), 0);
 	cr_assert_eq(shadow__set_ctl(&sp, &c, false), 0);
 	*pte(6) = frame(6) | P | RW | US | GPT_A;
 	map_by_fault(6, false);

@@ -131,10 +131,12 @@ struct shadow_pt {
 	/* Per linear page: the guest frame the host maps there (+ 1; 0 the
 	 * reservation), with SHADOW_KEPT while the shadow has no mapping
 	 * (a page left PROT_NONE on its frame, so that mapping it again on
-	 * the same frame is one mprotect); the kept pages, oldest first
-	 * from kept_next, at most SHADOW_KEPT_MAX (shadow_pt.c,
-	 * unmap_pages). */
+	 * the same frame is one mprotect), valid while host_gen holds
+	 * host_gen_cur (a flush, which reserves the whole window, starts a
+	 * new one: shadow_host_ppn); the kept pages, oldest first from
+	 * kept_next, at most SHADOW_KEPT_MAX (shadow_pt.c, unmap_pages). */
 	u32 *host_ppn;
+	u16 *host_gen, host_gen_cur;
 	u32 kept[SHADOW_KEPT_MAX], nkept, kept_next;
 	u16 *kept_at; /* per linear page: its latest slot in kept, + 1 */
 	/* Guest code runs natively on these pages (trap mode): they are
@@ -158,6 +160,12 @@ struct shadow_pt {
 	void (*on_change)(void *ctx, u64 ppn, const u8 *changed, u32 esz);
 	void *change_ctx;
 };
+
+/* What the host maps at linear page @lpn (shadow_pt.host_ppn). */
+static inline u32 shadow_host_ppn(const struct shadow_pt *s, u32 lpn)
+{
+	return s->host_gen[lpn] == s->host_gen_cur ? s->host_ppn[lpn] : 0;
+}
 
 /* The first and last entry on_change's @changed flags (0 or 1 each, of
  * @n entries): false when none is. A guest store changes one entry or

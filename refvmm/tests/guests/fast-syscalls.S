@@ -38,25 +38,6 @@
 #define SEL_K_SS 0x50 /* SS0: data at KSS_BASE */
 #define SEL_U_SS 0x5b /* DPL 3 data at KSS_BASE: the user's before SYSENTER */
 
-/* IDT entry @vec: a gate of @type (0xe interrupt), DPL 3, to @fn */
-.macro GATE vec, fn
-	mov $\fn, %eax
-	mov %eax, %edx
-	and $0xffff, %edx
-	or $(SEL_K_CS << 16), %edx
-	mov %edx, IDT + \vec * 8
-	and $0xffff0000, %eax
-	or $0xee00, %eax
-	mov %eax, IDT + \vec * 8 + 4
-.endm
-
-.macro WRMSR_IMM msr, val
-	mov $\msr, %ecx
-	mov $\val, %eax
-	xor %edx, %edx
-	wrmsr
-.endm
-
 /* at CPL 3: the check failed, BL says which */
 .macro ufail code
 	mov $\code, %bl
@@ -103,27 +84,17 @@
 	movl $SEL_K_SS, TSS + 8
 	mov $SEL_TSS, %eax
 	ltr %ax
-	GATE 0x80, int80
-	GATE 0x81, ufail_k
-	GATE 0x82, done
+	idt_gate IDT, 0x80, int80, SEL_K_CS, 0xee
+	idt_gate IDT, 0x81, ufail_k, SEL_K_CS, 0xee
+	idt_gate IDT, 0x82, done, SEL_K_CS, 0xee
 	lidt idtr
-	WRMSR_IMM 0x174, SEL_SE
-	WRMSR_IMM 0x175, SESTACK
-	WRMSR_IMM 0x176, sysenter_k
+	wrmsr_imm 0x174, SEL_SE
+	wrmsr_imm 0x175, SESTACK
+	wrmsr_imm 0x176, sysenter_k
 	movl $0, COUNT
 	movl $0, SCOUNT
 	movl $0, QCOUNT
-	mov $SEL_U_DS, %eax
-	mov %eax, %ds
-	mov %eax, %es
-	mov %eax, %fs
-	mov %eax, %gs
-	push $SEL_U_DS
-	push $USTACK
-	push $0x202		/* IF */
-	push $SEL_U_CS
-	push $user
-	iret
+	iret_to_user SEL_U_CS, SEL_U_DS, USTACK, user
 
 user:
 	mov $N, %esi

@@ -89,6 +89,67 @@
 	fail_ne \code
 .endm
 
+/* The IDT entry of @vec at @idt: a gate of access byte @access (0x8e
+ * interrupt gate DPL 0, 0xee DPL 3) to @sel:@fn. Uses EAX, EDX. */
+.macro idt_gate idt, vec, fn, sel, access
+	mov $\fn, %eax
+	mov %eax, %edx
+	and $0xffff, %edx
+	or $(\sel << 16), %edx
+	mov %edx, \idt + \vec * 8
+	and $0xffff0000, %eax
+	or $(\access << 8), %eax
+	mov %eax, \idt + \vec * 8 + 4
+.endm
+
+/* MSR @msr = @val (high half 0). Uses EAX, ECX, EDX. */
+.macro wrmsr_imm msr, val
+	mov $\msr, %ecx
+	mov $\val, %eax
+	xor %edx, %edx
+	wrmsr
+.endm
+
+/* The 8259s: master at vector 0x20 with only IRQ0 unmasked, the slave
+ * masked; then the PIT's channel 0 in mode 2 with divisor 119, about
+ * 10 kHz. Uses AL. */
+.macro timer_irq0_10khz
+	mov $0x11, %al
+	out %al, $0x20
+	mov $0x20, %al
+	out %al, $0x21
+	mov $0x04, %al
+	out %al, $0x21
+	mov $0x01, %al
+	out %al, $0x21
+	mov $0xfe, %al
+	out %al, $0x21
+	mov $0xff, %al
+	out %al, $0xa1
+	mov $0x34, %al
+	out %al, $0x43
+	mov $119, %al
+	out %al, $0x40
+	xor %al, %al
+	out %al, $0x40
+.endm
+
+/* To CPL 3 by IRET at @cs:@entry with IF set, stack @ds:@esp, and DS,
+ * ES, FS, GS @ds. Uses EAX. */
+.macro iret_to_user cs, ds, esp, entry
+	mov $\ds, %eax
+	mov %eax, %ds
+	mov %eax, %es
+	mov %eax, %fs
+	mov %eax, %gs
+	push $\ds
+	push $\esp
+	push $0x202
+	push $\cs
+	push $\entry
+	iret
+.endm
+
 .macro load_segs ds, es, fs, gs
 	mov $\ds, %eax
 	mov %eax, %ds

@@ -22,35 +22,9 @@
 	mov %eax, %ds
 	mov $HV_STACK, %esp
 	/* IDT: vector 0x20 (IRQ0) only; anything else has no gate. */
-	mov $irq0, %eax
-	mov %eax, %edx
-	and $0xffff, %edx
-	or $(SEL_CODE << 16), %edx
-	mov %edx, KICK_IDT + 0x20 * 8
-	and $0xffff0000, %eax
-	or $0x8e00, %eax
-	mov %eax, KICK_IDT + 0x20 * 8 + 4
+	idt_gate KICK_IDT, 0x20, irq0, SEL_CODE, 0x8e
 	lidt kick_idtr
-	/* PIC: master at 0x20, only IRQ0 unmasked; slave masked. */
-	mov $0x11, %al
-	out %al, $0x20
-	mov $0x20, %al
-	out %al, $0x21
-	mov $0x04, %al
-	out %al, $0x21
-	mov $0x01, %al
-	out %al, $0x21
-	mov $0xfe, %al
-	out %al, $0x21
-	mov $0xff, %al
-	out %al, $0xa1
-	/* PIT channel 0, mode 2, divisor 119: about 10 kHz. */
-	mov $0x34, %al
-	out %al, $0x43
-	mov $119, %al
-	out %al, $0x40
-	xor %al, %al
-	out %al, $0x40
+	timer_irq0_10khz
 	movl $0x11111111, BASE_ES
 	movl $0x22222222, BASE_FS
 	movl $0x33333333, BASE_GS

@@ -30,25 +30,6 @@
 #define SEL_TSS	 0x28
 #define SEL_SE	 0x30 /* IA32_SYSENTER_CS: CS, +8 SS, +16 and +24 at CPL 3 */
 
-/* IDT entry @vec: a gate of @type (0xee interrupt DPL 3, 0x8e DPL 0) */
-.macro GATE vec, fn, type
-	mov $\fn, %eax
-	mov %eax, %edx
-	and $0xffff, %edx
-	or $(SEL_K_CS << 16), %edx
-	mov %edx, IDT + \vec * 8
-	and $0xffff0000, %eax
-	or $(\type << 8), %eax
-	mov %eax, IDT + \vec * 8 + 4
-.endm
-
-.macro WRMSR_IMM msr, val
-	mov $\msr, %ecx
-	mov $\val, %eax
-	xor %edx, %edx
-	wrmsr
-.endm
-
 /* after a cmp at CPL 3: fails with @code unless ZF is set */
 .macro ufail_ne code
 	je .Luok\@
@@ -73,46 +54,17 @@
 	movl $SEL_K_DS, TSS + 8
 	mov $SEL_TSS, %eax
 	ltr %ax
-	GATE 0x20, irq0, 0x8e
-	GATE 0x81, ufail_k, 0xee
-	GATE 0x82, done, 0xee
+	idt_gate IDT, 0x20, irq0, SEL_K_CS, 0x8e
+	idt_gate IDT, 0x81, ufail_k, SEL_K_CS, 0xee
+	idt_gate IDT, 0x82, done, SEL_K_CS, 0xee
 	lidt idtr
-	WRMSR_IMM 0x174, SEL_SE
-	WRMSR_IMM 0x175, SESTACK
-	WRMSR_IMM 0x176, sysenter_k
+	wrmsr_imm 0x174, SEL_SE
+	wrmsr_imm 0x175, SESTACK
+	wrmsr_imm 0x176, sysenter_k
 	movl $0, COUNT
 	movl $0, TICKS
-	/* PIC: master at 0x20, only IRQ0 unmasked; slave masked */
-	mov $0x11, %al
-	out %al, $0x20
-	mov $0x20, %al
-	out %al, $0x21
-	mov $0x04, %al
-	out %al, $0x21
-	mov $0x01, %al
-	out %al, $0x21
-	mov $0xfe, %al
-	out %al, $0x21
-	mov $0xff, %al
-	out %al, $0xa1
-	/* PIT channel 0, mode 2, divisor 119: about 10 kHz */
-	mov $0x34, %al
-	out %al, $0x43
-	mov $119, %al
-	out %al, $0x40
-	xor %al, %al
-	out %al, $0x40
-	mov $SEL_U_DS, %eax
-	mov %eax, %ds
-	mov %eax, %es
-	mov %eax, %fs
-	mov %eax, %gs
-	push $SEL_U_DS
-	push $USTACK
-	push $0x202		/* IF */
-	push $SEL_U_CS
-	push $user
-	iret
+	timer_irq0_10khz
+	iret_to_user SEL_U_CS, SEL_U_DS, USTACK, user
 
 user:
 	mov $N, %esi

@@ -333,6 +333,12 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static void set_host_ppn(struct shadow_pt *s, u32 lpn, u32 v)
+{
+	s->host_ppn[lpn] = v;
+	s->host_gen[lpn] = s->host_gen_cur;
+}
+
 /*
  * Takes @n pages at @lpn out of the shadow. With paging on, the whole
  * window is held by one PROT_NONE reservation and a page leaves by
@@ -340,16 +346,9 @@ static int cmp_u32(const void *a, const void *b)
  * served the page (a mapping alone in its 2 MiB or 1 GiB range), and
  * the next mapping there would allocate them again, which costs more
  * than the mapping itself. An access to the reservation faults as an
- * unmapped page does (not present).
+ * unmapped page does (not present). @forget: host_ppn says so (the
+ * whole window's flush starts a new generation instead).
  */
-static void set_host_ppn(struct shadow_pt *s, u32 lpn, u32 v)
-{
-	s->host_ppn[lpn] = v;
-	s->host_gen[lpn] = s->host_gen_cur;
-}
-
-/* @n pages at @lpn back to the reservation (@forget: host_ppn says so;
- * the whole window's flush clears what it set instead). */
 static int reserve_range(struct shadow_pt *s, u32 lpn, u32 n, bool forget)
 {
 	for (u32 i = 0; forget && i < n; i++)
@@ -407,9 +406,11 @@ static int unmap_pages(struct shadow_pt *s, u32 lpn, u32 n)
 {
 	bool keep = s->reserved && s->host_ppn && n <= SHADOW_KEPT_RUN;
 
-	for (u32 i = 0; keep && i < n; i++)
-		keep = shadow_host_ppn(s, lpn + i) &&
-		       !(shadow_host_ppn(s, lpn + i) & SHADOW_KEPT);
+	for (u32 i = 0; keep && i < n; i++) {
+		u32 h = shadow_host_ppn(s, lpn + i);
+
+		keep = h && !(h & SHADOW_KEPT);
+	}
 	if (!keep)
 		return reserve_range(s, lpn, n, true);
 	if (mprotect(lin_ptr(lpn), (size_t)n << 12, PROT_NONE) < 0)
@@ -980,17 +981,15 @@ static int drop_top(struct shadow_pt *s, const u8 *changed, u32 esz,
  * Changed entries of page @ppn as a page table without PAE: a mapping
  * that used one was walked through a PDE of the current directory that
  * points to @ppn, and still is (a PDE write drops the mappings made
- * through it), so only the ranges of such PDEs are searched.
+ * through it), so only the ranges of such PDEs are searched. @first and
+ * @last: the span of the changed entries (drop_deps has it).
  */
 static int drop_leaf(struct shadow_pt *s, u64 ppn, const u8 *changed, u32 esz,
-		     struct dropping *dr)
+		     u32 first, u32 last, struct dropping *dr)
 {
 	u64 top = top_table(&s->ctl);
-	u32 first, last;
 	int ret;
 
-	if (!shadow__changed_range(changed, 4096 / esz, &first, &last))
-		return 0;
 	for (u32 t = next_bucket(s, 0, SHADOW_BUCKETS); t < SHADOW_BUCKETS;
 	     t = next_bucket(s, t + 1, SHADOW_BUCKETS)) {
 		u64 pde = entry_at(s, top + (u64)t * 4);
@@ -1054,11 +1053,12 @@ static int drop_deps(struct shadow_pt *s, u64 ppn, const u8 *changed, u32 esz)
 	struct dropping dr = {.n = 0, .nr = 0};
 	const struct shadow_rmap *rm = &s->rmap[ppn];
 	u32 i, nold, first = 1, last = 0;
-	bool search;
+	bool search, any;
 	int ret;
 
 	if (s->on_change)
 		s->on_change(s->change_ctx, ppn, changed, esz);
+	any = shadow__changed_range(changed, 4096 / esz, &first, &last);
 	s->why = GONE_PT_WRITE;
 	if (ppn == top_table(&s->ctl) >> 12) {
 		ret = drop_top(s, changed, esz, &dr);
@@ -1070,7 +1070,8 @@ static int drop_deps(struct shadow_pt *s, u64 ppn, const u8 *changed, u32 esz)
 	search = s->depc[ppn] != 0;
 	if (search && !gpt_pae(&s->ctl) &&
 	    top_table(&s->ctl) + 4096 <= s->ram_size) {
-		ret = drop_leaf(s, ppn, changed, esz, &dr);
+		ret = any ? drop_leaf(s, ppn, changed, esz, first, last, &dr)
+			  : 0;
 		if (ret < 0)
 			return ret;
 		search = false;
@@ -1086,8 +1087,7 @@ static int drop_deps(struct shadow_pt *s, u64 ppn, const u8 *changed, u32 esz)
 			return ret;
 	}
 	nold = dr.nr;
-	if (rm->gen == s->rmap_gen && rm->base != RMAP_MANY &&
-	    shadow__changed_range(changed, 4096 / esz, &first, &last))
+	if (any && rm->gen == s->rmap_gen && rm->base != RMAP_MANY)
 		for (i = first; i <= last && dr.nr < EAGER_MAX; i++) {
 			u32 lpn = (rm->base >> 12) + i;
 

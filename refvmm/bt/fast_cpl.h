@@ -251,6 +251,17 @@ static void fast_flat(struct vcpu_seg *s, u32 sel, u8 type, u8 dpl)
 	s->unusable = 0;
 }
 
+/* The CS and SS SYSENTER (@cpl 0) or SYSEXIT (@cpl 3) loads from
+ * IA32_SYSENTER_CS's selector @sel (SDM Vol. 2B: CS, CS + 8; CS + 16 and
+ * + 24 at RPL 3). */
+static void fast_sysx_segs(u32 sel, u32 cpl, struct fast_switch *s)
+{
+	u32 off = cpl ? 16 : 0;
+
+	fast_flat(&s->cs, ((sel + off) | cpl) & 0xffff, 0xb, (u8)cpl);
+	fast_flat(&s->ss, ((sel + off + 8) | cpl) & 0xffff, 0x3, (u8)cpl);
+}
+
 /* SYSENTER (far__sysenter): IA32_SYSENTER_CS[15:2] not 0; CS and SS
  * flat at CPL 0, ESP and EIP from the MSRs, VM IF RF clear. */
 static bool fast_sysenter(struct bt_vm *b, struct sw_cpu *c)
@@ -261,8 +272,7 @@ static bool fast_sysenter(struct bt_vm *b, struct sw_cpu *c)
 
 	if (!(cs & ~3u))
 		return false;
-	fast_flat(&s.cs, cs, 0xb, 0);
-	fast_flat(&s.ss, (cs + 8) & 0xffff, 0x3, 0);
+	fast_sysx_segs(cs, 0, &s);
 	if (!fast_switch_ok(b, c, 0, efl, &s))
 		return false;
 	fast_switch(b, c, 0, efl, &s);
@@ -281,8 +291,7 @@ static bool fast_sysexit(struct bt_vm *b, struct sw_cpu *c)
 
 	if (!(base & ~3u) || c->cpl != 0)
 		return false;
-	fast_flat(&s.cs, ((base + 16) | 3) & 0xffff, 0xb, 3);
-	fast_flat(&s.ss, ((base + 24) | 3) & 0xffff, 0x3, 3);
+	fast_sysx_segs(base, 3, &s);
 	if (!fast_switch_ok(b, c, 3, efl, &s))
 		return false;
 	fast_switch(b, c, 3, efl, &s);

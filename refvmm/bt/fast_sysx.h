@@ -65,10 +65,8 @@ fast_sysx_can_arm(const struct bt_vm *b, const struct sw_cpu *c,
 	if (cs->unusable || !cs->s || (cs->type & 0xa) != 0xa || cs->base ||
 	    cs->limit != 0xffffffffu || !cs->db)
 		return false;
-	fast_flat(&s[0].cs, sel, 0xb, 0);
-	fast_flat(&s[0].ss, (sel + 8) & 0xffff, 0x3, 0);
-	fast_flat(&s[1].cs, ((sel + 16) | 3) & 0xffff, 0xb, 3);
-	fast_flat(&s[1].ss, ((sel + 24) | 3) & 0xffff, 0x3, 3);
+	fast_sysx_segs(sel, 0, &s[0]);
+	fast_sysx_segs(sel, 3, &s[1]);
 	return fast_switch_ok(b, c, 0, c->eflags, &s[0]) &&
 	       fast_switch_ok(b, c, 3, c->eflags, &s[1]);
 }

@@ -2,8 +2,8 @@
  * Segment registers for the fast callouts (fast.c; included there and by
  * fast_cpl.h): the host selector a descriptor (fast_mem.h
  * fast_gdt_desc) gets from its shadow slot when loading it would write
- * nothing (sw_set_sreg), and PUSH and POP of a data segment register at
- * CPL 0. The gate loads the data segment registers the handler changed
+ * nothing (sw_set_sreg), and PUSH, POP and MOV of a data segment
+ * register at CPL 0. The gate loads the data segment registers the handler changed
  * (sw_cpu.hsel) before it returns; GS is the monitor's while translated
  * code runs, so a new guest GS goes to bt_ro.guest_gs_sel.
  */

@@ -1036,9 +1036,16 @@ int cmd_run(int argc, char **argv, struct perr *e)
 		fprintf(stderr, "popek: nothing ran: the requested targets run "
 				"none of the selected images\n");
 		ret = POPEK_EXIT_NOTHING_RAN;
-	} else
-		ret = results_unexpected(&res) ? POPEK_EXIT_UNEXPECTED
-					       : POPEK_EXIT_OK;
+	} else if (results_unexpected(&res)) {
+		ret = POPEK_EXIT_UNEXPECTED;
+	} else if (results_all_skipped(&res)) {
+		/* the images ran and verified nothing: not a pass either */
+		fprintf(stderr, "popek: nothing ran: every check was skipped "
+				"(the results say why)\n");
+		ret = POPEK_EXIT_NOTHING_RAN;
+	} else {
+		ret = POPEK_EXIT_OK;
+	}
 	memset(&res.host, 0, sizeof(res.host));
 	res.has_host = false;
 	results_free(&res);

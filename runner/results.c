@@ -264,6 +264,16 @@ int results_merge(struct results *into, const struct results *from,
 	return ret;
 }
 
+bool results_all_skipped(const struct results *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nchecks; i++)
+		if (r->checks[i].cls != CLS_SKIP)
+			return false;
+	return r->nchecks > 0;
+}
+
 bool results_unexpected(const struct results *r)
 {
 	size_t i;

@@ -86,5 +86,7 @@ int results_merge(struct results *into, const struct results *from,
 
 /* True when anything in r is unexpected (fail, xpass, error, image error). */
 bool results_unexpected(const struct results *r);
+/* Some check was reported and every one of them is a skip. */
+bool results_all_skipped(const struct results *r);
 
 #endif

@@ -230,7 +230,10 @@ void xi_run(const struct xi_image *img)
 		int pass = sizeof(long) == 8 ? !i : i;
 		for (unsigned i = 0; i < img->nforms; i++) {
 			const struct xi_form *f = &img->forms[i];
-			bool ok = have(f->feat, &why);
+			bool ok = !img->no_oracle && have(f->feat, &why);
+
+			if (img->no_oracle)
+				why = img->no_oracle;
 			for (unsigned k = 0; k < f->n; k++) {
 				for (int v = pass ? V_CPL3 : V_PLAIN;
 				     v <= (pass ? V_CPL3 : V_MMIO); v++) {

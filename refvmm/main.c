@@ -49,6 +49,7 @@ struct options {
 	struct raw_load loads[MAX_LOADS];
 	unsigned int nr_loads;
 	bool count_insns;
+	bool check_host;
 	const char *translog;
 	struct boot_request boot; /* IMAGE or --kernel, --initrd, --append */
 };
@@ -64,6 +65,7 @@ static void usage(FILE *out)
 		"BYTES]\n"
 		"              (IMAGE | --kernel FILE [--initrd FILE] "
 		"[--append CMDLINE])\n"
+		"       refvmm [--mode MODE] --check-host\n"
 		"\n"
 		"Boots IMAGE, a Multiboot v1 ELF32 kernel (64-bit probe images "
 		"wrapped as\nELF32), or --kernel FILE: a Linux bzImage "
@@ -118,6 +120,9 @@ static void usage(FILE *out)
 		"  --translation-log FILE  bt-simple, bt: one line per "
 		"instruction translated,\n"
 		"                     KIND HEXBYTES (docs/security.md)\n"
+		"  --check-host       say whether this host can run MODE "
+		"(exit 0), or why not\n"
+		"                     (70 or 74), and boot nothing\n"
 		"  -h, --help         this text\n"
 		"\n"
 		"Exit status: (N << 1) | 1 when the guest writes N to port "
@@ -126,6 +131,8 @@ static void usage(FILE *out)
 		"malformed; 68 image\n"
 		"needs what this run cannot give; 70 no usable /dev/kvm; 72 "
 		"host error;\n"
+		"74 the host lacks what the mode needs (software modes: "
+		"32-bit code);\n"
 		"80 triple fault; 82 guest hang (HLT nothing can wake); 84 "
 		"serial flood;\n"
 		"86 internal error (cannot emulate); 88 VM entry failed; 90 "
@@ -354,6 +361,9 @@ static int apply_option(int c, char *optarg, char **argv, struct options *o)
 	case 'a':
 		o->boot.append = optarg;
 		break;
+	case 'c':
+		o->check_host = true;
+		break;
 	case 'h':
 		usage(stdout);
 		return REFVMM_EXIT_OK;
@@ -388,6 +398,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{"kernel", required_argument, NULL, 'k'},
 		{"initrd", required_argument, NULL, 'i'},
 		{"append", required_argument, NULL, 'a'},
+		{"check-host", no_argument, NULL, 'c'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -405,6 +416,13 @@ static int parse_args(int argc, char **argv, struct options *o)
 
 		if (r >= 0)
 			return r;
+	}
+	if (o->check_host) {
+		if (optind != argc || o->boot.kernel)
+			return die(REFVMM_EXIT_USAGE,
+				   "--check-host boots nothing: no IMAGE or "
+				   "--kernel (see --help)");
+		return -1;
 	}
 	if (o->boot.kernel && optind != argc)
 		return die(REFVMM_EXIT_USAGE,
@@ -458,6 +476,8 @@ static int init_status(int r)
 {
 	if (r == -ENODEV)
 		return REFVMM_EXIT_NO_KVM;
+	if (r == -ENOSYS)
+		return REFVMM_EXIT_HOST_UNSUPPORTED;
 	if (r == -ENOTSUP)
 		return REFVMM_EXIT_IMAGE_UNSUPPORTED;
 	if (r == -EDOM) /* a mode's setting is out of range */
@@ -560,11 +580,24 @@ static int run(const struct options *o)
 		return die(REFVMM_EXIT_USAGE,
 			   "unknown mode '%s' (choose hw, bt, bt-simple, trap)",
 			   o->mode);
+	r = mode->host_check ? mode->host_check(err, sizeof(err)) : 0;
+	if (o->check_host) {
+		if (r < 0)
+			return die(init_status(r), "%s", err);
+		printf("refvmm: this host can run mode %s\n", mode->name);
+		return REFVMM_EXIT_OK;
+	}
 
 	clock__init_monotonic(&clock);
 	status = build_machine(&m, &clock, o, mode, &boot);
 	if (status >= 0)
 		goto out_machine;
+	/* After the image (a bad one is reported whatever the host), before
+	 * the engine: a host that cannot run the mode says so in one line. */
+	if (r < 0) {
+		status = die(init_status(r), "%s", err);
+		goto out_machine;
+	}
 
 	memset(&vcpu, 0, sizeof(vcpu));
 	vcpu.machine = &m;

@@ -14,6 +14,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cmd.h"
+#include "host_command.h"
+
 /* The placeholders substituted for each run: {iso} is the ISO an ISO
  * target boots (boot = iso), in {image}'s place; {cmdline} the image's
  * command line, empty until the runner passes images one. */
@@ -44,7 +47,8 @@ static int parse_command(struct target *t, const char *path, int lineno,
 static int parse_requires(struct target *t, const char *path, int lineno,
 			  char *value, struct perr *e)
 {
-	static const char *const kinds[] = {"binary", "device", "file"};
+	static const char *const kinds[] = {"binary", "device", "file",
+					    "command"};
 	char *arg = value;
 	size_t i;
 
@@ -53,14 +57,14 @@ static int parse_requires(struct target *t, const char *path, int lineno,
 	if (*arg)
 		*arg++ = '\0';
 	arg = str_trim(arg);
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < 4; i++)
 		if (strcmp(value, kinds[i]) == 0)
 			break;
-	if (i == 3 || !*arg)
+	if (i == 4 || !*arg)
 		return perr_set(e,
 				"%s:%d: bad requires '%s' (expected "
-				"'binary NAME', 'device PATH' or "
-				"'file PATH')",
+				"'binary NAME', 'device PATH', "
+				"'file PATH' or 'command ARGV')",
 				path, lineno, value);
 	if (target_check_placeholders(path, lineno, arg, e) < 0)
 		return -1;
@@ -831,6 +835,24 @@ static bool find_in_path(const char *name)
 	return found;
 }
 
+static char *substitute(const char *arg,
+			const char *const values[NPLACEHOLDERS]);
+
+/* A requires command names programs beside popek ({bindir}) or in the
+ * tree ({srcdir}); it boots no image. */
+static bool command_ok(const char *arg, char **why)
+{
+	char *bindir = self_dir();
+	const char *values[NPLACEHOLDERS] = {"", bindir, POPEK_SOURCE_DIR, "",
+					     ""};
+	char *line = substitute(arg, values);
+	bool ok = host_command_ok(line, why);
+
+	free(line);
+	free(bindir);
+	return ok;
+}
+
 bool target_usable(const struct target *t, char **why)
 {
 	const struct requirement *r;
@@ -875,6 +897,10 @@ bool target_usable(const struct target *t, char **why)
 						 strerror(errno));
 				return false;
 			}
+			break;
+		case REQ_COMMAND:
+			if (!command_ok(r->arg, why))
+				return false;
 			break;
 		}
 	}

@@ -15,7 +15,7 @@
 #define TARGET_DEFAULT_TIMEOUT	    60
 #define TARGET_DEFAULT_OUTPUT_LIMIT (1024 * 1024)
 
-enum requirement_kind { REQ_BINARY, REQ_DEVICE, REQ_FILE };
+enum requirement_kind { REQ_BINARY, REQ_DEVICE, REQ_FILE, REQ_COMMAND };
 
 struct requirement {
 	enum requirement_kind kind;

@@ -169,6 +169,11 @@ Test(bench, refvmm_counters_grow_with_the_operations)
 		 "-t %s --scale 10 'in.*' 'callret.*' ptemod.32",
 		 BENCH_REFVMM_TARGETS);
 	run_bench(args, &r);
+	/* every refvmm target unavailable on this host (no /dev/kvm, no
+	 * compatibility mode): skipped, with popek's lines; ctest runs
+	 * this through sw_host_gate.sh, which reports the test skipped */
+	if (r.status == 3 && strstr(r.out, "nothing was measured"))
+		cr_skip_test("no refvmm target can run here:\n%s", r.out);
 	cr_assert_eq(r.status, 0, "%s", r.out);
 	for (t = strtok_r(targets, ",", &save); t;
 	     t = strtok_r(NULL, ",", &save)) {

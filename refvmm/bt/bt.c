@@ -40,6 +40,7 @@
 #include "refvmm/machine.h"
 #include "refvmm/run.h"
 #include "refvmm/stats.h"
+#include "refvmm/sw/host_check.h"
 #include "refvmm/sw/segments.h"
 #include "refvmm/sw/shadow_desc.h"
 #include "refvmm/sw/shadow_pt.h"
@@ -780,6 +781,7 @@ const struct mode_ops bt_simple_mode_ops = {
 	.summary = "simple binary translation (32-bit guests)",
 	.widths = MODE_WIDTH_32,
 	.order = 2,
+	.host_check = sw_host__check,
 	.init = bt__init,
 	.run = bt__run,
 	.inject = monitor__inject,
@@ -793,6 +795,7 @@ const struct mode_ops bt_mode_ops = {
 	.summary = "adaptive binary translation (32-bit guests)",
 	.widths = MODE_WIDTH_32,
 	.order = 1,
+	.host_check = sw_host__check,
 	.init = bt_adaptive__init,
 	.run = bt__run,
 	.inject = monitor__inject,

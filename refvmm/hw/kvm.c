@@ -458,6 +458,19 @@ static int kvm__open_vm(struct kvm_hw *hw, char *err, size_t errlen)
 	return 0;
 }
 
+/* A VM on /dev/kvm can be made (refvmm --check-host). */
+static int kvm__host_check(char *err, size_t errlen)
+{
+	struct kvm_hw hw = {.kvm_fd = -1, .vm_fd = -1};
+	int r = kvm__open_vm(&hw, err, errlen);
+
+	if (hw.vm_fd >= 0)
+		close(hw.vm_fd);
+	if (hw.kvm_fd >= 0)
+		close(hw.kvm_fd);
+	return r;
+}
+
 /* The one vCPU and its kvm_run page. */
 static int kvm__create_vcpu(struct kvm_hw *hw, char *err, size_t errlen)
 {
@@ -803,6 +816,7 @@ const struct mode_ops kvm_mode_ops = {
 		   "(32- and 64-bit guests)",
 	.widths = MODE_WIDTH_32 | MODE_WIDTH_64,
 	.order = 0,
+	.host_check = kvm__host_check,
 	.init = kvm__init,
 	.run = kvm__run,
 	.inject = kvm__inject,

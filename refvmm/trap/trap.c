@@ -14,6 +14,7 @@
 #include "../emu/monitor.h"
 #include "refvmm/machine.h"
 #include "refvmm/mode.h"
+#include "refvmm/sw/host_check.h"
 #include "refvmm/sw/segments.h"
 #include "refvmm/sw/world_switch.h"
 #include "refvmm/vcpu.h"
@@ -70,6 +71,7 @@ const struct mode_ops trap_mode_ops = {
 		   "not a security boundary)",
 	.widths = MODE_WIDTH_32,
 	.order = 3,
+	.host_check = sw_host__check,
 	.init = monitor__init,
 	.run = trap__run,
 	.inject = monitor__inject,

@@ -203,10 +203,16 @@ Test(target, bad_requires)
 {
 	expect_error(HEAD "requires = binary\n",
 		     "targets/t.conf:4: bad requires 'binary' (expected "
-		     "'binary NAME', 'device PATH' or 'file PATH')");
+		     "'binary NAME', 'device PATH', 'file PATH' or "
+		     "'command ARGV')");
 	expect_error(HEAD "requires = socket /x\n",
 		     "targets/t.conf:4: bad requires 'socket' (expected "
-		     "'binary NAME', 'device PATH' or 'file PATH')");
+		     "'binary NAME', 'device PATH', 'file PATH' or "
+		     "'command ARGV')");
+	expect_error(HEAD "requires = command\n",
+		     "targets/t.conf:4: bad requires 'command' (expected "
+		     "'binary NAME', 'device PATH', 'file PATH' or "
+		     "'command ARGV')");
 }
 
 Test(target, unknown_placeholder)
@@ -490,6 +496,45 @@ Test(target, usability)
 	cr_assert_str_eq(why, "file /nope: No such file or directory");
 	free(why);
 	target_free(&t);
+}
+
+/* requires = command: exit 0 is usable, anything else is not, and the
+ * reason is the command's last line of output (stdout and stderr). */
+Test(target, usability_by_command)
+{
+	static const struct {
+		const char *req, *why;
+	} cases[] = {
+		{"true", NULL},
+		{"false", "false exited with status 1"},
+		{"no-such-program-popek",
+		 "cannot run no-such-program-popek: No "
+		 "such file or directory"},
+		{"sh {srcdir}/runner/tests/says_no.sh",
+		 "says_no: this host lacks the widget"},
+	};
+	struct target t;
+	struct perr e;
+	char *why;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *text = xasprintf("%srequires = command %s\n", HEAD,
+				       cases[i].req);
+		bool ok;
+
+		cr_assert_eq(target_parse("t.conf", text, &t, &e), 0);
+		ok = target_usable(&t, &why);
+		if (!cases[i].why) {
+			cr_assert(ok, "%s", cases[i].req);
+			cr_assert_null(why);
+		} else {
+			cr_assert(!ok, "%s", cases[i].req);
+			cr_assert_str_eq(why, cases[i].why);
+			free(why);
+		}
+		target_free(&t);
+		free(text);
+	}
 }
 
 Test(target, xfail_lookup)

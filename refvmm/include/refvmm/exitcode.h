@@ -19,13 +19,15 @@ enum refvmm_exit {
 	REFVMM_EXIT_IMAGE_UNSUPPORTED = 68, /* needs more RAM, width, feature */
 	REFVMM_EXIT_NO_KVM = 70,	    /* /dev/kvm missing or unusable */
 	REFVMM_EXIT_HOST_ERROR = 72,	    /* unexpected host failure */
-	REFVMM_EXIT_TRIPLE_FAULT = 80,	    /* guest shutdown */
-	REFVMM_EXIT_GUEST_HANG = 82,	    /* HLT that nothing can wake */
-	REFVMM_EXIT_SERIAL_FLOOD = 84,	    /* serial output limit reached */
-	REFVMM_EXIT_INTERNAL_ERROR = 86,    /* monitor cannot emulate */
-	REFVMM_EXIT_ENTRY_FAILED = 88,	    /* hardware refused the state */
-	REFVMM_EXIT_TIMEOUT = 90,	    /* --timeout elapsed */
-	REFVMM_EXIT_CONTAINMENT = 92,	    /* the guest reached the monitor */
+	REFVMM_EXIT_HOST_UNSUPPORTED =
+		74,		       /* the host lacks what the mode needs */
+	REFVMM_EXIT_TRIPLE_FAULT = 80, /* guest shutdown */
+	REFVMM_EXIT_GUEST_HANG = 82,   /* HLT that nothing can wake */
+	REFVMM_EXIT_SERIAL_FLOOD = 84, /* serial output limit reached */
+	REFVMM_EXIT_INTERNAL_ERROR = 86, /* monitor cannot emulate */
+	REFVMM_EXIT_ENTRY_FAILED = 88,	 /* hardware refused the state */
+	REFVMM_EXIT_TIMEOUT = 90,	 /* --timeout elapsed */
+	REFVMM_EXIT_CONTAINMENT = 92,	 /* the guest reached the monitor */
 };
 
 /* What a guest write of @value to the debug-exit port makes the status. */

@@ -63,6 +63,13 @@ struct mode_ops {
 	unsigned int widths; /* bit 0: 32-bit images, bit 1: 64-bit */
 	int order; /* place in --help and the mode list: hw, bt, bt-simple, trap
 		    */
+	/*
+	 * Whether this host can run the mode at all, before any machine
+	 * exists (refvmm --check-host, and init): 0, or -ENODEV (no usable
+	 * /dev/kvm) / -ENOSYS (the host lacks what the mode needs) with a
+	 * one-line reason in err.
+	 */
+	int (*host_check)(char *err, size_t errlen);
 	/* Sets up the engine from vcpu->state; err gets a one-line reason. */
 	int (*init)(struct vcpu *vcpu, char *err, size_t errlen);
 	int (*run)(struct vcpu *vcpu, struct vm_exit *exit);

@@ -1,0 +1,20 @@
+/*
+ * What the software modes need of the host before anything else: a
+ * 64-bit process that can run 32-bit code from its own LDT
+ * (compatibility mode, SDM Vol. 3A 5.2.1). Most x86-64 Linux hosts
+ * can; a kernel without IA32 emulation or with modify_ldt compiled out
+ * cannot, nor the user space of a PVM guest, whose hypervisor keeps
+ * the descriptor tables (docs/refvmm.md, "Hosts the software modes
+ * need").
+ */
+#ifndef REFVMM_SW_HOST_CHECK_H
+#define REFVMM_SW_HOST_CHECK_H
+
+#include <stddef.h>
+
+/* 0 when the host runs compatibility-mode code; else -ENOSYS with one
+ * line in @err saying what failed. The answer is kept: the check runs
+ * once per process (a child does the far jump). */
+int sw_host__check(char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,146 @@
+/*
+ * Can this host run the software modes (host_check.h)? A child process
+ * writes a 32-bit code descriptor to its LDT and far-returns to a UD2
+ * there: #UD (SIGILL) with the LDT selector in CS says compatibility
+ * mode runs; #GP at the far return says the host refuses the segment.
+ * A child, so that a failed attempt leaves nothing in the monitor's
+ * LDT or signal dispositions.
+ */
+#define _GNU_SOURCE
+#include <asm/ldt.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include "refvmm/sw/host_check.h"
+#include "refvmm/types.h"
+
+/* LDT entry 0, TI=1, RPL 3 (the child's own LDT). */
+#define CHECK_SEL 0x7
+
+enum {
+	CHECK_OK = 0,
+	CHECK_GP = 10,	      /* #GP at the far return */
+	CHECK_OTHER_SIG = 11, /* another signal or vector */
+	CHECK_NO_LDT = 12,    /* modify_ldt failed */
+	CHECK_NO_MEM = 13,    /* no page below 4 GiB */
+	CHECK_RETURNED = 14,  /* the far return went nowhere */
+};
+
+static void on_signal(int sig, siginfo_t *si, void *ucv)
+{
+	const ucontext_t *uc = ucv;
+	const greg_t *g = uc->uc_mcontext.gregs;
+	u16 cs = (u16)(g[REG_CSGSFS] & 0xffff);
+
+	(void)si;
+	if (sig == SIGILL && cs == CHECK_SEL)
+		_exit(CHECK_OK);
+	_exit(sig == SIGSEGV && g[REG_TRAPNO] == 13 ? CHECK_GP
+						    : CHECK_OTHER_SIG);
+}
+
+static void __attribute__((noreturn)) child(void)
+{
+	static u8 altstack[16384];
+	stack_t ss = {.ss_sp = altstack, .ss_size = sizeof(altstack)};
+	struct user_desc d = {
+		.entry_number = 0,
+		.base_addr = 0,
+		.limit = 0xfffff,
+		.seg_32bit = 1,
+		.contents = 2, /* code */
+		.limit_in_pages = 1,
+		.useable = 1,
+	};
+	struct sigaction sa;
+	u8 *code;
+
+	code = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+	if (code == MAP_FAILED)
+		_exit(CHECK_NO_MEM);
+	code[0] = 0x0f; /* ud2 */
+	code[1] = 0x0b;
+	if (syscall(SYS_modify_ldt, 1, &d, sizeof(d)) < 0)
+		_exit(CHECK_NO_LDT);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_signal;
+	sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+	if (sigaltstack(&ss, NULL) < 0 || sigaction(SIGILL, &sa, NULL) < 0 ||
+	    sigaction(SIGSEGV, &sa, NULL) < 0 ||
+	    sigaction(SIGBUS, &sa, NULL) < 0)
+		_exit(CHECK_OTHER_SIG);
+	asm volatile("pushq %0\n\tpushq %1\n\tlretq" ::"r"((u64)CHECK_SEL),
+		     "r"((u64)(uintptr_t)code)
+		     : "memory");
+	_exit(CHECK_RETURNED);
+}
+
+static int check(char *err, size_t errlen)
+{
+	int status;
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		snprintf(err, errlen,
+			 "cannot fork to check the host for compatibility "
+			 "mode: %s",
+			 strerror(errno));
+		return -errno;
+	}
+	if (pid == 0)
+		child();
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR) {
+			snprintf(err, errlen, "waitpid: %s", strerror(errno));
+			return -errno;
+		}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == CHECK_OK)
+		return 0;
+	switch (WIFEXITED(status) ? WEXITSTATUS(status) : -1) {
+	case CHECK_GP:
+		snprintf(err, errlen,
+			 "this host cannot run 32-bit code: a far return to a "
+			 "32-bit code segment of the process's LDT raises #GP "
+			 "(no compatibility mode in this user space: a PVM "
+			 "guest, or a kernel without IA32 emulation); the "
+			 "software modes need it (use --mode hw where "
+			 "/dev/kvm exists)");
+		break;
+	case CHECK_NO_LDT:
+		snprintf(err, errlen,
+			 "this host has no modify_ldt (a kernel without "
+			 "CONFIG_MODIFY_LDT_SYSCALL): the software modes "
+			 "need their own LDT (use --mode hw)");
+		break;
+	default:
+		snprintf(err, errlen,
+			 "this host cannot run 32-bit code from the process's "
+			 "LDT (the check ended with status 0x%x); the software "
+			 "modes need it (use --mode hw)",
+			 status);
+		break;
+	}
+	return -ENOSYS;
+}
+
+int sw_host__check(char *err, size_t errlen)
+{
+	static int result = 1;
+	static char why[320];
+
+	if (result > 0)
+		result = check(why, sizeof(why));
+	if (result < 0)
+		snprintf(err, errlen, "%s", why);
+	return result;
+}

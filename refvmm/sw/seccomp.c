@@ -1,4 +1,5 @@
 /* The seccomp filter of the software modes (seccomp.h; seccomp(2)). */
+#include <asm/prctl.h>
 #include <errno.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
@@ -56,8 +57,9 @@ static const int allowed[] = {
  * 32 bits, the int the kernel reads): the monitor writes only to stdout
  * (the guest's serial port) and stderr; asks the terminal only whether it
  * is one (TCGETS, glibc's isatty); uses prctl only for RDTSC trapping;
- * signals only itself (the deadline kick). A value of -1 stands for "this
- * process's pid", -2 for the one file the monitor may write besides
+ * signals only itself (the deadline kick); sets only the FS base. A value of -1
+ * stands for "this process's pid", -2 for the one file the monitor may write
+ * besides
  * (--translation-log; stderr when none), both filled in at install time.
  */
 #define VALUE_PID    (-1)
@@ -72,6 +74,9 @@ static const struct arg_rule {
 	{SYS_ioctl, 1, {0x5401, 0x5401, 0x5401}}, /* TCGETS */
 	{SYS_prctl, 0, {PR_SET_TSC, PR_SET_TSC, PR_SET_TSC}},
 	{SYS_tgkill, 0, {VALUE_PID, VALUE_PID, VALUE_PID}},
+	/* The way back from the guest where the kernel does not enable
+	 * FSGSBASE (world_switch.S): what wrfsbase does elsewhere. */
+	{SYS_arch_prctl, 0, {ARCH_SET_FS, ARCH_SET_FS, ARCH_SET_FS}},
 };
 
 static int log_fd = 2;

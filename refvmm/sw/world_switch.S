@@ -20,6 +20,9 @@
 #define OFF_USE_RDPKRU	102
 #define OFF_GUEST_NARROW 103
 #define OFF_HOST_PKRU	104
+#define OFF_USE_WRFSBASE 108
+#define SYS_ARCH_PRCTL	158	/* asm/unistd_64.h */
+#define ARCH_SET_FS	0x1002	/* asm/prctl.h */
 #define XFEATURE_X87	0x1   /* XCR0 bit 0 (SDM Vol. 1 13.1) */
 #define XFEATURE_SSE	0x2   /* XCR0 bit 1 */
 #define XFEATURE_PKRU	0x200 /* XCR0 bit 9 */
@@ -239,11 +242,25 @@ sw_world_landing_kept:
 	mov %eax, %fs
 	mov %eax, %gs
 	/* A null FS/GS load clears the base on some CPUs: set it after. */
+	cmpb $0, OFF_USE_WRFSBASE(%r15)
+	je 1f
 	mov OFF_HOST_FSBASE(%r15), %rax
 	wrfsbase %rax
 	mov OFF_HOST_GSBASE(%r15), %rax
 	wrgsbase %rax
-	fpu_leave
+	jmp 2f
+	/*
+	 * Without the kernel's FSGSBASE only the kernel writes the base of
+	 * a null FS: one system call (it leaves FS null, as here). GS keeps
+	 * whatever base the null load left: nothing in the monitor reads
+	 * memory through GS (the x86-64 ABI's TLS is FS), and the guest's
+	 * next entry loads its own selector.
+	 */
+1:	mov $SYS_ARCH_PRCTL, %eax
+	mov $ARCH_SET_FS, %edi
+	mov OFF_HOST_FSBASE(%r15), %rsi
+	syscall
+2:	fpu_leave
 	mov OFF_HOST_RSP(%r15), %rsp
 	movl OFF_EXIT_KIND(%r15), %eax
 	pop %r15
@@ -263,6 +280,8 @@ sw_world_landing_kept:
 	.globl sw_signal_entry
 	.type sw_signal_entry, @function
 sw_signal_entry:
+	cmpb $0, sw_use_wrfsbase(%rip)
+	je sw_signal_entry_syscall
 	mov sw_host_fsbase(%rip), %rax
 	wrfsbase %rax
 	sub $8, %rsp			/* the C ABI's alignment for the call */
@@ -280,6 +299,44 @@ sw_signal_entry:
 	mov %fs, %eax
 	mov %eax, %fs
 1:	ret
+
+	/*
+	 * Without FSGSBASE: arch_prctl(ARCH_SET_FS) writes the base, and
+	 * also makes FS null, so the interrupted code's selector is kept
+	 * in RBX and loaded again on the way out, whatever the handler
+	 * decided: into the guest it gives the guest's base back, into the
+	 * landing (which reads FS for the guest's record) the guest's
+	 * selector. A null one stays null with the monitor's base: either
+	 * the monitor was interrupted, or a guest whose FS faults on use
+	 * (compatibility mode checks a null selector). A selector whose
+	 * descriptor no longer loads (LAR fails, or not present) is not
+	 * loaded: the guest meets a null FS rather than the handler a #GP.
+	 */
+sw_signal_entry_syscall:
+	push %rbx
+	xor %ebx, %ebx
+	movw %fs, %bx
+	push %rdi
+	push %rsi
+	push %rdx
+	mov $SYS_ARCH_PRCTL, %eax
+	mov $ARCH_SET_FS, %edi
+	mov sw_host_fsbase(%rip), %rsi
+	syscall
+	pop %rdx
+	pop %rsi
+	pop %rdi
+	call sw_signal_handler		/* RSP is 16-byte aligned here */
+	movb $0, sw_signal_reload_fs(%rip)
+	test %ebx, %ebx
+	jz 1f
+	lar %bx, %eax
+	jnz 1f
+	test $0x8000, %eax		/* P */
+	jz 1f
+	mov %ebx, %fs
+1:	pop %rbx
+	ret
 	.size sw_signal_entry, . - sw_signal_entry
 
 	.section .note.GNU-stack, "", @progbits

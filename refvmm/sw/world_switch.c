@@ -47,11 +47,14 @@ _Static_assert(offsetof(struct sw_cpu, init_in_use) == SW_OFF_INIT_IN_USE,
 	       "asm");
 _Static_assert(offsetof(struct sw_cpu, use_rdpkru) == SW_OFF_USE_RDPKRU, "asm");
 _Static_assert(offsetof(struct sw_cpu, host_pkru) == SW_OFF_HOST_PKRU, "asm");
+_Static_assert(offsetof(struct sw_cpu, use_wrfsbase) == SW_OFF_USE_WRFSBASE,
+	       "asm");
 _Static_assert(sizeof(struct sw_cpu) <= 4096, "one page");
 
 /* Read by the asm: one vCPU per process, as signals are per process. */
 struct sw_cpu *sw_cpu_current;
 u64 sw_host_fsbase;
+u8 sw_use_wrfsbase;
 /* Set when the handler returns straight into guest code (world_switch.S
  * reloads FS for the guest's base then). */
 u8 sw_signal_reload_fs;
@@ -330,17 +333,6 @@ struct sw_cpu *sw_world__init(char *err, size_t errlen)
 	bool fx;
 	u32 xs;
 
-	/* Every way back from the guest restores the monitor's FS base
-	 * with wrfsbase before any C runs: without the kernel's FSGSBASE
-	 * support that instruction is #UD. */
-	if (!(getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE_BIT)) {
-		snprintf(err, errlen,
-			 "the host kernel does not enable FSGSBASE "
-			 "(AT_HWCAP2 bit 1: Linux 5.9+ on a CPU with "
-			 "FSGSBASE); the software modes need wrfsbase (use "
-			 "--mode hw)");
-		return NULL;
-	}
 	window = mmap((void *)(uintptr_t)SW_WINDOW_BASE, SW_WINDOW_SIZE,
 		      PROT_NONE,
 		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
@@ -382,8 +374,20 @@ struct sw_cpu *sw_world__init(char *err, size_t errlen)
 	}
 	c->xsave_guest[24] = 0x80;
 	c->xsave_guest[25] = 0x1f;
-	asm volatile("rdfsbase %0" : "=r"(c->host_fsbase));
-	asm volatile("rdgsbase %0" : "=r"(c->host_gsbase));
+	/* Every way back from the guest restores the monitor's FS base
+	 * before any C runs: with wrfsbase where the kernel enables
+	 * FSGSBASE, else with arch_prctl (world_switch.S). */
+	c->use_wrfsbase = !!(getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE_BIT);
+	if (c->use_wrfsbase) {
+		asm volatile("rdfsbase %0" : "=r"(c->host_fsbase));
+		asm volatile("rdgsbase %0" : "=r"(c->host_gsbase));
+	} else if (syscall(SYS_arch_prctl, ARCH_GET_FS, &c->host_fsbase) < 0 ||
+		   syscall(SYS_arch_prctl, ARCH_GET_GS, &c->host_gsbase) < 0) {
+		snprintf(err, errlen, "cannot read the FS and GS bases: %s",
+			 strerror(errno));
+		goto err_free;
+	}
+	sw_use_wrfsbase = c->use_wrfsbase;
 	sw_host_fsbase = c->host_fsbase;
 	sw_cpu_current = c;
 	if (install_signals(err, errlen) < 0)

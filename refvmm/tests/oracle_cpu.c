@@ -21,21 +21,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/auxv.h>
 #include <sys/mman.h>
 
 #include "oracle_cpu.h"
+#include "refvmm/sw/host_check.h"
 #include "refvmm/sw/ldt.h"
 #include "refvmm/sw/world_switch.h"
 
-#define AREA_SIZE	    (4u << 20)
-#define CODE_EIP	    0x00800000u
-#define PAGE		    0x1000u
-#define TRAP_UD		    6
-#define TRAP_GP		    13
-#define TRAP_PF		    14
-#define PF_WRITE	    2 /* page-fault error code W/R (SDM Vol. 3A 4.7) */
-#define HWCAP2_FSGSBASE_BIT (1ul << 1)
+#define AREA_SIZE (4u << 20)
+#define CODE_EIP  0x00800000u
+#define PAGE	  0x1000u
+#define TRAP_UD	  6
+#define TRAP_GP	  13
+#define TRAP_PF	  14
+#define PF_WRITE  2 /* page-fault error code W/R (SDM Vol. 3A 4.7) */
 
 static struct sw_cpu *cpu;
 static u8 *code;
@@ -139,11 +138,8 @@ static int install_ldt(bool *skip, char *err, size_t errlen)
 int oracle__init(bool *skip, char *err, size_t errlen)
 {
 	*skip = false;
-	if (!(getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE_BIT)) {
+	if (sw_host__check(err, errlen) < 0) {
 		*skip = true;
-		snprintf(err, errlen,
-			 "the host kernel does not enable FSGSBASE: the world "
-			 "switch needs wrfsbase");
 		return -1;
 	}
 	if (map_areas(err, errlen) < 0 || install_ldt(skip, err, errlen) < 0)

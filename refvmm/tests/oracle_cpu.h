@@ -43,7 +43,8 @@ struct oracle_result {
 };
 
 /* Maps the areas, installs the LDT and the world switch; 0, or -1 with
- * @err (77-worthy when the host lacks FSGSBASE: see @skip). */
+ * @err (77-worthy when the host cannot run the software modes, e.g. no
+ * compatibility mode: see @skip). */
 int oracle__init(bool *skip, char *err, size_t errlen);
 /* Runs the @len bytes of one instruction. */
 void oracle__run(const u8 *insn, size_t len, struct oracle_result *r);

@@ -68,6 +68,7 @@ struct sw_cpu {
 	u8 use_rdpkru;	     /* 102: PKRU kept with RDPKRU/WRPKRU */
 	u8 guest_narrow;     /* 103: the guest reaches x87 and SSE only */
 	u32 host_pkru;	     /* 104: the monitor's PKRU (use_rdpkru) */
+	u8 use_wrfsbase;     /* 108: FSGSBASE, else arch_prctl (the way back) */
 	/* --- C only --- */
 	bool in_guest;
 	u32 eflags; /* the guest's view, virtual bits included */
@@ -174,6 +175,7 @@ static inline u32 sw_eflags_kept(const struct sw_cpu *c)
 #define SW_OFF_USE_RDPKRU   102
 #define SW_OFF_GUEST_NARROW 103
 #define SW_OFF_HOST_PKRU    104
+#define SW_OFF_USE_WRFSBASE 108
 
 /* Host selector of LDT slot @n: TI=1, RPL 3. */
 static inline u16 sw_slot_sel(int n)

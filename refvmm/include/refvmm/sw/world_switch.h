@@ -5,8 +5,9 @@
  * selectors in sw_cpu.hsel); every way back lands in one place:
  *
  *   guest fault/trap -> signal on the alternate stack -> asm stub
- *   (wrfsbase host FS, before any C) -> C handler records the guest
- *   registers and rewrites the context -> sigreturn into the landing
+ *   (host FS base: wrfsbase or arch_prctl, before any C) -> C handler
+ *   records the guest registers and rewrites the context -> sigreturn
+ *   into the landing
  *   pad, 64-bit code at the bottom of the monitor window (a future BT
  *   callout gate far-jumps to the same pad: a far jump from
  *   compatibility mode carries a 32-bit offset) -> landing: host

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "target.h"
 #include "util.h"
 
 #define OUT_MAX 4096
@@ -30,13 +31,6 @@ static char **split(const char *line)
 	}
 	free(copy);
 	return argv;
-}
-
-static void free_argv(char **argv)
-{
-	for (size_t i = 0; argv && argv[i]; i++)
-		free(argv[i]);
-	free(argv);
 }
 
 static void __attribute__((noreturn)) child(char **argv, int out)
@@ -118,7 +112,7 @@ bool host_command_ok(const char *line, char **why)
 	}
 	if (pipe2(fds, O_CLOEXEC) < 0) {
 		*why = xasprintf("pipe: %s", strerror(errno));
-		free_argv(argv);
+		argv_free(argv);
 		return false;
 	}
 	pid = fork();
@@ -128,7 +122,7 @@ bool host_command_ok(const char *line, char **why)
 	if (pid < 0) {
 		*why = xasprintf("fork: %s", strerror(errno));
 		close(fds[0]);
-		free_argv(argv);
+		argv_free(argv);
 		return false;
 	}
 	done = drain(fds[0], buf, &n, time(NULL) + HOST_COMMAND_TIMEOUT);
@@ -139,7 +133,7 @@ bool host_command_ok(const char *line, char **why)
 		;
 	buf[n] = '\0';
 	if (done && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-		free_argv(argv);
+		argv_free(argv);
 		return true;
 	}
 	last = last_line(buf, n);
@@ -156,6 +150,6 @@ bool host_command_ok(const char *line, char **why)
 				 WTERMSIG(status));
 	if (!done)
 		free(last);
-	free_argv(argv);
+	argv_free(argv);
 	return false;
 }

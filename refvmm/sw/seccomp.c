@@ -57,10 +57,10 @@ static const int allowed[] = {
  * 32 bits, the int the kernel reads): the monitor writes only to stdout
  * (the guest's serial port) and stderr; asks the terminal only whether it
  * is one (TCGETS, glibc's isatty); uses prctl only for RDTSC trapping;
- * signals only itself (the deadline kick); sets only the FS base. A value of -1
- * stands for "this process's pid", -2 for the one file the monitor may write
- * besides
- * (--translation-log; stderr when none), both filled in at install time.
+ * signals only itself (the deadline kick); sets only the FS base
+ * (arch_prctl). A value of -1 stands for "this process's pid", -2 for the
+ * one file the monitor may write besides (--translation-log; stderr when
+ * none), both filled in at install time.
  */
 #define VALUE_PID    (-1)
 #define VALUE_LOG_FD (-2)

@@ -61,10 +61,17 @@ static size_t slurp(int fd, char *buf, size_t cap)
  * assertions, so a refusal on a capable host fails. ctest runs this
  * binary through sw_host_gate.sh, which reports the whole as skipped.
  */
+static void need_sw_host(void)
+{
+	char why[320];
+
+	if (sw_host__check(why, sizeof(why)) < 0)
+		cr_skip_test("%s", why);
+}
+
 static void skip_without_sw_host(const struct result *r,
 				 const char *const *args)
 {
-	char why[320];
 	int i;
 
 	if (r->status != REFVMM_EXIT_HOST_UNSUPPORTED)
@@ -72,8 +79,7 @@ static void skip_without_sw_host(const struct result *r,
 	for (i = 0; args[i]; i++)
 		if (!strcmp(args[i], "--check-host"))
 			return;
-	if (sw_host__check(why, sizeof(why)) < 0)
-		cr_skip_test("%s", why);
+	need_sw_host();
 }
 
 /* Runs refvmm with @args (NULL-terminated, without argv[0]). */
@@ -1697,10 +1703,7 @@ static int exec_guest_mappings(const char *mode)
  * mode runs guest code on them, which shows the check can fail. */
 Test(cli, bt_modes_map_no_guest_page_executable)
 {
-	char why[320];
-
-	if (sw_host__check(why, sizeof(why)) < 0)
-		cr_skip_test("%s", why);
+	need_sw_host();
 	cr_expect_eq(exec_guest_mappings("bt-simple"), 0);
 	cr_expect_eq(exec_guest_mappings("bt"), 0);
 	cr_expect_gt(exec_guest_mappings("trap"), 0);

@@ -22,6 +22,9 @@ _Static_assert(RM_CODE_SEL == GDT_FREE << 3, "v86_low.h selectors");
 _Static_assert(RM_DATA_SEL == (GDT_FREE + 1) << 3, "v86_low.h selectors");
 _Static_assert(PM_CODE_SEL == KERNEL_CS32 && PM_DATA_SEL == KERNEL_DS,
 	       "v86_low.h selectors");
+_Static_assert(IRET3_SEL == ((GDT_FREE + 3) << 3 | 3) &&
+		       IRET3_INDEX == GDT_FREE + 3,
+	       "v86_low.h selectors");
 
 #define V86_TSS_INDEX (GDT_FREE + 2)
 #define V86_TSS_SEL   ((u16)(V86_TSS_INDEX << 3))
@@ -44,6 +47,9 @@ void v86_enter(struct v86_ctx *c);
 extern char v86_back[];
 
 static struct v86_exit *cur_exit;
+/* Set while v86_run_from_pm() runs: an exit from protected mode at CPL 3
+ * is an outcome, not a broken probe. */
+static bool pm_exit_ok;
 
 u16 low_off(const char *label)
 {
@@ -117,7 +123,9 @@ static void exit_handler(struct ex_regs *r)
 	const ulong *v86_segs = (const ulong *)(r + 1);
 	struct v86_exit *e = cur_exit;
 
-	if (!(r->flags & X86_EFLAGS_VM) || !e)
+	bool vm = r->flags & X86_EFLAGS_VM;
+
+	if (!e || (!vm && !(pm_exit_ok && (r->cs & 3) == 3)))
 		report_bail("%s at %#lx:%#lx outside virtual-8086 mode",
 			    vector_name(r->vector), r->cs, r->ip);
 	e->vector = r->vector;
@@ -128,7 +136,7 @@ static void exit_handler(struct ex_regs *r)
 	e->frame[F_ESP] = r->sp;
 	e->frame[F_SS] = r->ss;
 	for (int i = 0; i < 4; i++)
-		e->frame[F_ES + i] = v86_segs[i];
+		e->frame[F_ES + i] = vm ? v86_segs[i] : 0;
 	e->eax = r->eax;
 	e->ebx = r->ebx;
 	e->ecx = r->ecx;
@@ -170,6 +178,16 @@ int v86_run(struct v86_ctx *c, struct v86_exit *e)
 		set_irq_handler(v, NULL);
 	cur_exit = NULL;
 	return e->vector;
+}
+
+int v86_run_from_pm(struct v86_ctx *c, struct v86_exit *e)
+{
+	int v;
+
+	pm_exit_ok = true;
+	v = v86_run(c, e);
+	pm_exit_ok = false;
+	return v;
 }
 
 bool v86_check_exit(const char *id, const struct v86_exit *e, int vec, u32 err,
@@ -239,6 +257,7 @@ void probe_main(void)
 	low_install();
 	check_real_mode();
 	v86_tss_load();
+	check_v86_iret_cpl3();
 	check_v86_basic();
 	check_v86_iopl();
 	check_v86_io();

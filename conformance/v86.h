@@ -51,6 +51,11 @@ u16 low_res16(unsigned off);
 void v86_ctx_init(struct v86_ctx *c, const char *label, int iopl);
 /* Runs the snippet until its first exit; returns the exit's vector. */
 int v86_run(struct v86_ctx *c, struct v86_exit *e);
+/* The same for a context that IRETs to CPL 3 in protected mode (VM = 0
+ * in c->eflags, a DPL 3 CS and SS): the exit may come from protected
+ * mode at CPL 3 (its frame has no ES, DS, FS, GS: 0 there) or from
+ * virtual-8086 mode. */
+int v86_run_from_pm(struct v86_ctx *c, struct v86_exit *e);
 
 /* The TSS of the virtual-8086 runs: ESP0 for the exits, the interrupt
  * redirection bitmap, the I/O permission bitmap (SDM Vol. 3A 20.3.3.5,
@@ -81,6 +86,7 @@ void rm_run(void);
 
 /* The families, in the order probe_main() runs them. */
 void check_real_mode(void);
+void check_v86_iret_cpl3(void);
 void check_v86_basic(void);
 void check_v86_iopl(void);
 void check_v86_io(void);

@@ -56,7 +56,19 @@ rm_back32:
  * v86.c makes the interrupt or exception that leaves the snippet return
  * to v86_back, on the TSS's ESP0 stack.
  */
-	.globl v86_enter, v86_back
+	.globl v86_enter, v86_back, iret3_stub, iret3_pm
+/*
+ * iret3_stub runs at CPL 3 in protected mode (v86_enter with VM = 0 and
+ * a DPL 3 CS): IRET with VM = 1 in the image. iret3_pm is where the pair
+ * IRET3_SEL:IRET3_EIP lands in protected mode (v86_iret.c).
+ */
+iret3_stub:
+	pushl $0x20002			/* EFLAGS: VM, IOPL 0, IF 0 */
+	pushl $IRET3_SEL
+	pushl $IRET3_EIP
+	iret
+iret3_pm:
+	hlt
 v86_enter:
 	push %ebp
 	push %ebx

@@ -77,6 +77,13 @@
  * base LOW_BASE, limit 0xffff. v86.c checks they match desc.h. */
 #define RM_CODE_SEL 0xf0
 #define RM_DATA_SEL 0xf8
+/* IRET at CPL 3 with VM = 1 in the image (v86_iret.c): a DPL 3 code
+ * segment in GDT entry GDT_FREE + 3 and the EIP popped with it. Read as
+ * an 8086 CS:IP the pair is linear IRET3_SEL * 16 + IRET3_EIP = 0x7f00,
+ * below LOW_BASE and above the IVT and BIOS data area. */
+#define IRET3_INDEX 33
+#define IRET3_SEL   0x10b
+#define IRET3_EIP   0x6e50
 /* The runtime's flat 32-bit code and data (desc.h). */
 #define PM_CODE_SEL 0x80
 #define PM_DATA_SEL 0x88

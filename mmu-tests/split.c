@@ -2,8 +2,8 @@
  * mmu.split: CPL 3 against a supervisor page the supervisor has just
  * used. Every way a user instruction can form the page's address (a
  * plain load and store, string, stack, read-modify-write, x87 load and
- * environment store, XLAT, an
- * indirect jump, each segment override) must raise #PF with U/S = 1 in
+ * environment store, XLAT, an indirect jump, the frame IRET and far RET
+ * pop, each segment override) must raise #PF with U/S = 1 in
  * the error code, P = 1 and W as the access (SDM Vol. 3A 4.6.1, 4.7),
  * CR2 the address, and leave the page as it was; a user page the guest
  * maps next to it later must work. A monitor that keeps supervisor
@@ -125,6 +125,19 @@ static void u_jmp(void *a)
 	asm volatile("jmp *(%0)" : : "r"(a) : "memory");
 }
 
+/* IRET and far RET pop their frame with CPL 3's privilege: user-mode
+ * reads like POP's (SDM Vol. 3A 4.6.1), though the same instructions at
+ * CPL 0 read the outer stack as the supervisor. */
+static void u_iret(void *a)
+{
+	asm volatile("mov %0, %%esp; iret" : : "r"(a) : "memory");
+}
+
+static void u_lret(void *a)
+{
+	asm volatile("mov %0, %%esp; lret" : : "r"(a) : "memory");
+}
+
 /* The fault *@f against #PF(@err) at @at: the vector and error code in
  * check @name, CR2 in @name.cr2 (ids and descriptions are literals). */
 #define PF_AT(name, what, f, err, at)                                          \
@@ -142,6 +155,25 @@ static void u_jmp(void *a)
 		mmu_write(0, KPAGE + 0x10, SECRET, &f_);                       \
 		run_at_cpl(3, fn, (void *)(KPAGE + 0x10), &f_);                \
 		PF_AT(name, what, &f_, err, KPAGE + 0x10);                     \
+	} while (0)
+
+/* @fn pops a frame of @len bytes at CPL 3 from KPAGE + 0x10: #PF(P|U),
+ * and CR2 one of the frame's dwords, since the order in which IRET and
+ * far RET read their frame is not architectural (Bochs reads the
+ * highest first). */
+#define FRAME_CHECK(name, what, fn, len)                                       \
+	do {                                                                   \
+		struct fault f_;                                               \
+		ulong at_ = KPAGE + 0x10;                                      \
+		mmu_write(0, at_, SECRET, &f_);                                \
+		run_at_cpl(3, fn, (void *)at_, &f_);                           \
+		report_eq(ID(name), what, PF_ERR(5), mmu_vec_err(&f_));        \
+		report(ID(name ".cr2"), "CR2 is an address in the frame",      \
+		       f_.vector == PF_VECTOR && f_.cr2 >= at_ &&              \
+			       f_.cr2 < at_ + (len),                           \
+		       "expected CR2 in [%#lx, %#lx), saw %#lx", at_,          \
+		       at_ + (len),                                            \
+		       f_.vector == PF_VECTOR ? (ulong)f_.cr2 : 0ul);          \
 	} while (0)
 
 void probe_main(void)
@@ -193,6 +225,10 @@ void probe_main(void)
 	CHECK("fnstenv", "FNSTENV raises #PF(P|W|U)", u_fnstenv, 7);
 	CHECK("xlat", "XLAT raises #PF(P|U)", u_xlat, 5);
 	CHECK("jmp", "JMP through memory raises #PF(P|U)", u_jmp, 5);
+	FRAME_CHECK("iret", "IRET with ESP in the page raises #PF(P|U)", u_iret,
+		    12);
+	FRAME_CHECK("lret", "far RET with ESP in the page raises #PF(P|U)",
+		    u_lret, 8);
 	report_eq(ID("untouched"), "the page still holds what CPL 0 wrote",
 		  SECRET, frame_sup[4]);
 

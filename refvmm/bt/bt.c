@@ -591,8 +591,11 @@ static int bt__init(struct vcpu *vcpu, char *err, size_t errlen)
 	b->c = t->c;
 	b->chaining = !getenv("REFVMM_BT_NO_CHAIN");
 	/* No segment load or host selector reaches translated code: the
-	 * monitor can cut user segments at the privilege split. */
-	t->sp.split_ok = !getenv("REFVMM_BT_NO_SPLIT");
+	 * monitor can cut user segments at the privilege split, where the
+	 * host CPU enforces the cut (QEMU's TCG checks no data-segment
+	 * limits: there supervisor pages are unmapped at CPL 3 instead). */
+	t->sp.split_ok =
+		!getenv("REFVMM_BT_NO_SPLIT") && sw_host__limits_enforced();
 	b->count_insns = t->m->count_insns;
 	b->translog_fd = t->m->translog_fd;
 	b->feats = bt_feats(&t->m->cpu);

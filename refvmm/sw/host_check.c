@@ -83,6 +83,100 @@ static void __attribute__((noreturn)) child(void)
 	_exit(CHECK_RETURNED);
 }
 
+/*
+ * Whether the host CPU checks data-segment limits in compatibility mode
+ * (SDM Vol. 3A 5.3): a child loads ES with a byte-granular data segment
+ * of limit 0 from its LDT and reads ES:0x10. Real processors raise
+ * #GP(0); QEMU's TCG checks no data-segment limits and reads on to the
+ * UD2 after it.
+ */
+enum { LIMIT_ENFORCED = 0, LIMIT_IGNORED = 20, LIMIT_OTHER = 21 };
+
+static void on_limit_signal(int sig, siginfo_t *si, void *ucv)
+{
+	const ucontext_t *uc = ucv;
+	const greg_t *g = uc->uc_mcontext.gregs;
+	u16 cs = (u16)(g[REG_CSGSFS] & 0xffff);
+
+	(void)si;
+	if (sig == SIGSEGV && g[REG_TRAPNO] == 13 && cs == CHECK_SEL)
+		_exit(LIMIT_ENFORCED);
+	_exit(sig == SIGILL && cs == CHECK_SEL ? LIMIT_IGNORED : LIMIT_OTHER);
+}
+
+static void __attribute__((noreturn)) limit_child(void)
+{
+	/* mov $0xf,%ax; mov %ax,%es; mov %es:0x10,%eax; ud2 (32-bit code):
+	 * selector 0xf is LDT entry 1, RPL 3. */
+	static const u8 seq[] = {0x66, 0xb8, 0x0f, 0x00, 0x8e, 0xc0, 0x26,
+				 0xa1, 0x10, 0x00, 0x00, 0x00, 0x0f, 0x0b};
+	static u8 altstack[16384];
+	stack_t ss = {.ss_sp = altstack, .ss_size = sizeof(altstack)};
+	struct user_desc d = {
+		.entry_number = 0,
+		.limit = 0xfffff,
+		.seg_32bit = 1,
+		.contents = 2, /* code */
+		.limit_in_pages = 1,
+		.useable = 1,
+	};
+	struct sigaction sa;
+	u8 *code;
+
+	code = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+	if (code == MAP_FAILED)
+		_exit(LIMIT_OTHER);
+	memcpy(code + 0x20, seq, sizeof(seq));
+	if (syscall(SYS_modify_ldt, 1, &d, sizeof(d)) < 0)
+		_exit(LIMIT_OTHER);
+	/* Entry 1: data over the code page, one byte long, so ES:0x10 is
+	 * mapped memory past the limit. */
+	d = (struct user_desc){.entry_number = 1,
+			       .base_addr = (unsigned)(uintptr_t)code,
+			       .limit = 0,
+			       .seg_32bit = 1,
+			       .contents = 0,
+			       .useable = 1};
+	if (syscall(SYS_modify_ldt, 1, &d, sizeof(d)) < 0)
+		_exit(LIMIT_OTHER);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_limit_signal;
+	sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+	if (sigaltstack(&ss, NULL) < 0 || sigaction(SIGILL, &sa, NULL) < 0 ||
+	    sigaction(SIGSEGV, &sa, NULL) < 0 ||
+	    sigaction(SIGBUS, &sa, NULL) < 0)
+		_exit(LIMIT_OTHER);
+	asm volatile("pushq %0\n\tpushq %1\n\tlretq" ::"r"((u64)CHECK_SEL),
+		     "r"((u64)(uintptr_t)(code + 0x20))
+		     : "memory");
+	_exit(LIMIT_OTHER);
+}
+
+bool sw_host__limits_enforced(void)
+{
+	static int result = -1;
+	int status;
+	pid_t pid;
+
+	if (result >= 0)
+		return result;
+	/* Any doubt counts as "not enforced": the caller then relies on
+	 * paging alone, which is correct everywhere. */
+	result = 0;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return result;
+	if (pid == 0)
+		limit_child();
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return result;
+	result = WIFEXITED(status) && WEXITSTATUS(status) == LIMIT_ENFORCED;
+	return result;
+}
+
 static int check(char *err, size_t errlen)
 {
 	int status;

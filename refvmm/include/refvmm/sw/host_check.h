@@ -10,11 +10,18 @@
 #ifndef REFVMM_SW_HOST_CHECK_H
 #define REFVMM_SW_HOST_CHECK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* 0 when the host runs compatibility-mode code; else -ENOSYS with one
  * line in @err saying what failed. The answer is kept: the check runs
  * once per process (a child does the far jump). */
 int sw_host__check(char *err, size_t errlen);
+
+/* Whether the host CPU raises #GP for a data access past its segment's
+ * limit in compatibility mode, as the SDM requires (Vol. 3A 5.3); QEMU's
+ * TCG does not. Checked once per process in a child; false when the
+ * check cannot tell. */
+bool sw_host__limits_enforced(void);
 
 #endif

@@ -46,7 +46,16 @@ static void on_signal(int sig, siginfo_t *si, void *ucv)
 						    : CHECK_OTHER_SIG);
 }
 
-static void __attribute__((noreturn)) child(void)
+/*
+ * In a child: @code (a page below 4 GiB) holds 32-bit code at @ip; LDT
+ * entry 0 becomes a flat 32-bit code segment, SIGILL, SIGSEGV and SIGBUS
+ * go to @handler on an alternate stack, and a far return enters
+ * CHECK_SEL:@ip. Exits with @no_ldt when modify_ldt fails, @no_sig when
+ * a signal cannot be set up.
+ */
+static void __attribute__((noreturn))
+enter_ldt_code(u8 *ip, void (*handler)(int, siginfo_t *, void *), int no_ldt,
+	       int no_sig)
 {
 	static u8 altstack[16384];
 	stack_t ss = {.ss_sp = altstack, .ss_size = sizeof(altstack)};
@@ -60,27 +69,39 @@ static void __attribute__((noreturn)) child(void)
 		.useable = 1,
 	};
 	struct sigaction sa;
-	u8 *code;
 
-	code = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
-		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
-	if (code == MAP_FAILED)
-		_exit(CHECK_NO_MEM);
-	code[0] = 0x0f; /* ud2 */
-	code[1] = 0x0b;
 	if (syscall(SYS_modify_ldt, 1, &d, sizeof(d)) < 0)
-		_exit(CHECK_NO_LDT);
+		_exit(no_ldt);
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = on_signal;
+	sa.sa_sigaction = handler;
 	sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
 	if (sigaltstack(&ss, NULL) < 0 || sigaction(SIGILL, &sa, NULL) < 0 ||
 	    sigaction(SIGSEGV, &sa, NULL) < 0 ||
 	    sigaction(SIGBUS, &sa, NULL) < 0)
-		_exit(CHECK_OTHER_SIG);
+		_exit(no_sig);
 	asm volatile("pushq %0\n\tpushq %1\n\tlretq" ::"r"((u64)CHECK_SEL),
-		     "r"((u64)(uintptr_t)code)
+		     "r"((u64)(uintptr_t)ip)
 		     : "memory");
-	_exit(CHECK_RETURNED);
+	_exit(no_sig);
+}
+
+static u8 *low_code_page(void)
+{
+	u8 *code = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
+			MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+
+	return code == MAP_FAILED ? NULL : code;
+}
+
+static void __attribute__((noreturn)) child(void)
+{
+	u8 *code = low_code_page();
+
+	if (!code)
+		_exit(CHECK_NO_MEM);
+	code[0] = 0x0f; /* ud2 */
+	code[1] = 0x0b;
+	enter_ldt_code(code, on_signal, CHECK_NO_LDT, CHECK_OTHER_SIG);
 }
 
 /*
@@ -110,26 +131,12 @@ static void __attribute__((noreturn)) limit_child(void)
 	 * selector 0xf is LDT entry 1, RPL 3. */
 	static const u8 seq[] = {0x66, 0xb8, 0x0f, 0x00, 0x8e, 0xc0, 0x26,
 				 0xa1, 0x10, 0x00, 0x00, 0x00, 0x0f, 0x0b};
-	static u8 altstack[16384];
-	stack_t ss = {.ss_sp = altstack, .ss_size = sizeof(altstack)};
-	struct user_desc d = {
-		.entry_number = 0,
-		.limit = 0xfffff,
-		.seg_32bit = 1,
-		.contents = 2, /* code */
-		.limit_in_pages = 1,
-		.useable = 1,
-	};
-	struct sigaction sa;
-	u8 *code;
+	u8 *code = low_code_page();
+	struct user_desc d;
 
-	code = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
-		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
-	if (code == MAP_FAILED)
+	if (!code)
 		_exit(LIMIT_OTHER);
 	memcpy(code + 0x20, seq, sizeof(seq));
-	if (syscall(SYS_modify_ldt, 1, &d, sizeof(d)) < 0)
-		_exit(LIMIT_OTHER);
 	/* Entry 1: data over the code page, one byte long, so ES:0x10 is
 	 * mapped memory past the limit. */
 	d = (struct user_desc){.entry_number = 1,
@@ -140,17 +147,7 @@ static void __attribute__((noreturn)) limit_child(void)
 			       .useable = 1};
 	if (syscall(SYS_modify_ldt, 1, &d, sizeof(d)) < 0)
 		_exit(LIMIT_OTHER);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = on_limit_signal;
-	sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
-	if (sigaltstack(&ss, NULL) < 0 || sigaction(SIGILL, &sa, NULL) < 0 ||
-	    sigaction(SIGSEGV, &sa, NULL) < 0 ||
-	    sigaction(SIGBUS, &sa, NULL) < 0)
-		_exit(LIMIT_OTHER);
-	asm volatile("pushq %0\n\tpushq %1\n\tlretq" ::"r"((u64)CHECK_SEL),
-		     "r"((u64)(uintptr_t)(code + 0x20))
-		     : "memory");
-	_exit(LIMIT_OTHER);
+	enter_ldt_code(code + 0x20, on_limit_signal, LIMIT_OTHER, LIMIT_OTHER);
 }
 
 bool sw_host__limits_enforced(void)

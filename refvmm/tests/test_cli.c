@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "elf_build.h"
+#include "hostinfo.h"
 #include "refvmm/exitcode.h"
 #include "refvmm/sw/host_check.h"
 
@@ -427,34 +428,20 @@ Test(cli, check_host_answers_for_the_mode)
 	expect_line(&r, REFVMM_EXIT_USAGE, "--check-host boots nothing");
 }
 
-/* QEMU's TCG names itself in CPUID leaf 0x40000000 when it sets the
- * hypervisor bit (CPUID.1:ECX[31]). */
-static bool host_is_tcg(void)
-{
-	unsigned a, b, c, d;
-	char sig[13];
-
-	__cpuid(1, a, b, c, d);
-	if (!(c & (1u << 31)))
-		return false;
-	__cpuid(0x40000000, a, b, c, d);
-	memcpy(sig, &b, 4);
-	memcpy(sig + 4, &c, 4);
-	memcpy(sig + 8, &d, 4);
-	sig[12] = 0;
-	return !strcmp(sig, "TCGTCGTCGTCG");
-}
-
 /* The privilege split of the bt modes trusts the host CPU's data-segment
  * limits (bt.c): real processors, and the guests of hardware-assisted
- * hypervisors, enforce them (SDM Vol. 3A 5.3); QEMU's TCG does not, and
- * there the split must stay off. */
+ * hypervisors, enforce them (SDM Vol. 3A 5.3); QEMU's TCG (the runner's
+ * @qemu-tcg host class) does not, and there the split must stay off. */
 Test(cli, host_limit_check_matches_the_cpu)
 {
+	struct hostinfo h = {0};
+	struct perr e = {0};
 	bool tcg;
 
 	need_sw_host();
-	tcg = host_is_tcg();
+	cr_assert_eq(hostinfo_probe(&h, &e), 0, "%s", e.msg);
+	tcg = h.emulator && !strcmp(h.emulator, "qemu-tcg");
+	hostinfo_free(&h);
 	cr_assert_eq(sw_host__limits_enforced(), !tcg,
 		     "segment limits %s on a %s host",
 		     tcg ? "enforced" : "not enforced",

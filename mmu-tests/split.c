@@ -147,13 +147,19 @@ static void u_lret(void *a)
 			  (f)->vector == PF_VECTOR ? (f)->cr2 : 0);            \
 	} while (0)
 
-/* @fn at CPL 3 on KPAGE + 0x10 must raise #PF(@err) there, right after
- * CPL 0 wrote the page (a shadow holds it writable again). */
+/* @fn at CPL 3 on KPAGE + 0x10, right after CPL 0 wrote the page (a
+ * shadow holds it writable again); its fault in *@f. */
+static void user_on_kpage(void (*fn)(void *), struct fault *f)
+{
+	mmu_write(0, KPAGE + 0x10, SECRET, f);
+	run_at_cpl(3, fn, (void *)(KPAGE + 0x10), f);
+}
+
+/* @fn must raise #PF(@err) at KPAGE + 0x10 (user_on_kpage). */
 #define CHECK(name, what, fn, err)                                             \
 	do {                                                                   \
 		struct fault f_;                                               \
-		mmu_write(0, KPAGE + 0x10, SECRET, &f_);                       \
-		run_at_cpl(3, fn, (void *)(KPAGE + 0x10), &f_);                \
+		user_on_kpage(fn, &f_);                                        \
 		PF_AT(name, what, &f_, err, KPAGE + 0x10);                     \
 	} while (0)
 
@@ -165,8 +171,7 @@ static void u_lret(void *a)
 	do {                                                                   \
 		struct fault f_;                                               \
 		ulong at_ = KPAGE + 0x10;                                      \
-		mmu_write(0, at_, SECRET, &f_);                                \
-		run_at_cpl(3, fn, (void *)at_, &f_);                           \
+		user_on_kpage(fn, &f_);                                        \
 		report_eq(ID(name), what, PF_ERR(5), mmu_vec_err(&f_));        \
 		report(ID(name ".cr2"), "CR2 is an address in the frame",      \
 		       f_.vector == PF_VECTOR && f_.cr2 >= at_ &&              \
@@ -213,8 +218,7 @@ void probe_main(void)
 		 * processors. */
 		struct fault f_;
 
-		mmu_write(0, KPAGE + 0x10, SECRET, &f_);
-		run_at_cpl(3, u_rmw, (void *)(KPAGE + 0x10), &f_);
+		user_on_kpage(u_rmw, &f_);
 		report_eq(ID("rmw"), "ADD to memory raises #PF(P|U)", PF_ERR(5),
 			  mmu_vec_err(&f_) & ~(u64)2);
 	}

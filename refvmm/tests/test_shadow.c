@@ -69,6 +69,16 @@ static void teardown(void)
 	shadow__destroy(&sp);
 }
 
+/* Pages 0 to @n - 1 from LIN, each read at CPL 0: a hidden fault each. */
+static void fault_in(u32 n)
+{
+	u32 err = 0;
+
+	for (u32 i = 0; i < n; i++)
+		cr_assert_eq(shadow__fault(&sp, LIN + i * 4096, 0, false, &err),
+			     SPT_HIDDEN);
+}
+
 /* --- the walk: every combination --- */
 
 Test(guest_pt, every_p_rw_us_cpl_wp_access_combination)
@@ -305,12 +315,9 @@ Test(shadow_pt, trace_write_refills_what_the_pte_mapped, .fini = teardown)
 Test(shadow_pt, cr3_reload_keeps_and_invlpg_checks, .fini = teardown)
 {
 	struct gpt_ctl c = ctl2l();
-	u32 err = 0;
 
 	setup_shadow(64);
-	for (u32 i = 0; i < 4; i++)
-		cr_assert_eq(shadow__fault(&sp, LIN + i * 4096, 0, false, &err),
-			     SPT_HIDDEN);
+	fault_in(4);
 	/* INVLPG keeps a mapping its entries still give, drops one they
 	 * no longer do. */
 	shadow__invlpg(&sp, LIN + 0x2abc);
@@ -335,12 +342,8 @@ Test(shadow_pt, cr3_reload_keeps_and_invlpg_checks, .fini = teardown)
 
 Test(shadow_pt, eviction_under_a_tiny_budget, .fini = teardown)
 {
-	u32 err = 0;
-
 	setup_shadow(4);
-	for (u32 i = 0; i < 10; i++)
-		cr_assert_eq(shadow__fault(&sp, LIN + i * 4096, 0, false, &err),
-			     SPT_HIDDEN);
+	fault_in(10);
 	/* 4 fit; the 5th and the 9th flush the cache. */
 	cr_assert_eq(sp.st.evictions, 2);
 	cr_assert_eq(sp.used, 2);
@@ -354,12 +357,8 @@ Test(shadow_pt, eviction_under_a_tiny_budget, .fini = teardown)
 Test(shadow_pt, the_mapping_that_flushed_keeps_its_tables_traced,
      .fini = teardown)
 {
-	u32 err = 0;
-
 	setup_shadow(4);
-	for (u32 i = 0; i < 5; i++)
-		cr_assert_eq(shadow__fault(&sp, LIN + i * 4096, 0, false, &err),
-			     SPT_HIDDEN);
+	fault_in(5);
 	cr_assert_eq(sp.st.evictions, 1);
 	cr_assert(host_can_access(LIN + 4 * 4096, false));
 	shadow_store_entry(&sp, ram, PT + 4 * 4, 0);
@@ -374,12 +373,10 @@ Test(shadow_pt, the_mapping_that_flushed_keeps_its_tables_traced,
 Test(shadow_pt, a_flush_during_a_change_forgets_the_pages_it_dropped,
      .fini = teardown)
 {
-	u32 err = 0, v[3];
+	u32 v[3];
 
 	setup_shadow(4);
-	for (u32 i = 0; i < 4; i++)
-		cr_assert_eq(shadow__fault(&sp, LIN + i * 4096, 0, false, &err),
-			     SPT_HIDDEN);
+	fault_in(4);
 	/* PTE 3 (mapped) not present; PTEs 4, 5 present with A: filled */
 	v[0] = (DATA + 3 * 4096) | 6;
 	v[1] = (DATA + 4 * 4096) | 7 | GPT_A;

@@ -35,6 +35,7 @@
 #include "fast.h"
 #include "gate.h"
 #include "integrity.h"
+#include "isys.h"
 #include "mmio.h"
 #include "refvmm/log.h"
 #include "refvmm/machine.h"
@@ -177,7 +178,7 @@ static u32 access_size(struct monitor *t, u32 eip)
 /* Runs translation @tb: the guest's flags and selectors around
  * sw_world__enter. Returns how the run came back (its kind), -1 when
  * the shadow could not switch privilege class, -2 when bt_page.sysx
- * names a SYSENTER or SYSEXIT that was not armed. */
+ * names a SYSENTER, SYSEXIT, INT or IRETD that was not armed. */
 static int run_block(struct bt_vm *b, const struct bt_block *tb)
 {
 	struct sw_cpu *c = b->c;
@@ -207,7 +208,9 @@ static int run_block(struct bt_vm *b, const struct bt_block *tb)
 	kept = sw_eflags_kept(c) | EFL_TF;
 	c->host_eflags = (c->eflags & ~kept) | EFL_IF | EFL_FIXED;
 	b->stepping = false;
-	fast__sysx_arm(b);
+	b->page->cs_sel = c->seg[SW_CS].selector;
+	b->page->ss_sel = c->seg[SW_SS].selector;
+	fast__inline_arm(b);
 	if (b->breach_sysx && b->sysx_armed && c->cpl == 3) {
 		/* the claim a translated SYSENTER makes, with none run */
 		b->page->sysx = BT_SYSX_ENTER;
@@ -215,12 +218,23 @@ static int run_block(struct bt_vm *b, const struct bt_block *tb)
 	}
 	kind = sw_world__enter(c);
 	b->stepping = false;
-	/* a translated SYSENTER or SYSEXIT may have changed CPL, CS and SS
-	 * (fast_sysx.h): the record first, everything below reads it */
-	sysx_ok = fast__sysx_sync(b);
-	b->st.inline_sysx[0] += b->page->inline_sysx[0];
-	b->st.inline_sysx[1] += b->page->inline_sysx[1];
-	b->page->inline_sysx[0] = b->page->inline_sysx[1] = 0;
+	/* a host fault inside INT's or IRETD's routine is the
+	 * instruction's: the state it found first (isys.c) */
+	b->isys_rolled = kind != BT_EXIT_KIND_CALLOUT && kind != SW_EXIT_KICK &&
+			 isys__rollback(b);
+	/* a translated SYSENTER, SYSEXIT, INT or IRETD may have changed
+	 * CPL, CS and SS (fast_sysx.h, fast_isys.h): the record first,
+	 * everything below reads it */
+	sysx_ok = fast__inline_sync(b);
+	for (int i = 0; i < 2; i++) {
+		b->st.inline_sysx[i] += b->page->inline_sysx[i];
+		b->st.inline_isys[i] += b->page->inline_isys[i];
+		b->page->inline_sysx[i] = 0;
+	}
+	/* INT delivered what the full path counts as a software
+	 * interrupt */
+	b->t->delivered_int += b->page->inline_isys[0];
+	b->page->inline_isys[0] = b->page->inline_isys[1] = 0;
 	/* a fast callout may have changed CPL, and with it where AC lives
 	 * (fast_cpl.h composed the host flags for the new one) */
 	kept = sw_eflags_kept(c) | EFL_TF;
@@ -244,6 +258,8 @@ static bool map_back(struct bt_vm *b, const struct bt_key *k, int kind)
 
 	if (rip == (u64)(uintptr_t)b->lookup_fn)
 		geip = b->page->target;
+	else if (b->isys_rolled)
+		geip = b->page->eip; /* the INT or IRETD (isys.c) */
 	else if (!tcache__map(b, rip, false, &geip))
 		return false;
 	c->eip = geip;
@@ -408,8 +424,9 @@ static bool step(struct bt_vm *b, struct vm_exit *exit)
 	if (kind == -2)
 		return stop_internal(
 			exit,
-			"bt: translated code reports a SYSENTER or "
-			"SYSEXIT (%u) that was not armed or did not run "
+			"bt: translated code reports a SYSENTER, "
+			"SYSEXIT, INT or IRETD (%u) that was not armed or "
+			"did not run "
 			"(host address 0x%x)",
 			(u32)b->page->sysx, c->eip);
 	if (kind < 0)
@@ -730,6 +747,11 @@ static void bt__stats(struct vcpu *vcpu, struct stats *s)
 	stats__set(s, "bt.inline.sysenter", b->st.inline_sysx[0]);
 	stats__set(s, "bt.inline.sysexit", b->st.inline_sysx[1]);
 	stats__set(s, "bt.inline.armed_entries", b->st.sysx_armed);
+	stats__set(s, "bt.inline.int", b->st.inline_isys[0]);
+	stats__set(s, "bt.inline.iretd", b->st.inline_isys[1]);
+	stats__set(s, "bt.inline.int_armed_entries", b->st.isys_armed[0]);
+	stats__set(s, "bt.inline.iretd_armed_entries", b->st.isys_armed[1]);
+	stats__set(s, "bt.inline.rolled_back", b->st.isys_rollbacks);
 	for (i = 1; i < BT_EXIT_NR; i++) {
 		if (!exit_names[i])
 			continue;

@@ -32,6 +32,7 @@
 #include "fast.h"
 #include "fast_cpl.h"
 #include "fast_event.h"
+#include "fast_isys.h"
 #include "fast_lookup.h"
 #include "fast_seg.h"
 #include "fast_sysx.h"
@@ -159,7 +160,7 @@ u64 bt_fast_callout(void)
 	struct bt_vm *b = vm__of(c);
 	u32 op, kind, len;
 
-	if (!b || b->c != c || !fast_sysx_sync(b, c) ||
+	if (!b || b->c != c || !fast_inline_sync(b, c) ||
 	    must_take_full_path(b, c))
 		return 0;
 	if (b->page->exit_code == BT_EXIT_MISS) {
@@ -196,14 +197,14 @@ u64 bt_fast_callout(void)
 		if (len != 1 || !memory_op_allowed(b, c) ||
 		    !(fast_iret(b, c) || fast_iret_outer(b, c)))
 			return 0;
-		fast_sysx_arm(b);
+		fast_inline_arm(b);
 		len = 0; /* EIP is the frame's */
 		break;
 	case BT_FAST_INT:
 		if (len != 2 || !memory_op_allowed(b, c) ||
 		    !fast_int(b, c, op >> 24, len))
 			return 0;
-		fast_sysx_arm(b);
+		fast_inline_arm(b);
 		len = 0; /* EIP is the gate's */
 		break;
 	case BT_FAST_PUSH_SREG:
@@ -214,17 +215,21 @@ u64 bt_fast_callout(void)
 		    !(kind == BT_FAST_PUSH_SREG ? push_sreg(b, c, op >> 8 & 7)
 						: pop_sreg(b, c, op >> 8 & 7)))
 			return 0;
+		/* a data segment IRETD to CPL 3 would null (fast_isys.h) */
+		if (kind == BT_FAST_POP_SREG)
+			fast_isys_arm(b);
 		break;
 	case BT_FAST_MOV_SREG:
 		if (len != 2 || !memory_op_allowed(b, c) ||
 		    !mov_sreg(b, c, op >> 8 & 7, op >> 12 & 0xf))
 			return 0;
+		fast_isys_arm(b);
 		break;
 	case BT_FAST_STAC:
 	case BT_FAST_CLAC:
 		if (len != 3 || !set_ac(b, c, kind == BT_FAST_STAC))
 			return 0;
-		fast_sysx_arm(b);
+		fast_inline_arm(b);
 		break;
 	case BT_FAST_SYSENTER:
 	case BT_FAST_SYSEXIT:
@@ -256,14 +261,14 @@ u64 bt_fast_callout(void)
 	return fast_back(b, c);
 }
 
-void fast__sysx_arm(struct bt_vm *b)
+void fast__inline_arm(struct bt_vm *b)
 {
-	fast_sysx_arm(b);
+	fast_inline_arm(b);
 }
 
-bool fast__sysx_sync(struct bt_vm *b)
+bool fast__inline_sync(struct bt_vm *b)
 {
-	return fast_sysx_sync(b, b->c);
+	return fast_inline_sync(b, b->c);
 }
 
 void fast__checked(struct bt_vm *b)

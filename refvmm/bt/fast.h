@@ -51,11 +51,11 @@ extern const char *const bt_fast_names[BT_FAST_NOPS];
  * since it last checked (bt.c). */
 void fast__checked(struct bt_vm *b);
 
-/* SYSENTER and SYSEXIT in the translation (fast_sysx.h): armed or not
- * for the state the run loop enters with; and the monitor's record
- * brought up to what the last one left (false: bt_page.sysx names
- * nothing that was armed). */
-void fast__sysx_arm(struct bt_vm *b);
-bool fast__sysx_sync(struct bt_vm *b);
+/* SYSENTER, SYSEXIT, INT n and IRETD in the translation (fast_sysx.h,
+ * fast_isys.h): armed or not for the state the run loop enters with;
+ * and the monitor's record brought up to what the last one left
+ * (false: bt_page.sysx names nothing that was armed). */
+void fast__inline_arm(struct bt_vm *b);
+bool fast__inline_sync(struct bt_vm *b);
 
 #endif

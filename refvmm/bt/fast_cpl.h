@@ -25,13 +25,6 @@
 
 #include "fast_seg.h"
 
-/* A new CS and SS, and the host selectors their shadow slots give. */
-struct fast_switch {
-	struct vcpu_seg cs, ss;
-	u16 hcs, hss;
-	u32 table; /* the lookup table of the new key */
-};
-
 /* A present non-conforming code segment of DPL @dpl: where a privilege
  * change through a gate, or an IRET to an outer level, may go here
  * (conforming code keeps the CPL: the full path's). */
@@ -97,6 +90,8 @@ static void fast_switch(struct bt_vm *b, struct sw_cpu *c, int cpl, u32 eflags,
 	c->seg_emulated[SW_CS] = c->seg_emulated[SW_SS] = false;
 	c->hsel_set[SW_CS] = s->hcs;
 	c->hsel[SW_SS] = c->hsel_set[SW_SS] = s->hss;
+	b->page->cs_sel = cs->selector;
+	b->page->ss_sel = s->ss.selector;
 	/* desc__is_readable: an execute-only CS is not loaded into GS */
 	b->ro->guest_cs_sel =
 		cs->s && (!(cs->type & 8) || (cs->type & 2)) ? s->hcs : 0;
@@ -175,6 +170,7 @@ static bool fast_int(struct bt_vm *b, struct sw_cpu *c, u32 vector, u32 len)
 	fast_set_eflags(b, c, efl);
 	c->irq_shadow = false;
 	b->t->delivered_int++;
+	b->int_vec = (u8)vector; /* the one to arm in the translation */
 	return true;
 }
 
@@ -227,6 +223,8 @@ static bool fast_iret_outer(struct bt_vm *b, struct sw_cpu *c)
 	if (!fast_switch_ok(b, c, 3, nf, &s))
 		return false;
 	fast_switch(b, c, 3, nf, &s);
+	b->iret_cs3 = (u16)f[1]; /* the pair to arm in the translation */
+	b->iret_ss3 = (u16)f[4];
 	c->eip = f[0];
 	c->gpr[SW_ESP] = f[3];
 	fast_set_eflags(b, c, nf & ~EFL_RF);

@@ -46,24 +46,33 @@
 #include "refvmm/log.h"
 #include "refvmm/machine.h"
 
-/* Inlined into the fast handler too, which may call nothing. */
+/* What the routines in the translation need of the state the run loop
+ * enters with, whichever instruction they do (fast_isys.h too). */
 static inline __attribute__((always_inline)) bool
-fast_sysx_can_arm(const struct bt_vm *b, const struct sw_cpu *c,
-		  struct fast_switch s[2])
+fast_inline_ok(const struct bt_vm *b, const struct sw_cpu *c)
 {
 	const struct monitor *t = b->t;
 	const struct vcpu_seg *cs = &c->seg[SW_CS];
-	u32 sel = (u32)c->msr_sysenter_cs & 0xfffc;
 
-	if (!c->shadow || c->shadow->paging || !(sel & ~3u) ||
-	    !(c->cr0 & CR0_PE) || b->count_insns ||
+	if (!c->shadow || c->shadow->paging || !(c->cr0 & CR0_PE) ||
+	    b->count_insns ||
 	    (c->eflags & (EFL_AC | EFL_TF | EFL_NT | EFL_RF | EFL_VM)) ||
 	    (c->dr[7] & 0xff) || b->smc_active || b->nmmio || c->acc_cpl >= 0 ||
 	    c->irq_shadow || t->monitor_step || t->trace_step ||
 	    (t->m->log_events & LOG_TRAPS))
 		return false;
-	if (cs->unusable || !cs->s || (cs->type & 0xa) != 0xa || cs->base ||
-	    cs->limit != 0xffffffffu || !cs->db)
+	return !cs->unusable && cs->s && (cs->type & 0xa) == 0xa && !cs->base &&
+	       cs->limit == 0xffffffffu && cs->db;
+}
+
+/* Inlined into the fast handler too, which may call nothing. */
+static inline __attribute__((always_inline)) bool
+fast_sysx_can_arm(const struct bt_vm *b, const struct sw_cpu *c,
+		  struct fast_switch s[2])
+{
+	u32 sel = (u32)c->msr_sysenter_cs & 0xfffc;
+
+	if (!(sel & ~3u) || !fast_inline_ok(b, c))
 		return false;
 	fast_sysx_segs(sel, 0, &s[0]);
 	fast_sysx_segs(sel, 3, &s[1]);
@@ -93,6 +102,8 @@ static inline __attribute__((always_inline)) void fast_sysx_arm(struct bt_vm *b)
 		b->ro->sysx_ss[i] = s[i].hss;
 		b->ro->sysx_table_off[i] = s[i].table * BT_TABLE_SIZE;
 		b->ro->sysx_fn[i] = (u32)(uintptr_t)b->sysx_fn[i];
+		b->ro->sysx_sels[i] = s[i].cs.selector | (u32)s[i].ss.selector
+								 << 16;
 	}
 	b->ro->sysenter_esp = (u32)c->msr_sysenter_esp;
 	b->ro->sysenter_eip = (u32)c->msr_sysenter_eip;

@@ -19,6 +19,7 @@
 #include "emit.h"
 #include "fast.h"
 #include "gate.h"
+#include "isys.h"
 #include "paging.h"
 #include "refvmm/log.h"
 #include "refvmm/machine.h"
@@ -40,7 +41,7 @@ _Static_assert(BT_EXIT_MISS == BT_GATE_EXIT_MISS, "gate.h: BT_EXIT_MISS");
 _Static_assert(BT_GS_BASE + BT_GATE_CPU == BT_CPU_ADDR, "gate.h: sw_cpu");
 _Static_assert(BT_TABLE_ADDR + BT_TABLE_BYTES <= BT_TC_BASE, "layout");
 
-#define SHARED_SIZE 0x400
+#define SHARED_SIZE 0x800
 
 /* An empty slot's tc is the miss stub: a stray match is harmless. */
 static void slot_clear(struct bt_vm *b, u32 t, u32 i)
@@ -137,11 +138,11 @@ static void esp_copy(struct emit *e, u32 ro, u32 pg)
  * SYSENTER (i = 0) and SYSEXIT (i = 1) in the translation (fast_sysx.h),
  * entered with the guest EIP of the instruction in the page. Armed: the
  * record of which ran, the new SS shadow, the count, the new key word's
- * table, the target, ESP, for SYSENTER IF = 0 (SDM Vol. 2B SYSENTER:
- * VM, IF, RF cleared; VM and RF are clear where armed), then the
- * lookup. None of it changes the guest's flags or other registers, and
- * no instruction but the last jump is a boundary: a kick steps to the
- * lookup. Disarmed: the fast callout.
+ * table, the new selectors (INT's frame reads them), the target, ESP, for
+ * SYSENTER IF = 0 (SDM Vol. 2B SYSENTER: VM, IF, RF cleared; VM and RF are
+ * clear where armed), then the lookup. None of it changes the guest's flags or
+ * other registers, and no instruction but the last jump is a boundary: a kick
+ * steps to the lookup. Disarmed: the fast callout.
  */
 static void build_sysx(struct bt_vm *b, struct emit *e)
 {
@@ -159,6 +160,7 @@ static void build_sysx(struct bt_vm *b, struct emit *e)
 		emit__bytes(e, "\x65\x89\x25", 3);
 		emit__u32(e, BT_PG(inline_sysx[0]) + 4 * i);
 		esp_copy(e, BT_RO(sysx_table_off[0]) + 4 * i, BT_PG(table_off));
+		esp_copy(e, BT_RO(sysx_sels[0]) + 4 * i, BT_PG(cs_sel));
 		if (i == 0) {
 			esp_copy(e, BT_RO(sysenter_eip), BT_PG(target));
 			emit__bytes(e, "\x2e\x8b\x25", 3);
@@ -238,6 +240,7 @@ static void build_shared(struct bt_vm *b)
 	emit__gs_load_eax(&e, BT_PG(scr_eax));
 	emit__exit(&e, BT_EXIT_STEP);
 	build_sysx(b, &e);
+	e.p = isys__build(b, e.p);
 	if (e.p > b->tc_base + SHARED_SIZE)
 		abort(); /* SHARED_SIZE too small: a build-time mistake */
 }

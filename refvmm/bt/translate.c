@@ -763,6 +763,21 @@ static bool emit_insn(struct tx *x, u32 eip, const u8 *g,
 				  ((fast & 0xff) == BT_FAST_SYSEXIT ? 4 : 0));
 		return true;
 	}
+	if (((fast & 0xff) == BT_FAST_INT ||
+	     ((fast & 0xff) == BT_FAST_IRET && !k->ss16)) &&
+	    !(x->no_boundary_next && g[0] == 0xcf)) {
+		/* through bt_ro to the shared routine, armed or not
+		 * (fast_isys.h): jmp *%cs:isys_fn[i]; the routine reads
+		 * IRETD's frame through ESP (SS.B = 1) */
+		map_add(x, eip, true);
+		emit__gs_imm(&x->e, BT_PG(eip), eip);
+		emit__gs_imm(&x->e, BT_PG(fast_op), fast);
+		emit__bytes(&x->e, "\x2e\xff\x25", 3);
+		emit__u32(&x->e,
+			  BT_RO(isys_fn[0]) +
+				  ((fast & 0xff) == BT_FAST_IRET ? 4 : 0));
+		return true;
+	}
 	if (fast && !(x->no_boundary_next && g[0] == 0xcf)) {
 		map_add(x, eip, true);
 		emit__gs_imm(&x->e, BT_PG(eip), eip);

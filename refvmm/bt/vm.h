@@ -66,9 +66,12 @@ enum bt_exit {
 	BT_EXIT_NR,
 };
 
-/* bt_page.sysx: which ran last in the translation (fast_sysx.h) */
+/* bt_page.sysx: which ran last in the translation (fast_sysx.h,
+ * fast_isys.h) */
 #define BT_SYSX_ENTER 1
 #define BT_SYSX_EXIT  2
+#define BT_SYSX_INT   3
+#define BT_SYSX_IRET  4
 
 /* sw_world__enter's kind for a callout (sw/cpu.h has 1 and 2). */
 #define BT_EXIT_KIND_CALLOUT 3
@@ -88,8 +91,9 @@ struct bt_page {
 	u32 jmp_target; /* lookup hit: the translation */
 	u32 scr_eax, scr_ecx, scr_fl;
 	u8 vif; /* the guest's EFLAGS.IF, for inline CLI */
-	/* BT_SYSX_*: the last SYSENTER or SYSEXIT the translation ran
-	 * since the monitor last looked (fast_sysx.h); a claim */
+	/* BT_SYSX_*: the last SYSENTER, SYSEXIT, INT or IRET the
+	 * translation ran since the monitor last looked (fast_sysx.h,
+	 * fast_isys.h); a claim */
 	u8 sysx;
 	u8 pad0[2];
 	u32 eip;     /* guest EIP of a callout: the gate copies it to sw_cpu */
@@ -110,6 +114,18 @@ struct bt_page {
 	/* SYSENTER, SYSEXIT the translation ran (fast_sysx.h), since the
 	 * run loop last added them to bt_stats */
 	u32 inline_sysx[2];
+	/* INT n and IRETD in the translation (fast_isys.h, isys.S): how
+	 * many ran since the run loop last added them to bt_stats; the
+	 * guest's CS and SS selectors now, for INT's frame (kept by
+	 * run_block, fast_switch and every routine that changes them);
+	 * the routines' scratch: the registers, ESP, SS and ES they found,
+	 * the ESP they leave, the IRET frame, and a stack for PUSHF */
+	u32 inline_isys[2];
+	u16 cs_sel, ss_sel;
+	u32 isys_eax, isys_ecx, isys_edx, isys_esp, isys_newesp;
+	u16 isys_ss, isys_es;
+	u32 isys_frame[5];
+	u32 isys_stack[3];
 };
 
 /* Where the monitor may write a jump (recorded when it was emitted). */
@@ -138,6 +154,30 @@ struct bt_ro {
 	u32 sysx_fn[2];
 	u32 sysx_table_off[2];
 	u32 sysenter_esp, sysenter_eip;
+	/* ... and the CS and SS selectors each leaves (CS | SS << 16) */
+	u32 sysx_sels[2];
+	/* INT n and IRETD in the translation (fast_isys.h, isys.S), armed
+	 * by the run loop: where translated INT and IRETD jump (the
+	 * routine, or the fast callout's exit, isys_leave), the lookup; the
+	 * INT armed: its bt_page.fast_op, the linear addresses and the raw
+	 * bytes of its gate and of the descriptors of the gate's CS and of
+	 * SS0, TSS.ESP0's address, the highest ESP0 - 20 that keeps the
+	 * frame in SS0 and in RAM, the gate's offset, the new key word's
+	 * table, TSS.SS0, SS0's host selector, the new CS | SS << 16, and
+	 * 0xff for a trap gate (IF kept), 0 for an interrupt gate; the
+	 * IRETD armed: the CS and SS selectors its frame must hold, their
+	 * descriptors' addresses and raw bytes, the table, SS's host
+	 * selector */
+	u32 isys_fn[2], isys_leave, lookup_ip;
+	u32 int_op, int_idt, int_gate[2];
+	u32 int_cs_addr, int_cs_desc[2], int_ss_addr, int_ss_desc[2];
+	u32 int_tss, int_sp_max, int_eip, int_table_off;
+	u16 int_ss0, int_hss;
+	u32 int_sels;
+	u8 int_keep_if, pad2[3];
+	u32 iret_cs_addr, iret_cs_desc[2], iret_ss_addr, iret_ss_desc[2];
+	u32 iret_table_off;
+	u16 iret_cs, iret_ss, iret_hss, pad3;
 };
 
 #define BT_RO(field) (BT_RO_ADDR + (u32)offsetof(struct bt_ro, field))
@@ -273,6 +313,9 @@ struct bt_stats {
 	u64 table_new;	      /* a key word given an emptied one */
 	u64 fast_misses;      /* lookup misses the gate filled (fast.c) */
 	u64 inline_sysx[2];   /* SYSENTER, SYSEXIT in the translation */
+	u64 inline_isys[2];   /* INT n, IRETD in the translation */
+	u64 isys_armed[2];    /* entries with those armed (fast_isys.h) */
+	u64 isys_rollbacks;   /* host faults inside their routines */
 	u64 sysx_armed;	      /* entries with those armed (fast_sysx.h) */
 	u64 guest_insns;      /* --count-insns: executed, as counted */
 	u64 kinds[BT_NKINDS]; /* translated instructions by kind */
@@ -288,6 +331,14 @@ struct bt_adapt_probe {
 	u32 eip, len;
 	u64 delivered;
 	u64 gen; /* the cache's generation when it faulted */
+};
+
+/* A new CS and SS, the host selectors their shadow slots give, and the
+ * lookup table of the new key (fast_cpl.h). */
+struct fast_switch {
+	struct vcpu_seg cs, ss;
+	u16 hcs, hss;
+	u32 table;
 };
 
 struct bt_vm {
@@ -319,6 +370,17 @@ struct bt_vm {
 	u8 *sysx_fn[2], *sysx_leave_fn[2];
 	bool sysx_armed;
 	bool breach_sysx; /* REFVMM_BREACH_PROBE=sysx (bt.c) */
+	/* INT n and IRETD in the translation (fast_isys.h): the routines'
+	 * copy (isys.S), the exit they decline to; whether each is armed,
+	 * the state it leaves as armed (CPL 0 after INT, 3 after IRETD);
+	 * the vector INT is armed for and the CS and SS selectors IRETD
+	 * is armed for: the last the fast callouts served */
+	u8 *isys_base, *isys_leave_fn;
+	bool isys_armed[2];
+	struct fast_switch isys_sw[2];
+	u8 int_vec;
+	u16 iret_cs3, iret_ss3;
+	bool isys_rolled; /* the last signal came from a routine (isys.c) */
 	struct bt_block *blocks;
 	u32 nblocks;
 	struct bt_map *maps;

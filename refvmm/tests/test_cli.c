@@ -1397,8 +1397,8 @@ Test(cli, bt_a_forged_sysenter_claim_ends_the_run)
 					  asm_guest("fast-syscalls"), NULL});
 		unsetenv("REFVMM_BREACH_PROBE");
 		expect_line(&r, REFVMM_EXIT_INTERNAL_ERROR,
-			    "reports a SYSENTER or SYSEXIT (1) that was not "
-			    "armed or did not run");
+			    "reports a SYSENTER, SYSEXIT, INT or IRETD (1) "
+			    "that was not armed or did not run");
 	}
 }
 
@@ -1934,17 +1934,18 @@ Test(cli, bt_fast_in_reads_published_ports)
 }
 
 /*
- * System calls that change CPL finish in the gate (bt/fast_cpl.h) with
- * paging off: 500 INT 0x80 round trips from CPL 3 and 500
- * SYSENTER/SYSEXIT round trips, the guest checking the frame, the
- * selectors, ESP and IF on both sides. Taking the full path: the first
- * IRET to CPL 3 (no lookup table of the user's key yet), the IRET that
- * must null a DPL-0 DS (the guest checks DS = 0 after it), and the first
- * INT, SYSENTER and SYSEXIT (the new SS's or CS's shadow slot not yet
- * written). The kernel's SS has a base other than 0, so a frame read
+ * System calls that change CPL with paging off run in the translation
+ * or finish in the gate (bt/fast_isys.h, fast_sysx.h, fast_cpl.h): 500
+ * INT 0x80 round trips from CPL 3 and 500 SYSENTER/SYSEXIT round trips,
+ * the guest checking the frame, the selectors, ESP and IF on both
+ * sides. Taking the full path: the first IRET to CPL 3 (no lookup table
+ * of the user's key yet), the IRET that must null a DPL-0 DS (the guest
+ * checks DS = 0 after it), and the first INT, SYSENTER and SYSEXIT (the
+ * new SS's or CS's shadow slot not yet written). The fast callouts
+ * serve the INTs and the IRET before the translation is armed for
+ * their vector and their CS and SS, and the last INT (0x82). The
+ * kernel's SS has a base other than 0, so a frame written or read
  * through a stale host SS fails the guest's checks.
- * The counters are the full path's either way: 501 INT and IRETD
- * callouts (the last INT ends the run), 500 of each of the other pair.
  * (Not trap mode: there the guest's MOV from CS reads the host's
  * selector, one of the obstacles docs/refvmm-trap.md lists.)
  */
@@ -1954,16 +1955,18 @@ Test(cli, bt_fast_system_calls_change_cpl_in_the_gate)
 	const char *p = asm_guest("fast-syscalls");
 	struct result r;
 	static const struct want_stat want[] = {
-		{"emulated.int", 501},
-		{"emulated.iretd", 501},
+		{"emulated.int", 3},
+		{"emulated.iretd", 3},
 		{"emulated.sysenter", 1},
 		{"emulated.sysexit", 1},
 		{"trap.delivered_soft_int", 501},
-		{"bt.fast.int", 500},
-		{"bt.fast.iretd", 499},
+		{"bt.fast.int", 2},
+		{"bt.fast.iretd", 1},
+		{"bt.inline.int", 498},
+		{"bt.inline.iretd", 498},
 		{"bt.inline.sysenter", 999},
 		{"bt.inline.sysexit", 999},
-		{"bt.callouts.int", 501},
+		{"bt.callouts.int", 3},
 	};
 
 	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
@@ -2007,6 +2010,42 @@ Test(cli, bt_sysenter_in_the_translation_under_kicks)
 			cr_assert_gt(in, 50000, "--mode %s: %s inline %lu",
 				     modes[m], insn[i], in);
 		}
+	}
+}
+
+/*
+ * INT 0x80 and IRETD in the translation (bt/fast_isys.h) while the
+ * kernel changes what they were armed with by plain stores: the gate's
+ * offset and type, TSS.ESP0 and SS0, the user data descriptor IRETD
+ * loads SS from, the frame's CF (guests/isys-changes.S), and the PIT's
+ * kicks land inside the routines. The guest checks every frame and
+ * return. Every INT ran once, in the translation or as a callout (fast
+ * or not: emulated.int counts both), 3,000 round trips and the final
+ * INT 0x82; most in the translation; the two whose frame lands on the
+ * page of translated code fault in the host inside the routine and are
+ * rolled back to the callout.
+ */
+Test(cli, bt_int_and_iretd_in_the_translation_follow_guest_stores)
+{
+	const char *modes[] = {"bt-simple", "bt"};
+	const char *p = asm_guest("isys-changes");
+	struct result r;
+
+	for (int m = 0; m < 2; m++) {
+		unsigned long in, em, ret, rb;
+
+		run_guest_passing(&r, modes[m], "--stats", p);
+		in = stat_of(&r, "bt.inline.int");
+		em = stat_of(&r, "emulated.int");
+		ret = stat_of(&r, "bt.inline.iretd");
+		rb = stat_of(&r, "bt.inline.rolled_back");
+		cr_assert_eq(in + em, 3001, "--mode %s: INT inline %lu + %lu",
+			     modes[m], in, em);
+		cr_assert_gt(in, 1000, "--mode %s: INT inline %lu", modes[m],
+			     in);
+		cr_assert_gt(ret, 1000, "--mode %s: IRETD inline %lu", modes[m],
+			     ret);
+		cr_assert_eq(rb, 2, "--mode %s: %lu rolled back", modes[m], rb);
 	}
 }
 

@@ -1,0 +1,212 @@
+/*
+ * INT n from CPL 3 and IRETD back to CPL 3 in the translation
+ * (fast_isys.h says when they are armed and what the monitor does
+ * after; docs refvmm-bt.md, "INT and IRETD in the translation").
+ * 32-bit code copied into the shared part of the cache: position
+ * independent, addressing only bt_page through %gs and bt_ro, the
+ * guest's RAM and its own stack through %cs (flat, execute/read over
+ * the whole 4 GiB: translated code's code segment) and %ss.
+ *
+ * A translated INT imm8 or IRETD stores its guest EIP and fast_op and
+ * jumps here through bt_ro.isys_fn (disarmed: to the fast callout's
+ * exit). The routine saves EAX, ECX, EDX, ESP, SS and ES in the page,
+ * moves to a small stack in the page (SS = the page's selector) for
+ * the PUSHF that keeps the guest's flags, and compares what the guest
+ * can change without an exit (its RAM: the gate, the descriptors,
+ * TSS.SS0; the frame's selectors and flags) with what the run loop
+ * armed. A difference restores everything and leaves as the fast
+ * callout, which does the instruction the long way. Then it writes
+ * INT's frame (through ES = SS0's shadow: bounds checked first) or
+ * takes IRETD's, and commits: the claim in bt_page.sysx, the count,
+ * the lookup table of the new key, the new selectors in the page, the
+ * virtual IF, the registers and flags, SS and ESP, and the lookup at
+ * the new EIP. Nothing from the commit on can fault.
+ *
+ * A host fault before the commit (the guest's RAM not mapped yet, a
+ * code page written, the frame at the top of SS) is rolled back by the
+ * run loop (isys.c) and is then the instruction's own.
+ */
+#include "isys.h"
+
+#define PG(f) %gs:ISYS_PG_##f
+#define RO(f) %cs:(ISYS_RO_ADDR + ISYS_RO_##f)
+
+/* EFLAGS the translated code keeps in the host's flags: CF PF AF ZF SF
+ * DF OF */
+#define LIVE_FLAGS 0xcd5
+/* IRETD's image must leave these as bt_page.vflags has them (IOPL NT
+ * AC VIF VIP TF ID) and have RF and VM clear */
+#define IRET_SAME 0x3f7100
+
+/* 8 bytes at the guest address in %eax equal bt_ro's at @off, else 9f */
+.macro same8 off
+	movl %cs:(%eax), %ecx
+	cmpl %cs:(ISYS_RO_ADDR + \off), %ecx
+	jne 9f
+	movl %cs:4(%eax), %ecx
+	cmpl %cs:(ISYS_RO_ADDR + \off + 4), %ecx
+	jne 9f
+.endm
+
+.macro save_regs
+	movl %eax, PG(EAX)
+	movl %ecx, PG(ECX)
+	movl %edx, PG(EDX)
+	movl %esp, PG(ESP)
+	movw %ss, PG(SS)
+	movw %es, PG(ES)
+.endm
+
+.macro load_regs
+	movl PG(EAX), %eax
+	movl PG(ECX), %ecx
+	movl PG(EDX), %edx
+.endm
+
+/* onto the page's stack, the guest's flags pushed */
+.macro page_stack
+	movw RO(MON_GS), %ss
+	movl $ISYS_PG_STACK_TOP, %esp
+	pushfl
+.endm
+
+	.text
+	.code32
+	.globl bt_isys_start, bt_isys_end
+	.globl bt_isys_int, bt_isys_int_rbf, bt_isys_int_commit
+	.globl bt_isys_iret, bt_isys_iret_rb, bt_isys_iret_rbf
+	.globl bt_isys_iret_commit
+bt_isys_start:
+
+/* INT imm8 at CPL 3 (SDM Vol. 2A INT n, INTER-PRIVILEGE-LEVEL-INTERRUPT) */
+bt_isys_int:
+	save_regs
+	page_stack
+bt_isys_int_rbf:
+	movl PG(FAST_OP), %eax
+	cmpl RO(INT_OP), %eax
+	jne 9f
+	movl RO(INT_IDT), %eax
+	same8 ISYS_RO_INT_GATE
+	movl RO(INT_CS_ADDR), %eax
+	same8 ISYS_RO_INT_CS_DESC
+	movl RO(INT_SS_ADDR), %eax
+	same8 ISYS_RO_INT_SS_DESC
+	movl RO(INT_TSS), %eax
+	movw %cs:4(%eax), %cx		/* TSS.SS0 */
+	cmpw RO(INT_SS0), %cx
+	jne 9f
+	movl %cs:(%eax), %ecx		/* TSS.ESP0 */
+	subl $20, %ecx
+	jb 9f
+	cmpl RO(INT_SP_MAX), %ecx
+	ja 9f
+	/* the frame: EIP after the INT, CS, EFLAGS, ESP, SS (6.12.1) */
+	movw RO(INT_HSS), %es
+	movl PG(EIP), %eax
+	addl $2, %eax
+	movl %eax, %es:(%ecx)
+	movzwl PG(CS_SEL), %eax
+	movl %eax, %es:4(%ecx)
+	movl (%esp), %eax
+	andl $LIVE_FLAGS, %eax
+	orl PG(VFLAGS), %eax
+	movzbl PG(VIF), %edx
+	shll $9, %edx
+	orl %edx, %eax
+	orl $2, %eax
+	movl %eax, %es:8(%ecx)
+	movl PG(ESP), %eax
+	movl %eax, %es:12(%ecx)
+	movzwl PG(CS_SEL) + 2, %eax
+	movl %eax, %es:16(%ecx)
+bt_isys_int_commit:
+	movw PG(ES), %es
+	movl %ecx, PG(NEWESP)
+	movb $ISYS_SYSX_INT, PG(SYSX)
+	incl PG(INLINE)
+	movl RO(INT_TABLE), %eax
+	movl %eax, PG(TABLE_OFF)
+	movl RO(INT_EIP), %eax
+	movl %eax, PG(TARGET)
+	movl RO(INT_SELS), %eax
+	movl %eax, PG(CS_SEL)
+	movb RO(INT_KEEP_IF), %al
+	andb %al, PG(VIF)
+	load_regs
+	popfl
+	movw RO(INT_HSS), %ss
+	movl PG(NEWESP), %esp
+	jmp *RO(LOOKUP)
+
+/* IRETD at CPL 0 to CPL 3 (SDM Vol. 2A IRET,
+ * RETURN-TO-OUTER-PRIVILEGE-LEVEL) */
+bt_isys_iret:
+	save_regs
+bt_isys_iret_rb:
+	movl (%esp), %eax
+	movl %eax, PG(FRAME)
+	movl 4(%esp), %eax
+	movl %eax, PG(FRAME) + 4
+	movl 8(%esp), %eax
+	movl %eax, PG(FRAME) + 8
+	movl 12(%esp), %eax
+	movl %eax, PG(FRAME) + 12
+	movl 16(%esp), %eax
+	movl %eax, PG(FRAME) + 16
+	page_stack
+bt_isys_iret_rbf:
+	movl PG(FRAME) + 4, %eax
+	cmpw RO(IRET_CS), %ax
+	jne 9f
+	movl PG(FRAME) + 16, %eax
+	cmpw RO(IRET_SS), %ax
+	jne 9f
+	movl RO(IRET_CS_ADDR), %eax
+	same8 ISYS_RO_IRET_CS_DESC
+	movl RO(IRET_SS_ADDR), %eax
+	same8 ISYS_RO_IRET_SS_DESC
+	movl PG(FRAME) + 8, %eax
+	movl %eax, %ecx
+	xorl PG(VFLAGS), %ecx
+	testl $IRET_SAME, %ecx
+	jnz 9f
+bt_isys_iret_commit:
+	movl %eax, %ecx
+	shrl $9, %ecx
+	andb $1, %cl
+	movb %cl, PG(VIF)
+	andl $LIVE_FLAGS, %eax
+	movl (%esp), %ecx
+	andl $~LIVE_FLAGS, %ecx
+	orl %ecx, %eax
+	movl %eax, (%esp)
+	movl PG(FRAME), %eax
+	movl %eax, PG(TARGET)
+	movl PG(FRAME) + 12, %eax
+	movl %eax, PG(NEWESP)
+	movb $ISYS_SYSX_IRET, PG(SYSX)
+	incl PG(INLINE) + 4
+	movl RO(IRET_TABLE), %eax
+	movl %eax, PG(TABLE_OFF)
+	movzwl PG(FRAME) + 4, %eax
+	movw %ax, PG(CS_SEL)
+	movzwl PG(FRAME) + 16, %eax
+	movw %ax, PG(CS_SEL) + 2
+	load_regs
+	popfl
+	movw RO(IRET_HSS), %ss
+	movl PG(NEWESP), %esp
+	jmp *RO(LOOKUP)
+
+/* Declined: as the routine found everything, then the fast callout
+ * (bt_page.eip and fast_op are the site's). */
+9:	load_regs
+	popfl
+	movw PG(ES), %es
+	movw PG(SS), %ss
+	movl PG(ESP), %esp
+	jmp *RO(LEAVE)
+bt_isys_end:
+
+	.section .note.GNU-stack, "", @progbits

@@ -438,6 +438,8 @@ Test(cli, host_limit_check_matches_the_cpu)
 	struct perr e = {0};
 	bool tcg;
 
+	/* compatibility mode is what this case needs of the host */
+	setenv("REFVMM_ALLOW_UNENFORCED_LIMITS", "1", 1);
 	need_sw_host();
 	cr_assert_eq(hostinfo_probe(&h, &e), 0, "%s", e.msg);
 	tcg = h.emulator && !strcmp(h.emulator, "qemu-tcg");
@@ -446,6 +448,49 @@ Test(cli, host_limit_check_matches_the_cpu)
 		     "segment limits %s on a %s host",
 		     tcg ? "enforced" : "not enforced",
 		     tcg ? "QEMU TCG" : "hardware");
+}
+
+/* Where the CPU does not check data-segment limits (QEMU's TCG, the
+ * runner's qemu-tcg host class) a guest reaches the monitor window past
+ * its segments' limits: every software mode refuses such a host with
+ * status 74 and one line (--check-host too), unless
+ * REFVMM_ALLOW_UNENFORCED_LIMITS is exactly 1. On a CPU that checks
+ * them, every mode runs with or without it. */
+Test(cli, software_modes_refuse_a_host_that_does_not_check_limits)
+{
+	static const char *const sw[] = {"trap", "bt-simple", "bt"};
+	static const char *const waiver[] = {NULL, "yes", "1"};
+	struct hostinfo h = {0};
+	struct perr e = {0};
+	struct result r;
+	char want[64];
+	bool tcg;
+
+	setenv("REFVMM_ALLOW_UNENFORCED_LIMITS", "1", 1);
+	need_sw_host();
+	cr_assert_eq(hostinfo_probe(&h, &e), 0, "%s", e.msg);
+	tcg = h.emulator && !strcmp(h.emulator, "qemu-tcg");
+	hostinfo_free(&h);
+	for (size_t i = 0; i < sizeof(sw) / sizeof(sw[0]); i++)
+		for (size_t w = 0; w < 3; w++) {
+			if (waiver[w])
+				setenv("REFVMM_ALLOW_UNENFORCED_LIMITS",
+				       waiver[w], 1);
+			else
+				unsetenv("REFVMM_ALLOW_UNENFORCED_LIMITS");
+			run(&r, (const char *const[]){"--mode", sw[i],
+						      "--check-host", NULL});
+			if (tcg && w < 2) {
+				expect_line(&r, REFVMM_EXIT_HOST_UNSUPPORTED,
+					    "does not check data-segment "
+					    "limits");
+				continue;
+			}
+			snprintf(want, sizeof(want),
+				 "refvmm: this host can run mode %s\n", sw[i]);
+			cr_assert_eq(r.status, 0, "%s: %s", sw[i], r.err);
+			cr_assert_str_eq(r.out, want);
+		}
 }
 
 Test(cli, guest_debug_exit)

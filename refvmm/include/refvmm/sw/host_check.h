@@ -13,9 +13,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* 0 when the host runs compatibility-mode code; else -ENOSYS with one
- * line in @err saying what failed. The answer is kept: the check runs
- * once per process (a child does the far jump). */
+/* 0 when the host runs compatibility-mode code and checks its
+ * data-segment limits (or REFVMM_ALLOW_UNENFORCED_LIMITS=1 waives the
+ * second); else -ENOSYS with one line in @err saying what failed. The
+ * host's answer is kept: the check runs once per process (a child does
+ * the far jump). */
 int sw_host__check(char *err, size_t errlen);
 
 /* Whether the host CPU raises #GP for a data access past its segment's
@@ -23,5 +25,10 @@ int sw_host__check(char *err, size_t errlen);
  * TCG does not. Checked once per process in a child; false when the
  * check cannot tell. */
 bool sw_host__limits_enforced(void);
+
+/* REFVMM_ALLOW_UNENFORCED_LIMITS=1: run the software modes on a host
+ * that does not check segment limits, where the guest can reach the
+ * monitor (testing the monitor under an emulator; docs/security.md). */
+bool sw_host__limits_waived(void);
 
 #endif

@@ -165,6 +165,7 @@ static bool fast_iret_arm(struct bt_vm *b, const struct sw_cpu *c, u32 efl)
 	ro->iret_ss_desc[1] = ssd[1];
 	ro->iret_table_off = s->table * BT_TABLE_SIZE;
 	ro->iret_cs = b->iret_cs3;
+	ro->iret_cs_neg = 0u - b->iret_cs3;
 	ro->iret_ss = b->iret_ss3;
 	ro->iret_hss = s->hss;
 	return true;

@@ -144,7 +144,15 @@ bt_isys_int_commit:
 bt_isys_iret:
 	save_regs
 bt_isys_iret_rb:
-	movl (%esp), %eax
+	/* a return to another CS (the same level, say) declines before
+	 * anything costly, without touching the flags */
+	movzwl 4(%esp), %ecx
+	movl RO(IRET_CS_NEG), %eax
+	leal (%ecx,%eax), %ecx
+	jecxz 1f
+	load_regs
+	jmp *RO(LEAVE)
+1:	movl (%esp), %eax
 	movl %eax, PG(FRAME)
 	movl 4(%esp), %eax
 	movl %eax, PG(FRAME) + 4

@@ -64,6 +64,7 @@ RO_AT(iret_table_off, ISYS_RO_IRET_TABLE);
 RO_AT(iret_cs, ISYS_RO_IRET_CS);
 RO_AT(iret_ss, ISYS_RO_IRET_SS);
 RO_AT(iret_hss, ISYS_RO_IRET_HSS);
+RO_AT(iret_cs_neg, ISYS_RO_IRET_CS_NEG);
 _Static_assert(BT_SYSX_INT == ISYS_SYSX_INT && BT_SYSX_IRET == ISYS_SYSX_IRET,
 	       "isys.h: bt_page.sysx");
 

@@ -58,6 +58,7 @@
 #define ISYS_RO_IRET_CS	     164
 #define ISYS_RO_IRET_SS	     166
 #define ISYS_RO_IRET_HSS     168
+#define ISYS_RO_IRET_CS_NEG  172
 
 /* bt_page.sysx values (vm.h BT_SYSX_INT, BT_SYSX_IRET) */
 #define ISYS_SYSX_INT  3

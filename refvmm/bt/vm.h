@@ -178,6 +178,7 @@ struct bt_ro {
 	u32 iret_cs_addr, iret_cs_desc[2], iret_ss_addr, iret_ss_desc[2];
 	u32 iret_table_off;
 	u16 iret_cs, iret_ss, iret_hss, pad3;
+	u32 iret_cs_neg; /* -iret_cs: a test without the flags */
 };
 
 #define BT_RO(field) (BT_RO_ADDR + (u32)offsetof(struct bt_ro, field))

@@ -124,6 +124,10 @@ static int bt_signal_hook(int sig, void *ucv, struct sw_cpu *c)
 		b->stepping = true;
 		b->st.kick_steps++;
 		g[REG_EFL] |= EFL_TF;
+		/* an INT or IRETD routine's POPF would load the flags it
+		 * pushed before the kick: TF there too (isys.S) */
+		if (isys__flags_pushed(b, rip))
+			b->page->isys_stack[2] |= EFL_TF;
 		return SW_HOOK_RESUME;
 	}
 	return SW_HOOK_PASS;
@@ -178,12 +182,13 @@ static u32 access_size(struct monitor *t, u32 eip)
 /* Runs translation @tb: the guest's flags and selectors around
  * sw_world__enter. Returns how the run came back (its kind), -1 when
  * the shadow could not switch privilege class, -2 when bt_page.sysx
- * names a SYSENTER, SYSEXIT, INT or IRETD that was not armed. */
+ * names a SYSENTER, SYSEXIT, INT or IRETD that was not armed, -3 when
+ * a fault inside INT's or IRETD's routine cannot be rolled back. */
 static int run_block(struct bt_vm *b, const struct bt_block *tb)
 {
 	struct sw_cpu *c = b->c;
 	u32 he, kept;
-	int kind;
+	int kind, rolled;
 	bool sysx_ok;
 
 	/* The shadow's privilege class and the segments' cut first: the
@@ -220,8 +225,10 @@ static int run_block(struct bt_vm *b, const struct bt_block *tb)
 	b->stepping = false;
 	/* a host fault inside INT's or IRETD's routine is the
 	 * instruction's: the state it found first (isys.c) */
-	b->isys_rolled = kind != BT_EXIT_KIND_CALLOUT && kind != SW_EXIT_KICK &&
-			 isys__rollback(b);
+	rolled = kind != BT_EXIT_KIND_CALLOUT && kind != SW_EXIT_KICK
+			 ? isys__rollback(b)
+			 : 0;
+	b->isys_rolled = rolled > 0;
 	/* a translated SYSENTER, SYSEXIT, INT or IRETD may have changed
 	 * CPL, CS and SS (fast_sysx.h, fast_isys.h): the record first,
 	 * everything below reads it */
@@ -244,6 +251,8 @@ static int run_block(struct bt_vm *b, const struct bt_block *tb)
 	c->hsel[SW_CS] = c->hsel_set[SW_CS];
 	c->hsel[SW_GS] = c->hsel_set[SW_GS];
 	sw_sync_from_host(c);
+	if (rolled < 0)
+		return -3;
 	return sysx_ok ? kind : -2;
 }
 
@@ -429,6 +438,13 @@ static bool step(struct bt_vm *b, struct vm_exit *exit)
 			"did not run "
 			"(host address 0x%x)",
 			(u32)b->page->sysx, c->eip);
+	if (kind == -3)
+		return stop_internal(exit,
+				     "bt: a host fault in the INT or IRETD "
+				     "routine (host address 0x%x, claim %u) "
+				     "found SS or ES other than the monitor's "
+				     "record",
+				     c->eip, (u32)b->page->sysx);
 	if (kind < 0)
 		return stop_internal(exit,
 				     "shadow page tables: a host mapping call "

@@ -24,16 +24,15 @@
  *
  * A host fault before the commit (the guest's RAM not mapped yet, a
  * code page written, the frame at the top of SS) is rolled back by the
- * run loop (isys.c) and is then the instruction's own.
+ * run loop (isys.c) and is then the instruction's own. A kick that
+ * lands between a PUSHF and its POPF sets TF in the pushed copy too
+ * (bt.c), so that the POPF keeps the host stepping to the lookup.
  */
 #include "isys.h"
 
 #define PG(f) %gs:ISYS_PG_##f
 #define RO(f) %cs:(ISYS_RO_ADDR + ISYS_RO_##f)
 
-/* EFLAGS the translated code keeps in the host's flags: CF PF AF ZF SF
- * DF OF */
-#define LIVE_FLAGS 0xcd5
 /* IRETD's image must leave these as bt_page.vflags has them (IOPL NT
  * AC VIF VIP TF ID) and have RF and VM clear */
 #define IRET_SAME 0x3f7100
@@ -76,6 +75,8 @@
 	.globl bt_isys_int, bt_isys_int_rbf, bt_isys_int_commit
 	.globl bt_isys_iret, bt_isys_iret_rb, bt_isys_iret_rbf
 	.globl bt_isys_iret_commit
+	.globl bt_isys_int_popped, bt_isys_iret_popped
+	.globl bt_isys_decline, bt_isys_decline_popped
 bt_isys_start:
 
 /* INT imm8 at CPL 3 (SDM Vol. 2A INT n, INTER-PRIVILEGE-LEVEL-INTERRUPT) */
@@ -109,7 +110,7 @@ bt_isys_int_rbf:
 	movzwl PG(CS_SEL), %eax
 	movl %eax, %es:4(%ecx)
 	movl (%esp), %eax
-	andl $LIVE_FLAGS, %eax
+	andl $ISYS_LIVE_FLAGS, %eax
 	orl PG(VFLAGS), %eax
 	movzbl PG(VIF), %edx
 	shll $9, %edx
@@ -135,6 +136,7 @@ bt_isys_int_commit:
 	andb %al, PG(VIF)
 	load_regs
 	popfl
+bt_isys_int_popped:
 	movw RO(INT_HSS), %ss
 	movl PG(NEWESP), %esp
 	jmp *RO(LOOKUP)
@@ -184,9 +186,9 @@ bt_isys_iret_commit:
 	shrl $9, %ecx
 	andb $1, %cl
 	movb %cl, PG(VIF)
-	andl $LIVE_FLAGS, %eax
+	andl $ISYS_LIVE_FLAGS, %eax
 	movl (%esp), %ecx
-	andl $~LIVE_FLAGS, %ecx
+	andl $~ISYS_LIVE_FLAGS, %ecx
 	orl %ecx, %eax
 	movl %eax, (%esp)
 	movl PG(FRAME), %eax
@@ -203,14 +205,17 @@ bt_isys_iret_commit:
 	movw %ax, PG(CS_SEL) + 2
 	load_regs
 	popfl
+bt_isys_iret_popped:
 	movw RO(IRET_HSS), %ss
 	movl PG(NEWESP), %esp
 	jmp *RO(LOOKUP)
 
 /* Declined: as the routine found everything, then the fast callout
  * (bt_page.eip and fast_op are the site's). */
+bt_isys_decline:
 9:	load_regs
 	popfl
+bt_isys_decline_popped:
 	movw PG(ES), %es
 	movw PG(SS), %ss
 	movl PG(ESP), %esp

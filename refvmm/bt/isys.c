@@ -97,32 +97,65 @@ static bool within(const struct bt_vm *b, u64 rip, const char *from,
 	       rip < base + (u64)(to - bt_isys_start);
 }
 
-bool isys__rollback(struct bt_vm *b)
+bool isys__flags_pushed(const struct bt_vm *b, u64 rip)
+{
+	return b->isys_base &&
+	       (within(b, rip, bt_isys_int_rbf, bt_isys_int_popped) ||
+		within(b, rip, bt_isys_iret_rbf, bt_isys_iret_popped) ||
+		within(b, rip, bt_isys_decline, bt_isys_decline_popped));
+}
+
+/* The host SS translated code ran with when the routine started: the
+ * record's while no claim is pending, else the one the claimed
+ * routine loads (fast_sysx.h, fast_isys.h); 0 for a claim that names
+ * nothing. */
+static u16 ss_found(const struct bt_vm *b)
+{
+	u32 m = b->page->sysx;
+
+	if (!m)
+		return b->c->hsel_set[SW_SS];
+	if (m == BT_SYSX_ENTER || m == BT_SYSX_EXIT)
+		return b->ro->sysx_ss[m - 1];
+	if (m == BT_SYSX_INT || m == BT_SYSX_IRET)
+		return b->isys_sw[m - BT_SYSX_INT].hss;
+	return 0;
+}
+
+int isys__rollback(struct bt_vm *b)
 {
 	struct sw_cpu *c = b->c;
 	const struct bt_page *pg = b->page;
 	u64 rip = c->eip;
 	bool pushed;
+	u16 ss;
 
 	if (!b->isys_base)
-		return false;
+		return 0;
 	if (within(b, rip, bt_isys_int_rbf, bt_isys_int_commit) ||
 	    within(b, rip, bt_isys_iret_rbf, bt_isys_iret_commit))
 		pushed = true;
 	else if (within(b, rip, bt_isys_iret_rb, bt_isys_iret_rbf))
 		pushed = false;
 	else
-		return false;
+		return 0;
+	/* SS and ES come from the monitor's own record, which only the
+	 * fast callouts (which keep it) change during a run; the page's
+	 * copies must agree */
+	ss = ss_found(b);
+	if (!ss || pg->isys_ss != ss || pg->isys_es != c->hsel_set[SW_ES])
+		return -1;
 	c->gpr[SW_EAX] = pg->isys_eax;
 	c->gpr[SW_ECX] = pg->isys_ecx;
 	c->gpr[SW_EDX] = pg->isys_edx;
 	c->gpr[SW_ESP] = pg->isys_esp;
-	c->hsel[SW_SS] = pg->isys_ss;
-	c->hsel[SW_ES] = pg->isys_es;
-	/* the flags the routine's PUSHF kept, once it ran; the host's
-	 * IF, IOPL and the rest are the monitor's anyway (run_block) */
+	c->hsel[SW_SS] = ss;
+	c->hsel[SW_ES] = c->hsel_set[SW_ES];
+	/* the arithmetic flags and DF the routine's PUSHF kept, once it
+	 * ran; nothing else of the host's flags comes from the page */
 	if (pushed)
-		c->host_eflags = pg->isys_stack[2];
+		c->host_eflags = (c->host_eflags & ~ISYS_LIVE_FLAGS) |
+				 (pg->isys_stack[2] & ISYS_LIVE_FLAGS);
 	b->st.isys_rollbacks++;
-	return true;
+	return 1;
 }

@@ -60,6 +60,10 @@
 #define ISYS_RO_IRET_HSS     168
 #define ISYS_RO_IRET_CS_NEG  172
 
+/* The EFLAGS translated code keeps in the host's flags: CF PF AF ZF SF
+ * DF OF */
+#define ISYS_LIVE_FLAGS 0xcd5
+
 /* bt_page.sysx values (vm.h BT_SYSX_INT, BT_SYSX_IRET) */
 #define ISYS_SYSX_INT  3
 #define ISYS_SYSX_IRET 4
@@ -79,12 +83,21 @@ extern char bt_isys_start[], bt_isys_end[];
 extern char bt_isys_int[], bt_isys_int_rbf[], bt_isys_int_commit[];
 extern char bt_isys_iret[], bt_isys_iret_rb[], bt_isys_iret_rbf[];
 extern char bt_isys_iret_commit[];
+extern char bt_isys_int_popped[], bt_isys_iret_popped[];
+extern char bt_isys_decline[], bt_isys_decline_popped[];
 
 /* After a signal from translated code (c->eip the host address): when
  * it came from a routine's faulting part, the registers, flags and
- * selectors the routine found, and true (the fault is then the
- * INT's or the IRETD's at bt_page.eip). */
-bool isys__rollback(struct bt_vm *b);
+ * selectors the routine found, and 1 (the fault is then the INT's or
+ * the IRETD's at bt_page.eip); 0 when it came from elsewhere; -1 when
+ * the page's copies of SS or ES are not the ones the monitor's record
+ * says the routine found (bt_page is translated code's: a claim). */
+int isys__rollback(struct bt_vm *b);
+
+/* Whether host address @rip lies between a routine's PUSHF and its
+ * POPF, where the host's TF lives in bt_page.isys_stack[2] too (the
+ * kick's single-stepping: bt.c). Async-signal-safe. */
+bool isys__flags_pushed(const struct bt_vm *b, u64 rip);
 
 /* Copies the routines to @at and points bt_ro at them, disarmed;
  * returns the end of the copy. */

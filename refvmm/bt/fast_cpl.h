@@ -174,6 +174,23 @@ static bool fast_int(struct bt_vm *b, struct sw_cpu *c, u32 vector, u32 len)
 	return true;
 }
 
+/* No data segment register a return to CPL 3 would null: each is
+ * unusable, conforming code, or of DPL 3 (far__drop_data_segs: SDM
+ * Vol. 2A IRET). */
+static bool fast_user_data_segs(const struct sw_cpu *c)
+{
+	for (u32 i = 0; i < SW_NSREGS; i++) {
+		const struct vcpu_seg *d = &c->seg[i];
+
+		if (i == SW_CS || i == SW_SS || d->unusable)
+			continue;
+		/* desc__is_code && desc__is_conforming, as far.c tests */
+		if (!(d->s && (d->type & 0xc) == 0xc) && d->dpl < 3)
+			return false;
+	}
+	return true;
+}
+
 /*
  * IRETD from CPL 0 to CPL 3 (SDM Vol. 2A IRET,
  * RETURN-TO-OUTER-PRIVILEGE-LEVEL): the 20-byte frame readable on the
@@ -205,15 +222,8 @@ static bool fast_iret_outer(struct bt_vm *b, struct sw_cpu *c)
 	    !fast_code_at(&s.cs, 3) || !fast_stack_at(&s.ss, acc, 3))
 		return false;
 	s.cs.type |= 1;
-	for (i = 0; i < SW_NSREGS; i++) {
-		const struct vcpu_seg *d = &c->seg[i];
-
-		if (i == SW_CS || i == SW_SS || d->unusable)
-			continue;
-		/* desc__is_code && desc__is_conforming, as far.c tests */
-		if (!(d->s && (d->type & 0xc) == 0xc) && d->dpl < 3)
-			return false;
-	}
+	if (!fast_user_data_segs(c))
+		return false;
 	nf = (efl & ~writable) | (f[2] & writable) | EFL_FIXED;
 	nf = (nf & ~0x8028u) | EFL_FIXED;
 	if ((nf ^ efl) & FAST_VFLAGS)

@@ -137,7 +137,7 @@ static bool fast_iret_arm(struct bt_vm *b, const struct sw_cpu *c, u32 efl)
 {
 	struct bt_ro *ro = b->ro;
 	struct fast_switch *s = &b->isys_sw[1];
-	u32 csa, ssa, csd[2], ssd[2], i;
+	u32 csa, ssa, csd[2], ssd[2];
 
 	if (c->nmi_blocked || b->t->window_requested ||
 	    (b->iret_cs3 & 3) != 3 || (b->iret_ss3 & 3) != 3 ||
@@ -145,17 +145,8 @@ static bool fast_iret_arm(struct bt_vm *b, const struct sw_cpu *c, u32 efl)
 	    !fast_code_at(&s->cs, 3) || (s->cs.type & 3) != 3 ||
 	    !fast_flat32(&s->cs) ||
 	    !fast_gdt_raw(c, b->iret_ss3, &s->ss, &ssa, ssd) ||
-	    !fast_stack_at(&s->ss, s->ss.type & 1, 3) || !s->ss.db)
-		return false;
-	for (i = 0; i < SW_NSREGS; i++) {
-		const struct vcpu_seg *d = &c->seg[i];
-
-		if (i == SW_CS || i == SW_SS || d->unusable)
-			continue;
-		if (!(d->s && (d->type & 0xc) == 0xc) && d->dpl < 3)
-			return false;
-	}
-	if (!fast_switch_ok(b, c, 3, efl, s))
+	    !fast_stack_at(&s->ss, s->ss.type & 1, 3) || !s->ss.db ||
+	    !fast_user_data_segs(c) || !fast_switch_ok(b, c, 3, efl, s))
 		return false;
 	ro->iret_cs_addr = csa;
 	ro->iret_cs_desc[0] = csd[0];

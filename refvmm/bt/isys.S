@@ -47,6 +47,13 @@
 	jne 9f
 .endm
 
+/* the same for the guest address bt_ro holds at @at, the bytes at
+ * @at + 4 */
+.macro same_at at
+	movl %cs:(ISYS_RO_ADDR + \at), %eax
+	same8 \at + 4
+.endm
+
 .macro save_regs
 	movl %eax, PG(EAX)
 	movl %ecx, PG(ECX)
@@ -60,6 +67,17 @@
 	movl PG(EAX), %eax
 	movl PG(ECX), %ecx
 	movl PG(EDX), %edx
+.endm
+
+/* the registers and flags back; the new SS and ESP; the lookup at
+ * bt_page.target. @popped labels the end of the POPF (isys.h) */
+.macro commit_leave hss, popped
+	load_regs
+	popfl
+\popped:
+	movw %cs:(ISYS_RO_ADDR + \hss), %ss
+	movl PG(NEWESP), %esp
+	jmp *RO(LOOKUP)
 .endm
 
 /* onto the page's stack, the guest's flags pushed */
@@ -87,12 +105,9 @@ bt_isys_int_rbf:
 	movl PG(FAST_OP), %eax
 	cmpl RO(INT_OP), %eax
 	jne 9f
-	movl RO(INT_IDT), %eax
-	same8 ISYS_RO_INT_GATE
-	movl RO(INT_CS_ADDR), %eax
-	same8 ISYS_RO_INT_CS_DESC
-	movl RO(INT_SS_ADDR), %eax
-	same8 ISYS_RO_INT_SS_DESC
+	same_at ISYS_RO_INT_IDT
+	same_at ISYS_RO_INT_CS_ADDR
+	same_at ISYS_RO_INT_SS_ADDR
 	movl RO(INT_TSS), %eax
 	movw %cs:4(%eax), %cx		/* TSS.SS0 */
 	cmpw RO(INT_SS0), %cx
@@ -134,12 +149,7 @@ bt_isys_int_commit:
 	movl %eax, PG(CS_SEL)
 	movb RO(INT_KEEP_IF), %al
 	andb %al, PG(VIF)
-	load_regs
-	popfl
-bt_isys_int_popped:
-	movw RO(INT_HSS), %ss
-	movl PG(NEWESP), %esp
-	jmp *RO(LOOKUP)
+	commit_leave ISYS_RO_INT_HSS, bt_isys_int_popped
 
 /* IRETD at CPL 0 to CPL 3 (SDM Vol. 2A IRET,
  * RETURN-TO-OUTER-PRIVILEGE-LEVEL) */
@@ -172,10 +182,8 @@ bt_isys_iret_rbf:
 	movl PG(FRAME) + 16, %eax
 	cmpw RO(IRET_SS), %ax
 	jne 9f
-	movl RO(IRET_CS_ADDR), %eax
-	same8 ISYS_RO_IRET_CS_DESC
-	movl RO(IRET_SS_ADDR), %eax
-	same8 ISYS_RO_IRET_SS_DESC
+	same_at ISYS_RO_IRET_CS_ADDR
+	same_at ISYS_RO_IRET_SS_ADDR
 	movl PG(FRAME) + 8, %eax
 	movl %eax, %ecx
 	xorl PG(VFLAGS), %ecx
@@ -203,12 +211,7 @@ bt_isys_iret_commit:
 	movw %ax, PG(CS_SEL)
 	movzwl PG(FRAME) + 16, %eax
 	movw %ax, PG(CS_SEL) + 2
-	load_regs
-	popfl
-bt_isys_iret_popped:
-	movw RO(IRET_HSS), %ss
-	movl PG(NEWESP), %esp
-	jmp *RO(LOOKUP)
+	commit_leave ISYS_RO_IRET_HSS, bt_isys_iret_popped
 
 /* Declined: as the routine found everything, then the fast callout
  * (bt_page.eip and fast_op are the site's). */

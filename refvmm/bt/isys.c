@@ -65,6 +65,13 @@ RO_AT(iret_cs, ISYS_RO_IRET_CS);
 RO_AT(iret_ss, ISYS_RO_IRET_SS);
 RO_AT(iret_hss, ISYS_RO_IRET_HSS);
 RO_AT(iret_cs_neg, ISYS_RO_IRET_CS_NEG);
+/* isys.S same_at: each address's bytes follow it */
+_Static_assert(ISYS_RO_INT_GATE == ISYS_RO_INT_IDT + 4 &&
+		       ISYS_RO_INT_CS_DESC == ISYS_RO_INT_CS_ADDR + 4 &&
+		       ISYS_RO_INT_SS_DESC == ISYS_RO_INT_SS_ADDR + 4 &&
+		       ISYS_RO_IRET_CS_DESC == ISYS_RO_IRET_CS_ADDR + 4 &&
+		       ISYS_RO_IRET_SS_DESC == ISYS_RO_IRET_SS_ADDR + 4,
+	       "isys.h: bt_ro's addresses and bytes");
 _Static_assert(BT_SYSX_INT == ISYS_SYSX_INT && BT_SYSX_IRET == ISYS_SYSX_IRET,
 	       "isys.h: bt_page.sysx");
 

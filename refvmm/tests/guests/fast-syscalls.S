@@ -33,7 +33,6 @@
 #define SEL_K_DS 0x10
 #define SEL_U_CS 0x1b
 #define SEL_U_DS 0x23
-#define SEL_TSS	 0x28
 #define SEL_SE	 0x30 /* IA32_SYSENTER_CS: CS, +8 SS, +16 and +24 at CPL 3 */
 #define SEL_K_SS 0x50 /* SS0: data at KSS_BASE */
 #define SEL_U_SS 0x5b /* DPL 3 data at KSS_BASE: the user's before SYSENTER */
@@ -64,26 +63,11 @@
 	ufail_ne \sp
 .endm
 
-	cli
+	/* the TSS's ESP0 is an offset in SS0, whose base is not 0 */
+	kernel_entry TSS, 0x188000, (KSTACK - KSS_BASE), SEL_K_SS
 	mov $0xff, %al		/* no interrupt while IF = 1 at CPL 3 */
 	out %al, $0x21
 	out %al, $0xa1
-	lgdt gdtr
-	ljmp $SEL_K_CS, $1f
-1:	mov $SEL_K_DS, %eax
-	mov %eax, %ds
-	mov %eax, %es
-	mov %eax, %ss
-	mov $0x188000, %esp
-	/* the TSS: ESP0, SS0; its descriptor's base is TSS */
-	mov $TSS, %edi
-	mov $26, %ecx
-	xor %eax, %eax
-	rep stosl
-	movl $(KSTACK - KSS_BASE), TSS + 4
-	movl $SEL_K_SS, TSS + 8
-	mov $SEL_TSS, %eax
-	ltr %ax
 	idt_gate IDT, 0x80, int80, SEL_K_CS, 0xee
 	idt_gate IDT, 0x81, ufail_k, SEL_K_CS, 0xee
 	idt_gate IDT, 0x82, done, SEL_K_CS, 0xee
@@ -226,9 +210,7 @@ sysenter_k:
 	sysexit
 
 ufail_k:
-	mov %bl, %al
-	out %al, $DEBUG_EXIT
-	hlt
+	ufail_exit
 
 done:
 	cmpl $N, COUNT
@@ -242,20 +224,11 @@ done:
 	.p2align 3
 gdt:
 	.quad 0
-	DESC(0, 0xfffff, 0x9b, 0xc)	/* 0x08 */
-	DESC(0, 0xfffff, 0x93, 0xc)	/* 0x10 */
-	DESC(0, 0xfffff, 0xfb, 0xc)	/* 0x18 */
-	DESC(0, 0xfffff, 0xf3, 0xc)	/* 0x20 */
-	DESC(TSS, 0x67, 0x89, 0x0)	/* 0x28 */
+	kernel_user_gdt TSS
 	DESC(0, 0xfffff, 0x9b, 0xc)	/* 0x30: what SYSENTER loads */
 	DESC(0, 0xfffff, 0x93, 0xc)
 	DESC(0, 0xfffff, 0xfb, 0xc)
 	DESC(0, 0xfffff, 0xf3, 0xc)
 	DESC(KSS_BASE, LIMIT_TO_4G(KSS_BASE), 0x93, 0xc) /* 0x50 */
 	DESC(KSS_BASE, LIMIT_TO_4G(KSS_BASE), 0xf3, 0xc) /* 0x58 */
-gdtr:
-	.word gdtr - gdt - 1
-	.long gdt
-idtr:
-	.word 0x83 * 8 - 1
-	.long IDT
+	gdtr_idtr IDT, 0x83

@@ -238,6 +238,72 @@ harness_fault:
 	mov %ss:HV_ESP, %esp
 	jmp *%ss:HV_RESUME
 .endm
+
+/*
+ * The guests that switch between CPL 0 and 3 (fast-syscalls,
+ * sysx-under-kicks, isys-*): the GDT entries after the null one, flat
+ * kernel code 0x08 and data 0x10, user code 0x1b and data 0x23, and a
+ * 32-bit TSS at @tss (0x28); each guest's own follow.
+ */
+.macro kernel_user_gdt tss
+	DESC(0, 0xfffff, 0x9b, 0xc)	/* 0x08 */
+	DESC(0, 0xfffff, 0x93, 0xc)	/* 0x10 */
+	DESC(0, 0xfffff, 0xfb, 0xc)	/* 0x18 */
+	DESC(0, 0xfffff, 0xf3, 0xc)	/* 0x20 */
+	DESC(\tss, 0x67, 0x89, 0x0)	/* 0x28 */
+.endm
+
+/* The GDTR of the table from gdt to here, and the IDTR of @vectors
+ * gates at @idt. */
+.macro gdtr_idtr idt, vectors
+gdtr:
+	.word gdtr - gdt - 1
+	.long gdt
+idtr:
+	.word \vectors * 8 - 1
+	.long \idt
+.endm
+
+/* Flat kernel segments 0x08 and 0x10 from the GDT at gdtr, stack at
+ * @esp; the TSS at @tss zeroed, ESP0 @esp0, SS0 @ss0, loaded into TR
+ * (0x28). Uses EAX, ECX, EDI. */
+.macro kernel_entry tss, esp, esp0, ss0
+	cli
+	lgdt gdtr
+	ljmp $0x08, $.Lk\@
+.Lk\@:	mov $0x10, %eax
+	mov %eax, %ds
+	mov %eax, %es
+	mov %eax, %ss
+	mov $\esp, %esp
+	mov $\tss, %edi
+	mov $26, %ecx
+	xor %eax, %eax
+	rep stosl
+	movl $\esp0, \tss + 4
+	movl $\ss0, \tss + 8
+	mov $0x28, %eax
+	ltr %ax
+.endm
+
+/* IRQ0 from any level: count at @ticks, EOI to the master 8259, IRET */
+.macro irq0_counter ticks
+	incl \ticks
+	push %eax
+	mov $0x20, %al
+	out %al, $0x20
+	pop %eax
+	iret
+.endm
+
+/* The kernel end of a failed CPL-3 check (INT with BL the check):
+ * BL as the exit status */
+.macro ufail_exit
+	mov %bl, %al
+	out %al, $DEBUG_EXIT
+	hlt
+.endm
+
 #endif
 
 #endif

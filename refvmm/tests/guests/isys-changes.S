@@ -49,7 +49,6 @@
 #define SEL_K_DS   0x10
 #define SEL_U_CS   0x1b
 #define SEL_U_DS   0x23
-#define SEL_TSS	   0x28
 #define SEL_K_SS2  0x30
 #define UDS_DESC   (gdt + 0x20 + 4) /* the limit's high nibble: 0xf/0xe */
 
@@ -61,20 +60,7 @@
 .Luok\@:
 .endm
 
-	cli
-	lgdt gdtr
-	ljmp $SEL_K_CS, $1f
-1:	mov $SEL_K_DS, %eax
-	mov %eax, %ds
-	mov %eax, %es
-	mov %eax, %ss
-	mov $0x188000, %esp
-	mov $TSS, %edi
-	mov $26, %ecx
-	xor %eax, %eax
-	rep stosl
-	movl $KSTACK1, TSS + 4
-	movl $SEL_K_DS, TSS + 8
+	kernel_entry TSS, 0x188000, KSTACK1, SEL_K_DS
 	movl $(KSTACK1 - 20), EXP_ESP
 	movl $0xa, EXP_EBX
 	movl $0, EXP_IF
@@ -83,8 +69,6 @@
 	movb $0xc3, CODE_PAGE
 	mov $CODE_PAGE, %eax
 	call *%eax
-	mov $SEL_TSS, %eax
-	ltr %ax
 	idt_gate IDT, 0x20, irq0, SEL_K_CS, 0x8e
 	idt_gate IDT, 0x80, int80a, SEL_K_CS, 0xee
 	idt_gate IDT, 0x81, ufail_k, SEL_K_CS, 0xee
@@ -239,17 +223,10 @@ next:
 
 /* IRQ0 from either level: count, EOI */
 irq0:
-	incl TICKS
-	push %eax
-	mov $0x20, %al
-	out %al, $0x20
-	pop %eax
-	iret
+	irq0_counter TICKS
 
 ufail_k:
-	mov %bl, %al
-	out %al, $DEBUG_EXIT
-	hlt
+	ufail_exit
 
 done:
 	cli
@@ -263,15 +240,6 @@ done:
 	.p2align 3
 gdt:
 	.quad 0
-	DESC(0, 0xfffff, 0x9b, 0xc)	/* 0x08 */
-	DESC(0, 0xfffff, 0x93, 0xc)	/* 0x10 */
-	DESC(0, 0xfffff, 0xfb, 0xc)	/* 0x18 */
-	DESC(0, 0xfffff, 0xf3, 0xc)	/* 0x20 */
-	DESC(TSS, 0x67, 0x89, 0x0)	/* 0x28 */
+	kernel_user_gdt TSS
 	DESC(0, 0xfffff, 0x93, 0xc)	/* 0x30 */
-gdtr:
-	.word gdtr - gdt - 1
-	.long gdt
-idtr:
-	.word 0x83 * 8 - 1
-	.long IDT
+	gdtr_idtr IDT, 0x83

@@ -24,24 +24,8 @@
 #define SEL_K_DS     0x10
 #define SEL_U_CS     0x1b
 #define SEL_U_DS     0x23
-#define SEL_TSS	     0x28
 
-	cli
-	lgdt gdtr
-	ljmp $SEL_K_CS, $1f
-1:	mov $SEL_K_DS, %eax
-	mov %eax, %ds
-	mov %eax, %es
-	mov %eax, %ss
-	mov $0x188000, %esp
-	mov $TSS, %edi
-	mov $26, %ecx
-	xor %eax, %eax
-	rep stosl
-	movl $KSTACK, TSS + 4
-	movl $SEL_K_DS, TSS + 8
-	mov $SEL_TSS, %eax
-	ltr %ax
+	kernel_entry TSS, 0x188000, KSTACK, SEL_K_DS
 	idt_gate IDT, 0x20, irq0, SEL_K_CS, 0x8e
 	idt_gate IDT, 0x80, int80, SEL_K_CS, 0xee
 	idt_gate IDT, 0x81, ufail_k, SEL_K_CS, 0xee
@@ -74,17 +58,10 @@ int80:
 	iret
 
 irq0:
-	incl TICKS
-	push %eax
-	mov $0x20, %al
-	out %al, $0x20
-	pop %eax
-	iret
+	irq0_counter TICKS
 
 ufail_k:
-	mov %bl, %al
-	out %al, $DEBUG_EXIT
-	hlt
+	ufail_exit
 
 done:
 	cli
@@ -96,14 +73,5 @@ done:
 	.p2align 3
 gdt:
 	.quad 0
-	DESC(0, 0xfffff, 0x9b, 0xc)	/* 0x08 */
-	DESC(0, 0xfffff, 0x93, 0xc)	/* 0x10 */
-	DESC(0, 0xfffff, 0xfb, 0xc)	/* 0x18 */
-	DESC(0, 0xfffff, 0xf3, 0xc)	/* 0x20 */
-	DESC(TSS, 0x67, 0x89, 0x0)	/* 0x28 */
-gdtr:
-	.word gdtr - gdt - 1
-	.long gdt
-idtr:
-	.word 0x83 * 8 - 1
-	.long IDT
+	kernel_user_gdt TSS
+	gdtr_idtr IDT, 0x83

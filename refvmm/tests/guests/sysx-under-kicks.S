@@ -27,7 +27,6 @@
 #define SEL_K_DS 0x10
 #define SEL_U_CS 0x1b
 #define SEL_U_DS 0x23
-#define SEL_TSS	 0x28
 #define SEL_SE	 0x30 /* IA32_SYSENTER_CS: CS, +8 SS, +16 and +24 at CPL 3 */
 
 /* after a cmp at CPL 3: fails with @code unless ZF is set */
@@ -38,22 +37,7 @@
 .Luok\@:
 .endm
 
-	cli
-	lgdt gdtr
-	ljmp $SEL_K_CS, $1f
-1:	mov $SEL_K_DS, %eax
-	mov %eax, %ds
-	mov %eax, %es
-	mov %eax, %ss
-	mov $0x188000, %esp
-	mov $TSS, %edi
-	mov $26, %ecx
-	xor %eax, %eax
-	rep stosl
-	movl $KSTACK, TSS + 4
-	movl $SEL_K_DS, TSS + 8
-	mov $SEL_TSS, %eax
-	ltr %ax
+	kernel_entry TSS, 0x188000, KSTACK, SEL_K_DS
 	idt_gate IDT, 0x20, irq0, SEL_K_CS, 0x8e
 	idt_gate IDT, 0x81, ufail_k, SEL_K_CS, 0xee
 	idt_gate IDT, 0x82, done, SEL_K_CS, 0xee
@@ -120,9 +104,7 @@ irq0:
 	hlt
 
 ufail_k:
-	mov %bl, %al
-	out %al, $DEBUG_EXIT
-	hlt
+	ufail_exit
 
 done:
 	cli
@@ -136,18 +118,9 @@ done:
 	.p2align 3
 gdt:
 	.quad 0
-	DESC(0, 0xfffff, 0x9b, 0xc)	/* 0x08 */
-	DESC(0, 0xfffff, 0x93, 0xc)	/* 0x10 */
-	DESC(0, 0xfffff, 0xfb, 0xc)	/* 0x18 */
-	DESC(0, 0xfffff, 0xf3, 0xc)	/* 0x20 */
-	DESC(TSS, 0x67, 0x89, 0x0)	/* 0x28 */
+	kernel_user_gdt TSS
 	DESC(0, 0xfffff, 0x9b, 0xc)	/* 0x30: what SYSENTER loads */
 	DESC(0, 0xfffff, 0x93, 0xc)
 	DESC(0, 0xfffff, 0xfb, 0xc)
 	DESC(0, 0xfffff, 0xf3, 0xc)
-gdtr:
-	.word gdtr - gdt - 1
-	.long gdt
-idtr:
-	.word 0x83 * 8 - 1
-	.long IDT
+	gdtr_idtr IDT, 0x83

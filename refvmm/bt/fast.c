@@ -193,11 +193,16 @@ u64 bt_fast_callout(void)
 		b->fast_since_check++;
 		return fast_back(b, c);
 	case BT_FAST_IRET:
-		/* to the same level, else to CPL 3 (fast_cpl.h) */
-		if (len != 1 || !memory_op_allowed(b, c) ||
-		    !(fast_iret(b, c) || fast_iret_outer(b, c)))
+		/* to the same level, else to CPL 3 (fast_cpl.h); the same
+		 * level keeps CPL, CS, SS and AC (and NMI blocking, which
+		 * it declines): what is armed stays armed */
+		if (len != 1 || !memory_op_allowed(b, c))
 			return 0;
-		fast_inline_arm(b);
+		if (!fast_iret(b, c)) {
+			if (!fast_iret_outer(b, c))
+				return 0;
+			fast_inline_arm(b);
+		}
 		len = 0; /* EIP is the frame's */
 		break;
 	case BT_FAST_INT:

@@ -36,8 +36,8 @@
  *   interrupt shadow, instruction counting or --trace traps, which the
  *   full path serves one instruction at a time;
  * - IA32_SYSENTER_CS[15:2] not 0 (else #GP(0)) and CR0.PE set.
- * A fast callout that changes CS or AC (INT, IRET, STAC, CLAC) arms
- * them again for the state it leaves.
+ * A fast callout that changes CS or AC (INT, IRET to CPL 3, STAC,
+ * CLAC) arms them again for the state it leaves.
  */
 #ifndef REFVMM_BT_FAST_SYSX_H
 #define REFVMM_BT_FAST_SYSX_H

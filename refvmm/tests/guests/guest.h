@@ -296,6 +296,19 @@ idtr:
 	iret
 .endm
 
+/* The end of a run of @n round trips: pass when the kernel counted @n
+ * at @count (else check 30) and the timer ticked at @ticks (else 31). */
+.macro done_counted n, count, ticks
+	cli
+	cmpl $\n, \count
+	fail_ne 30
+	cmpl $0, \ticks
+	jne .Ldone\@
+	fail 31
+.Ldone\@:
+	pass
+.endm
+
 /* The kernel end of a failed CPL-3 check (INT with BL the check):
  * BL as the exit status */
 .macro ufail_exit

@@ -1,7 +1,7 @@
 /*
  * INT n from CPL 3 and IRETD back to CPL 3 in the translation
  * (fast_isys.h says when they are armed and what the monitor does
- * after; docs refvmm-bt.md, "INT and IRETD in the translation").
+ * after; docs refvmm-bt.md, "INT n and IRETD in the translation").
  * 32-bit code copied into the shared part of the cache: position
  * independent, addressing only bt_page through %gs and bt_ro, the
  * guest's RAM and its own stack through %cs (flat, execute/read over

@@ -1,7 +1,7 @@
 /*
  * INT n and IRETD in the translation (isys.S, fast_isys.h; docs
- * refvmm-bt.md, "INT and IRETD in the translation"): the offsets the
- * routines address, which tcache.c checks against the C layout, and
+ * refvmm-bt.md, "INT n and IRETD in the translation"): the offsets the
+ * routines address, which isys.c checks against the C layout, and
  * the labels the run loop maps a host fault inside them by.
  */
 #ifndef REFVMM_BT_ISYS_H

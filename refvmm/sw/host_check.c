@@ -171,6 +171,16 @@ static int compat_mode(const char **why)
 	return result;
 }
 
+/* REFVMM_ALLOW_UNENFORCED_LIMITS=1: run the software modes on a host
+ * that does not check segment limits, where the guest can reach the
+ * monitor (testing the monitor under an emulator; docs/security.md). */
+static bool limits_waived(void)
+{
+	const char *v = getenv("REFVMM_ALLOW_UNENFORCED_LIMITS");
+
+	return v && !strcmp(v, "1");
+}
+
 int sw_host__check(char *err, size_t errlen)
 {
 	const char *why;
@@ -183,7 +193,7 @@ int sw_host__check(char *err, size_t errlen)
 	 * guest's are cut from end where their limits say: a CPU that does
 	 * not check them lets translated and native guest code read and
 	 * write the monitor (the window's escape tests fail under TCG). */
-	if (!limits_enforced && !sw_host__limits_waived()) {
+	if (!limits_enforced && !limits_waived()) {
 		snprintf(err, errlen,
 			 "this host's CPU does not check data-segment limits "
 			 "(an emulator such as QEMU's TCG; SDM Vol. 3A 5.3 "
@@ -202,11 +212,4 @@ bool sw_host__limits_enforced(void)
 
 	/* Any doubt counts as "not enforced". */
 	return compat_mode(&why) == 0 && limits_enforced;
-}
-
-bool sw_host__limits_waived(void)
-{
-	const char *v = getenv("REFVMM_ALLOW_UNENFORCED_LIMITS");
-
-	return v && !strcmp(v, "1");
 }

@@ -26,9 +26,4 @@ int sw_host__check(char *err, size_t errlen);
  * check cannot tell. */
 bool sw_host__limits_enforced(void);
 
-/* REFVMM_ALLOW_UNENFORCED_LIMITS=1: run the software modes on a host
- * that does not check segment limits, where the guest can reach the
- * monitor (testing the monitor under an emulator; docs/security.md). */
-bool sw_host__limits_waived(void);
-
 #endif

@@ -669,6 +669,23 @@ static u32 fast_op(const struct bt_key *k, u32 feats, const u8 *g,
 	return 0;
 }
 
+/* A fast site at guest @eip: its EIP and, unless 0, @fast into the
+ * page, then `jmp *%cs:@ro` to a shared routine through bt_ro, or with
+ * @ro 0 the fast callout's exit (fast.h). */
+static void emit_fast_site(struct tx *x, u32 eip, u32 fast, u32 ro)
+{
+	map_add(x, eip, true);
+	emit__gs_imm(&x->e, BT_PG(eip), eip);
+	if (fast)
+		emit__gs_imm(&x->e, BT_PG(fast_op), fast);
+	if (!ro) {
+		emit__exit(&x->e, BT_EXIT_FAST);
+		return;
+	}
+	emit__bytes(&x->e, "\x2e\xff\x25", 3);
+	emit__u32(&x->e, ro);
+}
+
 /*
  * One guest instruction; returns true when it ends the block.
  */
@@ -677,7 +694,7 @@ static bool emit_insn(struct tx *x, u32 eip, const u8 *g,
 {
 	const struct bt_key *k = x->k;
 	int rdtsc;
-	u32 fast;
+	u32 fast, op;
 
 	x->b->st.cls[in->cls]++;
 	if (adapted(x, k->cs_base + eip, in)) {
@@ -749,40 +766,25 @@ static bool emit_insn(struct tx *x, u32 eip, const u8 *g,
 	default:
 		break;
 	}
-	/* an IRET in an inline STI's shadow keeps the full path */
 	fast = fast_op(k, x->b->feats, g, in);
-	if ((fast & 0xff) == BT_FAST_SYSENTER ||
-	    (fast & 0xff) == BT_FAST_SYSEXIT) {
-		/* through bt_ro to the shared routine, armed or not
-		 * (fast_sysx.h): jmp *%cs:sysx_fn[i] */
-		map_add(x, eip, true);
-		emit__gs_imm(&x->e, BT_PG(eip), eip);
-		emit__bytes(&x->e, "\x2e\xff\x25", 3);
-		emit__u32(&x->e,
-			  BT_RO(sysx_fn[0]) +
-				  ((fast & 0xff) == BT_FAST_SYSEXIT ? 4 : 0));
+	op = fast & 0xff;
+	/* SYSENTER, SYSEXIT: through bt_ro to their shared routines,
+	 * armed or not (fast_sysx.h), which set fast_op themselves */
+	if (op == BT_FAST_SYSENTER || op == BT_FAST_SYSEXIT) {
+		emit_fast_site(x, eip, 0,
+			       BT_RO(sysx_fn[op == BT_FAST_SYSEXIT]));
 		return true;
 	}
-	if (((fast & 0xff) == BT_FAST_INT ||
-	     ((fast & 0xff) == BT_FAST_IRET && !k->ss16)) &&
-	    !(x->no_boundary_next && g[0] == 0xcf)) {
-		/* through bt_ro to the shared routine, armed or not
-		 * (fast_isys.h): jmp *%cs:isys_fn[i]; the routine reads
-		 * IRETD's frame through ESP (SS.B = 1) */
-		map_add(x, eip, true);
-		emit__gs_imm(&x->e, BT_PG(eip), eip);
-		emit__gs_imm(&x->e, BT_PG(fast_op), fast);
-		emit__bytes(&x->e, "\x2e\xff\x25", 3);
-		emit__u32(&x->e,
-			  BT_RO(isys_fn[0]) +
-				  ((fast & 0xff) == BT_FAST_IRET ? 4 : 0));
-		return true;
-	}
+	/* an IRET in an inline STI's shadow keeps the full path */
 	if (fast && !(x->no_boundary_next && g[0] == 0xcf)) {
-		map_add(x, eip, true);
-		emit__gs_imm(&x->e, BT_PG(eip), eip);
-		emit__gs_imm(&x->e, BT_PG(fast_op), fast);
-		emit__exit(&x->e, BT_EXIT_FAST);
+		/* INT and IRETD through bt_ro to their routines, armed or
+		 * not (fast_isys.h), which read IRETD's frame through ESP
+		 * (SS.B = 1); the others to the fast callout */
+		if (op == BT_FAST_INT || (op == BT_FAST_IRET && !k->ss16))
+			emit_fast_site(x, eip, fast,
+				       BT_RO(isys_fn[op == BT_FAST_IRET]));
+		else
+			emit_fast_site(x, eip, fast, 0);
 		return true;
 	}
 	emit_callout(x, eip, BT_EXIT_CALLOUT);

@@ -222,13 +222,13 @@ u64 bt_fast_callout(void)
 			return 0;
 		/* a data segment IRETD to CPL 3 would null (fast_isys.h) */
 		if (kind == BT_FAST_POP_SREG)
-			fast_isys_arm(b);
+			fast_isys_arm(b, fast_inline_ok(b, c));
 		break;
 	case BT_FAST_MOV_SREG:
 		if (len != 2 || !memory_op_allowed(b, c) ||
 		    !mov_sreg(b, c, op >> 8 & 7, op >> 12 & 0xf))
 			return 0;
-		fast_isys_arm(b);
+		fast_isys_arm(b, fast_inline_ok(b, c));
 		break;
 	case BT_FAST_STAC:
 	case BT_FAST_CLAC:

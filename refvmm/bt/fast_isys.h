@@ -155,19 +155,21 @@ static bool fast_iret_arm(struct bt_vm *b, const struct sw_cpu *c, u32 efl)
 	ro->iret_ss_desc[0] = ssd[0];
 	ro->iret_ss_desc[1] = ssd[1];
 	ro->iret_table_off = s->table * BT_TABLE_SIZE;
-	ro->iret_cs = b->iret_cs3;
+	ro->iret_sels = b->iret_cs3 | (u32)b->iret_ss3 << 16;
 	ro->iret_cs_neg = 0u - b->iret_cs3;
-	ro->iret_ss = b->iret_ss3;
 	ro->iret_hss = s->hss;
 	return true;
 }
 
-/* Where translated INT and IRETD go: their routines, or the exit. */
-static inline __attribute__((always_inline)) void fast_isys_arm(struct bt_vm *b)
+/* Where translated INT and IRETD go: their routines, or the exit.
+ * @ok: fast_inline_ok's answer for the state now. */
+static inline __attribute__((always_inline)) void fast_isys_arm(struct bt_vm *b,
+								bool ok)
 {
 	static char *const fn[2] = {bt_isys_int, bt_isys_iret};
 	const struct sw_cpu *c = b->c;
-	bool ok = b->isys_base && fast_inline_ok(b, c);
+
+	ok = ok && b->isys_base;
 
 	b->isys_armed[0] = ok && fast_int_arm(b, c, c->eflags);
 	b->isys_armed[1] = ok && fast_iret_arm(b, c, c->eflags);
@@ -185,8 +187,10 @@ static inline __attribute__((always_inline)) void fast_isys_arm(struct bt_vm *b)
 static inline __attribute__((always_inline)) void
 fast_inline_arm(struct bt_vm *b)
 {
-	fast_sysx_arm(b);
-	fast_isys_arm(b);
+	bool ok = fast_inline_ok(b, b->c);
+
+	fast_sysx_arm(b, ok);
+	fast_isys_arm(b, ok);
 }
 
 /* The record after whichever of the four ran last (fast_sysx_sync for

@@ -65,19 +65,28 @@ fast_inline_ok(const struct bt_vm *b, const struct sw_cpu *c)
 	       cs->limit == 0xffffffffu && cs->db;
 }
 
-/* Inlined into the fast handler too, which may call nothing. */
+/* Where fast_inline_ok holds, what SYSENTER and SYSEXIT need besides:
+ * the MSR's selector, the switches both ways. Inlined into the fast
+ * handler too, which may call nothing. */
 static inline __attribute__((always_inline)) bool
-fast_sysx_can_arm(const struct bt_vm *b, const struct sw_cpu *c,
-		  struct fast_switch s[2])
+fast_sysx_msr_ok(const struct bt_vm *b, const struct sw_cpu *c,
+		 struct fast_switch s[2])
 {
 	u32 sel = (u32)c->msr_sysenter_cs & 0xfffc;
 
-	if (!(sel & ~3u) || !fast_inline_ok(b, c))
+	if (!(sel & ~3u))
 		return false;
 	fast_sysx_segs(sel, 0, &s[0]);
 	fast_sysx_segs(sel, 3, &s[1]);
 	return fast_switch_ok(b, c, 0, c->eflags, &s[0]) &&
 	       fast_switch_ok(b, c, 3, c->eflags, &s[1]);
+}
+
+static inline __attribute__((always_inline)) bool
+fast_sysx_can_arm(const struct bt_vm *b, const struct sw_cpu *c,
+		  struct fast_switch s[2])
+{
+	return fast_inline_ok(b, c) && fast_sysx_msr_ok(b, c, s);
 }
 
 /* Where translated SYSENTER and SYSEXIT go: their routines, or the
@@ -89,12 +98,14 @@ static void fast_sysx_disarm(struct bt_vm *b)
 	b->ro->sysx_fn[1] = (u32)(uintptr_t)b->sysx_leave_fn[1];
 }
 
-static inline __attribute__((always_inline)) void fast_sysx_arm(struct bt_vm *b)
+/* @ok: fast_inline_ok's answer for the state now. */
+static inline __attribute__((always_inline)) void fast_sysx_arm(struct bt_vm *b,
+								bool ok)
 {
 	struct sw_cpu *c = b->c;
 	struct fast_switch s[2];
 
-	if (!fast_sysx_can_arm(b, c, s)) {
+	if (!ok || !fast_sysx_msr_ok(b, c, s)) {
 		fast_sysx_disarm(b);
 		return;
 	}

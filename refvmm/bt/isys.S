@@ -176,11 +176,9 @@ bt_isys_iret_rb:
 	movl %eax, PG(FRAME) + 16
 	page_stack
 bt_isys_iret_rbf:
-	movl PG(FRAME) + 4, %eax
-	cmpw RO(IRET_CS), %ax
-	jne 9f
+	/* CS passed the first test */
 	movl PG(FRAME) + 16, %eax
-	cmpw RO(IRET_SS), %ax
+	cmpw %cs:(ISYS_RO_ADDR + ISYS_RO_IRET_SELS + 2), %ax
 	jne 9f
 	same_at ISYS_RO_IRET_CS_ADDR
 	same_at ISYS_RO_IRET_SS_ADDR
@@ -207,10 +205,8 @@ bt_isys_iret_commit:
 	incl PG(INLINE) + 4
 	movl RO(IRET_TABLE), %eax
 	movl %eax, PG(TABLE_OFF)
-	movzwl PG(FRAME) + 4, %eax
-	movw %ax, PG(CS_SEL)
-	movzwl PG(FRAME) + 16, %eax
-	movw %ax, PG(CS_SEL) + 2
+	movl RO(IRET_SELS), %eax
+	movl %eax, PG(CS_SEL)
 	commit_leave ISYS_RO_IRET_HSS, bt_isys_iret_popped
 
 /* Declined: as the routine found everything, then the fast callout

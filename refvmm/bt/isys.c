@@ -61,8 +61,7 @@ RO_AT(iret_cs_desc, ISYS_RO_IRET_CS_DESC);
 RO_AT(iret_ss_addr, ISYS_RO_IRET_SS_ADDR);
 RO_AT(iret_ss_desc, ISYS_RO_IRET_SS_DESC);
 RO_AT(iret_table_off, ISYS_RO_IRET_TABLE);
-RO_AT(iret_cs, ISYS_RO_IRET_CS);
-RO_AT(iret_ss, ISYS_RO_IRET_SS);
+RO_AT(iret_sels, ISYS_RO_IRET_SELS);
 RO_AT(iret_hss, ISYS_RO_IRET_HSS);
 RO_AT(iret_cs_neg, ISYS_RO_IRET_CS_NEG);
 /* isys.S same_at: each address's bytes follow it */

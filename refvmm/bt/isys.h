@@ -55,8 +55,7 @@
 #define ISYS_RO_IRET_SS_ADDR 148
 #define ISYS_RO_IRET_SS_DESC 152
 #define ISYS_RO_IRET_TABLE   160
-#define ISYS_RO_IRET_CS	     164
-#define ISYS_RO_IRET_SS	     166
+#define ISYS_RO_IRET_SELS    164
 #define ISYS_RO_IRET_HSS     168
 #define ISYS_RO_IRET_CS_NEG  172
 

@@ -165,8 +165,8 @@ struct bt_ro {
 	 * frame in SS0 and in RAM, the gate's offset, the new key word's
 	 * table, TSS.SS0, SS0's host selector, the new CS | SS << 16, and
 	 * 0xff for a trap gate (IF kept), 0 for an interrupt gate; the
-	 * IRETD armed: the CS and SS selectors its frame must hold, their
-	 * descriptors' addresses and raw bytes, the table, SS's host
+	 * IRETD armed: its CS and SS descriptors' addresses and raw bytes,
+	 * the table, the CS | SS << 16 its frame must hold, SS's host
 	 * selector */
 	u32 isys_fn[2], isys_leave, lookup_ip;
 	u32 int_op, int_idt, int_gate[2];
@@ -177,8 +177,9 @@ struct bt_ro {
 	u8 int_keep_if, pad2[3];
 	u32 iret_cs_addr, iret_cs_desc[2], iret_ss_addr, iret_ss_desc[2];
 	u32 iret_table_off;
-	u16 iret_cs, iret_ss, iret_hss, pad3;
-	u32 iret_cs_neg; /* -iret_cs: a test without the flags */
+	u32 iret_sels;
+	u16 iret_hss, pad3;
+	u32 iret_cs_neg; /* -CS: a test without the flags */
 };
 
 #define BT_RO(field) (BT_RO_ADDR + (u32)offsetof(struct bt_ro, field))

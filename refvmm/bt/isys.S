@@ -69,9 +69,18 @@
 	movl PG(EDX), %edx
 .endm
 
-/* the registers and flags back; the new SS and ESP; the lookup at
- * bt_page.target. @popped labels the end of the POPF (isys.h) */
-.macro commit_leave hss, popped
+/* The commit once the routine set bt_page.target, NEWESP and the vIF:
+ * the claim @sysx, the count at inline_isys + @count, the new key's
+ * table and selectors (bt_ro at @table and @sels), the registers and
+ * flags back, SS (bt_ro at @hss) and ESP, the lookup. @popped labels
+ * the end of the POPF (isys.h). */
+.macro commit_leave sysx, count, table, sels, hss, popped
+	movb $\sysx, PG(SYSX)
+	incl %gs:(ISYS_PG_INLINE + \count)
+	movl %cs:(ISYS_RO_ADDR + \table), %eax
+	movl %eax, PG(TABLE_OFF)
+	movl %cs:(ISYS_RO_ADDR + \sels), %eax
+	movl %eax, PG(CS_SEL)
 	load_regs
 	popfl
 \popped:
@@ -139,17 +148,12 @@ bt_isys_int_rbf:
 bt_isys_int_commit:
 	movw PG(ES), %es
 	movl %ecx, PG(NEWESP)
-	movb $ISYS_SYSX_INT, PG(SYSX)
-	incl PG(INLINE)
-	movl RO(INT_TABLE), %eax
-	movl %eax, PG(TABLE_OFF)
 	movl RO(INT_EIP), %eax
 	movl %eax, PG(TARGET)
-	movl RO(INT_SELS), %eax
-	movl %eax, PG(CS_SEL)
 	movb RO(INT_KEEP_IF), %al
 	andb %al, PG(VIF)
-	commit_leave ISYS_RO_INT_HSS, bt_isys_int_popped
+	commit_leave ISYS_SYSX_INT, 0, ISYS_RO_INT_TABLE, ISYS_RO_INT_SELS, \
+		ISYS_RO_INT_HSS, bt_isys_int_popped
 
 /* IRETD at CPL 0 to CPL 3 (SDM Vol. 2A IRET,
  * RETURN-TO-OUTER-PRIVILEGE-LEVEL) */
@@ -201,13 +205,8 @@ bt_isys_iret_commit:
 	movl %eax, PG(TARGET)
 	movl PG(FRAME) + 12, %eax
 	movl %eax, PG(NEWESP)
-	movb $ISYS_SYSX_IRET, PG(SYSX)
-	incl PG(INLINE) + 4
-	movl RO(IRET_TABLE), %eax
-	movl %eax, PG(TABLE_OFF)
-	movl RO(IRET_SELS), %eax
-	movl %eax, PG(CS_SEL)
-	commit_leave ISYS_RO_IRET_HSS, bt_isys_iret_popped
+	commit_leave ISYS_SYSX_IRET, 4, ISYS_RO_IRET_TABLE, \
+		ISYS_RO_IRET_SELS, ISYS_RO_IRET_HSS, bt_isys_iret_popped
 
 /* Declined: as the routine found everything, then the fast callout
  * (bt_page.eip and fast_op are the site's). */

@@ -146,6 +146,7 @@ void retranslate__before_fault(struct bt_vm *b, const struct bt_key *k, u64 rip,
 	p->eip = eip;
 	p->len = bi.len;
 	p->delivered = delivered(b->t);
+	p->retry_d = b->t->sp.st.hidden_retry_d;
 	p->gen = b->generation;
 }
 
@@ -160,12 +161,23 @@ void retranslate__after_fault(struct bt_vm *b, bool stopped)
 	if (!p->armed)
 		return;
 	p->armed = false;
-	/* Only an access the monitor emulated in place: EIP moved past
-	 * it, nothing delivered, the run goes on. */
-	if (stopped || b->c->eip != p->eip + p->len ||
-	    delivered(b->t) != p->delivered)
+	if (stopped)
 		return;
 	lin = p->key.cs_base + p->eip;
+	/* A trap counts when it is an access the monitor emulated in place
+	 * (EIP moved past it), or the retried store of a true fault coming
+	 * back to set D (the shadow mapped it for the store to run again),
+	 * nothing delivered: a callout makes both emulated, the latter's D
+	 * set exactly when the store writes. Any fault of an older IDENT
+	 * copy of an instruction already adapted is patched to the callout,
+	 * a true fault the guest handles included: its retry would
+	 * otherwise run the older copy again. */
+	if (!adapt__is_callout(b->adapt, lin) &&
+	    (delivered(b->t) != p->delivered ||
+	     (b->c->eip != p->eip + p->len &&
+	      !(b->c->eip == p->eip &&
+		b->t->sp.st.hidden_retry_d != p->retry_d))))
+		return;
 	fresh = b->adapt->to_callout;
 	if (adapt__trap(b->adapt, lin) != BT_ADAPT_TO_CALLOUT)
 		return;

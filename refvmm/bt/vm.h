@@ -332,7 +332,8 @@ struct bt_adapt_probe {
 	u64 rip;
 	u32 eip, len;
 	u64 delivered;
-	u64 gen; /* the cache's generation when it faulted */
+	u64 retry_d; /* shadow.hidden.retry_d when it faulted */
+	u64 gen;     /* the cache's generation when it faulted */
 };
 
 /* A new CS and SS, the host selectors their shadow slots give, and the

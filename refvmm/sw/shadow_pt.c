@@ -1142,8 +1142,8 @@ static void count_refetch(struct shadow_pt *s, u32 lpn)
 	(*by[s->gone[lpn]])++;
 }
 
-enum shadow_outcome shadow__fault(struct shadow_pt *s, u32 lin, u32 herr,
-				  bool ac, u32 *pf_error)
+static enum shadow_outcome fault(struct shadow_pt *s, u32 lin, u32 herr,
+				 bool ac, u32 *pf_error)
 {
 	u32 lpn = lin >> 12;
 	struct gpt_access acc = {
@@ -1219,6 +1219,32 @@ enum shadow_outcome shadow__fault(struct shadow_pt *s, u32 lin, u32 herr,
 		return SPT_TRACE;
 	}
 	return permits(m->prot, acc.kind) ? SPT_HIDDEN : SPT_EMULATE;
+}
+
+/* Whether a write to @lpn is the retried store of the last true write
+ * fault, to a leaf entry the guest's handler left with D clear: such a
+ * store takes a hidden fault to set D whatever the shadow mapped ahead
+ * (eager_fill declines it), so the store faults twice per access. */
+static bool retry_of_clean(struct shadow_pt *s, u32 lpn, u32 herr)
+{
+	struct gpt_walk w;
+
+	return (herr & PF_W) && lpn == s->pending_lpn && s->pending_write &&
+	       fill_walk(s, lpn, false, &w) &&
+	       !(entry_at(s, w.entry[w.n - 1]) & GPT_D);
+}
+
+enum shadow_outcome shadow__fault(struct shadow_pt *s, u32 lin, u32 herr,
+				  bool ac, u32 *pf_error)
+{
+	bool retry = s->paging && retry_of_clean(s, lin >> 12, herr);
+	enum shadow_outcome r = fault(s, lin, herr, ac, pf_error);
+
+	if (retry && r == SPT_HIDDEN) {
+		s->st.hidden_retry_d++;
+		s->pending_write = false; /* counted once */
+	}
+	return r;
 }
 
 /*

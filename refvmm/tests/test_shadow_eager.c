@@ -184,6 +184,39 @@ Test(shadow_eager, a_retried_store_to_a_clean_page_maps_itself)
 	store_pte(7, frame(12) | P | RW | GPT_D);
 	cr_assert(host_can_access(LIN + 0x7000, true));
 	cr_assert_eq(sp.st.eager_fills, 1);
+	/* Page 6's store faulted twice for one access; page 7's once. */
+	cr_assert_eq(sp.st.hidden_retry_d, 1);
+}
+
+Test(shadow_eager, only_the_first_retry_of_a_true_write_fault_counts)
+{
+	u32 err = 0;
+
+	map_by_fault(0, false);
+	*pte(6) = 0;
+	cr_assert_eq(shadow__fault(&sp, LIN + 0x6008, PF_W, false, &err),
+		     SPT_TRUE);
+	store_pte(6, frame(11) | P | RW);
+	/* A read of the page first (the handler's own check): a hidden
+	 * fault, but not the retried store. */
+	map_by_fault(6, false);
+	cr_assert_eq(sp.st.hidden_retry_d, 0);
+	map_by_fault(6, true);
+	cr_assert_eq(sp.st.hidden_retry_d, 1);
+	/* Taken out and made clean again with no true fault between: the
+	 * next write's hidden fault is no retry. */
+	store_pte(6, 0);
+	store_pte(6, frame(11) | P | RW);
+	map_by_fault(6, true);
+	cr_assert_eq(sp.st.hidden_retry_d, 1);
+	/* A true read fault's retried write is no retry of a write. */
+	*pte(7) = 0;
+	cr_assert_eq(shadow__fault(&sp, LIN + 0x7008, 0, false, &err),
+		     SPT_TRUE);
+	store_pte(7, frame(12) | P | RW | GPT_A);
+	map_by_fault(7, true);
+	cr_assert_eq(sp.st.hidden_retry_d, 1);
+	cr_assert_eq(sp.st.true_faults, 2);
 }
 
 Test(shadow_eager, clearing_a_drops_the_page_and_keeps_a_clear)

@@ -64,9 +64,12 @@ struct shadow_stats {
 	/* Hidden faults by what they bring back (shadow_pt.c): a page
 	 * never mapped, or one a CR3 switch, a page-table write, a
 	 * privilege switch, an INVLPG or a flush took out; a mapping
-	 * widened for a write that sets D, or for another right. */
+	 * widened for a write that sets D, or for another right. Across
+	 * those: the retried store of a true write fault whose handler left
+	 * D clear (the store's second fault for one access). */
 	u64 hidden_first, hidden_switch, hidden_pt_write, hidden_class,
-		hidden_invlpg, hidden_flush, hidden_set_d, hidden_widen;
+		hidden_invlpg, hidden_flush, hidden_set_d, hidden_widen,
+		hidden_retry_d;
 };
 
 struct shadow_map;

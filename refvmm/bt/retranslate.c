@@ -170,8 +170,9 @@ void retranslate__after_fault(struct bt_vm *b, bool stopped)
 	 * nothing delivered: a callout makes both emulated, the latter's D
 	 * set exactly when the store writes. Any fault of an older IDENT
 	 * copy of an instruction already adapted is patched to the callout,
-	 * a true fault the guest handles included: its retry would
-	 * otherwise run the older copy again. */
+	 * a true fault the guest handles included: the older copy would
+	 * otherwise take it natively on every pass, the callout serving
+	 * only the retry. */
 	if (!adapt__is_callout(b->adapt, lin) &&
 	    (delivered(b->t) != p->delivered ||
 	     (b->c->eip != p->eip + p->len &&

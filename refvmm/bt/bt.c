@@ -698,6 +698,7 @@ static int bt_adaptive__init(struct vcpu *vcpu, char *err, size_t errlen)
 		return -ENOMEM;
 	}
 	adapt__init(b->adapt, threshold);
+	t->sp.hot_policy = true; /* adapted callouts need no mapping */
 	return 0;
 }
 

@@ -35,8 +35,10 @@
  * on: what the shadow does not map (MMIO, the window, a page not faulted
  * in yet) or maps read-only for a store (a traced page-table page, D
  * clear). Either way, a store to a page holding translations when that
- * page is write-protected: @code_lin (when not NULL) gets its address. */
-static bool would_trap(struct bt_vm *b, const cs_insn *in, u32 *code_lin)
+ * page is write-protected: @code_lin (when not NULL) gets its address;
+ * a page the shadow does not map, @unmapped_lin. */
+static bool would_trap(struct bt_vm *b, const cs_insn *in, u32 *code_lin,
+		       u32 *unmapped_lin)
 {
 	struct monitor *t = b->t;
 	struct sw_cpu *c = b->c;
@@ -57,10 +59,15 @@ static bool would_trap(struct bt_vm *b, const cs_insn *in, u32 *code_lin)
 		if (!t->sp.paging && (u64)lin + size > c->ram_size)
 			return true;
 		for (a = lin; t->sp.paging && a - lin < size;
-		     a = (a | 0xfff) + 1)
-			if (!shadow__mapped(&t->sp, a, &prot) ||
-			    (wr && !(prot & PROT_WRITE)))
+		     a = (a | 0xfff) + 1) {
+			if (!shadow__mapped(&t->sp, a, &prot)) {
+				if (unmapped_lin)
+					*unmapped_lin = a;
 				return true;
+			}
+			if (wr && !(prot & PROT_WRITE))
+				return true;
+		}
 		if (wr && (codepage__protected(b, lin) ||
 			   codepage__protected(b, lin + size - 1))) {
 			if (code_lin)
@@ -118,6 +125,14 @@ static void retranslate(struct bt_vm *b, const struct bt_key *k, u32 eip,
 	}
 }
 
+/* Hidden faults that take the page for an instruction only a callout
+ * spares them: the retried store that comes back to set D, and an
+ * access to a page whose frame keeps changing (shadow_hot.h). */
+static u64 adaptable(const struct shadow_pt *sp)
+{
+	return sp->st.hidden_retry_d + sp->st.hidden_hot;
+}
+
 static u64 delivered(const struct monitor *t)
 {
 	return t->delivered_exc + t->delivered_irq + t->delivered_int;
@@ -138,7 +153,7 @@ void retranslate__before_fault(struct bt_vm *b, const struct bt_key *k, u64 rip,
 	if (!decode__insn(g, 15, &bi) || bi.cls != BT_IDENT || !bi.has_mem)
 		return;
 	in = emulate__decode(b->t, eip);
-	if (!in || in->size != bi.len || !would_trap(b, in, NULL))
+	if (!in || in->size != bi.len || !would_trap(b, in, NULL, NULL))
 		return;
 	p->armed = true;
 	p->key = *k;
@@ -146,7 +161,7 @@ void retranslate__before_fault(struct bt_vm *b, const struct bt_key *k, u64 rip,
 	p->eip = eip;
 	p->len = bi.len;
 	p->delivered = delivered(b->t);
-	p->retry_d = b->t->sp.st.hidden_retry_d;
+	p->adaptable = adaptable(&b->t->sp);
 	p->gen = b->generation;
 }
 
@@ -165,10 +180,12 @@ void retranslate__after_fault(struct bt_vm *b, bool stopped)
 		return;
 	lin = p->key.cs_base + p->eip;
 	/* A trap counts when it is an access the monitor emulated in place
-	 * (EIP moved past it), or the retried store of a true fault coming
-	 * back to set D (the shadow mapped it for the store to run again),
-	 * nothing delivered: a callout makes both emulated, the latter's D
-	 * set exactly when the store writes. Any fault of an older IDENT
+	 * (EIP moved past it), or a hidden fault only a callout avoids (the
+	 * shadow mapped the page for the access to run again: the retried
+	 * store of a true fault coming back to set D, an access to a page
+	 * whose frame keeps changing), nothing delivered: a callout makes
+	 * them emulated, the store's D set exactly when it writes. Any
+	 * fault of an older IDENT
 	 * copy of an instruction already adapted is patched to the callout,
 	 * a true fault the guest handles included: the older copy would
 	 * otherwise take it natively on every pass, the callout serving
@@ -176,8 +193,7 @@ void retranslate__after_fault(struct bt_vm *b, bool stopped)
 	if (!adapt__is_callout(b->adapt, lin) &&
 	    (delivered(b->t) != p->delivered ||
 	     (b->c->eip != p->eip + p->len &&
-	      !(b->c->eip == p->eip &&
-		b->t->sp.st.hidden_retry_d != p->retry_d))))
+	      !(b->c->eip == p->eip && adaptable(&b->t->sp) != p->adaptable))))
 		return;
 	fresh = b->adapt->to_callout;
 	if (adapt__trap(b->adapt, lin) != BT_ADAPT_TO_CALLOUT)
@@ -217,8 +233,8 @@ bool retranslate__callout(struct bt_vm *b, const struct bt_key *k,
 			   ? (u8 *)(uintptr_t)b->page->patch_site
 			   : NULL;
 	const cs_insn *in = emulate__decode(t, eip);
-	u32 code_lin = 0;
-	bool would = in && would_trap(b, in, &code_lin);
+	u32 code_lin = 0, unmapped_lin = 0;
+	bool would = in && would_trap(b, in, &code_lin, &unmapped_lin);
 	u64 gen = b->generation; /* the emulated store may flush */
 	u64 mw = b->st.monitor_writes;
 	enum emu_result r = in ? emulate__insn(t, &ev, exit) : EMU_NOT;
@@ -229,6 +245,10 @@ bool retranslate__callout(struct bt_vm *b, const struct bt_key *k,
 		 * that page's self-checking, as when it trapped (bt.c) */
 		if (code_lin && b->st.monitor_writes == mw)
 			smc__data_store(b, code_lin);
+		/* a page left unmapped because its frame kept moving may
+		 * have stopped: mapped again, the next access is clean */
+		if (unmapped_lin)
+			shadow__hot_touch(&t->sp, unmapped_lin);
 		if (adapt__callout(b->adapt, lin, would) == BT_ADAPT_TO_IDENT) {
 			log_adapt(b,
 				  "threshold clean callouts: retranslated "

@@ -332,8 +332,8 @@ struct bt_adapt_probe {
 	u64 rip;
 	u32 eip, len;
 	u64 delivered;
-	u64 retry_d; /* shadow.hidden.retry_d when it faulted */
-	u64 gen;     /* the cache's generation when it faulted */
+	u64 adaptable; /* the shadow's hidden faults a callout avoids */
+	u64 gen;       /* the cache's generation when it faulted */
 };
 
 /* A new CS and SS, the host selectors their shadow slots give, and the

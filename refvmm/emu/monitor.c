@@ -895,6 +895,9 @@ void monitor__stats(struct vcpu *vcpu, struct stats *stats)
 	stats__set(stats, "shadow.hidden.set_d", t->sp.st.hidden_set_d);
 	stats__set(stats, "shadow.hidden.widen", t->sp.st.hidden_widen);
 	stats__set(stats, "shadow.hidden.retry_d", t->sp.st.hidden_retry_d);
+	stats__set(stats, "shadow.hidden.hot", t->sp.st.hidden_hot);
+	stats__set(stats, "shadow.hot_declined", t->sp.st.hot_declined);
+	stats__set(stats, "shadow.hot_cooled", t->sp.st.hot_cooled);
 	stats__note(stats, "host.cpuid_faulting",
 		    t->cpuid_faulting ? "on" : t->host_notes[0]);
 	stats__note(stats, "host.rdtsc_trapping",

@@ -451,6 +451,7 @@ int shadow__flush(struct shadow_pt *s)
 	u32 i;
 
 	s->st.flushes++;
+	shadow_hot__clear(&s->hot);
 	for (i = 0; i < s->used; i++) {
 		struct shadow_map *m = &s->pool[s->live[i]];
 
@@ -817,6 +818,12 @@ static bool eager_fill(struct shadow_pt *s, u32 lpn, u32 old_ppn)
 	if (lpn < (SHADOW_LO >> 12) || lpn >= (SW_WINDOW_BASE >> 12) ||
 	    map_of(s, lpn) || !fill_walk(s, lpn, false, &w))
 		return false;
+	if (s->hot_policy &&
+	    shadow_hot__note(&s->hot, lpn, old_ppn, (u32)(w.phys >> 12),
+			     s->pt_clock)) {
+		s->st.hot_declined++;
+		return false;
+	}
 	leaf = entry_at(s, w.entry[w.n - 1]);
 	if (!(leaf & GPT_A) && lpn != s->pending_lpn &&
 	    (old_ppn == NO_PPN || old_ppn == (u32)(w.phys >> 12)))
@@ -1058,6 +1065,7 @@ static int drop_deps(struct shadow_pt *s, u64 ppn, const u8 *changed, u32 esz)
 
 	if (s->on_change)
 		s->on_change(s->change_ctx, ppn, changed, esz);
+	s->pt_clock++;
 	any = shadow__changed_range(changed, 4096 / esz, &first, &last);
 	s->why = GONE_PT_WRITE;
 	if (ppn == top_table(&s->ctl) >> 12) {
@@ -1244,7 +1252,19 @@ enum shadow_outcome shadow__fault(struct shadow_pt *s, u32 lin, u32 herr,
 		s->st.hidden_retry_d++;
 		s->pending_write = false; /* counted once */
 	}
+	if (r == SPT_HIDDEN && s->hot_policy &&
+	    shadow_hot__is(&s->hot, lin >> 12))
+		s->st.hidden_hot++;
 	return r;
+}
+
+bool shadow__hot_touch(struct shadow_pt *s, u32 lin)
+{
+	if (!s->hot_policy || !s->paging ||
+	    !shadow_hot__touch(&s->hot, lin >> 12))
+		return false;
+	s->st.hot_cooled++;
+	return eager_fill(s, lin >> 12, NO_PPN);
 }
 
 /*

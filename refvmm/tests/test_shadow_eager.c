@@ -295,3 +295,50 @@ Test(shadow_eager, a_right_granted_in_place_waits_for_its_access)
 	cr_assert_eq(sp.st.refreshed, 2);
 	cr_assert_eq(sp.st.eager_fills, 0);
 }
+
+Test(shadow_eager, a_page_whose_frame_keeps_changing_is_left_unmapped)
+{
+	sp.hot_policy = true; /* binary translation's adapted callouts */
+	map_by_fault(1, false);
+	/* ptemod: two quick moves, each filled at once */
+	store_pte(1, frame(9) | P | RW | US);
+	store_pte(1, frame(1) | P | RW | US);
+	cr_assert(host_can_access(LIN + 0x1000, false));
+	cr_assert_eq(sp.st.eager_fills, 2);
+	/* the third: hot, the mapping dropped and not filled, nor by
+	 * INVLPG */
+	store_pte(1, frame(9) | P | RW | US);
+	cr_assert(!host_can_access(LIN + 0x1000, false));
+	shadow__invlpg(&sp, LIN + 0x1000);
+	cr_assert(!host_can_access(LIN + 0x1000, false));
+	cr_assert_eq(sp.st.eager_fills, 2);
+	cr_assert_eq(sp.st.hot_declined, 2);
+	/* an access still maps it (the shadow stays a cache), and its
+	 * hidden fault is named for adaptation; another page's is not */
+	map_by_fault(1, false);
+	cr_assert_eq(host_byte(LIN + 0x1000), 0x49);
+	map_by_fault(2, false);
+	cr_assert_eq(sp.st.hidden_hot, 1);
+	/* callouts touching it with no move cool it: mapped again */
+	store_pte(1, frame(1) | P | RW | US | GPT_A);
+	cr_assert(!host_can_access(LIN + 0x1000, false));
+	for (u32 i = 1; i < SHADOW_HOT_COOL; i++)
+		cr_assert(!shadow__hot_touch(&sp, LIN + 0x1000));
+	cr_assert(shadow__hot_touch(&sp, LIN + 0x1000));
+	cr_assert_eq(host_byte(LIN + 0x1000), 0x41);
+	cr_assert_eq(sp.st.hot_cooled, 1);
+	map_by_fault(3, false);
+	cr_assert_eq(sp.st.hidden_hot, 1);
+}
+
+Test(shadow_eager, without_adapted_callouts_every_move_is_filled)
+{
+	map_by_fault(1, false);
+	for (u32 i = 0; i < 8; i++)
+		store_pte(1, frame(i & 1 ? 1 : 9) | P | RW | US);
+	cr_assert(host_can_access(LIN + 0x1000, false));
+	cr_assert_eq(host_byte(LIN + 0x1000), 0x41);
+	cr_assert_eq(sp.st.eager_fills, 8);
+	cr_assert_eq(sp.st.hot_declined, 0);
+	cr_assert(!shadow__hot_touch(&sp, LIN + 0x1000));
+}

@@ -35,6 +35,7 @@
 #define REFVMM_SW_SHADOW_PT_H
 
 #include "refvmm/sw/guest_pt.h"
+#include "refvmm/sw/shadow_hot.h"
 #include "refvmm/types.h"
 
 #define SHADOW_LO	0x1000u /* vm.mmap_min_addr: page 0 is emulated */
@@ -70,6 +71,9 @@ struct shadow_stats {
 	u64 hidden_first, hidden_switch, hidden_pt_write, hidden_class,
 		hidden_invlpg, hidden_flush, hidden_set_d, hidden_widen,
 		hidden_retry_d;
+	/* Pages whose frame keeps changing (shadow_hot.h): fills declined
+	 * for one, hidden faults on one, ones cooled again. */
+	u64 hot_declined, hidden_hot, hot_cooled;
 };
 
 struct shadow_map;
@@ -110,6 +114,12 @@ struct shadow_pt {
 	 * guest's #PF handler is about to map for a retried access. */
 	u32 pending_lpn;
 	bool pending_write;
+	/* Binary translation's adapted callouts can reach a page the host
+	 * does not map: pages whose frame keeps changing are left unmapped
+	 * (shadow_hot.h), followed by the clock of page-table writes. */
+	bool hot_policy;
+	struct shadow_hot hot;
+	u64 pt_clock;
 	bool user; /* the privilege class mapped now */
 	/* Supervisor class with SMAP and EFLAGS.AC = 1: user pages are open
 	 * to explicit supervisor accesses (SDM Vol. 3A 4.6.1). The user
@@ -208,6 +218,11 @@ enum shadow_outcome shadow__fault(struct shadow_pt *s, u32 lin, u32 herr,
 /* INVLPG (SDM Vol. 2A): bring what maps @lin in line with the guest's
  * entries now (keep, refill or drop). */
 void shadow__invlpg(struct shadow_pt *s, u32 lin);
+/* An adapted callout accessed @lin, which the host does not map: true
+ * when that cooled a page whose frame kept changing and mapped it again
+ * (shadow_hot.h), so that the instruction's next access needs no
+ * callout. */
+bool shadow__hot_touch(struct shadow_pt *s, u32 lin);
 /* Drops every mapping (eviction, CR3, paging on/off). */
 int shadow__flush(struct shadow_pt *s);
 

@@ -1,0 +1,67 @@
+/*
+ * Pages whose frame keeps changing (shadow_hot.h): a few slots, taken
+ * in turn, one per linear page followed since a mapping of it moved.
+ */
+#include <string.h>
+
+#include "refvmm/sw/shadow_hot.h"
+
+void shadow_hot__clear(struct shadow_hot *h)
+{
+	memset(h, 0, sizeof(*h));
+}
+
+static struct shadow_hot_slot *find(const struct shadow_hot *h, u32 lpn)
+{
+	for (u32 i = 0; i < SHADOW_HOT_SLOTS; i++)
+		if (h->slot[i].used && h->slot[i].lpn == lpn)
+			return (struct shadow_hot_slot *)&h->slot[i];
+	return NULL;
+}
+
+static bool hot(const struct shadow_hot_slot *s)
+{
+	return s && s->quick >= SHADOW_HOT_MOVES;
+}
+
+bool shadow_hot__note(struct shadow_hot *h, u32 lpn, u32 old_ppn, u32 ppn,
+		      u64 clock)
+{
+	struct shadow_hot_slot *s = find(h, lpn);
+
+	if (!s) {
+		if (old_ppn == ~0u || old_ppn == ppn)
+			return false;
+		s = &h->slot[h->next];
+		h->next = (h->next + 1) % SHADOW_HOT_SLOTS;
+		*s = (struct shadow_hot_slot){.lpn = lpn,
+					      .ppn = ppn,
+					      .clock = clock,
+					      .quick = 1,
+					      .used = true};
+		return false;
+	}
+	if (s->ppn != ppn) {
+		s->quick =
+			clock - s->clock <= SHADOW_HOT_GAP ? s->quick + 1 : 1;
+		s->ppn = ppn;
+		s->clock = clock;
+		s->idle = 0;
+	}
+	return hot(s);
+}
+
+bool shadow_hot__is(const struct shadow_hot *h, u32 lpn)
+{
+	return hot(find(h, lpn));
+}
+
+bool shadow_hot__touch(struct shadow_hot *h, u32 lpn)
+{
+	struct shadow_hot_slot *s = find(h, lpn);
+
+	if (!hot(s) || ++s->idle < SHADOW_HOT_COOL)
+		return false;
+	s->used = false;
+	return true;
+}

@@ -185,11 +185,10 @@ void retranslate__after_fault(struct bt_vm *b, bool stopped)
 	 * store of a true fault coming back to set D, an access to a page
 	 * whose frame keeps changing), nothing delivered: a callout makes
 	 * them emulated, the store's D set exactly when it writes. Any
-	 * fault of an older IDENT
-	 * copy of an instruction already adapted is patched to the callout,
-	 * a true fault the guest handles included: the older copy would
-	 * otherwise take it natively on every pass, the callout serving
-	 * only the retry. */
+	 * fault of an older IDENT copy of an instruction already adapted is
+	 * patched to the callout, a true fault the guest handles included:
+	 * the older copy would otherwise take it natively on every pass,
+	 * the callout serving only the retry. */
 	if (!adapt__is_callout(b->adapt, lin) &&
 	    (delivered(b->t) != p->delivered ||
 	     (b->c->eip != p->eip + p->len &&
@@ -213,6 +212,25 @@ void retranslate__after_fault(struct bt_vm *b, bool stopped)
 		if (i < tb->nmap && tb->map[i].eip == p->eip &&
 		    tb->map[i].boundary && tb->map[i].off + 5u <= tb->tc_len)
 			site = tb->tc + tb->map[i].off;
+	}
+	if (delivered(b->t) != p->delivered) {
+		/* An older copy's true fault: the vCPU is in the guest's
+		 * handler now, and the translator reads the CPL and CS it
+		 * runs in, not the key's. Nothing is translated here: the
+		 * site is patched to the callout's translation (the newest
+		 * block at the instruction: translations after the flip
+		 * start with the callout), if there is one. */
+		struct bt_key nk = p->key;
+		const struct bt_block *nb;
+
+		nk.eip = p->eip;
+		nb = tcache__find(b, &nk);
+		if (!site || !nb || nb == tb || p->gen != b->generation)
+			return;
+		log_adapt(b, "an older copy faulted: patched to the callout",
+			  lin);
+		patch_jump(b, site, nb->tc);
+		return;
 	}
 	log_adapt(b,
 		  fresh ? "trapped threshold times: retranslated as a callout"

@@ -1,6 +1,7 @@
 /*
- * Pages whose frame keeps changing (shadow_hot.h): a few slots, taken
- * in turn, one per linear page followed since a mapping of it moved.
+ * Pages whose frame keeps changing (shadow_hot.h): a few slots, one per
+ * linear page followed since a mapping of it moved; a new page takes a
+ * free slot, else the slots in turn.
  */
 #include <string.h>
 
@@ -19,6 +20,14 @@ static struct shadow_hot_slot *find(const struct shadow_hot *h, u32 lpn)
 	return NULL;
 }
 
+static struct shadow_hot_slot *free_slot(struct shadow_hot *h)
+{
+	for (u32 i = 0; i < SHADOW_HOT_SLOTS; i++)
+		if (!h->slot[i].used)
+			return &h->slot[i];
+	return NULL;
+}
+
 static bool hot(const struct shadow_hot_slot *s)
 {
 	return s && s->quick >= SHADOW_HOT_MOVES;
@@ -32,8 +41,11 @@ bool shadow_hot__note(struct shadow_hot *h, u32 lpn, u32 old_ppn, u32 ppn,
 	if (!s) {
 		if (old_ppn == ~0u || old_ppn == ppn)
 			return false;
-		s = &h->slot[h->next];
-		h->next = (h->next + 1) % SHADOW_HOT_SLOTS;
+		s = free_slot(h);
+		if (!s) {
+			s = &h->slot[h->next];
+			h->next = (h->next + 1) % SHADOW_HOT_SLOTS;
+		}
 		*s = (struct shadow_hot_slot){.lpn = lpn,
 					      .ppn = ppn,
 					      .clock = clock,
@@ -42,8 +54,10 @@ bool shadow_hot__note(struct shadow_hot *h, u32 lpn, u32 old_ppn, u32 ppn,
 		return false;
 	}
 	if (s->ppn != ppn) {
-		s->quick =
-			clock - s->clock <= SHADOW_HOT_GAP ? s->quick + 1 : 1;
+		if (clock - s->clock > SHADOW_HOT_GAP)
+			s->quick = 1;
+		else if (s->quick < SHADOW_HOT_MOVES)
+			s->quick++;
 		s->ppn = ppn;
 		s->clock = clock;
 		s->idle = 0;

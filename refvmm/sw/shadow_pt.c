@@ -1245,13 +1245,18 @@ static bool retry_of_clean(struct shadow_pt *s, u32 lpn, u32 herr)
 enum shadow_outcome shadow__fault(struct shadow_pt *s, u32 lin, u32 herr,
 				  bool ac, u32 *pf_error)
 {
-	bool retry = s->paging && retry_of_clean(s, lin >> 12, herr);
+	u32 lpn = lin >> 12;
+	bool retry = s->paging && retry_of_clean(s, lpn, herr);
 	enum shadow_outcome r = fault(s, lin, herr, ac, pf_error);
 
-	if (retry && r == SPT_HIDDEN) {
+	if (retry && r == SPT_HIDDEN)
 		s->st.hidden_retry_d++;
-		s->pending_write = false; /* counted once */
-	}
+	/* The retried access found its page: nothing waits for it any
+	 * more, and a later entry there with A clear is the guest's
+	 * ageing, which no fill may undo by setting A (eager_fill). */
+	if ((r == SPT_HIDDEN || r == SPT_SPURIOUS) && lpn == s->pending_lpn &&
+	    ((herr & PF_W) || !s->pending_write))
+		s->pending_lpn = 0;
 	if (r == SPT_HIDDEN && s->hot_policy &&
 	    shadow_hot__is(&s->hot, lin >> 12))
 		s->st.hidden_hot++;
@@ -1448,6 +1453,8 @@ static int switch_space(struct shadow_pt *s, u64 old_top)
 		return r;
 	s->rmap_gen++;
 	s->pending_lpn = 0;
+	/* hot pages are an address space's: another maps other frames */
+	shadow_hot__clear(&s->hot);
 	if (s->on_change)
 		s->on_change(s->change_ctx, SHADOW_SWITCH, NULL, 0);
 	return 0;

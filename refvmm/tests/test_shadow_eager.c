@@ -203,6 +203,15 @@ Test(shadow_eager, only_the_first_retry_of_a_true_write_fault_counts)
 	cr_assert_eq(sp.st.hidden_retry_d, 0);
 	map_by_fault(6, true);
 	cr_assert_eq(sp.st.hidden_retry_d, 1);
+	/* Aged by the guest (A and D cleared, the same frame): nothing
+	 * waits for the page any more, so it is not filled and A stays
+	 * clear; nor when A alone is cleared. */
+	store_pte(6, frame(11) | P | RW);
+	cr_assert(!host_can_access(LIN + 0x6000, false));
+	cr_assert_eq(*pte(6) & (GPT_A | GPT_D), 0);
+	store_pte(6, frame(11) | P | RW | GPT_D);
+	cr_assert(!host_can_access(LIN + 0x6000, false));
+	cr_assert_eq(*pte(6) & GPT_A, 0);
 	/* Taken out and made clean again with no true fault between: the
 	 * next write's hidden fault is no retry. */
 	store_pte(6, 0);

@@ -86,6 +86,13 @@ Test(shadow_hot, pages_take_the_slots_in_turn)
 	cr_assert(!shadow_hot__is(&h, 0x1000));
 	for (u32 p = 1; p <= SHADOW_HOT_SLOTS; p++)
 		cr_assert(shadow_hot__is(&h, 0x1000 + p));
+	/* a page cooled frees its slot for the next new page first */
+	for (u32 i = 0; i < SHADOW_HOT_COOL; i++)
+		shadow_hot__touch(&h, 0x1005);
+	cr_assert(!shadow_hot__is(&h, 0x1005));
+	shadow_hot__note(&h, 0x2000, 1, 2, 4);
+	for (u32 p = 1; p <= SHADOW_HOT_SLOTS; p++)
+		cr_assert_eq(shadow_hot__is(&h, 0x1000 + p), p != 5);
 	shadow_hot__clear(&h);
 	cr_assert(!shadow_hot__is(&h, 0x1001));
 }

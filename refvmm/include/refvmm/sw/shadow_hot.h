@@ -27,14 +27,14 @@
 struct shadow_hot_slot {
 	u32 lpn, ppn;
 	u64 clock; /* the write clock at its last move */
-	u32 quick; /* quick moves in a row */
+	u32 quick; /* quick moves in a row, up to SHADOW_HOT_MOVES */
 	u32 idle;  /* touches since its last move */
 	bool used;
 };
 
 struct shadow_hot {
 	struct shadow_hot_slot slot[SHADOW_HOT_SLOTS];
-	u32 next; /* the slot a new page takes, in turn */
+	u32 next; /* the slot a new page takes when none is free */
 };
 
 void shadow_hot__clear(struct shadow_hot *h);

@@ -105,6 +105,16 @@ enum bt_adapt_verdict adapt__trap(struct bt_adapt *a, u32 lin)
 	return flip(a, r, true);
 }
 
+u32 adapt__clean_needed(const struct bt_adapt *a, const struct bt_adapt_rec *r)
+{
+	/* flips 1: the first callout; 3, 5, ...: the returns */
+	u32 returns = r->flips ? (r->flips - 1) / 2 : 0;
+
+	if (returns > BT_ADAPT_BACKOFF_MAX)
+		returns = BT_ADAPT_BACKOFF_MAX;
+	return a->threshold << returns;
+}
+
 enum bt_adapt_verdict adapt__callout(struct bt_adapt *a, u32 lin,
 				     bool would_trap)
 {
@@ -119,7 +129,7 @@ enum bt_adapt_verdict adapt__callout(struct bt_adapt *a, u32 lin,
 		r->clean = 0;
 		return BT_ADAPT_KEEP;
 	}
-	if (++r->clean < a->threshold)
+	if (++r->clean < adapt__clean_needed(a, r))
 		return BT_ADAPT_KEEP;
 	return flip(a, r, false);
 }

@@ -8,6 +8,11 @@
  * without a host fault, and the old translation is patched to jump to the
  * new one. A callout whose access would not have trapped @threshold times
  * in a row is retranslated back to IDENT (the page stopped being special).
+ * Each time an instruction comes back to a callout that count doubles,
+ * up to @threshold << BT_ADAPT_BACKOFF_MAX: one that alternates between
+ * trapping bursts and short clean runs (a memcpy that copies page tables
+ * at every fork) stays a callout instead of paying two retranslations
+ * and @threshold host faults per burst.
  *
  * The policy (struct bt_adapt, adapt.c) is pure and unit tested
  * (refvmm/tests/test_adapt.c); retranslate.c is the mechanism that
@@ -20,6 +25,7 @@
 
 #define BT_ADAPT_SLOTS		   4096 /* per-instruction records */
 #define BT_ADAPT_DEFAULT_THRESHOLD 2	/* docs/refvmm-bt.md, measured */
+#define BT_ADAPT_BACKOFF_MAX	   6
 
 enum bt_adapt_verdict {
 	BT_ADAPT_KEEP,	     /* nothing to do */
@@ -58,8 +64,11 @@ bool adapt__is_callout(const struct bt_adapt *a, u32 lin);
  * emulated. TO_CALLOUT once it has trapped threshold times (and for any
  * stale IDENT translation of an instruction already adapted). */
 enum bt_adapt_verdict adapt__trap(struct bt_adapt *a, u32 lin);
+/* The clean callouts in a row that turn @r back to IDENT. */
+u32 adapt__clean_needed(const struct bt_adapt *a, const struct bt_adapt_rec *r);
 /* The callout of @lin performed its access; @would_trap: natively it
- * would have faulted. TO_IDENT after threshold clean ones in a row. */
+ * would have faulted. TO_IDENT after adapt__clean_needed clean ones in
+ * a row. */
 enum bt_adapt_verdict adapt__callout(struct bt_adapt *a, u32 lin,
 				     bool would_trap);
 /* The emulator could not perform @lin's access: IDENT for good. */

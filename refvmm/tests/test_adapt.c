@@ -101,3 +101,46 @@ Test(adapt, threshold_from_the_environment)
 	cr_assert_eq(adapt__threshold_from_env(&t, err, sizeof(err)), -1);
 	unsetenv("REFVMM_BT_THRESHOLD");
 }
+
+/* Turns @lin into a callout from IDENT (threshold 2 traps). */
+static void two_traps(u32 lin)
+{
+	cr_assert_eq(adapt__trap(&a, lin), BT_ADAPT_KEEP);
+	cr_assert_eq(adapt__trap(&a, lin), BT_ADAPT_TO_CALLOUT);
+}
+
+/* Clean callouts of @lin until it turns IDENT: how many it took. */
+static u32 clean_until_ident(u32 lin)
+{
+	u32 n = 0;
+
+	while (n < 1000 && adapt__callout(&a, lin, false) == BT_ADAPT_KEEP)
+		n++;
+	return n + 1;
+}
+
+Test(adapt, each_return_to_a_callout_doubles_the_clean_run_it_needs)
+{
+	adapt__init(&a, 2);
+	two_traps(0x5000);
+	cr_assert_eq(clean_until_ident(0x5000), 2);
+	two_traps(0x5000);
+	cr_assert_eq(clean_until_ident(0x5000), 4);
+	two_traps(0x5000);
+	cr_assert_eq(clean_until_ident(0x5000), 8);
+	for (u32 i = 3; i < BT_ADAPT_BACKOFF_MAX + 3; i++) {
+		two_traps(0x5000);
+		cr_assert_eq(clean_until_ident(0x5000),
+			     2u << (i < BT_ADAPT_BACKOFF_MAX
+					    ? i
+					    : BT_ADAPT_BACKOFF_MAX));
+	}
+	/* another instruction starts at the threshold */
+	two_traps(0x6000);
+	cr_assert_eq(clean_until_ident(0x6000), 2);
+	/* a trapping access restarts the run, not the doubling */
+	two_traps(0x6000);
+	cr_assert_eq(adapt__callout(&a, 0x6000, false), BT_ADAPT_KEEP);
+	cr_assert_eq(adapt__callout(&a, 0x6000, true), BT_ADAPT_KEEP);
+	cr_assert_eq(clean_until_ident(0x6000), 4);
+}

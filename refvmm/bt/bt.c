@@ -198,6 +198,10 @@ static int run_block(struct bt_vm *b, const struct bt_block *tb)
 	b->page->vif = (c->eflags & EFL_IF) ? 1 : 0;
 	b->page->tsc_offset = (u64)c->tsc_offset;
 	b->page->tsc_aux = c->msr_tsc_aux;
+	b->page->cr[0] = c->cr0;
+	b->page->cr[2] = c->cr2;
+	b->page->cr[3] = c->cr3;
+	b->page->cr[4] = c->cr4;
 	b->page->vflags = c->eflags & (EFL_IOPL | EFL_NT | EFL_AC | EFL_VIF |
 				       EFL_VIP | EFL_TF | EFL_ID);
 	b->ro->guest_gs_sel = c->hsel_set[SW_GS];
@@ -242,6 +246,8 @@ static int run_block(struct bt_vm *b, const struct bt_block *tb)
 	 * interrupt */
 	b->t->delivered_int += b->page->inline_isys[0];
 	b->page->inline_isys[0] = b->page->inline_isys[1] = 0;
+	b->st.inline_movcr += b->page->inline_movcr;
+	b->page->inline_movcr = 0;
 	/* a fast callout may have changed CPL, and with it where AC lives
 	 * (fast_cpl.h composed the host flags for the new one) */
 	kept = sw_eflags_kept(c) | EFL_TF;
@@ -761,6 +767,7 @@ static void bt__stats(struct vcpu *vcpu, struct stats *s)
 	stats__set(s, "bt.fast_callouts", b->st.fast_callouts);
 	stats__set(s, "bt.lookups.fast_miss", b->st.fast_misses);
 	stats__set(s, "bt.inline.rdtsc", b->page->inline_rdtsc);
+	stats__set(s, "bt.inline.mov_from_cr", b->st.inline_movcr);
 	stats__set(s, "bt.inline.sysenter", b->st.inline_sysx[0]);
 	stats__set(s, "bt.inline.sysexit", b->st.inline_sysx[1]);
 	stats__set(s, "bt.inline.armed_entries", b->st.sysx_armed);

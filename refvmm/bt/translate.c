@@ -10,6 +10,7 @@
  *   RET, JMP/CALL r/m  the guest target into the page, then the shared
  *              indirect lookup;
  *   CLI        a store to the virtual IF when CPL <= IOPL;
+ *   MOV r32, CRn  at CPL 0, a load of the page's copy of CRn;
  *   STI, PUSHF, POPF  against the virtual flags in the page, when the
  *              key makes them static (emit_pushf, emit_popf);
  *   the rest   a callout stub: guest EIP and a reason into the page,
@@ -349,6 +350,33 @@ static void emit_rdtsc(struct tx *x, u32 eip, bool rdtscp)
 	emit__restore_flags(e);
 	if (rdtscp)
 		emit__gs_load_ecx(e, BT_PG(tsc_aux));
+}
+
+/* MOV r32, CRn at CPL 0 (fast_op's form: no prefix, CR0, CR2-CR4,
+ * not ESP): the register gets the copy run_block keeps in the page;
+ * the flags, undefined after it (SDM Vol. 2A MOV, Control Registers),
+ * stay as they were, as on the fast callout. The count goes up through
+ * the destination register, which LEA changes without the flags:
+ *	mov %gs:inline_movcr, %r; lea 1(%r), %r; mov %r, %gs:inline_movcr
+ *	mov %gs:cr+4*n, %r */
+static void emit_mov_from_cr(struct tx *x, u32 eip, u32 reg, u32 cr)
+{
+	struct emit *e = &x->e;
+	u8 gs_rm = (u8)(reg << 3 | 5); /* mod 00, disp32 */
+
+	map_add(x, eip, true);
+	emit__bytes(e, "\x65\x8b", 2);
+	emit__u8(e, gs_rm);
+	emit__u32(e, BT_PG(inline_movcr));
+	emit__u8(e, 0x8d); /* lea disp8(%r), %r: mod 01 */
+	emit__u8(e, (u8)(0x40 | reg << 3 | reg));
+	emit__u8(e, 1);
+	emit__bytes(e, "\x65\x89", 2);
+	emit__u8(e, gs_rm);
+	emit__u32(e, BT_PG(inline_movcr));
+	emit__bytes(e, "\x65\x8b", 2);
+	emit__u8(e, gs_rm);
+	emit__u32(e, BT_PG(cr) + 4 * cr);
 }
 
 /* The forms emit_div rewrites: not LOCK (#UD, which the CPU raises
@@ -768,6 +796,12 @@ static bool emit_insn(struct tx *x, u32 eip, const u8 *g,
 	}
 	fast = fast_op(k, x->b->feats, g, in);
 	op = fast & 0xff;
+	/* --trace traps logs each such instruction: the callout's */
+	if (op == BT_FAST_MOV_FROM_CR && (fast >> 8 & 7) != 4 &&
+	    !(x->b->t->m->log_events & LOG_TRAPS)) {
+		emit_mov_from_cr(x, eip, fast >> 8 & 7, fast >> 12 & 0xf);
+		return false;
+	}
 	/* SYSENTER, SYSEXIT: through bt_ro to their shared routines,
 	 * armed or not (fast_sysx.h), which set fast_op themselves */
 	if (op == BT_FAST_SYSENTER || op == BT_FAST_SYSEXIT) {

@@ -126,6 +126,12 @@ struct bt_page {
 	u16 isys_ss, isys_es;
 	u32 isys_frame[5];
 	u32 isys_stack[3];
+	/* MOV r32, CRn at CPL 0 in the translation (translate.c
+	 * emit_mov_from_cr): the guest's CR0-CR4 (CR1 unused), copied in
+	 * by run_block (only full exits change them), and how many ran
+	 * since the run loop last added them to bt_stats */
+	u32 cr[5];
+	u32 inline_movcr;
 };
 
 /* Where the monitor may write a jump (recorded when it was emitted). */
@@ -316,6 +322,7 @@ struct bt_stats {
 	u64 fast_misses;      /* lookup misses the gate filled (fast.c) */
 	u64 inline_sysx[2];   /* SYSENTER, SYSEXIT in the translation */
 	u64 inline_isys[2];   /* INT n, IRETD in the translation */
+	u64 inline_movcr;     /* MOV r32, CRn in the translation */
 	u64 isys_armed[2];    /* entries with those armed (fast_isys.h) */
 	u64 isys_rollbacks;   /* host faults inside their routines */
 	u64 sysx_armed;	      /* entries with those armed (fast_sysx.h) */

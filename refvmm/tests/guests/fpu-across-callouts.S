@@ -1,9 +1,10 @@
 /*
  * The guest's x87 and SSE state across callouts: XMM0-7, MXCSR and two
- * x87 registers are loaded, then MOV from CR0, CPUID and INs from the
- * UART's scratch register and IIR (each a callout under bt, a trap under
- * trap mode; the IIR read an I/O exit to the run loop, the scratch
- * register's a fast one, pio_pure.h) run, and every register must
+ * x87 registers are loaded, then MOV from CR0 (in the translation under
+ * bt, a trap under trap mode), CPUID and INs from the UART's scratch
+ * register and IIR (each a callout under bt, a trap under trap mode; the
+ * IIR read an I/O exit to the run loop, the scratch register's a fast
+ * one, pio_pure.h) run, and every register must
  * read back as loaded. Then XMM3 and MXCSR change after a callout (the
  * state the world switch restored is modified: XSAVEOPT must write it
  * again, SDM Vol. 1 13.6), and one more callout must keep the new

@@ -796,9 +796,10 @@ static bool emit_insn(struct tx *x, u32 eip, const u8 *g,
 	}
 	fast = fast_op(k, x->b->feats, g, in);
 	op = fast & 0xff;
-	/* --trace traps logs each such instruction: the callout's */
+	/* --trace traps logs each such instruction: the callout's (the
+	 * translator's fuzzer runs it with no machine) */
 	if (op == BT_FAST_MOV_FROM_CR && (fast >> 8 & 7) != 4 &&
-	    !(x->b->t->m->log_events & LOG_TRAPS)) {
+	    !(x->b->t->m && (x->b->t->m->log_events & LOG_TRAPS))) {
 		emit_mov_from_cr(x, eip, fast >> 8 & 7, fast >> 12 & 0xf);
 		return false;
 	}

@@ -56,14 +56,34 @@ void emit__gs_load_eax(struct emit *e, u32 off)
 	gs_move(e, "\xa1", 1, off);
 }
 
+/* mov %r32, %gs:off (89 /r) or back (8B /r), ModRM mod 00 r/m 101:
+ * disp32 alone */
+static void gs_move_reg(struct emit *e, u8 opcode, u32 reg, u32 off)
+{
+	emit__u8(e, 0x65);
+	emit__u8(e, opcode);
+	emit__u8(e, (u8)((reg & 7) << 3 | 5));
+	emit__u32(e, off);
+}
+
+void emit__gs_store(struct emit *e, u32 reg, u32 off)
+{
+	gs_move_reg(e, 0x89, reg, off);
+}
+
+void emit__gs_load(struct emit *e, u32 reg, u32 off)
+{
+	gs_move_reg(e, 0x8b, reg, off);
+}
+
 void emit__gs_store_ecx(struct emit *e, u32 off)
 {
-	gs_move(e, "\x89\x0d", 2, off);
+	emit__gs_store(e, 1, off);
 }
 
 void emit__gs_load_ecx(struct emit *e, u32 off)
 {
-	gs_move(e, "\x8b\x0d", 2, off);
+	emit__gs_load(e, 1, off);
 }
 
 void emit__gate(struct emit *e)

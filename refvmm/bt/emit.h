@@ -25,6 +25,9 @@ void emit__gs_imm8(struct emit *e, u32 off, u8 imm);
 /* mov %eax, %gs:@off / mov %gs:@off, %eax / the same with %ecx */
 void emit__gs_store_eax(struct emit *e, u32 off);
 void emit__gs_load_eax(struct emit *e, u32 off);
+/* Any 32-bit register @reg (0 EAX ... 7 EDI) to or from %gs:@off. */
+void emit__gs_store(struct emit *e, u32 reg, u32 off);
+void emit__gs_load(struct emit *e, u32 reg, u32 off);
 void emit__gs_store_ecx(struct emit *e, u32 off);
 void emit__gs_load_ecx(struct emit *e, u32 off);
 /* ljmp to the callout gate (64-bit host code segment) */

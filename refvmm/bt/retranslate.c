@@ -172,12 +172,14 @@ void retranslate__after_fault(struct bt_vm *b, bool stopped)
 	u32 lin, off, i;
 	u8 *site = NULL;
 	u64 fresh;
+	bool handled; /* something was delivered: the guest handles it */
 
 	if (!p->armed)
 		return;
 	p->armed = false;
 	if (stopped)
 		return;
+	handled = delivered(b->t) != p->delivered;
 	lin = p->key.cs_base + p->eip;
 	/* A trap counts when it is an access the monitor emulated in place
 	 * (EIP moved past it), or a hidden fault only a callout avoids (the
@@ -190,7 +192,7 @@ void retranslate__after_fault(struct bt_vm *b, bool stopped)
 	 * the older copy would otherwise take it natively on every pass,
 	 * the callout serving only the retry. */
 	if (!adapt__is_callout(b->adapt, lin) &&
-	    (delivered(b->t) != p->delivered ||
+	    (handled ||
 	     (b->c->eip != p->eip + p->len &&
 	      !(b->c->eip == p->eip && adaptable(&b->t->sp) != p->adaptable))))
 		return;
@@ -213,7 +215,7 @@ void retranslate__after_fault(struct bt_vm *b, bool stopped)
 		    tb->map[i].boundary && tb->map[i].off + 5u <= tb->tc_len)
 			site = tb->tc + tb->map[i].off;
 	}
-	if (delivered(b->t) != p->delivered) {
+	if (handled) {
 		/* An older copy's true fault: the vCPU is in the guest's
 		 * handler now, and the translator reads the CPL and CS it
 		 * runs in, not the key's. Nothing is translated here: the

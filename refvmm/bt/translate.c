@@ -362,21 +362,14 @@ static void emit_rdtsc(struct tx *x, u32 eip, bool rdtscp)
 static void emit_mov_from_cr(struct tx *x, u32 eip, u32 reg, u32 cr)
 {
 	struct emit *e = &x->e;
-	u8 gs_rm = (u8)(reg << 3 | 5); /* mod 00, disp32 */
 
 	map_add(x, eip, true);
-	emit__bytes(e, "\x65\x8b", 2);
-	emit__u8(e, gs_rm);
-	emit__u32(e, BT_PG(inline_movcr));
+	emit__gs_load(e, reg, BT_PG(inline_movcr));
 	emit__u8(e, 0x8d); /* lea disp8(%r), %r: mod 01 */
 	emit__u8(e, (u8)(0x40 | reg << 3 | reg));
 	emit__u8(e, 1);
-	emit__bytes(e, "\x65\x89", 2);
-	emit__u8(e, gs_rm);
-	emit__u32(e, BT_PG(inline_movcr));
-	emit__bytes(e, "\x65\x8b", 2);
-	emit__u8(e, gs_rm);
-	emit__u32(e, BT_PG(cr) + 4 * cr);
+	emit__gs_store(e, reg, BT_PG(inline_movcr));
+	emit__gs_load(e, reg, BT_PG(cr) + 4 * cr);
 }
 
 /* The forms emit_div rewrites: not LOCK (#UD, which the CPU raises

@@ -1257,8 +1257,7 @@ enum shadow_outcome shadow__fault(struct shadow_pt *s, u32 lin, u32 herr,
 	if ((r == SPT_HIDDEN || r == SPT_SPURIOUS) && lpn == s->pending_lpn &&
 	    ((herr & PF_W) || !s->pending_write))
 		s->pending_lpn = 0;
-	if (r == SPT_HIDDEN && s->hot_policy &&
-	    shadow_hot__is(&s->hot, lin >> 12))
+	if (r == SPT_HIDDEN && s->hot_policy && shadow_hot__is(&s->hot, lpn))
 		s->st.hidden_hot++;
 	return r;
 }

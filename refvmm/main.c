@@ -441,6 +441,10 @@ static int parse_args(int argc, char **argv, struct options *o)
 		return die(REFVMM_EXIT_USAGE,
 			   "--count-insns and --translation-log need --mode "
 			   "bt-simple or bt");
+	if (kick__storm_us() < 0)
+		return die(REFVMM_EXIT_USAGE,
+			   "REFVMM_KICK_STORM_US must be a whole number of "
+			   "microseconds from 1 to 1000000");
 	return -1;
 }
 

@@ -64,6 +64,8 @@ struct tx {
 	struct stub stubs[MAX_INSNS + MAX_STUBS];
 	u32 nstubs;
 	bool no_boundary_next; /* after an inline STI: its shadow */
+	bool in_insn;	       /* emit_insn is running */
+	bool single_started;   /* a one-instruction block's entry is in */
 	u8 *count_at;	       /* --count-insns: the sequence of ... */
 	u32 count_eip;	       /* ... this instruction */
 };
@@ -76,6 +78,16 @@ static void map_add(struct tx *x, u32 eip, bool boundary)
 		boundary = false;
 		x->no_boundary_next = false;
 	}
+	/* A one-instruction block owes, past its instruction's first
+	 * entry, what the step callout does (the #DB of TF, the end of the
+	 * interrupt shadow, the window the monitor stepped to): a kick
+	 * anywhere there steps on into the gate instead of leaving with
+	 * that undone. No boundary is always safe (bt.c steps to the next
+	 * one, or into the gate). */
+	if (x->k->single && x->single_started)
+		boundary = false;
+	if (x->k->single && x->in_insn)
+		x->single_started = true;
 	if (x->nmap && x->map[x->nmap - 1].off == (u16)(x->e.p - x->start)) {
 		/* Two entries at one address: the later one describes it. */
 		m = &x->map[x->nmap - 1];
@@ -1029,7 +1041,9 @@ static u32 emit_body(struct tx *x, bool check, u32 *glen)
 		translog__insn(x->b, g, &in);
 		if (x->b->count_insns)
 			emit_count(x, eip);
+		x->in_insn = true;
 		ends = emit_insn(x, eip, g, &in);
+		x->in_insn = false;
 		codepage__note(x->b, k->cs_base + eip, in.len);
 		x->span = end;
 		*glen += in.len;

@@ -10,6 +10,7 @@
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -29,14 +30,54 @@
  * "leave the guest now" flag (KVM's kvm_run.immediate_exit).
  */
 static volatile u8 *kick_flag;
-static timer_t kick_timer;
-static bool kick_timer_ok;
+static timer_t kick_timer, storm_timer;
+static bool kick_timer_ok, storm_timer_ok;
 
 static void kick__handler(int sig)
 {
 	(void)sig;
 	if (kick_flag)
 		*kick_flag = 1;
+}
+
+/*
+ * The test hook REFVMM_KICK_STORM_US=N (1 to 1000000): a kick every N
+ * microseconds besides the deadline's, so that kicks land at every
+ * point of the monitor's and the guest's code. A kick only ends a run
+ * early; what the guest sees must not change (docs/refvmm.md, "Kicks").
+ */
+long kick__storm_us(void)
+{
+	const char *s = getenv("REFVMM_KICK_STORM_US");
+	unsigned long us;
+	char *end;
+
+	if (!s)
+		return 0;
+	errno = 0;
+	us = strtoul(s, &end, 10);
+	if (errno || end == s || *end || !us || us > 1000000)
+		return -ERANGE;
+	return (long)us;
+}
+
+static int kick__storm(struct sigevent *sev)
+{
+	long us = kick__storm_us();
+	struct itimerspec its;
+
+	if (us <= 0)
+		return (int)us;
+	if (timer_create(CLOCK_MONOTONIC, sev, &storm_timer) < 0)
+		return -errno;
+	storm_timer_ok = true;
+	memset(&its, 0, sizeof(its));
+	its.it_value.tv_sec = (time_t)(us / 1000000);
+	its.it_value.tv_nsec = (us % 1000000) * 1000;
+	its.it_interval = its.it_value;
+	if (timer_settime(storm_timer, 0, &its, NULL) < 0)
+		return -errno;
+	return 0;
 }
 
 int kick__init(void)
@@ -65,7 +106,7 @@ int kick__init(void)
 	if (timer_create(CLOCK_MONOTONIC, &sev, &kick_timer) < 0)
 		return -errno;
 	kick_timer_ok = true;
-	return 0;
+	return kick__storm(&sev);
 }
 
 void kick__set_target(volatile u8 *flag)
@@ -96,7 +137,9 @@ void kick__exit(void)
 {
 	if (kick_timer_ok)
 		timer_delete(kick_timer);
-	kick_timer_ok = false;
+	if (storm_timer_ok)
+		timer_delete(storm_timer);
+	kick_timer_ok = storm_timer_ok = false;
 	kick_flag = NULL;
 }
 

@@ -957,3 +957,46 @@ Test(bt_emit, div_raise_in_the_sti_shadow)
 	cr_expect(!tcache__map(&bvm, at(tb, addr[1]), true, &eip),
 		  "the DIV is a boundary in the STI shadow");
 }
+
+/* A one-instruction block owes what follows its instruction (the #DB
+ * of TF, the end of an interrupt shadow, the window the monitor stepped
+ * to): only its start is a boundary, so a kick that lands on an exit
+ * stub steps into the gate and the step callout runs. Were a stub a
+ * boundary, the kick would leave at the next EIP with the step's work
+ * undone: an interrupt pending at STI then waited one more instruction. */
+Test(bt_emit, single_block_stubs_are_no_boundary)
+{
+	static const u8 nop[] = {0x90, 0xf4};
+	static const u8 jz[] = {0x74, 0x10, 0xf4};
+	static const u8 self[] = {0xeb, 0xfe}; /* its stub is at its EIP */
+	const u8 *codes[] = {nop, jz, self};
+	const size_t lens[] = {sizeof(nop), sizeof(jz), sizeof(self)};
+	/* map entries after the instruction's: nop's fall-through jump
+	 * and its stub; jz's fall-through jump and two stubs; jmp $'s
+	 * stub */
+	const u32 nlater[] = {2, 3, 1};
+
+	for (int c = 0; c < 3; c++) {
+		struct bt_key k = {.eip = GUEST_EIP, .single = true};
+		const struct bt_block *tb;
+		u32 eip = 0, later = 0;
+
+		bvm.nblocks = 0;
+		memcpy(ram + GUEST_EIP, codes[c], lens[c]);
+		tb = translate__block(&bvm, &k);
+		cr_assert_eq(tb->ninsn, 1);
+		cr_expect(tcache__map(&bvm, at(tb, 0), true, &eip),
+			  "the instruction's start is a boundary");
+		cr_expect_eq(eip, GUEST_EIP);
+		for (u32 i = 0; i < tb->nmap; i++) {
+			if (!tb->map[i].off)
+				continue;
+			later++;
+			cr_expect(!tb->map[i].boundary,
+				  "case %d: entry %u (0x%x) is a boundary", c,
+				  i, tb->map[i].eip);
+		}
+		cr_expect_eq(later, nlater[c], "case %d: %u later entries", c,
+			     later);
+	}
+}

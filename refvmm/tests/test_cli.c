@@ -2128,6 +2128,54 @@ Test(cli, bt_int_and_iretd_in_the_translation_under_kicks)
 }
 
 /*
+ * A run of one instruction under kicks that land anywhere
+ * (guests/step-under-kicks.S, a kick every 20 us besides the deadline's):
+ * each single-stepped instruction of a loop gets its #DB, and the
+ * interrupt pending at STI comes after the one instruction of the
+ * shadow, in every round. The monitor runs both alone and owes the
+ * step's work after it; a kick that ended the run there (a boundary at
+ * the block's exit stub) dropped a #DB, or took the interrupt one
+ * instruction late.
+ */
+Test(cli, one_instruction_runs_under_a_kick_storm)
+{
+	const char *modes[] = {"bt-simple", "bt", "trap"};
+	const char *p = asm_guest("step-under-kicks");
+	struct result r;
+
+	for (int m = 0; m < 3; m++) {
+		unsigned long kicks;
+
+		setenv("REFVMM_KICK_STORM_US", "20", 1);
+		run(&r, (const char *const[]){"--mode", modes[m], "--stats", p,
+					      NULL});
+		unsetenv("REFVMM_KICK_STORM_US");
+		cr_assert_eq(r.status, 1,
+			     "--mode %s: exit %d, guest check %d failed: %s",
+			     modes[m], r.status, r.status >> 1, r.err);
+		kicks = stat_of(&r, "exits.kick");
+		cr_assert_gt(kicks, 1000, "--mode %s: %lu kicks", modes[m],
+			     kicks);
+	}
+}
+
+/* The storm's period is checked before anything runs. */
+Test(cli, kick_storm_out_of_range_is_a_usage_error)
+{
+	const char *bad[] = {"0", "1000001", "20us", ""};
+	struct result r;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		setenv("REFVMM_KICK_STORM_US", bad[i], 1);
+		run(&r, (const char *const[]){asm_guest("exit-0"), NULL});
+		unsetenv("REFVMM_KICK_STORM_US");
+		expect_line(&r, 2,
+			    "REFVMM_KICK_STORM_US must be a whole number of "
+			    "microseconds from 1 to 1000000");
+	}
+}
+
+/*
  * Lookup misses finished by the gate (bt/fast_lookup.h): 1000 calls each
  * through a register to two functions whose EIPs share a lookup table
  * slot, so that every call misses. The first two misses of each target

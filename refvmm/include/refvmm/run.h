@@ -21,6 +21,9 @@ int vcpu__run_loop(struct vcpu *vcpu, const struct run_options *opts);
  * immediate_exit) from a signal handler and by the signal itself.
  */
 int kick__init(void);
+/* REFVMM_KICK_STORM_US: its microseconds, 0 when unset, -ERANGE when
+ * it is not a whole number from 1 to 1000000. */
+long kick__storm_us(void);
 void kick__set_target(volatile u8 *flag);
 void kick__arm(u64 deadline_ns);
 void kick__exit(void);

@@ -1,0 +1,101 @@
+/*
+ * What a one-instruction run owes after its instruction, under kicks
+ * that land anywhere (the test runs it with REFVMM_KICK_STORM_US): the
+ * monitor runs such an instruction alone for guest TF and for the
+ * instruction after STI, and a kick that ends that run early must not
+ * drop the #DB or the interrupt the step was for.
+ * 1. Single-step: with TF set by POPF, LOOPS iterations of a DEC/JNZ
+ *    loop and the POPF that clears TF are 2 * LOOPS + 4 instructions,
+ *    each followed by one #DB (SDM Vol. 3B 17.3.1.4: the trap after an
+ *    instruction that begins with TF=1), STEPS times.
+ * 2. The STI shadow: with IRQ 0 latched in the 8259's IRR and IF=0,
+ *    STI; NOP; NOP takes the interrupt after the first NOP, not later
+ *    (SDM Vol. 2B STI), ROUNDS times.
+ * Exit 0; else the failed check's number: 1 a #DB count, 2 an interrupt
+ * at the wrong instruction, 3 no interrupt in the window, 4 IRR never set.
+ */
+#include "guest.h"
+
+#define ROUNDS 2000 /* of the STI shadow */
+#define STEPS  500  /* single-stepped loops */
+#define LOOPS  10
+#define DBS    0x180000 /* #DBs taken */
+#define IRQ_IP 0x180004 /* where IRQ 0 came, 0 for not yet */
+#define IDT    0x181000
+#define STACK  0x190000
+
+	cli
+	lgdt gdtr
+	ljmp $0x08, $1f
+1:	mov $0x10, %eax
+	mov %eax, %ds
+	mov %eax, %es
+	mov %eax, %ss
+	mov $STACK, %esp
+	idt_gate IDT, 1, db, 0x08, 0x8e
+	idt_gate IDT, 0x20, irq0, 0x08, 0x8e
+	lidt idtr
+
+	mov $STEPS, %edi
+step_round:
+	movl $0, DBS
+	pushf
+	orl $0x100, (%esp)
+	popf
+	mov $LOOPS, %ecx
+1:	dec %ecx
+	jnz 1b
+	pushf
+	andl $~0x100, (%esp)
+	popf
+	cmpl $(2 * LOOPS + 4), DBS
+	fail_ne 1
+	dec %edi
+	jnz step_round
+
+	timer_irq0_10khz
+	mov $ROUNDS, %edi
+shadow_round:
+	movl $0, IRQ_IP
+	mov $10000000, %ecx
+1:	mov $0x0a, %al /* OCW3: read IRR */
+	out %al, $0x20
+	in $0x20, %al
+	test $1, %al
+	jnz 2f
+	loop 1b
+	fail 4
+2:	sti
+	nop
+sti_after:
+	nop
+	cli
+	mov IRQ_IP, %eax
+	test %eax, %eax
+	jnz 3f
+	fail 3
+3:	cmp $sti_after, %eax
+	fail_ne 2
+	dec %edi
+	jnz shadow_round
+	pass
+
+db:
+	incl %ss:DBS
+	iret
+
+irq0:
+	push %eax
+	mov 4(%esp), %eax
+	mov %eax, IRQ_IP
+	mov $0x20, %al
+	out %al, $0x20
+	pop %eax
+	iret
+
+	.p2align 3
+gdt:
+	.quad 0
+	DESC(0, 0xfffff, 0x9b, 0xc)
+	DESC(0, 0xfffff, 0x93, 0xc)
+	gdtr_idtr IDT, 0x21

@@ -33,9 +33,27 @@ static volatile u8 *kick_flag;
 static timer_t kick_timer, storm_timer;
 static bool kick_timer_ok, storm_timer_ok;
 
-static void kick__handler(int sig)
+/* The storm's signals that reached a handler (its timer's value). */
+#define STORM_COOKIE 0x4b53
+static volatile u64 storm_signals;
+
+void kick__note(const siginfo_t *si)
+{
+	if (si && si->si_code == SI_TIMER &&
+	    si->si_value.sival_int == STORM_COOKIE)
+		storm_signals++;
+}
+
+u64 kick__storm_signals(void)
+{
+	return storm_signals;
+}
+
+static void kick__handler(int sig, siginfo_t *si, void *uc)
 {
 	(void)sig;
+	(void)uc;
+	kick__note(si);
 	if (kick_flag)
 		*kick_flag = 1;
 }
@@ -68,6 +86,7 @@ static int kick__storm(struct sigevent *sev)
 
 	if (us <= 0)
 		return (int)us;
+	sev->sigev_value.sival_int = STORM_COOKIE;
 	if (timer_create(CLOCK_MONOTONIC, sev, &storm_timer) < 0)
 		return -errno;
 	storm_timer_ok = true;
@@ -86,7 +105,7 @@ int kick__init(void)
 	struct sigevent sev;
 
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = kick__handler;
+	sa.sa_sigaction = kick__handler;
 	sigemptyset(&sa.sa_mask);
 	/*
 	 * SA_RESTART: a kick must not fail refvmm's own host I/O. Without
@@ -97,7 +116,7 @@ int kick__init(void)
 	 * and KVM ends the run with -EINTR itself, which the kernel never
 	 * restarts (signal(7)); so is clock_nanosleep, the HLT wait.
 	 */
-	sa.sa_flags = SA_RESTART;
+	sa.sa_flags = SA_RESTART | SA_SIGINFO;
 	if (sigaction(SIGUSR1, &sa, NULL) < 0)
 		return -errno;
 	memset(&sev, 0, sizeof(sev));
@@ -320,5 +339,8 @@ int vcpu__run_loop(struct vcpu *vcpu, const struct run_options *opts)
 	}
 	kick__arm(0);
 	watchdog__arm(0);
+	if (kick__storm_us() > 0)
+		stats__set(&m->stats, "kicks.storm_signals",
+			   kick__storm_signals());
 	return m->stop_status;
 }

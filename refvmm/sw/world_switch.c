@@ -20,6 +20,7 @@
 #include "refvmm/clock.h"
 #include "refvmm/exitcode.h"
 #include "refvmm/host_cpu.h"
+#include "refvmm/run.h"
 #include "refvmm/sw/shadow_desc.h"
 #include "refvmm/sw/world_switch.h"
 
@@ -207,6 +208,8 @@ void sw_signal_handler(int sig, siginfo_t *si, void *ucv)
 		       (rip >= 0x100000000ull ||
 			(rip >= WINDOW_PAD && rip < WINDOW_PAD + 0x1000));
 
+	if (sig == SIGUSR1)
+		kick__note(si);
 	if (c && c->in_guest && sw_signal_hook) {
 		switch (sw_signal_hook(sig, ucv, c)) {
 		case SW_HOOK_RESUME:

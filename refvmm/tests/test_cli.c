@@ -2129,7 +2129,8 @@ Test(cli, bt_int_and_iretd_in_the_translation_under_kicks)
 
 /*
  * A run of one instruction under kicks that land anywhere
- * (guests/step-under-kicks.S, a kick every 20 us besides the deadline's):
+ * (guests/step-under-kicks.S, a kick every 20 us besides the deadline's,
+ * REFVMM_KICK_STORM_US):
  * each single-stepped instruction of a loop gets its #DB, and the
  * interrupt pending at STI comes after the one instruction of the
  * shadow, in every round. The monitor runs both alone and owes the
@@ -2153,9 +2154,11 @@ Test(cli, one_instruction_runs_under_a_kick_storm)
 		cr_assert_eq(r.status, 1,
 			     "--mode %s: exit %d, guest check %d failed: %s",
 			     modes[m], r.status, r.status >> 1, r.err);
-		kicks = stat_of(&r, "exits.kick");
-		cr_assert_gt(kicks, 1000, "--mode %s: %lu kicks", modes[m],
-			     kicks);
+		/* the storm's own signals, whatever the host's speed: the
+		 * 2,000 PIT ticks the guest waits for take 0.2 s at least */
+		kicks = stat_of(&r, "kicks.storm_signals");
+		cr_assert_geq(kicks, 100, "--mode %s: %lu storm signals: %s",
+			      modes[m], kicks, r.err);
 	}
 }
 

@@ -2,6 +2,8 @@
 #ifndef REFVMM_RUN_H
 #define REFVMM_RUN_H
 
+#include <signal.h>
+
 #include "types.h"
 
 struct vcpu;
@@ -24,6 +26,10 @@ int kick__init(void);
 /* REFVMM_KICK_STORM_US: its microseconds, 0 when unset, -ERANGE when
  * it is not a whole number from 1 to 1000000. */
 long kick__storm_us(void);
+/* From a SIGUSR1 handler (async-signal-safe): counts the storm's. */
+void kick__note(const siginfo_t *si);
+/* The storm's signals handled so far (--stats kicks.storm_signals). */
+u64 kick__storm_signals(void);
 void kick__set_target(volatile u8 *flag);
 void kick__arm(u64 deadline_ns);
 void kick__exit(void);

@@ -306,12 +306,13 @@ static void emit_popf(struct tx *x, u32 eip)
 }
 
 /*
- * RDTSC (0F 31) and RDTSCP (0F 01 F9) at CPL 0, where CR4.TSD does not
- * apply (SDM Vol. 2B RDTSC, RDTSCP), run in the translation: the host's
+ * RDTSC (0F 31) and RDTSCP (0F 01 F9) run in the translation: the host's
  * TSC plus the guest's offset, which is what the callout computes, with
  * the guest's flags kept and ECX the guest's IA32_TSC_AUX:
  *
  *	save_flags		EAX and the guest's flags into the page
+ *	testb $TSD, %gs:cr4	(above CPL 0)
+ *	jnz 1f
  *	add $1, %gs:inline_rdtsc; adc $0, %gs:inline_rdtsc+4
  *	rdtsc | rdtscp
  *	add %gs:tsc_offset, %eax
@@ -319,16 +320,23 @@ static void emit_popf(struct tx *x, u32 eip)
  *	mov %eax, %gs:scr_eax
  *	restore_flags		EAX the sum's low half
  *	mov %gs:tsc_aux, %ecx	(RDTSCP)
+ *	jmp 2f			(above CPL 0)
+ * 1:	restore_flags
+ *	callout			#GP(0), the callout's
+ * 2:
  *
- * No prefix (the callout decides what one means), not in a
- * single-instruction block, and RDTSCP only where the virtual CPU has
- * it (else #UD, the callout's). The host runs RDTSC untrapped under
- * translation (bt.c).
+ * Above CPL 0, CR4.TSD set makes both #GP(0) (SDM Vol. 2B RDTSC,
+ * RDTSCP): the test reads the copy of CR4 run_block keeps in the page,
+ * which only the full path changes, so a block translated before the
+ * guest set TSD takes the callout after. No prefix (the callout decides
+ * what one means), not in a single-instruction block, and RDTSCP only
+ * where the virtual CPU has it (else #UD, the callout's). The host runs
+ * RDTSC untrapped under translation (bt.c).
  */
 static int rdtsc_inline(const struct tx *x, const u8 *g,
 			const struct bt_insn *in)
 {
-	if (x->k->cpl != 0 || x->k->single || in->nprefix)
+	if (x->k->single || in->nprefix)
 		return 0;
 	if (in->len == 2 && g[0] == 0x0f && g[1] == 0x31)
 		return 1;
@@ -341,9 +349,19 @@ static int rdtsc_inline(const struct tx *x, const u8 *g,
 static void emit_rdtsc(struct tx *x, u32 eip, bool rdtscp)
 {
 	struct emit *e = &x->e;
+	bool shadow = x->no_boundary_next; /* after an inline STI */
+	u8 *slow = NULL, *next;
 
 	map_add(x, eip, true);
 	emit__save_flags(e);
+	if (x->k->cpl != 0) {
+		emit__bytes(e, "\x65\xf6\x05", 3); /* testb $TSD, %gs:cr4 */
+		emit__u32(e, BT_PG(cr) + 4 * 4);
+		emit__u8(e, CR4_TSD);
+		emit__bytes(e, "\x0f\x85", 2); /* jnz slow */
+		emit__u32(e, 0);
+		slow = e->p;
+	}
 	emit__bytes(e, "\x65\x83\x05", 3); /* add $1, %gs:inline_rdtsc */
 	emit__u32(e, BT_PG(inline_rdtsc));
 	emit__u8(e, 1);
@@ -362,6 +380,16 @@ static void emit_rdtsc(struct tx *x, u32 eip, bool rdtscp)
 	emit__restore_flags(e);
 	if (rdtscp)
 		emit__gs_load_ecx(e, BT_PG(tsc_aux));
+	if (!slow)
+		return;
+	emit__u8(e, 0xe9); /* jmp next */
+	emit__u32(e, 0);
+	next = e->p;
+	memcpy(slow - 4, &(u32){(u32)(e->p - slow)}, 4);
+	emit__restore_flags(e);
+	x->no_boundary_next = shadow; /* the callout is in the shadow too */
+	emit_callout(x, eip, BT_EXIT_CALLOUT);
+	memcpy(next - 4, &(u32){(u32)(e->p - next)}, 4);
 }
 
 /* MOV r32, CRn at CPL 0 (fast_op's form: no prefix, CR0, CR2-CR4,

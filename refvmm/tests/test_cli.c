@@ -2299,6 +2299,30 @@ Test(cli, bt_rdtsc_in_the_translation)
 }
 
 /*
+ * RDTSC at CPL 3 (guests/rdtsc-user.S): in the translation while CR4.TSD
+ * is clear (the 101 reads the user makes), then #GP(0) at the same
+ * instruction once the kernel set it, from the block translated before:
+ * the one callout. Trap mode runs the guest for the same answers.
+ */
+Test(cli, bt_rdtsc_at_cpl3_in_the_translation_until_tsd)
+{
+	static const char *const modes[] = {"bt-simple", "bt", "trap"};
+	const char *p = asm_guest("rdtsc-user");
+	struct result r;
+	static const struct want_stat want[] = {
+		{"bt.inline.rdtsc", 101},
+		{"bt.callouts.rdtsc", 1},
+	};
+
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		run_guest_passing(&r, modes[i], "--stats", p);
+		if (strcmp(modes[i], "trap"))
+			expect_stats(&r, modes[i], want,
+				     sizeof(want) / sizeof(want[0]));
+	}
+}
+
+/*
  * The guest's XMM registers, MXCSR and x87 stack survive callouts (the
  * world switch saves the guest's extended state with XSAVEOPT and does
  * not save the monitor's), also after the guest changed them between two

@@ -60,6 +60,7 @@ static const char *const exit_names[BT_EXIT_NR] = {
 	[BT_EXIT_RAISE_NM] = "raise_nm", [BT_EXIT_DEBUG] = "breakpoint",
 	[BT_EXIT_RAISE_PF] = "raise_pf", [BT_EXIT_STALE] = "stale_code",
 	[BT_EXIT_ADAPT] = "adapted",	 [BT_EXIT_RAISE_DE] = "raise_de",
+	[BT_EXIT_SHADOW] = "sti_shadow",
 	/* BT_EXIT_FAST: counted as the callout it is (fast.c) */
 };
 

@@ -500,6 +500,11 @@ bool callout__run(struct bt_vm *b, const struct bt_key *k, u32 entry_efl,
 		return monitor__handle(b->t, &ev, exit);
 	case BT_EXIT_RAISE_DE:
 		return raise_de(b, exit);
+	case BT_EXIT_SHADOW:
+		/* the instruction after an inline STI starts another
+		 * block: the monitor runs it alone, in the shadow */
+		c->irq_shadow = true;
+		return false;
 	default:
 		return emulate(b, was_mstep, exit);
 	}

@@ -1038,6 +1038,22 @@ static void emit_count(struct tx *x, u32 eip)
 	emit__gs_load_eax(&x->e, BT_PG(scr_cnt));
 }
 
+/*
+ * The block goes on at guest @eip in another: a jump there, or, when an
+ * inline STI was the last instruction, an exit that makes the monitor
+ * run the next one alone with the shadow set. A jump would make that
+ * instruction's start a boundary in its own block, and an interrupt a
+ * kick brings there would come before it: after `sti` ending a block,
+ * before the `hlt` the shadow exists to protect (SDM Vol. 2B STI).
+ */
+static void end_block(struct tx *x, u32 eip)
+{
+	if (x->no_boundary_next)
+		emit_callout(x, eip, BT_EXIT_SHADOW);
+	else
+		jmp_to(x, eip);
+}
+
 /* The guest instructions of the block, until one ends it; returns their
  * count, *glen their bytes. */
 static u32 emit_body(struct tx *x, bool check, u32 *glen)
@@ -1058,7 +1074,7 @@ static u32 emit_body(struct tx *x, bool check, u32 *glen)
 			/* the exception belongs to the instruction's own
 			 * block: end this one before it */
 			if (n) {
-				jmp_to(x, eip);
+				end_block(x, eip);
 				return n;
 			}
 			x->span = end;
@@ -1081,7 +1097,7 @@ static u32 emit_body(struct tx *x, bool check, u32 *glen)
 			return n;
 		if (n >= MAX_INSNS || k->single ||
 		    (check && *glen + 15 > CHECK_MAX_BYTES)) {
-			jmp_to(x, eip);
+			end_block(x, eip);
 			return n;
 		}
 	}

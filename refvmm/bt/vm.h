@@ -63,6 +63,7 @@ enum bt_exit {
 	BT_EXIT_ADAPT,	     /* bt: an adapted access at EIP (retranslate.c) */
 	BT_EXIT_RAISE_DE,    /* #DE at EIP (DIV/IDIV by zero) */
 	BT_EXIT_FAST,	     /* emulate at EIP; fast_op says how (fast.h) */
+	BT_EXIT_SHADOW,	     /* an inline STI's shadow goes on at EIP */
 	BT_EXIT_NR,
 };
 

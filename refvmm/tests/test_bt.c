@@ -958,6 +958,52 @@ Test(bt_emit, div_raise_in_the_sti_shadow)
 		  "the DIV is a boundary in the STI shadow");
 }
 
+/* An inline STI that is a block's last instruction (the 32nd) ends it
+ * with the shadow exit, at no boundary: the monitor runs the next
+ * instruction alone, in the shadow, instead of a jump to a block whose
+ * start is a boundary where a kick would deliver an interrupt before
+ * the shadowed instruction. */
+Test(bt_emit, sti_ending_a_block_leaves_with_the_shadow)
+{
+	u8 code[34];
+	char lines[64][64], w[64];
+	u32 addr[64], eip = 0;
+	const struct bt_block *tb;
+	const struct bt_map *last;
+	size_t n, i;
+
+	memset(code, 0x90, 31);
+	code[31] = 0xfb; /* sti */
+	code[32] = 0xf4; /* hlt */
+	code[33] = 0xf4;
+	bvm.nblocks = 0;
+	tb = translate(code, sizeof(code), 0, 0);
+	cr_assert_eq(tb->ninsn, 32);
+	last = &tb->map[tb->nmap - 1];
+	cr_expect_eq(last->eip, GUEST_EIP + 32);
+	cr_expect(!last->boundary, "the exit after STI is a boundary");
+	cr_expect(!tcache__map(&bvm, at(tb, last->off), true, &eip));
+	n = host_listing(tb, lines, 64, addr);
+	/* Capstone writes a zero displacement without 0x */
+	snprintf(w, sizeof(w),
+		 BT_PG(exit_code) ? "mov dword ptr gs:[0x%x], 0x%x"
+				  : "mov dword ptr gs:[%u], 0x%x",
+		 BT_PG(exit_code), (unsigned)BT_EXIT_SHADOW);
+	for (i = 0; i < n && strcmp(lines[i], w); i++)
+		;
+	cr_expect_lt(i, n, "no shadow exit in the block");
+
+	/* one instruction earlier, the STI's shadow is inside the block */
+	code[30] = 0xfb;
+	code[31] = 0x90;
+	bvm.nblocks = 0;
+	tb = translate(code, sizeof(code), 0, 0);
+	n = host_listing(tb, lines, 64, addr);
+	for (i = 0; i < n && strcmp(lines[i], w); i++)
+		;
+	cr_expect_eq(i, n, "a shadow exit with the shadow inside the block");
+}
+
 /* A one-instruction block owes what follows its instruction (the #DB
  * of TF, the end of an interrupt shadow, the window the monitor stepped
  * to): only its start is a boundary, so a kick that lands on an exit

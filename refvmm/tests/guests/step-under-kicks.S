@@ -11,16 +11,23 @@
  * 2. The STI shadow: with IRQ 0 latched in the 8259's IRR and IF=0,
  *    STI; NOP; NOP takes the interrupt after the first NOP, not later
  *    (SDM Vol. 2B STI), ROUNDS times.
+ * 3. The STI shadow across the end of a translation: 31 NOPs and an STI
+ *    are the 32 instructions a translation holds at most, so the NOP
+ *    after STI starts another. With IF=0 before STI and the PIT
+ *    ticking, no interrupt may come before that NOP (SDM Vol. 2B STI),
+ *    over 500 ticks.
  * Exit 0; else the failed check's number: 1 a #DB count, 2 an interrupt
- * at the wrong instruction, 3 no interrupt in the window, 4 IRR never set.
+ * at the wrong instruction, 3 no interrupt in the window, 4 IRR never set,
+ * 5 an interrupt before the instruction after STI, 6 too few ticks.
  */
 #include "guest.h"
 
-#define ROUNDS 2000 /* of the STI shadow */
-#define STEPS  500  /* single-stepped loops */
+#define ROUNDS 500 /* of the STI shadow */
+#define STEPS  200 /* single-stepped loops */
 #define LOOPS  10
 #define DBS    0x180000 /* #DBs taken */
 #define IRQ_IP 0x180004 /* where IRQ 0 came, 0 for not yet */
+#define TICKS  0x180008 /* IRQ 0s taken */
 #define IDT    0x181000
 #define STACK  0x190000
 
@@ -78,13 +85,37 @@ sti_after:
 	fail_ne 2
 	dec %edi
 	jnz shadow_round
-	pass
+
+	movl $0, TICKS
+	mov $100000000, %edi
+	.p2align 4
+block_end:
+	movl $0, IRQ_IP
+	jmp 1f
+1:	.rept 31
+	nop
+	.endr
+	sti
+in_shadow:
+	nop
+	nop
+	cli
+	cmpl $in_shadow, IRQ_IP
+	jne 2f
+	fail 5
+2:	cmpl $500, TICKS
+	jae 3f
+	dec %edi
+	jnz block_end
+	fail 6
+3:	pass
 
 db:
 	incl %ss:DBS
 	iret
 
 irq0:
+	incl %ss:TICKS
 	push %eax
 	mov 4(%esp), %eax
 	mov %eax, IRQ_IP

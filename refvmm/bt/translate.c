@@ -205,6 +205,26 @@ static u32 mask_ip(const struct bt_insn *in, u32 v)
 }
 
 /*
+ * The end of a sequence with a slow path: `jmp 2f` over it; the jnz
+ * whose rel32 ends at @slow lands on `1: restore_flags; callout` (at
+ * no boundary after an inline STI: @shadow), and 2: follows.
+ */
+static void emit_slow_callout(struct tx *x, u32 eip, u8 *slow, bool shadow)
+{
+	struct emit *e = &x->e;
+	u8 *next;
+
+	emit__u8(e, 0xe9); /* jmp next */
+	emit__u32(e, 0);
+	next = e->p;
+	memcpy(slow - 4, &(u32){(u32)(e->p - slow)}, 4);
+	emit__restore_flags(e);
+	x->no_boundary_next = shadow; /* the callout is in the shadow too */
+	emit_callout(x, eip, BT_EXIT_CALLOUT);
+	memcpy(next - 4, &(u32){(u32)(e->p - next)}, 4);
+}
+
+/*
  * PUSHF against the virtual flags: the host's arithmetic flags, the
  * guest's IF (the vIF byte), IOPL, NT, AC, VIF, VIP and TF (the page:
  * AC changes only by callouts, and the host holds it only where it
@@ -268,7 +288,7 @@ static void emit_popf(struct tx *x, u32 eip)
 	bool if_writable = x->k->cpl <= x->k->iopl;
 	u32 kept = EFL_TF | EFL_NT | EFL_AC | EFL_ID |
 		   (x->k->cpl == 0 ? EFL_IOPL : 0);
-	u8 *slow, *next;
+	u8 *slow;
 
 	map_add(x, eip, true);
 	emit__save_flags(e);
@@ -295,14 +315,7 @@ static void emit_popf(struct tx *x, u32 eip)
 	emit__gs_store_eax(e, BT_PG(scr_fl));
 	emit__restore_flags(e);
 	emit__bytes(e, "\x8d\x64\x24\x04", 4); /* lea 4(%esp), %esp */
-	emit__bytes(e, "\xe9", 1);	       /* jmp next */
-	emit__u32(e, 0);
-	next = e->p;
-	memcpy(slow - 4, &(u32){(u32)(e->p - slow)}, 4);
-	emit__restore_flags(e);
-	x->no_boundary_next = shadow; /* the callout is in the shadow too */
-	emit_callout(x, eip, BT_EXIT_CALLOUT);
-	memcpy(next - 4, &(u32){(u32)(e->p - next)}, 4);
+	emit_slow_callout(x, eip, slow, shadow);
 }
 
 /*
@@ -350,7 +363,7 @@ static void emit_rdtsc(struct tx *x, u32 eip, bool rdtscp)
 {
 	struct emit *e = &x->e;
 	bool shadow = x->no_boundary_next; /* after an inline STI */
-	u8 *slow = NULL, *next;
+	u8 *slow = NULL;
 
 	map_add(x, eip, true);
 	emit__save_flags(e);
@@ -380,16 +393,8 @@ static void emit_rdtsc(struct tx *x, u32 eip, bool rdtscp)
 	emit__restore_flags(e);
 	if (rdtscp)
 		emit__gs_load_ecx(e, BT_PG(tsc_aux));
-	if (!slow)
-		return;
-	emit__u8(e, 0xe9); /* jmp next */
-	emit__u32(e, 0);
-	next = e->p;
-	memcpy(slow - 4, &(u32){(u32)(e->p - slow)}, 4);
-	emit__restore_flags(e);
-	x->no_boundary_next = shadow; /* the callout is in the shadow too */
-	emit_callout(x, eip, BT_EXIT_CALLOUT);
-	memcpy(next - 4, &(u32){(u32)(e->p - next)}, 4);
+	if (slow)
+		emit_slow_callout(x, eip, slow, shadow);
 }
 
 /* MOV r32, CRn at CPL 0 (fast_op's form: no prefix, CR0, CR2-CR4,

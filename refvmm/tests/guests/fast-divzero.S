@@ -39,14 +39,7 @@
 	jnz fail
 .endm
 
-	cli
-	lgdt gdtr
-	ljmp $0x08, $1f
-1:	mov $0x10, %eax
-	mov %eax, %ds
-	mov %eax, %es
-	mov %eax, %ss
-	mov $0x190000, %esp
+	flat_kernel 0x190000
 	/* IDT vector 0: interrupt gate (type 0xe, DPL 0) to de_handler */
 	mov $de_handler, %eax
 	mov %eax, %edx

@@ -264,6 +264,19 @@ idtr:
 	.long \idt
 .endm
 
+/* Flat kernel segments 0x08 and 0x10 from the GDT at gdtr (DS, ES,
+ * SS), stack at @esp, interrupts off. Uses EAX. */
+.macro flat_kernel esp
+	cli
+	lgdt gdtr
+	ljmp $0x08, $.Lf\@
+.Lf\@:	mov $0x10, %eax
+	mov %eax, %ds
+	mov %eax, %es
+	mov %eax, %ss
+	mov $\esp, %esp
+.endm
+
 /* Flat kernel segments 0x08 and 0x10 from the GDT at gdtr, stack at
  * @esp; the TSS at @tss zeroed, ESP0 @esp0, SS0 @ss0, loaded into TR
  * (0x28). Uses EAX, ECX, EDI. */

@@ -31,14 +31,7 @@
 #define IDT    0x181000
 #define STACK  0x190000
 
-	cli
-	lgdt gdtr
-	ljmp $0x08, $1f
-1:	mov $0x10, %eax
-	mov %eax, %ds
-	mov %eax, %es
-	mov %eax, %ss
-	mov $STACK, %esp
+	flat_kernel STACK
 	idt_gate IDT, 1, db, 0x08, 0x8e
 	idt_gate IDT, 0x20, irq0, 0x08, 0x8e
 	lidt idtr

@@ -180,6 +180,29 @@ static u32 access_size(struct monitor *t, u32 eip)
 	return size ? size : 4;
 }
 
+/* The machine's pure port cells into bt_ro for translated IN
+ * (translate.c emit_in): devices change them only while the monitor
+ * runs, so the copy at each entry is what an IN would read until the
+ * next exit. A second port hashed to a taken slot is left out: its IN
+ * takes the fast callout, which reads the set itself. */
+static void pure_copy(struct bt_vm *b)
+{
+	const struct pio_pure_set *s = &b->t->m->pio_pure;
+	u32 n = s->n < PIO_PURE_MAX ? s->n : PIO_PURE_MAX;
+
+	memset(b->ro->pure, 0, sizeof(b->ro->pure));
+	for (u32 i = 0; i < n; i++) {
+		struct bt_pure_slot *p =
+			&b->ro->pure[pio_pure__slot(s->cell[i].port)];
+
+		if (p->port)
+			continue;
+		p->port = s->cell[i].port;
+		p->value = s->cell[i].value;
+		p->valid = s->cell[i].valid;
+	}
+}
+
 /* Runs translation @tb: the guest's flags and selectors around
  * sw_world__enter. Returns how the run came back (its kind), -1 when
  * the shadow could not switch privilege class, -2 when bt_page.sysx
@@ -203,6 +226,7 @@ static int run_block(struct bt_vm *b, const struct bt_block *tb)
 	b->page->cr[2] = c->cr2;
 	b->page->cr[3] = c->cr3;
 	b->page->cr[4] = c->cr4;
+	pure_copy(b);
 	b->page->vflags = c->eflags & (EFL_IOPL | EFL_NT | EFL_AC | EFL_VIF |
 				       EFL_VIP | EFL_TF | EFL_ID);
 	b->ro->guest_gs_sel = c->hsel_set[SW_GS];
@@ -249,6 +273,8 @@ static int run_block(struct bt_vm *b, const struct bt_block *tb)
 	b->page->inline_isys[0] = b->page->inline_isys[1] = 0;
 	b->st.inline_movcr += b->page->inline_movcr;
 	b->page->inline_movcr = 0;
+	b->st.inline_in += b->page->inline_in;
+	b->page->inline_in = 0;
 	/* a fast callout may have changed CPL, and with it where AC lives
 	 * (fast_cpl.h composed the host flags for the new one) */
 	kept = sw_eflags_kept(c) | EFL_TF;
@@ -769,6 +795,7 @@ static void bt__stats(struct vcpu *vcpu, struct stats *s)
 	stats__set(s, "bt.lookups.fast_miss", b->st.fast_misses);
 	stats__set(s, "bt.inline.rdtsc", b->page->inline_rdtsc);
 	stats__set(s, "bt.inline.mov_from_cr", b->st.inline_movcr);
+	stats__set(s, "bt.inline.in", b->st.inline_in);
 	stats__set(s, "bt.inline.sysenter", b->st.inline_sysx[0]);
 	stats__set(s, "bt.inline.sysexit", b->st.inline_sysx[1]);
 	stats__set(s, "bt.inline.armed_entries", b->st.sysx_armed);

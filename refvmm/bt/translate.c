@@ -753,6 +753,102 @@ static void emit_fast_site(struct tx *x, u32 eip, u32 fast, u32 ro)
 }
 
 /*
+ * IN AL, DX and IN AL, imm8 where CPL <= IOPL (fast_op's forms): AL from
+ * the copy of the machine's pure port cells (pio_pure.h) run_block
+ * keeps in bt_ro.pure, one port per slot pio_pure__slot(port). A port not
+ * there (unpublished, its read not pure now, or another's slot) takes
+ * the fast callout, which reads the set itself. The rest of EAX and the
+ * flags stay (SDM Vol. 2A IN):
+ *
+ *	save_flags			EAX and the flags into the page
+ *	movzwl %dx, %eax; shr $6, %eax; xor %edx, %eax; and $63, %eax (DX)
+ *	cmpw %dx, %cs:pure.port(,%eax,4)	| cmpw $port, %cs:pure[s].port
+ *	jne 1f
+ *	cmpb $0, %cs:pure.valid(,%eax,4)	| cmpb $0, %cs:pure[s].valid
+ *	je 1f
+ *	mov %cs:pure.value(,%eax,4), %al	| mov %cs:pure[s].value, %al
+ *	mov %al, %gs:scr_eax
+ *	add $1, %gs:inline_in
+ *	restore_flags
+ *	jmp 2f
+ * 1:	restore_flags
+ *	the fast callout (emit_fast_site)
+ * 2:
+ *
+ * Not under --trace io-all or traps (the full path logs each), nor with
+ * a breakpoint enabled (an I/O breakpoint is the full path's; a change
+ * of DR7 flushes the cache).
+ */
+static bool in_inline_ok(const struct tx *x)
+{
+	const struct machine *m = x->b->t ? x->b->t->m : NULL;
+
+	return !(m && (m->log_events & (LOG_IO_ALL | LOG_TRAPS))) &&
+	       !(x->b->c && (x->b->c->dr[7] & 0xff));
+}
+
+static void emit_in(struct tx *x, u32 eip, u32 fast)
+{
+	struct emit *e = &x->e;
+	bool shadow = x->no_boundary_next; /* after an inline STI */
+	bool dx = fast >> 8 & 1;
+	u32 port = BT_RO(pure), slot = pio_pure__slot(fast >> 24);
+	u8 *miss[2], *next;
+
+	map_add(x, eip, true);
+	emit__save_flags(e);
+	if (dx) {
+		/* movzwl %dx, %eax; shr $6, %eax; xor %edx, %eax;
+		 * and $63, %eax */
+		emit__bytes(e, "\x0f\xb7\xc2\xc1\xe8\x06\x31\xd0\x83\xe0\x3f",
+			    11);
+		emit__bytes(e, "\x2e\x66\x39\x14\x85", 5); /* cmpw %dx */
+		emit__u32(e, port);
+	} else {
+		emit__bytes(e, "\x2e\x66\x81\x3d", 4); /* cmpw $port */
+		emit__u32(e, port + 4 * slot);
+		emit__u8(e, fast >> 24);
+		emit__u8(e, 0);
+	}
+	emit__bytes(e, "\x0f\x85", 2); /* jne miss */
+	emit__u32(e, 0);
+	miss[0] = e->p;
+	if (dx) {
+		emit__bytes(e, "\x2e\x80\x3c\x85", 4); /* cmpb $0, valid */
+		emit__u32(e, port + 3);
+	} else {
+		emit__bytes(e, "\x2e\x80\x3d", 3);
+		emit__u32(e, port + 4 * slot + 3);
+	}
+	emit__u8(e, 0);
+	emit__bytes(e, "\x0f\x84", 2); /* je miss */
+	emit__u32(e, 0);
+	miss[1] = e->p;
+	if (dx) {
+		emit__bytes(e, "\x2e\x8a\x04\x85", 4); /* mov value, %al */
+		emit__u32(e, port + 2);
+	} else {
+		emit__bytes(e, "\x2e\x8a\x05", 3);
+		emit__u32(e, port + 4 * slot + 2);
+	}
+	emit__bytes(e, "\x65\x88\x05", 3); /* mov %al, %gs:scr_eax */
+	emit__u32(e, BT_PG(scr_eax));
+	emit__bytes(e, "\x65\x83\x05", 3); /* add $1, %gs:inline_in */
+	emit__u32(e, BT_PG(inline_in));
+	emit__u8(e, 1);
+	emit__restore_flags(e);
+	emit__u8(e, 0xe9); /* jmp next */
+	emit__u32(e, 0);
+	next = e->p;
+	for (int i = 0; i < 2; i++)
+		memcpy(miss[i] - 4, &(u32){(u32)(e->p - miss[i])}, 4);
+	emit__restore_flags(e);
+	x->no_boundary_next = shadow; /* the fast callout is in the shadow */
+	emit_fast_site(x, eip, fast, 0);
+	memcpy(next - 4, &(u32){(u32)(e->p - next)}, 4);
+}
+
+/*
  * One guest instruction; returns true when it ends the block.
  */
 static bool emit_insn(struct tx *x, u32 eip, const u8 *g,
@@ -839,6 +935,10 @@ static bool emit_insn(struct tx *x, u32 eip, const u8 *g,
 	if (op == BT_FAST_MOV_FROM_CR && (fast >> 8 & 7) != 4 &&
 	    !(x->b->t->m && (x->b->t->m->log_events & LOG_TRAPS))) {
 		emit_mov_from_cr(x, eip, fast >> 8 & 7, fast >> 12 & 0xf);
+		return false;
+	}
+	if (op == BT_FAST_IN && in_inline_ok(x)) {
+		emit_in(x, eip, fast);
 		return false;
 	}
 	/* SYSENTER, SYSEXIT: through bt_ro to their shared routines,

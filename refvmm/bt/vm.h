@@ -13,6 +13,7 @@
 #include "adapt.h"
 #include "decode.h"
 #include "kind.h"
+#include "refvmm/pio_pure.h"
 #include "refvmm/sw/guest_pt.h"
 #include "refvmm/sw/shadow_desc.h"
 #include "refvmm/vcpu.h"
@@ -133,6 +134,7 @@ struct bt_page {
 	 * since the run loop last added them to bt_stats */
 	u32 cr[5];
 	u32 inline_movcr;
+	u32 inline_in; /* IN of a pure port in the translation (emit_in) */
 };
 
 /* Where the monitor may write a jump (recorded when it was emitted). */
@@ -187,6 +189,13 @@ struct bt_ro {
 	u32 iret_sels;
 	u16 iret_hss, pad3;
 	u32 iret_cs_neg; /* -CS: a test without the flags */
+	/* IN of a pure port in the translation (translate.c emit_in): the
+	 * machine's published cells (pio_pure.h) as run_block found them,
+	 * each in slot pio_pure__slot(port), an empty slot port 0 invalid */
+	struct bt_pure_slot {
+		u16 port;
+		u8 value, valid;
+	} pure[PIO_PURE_SLOTS];
 };
 
 #define BT_RO(field) (BT_RO_ADDR + (u32)offsetof(struct bt_ro, field))
@@ -324,6 +333,7 @@ struct bt_stats {
 	u64 inline_sysx[2];   /* SYSENTER, SYSEXIT in the translation */
 	u64 inline_isys[2];   /* INT n, IRETD in the translation */
 	u64 inline_movcr;     /* MOV r32, CRn in the translation */
+	u64 inline_in;	      /* IN of a pure port in the translation */
 	u64 isys_armed[2];    /* entries with those armed (fast_isys.h) */
 	u64 isys_rollbacks;   /* host faults inside their routines */
 	u64 sysx_armed;	      /* entries with those armed (fast_sysx.h) */

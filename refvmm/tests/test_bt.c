@@ -958,6 +958,50 @@ Test(bt_emit, div_raise_in_the_sti_shadow)
 		  "the DIV is a boundary in the STI shadow");
 }
 
+/* IN AL, DX and IN AL, imm8 at CPL <= IOPL read the copy of the pure
+ * port cells in bt_ro (DX: the slot from the port at run time; imm8:
+ * the port's own slot), and fall back to the fast callout; the block
+ * goes on after them. */
+Test(bt_emit, in_of_a_pure_port_reads_the_copy_in_bt_ro)
+{
+	static const u8 in_dx[] = {0xec, 0x90, 0xf4};
+	static const u8 in_imm[] = {0xe4, 0x21, 0x90, 0xf4};
+	char lines[64][64], w[2][64], ops[40];
+	u32 addr[64];
+	const struct bt_block *tb;
+	size_t n, i, j;
+
+	/* Capstone writes the displacement signed (bt_ro is near 4 GiB);
+	 * host_listing keeps 31 characters of the operands */
+	snprintf(ops, sizeof(ops), "word ptr cs:[eax*4 - 0x%x], dx",
+		 0u - BT_RO(pure));
+	snprintf(w[0], sizeof(w[0]), "cmp %.31s", ops);
+	snprintf(w[1], sizeof(w[1]), "cmp word ptr cs:[0x%x], 0x21",
+		 BT_RO(pure) + 4 * pio_pure__slot(0x21));
+	for (int c = 0; c < 2; c++) {
+		bvm.nblocks = 0;
+		tb = c ? translate(in_imm, sizeof(in_imm), 0, 0)
+		       : translate(in_dx, sizeof(in_dx), 0, 0);
+		cr_assert_eq(tb->ninsn, 3, "the block goes on after the IN");
+		n = host_listing(tb, lines, 64, addr);
+		for (i = 0; i < n && strcmp(lines[i], w[c]); i++)
+			;
+		cr_expect_lt(i, n, "no '%s'", w[c]);
+		for (j = 0; j < n && !strstr(lines[j], "gs:[0x"); j++)
+			;
+		cr_expect_lt(j, i, "the flags are saved before the compare");
+		/* at CPL 3 with IOPL 0 the I/O permission check is the
+		 * full path's: no copy read */
+		bvm.nblocks = 0;
+		tb = c ? translate(in_imm, sizeof(in_imm), 3, 0)
+		       : translate(in_dx, sizeof(in_dx), 3, 0);
+		n = host_listing(tb, lines, 64, addr);
+		for (i = 0; i < n && !strstr(lines[i], "cs:["); i++)
+			;
+		cr_expect_eq(i, n, "CPL 3 reads the copy: %s", lines[i]);
+	}
+}
+
 /* An inline STI that is a block's last instruction (the 32nd) ends it
  * with the shadow exit, at no boundary: the monitor runs the next
  * instruction alone, in the shadow, instead of a jump to a block whose

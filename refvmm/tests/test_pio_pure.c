@@ -63,6 +63,25 @@ Test(pio_pure, published_after_reset)
 	}
 }
 
+/* Every port the PC publishes has a slot of its own in the table bt's
+ * translated IN reads (pio_pure__slot): a port that shared one would
+ * take the fast callout every time. */
+Test(pio_pure, published_ports_have_slots_of_their_own)
+{
+	u16 owner[PIO_PURE_SLOTS];
+
+	cr_assert_eq(m.pio_pure.n, 11, "ports claimed: %u", m.pio_pure.n);
+	memset(owner, 0, sizeof(owner));
+	for (u32 i = 0; i < m.pio_pure.n; i++) {
+		u16 port = m.pio_pure.cell[i].port;
+		u32 s = pio_pure__slot(port);
+
+		cr_assert_eq(owner[s], 0, "ports %#x and %#x share slot %u",
+			     owner[s], port, s);
+		owner[s] = port;
+	}
+}
+
 /* DLAB banks offsets 0 and 1: DLL becomes pure, offset 1 reads DLM. */
 Test(pio_pure, dlab_banks_the_cells)
 {

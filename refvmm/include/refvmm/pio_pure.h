@@ -18,6 +18,13 @@
 
 #define PIO_PURE_MAX 16
 
+/* A direct-mapped table of the cells for a reader that cannot search
+ * (bt's translated IN, bt/translate.c emit_in): @port's slot among
+ * PIO_PURE_SLOTS. The PC's published ports have a slot each
+ * (test_pio_pure.c). */
+#define PIO_PURE_SLOTS	     64
+#define pio_pure__slot(port) (((port) ^ ((port) >> 6)) & (PIO_PURE_SLOTS - 1u))
+
 struct pio_pure_cell {
 	u16 port;
 	u8 value;

@@ -1,10 +1,11 @@
 /*
- * Fast IN (bt/fast.c, pio_pure.h): 3000 rounds of IN AL, DX of the
+ * IN of pure ports (pio_pure.h; under bt in the translation, bt/translate.c
+ * emit_in): 3000 rounds of IN AL, DX of the
  * UART's scratch register and IN AL, imm8 of the master PIC's mask, both
  * published as pure reads, then IIR (never published: its read clears a
  * THRE interrupt) and the scratch register again after a new value.
  * Exit 0 when every read saw the device's value and the other bytes of
- * EAX stayed, else the number of the failed check.
+ * EAX and the flags stayed, else the number of the failed check.
  */
 #include "guest.h"
 
@@ -17,12 +18,21 @@
 	mov $3000, %ecx
 1:	mov $(COM1 + 7), %dx
 	mov $0x11223300, %eax
+	mov $5, %ebx
+	cmp %eax, %eax		/* ZF set */
+	stc			/* CF set */
 	in %dx, %al
+	jnc fail		/* IN changes no flag */
+	jnz fail
 	mov $1, %ebx
 	cmp $0x1122335a, %eax
 	jne fail
 	mov $0x44556600, %eax
+	mov $6, %ebx
+	cmp $0x44556601, %eax	/* ZF clear, CF set */
 	in $0x21, %al
+	jnc fail
+	jz fail
 	mov $2, %ebx
 	cmp $0x445566a5, %eax
 	jne fail

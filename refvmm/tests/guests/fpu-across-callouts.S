@@ -1,10 +1,10 @@
 /*
  * The guest's x87 and SSE state across callouts: XMM0-7, MXCSR and two
  * x87 registers are loaded, then MOV from CR0 (in the translation under
- * bt, a trap under trap mode), CPUID and INs from the UART's scratch
- * register and IIR (each a callout under bt, a trap under trap mode; the
- * IIR read an I/O exit to the run loop, the scratch register's a fast
- * one, pio_pure.h) run, and every register must
+ * bt, a trap under trap mode), CPUID, a PUSH ES (a fast callout under
+ * bt: the gate finishes it with the guest's registers loaded) and an IN
+ * from the UART's IIR (an I/O exit to the run loop; a trap under trap
+ * mode) run, and every register must
  * read back as loaded. Then XMM3 and MXCSR change after a callout (the
  * state the world switch restored is modified: XSAVEOPT must write it
  * again, SDM Vol. 1 13.6), and one more callout must keep the new
@@ -82,8 +82,8 @@ callouts:
 	xor %eax, %eax
 	xor %ecx, %ecx
 	cpuid
-	mov $(COM1 + 7), %dx
-	in %dx, %al
+	push %es
+	pop %eax
 	mov $(COM1 + 2), %dx
 	in %dx, %al
 	mov %cr0, %eax

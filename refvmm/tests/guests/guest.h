@@ -281,14 +281,7 @@ idtr:
  * @esp; the TSS at @tss zeroed, ESP0 @esp0, SS0 @ss0, loaded into TR
  * (0x28). Uses EAX, ECX, EDI. */
 .macro kernel_entry tss, esp, esp0, ss0
-	cli
-	lgdt gdtr
-	ljmp $0x08, $.Lk\@
-.Lk\@:	mov $0x10, %eax
-	mov %eax, %ds
-	mov %eax, %es
-	mov %eax, %ss
-	mov $\esp, %esp
+	flat_kernel \esp
 	mov $\tss, %edi
 	mov $26, %ecx
 	xor %eax, %eax

@@ -107,6 +107,23 @@ static void emit_callout(struct tx *x, u32 eip, enum bt_exit code)
 	emit__exit(&x->e, code);
 }
 
+/* A fast site at guest @eip: its EIP and, unless 0, @fast into the
+ * page, then `jmp *%cs:@ro` to a shared routine through bt_ro, or with
+ * @ro 0 the fast callout's exit (fast.h). */
+static void emit_fast_site(struct tx *x, u32 eip, u32 fast, u32 ro)
+{
+	map_add(x, eip, true);
+	emit__gs_imm(&x->e, BT_PG(eip), eip);
+	if (fast)
+		emit__gs_imm(&x->e, BT_PG(fast_op), fast);
+	if (!ro) {
+		emit__exit(&x->e, BT_EXIT_FAST);
+		return;
+	}
+	emit__bytes(&x->e, "\x2e\xff\x25", 3);
+	emit__u32(&x->e, ro);
+}
+
 /* A rel32 jump field at x->e.p - 4 that goes to guest @target: to its
  * translation when one exists (emit_stubs links it). */
 static void branch_to(struct tx *x, u32 target)
@@ -204,12 +221,24 @@ static u32 mask_ip(const struct bt_insn *in, u32 v)
 	return in->opsize16 ? v & 0xffff : v;
 }
 
+/* The machine logs one of @events (--trace): the instruction whose
+ * line the full path writes keeps its callout. The translator's fuzzer
+ * runs with no machine. */
+static bool logs(const struct tx *x, u32 events)
+{
+	const struct machine *m = x->b->t ? x->b->t->m : NULL;
+
+	return m && (m->log_events & events);
+}
+
 /*
- * The end of a sequence with a slow path: `jmp 2f` over it; the jnz
- * whose rel32 ends at @slow lands on `1: restore_flags; callout` (at
- * no boundary after an inline STI: @shadow), and 2: follows.
+ * The end of a sequence with a slow path: `jmp 2f` over it; the rel32
+ * jumps ending at @slow[0..@nslow) land on `1: restore_flags` and the
+ * callout (the fast callout @fast, unless 0), at no boundary after an
+ * inline STI (@shadow); 2: follows.
  */
-static void emit_slow_callout(struct tx *x, u32 eip, u8 *slow, bool shadow)
+static void emit_slow_path(struct tx *x, u32 eip, u8 *const *slow, int nslow,
+			   bool shadow, u32 fast)
 {
 	struct emit *e = &x->e;
 	u8 *next;
@@ -217,10 +246,14 @@ static void emit_slow_callout(struct tx *x, u32 eip, u8 *slow, bool shadow)
 	emit__u8(e, 0xe9); /* jmp next */
 	emit__u32(e, 0);
 	next = e->p;
-	memcpy(slow - 4, &(u32){(u32)(e->p - slow)}, 4);
+	for (int i = 0; i < nslow; i++)
+		memcpy(slow[i] - 4, &(u32){(u32)(e->p - slow[i])}, 4);
 	emit__restore_flags(e);
 	x->no_boundary_next = shadow; /* the callout is in the shadow too */
-	emit_callout(x, eip, BT_EXIT_CALLOUT);
+	if (fast)
+		emit_fast_site(x, eip, fast, 0);
+	else
+		emit_callout(x, eip, BT_EXIT_CALLOUT);
 	memcpy(next - 4, &(u32){(u32)(e->p - next)}, 4);
 }
 
@@ -315,7 +348,7 @@ static void emit_popf(struct tx *x, u32 eip)
 	emit__gs_store_eax(e, BT_PG(scr_fl));
 	emit__restore_flags(e);
 	emit__bytes(e, "\x8d\x64\x24\x04", 4); /* lea 4(%esp), %esp */
-	emit_slow_callout(x, eip, slow, shadow);
+	emit_slow_path(x, eip, &slow, 1, shadow, 0);
 }
 
 /*
@@ -394,7 +427,7 @@ static void emit_rdtsc(struct tx *x, u32 eip, bool rdtscp)
 	if (rdtscp)
 		emit__gs_load_ecx(e, BT_PG(tsc_aux));
 	if (slow)
-		emit_slow_callout(x, eip, slow, shadow);
+		emit_slow_path(x, eip, &slow, 1, shadow, 0);
 }
 
 /* MOV r32, CRn at CPL 0 (fast_op's form: no prefix, CR0, CR2-CR4,
@@ -735,23 +768,6 @@ static u32 fast_op(const struct bt_key *k, u32 feats, const u8 *g,
 	return 0;
 }
 
-/* A fast site at guest @eip: its EIP and, unless 0, @fast into the
- * page, then `jmp *%cs:@ro` to a shared routine through bt_ro, or with
- * @ro 0 the fast callout's exit (fast.h). */
-static void emit_fast_site(struct tx *x, u32 eip, u32 fast, u32 ro)
-{
-	map_add(x, eip, true);
-	emit__gs_imm(&x->e, BT_PG(eip), eip);
-	if (fast)
-		emit__gs_imm(&x->e, BT_PG(fast_op), fast);
-	if (!ro) {
-		emit__exit(&x->e, BT_EXIT_FAST);
-		return;
-	}
-	emit__bytes(&x->e, "\x2e\xff\x25", 3);
-	emit__u32(&x->e, ro);
-}
-
 /*
  * IN AL, DX and IN AL, imm8 where CPL <= IOPL (fast_op's forms): AL from
  * the copy of the machine's pure port cells (pio_pure.h) run_block
@@ -781,10 +797,22 @@ static void emit_fast_site(struct tx *x, u32 eip, u32 fast, u32 ro)
  */
 static bool in_inline_ok(const struct tx *x)
 {
-	const struct machine *m = x->b->t ? x->b->t->m : NULL;
-
-	return !(m && (m->log_events & (LOG_IO_ALL | LOG_TRAPS))) &&
+	return !logs(x, LOG_IO_ALL | LOG_TRAPS) &&
 	       !(x->b->c && (x->b->c->dr[7] & 0xff));
+}
+
+/* The operand bt_ro.pure[slot] + @field of emit_in, ModRM reg field
+ * @reg: the slot indexed by EAX (DX form) or the immediate port's own. */
+static void pure_operand(struct emit *e, bool dx, u32 reg, u32 slot, u32 field)
+{
+	if (dx) {
+		emit__u8(e, (u8)(reg << 3 | 4)); /* SIB: disp32(,%eax,4) */
+		emit__u8(e, 0x85);
+		emit__u32(e, BT_RO(pure) + field);
+	} else {
+		emit__u8(e, (u8)(reg << 3 | 5)); /* disp32 */
+		emit__u32(e, BT_RO(pure) + 4 * slot + field);
+	}
 }
 
 static void emit_in(struct tx *x, u32 eip, u32 fast)
@@ -792,60 +820,42 @@ static void emit_in(struct tx *x, u32 eip, u32 fast)
 	struct emit *e = &x->e;
 	bool shadow = x->no_boundary_next; /* after an inline STI */
 	bool dx = fast >> 8 & 1;
-	u32 port = BT_RO(pure), slot = pio_pure__slot(fast >> 24);
-	u8 *miss[2], *next;
+	u32 slot = pio_pure__slot(fast >> 24);
+	u8 *miss[2];
 
 	map_add(x, eip, true);
 	emit__save_flags(e);
 	if (dx) {
 		/* movzwl %dx, %eax; shr $6, %eax; xor %edx, %eax;
-		 * and $63, %eax */
+		 * and $63, %eax; cmpw %dx, port */
 		emit__bytes(e, "\x0f\xb7\xc2\xc1\xe8\x06\x31\xd0\x83\xe0\x3f",
 			    11);
-		emit__bytes(e, "\x2e\x66\x39\x14\x85", 5); /* cmpw %dx */
-		emit__u32(e, port);
+		emit__bytes(e, "\x2e\x66\x39", 3);
+		pure_operand(e, dx, 2, slot, 0);
 	} else {
-		emit__bytes(e, "\x2e\x66\x81\x3d", 4); /* cmpw $port */
-		emit__u32(e, port + 4 * slot);
+		emit__bytes(e, "\x2e\x66\x81", 3); /* cmpw $port, port */
+		pure_operand(e, dx, 7, slot, 0);
 		emit__u8(e, fast >> 24);
 		emit__u8(e, 0);
 	}
 	emit__bytes(e, "\x0f\x85", 2); /* jne miss */
 	emit__u32(e, 0);
 	miss[0] = e->p;
-	if (dx) {
-		emit__bytes(e, "\x2e\x80\x3c\x85", 4); /* cmpb $0, valid */
-		emit__u32(e, port + 3);
-	} else {
-		emit__bytes(e, "\x2e\x80\x3d", 3);
-		emit__u32(e, port + 4 * slot + 3);
-	}
+	emit__bytes(e, "\x2e\x80", 2); /* cmpb $0, valid */
+	pure_operand(e, dx, 7, slot, 3);
 	emit__u8(e, 0);
 	emit__bytes(e, "\x0f\x84", 2); /* je miss */
 	emit__u32(e, 0);
 	miss[1] = e->p;
-	if (dx) {
-		emit__bytes(e, "\x2e\x8a\x04\x85", 4); /* mov value, %al */
-		emit__u32(e, port + 2);
-	} else {
-		emit__bytes(e, "\x2e\x8a\x05", 3);
-		emit__u32(e, port + 4 * slot + 2);
-	}
+	emit__bytes(e, "\x2e\x8a", 2); /* mov value, %al */
+	pure_operand(e, dx, 0, slot, 2);
 	emit__bytes(e, "\x65\x88\x05", 3); /* mov %al, %gs:scr_eax */
 	emit__u32(e, BT_PG(scr_eax));
 	emit__bytes(e, "\x65\x83\x05", 3); /* add $1, %gs:inline_in */
 	emit__u32(e, BT_PG(inline_in));
 	emit__u8(e, 1);
 	emit__restore_flags(e);
-	emit__u8(e, 0xe9); /* jmp next */
-	emit__u32(e, 0);
-	next = e->p;
-	for (int i = 0; i < 2; i++)
-		memcpy(miss[i] - 4, &(u32){(u32)(e->p - miss[i])}, 4);
-	emit__restore_flags(e);
-	x->no_boundary_next = shadow; /* the fast callout is in the shadow */
-	emit_fast_site(x, eip, fast, 0);
-	memcpy(next - 4, &(u32){(u32)(e->p - next)}, 4);
+	emit_slow_path(x, eip, miss, 2, shadow, fast);
 }
 
 /*
@@ -930,10 +940,9 @@ static bool emit_insn(struct tx *x, u32 eip, const u8 *g,
 	}
 	fast = fast_op(k, x->b->feats, g, in);
 	op = fast & 0xff;
-	/* --trace traps logs each such instruction: the callout's (the
-	 * translator's fuzzer runs it with no machine) */
+	/* --trace traps logs each such instruction: the callout's */
 	if (op == BT_FAST_MOV_FROM_CR && (fast >> 8 & 7) != 4 &&
-	    !(x->b->t->m && (x->b->t->m->log_events & LOG_TRAPS))) {
+	    !logs(x, LOG_TRAPS)) {
 		emit_mov_from_cr(x, eip, fast >> 8 & 7, fast >> 12 & 0xf);
 		return false;
 	}

@@ -182,14 +182,18 @@ static u32 access_size(struct monitor *t, u32 eip)
 
 /* The machine's pure port cells into bt_ro for translated IN
  * (translate.c emit_in): devices change them only while the monitor
- * runs, so the copy at each entry is what an IN would read until the
- * next exit. A second port hashed to a taken slot is left out: its IN
- * takes the fast callout, which reads the set itself. */
+ * runs, so the copy at an entry is what an IN would read until the next
+ * exit; it is taken again when the set's generation moved. A second
+ * port hashed to a taken slot is left out: its IN takes the fast
+ * callout, which reads the set itself. */
 static void pure_copy(struct bt_vm *b)
 {
 	const struct pio_pure_set *s = &b->t->m->pio_pure;
 	u32 n = s->n < PIO_PURE_MAX ? s->n : PIO_PURE_MAX;
 
+	if (b->pure_gen == s->gen)
+		return;
+	b->pure_gen = s->gen;
 	memset(b->ro->pure, 0, sizeof(b->ro->pure));
 	for (u32 i = 0; i < n; i++) {
 		struct bt_pure_slot *p =

@@ -449,6 +449,9 @@ struct bt_vm {
 		u32 store_off, store_len; /* the faulting store, if any */
 	} mmio[BT_MMIO_PAGES];		  /* shadow pages of MMIO (mmio.c) */
 	u32 nmmio, mmio_eip;
+	/* the pure port cells' generation bt_ro.pure was copied at
+	 * (bt.c pure_copy) */
+	u64 pure_gen;
 	u32 smc_pending[4];
 	u32 nsmc;
 	u32 smc_eip;

@@ -33,6 +33,9 @@ struct pio_pure_cell {
 
 struct pio_pure_set {
 	u32 n;
+	/* one more at every claim and publish: a reader that keeps a copy
+	 * of the cells takes it again only when this moved */
+	u64 gen;
 	struct pio_pure_cell cell[PIO_PURE_MAX];
 };
 
@@ -47,6 +50,7 @@ static inline int pio_pure__claim(struct pio_pure_set *s, u16 port)
 	if (s->n == PIO_PURE_MAX)
 		return -1;
 	s->cell[s->n] = (struct pio_pure_cell){.port = port};
+	s->gen++;
 	return (int)s->n++;
 }
 
@@ -57,6 +61,7 @@ static inline void pio_pure__publish(struct pio_pure_set *s, int idx,
 		return;
 	s->cell[idx].value = valid ? value : 0xff;
 	s->cell[idx].valid = valid;
+	s->gen++;
 }
 
 /*

@@ -134,8 +134,7 @@ fail:
 	.p2align 3
 gdt:
 	.quad 0
-	DESC(0, 0xfffff, 0x9b, 0xc)
-	DESC(0, 0xfffff, 0x93, 0xc)
+	flat_kernel_gdt
 	DESC(0, 0xfffff, 0x9b, 0xc)
 gdtr:
 	.word gdtr - gdt - 1

@@ -239,6 +239,26 @@ harness_fault:
 	jmp *%ss:HV_RESUME
 .endm
 
+/* The GDT entries after the null one that flat_kernel loads: flat
+ * kernel code 0x08 and data 0x10. */
+.macro flat_kernel_gdt
+	DESC(0, 0xfffff, 0x9b, 0xc)	/* 0x08 */
+	DESC(0, 0xfffff, 0x93, 0xc)	/* 0x10 */
+.endm
+
+/* Flat kernel segments 0x08 and 0x10 from the GDT at gdtr (DS, ES,
+ * SS), stack at @esp, interrupts off. Uses EAX. */
+.macro flat_kernel esp
+	cli
+	lgdt gdtr
+	ljmp $0x08, $.Lf\@
+.Lf\@:	mov $0x10, %eax
+	mov %eax, %ds
+	mov %eax, %es
+	mov %eax, %ss
+	mov $\esp, %esp
+.endm
+
 /*
  * The guests that switch between CPL 0 and 3 (fast-syscalls,
  * sysx-under-kicks, isys-*): the GDT entries after the null one, flat
@@ -246,8 +266,7 @@ harness_fault:
  * 32-bit TSS at @tss (0x28); each guest's own follow.
  */
 .macro kernel_user_gdt tss
-	DESC(0, 0xfffff, 0x9b, 0xc)	/* 0x08 */
-	DESC(0, 0xfffff, 0x93, 0xc)	/* 0x10 */
+	flat_kernel_gdt
 	DESC(0, 0xfffff, 0xfb, 0xc)	/* 0x18 */
 	DESC(0, 0xfffff, 0xf3, 0xc)	/* 0x20 */
 	DESC(\tss, 0x67, 0x89, 0x0)	/* 0x28 */
@@ -262,19 +281,6 @@ gdtr:
 idtr:
 	.word \vectors * 8 - 1
 	.long \idt
-.endm
-
-/* Flat kernel segments 0x08 and 0x10 from the GDT at gdtr (DS, ES,
- * SS), stack at @esp, interrupts off. Uses EAX. */
-.macro flat_kernel esp
-	cli
-	lgdt gdtr
-	ljmp $0x08, $.Lf\@
-.Lf\@:	mov $0x10, %eax
-	mov %eax, %ds
-	mov %eax, %es
-	mov %eax, %ss
-	mov $\esp, %esp
 .endm
 
 /* Flat kernel segments 0x08 and 0x10 from the GDT at gdtr, stack at

@@ -120,6 +120,5 @@ irq0:
 	.p2align 3
 gdt:
 	.quad 0
-	DESC(0, 0xfffff, 0x9b, 0xc)
-	DESC(0, 0xfffff, 0x93, 0xc)
+	flat_kernel_gdt
 	gdtr_idtr IDT, 0x21

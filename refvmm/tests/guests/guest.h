@@ -239,6 +239,18 @@ harness_fault:
 	jmp *%ss:HV_RESUME
 .endm
 
+/* The flags OF, SF, AF, PF and CF set, ZF clear, and their image in
+ * @reg; ECX 0x5555: what an instruction that must keep both (RDTSC)
+ * finds. Uses EAX. */
+.macro flags_and_ecx_known reg
+	mov $0x7fffffff, %eax
+	add $1, %eax
+	stc
+	pushf
+	pop \reg
+	mov $0x5555, %ecx
+.endm
+
 /* The GDT entries after the null one that flat_kernel loads: flat
  * kernel code 0x08 and data 0x10. */
 .macro flat_kernel_gdt

@@ -16,13 +16,7 @@
 	mov $TSC_LO, %eax
 	mov $TSC_HI, %edx
 	wrmsr
-	/* flags: OF, SF, AF, PF, CF set, ZF clear */
-	mov $0x7fffffff, %eax
-	add $1, %eax
-	stc
-	pushf
-	pop %esi
-	mov $0x5555, %ecx
+	flags_and_ecx_known %esi
 	rdtsc
 	pushf
 	pop %edi

@@ -24,13 +24,7 @@
 	iret_to_user 0x1b, 0x23, USTACK, user
 
 user:
-	/* flags: OF, SF, AF, PF, CF set, ZF clear */
-	mov $0x7fffffff, %eax
-	add $1, %eax
-	stc
-	pushf
-	pop %esi
-	mov $0x5555, %ecx
+	flags_and_ecx_known %esi
 	call read_tsc
 	pushf
 	pop %edi

@@ -9,15 +9,16 @@
  *
  * usage: bench_counters [EXPECT_FILE] [POPEK ARGS...]
  *
- * Two counters are derived, because the guest prints its times through
- * the UART (one IN polling LSR and one OUT per byte, docs/perf.md) and a
- * time's digits differ between the N and the 2N run:
+ * Four counters are derived, because the guest prints its times through
+ * the UART (per byte one IN polling LSR, which bt runs in the
+ * translation, and one OUT, a callout and an I/O exit; docs/perf.md) and
+ * a time's digits differ between the N and the 2N run:
  *   callouts        bt.callouts_total - serial.bytes
  *   io              exits.io - serial.bytes
  *   events.callout  events.callout - serial.bytes
  *   inline.in       bt.inline.in - serial.bytes
- * (the last counts every callout too, the UART's included: taken as is,
- * it moved with the digits, 1.014 per operation in a loaded run).
+ * (events.callout counts every callout too, the UART's included: taken
+ * as is, it moved with the digits, 1.014 per operation in a loaded run).
  */
 #include <jansson.h>
 #include <stdbool.h>

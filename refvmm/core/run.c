@@ -339,7 +339,7 @@ int vcpu__run_loop(struct vcpu *vcpu, const struct run_options *opts)
 	}
 	kick__arm(0);
 	watchdog__arm(0);
-	if (kick__storm_us() > 0)
+	if (storm_timer_ok)
 		stats__set(&m->stats, "kicks.storm_signals",
 			   kick__storm_signals());
 	return m->stop_status;

@@ -174,9 +174,12 @@ static void run_case(const struct xi_image *img, const struct xi_form *f,
 					break;
 				}
 		if (x && memcmp(x->out, st.xout, 32) && o < sizeof(why)) {
+			/* bytes: st.xout is [2][16], so st.xout + 8 would be
+			 * row 8, past the state */
+			const u8 *xo = (const u8 *)st.xout;
 			u64 e0, e1, s0, s1;
 			memcpy(&e0, x->out, 8), memcpy(&e1, x->out + 8, 8);
-			memcpy(&s0, st.xout, 8), memcpy(&s1, st.xout + 8, 8);
+			memcpy(&s0, xo, 8), memcpy(&s1, xo + 8, 8);
 			o += snprintf(why + o, sizeof(why) - o,
 				      "%sxmm0 expected %016llx%016llx, saw "
 				      "%016llx%016llx%s",
@@ -184,7 +187,7 @@ static void run_case(const struct xi_image *img, const struct xi_form *f,
 				      (unsigned long long)e0,
 				      (unsigned long long)s1,
 				      (unsigned long long)s0,
-				      memcmp(x->out + 16, st.xout + 16, 16)
+				      memcmp(x->out + 16, xo + 16, 16)
 					      ? " (xmm1 differs too)"
 					      : "");
 		}

@@ -6,6 +6,9 @@
  *
  *   prologue: save callee-saved registers and SP, load EFLAGS and the
  *             eight general registers (and XMM0/XMM1) from struct xi_state
+ *   a lazy case only: ADD [state.lazy], imm8, so that the status flags
+ *             the instruction sees come from an arithmetic result, not
+ *             from POPF (see xi_build)
  *   the instruction under test
  *   epilogue: store SP, switch back to the saved stack, store EFLAGS and
  *             the registers, set state.done, CLD, restore, RET
@@ -30,7 +33,8 @@ struct xi_state {
 	unsigned long fin, fout; /* EFLAGS before and after */
 	unsigned long saved_sp;
 	unsigned long done;
-	uint8_t pad[256 - 20 * sizeof(unsigned long)];
+	unsigned long lazy; /* the lazy case's ADD destination */
+	uint8_t pad[256 - 21 * sizeof(unsigned long)];
 	uint8_t xin[2][16] __attribute__((aligned(16))); /* XMM0, XMM1 in */
 	uint8_t xout[2][16];				  /* and out */
 };
@@ -41,6 +45,7 @@ struct xi_state {
 #define XI_OFF_FOUT   ((uint32_t)(17 * sizeof(unsigned long)))
 #define XI_OFF_SP     ((uint32_t)(18 * sizeof(unsigned long)))
 #define XI_OFF_DONE   ((uint32_t)(19 * sizeof(unsigned long)))
+#define XI_OFF_LAZY   ((uint32_t)(20 * sizeof(unsigned long)))
 #define XI_OFF_XIN    256u
 #define XI_OFF_XOUT   288u
 
@@ -110,9 +115,17 @@ static inline void xi_movdqu(struct xi_emit *e, int is64, int xmm,
  * Writes harness + insn into buf (executable memory at run time) and
  * returns the length. state: where struct xi_state will be (32-bit only;
  * 64-bit code is position independent). sse: load and store XMM0/XMM1.
+ * lazy_imm: 0, or the imm8 of an ADD dword [state.lazy], imm8 right
+ * before the instruction. An emulator that computes flags lazily (QEMU's
+ * TCG, a binary translator) then enters the instruction with the flags
+ * still pending as an operation and its operands, where POPF would
+ * have left them computed: an instruction that keeps some flags
+ * (CMPXCHG8B keeps all but ZF, SDM Vol. 2A) or reads them (ADC, SETcc)
+ * must get the same bits from that state as from EFLAGS itself.
  */
 static inline size_t xi_build(uint8_t *buf, int is64, uint32_t state,
-			      const uint8_t *insn, size_t len, int sse)
+			      const uint8_t *insn, size_t len, int sse,
+			      int8_t lazy_imm)
 {
 	struct xi_emit e = {buf, state};
 	static const int load_order[] = {XI_RAX, XI_RCX, XI_RDX, XI_RBX,
@@ -145,6 +158,13 @@ static inline size_t xi_build(uint8_t *buf, int is64, uint32_t state,
 	for (i = 0; i < sizeof(load_order) / sizeof(load_order[0]); i++)
 		xi_mov_load(&e, is64, load_order[i], XI_OFF_IN(load_order[i]));
 	xi_mov_load(&e, is64, XI_RSP, XI_OFF_IN(XI_RSP));
+	if (lazy_imm) {
+		if (is64)
+			xi_b(&e, 0x41);
+		xi_b(&e, 0x83); /* add dword [state+lazy], imm8 */
+		xi_modrm_state(&e, is64, 0, XI_OFF_LAZY);
+		xi_b(&e, (uint8_t)lazy_imm);
+	}
 
 	for (i = 0; i < len; i++)
 		xi_b(&e, insn[i]);

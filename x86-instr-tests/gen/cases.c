@@ -224,3 +224,31 @@ void cases_make(const struct form *f, struct xcase *cs, int n, uint64_t seed)
 		(void)a;
 	}
 }
+
+/*
+ * The lazy cases' producers: ADD dword m, imm8 (sign-extended). Between
+ * them every status flag is seen both set and clear (SDM Vol. 2A ADD:
+ * OF, SF, ZF, AF, CF and PF follow the result):
+ *   0x7ffffff0 + 0x11 = 0x80000001: OF SF (signed overflow, negative),
+ *                                   no AF (0 + 1 in the low nibble), no
+ *                                   PF (0x01 has one bit set), no CF ZF
+ *   0xffffffff + 0x01 = 0x00000000: CF ZF AF PF, no OF SF
+ * The case's fin keeps its other bits (DF for the string forms) and takes
+ * these status flags, which are what the instruction then sees.
+ */
+static const struct {
+	uint32_t m;
+	int8_t imm;
+	unsigned flags;
+} lazy_producers[NLAZY] = {
+	{0x7ffffff0u, 0x11, XI_FL_OF | XI_FL_SF},
+	{0xffffffffu, 0x01, XI_FL_CF | XI_FL_ZF | XI_FL_AF | XI_FL_PF},
+};
+
+void cases_lazy(struct xcase *c, int j)
+{
+	c->lazy_m = lazy_producers[j].m;
+	c->lazy_imm = lazy_producers[j].imm;
+	c->fin = (c->fin & ~(unsigned long)XI_FL_STATUS) |
+		 lazy_producers[j].flags;
+}

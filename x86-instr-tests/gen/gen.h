@@ -77,13 +77,19 @@ struct xcase {
 	int vector;	  /* -1: none */
 	uint8_t win_in[XI_WIN], win_out[XI_WIN];
 	uint8_t xin[32], xout[32];
+	uint32_t lazy_m; /* lazy case: ADD [state.lazy], lazy_imm first */
+	int8_t lazy_imm; /* 0: a plain case (flags from POPF only) */
 };
+
+/* The last NLAZY cases of every form are lazy ones (cases_lazy). */
+#define NLAZY 2
 
 /* forms.c */
 extern const char *const group_names[];
 extern const int ngroups;
 int forms_build(int width, struct form *out, int max);
 void cases_make(const struct form *f, struct xcase *c, int n, uint64_t seed);
+void cases_lazy(struct xcase *c, int j);
 
 /* masks.c: the undefined-flag and vendor tables */
 struct flag_rule {
@@ -101,6 +107,7 @@ unsigned undef_regs(const struct form *f, const struct xcase *c,
 /* native.c */
 void native_init(void);
 void native_run(const struct form *f, struct xcase *c);
+int native_check_lazy(int width);
 
 /* capcheck.c: returns 0 if the bytes decode to text, else -1 with
  * Capstone's disassembly in got */

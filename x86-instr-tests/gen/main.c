@@ -172,17 +172,21 @@ static int gen_group(const struct opts *op, int nforms, int g, const char *cpu)
 		}
 		if (f->feat == FEAT_SSE2)
 			feats |= 1u << 8; /* POPEK_FEAT_SSE2 */
-		cases_make(f, cs, n,
+		/* the lazy cases come last: the plain ones keep their
+		 * inputs (the random stream runs in the same order) */
+		cases_make(f, cs, n + NLAZY,
 			   0x9e3779b97f4a7c15ull ^ fnv(0xcbf29ce484222325ull,
 						       f->name,
 						       strlen(f->name)));
+		for (int j = 0; j < NLAZY; j++)
+			cases_lazy(&cs[n + j], j);
 		hexbytes(hex, sizeof(hex), f->code, f->len);
 		fprintf(fo, "\t{\"%s\", \"%s\", ", f->name, f->text);
 		emit_bytes(fo, f->code, f->len);
 		fprintf(fo, ", %d, %u, %d, %u, %u, %u, %d, %d},\n", f->len,
 			f->flags, f->feat, f->ptr, f->noptr_in, f->noptr_out,
-			total, n);
-		for (int k = 0; k < n; k++) {
+			total, n + NLAZY);
+		for (int k = 0; k < n + NLAZY; k++) {
 			struct xcase *c = &cs[k];
 			char id[200];
 			unsigned uf, ur;
@@ -222,11 +226,14 @@ static int gen_group(const struct opts *op, int nforms, int g, const char *cpu)
 			fprintf(o, "}, {");
 			for (int r = 0; r < 8; r++)
 				fprintf(o, "%s%#lxul", r ? "," : "", c->out[r]);
-			fprintf(o, "}, %#lx, %#lx, %#x, %#x, %d, %d, %d},\n",
+			fprintf(o,
+				"}, %#lx, %#lx, %#x, %#x, %d, %d, %d, %#x, "
+				"%d},\n",
 				c->fin, c->fout & 0xffff, c->fmask, c->regmask,
 				c->vector,
 				(f->flags & (F_MEM | F_STACK)) ? nwin : -1,
-				(f->flags & F_SSE) ? nxmm : -1);
+				(f->flags & F_SSE) ? nxmm : -1, c->lazy_m,
+				c->lazy_imm);
 			if (f->flags & (F_MEM | F_STACK)) {
 				fprintf(wo, "\t{");
 				emit_bytes(wo, c->win_in, XI_WIN);
@@ -245,9 +252,12 @@ static int gen_group(const struct opts *op, int nforms, int g, const char *cpu)
 			}
 			h = fnv(h, c, sizeof(*c));
 			fprintf(ck,
-				"\t\"%sx86.%s%s\\t%s (%s): case %d, same "
+				"\t\"%sx86.%s%s\\t%s (%s): case %d%s, same "
 				"result as the build host\\n\"\n",
-				op->prefix, id, ws, f->text, hex, k);
+				op->prefix, id, ws, f->text, hex, k,
+				c->lazy_imm ? " (status flags from an ADD "
+					      "just before it)"
+					    : "");
 			if (f->flags & F_MEM)
 				fprintf(ck,
 					"\t\"%sx86.%s.mmio%s\\t%s (%s): case "
@@ -262,7 +272,7 @@ static int gen_group(const struct opts *op, int nforms, int g, const char *cpu)
 		}
 		h = fnv(h, f->name, strlen(f->name));
 		h = fnv(h, f->code, f->len);
-		total += n;
+		total += n + NLAZY;
 		nf++;
 	}
 	fprintf(ck, "\t;\n");
@@ -382,6 +392,8 @@ int main(int argc, char **argv)
 	if (!op.no_oracle) {
 		cpu_string(cpu, sizeof(cpu));
 		native_init();
+		if (native_check_lazy(op.width))
+			return 1;
 	}
 	if (op.only)
 		return gen_group(&op, nforms, 0, cpu) > 0 ? 0 : 1;

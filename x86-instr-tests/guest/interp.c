@@ -105,8 +105,9 @@ static void run_case(const struct xi_image *img, const struct xi_form *f,
 	snprintf(id, sizeof(id), "%sx86.%s.case%u%s%s", img->prefix, f->name, k,
 		 vsuffix[v], POPEK_WIDTH_SUFFIX);
 	xi_build(codebuf, sizeof(long) == 8, (u32)(ulong)&st, f->code, f->len,
-		 f->flags & XI_F_SSE);
+		 f->flags & XI_F_SSE, c->lazy_imm);
 	memset(&st, 0, sizeof(st));
+	st.lazy = c->lazy_m;
 	for (int r = 0; r < 8; r++) {
 		bases[r] = 0;
 		if (f->ptr & (1u << r))
@@ -198,7 +199,10 @@ static void run_case(const struct xi_image *img, const struct xi_form *f,
 		for (int r = 0; r < 8; r++)
 			n += snprintf(in + n, sizeof(in) - n, "%s%s=%#lx",
 				      r ? " " : "", rnames[r], c->in[r]);
-		snprintf(in + n, sizeof(in) - n, " flags=%#x", c->fin);
+		snprintf(in + n, sizeof(in) - n, " flags=%#x%s", c->fin,
+			 c->lazy_imm ? " (status flags from an ADD just "
+				       "before it)"
+				     : "");
 		report_diag("%s: `%s` %s; inputs (pointer registers as window "
 			    "offsets): %s",
 			    id, hex, f->text, in);

@@ -37,6 +37,8 @@ struct xi_case {
 	u8 regmask;	      /* registers compared */
 	int8_t vector;	      /* expected exception, -1: none */
 	int16_t win, xmm;     /* memory window / XMM data, -1: none */
+	u32 lazy_m;	      /* lazy case: ADD [state.lazy], lazy_imm */
+	int8_t lazy_imm;      /* first (harness.h); 0: none */
 };
 
 struct xi_win {

@@ -1,5 +1,5 @@
-/* Unit tests of x86gen's pieces: flag masks (gen/masks.c) and the
- * Capstone round trip (gen/capcheck.c). */
+/* Unit tests of x86gen's pieces: flag masks (gen/masks.c), the lazy
+ * cases (gen/cases.c) and the Capstone round trip (gen/capcheck.c). */
 #include <criterion/criterion.h>
 #include <string.h>
 
@@ -95,4 +95,56 @@ Test(capstone, every_form)
 				     0, "%s: '%s' vs '%s'", forms[i].name,
 				     forms[i].text, got);
 	}
+}
+
+/* ADD dword m, imm8 by the SDM's definitions (Vol. 1 3.4.3.1, Vol. 2A
+ * ADD), independently of the CPU the generator checks the producers on. */
+static unsigned add32_flags(uint32_t a, int8_t imm)
+{
+	uint32_t b = (uint32_t)(int32_t)imm, r = a + b;
+	unsigned f = 0, ones = 0;
+
+	for (int i = 0; i < 8; i++)
+		ones += r >> i & 1;
+	f |= r < a ? XI_FL_CF : 0;
+	f |= ones % 2 == 0 ? XI_FL_PF : 0;
+	f |= ((a ^ b ^ r) & 0x10) ? XI_FL_AF : 0;
+	f |= r == 0 ? XI_FL_ZF : 0;
+	f |= r >> 31 ? XI_FL_SF : 0;
+	f |= (~(a ^ b) & (a ^ r)) >> 31 ? XI_FL_OF : 0;
+	return f;
+}
+
+Test(lazy, producers_give_the_flags_they_state_and_see_each_both_ways)
+{
+	unsigned seen_set = 0, seen_clear = 0;
+
+	for (int j = 0; j < NLAZY; j++) {
+		struct xcase c;
+		memset(&c, 0, sizeof(c));
+		c.fin = XI_FL_DF | XI_FL_STATUS | 2;
+		cases_lazy(&c, j);
+		cr_assert_neq(c.lazy_imm, 0, "producer %d has no ADD", j);
+		cr_assert_eq(c.fin & XI_FL_STATUS,
+			     add32_flags(c.lazy_m, c.lazy_imm),
+			     "producer %d: %#x + %d", j, c.lazy_m, c.lazy_imm);
+		cr_assert_eq(c.fin & ~(unsigned long)XI_FL_STATUS,
+			     XI_FL_DF | 2u, "producer %d drops DF", j);
+		seen_set |= c.fin & XI_FL_STATUS;
+		seen_clear |= ~c.fin & XI_FL_STATUS;
+	}
+	cr_assert_eq(seen_set, XI_FL_STATUS);
+	cr_assert_eq(seen_clear, XI_FL_STATUS);
+}
+
+/* The lazy cases are drawn after the plain ones: adding them changes no
+ * plain case, so no existing check id gets other inputs. */
+Test(lazy, plain_cases_keep_their_inputs)
+{
+	static struct xcase a[16], b[16];
+	const struct form *f = find(64, "misc.cmpxchg8b.m64");
+
+	cases_make(f, a, 4, 0x1234);
+	cases_make(f, b, 4 + NLAZY, 0x1234);
+	cr_assert_eq(memcmp(a, b, 4 * sizeof(a[0])), 0);
 }

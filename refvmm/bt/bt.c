@@ -667,6 +667,7 @@ static int bt__init(struct vcpu *vcpu, char *err, size_t errlen)
 	t->sp.split_ok =
 		!getenv("REFVMM_BT_NO_SPLIT") && sw_host__limits_enforced();
 	b->count_insns = t->m->count_insns;
+	b->cx8_sync = sw_host__cx8_stale_flags();
 	b->translog_fd = t->m->translog_fd;
 	b->feats = bt_feats(&t->m->cpu);
 	t->hooks = (struct monitor_hooks){
@@ -800,6 +801,11 @@ static void bt__stats(struct vcpu *vcpu, struct stats *s)
 	stats__set(s, "bt.inline.rdtsc", b->page->inline_rdtsc);
 	stats__set(s, "bt.inline.mov_from_cr", b->st.inline_movcr);
 	stats__set(s, "bt.inline.in", b->st.inline_in);
+	stats__set(s, "bt.cx8_syncs", b->st.cx8_syncs);
+	stats__note(s, "host.cmpxchg8b_flags",
+		    b->cx8_sync ? "stale: the translation ends the host's "
+				  "block before each CMPXCHG8B"
+				: "kept");
 	stats__set(s, "bt.inline.sysenter", b->st.inline_sysx[0]);
 	stats__set(s, "bt.inline.sysexit", b->st.inline_sysx[1]);
 	stats__set(s, "bt.inline.armed_entries", b->st.sysx_armed);

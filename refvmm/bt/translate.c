@@ -188,15 +188,32 @@ static void copy_insn(struct tx *x, const u8 *g, const struct bt_insn *in,
 		emit__u8(&x->e, prefix_byte(g, in, i, seg_to_gs));
 }
 
+/* CMPXCHG8B m64: 0f c7 /1 (/6 and /7 are RDRAND and RDSEED). */
+static bool is_cmpxchg8b(const u8 *g, const struct bt_insn *in)
+{
+	return in->has_mem && in->opc_len == 2 && g[in->nprefix] == 0x0f &&
+	       g[in->nprefix + 1] == 0xc7 && ((g[in->modrm_off] >> 3) & 7) == 1;
+}
+
 static void emit_ident(struct tx *x, const u8 *g, const struct bt_insn *in)
 {
 	bool swap = in->has_mem && (in->seg == 1 || in->seg == 5);
+	/* A host whose CMPXCHG8B reads a stale lazy-flags state
+	 * (sw_host__cx8_stale_flags): a jump to the next instruction ends
+	 * its block and writes the pending flags back first. */
+	bool sync = x->b->cx8_sync && is_cmpxchg8b(g, in);
 
+	if (sync)
+		x->b->st.cx8_syncs++;
 	if (!swap) {
+		if (sync)
+			emit__bytes(&x->e, "\xeb\x00", 2); /* jmp .+2 */
 		copy_insn(x, g, in, false);
 		return;
 	}
 	load_gs(x, in->seg == 1 ? BT_RO(guest_cs_sel) : BT_RO(guest_gs_sel));
+	if (sync)
+		emit__bytes(&x->e, "\xeb\x00", 2);
 	copy_insn(x, g, in, true);
 	load_gs(x, BT_RO(mon_gs_sel));
 }

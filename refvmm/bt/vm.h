@@ -320,6 +320,7 @@ struct bt_stats {
 	u64 lookup_miss, callouts, exits[BT_EXIT_NR];
 	u64 smc_faults, smc_flushes, smc_false, monitor_writes, smc_emulated;
 	u64 kicks, kick_steps, steps, translate_ns, selfcheck_pages, stale;
+	u64 cx8_syncs; /* CMPXCHG8B translated after a block-ending jump */
 	u64 dbp_faults, dbp_hits, mmio_steps;
 	u64 host_faults; /* signals from translated code, not the kick */
 	u64 integrity_checks;
@@ -468,7 +469,8 @@ struct bt_vm {
 	struct bt_stats st;
 	struct bt_adapt *adapt; /* --mode bt only */
 	bool count_insns;	/* --count-insns */
-	int translog_fd;	/* --translation-log when above 2 */
+	bool cx8_sync; /* sw_host__cx8_stale_flags(): a jump before CMPXCHG8B */
+	int translog_fd; /* --translation-log when above 2 */
 	size_t translog_len;
 	char translog_buf[65536];
 	struct bt_adapt_probe probe;

@@ -213,3 +213,39 @@ bool sw_host__limits_enforced(void)
 	/* Any doubt counts as "not enforced". */
 	return compat_mode(&why) == 0 && limits_enforced;
 }
+
+/*
+ * CMPXCHG8B sets ZF and leaves CF, PF, AF, SF and OF as they were (SDM
+ * Vol. 2A CMPXCHG8B). QEMU 7.2's TCG, as the host CPU, computes them from
+ * the lazy-flags operation it last wrote back at the end of one of its
+ * blocks, not from the one pending: after this ADD (0x7ffffff0 + 0x11:
+ * OF SF) they come out as the ADD's source operand, 0x11 (CF AF). POPFQ
+ * first, so that what was written back is the flags themselves. The
+ * compare fails (memory 1, EDX:EAX 0): ZF stays clear either way.
+ */
+static bool cx8_probe(void)
+{
+	u32 m = 0x7ffffff0u, eax = 0, edx = 0;
+	u64 q = 1, fl;
+
+	asm volatile("pushfq\n\t"
+		     "popfq\n\t"
+		     "addl $0x11, %[m]\n\t"
+		     "cmpxchg8b %[q]\n\t"
+		     "pushfq\n\t"
+		     "popq %[fl]"
+		     : [fl] "=r"(fl), [m] "+m"(m), [q] "+m"(q), "+a"(eax),
+		       "+d"(edx)
+		     : "b"(0), "c"(0)
+		     : "cc", "memory");
+	return (fl & 0x8d5u) != 0x880u;
+}
+
+bool sw_host__cx8_stale_flags(void)
+{
+	static int stale = -1;
+
+	if (stale < 0)
+		stale = cx8_probe();
+	return stale;
+}

@@ -1090,3 +1090,63 @@ Test(bt_emit, single_block_stubs_are_no_boundary)
 			     later);
 	}
 }
+
+/* On a host whose CMPXCHG8B reads a stale lazy-flags state (QEMU 7.2's
+ * TCG: sw_host__cx8_stale_flags) each CMPXCHG8B follows a jump to
+ * itself, which ends the host's block; the jump belongs to the
+ * instruction (its start is the boundary, a fault on the CMPXCHG8B maps
+ * to its EIP). Elsewhere the bytes are the guest's alone. RDRAND, the
+ * same 0f c7 with /6, gets no jump. */
+Test(bt_emit, cmpxchg8b_after_a_block_end_on_a_stale_flags_host)
+{
+	static const u8 cx8[] = {0x0f, 0xc7, 0x0e, 0xf4}; /* (%esi) */
+	static const u8 gs_cx8[] = {0x65, 0x0f, 0xc7, 0x0e, 0xf4};
+	static const u8 rdrand[] = {0x0f, 0xc7, 0xf0, 0xf4};
+	const struct bt_block *tb;
+	char lines[16][64];
+	u32 addr[16], eip = 0;
+	size_t n;
+
+	bvm.nblocks = 0;
+	tb = translate(cx8, sizeof(cx8), 0, 0);
+	n = host_listing(tb, lines, 16, addr);
+	cr_assert_gt(n, 1);
+	cr_expect_str_eq(lines[0], "cmpxchg8b qword ptr [esi]");
+	cr_expect_eq(bvm.st.cx8_syncs, 0);
+
+	bvm.cx8_sync = true;
+	bvm.nblocks = 0;
+	tb = translate(cx8, sizeof(cx8), 0, 0);
+	n = host_listing(tb, lines, 16, addr);
+	cr_assert_gt(n, 2);
+	cr_expect(!memcmp(tb->tc, "\xeb\x00\x0f\xc7\x0e", 5),
+		  "jmp .+2, then the guest's bytes");
+	cr_expect_str_eq(lines[1], "cmpxchg8b qword ptr [esi]");
+	cr_expect(tcache__map(&bvm, at(tb, 0), true, &eip));
+	cr_expect_eq(eip, GUEST_EIP);
+	cr_expect(!tcache__map(&bvm, at(tb, 2), true, &eip),
+		  "the CMPXCHG8B after the jump is a boundary");
+	cr_expect(tcache__map(&bvm, at(tb, 2), false, &eip));
+	cr_expect_eq(eip, GUEST_EIP, "a fault on it maps to 0x%x", eip);
+	cr_expect_eq(bvm.st.cx8_syncs, 1);
+
+	/* a GS override: the jump goes right before the instruction,
+	 * inside the guest GS load and the monitor's */
+	bvm.nblocks = 0;
+	tb = translate(gs_cx8, sizeof(gs_cx8), 0, 0);
+	n = host_listing(tb, lines, 16, addr);
+	cr_assert_gt(n, 4);
+	cr_expect(!strncmp(lines[0], "mov gs, ", 8), "%s", lines[0]);
+	cr_expect(!strncmp(lines[1], "jmp ", 4), "%s", lines[1]);
+	cr_expect_eq(addr[2] - addr[1], 2, "a short jump to the next byte");
+	cr_expect_str_eq(lines[2], "cmpxchg8b qword ptr gs:[esi]");
+	cr_expect(!strncmp(lines[3], "mov gs, ", 8), "%s", lines[3]);
+	cr_expect_eq(bvm.st.cx8_syncs, 2);
+
+	bvm.nblocks = 0;
+	tb = translate(rdrand, sizeof(rdrand), 0, 0);
+	n = host_listing(tb, lines, 16, addr);
+	cr_assert_gt(n, 1);
+	cr_expect(strncmp(lines[0], "jmp", 3), "RDRAND after a jump");
+	cr_expect_eq(bvm.st.cx8_syncs, 2);
+}

@@ -2330,6 +2330,47 @@ Test(cli, bt_rdtsc_at_cpl3_in_the_translation_until_tsd)
 }
 
 /*
+ * CMPXCHG8B after an ADD keeps the flags the ADD set (guests/cx8-flags.S),
+ * in the bt modes on every host CPU. Where CMPXCHG8B reads a stale
+ * lazy-flags state (QEMU 7.2's TCG, which the probe in sw/host_check.c
+ * finds and nothing else), the translation ends the host's block before
+ * each one: bt.cx8_syncs counts the translations that did (the loop's
+ * two, at least once each). Trap mode runs the guest's own bytes: right
+ * on hardware; on TCG the guest sees the erratum (its check 1), which
+ * trap mode has no way to mend.
+ */
+Test(cli, cmpxchg8b_keeps_the_flags_an_add_left)
+{
+	static const char *const modes[] = {"bt-simple", "bt"};
+	const char *p = asm_guest("cx8-flags");
+	bool tcg = tcg_host();
+	struct result r;
+
+	cr_assert_eq(sw_host__cx8_stale_flags(), tcg,
+		     "the CMPXCHG8B probe says %s on a %s host",
+		     tcg ? "kept" : "stale", tcg ? "QEMU TCG" : "hardware");
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		const char *note;
+
+		run_guest_passing(&r, modes[i], "--stats", p);
+		note = strstr(r.err, "host.cmpxchg8b_flags");
+		cr_assert_not_null(note, "--mode %s: %s", modes[i], r.err);
+		note += strlen("host.cmpxchg8b_flags");
+		note += strspn(note, " ");
+		cr_assert(!strncmp(note, tcg ? "stale" : "kept", 4),
+			  "--mode %s: %s", modes[i], r.err);
+		if (tcg)
+			cr_assert_geq(stat_of(&r, "bt.cx8_syncs"), 2,
+				      "--mode %s: %s", modes[i], r.err);
+		else
+			cr_assert(!strstr(r.err, "bt.cx8_syncs"),
+				  "--mode %s: %s", modes[i], r.err);
+	}
+	run(&r, (const char *const[]){"--mode", "trap", p, NULL});
+	cr_assert_eq(r.status, tcg ? (1 << 1) | 1 : 1, "trap: %s", r.err);
+}
+
+/*
  * The guest's XMM registers, MXCSR and x87 stack survive callouts (the
  * world switch saves the guest's extended state with XSAVEOPT and does
  * not save the monitor's), also after the guest changed them between two

@@ -25,5 +25,12 @@ int sw_host__check(char *err, size_t errlen);
  * TCG does not. Checked once per process in a child; false when the
  * check cannot tell. */
 bool sw_host__limits_enforced(void);
+/*
+ * Whether the host CPU computes the flags CMPXCHG8B keeps (all but ZF)
+ * from a stale lazy-flags state, as QEMU 7.2's TCG does; probed once.
+ * The translator then ends the host's block before each CMPXCHG8B
+ * (docs/refvmm-bt.md, "Host errata").
+ */
+bool sw_host__cx8_stale_flags(void);
 
 #endif

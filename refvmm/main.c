@@ -506,6 +506,8 @@ static void print_stats(struct vcpu *vcpu, const struct options *o)
 		stats__set(&m->stats, "irq.lapic_timer", m->lapic->timer_irqs);
 		stats__set(&m->stats, "irq.lapic_ipis", m->lapic->ipis);
 		stats__set(&m->stats, "irq.lapic_extint", m->lapic->extint);
+		stats__set(&m->stats, "irq.lapic_disabled_pic",
+			   m->lapic->pic_while_disabled);
 		stats__set(&m->stats, "irq.lapic_spurious", m->lapic->spurious);
 	}
 	fflush(stdout);

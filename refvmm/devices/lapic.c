@@ -494,8 +494,12 @@ int lapic__ack(struct lapic *l)
 {
 	int v;
 
-	if (!lapic__enabled(l))
-		return l->pic ? pic8259__ack(l->pic) : -1;
+	if (!lapic__enabled(l)) {
+		if (!l->pic)
+			return -1;
+		l->pic_while_disabled++;
+		return pic8259__ack(l->pic);
+	}
 	v = deliverable(l);
 	if (v >= 0) {
 		bit_clear(l->irr, (u8)v);

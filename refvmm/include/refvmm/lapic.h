@@ -104,6 +104,9 @@ struct lapic {
 	struct pic8259 *pic; /* LINT0's ExtINT source, or NULL */
 	u64 maxphys_mask;    /* address bits IA32_APIC_BASE may hold */
 	u64 timer_irqs, ipis, spurious, extint;
+	/* 8259 vectors acked while the APIC was disabled (globally or in
+	 * the SVR): QEMU's pc passes them to the CPU, lapic__ack too */
+	u64 pic_while_disabled;
 	/* An NMI message accepted and not yet taken by the CPU: one latch,
 	 * however many arrive meanwhile (the NMI input is an edge). */
 	bool nmi_pending;

@@ -225,8 +225,15 @@ bool sw_host__limits_enforced(void)
  */
 static bool cx8_probe(void)
 {
-	u32 m = 0x7ffffff0u, eax = 0, edx = 0;
-	u64 q = 1, fl;
+	/* static: PUSHFQ writes below RSP, where a leaf function's locals
+	 * may live (the red zone) */
+	static u32 m;
+	static u64 q;
+	u32 eax = 0, edx = 0;
+	u64 fl;
+
+	m = 0x7ffffff0u;
+	q = 1;
 
 	asm volatile("pushfq\n\t"
 		     "popfq\n\t"

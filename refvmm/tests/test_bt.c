@@ -1092,11 +1092,11 @@ Test(bt_emit, single_block_stubs_are_no_boundary)
 }
 
 /* On a host whose CMPXCHG8B reads a stale lazy-flags state (QEMU 7.2's
- * TCG: sw_host__cx8_stale_flags) each CMPXCHG8B follows a jump to
- * itself, which ends the host's block; the jump belongs to the
- * instruction (its start is the boundary, a fault on the CMPXCHG8B maps
- * to its EIP). Elsewhere the bytes are the guest's alone. RDRAND, the
- * same 0f c7 with /6, gets no jump. */
+ * TCG: sw_host__cx8_stale_flags) each CMPXCHG8B follows a jump to the
+ * next instruction (the CMPXCHG8B), which ends the host's block; the jump
+ * belongs to the instruction (its start is the boundary, a fault on the
+ * CMPXCHG8B maps to its EIP). Elsewhere the bytes are the guest's alone.
+ * RDRAND, the same 0f c7 with /6, gets no jump. */
 Test(bt_emit, cmpxchg8b_after_a_block_end_on_a_stale_flags_host)
 {
 	static const u8 cx8[] = {0x0f, 0xc7, 0x0e, 0xf4}; /* (%esi) */

@@ -190,7 +190,7 @@ static int gen_group(const struct opts *op, int nforms, int g, const char *cpu)
 			struct xcase *c = &cs[k];
 			char id[200];
 			unsigned uf, ur;
-			const char *ref;
+			const char *ref, *lazy;
 			if (!op->no_oracle) {
 				native_run(f, c);
 			} else {
@@ -251,24 +251,26 @@ static int gen_group(const struct opts *op, int nforms, int g, const char *cpu)
 				nxmm++;
 			}
 			h = fnv(h, c, sizeof(*c));
+			lazy = c->lazy_imm ? " (status flags from an ADD "
+					     "just before it)"
+					   : "";
 			fprintf(ck,
 				"\t\"%sx86.%s%s\\t%s (%s): case %d%s, same "
 				"result as the build host\\n\"\n",
-				op->prefix, id, ws, f->text, hex, k,
-				c->lazy_imm ? " (status flags from an ADD "
-					      "just before it)"
-					    : "");
+				op->prefix, id, ws, f->text, hex, k, lazy);
 			if (f->flags & F_MEM)
 				fprintf(ck,
 					"\t\"%sx86.%s.mmio%s\\t%s (%s): case "
-					"%d, memory operand on the MMIO "
+					"%d%s, memory operand on the MMIO "
 					"page\\n\"\n",
-					op->prefix, id, ws, f->text, hex, k);
+					op->prefix, id, ws, f->text, hex, k,
+					lazy);
 			if (!(f->flags & F_NOCPL3))
 				fprintf(ck,
 					"\t\"%sx86.%s.cpl3%s\\t%s (%s): case "
-					"%d, at CPL 3\\n\"\n",
-					op->prefix, id, ws, f->text, hex, k);
+					"%d%s, at CPL 3\\n\"\n",
+					op->prefix, id, ws, f->text, hex, k,
+					lazy);
 		}
 		h = fnv(h, f->name, strlen(f->name));
 		h = fnv(h, f->code, f->len);

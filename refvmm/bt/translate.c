@@ -203,19 +203,16 @@ static void emit_ident(struct tx *x, const u8 *g, const struct bt_insn *in)
 	 * its block and writes the pending flags back first. */
 	bool sync = x->b->cx8_sync && is_cmpxchg8b(g, in);
 
-	if (sync)
+	if (swap)
+		load_gs(x, in->seg == 1 ? BT_RO(guest_cs_sel)
+					: BT_RO(guest_gs_sel));
+	if (sync) {
 		x->b->st.cx8_syncs++;
-	if (!swap) {
-		if (sync)
-			emit__bytes(&x->e, "\xeb\x00", 2); /* jmp .+2 */
-		copy_insn(x, g, in, false);
-		return;
+		emit__bytes(&x->e, "\xeb\x00", 2); /* jmp .+2 */
 	}
-	load_gs(x, in->seg == 1 ? BT_RO(guest_cs_sel) : BT_RO(guest_gs_sel));
-	if (sync)
-		emit__bytes(&x->e, "\xeb\x00", 2);
-	copy_insn(x, g, in, true);
-	load_gs(x, BT_RO(mon_gs_sel));
+	copy_insn(x, g, in, swap);
+	if (swap)
+		load_gs(x, BT_RO(mon_gs_sel));
 }
 
 /* mov r/m32 -> %eax with the instruction's own addressing. */

@@ -46,6 +46,8 @@ struct xi_state {
 #define XI_OFF_SP     ((uint32_t)(18 * sizeof(unsigned long)))
 #define XI_OFF_DONE   ((uint32_t)(19 * sizeof(unsigned long)))
 #define XI_OFF_LAZY   ((uint32_t)(20 * sizeof(unsigned long)))
+/* What a lazy case's check description and failure line say of it. */
+#define XI_LAZY_NOTE " (status flags from an ADD just before it)"
 #define XI_OFF_XIN    256u
 #define XI_OFF_XOUT   288u
 

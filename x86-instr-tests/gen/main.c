@@ -251,9 +251,7 @@ static int gen_group(const struct opts *op, int nforms, int g, const char *cpu)
 				nxmm++;
 			}
 			h = fnv(h, c, sizeof(*c));
-			lazy = c->lazy_imm ? " (status flags from an ADD "
-					     "just before it)"
-					   : "";
+			lazy = c->lazy_imm ? XI_LAZY_NOTE : "";
 			fprintf(ck,
 				"\t\"%sx86.%s%s\\t%s (%s): case %d%s, same "
 				"result as the build host\\n\"\n",

@@ -200,9 +200,7 @@ static void run_case(const struct xi_image *img, const struct xi_form *f,
 			n += snprintf(in + n, sizeof(in) - n, "%s%s=%#lx",
 				      r ? " " : "", rnames[r], c->in[r]);
 		snprintf(in + n, sizeof(in) - n, " flags=%#x%s", c->fin,
-			 c->lazy_imm ? " (status flags from an ADD just "
-				       "before it)"
-				     : "");
+			 c->lazy_imm ? XI_LAZY_NOTE : "");
 		report_diag("%s: `%s` %s; inputs (pointer registers as window "
 			    "offsets): %s",
 			    id, hex, f->text, in);

@@ -39,14 +39,9 @@ int adapt__threshold_from_env(u32 *out, char *err, size_t errlen)
 	return 0;
 }
 
-static u32 slot_of(u32 lin)
-{
-	return (lin * 0x9e3779b1u) >> 20 & (BT_ADAPT_SLOTS - 1);
-}
-
 struct bt_adapt_rec *adapt__rec(struct bt_adapt *a, u32 lin, bool create)
 {
-	u32 i = slot_of(lin), n;
+	u32 i = adapt_slot(lin), n;
 
 	for (n = 0; n < BT_ADAPT_SLOTS;
 	     n++, i = (i + 1) & (BT_ADAPT_SLOTS - 1)) {

@@ -51,6 +51,28 @@ struct bt_adapt {
 	u64 traps, to_callout, to_ident, avoided, callouts, patches, full;
 };
 
+/* The slot the search for @lin's record starts at (open addressing). */
+static inline u32 adapt_slot(u32 lin)
+{
+	return (lin * 0x9e3779b1u) >> 20 & (BT_ADAPT_SLOTS - 1);
+}
+
+/* @lin's record, or NULL: adapt__rec without @create, inline and
+ * calling nothing, for the gate's fast handler (fast_adapt.h). */
+static inline struct bt_adapt_rec *adapt_find(struct bt_adapt *a, u32 lin)
+{
+	u32 i = adapt_slot(lin);
+
+	for (u32 n = 0; n < BT_ADAPT_SLOTS;
+	     n++, i = (i + 1) & (BT_ADAPT_SLOTS - 1)) {
+		if (!a->rec[i].used)
+			return NULL;
+		if (a->rec[i].lin == lin)
+			return &a->rec[i];
+	}
+	return NULL;
+}
+
 void adapt__init(struct bt_adapt *a, u32 threshold);
 /* The threshold from REFVMM_BT_THRESHOLD (>= 1), else the default; -1
  * with a message in @err when the variable is malformed. */

@@ -757,6 +757,12 @@ static void fold_fast(struct bt_vm *b, struct stats *s)
 			stats__add_in(s, "delivered.exception", "DE", n);
 			continue;
 		}
+		/* an adapted callout is the emulator's memory access
+		 * (retranslate.c), no callout event */
+		if (i == BT_FAST_ADAPT_MOV - 1) {
+			stats__add_in(s, "emulated", "memory_access", n);
+			continue;
+		}
 		stats__add(s, "events.callout", n);
 		/* the full path's IN is an I/O exit of the run loop */
 		if (i == BT_FAST_IN - 1)

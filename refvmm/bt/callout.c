@@ -470,6 +470,8 @@ bool callout__run(struct bt_vm *b, const struct bt_key *k, u32 entry_efl,
 	if (code == BT_EXIT_FAST)
 		code = (b->page->fast_op & 0xff) == BT_FAST_RAISE_DE
 			       ? BT_EXIT_RAISE_DE
+		       : (b->page->fast_op & 0xff) == BT_FAST_ADAPT_MOV
+			       ? BT_EXIT_ADAPT
 			       : BT_EXIT_CALLOUT;
 	b->st.exits[code]++;
 	switch (code) {
@@ -485,6 +487,9 @@ bool callout__run(struct bt_vm *b, const struct bt_key *k, u32 entry_efl,
 	case BT_EXIT_RAISE_GP:
 		return raise_exc(b, 13, true, 0, exit);
 	case BT_EXIT_ADAPT:
+		/* a claim: bt-simple adapts nothing, so none is its */
+		if (!b->adapt)
+			return emulate(b, was_mstep, exit);
 		return retranslate__callout(b, k, exit);
 	case BT_EXIT_STALE:
 		b->st.stale++;

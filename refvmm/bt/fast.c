@@ -30,6 +30,7 @@
  * divide by zero, return from its handler, read a port its IOPL lets it).
  */
 #include "fast.h"
+#include "fast_adapt.h"
 #include "fast_cpl.h"
 #include "fast_event.h"
 #include "fast_isys.h"
@@ -53,6 +54,7 @@ const char *const bt_fast_names[BT_FAST_NOPS] = {
 	[BT_FAST_SYSEXIT - 1] = "sysexit", [BT_FAST_PUSH_SREG - 1] = "push",
 	[BT_FAST_POP_SREG - 1] = "pop",	   [BT_FAST_STAC - 1] = "stac",
 	[BT_FAST_CLAC - 1] = "clac",	   [BT_FAST_MOV_SREG - 1] = "mov",
+	[BT_FAST_INVLPG - 1] = "invlpg",   [BT_FAST_ADAPT_MOV - 1] = "adapted",
 };
 
 extern struct sw_cpu *sw_cpu_current;
@@ -182,6 +184,21 @@ u64 bt_fast_callout(void)
 	switch (kind) {
 	case BT_FAST_MOV_FROM_CR:
 		if (!mov_from_cr(c, (op >> 8) & 7, (op >> 12) & 0xf))
+			return 0;
+		break;
+	case BT_FAST_ADAPT_MOV:
+		/* an adapted callout, counted as retranslate.c counts one
+		 * (fast_adapt.h), not as an emulated callout */
+		if (len > 7 || !memory_op_allowed(b, c) ||
+		    !adapted_mov(b, c, op))
+			return 0;
+		b->fast_done[kind - 1]++;
+		b->fast_since_check++;
+		c->eip += len;
+		return fast_back(b, c);
+	case BT_FAST_INVLPG:
+		if (len < 3 || len > 8 || !memory_op_allowed(b, c) ||
+		    !invlpg_hot(b, c, op))
 			return 0;
 		break;
 	case BT_FAST_RAISE_DE:

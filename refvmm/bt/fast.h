@@ -15,7 +15,9 @@
  * (enum bt_fast_kind), 8-10 a general or segment register, 12-15 a control
  * register, 16-19 the instruction's length, 20-23 zero; for BT_FAST_IN
  * bit 8 says the DX form and 24-31 hold the imm8 port, for BT_FAST_INT
- * 24-31 the vector.
+ * 24-31 the vector. BT_FAST_INVLPG and BT_FAST_ADAPT_MOV name the
+ * memory operand's segment in 12-15 (its effective address is
+ * bt_page.fast_ea), and BT_FAST_ADAPT_MOV the store in bit 11.
  */
 enum bt_fast_kind {
 	BT_FAST_MOV_FROM_CR = 1, /* MOV r32, CRn (0F 20 /r) */
@@ -33,7 +35,12 @@ enum bt_fast_kind {
 	BT_FAST_CLAC,		 /* CLAC (0F 01 CA) at CPL 0 */
 	BT_FAST_MOV_SREG,	 /* MOV ES/DS/FS/GS, r16 (8E /r, mod 3) at
 				  * CPL 0: reg the segment, cr the source */
+	BT_FAST_INVLPG,		 /* INVLPG m (0F 01 /7) at CPL 0 */
+	BT_FAST_ADAPT_MOV,	 /* an adapted MOV r32, m32 / MOV m32, r32
+				  * (8B, 89, A1, A3) at CPL 0 */
 };
+
+#define BT_FAST_STORE (1u << 11) /* BT_FAST_ADAPT_MOV: m32 <- r32 */
 
 #define BT_FAST_OP(kind, reg, cr, len)                                         \
 	((u32)(kind) | (u32)(reg) << 8 | (u32)(cr) << 12 | (u32)(len) << 16)

@@ -56,17 +56,30 @@ static inline bool fast_watched(const struct bt_vm *b, const struct sw_cpu *c,
 	       sp->traced[ppn];
 }
 
+/* What a fast walk does with the accessed and dirty bits (SDM Vol. 3A
+ * 4.8) of the entries it uses. */
+enum fast_ad {
+	FAST_AD_SET,	/* declines unless they are set already */
+	FAST_AD_MARK,	/* sets them, as the full walk would */
+	FAST_AD_IGNORE, /* neither needs nor sets them: a walk that
+			 * accesses nothing (the shadow's fill walk) */
+};
+
 /*
  * The guest-physical address of @len (1-20) bytes at linear @lin for a
  * supervisor data access (@write: a store), or false: the full path
- * must do it.
+ * must do it. @ad says what the walk does with A and D; with
+ * FAST_AD_MARK it sets them only once the access is sure to proceed,
+ * with the one-entry read-modify-write the full walk makes (guest_pt.c
+ * entry_set: the monitor's walk tells the shadow nothing either).
  */
-static inline bool fast_phys(const struct bt_vm *b, const struct sw_cpu *c,
-			     u32 lin, u32 len, bool write, u64 *phys)
+static inline bool fast_walk(const struct bt_vm *b, const struct sw_cpu *c,
+			     u32 lin, u32 len, bool write, enum fast_ad ad,
+			     u64 *phys)
 {
 	const struct shadow_pt *sp = c->shadow;
-	u32 pde, pte, all;
-	u64 p;
+	u32 pde = 0, pte = 0, all;
+	u64 pde_at = 0, pte_at = 0, p;
 
 	if (!len || len > 20 || (lin & 0xfff) + len > 4096)
 		return false;
@@ -75,20 +88,22 @@ static inline bool fast_phys(const struct bt_vm *b, const struct sw_cpu *c,
 	} else {
 		if (sp->ctl.cr4 & CR4_PAE)
 			return false;
-		pde = fast_pte(c, (u64)(sp->ctl.cr3 & ~0xfffu) +
-					  (u64)(lin >> 22) * 4);
-		if (!(pde & GPT_P) || !(pde & GPT_A) || (pde & GPT_PS))
+		pde_at = (u64)(sp->ctl.cr3 & ~0xfffu) + (u64)(lin >> 22) * 4;
+		pde = fast_pte(c, pde_at);
+		if (!(pde & GPT_P) || (pde & GPT_PS) ||
+		    (ad == FAST_AD_SET && !(pde & GPT_A)))
 			return false;
-		pte = fast_pte(c, (u64)(pde & ~0xfffu) +
-					  (u64)((lin >> 12) & 0x3ff) * 4);
-		if (!(pte & GPT_P) || !(pte & GPT_A))
+		pte_at = (u64)(pde & ~0xfffu) + (u64)((lin >> 12) & 0x3ff) * 4;
+		pte = fast_pte(c, pte_at);
+		if (!(pte & GPT_P) || (ad == FAST_AD_SET && !(pte & GPT_A)))
 			return false;
 		all = pde & pte;
 		/* 4.6.1: SMAP decides for supervisor accesses to user
 		 * pages; such a page is left to the full walk. */
 		if ((all & GPT_US) && (sp->ctl.cr4 & CR4_SMAP))
 			return false;
-		if (write && (!(all & GPT_RW) || !(pte & GPT_D)))
+		if (write &&
+		    (!(all & GPT_RW) || (ad == FAST_AD_SET && !(pte & GPT_D))))
 			return false;
 		p = (u64)(pte & ~0xfffu) | (lin & 0xfff);
 	}
@@ -96,8 +111,22 @@ static inline bool fast_phys(const struct bt_vm *b, const struct sw_cpu *c,
 		return false;
 	if (write && fast_watched(b, c, p >> 12))
 		return false;
+	if (ad == FAST_AD_MARK && sp && sp->paging) {
+		if (!(pde & GPT_A))
+			*(volatile u32 *)(void *)(c->ram + pde_at) |= GPT_A;
+		if (!(pte & GPT_A) || (write && !(pte & GPT_D)))
+			*(volatile u32 *)(void *)(c->ram + pte_at) |=
+				GPT_A | (write ? GPT_D : 0);
+	}
 	*phys = p;
 	return true;
+}
+
+/* fast_walk for an access that must set no bit. */
+static inline bool fast_phys(const struct bt_vm *b, const struct sw_cpu *c,
+			     u32 lin, u32 len, bool write, u64 *phys)
+{
+	return fast_walk(b, c, lin, len, write, FAST_AD_SET, phys);
 }
 
 /* GDT selector @sel's descriptor as desc__decode gives it, and its raw

@@ -614,6 +614,92 @@ static void emit_adapted(struct tx *x, u32 eip)
 	emit__exit(&x->e, BT_EXIT_ADAPT);
 }
 
+/* The segment a memory operand without an override uses: SS with EBP
+ * or ESP as its base, else DS (SDM Vol. 1 3.7.5; 32-bit addressing). */
+static u32 default_seg(const u8 *g, const struct bt_insn *in)
+{
+	u8 modrm = g[in->modrm_off], mod = modrm >> 6, rm = modrm & 7, base;
+
+	if (!in->has_modrm)
+		return SW_DS;
+	base = rm == 4 ? g[in->modrm_off + 1] & 7 : rm;
+	if (base == 4 || (base == 5 && mod != 0))
+		return SW_SS;
+	return SW_DS;
+}
+
+/*
+ * The gate's memory operations (fast_adapt.h): an adapted MOV r32, m32
+ * or MOV m32, r32 (8B /r, 89 /r, A1, A3) and INVLPG m (0F 01 /7), at CPL
+ * 0 with no prefix (32-bit operand and address, the default segment):
+ * BT_FAST_OP with the operand's segment, or 0.
+ */
+static u32 mem_fast_op(const struct bt_key *k, const u8 *g,
+		       const struct bt_insn *in)
+{
+	if (k->single || k->cpl != 0 || in->nprefix || !in->has_mem)
+		return 0;
+	if (in->len == 5 && (g[0] == 0xa1 || g[0] == 0xa3))
+		return BT_FAST_OP(BT_FAST_ADAPT_MOV, 0, SW_DS, 5) |
+		       (g[0] == 0xa3 ? BT_FAST_STORE : 0);
+	if ((g[0] == 0x8b || g[0] == 0x89) && in->has_modrm &&
+	    in->modrm_off == 1 && g[1] >> 6 != 3)
+		return BT_FAST_OP(BT_FAST_ADAPT_MOV, g[1] >> 3 & 7,
+				  default_seg(g, in), in->len) |
+		       (g[0] == 0x89 ? BT_FAST_STORE : 0);
+	if (g[0] == 0x0f && g[1] == 0x01 && in->has_modrm &&
+	    in->modrm_off == 2 && (g[2] >> 3 & 7) == 7 && g[2] >> 6 != 3)
+		return BT_FAST_OP(BT_FAST_INVLPG, 0, default_seg(g, in),
+				  in->len);
+	return 0;
+}
+
+/*
+ * A fast site for mem_fast_op's @fast: the operand's effective address
+ * into the page (LEA with the guest's ModRM, SIB and displacement, its
+ * register field ECX; a moffs as it is), then the fast callout. An
+ * adapted one is also the adapted callout's site, which the monitor
+ * patches when the instruction goes back to IDENT (emit_adapted):
+ *
+ *	mov %ecx, %gs:scr_ecx
+ *	lea m, %ecx			| movl $moffs, %gs:fast_ea
+ *	mov %ecx, %gs:fast_ea
+ *	mov %gs:scr_ecx, %ecx
+ *	movl $eip, %gs:eip; [movl $site, %gs:patch_site]
+ *	movl $fast, %gs:fast_op; the exit
+ *
+ * Nothing here faults, and a kick inside it steps to the gate.
+ */
+static void emit_fast_mem(struct tx *x, u32 eip, const u8 *g,
+			  const struct bt_insn *in, u32 fast, bool adapt)
+{
+	struct emit *e = &x->e;
+	u8 *site = x->count_at && x->count_eip == eip ? x->count_at : e->p;
+	u32 i;
+
+	map_add(x, eip, true);
+	if (adapt)
+		site__add(x->b, BT_SITE_ADAPT, site);
+	if (!in->has_modrm) {
+		emit__gs_imm(e, BT_PG(fast_ea),
+			     (u32)g[1] | (u32)g[2] << 8 | (u32)g[3] << 16 |
+				     (u32)g[4] << 24);
+	} else {
+		emit__gs_store_ecx(e, BT_PG(scr_ecx));
+		emit__u8(e, 0x8d); /* lea m, %ecx */
+		emit__u8(e, (u8)((g[in->modrm_off] & ~0x38u) | 1u << 3));
+		for (i = in->modrm_off + 1u; i < in->len; i++)
+			emit__u8(e, g[i]);
+		emit__gs_store_ecx(e, BT_PG(fast_ea));
+		emit__gs_load_ecx(e, BT_PG(scr_ecx));
+	}
+	emit__gs_imm(e, BT_PG(eip), eip);
+	if (adapt)
+		emit__gs_imm(e, BT_PG(patch_site), (u32)(uintptr_t)site);
+	emit__gs_imm(e, BT_PG(fast_op), fast);
+	emit__exit(e, BT_EXIT_FAST);
+}
+
 /* RET: the guest target popped into the page, then the lookup. */
 static void emit_ret(struct tx *x, const struct bt_insn *in)
 {
@@ -884,7 +970,11 @@ static bool emit_insn(struct tx *x, u32 eip, const u8 *g,
 
 	x->b->st.cls[in->cls]++;
 	if (adapted(x, k->cs_base + eip, in)) {
-		emit_adapted(x, eip);
+		fast = mem_fast_op(k, g, in);
+		if ((fast & 0xff) == BT_FAST_ADAPT_MOV)
+			emit_fast_mem(x, eip, g, in, fast, true);
+		else
+			emit_adapted(x, eip);
 		return true;
 	}
 	switch (in->cls) {
@@ -951,6 +1041,12 @@ static bool emit_insn(struct tx *x, u32 eip, const u8 *g,
 		return false;
 	default:
 		break;
+	}
+	/* INVLPG: the gate finishes it for a hot page (--mode bt) */
+	fast = x->b->adapt ? mem_fast_op(k, g, in) : 0;
+	if ((fast & 0xff) == BT_FAST_INVLPG) {
+		emit_fast_mem(x, eip, g, in, fast, false);
+		return true;
 	}
 	fast = fast_op(k, x->b->feats, g, in);
 	op = fast & 0xff;

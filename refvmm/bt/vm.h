@@ -19,7 +19,7 @@
 #include "refvmm/vcpu.h"
 
 /* The operations a fast callout finishes (fast.h). */
-#define BT_FAST_NOPS 12
+#define BT_FAST_NOPS 14
 
 /*
  * The monitor window (sw/world_switch.c owns pages 0 and 1: the landing
@@ -135,6 +135,10 @@ struct bt_page {
 	u32 cr[5];
 	u32 inline_movcr;
 	u32 inline_in; /* IN of a pure port in the translation (emit_in) */
+	/* BT_FAST_INVLPG, BT_FAST_ADAPT_MOV: the memory operand's
+	 * effective address, which the stub computed (translate.c
+	 * emit_fast_mem); a claim like the rest */
+	u32 fast_ea;
 };
 
 /* Where the monitor may write a jump (recorded when it was emitted). */

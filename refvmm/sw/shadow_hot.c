@@ -14,10 +14,7 @@ void shadow_hot__clear(struct shadow_hot *h)
 
 static struct shadow_hot_slot *find(const struct shadow_hot *h, u32 lpn)
 {
-	for (u32 i = 0; i < SHADOW_HOT_SLOTS; i++)
-		if (h->slot[i].used && h->slot[i].lpn == lpn)
-			return (struct shadow_hot_slot *)&h->slot[i];
-	return NULL;
+	return shadow_hot_find((struct shadow_hot *)h, lpn);
 }
 
 static struct shadow_hot_slot *free_slot(struct shadow_hot *h)
@@ -30,7 +27,7 @@ static struct shadow_hot_slot *free_slot(struct shadow_hot *h)
 
 static bool hot(const struct shadow_hot_slot *s)
 {
-	return s && s->quick >= SHADOW_HOT_MOVES;
+	return shadow_hot_slot_hot(s);
 }
 
 bool shadow_hot__note(struct shadow_hot *h, u32 lpn, u32 old_ppn, u32 ppn,

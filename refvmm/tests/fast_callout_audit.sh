@@ -9,7 +9,7 @@
 set -eu
 bin=${1:?usage: fast_callout_audit.sh BINARY [FUNCTION...]}
 shift
-fns=${*:-bt_fast_callout must_take_full_path mov_from_cr memory_op_allowed fast_back fast__checked fast_phys fast_pte fast_watched fast_same_cs fast_seg_eq fast_raise_de fast_iret fast_eflags fast_set_eflags fast_stack_ok fast_gdt_desc fast_slot fast_switch_ok fast_switch fast_int fast_iret_outer fast_flat fast_sysenter fast_sysexit fast_miss push_sreg pop_sreg set_ac fast_code_at fast_stack_at fast_sysx_can_arm fast_sysx_sync fast_sysx_disarm fast_sysx_arm load_data_sreg mov_sreg fast_sysx_segs fast_inline_ok fast_sysx_msr_ok fast_flat32 fast_gdt_raw fast_int_arm fast_iret_arm fast_isys_arm fast_inline_arm fast_inline_sync fast_user_data_segs}
+fns=${*:-bt_fast_callout must_take_full_path mov_from_cr memory_op_allowed fast_back fast__checked fast_phys fast_pte fast_watched fast_same_cs fast_seg_eq fast_raise_de fast_iret fast_eflags fast_set_eflags fast_stack_ok fast_gdt_desc fast_slot fast_switch_ok fast_switch fast_int fast_iret_outer fast_flat fast_sysenter fast_sysexit fast_miss push_sreg pop_sreg set_ac fast_code_at fast_stack_at fast_sysx_can_arm fast_sysx_sync fast_sysx_disarm fast_sysx_arm load_data_sreg mov_sreg fast_sysx_segs fast_inline_ok fast_sysx_msr_ok fast_flat32 fast_gdt_raw fast_int_arm fast_iret_arm fast_isys_arm fast_inline_arm fast_inline_sync fast_user_data_segs fast_walk adapted_mov invlpg_hot fast_data_ok fast_unmapped adapt_find shadow_hot_find shadow_hot_slot_hot}
 command -v objdump >/dev/null || { echo "objdump not found"; exit 1; }
 objdump -d --no-show-raw-insn "$bin" | awk -v fns="$fns" '
 BEGIN { n = split(fns, f, " "); for (i = 1; i <= n; i++) want[f[i]] = 1 }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../bt/adapt.h"
 #include "../bt/breakpoint.h"
 #include "../bt/decode.h"
 #include "../bt/fast.h"
@@ -1149,4 +1150,119 @@ Test(bt_emit, cmpxchg8b_after_a_block_end_on_a_stale_flags_host)
 	cr_assert_gt(n, 1);
 	cr_expect(strncmp(lines[0], "jmp", 3), "RDRAND after a jump");
 	cr_expect_eq(bvm.st.cx8_syncs, 2);
+}
+
+/* The listing line @i starts with @want. */
+static void expect_line(char lines[][64], size_t i, const char *want)
+{
+	cr_expect(!strncmp(lines[i], want, strlen(want)),
+		  "line %zu: '%s', want '%s'", i, lines[i], want);
+}
+
+/* An adapted MOV and INVLPG at CPL 0 (--mode bt) leave through the fast
+ * callout with their operand's effective address in bt_page.fast_ea
+ * (fast_adapt.h): LEA of the guest's ModRM with ECX saved around it, or
+ * a moffs as an immediate; an adapted one is still its patch site. A
+ * prefix, CPL 3 or bt-simple keeps the callouts as they were. */
+Test(bt_emit, adapted_mov_and_invlpg_leave_with_their_effective_address)
+{
+	static const u8 load[] = {0x8b, 0x7c, 0x24, 0x08}; /* [esp + 8] */
+	static const u8 store[] = {0xa3, 0x00, 0x00, 0x80, 0x40};
+	static const u8 fs_load[] = {0x64, 0x8b, 0x07};
+	static const u8 invlpg[] = {0x0f, 0x01, 0x3e, 0xf4}; /* [esi] */
+	const struct bt_block *tb;
+	char lines[16][64], w[64];
+	u32 addr[16], eip = 0;
+	struct bt_adapt_rec *r;
+	size_t n;
+
+	bvm.adapt = calloc(1, sizeof(*bvm.adapt));
+	cr_assert(bvm.adapt);
+	adapt__init(bvm.adapt, 2);
+	r = adapt__rec(bvm.adapt, GUEST_EIP, true);
+	cr_assert(r);
+	r->callout = true;
+	cr_expect_eq(adapt_find(bvm.adapt, GUEST_EIP), r);
+	cr_expect_null(adapt_find(bvm.adapt, GUEST_EIP + 1));
+
+	bvm.nblocks = 0;
+	tb = translate(load, sizeof(load), 0, 0);
+	n = host_listing(tb, lines, 16, addr);
+	cr_assert_geq(n, 9);
+	snprintf(w, sizeof(w), "mov dword ptr gs:[0x%x], ecx", BT_PG(scr_ecx));
+	expect_line(lines, 0, w);
+	expect_line(lines, 1, "lea ecx, [esp + 8]");
+	snprintf(w, sizeof(w), "mov dword ptr gs:[0x%x], ecx", BT_PG(fast_ea));
+	expect_line(lines, 2, w);
+	snprintf(w, sizeof(w), "mov ecx, dword ptr gs:[0x%x]", BT_PG(scr_ecx));
+	expect_line(lines, 3, w);
+	snprintf(w, sizeof(w), "mov dword ptr gs:[0x%x], 0x%x", BT_PG(eip),
+		 GUEST_EIP);
+	expect_line(lines, 4, w);
+	snprintf(w, sizeof(w), "mov dword ptr gs:[%u], 0x%x",
+		 BT_PG(patch_site), (u32)(uintptr_t)tb->tc);
+	expect_line(lines, 5, w);
+	snprintf(w, sizeof(w), "mov dword ptr gs:[0x%x], 0x%x", BT_PG(fast_op),
+		 BT_FAST_OP(BT_FAST_ADAPT_MOV, 7, SW_SS, 4));
+	expect_line(lines, 6, w);
+	snprintf(w, sizeof(w), "mov dword ptr gs:[0], 0x%x", BT_EXIT_FAST);
+	expect_line(lines, 7, w);
+	expect_line(lines, 8, "ljmp");
+	cr_expect(site__is(&bvm, BT_SITE_ADAPT, (u64)(uintptr_t)tb->tc),
+		  "the sequence's start is the adapt site");
+	cr_expect(tcache__map(&bvm, at(tb, 0), true, &eip) && eip == GUEST_EIP);
+	cr_expect(!tcache__map(&bvm, at(tb, addr[1]), true, &eip),
+		  "the LEA is inside the instruction");
+
+	bvm.nblocks = 0;
+	tb = translate(store, sizeof(store), 0, 0);
+	n = host_listing(tb, lines, 16, addr);
+	cr_assert_geq(n, 4);
+	snprintf(w, sizeof(w), "mov dword ptr gs:[0x%x], 0x40800000",
+		 BT_PG(fast_ea));
+	expect_line(lines, 0, w);
+	snprintf(w, sizeof(w), "mov dword ptr gs:[0x%x], 0x%x", BT_PG(fast_op),
+		 BT_FAST_OP(BT_FAST_ADAPT_MOV, 0, SW_DS, 5) | BT_FAST_STORE);
+	expect_line(lines, 3, w);
+
+	/* a segment override: the adapted callout as it was */
+	bvm.nblocks = 0;
+	tb = translate(fs_load, sizeof(fs_load), 0, 0);
+	n = host_listing(tb, lines, 16, addr);
+	cr_assert_geq(n, 3);
+	snprintf(w, sizeof(w), "mov dword ptr gs:[0], 0x%x", BT_EXIT_ADAPT);
+	expect_line(lines, 2, w);
+	/* at CPL 3 too */
+	bvm.nblocks = 0;
+	tb = translate(load, sizeof(load), 3, 0);
+	n = host_listing(tb, lines, 16, addr);
+	cr_assert_geq(n, 3);
+	expect_line(lines, 2, w);
+
+	/* INVLPG [esi] at CPL 0: the segment is DS, the block ends */
+	r->callout = false;
+	bvm.nblocks = 0;
+	tb = translate(invlpg, sizeof(invlpg), 0, 0);
+	n = host_listing(tb, lines, 16, addr);
+	cr_assert_geq(n, 8);
+	expect_line(lines, 1, "lea ecx, [esi]");
+	snprintf(w, sizeof(w), "mov dword ptr gs:[0x%x], 0x%x", BT_PG(fast_op),
+		 BT_FAST_OP(BT_FAST_INVLPG, 0, SW_DS, 3));
+	expect_line(lines, 5, w);
+	cr_expect_eq(tb->ninsn, 1, "INVLPG ends the block");
+	/* at CPL 3 and in bt-simple, the callout */
+	/* Capstone writes an immediate below 10 in decimal */
+	snprintf(w, sizeof(w), "mov dword ptr gs:[0], %u", BT_EXIT_CALLOUT);
+	bvm.nblocks = 0;
+	tb = translate(invlpg, sizeof(invlpg), 3, 0);
+	n = host_listing(tb, lines, 16, addr);
+	cr_assert_geq(n, 2);
+	expect_line(lines, 1, w);
+	free(bvm.adapt);
+	bvm.adapt = NULL;
+	bvm.nblocks = 0;
+	tb = translate(invlpg, sizeof(invlpg), 0, 0);
+	n = host_listing(tb, lines, 16, addr);
+	cr_assert_geq(n, 2);
+	expect_line(lines, 1, w);
 }

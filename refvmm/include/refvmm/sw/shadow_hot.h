@@ -37,6 +37,23 @@ struct shadow_hot {
 	u32 next; /* the slot a new page takes when none is free */
 };
 
+/* @lpn's slot, or NULL when the page is not followed; and whether a
+ * slot's page is hot. Inline and calling nothing: binary translation's
+ * fast handler reads them with the guest's registers loaded. */
+static inline struct shadow_hot_slot *shadow_hot_find(struct shadow_hot *h,
+						      u32 lpn)
+{
+	for (u32 i = 0; i < SHADOW_HOT_SLOTS; i++)
+		if (h->slot[i].used && h->slot[i].lpn == lpn)
+			return &h->slot[i];
+	return NULL;
+}
+
+static inline bool shadow_hot_slot_hot(const struct shadow_hot_slot *s)
+{
+	return s && s->quick >= SHADOW_HOT_MOVES;
+}
+
 void shadow_hot__clear(struct shadow_hot *h);
 /* Linear page @lpn maps frame @ppn now, at write clock @clock; @old_ppn
  * is the frame a mapping there just had (~0u if none): a page is

@@ -1,0 +1,118 @@
+/*
+ * Accesses to pages the host does not map, finished by the gate (fast.c;
+ * included there alone, like fast_mem.h). Under --mode bt a page whose
+ * frame keeps changing is left unmapped (shadow_hot.h), so that a
+ * page-table write costs no host call; the instructions that reach it are
+ * adapted callouts and the INVLPG after each move is a callout. Each was
+ * a full round trip (the world switch, the run loop, the emulator);
+ * these do what the full path would do in the common case, and decline
+ * (false, before anything changed) in every other:
+ * - an adapted MOV r32, m32 or MOV m32, r32 at CPL 0 whose page the
+ *   shadow maps not at all: retranslate.c's adapted callout emulates it
+ *   (emulate.c emu_memory_access), finds that it would have faulted
+ *   natively (would_trap: unmapped), so the instruction stays a callout,
+ *   and touches the hot page (shadow__hot_touch), which cools it at the
+ *   SHADOW_HOT_COOL-th touch with no move: that touch, with its fill,
+ *   is the full path's;
+ * - INVLPG of a hot page the shadow does not map and whose frame is the
+ *   one it last noted: shadow__invlpg's fill declines it, and nothing
+ *   else happens (emulate.c emu_invlpg).
+ * The adapted access sets A and D as the full walk would (fast_mem.h
+ * FAST_AD_MARK): ptemod.32's PTE store leaves A clear at every move.
+ * The segment checks are seg_check's for a data segment (SDM Vol. 3A
+ * 5.3, Vol. 2A MOV's #GP(0) and #SS(0)); a code segment, an expand-down
+ * one and anything that would fault are declined. INVLPG checks no
+ * segment (SDM Vol. 2A INVLPG: #GP(0) only above CPL 0).
+ */
+#ifndef REFVMM_BT_FAST_ADAPT_H
+#define REFVMM_BT_FAST_ADAPT_H
+
+#include "adapt.h"
+#include "fast_mem.h"
+#include "refvmm/sw/shadow_desc.h"
+
+/* @len bytes at offset @off of data segment @s with no fault. */
+static inline bool fast_data_ok(const struct vcpu_seg *s, u32 off, u32 len,
+				bool write)
+{
+	return !s->unusable && s->present && s->s && !(s->type & 8) &&
+	       !(s->type & 4) && (!write || (s->type & 2)) &&
+	       (u64)off + len - 1 <= s->limit;
+}
+
+/* Linear page @lpn is one the shadow could map and maps not at all. */
+static inline bool fast_unmapped(const struct shadow_pt *sp, u32 lpn)
+{
+	return lpn >= (SHADOW_LO >> 12) && lpn < (SW_WINDOW_BASE >> 12) &&
+	       !sp->slot_of[lpn];
+}
+
+static bool adapted_mov(struct bt_vm *b, struct sw_cpu *c, u32 op)
+{
+	struct shadow_pt *sp = c->shadow;
+	u32 reg = op >> 8 & 7, sreg = op >> 12 & 0xf, ea = b->page->fast_ea;
+	bool store = op & BT_FAST_STORE;
+	struct shadow_hot_slot *h;
+	struct bt_adapt_rec *r;
+	u32 lin;
+	u64 p;
+
+	if (c->cpl != 0 || !b->adapt || sreg >= SW_NSREGS || !sp ||
+	    !sp->paging || !fast_data_ok(&c->seg[sreg], ea, 4, store))
+		return false;
+	lin = (u32)c->seg[sreg].base + ea;
+	/* an access the host could make natively is the full path's:
+	 * its clean callouts turn the instruction back to IDENT */
+	if (!fast_unmapped(sp, lin >> 12))
+		return false;
+	r = adapt_find(b->adapt, (u32)c->seg[SW_CS].base + c->eip);
+	if (!r || !r->callout)
+		return false;
+	h = sp->hot_policy ? shadow_hot_find(&sp->hot, lin >> 12) : NULL;
+	if (!shadow_hot_slot_hot(h))
+		h = NULL;
+	if ((h && h->idle + 1 >= SHADOW_HOT_COOL) ||
+	    !fast_walk(b, c, lin, 4, store, FAST_AD_MARK, &p))
+		return false;
+	if (store)
+		*(volatile u32 *)(void *)(c->ram + p) = c->gpr[reg];
+	else
+		c->gpr[reg] = fast_ram_u32(c, p);
+	if (h)
+		h->idle++;
+	/* adapt__callout with would_trap: not clean */
+	r->clean = 0;
+	b->adapt->callouts++;
+	b->adapt->avoided++;
+	b->st.exits[BT_EXIT_ADAPT]++;
+	b->t->emulated++;
+	return true;
+}
+
+static bool invlpg_hot(struct bt_vm *b, struct sw_cpu *c, u32 op)
+{
+	struct shadow_pt *sp = c->shadow;
+	u32 sreg = op >> 12 & 0xf, lin;
+	const struct shadow_hot_slot *h;
+	u64 p;
+
+	if (c->cpl != 0 || sreg >= SW_NSREGS || !sp || !sp->paging ||
+	    !sp->hot_policy || sp->user)
+		return false;
+	lin = (u32)c->seg[sreg].base + b->page->fast_ea;
+	if (!fast_unmapped(sp, lin >> 12))
+		return false;
+	h = shadow_hot_find(&sp->hot, lin >> 12);
+	/* the fill's walk (a supervisor read, A and D aside) finds the
+	 * frame the page last moved to: shadow_hot__note changes nothing
+	 * and says hot */
+	if (!shadow_hot_slot_hot(h) ||
+	    !fast_walk(b, c, lin & ~0xfffu, 1, false, FAST_AD_IGNORE, &p) ||
+	    (u32)(p >> 12) != h->ppn)
+		return false;
+	sp->st.invlpg++;
+	sp->st.hot_declined++;
+	return true;
+}
+
+#endif

@@ -58,7 +58,7 @@ static inline u32 adapt_slot(u32 lin)
 }
 
 /* @lin's record, or NULL: adapt__rec without @create, inline and
- * calling nothing, for the gate's fast handler (fast_adapt.h). */
+ * calling nothing, for the gate's fast handler (fast_shadow.h). */
 static inline struct bt_adapt_rec *adapt_find(struct bt_adapt *a, u32 lin)
 {
 	u32 i = adapt_slot(lin);

@@ -30,7 +30,7 @@
  * divide by zero, return from its handler, read a port its IOPL lets it).
  */
 #include "fast.h"
-#include "fast_adapt.h"
+#include "fast_shadow.h"
 #include "fast_cpl.h"
 #include "fast_event.h"
 #include "fast_isys.h"
@@ -188,7 +188,7 @@ u64 bt_fast_callout(void)
 		break;
 	case BT_FAST_ADAPT_MOV:
 		/* an adapted callout, counted as retranslate.c counts one
-		 * (fast_adapt.h), not as an emulated callout */
+		 * (fast_shadow.h), not as an emulated callout */
 		if (len > 7 || !memory_op_allowed(b, c) ||
 		    !adapted_mov(b, c, op))
 			return 0;
@@ -198,7 +198,7 @@ u64 bt_fast_callout(void)
 		return fast_back(b, c);
 	case BT_FAST_INVLPG:
 		if (len < 3 || len > 8 || !memory_op_allowed(b, c) ||
-		    !invlpg_hot(b, c, op))
+		    !fast_invlpg(b, c, op))
 			return 0;
 		break;
 	case BT_FAST_RAISE_DE:

@@ -70,8 +70,8 @@ enum fast_ad {
  * supervisor data access (@write: a store), or false: the full path
  * must do it. @ad says what the walk does with A and D; with
  * FAST_AD_MARK it sets them only once the access is sure to proceed,
- * with the one-entry read-modify-write the full walk makes (guest_pt.c
- * entry_set: the monitor's walk tells the shadow nothing either).
+ * with the locked OR the full walk makes (guest_pt.c entry_set: the
+ * monitor's walk tells the shadow nothing either).
  */
 static inline bool fast_walk(const struct bt_vm *b, const struct sw_cpu *c,
 			     u32 lin, u32 len, bool write, enum fast_ad ad,
@@ -113,10 +113,12 @@ static inline bool fast_walk(const struct bt_vm *b, const struct sw_cpu *c,
 		return false;
 	if (ad == FAST_AD_MARK && sp && sp->paging) {
 		if (!(pde & GPT_A))
-			*(volatile u32 *)(void *)(c->ram + pde_at) |= GPT_A;
+			__atomic_fetch_or((u32 *)(void *)(c->ram + pde_at),
+					  GPT_A, __ATOMIC_SEQ_CST);
 		if (!(pte & GPT_A) || (write && !(pte & GPT_D)))
-			*(volatile u32 *)(void *)(c->ram + pte_at) |=
-				GPT_A | (write ? GPT_D : 0);
+			__atomic_fetch_or((u32 *)(void *)(c->ram + pte_at),
+					  GPT_A | (write ? GPT_D : 0),
+					  __ATOMIC_SEQ_CST);
 	}
 	*phys = p;
 	return true;

@@ -629,7 +629,7 @@ static u32 default_seg(const u8 *g, const struct bt_insn *in)
 }
 
 /*
- * The gate's memory operations (fast_adapt.h): an adapted MOV r32, m32
+ * The gate's memory operations (fast_shadow.h): an adapted MOV r32, m32
  * or MOV m32, r32 (8B /r, 89 /r, A1, A3) and INVLPG m (0F 01 /7), at CPL
  * 0 with no prefix (32-bit operand and address, the default segment):
  * BT_FAST_OP with the operand's segment, or 0.
@@ -1042,8 +1042,9 @@ static bool emit_insn(struct tx *x, u32 eip, const u8 *g,
 	default:
 		break;
 	}
-	/* INVLPG: the gate finishes it for a hot page (--mode bt) */
-	fast = x->b->adapt ? mem_fast_op(k, g, in) : 0;
+	/* INVLPG: the gate finishes it where the shadow keeps what it
+	 * maps (fast_shadow.h) */
+	fast = mem_fast_op(k, g, in);
 	if ((fast & 0xff) == BT_FAST_INVLPG) {
 		emit_fast_mem(x, eip, g, in, fast, false);
 		return true;

@@ -58,21 +58,6 @@ struct shadow_rmap {
 	u32 gen, base;
 };
 
-struct shadow_map {
-	u32 lpn, ppn;
-	u8 prot; /* what the host mapping allows now */
-	bool rw, us, xd, dirty;
-	u8 ndep;
-	u32 live_pos;	  /* index in s->live */
-	u32 bprev, bnext; /* its bucket's list: pool index + 1, 0 at an end */
-	u32 pprev, pnext; /* its guest-physical page's list (s->phead), alike */
-	bool plinked;
-	/* Guest-physical addresses of the entries used; dep[0], the
-	 * top-level entry, is read through dep_addr (a CR3 switch that
-	 * keeps the mapping moves it to the new table without a visit). */
-	u64 dep[3];
-};
-
 static bool mappable_ppn(const struct shadow_pt *s, u64 ppn)
 {
 	return (ppn + 1) << 12 <= s->ram_size;
@@ -441,9 +426,7 @@ static int unmap_runs(struct shadow_pt *s, u32 *lpns, u32 n, u64 *calls)
 
 static struct shadow_map *map_of(const struct shadow_pt *s, u32 lpn)
 {
-	u32 i = s->slot_of[lpn];
-
-	return i ? &s->pool[i - 1] : NULL;
+	return shadow_map_of(s, lpn);
 }
 
 int shadow__flush(struct shadow_pt *s)

@@ -76,7 +76,22 @@ struct shadow_stats {
 	u64 hot_declined, hidden_hot, hot_cooled;
 };
 
-struct shadow_map;
+/* One mapping the shadow keeps (shadow_pt.c): linear page lpn on guest
+ * frame ppn, with the rights and D of the walk that made it. */
+struct shadow_map {
+	u32 lpn, ppn;
+	u8 prot; /* what the host mapping allows now */
+	bool rw, us, xd, dirty;
+	u8 ndep;
+	u32 live_pos;	  /* index in s->live */
+	u32 bprev, bnext; /* its bucket's list: pool index + 1, 0 at an end */
+	u32 pprev, pnext; /* its guest-physical page's list (s->phead), alike */
+	bool plinked;
+	/* Guest-physical addresses of the entries used; dep[0], the
+	 * top-level entry, is read through dep_addr (a CR3 switch that
+	 * keeps the mapping moves it to the new table without a visit). */
+	u64 dep[3];
+};
 struct shadow_rmap;
 
 struct shadow_pt {
@@ -173,6 +188,15 @@ struct shadow_pt {
 	void (*on_change)(void *ctx, u64 ppn, const u8 *changed, u32 esz);
 	void *change_ctx;
 };
+
+/* The mapping of linear page @lpn, or NULL. */
+static inline struct shadow_map *shadow_map_of(const struct shadow_pt *s,
+					       u32 lpn)
+{
+	u32 i = s->slot_of[lpn];
+
+	return i ? &s->pool[i - 1] : NULL;
+}
 
 /* What the host maps at linear page @lpn (shadow_pt.host_ppn). */
 static inline u32 shadow_host_ppn(const struct shadow_pt *s, u32 lpn)

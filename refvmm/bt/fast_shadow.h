@@ -1,12 +1,12 @@
 /*
- * Accesses to pages the host does not map, finished by the gate (fast.c;
- * included there alone, like fast_mem.h). Under --mode bt a page whose
- * frame keeps changing is left unmapped (shadow_hot.h), so that a
- * page-table write costs no host call; the instructions that reach it are
- * adapted callouts and the INVLPG after each move is a callout. Each was
- * a full round trip (the world switch, the run loop, the emulator);
- * these do what the full path would do in the common case, and decline
- * (false, before anything changed) in every other:
+ * The shadow page table's callouts the gate finishes (fast.c; included
+ * there alone, like fast_mem.h). Under --mode bt a page whose frame
+ * keeps changing is left unmapped (shadow_hot.h), so that a page-table
+ * write costs no host call; the instructions that reach it are adapted
+ * callouts. Those and INVLPG were each a full round trip (the world
+ * switch, the run loop, the emulator); these do what the full path
+ * would do in the common cases, and decline (false, before anything
+ * changed) in every other:
  * - an adapted MOV r32, m32 or MOV m32, r32 at CPL 0 whose page the
  *   shadow maps not at all: retranslate.c's adapted callout emulates it
  *   (emulate.c emu_memory_access), finds that it would have faulted
@@ -14,9 +14,10 @@
  *   and touches the hot page (shadow__hot_touch), which cools it at the
  *   SHADOW_HOT_COOL-th touch with no move: that touch, with its fill,
  *   is the full path's;
- * - INVLPG of a hot page the shadow does not map and whose frame is the
- *   one it last noted: shadow__invlpg's fill declines it, and nothing
- *   else happens (emulate.c emu_invlpg).
+ * - INVLPG (emulate.c emu_invlpg, shadow__invlpg) of a page whose
+ *   mapping is still valid, of a page with no mapping and no present
+ *   walk, or of a hot page the shadow does not map on the frame it last
+ *   noted: each changes nothing but the counters.
  * The adapted access sets A and D as the full walk would (fast_mem.h
  * FAST_AD_MARK): ptemod.32's PTE store leaves A clear at every move.
  * The segment checks are seg_check's for a data segment (SDM Vol. 3A
@@ -24,8 +25,8 @@
  * one and anything that would fault are declined. INVLPG checks no
  * segment (SDM Vol. 2A INVLPG: #GP(0) only above CPL 0).
  */
-#ifndef REFVMM_BT_FAST_ADAPT_H
-#define REFVMM_BT_FAST_ADAPT_H
+#ifndef REFVMM_BT_FAST_SHADOW_H
+#define REFVMM_BT_FAST_SHADOW_H
 
 #include "adapt.h"
 #include "fast_mem.h"
@@ -89,29 +90,62 @@ static bool adapted_mov(struct bt_vm *b, struct sw_cpu *c, u32 op)
 	return true;
 }
 
-static bool invlpg_hot(struct bt_vm *b, struct sw_cpu *c, u32 op)
+/*
+ * INVLPG m at CPL 0 where shadow__invlpg would change nothing the host
+ * maps: the page's mapping is still what a walk gives (kept), or the
+ * page has none and the fill declines (no present walk, or a hot page
+ * still on the frame the shadow last noted). The walk is fill_walk's in
+ * the supervisor class: a read, A and D neither needed nor set; a
+ * 4 MiB page, PAE, a user page under SMAP or a frame outside RAM is
+ * declined.
+ */
+static bool fast_invlpg(struct bt_vm *b, struct sw_cpu *c, u32 op)
 {
 	struct shadow_pt *sp = c->shadow;
-	u32 sreg = op >> 12 & 0xf, lin;
+	u32 sreg = op >> 12 & 0xf, lin, lpn, pde, pte = 0, ppn;
 	const struct shadow_hot_slot *h;
-	u64 p;
+	const struct shadow_map *m;
+	bool present;
 
 	if (c->cpl != 0 || sreg >= SW_NSREGS || !sp || !sp->paging ||
-	    !sp->hot_policy || sp->user)
+	    sp->user || (sp->ctl.cr4 & CR4_PAE))
 		return false;
 	lin = (u32)c->seg[sreg].base + b->page->fast_ea;
-	if (!fast_unmapped(sp, lin >> 12))
+	lpn = lin >> 12;
+	if (lpn < (SHADOW_LO >> 12) || lpn >= (SW_WINDOW_BASE >> 12))
 		return false;
-	h = shadow_hot_find(&sp->hot, lin >> 12);
-	/* the fill's walk (a supervisor read, A and D aside) finds the
-	 * frame the page last moved to: shadow_hot__note changes nothing
-	 * and says hot */
-	if (!shadow_hot_slot_hot(h) ||
-	    !fast_walk(b, c, lin & ~0xfffu, 1, false, FAST_AD_IGNORE, &p) ||
-	    (u32)(p >> 12) != h->ppn)
+	pde = fast_pte(c, (u64)(sp->ctl.cr3 & ~0xfffu) + (u64)(lin >> 22) * 4);
+	if ((pde & GPT_P) && (pde & GPT_PS))
 		return false;
+	if (pde & GPT_P)
+		pte = fast_pte(c, (u64)(pde & ~0xfffu) +
+					  (u64)((lin >> 12) & 0x3ff) * 4);
+	present = (pde & GPT_P) && (pte & GPT_P);
+	ppn = pte >> 12;
+	if (present && (((pde & pte & GPT_US) && (sp->ctl.cr4 & CR4_SMAP)) ||
+			((u64)ppn + 1) << 12 > sp->ram_size))
+		return false;
+	m = shadow_map_of(sp, lpn);
+	if (m) {
+		/* still_valid: the same frame, rights and D, A still set */
+		if (!present || m->ppn != ppn ||
+		    m->rw != !!(pde & pte & GPT_RW) ||
+		    m->us != !!(pde & pte & GPT_US) || m->xd ||
+		    m->dirty != !!(pte & GPT_D) || !(pte & GPT_A))
+			return false;
+		sp->st.invlpg++;
+		sp->st.invlpg_kept++;
+		return true;
+	}
+	if (present) {
+		/* the fill's note of a hot page on the frame it last noted
+		 * changes nothing and says hot */
+		h = sp->hot_policy ? shadow_hot_find(&sp->hot, lpn) : NULL;
+		if (!shadow_hot_slot_hot(h) || h->ppn != ppn)
+			return false;
+		sp->st.hot_declined++;
+	}
 	sp->st.invlpg++;
-	sp->st.hot_declined++;
 	return true;
 }
 

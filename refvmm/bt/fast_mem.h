@@ -59,10 +59,8 @@ static inline bool fast_watched(const struct bt_vm *b, const struct sw_cpu *c,
 /* What a fast walk does with the accessed and dirty bits (SDM Vol. 3A
  * 4.8) of the entries it uses. */
 enum fast_ad {
-	FAST_AD_SET,	/* declines unless they are set already */
-	FAST_AD_MARK,	/* sets them, as the full walk would */
-	FAST_AD_IGNORE, /* neither needs nor sets them: a walk that
-			 * accesses nothing (the shadow's fill walk) */
+	FAST_AD_SET,  /* declines unless they are set already */
+	FAST_AD_MARK, /* sets them, as the full walk would */
 };
 
 /*

@@ -3,7 +3,7 @@
  * moves it: with paging on, linear page HOT is moved to the other of
  * two frames N times, each move a PTE store and an INVLPG of HOT (the
  * disp32 form), then read and written through every form the gate
- * finishes for an adapted access (bt/fast_adapt.h): MOV r32, m32 with a
+ * finishes for an adapted access (bt/fast_shadow.h): MOV r32, m32 with a
  * disp32 (DS), with EBP as base (SS) and with a SIB index; MOV EAX,
  * moffs (A1); MOV m32, r32 with a base (89) and MOV moffs, EAX (A3).
  * Each move leaves A and D clear, as ptemod.32's PTE store does. Each

@@ -42,15 +42,21 @@ static inline u32 fast_pte(const struct sw_cpu *c, u64 addr)
 	return fast_ram_u32(c, addr);
 }
 
+/* Whether a write to guest-physical page @ppn is outside RAM or on a
+ * page with translations (smc.c). */
+static inline bool fast_watched_code(const struct bt_vm *b,
+				     const struct sw_cpu *c, u64 ppn)
+{
+	return ppn >= c->ram_size >> 12 || b->page_idx[ppn];
+}
+
 /* Whether the monitor must see a write to guest-physical page @ppn. */
 static inline bool fast_watched(const struct bt_vm *b, const struct sw_cpu *c,
 				u64 ppn)
 {
 	const struct shadow_pt *sp = c->shadow;
 
-	if (ppn >= c->ram_size >> 12)
-		return true;
-	if (b->page_idx[ppn] || b->code_pt[ppn])
+	if (fast_watched_code(b, c, ppn) || b->code_pt[ppn])
 		return true;
 	return sp && sp->paging && ((ppn + 1) << 12) <= sp->ram_size &&
 	       sp->traced[ppn];
@@ -61,6 +67,10 @@ static inline bool fast_watched(const struct bt_vm *b, const struct sw_cpu *c,
 enum fast_ad {
 	FAST_AD_SET,  /* declines unless they are set already */
 	FAST_AD_MARK, /* sets them, as the full walk would */
+	/* as FAST_AD_MARK, and a store may reach a page table the shadow
+	 * traces or code was fetched through: the caller stores through
+	 * shadow__quiet_pt_store, and answers for the fetch walks */
+	FAST_AD_MARK_TRACED,
 };
 
 /*
@@ -107,9 +117,11 @@ static inline bool fast_walk(const struct bt_vm *b, const struct sw_cpu *c,
 	}
 	if (p + len > c->ram_size)
 		return false;
-	if (write && fast_watched(b, c, p >> 12))
+	if (write &&
+	    (ad == FAST_AD_MARK_TRACED ? fast_watched_code(b, c, p >> 12)
+				       : fast_watched(b, c, p >> 12)))
 		return false;
-	if (ad == FAST_AD_MARK && sp && sp->paging) {
+	if (ad != FAST_AD_SET && sp && sp->paging) {
 		if (!(pde & GPT_A))
 			__atomic_fetch_or((u32 *)(void *)(c->ram + pde_at),
 					  GPT_A, __ATOMIC_SEQ_CST);

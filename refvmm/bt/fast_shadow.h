@@ -7,13 +7,16 @@
  * switch, the run loop, the emulator); these do what the full path
  * would do in the common cases, and decline (false, before anything
  * changed) in every other:
- * - an adapted MOV r32, m32 or MOV m32, r32 at CPL 0 whose page the
- *   shadow maps not at all: retranslate.c's adapted callout emulates it
- *   (emulate.c emu_memory_access), finds that it would have faulted
- *   natively (would_trap: unmapped), so the instruction stays a callout,
- *   and touches the hot page (shadow__hot_touch), which cools it at the
- *   SHADOW_HOT_COOL-th touch with no move: that touch, with its fill,
- *   is the full path's;
+ * - an adapted MOV r32, m32 or MOV m32, r32 at CPL 0 that would have
+ *   faulted natively (retranslate.c would_trap: its page unmapped, or a
+ *   store's mapping read-only): retranslate.c's adapted callout
+ *   emulates it (emulate.c emu_memory_access), so the instruction stays
+ *   a callout, and touches an unmapped hot page (shadow__hot_touch),
+ *   which cools it at the SHADOW_HOT_COOL-th touch with no move: that
+ *   touch, with its fill, is the full path's. A store to a page table
+ *   the shadow traces goes through shadow__quiet_pt_store, which takes
+ *   it where the shadow's part is bookkeeping (ptemod.32's PTE store:
+ *   the hot page's move) and declines it otherwise;
  * - INVLPG (emulate.c emu_invlpg, shadow__invlpg) of a page whose
  *   mapping is still valid, of a page with no mapping and no present
  *   walk, or of a hot page the shadow does not map on the frame it last
@@ -30,6 +33,9 @@
 
 #include "adapt.h"
 #include "fast_mem.h"
+#include "paging.h"
+#include <sys/mman.h>
+
 #include "refvmm/sw/shadow_desc.h"
 
 /* @len bytes at offset @off of data segment @s with no fault. */
@@ -53,32 +59,55 @@ static bool adapted_mov(struct bt_vm *b, struct sw_cpu *c, u32 op)
 	struct shadow_pt *sp = c->shadow;
 	u32 reg = op >> 8 & 7, sreg = op >> 12 & 0xf, ea = b->page->fast_ea;
 	bool store = op & BT_FAST_STORE;
+	const struct shadow_map *m;
 	struct shadow_hot_slot *h;
 	struct bt_adapt_rec *r;
-	u32 lin;
+	u32 lin, lpn;
 	u64 p;
 
 	if (c->cpl != 0 || !b->adapt || sreg >= SW_NSREGS || !sp ||
 	    !sp->paging || !fast_data_ok(&c->seg[sreg], ea, 4, store))
 		return false;
 	lin = (u32)c->seg[sreg].base + ea;
-	/* an access the host could make natively is the full path's:
-	 * its clean callouts turn the instruction back to IDENT */
-	if (!fast_unmapped(sp, lin >> 12))
+	lpn = lin >> 12;
+	if (lpn < (SHADOW_LO >> 12) || lpn >= (SW_WINDOW_BASE >> 12))
+		return false;
+	/* would_trap: natively the access faults where the host maps
+	 * nothing, and a store where the mapping is read-only (a traced
+	 * page table, a clean page); an access that would not is the full
+	 * path's, whose clean callouts turn the instruction back */
+	m = shadow_map_of(sp, lpn);
+	if (m && (!store || (m->prot & PROT_WRITE)))
 		return false;
 	r = adapt_find(b->adapt, (u32)c->seg[SW_CS].base + c->eip);
 	if (!r || !r->callout)
 		return false;
-	h = sp->hot_policy ? shadow_hot_find(&sp->hot, lin >> 12) : NULL;
+	/* an unmapped page is touched (shadow__hot_touch) */
+	h = !m && sp->hot_policy ? shadow_hot_find(&sp->hot, lpn) : NULL;
 	if (!shadow_hot_slot_hot(h))
 		h = NULL;
 	if ((h && h->idle + 1 >= SHADOW_HOT_COOL) ||
-	    !fast_walk(b, c, lin, 4, store, FAST_AD_MARK, &p))
+	    !fast_walk(b, c, lin, 4, store,
+		       store ? FAST_AD_MARK_TRACED : FAST_AD_MARK, &p))
 		return false;
-	if (store)
-		*(volatile u32 *)(void *)(c->ram + p) = c->gpr[reg];
-	else
+	if (!store) {
 		c->gpr[reg] = fast_ram_u32(c, p);
+	} else if (b->code_pt[p >> 12] ||
+		   (((p >> 12) + 1) << 12 <= sp->ram_size &&
+		    sp->traced[p >> 12])) {
+		/* a page table: the store with the shadow's part, or the
+		 * full path (also for an entry a fetch walk used: the
+		 * translations' epochs); A and D set above are what its
+		 * walk of the same access sets again */
+		if (paging_entry_fetched(b, p >> 12, (u32)(p & 0xfff) / 4) ||
+		    !shadow__quiet_pt_store(sp, p, c->gpr[reg]))
+			return false;
+		/* paging__changed's count of a change no walk used */
+		if (b->code_pt[p >> 12])
+			b->st.space_unchanged++;
+	} else {
+		*(volatile u32 *)(void *)(c->ram + p) = c->gpr[reg];
+	}
 	if (h)
 		h->idle++;
 	/* adapt__callout with would_trap: not clean */

@@ -41,16 +41,14 @@ bool paging__on(const struct bt_vm *b)
  * last forgotten (an entry a later walk no longer uses stays marked: a
  * change to it only costs an epoch too many).
  */
-#define BT_PTE_HALF (4096 / 32)
-
 static u8 *half_of(u8 *used, u8 walk)
 {
-	return used + (walk == BT_WALK_USER ? BT_PTE_HALF : 0);
+	return paging_half(used, walk);
 }
 
 static bool marked(const u8 *half, u32 bit)
 {
-	return half[bit >> 3] >> (bit & 7) & 1;
+	return paging_marked(half, bit);
 }
 
 /* The marks of @walks walks in byte @k of bitmap @used: entries 8k to

@@ -8,6 +8,37 @@
 
 #include "vm.h"
 
+/* bt_vm.code_pte[pfn]: a bit per 4 bytes of the table and per walk
+ * class, BT_PTE_HALF bytes each, supervisor first (paging.c). */
+#define BT_PTE_HALF (4096 / 32)
+
+static inline u8 *paging_half(u8 *used, u8 walk)
+{
+	return used + (walk == BT_WALK_USER ? BT_PTE_HALF : 0);
+}
+
+static inline bool paging_marked(const u8 *half, u32 bit)
+{
+	return half[bit >> 3] >> (bit & 7) & 1;
+}
+
+/* Whether a fetch walk may have used the 4-byte entry @i of page table
+ * @ppn (< the RAM's pages): paging__changed's answer for a change of that
+ * one entry, inline and calling nothing for the fast handler. */
+static inline bool paging_entry_fetched(const struct bt_vm *b, u64 ppn, u32 i)
+{
+	u8 walks = b->code_pt[ppn], *used = b->code_pte[ppn];
+
+	if (!walks)
+		return false;
+	if (!used)
+		return true;
+	return ((walks & BT_WALK_SUP) &&
+		paging_marked(paging_half(used, BT_WALK_SUP), i)) ||
+	       ((walks & BT_WALK_USER) &&
+		paging_marked(paging_half(used, BT_WALK_USER), i));
+}
+
 /* Guest CR0.PG = 1: translation runs on the shadow page tables. */
 bool paging__on(const struct bt_vm *b);
 /*

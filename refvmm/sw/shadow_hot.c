@@ -51,10 +51,7 @@ bool shadow_hot__note(struct shadow_hot *h, u32 lpn, u32 old_ppn, u32 ppn,
 		return false;
 	}
 	if (s->ppn != ppn) {
-		if (clock - s->clock > SHADOW_HOT_GAP)
-			s->quick = 1;
-		else if (s->quick < SHADOW_HOT_MOVES)
-			s->quick++;
+		s->quick = shadow_hot_quick_after(s, clock);
 		s->ppn = ppn;
 		s->clock = clock;
 		s->idle = 0;

@@ -28,35 +28,13 @@
 #include "refvmm/sw/shadow_desc.h"
 #include "refvmm/sw/shadow_pt.h"
 #include "refvmm/sw/traps.h"
+#include "shadow_pt_int.h"
 
 #define NPAGES (1u << 20) /* linear pages in 4 GiB */
 /* Eager fills one page-table write may make: a write that changes more
  * entries (a table zeroed or copied at once) drops the rest as before. */
 #define EAGER_MAX 16
 #define NO_PPN	  (~0u)
-#define RMAP_MANY 1u /* in base: leaf table of more than one range */
-/* s->traced: a page-table page whose every alias is read-only and whose
- * writes come back; or one that was, until a CR3 switch left no mapping
- * using it: its aliases are still read-only, so tracing it again needs
- * no search for writable ones. */
-#define TRACED	    1
-#define TRACE_STALE 2
-/* s->gone: what took a page's mapping out, for the counters that name
- * the hidden fault bringing it back. */
-enum {
-	GONE_NEVER,
-	GONE_SWITCH,
-	GONE_PT_WRITE,
-	GONE_CLASS,
-	GONE_INVLPG,
-	GONE_FLUSH
-};
-
-/* A page-table page's linear range as a leaf table (one 4 MiB or 2 MiB
- * range; RMAP_MANY when walks met it for two). */
-struct shadow_rmap {
-	u32 gen, base;
-};
 
 static bool mappable_ppn(const struct shadow_pt *s, u64 ppn)
 {

@@ -54,6 +54,16 @@ static inline bool shadow_hot_slot_hot(const struct shadow_hot_slot *s)
 	return s && s->quick >= SHADOW_HOT_MOVES;
 }
 
+/* A followed page's quick moves in a row once it moves at write clock
+ * @clock (shadow_hot__note). */
+static inline u32 shadow_hot_quick_after(const struct shadow_hot_slot *s,
+					 u64 clock)
+{
+	if (clock - s->clock > SHADOW_HOT_GAP)
+		return 1;
+	return s->quick < SHADOW_HOT_MOVES ? s->quick + 1 : s->quick;
+}
+
 void shadow_hot__clear(struct shadow_hot *h);
 /* Linear page @lpn maps frame @ppn now, at write clock @clock; @old_ppn
  * is the frame a mapping there just had (~0u if none): a page is

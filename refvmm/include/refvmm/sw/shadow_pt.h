@@ -198,6 +198,18 @@ static inline struct shadow_map *shadow_map_of(const struct shadow_pt *s,
 	return i ? &s->pool[i - 1] : NULL;
 }
 
+/*
+ * A store of @v to the 4-byte entry at guest-physical @phys of a traced
+ * page table, made here with what shadow__phys_written would then do,
+ * when that is only bookkeeping: no mapping to drop, no page to map
+ * (shadow_pt_store.c says when). False, with nothing changed, when the
+ * caller must store through the full path. General registers only and
+ * no call: the binary translator's fast handler calls it. The caller
+ * answers for the translation cache (on_change): no code walk used the
+ * table.
+ */
+bool shadow__quiet_pt_store(struct shadow_pt *s, u64 phys, u32 v);
+
 /* What the host maps at linear page @lpn (shadow_pt.host_ppn). */
 static inline u32 shadow_host_ppn(const struct shadow_pt *s, u32 lpn)
 {

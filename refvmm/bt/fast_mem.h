@@ -14,7 +14,9 @@
  *   bit (4.8) and raise nothing (4.7);
  * - a write reaches no page the monitor watches: a page table the
  *   shadow traces (shadow__phys_written), a page with translations
- *   (smc__monitor_write), a table code was fetched through (paging.c).
+ *   (smc__monitor_write), a table code was fetched through (paging.c);
+ *   only FAST_AD_MARK_TRACED lets the first and the last through, for
+ *   a caller that stores through shadow__quiet_pt_store.
  * Guest entries are read once each, into locals; every index into a
  * monitor array is bounded by the guest's RAM size first. A GDT
  * descriptor is read the same way and decoded by desc__decode, which is
@@ -79,7 +81,10 @@ enum fast_ad {
  * must do it. @ad says what the walk does with A and D; with
  * FAST_AD_MARK it sets them only once the access is sure to proceed,
  * with the locked OR the full walk makes (guest_pt.c entry_set: the
- * monitor's walk tells the shadow nothing either).
+ * monitor's walk tells the shadow nothing either). With
+ * FAST_AD_MARK_TRACED the caller may still decline after them (the
+ * shadow's part of a page-table store): the full path's walk of the
+ * same access, next, sets the same bits.
  */
 static inline bool fast_walk(const struct bt_vm *b, const struct sw_cpu *c,
 			     u32 lin, u32 len, bool write, enum fast_ad ad,

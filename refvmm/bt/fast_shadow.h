@@ -47,13 +47,6 @@ static inline bool fast_data_ok(const struct vcpu_seg *s, u32 off, u32 len,
 	       (u64)off + len - 1 <= s->limit;
 }
 
-/* Linear page @lpn is one the shadow could map and maps not at all. */
-static inline bool fast_unmapped(const struct shadow_pt *sp, u32 lpn)
-{
-	return lpn >= (SHADOW_LO >> 12) && lpn < (SW_WINDOW_BASE >> 12) &&
-	       !sp->slot_of[lpn];
-}
-
 static bool adapted_mov(struct bt_vm *b, struct sw_cpu *c, u32 op)
 {
 	struct shadow_pt *sp = c->shadow;
@@ -82,11 +75,11 @@ static bool adapted_mov(struct bt_vm *b, struct sw_cpu *c, u32 op)
 	r = adapt_find(b->adapt, (u32)c->seg[SW_CS].base + c->eip);
 	if (!r || !r->callout)
 		return false;
-	/* an unmapped page is touched (shadow__hot_touch) */
+	/* an unmapped page is touched after the access
+	 * (shadow__hot_touch); the touch that cools it is the full
+	 * path's */
 	h = !m && sp->hot_policy ? shadow_hot_find(&sp->hot, lpn) : NULL;
-	if (!shadow_hot_slot_hot(h))
-		h = NULL;
-	if ((h && h->idle + 1 >= SHADOW_HOT_COOL) ||
+	if ((shadow_hot_slot_hot(h) && h->idle + 1 >= SHADOW_HOT_COOL) ||
 	    !fast_walk(b, c, lin, 4, store,
 		       store ? FAST_AD_MARK_TRACED : FAST_AD_MARK, &p))
 		return false;
@@ -108,7 +101,10 @@ static bool adapted_mov(struct bt_vm *b, struct sw_cpu *c, u32 op)
 	} else {
 		*(volatile u32 *)(void *)(c->ram + p) = c->gpr[reg];
 	}
-	if (h)
+	/* found again: a store to the page's own entry may have moved
+	 * it (a table that maps itself), which starts its count again */
+	h = !m && sp->hot_policy ? shadow_hot_find(&sp->hot, lpn) : NULL;
+	if (shadow_hot_slot_hot(h))
 		h->idle++;
 	/* adapt__callout with would_trap: not clean */
 	r->clean = 0;

@@ -14,6 +14,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "../sw/shadow_pt_int.h"
 #include "host_access.h"
 #include "refvmm/sw/guest_pt.h"
 #include "refvmm/sw/shadow_pt.h"
@@ -238,4 +239,251 @@ Test(shadow_quiet, declines_what_it_does_not_restate)
 	up();
 	cr_assert(!shadow__quiet_pt_store(&sp, PT + 7 * 4, frame(11) | P));
 	down();
+}
+
+/*
+ * Random scenes: directory entries naming two tables, a 4 MiB page, a
+ * table outside RAM or nothing; table entries naming frames in and out
+ * of RAM and the tables themselves, with random rights, A and D; hidden
+ * and true faults, page-table stores through the full path, INVLPGs,
+ * touches, a page moved until it may be hot, SMAP and PSE, AC open.
+ * Then one store, through the full path in one copy of the scene and
+ * through the quiet store in the other: where the quiet store takes it,
+ * the table pages, the write clock, the drop reason, the pending fault,
+ * the counters, the hot pages, the mappings (slot, rights, host frame,
+ * what took them out), the traced and depended-on tables and the
+ * reverse map must be the same; where it declines, nothing may differ
+ * from before.
+ */
+#define PT2 0x3000u
+
+static u64 seed;
+
+static u32 rnd(void)
+{
+	seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+	return (u32)(seed >> 33);
+}
+
+static void put(u32 a, u32 v)
+{
+	memcpy(ram + a, &v, 4);
+}
+
+static u32 rnd_entry(void)
+{
+	static const u32 frames[] = {0x100000,	0x101000, 0x102000, 0x103000,
+				     0x104000,	PT,	  PT2,	    PD,
+				     0x2000000, 0xfff000};
+	u32 f = rnd() % 6 ? P : 0;
+
+	f |= rnd() % 3 ? RW : 0;
+	f |= rnd() % 3 == 0 ? US : 0;
+	f |= rnd() % 2 ? GPT_A : 0;
+	f |= rnd() % 2 ? GPT_D : 0;
+	return frames[rnd() % 10] | f;
+}
+
+static u32 rnd_pde(void)
+{
+	static const u32 tables[] = {PT,  PT,  PT,	 PT2,
+				     PT2, PT2, 0x104000, 0x2000000};
+	u32 r = rnd() % 10;
+
+	if (r == 0)
+		return 0;
+	if (r == 1)
+		return 0x400000 | P | RW | GPT_PS | GPT_A;
+	return tables[rnd() % 8] | P | RW | US | (rnd() % 2 ? GPT_A : 0);
+}
+
+static u32 rnd_lin(void)
+{
+	return 0x400000 * (1 + rnd() % 3) + (rnd() % 16) * 4096;
+}
+
+static void shadow_up(u32 cr4)
+{
+	struct gpt_ctl c = {
+		.cr0 = 0x80010011u, .cr3 = PD, .cr4 = cr4, .maxphy = 48};
+
+	memfd = guest_ram_create(RAM_SIZE, &ram);
+	cr_assert_eq(shadow__init(&sp, memfd, ram, RAM_SIZE, 4096, false), 0,
+		     "%s", sp.err);
+	sp.hot_policy = true;
+	cr_assert_eq(shadow__set_ctl(&sp, &c, false), 0);
+}
+
+static void written(u32 a, u32 v)
+{
+	put(a, v);
+	shadow__phys_written(&sp, a, 4);
+}
+
+/* The scene of @s; its store's address and value in *@a, *@v. */
+static void random_scene(u64 s, u32 *a, u32 *v)
+{
+	u32 err, n;
+
+	seed = s;
+	shadow_up((rnd() % 2 ? CR4_PSE : 0) | (rnd() % 4 == 0 ? CR4_SMAP : 0));
+	for (u32 t = 1; t <= 3; t++)
+		put(PD + t * 4, rnd_pde());
+	for (u32 i = 0; i < 16; i++) {
+		put(PT + i * 4, rnd_entry());
+		put(PT2 + i * 4, rnd_entry());
+	}
+	if (rnd() % 2) {
+		/* a page moved between two frames: hot, or on the way */
+		put(PD + 4, PT | P | RW | US | (rnd() % 2 ? GPT_A : 0));
+		shadow__fault(&sp, 0x405000, 0, false, &err);
+		for (u32 k = 0, moves = rnd() % 6; k < moves; k++) {
+			u32 f = k & 1 ? 0x101000 : 0x102000;
+
+			if (rnd() % 5 == 0)
+				f = rnd_entry() & ~0xfffu;
+			written(PT + 5 * 4, f | P | RW |
+						    (rnd() % 4 ? 0 : GPT_A) |
+						    (rnd() % 4 ? 0 : US));
+			for (u32 z = rnd() % 4; z; z--)
+				written(PT2 + (rnd() % 16) * 4, rnd_entry());
+		}
+	}
+	for (n = rnd() % 20; n; n--) {
+		u32 op = rnd() % 12, e;
+
+		if (op < 3) {
+			shadow__fault(&sp, rnd_lin(), rnd() % 2 ? PF_W : 0,
+				      rnd() % 2, &err);
+		} else if (op < 6) {
+			e = (rnd() % 2 ? PT : PT2) + (rnd() % 16) * 4;
+			written(e, rnd() % 3 ? rnd_entry()
+					     : *(u32 *)(void *)(ram + e) ^
+						       (rnd() % 2 ? 0x1000
+								  : GPT_A));
+		} else if (op == 6) {
+			written(PD + (1 + rnd() % 3) * 4, rnd_pde());
+		} else if (op == 7) {
+			shadow__invlpg(&sp, rnd_lin());
+		} else if (op == 8) {
+			shadow__hot_touch(&sp, rnd_lin());
+		} else if (op == 9) {
+			e = (rnd() % 2 ? PT : PT2) + (rnd() % 16) * 4;
+			*(u32 *)(void *)(ram + e) |= GPT_A;
+		} else {
+			written(PT + 5 * 4, (rnd() % 2 ? 0x101000 : 0x102000) |
+						    P | RW |
+						    (rnd() % 3 ? 0 : GPT_A));
+		}
+	}
+	if (rnd() % 3 == 0)
+		shadow__set_ac(&sp, true);
+	*a = (rnd() % 2 ? PT : PT2) + (rnd() % 16) * 4;
+	if (rnd() % 2 == 0)
+		*a = PT + 5 * 4;
+	*v = rnd_entry();
+	if (rnd() % 3 == 0)
+		*v = (rnd() % 2 ? 0x101000 : 0x102000) | P | RW;
+	if (rnd() % 4 == 0)
+		*v = *(u32 *)(void *)(ram + *a) & ~GPT_A;
+}
+
+#define LPN_LO 0x400u
+#define LPN_N  0xc00u
+
+struct whole {
+	u8 pages[3][4096];
+	u64 clock;
+	u8 why;
+	u32 pending_lpn;
+	bool pending_write, ac_open;
+	struct shadow_stats st;
+	struct shadow_hot hot;
+	u32 slot[LPN_N], host[LPN_N];
+	u8 gone[LPN_N], prot[LPN_N];
+	u8 traced[4096];
+	u32 depc[4096];
+	struct shadow_rmap rmap[4096];
+	u32 used, nkept, kept_next, ntlist, nexposed, rmap_gen;
+};
+
+static void take_whole(struct whole *d)
+{
+	memset(d, 0, sizeof(*d));
+	memcpy(d->pages[0], ram + PD, 4096);
+	memcpy(d->pages[1], ram + PT, 4096);
+	memcpy(d->pages[2], ram + PT2, 4096);
+	d->clock = sp.pt_clock;
+	d->why = sp.why;
+	d->pending_lpn = sp.pending_lpn;
+	d->pending_write = sp.pending_write;
+	d->ac_open = sp.ac_open;
+	d->st = sp.st;
+	d->hot = sp.hot;
+	for (u32 k = 0; k < LPN_N; k++) {
+		const struct shadow_map *m = shadow_map_of(&sp, LPN_LO + k);
+
+		d->slot[k] = sp.slot_of[LPN_LO + k];
+		d->host[k] = shadow_host_ppn(&sp, LPN_LO + k);
+		d->gone[k] = sp.gone[LPN_LO + k];
+		d->prot[k] = m ? (u8)(m->prot | 0x80) : 0;
+	}
+	memcpy(d->traced, sp.traced, sizeof(d->traced));
+	memcpy(d->depc, sp.depc, sizeof(d->depc));
+	for (u32 i = 0; i < 4096; i++)
+		if (sp.rmap[i].gen == sp.rmap_gen)
+			d->rmap[i] = sp.rmap[i];
+	d->used = sp.used;
+	d->nkept = sp.nkept;
+	d->kept_next = sp.kept_next;
+	d->ntlist = sp.ntlist;
+	d->nexposed = sp.nexposed;
+	d->rmap_gen = sp.rmap_gen;
+}
+
+Test(shadow_quiet, random_scenes_end_as_the_full_path_does, .timeout = 120)
+{
+	static struct whole b0, a0, b1, a1;
+	u32 took = 0, hot = 0;
+
+	for (u64 s = 1; s <= 1500; s++) {
+		u32 a, v, a1st, v1st;
+		bool quiet;
+
+		random_scene(s * 7919, &a, &v);
+		take_whole(&b0);
+		written(a, v);
+		take_whole(&a0);
+		down();
+		a1st = a;
+		v1st = v;
+		random_scene(s * 7919, &a, &v);
+		take_whole(&b1);
+		cr_assert(a == a1st && v == v1st &&
+				  !memcmp(&b0, &b1, sizeof(b0)),
+			  "scene %lu is not the same twice", (unsigned long)s);
+		quiet = shadow__quiet_pt_store(&sp, a, v);
+		take_whole(&a1);
+		down();
+		if (!quiet) {
+			cr_assert(!memcmp(&b1, &a1, sizeof(b1)),
+				  "scene %lu: the declined store of %#x at "
+				  "%#x changed the shadow",
+				  (unsigned long)s, v, a);
+			continue;
+		}
+		took++;
+		hot += a1.st.hot_declined != b1.st.hot_declined;
+		cr_assert(!memcmp(&a0, &a1, sizeof(a0)),
+			  "scene %lu: the store of %#x at %#x: clock %d, "
+			  "counters %d, hot pages %d, mappings %d, tables %d",
+			  (unsigned long)s, v, a, a0.clock == a1.clock,
+			  !memcmp(&a0.st, &a1.st, sizeof(a0.st)),
+			  !memcmp(&a0.hot, &a1.hot, sizeof(a0.hot)),
+			  !memcmp(a0.slot, a1.slot, sizeof(a0.slot)),
+			  !memcmp(a0.pages, a1.pages, sizeof(a0.pages)));
+	}
+	/* the scenes reach both outcomes and the hot page's moves */
+	cr_assert_geq(took, 300, "only %u of 1500 stores taken", took);
+	cr_assert_geq(hot, 50, "only %u hot-page moves", hot);
 }

@@ -127,9 +127,10 @@ static bool adapted_mov(struct bt_vm *b, struct sw_cpu *c, u32 op)
 static bool fast_invlpg(struct bt_vm *b, struct sw_cpu *c, u32 op)
 {
 	struct shadow_pt *sp = c->shadow;
-	u32 sreg = op >> 12 & 0xf, lin, lpn, pde, pte = 0, ppn;
+	u32 sreg = op >> 12 & 0xf, lin, lpn, pde, pte, ppn;
 	const struct shadow_hot_slot *h;
 	const struct shadow_map *m;
+	enum shadow_quiet_walk w;
 	bool present;
 
 	if (c->cpl != 0 || sreg >= SW_NSREGS || !sp || !sp->paging ||
@@ -139,17 +140,11 @@ static bool fast_invlpg(struct bt_vm *b, struct sw_cpu *c, u32 op)
 	lpn = lin >> 12;
 	if (lpn < (SHADOW_LO >> 12) || lpn >= (SW_WINDOW_BASE >> 12))
 		return false;
-	pde = fast_pte(c, (u64)(sp->ctl.cr3 & ~0xfffu) + (u64)(lin >> 22) * 4);
-	if ((pde & GPT_P) && (pde & GPT_PS))
+	w = shadow_quiet_walk(sp, lpn, ~0ull, 0, &pde, &pte);
+	if (w == SHADOW_WALK_UNSURE)
 		return false;
-	if (pde & GPT_P)
-		pte = fast_pte(c, (u64)(pde & ~0xfffu) +
-					  (u64)((lin >> 12) & 0x3ff) * 4);
-	present = (pde & GPT_P) && (pte & GPT_P);
+	present = w == SHADOW_WALK_PRESENT;
 	ppn = pte >> 12;
-	if (present && (((pde & pte & GPT_US) && (sp->ctl.cr4 & CR4_SMAP)) ||
-			((u64)ppn + 1) << 12 > sp->ram_size))
-		return false;
 	m = shadow_map_of(sp, lpn);
 	if (m) {
 		/* still_valid: the same frame, rights and D, A still set */

@@ -41,23 +41,13 @@ bool paging__on(const struct bt_vm *b)
  * last forgotten (an entry a later walk no longer uses stays marked: a
  * change to it only costs an epoch too many).
  */
-static u8 *half_of(u8 *used, u8 walk)
-{
-	return paging_half(used, walk);
-}
-
-static bool marked(const u8 *half, u32 bit)
-{
-	return paging_marked(half, bit);
-}
-
 /* The marks of @walks walks in byte @k of bitmap @used: entries 8k to
  * 8k + 7, bit i for entry 8k + i. */
 static u8 marks_at(u8 *used, u8 walks, u32 k)
 {
-	return (u8)(((walks & BT_WALK_SUP) ? half_of(used, BT_WALK_SUP)[k]
+	return (u8)(((walks & BT_WALK_SUP) ? paging_half(used, BT_WALK_SUP)[k]
 					   : 0) |
-		    ((walks & BT_WALK_USER) ? half_of(used, BT_WALK_USER)[k]
+		    ((walks & BT_WALK_USER) ? paging_half(used, BT_WALK_USER)[k]
 					    : 0));
 }
 
@@ -80,10 +70,7 @@ u8 paging__changed(struct bt_vm *b, u64 ppn, const u8 *changed, u32 esz)
 
 		if (!changed[i])
 			continue;
-		if (marked(half_of(used, BT_WALK_SUP), bit))
-			hit |= BT_WALK_SUP;
-		if (marked(half_of(used, BT_WALK_USER), bit))
-			hit |= BT_WALK_USER;
+		hit |= paging_marks(used, bit);
 	}
 	hit &= b->code_pt[ppn];
 	if (!hit)
@@ -98,9 +85,11 @@ static void drop_walks(struct bt_vm *b, u32 t, u8 walks)
 	if (!b->code_pte[t])
 		return;
 	if (walks & BT_WALK_SUP)
-		memset(half_of(b->code_pte[t], BT_WALK_SUP), 0, BT_PTE_HALF);
+		memset(paging_half(b->code_pte[t], BT_WALK_SUP), 0,
+		       BT_PTE_HALF);
 	if (walks & BT_WALK_USER)
-		memset(half_of(b->code_pte[t], BT_WALK_USER), 0, BT_PTE_HALF);
+		memset(paging_half(b->code_pte[t], BT_WALK_USER), 0,
+		       BT_PTE_HALF);
 }
 
 /* Only the tables of @keep walks stay listed, and of those with
@@ -205,8 +194,8 @@ u8 paging__switched(struct bt_vm *b, u32 from, u32 to)
 		if (!(keep & w) || !(b->code_pt[from] & w))
 			continue;
 		for (u32 i = 0; i < BT_PTE_HALF; i++)
-			half_of(b->code_pte[to], w)[i] |=
-				half_of(b->code_pte[from], w)[i];
+			paging_half(b->code_pte[to], w)[i] |=
+				paging_half(b->code_pte[from], w)[i];
 		if (!b->code_pt[to])
 			b->code_pts[b->ncode_pts++] = to;
 		b->code_pt[to] |= w;
@@ -245,7 +234,7 @@ static void trace_tables(struct bt_vm *b, const struct gpt_walk *w, u32 cpl)
 				b->code_pte[t] = calloc(1, 2 * BT_PTE_HALF);
 		}
 		if (b->code_pte[t])
-			half_of(b->code_pte[t], walk)[bit >> 3] |=
+			paging_half(b->code_pte[t], walk)[bit >> 3] |=
 				(u8)(1u << (bit & 7));
 		b->code_pt[t] |= walk;
 		shadow__trace_phys(&b->t->sp, t);

@@ -22,6 +22,17 @@ static inline bool paging_marked(const u8 *half, u32 bit)
 	return half[bit >> 3] >> (bit & 7) & 1;
 }
 
+/* The walk classes (BT_WALK_*) whose marks in @used include entry @bit. */
+static inline u8 paging_marks(u8 *used, u32 bit)
+{
+	return (u8)((paging_marked(paging_half(used, BT_WALK_SUP), bit)
+			     ? BT_WALK_SUP
+			     : 0) |
+		    (paging_marked(paging_half(used, BT_WALK_USER), bit)
+			     ? BT_WALK_USER
+			     : 0));
+}
+
 /* Whether a fetch walk may have used the 4-byte entry @i of page table
  * @ppn (< the RAM's pages): paging__changed's answer for a change of that
  * one entry, inline and calling nothing for the fast handler. */
@@ -31,12 +42,7 @@ static inline bool paging_entry_fetched(const struct bt_vm *b, u64 ppn, u32 i)
 
 	if (!walks)
 		return false;
-	if (!used)
-		return true;
-	return ((walks & BT_WALK_SUP) &&
-		paging_marked(paging_half(used, BT_WALK_SUP), i)) ||
-	       ((walks & BT_WALK_USER) &&
-		paging_marked(paging_half(used, BT_WALK_USER), i));
+	return !used || (paging_marks(used, i) & walks);
 }
 
 /* Guest CR0.PG = 1: translation runs on the shadow page tables. */

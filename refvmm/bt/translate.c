@@ -600,15 +600,24 @@ static bool adapted(const struct tx *x, u32 lin, const struct bt_insn *in)
 	       in->has_mem && !b->ndbp && adapt__is_callout(b->adapt, lin);
 }
 
-/* An adapted access: a callout whose site is patched to jump to the
- * next translation of @eip. With --count-insns the site is the count
- * before it, so the jump skips this count for the new one's. */
-static void emit_adapted(struct tx *x, u32 eip)
+/* Where the callout of adapted @eip is patched to jump to the
+ * instruction's next translation, recorded as a site: the callout's
+ * first byte, or with --count-insns the count before it, so that the
+ * jump skips this count for the new one's. */
+static u8 *adapt_site(struct tx *x, u32 eip)
 {
 	u8 *site = x->count_at && x->count_eip == eip ? x->count_at : x->e.p;
 
-	map_add(x, eip, true);
 	site__add(x->b, BT_SITE_ADAPT, site);
+	return site;
+}
+
+/* An adapted access: a callout the monitor patches (adapt_site). */
+static void emit_adapted(struct tx *x, u32 eip)
+{
+	u8 *site = adapt_site(x, eip);
+
+	map_add(x, eip, true);
 	emit__gs_imm(&x->e, BT_PG(eip), eip);
 	emit__gs_imm(&x->e, BT_PG(patch_site), (u32)(uintptr_t)site);
 	emit__exit(&x->e, BT_EXIT_ADAPT);
@@ -674,12 +683,10 @@ static void emit_fast_mem(struct tx *x, u32 eip, const u8 *g,
 			  const struct bt_insn *in, u32 fast, bool adapt)
 {
 	struct emit *e = &x->e;
-	u8 *site = x->count_at && x->count_eip == eip ? x->count_at : e->p;
+	u8 *site = adapt ? adapt_site(x, eip) : NULL;
 	u32 i;
 
 	map_add(x, eip, true);
-	if (adapt)
-		site__add(x->b, BT_SITE_ADAPT, site);
 	if (!in->has_modrm) {
 		emit__gs_imm(e, BT_PG(fast_ea),
 			     (u32)g[1] | (u32)g[2] << 8 | (u32)g[3] << 16 |

@@ -12,11 +12,6 @@ void shadow_hot__clear(struct shadow_hot *h)
 	memset(h, 0, sizeof(*h));
 }
 
-static struct shadow_hot_slot *find(const struct shadow_hot *h, u32 lpn)
-{
-	return shadow_hot_find((struct shadow_hot *)h, lpn);
-}
-
 static struct shadow_hot_slot *free_slot(struct shadow_hot *h)
 {
 	for (u32 i = 0; i < SHADOW_HOT_SLOTS; i++)
@@ -25,15 +20,10 @@ static struct shadow_hot_slot *free_slot(struct shadow_hot *h)
 	return NULL;
 }
 
-static bool hot(const struct shadow_hot_slot *s)
-{
-	return shadow_hot_slot_hot(s);
-}
-
 bool shadow_hot__note(struct shadow_hot *h, u32 lpn, u32 old_ppn, u32 ppn,
 		      u64 clock)
 {
-	struct shadow_hot_slot *s = find(h, lpn);
+	struct shadow_hot_slot *s = shadow_hot_find(h, lpn);
 
 	if (!s) {
 		if (old_ppn == ~0u || old_ppn == ppn)
@@ -56,19 +46,20 @@ bool shadow_hot__note(struct shadow_hot *h, u32 lpn, u32 old_ppn, u32 ppn,
 		s->clock = clock;
 		s->idle = 0;
 	}
-	return hot(s);
+	return shadow_hot_slot_hot(s);
 }
 
 bool shadow_hot__is(const struct shadow_hot *h, u32 lpn)
 {
-	return hot(find(h, lpn));
+	return shadow_hot_slot_hot(
+		shadow_hot_find((struct shadow_hot *)h, lpn));
 }
 
 bool shadow_hot__touch(struct shadow_hot *h, u32 lpn)
 {
-	struct shadow_hot_slot *s = find(h, lpn);
+	struct shadow_hot_slot *s = shadow_hot_find(h, lpn);
 
-	if (!hot(s) || ++s->idle < SHADOW_HOT_COOL)
+	if (!shadow_hot_slot_hot(s) || ++s->idle < SHADOW_HOT_COOL)
 		return false;
 	s->used = false;
 	return true;

@@ -402,11 +402,6 @@ static int unmap_runs(struct shadow_pt *s, u32 *lpns, u32 n, u64 *calls)
 	return 0;
 }
 
-static struct shadow_map *map_of(const struct shadow_pt *s, u32 lpn)
-{
-	return shadow_map_of(s, lpn);
-}
-
 int shadow__flush(struct shadow_pt *s)
 {
 	u32 i;
@@ -615,7 +610,7 @@ static int close_exposed(struct shadow_pt *s)
 	int r = 0;
 
 	for (u32 i = 0; i < s->nexposed; i++) {
-		struct shadow_map *m = map_of(s, s->exposed[i]);
+		struct shadow_map *m = shadow_map_of(s, s->exposed[i]);
 
 		if (m && set_prot(s, m, prot_now(s, m)) < 0)
 			r = -EIO;
@@ -777,7 +772,7 @@ static bool eager_fill(struct shadow_pt *s, u32 lpn, u32 old_ppn)
 	u64 leaf;
 
 	if (lpn < (SHADOW_LO >> 12) || lpn >= (SW_WINDOW_BASE >> 12) ||
-	    map_of(s, lpn) || !fill_walk(s, lpn, false, &w))
+	    shadow_map_of(s, lpn) || !fill_walk(s, lpn, false, &w))
 		return false;
 	if (s->hot_policy &&
 	    shadow_hot__note(&s->hot, lpn, old_ppn, (u32)(w.phys >> 12),
@@ -971,7 +966,8 @@ static int drop_leaf(struct shadow_pt *s, u64 ppn, const u8 *changed, u32 esz,
 			 * t * 1024 + i alone (4.3), so only its mapping can
 			 * have used it. */
 			for (u32 i = first; i <= last; i++) {
-				struct shadow_map *m = map_of(s, t * 1024 + i);
+				struct shadow_map *m =
+					shadow_map_of(s, t * 1024 + i);
 				int hit;
 
 				if (!changed[i] || !m)
@@ -1061,7 +1057,7 @@ static int drop_deps(struct shadow_pt *s, u64 ppn, const u8 *changed, u32 esz)
 			u32 lpn = (rm->base >> 12) + i;
 
 			if (changed[i] && !listed(dr.r, nold, lpn) &&
-			    !map_of(s, lpn))
+			    !shadow_map_of(s, lpn))
 				dr.r[dr.nr++] = (struct refill){lpn, NO_PPN};
 		}
 	for (i = 0; i < dr.nr; i++)
@@ -1146,7 +1142,7 @@ static enum shadow_outcome fault(struct shadow_pt *s, u32 lin, u32 herr,
 		if (trace_page(s, w.table[i] >> 12) < 0)
 			return SPT_EMULATE;
 	rmap_note(s, &w, lin);
-	m = map_of(s, lpn);
+	m = shadow_map_of(s, lpn);
 	if (m && m->ppn != (u32)(w.phys >> 12)) {
 		/* Stale (should not happen: traces drop these first). */
 		release(s, m);
@@ -1464,7 +1460,7 @@ static bool still_valid(struct shadow_pt *s, const struct shadow_map *m)
 void shadow__invlpg(struct shadow_pt *s, u32 lin)
 {
 	u32 lpn = lin >> 12, old = NO_PPN;
-	struct shadow_map *m = map_of(s, lpn);
+	struct shadow_map *m = shadow_map_of(s, lpn);
 
 	s->st.invlpg++;
 	if (!s->paging)
@@ -1485,7 +1481,7 @@ void shadow__invlpg(struct shadow_pt *s, u32 lin)
 
 int shadow__trace_begin(struct shadow_pt *s, u32 lin)
 {
-	struct shadow_map *m = map_of(s, lin >> 12);
+	struct shadow_map *m = shadow_map_of(s, lin >> 12);
 
 	if (!m)
 		return -ENOENT;
@@ -1503,7 +1499,7 @@ bool shadow__tracing(const struct shadow_pt *s)
 
 int shadow__trace_end(struct shadow_pt *s)
 {
-	struct shadow_map *m = map_of(s, s->trace_lpn);
+	struct shadow_map *m = shadow_map_of(s, s->trace_lpn);
 	u8 changed[1024];
 	u32 esz = entry_size(s), i;
 	bool any = false;
@@ -1537,7 +1533,7 @@ bool shadow__mapped(const struct shadow_pt *s, u32 lin, int *prot)
 		return s->identity_mapped && lin >= SHADOW_LO &&
 		       lin < s->ram_size;
 	}
-	m = map_of(s, lin >> 12);
+	m = shadow_map_of(s, lin >> 12);
 	if (m && prot)
 		*prot = m->prot;
 	return m != NULL;

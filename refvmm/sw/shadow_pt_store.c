@@ -22,7 +22,7 @@
  *   page (eager_fill: never undo the guest's ageing). Anything else maps
  *   the page, a host call: declined here.
  * 4 MiB pages, PAE, SMAP's user pages and frames outside RAM are
- * declined wherever a walk meets them.
+ * declined wherever a walk meets them (shadow_quiet_walk).
  */
 #include "refvmm/sw/shadow_desc.h"
 #include "refvmm/sw/shadow_pt.h"
@@ -33,20 +33,13 @@
 #error "shadow_pt_store.c must be built with -mgeneral-regs-only -fno-stack-protector"
 #endif
 
-static u32 ram_u32(const struct shadow_pt *s, u64 addr)
-{
-	if (addr + 4 > s->ram_size)
-		return 0;
-	return *(const volatile u32 *)(const void *)(s->ram + addr);
-}
-
 /* A mapping may have used entry @i of table @ppn (drop_leaf's search). */
 static bool entry_used(const struct shadow_pt *s, u64 top, u64 ppn, u32 i)
 {
 	for (u32 w = 0; w < SHADOW_BUCKETS / 64; w++)
 		for (u64 bits = s->bucket_map[w]; bits; bits &= bits - 1) {
 			u32 t = w * 64 + (u32)__builtin_ctzll(bits);
-			u32 pde = ram_u32(s, top + (u64)t * 4);
+			u32 pde = shadow_ram_u32(s, top + (u64)t * 4);
 
 			if ((pde & GPT_P) && pde >> 12 == ppn &&
 			    shadow_map_of(s, t * 1024 + i))
@@ -57,8 +50,9 @@ static bool entry_used(const struct shadow_pt *s, u64 top, u64 ppn, u32 i)
 
 bool shadow__quiet_pt_store(struct shadow_pt *s, u64 phys, u32 v)
 {
-	u64 ppn = phys >> 12, top = s->ctl.cr3 & ~0xfffu, at;
+	u64 ppn = phys >> 12, top = s->ctl.cr3 & ~0xfffu;
 	u32 i = (u32)(phys & 0xfff) / 4, lpn, pde, pte = 0, quick = 0;
+	enum shadow_quiet_walk w;
 	const struct shadow_rmap *rm;
 	struct shadow_hot_slot *h = NULL;
 	bool fill = false;
@@ -74,20 +68,14 @@ bool shadow__quiet_pt_store(struct shadow_pt *s, u64 phys, u32 v)
 	if (rm->gen == s->rmap_gen && rm->base != RMAP_MANY) {
 		if (shadow_map_of(s, lpn))
 			return false;
-		pde = ram_u32(s, top + (u64)(lpn >> 10) * 4);
-		if (lpn >= (SHADOW_LO >> 12) && lpn < (SW_WINDOW_BASE >> 12) &&
-		    (pde & GPT_P)) {
-			if (pde & GPT_PS)
+		if (lpn >= (SHADOW_LO >> 12) && lpn < (SW_WINDOW_BASE >> 12)) {
+			w = shadow_quiet_walk(s, lpn, phys, v, &pde, &pte);
+			if (w == SHADOW_WALK_UNSURE)
 				return false;
-			at = (u64)(pde & ~0xfffu) + (u64)(lpn & 0x3ff) * 4;
-			pte = at == phys ? v : ram_u32(s, at);
-			fill = pte & GPT_P;
+			fill = w == SHADOW_WALK_PRESENT;
 		}
 	}
 	if (fill) {
-		if (((pde & pte & GPT_US) && (s->ctl.cr4 & CR4_SMAP)) ||
-		    ((u64)(pte >> 12) + 1) << 12 > s->ram_size)
-			return false;
 		h = s->hot_policy ? shadow_hot_find(&s->hot, lpn) : NULL;
 		if (h) {
 			/* the note at the clock drop_deps has moved on */

@@ -198,6 +198,55 @@ static inline struct shadow_map *shadow_map_of(const struct shadow_pt *s,
 	return i ? &s->pool[i - 1] : NULL;
 }
 
+/* The 32-bit entry at guest-physical @addr, 0 (not present) outside
+ * RAM, as the walks read it (guest_pt.c entry_read). */
+static inline u32 shadow_ram_u32(const struct shadow_pt *s, u64 addr)
+{
+	if (addr + 4 > s->ram_size)
+		return 0;
+	return *(const volatile u32 *)(const void *)(s->ram + addr);
+}
+
+/* What shadow_quiet_walk found. */
+enum shadow_quiet_walk {
+	SHADOW_WALK_NONE,    /* no present entry: the fill walk fails */
+	SHADOW_WALK_PRESENT, /* a 4 KiB page the fill walk would map */
+	SHADOW_WALK_UNSURE,  /* a case it does not restate */
+};
+
+/*
+ * The fill walk of linear page @lpn (shadow_pt.c fill_walk: a read in
+ * the supervisor class, A and D neither needed nor set), restated for
+ * 32-bit tables without a call, for callers inside the binary
+ * translator's fast handler; they check CR4.PAE and the class. The
+ * entries used go to *@pde and *@pte (0 where none was read); the entry
+ * at guest-physical @at reads as @v (a store about to be made; ~0ull
+ * for none). UNSURE: a 4 MiB page, a user page under SMAP (AC decides),
+ * a frame outside RAM.
+ */
+static inline enum shadow_quiet_walk
+shadow_quiet_walk(const struct shadow_pt *s, u32 lpn, u64 at, u32 v, u32 *pde,
+		  u32 *pte)
+{
+	u64 e;
+
+	*pte = 0;
+	*pde = shadow_ram_u32(s, (u64)(s->ctl.cr3 & ~0xfffu) +
+					 (u64)(lpn >> 10) * 4);
+	if (!(*pde & GPT_P))
+		return SHADOW_WALK_NONE;
+	if (*pde & GPT_PS)
+		return SHADOW_WALK_UNSURE;
+	e = (u64)(*pde & ~0xfffu) + (u64)(lpn & 0x3ff) * 4;
+	*pte = e == at ? v : shadow_ram_u32(s, e);
+	if (!(*pte & GPT_P))
+		return SHADOW_WALK_NONE;
+	if (((*pde & *pte & GPT_US) && (s->ctl.cr4 & CR4_SMAP)) ||
+	    ((u64)(*pte >> 12) + 1) << 12 > s->ram_size)
+		return SHADOW_WALK_UNSURE;
+	return SHADOW_WALK_PRESENT;
+}
+
 /*
  * A store of @v to the 4-byte entry at guest-physical @phys of a traced
  * page table, made here with what shadow__phys_written would then do,

@@ -262,6 +262,7 @@ static int run_block(struct bt_vm *b, const struct bt_block *tb)
 			 ? isys__rollback(b)
 			 : 0;
 	b->isys_rolled = rolled > 0;
+	b->de_rolled = rolled == 2;
 	/* a translated SYSENTER, SYSEXIT, INT or IRETD may have changed
 	 * CPL, CS and SS (fast_sysx.h, fast_isys.h): the record first,
 	 * everything below reads it */
@@ -275,6 +276,12 @@ static int run_block(struct bt_vm *b, const struct bt_block *tb)
 	 * interrupt */
 	b->t->delivered_int += b->page->inline_isys[0];
 	b->page->inline_isys[0] = b->page->inline_isys[1] = 0;
+	/* and #DE what it counts as a raise and a delivered exception */
+	b->st.inline_de += b->page->inline_de;
+	b->st.exits[BT_EXIT_RAISE_DE] += b->page->inline_de;
+	b->t->delivered_exc += b->page->inline_de;
+	b->de_unfolded += b->page->inline_de;
+	b->page->inline_de = 0;
 	b->st.inline_movcr += b->page->inline_movcr;
 	b->page->inline_movcr = 0;
 	b->st.inline_in += b->page->inline_in;
@@ -513,6 +520,17 @@ static bool step(struct bt_vm *b, struct vm_exit *exit)
 	}
 	if (kind == BT_EXIT_KIND_CALLOUT)
 		return callout__run(b, &k, entry_efl, exit);
+	if (b->de_rolled) {
+		/* a host fault on the #DE routine's frame (isys.c): the
+		 * DIV's #DE the long way, as BT_EXIT_RAISE_DE delivers it
+		 * (callout.c), not the fault (a store to a page with
+		 * translations would run the DIV alone, and a kick there
+		 * would send it back through the routine) */
+		b->st.exits[BT_EXIT_RAISE_DE]++;
+		b->t->monitor_step = false;
+		return !monitor__deliver(b->t, 0, false, 0, DELIVER_EXCEPTION,
+					 c->eip, exit);
+	}
 	traps__decode(c, kind, &ev);
 	if (ev.kind == SW_EV_FAULT && ev.vector == 14 &&
 	    translator_fault(b, &ev, exit, &stop))
@@ -770,6 +788,10 @@ static void fold_fast(struct bt_vm *b, struct stats *s)
 		stats__add_in(s, "emulated", bt_fast_names[i], n);
 		stats__add_in(s, "bt.callouts", bt_fast_names[i], n);
 	}
+	/* the #DEs the translation delivered itself (fast_isys.h) */
+	if (b->de_unfolded)
+		stats__add_in(s, "delivered.exception", "DE", b->de_unfolded);
+	b->de_unfolded = 0;
 }
 
 static void bt__stats(struct vcpu *vcpu, struct stats *s)
@@ -820,6 +842,11 @@ static void bt__stats(struct vcpu *vcpu, struct stats *s)
 	stats__set(s, "bt.inline.int_armed_entries", b->st.isys_armed[0]);
 	stats__set(s, "bt.inline.iretd_armed_entries", b->st.isys_armed[1]);
 	stats__set(s, "bt.inline.rolled_back", b->st.isys_rollbacks);
+	stats__set(s, "bt.inline.raise_de", b->st.inline_de);
+	stats__set(s, "bt.inline.raise_de_armed_entries",
+		   b->st.level0_armed[0]);
+	stats__set(s, "bt.inline.iretd_same_armed_entries",
+		   b->st.level0_armed[1]);
 	for (i = 1; i < BT_EXIT_NR; i++) {
 		if (!exit_names[i])
 			continue;

@@ -67,7 +67,8 @@ static bool must_take_full_path(const struct bt_vm *b, const struct sw_cpu *c)
 
 	return c->kick || t->m->stop || t->trace_step || t->monitor_step ||
 	       t->nmi_window || (l && lapic__nmi_pending(l)) || c->irq_shadow ||
-	       (c->host_eflags & EFL_TF) || (t->m->log_events & LOG_TRAPS) ||
+	       (c->host_eflags & EFL_TF) || (c->eflags & EFL_TF) ||
+	       (t->m->log_events & LOG_TRAPS) ||
 	       b->fast_since_check >= BT_INTEGRITY_STEPS;
 }
 
@@ -183,13 +184,14 @@ u64 bt_fast_callout(void)
 		return 0;
 	switch (kind) {
 	case BT_FAST_MOV_FROM_CR:
-		if (!mov_from_cr(c, (op >> 8) & 7, (op >> 12) & 0xf))
+		/* 0F 20 /r */
+		if (len != 3 || !mov_from_cr(c, (op >> 8) & 7, (op >> 12) & 0xf))
 			return 0;
 		break;
 	case BT_FAST_ADAPT_MOV:
 		/* an adapted callout, counted as retranslate.c counts one
 		 * (fast_shadow.h), not as an emulated callout */
-		if (len > 7 || !memory_op_allowed(b, c) ||
+		if (len < 2 || len > 7 || !memory_op_allowed(b, c) ||
 		    !adapted_mov(b, c, op))
 			return 0;
 		b->fast_done[kind - 1]++;
@@ -206,20 +208,20 @@ u64 bt_fast_callout(void)
 		 * frame, and raise_de's counters (fast_event.h) */
 		if (!memory_op_allowed(b, c) || !fast_raise_de(b, c))
 			return 0;
+		/* the routine declined it, or was not armed: arm it for
+		 * the gate and descriptor this one found (fast_isys.h) */
+		fast_inline_arm(b);
 		b->fast_done[kind - 1]++;
 		b->fast_since_check++;
 		return fast_back(b, c);
 	case BT_FAST_IRET:
-		/* to the same level, else to CPL 3 (fast_cpl.h); the same
-		 * level keeps CPL, CS, SS and AC (and NMI blocking, which
-		 * it declines): what is armed stays armed */
+		/* to the same level, else to CPL 3 (fast_cpl.h) */
 		if (len != 1 || !memory_op_allowed(b, c))
 			return 0;
-		if (!fast_iret(b, c)) {
-			if (!fast_iret_outer(b, c))
-				return 0;
-			fast_inline_arm(b);
-		}
+		if (!fast_iret(b, c) && !fast_iret_outer(b, c))
+			return 0;
+		/* either way, arm the routine for what this one found */
+		fast_inline_arm(b);
 		len = 0; /* EIP is the frame's */
 		break;
 	case BT_FAST_INT:

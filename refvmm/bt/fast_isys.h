@@ -44,6 +44,7 @@
 #ifndef REFVMM_BT_FAST_ISYS_H
 #define REFVMM_BT_FAST_ISYS_H
 
+#include "fast_event.h"
 #include "fast_sysx.h"
 #include "isys.h"
 
@@ -161,6 +162,58 @@ static bool fast_iret_arm(struct bt_vm *b, const struct sw_cpu *c, u32 efl)
 	return true;
 }
 
+/*
+ * #DE and IRETD at CPL 0 that change no level (the routines bt_isys_de
+ * and bt_isys_iret0), into bt_ro; @arm[0] for #DE, @arm[1] for IRETD.
+ * Both need the CS running to be the GDT descriptor it was loaded from
+ * (fast_same_cs), accessed already (a load would write it), so that
+ * equal bytes mean the far transfer to it changes no segment state.
+ * IRETD besides: NMIs not blocked, no interrupt window requested (as
+ * for IRETD to CPL 3). #DE besides: vector 0's gate within the IDT
+ * limit, a present 32-bit interrupt or trap gate naming that CS (its
+ * DPL is not checked for an exception, SDM Vol. 3A 6.12.1.1); SS a
+ * present, writable, expand-up, 32-bit data segment. The routines
+ * compare CS and SS with the armed ones and the bytes again: both
+ * change without the monitor only through the other routines.
+ */
+static void fast_level0_arm(struct bt_vm *b, const struct sw_cpu *c,
+			    bool arm[2])
+{
+	struct bt_ro *ro = b->ro;
+	const struct vcpu_seg *cs = &c->seg[SW_CS], *ss = &c->seg[SW_SS];
+	struct vcpu_seg d;
+	u32 csa, csd[2], gate[2], type;
+	u64 idt = c->idt_base;
+
+	arm[0] = arm[1] = false;
+	if (c->cpl != 0 || !fast_same_cs(b, c, cs->selector) ||
+	    !fast_gdt_raw(c, cs->selector, &d, &csa, csd) || !(csd[1] & 0x100))
+		return;
+	ro->cs0_addr = csa;
+	ro->cs0_desc[0] = csd[0];
+	ro->cs0_desc[1] = csd[1];
+	ro->cs0_sel = cs->selector;
+	arm[1] = !c->nmi_blocked && !b->t->window_requested;
+	if (c->idt_limit < 7 || idt + 8 > c->ram_size ||
+	    idt + 8 > SW_WINDOW_BASE || ss->unusable || !ss->present ||
+	    !ss->s || (ss->type & 8) || !(ss->type & 2) || (ss->type & 4) ||
+	    !ss->db)
+		return;
+	gate[0] = fast_ram_u32(c, idt);
+	gate[1] = fast_ram_u32(c, idt + 4);
+	type = (gate[1] >> 8) & 0x1f;
+	if ((type != 0xe && type != 0xf) || !(gate[1] & 0x8000) ||
+	    ((gate[0] >> 16) & ~3u) != cs->selector)
+		return;
+	ro->de_idt = (u32)idt;
+	ro->de_gate[0] = gate[0];
+	ro->de_gate[1] = gate[1];
+	ro->de_eip = (gate[0] & 0xffff) | (gate[1] & 0xffff0000u);
+	ro->de_hss = c->hsel_set[SW_SS];
+	ro->de_keep_if = type == 0xf ? 0xff : 0;
+	arm[0] = true;
+}
+
 /* Where translated INT and IRETD go: their routines, or the exit.
  * @ok: fast_inline_ok's answer for the state now. */
 static inline __attribute__((always_inline)) void fast_isys_arm(struct bt_vm *b,
@@ -173,14 +226,29 @@ static inline __attribute__((always_inline)) void fast_isys_arm(struct bt_vm *b,
 
 	b->isys_armed[0] = ok && fast_int_arm(b, c, c->eflags);
 	b->isys_armed[1] = ok && fast_iret_arm(b, c, c->eflags);
+	b->level0_armed[0] = b->level0_armed[1] = false;
+	if (ok)
+		fast_level0_arm(b, c, b->level0_armed);
 	for (int i = 0; i < 2; i++) {
+		bool on = b->isys_armed[i] || (i && b->level0_armed[1]);
+
 		b->ro->isys_fn[i] =
-			b->isys_armed[i]
-				? (u32)(uintptr_t)(b->isys_base +
-						   (fn[i] - bt_isys_start))
-				: b->ro->isys_leave;
+			on ? (u32)(uintptr_t)(b->isys_base +
+					      (fn[i] - bt_isys_start))
+			   : b->ro->isys_leave;
 		b->st.isys_armed[i] += b->isys_armed[i];
+		b->st.level0_armed[i] += b->level0_armed[i];
 	}
+	/* IRETD's routine tests its frame's CS against both */
+	if (!b->isys_armed[1])
+		b->ro->iret_cs_neg = ISYS_CS_NEVER;
+	b->ro->iret0_cs_neg = b->level0_armed[1]
+				      ? 0u - b->c->seg[SW_CS].selector
+				      : ISYS_CS_NEVER;
+	b->ro->de_fn = b->level0_armed[0]
+			       ? (u32)(uintptr_t)(b->isys_base +
+						  (bt_isys_de - bt_isys_start))
+			       : b->ro->isys_leave;
 }
 
 /* SYSENTER, SYSEXIT, INT and IRETD in the translation, armed or not. */

@@ -1,15 +1,16 @@
 /*
- * INT n from CPL 3 and IRETD back to CPL 3 in the translation
- * (fast_isys.h says when they are armed and what the monitor does
- * after; docs refvmm-bt.md, "INT n and IRETD in the translation").
+ * INT n from CPL 3 and IRETD back to CPL 3 in the translation, and #DE
+ * at CPL 0 and IRETD to the same level (fast_isys.h says when they are
+ * armed and what the monitor does after; docs refvmm-bt.md, "INT n and
+ * IRETD in the translation").
  * 32-bit code copied into the shared part of the cache: position
  * independent, addressing only bt_page through %gs and bt_ro, the
  * guest's RAM and its own stack through %cs (flat, execute/read over
  * the whole 4 GiB: translated code's code segment) and %ss.
  *
- * A translated INT imm8 or IRETD stores its guest EIP and fast_op and
- * jumps here through bt_ro.isys_fn (disarmed: to the fast callout's
- * exit). The routine saves EAX, ECX, EDX, ESP, SS and ES in the page,
+ * A translated INT imm8 or IRETD, or a DIV's raise at CPL 0, stores
+ * its guest EIP and fast_op and jumps here through bt_ro.isys_fn or
+ * de_fn (disarmed: to the fast callout's exit). The routine saves EAX, ECX, EDX, ESP, SS and ES in the page,
  * moves to a small stack in the page (SS = the page's selector) for
  * the PUSHF that keeps the guest's flags, and compares what the guest
  * can change without an exit (its RAM: the gate, the descriptors,
@@ -36,6 +37,8 @@
 /* IRETD's image must leave these as bt_page.vflags has them (IOPL NT
  * AC VIF VIP TF ID) and have RF and VM clear */
 #define IRET_SAME 0x3f7100
+/* ... and to the same level, RF allowed */
+#define IRET0_SAME 0x3e7100
 
 /* 8 bytes at the guest address in %eax equal bt_ro's at @off, else 9f */
 .macro same8 off
@@ -89,6 +92,19 @@
 	jmp *RO(LOOKUP)
 .endm
 
+/* The commit of a routine that changes no level once it set
+ * bt_page.target and NEWESP: the registers and flags back, the SS
+ * found, ESP, the lookup. No claim: CPL, CS, SS and the key stay, and
+ * ESP, EIP and the virtual IF are translated code's already. */
+.macro same_level_leave popped
+	load_regs
+	popfl
+\popped:
+	movw PG(SS), %ss
+	movl PG(NEWESP), %esp
+	jmp *RO(LOOKUP)
+.endm
+
 /* onto the page's stack, the guest's flags pushed */
 .macro page_stack
 	movw RO(MON_GS), %ss
@@ -103,6 +119,10 @@
 	.globl bt_isys_iret, bt_isys_iret_rb, bt_isys_iret_rbf
 	.globl bt_isys_iret_commit
 	.globl bt_isys_int_popped, bt_isys_iret_popped
+	.globl bt_isys_iret0, bt_isys_iret0_rbf, bt_isys_iret0_commit
+	.globl bt_isys_iret0_popped
+	.globl bt_isys_de, bt_isys_de_rbf, bt_isys_de_commit
+	.globl bt_isys_de_popped
 	.globl bt_isys_decline, bt_isys_decline_popped
 bt_isys_start:
 
@@ -166,8 +186,14 @@ bt_isys_iret_rb:
 	movl RO(IRET_CS_NEG), %eax
 	leal (%ecx,%eax), %ecx
 	jecxz 1f
+	/* the same level's armed CS (bt_isys_iret0) */
+	movzwl 4(%esp), %ecx
+	movl RO(IRET0_CS_NEG), %eax
+	leal (%ecx,%eax), %ecx
+	jecxz 2f
 	load_regs
 	jmp *RO(LEAVE)
+2:	jmp bt_isys_iret0
 1:	movl (%esp), %eax
 	movl %eax, PG(FRAME)
 	movl 4(%esp), %eax
@@ -207,6 +233,95 @@ bt_isys_iret_commit:
 	movl %eax, PG(NEWESP)
 	commit_leave ISYS_SYSX_IRET, 4, ISYS_RO_IRET_TABLE, \
 		ISYS_RO_IRET_SELS, ISYS_RO_IRET_HSS, bt_isys_iret_popped
+
+/* IRETD at CPL 0 to the CS running (SDM Vol. 2A IRET,
+ * RETURN-TO-SAME-PRIVILEGE-LEVEL): the frame's CS passed the test
+ * above; it must still be the CS running with the descriptor it was
+ * armed on, and the image must keep what bt_page.vflags holds (RF may
+ * be set: a fault's frame; with no breakpoint armed it is dropped, as
+ * the fast callout drops it). EIP and the flags from the frame, ESP
+ * past it; CPL, CS, SS and the lookup table stay. */
+bt_isys_iret0:
+	movl (%esp), %eax
+	movl %eax, PG(FRAME)
+	movl 8(%esp), %eax
+	movl %eax, PG(FRAME) + 8
+	page_stack
+bt_isys_iret0_rbf:
+	movzwl PG(CS_SEL), %eax
+	cmpw RO(CS0_SEL), %ax
+	jne 9f
+	same_at ISYS_RO_CS0_ADDR
+	movl PG(FRAME) + 8, %eax
+	movl %eax, %ecx
+	xorl PG(VFLAGS), %ecx
+	testl $IRET0_SAME, %ecx
+	jnz 9f
+bt_isys_iret0_commit:
+	movl %eax, %ecx
+	shrl $9, %ecx
+	andb $1, %cl
+	movb %cl, PG(VIF)
+	andl $ISYS_LIVE_FLAGS, %eax
+	movl (%esp), %ecx
+	andl $~ISYS_LIVE_FLAGS, %ecx
+	orl %ecx, %eax
+	movl %eax, (%esp)
+	movl PG(FRAME), %eax
+	movl %eax, PG(TARGET)
+	movl PG(ESP), %eax
+	addl $12, %eax
+	movl %eax, PG(NEWESP)
+	incl %gs:(ISYS_PG_INLINE + 4)
+	same_level_leave bt_isys_iret0_popped
+
+/* #DE at the DIV (bt_page.eip) from CPL 0 through the gate of vector 0
+ * to the CS running (SDM Vol. 3A 6.12.1, no privilege change: EFLAGS,
+ * CS, EIP on the current stack, Figure 6-4), for a DIV or IDIV whose
+ * divisor the translation found zero. The gate and the CS descriptor
+ * must hold the bytes they were armed on, CS and SS be the ones armed;
+ * the frame's stores go through the guest's SS (its limit the host
+ * checks; a fault is rolled back and the DIV's). The image: the flags
+ * before the DIV with RF set (a fault's, 17.3.1.1); after it TF, NT, RF
+ * and VM are clear (they were: fast_inline_ok), and IF too through an
+ * interrupt gate. */
+bt_isys_de:
+	save_regs
+	page_stack
+bt_isys_de_rbf:
+	movzwl PG(CS_SEL), %eax
+	cmpw RO(CS0_SEL), %ax
+	jne 9f
+	movw PG(SS), %ax
+	cmpw RO(DE_HSS), %ax
+	jne 9f
+	same_at ISYS_RO_DE_IDT
+	same_at ISYS_RO_CS0_ADDR
+	movl PG(ESP), %ecx
+	subl $12, %ecx
+	jb 9f
+	movw PG(SS), %es
+	movl PG(EIP), %eax
+	movl %eax, %es:(%ecx)
+	movzwl PG(CS_SEL), %eax
+	movl %eax, %es:4(%ecx)
+	movl (%esp), %eax
+	andl $ISYS_LIVE_FLAGS, %eax
+	orl PG(VFLAGS), %eax
+	movzbl PG(VIF), %edx
+	shll $9, %edx
+	orl %edx, %eax
+	orl $0x10002, %eax
+	movl %eax, %es:8(%ecx)
+bt_isys_de_commit:
+	movw PG(ES), %es
+	movl %ecx, PG(NEWESP)
+	movl RO(DE_EIP), %eax
+	movl %eax, PG(TARGET)
+	movb RO(DE_KEEP_IF), %al
+	andb %al, PG(VIF)
+	incl PG(INLINE_DE)
+	same_level_leave bt_isys_de_popped
 
 /* Declined: as the routine found everything, then the fast callout
  * (bt_page.eip and fast_op are the site's). */

@@ -34,6 +34,7 @@ PG_AT(isys_ss, ISYS_PG_SS);
 PG_AT(isys_es, ISYS_PG_ES);
 PG_AT(isys_frame, ISYS_PG_FRAME);
 PG_AT(isys_stack, ISYS_PG_STACK);
+PG_AT(inline_de, ISYS_PG_INLINE_DE);
 _Static_assert(ISYS_PG_STACK_TOP == ISYS_PG_STACK + 12, "isys.h: the stack");
 _Static_assert(BT_RO_ADDR == ISYS_RO_ADDR, "isys.h: bt_ro's address");
 RO_AT(mon_gs_sel, ISYS_RO_MON_GS);
@@ -64,12 +65,24 @@ RO_AT(iret_table_off, ISYS_RO_IRET_TABLE);
 RO_AT(iret_sels, ISYS_RO_IRET_SELS);
 RO_AT(iret_hss, ISYS_RO_IRET_HSS);
 RO_AT(iret_cs_neg, ISYS_RO_IRET_CS_NEG);
+RO_AT(de_fn, ISYS_RO_DE_FN);
+RO_AT(cs0_addr, ISYS_RO_CS0_ADDR);
+RO_AT(cs0_desc, ISYS_RO_CS0_DESC);
+RO_AT(de_idt, ISYS_RO_DE_IDT);
+RO_AT(de_gate, ISYS_RO_DE_GATE);
+RO_AT(de_eip, ISYS_RO_DE_EIP);
+RO_AT(cs0_sel, ISYS_RO_CS0_SEL);
+RO_AT(de_hss, ISYS_RO_DE_HSS);
+RO_AT(de_keep_if, ISYS_RO_DE_KEEP_IF);
+RO_AT(iret0_cs_neg, ISYS_RO_IRET0_CS_NEG);
 /* isys.S same_at: each address's bytes follow it */
 _Static_assert(ISYS_RO_INT_GATE == ISYS_RO_INT_IDT + 4 &&
 		       ISYS_RO_INT_CS_DESC == ISYS_RO_INT_CS_ADDR + 4 &&
 		       ISYS_RO_INT_SS_DESC == ISYS_RO_INT_SS_ADDR + 4 &&
 		       ISYS_RO_IRET_CS_DESC == ISYS_RO_IRET_CS_ADDR + 4 &&
-		       ISYS_RO_IRET_SS_DESC == ISYS_RO_IRET_SS_ADDR + 4,
+		       ISYS_RO_IRET_SS_DESC == ISYS_RO_IRET_SS_ADDR + 4 &&
+		       ISYS_RO_CS0_DESC == ISYS_RO_CS0_ADDR + 4 &&
+		       ISYS_RO_DE_GATE == ISYS_RO_DE_IDT + 4,
 	       "isys.h: bt_ro's addresses and bytes");
 _Static_assert(BT_SYSX_INT == ISYS_SYSX_INT && BT_SYSX_IRET == ISYS_SYSX_IRET,
 	       "isys.h: bt_page.sysx");
@@ -88,8 +101,11 @@ u8 *isys__build(struct bt_vm *b, u8 *at)
 	emit__exit(&e, BT_EXIT_FAST);
 	b->ro->isys_leave = (u32)(uintptr_t)b->isys_leave_fn;
 	b->ro->isys_fn[0] = b->ro->isys_fn[1] = b->ro->isys_leave;
+	b->ro->de_fn = b->ro->isys_leave;
+	b->ro->iret_cs_neg = b->ro->iret0_cs_neg = ISYS_CS_NEVER;
 	b->ro->lookup_ip = (u32)(uintptr_t)b->lookup_fn;
 	b->isys_armed[0] = b->isys_armed[1] = false;
+	b->level0_armed[0] = b->level0_armed[1] = false;
 	return e.p;
 }
 
@@ -108,6 +124,8 @@ bool isys__flags_pushed(const struct bt_vm *b, u64 rip)
 	return b->isys_base &&
 	       (within(b, rip, bt_isys_int_rbf, bt_isys_int_popped) ||
 		within(b, rip, bt_isys_iret_rbf, bt_isys_iret_popped) ||
+		within(b, rip, bt_isys_iret0_rbf, bt_isys_iret0_popped) ||
+		within(b, rip, bt_isys_de_rbf, bt_isys_de_popped) ||
 		within(b, rip, bt_isys_decline, bt_isys_decline_popped));
 }
 
@@ -139,9 +157,12 @@ int isys__rollback(struct bt_vm *b)
 	if (!b->isys_base)
 		return 0;
 	if (within(b, rip, bt_isys_int_rbf, bt_isys_int_commit) ||
-	    within(b, rip, bt_isys_iret_rbf, bt_isys_iret_commit))
+	    within(b, rip, bt_isys_iret_rbf, bt_isys_iret_commit) ||
+	    within(b, rip, bt_isys_iret0_rbf, bt_isys_iret0_commit) ||
+	    within(b, rip, bt_isys_de_rbf, bt_isys_de_commit))
 		pushed = true;
-	else if (within(b, rip, bt_isys_iret_rb, bt_isys_iret_rbf))
+	else if (within(b, rip, bt_isys_iret_rb, bt_isys_iret_rbf) ||
+		 within(b, rip, bt_isys_iret0, bt_isys_iret0_rbf))
 		pushed = false;
 	else
 		return 0;
@@ -163,5 +184,5 @@ int isys__rollback(struct bt_vm *b)
 		c->host_eflags = (c->host_eflags & ~ISYS_LIVE_FLAGS) |
 				 (pg->isys_stack[2] & ISYS_LIVE_FLAGS);
 	b->st.isys_rollbacks++;
-	return 1;
+	return within(b, rip, bt_isys_de_rbf, bt_isys_de_commit) ? 2 : 1;
 }

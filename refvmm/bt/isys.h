@@ -27,6 +27,7 @@
 #define ISYS_PG_FRAME	  140 /* isys_frame[5] */
 #define ISYS_PG_STACK	  160 /* isys_stack[3] */
 #define ISYS_PG_STACK_TOP 172
+#define ISYS_PG_INLINE_DE 204
 
 /* struct bt_ro, at BT_RO_ADDR, through %cs */
 #define ISYS_RO_ADDR	     0xffc03000
@@ -58,6 +59,20 @@
 #define ISYS_RO_IRET_SELS    164
 #define ISYS_RO_IRET_HSS     168
 #define ISYS_RO_IRET_CS_NEG  172
+#define ISYS_RO_DE_FN	     176
+#define ISYS_RO_CS0_ADDR     180
+#define ISYS_RO_CS0_DESC     184
+#define ISYS_RO_DE_IDT	     192
+#define ISYS_RO_DE_GATE	     196
+#define ISYS_RO_DE_EIP	     204
+#define ISYS_RO_CS0_SEL	     208
+#define ISYS_RO_DE_HSS	     210
+#define ISYS_RO_DE_KEEP_IF   212
+#define ISYS_RO_IRET0_CS_NEG 216
+
+/* bt_ro.iret_cs_neg and iret0_cs_neg when not armed: no 16-bit
+ * selector plus it is 0 */
+#define ISYS_CS_NEVER 0xffff0000u
 
 /* The EFLAGS translated code keeps in the host's flags: CF PF AF ZF SF
  * DF OF */
@@ -73,8 +88,9 @@
 /*
  * The routines (isys.S), copied into the shared part of the cache. A
  * host fault between a routine's _rb (or _rbf) label and its _commit
- * label is rolled back (isys__rollback): up to _rbf the flags are the
- * live ones, after it the PUSHF's; before the commit nothing the guest
+ * label is rolled back (isys__rollback), and from bt_isys_iret0 on, the
+ * same level's IRETD: up to _rbf the flags are the live ones, after it
+ * the PUSHF's; before the commit nothing the guest
  * can see has changed but the frame's words below ESP0, which the full
  * path writes again.
  */
@@ -83,12 +99,17 @@ extern char bt_isys_int[], bt_isys_int_rbf[], bt_isys_int_commit[];
 extern char bt_isys_iret[], bt_isys_iret_rb[], bt_isys_iret_rbf[];
 extern char bt_isys_iret_commit[];
 extern char bt_isys_int_popped[], bt_isys_iret_popped[];
+extern char bt_isys_iret0[], bt_isys_iret0_rbf[], bt_isys_iret0_commit[];
+extern char bt_isys_iret0_popped[];
+extern char bt_isys_de[], bt_isys_de_rbf[], bt_isys_de_commit[];
+extern char bt_isys_de_popped[];
 extern char bt_isys_decline[], bt_isys_decline_popped[];
 
 /* After a signal from translated code (c->eip the host address): when
  * it came from a routine's faulting part, the registers, flags and
  * selectors the routine found, and 1 (the fault is then the INT's or
- * the IRETD's at bt_page.eip); 0 when it came from elsewhere; -1 when
+ * the IRETD's at bt_page.eip) or 2 (the #DE routine's: the DIV's #DE
+ * is then delivered the long way); 0 when it came from elsewhere; -1 when
  * the page's copies of SS or ES are not the ones the monitor's record
  * says the routine found (bt_page is translated code's: a claim). */
 int isys__rollback(struct bt_vm *b);

@@ -499,6 +499,10 @@ static bool div_rewritable(const u8 *g, const struct bt_insn *in)
  * 1:	mov %gs:scr_ecx, %ecx
  *	callout BT_EXIT_RAISE_DE
  * 2:
+ *
+ * At CPL 0 the callout is a jump through bt_ro.de_fn with the DIV's EIP
+ * and fast_op in the page: to the routine that delivers the #DE in the
+ * translation where it is armed (fast_isys.h), else the fast callout.
  */
 static void emit_div(struct tx *x, u32 eip, const u8 *g,
 		     const struct bt_insn *in)
@@ -547,12 +551,12 @@ static void emit_div(struct tx *x, u32 eip, const u8 *g,
 	if (x->k->single || x->k->cpl != 0 || shadow) {
 		emit_callout(x, eip, BT_EXIT_RAISE_DE);
 	} else {
-		/* the gate may deliver it itself (fast.c) */
-		map_add(x, eip, true);
-		emit__gs_imm(e, BT_PG(eip), eip);
-		emit__gs_imm(e, BT_PG(fast_op),
-			     BT_FAST_OP(BT_FAST_RAISE_DE, 0, 0, in->len));
-		emit__exit(e, BT_EXIT_FAST);
+		/* through bt_ro to the routine that delivers it in the
+		 * translation, armed or not (fast_isys.h); else the gate
+		 * may deliver it itself (fast.c) */
+		emit_fast_site(x, eip,
+			       BT_FAST_OP(BT_FAST_RAISE_DE, 0, 0, in->len),
+			       BT_RO(de_fn));
 	}
 	next[-1] = (u8)(e->p - next);
 }

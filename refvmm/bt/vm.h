@@ -139,6 +139,9 @@ struct bt_page {
 	 * effective address, which the stub computed (translate.c
 	 * emit_fast_mem); a claim like the rest */
 	u32 fast_ea;
+	/* #DE raised at CPL 0 in the translation (fast_isys.h, isys.S),
+	 * since the run loop last added them to bt_stats */
+	u32 inline_de;
 };
 
 /* Where the monitor may write a jump (recorded when it was emitted). */
@@ -193,6 +196,21 @@ struct bt_ro {
 	u32 iret_sels;
 	u16 iret_hss, pad3;
 	u32 iret_cs_neg; /* -CS: a test without the flags */
+	/* #DE at CPL 0 and IRETD to the same CS at CPL 0 in the
+	 * translation (fast_isys.h, isys.S), armed by the run loop: where
+	 * a translated DIV's raise jumps (the routine, or isys_leave); the
+	 * running CS's GDT descriptor, its linear address and raw bytes,
+	 * and its selector; the gate of vector 0, its linear address and
+	 * raw bytes, its offset, the host SS the routine must find, 0xff
+	 * for a trap gate (IF kept); -CS for IRETD's frame test (never
+	 * matched when that is not armed, like iret_cs_neg) */
+	u32 de_fn;
+	u32 cs0_addr, cs0_desc[2];
+	u32 de_idt, de_gate[2];
+	u32 de_eip;
+	u16 cs0_sel, de_hss;
+	u8 de_keep_if, pad4[3];
+	u32 iret0_cs_neg;
 	/* IN of a pure port in the translation (translate.c emit_in): the
 	 * machine's published cells (pio_pure.h) as run_block found them,
 	 * each in slot pio_pure__slot(port), an empty slot port 0 invalid */
@@ -340,6 +358,8 @@ struct bt_stats {
 	u64 inline_movcr;     /* MOV r32, CRn in the translation */
 	u64 inline_in;	      /* IN of a pure port in the translation */
 	u64 isys_armed[2];    /* entries with those armed (fast_isys.h) */
+	u64 inline_de;	      /* #DE raised at CPL 0 in the translation */
+	u64 level0_armed[2];  /* entries with it, and IRETD to CPL 0, armed */
 	u64 isys_rollbacks;   /* host faults inside their routines */
 	u64 sysx_armed;	      /* entries with those armed (fast_sysx.h) */
 	u64 guest_insns;      /* --count-insns: executed, as counted */
@@ -403,10 +423,15 @@ struct bt_vm {
 	 * is armed for: the last the fast callouts served */
 	u8 *isys_base, *isys_leave_fn;
 	bool isys_armed[2];
+	/* #DE and IRETD to the same level armed (fast_isys.h); the #DEs
+	 * the translation raised not yet added to the dynamic counters */
+	bool level0_armed[2];
+	u64 de_unfolded;
 	struct fast_switch isys_sw[2];
 	u8 int_vec;
 	u16 iret_cs3, iret_ss3;
 	bool isys_rolled; /* the last signal came from a routine (isys.c) */
+	bool de_rolled;	  /* ... from the #DE routine */
 	struct bt_block *blocks;
 	u32 nblocks;
 	struct bt_map *maps;

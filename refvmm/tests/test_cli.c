@@ -1920,14 +1920,15 @@ Test(cli, bt_fast_callouts_finish_in_the_gate)
 }
 
 /*
- * The #DE round trip (bt/fast_event.h): 2000 DIVs by zero at CPL 0, each
- * delivered through the guest's IDT to a handler that IRETs. With paging
- * off all 2000 deliveries and IRETs are fast; with paging on, the first
- * delivery finds the stack page's D clear and takes the full path, which
- * sets it (the guest checks D and its count of #DE). Then 10 through a
- * gate to another code segment: full path both ways. The counters are
- * the full path's either way: 2010 raise_de exits and #DE deliveries,
- * 2010 IRETD callouts.
+ * The #DE round trip (bt/fast_event.h, fast_isys.h): 2000 DIVs by zero
+ * at CPL 0, each delivered through the guest's IDT to a handler that
+ * IRETs. With paging off all 1000 deliveries and IRETs run in the
+ * translation; with paging on they are fast callouts but the first
+ * delivery, which finds the stack page's D clear and takes the full
+ * path, which sets it (the guest checks D and its count of #DE). Then
+ * 10 through a gate to another code segment: full path both ways. The
+ * counters are the full path's either way: 2010 raise_de exits and #DE
+ * deliveries; the IRETDs not run in the translation are callouts.
  */
 Test(cli, bt_fast_divide_error_round_trip)
 {
@@ -1937,17 +1938,21 @@ Test(cli, bt_fast_divide_error_round_trip)
 
 	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
 		run_guest_passing(&r, modes[i], "--stats", p);
-		cr_assert_eq(stat_of(&r, "bt.fast.raise_de"), 1999,
+		cr_assert_eq(stat_of(&r, "bt.inline.raise_de"), 1000,
 			     "--mode %s: %s", modes[i], r.err);
-		cr_assert_eq(stat_of(&r, "bt.fast.iretd"), 2000,
+		cr_assert_eq(stat_of(&r, "bt.inline.iretd"), 1000,
+			     "--mode %s: %s", modes[i], r.err);
+		cr_assert_eq(stat_of(&r, "bt.fast.raise_de"), 999,
+			     "--mode %s: %s", modes[i], r.err);
+		cr_assert_eq(stat_of(&r, "bt.fast.iretd"), 1000,
 			     "--mode %s: %s", modes[i], r.err);
 		cr_assert_eq(stat_of(&r, "bt.exits.raise_de"), 2010,
 			     "--mode %s: %s", modes[i], r.err);
 		cr_assert_eq(stat_of(&r, "delivered.exception.DE"), 2010,
 			     "--mode %s: %s", modes[i], r.err);
-		cr_assert_eq(stat_of(&r, "bt.callouts.iretd"), 2010,
+		cr_assert_eq(stat_of(&r, "bt.callouts.iretd"), 1010,
 			     "--mode %s: %s", modes[i], r.err);
-		cr_assert_eq(stat_of(&r, "emulated.iretd"), 2010,
+		cr_assert_eq(stat_of(&r, "emulated.iretd"), 1010,
 			     "--mode %s: %s", modes[i], r.err);
 	}
 }
@@ -2155,6 +2160,44 @@ Test(cli, bt_int_and_iretd_in_the_translation_follow_guest_stores)
 		cr_assert_gt(ret, 1000, "--mode %s: IRETD inline %lu", modes[m],
 			     ret);
 		cr_assert_eq(rb, 2, "--mode %s: %lu rolled back", modes[m], rb);
+	}
+}
+
+/*
+ * #DE at CPL 0 and IRETD to the same level in the translation
+ * (bt/fast_isys.h) while the kernel changes, by plain stores, what they
+ * were armed with: vector 0's gate (offset, type), the stack, the code
+ * descriptor's bytes, the frame's CF (guests/de-changes.S), and the
+ * PIT's kicks land inside the routines. The guest checks every frame
+ * and return. Every #DE was delivered once, in the translation, by a
+ * fast callout or by the full path (3,000); most in the translation;
+ * the two whose frame lands on the page of translated code fault in the
+ * host inside the routine and are rolled back, their #DE delivered the
+ * long way. (trap mode cannot run it: PUSHF there shows the host's IF,
+ * docs/refvmm-trap.md.)
+ */
+Test(cli, bt_divide_error_and_iretd_in_the_translation_follow_guest_stores)
+{
+	const char *modes[] = {"bt-simple", "bt"};
+	const char *p = asm_guest("de-changes");
+	struct result r;
+
+	for (int m = 0; m < 2; m++) {
+		unsigned long de, in, ret, rb;
+
+		run_guest_passing(&r, modes[m], "--stats", p);
+		de = stat_of(&r, "delivered.exception.DE");
+		in = stat_of(&r, "bt.inline.raise_de");
+		ret = stat_of(&r, "bt.inline.iretd");
+		rb = stat_of(&r, "bt.inline.rolled_back");
+		cr_assert_eq(de, 3000, "--mode %s: %lu #DE delivered", modes[m],
+			     de);
+		cr_assert_gt(in, 1000, "--mode %s: #DE inline %lu", modes[m],
+			     in);
+		cr_assert_gt(ret, 1000, "--mode %s: IRETD inline %lu", modes[m],
+			     ret);
+		cr_assert_eq(rb, 2, "--mode %s: %lu rolled back: %s", modes[m],
+			     rb, r.err);
 	}
 }
 

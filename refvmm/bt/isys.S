@@ -72,6 +72,32 @@
 	movl PG(EDX), %edx
 .endm
 
+/* IRETD's image (bt_page.isys_frame[2], left in EAX) keeps the flags
+ * of @mask as bt_page.vflags has them, else 9f */
+.macro image_same mask
+	movl PG(FRAME) + 8, %eax
+	movl %eax, %ecx
+	xorl PG(VFLAGS), %ecx
+	testl $\mask, %ecx
+	jnz 9f
+.endm
+
+/* ... and is taken: the virtual IF, the arithmetic flags and DF into
+ * the pushed copy, EIP the frame's */
+.macro take_image
+	movl %eax, %ecx
+	shrl $9, %ecx
+	andb $1, %cl
+	movb %cl, PG(VIF)
+	andl $ISYS_LIVE_FLAGS, %eax
+	movl (%esp), %ecx
+	andl $~ISYS_LIVE_FLAGS, %ecx
+	orl %ecx, %eax
+	movl %eax, (%esp)
+	movl PG(FRAME), %eax
+	movl %eax, PG(TARGET)
+.endm
+
 /* The commit once the routine set bt_page.target, NEWESP and the vIF:
  * the claim @sysx, the count at inline_isys + @count, the new key's
  * table and selectors (bt_ro at @table and @sels), the registers and
@@ -212,23 +238,9 @@ bt_isys_iret_rbf:
 	jne 9f
 	same_at ISYS_RO_IRET_CS_ADDR
 	same_at ISYS_RO_IRET_SS_ADDR
-	movl PG(FRAME) + 8, %eax
-	movl %eax, %ecx
-	xorl PG(VFLAGS), %ecx
-	testl $IRET_SAME, %ecx
-	jnz 9f
+	image_same IRET_SAME
 bt_isys_iret_commit:
-	movl %eax, %ecx
-	shrl $9, %ecx
-	andb $1, %cl
-	movb %cl, PG(VIF)
-	andl $ISYS_LIVE_FLAGS, %eax
-	movl (%esp), %ecx
-	andl $~ISYS_LIVE_FLAGS, %ecx
-	orl %ecx, %eax
-	movl %eax, (%esp)
-	movl PG(FRAME), %eax
-	movl %eax, PG(TARGET)
+	take_image
 	movl PG(FRAME) + 12, %eax
 	movl %eax, PG(NEWESP)
 	commit_leave ISYS_SYSX_IRET, 4, ISYS_RO_IRET_TABLE, \
@@ -252,23 +264,9 @@ bt_isys_iret0_rbf:
 	cmpw RO(CS0_SEL), %ax
 	jne 9f
 	same_at ISYS_RO_CS0_ADDR
-	movl PG(FRAME) + 8, %eax
-	movl %eax, %ecx
-	xorl PG(VFLAGS), %ecx
-	testl $IRET0_SAME, %ecx
-	jnz 9f
+	image_same IRET0_SAME
 bt_isys_iret0_commit:
-	movl %eax, %ecx
-	shrl $9, %ecx
-	andb $1, %cl
-	movb %cl, PG(VIF)
-	andl $ISYS_LIVE_FLAGS, %eax
-	movl (%esp), %ecx
-	andl $~ISYS_LIVE_FLAGS, %ecx
-	orl %ecx, %eax
-	movl %eax, (%esp)
-	movl PG(FRAME), %eax
-	movl %eax, PG(TARGET)
+	take_image
 	movl PG(ESP), %eax
 	addl $12, %eax
 	movl %eax, PG(NEWESP)

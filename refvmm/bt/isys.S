@@ -83,17 +83,17 @@
 .endm
 
 /* ... and is taken: the virtual IF, the arithmetic flags and DF into
- * the pushed copy, EIP the frame's */
+ * the pushed copy, EIP the frame's. The copy is changed in place, one
+ * instruction at a time: a kick's TF (bt.c) can land between any two
+ * and must stay */
 .macro take_image
 	movl %eax, %ecx
 	shrl $9, %ecx
 	andb $1, %cl
 	movb %cl, PG(VIF)
 	andl $ISYS_LIVE_FLAGS, %eax
-	movl (%esp), %ecx
-	andl $~ISYS_LIVE_FLAGS, %ecx
-	orl %ecx, %eax
-	movl %eax, (%esp)
+	andl $~ISYS_LIVE_FLAGS, (%esp)
+	orl %eax, (%esp)
 	movl PG(FRAME), %eax
 	movl %eax, PG(TARGET)
 .endm
@@ -279,7 +279,8 @@ bt_isys_iret0_commit:
  * divisor the translation found zero. The gate and the CS descriptor
  * must hold the bytes they were armed on, CS and SS be the ones armed;
  * the frame's stores go through the guest's SS (its limit the host
- * checks; a fault is rolled back and the DIV's). The image: the flags
+ * checks; a fault is rolled back, and the DIV's #DE is delivered the
+ * long way). The image: the flags
  * before the DIV with RF set (a fault's, 17.3.1.1); after it TF, NT, RF
  * and VM are clear (they were: fast_inline_ok), and IF too through an
  * interrupt gate. */
@@ -298,11 +299,10 @@ bt_isys_de_rbf:
 	movl PG(ESP), %ecx
 	subl $12, %ecx
 	jb 9f
+	/* the highest word first: past SS's limit it faults before
+	 * anything is written, as the architecture checks the room
+	 * before the first push */
 	movw PG(SS), %es
-	movl PG(EIP), %eax
-	movl %eax, %es:(%ecx)
-	movzwl PG(CS_SEL), %eax
-	movl %eax, %es:4(%ecx)
 	movl (%esp), %eax
 	andl $ISYS_LIVE_FLAGS, %eax
 	orl PG(VFLAGS), %eax
@@ -311,6 +311,10 @@ bt_isys_de_rbf:
 	orl %edx, %eax
 	orl $0x10002, %eax
 	movl %eax, %es:8(%ecx)
+	movzwl PG(CS_SEL), %eax
+	movl %eax, %es:4(%ecx)
+	movl PG(EIP), %eax
+	movl %eax, %es:(%ecx)
 bt_isys_de_commit:
 	movw PG(ES), %es
 	movl %ecx, PG(NEWESP)

@@ -91,8 +91,9 @@
  * label is rolled back (isys__rollback), and from bt_isys_iret0 on, the
  * same level's IRETD: up to _rbf the flags are the live ones, after it
  * the PUSHF's; before the commit nothing the guest
- * can see has changed but the frame's words below ESP0, which the full
- * path writes again.
+ * can see has changed but the frame's words below ESP0 (INT) or ESP
+ * (#DE), which the full path writes again: the #DE routine stores the
+ * highest word first, so a limit faults before any store.
  */
 extern char bt_isys_start[], bt_isys_end[];
 extern char bt_isys_int[], bt_isys_int_rbf[], bt_isys_int_commit[];

@@ -2202,6 +2202,33 @@ Test(cli, bt_divide_error_and_iretd_in_the_translation_follow_guest_stores)
 }
 
 /*
+ * #DE and IRETD to the same level in the translation under the PIT's
+ * kicks (guests/de-under-kicks.S): the kernel divides by zero until each
+ * of 2,000 ticks arrives, nothing in its loop leaving the translation,
+ * so kicks land inside the routines, many between a PUSHF and its POPF;
+ * a kick whose stepping the POPF ended would leave its interrupt
+ * waiting until the guest's bound fails it (check 1). Most #DE run in
+ * the translation.
+ */
+Test(cli, bt_divide_error_in_the_translation_under_kicks)
+{
+	const char *modes[] = {"bt-simple", "bt"};
+	const char *p = asm_guest("de-under-kicks");
+	struct result r;
+
+	for (int m = 0; m < 2; m++) {
+		unsigned long in, steps;
+
+		run_guest_passing(&r, modes[m], "--stats", p);
+		in = stat_of(&r, "bt.inline.raise_de");
+		steps = stat_of(&r, "bt.interrupts.stepped_to_boundary");
+		cr_assert_gt(in, 2000, "--mode %s: #DE inline %lu", modes[m],
+			     in);
+		cr_assert_gt(steps, 0, "--mode %s: no kick stepped", modes[m]);
+	}
+}
+
+/*
  * INT 0x80 and IRETD in the translation under the PIT's kicks
  * (guests/isys-under-kicks.S): the user makes round trips until each of
  * 2,000 ticks arrives, nothing in its loop leaving the translation, so

@@ -25,13 +25,14 @@
 
 #include "fast_seg.h"
 
-/* A present non-conforming code segment of DPL @dpl: where a privilege
- * change through a gate, or an IRET to an outer level, may go here
- * (conforming code keeps the CPL: the full path's). */
+/* A present non-conforming code segment of DPL @dpl whose accessed bit
+ * is set already (loading it would set it: SDM Vol. 3A 3.4.5.1): where a
+ * privilege change through a gate, or an IRET to an outer level, may go
+ * here (conforming code keeps the CPL: the full path's). */
 static bool fast_code_at(const struct vcpu_seg *d, u32 dpl)
 {
-	return d->s && (d->type & 8) && !(d->type & 4) && d->dpl == dpl &&
-	       d->present;
+	return d->s && (d->type & 8) && !(d->type & 4) && (d->type & 1) &&
+	       d->dpl == dpl && d->present;
 }
 
 /* A present writable data segment of DPL @dpl whose accessed bit is

@@ -60,10 +60,11 @@ static inline bool fast_seg_eq(const struct vcpu_seg *a,
 }
 
 /*
- * GDT selector @sel (RPL 0) names a present DPL-0 code segment that,
- * loaded (accessed bit set, as deliver.c loads it), is exactly the CS
- * the guest runs with, whose host slot sw_set_sreg would find as it is:
- * then the far transfer changes no segment state at all. The checks of
+ * GDT selector @sel (RPL 0) names a present DPL-0 code segment, its
+ * accessed bit set already (loading it would write it: SDM Vol. 3A
+ * 3.4.5.1, the full path's), that is exactly the CS the guest runs
+ * with, whose host slot sw_set_sreg would find as it is: then the far
+ * transfer changes no segment state at all. The checks of
  * SDM Vol. 3A 6.12.1.1 and Vol. 2A IRET pass for such a segment at
  * CPL 0.
  */
@@ -80,9 +81,8 @@ static bool fast_same_cs(const struct bt_vm *b, const struct sw_cpu *c, u32 sel)
 	    c->hsel_set[SW_CS] != sw_slot_sel(sw_slot_phys(c, (int)idx)) ||
 	    !sw_slot_current(c, (int)idx) || !fast_seg_eq(&c->slot[idx], cs))
 		return false;
-	if (!fast_gdt_desc(b, c, sel, &d, &acc))
+	if (!fast_gdt_desc(b, c, sel, &d, &acc) || !acc)
 		return false;
-	d.type |= 1; /* loaded as deliver.c loads it */
 	return d.s && (d.type & 8) && d.dpl == 0 && d.present &&
 	       fast_seg_eq(&d, cs);
 }

@@ -191,6 +191,9 @@ static int deliver_once(struct monitor *t, int vector, bool has_error,
 			     error) < 0)
 		return -1;
 	g.cs.selector = (u16)((g.sel & ~3u) | (u32)newcpl);
+	/* the handler's CS descriptor is loaded: its accessed bit (SDM
+	 * Vol. 3A 3.4.5.1) */
+	sw_desc_set_accessed_sel(c, g.sel);
 	g.cs.type |= 1;
 	sw_set_sreg(c, SW_CS, &g.cs);
 	c->cpl = newcpl;
@@ -295,6 +298,7 @@ int deliver__iret(struct sw_cpu *c)
 	else if (cpl <= vm__iopl(c))
 		writable |= EFL_IF;
 	newflags = (c->eflags & ~writable) | (frame[2] & writable) | EFL_FIXED;
+	sw_desc_set_accessed_sel(c, sel);
 	cs.type |= 1;
 	if (sw_set_sreg(c, SW_CS, &cs) < 0)
 		return sw_gp(c, sel & ~3u);

@@ -25,6 +25,9 @@ static int set_cs(struct sw_cpu *c, struct vcpu_seg *cs, u16 sel, int cpl,
 		  u32 eip)
 {
 	cs->selector = (u16)((sel & ~3u) | (u32)cpl);
+	/* Loading CS sets its descriptor's accessed bit too (SDM Vol. 3A
+	 * 3.4.5.1: every segment register load) */
+	sw_desc_set_accessed_sel(c, sel);
 	cs->type |= 1;
 	if (sw_set_sreg(c, SW_CS, cs) < 0)
 		return sw_gp(c, sel & ~3u);

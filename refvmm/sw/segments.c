@@ -286,6 +286,17 @@ int sw_desc_fetch(struct sw_cpu *c, u16 sel, struct vcpu_seg *s, u32 *lin)
 	return 0;
 }
 
+void sw_desc_set_accessed_sel(struct sw_cpu *c, u16 sel)
+{
+	if (sel & 4) {
+		if (!c->ldtr.unusable && c->ldtr.present)
+			sw_desc_set_accessed(c,
+					     (u32)c->ldtr.base + (sel & ~7u));
+	} else {
+		sw_desc_set_accessed(c, c->gdt_base + (sel & ~7u));
+	}
+}
+
 void sw_desc_set_accessed(struct sw_cpu *c, u32 lin)
 {
 	u8 b;

@@ -2202,6 +2202,25 @@ Test(cli, bt_divide_error_and_iretd_in_the_translation_follow_guest_stores)
 }
 
 /*
+ * Every CS load sets its descriptor's accessed bit when it is clear
+ * (guests/cs-accessed.S; SDM Vol. 3A 3.4.5.1): far JMP, CALL and RET,
+ * IRET, INT n, and 200 rounds of #DE and IRETD at CPL 0, which the
+ * binary translator's routines and fast callouts run only for a CS whose
+ * bit is set (bt/fast_isys.h, fast_event.h): with it clear they must
+ * leave the load to the emulator, which sets it. In every software
+ * mode.
+ */
+Test(cli, code_segment_loads_set_the_accessed_bit)
+{
+	const char *modes[] = {"trap", "bt-simple", "bt"};
+	const char *p = asm_guest("cs-accessed");
+	struct result r;
+
+	for (int m = 0; m < 3; m++)
+		run_guest_passing(&r, modes[m], "--stats", p);
+}
+
+/*
  * #DE and IRETD to the same level in the translation under the PIT's
  * kicks (guests/de-under-kicks.S): the kernel divides by zero until each
  * of 2,000 ticks arrives, nothing in its loop leaving the translation,

@@ -51,6 +51,9 @@ int sw_write(struct sw_cpu *c, int sreg, u32 off, const void *buf, u32 len);
 int sw_desc_fetch(struct sw_cpu *c, u16 sel, struct vcpu_seg *s, u32 *lin);
 /* Sets the accessed bit in the guest table (SDM Vol. 3A 3.4.5.1). */
 void sw_desc_set_accessed(struct sw_cpu *c, u32 lin);
+/* The same for the descriptor selector @sel names, which a load just
+ * fetched (its table holds it: sw_desc_fetch). */
+void sw_desc_set_accessed_sel(struct sw_cpu *c, u16 sel);
 
 /* Data/stack segment load (MOV, POP, LxS): checks, then installs. */
 int sw_load_data_sreg(struct sw_cpu *c, int sreg, u16 sel);

@@ -72,6 +72,18 @@
 	movl PG(EDX), %edx
 .endm
 
+/* The EFLAGS image of a frame into EAX: the pushed copy's arithmetic
+ * flags and DF, bt_page.vflags, the virtual IF, bit 1 (EDX clobbered) */
+.macro frame_eflags
+	movl (%esp), %eax
+	andl $ISYS_LIVE_FLAGS, %eax
+	orl PG(VFLAGS), %eax
+	movzbl PG(VIF), %edx
+	shll $9, %edx
+	orl %edx, %eax
+	orl $2, %eax
+.endm
+
 /* IRETD's image (bt_page.isys_frame[2], left in EAX) keeps the flags
  * of @mask as bt_page.vflags has them, else 9f */
 .macro image_same mask
@@ -179,13 +191,7 @@ bt_isys_int_rbf:
 	movl %eax, %es:(%ecx)
 	movzwl PG(CS_SEL), %eax
 	movl %eax, %es:4(%ecx)
-	movl (%esp), %eax
-	andl $ISYS_LIVE_FLAGS, %eax
-	orl PG(VFLAGS), %eax
-	movzbl PG(VIF), %edx
-	shll $9, %edx
-	orl %edx, %eax
-	orl $2, %eax
+	frame_eflags
 	movl %eax, %es:8(%ecx)
 	movl PG(ESP), %eax
 	movl %eax, %es:12(%ecx)
@@ -303,13 +309,8 @@ bt_isys_de_rbf:
 	 * anything is written, as the architecture checks the room
 	 * before the first push */
 	movw PG(SS), %es
-	movl (%esp), %eax
-	andl $ISYS_LIVE_FLAGS, %eax
-	orl PG(VFLAGS), %eax
-	movzbl PG(VIF), %edx
-	shll $9, %edx
-	orl %edx, %eax
-	orl $0x10002, %eax
+	frame_eflags
+	orl $0x10000, %eax	/* RF: a fault's image */
 	movl %eax, %es:8(%ecx)
 	movzwl PG(CS_SEL), %eax
 	movl %eax, %es:4(%ecx)

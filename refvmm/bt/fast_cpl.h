@@ -137,7 +137,9 @@ static bool fast_int(struct bt_vm *b, struct sw_cpu *c, u32 vector, u32 len)
 	    !(hi & 0x8000) ||
 	    !fast_gdt_desc(b, c, (lo >> 16) & 0xffff, &s.cs, &acc))
 		return false;
-	if (!fast_code_at(&s.cs, 0))
+	/* the handler's EIP within its CS (deliver.c: #GP(EXT) else) */
+	if (!fast_code_at(&s.cs, 0) ||
+	    ((lo & 0xffff) | (hi & 0xffff0000u)) > s.cs.limit)
 		return false;
 	s.cs.selector &= ~3u;
 	s.cs.type |= 1;
@@ -220,7 +222,8 @@ static bool fast_iret_outer(struct bt_vm *b, struct sw_cpu *c)
 	if ((f[2] & EFL_VM) || (f[1] & 3) != 3 || (f[4] & 3) != 3 ||
 	    !fast_gdt_desc(b, c, f[1] & 0xffff, &s.cs, &acc) ||
 	    !fast_gdt_desc(b, c, f[4] & 0xffff, &s.ss, &acc) ||
-	    !fast_code_at(&s.cs, 3) || !fast_stack_at(&s.ss, acc, 3))
+	    !fast_code_at(&s.cs, 3) || !fast_stack_at(&s.ss, acc, 3) ||
+	    f[0] > s.cs.limit)
 		return false;
 	s.cs.type |= 1;
 	if (!fast_user_data_segs(c))

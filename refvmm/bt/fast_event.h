@@ -111,7 +111,8 @@ static bool fast_raise_de(struct bt_vm *b, struct sw_cpu *c)
 	hi = fast_ram_u32(c, p + 4);
 	type = (hi >> 8) & 0x1f;
 	if ((type != 0xe && type != 0xf) || !(hi & 0x8000) ||
-	    !fast_same_cs(b, c, (lo >> 16) & ~3u))
+	    !fast_same_cs(b, c, (lo >> 16) & ~3u) ||
+	    ((lo & 0xffff) | (hi & 0xffff0000u)) > c->seg[SW_CS].limit)
 		return false;
 	if (esp < 12)
 		return false;
@@ -158,7 +159,8 @@ static bool fast_iret(struct bt_vm *b, struct sw_cpu *c)
 	f0 = fast_ram_u32(c, p);
 	f1 = fast_ram_u32(c, p + 4);
 	f2 = fast_ram_u32(c, p + 8);
-	if ((f2 & EFL_VM) || !fast_same_cs(b, c, f1 & 0xffff))
+	if ((f2 & EFL_VM) || !fast_same_cs(b, c, f1 & 0xffff) ||
+	    f0 > c->seg[SW_CS].limit)
 		return false;
 	nf = (efl & ~writable) | (f2 & writable) | EFL_FIXED;
 	nf = (nf & ~0x8028u) | EFL_FIXED;

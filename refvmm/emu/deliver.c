@@ -187,6 +187,10 @@ static int deliver_once(struct monitor *t, int vector, bool has_error,
 		return task_switch__gate(c, g.sel, ext, eflags, ret_eip,
 					 has_error, error);
 	newcpl = desc__is_conforming(&g.cs) ? c->cpl : g.cs.dpl;
+	/* the handler's EIP within its CS, before anything is pushed (SDM
+	 * Vol. 2A INT n: #GP(EXT)) */
+	if (g.off > g.cs.limit)
+		return sw_gp(c, ext);
 	if (push_event_frame(c, newcpl, ext, eflags, ret_eip, has_error,
 			     error) < 0)
 		return -1;
@@ -290,6 +294,11 @@ int deliver__iret(struct sw_cpu *c)
 			return sw_gp(c, ssel & ~3u);
 		if (!ss.present)
 			return sw_raise(c, 12, ssel & ~3u, true);
+	}
+	/* the return EIP within the new CS (SDM Vol. 2A IRET: #GP(0)) */
+	if (frame[0] > cs.limit)
+		return sw_gp(c, 0);
+	if (outer) {
 		sw_desc_set_accessed(c, ss_lin);
 		ss.type |= 1;
 	}

@@ -68,6 +68,9 @@ static int call_gate_inner(struct sw_cpu *c, struct vcpu_seg *cs, u16 tsel,
 		return sw_raise(c, 12, ssel & ~3u, true);
 	if (!cs->present)
 		return sw_raise(c, 11, tsel & ~3u, true);
+	/* the gate's EIP within the new CS (SDM Vol. 2A CALL: #GP(0)) */
+	if (off > cs->limit)
+		return sw_gp(c, 0);
 	for (i = 0; i < nparams; i++)
 		if (sw_read(c, SW_SS, c->gpr[SW_ESP] + 4u * (u32)i, &params[i],
 			    4) < 0)
@@ -148,6 +151,8 @@ int far__transfer(struct sw_cpu *c, bool call, u16 sel, u32 off, u32 next_eip)
 		return sw_gp(c, tsel & ~3u);
 	if (!cs.present)
 		return sw_raise(c, 11, tsel & ~3u, true);
+	if (off > cs.limit)
+		return sw_gp(c, 0);
 	if (call && push_return(c, next_eip) < 0)
 		return -1;
 	return set_cs(c, &cs, tsel, cpl, off);
@@ -172,6 +177,9 @@ int far__return(struct sw_cpu *c, u32 imm)
 	if (!cs.present)
 		return sw_raise(c, 11, sel & ~3u, true);
 	if (rpl == cpl) {
+		/* the return EIP within the CS (SDM Vol. 2B RET: #GP(0)) */
+		if (frame[0] > cs.limit)
+			return sw_gp(c, 0);
 		c->gpr[SW_ESP] = sp + 8 + imm;
 		return set_cs(c, &cs, sel, cpl, frame[0]);
 	}
@@ -185,6 +193,8 @@ int far__return(struct sw_cpu *c, u32 imm)
 		return sw_gp(c, ssel & ~3u);
 	if (!ss.present)
 		return sw_raise(c, 12, ssel & ~3u, true);
+	if (frame[0] > cs.limit)
+		return sw_gp(c, 0);
 	if (set_cs(c, &cs, sel, rpl, frame[0]) < 0)
 		return -1;
 	/* Loading SS sets its descriptor's accessed bit (SDM Vol. 3A

@@ -2221,6 +2221,23 @@ Test(cli, code_segment_loads_set_the_accessed_bit)
 }
 
 /*
+ * A new EIP beyond the new CS's limit faults before anything moves
+ * (guests/cs-limit.S): IRET and far RET #GP(0), INT n #GP(EXT), a call
+ * gate #GP(0), and an IRET to the limited CS running, which a fast
+ * callout could otherwise take (bt/fast_event.h). In every software
+ * mode.
+ */
+Test(cli, a_new_eip_beyond_the_code_limit_faults)
+{
+	const char *modes[] = {"trap", "bt-simple", "bt"};
+	const char *p = asm_guest("cs-limit");
+	struct result r;
+
+	for (int m = 0; m < 3; m++)
+		run_guest_passing(&r, modes[m], "--stats", p);
+}
+
+/*
  * #DE and IRETD to the same level in the translation under the PIT's
  * kicks (guests/de-under-kicks.S): the kernel divides by zero until each
  * of 2,000 ticks arrives, nothing in its loop leaving the translation,

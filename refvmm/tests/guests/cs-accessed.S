@@ -33,11 +33,7 @@
 .endm
 
 	flat_kernel STACK
-	mov $gdt, %esi
-	mov $GDT, %edi
-	mov $8, %ecx
-	rep movsl
-	lgdt gdt_data
+	gdt_to_page GDT, 8, gdt_data
 	idt_gate IDT, 0, de, 0x08, 0x8e
 	idt_gate IDT, 0x40, int40, 0x18, 0x8e
 	lidt idtr

@@ -49,13 +49,9 @@
 .endm
 
 	flat_kernel STACK
-	mov $gdt, %esi
-	mov $GDT, %edi
-	mov $8, %ecx
-	rep movsl
+	gdt_to_page GDT, 8, gdt_data
 	movl $0x00180000, GDT + 0x80
 	movl $0x00308c00, GDT + 0x84
-	lgdt gdt_data
 	idt_gate IDT, 13, gp, 0x08, 0x8e
 	idt_gate IDT, 0x40, FAR_EIP, 0x18, 0x8e
 	lidt idtr

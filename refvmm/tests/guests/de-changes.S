@@ -47,11 +47,7 @@
 #define CODE_TOP  0x1c1000
 
 	flat_kernel STACK1
-	mov $gdt, %esi
-	mov $GDT, %edi
-	mov $6, %ecx
-	rep movsl
-	lgdt gdt_data
+	gdt_to_page GDT, 6, gdt_data
 	/* both stacks' frames touched once: only the code page's stores
 	 * fault in the host below */
 	movl $0, STACK1 - 12

@@ -310,6 +310,17 @@ idtr:
 	ltr %ax
 .endm
 
+/* The first @dwords of the GDT at gdt copied to @to, a page of its own
+ * (the guest's stores to a descriptor are then no stores to a page of
+ * code), then loaded from the GDTR at @gdtr. Uses ECX, ESI, EDI. */
+.macro gdt_to_page to, dwords, gdtr
+	mov $gdt, %esi
+	mov $\to, %edi
+	mov $\dwords, %ecx
+	rep movsl
+	lgdt \gdtr
+.endm
+
 /* IRQ0 from any level: count at @ticks, EOI to the master 8259, IRET */
 .macro irq0_counter ticks
 	incl \ticks

@@ -527,9 +527,7 @@ static bool step(struct bt_vm *b, struct vm_exit *exit)
 		 * translations would run the DIV alone, and a kick there
 		 * would send it back through the routine) */
 		b->st.exits[BT_EXIT_RAISE_DE]++;
-		b->t->monitor_step = false;
-		return !monitor__deliver(b->t, 0, false, 0, DELIVER_EXCEPTION,
-					 c->eip, exit);
+		return callout__raise_de(b, exit);
 	}
 	traps__decode(c, kind, &ev);
 	if (ev.kind == SW_EV_FAULT && ev.vector == 14 &&

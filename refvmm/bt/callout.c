@@ -368,7 +368,7 @@ static bool raise_exc(struct bt_vm *b, int vector, bool has_error, u32 error,
 /* BT_EXIT_RAISE_DE: DIV/IDIV found its divisor zero. What the host's
  * SIGFPE would have led to (monitor__handle): the monitor's step to an
  * interrupt window ends, the #DE is delivered at the DIV. */
-static bool raise_de(struct bt_vm *b, struct vm_exit *exit)
+bool callout__raise_de(struct bt_vm *b, struct vm_exit *exit)
 {
 	b->t->monitor_step = false;
 	return raise_exc(b, 0, false, 0, exit);
@@ -504,7 +504,7 @@ bool callout__run(struct bt_vm *b, const struct bt_key *k, u32 entry_efl,
 	case BT_EXIT_RAISE_UD:
 		return monitor__handle(b->t, &ev, exit);
 	case BT_EXIT_RAISE_DE:
-		return raise_de(b, exit);
+		return callout__raise_de(b, exit);
 	case BT_EXIT_SHADOW:
 		/* the instruction after an inline STI starts another
 		 * block: the monitor runs it alone, in the shadow */

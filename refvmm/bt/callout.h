@@ -13,6 +13,10 @@
  * see @exit. */
 bool callout__run(struct bt_vm *b, const struct bt_key *k, u32 entry_efl,
 		  struct vm_exit *exit);
+/* #DE at the DIV at c->eip, delivered through the guest's IDT as the
+ * full path delivers BT_EXIT_RAISE_DE (the caller counts the exit).
+ * True when the run loop must see @exit. */
+bool callout__raise_de(struct bt_vm *b, struct vm_exit *exit);
 /* The monitor's emulate_first hook: the sensitive instructions that do
  * not trap at CPL 3, and near branches whose rewrite faulted. */
 enum emu_result callout__emulate(struct monitor *t, const cs_insn *in,

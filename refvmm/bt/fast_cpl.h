@@ -120,7 +120,8 @@ static void fast_switch(struct bt_vm *b, struct sw_cpu *c, int cpl, u32 eflags,
  */
 static bool fast_int(struct bt_vm *b, struct sw_cpu *c, u32 vector, u32 len)
 {
-	u32 old = fast_eflags(b, c), efl = old, lo, hi, type, esp0, sel0, sp;
+	u32 old = fast_eflags(b, c), efl = old, lo, hi, off, type, esp0, sel0;
+	u32 sp;
 	struct fast_switch s;
 	volatile u32 *frame;
 	bool acc;
@@ -132,14 +133,14 @@ static bool fast_int(struct bt_vm *b, struct sw_cpu *c, u32 vector, u32 len)
 		return false;
 	lo = fast_ram_u32(c, p);
 	hi = fast_ram_u32(c, p + 4);
+	off = desc__gate_offset(lo, hi);
 	type = (hi >> 8) & 0x1f;
 	if ((type != 0xe && type != 0xf) || ((hi >> 13) & 3) != 3 ||
 	    !(hi & 0x8000) ||
 	    !fast_gdt_desc(b, c, (lo >> 16) & 0xffff, &s.cs, &acc))
 		return false;
 	/* the handler's EIP within its CS (deliver.c: #GP(EXT) else) */
-	if (!fast_code_at(&s.cs, 0) ||
-	    ((lo & 0xffff) | (hi & 0xffff0000u)) > s.cs.limit)
+	if (!fast_code_at(&s.cs, 0) || off > s.cs.limit)
 		return false;
 	s.cs.selector &= ~3u;
 	s.cs.type |= 1;
@@ -169,7 +170,7 @@ static bool fast_int(struct bt_vm *b, struct sw_cpu *c, u32 vector, u32 len)
 	frame[4] = c->seg[SW_SS].selector;
 	fast_switch(b, c, 0, efl, &s);
 	c->gpr[SW_ESP] = sp;
-	c->eip = (lo & 0xffff) | (hi & 0xffff0000u);
+	c->eip = off;
 	fast_set_eflags(b, c, efl);
 	c->irq_shadow = false;
 	b->t->delivered_int++;

@@ -98,7 +98,8 @@ static bool fast_same_cs(const struct bt_vm *b, const struct sw_cpu *c, u32 sel)
 static bool fast_raise_de(struct bt_vm *b, struct sw_cpu *c)
 {
 	const struct vcpu_seg *ss = &c->seg[SW_SS];
-	u32 efl = fast_eflags(b, c), esp = c->gpr[SW_ESP], sp, lo, hi, type;
+	u32 efl = fast_eflags(b, c), esp = c->gpr[SW_ESP], sp, lo, hi, off,
+	    type;
 	volatile u32 *frame;
 	u64 p;
 
@@ -109,10 +110,10 @@ static bool fast_raise_de(struct bt_vm *b, struct sw_cpu *c)
 		return false;
 	lo = fast_ram_u32(c, p);
 	hi = fast_ram_u32(c, p + 4);
+	off = desc__gate_offset(lo, hi);
 	type = (hi >> 8) & 0x1f;
 	if ((type != 0xe && type != 0xf) || !(hi & 0x8000) ||
-	    !fast_same_cs(b, c, (lo >> 16) & ~3u) ||
-	    ((lo & 0xffff) | (hi & 0xffff0000u)) > c->seg[SW_CS].limit)
+	    !fast_same_cs(b, c, (lo >> 16) & ~3u) || off > c->seg[SW_CS].limit)
 		return false;
 	if (esp < 12)
 		return false;
@@ -125,7 +126,7 @@ static bool fast_raise_de(struct bt_vm *b, struct sw_cpu *c)
 	frame[1] = c->seg[SW_CS].selector;
 	frame[2] = efl | EFL_RF;
 	c->gpr[SW_ESP] = sp;
-	c->eip = (lo & 0xffff) | (hi & 0xffff0000u);
+	c->eip = off;
 	efl &= ~(EFL_TF | EFL_NT | EFL_RF | EFL_VM);
 	if (type == 0xe)
 		efl &= ~EFL_IF;

@@ -123,7 +123,7 @@ static bool fast_int_arm(struct bt_vm *b, const struct sw_cpu *c, u32 efl)
 	ro->int_ss_desc[1] = ssd[1];
 	ro->int_tss = (u32)tss + 4;
 	ro->int_sp_max = (u32)top;
-	ro->int_eip = (gate[0] & 0xffff) | (gate[1] & 0xffff0000u);
+	ro->int_eip = desc__gate_offset(gate[0], gate[1]);
 	ro->int_table_off = s->table * BT_TABLE_SIZE;
 	ro->int_ss0 = (u16)sel0;
 	ro->int_hss = s->hss;
@@ -165,8 +165,8 @@ static bool fast_iret_arm(struct bt_vm *b, const struct sw_cpu *c, u32 efl)
 /*
  * #DE and IRETD at CPL 0 that change no level (the routines bt_isys_de
  * and bt_isys_iret0), into bt_ro; @arm[0] for #DE, @arm[1] for IRETD.
- * Both need the CS running to be the GDT descriptor it was loaded from
- * (fast_same_cs), accessed already (a load would write it), so that
+ * Both need the CS running to be the GDT descriptor it was loaded from,
+ * accessed already (fast_same_cs: a load would write the bit), so that
  * equal bytes mean the far transfer to it changes no segment state.
  * IRETD besides: NMIs not blocked, no interrupt window requested (as
  * for IRETD to CPL 3). #DE besides: vector 0's gate within the IDT
@@ -187,7 +187,7 @@ static void fast_level0_arm(struct bt_vm *b, const struct sw_cpu *c,
 
 	arm[0] = arm[1] = false;
 	if (c->cpl != 0 || !fast_same_cs(b, c, cs->selector) ||
-	    !fast_gdt_raw(c, cs->selector, &d, &csa, csd) || !(csd[1] & 0x100))
+	    !fast_gdt_raw(c, cs->selector, &d, &csa, csd))
 		return;
 	ro->cs0_addr = csa;
 	ro->cs0_desc[0] = csd[0];
@@ -208,7 +208,7 @@ static void fast_level0_arm(struct bt_vm *b, const struct sw_cpu *c,
 	ro->de_idt = (u32)idt;
 	ro->de_gate[0] = gate[0];
 	ro->de_gate[1] = gate[1];
-	ro->de_eip = (gate[0] & 0xffff) | (gate[1] & 0xffff0000u);
+	ro->de_eip = desc__gate_offset(gate[0], gate[1]);
 	ro->de_hss = c->hsel_set[SW_SS];
 	ro->de_keep_if = type == 0xf ? 0xff : 0;
 	arm[0] = true;

@@ -151,15 +151,15 @@ int isys__rollback(struct bt_vm *b)
 	struct sw_cpu *c = b->c;
 	const struct bt_page *pg = b->page;
 	u64 rip = c->eip;
-	bool pushed;
+	bool pushed, de;
 	u16 ss;
 
 	if (!b->isys_base)
 		return 0;
-	if (within(b, rip, bt_isys_int_rbf, bt_isys_int_commit) ||
+	de = within(b, rip, bt_isys_de_rbf, bt_isys_de_commit);
+	if (de || within(b, rip, bt_isys_int_rbf, bt_isys_int_commit) ||
 	    within(b, rip, bt_isys_iret_rbf, bt_isys_iret_commit) ||
-	    within(b, rip, bt_isys_iret0_rbf, bt_isys_iret0_commit) ||
-	    within(b, rip, bt_isys_de_rbf, bt_isys_de_commit))
+	    within(b, rip, bt_isys_iret0_rbf, bt_isys_iret0_commit))
 		pushed = true;
 	else if (within(b, rip, bt_isys_iret_rb, bt_isys_iret_rbf) ||
 		 within(b, rip, bt_isys_iret0, bt_isys_iret0_rbf))
@@ -184,5 +184,5 @@ int isys__rollback(struct bt_vm *b)
 		c->host_eflags = (c->host_eflags & ~ISYS_LIVE_FLAGS) |
 				 (pg->isys_stack[2] & ISYS_LIVE_FLAGS);
 	b->st.isys_rollbacks++;
-	return within(b, rip, bt_isys_de_rbf, bt_isys_de_commit) ? 2 : 1;
+	return de ? 2 : 1;
 }

@@ -119,7 +119,7 @@ static int read_gate(struct sw_cpu *c, int vector, enum deliver_source src,
 		return 1; /* a task gate: g->sel is the TSS */
 	if (g->type == 0x6 || g->type == 0x7)
 		return -2; /* 16-bit gates: not modelled */
-	g->off = (lo & 0xffff) | (hi & 0xffff0000u);
+	g->off = desc__gate_offset(lo, hi);
 	if (!(g->sel & ~3u))
 		return sw_gp(c, ext);
 	if (sw_desc_fetch(c, g->sel, &g->cs, NULL) < 0 ||

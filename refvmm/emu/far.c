@@ -139,7 +139,7 @@ int far__transfer(struct sw_cpu *c, bool call, u16 sel, u32 off, u32 next_eip)
 		lo_hi[1] = (u32)(raw >> 32);
 	}
 	tsel = (u16)(lo_hi[0] >> 16);
-	off = (lo_hi[0] & 0xffff) | (lo_hi[1] & 0xffff0000u);
+	off = desc__gate_offset(lo_hi[0], lo_hi[1]);
 	nparams = lo_hi[1] & 0x1f;
 	if (check_code_target(c, tsel, &cs) < 0)
 		return -1;

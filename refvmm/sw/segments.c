@@ -262,14 +262,15 @@ int sw_write(struct sw_cpu *c, int sreg, u32 off, const void *buf, u32 len)
 	return sw_seg_write(c, &c->seg[sreg], sreg == SW_SS, off, buf, len);
 }
 
-int sw_desc_fetch(struct sw_cpu *c, u16 sel, struct vcpu_seg *s, u32 *lin)
+/* The linear address of the descriptor @sel names, false when its
+ * table (the GDT, or an LDT that is loaded) does not reach it. */
+static bool desc_lin(const struct sw_cpu *c, u16 sel, u32 *lin)
 {
 	u32 base, limit, idx = sel & ~7u;
-	u64 raw;
 
 	if (sel & 4) {
 		if (c->ldtr.unusable || !c->ldtr.present)
-			return -1;
+			return false;
 		base = (u32)c->ldtr.base;
 		limit = c->ldtr.limit;
 	} else {
@@ -277,24 +278,32 @@ int sw_desc_fetch(struct sw_cpu *c, u16 sel, struct vcpu_seg *s, u32 *lin)
 		limit = c->gdt_limit;
 	}
 	if (idx + 7 > limit)
+		return false;
+	*lin = base + idx;
+	return true;
+}
+
+int sw_desc_fetch(struct sw_cpu *c, u16 sel, struct vcpu_seg *s, u32 *lin)
+{
+	u32 at;
+	u64 raw;
+
+	if (!desc_lin(c, sel, &at))
 		return -1;
-	if (sw_lin_read(c, base + idx, &raw, 8) < 0)
+	if (sw_lin_read(c, at, &raw, 8) < 0)
 		return -1; /* #PF reading the table: reported as #GP */
 	desc__decode(raw, sel, s);
 	if (lin)
-		*lin = base + idx;
+		*lin = at;
 	return 0;
 }
 
 void sw_desc_set_accessed_sel(struct sw_cpu *c, u16 sel)
 {
-	if (sel & 4) {
-		if (!c->ldtr.unusable && c->ldtr.present)
-			sw_desc_set_accessed(c,
-					     (u32)c->ldtr.base + (sel & ~7u));
-	} else {
-		sw_desc_set_accessed(c, c->gdt_base + (sel & ~7u));
-	}
+	u32 lin;
+
+	if (desc_lin(c, sel, &lin))
+		sw_desc_set_accessed(c, lin);
 }
 
 void sw_desc_set_accessed(struct sw_cpu *c, u32 lin)

@@ -61,6 +61,14 @@ desc__decode(u64 raw, u16 selector, struct vcpu_seg *s)
 	s->unusable = 0;
 }
 
+/* The offset of a 32-bit interrupt, trap or call gate (two dwords: SDM
+ * Vol. 3A Figures 5-8 and 6-2). Inline for the fast callouts too. */
+static inline __attribute__((always_inline)) u32 desc__gate_offset(u32 lo,
+								   u32 hi)
+{
+	return (lo & 0xffff) | (hi & 0xffff0000u);
+}
+
 u64 desc__encode(const struct vcpu_seg *seg);
 /* Highest valid offset + 1 region: expand-down helpers. */
 bool desc__is_code(const struct vcpu_seg *seg);

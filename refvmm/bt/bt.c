@@ -786,6 +786,16 @@ static void fold_fast(struct bt_vm *b, struct stats *s)
 		stats__add_in(s, "emulated", bt_fast_names[i], n);
 		stats__add_in(s, "bt.callouts", bt_fast_names[i], n);
 	}
+	/* an adapted access's #PF, raised by the gate (fast_shadow.h):
+	 * the emulator's access and a delivered exception, as
+	 * retranslate.c's raise counts */
+	if (b->fast_pf) {
+		stats__add_in(s, "bt.fast", "raise_pf", b->fast_pf);
+		stats__add_in(s, "delivered.exception", "PF", b->fast_pf);
+		stats__add_in(s, "emulated", "memory_access", b->fast_pf);
+		b->st.fast_callouts += b->fast_pf;
+		b->fast_pf = 0;
+	}
 	/* the #DEs the translation delivered itself (fast_isys.h) */
 	if (b->de_unfolded)
 		stats__add_in(s, "delivered.exception", "DE", b->de_unfolded);

@@ -27,7 +27,8 @@
  * bt_page is translated code's scratch, so fast_op is a claim like
  * exit_code: every field is range-checked, and no value makes this do
  * more than a CPL-0 guest could do itself (read its control registers,
- * divide by zero, return from its handler, read a port its IOPL lets it).
+ * divide by zero, touch a page its tables do not map, return from its
+ * handler, read a port its IOPL lets it).
  */
 #include "fast.h"
 #include "fast_shadow.h"
@@ -162,6 +163,7 @@ u64 bt_fast_callout(void)
 	struct sw_cpu *c = sw_cpu_current;
 	struct bt_vm *b = vm__of(c);
 	u32 op, kind, len;
+	enum fast_adapted ad;
 
 	if (!b || b->c != c || !fast_inline_sync(b, c) ||
 	    must_take_full_path(b, c))
@@ -179,7 +181,8 @@ u64 bt_fast_callout(void)
 	op = b->page->fast_op;
 	kind = op & 0xff;
 	len = (op >> 16) & 0xf;
-	if (!len || (op >> 20 & 0xf) ||
+	if (!len || (op >> 20 & 0xf & ~(BT_FAST_IMM >> 20)) ||
+	    ((op & BT_FAST_IMM) && kind != BT_FAST_ADAPT_MOV) ||
 	    (op >> 24 && kind != BT_FAST_IN && kind != BT_FAST_INT))
 		return 0;
 	switch (kind) {
@@ -190,12 +193,22 @@ u64 bt_fast_callout(void)
 		break;
 	case BT_FAST_ADAPT_MOV:
 		/* an adapted callout, counted as retranslate.c counts one
-		 * (fast_shadow.h), not as an emulated callout */
-		if (len < 2 || len > 7 || !memory_op_allowed(b, c) ||
-		    !adapted_mov(b, c, op))
+		 * (fast_shadow.h), not as an emulated callout; C7 /0 is
+		 * 6-11 bytes, the others 2-7 */
+		if (len < ((op & BT_FAST_IMM) ? 6u : 2u) ||
+		    len > ((op & BT_FAST_IMM) ? 11u : 7u) ||
+		    !memory_op_allowed(b, c))
 			return 0;
-		b->fast_done[kind - 1]++;
+		ad = adapted_mov(b, c, op);
+		if (ad == FAST_ADAPTED_DECLINED)
+			return 0;
 		b->fast_since_check++;
+		if (ad == FAST_ADAPTED_RAISED) {
+			/* EIP is the handler's */
+			b->fast_pf++;
+			return fast_back(b, c);
+		}
+		b->fast_done[kind - 1]++;
 		c->eip += len;
 		return fast_back(b, c);
 	case BT_FAST_INVLPG:

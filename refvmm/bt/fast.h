@@ -17,7 +17,9 @@
  * bit 8 says the DX form and 24-31 hold the imm8 port, for BT_FAST_INT
  * 24-31 the vector. BT_FAST_INVLPG and BT_FAST_ADAPT_MOV name the
  * memory operand's segment in 12-15 (its effective address is
- * bt_page.fast_ea), and BT_FAST_ADAPT_MOV the store in bit 11.
+ * bt_page.fast_ea), and BT_FAST_ADAPT_MOV the store in bit 11 and, in
+ * bit 20 (BT_FAST_IMM), a store of bt_page.fast_imm instead of a
+ * register.
  */
 enum bt_fast_kind {
 	BT_FAST_MOV_FROM_CR = 1, /* MOV r32, CRn (0F 20 /r) */
@@ -37,10 +39,12 @@ enum bt_fast_kind {
 				  * CPL 0: reg the segment, cr the source */
 	BT_FAST_INVLPG,		 /* INVLPG m (0F 01 /7) at CPL 0 */
 	BT_FAST_ADAPT_MOV,	 /* an adapted MOV r32, m32 / MOV m32, r32
-				  * (8B, 89, A1, A3) at CPL 0 */
+				  * (8B, 89, A1, A3) or MOV m32, imm32
+				  * (C7 /0) at CPL 0 */
 };
 
 #define BT_FAST_STORE (1u << 11) /* BT_FAST_ADAPT_MOV: m32 <- r32 */
+#define BT_FAST_IMM   (1u << 20) /* ... with BT_FAST_STORE: m32 <- imm32 */
 
 #define BT_FAST_OP(kind, reg, cr, len)                                         \
 	((u32)(kind) | (u32)(reg) << 8 | (u32)(cr) << 12 | (u32)(len) << 16)

@@ -1,8 +1,9 @@
 /*
  * The divide-error round trip as fast callouts (fast.c; included there
- * alone, like fast_mem.h): #DE raised at CPL 0 through an interrupt or
- * trap gate to the code segment already in CS, and IRET back to that
- * same segment at CPL 0. Each does what emu/deliver.c would do in that
+ * alone, like fast_mem.h): #DE (and an adapted access's #PF,
+ * fast_shadow.h) raised at CPL 0 through an interrupt or trap gate to
+ * the code segment already in CS, and IRET back to that same segment at
+ * CPL 0. Each does what emu/deliver.c would do in that
  * case, and only that; any other case, and any check the full path
  * would fail, returns false before a field changed.
  */
@@ -88,25 +89,27 @@ static bool fast_same_cs(const struct bt_vm *b, const struct sw_cpu *c, u32 sel)
 }
 
 /*
- * #DE at the DIV (c->eip) from CPL 0: an interrupt or trap gate (SDM
- * Vol. 3A 6.11, 6.12.1) to the CS already loaded, the frame EFLAGS
- * (RF = 1: a fault, 17.3.1.1), CS, EIP on the current stack (no
- * privilege change, 6.12.1 Figure 6-4). Declined: a task or 16-bit gate,
- * a gate or segment that would fault, another code segment, NT, RF or
- * VM set, a frame that is not plain memory (fast_mem.h).
+ * Fault @vector at the instruction at c->eip from CPL 0: an interrupt or
+ * trap gate (SDM Vol. 3A 6.11, 6.12.1) to the CS already loaded, the
+ * frame EFLAGS (RF = 1: a fault, 17.3.1.1), CS, EIP and, with
+ * @has_error, the error code on the current stack (no privilege change,
+ * 6.12.1 Figure 6-4; 6.13). Declined: a task or 16-bit gate, a gate or
+ * segment that would fault, another code segment, NT, RF, TF or VM set,
+ * a frame that is not plain memory (fast_mem.h).
  */
-static bool fast_raise_de(struct bt_vm *b, struct sw_cpu *c)
+static bool fast_raise(struct bt_vm *b, struct sw_cpu *c, u32 vector,
+		       bool has_error, u32 error)
 {
 	const struct vcpu_seg *ss = &c->seg[SW_SS];
-	u32 efl = fast_eflags(b, c), esp = c->gpr[SW_ESP], sp, lo, hi, off,
-	    type;
+	u32 efl = fast_eflags(b, c), esp = c->gpr[SW_ESP],
+	    n = has_error ? 16 : 12, sp, lo, hi, off, type;
 	volatile u32 *frame;
 	u64 p;
 
-	if (c->cpl != 0 || c->idt_limit < 7 ||
+	if (c->cpl != 0 || vector > 31 || c->idt_limit < vector * 8 + 7 ||
 	    (efl & (EFL_NT | EFL_RF | EFL_VM | EFL_TF)))
 		return false;
-	if (!fast_phys(b, c, c->idt_base, 8, false, &p))
+	if (!fast_phys(b, c, c->idt_base + vector * 8, 8, false, &p))
 		return false;
 	lo = fast_ram_u32(c, p);
 	hi = fast_ram_u32(c, p + 4);
@@ -115,13 +118,15 @@ static bool fast_raise_de(struct bt_vm *b, struct sw_cpu *c)
 	if ((type != 0xe && type != 0xf) || !(hi & 0x8000) ||
 	    !fast_same_cs(b, c, (lo >> 16) & ~3u) || off > c->seg[SW_CS].limit)
 		return false;
-	if (esp < 12)
+	if (esp < n)
 		return false;
-	sp = esp - 12;
-	if (!fast_stack_ok(ss, sp, 12) ||
-	    !fast_phys(b, c, (u32)ss->base + sp, 12, true, &p))
+	sp = esp - n;
+	if (!fast_stack_ok(ss, sp, n) ||
+	    !fast_phys(b, c, (u32)ss->base + sp, n, true, &p))
 		return false;
 	frame = (volatile u32 *)(void *)(c->ram + p);
+	if (has_error)
+		*frame++ = error;
 	frame[0] = c->eip;
 	frame[1] = c->seg[SW_CS].selector;
 	frame[2] = efl | EFL_RF;
@@ -131,8 +136,16 @@ static bool fast_raise_de(struct bt_vm *b, struct sw_cpu *c)
 	if (type == 0xe)
 		efl &= ~EFL_IF;
 	fast_set_eflags(b, c, efl);
-	b->st.exits[BT_EXIT_RAISE_DE]++;
 	b->t->delivered_exc++;
+	return true;
+}
+
+/* #DE at the DIV (c->eip): no error code (SDM Vol. 3A 6.15). */
+static bool fast_raise_de(struct bt_vm *b, struct sw_cpu *c)
+{
+	if (!fast_raise(b, c, 0, false, 0))
+		return false;
+	b->st.exits[BT_EXIT_RAISE_DE]++;
 	return true;
 }
 

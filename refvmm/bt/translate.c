@@ -642,10 +642,11 @@ static u32 default_seg(const u8 *g, const struct bt_insn *in)
 }
 
 /*
- * The gate's memory operations (fast_shadow.h): an adapted MOV r32, m32
- * or MOV m32, r32 (8B /r, 89 /r, A1, A3) and INVLPG m (0F 01 /7), at CPL
- * 0 with no prefix (32-bit operand and address, the default segment):
- * BT_FAST_OP with the operand's segment, or 0.
+ * The gate's memory operations (fast_shadow.h): an adapted MOV r32, m32,
+ * MOV m32, r32 (8B /r, 89 /r, A1, A3) or MOV m32, imm32 (C7 /0) and
+ * INVLPG m (0F 01 /7), at CPL 0 with no prefix (32-bit operand and
+ * address, the default segment): BT_FAST_OP with the operand's segment,
+ * or 0.
  */
 static u32 mem_fast_op(const struct bt_key *k, const u8 *g,
 		       const struct bt_insn *in)
@@ -660,6 +661,11 @@ static u32 mem_fast_op(const struct bt_key *k, const u8 *g,
 		return BT_FAST_OP(BT_FAST_ADAPT_MOV, g[1] >> 3 & 7,
 				  default_seg(g, in), in->len) |
 		       (g[0] == 0x89 ? BT_FAST_STORE : 0);
+	if (g[0] == 0xc7 && in->has_modrm && in->modrm_off == 1 &&
+	    (g[1] >> 3 & 7) == 0 && g[1] >> 6 != 3 && in->len >= 6)
+		return BT_FAST_OP(BT_FAST_ADAPT_MOV, 0, default_seg(g, in),
+				  in->len) |
+		       BT_FAST_STORE | BT_FAST_IMM;
 	if (g[0] == 0x0f && g[1] == 0x01 && in->has_modrm &&
 	    in->modrm_off == 2 && (g[2] >> 3 & 7) == 7 && g[2] >> 6 != 3)
 		return BT_FAST_OP(BT_FAST_INVLPG, 0, default_seg(g, in),
@@ -678,6 +684,7 @@ static u32 mem_fast_op(const struct bt_key *k, const u8 *g,
  *	lea m, %ecx			| movl $moffs, %gs:fast_ea
  *	mov %ecx, %gs:fast_ea
  *	mov %gs:scr_ecx, %ecx
+ *	[movl $imm32, %gs:fast_imm]
  *	movl $eip, %gs:eip; [movl $site, %gs:patch_site]
  *	movl $fast, %gs:fast_op; the exit
  *
@@ -688,7 +695,8 @@ static void emit_fast_mem(struct tx *x, u32 eip, const u8 *g,
 {
 	struct emit *e = &x->e;
 	u8 *site = adapt ? adapt_site(x, eip) : NULL;
-	u32 i;
+	/* the LEA takes the operand's bytes, not C7's immediate */
+	u32 i, end = in->len - ((fast & BT_FAST_IMM) ? 4u : 0u);
 
 	map_add(x, eip, true);
 	if (!in->has_modrm) {
@@ -699,11 +707,16 @@ static void emit_fast_mem(struct tx *x, u32 eip, const u8 *g,
 		emit__gs_store_ecx(e, BT_PG(scr_ecx));
 		emit__u8(e, 0x8d); /* lea m, %ecx */
 		emit__u8(e, (u8)((g[in->modrm_off] & ~0x38u) | 1u << 3));
-		for (i = in->modrm_off + 1u; i < in->len; i++)
+		for (i = in->modrm_off + 1u; i < end; i++)
 			emit__u8(e, g[i]);
 		emit__gs_store_ecx(e, BT_PG(fast_ea));
 		emit__gs_load_ecx(e, BT_PG(scr_ecx));
 	}
+	if (fast & BT_FAST_IMM)
+		emit__gs_imm(e, BT_PG(fast_imm),
+			     (u32)g[end] | (u32)g[end + 1] << 8 |
+				     (u32)g[end + 2] << 16 |
+				     (u32)g[end + 3] << 24);
 	emit__gs_imm(e, BT_PG(eip), eip);
 	if (adapt)
 		emit__gs_imm(e, BT_PG(patch_site), (u32)(uintptr_t)site);

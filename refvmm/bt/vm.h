@@ -142,6 +142,8 @@ struct bt_page {
 	/* #DE raised at CPL 0 in the translation (fast_isys.h, isys.S),
 	 * since the run loop last added them to bt_stats */
 	u32 inline_de;
+	/* BT_FAST_ADAPT_MOV with BT_FAST_IMM: the immediate to store */
+	u32 fast_imm;
 };
 
 /* Where the monitor may write a jump (recorded when it was emitted). */
@@ -507,6 +509,9 @@ struct bt_vm {
 	 * named counters (bt__stats adds them), and since the run loop's
 	 * last integrity check. */
 	u64 fast_done[BT_FAST_NOPS];
+	/* ... and the adapted accesses' #PFs (fast_shadow.h), counted as
+	 * the full path counts a raise */
+	u64 fast_pf;
 	u32 fast_since_check;
 };
 

@@ -1170,6 +1170,9 @@ Test(bt_emit, adapted_mov_and_invlpg_leave_with_their_effective_address)
 	static const u8 load[] = {0x8b, 0x7c, 0x24, 0x08}; /* [esp + 8] */
 	static const u8 store[] = {0xa3, 0x00, 0x00, 0x80, 0x40};
 	static const u8 fs_load[] = {0x64, 0x8b, 0x07};
+	/* mov dword ptr [eax + ebx*4 + 0x10], 0x12345678 */
+	static const u8 store_imm[] = {0xc7, 0x44, 0x98, 0x10,
+				       0x78, 0x56, 0x34, 0x12};
 	static const u8 invlpg[] = {0x0f, 0x01, 0x3e, 0xf4}; /* [esi] */
 	const struct bt_block *tb;
 	char lines[16][64], w[64];
@@ -1225,6 +1228,21 @@ Test(bt_emit, adapted_mov_and_invlpg_leave_with_their_effective_address)
 	snprintf(w, sizeof(w), "mov dword ptr gs:[0x%x], 0x%x", BT_PG(fast_op),
 		 BT_FAST_OP(BT_FAST_ADAPT_MOV, 0, SW_DS, 5) | BT_FAST_STORE);
 	expect_line(lines, 3, w);
+
+	/* MOV m32, imm32: the LEA takes the operand without the
+	 * immediate, which goes to fast_imm */
+	bvm.nblocks = 0;
+	tb = translate(store_imm, sizeof(store_imm), 0, 0);
+	n = host_listing(tb, lines, 16, addr);
+	cr_assert_geq(n, 10);
+	expect_line(lines, 1, "lea ecx, [eax + ebx*4 + 0x10]");
+	snprintf(w, sizeof(w), "mov dword ptr gs:[0x%x], 0x12345678",
+		 BT_PG(fast_imm));
+	expect_line(lines, 4, w);
+	snprintf(w, sizeof(w), "mov dword ptr gs:[0x%x], 0x%x", BT_PG(fast_op),
+		 BT_FAST_OP(BT_FAST_ADAPT_MOV, 0, SW_DS, 8) | BT_FAST_STORE |
+			 BT_FAST_IMM);
+	expect_line(lines, 7, w);
 
 	/* a segment override: the adapted callout as it was */
 	bvm.nblocks = 0;

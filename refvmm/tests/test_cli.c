@@ -2011,6 +2011,43 @@ Test(cli, bt_fast_accesses_to_a_hot_page)
 }
 
 /*
+ * Demand paging through each form of an adapted access the gate
+ * finishes (guests/demand-pf.S: 2100 first touches of a not-present
+ * page, seven forms, 300 rounds each; the handler checks the error
+ * code, CR2, the frame and IF after the gate). Each mode delivers each
+ * #PF once. Under bt a store's site becomes an adapted callout after
+ * two rounds (the retried store's hidden fault counts, retranslate.c),
+ * and from then on the gate raises its #PF (bt.fast.raise_pf) and
+ * finishes its retry (bt.fast.adapted): at most 4 x 298, less the few
+ * the integrity check's turn sends to the full path. A load's retry
+ * counts for nothing, so its site stays native and its #PF a host
+ * fault. bt-simple adapts nothing: the same guest through the full
+ * path. Trap mode is left out: its PUSHF shows the host's IF.
+ */
+Test(cli, bt_fast_page_faults_of_adapted_accesses)
+{
+	static const char *const modes[] = {"bt-simple", "bt"};
+	const char *p = asm_guest("demand-pf");
+	unsigned long raised;
+	struct result r;
+
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		run_guest_passing(&r, modes[i], "--stats", p);
+		cr_assert_eq(stat_of(&r, "delivered.exception.PF"), 2100,
+			     "--mode %s: %s", modes[i], r.err);
+		if (!strcmp(modes[i], "bt-simple")) {
+			cr_assert_null(strstr(r.err, "bt.fast.raise_pf"), "%s",
+				       r.err);
+			continue;
+		}
+		raised = stat_of(&r, "bt.fast.raise_pf");
+		cr_assert(raised >= 1150 && raised <= 4 * 298, "%s", r.err);
+		cr_assert_geq(stat_of(&r, "bt.fast.adapted"), raised, "%s",
+			      r.err);
+	}
+}
+
+/*
  * IN of a published pure port (pio_pure.h) runs in the translation
  * (bt/translate.c emit_in): 6000 reads of the UART's scratch register
  * (DX form) and the PIC's mask (imm8 form), the values checked by the

@@ -51,15 +51,7 @@
 	mov $0xff, %al
 	out %al, $0x21
 	out %al, $0xa1
-	mov $PT0, %edi
-	xor %ecx, %ecx
-1:	mov %ecx, %eax
-	shl $12, %eax
-	or $0x63, %eax		/* P RW A D */
-	mov %eax, (%edi,%ecx,4)
-	inc %ecx
-	cmp $1024, %ecx
-	jne 1b
+	identity_pt PT0
 	mov $PT1, %edi
 	xor %eax, %eax
 	mov $1024, %ecx

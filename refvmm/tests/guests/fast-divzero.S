@@ -57,16 +57,8 @@
 	cmpl $N, DE_COUNT
 	jne fail
 
-	/* 4 KiB pages over the first 4 MiB, all A and D but the stack's */
-	mov $PT, %edi
-	xor %ecx, %ecx
-2:	mov %ecx, %eax
-	shl $12, %eax
-	or $0x63, %eax		/* P RW A D */
-	mov %eax, (%edi,%ecx,4)
-	inc %ecx
-	cmp $1024, %ecx
-	jne 2b
+	/* identity, all A and D but the stack's */
+	identity_pt PT
 	movl $(STACK_PG | 0x23), PT + (STACK_PG >> 12) * 4
 	movl $(PT | 0x23), PD
 	mov $PD, %eax

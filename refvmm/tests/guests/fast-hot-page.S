@@ -22,16 +22,7 @@
 #define N   1000
 
 	mov $0x190000, %esp
-	/* 4 KiB pages over the first 4 MiB, P RW A D */
-	mov $PT, %edi
-	xor %ecx, %ecx
-1:	mov %ecx, %eax
-	shl $12, %eax
-	or $0x63, %eax
-	mov %eax, (%edi,%ecx,4)
-	inc %ecx
-	cmp $1024, %ecx
-	jne 1b
+	identity_pt PT
 	movl $0xf0000000, F0
 	movl $0xf0000001, F1
 	movl $0xf1000000, F0 + 4

@@ -321,6 +321,20 @@ idtr:
 	lgdt \gdtr
 .endm
 
+/* 4 KiB pages over the first 4 MiB at the page table @pt: identity,
+ * P RW A D. Uses EAX, ECX, EDI. */
+.macro identity_pt pt
+	mov $\pt, %edi
+	xor %ecx, %ecx
+.Lpt\@:	mov %ecx, %eax
+	shl $12, %eax
+	or $0x63, %eax
+	mov %eax, (%edi,%ecx,4)
+	inc %ecx
+	cmp $1024, %ecx
+	jne .Lpt\@
+.endm
+
 /* IRQ0 from any level: count at @ticks, EOI to the master 8259, IRET */
 .macro irq0_counter ticks
 	incl \ticks

@@ -8,72 +8,21 @@
  * an access works is tried, not asked of the shadow.
  */
 #define _GNU_SOURCE
-#include <criterion/criterion.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
-
-#include "host_access.h"
-#include "refvmm/sw/guest_pt.h"
-#include "refvmm/sw/shadow_pt.h"
 
 #define RAM_SIZE (8u << 20)
-#define PD	 0x1000u
-#define PT	 0x2000u
-#define LIN	 0x400000u /* PDE 1 -> PT */
-#define DATA	 0x100000u /* PTE i maps DATA + i pages */
 #define NPTE	 64u
-#define P	 1u
-#define RW	 2u
-#define US	 4u
-
-static int memfd;
-static u8 *ram;
-static struct shadow_pt sp;
-
-static u32 *pte(u32 i)
-{
-	return (u32 *)(void *)(ram + PT) + i;
-}
-
-static u32 frame(u32 i)
-{
-	return DATA + i * 4096;
-}
+#include "shadow_fixture.h"
 
 static void setup(void)
 {
-	struct gpt_ctl c = {.cr0 = 0x80010011u, .cr3 = PD, .maxphy = 48};
-
-	memfd = guest_ram_create(RAM_SIZE, &ram);
-	*(u32 *)(void *)(ram + PD + 4) = PT | P | RW | US;
-	for (u32 i = 0; i < NPTE; i++) {
-		*pte(i) = frame(i) | P | RW | US;
+	guest_up(NPTE, 0);
+	for (u32 i = 0; i < NPTE; i++)
 		memset(ram + frame(i), 0x40 + (int)i, 4096);
-	}
-	cr_assert_eq(shadow__init(&sp, memfd, ram, RAM_SIZE, 256, false), 0,
-		     "%s", sp.err);
-	cr_assert_eq(shadow__set_ctl(&sp, &c, false), 0);
+	shadow_up_with(256, 0, false);
 }
 
-static void teardown(void)
-{
-	shadow__destroy(&sp);
-	munmap(ram, RAM_SIZE);
-	close(memfd);
-}
-
-TestSuite(shadow_eager, .init = setup, .fini = teardown);
-
-static void store_pte(u32 i, u32 v)
-{
-	shadow_store_entry(&sp, ram, PT + i * 4, v);
-}
-
-static void map_by_fault(u32 i, bool write)
-{
-	shadow_hidden_fault(&sp, LIN + i * 4096, write);
-}
+TestSuite(shadow_eager, .init = setup, .fini = guest_down);
 
 Test(shadow_eager, pte_write_then_access_takes_no_hidden_fault)
 {

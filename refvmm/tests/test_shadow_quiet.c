@@ -9,59 +9,26 @@
  * have changed. Real mappings in this process, as test_shadow_kept.c.
  */
 #define _GNU_SOURCE
-#include <criterion/criterion.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include "../sw/shadow_pt_int.h"
-#include "host_access.h"
-#include "refvmm/sw/guest_pt.h"
-#include "refvmm/sw/shadow_pt.h"
 
 #define RAM_SIZE (16u << 20)
-#define PD	 0x1000u
-#define PT	 0x2000u /* PDE 1: linear 0x400000 */
-#define LIN	 0x400000u
-#define DATA	 0x100000u /* PTE i maps DATA + i pages */
-#define P	 1u
-#define RW	 2u
-#define US	 4u
-#define AD	 (GPT_A | GPT_D)
+#include "shadow_fixture.h"
 
-static int memfd;
-static u8 *ram;
-static struct shadow_pt sp;
+#define AD (GPT_A | GPT_D)
 
-static u32 *pte(u32 i)
-{
-	return (u32 *)(void *)(ram + PT) + i;
-}
-
-static u32 frame(u32 i)
-{
-	return DATA + i * 4096;
-}
-
+/* PDE 1 names PT, whose 1024 entries map pages with A and D set; the
+ * shadow as under --mode bt */
 static void up(void)
 {
-	struct gpt_ctl c = {.cr0 = 0x80010011u, .cr3 = PD, .maxphy = 48};
-
-	memfd = guest_ram_create(RAM_SIZE, &ram);
-	*(u32 *)(void *)(ram + PD + 4) = PT | P | RW | US;
-	for (u32 i = 0; i < 1024; i++)
-		*pte(i) = frame(i) | P | RW | US | AD;
-	cr_assert_eq(shadow__init(&sp, memfd, ram, RAM_SIZE, 4096, false), 0,
-		     "%s", sp.err);
-	sp.hot_policy = true; /* as under --mode bt */
-	cr_assert_eq(shadow__set_ctl(&sp, &c, false), 0);
+	guest_up(1024, AD);
+	shadow_up_with(4096, 0, true);
 }
 
 static void down(void)
 {
-	shadow__destroy(&sp);
-	munmap(ram, RAM_SIZE);
-	close(memfd);
+	guest_down();
 }
 
 /* What the shadow keeps, to compare the two paths. */
@@ -318,14 +285,8 @@ static u32 rnd_lin(void)
 
 static void shadow_up(u32 cr4)
 {
-	struct gpt_ctl c = {
-		.cr0 = 0x80010011u, .cr3 = PD, .cr4 = cr4, .maxphy = 48};
-
-	memfd = guest_ram_create(RAM_SIZE, &ram);
-	cr_assert_eq(shadow__init(&sp, memfd, ram, RAM_SIZE, 4096, false), 0,
-		     "%s", sp.err);
-	sp.hot_policy = true;
-	cr_assert_eq(shadow__set_ctl(&sp, &c, false), 0);
+	guest_up(0, 0);
+	shadow_up_with(4096, cr4, true);
 }
 
 static void written(u32 a, u32 v)

@@ -139,29 +139,6 @@ static inline bool fast_walk(const struct bt_vm *b, const struct sw_cpu *c,
 	return true;
 }
 
-/*
- * Whether the 32-bit walk of linear @lin meets an entry with P = 0 (SDM
- * Vol. 3A 4.7: a not-present fault, whatever the access; guest_pt.c sets
- * no bit on the way). False for anything else: paging off, PAE, a 4 MiB
- * page, both entries present.
- */
-static inline bool fast_not_present(const struct sw_cpu *c, u32 lin)
-{
-	const struct shadow_pt *sp = c->shadow;
-	u32 pde;
-
-	if (!sp || !sp->paging || (sp->ctl.cr4 & CR4_PAE))
-		return false;
-	pde = fast_pte(c, (u64)(sp->ctl.cr3 & ~0xfffu) + (u64)(lin >> 22) * 4);
-	if (!(pde & GPT_P))
-		return true;
-	if (pde & GPT_PS)
-		return false;
-	return !(fast_pte(c, (u64)(pde & ~0xfffu) +
-				     (u64)((lin >> 12) & 0x3ff) * 4) &
-		 GPT_P);
-}
-
 /* fast_walk for an access that must set no bit. */
 static inline bool fast_phys(const struct bt_vm *b, const struct sw_cpu *c,
 			     u32 lin, u32 len, bool write, u64 *phys)

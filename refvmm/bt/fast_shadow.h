@@ -61,8 +61,10 @@ enum fast_adapted {
 };
 
 /*
- * The #PF of an adapted access whose walk meets a not-present entry, as
- * the emulator raises it (sw/segments.c walk_pages): CR2 the linear
+ * The #PF of an adapted access whose walk meets a not-present entry
+ * (shadow_quiet_walk finds none: P = 0 in the PDE or the PTE, whatever
+ * the access; 32-bit tables only), as the emulator raises it
+ * (sw/segments.c walk_pages): CR2 the linear
  * address, the error code a supervisor access's (SDM Vol. 3A 4.7: P = 0,
  * W for a store, U/S = 0), no A or D set; the run loop's copy of CR2
  * too (bt_page.cr, which the translated MOV from CR2 reads). Counted as
@@ -72,7 +74,12 @@ enum fast_adapted {
 static enum fast_adapted adapted_pf(struct bt_vm *b, struct sw_cpu *c, u32 lin,
 				    bool store)
 {
-	if (!fast_not_present(c, lin) ||
+	const struct shadow_pt *sp = c->shadow;
+	u32 pde, pte;
+
+	if ((sp->ctl.cr4 & CR4_PAE) ||
+	    shadow_quiet_walk(sp, lin >> 12, ~0ull, 0, &pde, &pte) !=
+		    SHADOW_WALK_NONE ||
 	    !fast_raise(b, c, 14, true, store ? PF_W : 0))
 		return FAST_ADAPTED_DECLINED;
 	c->cr2 = lin;
